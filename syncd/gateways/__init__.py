@@ -1,0 +1,1 @@
+"""One gateway per external system; each turns native rows into canonical records."""

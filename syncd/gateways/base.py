@@ -1,0 +1,83 @@
+"""The Gateway protocol: what the engine may ask of a side.
+
+Every implementation (in-memory, AFAS, HubSpot) passes the same contract suite in
+``tests/contract/``. The contract, in short:
+
+* Records come back canonical (mapped through the entity's mapping); a row that cannot
+  be mapped comes back as a :class:`~syncd.records.RejectedRecord`, never as an exception
+  that would hide the rest of the page.
+* ``changed_since(entity, since)`` yields every active record whose modification time is
+  ``>= since`` (all records when ``since`` is None), in ascending (modified, id) order.
+  Records may repeat across calls; the engine dedupes. Inactive records (AFAS blocked,
+  CRM archived) are not listed: to the engine they look deleted.
+* ``list_all`` yields every active record (the full sweep).
+* ``read`` returns the current state of the given ids; ids that are gone or inactive are
+  simply absent from the result.
+* ``create`` stores the correlation key on the new record, so that
+  ``find_by_correlation`` finds it even if the create's response was lost.
+* ``update`` writes only the fields given (a partial update).
+* ``deactivate`` blocks (AFAS) or archives (CRM); nothing is ever hard-deleted.
+* Errors: :class:`TransientError` (retry later), :class:`OutcomeUnknownError` (a write
+  may have happened), :class:`RecordError` (this record is refused), :class:`AuthError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping, Sequence
+from datetime import datetime
+from typing import Protocol
+
+from syncd.records import Page, Record, Side, Value
+
+
+class Gateway(Protocol):
+    """One side of a connection, for all entities."""
+
+    @property
+    def side(self) -> Side: ...
+
+    def changed_since(self, entity: str, since: datetime | None) -> AsyncIterator[Page]:
+        """Pages of records modified at or after ``since``, ascending by (modified, id)."""
+        ...
+
+    def list_all(self, entity: str) -> AsyncIterator[Page]:
+        """Pages of every active record (full sweep)."""
+        ...
+
+    async def read(self, entity: str, ids: Sequence[str]) -> dict[str, Record]:
+        """Current state of ``ids``; absent ids are gone or inactive."""
+        ...
+
+    async def find_by_correlation(self, entity: str, keys: Sequence[str]) -> dict[str, Record]:
+        """Active records whose correlation key is one of ``keys``, by key."""
+        ...
+
+    async def find_by_values(
+        self, entity: str, field: str, values: Sequence[str]
+    ) -> list[Record]:
+        """Active records whose canonical ``field`` equals one of ``values``."""
+        ...
+
+    async def create(
+        self, entity: str, fields: Mapping[str, Value], correlation: str
+    ) -> Record:
+        """Create a record carrying ``correlation``; returns it as stored."""
+        ...
+
+    async def update(
+        self,
+        entity: str,
+        record_id: str,
+        fields: Mapping[str, Value],
+        correlation: str | None = None,
+    ) -> Record:
+        """Write only ``fields`` (and the correlation key, when given); returns the record."""
+        ...
+
+    async def deactivate(self, entity: str, record_id: str) -> None:
+        """Block (AFAS) or archive (CRM) the record."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release connections."""
+        ...

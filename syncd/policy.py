@@ -1,0 +1,54 @@
+"""The rules an operator sets: directions, conflict rules, deletes and guards."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from syncd.records import Side
+
+
+class Direction(StrEnum):
+    BOTH = "both"
+    TO_AFAS = "to_afas"
+    TO_CRM = "to_crm"
+    ON_CREATE = "on_create"
+
+    def source(self) -> Side | None:
+        """The side that owns a one-way field, or None for two-way and on-create."""
+        return {Direction.TO_AFAS: Side.CRM, Direction.TO_CRM: Side.AFAS}.get(self)
+
+
+class ConflictRule(StrEnum):
+    CRM_WINS = "crm_wins"
+    AFAS_WINS = "afas_wins"
+    NEWEST_WINS = "newest_wins"
+    MANUAL = "manual"
+
+
+class DeletePolicy(StrEnum):
+    IGNORE = "ignore"  # unlink and log; the other side keeps its record
+    BLOCK = "block"  # AFAS: block the relation; CRM: archive the company
+
+
+@dataclass(frozen=True)
+class Guards:
+    """Thresholds above which a plan is refused before anything is written."""
+
+    max_delete_share: float = 0.1
+    max_blank_share: float = 0.1
+    min_records_for_share: int = 10  # below this many links, shares are too noisy to judge
+    refuse_empty_side: bool = True
+
+
+@dataclass(frozen=True)
+class SyncRules:
+    """Connection-wide defaults; a field in a mapping may override conflict and blanks."""
+
+    conflict: ConflictRule = ConflictRule.MANUAL
+    newest_tie: Side = Side.AFAS
+    blank_overwrites: bool = False
+    deletes: DeletePolicy = DeletePolicy.IGNORE
+    create_in_crm: bool = True
+    create_in_afas: bool = True
+    guards: Guards = Guards()

@@ -1,0 +1,1 @@
+"""The state store: links, bases, cursors, journal, conflicts, quarantine, events."""

@@ -1,0 +1,111 @@
+"""Plain values the state store hands to and takes from the engine.
+
+The engine never sees SQL rows; these dataclasses are the store's public language.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from syncd.records import Side, Value
+
+
+@dataclass(frozen=True)
+class Link:
+    """Two records, one per side, that are the same company; ``base`` per field."""
+
+    connection: str
+    entity: str
+    crm_id: str
+    afas_id: str
+    base: dict[str, Value] = field(default_factory=dict)
+    id: int | None = None
+
+    def id_on(self, side: Side) -> str:
+        return self.crm_id if side is Side.CRM else self.afas_id
+
+
+class JournalAction(StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    DEACTIVATE = "deactivate"
+
+
+class JournalState(StrEnum):
+    PENDING = "pending"  # intent recorded, outcome not yet confirmed
+    DONE = "done"
+    FAILED = "failed"  # the side refused it; nothing was written
+    SUPERSEDED = "superseded"  # outcome unknown, settled by a later read
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    """A write, recorded before it is sent so a crash or lost response can be settled."""
+
+    connection: str
+    entity: str
+    action: JournalAction
+    target: Side
+    fields: dict[str, Value]
+    target_id: str | None = None  # None for a create until its id is known
+    source_id: str | None = None  # the record on the other side that caused it
+    correlation: str | None = None
+    link_id: int | None = None
+    state: JournalState = JournalState.PENDING
+    created_at: datetime | None = None
+    id: int | None = None
+
+
+class ConflictState(StrEnum):
+    OPEN = "open"
+    RESOLVED = "resolved"
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """A field changed on both sides to different values, waiting for a person."""
+
+    connection: str
+    entity: str
+    link_id: int
+    field: str
+    base: Value
+    crm: Value
+    afas: Value
+    state: ConflictState = ConflictState.OPEN
+    resolution: str | None = None
+    created_at: datetime | None = None
+    resolved_at: datetime | None = None
+    id: int | None = None
+
+
+@dataclass(frozen=True)
+class Quarantined:
+    """A record that a side refused (or that could not be read): retried with backoff."""
+
+    connection: str
+    entity: str
+    side: Side
+    record_id: str
+    reason: str
+    field: str | None = None
+    reference: str | None = None
+    attempts: int = 1
+    first_seen: datetime | None = None
+    next_attempt: datetime | None = None
+
+
+@dataclass(frozen=True)
+class StatusEvent:
+    """One entry of the status log (names from :class:`syncd.status.events.EventName`)."""
+
+    connection: str
+    entity: str | None
+    name: str
+    record: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+    at: datetime | None = None
+    id: int | None = None

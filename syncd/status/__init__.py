@@ -1,0 +1,1 @@
+"""What syncd tells its operator: status events, and later the log and HTTP surface."""

@@ -1,0 +1,25 @@
+"""The closed set of status event names: operators filter and alert on these."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class EventName(StrEnum):
+    CYCLE_STARTED = "cycle_started"
+    CYCLE_FINISHED = "cycle_finished"
+    CYCLE_FAILED = "cycle_failed"
+    RECORD_CREATED = "record_created"
+    RECORD_CHANGED = "record_changed"
+    RECORD_LINKED = "record_linked"
+    RECORD_UNLINKED = "record_unlinked"
+    RECORD_DEACTIVATED = "record_deactivated"
+    CONFLICT_OPENED = "conflict_opened"
+    CONFLICT_CLOSED = "conflict_closed"
+    MATCH_AMBIGUOUS = "match_ambiguous"
+    RECORD_QUARANTINED = "record_quarantined"
+    RECORD_RELEASED = "record_released"
+    WRITE_RECOVERED = "write_recovered"
+    GUARD_TRIPPED = "guard_tripped"
+    SOURCE_FAILED = "source_failed"
+    SOURCE_RECOVERED = "source_recovered"
