@@ -10,6 +10,8 @@
     │   └── PermanentError          retrying will not help
     │       └── AuthError           credentials refused: stop the connection, tell the operator
     ├── RecordError                 one record cannot be read or written: quarantine it, go on
+    ├── StateError                  the state store failed, its transaction undone: stop the cycle
+    │   └── DuplicateLinkError      that record is already linked: nothing saved, transaction usable
     └── GuardTripped                the plan looks destructive: write nothing until confirmed
 
 Messages never contain secrets: tokens are read from the environment and never passed
@@ -79,6 +81,18 @@ class RecordError(SyncdError):
         super().__init__(message)
         self.field = field
         self.reference = reference  # e.g. AFAS's profitLogReference
+
+
+class StateError(SyncdError):
+    """The state store cannot be opened, read or written; nothing of the failed step is kept."""
+
+
+class DuplicateLinkError(StateError):
+    """Saving a link would give a record a second link; the link was not saved."""
+
+    def __init__(self, message: str, *, existing_link_id: int | None = None) -> None:
+        super().__init__(message)
+        self.existing_link_id = existing_link_id
 
 
 class GuardTripped(SyncdError):

@@ -11,8 +11,9 @@ Every implementation (in-memory, AFAS, HubSpot) passes the same contract suite i
   Records may repeat across calls; the engine dedupes. Inactive records (AFAS blocked,
   CRM archived) are not listed: to the engine they look deleted.
 * ``list_all`` yields every active record (the full sweep).
-* ``read`` returns the current state of the given ids; ids that are gone or inactive are
-  simply absent from the result.
+* ``read`` returns the current state of the given ids as a page; ids that are gone or
+  inactive are simply absent from it, ids that cannot be mapped are in ``rejected`` (so a
+  record with bad data is never mistaken for a deleted one).
 * ``create`` stores the correlation key on the new record, so that
   ``find_by_correlation`` finds it even if the create's response was lost.
 * ``update`` writes only the fields given (a partial update).
@@ -44,7 +45,7 @@ class Gateway(Protocol):
         """Pages of every active record (full sweep)."""
         ...
 
-    async def read(self, entity: str, ids: Sequence[str]) -> dict[str, Record]:
+    async def read(self, entity: str, ids: Sequence[str]) -> Page:
         """Current state of ``ids``; absent ids are gone or inactive."""
         ...
 

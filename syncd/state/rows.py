@@ -22,6 +22,9 @@ class Link:
     crm_id: str
     afas_id: str
     base: dict[str, Value] = field(default_factory=dict)
+    # Set when one side's record is gone: the link stays as a tombstone so the survivor
+    # is neither reconciled nor created again on the other side.
+    detached_at: datetime | None = None
     id: int | None = None
 
     def id_on(self, side: Side) -> str:

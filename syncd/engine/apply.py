@@ -1,0 +1,388 @@
+"""Carrying out a plan: journal the intent, call the side, commit the outcome.
+
+Each write follows the same three steps, so a crash at any point leaves every field at
+its old or its final agreed value:
+
+1. the intent is committed to the journal (``pending``);
+2. the side is called;
+3. base, link, journal row and status event are committed in one transaction.
+
+A write whose response never came back stays ``pending``; the next cycle settles it
+(:mod:`syncd.engine.recovery`) before anything is written again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime, timedelta
+
+from syncd.engine.plan import (
+    Action,
+    AdvanceBase,
+    CloseConflicts,
+    Create,
+    Detach,
+    LinkPair,
+    OpenConflict,
+    Quarantine,
+    Update,
+)
+from syncd.errors import GatewayError, OutcomeUnknownError, RecordError
+from syncd.gateways.base import Gateway
+from syncd.records import Record, Side, Value
+from syncd.state.rows import (
+    Conflict,
+    JournalAction,
+    JournalEntry,
+    JournalState,
+    Link,
+    Quarantined,
+    StatusEvent,
+)
+from syncd.state.store import StateStore, Transaction
+from syncd.status.events import EventName
+
+QUARANTINE_FIRST_RETRY = timedelta(minutes=5)
+QUARANTINE_MAX_RETRY = timedelta(hours=24)
+
+
+def quarantine_delay(attempts: int) -> timedelta:
+    """Doubling backoff for a refused record, capped at a day."""
+    delay: timedelta = QUARANTINE_FIRST_RETRY * (2 ** max(attempts - 1, 0))
+    return min(delay, QUARANTINE_MAX_RETRY)
+
+
+class Applier:
+    """Applies one plan of one entity of one connection."""
+
+    def __init__(
+        self,
+        store: StateStore,
+        gateways: Mapping[Side, Gateway],
+        connection: str,
+        entity: str,
+        links: dict[tuple[str, str], Link],
+        quarantined: Mapping[tuple[Side, str], Quarantined],
+        now: Callable[[], datetime],
+    ) -> None:
+        self.store = store
+        self.gateways = gateways
+        self.connection = connection
+        self.entity = entity
+        self.links = links  # pair -> link, grows as LinkPair and Create actions land
+        self.quarantined = quarantined
+        self.now = now
+        self.counts: Counter[str] = Counter()
+
+    async def apply(self, actions: list[Action]) -> Counter[str]:
+        for action in actions:
+            await self._one(action)
+        return self.counts
+
+    async def _one(self, action: Action) -> None:
+        handlers: dict[type, Callable[[Action], Awaitable[None]]] = {
+            Update: self._update,  # type: ignore[dict-item]
+            AdvanceBase: self._advance,  # type: ignore[dict-item]
+            LinkPair: self._link,  # type: ignore[dict-item]
+            Create: self._create,  # type: ignore[dict-item]
+            Detach: self._detach,  # type: ignore[dict-item]
+            OpenConflict: self._open_conflict,  # type: ignore[dict-item]
+            CloseConflicts: self._close_conflicts,  # type: ignore[dict-item]
+            Quarantine: self._quarantine,  # type: ignore[dict-item]
+        }
+        await handlers[type(action)](action)
+
+    # --- writes ------------------------------------------------------------------------
+
+    async def _update(self, action: Update) -> None:
+        link = self.links.get(action.pair)
+        if link is None or link.id is None:
+            return  # its LinkPair failed earlier in this plan
+        entry = await self._intend(
+            JournalAction.UPDATE,
+            action.target,
+            action.fields,
+            target_id=action.target_id,
+            link_id=link.id,
+        )
+        try:
+            await self.gateways[action.target].update(self.entity, action.target_id, action.fields)
+        except (RecordError, GatewayError) as error:
+            await self._write_failed(entry, error, action.target, action.target_id)
+            return
+        async with self.store.transaction() as tx:
+            saved = await tx.save_link(_with_base(link, action.fields))
+            await tx.finish_journal(_id(entry), JournalState.DONE)
+            await self._release(tx, action.target, action.target_id)
+            await self._event(
+                tx,
+                EventName.RECORD_CHANGED,
+                action.target_id,
+                side=str(action.target),
+                fields={
+                    d.field: {
+                        "before": action.before.get(d.field),
+                        "after": d.value,
+                        "rule": d.reason,
+                    }
+                    for d in action.decisions
+                },
+            )
+        self.links[action.pair] = saved
+        self.counts[f"updated_{action.target}"] += 1
+
+    async def _create(self, action: Create) -> None:
+        source = action.source
+        entry = await self._intend(
+            JournalAction.CREATE,
+            action.target,
+            action.fields,
+            source_id=source.id,
+        )
+        try:
+            created = await self.gateways[action.target].create(
+                self.entity, action.fields, correlation=source.id
+            )
+        except (RecordError, GatewayError) as error:
+            await self._write_failed(entry, error, action.target.other, source.id)
+            return
+        await self.commit_create(entry, action.target, source.id, created, action.fields)
+        self.counts[f"created_{action.target}"] += 1
+
+    async def commit_create(
+        self,
+        entry: JournalEntry,
+        target: Side,
+        source_id: str,
+        created: Record,
+        base: Mapping[str, Value],
+        event: EventName = EventName.RECORD_CREATED,
+    ) -> Link:
+        """Link a record that now exists on ``target`` and close its journal row."""
+        crm_id, afas_id = (
+            (source_id, created.id) if target is Side.AFAS else (created.id, source_id)
+        )
+        async with self.store.transaction() as tx:
+            link = await tx.save_link(
+                Link(self.connection, self.entity, crm_id, afas_id, base=dict(base))
+            )
+            await tx.finish_journal(
+                _id(entry), JournalState.DONE, target_id=created.id, link_id=link.id
+            )
+            await self._release(tx, target.other, source_id)
+            await self._event(
+                tx,
+                event,
+                created.id,
+                side=str(target),
+                source=source_id,
+                fields=dict(base),
+            )
+        self.links[(crm_id, afas_id)] = link
+        return link
+
+    async def _detach(self, action: Detach) -> None:
+        link, survivor = action.link, action.gone.other
+        entry = None
+        if action.deactivate:
+            target_id = link.id_on(survivor)
+            entry = await self._intend(
+                JournalAction.DEACTIVATE, survivor, {}, target_id=target_id, link_id=link.id
+            )
+            try:
+                await self.gateways[survivor].deactivate(self.entity, target_id)
+            except (RecordError, GatewayError) as error:
+                await self._write_failed(entry, error, survivor, target_id)
+                return
+        async with self.store.transaction() as tx:
+            await tx.save_link(dataclasses.replace(link, detached_at=self.now()))
+            if entry is not None:
+                await tx.finish_journal(_id(entry), JournalState.DONE)
+            name = EventName.RECORD_DEACTIVATED if action.deactivate else EventName.RECORD_UNLINKED
+            await self._event(
+                tx,
+                name,
+                link.id_on(survivor),
+                side=str(survivor),
+                reason=action.reason,
+                crm_id=link.crm_id,
+                afas_id=link.afas_id,
+            )
+        self.counts["deactivated" if action.deactivate else "unlinked"] += 1
+
+    # --- state-only actions ------------------------------------------------------------
+
+    async def _advance(self, action: AdvanceBase) -> None:
+        link = self.links.get(action.pair)
+        if link is None or link.id is None:
+            return
+        async with self.store.transaction() as tx:
+            self.links[action.pair] = await tx.save_link(_with_base(link, action.fields))
+
+    async def _link(self, action: LinkPair) -> None:
+        async with self.store.transaction() as tx:
+            link = await tx.save_link(
+                Link(self.connection, self.entity, action.crm.id, action.afas.id)
+            )
+            await self._release(tx, Side.CRM, action.crm.id)
+            await self._release(tx, Side.AFAS, action.afas.id)
+            await self._event(
+                tx,
+                EventName.RECORD_LINKED,
+                action.crm.id,
+                afas_id=action.afas.id,
+                reason=action.reason,
+            )
+        self.links[action.pair] = link
+        self.counts["linked"] += 1
+
+    async def _open_conflict(self, action: OpenConflict) -> None:
+        link = self.links.get(action.pair)
+        if link is None or link.id is None:
+            return
+        conflict = Conflict(
+            self.connection,
+            self.entity,
+            link.id,
+            action.field,
+            action.base,
+            action.crm,
+            action.afas,
+        )
+        async with self.store.transaction() as tx:
+            if await tx.open_conflict(conflict):
+                await self._event(
+                    tx,
+                    EventName.CONFLICT_OPENED,
+                    link.crm_id,
+                    afas_id=link.afas_id,
+                    field=action.field,
+                    base=action.base,
+                    crm=action.crm,
+                    afas=action.afas,
+                )
+        self.counts["conflicts"] += 1
+
+    async def _close_conflicts(self, action: CloseConflicts) -> None:
+        if action.link.id is None:
+            return
+        async with self.store.transaction() as tx:
+            closed = await tx.close_conflicts(
+                action.link.id, action.fields, "settled: both sides agree or a rule decided"
+            )
+            for conflict in closed:
+                await self._event(
+                    tx, EventName.CONFLICT_CLOSED, action.link.crm_id, field=conflict.field
+                )
+
+    async def _quarantine(self, action: Quarantine) -> None:
+        async with self.store.transaction() as tx:
+            await self._put_in_quarantine(
+                tx, action.side, action.record_id, action.reason, action.field, None
+            )
+
+    # --- helpers -----------------------------------------------------------------------
+
+    async def _intend(
+        self,
+        action: JournalAction,
+        target: Side,
+        fields: Mapping[str, Value],
+        *,
+        target_id: str | None = None,
+        source_id: str | None = None,
+        link_id: int | None = None,
+    ) -> JournalEntry:
+        """Commit the write-ahead intent; for a create, its correlation key is the source."""
+        return await self.store.record_intent(
+            JournalEntry(
+                self.connection,
+                self.entity,
+                action,
+                target,
+                dict(fields),
+                target_id=target_id,
+                source_id=source_id,
+                correlation=source_id if action is JournalAction.CREATE else None,
+                link_id=link_id,
+            )
+        )
+
+    async def _write_failed(
+        self, entry: JournalEntry, error: Exception, side: Side, record_id: str
+    ) -> None:
+        """A refused record is quarantined; a failing side stops the cycle."""
+        if isinstance(error, OutcomeUnknownError):
+            self.counts["outcome_unknown"] += 1
+            return  # stays pending: settled by a lookup next cycle
+        async with self.store.transaction() as tx:
+            await tx.finish_journal(_id(entry), JournalState.FAILED)
+            if isinstance(error, RecordError):
+                await self._put_in_quarantine(
+                    tx, side, record_id, str(error), error.field, error.reference
+                )
+        if not isinstance(error, RecordError):
+            raise error
+
+    async def _put_in_quarantine(
+        self,
+        tx: Transaction,
+        side: Side,
+        record_id: str,
+        reason: str,
+        field: str | None,
+        reference: str | None,
+    ) -> None:
+        previous = self.quarantined.get((side, record_id))
+        attempts = previous.attempts + 1 if previous else 1
+        now = self.now()
+        await tx.quarantine(
+            Quarantined(
+                self.connection,
+                self.entity,
+                side,
+                record_id,
+                reason,
+                field=field,
+                reference=reference,
+                attempts=attempts,
+                first_seen=now,
+                next_attempt=now + quarantine_delay(attempts),
+            )
+        )
+        await self._event(
+            tx,
+            EventName.RECORD_QUARANTINED,
+            record_id,
+            side=str(side),
+            reason=reason,
+            field=field,
+            reference=reference,
+            attempts=attempts,
+        )
+        self.counts["quarantined"] += 1
+
+    async def _release(self, tx: Transaction, side: Side, record_id: str) -> None:
+        if (side, record_id) in self.quarantined and await tx.release(
+            self.connection, self.entity, side, record_id
+        ):
+            await self._event(tx, EventName.RECORD_RELEASED, record_id, side=str(side))
+
+    async def _event(
+        self, tx: Transaction, name: EventName, record: str | None, **data: object
+    ) -> None:
+        await tx.add_event(
+            StatusEvent(self.connection, self.entity, str(name), record=record, data=data)
+        )
+
+
+def _with_base(link: Link, fields: Mapping[str, Value]) -> Link:
+    return dataclasses.replace(link, base={**link.base, **fields})
+
+
+def _id(entry: JournalEntry) -> int:
+    if entry.id is None:
+        raise ValueError("journal entry was not recorded")
+    return entry.id

@@ -1,0 +1,352 @@
+"""One cycle of one entity of one connection, end to end.
+
+pull (both sides at once) -> read what the pull did not bring -> match -> plan (pure)
+-> guards -> apply (journal first) -> commit cursors. The cursor only advances after the
+whole plan was applied, so a failed cycle is simply repeated.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from syncd.engine.apply import Applier
+from syncd.engine.match import MatchDecision, MatchInput, match_unlinked
+from syncd.engine.plan import PairState, Plan, PlanInput, Quarantine, make_plan
+from syncd.engine.recovery import settle_pending
+from syncd.gateways.base import Gateway
+from syncd.mapping import EntityMapping
+from syncd.policy import SyncRules
+from syncd.records import Cursor, Page, Record, RejectedRecord, Side
+from syncd.state.rows import Link, Quarantined, StatusEvent
+from syncd.state.store import StateStore
+from syncd.status.events import EventName
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Connection:
+    """Everything a cycle needs about one connection (an AFAS environment + a CRM)."""
+
+    name: str
+    gateways: Mapping[Side, Gateway]
+    store: StateStore
+    mappings: Mapping[str, EntityMapping]
+    rules: SyncRules
+    overlap: timedelta = timedelta(minutes=5)
+    now: Callable[[], datetime] = utc_now
+
+
+@dataclass
+class Pulled:
+    """What one side's listing brought this cycle."""
+
+    records: dict[str, Record] = field(default_factory=dict)
+    rejected: list[RejectedRecord] = field(default_factory=list)
+    complete: bool = False  # every active record was listed (full sweep or first pull)
+    cursor: Cursor | None = None
+
+    @property
+    def listed(self) -> int:
+        return len(self.records) + len(self.rejected)
+
+
+@dataclass
+class CycleReport:
+    connection: str
+    entity: str
+    full: bool
+    plan: Plan
+    counts: Counter[str] = field(default_factory=Counter)
+    applied: bool = False
+
+    @property
+    def clean(self) -> bool:
+        """True when the plan was applied and nothing needs a person or a retry."""
+        trouble = ("quarantined", "outcome_unknown", "conflicts")
+        return self.applied and not any(self.counts[k] for k in trouble)
+
+
+async def run_cycle(
+    conn: Connection,
+    entity: str,
+    *,
+    full: bool = False,
+    dry_run: bool = False,
+    accept_guards: bool = False,
+) -> CycleReport:
+    """Run one cycle; with ``dry_run`` nothing is written anywhere, the plan is returned."""
+    cycle = _Cycle(conn, entity, full=full, dry_run=dry_run)
+    try:
+        return await cycle.run(accept_guards=accept_guards)
+    except Exception as error:
+        if not dry_run:
+            await cycle.event(
+                EventName.CYCLE_FAILED, None, error=f"{type(error).__name__}: {error}"
+            )
+        raise
+
+
+class _Cycle:
+    def __init__(self, conn: Connection, entity: str, *, full: bool, dry_run: bool) -> None:
+        self.conn = conn
+        self.entity = entity
+        self.mapping = conn.mappings[entity]
+        self.full = full
+        self.dry_run = dry_run
+        self.store = conn.store
+        self.links: dict[tuple[str, str], Link] = {}
+        self.quarantined: dict[tuple[Side, str], Quarantined] = {}
+        self.started = conn.now()
+
+    async def run(self, *, accept_guards: bool) -> CycleReport:
+        if not self.dry_run:
+            await self.event(EventName.CYCLE_STARTED, None, full=self.full)
+        self.quarantined = {
+            (q.side, q.record_id): q
+            for q in await self.store.quarantined(self.conn.name, self.entity)
+        }
+        applier = self._applier()
+        touched = (
+            set() if self.dry_run else await settle_pending(self.store, self.conn.gateways, applier)
+        )
+        pulled = await self._pull_both()
+        link_count = await self.store.link_count(self.conn.name, self.entity)
+        pairs, unread = await self._pairs(pulled, touched)
+        matches = await self._matches(pulled)
+        plan = make_plan(
+            PlanInput(
+                entity=self.entity,
+                mapping=self.mapping,
+                rules=self.conn.rules,
+                pairs=pairs,
+                matches=matches,
+                open_conflicts=await self._open_conflicts(),
+                link_count=link_count,
+                listed={s: p.listed for s, p in pulled.items()} if self.full else None,
+                quarantine=self._rejections(pulled, unread),
+            )
+        )
+        report = CycleReport(self.conn.name, self.entity, self.full, plan)
+        if plan.findings and not accept_guards:
+            if not self.dry_run:
+                for finding in plan.findings:
+                    await self.event(
+                        EventName.GUARD_TRIPPED, None, guard=finding.guard, message=finding.message
+                    )
+            return report
+        if self.dry_run:
+            return report
+        report.counts = await applier.apply(plan.actions)
+        report.applied = True
+        await self._finish(pulled, report)
+        return report
+
+    def _applier(self) -> Applier:
+        return Applier(
+            self.store,
+            self.conn.gateways,
+            self.conn.name,
+            self.entity,
+            self.links,
+            self.quarantined,
+            self.conn.now,
+        )
+
+    # --- pull ----------------------------------------------------------------------------
+
+    async def _pull_both(self) -> dict[Side, Pulled]:
+        crm, afas = await asyncio.gather(self._pull(Side.CRM), self._pull(Side.AFAS))
+        return {Side.CRM: crm, Side.AFAS: afas}
+
+    async def _pull(self, side: Side) -> Pulled:
+        gateway = self.conn.gateways[side]
+        cursor = await self.store.get_cursor(self.conn.name, self.entity, side)
+        if self.full or cursor is None:
+            pages = (
+                gateway.list_all(self.entity)
+                if self.full
+                else gateway.changed_since(self.entity, None)
+            )
+            pulled = await _collect(pages)
+            pulled.complete = True
+        else:
+            since = cursor.modified - self.conn.overlap
+            pulled = await _collect(gateway.changed_since(self.entity, since))
+        pulled.cursor = max(filter(None, [cursor, pulled.cursor]), default=None)
+        return pulled
+
+    # --- linked pairs --------------------------------------------------------------------
+
+    async def _pairs(
+        self, pulled: Mapping[Side, Pulled], touched_ids: set[int]
+    ) -> tuple[list[PairState], list[tuple[Side, RejectedRecord]]]:
+        links = await self._touched_links(pulled, touched_ids)
+        current = {side: dict(pulled[side].records) for side in Side}
+        unread: list[tuple[Side, RejectedRecord]] = []
+        for side in Side:
+            # Read what the pull did not bring; even after a full listing, a record missing
+            # from it is read once more before it is taken for deleted.
+            missing = [link.id_on(side) for link in links if link.id_on(side) not in current[side]]
+            if missing:
+                page = await self._read(side, missing)
+                current[side].update({r.id: r for r in page.records})
+                unread.extend((side, r) for r in page.rejected)
+        rejected = {(s, r.id) for s in Side for r in pulled[s].rejected}
+        rejected |= {(s, r.id) for s, r in unread}
+        pairs = [
+            PairState(
+                link, current[Side.CRM].get(link.crm_id), current[Side.AFAS].get(link.afas_id)
+            )
+            for link in links
+            if not any((s, link.id_on(s)) in rejected for s in Side)
+        ]
+        return pairs, unread
+
+    async def _touched_links(
+        self, pulled: Mapping[Side, Pulled], touched_ids: set[int]
+    ) -> list[Link]:
+        if self.full:
+            found = await self.store.get_links(self.conn.name, self.entity)
+        else:
+            found = []
+            for side in Side:
+                ids = list(pulled[side].records) + self._due(side)
+                found.extend(
+                    (await self.store.links_by_ids(self.conn.name, self.entity, side, ids)).values()
+                )
+            for link_id in touched_ids:
+                link = await self.store.get_link(link_id)
+                if link is not None:
+                    found.append(link)
+        unique = {link.id: link for link in found if link.detached_at is None}
+        active = [link for link in unique.values() if not self._waiting(link)]
+        self.links.update({(link.crm_id, link.afas_id): link for link in active})
+        return active
+
+    def _due(self, side: Side) -> list[str]:
+        now = self.conn.now()
+        return [
+            q.record_id
+            for (s, _), q in self.quarantined.items()
+            if s is side and (q.next_attempt is None or q.next_attempt <= now)
+        ]
+
+    def _waiting(self, link: Link) -> bool:
+        """A pair with a record in quarantine waits for its retry time."""
+        return any(self._in_quarantine(side, link.id_on(side)) for side in Side)
+
+    def _in_quarantine(self, side: Side, record_id: str) -> bool:
+        q = self.quarantined.get((side, record_id))
+        return q is not None and q.next_attempt is not None and q.next_attempt > self.conn.now()
+
+    # --- unlinked records ----------------------------------------------------------------
+
+    async def _matches(self, pulled: Mapping[Side, Pulled]) -> list[MatchDecision]:
+        unlinked = {side: await self._unlinked(side, pulled[side]) for side in Side}
+        if not any(unlinked.values()):
+            return []
+        candidates = {
+            side: await self._candidates(side, unlinked[side.other], pulled[side]) for side in Side
+        }
+        linked = {
+            side: frozenset(
+                await self.store.links_by_ids(
+                    self.conn.name, self.entity, side, [c.id for c in candidates[side]]
+                )
+            )
+            for side in Side
+        }
+        return match_unlinked(MatchInput(unlinked, candidates, linked, self.mapping.match_keys))
+
+    async def _unlinked(self, side: Side, pulled: Pulled) -> list[Record]:
+        records = dict(pulled.records)
+        due = [i for i in self._due(side) if i not in records]
+        if due:
+            records.update({r.id: r for r in (await self._read(side, due)).records})
+        known = await self.store.links_by_ids(self.conn.name, self.entity, side, list(records))
+        return [
+            r for r in records.values() if r.id not in known and not self._in_quarantine(side, r.id)
+        ]
+
+    async def _candidates(
+        self, side: Side, seeking: Sequence[Record], pulled: Pulled
+    ) -> list[Record]:
+        """Records on ``side`` that the other side's unlinked records could pair with."""
+        found = dict(pulled.records)
+        if pulled.complete or not seeking:
+            return list(found.values())
+        gateway = self.conn.gateways[side]
+        own_keys = [r.correlation for r in seeking if r.correlation]
+        if own_keys:
+            found.update({r.id: r for r in (await self._read(side, own_keys)).records})
+        back = await gateway.find_by_correlation(self.entity, [r.id for r in seeking])
+        found.update({r.id: r for r in back.values()})
+        for name in {key[0] for key in self.mapping.match_keys}:
+            values = sorted({v for r in seeking if (v := r.fields.get(name))})
+            if values:
+                hits = await gateway.find_by_values(self.entity, name, values)
+                found.update({r.id: r for r in hits})
+        return list(found.values())
+
+    async def _read(self, side: Side, ids: Sequence[str]) -> Page:
+        return await self.conn.gateways[side].read(self.entity, ids)
+
+    # --- the rest ------------------------------------------------------------------------
+
+    async def _open_conflicts(self) -> dict[int, frozenset[str]]:
+        by_link: dict[int, set[str]] = {}
+        for c in await self.store.conflicts(self.conn.name, self.entity):
+            by_link.setdefault(c.link_id, set()).add(c.field)
+        return {link_id: frozenset(fields) for link_id, fields in by_link.items()}
+
+    def _rejections(
+        self, pulled: Mapping[Side, Pulled], unread: Iterable[tuple[Side, RejectedRecord]]
+    ) -> list[Quarantine]:
+        found = [(s, r) for s in Side for r in pulled[s].rejected]
+        found += list(unread)
+        unique = {(s, r.id): Quarantine(s, r.id, r.message, r.field) for s, r in found}
+        return [q for key, q in unique.items() if not self._in_quarantine(*key)]
+
+    async def _finish(self, pulled: Mapping[Side, Pulled], report: CycleReport) -> None:
+        async with self.store.transaction() as tx:
+            for side in Side:
+                cursor = pulled[side].cursor
+                if cursor is not None:
+                    await tx.set_cursor(self.conn.name, self.entity, side, cursor)
+            await tx.add_event(
+                self._status(
+                    EventName.CYCLE_FINISHED,
+                    None,
+                    {
+                        "full": self.full,
+                        "counts": dict(report.counts),
+                        "seconds": round((self.conn.now() - self.started).total_seconds(), 3),
+                    },
+                )
+            )
+
+    async def event(self, name: EventName, record: str | None, **data: object) -> None:
+        async with self.store.transaction() as tx:
+            await tx.add_event(self._status(name, record, data))
+
+    def _status(self, name: EventName, record: str | None, data: dict[str, object]) -> StatusEvent:
+        return StatusEvent(self.conn.name, self.entity, str(name), record=record, data=data)
+
+
+async def _collect(pages: AsyncIterator[Page]) -> Pulled:
+    pulled = Pulled()
+    async for page in pages:
+        for record in page.records:
+            pulled.records[record.id] = record
+            if record.modified is not None:
+                seen = Cursor(record.modified, record.id)
+                pulled.cursor = max(seen, pulled.cursor) if pulled.cursor else seen
+        pulled.rejected.extend(page.rejected)
+    return pulled

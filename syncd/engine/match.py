@@ -1,0 +1,147 @@
+"""Deciding what an unlinked record is: already present on the other side, or new.
+
+Pure. In order of trust: the record's own correlation key, a record on the other side
+carrying this record's id as its correlation key (a create whose response was lost), then
+the configured match keys in priority order. Anything ambiguous is never linked
+automatically, and never created either: a duplicate is worse than a delay.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from syncd.records import Record, Side, is_blank
+
+
+class MatchKind(StrEnum):
+    LINK = "link"
+    CREATE = "create"
+    AMBIGUOUS = "ambiguous"
+    CLASH = "clash"  # the correlation key points at a record linked to another one
+
+
+@dataclass(frozen=True)
+class MatchDecision:
+    kind: MatchKind
+    side: Side  # the side of ``record``
+    record: Record
+    partner: Record | None = None  # the record on the other side, for LINK
+    reason: str = ""
+    candidates: tuple[str, ...] = ()  # ids on the other side, for AMBIGUOUS and CLASH
+
+
+@dataclass(frozen=True)
+class MatchInput:
+    unlinked: Mapping[Side, Sequence[Record]]
+    candidates: Mapping[Side, Sequence[Record]]  # records each side could offer as a partner
+    linked: Mapping[Side, frozenset[str]]  # candidate ids that already have a link
+    match_keys: Sequence[Sequence[str]]
+
+
+def match_unlinked(data: MatchInput) -> list[MatchDecision]:
+    """One decision per unlinked record; a pair found from both sides is decided once."""
+    proposals = [_propose(data, side, record) for side in Side for record in data.unlinked[side]]
+    return _settle_claims(proposals)
+
+
+def _propose(data: MatchInput, side: Side, record: Record) -> MatchDecision:
+    other = side.other
+    pool = [c for c in data.candidates[other]]
+    by_id = {c.id: c for c in pool}
+    taken = data.linked[other]
+    if record.correlation and record.correlation in by_id:
+        return _pair_or_clash(side, record, by_id[record.correlation], taken, "correlation key")
+    pointing_back = [c for c in pool if c.correlation == record.id]
+    if len(pointing_back) == 1:
+        return _pair_or_clash(side, record, pointing_back[0], taken, "earlier create")
+    if len(pointing_back) > 1:
+        return _ambiguous(side, record, pointing_back, "several records carry its id")
+    free = [c for c in pool if c.id not in taken]
+    for key in data.match_keys:
+        found = _matching(record, free, key)
+        if len(found) == 1:
+            return MatchDecision(
+                MatchKind.LINK, side, record, found[0], reason=f"match on {'+'.join(key)}"
+            )
+        if len(found) > 1:
+            return _ambiguous(side, record, found, f"several match on {'+'.join(key)}")
+    return MatchDecision(MatchKind.CREATE, side, record, reason="no match on the other side")
+
+
+def _pair_or_clash(
+    side: Side, record: Record, partner: Record, taken: frozenset[str], how: str
+) -> MatchDecision:
+    if partner.id in taken:
+        return MatchDecision(
+            MatchKind.CLASH,
+            side,
+            record,
+            reason=f"{how} points at {side.other} record {partner.id}, linked to another record",
+            candidates=(partner.id,),
+        )
+    return MatchDecision(MatchKind.LINK, side, record, partner, reason=how)
+
+
+def _ambiguous(side: Side, record: Record, found: Iterable[Record], why: str) -> MatchDecision:
+    ids = tuple(sorted(c.id for c in found))
+    return MatchDecision(MatchKind.AMBIGUOUS, side, record, reason=why, candidates=ids)
+
+
+def _matching(record: Record, pool: Sequence[Record], key: Sequence[str]) -> list[Record]:
+    wanted = [record.fields.get(name) for name in key]
+    if any(is_blank(value) for value in wanted):
+        return []
+    return [c for c in pool if [c.fields.get(name) for name in key] == wanted]
+
+
+def _settle_claims(proposals: list[MatchDecision]) -> list[MatchDecision]:
+    """Each record ends up in at most one link; a contested record links nothing.
+
+    A pair proposed from both sides counts once. A record that appears in two different
+    proposed pairs makes both pairs ambiguous, and a record inside any proposed pair is
+    never also created.
+    """
+    pairs: dict[tuple[str, str], MatchDecision] = {}
+    for p in proposals:
+        if p.kind is MatchKind.LINK and p.partner is not None:
+            pairs.setdefault(_pair_key(p.side, p.record.id, p.partner.id), p)
+    uses: dict[tuple[Side, str], set[tuple[str, str]]] = {}
+    for crm_id, afas_id in pairs:
+        uses.setdefault((Side.CRM, crm_id), set()).add((crm_id, afas_id))
+        uses.setdefault((Side.AFAS, afas_id), set()).add((crm_id, afas_id))
+    contested = {pair for group in uses.values() if len(group) > 1 for pair in group}
+    decided = [d for pair, d in pairs.items() if pair not in contested]
+    for p in proposals:
+        mine = uses.get((p.side, p.record.id), set())
+        if not mine:
+            decided.append(p)
+        elif mine <= contested and p.kind is not MatchKind.AMBIGUOUS:
+            decided.append(_contested(p, mine))
+    return _one_per_record(decided)
+
+
+def _contested(p: MatchDecision, pairs: set[tuple[str, str]]) -> MatchDecision:
+    partners = {afas if p.side is Side.CRM else crm for crm, afas in pairs}
+    return MatchDecision(
+        MatchKind.AMBIGUOUS,
+        p.side,
+        p.record,
+        reason="it and another record match the same partner",
+        candidates=tuple(sorted(partners)),
+    )
+
+
+def _one_per_record(decisions: list[MatchDecision]) -> list[MatchDecision]:
+    seen: set[tuple[Side, str]] = set()
+    unique: list[MatchDecision] = []
+    for d in decisions:
+        if (d.side, d.record.id) not in seen:
+            seen.add((d.side, d.record.id))
+            unique.append(d)
+    return unique
+
+
+def _pair_key(side: Side, record_id: str, partner_id: str) -> tuple[str, str]:
+    return (record_id, partner_id) if side is Side.CRM else (partner_id, record_id)

@@ -1,0 +1,424 @@
+"""From what was read to the list of actions to take: pure, and checked by the guards.
+
+``make_plan`` is a function of (links with their bases, both sides' current records,
+match decisions, rules). It does no I/O; ``syncd plan`` is this module printed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from syncd.engine.match import MatchDecision, MatchKind
+from syncd.engine.reconcile import (
+    MISSING,
+    FieldDecision,
+    FieldRule,
+    Outcome,
+    base_of,
+    reconcile_field,
+)
+from syncd.mapping import EntityMapping
+from syncd.policy import DeletePolicy, Direction, SyncRules
+from syncd.records import Record, Side, Value, is_blank
+from syncd.state.rows import Link
+
+# --- what the plan is made of -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PairState:
+    """A linked pair as read this cycle; a side is None when its record is gone."""
+
+    link: Link
+    crm: Record | None
+    afas: Record | None
+
+    def on(self, side: Side) -> Record | None:
+        return self.crm if side is Side.CRM else self.afas
+
+
+@dataclass(frozen=True)
+class Update:
+    """Write ``fields`` to one side of a pair, then advance the base of those fields."""
+
+    pair: tuple[str, str]  # (crm_id, afas_id)
+    target: Side
+    fields: dict[str, Value]
+    decisions: tuple[FieldDecision, ...]
+    before: dict[str, Value]  # the target's values before the write, for the status log
+
+    @property
+    def target_id(self) -> str:
+        return self.pair[0] if self.target is Side.CRM else self.pair[1]
+
+
+@dataclass(frozen=True)
+class AdvanceBase:
+    """Both sides already agree on ``fields``: only the base moves, nothing is written."""
+
+    pair: tuple[str, str]
+    fields: dict[str, Value]
+
+
+@dataclass(frozen=True)
+class LinkPair:
+    """Link two existing records (found by a match); the base starts empty."""
+
+    crm: Record
+    afas: Record
+    reason: str
+
+    @property
+    def pair(self) -> tuple[str, str]:
+        return (self.crm.id, self.afas.id)
+
+
+@dataclass(frozen=True)
+class Create:
+    """Create ``source`` on the other side, carrying its id as the correlation key."""
+
+    target: Side
+    source: Record
+    fields: dict[str, Value]  # the base the new pair starts with
+
+
+@dataclass(frozen=True)
+class Detach:
+    """A side's record is gone: keep the link as a tombstone, maybe deactivate the other."""
+
+    link: Link
+    gone: Side
+    deactivate: bool
+    reason: str
+
+
+@dataclass(frozen=True)
+class OpenConflict:
+    pair: tuple[str, str]
+    field: str
+    base: Value
+    crm: Value
+    afas: Value
+
+
+@dataclass(frozen=True)
+class CloseConflicts:
+    link: Link
+    fields: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Quarantine:
+    side: Side
+    record_id: str
+    reason: str
+    field: str | None = None
+
+
+@dataclass(frozen=True)
+class Note:
+    """Something the operator should see that needs no write (ambiguous match, held)."""
+
+    side: Side
+    record_id: str
+    event: str
+    reason: str
+    candidates: tuple[str, ...] = ()
+
+
+Action = (
+    Update | AdvanceBase | LinkPair | Create | Detach | OpenConflict | CloseConflicts | Quarantine
+)
+
+
+@dataclass(frozen=True)
+class GuardFinding:
+    guard: str
+    message: str
+
+
+@dataclass
+class Plan:
+    entity: str
+    actions: list[Action] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+    findings: list[GuardFinding] = field(default_factory=list)
+
+    @property
+    def writes(self) -> int:
+        """How many calls to a side applying this plan makes."""
+        return sum(1 for a in self.actions if isinstance(a, Update | Create) or _deactivates(a))
+
+
+def _deactivates(action: Action) -> bool:
+    return isinstance(action, Detach) and action.deactivate
+
+
+# --- inputs ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlanInput:
+    entity: str
+    mapping: EntityMapping
+    rules: SyncRules
+    pairs: Sequence[PairState]
+    matches: Sequence[MatchDecision]
+    open_conflicts: Mapping[int, frozenset[str]]  # link id -> fields with an open conflict
+    link_count: int  # active links of this entity before the cycle
+    listed: Mapping[Side, int] | None = None  # full sweep: records each side listed
+    quarantine: Sequence[Quarantine] = ()  # rows that could not be read this cycle
+
+
+def field_rules(mapping: EntityMapping, rules: SyncRules) -> dict[str, FieldRule]:
+    """Fold the global rules into each field's own settings."""
+    return {
+        f.name: FieldRule(
+            direction=f.direction,
+            conflict=f.conflict or rules.conflict,
+            blank_overwrites=(
+                rules.blank_overwrites if f.blank_overwrites is None else f.blank_overwrites
+            ),
+        )
+        for f in mapping.fields
+    }
+
+
+def make_plan(data: PlanInput) -> Plan:
+    plan = Plan(data.entity, actions=list(data.quarantine))
+    rules = field_rules(data.mapping, data.rules)
+    for state in data.pairs:
+        if state.crm is None or state.afas is None:
+            plan.actions.append(_detach(state, data))
+        else:
+            _reconcile_pair(plan, state.link, state.crm, state.afas, rules, data)
+    for decision in data.matches:
+        _plan_match(plan, decision, rules, data)
+    plan.findings.extend(check_guards(plan, data))
+    return plan
+
+
+# --- linked pairs ---------------------------------------------------------------------
+
+
+def newer_side(crm: Record, afas: Record, tie: Side) -> Side:
+    if crm.modified is None or afas.modified is None or crm.modified == afas.modified:
+        return tie
+    return Side.CRM if crm.modified > afas.modified else Side.AFAS
+
+
+def reconcile_pair(
+    base: Mapping[str, Value],
+    crm: Record,
+    afas: Record,
+    rules: Mapping[str, FieldRule],
+    tie: Side,
+) -> list[FieldDecision]:
+    newer = newer_side(crm, afas, tie)
+    return [
+        reconcile_field(
+            name, rule, base_of(base, name), crm.fields.get(name), afas.fields.get(name), newer
+        )
+        for name, rule in rules.items()
+    ]
+
+
+def _reconcile_pair(
+    plan: Plan,
+    link: Link,
+    crm: Record,
+    afas: Record,
+    rules: Mapping[str, FieldRule],
+    data: PlanInput,
+) -> None:
+    pair = (crm.id, afas.id)
+    decisions = reconcile_pair(link.base, crm, afas, rules, data.rules.newest_tie)
+    _append_decisions(plan, pair, crm, afas, decisions, link.base)
+    open_fields = data.open_conflicts.get(link.id or 0, frozenset())
+    settled = tuple(sorted(d.field for d in decisions if d.outcome is not Outcome.CONFLICT))
+    closing = tuple(f for f in settled if f in open_fields)
+    if closing:
+        plan.actions.append(CloseConflicts(link, closing))
+
+
+def _append_decisions(
+    plan: Plan,
+    pair: tuple[str, str],
+    crm: Record,
+    afas: Record,
+    decisions: Sequence[FieldDecision],
+    base: Mapping[str, Value],
+) -> None:
+    records = {Side.CRM: crm, Side.AFAS: afas}
+    for target in Side:
+        mine = tuple(d for d in decisions if d.target is target)
+        if mine:
+            before = {d.field: records[target].fields.get(d.field) for d in mine}
+            fields = {d.field: d.value for d in mine}
+            plan.actions.append(Update(pair, target, fields, mine, before))
+    agreed = {d.field: d.value for d in decisions if d.outcome is Outcome.AGREED}
+    if agreed:
+        plan.actions.append(AdvanceBase(pair, agreed))
+    for d in decisions:
+        if d.outcome is Outcome.CONFLICT:
+            plan.actions.append(
+                OpenConflict(
+                    pair,
+                    d.field,
+                    _plain(base_of(base, d.field)),
+                    crm.fields.get(d.field),
+                    afas.fields.get(d.field),
+                )
+            )
+
+
+def _plain(value: object) -> Value:
+    return None if value is MISSING else value  # type: ignore[return-value]
+
+
+def _detach(state: PairState, data: PlanInput) -> Detach:
+    gone = Side.CRM if state.crm is None else Side.AFAS
+    survivor = state.on(gone.other)
+    if survivor is None:
+        return Detach(state.link, gone, deactivate=False, reason="gone on both sides")
+    if data.rules.deletes is DeletePolicy.IGNORE:
+        return Detach(state.link, gone, deactivate=False, reason=f"gone in {gone}; deletes: ignore")
+    edited = [
+        name
+        for name in survivor.fields
+        if name in state.link.base and survivor.fields[name] != state.link.base[name]
+    ]
+    if edited:
+        # Deleting one side must never destroy edits made on the other since the base.
+        return Detach(
+            state.link,
+            gone,
+            deactivate=False,
+            reason=f"gone in {gone}, but {gone.other} changed {', '.join(sorted(edited))}",
+        )
+    return Detach(state.link, gone, deactivate=True, reason=f"gone in {gone}; deletes: block")
+
+
+# --- unlinked records -----------------------------------------------------------------
+
+
+def _plan_match(
+    plan: Plan, decision: MatchDecision, rules: Mapping[str, FieldRule], data: PlanInput
+) -> None:
+    if decision.kind is MatchKind.LINK and decision.partner is not None:
+        crm, afas = _ordered(decision.side, decision.record, decision.partner)
+        plan.actions.append(LinkPair(crm, afas, decision.reason))
+        decisions = reconcile_pair({}, crm, afas, rules, data.rules.newest_tie)
+        _append_decisions(plan, (crm.id, afas.id), crm, afas, decisions, {})
+    elif decision.kind is MatchKind.CREATE:
+        _plan_create(plan, decision, rules, data.rules)
+    elif decision.kind is MatchKind.CLASH:
+        plan.actions.append(Quarantine(decision.side, decision.record.id, decision.reason))
+    else:
+        plan.notes.append(
+            Note(
+                decision.side,
+                decision.record.id,
+                "match_ambiguous",
+                decision.reason,
+                decision.candidates,
+            )
+        )
+
+
+def _ordered(side: Side, record: Record, partner: Record) -> tuple[Record, Record]:
+    return (record, partner) if side is Side.CRM else (partner, record)
+
+
+def _plan_create(
+    plan: Plan, decision: MatchDecision, rules: Mapping[str, FieldRule], sync: SyncRules
+) -> None:
+    target = decision.side.other
+    allowed = sync.create_in_afas if target is Side.AFAS else sync.create_in_crm
+    if not allowed:
+        plan.notes.append(
+            Note(
+                decision.side, decision.record.id, "create_skipped", f"creates in {target} are off"
+            )
+        )
+        return
+    fields = {
+        name: decision.record.fields.get(name)
+        for name, rule in rules.items()
+        if rule.direction.source() in (None, decision.side)
+    }
+    plan.actions.append(Create(target, decision.record, fields))
+
+
+# --- guards ---------------------------------------------------------------------------
+
+
+def check_guards(plan: Plan, data: PlanInput) -> list[GuardFinding]:
+    """Findings that must stop the plan before anything is written."""
+    guards = data.rules.guards
+    findings: list[GuardFinding] = []
+    if data.listed is not None and guards.refuse_empty_side and data.link_count > 0:
+        for side, count in data.listed.items():
+            if count == 0:
+                findings.append(
+                    GuardFinding(
+                        "empty_side",
+                        f"{side} listed no {data.entity} records, but {data.link_count} are "
+                        "linked: a broken connector looks exactly like this",
+                    )
+                )
+    if data.link_count < guards.min_records_for_share:
+        return findings
+    gone = sum(1 for a in plan.actions if isinstance(a, Detach))
+    if gone / data.link_count > guards.max_delete_share:
+        findings.append(
+            GuardFinding(
+                "delete_share",
+                f"{gone} of {data.link_count} linked {data.entity} records are gone on one "
+                f"side (limit {guards.max_delete_share:.0%})",
+            )
+        )
+    blanked = sum(1 for a in plan.actions if isinstance(a, Update) and _blanks(a))
+    if blanked / data.link_count > guards.max_blank_share:
+        findings.append(
+            GuardFinding(
+                "blank_share",
+                f"{blanked} of {data.link_count} linked {data.entity} records would have a "
+                f"filled field blanked (limit {guards.max_blank_share:.0%})",
+            )
+        )
+    return findings
+
+
+def _blanks(update: Update) -> bool:
+    return any(
+        is_blank(value) and not is_blank(update.before.get(name))
+        for name, value in update.fields.items()
+    )
+
+
+def latest(records: Sequence[Record]) -> datetime | None:
+    stamps = [r.modified for r in records if r.modified is not None]
+    return max(stamps) if stamps else None
+
+
+__all__ = [
+    "Action",
+    "AdvanceBase",
+    "CloseConflicts",
+    "Create",
+    "Detach",
+    "Direction",
+    "GuardFinding",
+    "LinkPair",
+    "Note",
+    "OpenConflict",
+    "PairState",
+    "Plan",
+    "PlanInput",
+    "Quarantine",
+    "Update",
+    "make_plan",
+]

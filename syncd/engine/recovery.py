@@ -1,0 +1,73 @@
+"""Settling writes whose outcome is unknown, before anything is written again.
+
+A journal row still ``pending`` at the start of a cycle means the process crashed or a
+response was lost after the intent was recorded. The write may or may not have happened:
+
+* a create is looked up by its correlation key; found, it is linked (never re-created);
+  not found, the row is superseded and the plan may create the record again;
+* an update or deactivation is superseded and its pair re-read: the three-way merge
+  sees either "changed on both sides, equal" (it landed) or the change still pending.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from syncd.engine.apply import Applier
+from syncd.gateways.base import Gateway
+from syncd.records import Side
+from syncd.state.rows import JournalAction, JournalEntry, JournalState, StatusEvent
+from syncd.state.store import StateStore
+from syncd.status.events import EventName
+
+
+async def settle_pending(
+    store: StateStore,
+    gateways: Mapping[Side, Gateway],
+    applier: Applier,
+) -> set[int]:
+    """Settle every pending journal row; returns the link ids to re-read this cycle."""
+    touched: set[int] = set()
+    for entry in await store.pending_journal(applier.connection, applier.entity):
+        if entry.action is JournalAction.CREATE:
+            await _settle_create(store, gateways[entry.target], applier, entry)
+        else:
+            await _supersede(store, applier, entry)
+            if entry.link_id is not None:
+                touched.add(entry.link_id)
+    return touched
+
+
+async def _settle_create(
+    store: StateStore, gateway: Gateway, applier: Applier, entry: JournalEntry
+) -> None:
+    key, source_id = entry.correlation, entry.source_id
+    if key is None or source_id is None or entry.id is None:
+        await _supersede(store, applier, entry)
+        return
+    found = (await gateway.find_by_correlation(applier.entity, [key])).get(key)
+    linked = await store.links_by_ids(
+        applier.connection, applier.entity, entry.target.other, [source_id]
+    )
+    if found is None or linked:
+        await _supersede(store, applier, entry)
+        return
+    await applier.commit_create(
+        entry, entry.target, source_id, found, entry.fields, event=EventName.WRITE_RECOVERED
+    )
+
+
+async def _supersede(store: StateStore, applier: Applier, entry: JournalEntry) -> None:
+    if entry.id is None:
+        return
+    async with store.transaction() as tx:
+        await tx.finish_journal(entry.id, JournalState.SUPERSEDED)
+        await tx.add_event(
+            StatusEvent(
+                applier.connection,
+                applier.entity,
+                str(EventName.WRITE_RECOVERED),
+                record=entry.target_id or entry.source_id,
+                data={"action": str(entry.action), "outcome": "re-read, not repeated"},
+            )
+        )

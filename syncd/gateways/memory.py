@@ -1,0 +1,470 @@
+"""A complete side held in memory: the reference implementation of the Gateway contract.
+
+:class:`MemoryGateway` is not a mock. It keeps *native* rows per entity, shaped the way the
+side's read API shows them (the mapping's native field names, plus the id, modification
+time and correlation fields its :class:`~syncd.mapping.SideSpec` names), and converts
+through the entity's mapping on every read and write. So every cycle that runs against it
+exercises the mapping end to end, and a row the mapping cannot read comes back as a
+:class:`~syncd.records.RejectedRecord`, exactly as it would from AFAS or HubSpot.
+
+Stored rows look like this (CRM side of the shipped customer mapping)::
+
+    {"hs_object_id": "9000000001", "hs_lastmodifieddate": datetime(2024, 1, 1, 0, 0, 1,
+     tzinfo=UTC), "name": "Bakkerij De Korenaar B.V.", "country": "Netherlands", ...,
+     "afas_debtor_number": "10001", "afas_roles": "customer"}
+
+* Each entity is its own table. (In HubSpot, customers and suppliers are both companies
+  and one company can be both; in AFAS, a debtor and a creditor can share an
+  organisation. Here such a company is two unrelated records, one per entity.)
+* Ids are autonumbered strings: HubSpot-like object ids on the CRM side (one numbering
+  for all entities, from 9000000001), debtor numbers (from 10001) and creditor numbers
+  (from 70001) on the AFAS side. A row put with its own id keeps it, and numbering goes
+  on after the highest numeric id.
+* Modification times are timezone-aware datetimes (ISO 8601 text only in fixture files)
+  and strictly increase with every write: a logical clock (:data:`LOGICAL_EPOCH` plus one
+  second per write, and never before the newest time put) unless a ``clock`` is given; a
+  clock that stands still or goes back is nudged forward by a microsecond.
+* ``create`` stores the correlation key under the side spec's ``correlation`` field and,
+  on the CRM side, the entity's role (``role_property`` = ``role_value``) as the HubSpot
+  gateway tags a company it creates.
+* Deactivating sets the side's inactive flag (the AFAS side spec's ``inactive`` option,
+  ``Blocked`` by default; ``archived`` on the CRM side) to true and moves the modification
+  time. Inactive rows stay stored and visible through :meth:`MemoryGateway.rows`, but are
+  never listed, read or found; ``update`` refuses them, as it refuses unknown ids, with a
+  RecordError.
+* Listings are keyset-paged afresh for every page, like the real APIs: a record edited
+  during a listing moves to its end and may come twice (the engine dedupes).
+
+Besides the :class:`~syncd.gateways.base.Gateway` protocol it has a *user* API, for
+tests, the CLI and the simulators' seeds: :meth:`~MemoryGateway.put`,
+:meth:`~MemoryGateway.edit`, :meth:`~MemoryGateway.remove`, :meth:`~MemoryGateway.rows`;
+and fault injection for crash tests: :meth:`~MemoryGateway.fail_next` and
+:attr:`~MemoryGateway.calls`.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import Counter, deque
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from syncd.errors import RecordError
+from syncd.mapping import EntityMapping, SideSpec
+from syncd.records import Page, Record, RejectedRecord, Side, Value
+
+NativeRow = dict[str, object]
+
+OPERATIONS = frozenset(
+    {
+        "changed_since",
+        "list_all",
+        "page",
+        "read",
+        "find_by_correlation",
+        "find_by_values",
+        "create",
+        "update",
+        "deactivate",
+        "aclose",
+    }
+)
+"""Operation names counted in :attr:`MemoryGateway.calls` and accepted by ``fail_next``.
+
+``page`` is every page a listing (``changed_since`` or ``list_all``) fetches, so a fault
+can be injected halfway through a listing.
+"""
+
+LOGICAL_EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
+"""The first instant of the default logical clock; each write adds one second."""
+
+DEFAULT_INACTIVE_FIELD = {Side.CRM: "archived", Side.AFAS: "Blocked"}
+
+_FIRST_CRM_ID = 9_000_000_001
+"""CRM ids are numbered across entities, as HubSpot numbers all companies in a portal."""
+_FIRST_AFAS_NUMBER = {"customer": 10_001, "supplier": 70_001}
+"""AFAS numbers debtors and creditors each in their own range."""
+
+
+@dataclass(frozen=True)
+class _Fault:
+    error: Exception
+    after_write: bool
+
+
+class MemoryGateway:
+    """One side (CRM or AFAS) of a connection, for every entity in ``mappings``."""
+
+    def __init__(
+        self,
+        side: Side,
+        mappings: Mapping[str, EntityMapping],
+        clock: Callable[[], datetime] | None = None,
+        *,
+        page_size: int = 100,
+    ) -> None:
+        if page_size < 1:
+            raise ValueError(f"page_size must be at least 1, not {page_size}")
+        self._side = side
+        self._mappings = dict(mappings)
+        self._clock = clock
+        self.page_size = page_size
+        self._last_modified = LOGICAL_EPOCH
+        self._rows: dict[str, dict[str, NativeRow]] = {entity: {} for entity in mappings}
+        self._next_id: dict[str, int] = {}
+        self._faults: dict[str, deque[_Fault]] = {}
+        self.calls: Counter[str] = Counter()
+        """Protocol calls made so far, by operation name (see :data:`OPERATIONS`)."""
+        self.closed = False
+
+    # -- the Gateway protocol ------------------------------------------------------------
+
+    @property
+    def side(self) -> Side:
+        return self._side
+
+    @property
+    def entities(self) -> tuple[str, ...]:
+        return tuple(self._mappings)
+
+    async def changed_since(self, entity: str, since: datetime | None) -> AsyncIterator[Page]:
+        fault = self._begin("changed_since")
+        self._table(entity)
+        after: tuple[datetime, str] | None = None
+        while True:
+            chunk = self._next_chunk(entity, since, after)
+            if not chunk:
+                break
+            yield self._convert(entity, chunk)
+            if len(chunk) < self.page_size:
+                break
+            after = self._order_key(entity, chunk[-1])
+        self._end(fault)
+
+    async def list_all(self, entity: str) -> AsyncIterator[Page]:
+        fault = self._begin("list_all")
+        table = self._table(entity)
+        after: tuple[int, str] | None = None
+        while True:
+            self._begin_page()
+            ids = sorted(
+                (
+                    record_id
+                    for record_id, row in table.items()
+                    if self._active(entity, row) and (after is None or _id_key(record_id) > after)
+                ),
+                key=_id_key,
+            )[: self.page_size]
+            if not ids:
+                break
+            yield self._convert(entity, [table[record_id] for record_id in ids])
+            if len(ids) < self.page_size:
+                break
+            after = _id_key(ids[-1])
+        self._end(fault)
+
+    async def read(self, entity: str, ids: Sequence[str]) -> Page:
+        fault = self._begin("read")
+        table = self._table(entity)
+        wanted = dict.fromkeys(ids)  # keeps the caller's order, drops repeats
+        rows = [table[i] for i in wanted if i in table and self._active(entity, table[i])]
+        page = self._convert(entity, rows)
+        self._end(fault)
+        return page
+
+    async def find_by_correlation(self, entity: str, keys: Sequence[str]) -> dict[str, Record]:
+        fault = self._begin("find_by_correlation")
+        wanted = set(keys)
+        found: dict[str, Record] = {}
+        for record in self._active_records(entity):
+            key = record.correlation
+            if key is not None and key in wanted and key not in found:
+                found[key] = record
+        self._end(fault)
+        return found
+
+    async def find_by_values(self, entity: str, field: str, values: Sequence[str]) -> list[Record]:
+        fault = self._begin("find_by_values")
+        self._mapping(entity).field(field)  # an unknown field is the caller's mistake
+        wanted = set(values)
+        found = [r for r in self._active_records(entity) if r.fields.get(field) in wanted]
+        self._end(fault)
+        return found
+
+    async def create(self, entity: str, fields: Mapping[str, Value], correlation: str) -> Record:
+        fault = self._begin("create")
+        spec = self._spec(entity)
+        row = self._to_stored(entity, fields)
+        row[spec.correlation] = correlation
+        if "role_property" in spec.options:
+            row[spec.options["role_property"]] = spec.options["role_value"]
+        record_id = self._insert(entity, row)
+        self._end(fault)
+        return self._stored_record(entity, record_id)
+
+    async def update(
+        self,
+        entity: str,
+        record_id: str,
+        fields: Mapping[str, Value],
+        correlation: str | None = None,
+    ) -> Record:
+        fault = self._begin("update")
+        row = self._active_row(entity, record_id)
+        changes = self._to_stored(entity, fields)
+        if correlation is not None:
+            changes[self._spec(entity).correlation] = correlation
+        row.update(changes)
+        row[self._spec(entity).modified] = self._tick()
+        self._end(fault)
+        return self._stored_record(entity, record_id)
+
+    async def deactivate(self, entity: str, record_id: str) -> None:
+        fault = self._begin("deactivate")
+        row = self._table(entity).get(record_id)
+        if row is None:
+            raise RecordError(
+                f"{self._side} {entity} {record_id} does not exist", reference=record_id
+            )
+        flag = self.inactive_field(entity)
+        if not row.get(flag):
+            row[flag] = True
+            row[self._spec(entity).modified] = self._tick()
+        self._end(fault)
+
+    async def aclose(self) -> None:
+        fault = self._begin("aclose")
+        self.closed = True
+        self._end(fault)
+
+    # -- the user API --------------------------------------------------------------------
+
+    def put(self, entity: str, native_row: Mapping[str, object]) -> str:
+        """A user creates a record from a native row; returns its id.
+
+        The row may carry its own id, modification time (a timezone-aware datetime) and
+        inactive flag, as a fixture or a seed does; otherwise the id is autonumbered and
+        the modification time is the next tick of the clock.
+        """
+        spec = self._spec(entity)
+        row = copy.deepcopy(dict(native_row))
+        if spec.id in row:
+            row[spec.id] = str(row[spec.id])
+            if row[spec.id] in self._table(entity):
+                raise ValueError(f"{self._side} {entity} {row[spec.id]} already exists")
+        modified = row.get(spec.modified)
+        if modified is not None:
+            if not isinstance(modified, datetime) or modified.tzinfo is None:
+                raise ValueError(f"{spec.modified} must be a timezone-aware datetime")
+            self._last_modified = max(self._last_modified, modified)
+        return self._insert(entity, row)
+
+    def edit(self, entity: str, record_id: str, native_changes: Mapping[str, object]) -> None:
+        """A user edits a record (active or not): merge the changes, move its time."""
+        spec = self._spec(entity)
+        if spec.id in native_changes or spec.modified in native_changes:
+            raise ValueError(f"edit cannot change {spec.id} or {spec.modified}")
+        row = self._row(entity, record_id)
+        row.update(copy.deepcopy(dict(native_changes)))
+        row[spec.modified] = self._tick()
+
+    def remove(self, entity: str, record_id: str) -> None:
+        """A user hard-deletes a record (as a CRM delete or an AFAS creditor delete)."""
+        self._row(entity, record_id)
+        del self._table(entity)[record_id]
+
+    def rows(self, entity: str) -> list[NativeRow]:
+        """Copies of every stored native row, inactive ones too, ordered by id."""
+        table = self._table(entity)
+        return [copy.deepcopy(table[record_id]) for record_id in sorted(table, key=_id_key)]
+
+    def row(self, entity: str, record_id: str) -> NativeRow:
+        """A copy of one stored native row, active or not; KeyError if there is none."""
+        return copy.deepcopy(self._row(entity, record_id))
+
+    def is_active(self, entity: str, record_id: str) -> bool:
+        return self._active(entity, self._row(entity, record_id))
+
+    def inactive_field(self, entity: str) -> str:
+        """The native flag that marks a row deactivated (blocked or archived)."""
+        return self._spec(entity).options.get("inactive", DEFAULT_INACTIVE_FIELD[self._side])
+
+    def fail_next(self, operation: str, error: Exception, *, after_write: bool = False) -> None:
+        """Make the next call of ``operation`` raise ``error``.
+
+        With ``after_write`` the call first does its work (the write is applied) and then
+        raises: a lost response, for which ``error`` should be an OutcomeUnknownError.
+        Several faults for one operation are used in the order they were given.
+        """
+        if operation not in OPERATIONS:
+            known = ", ".join(sorted(OPERATIONS))
+            raise ValueError(f"unknown operation {operation!r}; one of: {known}")
+        self._faults.setdefault(operation, deque()).append(_Fault(error, after_write))
+
+    def clear_faults(self) -> None:
+        """Forget every fault given to fail_next that has not fired yet."""
+        self._faults.clear()
+
+    def pending_faults(self) -> int:
+        """Faults given to fail_next that have not fired yet."""
+        return sum(len(queue) for queue in self._faults.values())
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _begin(self, operation: str) -> _Fault | None:
+        self.calls[operation] += 1
+        queue = self._faults.get(operation)
+        if not queue:
+            return None
+        fault = queue.popleft()
+        if not fault.after_write:
+            raise fault.error
+        return fault
+
+    def _begin_page(self) -> None:
+        fault = self._begin("page")
+        self._end(fault)  # a page has no write to apply first
+
+    @staticmethod
+    def _end(fault: _Fault | None) -> None:
+        if fault is not None:
+            raise fault.error
+
+    def _mapping(self, entity: str) -> EntityMapping:
+        try:
+            return self._mappings[entity]
+        except KeyError:
+            known = ", ".join(self._mappings) or "none"
+            raise ValueError(f"unknown entity {entity!r}; known: {known}") from None
+
+    def _spec(self, entity: str) -> SideSpec:
+        return self._mapping(entity).side(self._side)
+
+    def _table(self, entity: str) -> dict[str, NativeRow]:
+        self._mapping(entity)
+        return self._rows[entity]
+
+    def _row(self, entity: str, record_id: str) -> NativeRow:
+        try:
+            return self._table(entity)[record_id]
+        except KeyError:
+            raise KeyError(f"no {self._side} {entity} with id {record_id!r}") from None
+
+    def _active_row(self, entity: str, record_id: str) -> NativeRow:
+        row = self._table(entity).get(record_id)
+        if row is None or not self._active(entity, row):
+            raise RecordError(
+                f"{self._side} {entity} {record_id} does not exist or is inactive",
+                reference=record_id,
+            )
+        return row
+
+    def _active(self, entity: str, row: NativeRow) -> bool:
+        return not row.get(self.inactive_field(entity))
+
+    def _counter(self, entity: str) -> str:
+        """The id counter ``entity`` draws from: one for the CRM, one per AFAS entity."""
+        if self._side is Side.CRM:
+            self._next_id.setdefault("", _FIRST_CRM_ID)
+            return ""
+        self._next_id.setdefault(entity, _FIRST_AFAS_NUMBER.get(entity, 1))
+        return entity
+
+    def _tick(self) -> datetime:
+        if self._clock is None:
+            now = self._last_modified + timedelta(seconds=1)
+        else:
+            now = self._clock()
+            if now.tzinfo is None:
+                raise ValueError("the clock must return timezone-aware datetimes")
+            now = max(now, self._last_modified + timedelta(microseconds=1))
+        self._last_modified = now
+        return now
+
+    def _insert(self, entity: str, row: NativeRow) -> str:
+        spec = self._spec(entity)
+        counter = self._counter(entity)
+        if spec.id not in row:
+            row[spec.id] = str(self._next_id[counter])
+        record_id = str(row[spec.id])
+        if record_id.isdigit():
+            self._next_id[counter] = max(self._next_id[counter], int(record_id) + 1)
+        if row.get(spec.modified) is None:
+            row[spec.modified] = self._tick()
+        row.setdefault(self.inactive_field(entity), False)
+        self._table(entity)[record_id] = row
+        return record_id
+
+    def _to_stored(self, entity: str, fields: Mapping[str, Value]) -> NativeRow:
+        """Canonical fields -> native values under their read names (RecordError if not)."""
+        return self._mapping(entity).to_native(self._side, fields)
+
+    def _order_key(self, entity: str, row: NativeRow) -> tuple[datetime, str]:
+        spec = self._spec(entity)
+        modified = row[spec.modified]
+        assert isinstance(modified, datetime)
+        return modified, str(row[spec.id])
+
+    def _next_chunk(
+        self, entity: str, since: datetime | None, after: tuple[datetime, str] | None
+    ) -> list[NativeRow]:
+        """The next page of changed rows, found afresh like a keyset-paged query."""
+        self._begin_page()
+        keyed = [
+            (self._order_key(entity, row), row)
+            for row in self._table(entity).values()
+            if self._active(entity, row)
+        ]
+        selected = sorted(
+            (key, row)
+            for key, row in keyed
+            if (since is None or key[0] >= since) and (after is None or key > after)
+        )
+        return [row for _, row in selected[: self.page_size]]
+
+    def _convert(self, entity: str, rows: Iterable[NativeRow]) -> Page:
+        page = Page()
+        for row in rows:
+            result = self._to_record(entity, row)
+            if isinstance(result, Record):
+                page.records.append(result)
+            else:
+                page.rejected.append(result)
+        return page
+
+    def _to_record(self, entity: str, row: NativeRow) -> Record | RejectedRecord:
+        spec = self._spec(entity)
+        record_id = str(row[spec.id])
+        try:
+            fields = self._mapping(entity).to_canonical(self._side, row)
+        except RecordError as exc:
+            return RejectedRecord(record_id, str(exc), exc.field)
+        modified = row.get(spec.modified)
+        correlation = row.get(spec.correlation)
+        return Record(
+            id=record_id,
+            fields=fields,
+            modified=modified if isinstance(modified, datetime) else None,
+            correlation=None if correlation in (None, "") else str(correlation),
+        )
+
+    def _active_records(self, entity: str) -> Iterator[Record]:
+        table = self._table(entity)
+        for record_id in sorted(table, key=_id_key):
+            row = table[record_id]
+            if self._active(entity, row):
+                result = self._to_record(entity, row)
+                if isinstance(result, Record):
+                    yield result
+
+    def _stored_record(self, entity: str, record_id: str) -> Record:
+        result = self._to_record(entity, self._row(entity, record_id))
+        if isinstance(result, RejectedRecord):
+            raise RecordError(result.message, field=result.field, reference=record_id)
+        return result
+
+
+def _id_key(record_id: str) -> tuple[int, str]:
+    """Order numeric ids by number, others after them by text."""
+    return (int(record_id), "") if record_id.isdigit() else (1 << 62, record_id)

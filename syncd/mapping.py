@@ -1,0 +1,781 @@
+"""Mapping files (``mappings/<entity>.toml``) -> :class:`EntityMapping`.
+
+A mapping says, for one entity, which CRM property and which AFAS field hold each
+canonical field, how values are normalised and translated, which way each field flows,
+and how unlinked records are matched. The shipped ``mappings/customer.toml`` documents
+every key; in short::
+
+    entity = "customer"
+    [crm]    id, modified, correlation, object, role_property, role_value
+    [afas]   id, modified, correlation, get_connector, update_connector, update_key,
+             correlation_update, inactive, deactivate_update
+    [match]  keys = [["kvk"], ["vat"], ["name", "postcode"]]
+    [[fields]]
+    name = "phone"                    # canonical name
+    crm = "phone"                     # HubSpot property
+    afas = "TelNr"                    # AFAS GetConnector field id (read)
+    afas_update = "KnOrganisation.TeNr"   # path in the UpdateConnector payload (write)
+    normalize = ["phone"]             # normalisers, applied to both sides on read
+    crm_codec = "text"                # built-in codec name, or an inline value map
+    afas_codec = "text"
+    direction = "both"                # both | to_afas | to_crm | on_create
+    conflict = "crm_wins"             # optional per-field override of [sync] conflict
+    blank_overwrites = false          # optional per-field override
+    max_length = 30                   # optional: longest value a side can hold
+
+Loading reports every problem of a file at once, as one :class:`ConfigError`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from syncd.errors import ConfigError, Problem, RecordError
+from syncd.policy import ConflictRule, Direction
+from syncd.records import Side, Value
+from syncd.transforms import (
+    CODECS,
+    NORMALISERS,
+    Codec,
+    TextCodec,
+    ValueMap,
+    apply_normalisers,
+)
+
+__all__ = [
+    "KNOWN_ENTITIES",
+    "EntityMapping",
+    "FieldMap",
+    "SideSpec",
+    "load_mapping",
+    "load_mappings",
+]
+
+KNOWN_ENTITIES = ("customer", "supplier")
+"""The entities syncd can sync: customer (AFAS debtor) and supplier (AFAS creditor)."""
+
+_TEXT = TextCodec()
+
+
+@dataclass(frozen=True)
+class FieldMap:
+    """One canonical field and where each side keeps it."""
+
+    name: str
+    crm: str
+    afas: str
+    afas_update: str
+    direction: Direction = Direction.BOTH
+    conflict: ConflictRule | None = None
+    blank_overwrites: bool | None = None
+    normalize: tuple[str, ...] = ()
+    crm_codec: Codec = _TEXT
+    afas_codec: Codec = _TEXT
+    max_length: int | None = None
+
+    def native_name(self, side: Side) -> str:
+        """The field's name in ``side``'s read API."""
+        return self.crm if side is Side.CRM else self.afas
+
+    def codec(self, side: Side) -> Codec:
+        return self.crm_codec if side is Side.CRM else self.afas_codec
+
+    def normal(self, value: Value) -> Value:
+        """``value`` in the field's normal form (blank as None); RecordError if impossible."""
+        return apply_normalisers((NORMALISERS[n] for n in self.normalize), value)
+
+    def read(self, side: Side, native: object) -> Value:
+        """The canonical value of a native value read from ``side``."""
+        if native is None or native == "":
+            return None
+        try:
+            return self.normal(self.codec(side).to_canonical(native))
+        except RecordError as exc:
+            raise self._error(side, exc) from None
+
+    def write(self, side: Side, value: Value) -> object:
+        """The native value to write to ``side``; ``None`` means blank (clear the field)."""
+        try:
+            text = self.normal(value)
+            if text is None:
+                return None
+            if self.max_length is not None and len(text) > self.max_length:
+                raise RecordError(
+                    f"{text!r} is {len(text)} characters long; the longest value this "
+                    f"field can hold is {self.max_length}"
+                )
+            return self.codec(side).to_native(text)
+        except RecordError as exc:
+            raise self._error(side, exc) from None
+
+    def _error(self, side: Side, exc: RecordError) -> RecordError:
+        where = f"field {self.name!r} ({side} {self.native_name(side)!r})"
+        return RecordError(f"{where}: {exc}", field=self.name)
+
+
+@dataclass(frozen=True)
+class SideSpec:
+    """How one side keeps an entity's records apart from the mapped fields."""
+
+    id: str
+    modified: str
+    correlation: str
+    options: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class EntityMapping:
+    """Everything a mapping file says about one entity."""
+
+    entity: str
+    source: Path
+    fields: tuple[FieldMap, ...]
+    match_keys: tuple[tuple[str, ...], ...]
+    crm: SideSpec
+    afas: SideSpec
+    _by_name: Mapping[str, FieldMap] = dataclass_field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        by_name = {f.name: f for f in self.fields}
+        object.__setattr__(self, "_by_name", MappingProxyType(by_name))
+
+    def side(self, side: Side) -> SideSpec:
+        return self.crm if side is Side.CRM else self.afas
+
+    def field(self, name: str) -> FieldMap:
+        try:
+            return self._by_name[name]
+        except KeyError:
+            known = ", ".join(self._by_name)
+            raise KeyError(f"{self.entity} has no field {name!r}; fields: {known}") from None
+
+    def native_name(self, side: Side, field: str) -> str:
+        return self.field(field).native_name(side)
+
+    def to_canonical(self, side: Side, native: Mapping[str, object]) -> dict[str, Value]:
+        """Every mapped field of a native row, canonical; a missing native key is blank."""
+        return {f.name: f.read(side, native.get(f.native_name(side))) for f in self.fields}
+
+    def to_native(self, side: Side, canonical: Mapping[str, Value]) -> dict[str, object]:
+        """The given canonical fields as ``side`` stores them, by native read name."""
+        return {
+            self.native_name(side, name): self.field(name).write(side, value)
+            for name, value in canonical.items()
+        }
+
+
+# --- loading --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Option:
+    required: bool = False
+    default: str | None = None
+    kind: str = "name"  # "name": a field/property/connector name; "path": an update path
+
+
+# The keys of [crm] and [afas]. id, modified and correlation become SideSpec attributes;
+# the rest go to SideSpec.options (with their defaults filled in). To give a gateway a
+# new option, add it here and document it in the shipped mapping files.
+_SIDE_KEYS: Mapping[Side, Mapping[str, _Option]] = {
+    Side.CRM: {
+        "id": _Option(default="hs_object_id"),
+        "modified": _Option(default="hs_lastmodifieddate"),
+        "correlation": _Option(required=True),
+        "object": _Option(default="companies"),
+        "role_property": _Option(),
+        "role_value": _Option(),
+    },
+    Side.AFAS: {
+        "id": _Option(required=True),
+        "modified": _Option(default="ModifiedDate"),
+        "correlation": _Option(required=True),
+        "get_connector": _Option(required=True),
+        "update_connector": _Option(required=True),
+        "update_key": _Option(required=True),
+        "correlation_update": _Option(default="KnOrganisation.XpRe", kind="path"),
+        "inactive": _Option(default="Blocked"),
+        "deactivate_update": _Option(default="BlTl", kind="path"),
+    },
+}
+_SPEC_ATTRS = ("id", "modified", "correlation")
+
+_TOP_KEYS = ("entity", "crm", "afas", "match", "fields")
+_FIELD_KEYS = (
+    "name",
+    "crm",
+    "afas",
+    "afas_update",
+    "normalize",
+    "crm_codec",
+    "afas_codec",
+    "direction",
+    "conflict",
+    "blank_overwrites",
+    "max_length",
+)
+_FIELD_NAME = re.compile(r"[a-z][a-z0-9_]*")
+_NATIVE_NAME = re.compile(r"\S+")
+_PATH_SEGMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_TOML_WHERE = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
+
+
+def describe(value: object) -> str:
+    if isinstance(value, bool):
+        return f"a boolean ({str(value).lower()})"
+    if isinstance(value, int):
+        return f"an integer ({value})"
+    if isinstance(value, float):
+        return f"a float ({value})"
+    if isinstance(value, str):
+        return f"a string ({value!r})"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "an array"
+    return f"a {type(value).__name__} ({value})"
+
+
+def choices(values: Iterable[str]) -> str:
+    return ", ".join(values)
+
+
+def unknown_key_message(key: str, allowed: Iterable[str]) -> str:
+    allowed = list(allowed)
+    close = difflib.get_close_matches(key, allowed, n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return f"unknown key; {hint}allowed keys: {choices(allowed)}"
+
+
+class ProblemReport:
+    """Problems found in one file, in the order found (shared with :mod:`syncd.config`)."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.problems: list[Problem] = []
+
+    def add(self, key: str, message: str) -> None:
+        self.problems.append(Problem(self.source, key, message))
+
+    def unknown_keys(self, table: Mapping[str, Any], allowed: Iterable[str], prefix: str) -> None:
+        allowed = tuple(allowed)
+        for key in table:
+            if key not in allowed:
+                self.add(f"{prefix}{key}", unknown_key_message(key, allowed))
+
+    def string(
+        self,
+        table: Mapping[str, Any],
+        key: str,
+        where: str,
+        *,
+        required: bool,
+        pattern: re.Pattern[str] | None = None,
+        rule: str = "",
+    ) -> str | None:
+        """A string value; None (with a problem when required) if absent or wrong."""
+        if key not in table:
+            if required:
+                self.add(where, "missing; this key is required")
+            return None
+        value = table[key]
+        if not isinstance(value, str):
+            self.add(where, f"expected a string, got {describe(value)}")
+            return None
+        if pattern is not None and not pattern.fullmatch(value):
+            self.add(where, f"{value!r} is not valid: {rule}")
+            return None
+        return value
+
+    def table(self, parent: Mapping[str, Any], key: str, where: str) -> dict[str, Any] | None:
+        value = parent.get(key)
+        if value is None:
+            self.add(where, f"missing; add a [{where}] table")
+            return None
+        if not isinstance(value, dict):
+            self.add(where, f"expected a table, got {describe(value)}; write it as [{where}]")
+            return None
+        return value
+
+
+def read_toml(path: Path, report: ProblemReport) -> dict[str, Any] | None:
+    """The parsed file, or None with a problem (unreadable file, invalid TOML)."""
+    try:
+        with path.open("rb") as stream:
+            return tomllib.load(stream)
+    except FileNotFoundError:
+        report.add("", "file not found; check the path or create the file")
+    except OSError as exc:
+        report.add("", f"cannot read the file ({exc.strerror}); check its permissions")
+    except UnicodeDecodeError:
+        report.add("", "not valid UTF-8 text; save the file as UTF-8")
+    except tomllib.TOMLDecodeError as exc:
+        text = str(exc)
+        where = _TOML_WHERE.search(text)
+        if where:
+            message = _TOML_WHERE.sub("", text)
+            report.add(
+                f"line {where[1]}",
+                f"invalid TOML: {message} (column {where[2]}); fix the syntax there",
+            )
+        else:
+            report.add("", f"invalid TOML: {text}; fix the syntax")
+    return None
+
+
+def _check_path(value: str, where: str, report: ProblemReport) -> bool:
+    segments = value.split(".")
+    if all(_PATH_SEGMENT.fullmatch(s) for s in segments):
+        return True
+    report.add(
+        where,
+        f"{value!r} is not an UpdateConnector path: use field ids joined by dots, "
+        "like 'VaId' or 'KnOrganisation.KnBasicAddressAdr.ZpCd'",
+    )
+    return False
+
+
+def _side_spec(
+    doc: Mapping[str, Any], side: Side, report: ProblemReport
+) -> tuple[SideSpec | None, dict[str, str]]:
+    """The side's spec (None if the table has problems) and the keys that were valid."""
+    table = report.table(doc, side.value, side.value)
+    if table is None:
+        return None, {}
+    spec_keys = _SIDE_KEYS[side]
+    report.unknown_keys(table, spec_keys, f"{side}.")
+    values: dict[str, str] = {}
+    ok = True
+    for key, option in spec_keys.items():
+        where = f"{side}.{key}"
+        if key not in table and option.default is not None:
+            values[key] = option.default
+            continue
+        value = report.string(
+            table,
+            key,
+            where,
+            required=option.required,
+            pattern=_NATIVE_NAME,
+            rule="names contain no spaces and are not empty",
+        )
+        if value is None:
+            ok = ok and not (option.required or key in table)
+            continue
+        if option.kind == "path" and not _check_path(value, where, report):
+            ok = False
+            continue
+        values[key] = value
+    if ("role_property" in values) != ("role_value" in values):
+        present, absent = (
+            ("role_property", "role_value")
+            if "role_property" in values
+            else ("role_value", "role_property")
+        )
+        report.add(f"{side}.{absent}", f"missing; {present} and {absent} go together")
+        ok = False
+    if not ok:
+        return None, values
+    options = {k: v for k, v in values.items() if k not in _SPEC_ATTRS}
+    spec = SideSpec(
+        id=values["id"],
+        modified=values["modified"],
+        correlation=values["correlation"],
+        options=MappingProxyType(options),
+    )
+    return spec, values
+
+
+def _codec(value: object, where: str, report: ProblemReport) -> Codec | None:
+    if isinstance(value, str):
+        codec = CODECS.get(value)
+        if codec is None:
+            report.add(
+                where,
+                f"unknown codec {value!r}; use one of: {choices(CODECS)}, "
+                "or an inline table of canonical value = native value",
+            )
+        return codec
+    if not isinstance(value, dict):
+        report.add(
+            where,
+            f"expected a codec name or an inline table, got {describe(value)}",
+        )
+        return None
+    ok = True
+    if not value:
+        report.add(where, "empty value map; list at least one canonical value = native value")
+        ok = False
+    for canonical, native in value.items():
+        if canonical == "":
+            report.add(where, 'the canonical value "" is blank; blank maps to blank by itself')
+            ok = False
+        if isinstance(native, bool | int | str) and native != "":
+            continue
+        report.add(
+            f"{where}.{canonical}",
+            f"expected a non-empty string, an integer or a boolean, got {describe(native)}",
+        )
+        ok = False
+    if not ok:
+        return None
+    try:
+        return ValueMap.build(value)
+    except ValueError as exc:
+        report.add(where, f"not one to one: {exc}; give every native value once")
+        return None
+
+
+def _field(index: int, entry: object, report: ProblemReport) -> FieldMap | None:
+    prefix = f"fields[{index}]"
+    if not isinstance(entry, dict):
+        report.add(prefix, f"expected a table, got {describe(entry)}; write it as [[fields]]")
+        return None
+    report.unknown_keys(entry, _FIELD_KEYS, f"{prefix}.")
+    count = len(report.problems)
+    name = report.string(
+        entry,
+        "name",
+        f"{prefix}.name",
+        required=True,
+        pattern=_FIELD_NAME,
+        rule="use lower-case letters, digits and _, starting with a letter",
+    )
+    natives = {
+        key: report.string(
+            entry,
+            key,
+            f"{prefix}.{key}",
+            required=True,
+            pattern=_NATIVE_NAME,
+            rule="names contain no spaces and are not empty",
+        )
+        for key in ("crm", "afas", "afas_update")
+    }
+    afas_update = natives["afas_update"]
+    if afas_update is not None:
+        _check_path(afas_update, f"{prefix}.afas_update", report)
+
+    normalize: tuple[str, ...] = ()
+    raw_normalize = entry.get("normalize", [])
+    if not isinstance(raw_normalize, list) or not all(isinstance(n, str) for n in raw_normalize):
+        report.add(
+            f"{prefix}.normalize",
+            f"expected an array of normaliser names, got {describe(raw_normalize)}",
+        )
+    else:
+        unknown = [n for n in raw_normalize if n not in NORMALISERS]
+        for n in unknown:
+            report.add(
+                f"{prefix}.normalize",
+                f"unknown normaliser {n!r}; use any of: {choices(NORMALISERS)}",
+            )
+        normalize = tuple(raw_normalize)
+
+    codecs: dict[str, Codec | None] = {}
+    for key in ("crm_codec", "afas_codec"):
+        codecs[key] = _codec(entry[key], f"{prefix}.{key}", report) if key in entry else _TEXT
+
+    direction = Direction.BOTH
+    if "direction" in entry:
+        raw = entry["direction"]
+        try:
+            direction = Direction(raw)
+        except ValueError:
+            report.add(
+                f"{prefix}.direction",
+                f"{raw!r} is not a direction; use one of: {choices(Direction)}",
+            )
+    conflict: ConflictRule | None = None
+    if "conflict" in entry:
+        raw = entry["conflict"]
+        try:
+            conflict = ConflictRule(raw)
+        except ValueError:
+            report.add(
+                f"{prefix}.conflict",
+                f"{raw!r} is not a conflict rule; use one of: {choices(ConflictRule)}, "
+                "or leave it out to use [sync] conflict",
+            )
+    blank_overwrites: bool | None = None
+    if "blank_overwrites" in entry:
+        raw = entry["blank_overwrites"]
+        if isinstance(raw, bool):
+            blank_overwrites = raw
+        else:
+            report.add(f"{prefix}.blank_overwrites", f"expected true or false, got {describe(raw)}")
+    max_length: int | None = None
+    if "max_length" in entry:
+        raw = entry["max_length"]
+        if isinstance(raw, int) and not isinstance(raw, bool) and raw > 0:
+            max_length = raw
+        else:
+            report.add(f"{prefix}.max_length", f"expected a positive integer, got {describe(raw)}")
+
+    if len(report.problems) > count:
+        return None
+    assert name is not None
+    fieldmap = FieldMap(
+        name=name,
+        crm=natives["crm"] or "",
+        afas=natives["afas"] or "",
+        afas_update=afas_update or "",
+        direction=direction,
+        conflict=conflict,
+        blank_overwrites=blank_overwrites,
+        normalize=normalize,
+        crm_codec=codecs["crm_codec"] or _TEXT,
+        afas_codec=codecs["afas_codec"] or _TEXT,
+        max_length=max_length,
+    )
+    _check_codec_domains(fieldmap, prefix, report)
+    return fieldmap
+
+
+def _check_codec_domains(fieldmap: FieldMap, prefix: str, report: ProblemReport) -> None:
+    """Every value a finite codec produces must already be in the field's normal form."""
+    for side in Side:
+        domain = fieldmap.codec(side).domain() or ()
+        changed: list[str] = []
+        for canonical in domain:
+            try:
+                normal = repr(fieldmap.normal(canonical))
+            except RecordError as exc:
+                normal = f"an error ({exc})"
+            if normal != repr(canonical):
+                changed.append(f"{canonical!r} into {normal}")
+        if changed:
+            shown = "; ".join(changed[:3]) + ("; ..." if len(changed) > 3 else "")
+            report.add(
+                f"{prefix}.{side}_codec",
+                f"{len(changed)} of the codec's {len(domain)} canonical values would never "
+                f"round-trip: normalize turns {shown}; write them as normalize makes them, "
+                "or change normalize",
+            )
+
+
+def _named_fields(doc: Mapping[str, Any]) -> set[str]:
+    """Every name a [[fields]] entry gives, valid or not (for checking match keys)."""
+    entries = doc.get("fields")
+    if not isinstance(entries, list):
+        return set()
+    return {e["name"] for e in entries if isinstance(e, dict) and isinstance(e.get("name"), str)}
+
+
+def _fields(doc: Mapping[str, Any], report: ProblemReport) -> list[tuple[int, FieldMap]]:
+    raw = doc.get("fields")
+    if raw is None:
+        report.add("fields", "missing; add at least one [[fields]] entry")
+        return []
+    if not isinstance(raw, list):
+        report.add("fields", f"expected an array of tables ([[fields]]), got {describe(raw)}")
+        return []
+    if not raw:
+        report.add("fields", "empty; add at least one [[fields]] entry")
+    found = [(i, _field(i, entry, report)) for i, entry in enumerate(raw)]
+    return [(i, f) for i, f in found if f is not None]
+
+
+def _check_unique(fields: list[tuple[int, FieldMap]], report: ProblemReport) -> None:
+    for attr, what in (
+        ("name", "canonical name"),
+        ("crm", "CRM property"),
+        ("afas", "AFAS field"),
+        ("afas_update", "UpdateConnector path"),
+    ):
+        first: dict[str, int] = {}
+        for index, fm in fields:
+            value = getattr(fm, attr)
+            if value in first:
+                report.add(
+                    f"fields[{index}].{attr}",
+                    f"{value!r} is also the {what} of fields[{first[value]}]; "
+                    "each field needs its own",
+                )
+            else:
+                first[value] = index
+
+
+def _check_reserved(
+    fields: list[tuple[int, FieldMap]],
+    sides: Mapping[Side, Mapping[str, str]],
+    report: ProblemReport,
+) -> None:
+    """A mapped field may not reuse a name the side table already gives a role."""
+    for side, values in sides.items():
+        roles = [*_SPEC_ATTRS, "inactive", "role_property"]
+        reserved = {values[k]: k for k in reversed(roles) if k in values}
+        update_roles = ("update_key", "correlation_update", "deactivate_update")
+        paths = {values[k]: k for k in update_roles if k in values}
+        for index, fm in fields:
+            native = fm.native_name(side)
+            if native in reserved:
+                report.add(
+                    f"fields[{index}].{side}",
+                    f"{native!r} is already the [{side}] {reserved[native]}; "
+                    "map the field to another one",
+                )
+            if fm.afas_update in paths:
+                report.add(
+                    f"fields[{index}].afas_update",
+                    f"{fm.afas_update!r} is already the [afas] {paths[fm.afas_update]}; "
+                    "map the field to another one",
+                )
+
+
+def _match_keys(
+    doc: Mapping[str, Any], names: set[str], report: ProblemReport
+) -> tuple[tuple[str, ...], ...]:
+    if "match" not in doc:
+        return ()
+    table = doc["match"]
+    if not isinstance(table, dict):
+        report.add("match", f"expected a table, got {describe(table)}; write it as [match]")
+        return ()
+    report.unknown_keys(table, ("keys",), "match.")
+    raw = table.get("keys", [])
+    shape = 'an array of arrays of field names, like [["kvk"], ["name", "postcode"]]'
+    if not isinstance(raw, list):
+        report.add("match.keys", f"expected {shape}, got {describe(raw)}")
+        return ()
+    keys: list[tuple[str, ...]] = []
+    for i, key in enumerate(raw):
+        where = f"match.keys[{i}]"
+        if not isinstance(key, list) or not key or not all(isinstance(n, str) for n in key):
+            report.add(
+                where,
+                f"expected a non-empty array of field names, got {describe(key)}; "
+                'write a single-field key as ["kvk"]',
+            )
+            continue
+        ok = True
+        for name in key:
+            if name not in names:
+                report.add(
+                    where,
+                    f"{name!r} is not a field of this mapping; use one of: "
+                    f"{choices(sorted(names))}",
+                )
+                ok = False
+        if len(set(key)) != len(key):
+            report.add(where, "names a field more than once; list each field once")
+            ok = False
+        if ok and tuple(key) in keys:
+            report.add(where, f"repeats match.keys[{keys.index(tuple(key))}]; remove one")
+            ok = False
+        if ok:
+            keys.append(tuple(key))
+    return tuple(keys)
+
+
+def _mapping_problems(path: Path) -> tuple[EntityMapping | None, list[Problem]]:
+    """The mapping in ``path`` and every problem found (the mapping is None if any)."""
+    report = ProblemReport(str(path))
+    doc = read_toml(path, report)
+    if doc is None:
+        return None, report.problems
+    report.unknown_keys(doc, _TOP_KEYS, "")
+    entity = report.string(doc, "entity", "entity", required=True)
+    if entity is not None and entity not in KNOWN_ENTITIES:
+        report.add("entity", f"{entity!r} is not an entity; use one of: {choices(KNOWN_ENTITIES)}")
+    sides = {side: _side_spec(doc, side, report) for side in Side}
+    fields = _fields(doc, report)
+    _check_unique(fields, report)
+    _check_reserved(fields, {side: values for side, (_, values) in sides.items()}, report)
+    match_keys = _match_keys(doc, _named_fields(doc), report)
+    if report.problems:
+        return None, report.problems
+    crm, afas = sides[Side.CRM][0], sides[Side.AFAS][0]
+    assert entity is not None
+    assert crm is not None
+    assert afas is not None
+    mapping = EntityMapping(
+        entity=entity,
+        source=path,
+        fields=tuple(f for _, f in fields),
+        match_keys=match_keys,
+        crm=crm,
+        afas=afas,
+    )
+    return mapping, []
+
+
+def load_mapping(path: Path) -> EntityMapping:
+    """The mapping in ``path``; ConfigError listing every problem if it is not valid."""
+    mapping, problems = _mapping_problems(path)
+    if mapping is None:
+        raise ConfigError(problems)
+    return mapping
+
+
+def _mappings_problems(
+    directory: Path, entities: Iterable[str]
+) -> tuple[dict[str, EntityMapping], list[Problem]]:
+    """``directory/<entity>.toml`` for each entity, and every problem of every file."""
+    mappings: dict[str, EntityMapping] = {}
+    problems: list[Problem] = []
+    for entity in entities:
+        path = directory / f"{entity}.toml"
+        if not path.is_file():
+            problems.append(
+                Problem(
+                    str(path),
+                    "",
+                    f"no mapping file for entity {entity!r}; create it (the shipped "
+                    "mappings/ directory has one per entity) or stop syncing the entity",
+                )
+            )
+            continue
+        mapping, found = _mapping_problems(path)
+        problems.extend(found)
+        if mapping is None:
+            continue
+        if mapping.entity != entity:
+            problems.append(
+                Problem(
+                    str(path),
+                    "entity",
+                    f"the file {path.name} is for entity {entity!r} but says "
+                    f"{mapping.entity!r}; make them agree",
+                )
+            )
+            continue
+        mappings[entity] = mapping
+    problems.extend(_cross_problems(mappings))
+    return mappings, problems
+
+
+def _cross_problems(mappings: Mapping[str, EntityMapping]) -> list[Problem]:
+    """Entities sharing one CRM object must keep their correlation properties apart."""
+    problems: list[Problem] = []
+    seen: dict[tuple[str, str], str] = {}
+    for entity, mapping in mappings.items():
+        key = (mapping.crm.options["object"], mapping.crm.correlation)
+        if key in seen:
+            problems.append(
+                Problem(
+                    str(mapping.source),
+                    "crm.correlation",
+                    f"{mapping.crm.correlation!r} is also the correlation property of "
+                    f"{seen[key]!r}; give each entity its own unique property",
+                )
+            )
+        else:
+            seen[key] = entity
+    return problems
+
+
+def load_mappings(directory: Path, entities: Iterable[str]) -> dict[str, EntityMapping]:
+    """The mapping of each entity; one ConfigError with the problems of all files."""
+    mappings, problems = _mappings_problems(directory, entities)
+    if problems:
+        raise ConfigError(problems)
+    return mappings

@@ -1,0 +1,173 @@
+"""Table rows to the dataclasses of :mod:`syncd.state.rows` and back (no I/O)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from syncd.records import Cursor, Side
+from syncd.state.rows import (
+    Conflict,
+    ConflictState,
+    JournalAction,
+    JournalEntry,
+    JournalState,
+    Link,
+    Quarantined,
+    StatusEvent,
+)
+from syncd.state.tables import (
+    ConflictRow,
+    CursorRow,
+    EventRow,
+    JournalRow,
+    LinkRow,
+    QuarantineRow,
+)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def link(row: LinkRow) -> Link:
+    return Link(
+        connection=row.connection,
+        entity=row.entity,
+        crm_id=row.crm_id,
+        afas_id=row.afas_id,
+        base=dict(row.base),
+        detached_at=row.detached_at,
+        id=row.id,
+    )
+
+
+def link_values(link: Link) -> dict[str, Any]:
+    """The columns a save writes (connection and entity never change after the insert)."""
+    return {
+        "crm_id": link.crm_id,
+        "afas_id": link.afas_id,
+        "base": dict(link.base),
+        "detached_at": link.detached_at,
+    }
+
+
+def cursor(row: CursorRow) -> Cursor:
+    return Cursor(modified=row.modified, id=row.last_id)
+
+
+def journal(row: JournalRow) -> JournalEntry:
+    return JournalEntry(
+        connection=row.connection,
+        entity=row.entity,
+        action=JournalAction(row.action),
+        target=Side(row.target),
+        fields=dict(row.fields),
+        target_id=row.target_id,
+        source_id=row.source_id,
+        correlation=row.correlation,
+        link_id=row.link_id,
+        state=JournalState(row.state),
+        created_at=row.created_at,
+        id=row.id,
+    )
+
+
+def journal_row(entry: JournalEntry) -> JournalRow:
+    return JournalRow(
+        connection=entry.connection,
+        entity=entry.entity,
+        action=str(entry.action),
+        target=str(entry.target),
+        fields=dict(entry.fields),
+        target_id=entry.target_id,
+        source_id=entry.source_id,
+        correlation=entry.correlation,
+        link_id=entry.link_id,
+        state=str(entry.state),
+        created_at=entry.created_at or utc_now(),
+    )
+
+
+def conflict(row: ConflictRow) -> Conflict:
+    return Conflict(
+        connection=row.connection,
+        entity=row.entity,
+        link_id=row.link_id,
+        field=row.field,
+        base=row.base,
+        crm=row.crm,
+        afas=row.afas,
+        state=ConflictState(row.state),
+        resolution=row.resolution,
+        created_at=row.created_at,
+        resolved_at=row.resolved_at,
+        id=row.id,
+    )
+
+
+def conflict_row(conflict: Conflict) -> ConflictRow:
+    return ConflictRow(
+        connection=conflict.connection,
+        entity=conflict.entity,
+        link_id=conflict.link_id,
+        field=conflict.field,
+        base=conflict.base,
+        crm=conflict.crm,
+        afas=conflict.afas,
+        state=str(ConflictState.OPEN),
+        created_at=conflict.created_at or utc_now(),
+    )
+
+
+def quarantined(row: QuarantineRow) -> Quarantined:
+    return Quarantined(
+        connection=row.connection,
+        entity=row.entity,
+        side=Side(row.side),
+        record_id=row.record_id,
+        reason=row.reason,
+        field=row.field,
+        reference=row.reference,
+        attempts=row.attempts,
+        first_seen=row.first_seen,
+        next_attempt=row.next_attempt,
+    )
+
+
+def quarantine_values(entry: Quarantined) -> dict[str, Any]:
+    return {
+        "connection": entry.connection,
+        "entity": entry.entity,
+        "side": str(entry.side),
+        "record_id": entry.record_id,
+        "reason": entry.reason,
+        "field": entry.field,
+        "reference": entry.reference,
+        "attempts": entry.attempts,
+        "first_seen": entry.first_seen or utc_now(),
+        "next_attempt": entry.next_attempt,
+    }
+
+
+def event(row: EventRow) -> StatusEvent:
+    return StatusEvent(
+        connection=row.connection,
+        entity=row.entity,
+        name=row.name,
+        record=row.record,
+        data=dict(row.data),
+        at=row.at,
+        id=row.id,
+    )
+
+
+def event_row(event: StatusEvent) -> EventRow:
+    return EventRow(
+        connection=event.connection,
+        entity=event.entity,
+        name=str(event.name),
+        record=event.record,
+        data=dict(event.data),
+        at=event.at or utc_now(),
+    )

@@ -1,0 +1,399 @@
+"""The state store: what syncd remembers between cycles, on SQLite or PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextvars import ContextVar
+from dataclasses import replace
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy import delete, func, or_, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from syncd.errors import DuplicateLinkError, StateError
+from syncd.records import Cursor, Side
+from syncd.state import convert
+from syncd.state.database import Database, connect, upgrade
+from syncd.state.rows import (
+    Conflict,
+    ConflictState,
+    JournalEntry,
+    JournalState,
+    Link,
+    Quarantined,
+    StatusEvent,
+)
+from syncd.state.tables import (
+    ConflictRow,
+    CursorRow,
+    EventRow,
+    JournalRow,
+    LinkRow,
+    QuarantineRow,
+)
+
+ID_CHUNK = 500  # ids per IN (...) query, well below SQLite's and asyncpg's parameter limits
+
+OPEN = str(ConflictState.OPEN)
+LINKS = LinkRow.__table__  # link writes go through Core: no ORM identity map to keep in step
+
+
+async def open_store(url: str) -> StateStore:
+    """Open the state database at ``url`` and migrate it to this version's schema.
+
+    See :mod:`syncd.state.database` for the URLs accepted. Raises :class:`StateError` if the
+    database cannot be reached, created or migrated.
+    """
+    db = await connect(url)
+    try:
+        await upgrade(db)
+    except BaseException:
+        await db.dispose()
+        raise
+    return StateStore(db)
+
+
+class StateStore:
+    """What syncd remembers between cycles: links and their base, cursors, the write journal,
+    conflicts, quarantined records and status events, each scoped by connection and entity.
+
+    The contract, for every backend:
+
+    * Reads return the plain dataclasses of :mod:`syncd.state.rows` (and
+      :class:`~syncd.records.Cursor`), never SQL rows; lists come oldest first (by id).
+    * Every datetime handed out is timezone-aware UTC; naive datetimes are refused.
+    * Writes happen in :meth:`transaction`: all of its changes are kept on a clean exit and
+      none on an exception. The one write outside it is :meth:`record_intent`, which is
+      committed at once so that a write is on record before it is sent.
+    * A link is unique per side: one CRM record and one AFAS record per connection and
+      entity. Breaking that raises :class:`~syncd.errors.DuplicateLinkError`.
+    * One write at a time per task: while a task has a transaction open, it may read
+      through the store but not start another write (:meth:`record_intent` or a nested
+      :meth:`transaction`); that raises :class:`~syncd.errors.StateError` at once, where
+      SQLite would otherwise wait for the task's own lock.
+    * Any failure of the database or its driver raises :class:`~syncd.errors.StateError`;
+      messages never contain the database password.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._writing: ContextVar[bool] = ContextVar(f"syncd_state_writing_{id(self)}")
+
+    def __repr__(self) -> str:
+        return f"StateStore({self._db.safe_url!r})"
+
+    async def close(self) -> None:
+        await self._db.dispose()
+
+    async def __aenter__(self) -> StateStore:
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    @asynccontextmanager
+    async def _session(self, what: str, *, write: bool = False) -> AsyncIterator[AsyncSession]:
+        """A session in one transaction: committed on a clean exit, rolled back otherwise."""
+        if write and self._writing.get(False):
+            raise StateError(f"{what}: this task already has a transaction open; finish it first")
+        token = self._writing.set(True) if write else None
+        try:
+            bind = self._db.writer if write else self._db.engine
+            with self._db.errors(what):
+                async with AsyncSession(bind, expire_on_commit=False) as session, session.begin():
+                    yield session
+        finally:
+            if token is not None:
+                self._writing.reset(token)
+
+    # -- reads ------------------------------------------------------------------------------
+
+    async def get_links(self, connection: str, entity: str) -> list[Link]:
+        query = select(LinkRow).where(LinkRow.connection == connection, LinkRow.entity == entity)
+        async with self._session("cannot read links") as session:
+            rows = await session.exec(query.order_by(col(LinkRow.id)))
+            return [convert.link(row) for row in rows]
+
+    async def links_by_ids(
+        self, connection: str, entity: str, side: Side, ids: Sequence[str]
+    ) -> dict[str, Link]:
+        """The links of the given records on ``side``, keyed by that side's id."""
+        column = col(LinkRow.crm_id) if side is Side.CRM else col(LinkRow.afas_id)
+        wanted = list(dict.fromkeys(ids))
+        found: dict[str, Link] = {}
+        async with self._session("cannot read links") as session:
+            for start in range(0, len(wanted), ID_CHUNK):
+                chunk = wanted[start : start + ID_CHUNK]
+                query = select(LinkRow).where(
+                    LinkRow.connection == connection, LinkRow.entity == entity, column.in_(chunk)
+                )
+                for row in await session.exec(query):
+                    link = convert.link(row)
+                    found[link.id_on(side)] = link
+        return found
+
+    async def get_link(self, link_id: int) -> Link | None:
+        async with self._session("cannot read a link") as session:
+            row = await session.get(LinkRow, link_id)
+            return None if row is None else convert.link(row)
+
+    async def link_count(self, connection: str, entity: str) -> int:
+        query = select(func.count()).where(
+            LinkRow.connection == connection, LinkRow.entity == entity
+        )
+        async with self._session("cannot count links") as session:
+            return (await session.exec(query)).one()
+
+    async def get_cursor(self, connection: str, entity: str, side: Side) -> Cursor | None:
+        async with self._session("cannot read a cursor") as session:
+            row = await session.get(CursorRow, (connection, entity, str(side)))
+            return None if row is None else convert.cursor(row)
+
+    async def pending_journal(self, connection: str, entity: str) -> list[JournalEntry]:
+        """Writes recorded but not yet settled, oldest first."""
+        query = select(JournalRow).where(
+            JournalRow.connection == connection,
+            JournalRow.entity == entity,
+            JournalRow.state == str(JournalState.PENDING),
+        )
+        async with self._session("cannot read the journal") as session:
+            rows = await session.exec(query.order_by(col(JournalRow.id)))
+            return [convert.journal(row) for row in rows]
+
+    async def conflicts(
+        self,
+        connection: str | None = None,
+        entity: str | None = None,
+        state: ConflictState | None = ConflictState.OPEN,
+    ) -> list[Conflict]:
+        """Conflicts, oldest first; ``None`` for an argument means "any"."""
+        query = select(ConflictRow)
+        if connection is not None:
+            query = query.where(ConflictRow.connection == connection)
+        if entity is not None:
+            query = query.where(ConflictRow.entity == entity)
+        if state is not None:
+            query = query.where(ConflictRow.state == str(state))
+        async with self._session("cannot read conflicts") as session:
+            rows = await session.exec(query.order_by(col(ConflictRow.id)))
+            return [convert.conflict(row) for row in rows]
+
+    async def quarantined(
+        self, connection: str | None = None, entity: str | None = None
+    ) -> list[Quarantined]:
+        query = select(QuarantineRow)
+        if connection is not None:
+            query = query.where(QuarantineRow.connection == connection)
+        if entity is not None:
+            query = query.where(QuarantineRow.entity == entity)
+        async with self._session("cannot read the quarantine") as session:
+            rows = await session.exec(query.order_by(col(QuarantineRow.id)))
+            return [convert.quarantined(row) for row in rows]
+
+    async def events(
+        self, connection: str | None = None, *, after_id: int = 0, limit: int = 1000
+    ) -> list[StatusEvent]:
+        """Status events with an id above ``after_id``, oldest first, at most ``limit``."""
+        query = select(EventRow).where(col(EventRow.id) > after_id)
+        if connection is not None:
+            query = query.where(EventRow.connection == connection)
+        async with self._session("cannot read status events") as session:
+            rows = await session.exec(query.order_by(col(EventRow.id)).limit(limit))
+            return [convert.event(row) for row in rows]
+
+    # -- writes -----------------------------------------------------------------------------
+
+    async def record_intent(self, entry: JournalEntry) -> JournalEntry:
+        """Record a write before it is sent; committed at once. Returns it with id and time."""
+        row = convert.journal_row(entry)
+        async with self._session("cannot record a write in the journal", write=True) as session:
+            session.add(row)
+            await session.flush()
+        return replace(entry, id=row.id, created_at=row.created_at)
+
+    def transaction(self) -> AbstractAsyncContextManager[Transaction]:
+        """One database transaction: committed on a clean exit, rolled back on an exception."""
+        return self._transaction()
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[Transaction]:
+        async with self._session("cannot write the state", write=True) as session:
+            yield Transaction(session, self._db)
+
+
+class Transaction:
+    """The writes of one :meth:`StateStore.transaction`; see there for the contract."""
+
+    def __init__(self, session: AsyncSession, db: Database) -> None:
+        self._session = session
+        self._db = db
+
+    async def save_link(self, link: Link) -> Link:
+        """Insert a new link (``id`` None) or update one by id; returns it with its id."""
+        with self._db.errors("cannot save a link"):
+            if link.id is None:
+                return await self._insert_link(link)
+            await self._refuse_duplicate(link)
+            try:
+                return await self._update_link(link)
+            except IntegrityError:  # a clash that appeared since the check above
+                raise DuplicateLinkError(f"{_describe_link(link)} is already linked") from None
+
+    async def _insert_link(self, link: Link) -> Link:
+        values = {"connection": link.connection, "entity": link.entity}
+        statement = self._dialect.insert(LINKS).values(**values, **convert.link_values(link))
+        statement = statement.on_conflict_do_nothing().returning(LINKS.c.id)
+        new_id = (await self._session.exec(statement)).scalar_one_or_none()
+        if new_id is None:  # a record of it is linked already: say which link has it
+            await self._refuse_duplicate(link)
+            raise DuplicateLinkError(f"{_describe_link(link)} is already linked")
+        return replace(link, id=new_id)
+
+    async def _refuse_duplicate(self, link: Link) -> None:
+        query = select(col(LinkRow.id), col(LinkRow.crm_id), col(LinkRow.afas_id)).where(
+            LINKS.c.connection == link.connection,
+            LINKS.c.entity == link.entity,
+            or_(LINKS.c.crm_id == link.crm_id, LINKS.c.afas_id == link.afas_id),
+        )
+        if link.id is not None:
+            query = query.where(LINKS.c.id != link.id)
+        existing = (await self._session.exec(query.limit(1))).first()
+        if existing is not None:
+            existing_id, crm_id, afas_id = existing
+            raise DuplicateLinkError(
+                f"{_describe_link(link)} clashes with link {existing_id}"
+                f" (crm {crm_id}, afas {afas_id})",
+                existing_link_id=existing_id,
+            )
+
+    async def _update_link(self, link: Link) -> Link:
+        statement = update(LINKS).where(LINKS.c.id == link.id)
+        result = await self._session.exec(statement.values(**convert.link_values(link)))
+        if result.rowcount == 0:
+            raise StateError(f"cannot save link {link.id}: it does not exist")
+        return link
+
+    async def delete_link(self, link_id: int) -> None:
+        """Forget a link; its conflicts go with it, journal entries keep no reference."""
+        with self._db.errors("cannot delete a link"):
+            await self._session.exec(delete(LinkRow).where(col(LinkRow.id) == link_id))
+
+    async def finish_journal(
+        self,
+        entry_id: int,
+        state: JournalState,
+        *,
+        target_id: str | None = None,
+        link_id: int | None = None,
+    ) -> None:
+        """Settle a journal entry; ``target_id``/``link_id`` are set when given."""
+        values: dict[str, Any] = {"state": str(state), "finished_at": convert.utc_now()}
+        if target_id is not None:
+            values["target_id"] = target_id
+        if link_id is not None:
+            values["link_id"] = link_id
+        statement = update(JournalRow).where(col(JournalRow.id) == entry_id).values(**values)
+        with self._db.errors("cannot update the journal"):
+            result = await self._session.exec(statement)
+        if result.rowcount == 0:
+            raise StateError(f"cannot finish journal entry {entry_id}: it does not exist")
+
+    async def set_cursor(self, connection: str, entity: str, side: Side, cursor: Cursor) -> None:
+        values = {"modified": cursor.modified, "last_id": cursor.id}
+        key = {"connection": connection, "entity": entity, "side": str(side)}
+        statement = self._upsert(CursorRow, {**key, **values}, list(key), values)
+        with self._db.errors("cannot save a cursor"):
+            await self._session.exec(statement)
+
+    async def open_conflict(self, conflict: Conflict) -> bool:
+        """Record the open conflict of (link, field), or update its values; True if new."""
+        with self._db.errors("cannot save a conflict"):
+            existing = await self._open_conflicts(conflict.link_id, [conflict.field])
+            if existing:
+                existing[0].sqlmodel_update(
+                    {"base": conflict.base, "crm": conflict.crm, "afas": conflict.afas}
+                )
+            else:
+                self._session.add(convert.conflict_row(conflict))
+            await self._session.flush()
+        return not existing
+
+    async def close_conflicts(
+        self, link_id: int, fields: Iterable[str] | None, resolution: str
+    ) -> list[Conflict]:
+        """Resolve the link's open conflicts (of ``fields``, or all); returns those closed."""
+        if isinstance(fields, str):
+            fields = [fields]  # one field name, not its letters
+        with self._db.errors("cannot close conflicts"):
+            rows = await self._open_conflicts(link_id, None if fields is None else list(fields))
+            now = convert.utc_now()
+            for row in rows:
+                row.sqlmodel_update(
+                    {
+                        "state": str(ConflictState.RESOLVED),
+                        "resolution": resolution,
+                        "resolved_at": now,
+                    }
+                )
+            await self._session.flush()
+        return [convert.conflict(row) for row in rows]
+
+    async def _open_conflicts(self, link_id: int, fields: list[str] | None) -> list[ConflictRow]:
+        query = select(ConflictRow).where(ConflictRow.link_id == link_id, ConflictRow.state == OPEN)
+        if fields is not None:
+            query = query.where(col(ConflictRow.field).in_(fields))
+        query = query.order_by(col(ConflictRow.id)).execution_options(populate_existing=True)
+        return list(await self._session.exec(query))
+
+    async def quarantine(self, entry: Quarantined) -> Quarantined:
+        """Quarantine a record; if it already is, count one more attempt and update it."""
+        values = convert.quarantine_values(entry)
+        changes = {name: values[name] for name in ("reason", "field", "reference", "next_attempt")}
+        changes["attempts"] = col(QuarantineRow.attempts) + 1
+        key = ["connection", "entity", "side", "record_id"]
+        statement = self._upsert(QuarantineRow, values, key, changes).returning(QuarantineRow)
+        with self._db.errors("cannot quarantine a record"):
+            result = await self._session.exec(
+                statement, execution_options={"populate_existing": True}
+            )
+            row: QuarantineRow = result.scalars().one()
+        return convert.quarantined(row)
+
+    async def release(self, connection: str, entity: str, side: Side, record_id: str) -> bool:
+        """Take a record out of quarantine; True if it was in."""
+        statement = delete(QuarantineRow).where(
+            col(QuarantineRow.connection) == connection,
+            col(QuarantineRow.entity) == entity,
+            col(QuarantineRow.side) == str(side),
+            col(QuarantineRow.record_id) == record_id,
+        )
+        with self._db.errors("cannot release a record"):
+            result = await self._session.exec(statement)
+        return result.rowcount > 0
+
+    async def add_event(self, event: StatusEvent) -> None:
+        """Append a status event; ``at`` defaults to now (UTC)."""
+        self._session.add(convert.event_row(event))  # inserted in a batch at the next flush
+
+    @property
+    def _dialect(self) -> Any:
+        """The module whose ``insert`` speaks this backend's ON CONFLICT."""
+        return postgresql if self._db.dialect == "postgresql" else sqlite
+
+    def _upsert(
+        self, model: type[Any], values: dict[str, Any], key: list[str], changes: dict[str, Any]
+    ) -> Any:
+        """INSERT ... ON CONFLICT (key) DO UPDATE SET changes."""
+        statement = self._dialect.insert(model).values(**values)
+        return statement.on_conflict_do_update(index_elements=key, set_=changes)
+
+
+def _describe_link(link: Link) -> str:
+    return f"{link.entity} link crm {link.crm_id} <-> afas {link.afas_id} of {link.connection}"

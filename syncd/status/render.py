@@ -1,0 +1,154 @@
+"""Plans and cycle reports as an operator reads them: text, or JSON for tools."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from syncd.engine.cycle import CycleReport
+from syncd.engine.plan import (
+    Action,
+    AdvanceBase,
+    CloseConflicts,
+    Create,
+    Detach,
+    LinkPair,
+    Note,
+    OpenConflict,
+    Plan,
+    Quarantine,
+    Update,
+)
+
+
+def action_as_dict(action: Action | Note) -> dict[str, Any]:
+    """One action as plain data (the ``--json`` form of ``syncd plan``)."""
+    if isinstance(action, Update):
+        return {
+            "action": "update",
+            "target": str(action.target),
+            "crm_id": action.pair[0],
+            "afas_id": action.pair[1],
+            "fields": {
+                d.field: {"before": action.before.get(d.field), "after": d.value, "why": d.reason}
+                for d in action.decisions
+            },
+        }
+    if isinstance(action, Create):
+        return {
+            "action": "create",
+            "target": str(action.target),
+            "source_id": action.source.id,
+            "fields": action.fields,
+        }
+    if isinstance(action, LinkPair):
+        return {
+            "action": "link",
+            "crm_id": action.crm.id,
+            "afas_id": action.afas.id,
+            "why": action.reason,
+        }
+    if isinstance(action, AdvanceBase):
+        return {
+            "action": "agree",
+            "crm_id": action.pair[0],
+            "afas_id": action.pair[1],
+            "fields": action.fields,
+        }
+    if isinstance(action, Detach):
+        return {
+            "action": "deactivate" if action.deactivate else "unlink",
+            "crm_id": action.link.crm_id,
+            "afas_id": action.link.afas_id,
+            "gone": str(action.gone),
+            "why": action.reason,
+        }
+    if isinstance(action, OpenConflict):
+        return {
+            "action": "conflict",
+            "crm_id": action.pair[0],
+            "afas_id": action.pair[1],
+            "field": action.field,
+            "base": action.base,
+            "crm": action.crm,
+            "afas": action.afas,
+        }
+    if isinstance(action, CloseConflicts):
+        return {
+            "action": "close_conflicts",
+            "crm_id": action.link.crm_id,
+            "afas_id": action.link.afas_id,
+            "fields": list(action.fields),
+        }
+    if isinstance(action, Quarantine):
+        return {
+            "action": "quarantine",
+            "side": str(action.side),
+            "id": action.record_id,
+            "why": action.reason,
+            "field": action.field,
+        }
+    return {
+        "action": "note",
+        "event": action.event,
+        "side": str(action.side),
+        "id": action.record_id,
+        "why": action.reason,
+        "candidates": list(action.candidates),
+    }
+
+
+def plan_as_dict(plan: Plan, connection: str) -> dict[str, Any]:
+    return {
+        "connection": connection,
+        "entity": plan.entity,
+        "writes": plan.writes,
+        "guards": [{"guard": f.guard, "message": f.message} for f in plan.findings],
+        "actions": [action_as_dict(a) for a in plan.actions],
+        "notes": [action_as_dict(n) for n in plan.notes],
+    }
+
+
+def plan_as_text(plan: Plan, connection: str) -> str:
+    head = f"{connection} / {plan.entity}: {plan.writes} write(s)"
+    lines = [head]
+    for finding in plan.findings:
+        lines.append(f"  GUARD {finding.guard}: {finding.message}")
+    for item in [*plan.actions, *plan.notes]:
+        lines.extend("  " + line for line in _describe(action_as_dict(item)))
+    if len(lines) == 1:
+        lines.append("  nothing to do")
+    return "\n".join(lines)
+
+
+def _describe(d: dict[str, Any]) -> list[str]:
+    kind = d["action"]
+    if kind == "update":
+        head = f"update {d['target']} {d['crm_id' if d['target'] == 'crm' else 'afas_id']}"
+        return [head] + [
+            f"    {name}: {f['before']!r} -> {f['after']!r}  ({f['why']})"
+            for name, f in d["fields"].items()
+        ]
+    if kind == "create":
+        filled = {k: v for k, v in d["fields"].items() if v is not None}
+        return [f"create in {d['target']} from {d['source_id']}"] + [
+            f"    {k}: {v!r}" for k, v in filled.items()
+        ]
+    if kind == "conflict":
+        return [
+            f"conflict crm {d['crm_id']} / afas {d['afas_id']} on {d['field']}: "
+            f"base {d['base']!r}, crm {d['crm']!r}, afas {d['afas']!r} (left for a person)"
+        ]
+    if kind in ("link", "agree", "close_conflicts"):
+        extra = d.get("why") or ", ".join(d.get("fields", []))
+        return [f"{kind} crm {d['crm_id']} / afas {d['afas_id']}  ({extra})"]
+    if kind in ("unlink", "deactivate"):
+        return [f"{kind} crm {d['crm_id']} / afas {d['afas_id']}  ({d['why']})"]
+    return [f"{kind} {d.get('side')} {d.get('id')}: {d.get('why') or d.get('event')}"]
+
+
+def report_as_text(report: CycleReport) -> str:
+    counts = ", ".join(f"{k} {v}" for k, v in sorted(report.counts.items())) or "no changes"
+    if not report.applied:
+        reasons = "; ".join(f.message for f in report.plan.findings)
+        return f"{report.connection} / {report.entity}: NOT applied, guard tripped: {reasons}"
+    return f"{report.connection} / {report.entity}: {counts}"

@@ -1,0 +1,382 @@
+"""The engine's guarantees, under random edits on both sides, crashes and lost responses.
+
+A hypothesis state machine plays users on both sides: creating companies (on one side,
+or the same company on both), editing fields, deleting. Between rounds of edits it runs
+a sync phase in which faults are injected — a crash (an exception that is not syncd's)
+before or after any gateway write or at any state-store commit, and responses lost after
+the write landed — restarting the "process" after each crash. Then it lets the engine
+run without faults and checks:
+
+* convergence: the cycle after the first fault-free cycle writes nothing, and so does a
+  full sweep after it (which is also echo suppression: our own writes come back equal
+  to the base);
+* safety and maximality: every field holds what an independent model of the rules says
+  it must, from the values users left on both sides (no edit lost except by the
+  configured conflict rule; every non-conflicting edit propagated);
+* no duplicates: every company exists at most once per side, and every active record is
+  linked to exactly one record on the other side.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Awaitable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import hypothesis.strategies as st
+from hypothesis import HealthCheck, settings
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+
+from syncd.engine.cycle import Connection, CycleReport, run_cycle
+from syncd.errors import OutcomeUnknownError
+from syncd.gateways.memory import MemoryGateway
+from syncd.mapping import EntityMapping, load_mapping
+from syncd.policy import ConflictRule, DeletePolicy, Guards, SyncRules
+from syncd.records import Side, Value
+from syncd.state.store import StateStore, Transaction, open_store
+
+T = TypeVar("T")
+ENTITY = "customer"
+FIELDS = ("name", "city", "phone")
+VALUES = st.sampled_from(["alpha", "beta", "gamma", None])
+MAPPING = Path(__file__).parent / "data" / "stateful_customer.toml"
+NO_GUARDS = Guards(max_delete_share=1.0, max_blank_share=1.0, refuse_empty_side=False)
+WRITES = ("create", "update", "deactivate")
+MISSING = object()
+
+
+class Crash(Exception):
+    """The process dies: not a syncd error, so nothing in the engine catches it."""
+
+
+@dataclass
+class Company:
+    """The model's view of one company: its record on each side and what they hold."""
+
+    ids: dict[Side, str | None]
+    values: dict[Side, dict[str, Value]]
+    base: dict[str, Any] | None = None  # None until linked; MISSING per field = no base
+    tombstone: bool = False
+    deleted: set[Side] = field(default_factory=set)  # removed by a user
+    blocked: set[Side] = field(default_factory=set)  # deactivated by the engine
+
+    def present(self, side: Side) -> bool:
+        return self.ids[side] is not None and not {side} & (self.deleted | self.blocked)
+
+    def stored(self, side: Side) -> bool:
+        """A row exists on ``side`` (a blocked one too)."""
+        return self.ids[side] is not None and side not in self.deleted
+
+
+class CrashingStore:
+    """The real store, but the commit of the n-th transaction dies."""
+
+    def __init__(self, inner: StateStore, crash_at: int | None) -> None:
+        self.inner = inner
+        self.crash_at = crash_at
+        self.count = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Transaction]:
+        async with self.inner.transaction() as tx:
+            yield tx
+            self.count += 1
+            if self.count == self.crash_at:
+                raise Crash(f"died committing transaction {self.count}")
+
+
+FAULTS = st.tuples(
+    st.sampled_from(["crash_before", "crash_after", "lost", "crash_commit"]),
+    st.sampled_from(list(Side)),
+    st.sampled_from(WRITES),
+    st.integers(min_value=1, max_value=6),
+)
+
+
+class SyncMachine(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.loop = asyncio.new_event_loop()
+        self.tmp = Path(tempfile.mkdtemp())
+        self.mapping: EntityMapping = load_mapping(MAPPING)
+        self.gateways = {
+            side: MemoryGateway(side, {ENTITY: self.mapping}, page_size=3) for side in Side
+        }
+        self.store = self.run(open_store(f"sqlite:///{self.tmp / 'state.db'}"))
+        self.companies: list[Company] = []
+        self.next_kvk = 10_000_000
+        self.sync_rules = SyncRules()
+
+    def run(self, awaitable: Awaitable[T]) -> T:
+        return self.loop.run_until_complete(awaitable)
+
+    def teardown(self) -> None:
+        self.run(self.store.close())
+        self.loop.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    # --- configuration ---------------------------------------------------------------
+
+    @initialize(
+        conflict=st.sampled_from(list(ConflictRule)),
+        blank_overwrites=st.booleans(),
+        deletes=st.sampled_from(list(DeletePolicy)),
+    )
+    def configure(
+        self, conflict: ConflictRule, blank_overwrites: bool, deletes: DeletePolicy
+    ) -> None:
+        self.sync_rules = SyncRules(
+            conflict=conflict,
+            blank_overwrites=blank_overwrites,
+            deletes=deletes,
+            guards=NO_GUARDS,
+        )
+
+    # --- users ------------------------------------------------------------------------
+
+    def _native(self, side: Side, values: dict[str, Value], kvk: str | None) -> dict[str, object]:
+        return self.mapping.to_native(side, {**values, "kvk": kvk})
+
+    def _kvk(self) -> str:
+        self.next_kvk += 1
+        return str(self.next_kvk)
+
+    @rule(
+        side=st.sampled_from(list(Side)),
+        values=st.fixed_dictionaries(dict.fromkeys(FIELDS, VALUES)),
+        with_kvk=st.booleans(),
+    )
+    def create(self, side: Side, values: dict[str, Value], with_kvk: bool) -> None:
+        """A company entered on one side; without a KvK number no match key can find it."""
+        kvk = self._kvk() if with_kvk else None
+        record_id = self.gateways[side].put(ENTITY, self._native(side, values, kvk))
+        ids: dict[Side, str | None] = {side: record_id, side.other: None}
+        self.companies.append(Company(ids, {side: dict(values), side.other: {}}))
+
+    @rule(
+        crm=st.fixed_dictionaries(dict.fromkeys(FIELDS, VALUES)),
+        afas=st.fixed_dictionaries(dict.fromkeys(FIELDS, VALUES)),
+    )
+    def create_on_both(self, crm: dict[str, Value], afas: dict[str, Value]) -> None:
+        """The same company entered in both systems: it must be linked, not duplicated."""
+        kvk = self._kvk()
+        values = {Side.CRM: dict(crm), Side.AFAS: dict(afas)}
+        ids: dict[Side, str | None] = {
+            side: self.gateways[side].put(ENTITY, self._native(side, values[side], kvk))
+            for side in Side
+        }
+        self.companies.append(Company(ids, values))
+
+    def _editable(self) -> list[tuple[int, Side]]:
+        return [(i, side) for i, c in enumerate(self.companies) for side in Side if c.present(side)]
+
+    @precondition(lambda self: bool(self._editable()))
+    @rule(data=st.data(), name=st.sampled_from(FIELDS), value=VALUES)
+    def edit(self, data: st.DataObject, name: str, value: Value) -> None:
+        index, side = data.draw(st.sampled_from(self._editable()))
+        company = self.companies[index]
+        record_id = company.ids[side]
+        assert record_id is not None
+        self.gateways[side].edit(ENTITY, record_id, self.mapping.to_native(side, {name: value}))
+        company.values[side][name] = value
+
+    @precondition(lambda self: any(c.base is not None and not c.tombstone for c in self.companies))
+    @rule(data=st.data(), side=st.sampled_from(list(Side)))
+    def delete(self, data: st.DataObject, side: Side) -> None:
+        linked = [c for c in self.companies if c.base is not None and not c.tombstone]
+        company = data.draw(st.sampled_from(linked))
+        if not company.present(side):
+            return
+        record_id = company.ids[side]
+        assert record_id is not None
+        self.gateways[side].remove(ENTITY, record_id)
+        company.deleted.add(side)
+
+    # --- the daemon -------------------------------------------------------------------
+
+    def _connection(self, store: StateStore | CrashingStore) -> Connection:
+        return Connection(
+            name="test",
+            gateways=self.gateways,
+            store=store,  # type: ignore[arg-type]
+            mappings={ENTITY: self.mapping},
+            rules=self.sync_rules,
+        )
+
+    def _cycle(self, store: StateStore | CrashingStore, *, full: bool) -> CycleReport | None:
+        try:
+            return self.run(run_cycle(self._connection(store), ENTITY, full=full))
+        except Crash:
+            return None  # the process died; the next cycle is a restart on the same state
+
+    def _arm(self, kind: str, side: Side, operation: str) -> None:
+        gateway = self.gateways[side]
+        if kind == "crash_before":
+            gateway.fail_next(operation, Crash(f"died before {operation}"))
+        elif kind == "crash_after":
+            gateway.fail_next(operation, Crash(f"died after {operation}"), after_write=True)
+        elif kind == "lost":
+            gateway.fail_next(operation, OutcomeUnknownError("timed out"), after_write=True)
+
+    @rule(faults=st.lists(FAULTS, max_size=3), full_first=st.booleans())
+    def sync(self, faults: list[tuple[str, Side, str, int]], full_first: bool) -> None:
+        for kind, side, operation, n in faults:
+            self._arm(kind, side, operation)
+            crash_at = n if kind == "crash_commit" else None
+            self._cycle(CrashingStore(self.store, crash_at), full=full_first)
+            for gateway in self.gateways.values():
+                gateway.clear_faults()
+        first = self._cycle(self.store, full=True)
+        second = self._cycle(self.store, full=False)
+        third = self._cycle(self.store, full=True)
+        assert first is not None
+        assert second is not None
+        assert third is not None
+        assert second.plan.writes == 0, f"echo not suppressed: {second.plan.actions}"
+        assert third.plan.writes == 0, f"no fixed point: {third.plan.actions}"
+        self._expect()
+        self._check_sides()
+
+    # --- the model of the rules ------------------------------------------------------
+
+    def _expect(self) -> None:
+        """Advance the model: what every company must look like after the sync phase."""
+        for company in self.companies:
+            if company.tombstone:
+                continue
+            if company.base is None:
+                self._expect_new(company)
+            elif company.deleted:
+                self._expect_deleted(company)
+            else:
+                for name in FIELDS:
+                    self._expect_field(company, name)
+
+    def _expect_new(self, company: Company) -> None:
+        if all(company.ids[side] is not None for side in Side):
+            company.base = dict.fromkeys(FIELDS, MISSING)
+            for name in FIELDS:
+                self._expect_field(company, name)
+            return
+        source = Side.CRM if company.ids[Side.CRM] else Side.AFAS
+        company.values[source.other] = dict(company.values[source])
+        company.base = dict(company.values[source])
+
+    def _expect_deleted(self, company: Company) -> None:
+        company.tombstone = True
+        survivors = [side for side in Side if side not in company.deleted]
+        if not survivors or self.sync_rules.deletes is DeletePolicy.IGNORE:
+            return
+        survivor = survivors[0]
+        assert company.base is not None
+        edited = any(
+            company.base.get(name, MISSING) is not MISSING
+            and company.values[survivor].get(name) != company.base[name]
+            for name in FIELDS
+        )
+        if not edited:
+            company.blocked.add(survivor)
+
+    def _expect_field(self, company: Company, name: str) -> None:
+        assert company.base is not None
+        base = company.base.get(name, MISSING)
+        crm, afas = company.values[Side.CRM].get(name), company.values[Side.AFAS].get(name)
+        crm_changed = base is MISSING or crm != base
+        afas_changed = base is MISSING or afas != base
+        keep_blank = not self.sync_rules.blank_overwrites
+        if not crm_changed and not afas_changed:
+            return
+        if crm == afas:
+            company.base[name] = crm
+            return
+        if crm_changed != afas_changed:
+            source = Side.CRM if crm_changed else Side.AFAS
+            value, other = company.values[source].get(name), company.values[source.other].get(name)
+            if value is None and other is not None and keep_blank:
+                return  # held: a blank never overwrites a value
+            self._settle(company, name, value)
+            return
+        if (crm is None) != (afas is None) and keep_blank:
+            self._settle(company, name, crm if afas is None else afas)
+        elif self.sync_rules.conflict is ConflictRule.MANUAL:
+            return  # a conflict for a person; both sides keep their values
+        elif self.sync_rules.conflict is ConflictRule.CRM_WINS:
+            self._settle(company, name, crm)
+        elif self.sync_rules.conflict is ConflictRule.AFAS_WINS:
+            self._settle(company, name, afas)
+        else:
+            # newest_wins depends on record times the model does not keep: the sides must
+            # agree on one of the two users' values (checked against both sides later).
+            actual = self._actual(Side.CRM, company).get(name)
+            assert actual in (crm, afas), f"{name}: {actual!r} is neither user's value"
+            self._settle(company, name, actual)
+
+    def _settle(self, company: Company, name: str, value: Value) -> None:
+        assert company.base is not None
+        company.base[name] = value
+        for side in Side:
+            company.values[side][name] = value
+
+    # --- comparing the model with the systems -----------------------------------------
+
+    def _actual(self, side: Side, company: Company) -> dict[str, Value]:
+        record_id = company.ids[side]
+        assert record_id is not None
+        return self.mapping.to_canonical(side, self.gateways[side].row(ENTITY, record_id))
+
+    def _check_sides(self) -> None:
+        links = self.run(self.store.get_links("test", ENTITY))
+        active_links = {(k.crm_id, k.afas_id) for k in links if k.detached_at is None}
+        for company in self.companies:
+            self._fill_created_id(company, active_links)
+            for side in Side:
+                if company.stored(side):
+                    active = self.gateways[side].is_active(ENTITY, company.ids[side] or "")
+                    assert active == company.present(side), f"{side} {company.ids[side]} active"
+                    actual = {k: v for k, v in self._actual(side, company).items() if k in FIELDS}
+                    expected = {k: company.values[side].get(k) for k in FIELDS}
+                    assert actual == expected, f"{side} {company.ids[side]}: {actual} != {expected}"
+        self._check_no_duplicates(active_links)
+
+    def _fill_created_id(self, company: Company, links: set[tuple[str, str]]) -> None:
+        """Learn the id the engine gave a company it created on the other side."""
+        for side in Side:
+            mine = company.ids[side.other]
+            if company.ids[side] is None and mine is not None:
+                index = 1 if side is Side.AFAS else 0
+                partners = [pair[index] for pair in links if pair[1 - index] == mine]
+                assert len(partners) == 1, f"{side.other} {mine} linked {len(partners)} times"
+                company.ids[side] = partners[0]
+
+    def _check_no_duplicates(self, links: set[tuple[str, str]]) -> None:
+        for side in Side:
+            index = 0 if side is Side.CRM else 1
+            ids = [pair[index] for pair in links]
+            assert len(ids) == len(set(ids)), f"a {side} record is linked twice"
+            rows = self.gateways[side].rows(ENTITY)
+            assert len(rows) == sum(1 for c in self.companies if c.stored(side)), (
+                f"{side} holds {len(rows)} records, the model expects fewer: a duplicate"
+            )
+
+    @invariant()
+    def model_ids_are_unique(self) -> None:
+        for side in Side:
+            ids = [c.ids[side] for c in self.companies if c.ids[side] is not None]
+            assert len(ids) == len(set(ids))
+
+
+SyncMachine.TestCase.settings = settings(
+    max_examples=60,
+    stateful_step_count=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+TestSync = SyncMachine.TestCase

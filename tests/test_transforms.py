@@ -1,0 +1,431 @@
+"""Normalisers and codecs: tables of examples, and properties (idempotence, round trips)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from syncd.errors import RecordError
+from syncd.records import Value
+from syncd.transforms import (
+    CODECS,
+    COUNTRIES,
+    NORMALISERS,
+    ValueMap,
+    apply_normalisers,
+)
+
+# --- normalisers: examples ------------------------------------------------------------
+
+NORMAL_CASES: list[tuple[str, str, Value]] = [
+    ("trim", "  Acme BV \t", "Acme BV"),
+    ("trim", "   ", None),
+    ("collapse_spaces", "  Acme \t  Holding\nBV ", "Acme Holding BV"),
+    ("collapse_spaces", " \n ", None),
+    ("lower", "Info@ACME.nl", "info@acme.nl"),
+    ("upper", "nl-abc", "NL-ABC"),
+    ("digits", "KvK: 1234-5678", "12345678"),
+    ("digits", "n/a", None),
+    ("email", "  Info@Acme.NL ", "info@acme.nl"),
+    ("email", "jan.de.vries+crm@sub.example.co.uk", "jan.de.vries+crm@sub.example.co.uk"),
+    ("phone", "020-123 4567", "+31201234567"),
+    ("phone", "0031 6 12345678", "+31612345678"),
+    ("phone", "06-12345678", "+31612345678"),
+    ("phone", "+31 (0)20 123 45 67", "+31201234567"),
+    ("phone", "+31 020 1234567", "+31201234567"),
+    ("phone", "(020) 123.45.67", "+31201234567"),
+    ("phone", "334341800", "+31334341800"),
+    ("phone", "+32 2 123 45 67", "+3221234567"),
+    ("phone", "0032 (0)2 123 45 67", "+3221234567"),
+    ("phone", "+49 (0)30 1234567", "+49301234567"),
+    ("phone", "+39 06 1234 5678", "+390612345678"),
+    ("phone", "+1 (212) 555-0100", "+12125550100"),
+    ("phone", "0800-1234", "+318001234"),
+    ("postcode", "1234ab", "1234 AB"),
+    ("postcode", " 1234  Ab ", "1234 AB"),
+    ("postcode", "1234 AB", "1234 AB"),
+    ("postcode", "sw1a  1aa", "SW1A 1AA"),
+    ("postcode", "1000", "1000"),
+    ("postcode", "D-10115", "D-10115"),
+    ("kvk", "12345678", "12345678"),
+    ("kvk", "1234 5678", "12345678"),
+    ("kvk", "12.34.56.78", "12345678"),
+    ("vat", "nl 1234.56.789 b01", "NL123456789B01"),
+    ("vat", "123456789B01", "NL123456789B01"),
+    ("vat", "DE 123 456 789", "DE123456789"),
+    ("vat", "be0123.456.789", "BE0123456789"),
+    ("iban", "nl91 abna 0417 1643 00", "NL91ABNA0417164300"),
+    ("iban", "DE89 3704 0044 0532 0130 00", "DE89370400440532013000"),
+    ("iban", "GB29NWBK60161331926819", "GB29NWBK60161331926819"),
+    ("decimal", "5000.00", "5000"),
+    ("decimal", "12,50", "12.5"),
+    ("decimal", " -0.0 ", "0"),
+    ("decimal", "+7", "7"),
+    ("decimal", ".5", "0.5"),
+    ("decimal", "1000000000000", "1000000000000"),
+]
+
+
+@pytest.mark.parametrize(("name", "text", "expected"), NORMAL_CASES)
+def test_normaliser_examples(name: str, text: str, expected: Value) -> None:
+    normalise = NORMALISERS[name]
+    assert normalise(text) == expected
+    if expected is not None:
+        assert normalise(expected) == expected
+
+
+BAD_CASES: list[tuple[str, str, str]] = [
+    ("email", "info.acme.nl", "not an e-mail address"),
+    ("email", "info@acme", "not an e-mail address"),
+    ("email", "a@b@c.nl", "not an e-mail address"),
+    ("email", "jan de vries@acme.nl", "not an e-mail address"),
+    ("phone", "call me", "it contains"),
+    ("phone", "020-1234567 ext 12", "it contains"),
+    ("phone", "+31 20 +1234567", "'+' may only come first"),
+    ("phone", "12345", "cannot tell which country"),
+    ("phone", "+31 12", "digits with the country code"),
+    ("phone", "+31 6 1234 5678 9012 3456", "digits with the country code"),
+    ("phone", "+0 20 1234567", "no country code starts with 0"),
+    ("kvk", "1234567", "expected exactly 8 digits"),
+    ("kvk", "123456789", "expected exactly 8 digits"),
+    ("kvk", "KvK 12345678", "expected exactly 8 digits"),
+    ("vat", "NL123456789", "not a Dutch VAT number"),
+    ("vat", "NL12345678B01", "not a Dutch VAT number"),
+    ("vat", "12345", "not a VAT number"),
+    ("iban", "NL91ABNA0417164301", "check digits do not match"),
+    ("iban", "NL91 ABNA", "not an IBAN"),
+    ("iban", "91ABNA0417164300", "not an IBAN"),
+    ("decimal", "1.234,56", "not a number"),
+    ("decimal", "twelve", "not a number"),
+    ("decimal", "1e5", "not a number"),
+]
+
+
+@pytest.mark.parametrize(("name", "text", "fragment"), BAD_CASES)
+def test_normaliser_rejects(name: str, text: str, fragment: str) -> None:
+    with pytest.raises(RecordError) as caught:
+        NORMALISERS[name](text)
+    assert fragment in str(caught.value)
+    assert repr(text) in str(caught.value)  # the message names the bad value
+
+
+def test_apply_normalisers_chains_and_blanks() -> None:
+    chain = [NORMALISERS["collapse_spaces"], NORMALISERS["upper"]]
+    assert apply_normalisers(chain, "  acme   bv ") == "ACME BV"
+    assert apply_normalisers(chain, "   ") is None
+    assert apply_normalisers(chain, "") is None
+    assert apply_normalisers(chain, None) is None
+    assert apply_normalisers([], "") is None
+    assert apply_normalisers([], " x ") == " x "
+
+
+# --- normalisers: properties ----------------------------------------------------------
+
+_PHONEISH = st.text(alphabet="0123456789 +-()./", max_size=24)
+_POSTCODEISH = st.from_regex(r"\s*[1-9][0-9]{3}\s*[A-Za-z]{2}\s*", fullmatch=True)
+_IDISH = st.text(alphabet="0123456789 .-ABNLabnl", max_size=24)
+_NUMBERISH = st.from_regex(r"\s*[+-]?[0-9]{0,12}([.,][0-9]{0,8})?\s*", fullmatch=True)
+
+
+@pytest.mark.parametrize("name", sorted(NORMALISERS))
+@given(
+    text=st.one_of(st.text(), _PHONEISH, _POSTCODEISH, _IDISH, _NUMBERISH),
+)
+@example(text="NL91ABNA0417164300")
+@example(text="0031 (0)6 12345678")
+def test_normalisers_are_idempotent(name: str, text: str) -> None:
+    normalise = NORMALISERS[name]
+    try:
+        once = normalise(text)
+    except RecordError:
+        return
+    assert once != ""
+    if once is not None:
+        assert normalise(once) == once
+
+
+@given(st.from_regex(r"\+?[1-9][0-9]{7,13}", fullmatch=True))
+def test_phone_output_is_plus_and_digits(text: str) -> None:
+    try:
+        value = NORMALISERS["phone"](text)
+    except RecordError:
+        return
+    assert value is not None
+    assert value.startswith("+")
+    assert value[1:].isdigit()
+
+
+def _iban(country: str, bban: str) -> str:
+    """A valid IBAN for ``bban`` (check digits computed the ISO 13616 way)."""
+    digits = "".join(str(int(ch, 36)) for ch in bban + country + "00")
+    check = 98 - int(digits) % 97
+    return f"{country}{check:02d}{bban}"
+
+
+@given(
+    st.sampled_from(["NL", "BE", "DE", "FR", "GB"]),
+    st.from_regex(r"[A-Z0-9]{12,20}", fullmatch=True),
+)
+def test_iban_accepts_every_valid_check(country: str, bban: str) -> None:
+    valid = _iban(country, bban)
+    spaced = " ".join(valid[i : i + 4] for i in range(0, len(valid), 4)).lower()
+    assert NORMALISERS["iban"](spaced) == valid
+    wrong = valid[:2] + f"{(int(valid[2:4]) + 1) % 100:02d}" + valid[4:]
+    with pytest.raises(RecordError):
+        NORMALISERS["iban"](wrong)
+
+
+# --- codecs: examples -----------------------------------------------------------------
+
+AFAS_COUNTRIES = [
+    ("NL", "NL"),
+    ("BE", "B"),
+    ("DE", "D"),
+    ("FR", "F"),
+    ("ES", "E"),
+    ("IT", "I"),
+    ("AT", "A"),
+    ("NO", "N"),
+    ("SE", "S"),
+    ("FI", "FIN"),
+    ("US", "USA"),
+    ("LU", "L"),
+    ("GB", "GB"),
+    ("DK", "DK"),
+    ("CH", "CH"),
+    ("PL", "PL"),
+    ("PT", "P"),
+    ("IE", "IRL"),
+]
+
+
+@pytest.mark.parametrize(("iso", "afas"), AFAS_COUNTRIES)
+def test_country_afas_codes(iso: str, afas: str) -> None:
+    codec = CODECS["country_afas"]
+    assert codec.to_native(iso) == afas
+    assert codec.to_canonical(afas) == iso
+    assert codec.to_canonical(f" {afas.lower()} ") == iso
+
+
+def test_country_afas_rejects_unknown_codes() -> None:
+    codec = CODECS["country_afas"]
+    with pytest.raises(RecordError, match=r"'XX' is not an AFAS country code.*allowed: 'NL'"):
+        codec.to_canonical("XX")
+    with pytest.raises(RecordError, match=r"'BE' is not an AFAS country code"):
+        codec.to_canonical("BE")  # an ISO code is not an AFAS code
+    with pytest.raises(RecordError, match=r"'XX' is not a country syncd knows"):
+        codec.to_native("XX")
+
+
+@pytest.mark.parametrize(
+    ("native", "iso"),
+    [
+        ("Netherlands", "NL"),
+        ("the netherlands", "NL"),
+        ("Nederland", "NL"),
+        ("NL", "NL"),
+        ("nl", "NL"),
+        ("België", "BE"),
+        ("Belgie", "BE"),
+        ("Belgium", "BE"),
+        ("Duitsland", "DE"),
+        ("Germany", "DE"),
+        ("  united   kingdom ", "GB"),
+        ("UK", "GB"),
+        ("Verenigde Staten", "US"),
+        ("USA", "US"),
+        ("Oostenrijk", "AT"),
+    ],
+)
+def test_country_name_reads_names_aliases_and_codes(native: str, iso: str) -> None:
+    assert CODECS["country_name"].to_canonical(native) == iso
+
+
+def test_country_name_writes_english() -> None:
+    codec = CODECS["country_name"]
+    assert codec.to_native("NL") == "Netherlands"
+    assert codec.to_native("BE") == "Belgium"
+    assert codec.to_native("DE") == "Germany"
+    with pytest.raises(RecordError, match="'Atlantis' is not a country name"):
+        codec.to_canonical("Atlantis")
+
+
+def test_country_table_is_one_to_one() -> None:
+    isos = [c.iso for c in COUNTRIES]
+    afas = [c.afas for c in COUNTRIES]
+    names = [c.english for c in COUNTRIES]
+    assert len(set(isos)) == len(isos)
+    assert len(set(afas)) == len(afas)
+    assert len(set(names)) == len(names)
+    for country in COUNTRIES:
+        for name in (country.iso, country.english, *country.aliases):
+            assert CODECS["country_name"].to_canonical(name) == country.iso
+
+
+@pytest.mark.parametrize(
+    ("native", "canonical"),
+    [
+        (True, "true"),
+        (False, "false"),
+        ("1", "true"),
+        ("0", "false"),
+        (1, "true"),
+        (0, "false"),
+        ("TRUE", "true"),
+        (" false ", "false"),
+    ],
+)
+def test_bool_codec_reads(native: object, canonical: str) -> None:
+    assert CODECS["bool"].to_canonical(native) == canonical
+
+
+def test_bool_codec_writes_and_rejects() -> None:
+    codec = CODECS["bool"]
+    assert codec.to_native("true") is True
+    assert codec.to_native("false") is False
+    with pytest.raises(RecordError, match="'yes' is not a yes/no value; allowed: true, false"):
+        codec.to_canonical("yes")
+    with pytest.raises(RecordError, match="'1' is not a yes/no value"):
+        codec.to_native("1")  # canonical values are "true"/"false" only
+
+
+@pytest.mark.parametrize(
+    ("native", "canonical"), [(105, "105"), ("105", "105"), (" 7 ", "7"), (12.0, "12")]
+)
+def test_integer_codec_reads(native: object, canonical: str) -> None:
+    assert CODECS["integer"].to_canonical(native) == canonical
+
+
+@pytest.mark.parametrize("native", ["12a", 12.5, True, "twelve"])
+def test_integer_codec_rejects(native: object) -> None:
+    with pytest.raises(RecordError):
+        CODECS["integer"].to_canonical(native)
+
+
+def test_integer_codec_writes_plain_whole_numbers_only() -> None:
+    codec = CODECS["integer"]
+    assert codec.to_native("105") == 105
+    for bad in ("012", "12a", "1.5"):
+        with pytest.raises(RecordError, match="not a whole number written plainly"):
+            codec.to_native(bad)
+
+
+@pytest.mark.parametrize(
+    ("native", "canonical"),
+    [(5000, "5000"), (5000.0, "5000"), (12.5, "12.5"), ("12,50", "12.5"), (0.1, "0.1")],
+)
+def test_decimal_codec_reads(native: object, canonical: str) -> None:
+    assert CODECS["decimal"].to_canonical(native) == canonical
+
+
+def test_decimal_codec_writes_numbers() -> None:
+    codec = CODECS["decimal"]
+    assert codec.to_native("5000") == 5000
+    assert codec.to_native("12.5") == 12.5
+    with pytest.raises(RecordError, match="more digits than this side can store"):
+        codec.to_native("0.12345678901234567890")
+
+
+def test_text_codec_reads_scalars() -> None:
+    codec = CODECS["text"]
+    assert codec.to_canonical("Acme") == "Acme"
+    assert codec.to_canonical(105) == "105"
+    assert codec.to_canonical(2.50) == "2.5"
+    assert codec.to_canonical(True) == "true"
+    assert codec.to_native("Acme") == "Acme"
+    with pytest.raises(RecordError, match="not a single value"):
+        codec.to_canonical(["a", "b"])
+
+
+def test_value_map() -> None:
+    codec = ValueMap.build({"14": "net_14", "30": "net_30"})
+    assert codec.to_native("14") == "net_14"
+    assert codec.to_canonical("net_30") == "30"
+    with pytest.raises(RecordError) as caught:
+        codec.to_canonical("net_90")
+    assert "'net_90' is not one of the mapped values; allowed: 'net_14', 'net_30'" in str(
+        caught.value
+    )
+    with pytest.raises(RecordError, match="'90' has no value on this side; allowed: '14', '30'"):
+        codec.to_native("90")
+
+
+def test_value_map_matches_native_values_by_text() -> None:
+    codec = ValueMap.build({"gold": 3, "silver": "2", "yes": True})
+    assert codec.to_canonical("3") == "gold"
+    assert codec.to_canonical(2) == "silver"
+    assert codec.to_canonical(True) == "yes"
+    assert codec.to_native("gold") == 3
+
+
+@pytest.mark.parametrize(
+    "table",
+    [{"a": "x", "b": "x"}, {"a": 1, "b": "1"}, {"a": True, "b": "true"}],
+)
+def test_value_map_must_be_one_to_one(table: dict[str, str | int | bool]) -> None:
+    with pytest.raises(ValueError, match="both map to"):
+        ValueMap.build(table)
+
+
+# --- codecs: round trips --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["bool", "country_afas", "country_name"])
+def test_finite_codecs_round_trip_their_whole_domain(name: str) -> None:
+    codec = CODECS[name]
+    domain = codec.domain()
+    assert domain
+    for canonical in domain:
+        assert codec.to_canonical(codec.to_native(canonical)) == canonical
+
+
+@given(st.integers())
+def test_integer_codec_round_trips(number: int) -> None:
+    codec = CODECS["integer"]
+    canonical = codec.to_canonical(number)
+    assert codec.to_canonical(codec.to_native(canonical)) == canonical
+    assert codec.to_native(canonical) == number
+
+
+@given(
+    st.decimals(min_value=-(10**10), max_value=10**10, places=4)
+)  # 15 digits: a float holds them
+def test_decimal_codec_round_trips(number: Decimal) -> None:
+    codec = CODECS["decimal"]
+    canonical = NORMALISERS["decimal"](str(number))
+    assert canonical is not None
+    assert codec.to_canonical(codec.to_native(canonical)) == canonical
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False, width=64))
+def test_decimal_codec_reads_any_float_exactly(number: float) -> None:
+    codec = CODECS["decimal"]
+    canonical = codec.to_canonical(number)
+    assert NORMALISERS["decimal"](canonical) == canonical
+    assert codec.to_canonical(codec.to_native(canonical)) == canonical
+    if abs(number) < 2**53:
+        assert codec.to_native(canonical) == number
+
+
+@given(st.text(min_size=1).filter(lambda t: t.strip() == t))
+def test_text_codec_round_trips(text: str) -> None:
+    codec = CODECS["text"]
+    assert codec.to_canonical(codec.to_native(text)) == text
+
+
+_NATIVE = st.one_of(st.text(min_size=1), st.integers(), st.booleans())
+
+
+@given(st.dictionaries(st.text(min_size=1), _NATIVE, min_size=1))
+def test_value_maps_round_trip_when_one_to_one(table: dict[str, str | int | bool]) -> None:
+    try:
+        codec = ValueMap.build(table)
+    except ValueError:
+        return
+    domain = codec.domain()
+    assert domain is not None
+    for canonical in domain:
+        assert codec.to_canonical(codec.to_native(canonical)) == canonical
