@@ -63,6 +63,17 @@ async def opened(
                 )
             ]
         )
+    if not path.exists():
+        raise ConfigError(
+            [
+                Problem(
+                    str(path),
+                    "",
+                    "the fixture file does not exist; to try syncd with "
+                    "sample data, copy tests/fixtures/systems.json there or pass --fixture",
+                )
+            ]
+        )
     crm, afas = load_fixture(path, settings.mappings)
     store: StateStore = await open_store(settings.state_url)
     try:

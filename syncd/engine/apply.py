@@ -135,10 +135,11 @@ class Applier:
 
     async def _create(self, action: Create) -> None:
         source = action.source
+        # The journal keeps the base the pair will start with, for a lookup after a crash.
         entry = await self._intend(
             JournalAction.CREATE,
             action.target,
-            action.fields,
+            action.base,
             source_id=source.id,
         )
         try:
@@ -148,7 +149,7 @@ class Applier:
         except (RecordError, GatewayError) as error:
             await self._write_failed(entry, error, action.target.other, source.id)
             return
-        await self.commit_create(entry, action.target, source.id, created, action.fields)
+        await self.commit_create(entry, action.target, source.id, created, action.base)
         self.counts[f"created_{action.target}"] += 1
 
     async def commit_create(

@@ -81,7 +81,8 @@ class Create:
 
     target: Side
     source: Record
-    fields: dict[str, Value]  # the base the new pair starts with
+    fields: dict[str, Value]  # what is written
+    base: dict[str, Value]  # the base the new pair starts with: blank where nothing is written
 
 
 @dataclass(frozen=True)
@@ -349,7 +350,7 @@ def _plan_create(
         for name, rule in rules.items()
         if rule.direction.source() in (None, decision.side)
     }
-    plan.actions.append(Create(target, decision.record, fields))
+    plan.actions.append(Create(target, decision.record, fields, {**dict.fromkeys(rules), **fields}))
 
 
 # --- guards ---------------------------------------------------------------------------
