@@ -154,7 +154,7 @@ async def upgrade(db: Database) -> None:
     """Bring the schema to the newest migration, in one transaction."""
     with db.errors("cannot migrate the state database"):
         async with db.writer.begin() as conn:
-            if False:
+            if db.dialect == "postgresql":
                 await conn.execute(
                     text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK}
                 )

@@ -257,13 +257,14 @@ class Transaction:
         return replace(link, id=new_id)
 
     async def _refuse_duplicate(self, link: Link) -> None:
-        query = select(col(LinkRow.id), col(LinkRow.crm_id), col(LinkRow.afas_id)).where(
-            LINKS.c.connection == link.connection,
-            LINKS.c.entity == link.entity,
-            or_(LINKS.c.crm_id == link.crm_id, LINKS.c.afas_id == link.afas_id),
+        c = LINKS.c
+        query = select(c.id, c.crm_id, c.afas_id).where(
+            c.connection == link.connection,
+            c.entity == link.entity,
+            or_(c.crm_id == link.crm_id, c.afas_id == link.afas_id),
         )
         if link.id is not None:
-            query = query.where(LINKS.c.id != link.id)
+            query = query.where(c.id != link.id)
         existing = (await self._session.exec(query.limit(1))).first()
         if existing is not None:
             existing_id, crm_id, afas_id = existing

@@ -12,7 +12,7 @@ from syncd.engine.cycle import Connection, CycleReport, run_cycle
 from syncd.errors import OutcomeUnknownError, RecordError, TransientError
 from syncd.gateways.memory import MemoryGateway
 from syncd.mapping import EntityMapping, load_mapping
-from syncd.policy import DeletePolicy, Guards, SyncRules
+from syncd.policy import DeletePolicy, Direction, Guards, SyncRules
 from syncd.records import Side, Value
 from syncd.state.store import StateStore
 from syncd.status.events import EventName
@@ -331,3 +331,29 @@ async def test_a_manual_conflict_is_recorded_once_and_closed_when_settled(world:
     await world.cycle()
     assert await world.store.conflicts("test", ENTITY) == []
     assert (await world.store.events("test"))[-2].name == EventName.CONFLICT_CLOSED
+
+
+def directed(**directions: Direction) -> EntityMapping:
+    fields = tuple(
+        dataclasses.replace(f, direction=directions.get(f.name, f.direction))
+        for f in MAPPING.fields
+    )
+    return dataclasses.replace(MAPPING, fields=fields)
+
+
+async def test_one_way_and_on_create_fields(store: StateStore) -> None:
+    mapping = directed(phone=Direction.TO_CRM, city=Direction.ON_CREATE)
+    world = World(store, RULES, mapping)
+    crm_id = world.put(CRM, name="Atlas", city="Delft", phone="+31152001234")
+    await world.cycle()
+    afas_id = await world.partner(CRM, crm_id)
+    assert world.fields(AFAS, afas_id)["city"] == "Delft"  # set once, on create
+    assert world.fields(AFAS, afas_id)["phone"] is None  # AFAS owns the phone
+
+    world.edit(CRM, crm_id, city="Leiden", phone="+31150000000")
+    assert (await world.cycle()).counts == {}  # neither flows from the CRM any more
+    world.edit(AFAS, afas_id, phone="+31157777777", city="Gouda")
+    assert (await world.cycle()).counts == {"updated_crm": 1}
+    assert world.fields(CRM, crm_id)["phone"] == "+31157777777"
+    assert world.fields(CRM, crm_id)["city"] == "Leiden"
+    assert world.fields(AFAS, afas_id)["city"] == "Gouda"

@@ -20,6 +20,7 @@ run without faults and checks:
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import tempfile
 from collections.abc import AsyncIterator, Awaitable
@@ -373,8 +374,9 @@ class SyncMachine(RuleBasedStateMachine):
             assert len(ids) == len(set(ids))
 
 
+# SYNCD_STATEFUL_EXAMPLES runs a longer campaign than CI's.
 SyncMachine.TestCase.settings = settings(
-    max_examples=60,
+    max_examples=int(os.environ.get("SYNCD_STATEFUL_EXAMPLES", "60")),
     stateful_step_count=25,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
