@@ -102,6 +102,11 @@ class _Cycle:
         self.dry_run = dry_run
         self.store = conn.store
         self.links: dict[tuple[str, str], Link] = {}
+        # Links already read this cycle, by side and id (tombstones too), so no record's
+        # link is looked up twice; after a full read of the links every id is known.
+        self.known: dict[Side, dict[str, Link]] = {side: {} for side in Side}
+        self.asked: dict[Side, set[str]] = {side: set() for side in Side}
+        self.all_known = False
         self.quarantined: dict[tuple[Side, str], Quarantined] = {}
         self.started = conn.now()
 
@@ -214,13 +219,13 @@ class _Cycle:
     ) -> list[Link]:
         if self.full:
             found = await self.store.get_links(self.conn.name, self.entity)
+            self._remember(found)
+            self.all_known = True
         else:
             found = []
             for side in Side:
                 ids = list(pulled[side].records) + self._due(side)
-                found.extend(
-                    (await self.store.links_by_ids(self.conn.name, self.entity, side, ids)).values()
-                )
+                found.extend((await self._links_of(side, ids)).values())
             for link_id in touched_ids:
                 link = await self.store.get_link(link_id)
                 if link is not None:
@@ -229,6 +234,21 @@ class _Cycle:
         active = [link for link in unique.values() if not self._waiting(link)]
         self.links.update({(link.crm_id, link.afas_id): link for link in active})
         return active
+
+    async def _links_of(self, side: Side, ids: Sequence[str]) -> dict[str, Link]:
+        """The links of ``ids`` on ``side``, read from the store at most once per cycle."""
+        new = [i for i in ids if i not in self.asked[side]]
+        if new and not self.all_known:
+            self._remember(
+                (await self.store.links_by_ids(self.conn.name, self.entity, side, new)).values()
+            )
+            self.asked[side].update(new)
+        return {i: self.known[side][i] for i in ids if i in self.known[side]}
+
+    def _remember(self, links: Iterable[Link]) -> None:
+        for link in links:
+            for side in Side:
+                self.known[side][link.id_on(side)] = link
 
     def _due(self, side: Side) -> list[str]:
         now = self.conn.now()
@@ -256,11 +276,7 @@ class _Cycle:
             side: await self._candidates(side, unlinked[side.other], pulled[side]) for side in Side
         }
         linked = {
-            side: frozenset(
-                await self.store.links_by_ids(
-                    self.conn.name, self.entity, side, [c.id for c in candidates[side]]
-                )
-            )
+            side: frozenset(await self._links_of(side, [c.id for c in candidates[side]]))
             for side in Side
         }
         return match_unlinked(MatchInput(unlinked, candidates, linked, self.mapping.match_keys))
@@ -270,7 +286,7 @@ class _Cycle:
         due = [i for i in self._due(side) if i not in records]
         if due:
             records.update({r.id: r for r in (await self._read(side, due)).records})
-        known = await self.store.links_by_ids(self.conn.name, self.entity, side, list(records))
+        known = await self._links_of(side, list(records))
         return [
             r for r in records.values() if r.id not in known and not self._in_quarantine(side, r.id)
         ]

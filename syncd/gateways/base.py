@@ -53,15 +53,11 @@ class Gateway(Protocol):
         """Active records whose correlation key is one of ``keys``, by key."""
         ...
 
-    async def find_by_values(
-        self, entity: str, field: str, values: Sequence[str]
-    ) -> list[Record]:
+    async def find_by_values(self, entity: str, field: str, values: Sequence[str]) -> list[Record]:
         """Active records whose canonical ``field`` equals one of ``values``."""
         ...
 
-    async def create(
-        self, entity: str, fields: Mapping[str, Value], correlation: str
-    ) -> Record:
+    async def create(self, entity: str, fields: Mapping[str, Value], correlation: str) -> Record:
         """Create a record carrying ``correlation``; returns it as stored."""
         ...
 
