@@ -103,7 +103,7 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
                     accept_guards=getattr(args, "accept_guards", False),
                 )
                 clean &= _show(args, report)
-            if args.command == "once":
+            if args.command == "once" and systems is not None:
                 systems.save()
     return EXIT_CLEAN if clean else EXIT_NOT_CLEAN
 

@@ -2,30 +2,39 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from syncd.config import ConnectionSettings, Settings
+from syncd.config import ConnectionSettings, GatewaySettings, Settings
 from syncd.engine.cycle import Connection
 from syncd.errors import ConfigError, Problem
+from syncd.gateways.base import Gateway
 from syncd.gateways.fixture import load_fixture, save_fixture
 from syncd.gateways.memory import MemoryGateway
+from syncd.mapping import EntityMapping
 from syncd.records import Side
 from syncd.state.store import StateStore, open_store
+
+GatewayBuilder = Callable[[GatewaySettings, Side, Mapping[str, EntityMapping]], Gateway]
+"""Builds the gateway of one side from its settings (secrets already read from the env)."""
+
+BUILDERS: dict[str, GatewayBuilder] = {}
+"""Gateway builders by kind; "memory" is built from the connection's fixture instead."""
 
 
 @dataclass(frozen=True)
 class Systems:
-    """The two in-memory systems of a fixture file, written back after a cycle."""
+    """The in-memory systems of a fixture file, written back after a cycle."""
 
     path: Path
-    crm: MemoryGateway
-    afas: MemoryGateway
+    memory: Mapping[Side, MemoryGateway]
+    loaded: tuple[MemoryGateway, MemoryGateway]
+    overrides: bool  # --fixture: both sides are these systems, whatever the config says
 
     def save(self) -> None:
-        save_fixture(self.path, self.crm, self.afas)
+        save_fixture(self.path, *self.loaded)
 
 
 def pick(settings: Settings, name: str | None) -> list[ConnectionSettings]:
@@ -47,18 +56,15 @@ def pick(settings: Settings, name: str | None) -> list[ConnectionSettings]:
     return chosen
 
 
-@asynccontextmanager
-async def opened(
-    settings: Settings, chosen: ConnectionSettings, fixture: Path | None = None
-) -> AsyncIterator[tuple[Connection, Systems]]:
-    """A connection with its store open; in-memory systems come from the fixture file."""
+def _load_systems(settings: Settings, chosen: ConnectionSettings, fixture: Path | None) -> Systems:
     path = fixture or chosen.fixture
+    where = f"connections.{chosen.name}.fixture"
     if path is None:
         raise ConfigError(
             [
                 Problem(
                     str(settings.source),
-                    f"connections.{chosen.name}.fixture",
+                    where,
                     "memory gateways need a fixture file; set it or pass --fixture",
                 )
             ]
@@ -69,22 +75,58 @@ async def opened(
                 Problem(
                     str(path),
                     "",
-                    "the fixture file does not exist; to try syncd with "
-                    "sample data, copy tests/fixtures/systems.json there or pass --fixture",
+                    "the fixture file does not exist; to try syncd with sample data, "
+                    "copy tests/fixtures/systems.json there or pass --fixture",
                 )
             ]
         )
     crm, afas = load_fixture(path, settings.mappings)
+    return Systems(path, {Side.CRM: crm, Side.AFAS: afas}, (crm, afas), fixture is not None)
+
+
+def _gateway(
+    settings: Settings, chosen: ConnectionSettings, side: Side, systems: Systems | None
+) -> Gateway:
+    config = chosen.side(side)
+    if systems is not None and (config.kind == "memory" or systems.overrides):
+        return systems.memory[side]
+    builder = BUILDERS.get(config.kind)
+    if builder is None:
+        raise ConfigError(
+            [
+                Problem(
+                    str(settings.source),
+                    f"connections.{chosen.name}.{side}.kind",
+                    f"no gateway is built for kind {config.kind!r}",
+                )
+            ]
+        )
+    return builder(config, side, settings.mappings)
+
+
+@asynccontextmanager
+async def opened(
+    settings: Settings, chosen: ConnectionSettings, fixture: Path | None = None
+) -> AsyncIterator[tuple[Connection, Systems | None]]:
+    """A connection with its gateways and store open; closed again on exit.
+
+    ``fixture`` (the CLI's ``--fixture``) replaces both sides by in-memory systems.
+    """
+    uses_memory = fixture is not None or any(chosen.side(side).kind == "memory" for side in Side)
+    systems = _load_systems(settings, chosen, fixture) if uses_memory else None
+    gateways = {side: _gateway(settings, chosen, side, systems) for side in Side}
     store: StateStore = await open_store(settings.state_url)
     try:
         conn = Connection(
             name=chosen.name,
-            gateways={Side.CRM: crm, Side.AFAS: afas},
+            gateways=gateways,
             store=store,
             mappings=settings.mappings,
             rules=settings.rules,
             overlap=settings.overlap,
         )
-        yield conn, Systems(path, crm, afas)
+        yield conn, systems
     finally:
+        for gateway in gateways.values():
+            await gateway.aclose()
         await store.close()
