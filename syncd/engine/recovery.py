@@ -5,12 +5,15 @@ response was lost after the intent was recorded. The write may or may not have h
 
 * a create is looked up by its correlation key; found, it is linked (never re-created);
   not found, the row is superseded and the plan may create the record again;
-* an update or deactivation is superseded and its pair re-read: the three-way merge
-  sees either "changed on both sides, equal" (it landed) or the change still pending.
+* an update is checked against the target: every field that now holds the value we
+  wrote has its base advanced (it landed, so a later change on the source side is a
+  plain change, not a conflict); the pair is re-read and the merge does the rest;
+* a deactivation is superseded and its pair re-read.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 
 from syncd.engine.apply import Applier
@@ -31,11 +34,45 @@ async def settle_pending(
     for entry in await store.pending_journal(applier.connection, applier.entity):
         if entry.action is JournalAction.CREATE:
             await _settle_create(store, gateways[entry.target], applier, entry)
+            continue
+        if entry.action is JournalAction.UPDATE:
+            await _settle_update(store, gateways[entry.target], applier, entry)
         else:
             await _supersede(store, applier, entry)
-            if entry.link_id is not None:
-                touched.add(entry.link_id)
+        if entry.link_id is not None:
+            touched.add(entry.link_id)
     return touched
+
+
+async def _settle_update(
+    store: StateStore, gateway: Gateway, applier: Applier, entry: JournalEntry
+) -> None:
+    link = await store.get_link(entry.link_id) if entry.link_id is not None else None
+    if link is None or entry.target_id is None or entry.id is None:
+        await _supersede(store, applier, entry)
+        return
+    page = await gateway.read(applier.entity, [entry.target_id])
+    now = {r.id: r for r in page.records}.get(entry.target_id)
+    landed = {
+        name: value
+        for name, value in entry.fields.items()
+        if now is not None and now.fields.get(name) == value
+    }
+    if not landed:
+        await _supersede(store, applier, entry)
+        return
+    async with store.transaction() as tx:
+        await tx.save_link(dataclasses.replace(link, base={**link.base, **landed}))
+        await tx.finish_journal(entry.id, JournalState.DONE)
+        await tx.add_event(
+            StatusEvent(
+                applier.connection,
+                applier.entity,
+                str(EventName.WRITE_RECOVERED),
+                record=entry.target_id,
+                data={"action": "update", "outcome": "landed", "fields": sorted(landed)},
+            )
+        )
 
 
 async def _settle_create(

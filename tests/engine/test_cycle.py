@@ -357,3 +357,20 @@ async def test_one_way_and_on_create_fields(store: StateStore) -> None:
     assert world.fields(CRM, crm_id)["phone"] == "+31157777777"
     assert world.fields(CRM, crm_id)["city"] == "Leiden"
     assert world.fields(AFAS, afas_id)["city"] == "Gouda"
+
+
+async def test_a_later_edit_after_a_crash_is_a_change_not_a_conflict(world: World) -> None:
+    crm_id = world.put(CRM, name="Atlas", city="Delft")
+    await world.cycle()
+    afas_id = await world.partner(CRM, crm_id)
+    world.edit(CRM, crm_id, city="Leiden")
+    world.afas.fail_next("update", RuntimeError("killed"), after_write=True)
+    with pytest.raises(RuntimeError):
+        await world.cycle()
+    world.edit(CRM, crm_id, city="Gouda")  # the user goes on before syncd restarts
+
+    report = await world.cycle()
+
+    assert report.counts == {"updated_afas": 1}  # Leiden landed, so Gouda is a plain change
+    assert world.fields(AFAS, afas_id)["city"] == "Gouda"
+    assert await world.store.conflicts("test", ENTITY) == []
