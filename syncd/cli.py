@@ -1,4 +1,4 @@
-"""The ``syncd`` command line."""
+"""The ``syncd`` command line: one cycle, the plan, and what an operator asks afterwards."""
 
 from __future__ import annotations
 
@@ -6,19 +6,32 @@ import argparse
 import asyncio
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 from syncd.config import Settings, load_settings
 from syncd.connections import opened, pick
-from syncd.engine.cycle import CycleReport, run_cycle
-from syncd.errors import ConfigError, GuardTripped, SyncdError
+from syncd.engine.cycle import CycleReport, run_cycle, utc_now
+from syncd.engine.resolve import resolve_conflict
+from syncd.errors import ConfigError, SyncdError
+from syncd.records import Side
+from syncd.state.rows import StatusEvent
+from syncd.state.store import StateStore, open_store
+from syncd.status.log import event_as_json, event_as_text
 from syncd.status.render import plan_as_dict, plan_as_text, report_as_text
+from syncd.status.views import entity_health, health_as_text, history
 
 EXIT_CLEAN, EXIT_NOT_CLEAN, EXIT_ERROR = 0, 1, 2
+ENTITIES = ["customer", "supplier"]
+
+Command = Callable[[argparse.Namespace, Settings], Awaitable[int]]
 
 
-def _common(parser: argparse.ArgumentParser) -> None:
+# --- the parser ---------------------------------------------------------------------------
+
+
+def _config(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--config",
         type=Path,
@@ -26,10 +39,14 @@ def _common(parser: argparse.ArgumentParser) -> None:
         help="the configuration file (default: ./config.toml)",
     )
     parser.add_argument("--connection", help="only this connection (default: all)")
+
+
+def _cycle_options(parser: argparse.ArgumentParser) -> None:
+    _config(parser)
     parser.add_argument(
         "--entity",
         action="append",
-        choices=["customer", "supplier"],
+        choices=ENTITIES,
         help="only this entity; repeat for several (default: those in the config)",
     )
     parser.add_argument(
@@ -44,52 +61,140 @@ def _common(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+    name: str,
+    run: Command,
+    summary: str,
+    description: str | None = None,
+) -> argparse.ArgumentParser:
+    parser = commands.add_parser(name, help=summary, description=description or summary)
+    parser.set_defaults(run=run)
+    return parser
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="syncd",
         description="Keep customers and suppliers in step between a CRM and AFAS Profit.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    plan = commands.add_parser(
+
+    plan = _add(
+        commands,
         "plan",
-        help="dry run: show what one cycle would do, field by field; writes nothing",
-        description="Pull both sides, reconcile against the state store and print the plan. "
+        _plan,
+        "dry run: show what one cycle would do, field by field; writes nothing",
+        "Pull both sides, reconcile against the state store and print the plan. "
         "Nothing is written to either side or to the state store.",
     )
-    _common(plan)
+    _cycle_options(plan)
     plan.add_argument("--json", action="store_true", help="print the plan as JSON")
-    once = commands.add_parser(
+
+    once = _add(
+        commands,
         "once",
-        help="run one cycle and exit: 0 clean, 1 conflicts/quarantine/guard, 2 error",
-        description="Run one sync cycle per connection and entity, then exit. Exit code 0 when "
-        "everything was applied cleanly, 1 when a guard stopped the plan or records need a "
-        "person (conflicts, quarantine), 2 on a configuration or connection error.",
+        _once,
+        "run one cycle and exit: 0 clean, 1 conflicts/quarantine/guard, 2 error",
+        "Run one sync cycle per connection and entity, then exit. Exit code 0 when "
+        "everything was applied cleanly, 1 when a guard stopped the plan or records "
+        "need a person (conflicts, quarantine), 2 on a configuration or connection error.",
     )
-    _common(once)
+    _cycle_options(once)
     once.add_argument(
         "--accept-guards",
         action="store_true",
         help="apply the plan even if a safety guard trips (mass delete, blanking, empty side)",
     )
+
+    status = _add(commands, "status", _status, "health per connection and entity")
+    _config(status)
+    status.add_argument("--json", action="store_true", help="print as JSON")
+
+    check = _add(
+        commands,
+        "check",
+        _check,
+        "health check: exit 0 when every entity's last cycle went well, else 1",
+    )
+    _config(check)
+
+    log = _add(commands, "log", _log, "the status log, filtered; --follow to keep reading")
+    _config(log)
+    log.add_argument("--entity", choices=ENTITIES, help="only this entity")
+    log.add_argument("--record", help="only events about this record id")
+    log.add_argument("--event", action="append", default=[], help="only this event name")
+    log.add_argument("--since", type=_when, help="only events at or after this ISO time")
+    log.add_argument("--limit", type=int, default=200, help="at most this many (default 200)")
+    log.add_argument("--follow", action="store_true", help="keep printing new events")
+    log.add_argument("--json", action="store_true", help="JSON lines, as in the log file")
+
+    hist = _add(
+        commands, "history", _history, "every change to one record, with the rule that decided"
+    )
+    _config(hist)
+    hist.add_argument("record", help="a record id on either side")
+    hist.add_argument("--entity", choices=ENTITIES, default="customer")
+
+    conflicts = _add(commands, "conflicts", _conflicts, "list, show or resolve open conflicts")
+    _cycle_options(conflicts)
+    conflicts.add_argument("action", nargs="?", choices=["list", "show", "resolve"], default="list")
+    conflicts.add_argument("id", nargs="?", type=int, help="the conflict (for show and resolve)")
+    take = conflicts.add_mutually_exclusive_group()
+    take.add_argument("--take", choices=["crm", "afas"], help="resolve: keep this side's value")
+    take.add_argument("--value", help="resolve: write this value to both sides")
+
+    quarantine = _add(
+        commands, "quarantine", _quarantine, "list, retry or drop quarantined records"
+    )
+    _config(quarantine)
+    quarantine.add_argument("action", nargs="?", choices=["list", "retry", "drop"], default="list")
+    quarantine.add_argument(
+        "records", nargs="*", help="records as side:id (e.g. afas:10001); none = all"
+    )
+    quarantine.add_argument("--entity", choices=ENTITIES, default="customer")
     return parser
+
+
+def _when(text: str) -> datetime:
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+# --- entry point ----------------------------------------------------------------------------
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings(args.config)
-        return asyncio.run(_run(args, settings))
+        code: int = asyncio.run(args.run(args, settings))
+        return code
     except ConfigError as error:
         print(f"syncd: {error}", file=sys.stderr)
-    except GuardTripped as error:
-        print(f"syncd: guard {error.guard}: {error}", file=sys.stderr)
-        return EXIT_NOT_CLEAN
     except SyncdError as error:
         print(f"syncd: {type(error).__name__}: {error}", file=sys.stderr)
+    except KeyboardInterrupt:
+        return EXIT_CLEAN
     return EXIT_ERROR
 
 
-async def _run(args: argparse.Namespace, settings: Settings) -> int:
+def _names(args: argparse.Namespace, settings: Settings) -> list[str]:
+    return [c.name for c in pick(settings, args.connection)]
+
+
+# --- cycles -------------------------------------------------------------------------------
+
+
+async def _plan(args: argparse.Namespace, settings: Settings) -> int:
+    return await _cycles(args, settings, dry_run=True)
+
+
+async def _once(args: argparse.Namespace, settings: Settings) -> int:
+    return await _cycles(args, settings, dry_run=False)
+
+
+async def _cycles(args: argparse.Namespace, settings: Settings, *, dry_run: bool) -> int:
     entities = args.entity or list(settings.entities)
     clean = True
     for chosen in pick(settings, args.connection):
@@ -99,24 +204,160 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
                     conn,
                     entity,
                     full=args.full,
-                    dry_run=args.command == "plan",
+                    dry_run=dry_run,
                     accept_guards=getattr(args, "accept_guards", False),
                 )
-                clean &= _show(args, report)
-            if args.command == "once" and systems is not None:
+                clean &= _show(args, report, dry_run)
+            if not dry_run and systems is not None:
                 systems.save()
     return EXIT_CLEAN if clean else EXIT_NOT_CLEAN
 
 
-def _show(args: argparse.Namespace, report: CycleReport) -> bool:
-    if args.command == "plan":
+def _show(args: argparse.Namespace, report: CycleReport, dry_run: bool) -> bool:
+    if not dry_run:
+        print(report_as_text(report))
+        return report.clean
+    if args.json:
+        print(json.dumps(plan_as_dict(report.plan, report.connection), indent=2))
+    else:
+        print(plan_as_text(report.plan, report.connection))
+    return not report.plan.findings
+
+
+# --- reading the state store --------------------------------------------------------------
+
+
+async def _with_store(settings: Settings, work: Callable[[StateStore], Awaitable[int]]) -> int:
+    store = await open_store(settings.state_url)
+    try:
+        return await work(store)
+    finally:
+        await store.close()
+
+
+async def _status(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(store: StateStore) -> int:
+        rows = [
+            await entity_health(store, name, entity)
+            for name in _names(args, settings)
+            for entity in settings.entities
+        ]
         if args.json:
-            print(json.dumps(plan_as_dict(report.plan, report.connection), indent=2))
+            print(json.dumps([h.as_dict() for h in rows], indent=2))
         else:
-            print(plan_as_text(report.plan, report.connection))
-        return not report.plan.findings
-    print(report_as_text(report))
-    return report.clean
+            print(health_as_text(rows))
+        return EXIT_CLEAN if all(h.healthy for h in rows) else EXIT_NOT_CLEAN
+
+    return await _with_store(settings, work)
+
+
+async def _check(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(store: StateStore) -> int:
+        for name in _names(args, settings):
+            for entity in settings.entities:
+                health = await entity_health(store, name, entity)
+                if not health.healthy:
+                    print(f"{name}/{entity}: {health.last_outcome}: {health.last_message}")
+                    return EXIT_NOT_CLEAN
+        print("ok")
+        return EXIT_CLEAN
+
+    return await _with_store(settings, work)
+
+
+async def _log(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(store: StateStore) -> int:
+        after = 0
+        while True:
+            events = await store.events(
+                args.connection,
+                entity=args.entity,
+                record=args.record,
+                names=args.event,
+                since=args.since,
+                after_id=after,
+                limit=args.limit,
+            )
+            _print_events(events, as_json=args.json)
+            after = events[-1].id or after if events else after
+            if not args.follow:
+                return EXIT_CLEAN
+            await asyncio.sleep(1.0)
+
+    return await _with_store(settings, work)
+
+
+def _print_events(events: Sequence[StatusEvent], *, as_json: bool) -> None:
+    for event in events:
+        print(event_as_json(event) if as_json else event_as_text(event), flush=True)
+
+
+async def _history(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(store: StateStore) -> int:
+        for name in _names(args, settings):
+            _print_events(await history(store, name, args.entity, args.record), as_json=False)
+        return EXIT_CLEAN
+
+    return await _with_store(settings, work)
+
+
+async def _conflicts(args: argparse.Namespace, settings: Settings) -> int:
+    if args.action == "resolve":
+        return await _resolve(args, settings)
+
+    async def work(store: StateStore) -> int:
+        for name in _names(args, settings):
+            for c in await store.conflicts(name):
+                if args.action == "show" and c.id != args.id:
+                    continue
+                print(
+                    f"#{c.id} {name}/{c.entity} link {c.link_id} field {c.field}: "
+                    f"base {c.base!r}, crm {c.crm!r}, afas {c.afas!r}"
+                )
+        return EXIT_CLEAN
+
+    return await _with_store(settings, work)
+
+
+async def _resolve(args: argparse.Namespace, settings: Settings) -> int:
+    if args.id is None or (args.take is None and args.value is None):
+        print("syncd: conflicts resolve ID needs --take crm|afas or --value V", file=sys.stderr)
+        return EXIT_ERROR
+    chosen = pick(settings, args.connection)[0]
+    async with opened(settings, chosen, args.fixture) as (conn, systems):
+        take = Side(args.take) if args.take else None
+        done = await resolve_conflict(conn, args.id, take=take, value=args.value)
+        if systems is not None:
+            systems.save()
+    written = ", ".join(str(s) for s in done.written) or "nothing (both sides agree)"
+    print(f"conflict #{args.id} on {done.conflict.field}: {done.value!r}; wrote {written}")
+    return EXIT_CLEAN
+
+
+async def _quarantine(args: argparse.Namespace, settings: Settings) -> int:
+    wanted = {tuple(r.split(":", 1)) for r in args.records}
+
+    async def work(store: StateStore) -> int:
+        for name in _names(args, settings):
+            for q in await store.quarantined(name, args.entity):
+                if wanted and (str(q.side), q.record_id) not in wanted:
+                    continue
+                if args.action == "list":
+                    due = f"{q.next_attempt:%Y-%m-%d %H:%M}" if q.next_attempt else "now"
+                    print(
+                        f"{q.side}:{q.record_id} {name}/{q.entity} attempts {q.attempts}, "
+                        f"next {due}: {q.reason}" + (f" (ref {q.reference})" if q.reference else "")
+                    )
+                    continue
+                async with store.transaction() as tx:
+                    if args.action == "retry":
+                        await tx.retry_now(name, q.entity, q.side, q.record_id, utc_now())
+                    else:
+                        await tx.release(name, q.entity, q.side, q.record_id)
+                print(f"{args.action}: {q.side}:{q.record_id}")
+        return EXIT_CLEAN
+
+    return await _with_store(settings, work)
 
 
 if __name__ == "__main__":

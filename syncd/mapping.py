@@ -164,6 +164,19 @@ class EntityMapping:
         """Every mapped field of a native row, canonical; a missing native key is blank."""
         return {f.name: f.read(side, native.get(f.native_name(side))) for f in self.fields}
 
+    def readable_fields(self, side: Side, native: Mapping[str, object]) -> dict[str, Value]:
+        """The fields of a row that can be read, leaving out those that cannot.
+
+        For a row that ``to_canonical`` refuses: enough of it to recognise the company.
+        """
+        readable: dict[str, Value] = {}
+        for f in self.fields:
+            try:
+                readable[f.name] = f.read(side, native.get(f.native_name(side)))
+            except RecordError:
+                continue
+        return readable
+
     def to_native(self, side: Side, canonical: Mapping[str, Value]) -> dict[str, object]:
         """The given canonical fields as ``side`` stores them, by native read name."""
         return {

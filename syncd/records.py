@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from dataclasses import field as dataclass_field
 from datetime import datetime
 from enum import StrEnum
 
@@ -61,6 +62,7 @@ class RejectedRecord:
     id: str
     message: str
     field: str | None = None
+    fields: Mapping[str, Value] = dataclass_field(default_factory=dict)  # what could be read
 
 
 @dataclass(frozen=True)

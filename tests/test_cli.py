@@ -38,7 +38,10 @@ def rows(path: Path, side: str, entity: str) -> list[dict[str, object]]:
     return data[side][entity]  # type: ignore[no-any-return]
 
 
-@pytest.mark.parametrize("command", [[], ["plan"], ["once"]])
+COMMANDS = ["plan", "once", "status", "check", "log", "history", "conflicts", "quarantine"]
+
+
+@pytest.mark.parametrize("command", [[], *([c] for c in COMMANDS)])
 def test_every_command_has_help(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as stop:
         build_parser().parse_args([*command, "--help"])
@@ -103,3 +106,70 @@ def test_a_missing_fixture_says_what_to_do(
     (config.parent / "systems.json").unlink()
     assert main(["once", "--config", str(config)]) == EXIT_ERROR
     assert "copy tests/fixtures/systems.json" in capsys.readouterr().err
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
+    code = main(list(argv))
+    return code, capsys.readouterr().out
+
+
+def test_operator_commands_after_a_cycle(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = ("--config", str(config))
+    run(capsys, "once", *cfg)
+
+    code, out = run(capsys, "status", *cfg, "--json")
+    health = {h["entity"]: h for h in json.loads(out)}
+    assert code == EXIT_CLEAN
+    assert health["customer"]["conflicts"] == 1
+    assert health["customer"]["linked"] == 7
+    assert health["supplier"]["last_outcome"] == "cycle_finished"
+    assert run(capsys, "check", *cfg) == (EXIT_CLEAN, "ok\n")
+
+    code, out = run(capsys, "log", *cfg, "--json", "--event", "record_created")
+    created = [json.loads(line) for line in out.splitlines()]
+    assert created
+    assert {e["event"] for e in created} == {"record_created"}
+
+    code, out = run(capsys, "history", *cfg, "9000000102")
+    assert "record_linked" in out
+    assert "conflict_opened" in out
+
+
+def test_resolving_a_conflict_writes_both_sides(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = ("--config", str(config))
+    systems = config.parent / "systems.json"
+    run(capsys, "once", *cfg)
+    code, out = run(capsys, "conflicts", *cfg)
+    assert out.startswith("#1 demo/customer")
+    assert "field email" in out
+
+    code, out = run(capsys, "conflicts", *cfg, "resolve", "1", "--take", "afas")
+
+    assert code == EXIT_CLEAN
+    assert "wrote crm" in out
+    crm = {r["hs_object_id"]: r for r in rows(systems, "crm", "customer")}
+    assert crm["9000000102"]["company_email"] == "administratie@vdlinden-installatie.nl"
+    assert run(capsys, "conflicts", *cfg) == (EXIT_CLEAN, "")
+    assert run(capsys, "once", *cfg)[0] == EXIT_CLEAN  # nothing left for a person
+
+
+def test_quarantine_list_retry_and_drop(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = ("--config", str(config))
+    systems = config.parent / "systems.json"
+    data = json.loads(systems.read_text(encoding="utf-8"))
+    data["crm"]["customer"][0]["kvk_number"] = "12"  # not a KvK number
+    systems.write_text(json.dumps(data), encoding="utf-8")
+    bad = data["crm"]["customer"][0]["hs_object_id"]
+
+    assert run(capsys, "once", *cfg)[0] == EXIT_NOT_CLEAN
+
+    code, out = run(capsys, "quarantine", *cfg)
+    assert out.startswith(f"crm:{bad} demo/customer attempts 1")
+    assert "kvk" in out
+    assert run(capsys, "quarantine", *cfg, "retry", f"crm:{bad}")[1] == f"retry: crm:{bad}\n"
+    run(capsys, "once", *cfg)  # retried at once instead of in five minutes
+    assert "attempts 2" in run(capsys, "quarantine", *cfg)[1]
+    assert run(capsys, "quarantine", *cfg, "drop")[1] == f"drop: crm:{bad}\n"
+    assert run(capsys, "quarantine", *cfg) == (EXIT_CLEAN, "")

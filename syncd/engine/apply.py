@@ -281,7 +281,13 @@ class Applier:
     async def _quarantine(self, action: Quarantine) -> None:
         async with self.store.transaction() as tx:
             await self._put_in_quarantine(
-                tx, action.side, action.record_id, action.reason, action.field, None
+                tx,
+                action.side,
+                action.record_id,
+                action.reason,
+                action.field,
+                None,
+                fields=dict(action.fields),
             )
 
     # --- helpers -----------------------------------------------------------------------
@@ -335,6 +341,8 @@ class Applier:
         reason: str,
         field: str | None,
         reference: str | None,
+        *,
+        fields: dict[str, Value] | None = None,
     ) -> None:
         previous = self.quarantined.get((side, record_id))
         attempts = previous.attempts + 1 if previous else 1
@@ -351,6 +359,7 @@ class Applier:
                 attempts=attempts,
                 first_seen=now,
                 next_attempt=now + quarantine_delay(attempts),
+                fields=fields or {},
             )
         )
         await self._event(

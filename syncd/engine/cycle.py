@@ -107,6 +107,7 @@ class _Cycle:
         self.known: dict[Side, dict[str, Link]] = {side: {} for side in Side}
         self.asked: dict[Side, set[str]] = {side: set() for side in Side}
         self.all_known = False
+        self.rejected: dict[tuple[Side, str], RejectedRecord] = {}  # unreadable, this cycle
         self.quarantined: dict[tuple[Side, str], Quarantined] = {}
         self.started = conn.now()
 
@@ -123,7 +124,7 @@ class _Cycle:
         )
         pulled = await self._pull_both()
         link_count = await self.store.link_count(self.conn.name, self.entity)
-        pairs, unread = await self._pairs(pulled, touched)
+        pairs = await self._pairs(pulled, touched)
         matches = await self._matches(pulled)
         plan = make_plan(
             PlanInput(
@@ -135,7 +136,7 @@ class _Cycle:
                 open_conflicts=await self._open_conflicts(),
                 link_count=link_count,
                 listed={s: p.listed for s, p in pulled.items()} if self.full else None,
-                quarantine=self._rejections(pulled, unread),
+                quarantine=self._rejections(),
             )
         )
         report = CycleReport(self.conn.name, self.entity, self.full, plan)
@@ -149,6 +150,7 @@ class _Cycle:
         if self.dry_run:
             return report
         report.counts = await applier.apply(plan.actions)
+        report.counts.update(await self._record_notes(plan))
         report.applied = True
         await self._finish(pulled, report)
         return report
@@ -168,6 +170,8 @@ class _Cycle:
 
     async def _pull_both(self) -> dict[Side, Pulled]:
         crm, afas = await asyncio.gather(self._pull(Side.CRM), self._pull(Side.AFAS))
+        for side, pulled in ((Side.CRM, crm), (Side.AFAS, afas)):
+            self.rejected.update({(side, r.id): r for r in pulled.rejected})
         return {Side.CRM: crm, Side.AFAS: afas}
 
     async def _pull(self, side: Side) -> Pulled:
@@ -189,12 +193,9 @@ class _Cycle:
 
     # --- linked pairs --------------------------------------------------------------------
 
-    async def _pairs(
-        self, pulled: Mapping[Side, Pulled], touched_ids: set[int]
-    ) -> tuple[list[PairState], list[tuple[Side, RejectedRecord]]]:
+    async def _pairs(self, pulled: Mapping[Side, Pulled], touched_ids: set[int]) -> list[PairState]:
         links = await self._touched_links(pulled, touched_ids)
         current = {side: dict(pulled[side].records) for side in Side}
-        unread: list[tuple[Side, RejectedRecord]] = []
         for side in Side:
             # Read what the pull did not bring; even after a full listing, a record missing
             # from it is read once more before it is taken for deleted.
@@ -202,9 +203,7 @@ class _Cycle:
             if missing:
                 page = await self._read(side, missing)
                 current[side].update({r.id: r for r in page.records})
-                unread.extend((side, r) for r in page.rejected)
-        rejected = {(s, r.id) for s in Side for r in pulled[s].rejected}
-        rejected |= {(s, r.id) for s, r in unread}
+        rejected = self.rejected.keys()
         pairs = [
             PairState(
                 link, current[Side.CRM].get(link.crm_id), current[Side.AFAS].get(link.afas_id)
@@ -212,7 +211,7 @@ class _Cycle:
             for link in links
             if not any((s, link.id_on(s)) in rejected for s in Side)
         ]
-        return pairs, unread
+        return pairs
 
     async def _touched_links(
         self, pulled: Mapping[Side, Pulled], touched_ids: set[int]
@@ -279,7 +278,9 @@ class _Cycle:
             side: frozenset(await self._links_of(side, [c.id for c in candidates[side]]))
             for side in Side
         }
-        return match_unlinked(MatchInput(unlinked, candidates, linked, self.mapping.match_keys))
+        return match_unlinked(
+            MatchInput(unlinked, candidates, linked, self.mapping.match_keys, self._held())
+        )
 
     async def _unlinked(self, side: Side, pulled: Pulled) -> list[Record]:
         records = dict(pulled.records)
@@ -312,7 +313,9 @@ class _Cycle:
         return list(found.values())
 
     async def _read(self, side: Side, ids: Sequence[str]) -> Page:
-        return await self.conn.gateways[side].read(self.entity, ids)
+        page = await self.conn.gateways[side].read(self.entity, ids)
+        self.rejected.update({(side, r.id): r for r in page.rejected})
+        return page
 
     # --- the rest ------------------------------------------------------------------------
 
@@ -322,13 +325,23 @@ class _Cycle:
             by_link.setdefault(c.link_id, set()).add(c.field)
         return {link_id: frozenset(fields) for link_id, fields in by_link.items()}
 
-    def _rejections(
-        self, pulled: Mapping[Side, Pulled], unread: Iterable[tuple[Side, RejectedRecord]]
-    ) -> list[Quarantine]:
-        found = [(s, r) for s in Side for r in pulled[s].rejected]
-        found += list(unread)
-        unique = {(s, r.id): Quarantine(s, r.id, r.message, r.field) for s, r in found}
-        return [q for key, q in unique.items() if not self._in_quarantine(*key)]
+    def _rejections(self) -> list[Quarantine]:
+        """Every row that could not be read this cycle, unless it waits in quarantine."""
+        return [
+            Quarantine(side, r.id, r.message, r.field, r.fields)
+            for (side, record_id), r in self.rejected.items()
+            if not self._in_quarantine(side, record_id)
+        ]
+
+    def _held(self) -> dict[Side, list[Record]]:
+        """Unreadable records (this cycle's and quarantined ones), as far as they can be read."""
+        held: dict[Side, dict[str, Record]] = {side: {} for side in Side}
+        for (side, record_id), q in self.quarantined.items():
+            if q.fields:
+                held[side][record_id] = Record(record_id, q.fields)
+        for (side, record_id), r in self.rejected.items():
+            held[side][record_id] = Record(record_id, r.fields)
+        return {side: list(found.values()) for side, found in held.items()}
 
     async def _finish(self, pulled: Mapping[Side, Pulled], report: CycleReport) -> None:
         async with self.store.transaction() as tx:
@@ -347,6 +360,18 @@ class _Cycle:
                     },
                 )
             )
+
+    async def _record_notes(self, plan: Plan) -> Counter[str]:
+        """Ambiguous matches and skipped creates: nothing is written, the operator is told."""
+        async with self.store.transaction() as tx:
+            for note in plan.notes:
+                data: dict[str, object] = {
+                    "side": str(note.side),
+                    "reason": note.reason,
+                    "candidates": list(note.candidates),
+                }
+                await tx.add_event(self._status(note.event, note.record_id, data))
+        return Counter(str(note.event) for note in plan.notes)
 
     async def event(self, name: EventName, record: str | None, **data: object) -> None:
         async with self.store.transaction() as tx:

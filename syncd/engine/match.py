@@ -9,7 +9,7 @@ automatically, and never created either: a duplicate is worse than a delay.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from syncd.records import Record, Side, is_blank
@@ -38,6 +38,9 @@ class MatchInput:
     candidates: Mapping[Side, Sequence[Record]]  # records each side could offer as a partner
     linked: Mapping[Side, frozenset[str]]  # candidate ids that already have a link
     match_keys: Sequence[Sequence[str]]
+    # Records that cannot be read (quarantined), with what could be read of them: one
+    # of them may be the same company, so a record that looks like one is not created.
+    held: Mapping[Side, Sequence[Record]] = field(default_factory=dict)
 
 
 def match_unlinked(data: MatchInput) -> list[MatchDecision]:
@@ -67,7 +70,21 @@ def _propose(data: MatchInput, side: Side, record: Record) -> MatchDecision:
             )
         if len(found) > 1:
             return _ambiguous(side, record, found, f"several match on {'+'.join(key)}")
+    held = _look_alikes(record, data.held.get(other, ()), data.match_keys)
+    if held:
+        why = f"it may be {other} record(s) {', '.join(sorted(held))}, in quarantine: fix those"
+        return MatchDecision(
+            MatchKind.AMBIGUOUS, side, record, reason=why, candidates=tuple(sorted(held))
+        )
     return MatchDecision(MatchKind.CREATE, side, record, reason="no match on the other side")
+
+
+def _look_alikes(record: Record, held: Sequence[Record], keys: Sequence[Sequence[str]]) -> set[str]:
+    """Held records tied to ``record`` by a correlation key or by any match key."""
+    tied = {h.id for h in held if h.id == record.correlation or h.correlation == record.id}
+    for key in keys:
+        tied |= {h.id for h in _matching(record, held, key)}
+    return tied
 
 
 def _pair_or_clash(

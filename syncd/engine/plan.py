@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from dataclasses import field as dataclass_field
 from datetime import datetime
 
 from syncd.engine.match import MatchDecision, MatchKind
@@ -23,6 +24,7 @@ from syncd.mapping import EntityMapping
 from syncd.policy import DeletePolicy, Direction, SyncRules
 from syncd.records import Record, Side, Value, is_blank
 from syncd.state.rows import Link
+from syncd.status.events import EventName
 
 # --- what the plan is made of -------------------------------------------------------
 
@@ -116,6 +118,7 @@ class Quarantine:
     record_id: str
     reason: str
     field: str | None = None
+    fields: Mapping[str, Value] = dataclass_field(default_factory=dict)  # what could be read
 
 
 @dataclass(frozen=True)
@@ -124,7 +127,7 @@ class Note:
 
     side: Side
     record_id: str
-    event: str
+    event: EventName
     reason: str
     candidates: tuple[str, ...] = ()
 
@@ -322,7 +325,7 @@ def _plan_match(
             Note(
                 decision.side,
                 decision.record.id,
-                "match_ambiguous",
+                EventName.MATCH_AMBIGUOUS,
                 decision.reason,
                 decision.candidates,
             )
@@ -341,7 +344,10 @@ def _plan_create(
     if not allowed:
         plan.notes.append(
             Note(
-                decision.side, decision.record.id, "create_skipped", f"creates in {target} are off"
+                decision.side,
+                decision.record.id,
+                EventName.CREATE_SKIPPED,
+                f"creates in {target} are off",
             )
         )
         return

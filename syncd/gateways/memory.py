@@ -439,7 +439,8 @@ class MemoryGateway:
         try:
             fields = self._mapping(entity).to_canonical(self._side, row)
         except RecordError as exc:
-            return RejectedRecord(record_id, str(exc), exc.field)
+            readable = self._mapping(entity).readable_fields(self._side, row)
+            return RejectedRecord(record_id, str(exc), exc.field, readable)
         modified = row.get(spec.modified)
         correlation = row.get(spec.correlation)
         return Record(

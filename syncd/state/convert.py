@@ -132,6 +132,7 @@ def quarantined(row: QuarantineRow) -> Quarantined:
         attempts=row.attempts,
         first_seen=row.first_seen,
         next_attempt=row.next_attempt,
+        fields=dict(row.fields or {}),
     )
 
 
@@ -147,6 +148,7 @@ def quarantine_values(entry: Quarantined) -> dict[str, Any]:
         "attempts": entry.attempts,
         "first_seen": entry.first_seen or utc_now(),
         "next_attempt": entry.next_attempt,
+        "fields": dict(entry.fields),
     }
 
 

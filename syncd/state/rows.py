@@ -6,6 +6,7 @@ The engine never sees SQL rows; these dataclasses are the store's public languag
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from dataclasses import field as dataclass_field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -99,6 +100,9 @@ class Quarantined:
     attempts: int = 1
     first_seen: datetime | None = None
     next_attempt: datetime | None = None
+    # What could be read of it: enough to see that a record on the other side is the
+    # same company, so that company is not created a second time meanwhile.
+    fields: dict[str, Value] = dataclass_field(default_factory=dict)
 
 
 @dataclass(frozen=True)

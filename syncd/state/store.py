@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import replace
+from datetime import datetime
 from types import TracebackType
 from typing import Any
 
@@ -198,12 +199,32 @@ class StateStore:
             return [convert.quarantined(row) for row in rows]
 
     async def events(
-        self, connection: str | None = None, *, after_id: int = 0, limit: int = 1000
+        self,
+        connection: str | None = None,
+        *,
+        after_id: int = 0,
+        limit: int = 1000,
+        entity: str | None = None,
+        record: str | None = None,
+        names: Sequence[str] = (),
+        since: datetime | None = None,
     ) -> list[StatusEvent]:
-        """Status events with an id above ``after_id``, oldest first, at most ``limit``."""
+        """Status events with an id above ``after_id``, oldest first, at most ``limit``.
+
+        The other arguments narrow the result: one entity, one record id (on either
+        side), some event names, events at or after ``since``.
+        """
         query = select(EventRow).where(col(EventRow.id) > after_id)
         if connection is not None:
             query = query.where(EventRow.connection == connection)
+        if entity is not None:
+            query = query.where(EventRow.entity == entity)
+        if record is not None:
+            query = query.where(EventRow.record == record)
+        if names:
+            query = query.where(col(EventRow.name).in_(list(names)))
+        if since is not None:
+            query = query.where(col(EventRow.at) >= since)
         async with self._session("cannot read status events") as session:
             rows = await session.exec(query.order_by(col(EventRow.id)).limit(limit))
             return [convert.event(row) for row in rows]
@@ -356,7 +377,10 @@ class Transaction:
     async def quarantine(self, entry: Quarantined) -> Quarantined:
         """Quarantine a record; if it already is, count one more attempt and update it."""
         values = convert.quarantine_values(entry)
-        changes = {name: values[name] for name in ("reason", "field", "reference", "next_attempt")}
+        changes = {
+            name: values[name]
+            for name in ("reason", "field", "reference", "next_attempt", "fields")
+        }
         changes["attempts"] = col(QuarantineRow.attempts) + 1
         key = ["connection", "entity", "side", "record_id"]
         statement = self._upsert(QuarantineRow, values, key, changes).returning(QuarantineRow)
@@ -376,6 +400,24 @@ class Transaction:
             col(QuarantineRow.record_id) == record_id,
         )
         with self._db.errors("cannot release a record"):
+            result = await self._session.exec(statement)
+        return result.rowcount > 0
+
+    async def retry_now(
+        self, connection: str, entity: str, side: Side, record_id: str, at: datetime
+    ) -> bool:
+        """Make a quarantined record due for its next attempt at ``at``; True if it is in."""
+        statement = (
+            update(QuarantineRow)
+            .where(
+                col(QuarantineRow.connection) == connection,
+                col(QuarantineRow.entity) == entity,
+                col(QuarantineRow.side) == str(side),
+                col(QuarantineRow.record_id) == record_id,
+            )
+            .values(next_attempt=at)
+        )
+        with self._db.errors("cannot reschedule a quarantined record"):
             result = await self._session.exec(statement)
         return result.rowcount > 0
 

@@ -175,6 +175,7 @@ class QuarantineRow(StateModel, table=True):
     attempts: int = Field(sa_type=sa.Integer())
     first_seen: datetime = Field(sa_type=UTCDateTime())
     next_attempt: datetime | None = Field(default=None, sa_type=UTCDateTime())
+    fields: dict[str, str | None] | None = Field(default=None, sa_type=JSONText())
 
 
 class EventRow(StateModel, table=True):

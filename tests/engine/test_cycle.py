@@ -374,3 +374,21 @@ async def test_a_later_edit_after_a_crash_is_a_change_not_a_conflict(world: Worl
     assert report.counts == {"updated_afas": 1}  # Leiden landed, so Gouda is a plain change
     assert world.fields(AFAS, afas_id)["city"] == "Gouda"
     assert await world.store.conflicts("test", ENTITY) == []
+
+
+async def test_an_unreadable_twin_holds_back_the_create(store: StateStore) -> None:
+    mapping = load_mapping(Path("mappings/customer.toml"))
+    world = World(store, RULES, mapping)
+    crm_id = world.put(CRM, name="Atlas", kvk="27654321")
+    afas_id = world.put(AFAS, name="Atlas", kvk="27654321")
+    world.afas.edit(ENTITY, afas_id, {mapping.native_name(AFAS, "email"): "not an address"})
+
+    report = await world.cycle()
+
+    assert report.counts == {"quarantined": 1, "match_ambiguous": 1}
+    assert len(world.afas.rows(ENTITY)) == 1  # the CRM company was not created a second time
+    world.afas.edit(ENTITY, afas_id, {mapping.native_name(AFAS, "email"): "info@atlas.nl"})
+    world.clock.now += timedelta(hours=1)
+    report = await world.cycle()
+    assert report.counts["linked"] == 1
+    assert await world.partner(CRM, crm_id) == afas_id

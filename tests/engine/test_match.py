@@ -129,3 +129,17 @@ def test_key_priority_first_key_decides() -> None:
         afas_pool=[rec("A", kvk="12345678"), rec("B", name="acme", postcode="1234 AB")],
     )
     assert decisions[0].partner.id == "A"  # type: ignore[union-attr]
+
+
+def test_a_look_alike_of_a_record_in_quarantine_is_held_not_created() -> None:
+    decisions = match_unlinked(
+        MatchInput(
+            unlinked={CRM: [rec("1", kvk="12345678")], AFAS: []},
+            candidates={CRM: [], AFAS: []},
+            linked={CRM: frozenset(), AFAS: frozenset()},
+            match_keys=KEYS,
+            held={AFAS: [rec("A", kvk="12345678")]},
+        )
+    )
+    assert kinds(decisions) == {(CRM, "1"): MatchKind.AMBIGUOUS}
+    assert "quarantine" in decisions[0].reason

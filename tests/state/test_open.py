@@ -178,3 +178,43 @@ async def test_unwritable_sqlite_location_is_a_state_error(tmp_path: Path) -> No
     blocker.write_text("")
     with pytest.raises(StateError, match="cannot create"):
         await open_store(f"sqlite:///{blocker}/state.db")
+
+
+def _upgrade_to(connection: Connection, revision: str) -> None:
+    from alembic import command
+
+    from syncd.state.database import alembic_config
+
+    command.upgrade(alembic_config(connection), revision)
+
+
+async def test_upgrading_from_the_first_schema_keeps_the_state(state_url: str) -> None:
+    """A store written by the first release opens in this one with its data intact."""
+    db = await connect(state_url)
+    try:
+        async with db.writer.begin() as connection:
+            await connection.run_sync(_upgrade_to, "0001")
+            await connection.execute(
+                sa.text(
+                    "INSERT INTO quarantine (connection, entity, side, record_id, reason,"
+                    " attempts, first_seen) VALUES ('acme', 'customer', 'crm', '7', 'bad kvk',"
+                    " 2, :at)"
+                ),
+                {"at": T0},
+            )
+    finally:
+        await db.dispose()
+
+    store = await open_store(state_url)
+    try:
+        [entry] = await store.quarantined(C, E)
+        assert (entry.record_id, entry.reason, entry.attempts) == ("7", "bad kvk", 2)
+        assert entry.fields == {}
+        async with store.transaction() as tx:
+            await tx.quarantine(
+                Quarantined(C, E, Side.CRM, "7", "still bad", fields={"name": "Acme"})
+            )
+        [entry] = await store.quarantined(C, E)
+        assert entry.fields == {"name": "Acme"}
+    finally:
+        await store.close()

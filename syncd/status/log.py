@@ -1,0 +1,110 @@
+"""The status log: status events as JSON lines, and as lines a person reads.
+
+The state store is the record of what happened (events are committed in the same
+transaction as the change they describe); the log file and stdout mirror it, one JSON
+object per line, for ``docker logs`` and log shippers.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import logging.handlers
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, TextIO
+
+from deepdiff import DeepDiff
+
+from syncd.state.rows import StatusEvent
+from syncd.status.events import EventName
+
+LOG_FILE = "status.log"
+
+
+def event_as_dict(event: StatusEvent) -> dict[str, Any]:
+    return {
+        "at": event.at.isoformat().replace("+00:00", "Z") if event.at else None,
+        "id": event.id,
+        "event": event.name,
+        "connection": event.connection,
+        "entity": event.entity,
+        "record": event.record,
+        **event.data,
+    }
+
+
+def event_as_json(event: StatusEvent) -> str:
+    return json.dumps(event_as_dict(event), ensure_ascii=False, sort_keys=False, default=str)
+
+
+def event_as_text(event: StatusEvent) -> str:
+    """One line (more for field changes) that an operator reads."""
+    at = event.at.strftime("%Y-%m-%d %H:%M:%S") if event.at else "-"
+    where = "/".join(p for p in (event.connection, event.entity) if p)
+    head = f"{at}  {where}  {event.name}"
+    if event.record:
+        side = event.data.get("side")
+        head += f"  {side} {event.record}" if side else f"  {event.record}"
+    details = _details(event)
+    return "\n".join([head + (f"  {details[0]}" if details else ""), *details[1:]])
+
+
+def _details(event: StatusEvent) -> list[str]:
+    data = event.data
+    if event.name == EventName.RECORD_CHANGED:
+        return field_diff(data.get("fields", {}))
+    if event.name == EventName.CYCLE_FINISHED:
+        counts = data.get("counts") or {}
+        summary = ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "no changes"
+        return [f"{summary} ({data.get('seconds', '?')} s)"]
+    keys = ("reason", "message", "error", "field", "guard", "afas_id", "source")
+    found = [f"{k}={data[k]}" for k in keys if data.get(k) is not None]
+    return [" ".join(found)] if found else []
+
+
+def field_diff(fields: dict[str, Any]) -> list[str]:
+    """Before/after per field, in deepdiff's words, with the rule that decided."""
+    before = {name: change.get("before") for name, change in fields.items()}
+    after = {name: change.get("after") for name, change in fields.items()}
+    lines = DeepDiff(before, after, verbose_level=2).pretty().splitlines()
+    rules = [f"({name}: {change['rule']})" for name, change in fields.items() if change.get("rule")]
+    return ["    " + line for line in [*lines, *rules]]
+
+
+class StatusLog:
+    """Writes events as JSON lines to a rotating file and, optionally, a stream."""
+
+    def __init__(
+        self,
+        directory: Path | None,
+        stream: TextIO | None = sys.stdout,
+        *,
+        max_bytes: int = 10_000_000,
+        backups: int = 5,
+    ) -> None:
+        self._logger = logging.getLogger(f"syncd.status.{id(self)}")
+        self._logger.propagate = False
+        self._logger.setLevel(logging.INFO)
+        if directory is not None:
+            directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+            path = directory / LOG_FILE
+            path.touch(mode=0o600, exist_ok=True)  # owner-only before anything is written
+            handler = logging.handlers.RotatingFileHandler(
+                path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8"
+            )
+            self._logger.addHandler(handler)
+        if stream is not None:
+            self._logger.addHandler(logging.StreamHandler(stream))
+        self.last_id = 0
+
+    def write(self, events: Iterable[StatusEvent]) -> None:
+        for event in events:
+            self._logger.info(event_as_json(event))
+            self.last_id = max(self.last_id, event.id or 0)
+
+    def close(self) -> None:
+        for handler in list(self._logger.handlers):
+            handler.close()
+            self._logger.removeHandler(handler)

@@ -1,0 +1,113 @@
+"""What the operator asks the state store: health per connection and entity, history."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from syncd.records import Side
+from syncd.state.rows import StatusEvent
+from syncd.state.store import StateStore
+from syncd.status.events import EventName
+
+CYCLE_ENDS = (EventName.CYCLE_FINISHED, EventName.CYCLE_FAILED, EventName.GUARD_TRIPPED)
+
+
+@dataclass(frozen=True)
+class EntityHealth:
+    connection: str
+    entity: str
+    linked: int
+    conflicts: int
+    quarantined: int
+    last_cycle: datetime | None
+    last_outcome: str | None  # cycle_finished, cycle_failed or guard_tripped
+    last_message: str | None
+    cursors: dict[str, str | None]
+
+    @property
+    def healthy(self) -> bool:
+        return self.last_outcome in (None, EventName.CYCLE_FINISHED)
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["last_cycle"] = self.last_cycle.isoformat() if self.last_cycle else None
+        data["healthy"] = self.healthy
+        return data
+
+
+async def entity_health(store: StateStore, connection: str, entity: str) -> EntityHealth:
+    ends = await _last(store, connection, entity, [str(n) for n in CYCLE_ENDS])
+    cursors = {}
+    for side in Side:
+        cursor = await store.get_cursor(connection, entity, side)
+        cursors[str(side)] = cursor.modified.isoformat() if cursor else None
+    return EntityHealth(
+        connection=connection,
+        entity=entity,
+        linked=await store.link_count(connection, entity),
+        conflicts=len(await store.conflicts(connection, entity)),
+        quarantined=len(await store.quarantined(connection, entity)),
+        last_cycle=ends.at if ends else None,
+        last_outcome=ends.name if ends else None,
+        last_message=_message(ends) if ends else None,
+        cursors=cursors,
+    )
+
+
+async def _last(
+    store: StateStore, connection: str, entity: str, names: Sequence[str]
+) -> StatusEvent | None:
+    """The newest event of ``names``: pages forward through the log (ids ascend)."""
+    last: StatusEvent | None = None
+    after = 0
+    while page := await store.events(
+        connection, entity=entity, names=names, after_id=after, limit=1000
+    ):
+        last, after = page[-1], page[-1].id or after
+    return last
+
+
+def _message(event: StatusEvent) -> str | None:
+    for key in ("message", "error"):
+        if event.data.get(key):
+            return str(event.data[key])
+    counts = event.data.get("counts")
+    if isinstance(counts, dict):
+        return ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "no changes"
+    return None
+
+
+def health_as_text(rows: Sequence[EntityHealth]) -> str:
+    lines = []
+    for h in rows:
+        state = "ok" if h.healthy else h.last_outcome or "?"
+        when = h.last_cycle.strftime("%Y-%m-%d %H:%M:%S") if h.last_cycle else "never"
+        lines.append(
+            f"{h.connection}/{h.entity}: {state}  linked {h.linked}, conflicts {h.conflicts}, "
+            f"quarantined {h.quarantined}; last cycle {when}"
+            + (f" ({h.last_message})" if h.last_message else "")
+        )
+    return "\n".join(lines) or "no connections"
+
+
+async def history(
+    store: StateStore, connection: str, entity: str, record: str
+) -> list[StatusEvent]:
+    """Every event about a record and its partner on the other side, oldest first."""
+    ids = {record}
+    for side in Side:
+        link = (await store.links_by_ids(connection, entity, side, [record])).get(record)
+        if link is not None:
+            ids |= {link.crm_id, link.afas_id}
+    found: list[StatusEvent] = []
+    for record_id in sorted(ids):
+        after = 0
+        while page := await store.events(
+            connection, entity=entity, record=record_id, after_id=after
+        ):
+            found.extend(page)
+            after = page[-1].id or after
+    return sorted(found, key=lambda e: e.id or 0)
