@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import sys
 from collections.abc import Awaitable, Callable, Sequence
@@ -12,6 +13,7 @@ from pathlib import Path
 
 from syncd.config import Settings, load_settings
 from syncd.connections import opened, pick
+from syncd.daemon import Daemon
 from syncd.engine.cycle import CycleReport, run_cycle, utc_now
 from syncd.engine.resolve import resolve_conflict
 from syncd.errors import ConfigError, SyncdError
@@ -79,6 +81,17 @@ def build_parser() -> argparse.ArgumentParser:
         description="Keep customers and suppliers in step between a CRM and AFAS Profit.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = _add(
+        commands,
+        "run",
+        _run,
+        "run the daemon: cycles on a schedule until SIGTERM",
+        "Run incremental cycles every [daemon] interval_seconds and full sweeps on "
+        "[daemon] full_sweep_cron for every connection and entity, writing the status "
+        "log to <data_dir>/status.log and stdout. SIGTERM or Ctrl-C stops it cleanly.",
+    )
+    _config(run)
 
     plan = _add(
         commands,
@@ -184,6 +197,13 @@ def _names(args: argparse.Namespace, settings: Settings) -> list[str]:
 
 
 # --- cycles -------------------------------------------------------------------------------
+
+
+async def _run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.connection:
+        chosen = pick(settings, args.connection)
+        settings = dataclasses.replace(settings, connections=tuple(chosen))
+    return await Daemon(settings).run()
 
 
 async def _plan(args: argparse.Namespace, settings: Settings) -> int:

@@ -18,12 +18,13 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
-from datetime import timedelta
+from datetime import UTC, timedelta
 from enum import StrEnum
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeVar
 
+from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy.engine import URL, make_url
 
 from syncd.errors import ConfigError, Problem
@@ -92,6 +93,17 @@ class ConnectionSettings:
 
 
 @dataclass(frozen=True)
+class DaemonSettings:
+    """How ``syncd run`` schedules cycles and stops."""
+
+    interval: timedelta = timedelta(seconds=60)
+    jitter: timedelta = timedelta(seconds=10)
+    full_sweep_cron: str = "30 3 * * *"
+    shutdown_grace: timedelta = timedelta(seconds=30)
+    max_backoff: timedelta = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything config.toml and the mapping files say, validated."""
 
@@ -103,6 +115,7 @@ class Settings:
     entities: tuple[str, ...]
     mappings: Mapping[str, EntityMapping]
     connections: tuple[ConnectionSettings, ...]
+    daemon: DaemonSettings = DaemonSettings()
 
     def __repr__(self) -> str:
         return (
@@ -158,6 +171,77 @@ GATEWAY_KINDS: dict[str, GatewayKind] = {
         sides=frozenset(Side),
         uses_fixture=True,
     ),
+    "afas": GatewayKind(
+        name="afas",
+        sides=frozenset({Side.AFAS}),
+        options={
+            "environment": GatewayOption(
+                OptionType.INTEGER, help="the 5-digit environment number, or give base_url"
+            ),
+            "environment_type": GatewayOption(
+                OptionType.STRING,
+                default="production",
+                help="production (rest), test (resttest) or accept (restaccept)",
+            ),
+            "base_url": GatewayOption(
+                OptionType.STRING, help="https://.../ProfitRestServices, instead of environment"
+            ),
+            "token": GatewayOption(
+                OptionType.SECRET, help="environment variable holding the app connector token"
+            ),
+            "oauth_client_id": GatewayOption(OptionType.STRING, help="OAuth client credentials"),
+            "oauth_client_secret": GatewayOption(
+                OptionType.SECRET, help="environment variable holding the OAuth client secret"
+            ),
+            "concurrency": GatewayOption(
+                OptionType.INTEGER, default=5, help="parallel requests, 1 to 8 (AFAS allows 8)"
+            ),
+            "rate": GatewayOption(OptionType.NUMBER, help="requests per second at most"),
+            "read_timeout": GatewayOption(
+                OptionType.NUMBER, default=900, help="seconds; AFAS gives up after 900"
+            ),
+            "page_size": GatewayOption(OptionType.INTEGER, default=500),
+            "currency": GatewayOption(OptionType.STRING, default="EUR"),
+            "match_oga": GatewayOption(
+                OptionType.STRING, default="6", help="MatchOga for new relations: 6 or 1"
+            ),
+            "autonum": GatewayOption(OptionType.BOOLEAN, default=True),
+        },
+    ),
+    "hubspot": GatewayKind(
+        name="hubspot",
+        sides=frozenset({Side.CRM}),
+        options={
+            "token": GatewayOption(
+                OptionType.SECRET,
+                required=True,
+                help="environment variable holding the private-app or service-key token",
+            ),
+            "base_url": GatewayOption(OptionType.STRING, default="https://api.hubapi.com"),
+            "api_version": GatewayOption(
+                OptionType.STRING,
+                default="v3",
+                help='"v3" (/crm/v3/...) or a dated version like "2026-03"',
+            ),
+            "search_settle_seconds": GatewayOption(
+                OptionType.NUMBER,
+                default=60,
+                help="leave the newest seconds to a later cycle: search lags behind writes",
+            ),
+            "search_per_second": GatewayOption(
+                OptionType.NUMBER, default=4, help="HubSpot allows 5 per portal"
+            ),
+            "requests_per_ten_seconds": GatewayOption(
+                OptionType.NUMBER, default=90, help="HubSpot allows 100 (190 on Pro/Enterprise)"
+            ),
+            "daily_budget": GatewayOption(
+                OptionType.INTEGER,
+                default=200_000,
+                help="requests a day syncd may use; the portal's 250,000+ is shared",
+            ),
+            "timeout_seconds": GatewayOption(OptionType.NUMBER, default=30),
+        },
+    ),
 }
 """Gateway kinds by name. Add the AFAS and HubSpot kinds here, with their options."""
 
@@ -168,7 +252,14 @@ _T = TypeVar("_T", bound=StrEnum)
 _CONNECTION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
-_TOP_KEYS = ("data_dir", "state", "sync", "connections")
+_TOP_KEYS = ("data_dir", "state", "sync", "daemon", "connections")
+_DAEMON_KEYS = (
+    "interval_seconds",
+    "jitter_seconds",
+    "full_sweep_cron",
+    "shutdown_grace_seconds",
+    "max_backoff_seconds",
+)
 _STATE_KEYS = ("url",)
 _SYNC_KEYS = (
     "entities",
@@ -535,6 +626,38 @@ def _connections(
     return tuple(connections)
 
 
+def _daemon(report: ProblemReport, doc: Mapping[str, Any]) -> DaemonSettings:
+    table = _table(report, doc, "daemon", "daemon")
+    report.unknown_keys(table, _DAEMON_KEYS, "daemon.")
+    default = DaemonSettings()
+
+    def seconds(key: str, fallback: timedelta) -> timedelta:
+        value = _number(report, table, key, f"daemon.{key}", fallback.total_seconds())
+        return timedelta(seconds=value)
+
+    cron = table.get("full_sweep_cron", default.full_sweep_cron)
+    try:
+        CronTrigger.from_crontab(cron, timezone=UTC)
+    except (ValueError, TypeError) as exc:
+        report.add(
+            "daemon.full_sweep_cron",
+            f"{cron!r} is not a crontab expression ({exc}); use five fields, "
+            'e.g. "30 3 * * *" for 03:30 UTC every day',
+        )
+        cron = default.full_sweep_cron
+    interval = seconds("interval_seconds", default.interval)
+    if interval.total_seconds() < 1:
+        report.add("daemon.interval_seconds", "must be at least 1 second")
+        interval = default.interval
+    return DaemonSettings(
+        interval=interval,
+        jitter=seconds("jitter_seconds", default.jitter),
+        full_sweep_cron=cron,
+        shutdown_grace=seconds("shutdown_grace_seconds", default.shutdown_grace),
+        max_backoff=seconds("max_backoff_seconds", default.max_backoff),
+    )
+
+
 def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
     """Read and check ``path`` and the mapping files it names.
 
@@ -562,6 +685,7 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
     )
     rules = dataclasses.replace(rules, guards=_guards(report, sync))
     connections = _connections(report, doc, base, env)
+    daemon = _daemon(report, doc)
 
     problems: list[Problem] = list(report.problems)
     mappings: dict[str, EntityMapping] = {}
@@ -590,4 +714,5 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
         entities=entities,
         mappings=MappingProxyType(mappings),
         connections=connections,
+        daemon=daemon,
     )

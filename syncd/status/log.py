@@ -47,30 +47,36 @@ def event_as_text(event: StatusEvent) -> str:
     if event.record:
         side = event.data.get("side")
         head += f"  {side} {event.record}" if side else f"  {event.record}"
-    details = _details(event)
-    return "\n".join([head + (f"  {details[0]}" if details else ""), *details[1:]])
-
-
-def _details(event: StatusEvent) -> list[str]:
-    data = event.data
     if event.name == EventName.RECORD_CHANGED:
-        return field_diff(data.get("fields", {}))
+        return "\n".join([head, *field_diff(event.data.get("fields", {}))])
+    details = _details(event)
+    return head + (f"  {details}" if details else "")
+
+
+def _details(event: StatusEvent) -> str:
+    data = event.data
     if event.name == EventName.CYCLE_FINISHED:
         counts = data.get("counts") or {}
         summary = ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "no changes"
-        return [f"{summary} ({data.get('seconds', '?')} s)"]
+        return f"{summary} ({data.get('seconds', '?')} s)"
     keys = ("reason", "message", "error", "field", "guard", "afas_id", "source")
-    found = [f"{k}={data[k]}" for k in keys if data.get(k) is not None]
-    return [" ".join(found)] if found else []
+    return " ".join(f"{k}={data[k]}" for k in keys if data.get(k) is not None)
 
 
 def field_diff(fields: dict[str, Any]) -> list[str]:
-    """Before/after per field, in deepdiff's words, with the rule that decided."""
-    before = {name: change.get("before") for name, change in fields.items()}
-    after = {name: change.get("after") for name, change in fields.items()}
-    lines = DeepDiff(before, after, verbose_level=2).pretty().splitlines()
-    rules = [f"({name}: {change['rule']})" for name, change in fields.items() if change.get("rule")]
-    return ["    " + line for line in [*lines, *rules]]
+    """Before/after per field, in deepdiff's words, each with the rule that decided."""
+    lines = []
+    for name, change in fields.items():
+        # Blank is shown as "" so deepdiff reports a value change, not a type change.
+        before = {name: change.get("before") or ""}
+        after = {name: change.get("after") or ""}
+        for line in DeepDiff(before, after).pretty().splitlines():
+            lines.append(f"    {line.replace('root', '', 1)}" + _rule(change))
+    return lines
+
+
+def _rule(change: dict[str, Any]) -> str:
+    return f"  ({change['rule']})" if change.get("rule") else ""
 
 
 class StatusLog:

@@ -1,0 +1,131 @@
+"""``syncd run``: a real subprocess on a schedule, SIGTERM, the status log; backoff."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from syncd.config import load_settings
+from syncd.daemon import Daemon, Lane
+from syncd.engine.cycle import Connection
+from syncd.errors import TransientError
+from syncd.gateways.memory import MemoryGateway
+from syncd.records import Side
+from syncd.state.store import StateStore
+from syncd.status.events import EventName
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def write_config(directory: Path) -> Path:
+    shutil.copy(ROOT / "tests" / "fixtures" / "systems.json", directory / "systems.json")
+    path = directory / "config.toml"
+    path.write_text(
+        f"""
+data_dir = "data"
+[sync]
+mappings = "{ROOT / "mappings"}"
+[daemon]
+interval_seconds = 1
+jitter_seconds = 0
+shutdown_grace_seconds = 5
+[connections.demo]
+crm = {{ kind = "memory" }}
+afas = {{ kind = "memory" }}
+fixture = "systems.json"
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def log_events(directory: Path) -> list[dict[str, object]]:
+    path = directory / "data" / "status.log"
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_run_syncs_on_a_schedule_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    command = [sys.executable, "-m", "syncd.cli", "run", "--config", str(config)]
+    daemon = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            finished = [e for e in log_events(tmp_path) if e["event"] == "cycle_finished"]
+            if len({e["entity"] for e in finished}) == 2 and len(finished) >= 4:
+                break
+            time.sleep(0.2)
+        daemon.send_signal(signal.SIGTERM)
+        out, _ = daemon.communicate(timeout=20)
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+    assert daemon.returncode == 0
+    events = log_events(tmp_path)
+    names = {e["event"] for e in events}
+    assert names <= {str(n) for n in EventName}
+    assert {"cycle_started", "cycle_finished", "record_created", "record_linked"} <= names
+    assert [json.loads(line)["id"] for line in out.splitlines()] == [e["id"] for e in events]
+    # Later cycles found nothing to do: the sides had converged.
+    last = [e for e in events if e["event"] == "cycle_finished"][-2:]
+    assert all(e["counts"] in ({}, {"conflicts": 1}) for e in last)
+    assert (tmp_path / "data" / "status.log").stat().st_mode & 0o077 == 0
+    check = subprocess.run(
+        [sys.executable, "-m", "syncd.cli", "check", "--config", str(config)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={**os.environ},
+    )
+    assert check.returncode == 0, check.stdout
+
+
+async def test_a_failing_side_is_reported_once_and_backed_off(
+    tmp_path: Path, store: StateStore
+) -> None:
+    settings = load_settings(write_config(tmp_path))
+    mapping = settings.mappings
+    crm, afas = MemoryGateway(Side.CRM, mapping), MemoryGateway(Side.AFAS, mapping)
+    conn = Connection("demo", {Side.CRM: crm, Side.AFAS: afas}, store, mapping, settings.rules)
+    daemon = Daemon(settings, stream=None)
+    lane = Lane(conn, "customer", None)
+    daemon.lanes = [lane]
+    for _ in range(2):
+        afas.fail_next("changed_since", TransientError("503 Service Unavailable", retry_after=1))
+
+    await daemon._cycle(lane, False)
+    await daemon._cycle(lane, False)  # backed off: not even tried
+    assert afas.calls["changed_since"] == 1
+    lane.backoff.not_before = None
+    await daemon._cycle(lane, False)  # fails again: not reported twice
+    lane.backoff.not_before = None
+    await daemon._cycle(lane, False)  # works
+
+    names = [
+        e.name for e in await store.events("demo", names=["source_failed", "source_recovered"])
+    ]
+    assert names == ["source_failed", "source_recovered"]
+    assert lane.backoff.failures == 0
+
+
+@pytest.mark.parametrize("bad", ['full_sweep_cron = "every day"', "max_backoff_seconds = -1"])
+def test_bad_schedules_are_refused(tmp_path: Path, bad: str) -> None:
+    from syncd.errors import ConfigError
+
+    config = write_config(tmp_path)
+    text = config.read_text(encoding="utf-8").replace(
+        "jitter_seconds = 0", f"jitter_seconds = 0\n{bad}"
+    )
+    config.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match="daemon"):
+        load_settings(config)
