@@ -54,6 +54,7 @@ __all__ = [
 ]
 
 STATE_URL_ENV = "SYNCD_STATE_URL"
+DATA_DIR_ENV = "SYNCD_DATA_DIR"  # the container sets it to its /data volume
 """Environment variable that overrides ``[state] url``."""
 
 DEFAULT_OVERLAP_SECONDS = 300
@@ -673,6 +674,8 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
     report.unknown_keys(doc, _TOP_KEYS, "")
 
     data_dir = _path(report, doc, "data_dir", "data_dir", base) or base / "data"
+    if env.get(DATA_DIR_ENV):
+        data_dir = Path(env[DATA_DIR_ENV])
     state_url = _state_url(report, doc, env, base, data_dir)
 
     sync = _table(report, doc, "sync", "sync")

@@ -458,3 +458,9 @@ fixture = "systems.json"
 def test_module_exports() -> None:
     for name in config_module.__all__:
         assert hasattr(config_module, name)
+
+
+def test_the_data_directory_can_come_from_the_environment(tmp_path: Path) -> None:
+    settings = load_settings(Path("config.toml"), env={"SYNCD_DATA_DIR": str(tmp_path)})
+    assert settings.data_dir == tmp_path
+    assert settings.state_url.endswith(f"{tmp_path}/syncd.db")
