@@ -105,6 +105,16 @@ class DaemonSettings:
 
 
 @dataclass(frozen=True)
+class StatusSettings:
+    """The HTTP status server of ``syncd run``."""
+
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = 8686
+    token: Secret | None = None
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything config.toml and the mapping files say, validated."""
 
@@ -117,6 +127,7 @@ class Settings:
     mappings: Mapping[str, EntityMapping]
     connections: tuple[ConnectionSettings, ...]
     daemon: DaemonSettings = DaemonSettings()
+    status: StatusSettings = StatusSettings()
 
     def __repr__(self) -> str:
         return (
@@ -253,7 +264,9 @@ _T = TypeVar("_T", bound=StrEnum)
 _CONNECTION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
-_TOP_KEYS = ("data_dir", "state", "sync", "daemon", "connections")
+_TOP_KEYS = ("data_dir", "state", "sync", "daemon", "status", "connections")
+_STATUS_KEYS = ("enabled", "host", "port", "token_env")
+_LOOPBACK = ("127.0.0.1", "::1", "localhost")
 _DAEMON_KEYS = (
     "interval_seconds",
     "jitter_seconds",
@@ -659,6 +672,40 @@ def _daemon(report: ProblemReport, doc: Mapping[str, Any]) -> DaemonSettings:
     )
 
 
+def _status(
+    report: ProblemReport, doc: Mapping[str, Any], env: Mapping[str, str]
+) -> StatusSettings:
+    table = _table(report, doc, "status", "status")
+    report.unknown_keys(table, _STATUS_KEYS, "status.")
+    default = StatusSettings()
+    enabled = _bool(report, table, "enabled", "status.enabled", default.enabled)
+    host = table.get("host", default.host)
+    if not isinstance(host, str) or not host:
+        report.add("status.host", f'expected an address such as "127.0.0.1", got {describe(host)}')
+        host = default.host
+    port = int(
+        _number(report, table, "port", "status.port", default.port, integer=True, maximum=65535)
+    )
+    token: Secret | None = None
+    variable = table.get("token_env")
+    if variable is not None:
+        if not isinstance(variable, str) or not env.get(variable):
+            report.add(
+                "status.token_env",
+                f"environment variable {variable!r} is not set; set it to the token the "
+                "status server must require",
+            )
+        else:
+            token = Secret(variable, env[variable])
+    if enabled and host not in _LOOPBACK and token is None:
+        report.add(
+            "status.host",
+            f"the status server binds {host!r}, reachable from other machines: set "
+            "status.token_env to an environment variable holding a token it will require",
+        )
+    return StatusSettings(enabled=enabled, host=host, port=port, token=token)
+
+
 def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
     """Read and check ``path`` and the mapping files it names.
 
@@ -689,6 +736,7 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
     rules = dataclasses.replace(rules, guards=_guards(report, sync))
     connections = _connections(report, doc, base, env)
     daemon = _daemon(report, doc)
+    status = _status(report, doc, env)
 
     problems: list[Problem] = list(report.problems)
     mappings: dict[str, EntityMapping] = {}
@@ -718,4 +766,5 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
         mappings=MappingProxyType(mappings),
         connections=connections,
         daemon=daemon,
+        status=status,
     )

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TextIO
 
+from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
@@ -30,6 +31,7 @@ from syncd.errors import GatewayError
 from syncd.state.rows import StatusEvent
 from syncd.status.events import EventName
 from syncd.status.log import StatusLog
+from syncd.status.server import StatusSource, make_app
 
 
 @dataclass
@@ -77,6 +79,7 @@ class Daemon:
                 conn, systems = await stack.enter_async_context(opened(self.settings, chosen))
                 self.lanes += [Lane(conn, e, systems) for e in self.settings.entities]
             await self._catch_up_log()
+            await self._serve_status(stack)
             scheduler = self._schedule()
             self._on_signals()
             scheduler.start()
@@ -186,7 +189,20 @@ class Daemon:
         async with lane.conn.store.transaction() as tx:
             await tx.add_event(StatusEvent(lane.conn.name, lane.entity, str(name), data=data))
 
-    # --- the status log -----------------------------------------------------------------
+    # --- the status server and log -------------------------------------------------------
+
+    async def _serve_status(self, stack: AsyncExitStack) -> None:
+        config = self.settings.status
+        if not config.enabled or not self.lanes:
+            return
+        source = StatusSource(
+            self.lanes[0].conn.store, [(lane.conn.name, lane.entity) for lane in self.lanes]
+        )
+        token = config.token.value if config.token else None
+        runner = web.AppRunner(make_app(source, token=token), access_log=None)
+        await runner.setup()
+        stack.push_async_callback(runner.cleanup)
+        await web.TCPSite(runner, config.host, config.port).start()
 
     async def _catch_up_log(self) -> None:
         """Start the log after what is already in the store: old events are not repeated."""

@@ -6,9 +6,12 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -25,7 +28,22 @@ from syncd.status.events import EventName
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def write_config(directory: Path) -> Path:
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def write_config(directory: Path, port: int = 0) -> Path:
     shutil.copy(ROOT / "tests" / "fixtures" / "systems.json", directory / "systems.json")
     path = directory / "config.toml"
     path.write_text(
@@ -37,6 +55,9 @@ mappings = "{ROOT / "mappings"}"
 interval_seconds = 1
 jitter_seconds = 0
 shutdown_grace_seconds = 5
+[status]
+enabled = {"true" if port else "false"}
+port = {port}
 [connections.demo]
 crm = {{ kind = "memory" }}
 afas = {{ kind = "memory" }}
@@ -55,7 +76,8 @@ def log_events(directory: Path) -> list[dict[str, object]]:
 
 
 def test_run_syncs_on_a_schedule_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
-    config = write_config(tmp_path)
+    port = free_port()
+    config = write_config(tmp_path, port)
     command = [sys.executable, "-m", "syncd.cli", "run", "--config", str(config)]
     daemon = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE, text=True)
     try:
@@ -65,12 +87,22 @@ def test_run_syncs_on_a_schedule_and_stops_cleanly_on_sigterm(tmp_path: Path) ->
             if len({e["entity"] for e in finished}) == 2 and len(finished) >= 4:
                 break
             time.sleep(0.2)
+        status, body = get(f"http://127.0.0.1:{port}/status")
+        metrics = get(f"http://127.0.0.1:{port}/metrics")[1]
+        ready = get(f"http://127.0.0.1:{port}/readyz")[0]
         daemon.send_signal(signal.SIGTERM)
         out, _ = daemon.communicate(timeout=20)
     finally:
         if daemon.poll() is None:
             daemon.kill()
     assert daemon.returncode == 0
+    assert status == 200
+    assert {row["entity"]: row["linked"] for row in json.loads(body)} == {
+        "customer": 7,
+        "supplier": 5,
+    }
+    assert 'syncd_open_conflicts{connection="demo",entity="customer"} 1.0' in metrics
+    assert ready == 200
     events = log_events(tmp_path)
     names = {e["event"] for e in events}
     assert names <= {str(n) for n in EventName}

@@ -1,0 +1,217 @@
+"""The HTTP status surface of ``syncd run``: health, readiness, metrics, status, a page.
+
+``/healthz``  the process answers (liveness)
+``/readyz``   200 when every connection and entity's last cycle went well, else 503
+``/metrics``  Prometheus text format (prometheus-client)
+``/status``   the health of every connection and entity, as JSON
+``/``         a small server-rendered page: health, recent cycles, open conflicts
+
+It binds 127.0.0.1 by default. Bound to any other address it requires a token (from the
+environment), sent as ``Authorization: Bearer <token>`` or ``?token=``.
+"""
+
+from __future__ import annotations
+
+import hmac
+import html
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
+
+from syncd.state.rows import Conflict, StatusEvent
+from syncd.state.store import StateStore
+from syncd.status.events import EventName
+from syncd.status.views import EntityHealth, entity_health
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+Middleware = Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+class StatusSource:
+    """What the pages show, read from the state store on each request."""
+
+    def __init__(self, store: StateStore, lanes: Sequence[tuple[str, str]]) -> None:
+        self.store = store
+        self.lanes = lanes  # (connection, entity)
+
+    async def health(self) -> list[EntityHealth]:
+        return [await entity_health(self.store, c, e) for c, e in self.lanes]
+
+    async def recent_cycles(self, limit: int = 20) -> list[StatusEvent]:
+        names = [str(EventName.CYCLE_FINISHED), str(EventName.CYCLE_FAILED)]
+        found: list[StatusEvent] = []
+        after = 0
+        while page := await self.store.events(names=names, after_id=after, limit=1000):
+            found = (found + page)[-limit:]
+            after = page[-1].id or after
+        return list(reversed(found))
+
+    async def conflicts(self) -> list[Conflict]:
+        return await self.store.conflicts()
+
+
+def make_app(source: StatusSource, *, token: str | None = None) -> web.Application:
+    middlewares = [_require(token)] if token else []
+    app = web.Application(middlewares=middlewares)  # type: ignore[arg-type]
+    metrics = _Metrics()
+
+    async def healthz(_: web.Request) -> web.Response:
+        return web.Response(text="ok\n")
+
+    async def readyz(_: web.Request) -> web.Response:
+        rows = await source.health()
+        bad = [f"{h.connection}/{h.entity}: {h.last_outcome}" for h in rows if not h.healthy]
+        return web.Response(status=503 if bad else 200, text="\n".join(bad or ["ready"]) + "\n")
+
+    async def status(_: web.Request) -> web.Response:
+        return web.json_response([h.as_dict() for h in await source.health()])
+
+    async def prometheus(_: web.Request) -> web.Response:
+        body = metrics.render(await source.health())
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    async def page(_: web.Request) -> web.Response:
+        body = render_page(
+            await source.health(), await source.recent_cycles(), await source.conflicts()
+        )
+        return web.Response(text=body, content_type="text/html")
+
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/status", status)
+    app.router.add_get("/metrics", prometheus)
+    app.router.add_get("/", page)
+    return app
+
+
+def _require(token: str) -> Middleware:
+    @web.middleware
+    async def check(request: web.Request, handler: Handler) -> web.StreamResponse:
+        given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        given = given or request.query.get("token", "")
+        if not hmac.compare_digest(given.encode(), token.encode()):
+            return web.Response(status=401, text="a token is required\n")
+        return await handler(request)
+
+    return check
+
+
+class _Metrics:
+    """Gauges filled from the health rows at each scrape."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        labels = ["connection", "entity"]
+        self.linked = Gauge(
+            "syncd_linked_records", "Linked record pairs", labels, registry=self.registry
+        )
+        self.conflicts = Gauge(
+            "syncd_open_conflicts", "Conflicts waiting for a person", labels, registry=self.registry
+        )
+        self.quarantined = Gauge(
+            "syncd_quarantined_records", "Records in quarantine", labels, registry=self.registry
+        )
+        self.healthy = Gauge(
+            "syncd_healthy", "1 when the last cycle went well", labels, registry=self.registry
+        )
+        self.last = Gauge(
+            "syncd_last_cycle_timestamp_seconds",
+            "End of the last cycle",
+            labels,
+            registry=self.registry,
+        )
+
+    def render(self, rows: Sequence[EntityHealth]) -> bytes:
+        for h in rows:
+            key = (h.connection, h.entity)
+            self.linked.labels(*key).set(h.linked)
+            self.conflicts.labels(*key).set(h.conflicts)
+            self.quarantined.labels(*key).set(h.quarantined)
+            self.healthy.labels(*key).set(1 if h.healthy else 0)
+            self.last.labels(*key).set(h.last_cycle.timestamp() if h.last_cycle else 0)
+        return generate_latest(self.registry)
+
+
+# --- the page ---------------------------------------------------------------------------
+
+_STYLE = """
+body{font:15px/1.4 system-ui,sans-serif;margin:2rem;color:#222}
+h1{font-size:1.4rem}h2{font-size:1.1rem;margin-top:2rem}
+table{border-collapse:collapse}
+td,th{padding:.3rem .8rem;border-bottom:1px solid #ddd;text-align:left}
+.ok{color:#176a2c;font-weight:600}.bad{color:#a11;font-weight:600}.num{text-align:right}
+"""
+
+
+def render_page(
+    rows: Sequence[EntityHealth], cycles: Sequence[StatusEvent], conflicts: Sequence[Conflict]
+) -> str:
+    return (
+        "<!doctype html><html><head><meta charset='utf-8'><title>syncd status</title>"
+        f"<style>{_STYLE}</style></head><body><h1>syncd</h1>"
+        + _health_table(rows)
+        + _cycles_table(cycles)
+        + _conflicts_table(conflicts)
+        + "</body></html>"
+    )
+
+
+def _e(value: object) -> str:
+    return html.escape(str(value))
+
+
+def _when(at: datetime | None) -> str:
+    return at.strftime("%Y-%m-%d %H:%M:%S UTC") if at else "never"
+
+
+def _state(h: EntityHealth) -> str:
+    if h.healthy:
+        return "<td class='ok'>in sync</td>"
+    return f"<td class='bad'>{_e(h.last_outcome)}</td>"
+
+
+def _health_table(rows: Sequence[EntityHealth]) -> str:
+    body = "".join(
+        f"<tr><td>{_e(h.connection)}</td><td>{_e(h.entity)}</td>{_state(h)}"
+        f"<td class='num'>{h.linked}</td><td class='num'>{h.conflicts}</td>"
+        f"<td class='num'>{h.quarantined}</td><td>{_e(_when(h.last_cycle))}</td></tr>"
+        for h in rows
+    )
+    return (
+        "<h2>Health</h2><table><tr><th>connection</th><th>entity</th><th>state</th>"
+        "<th>linked</th><th>conflicts</th><th>quarantined</th><th>last cycle</th></tr>"
+        f"{body}</table>"
+    )
+
+
+def _cycles_table(cycles: Sequence[StatusEvent]) -> str:
+    def summary(e: StatusEvent) -> str:
+        counts = e.data.get("counts") or {}
+        text = ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "no changes"
+        return str(e.data.get("error") or text)
+
+    body = "".join(
+        f"<tr><td>{_e(_when(e.at))}</td><td>{_e(e.connection)}/{_e(e.entity)}</td>"
+        f"<td>{_e(e.name)}</td><td>{_e(summary(e))}</td></tr>"
+        for e in cycles
+    )
+    return (
+        "<h2>Recent cycles</h2><table><tr><th>at</th><th>where</th><th>outcome</th>"
+        f"<th>what</th></tr>{body}</table>"
+    )
+
+
+def _conflicts_table(conflicts: Sequence[Conflict]) -> str:
+    body = "".join(
+        f"<tr><td>#{c.id}</td><td>{_e(c.connection)}/{_e(c.entity)}</td><td>{_e(c.field)}</td>"
+        f"<td>{_e(c.crm)}</td><td>{_e(c.afas)}</td></tr>"
+        for c in conflicts
+    )
+    empty = "" if conflicts else "<p>No open conflicts.</p>"
+    return (
+        f"<h2>Open conflicts ({len(conflicts)})</h2>{empty}<table><tr><th>id</th><th>where</th>"
+        f"<th>field</th><th>crm</th><th>afas</th></tr>{body}</table>"
+    )
