@@ -17,6 +17,7 @@ import dataclasses
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 from syncd.engine.plan import (
     Action,
@@ -30,7 +31,7 @@ from syncd.engine.plan import (
     Update,
 )
 from syncd.errors import GatewayError, OutcomeUnknownError, RecordError
-from syncd.gateways.base import Gateway
+from syncd.gateways.base import BatchGateway, BatchOutcome, Gateway
 from syncd.records import Record, Side, Value
 from syncd.state.rows import (
     Conflict,
@@ -77,16 +78,44 @@ class Applier:
         self.counts: Counter[str] = Counter()
 
     async def apply(self, actions: list[Action]) -> Counter[str]:
-        for action in actions:
-            await self._one(action)
+        """Links first, then writes in batches per side, then the state-only rest.
+
+        Links come first because updates and conflicts of a newly matched pair need
+        them; nothing else depends on the order within a plan.
+        """
+        for phase in _PHASES:
+            batch: list[Action] = []
+            for action in sorted((a for a in actions if isinstance(a, phase)), key=_side_order):
+                if batch and not self._joins(batch, action):
+                    await self._run(batch)
+                    batch = []
+                batch.append(action)
+            if batch:
+                await self._run(batch)
         return self.counts
+
+    def _joins(self, batch: list[Action], action: Action) -> bool:
+        """Whether ``action`` goes in the same request as ``batch``."""
+        first = batch[0]
+        if not isinstance(first, Update | Create) or not isinstance(action, Update | Create):
+            return False
+        gateway = self.gateways[first.target]
+        size = BATCH_SIZE if isinstance(gateway, BatchGateway) else 1
+        return action.target is first.target and len(batch) < size
+
+    async def _run(self, batch: list[Action]) -> None:
+        first = batch[0]
+        if isinstance(first, Update):
+            await self._updates([a for a in batch if isinstance(a, Update)])
+        elif isinstance(first, Create):
+            await self._creates([a for a in batch if isinstance(a, Create)])
+        else:
+            await self._one(first)
 
     async def _one(self, action: Action) -> None:
         handlers: dict[type, Callable[[Action], Awaitable[None]]] = {
-            Update: self._update,  # type: ignore[dict-item]
             AdvanceBase: self._advance,  # type: ignore[dict-item]
             LinkPair: self._link,  # type: ignore[dict-item]
-            Create: self._create,  # type: ignore[dict-item]
             Detach: self._detach,  # type: ignore[dict-item]
             OpenConflict: self._open_conflict,  # type: ignore[dict-item]
             CloseConflicts: self._close_conflicts,  # type: ignore[dict-item]
@@ -96,61 +125,82 @@ class Applier:
 
     # --- writes ------------------------------------------------------------------------
 
-    async def _update(self, action: Update) -> None:
-        link = self.links.get(action.pair)
-        if link is None or link.id is None:
-            return  # its LinkPair failed earlier in this plan
-        entry = await self._intend(
-            JournalAction.UPDATE,
-            action.target,
-            action.fields,
-            target_id=action.target_id,
-            link_id=link.id,
+    async def _updates(self, updates: list[Update]) -> None:
+        live = [(u, link) for u in updates if (link := self.links.get(u.pair)) and link.id]
+        if not live:
+            return  # their LinkPair failed earlier in this plan
+        target = live[0][0].target
+        entries = await self._intend_all(
+            [
+                self._entry(JournalAction.UPDATE, target, u.fields, u.target_id, None, link.id)
+                for u, link in live
+            ]
         )
-        try:
-            await self.gateways[action.target].update(self.entity, action.target_id, action.fields)
-        except (RecordError, GatewayError) as error:
-            await self._write_failed(entry, error, action.target, action.target_id)
+        items = [(u.target_id, u.fields, None) for u, _ in live]
+        outcomes = await self._send(target, entries, items, [u.target_id for u, _ in live])
+        if outcomes is None:
             return
         async with self.store.transaction() as tx:
-            saved = await tx.save_link(_with_base(link, action.fields))
-            await tx.finish_journal(_id(entry), JournalState.DONE)
-            await self._release(tx, action.target, action.target_id)
-            await self._event(
-                tx,
-                EventName.RECORD_CHANGED,
-                action.target_id,
-                side=str(action.target),
-                fields={
-                    d.field: {
-                        "before": action.before.get(d.field),
-                        "after": d.value,
-                        "rule": d.reason,
-                    }
-                    for d in action.decisions
-                },
-            )
-        self.links[action.pair] = saved
-        self.counts[f"updated_{action.target}"] += 1
+            for (update, link), entry, outcome in zip(live, entries, outcomes, strict=True):
+                if isinstance(outcome, RecordError):
+                    await self._refused(tx, entry, outcome, target, update.target_id)
+                    continue
+                saved = await tx.save_link(_with_base(link, update.fields))
+                await tx.finish_journal(_id(entry), JournalState.DONE)
+                await self._release(tx, target, update.target_id)
+                await self._event(
+                    tx,
+                    EventName.RECORD_CHANGED,
+                    update.target_id,
+                    side=str(target),
+                    fields=_changes(update),
+                )
+                self.links[update.pair] = saved
+                self.counts[f"updated_{target}"] += 1
 
-    async def _create(self, action: Create) -> None:
-        source = action.source
-        # The journal keeps the base the pair will start with, for a lookup after a crash.
-        entry = await self._intend(
-            JournalAction.CREATE,
-            action.target,
-            action.base,
-            source_id=source.id,
+    async def _creates(self, creates: list[Create]) -> None:
+        target = creates[0].target
+        # The journal keeps the base each pair will start with, for a lookup after a crash.
+        entries = await self._intend_all(
+            [
+                self._entry(JournalAction.CREATE, target, c.base, None, c.source.id, None)
+                for c in creates
+            ]
         )
-        try:
-            created = await self.gateways[action.target].create(
-                self.entity, action.fields, correlation=source.id
-            )
-        except (RecordError, GatewayError) as error:
-            await self._write_failed(entry, error, action.target.other, source.id)
+        items = [(c.fields, c.source.id) for c in creates]
+        outcomes = await self._send(target, entries, items, [c.source.id for c in creates])
+        if outcomes is None:
             return
-        await self.commit_create(entry, action.target, source.id, created, action.base)
-        self.counts[f"created_{action.target}"] += 1
+        for create, entry, outcome in zip(creates, entries, outcomes, strict=True):
+            if isinstance(outcome, RecordError):
+                async with self.store.transaction() as tx:
+                    await self._refused(tx, entry, outcome, target.other, create.source.id)
+                continue
+            await self.commit_create(entry, target, create.source.id, outcome, create.base)
+            self.counts[f"created_{target}"] += 1
+
+    async def _send(
+        self,
+        target: Side,
+        entries: list[JournalEntry],
+        items: list[Any],
+        ids: list[str],
+    ) -> list[BatchOutcome] | None:
+        """One request for the batch; None when its outcome is unknown or it failed."""
+        gateway = self.gateways[target]
+        creating = entries[0].action is JournalAction.CREATE
+        try:
+            if isinstance(gateway, BatchGateway):
+                if creating:
+                    return await gateway.create_batch(self.entity, items)
+                return await gateway.update_batch(self.entity, items)
+            [item] = items
+            if creating:
+                return [await _refusal(gateway.create(self.entity, item[0], correlation=item[1]))]
+            return [await _refusal(gateway.update(self.entity, item[0], item[1]))]
+        except GatewayError as error:
+            await self._batch_failed(entries, error, target if not creating else target.other, ids)
+            return None
 
     async def commit_create(
         self,
@@ -189,13 +239,17 @@ class Applier:
         entry = None
         if action.deactivate:
             target_id = link.id_on(survivor)
-            entry = await self._intend(
-                JournalAction.DEACTIVATE, survivor, {}, target_id=target_id, link_id=link.id
+            [entry] = await self._intend_all(
+                [self._entry(JournalAction.DEACTIVATE, survivor, {}, target_id, None, link.id)]
             )
             try:
                 await self.gateways[survivor].deactivate(self.entity, target_id)
-            except (RecordError, GatewayError) as error:
-                await self._write_failed(entry, error, survivor, target_id)
+            except RecordError as error:
+                async with self.store.transaction() as tx:
+                    await self._refused(tx, entry, error, survivor, target_id)
+                return
+            except GatewayError as error:
+                await self._batch_failed([entry], error, survivor, [target_id])
                 return
         async with self.store.transaction() as tx:
             await tx.save_link(dataclasses.replace(link, detached_at=self.now()))
@@ -292,46 +346,55 @@ class Applier:
 
     # --- helpers -----------------------------------------------------------------------
 
-    async def _intend(
+    def _entry(
         self,
         action: JournalAction,
         target: Side,
         fields: Mapping[str, Value],
-        *,
-        target_id: str | None = None,
-        source_id: str | None = None,
-        link_id: int | None = None,
+        target_id: str | None,
+        source_id: str | None,
+        link_id: int | None,
     ) -> JournalEntry:
-        """Commit the write-ahead intent; for a create, its correlation key is the source."""
-        return await self.store.record_intent(
-            JournalEntry(
-                self.connection,
-                self.entity,
-                action,
-                target,
-                dict(fields),
-                target_id=target_id,
-                source_id=source_id,
-                correlation=source_id if action is JournalAction.CREATE else None,
-                link_id=link_id,
-            )
+        """A write-ahead intent; a create's correlation key is its source's id."""
+        return JournalEntry(
+            self.connection,
+            self.entity,
+            action,
+            target,
+            dict(fields),
+            target_id=target_id,
+            source_id=source_id,
+            correlation=source_id if action is JournalAction.CREATE else None,
+            link_id=link_id,
         )
 
-    async def _write_failed(
-        self, entry: JournalEntry, error: Exception, side: Side, record_id: str
+    async def _intend_all(self, entries: list[JournalEntry]) -> list[JournalEntry]:
+        """Commit the intents of one request before it is sent."""
+        return await self.store.record_intents(entries)
+
+    async def _batch_failed(
+        self, entries: list[JournalEntry], error: GatewayError, side: Side, ids: list[str]
     ) -> None:
-        """A refused record is quarantined; a failing side stops the cycle."""
+        """A lost response leaves the intents pending; a failing side stops the cycle."""
         if isinstance(error, OutcomeUnknownError):
-            self.counts["outcome_unknown"] += 1
-            return  # stays pending: settled by a lookup next cycle
+            self.counts["outcome_unknown"] += len(entries)
+            return  # settled by a lookup next cycle
         async with self.store.transaction() as tx:
-            await tx.finish_journal(_id(entry), JournalState.FAILED)
-            if isinstance(error, RecordError):
-                await self._put_in_quarantine(
-                    tx, side, record_id, str(error), error.field, error.reference
-                )
-        if not isinstance(error, RecordError):
-            raise error
+            for entry in entries:
+                await tx.finish_journal(_id(entry), JournalState.FAILED)
+        raise error
+
+    async def _refused(
+        self,
+        tx: Transaction,
+        entry: JournalEntry,
+        error: RecordError,
+        side: Side,
+        record_id: str,
+    ) -> None:
+        """The side refused this record: nothing was written, it waits in quarantine."""
+        await tx.finish_journal(_id(entry), JournalState.FAILED)
+        await self._put_in_quarantine(tx, side, record_id, str(error), error.field, error.reference)
 
     async def _put_in_quarantine(
         self,
@@ -386,6 +449,40 @@ class Applier:
         await tx.add_event(
             StatusEvent(self.connection, self.entity, str(name), record=record, data=data)
         )
+
+
+_PHASES: tuple[type, ...] = (
+    LinkPair,
+    Quarantine,
+    Update,
+    AdvanceBase,
+    Create,
+    Detach,
+    OpenConflict,
+    CloseConflicts,
+)
+BATCH_SIZE = 100
+
+
+def _side_order(action: Action) -> int:
+    """Writes to one side go together, so they can share requests (a stable sort)."""
+    return 1 if isinstance(action, Update | Create) and action.target is Side.AFAS else 0
+
+
+async def _refusal(write: Awaitable[Record]) -> BatchOutcome:
+    """A single write as a batch outcome: the record, or the side's refusal."""
+    try:
+        return await write
+    except RecordError as refused:
+        return refused
+
+
+def _changes(update: Update) -> dict[str, dict[str, Value]]:
+    """Before and after per field, with the rule that decided, for the status log."""
+    return {
+        d.field: {"before": update.before.get(d.field), "after": d.value, "rule": d.reason}
+        for d in update.decisions
+    }
 
 
 def _with_base(link: Link, fields: Mapping[str, Value]) -> Link:

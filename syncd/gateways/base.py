@@ -26,8 +26,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
+from syncd.errors import RecordError
 from syncd.records import Page, Record, Side, Value
 
 
@@ -78,3 +79,29 @@ class Gateway(Protocol):
     async def aclose(self) -> None:
         """Release connections."""
         ...
+
+
+BatchOutcome = Record | RecordError
+"""One item of a batch write: the record as stored, or why the side refused it."""
+
+
+@runtime_checkable
+class BatchGateway(Gateway, Protocol):
+    """A gateway that writes many records per request (HubSpot: 100 per call).
+
+    A refused item comes back as its RecordError, in the item's place; an error that
+    concerns the whole request (TransientError, OutcomeUnknownError...) is raised.
+    """
+
+    async def create_batch(
+        self, entity: str, items: Sequence[tuple[Mapping[str, Value], str]]
+    ) -> list[BatchOutcome]:
+        """Create (fields, correlation) items; one outcome per item, in order."""
+        ...
+
+    async def update_batch(
+        self, entity: str, items: Sequence[tuple[str, Mapping[str, Value], str | None]]
+    ) -> list[BatchOutcome]:
+        """Partial updates of (id, fields, correlation or None); one outcome per item."""
+        ...
+

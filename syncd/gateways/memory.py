@@ -46,11 +46,20 @@ from __future__ import annotations
 
 import copy
 from collections import Counter, deque
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from syncd.errors import RecordError
+from syncd.gateways.base import BatchOutcome
 from syncd.mapping import EntityMapping, SideSpec
 from syncd.records import Page, Record, RejectedRecord, Side, Value
 
@@ -219,6 +228,23 @@ class MemoryGateway:
         row[self._spec(entity).modified] = self._tick()
         self._end(fault)
         return self._stored_record(entity, record_id)
+
+    async def create_batch(
+        self, entity: str, items: Sequence[tuple[Mapping[str, Value], str]]
+    ) -> list[BatchOutcome]:
+        """Each item as ``create`` would do it; a refused one is its RecordError."""
+        self.calls["create_batch"] += 1
+        return [await _outcome(self.create(entity, fields, key)) for fields, key in items]
+
+    async def update_batch(
+        self, entity: str, items: Sequence[tuple[str, Mapping[str, Value], str | None]]
+    ) -> list[BatchOutcome]:
+        """Each item as ``update`` would do it; a refused one is its RecordError."""
+        self.calls["update_batch"] += 1
+        return [
+            await _outcome(self.update(entity, record_id, fields, correlation))
+            for record_id, fields, correlation in items
+        ]
 
     async def deactivate(self, entity: str, record_id: str) -> None:
         fault = self._begin("deactivate")
@@ -469,3 +495,10 @@ class MemoryGateway:
 def _id_key(record_id: str) -> tuple[int, str]:
     """Order numeric ids by number, others after them by text."""
     return (int(record_id), "") if record_id.isdigit() else (1 << 62, record_id)
+
+
+async def _outcome(write: Awaitable[Record]) -> BatchOutcome:
+    try:
+        return await write
+    except RecordError as refused:
+        return refused

@@ -233,11 +233,19 @@ class StateStore:
 
     async def record_intent(self, entry: JournalEntry) -> JournalEntry:
         """Record a write before it is sent; committed at once. Returns it with id and time."""
-        row = convert.journal_row(entry)
+        [recorded] = await self.record_intents([entry])
+        return recorded
+
+    async def record_intents(self, entries: Sequence[JournalEntry]) -> list[JournalEntry]:
+        """Record the writes of one batch in one commit; returned with ids and times."""
+        rows = [convert.journal_row(entry) for entry in entries]
         async with self._session("cannot record a write in the journal", write=True) as session:
-            session.add(row)
+            session.add_all(rows)
             await session.flush()
-        return replace(entry, id=row.id, created_at=row.created_at)
+        return [
+            replace(entry, id=row.id, created_at=row.created_at)
+            for entry, row in zip(entries, rows, strict=True)
+        ]
 
     def transaction(self) -> AbstractAsyncContextManager[Transaction]:
         """One database transaction: committed on a clean exit, rolled back on an exception."""

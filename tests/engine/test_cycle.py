@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -33,6 +34,18 @@ class Clock:
         return self.now
 
 
+class OneAtATime:
+    """A memory gateway that writes one record per request, as the AFAS gateway does."""
+
+    def __init__(self, inner: MemoryGateway) -> None:
+        self.inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        if name in ("create_batch", "update_batch"):
+            raise AttributeError(name)
+        return getattr(self.inner, name)
+
+
 class World:
     """Two systems, one store, one connection: what a test drives."""
 
@@ -45,11 +58,16 @@ class World:
         self.rules = rules
         self.overlap = timedelta(minutes=5)
 
+    batched = True
+
     @property
     def conn(self) -> Connection:
+        gateways: dict[Side, Any] = {CRM: self.crm, AFAS: self.afas}
+        if not self.batched:
+            gateways = {side: OneAtATime(g) for side, g in gateways.items()}
         return Connection(
             "test",
-            {CRM: self.crm, AFAS: self.afas},
+            gateways,
             self.store,
             {ENTITY: self.mapping},
             self.rules,
@@ -89,9 +107,22 @@ class World:
 RULES = SyncRules(guards=Guards(min_records_for_share=1000))
 
 
-@pytest.fixture
-def world(store: StateStore) -> World:
-    return World(store, RULES, MAPPING)
+@pytest.fixture(params=["batched", "one at a time"])
+def world(store: StateStore, request: pytest.FixtureRequest) -> World:
+    world = World(store, RULES, MAPPING)
+    world.batched = request.param == "batched"
+    return world
+
+
+async def test_writes_to_one_side_share_requests(world: World) -> None:
+    for n in range(5):
+        world.put(CRM, name=f"C{n}")
+    world.put(AFAS, name="A")
+    await world.cycle()
+    assert world.afas.calls["create"] == 5
+    expected = 1 if world.batched else 0
+    assert world.afas.calls["create_batch"] == expected
+    assert world.crm.calls["create_batch"] == expected
 
 
 async def test_first_run_creates_links_and_never_duplicates(world: World) -> None:
@@ -392,3 +423,19 @@ async def test_an_unreadable_twin_holds_back_the_create(store: StateStore) -> No
     report = await world.cycle()
     assert report.counts["linked"] == 1
     assert await world.partner(CRM, crm_id) == afas_id
+
+
+async def test_a_batch_lost_halfway_is_settled_without_duplicates(world: World) -> None:
+    ids = [world.put(CRM, name=f"C{n}") for n in range(3)]
+    world.afas.fail_next("create", OutcomeUnknownError("timed out"))  # the first: not sent
+    world.afas.fail_next("create", OutcomeUnknownError("timed out"), after_write=True)
+
+    await world.cycle()
+    await world.cycle()
+    await world.cycle()
+
+    assert len(world.afas.rows(ENTITY)) == 3
+    assert {await world.partner(CRM, i) for i in ids} == {
+        str(r["DebtorId"]) for r in world.afas.rows(ENTITY)
+    }
+    assert await world.store.pending_journal("test", ENTITY) == []
