@@ -168,6 +168,8 @@ def _when(at: datetime | None) -> str:
 
 
 def _state(h: EntityHealth) -> str:
+    if h.last_cycle is None:
+        return "<td>no cycle yet</td>"
     if h.healthy:
         return "<td class='ok'>in sync</td>"
     return f"<td class='bad'>{_e(h.last_outcome)}</td>"
