@@ -7,6 +7,7 @@ import asyncio
 import dataclasses
 import json
 import sys
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,7 +16,9 @@ from syncd.config import Settings, load_settings
 from syncd.connections import opened, pick
 from syncd.daemon import Daemon
 from syncd.engine.cycle import CycleReport, run_cycle, utc_now
+from syncd.engine.matchplan import MatchPlanError, kept_pairs, to_csv
 from syncd.engine.resolve import resolve_conflict
+from syncd.engine.review import apply_match_plan, match_plan
 from syncd.errors import ConfigError, SyncdError
 from syncd.records import Side
 from syncd.state.rows import StatusEvent
@@ -156,6 +159,22 @@ def build_parser() -> argparse.ArgumentParser:
     take = conflicts.add_mutually_exclusive_group()
     take.add_argument("--take", choices=["crm", "afas"], help="resolve: keep this side's value")
     take.add_argument("--value", help="resolve: write this value to both sides")
+
+    match = _add(
+        commands,
+        "match",
+        _match,
+        "first run: write the match plan to review, or link what the operator kept",
+        "List both sides and propose a link for every unlinked record: confident matches "
+        "(a unique match on [match] keys) with keep=yes, ambiguous ones and matches on "
+        "[match] review keys with keep=no. Edit the keep column, then --apply the file.",
+    )
+    _config(match)
+    match.add_argument("--entity", choices=ENTITIES, default="customer")
+    match.add_argument("--fixture", type=Path, help="in-memory systems from this JSON file")
+    what = match.add_mutually_exclusive_group(required=True)
+    what.add_argument("--plan", type=Path, metavar="CSV", help="write the match plan here")
+    what.add_argument("--apply", type=Path, metavar="CSV", help="link the rows kept in it")
 
     quarantine = _add(
         commands, "quarantine", _quarantine, "list, retry or drop quarantined records"
@@ -351,6 +370,29 @@ async def _resolve(args: argparse.Namespace, settings: Settings) -> int:
             systems.save()
     written = ", ".join(str(s) for s in done.written) or "nothing (both sides agree)"
     print(f"conflict #{args.id} on {done.conflict.field}: {done.value!r}; wrote {written}")
+    return EXIT_CLEAN
+
+
+async def _match(args: argparse.Namespace, settings: Settings) -> int:
+    chosen = pick(settings, args.connection)[0]
+    if args.apply is not None:
+        try:
+            pairs = kept_pairs(args.apply.read_text(encoding="utf-8"), str(args.apply))
+        except (OSError, MatchPlanError) as error:
+            print(f"syncd: {error}", file=sys.stderr)
+            return EXIT_ERROR
+    async with opened(settings, chosen, args.fixture) as (conn, _):
+        if args.apply is not None:
+            counts = await apply_match_plan(conn, args.entity, pairs)
+            print(f"linked {counts['linked']}, already linked {counts['already_linked']}")
+            return EXIT_CLEAN
+        proposals = await match_plan(conn, args.entity)
+    args.plan.write_text(to_csv(proposals), encoding="utf-8")
+    kinds = Counter(p.kind for p in proposals)
+    print(
+        f"{len(proposals)} proposed links in {args.plan}: {kinds['auto']} confident, "
+        f"{kinds['ambiguous']} ambiguous, {kinds['review']} to review"
+    )
     return EXIT_CLEAN
 
 

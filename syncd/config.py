@@ -284,6 +284,7 @@ _SYNC_KEYS = (
     "deletes",
     "create_in_crm",
     "create_in_afas",
+    "review_first",
     "overlap_seconds",
     "guards",
 )
@@ -446,6 +447,9 @@ def _rules(report: ProblemReport, sync: Mapping[str, Any]) -> SyncRules:
         ),
         create_in_afas=_bool(
             report, sync, "create_in_afas", "sync.create_in_afas", defaults.create_in_afas
+        ),
+        review_first=_bool(
+            report, sync, "review_first", "sync.review_first", defaults.review_first
         ),
     )
 

@@ -39,6 +39,7 @@ from types import MappingProxyType
 from typing import Any
 
 from syncd.errors import ConfigError, Problem, RecordError
+from syncd.matchkeys import KEY_FUNCTIONS, parse_element
 from syncd.policy import ConflictRule, Direction
 from syncd.records import Side, Value
 from syncd.transforms import (
@@ -138,9 +139,10 @@ class EntityMapping:
     entity: str
     source: Path
     fields: tuple[FieldMap, ...]
-    match_keys: tuple[tuple[str, ...], ...]
+    match_keys: tuple[tuple[str, ...], ...]  # a unique match on one of these links
     crm: SideSpec
     afas: SideSpec
+    review_keys: tuple[tuple[str, ...], ...] = ()  # matches on these are only proposed
     _by_name: Mapping[str, FieldMap] = dataclass_field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -644,24 +646,26 @@ def _check_reserved(
                 )
 
 
-def _match_keys(
-    doc: Mapping[str, Any], names: set[str], report: ProblemReport
-) -> tuple[tuple[str, ...], ...]:
-    if "match" not in doc:
-        return ()
-    table = doc["match"]
+def _match_table(doc: Mapping[str, Any], report: ProblemReport) -> Mapping[str, Any]:
+    table = doc.get("match", {})
     if not isinstance(table, dict):
         report.add("match", f"expected a table, got {describe(table)}; write it as [match]")
-        return ()
-    report.unknown_keys(table, ("keys",), "match.")
-    raw = table.get("keys", [])
-    shape = 'an array of arrays of field names, like [["kvk"], ["name", "postcode"]]'
+        return {}
+    report.unknown_keys(table, ("keys", "review"), "match.")
+    return table
+
+
+def _match_keys(
+    table: Mapping[str, Any], names: set[str], report: ProblemReport, which: str = "keys"
+) -> tuple[tuple[str, ...], ...]:
+    raw = table.get(which, [])
+    shape = 'an array of arrays of field names, like [["kvk"], ["name:business", "postcode"]]'
     if not isinstance(raw, list):
-        report.add("match.keys", f"expected {shape}, got {describe(raw)}")
+        report.add(f"match.{which}", f"expected {shape}, got {describe(raw)}")
         return ()
     keys: list[tuple[str, ...]] = []
     for i, key in enumerate(raw):
-        where = f"match.keys[{i}]"
+        where = f"match.{which}[{i}]"
         if not isinstance(key, list) or not key or not all(isinstance(n, str) for n in key):
             report.add(
                 where,
@@ -670,7 +674,8 @@ def _match_keys(
             )
             continue
         ok = True
-        for name in key:
+        for element in key:
+            name, function = parse_element(element)
             if name not in names:
                 report.add(
                     where,
@@ -678,11 +683,18 @@ def _match_keys(
                     f"{choices(sorted(names))}",
                 )
                 ok = False
+            if function is not None and function not in KEY_FUNCTIONS:
+                report.add(
+                    where,
+                    f"{element!r}: {function!r} is not a comparison; use one of: "
+                    f'{choices(sorted(KEY_FUNCTIONS))} (as in "name:business")',
+                )
+                ok = False
         if len(set(key)) != len(key):
             report.add(where, "names a field more than once; list each field once")
             ok = False
         if ok and tuple(key) in keys:
-            report.add(where, f"repeats match.keys[{keys.index(tuple(key))}]; remove one")
+            report.add(where, f"repeats match.{which}[{keys.index(tuple(key))}]; remove one")
             ok = False
         if ok:
             keys.append(tuple(key))
@@ -703,7 +715,9 @@ def _mapping_problems(path: Path) -> tuple[EntityMapping | None, list[Problem]]:
     fields = _fields(doc, report)
     _check_unique(fields, report)
     _check_reserved(fields, {side: values for side, (_, values) in sides.items()}, report)
-    match_keys = _match_keys(doc, _named_fields(doc), report)
+    match_table = _match_table(doc, report)
+    match_keys = _match_keys(match_table, _named_fields(doc), report)
+    review_keys = _match_keys(match_table, _named_fields(doc), report, "review")
     if report.problems:
         return None, report.problems
     crm, afas = sides[Side.CRM][0], sides[Side.AFAS][0]
@@ -715,6 +729,7 @@ def _mapping_problems(path: Path) -> tuple[EntityMapping | None, list[Problem]]:
         source=path,
         fields=tuple(f for _, f in fields),
         match_keys=match_keys,
+        review_keys=review_keys,
         crm=crm,
         afas=afas,
     )

@@ -51,4 +51,7 @@ class SyncRules:
     deletes: DeletePolicy = DeletePolicy.IGNORE
     create_in_crm: bool = True
     create_in_afas: bool = True
+    # On a first run, create nothing until an operator has reviewed the match plan
+    # (syncd match --plan, then --apply): a duplicate is worse than a delay.
+    review_first: bool = False
     guards: Guards = Guards()

@@ -38,7 +38,7 @@ def rows(path: Path, side: str, entity: str) -> list[dict[str, object]]:
     return data[side][entity]  # type: ignore[no-any-return]
 
 
-COMMANDS = ["run", "plan", "once", "status", "check", "log", "history", "conflicts", "quarantine"]
+COMMANDS = ["run", "plan", "once", "status", "check", "log", "history", "conflicts", "quarantine", "match"]
 
 
 @pytest.mark.parametrize("command", [[], *([c] for c in COMMANDS)])

@@ -137,6 +137,7 @@ class _Cycle:
                 link_count=link_count,
                 listed={s: p.listed for s, p in pulled.items()} if self.full else None,
                 quarantine=self._rejections(),
+                awaiting_review=await self._awaiting_review(),
             )
         )
         report = CycleReport(self.conn.name, self.entity, self.full, plan)
@@ -305,7 +306,10 @@ class _Cycle:
             found.update({r.id: r for r in (await self._read(side, own_keys)).records})
         back = await gateway.find_by_correlation(self.entity, [r.id for r in seeking])
         found.update({r.id: r for r in back.values()})
-        for name in {key[0] for key in self.mapping.match_keys}:
+        # A side can look up exact values; keys compared through a function (such as
+        # "name:business") match only records listed in the same cycle (a full sweep).
+        exact = {key[0] for key in self.mapping.match_keys if ":" not in key[0]}
+        for name in sorted(exact):
             values = sorted({v for r in seeking if (v := r.fields.get(name))})
             if values:
                 hits = await gateway.find_by_values(self.entity, name, values)
@@ -324,6 +328,12 @@ class _Cycle:
         for c in await self.store.conflicts(self.conn.name, self.entity):
             by_link.setdefault(c.link_id, set()).add(c.field)
         return {link_id: frozenset(fields) for link_id, fields in by_link.items()}
+
+    async def _awaiting_review(self) -> bool:
+        if not self.conn.rules.review_first:
+            return False
+        names = [str(EventName.MATCH_REVIEWED)]
+        return not await self.store.events(self.conn.name, entity=self.entity, names=names, limit=1)
 
     def _rejections(self) -> list[Quarantine]:
         """Every row that could not be read this cycle, unless it waits in quarantine."""

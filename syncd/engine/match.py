@@ -12,7 +12,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from syncd.records import Record, Side, is_blank
+from syncd.matchkeys import key_value
+from syncd.records import Record, Side
 
 
 class MatchKind(StrEnum):
@@ -43,48 +44,78 @@ class MatchInput:
     held: Mapping[Side, Sequence[Record]] = field(default_factory=dict)
 
 
+class _Index:
+    """One side's candidates, indexed so each lookup is a dict access (no all-pairs)."""
+
+    def __init__(
+        self, records: Sequence[Record], taken: frozenset[str], keys: Sequence[Sequence[str]]
+    ) -> None:
+        self.by_id = {r.id: r for r in records}
+        self.taken = taken
+        self.pointing_at: dict[str, list[Record]] = {}
+        for r in records:
+            if r.correlation:
+                self.pointing_at.setdefault(r.correlation, []).append(r)
+        self.by_key: dict[tuple[str, ...], dict[tuple[str, ...], list[Record]]] = {}
+        for key in keys:
+            index = self.by_key.setdefault(tuple(key), {})
+            for r in records:
+                if r.id not in taken and (value := key_value(r.fields, key)) is not None:
+                    index.setdefault(value, []).append(r)
+
+    def matching(self, record: Record, key: Sequence[str]) -> list[Record]:
+        value = key_value(record.fields, key)
+        return [] if value is None else self.by_key[tuple(key)].get(value, [])
+
+
 def match_unlinked(data: MatchInput) -> list[MatchDecision]:
     """One decision per unlinked record; a pair found from both sides is decided once."""
-    proposals = [_propose(data, side, record) for side in Side for record in data.unlinked[side]]
+    keys = list(data.match_keys)
+    pools = {side: _Index(data.candidates[side], data.linked[side], keys) for side in Side}
+    held = {side: _Index(data.held.get(side, ()), frozenset(), keys) for side in Side}
+    proposals = [
+        _propose(side, record, pools[side.other], held[side.other], keys)
+        for side in Side
+        for record in data.unlinked[side]
+    ]
     return _settle_claims(proposals)
 
 
-def _propose(data: MatchInput, side: Side, record: Record) -> MatchDecision:
-    other = side.other
-    pool = [c for c in data.candidates[other]]
-    by_id = {c.id: c for c in pool}
-    taken = data.linked[other]
-    if record.correlation and record.correlation in by_id:
-        return _pair_or_clash(side, record, by_id[record.correlation], taken, "correlation key")
-    pointing_back = [c for c in pool if c.correlation == record.id]
+def _propose(
+    side: Side, record: Record, pool: _Index, held: _Index, keys: Sequence[Sequence[str]]
+) -> MatchDecision:
+    if record.correlation and record.correlation in pool.by_id:
+        partner = pool.by_id[record.correlation]
+        return _pair_or_clash(side, record, partner, pool.taken, "correlation key")
+    pointing_back = pool.pointing_at.get(record.id, [])
     if len(pointing_back) == 1:
-        return _pair_or_clash(side, record, pointing_back[0], taken, "earlier create")
+        return _pair_or_clash(side, record, pointing_back[0], pool.taken, "earlier create")
     if len(pointing_back) > 1:
         return _ambiguous(side, record, pointing_back, "several records carry its id")
-    free = [c for c in pool if c.id not in taken]
-    for key in data.match_keys:
-        found = _matching(record, free, key)
+    for key in keys:
+        found = pool.matching(record, key)
         if len(found) == 1:
             return MatchDecision(
                 MatchKind.LINK, side, record, found[0], reason=f"match on {'+'.join(key)}"
             )
         if len(found) > 1:
             return _ambiguous(side, record, found, f"several match on {'+'.join(key)}")
-    held = _look_alikes(record, data.held.get(other, ()), data.match_keys)
-    if held:
-        why = f"it may be {other} record(s) {', '.join(sorted(held))}, in quarantine: fix those"
-        return MatchDecision(
-            MatchKind.AMBIGUOUS, side, record, reason=why, candidates=tuple(sorted(held))
-        )
+    look_alikes = _look_alikes(record, held, keys)
+    if look_alikes:
+        other = side.other
+        why = f"it may be {other} record(s) {', '.join(look_alikes)}, in quarantine: fix those"
+        return MatchDecision(MatchKind.AMBIGUOUS, side, record, reason=why, candidates=look_alikes)
     return MatchDecision(MatchKind.CREATE, side, record, reason="no match on the other side")
 
 
-def _look_alikes(record: Record, held: Sequence[Record], keys: Sequence[Sequence[str]]) -> set[str]:
+def _look_alikes(record: Record, held: _Index, keys: Sequence[Sequence[str]]) -> tuple[str, ...]:
     """Held records tied to ``record`` by a correlation key or by any match key."""
-    tied = {h.id for h in held if h.id == record.correlation or h.correlation == record.id}
+    tied = {h.id for h in held.pointing_at.get(record.id, [])}
+    if record.correlation in held.by_id:
+        tied.add(record.correlation)
     for key in keys:
-        tied |= {h.id for h in _matching(record, held, key)}
-    return tied
+        tied |= {h.id for h in held.matching(record, key)}
+    return tuple(sorted(tied))
 
 
 def _pair_or_clash(
@@ -104,13 +135,6 @@ def _pair_or_clash(
 def _ambiguous(side: Side, record: Record, found: Iterable[Record], why: str) -> MatchDecision:
     ids = tuple(sorted(c.id for c in found))
     return MatchDecision(MatchKind.AMBIGUOUS, side, record, reason=why, candidates=ids)
-
-
-def _matching(record: Record, pool: Sequence[Record], key: Sequence[str]) -> list[Record]:
-    wanted = [record.fields.get(name) for name in key]
-    if any(is_blank(value) for value in wanted):
-        return []
-    return [c for c in pool if [c.fields.get(name) for name in key] == wanted]
 
 
 def _settle_claims(proposals: list[MatchDecision]) -> list[MatchDecision]:

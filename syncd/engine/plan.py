@@ -174,6 +174,7 @@ class PlanInput:
     link_count: int  # active links of this entity before the cycle
     listed: Mapping[Side, int] | None = None  # full sweep: records each side listed
     quarantine: Sequence[Quarantine] = ()  # rows that could not be read this cycle
+    awaiting_review: bool = False  # review_first is on and no match plan was applied yet
 
 
 def field_rules(mapping: EntityMapping, rules: SyncRules) -> dict[str, FieldRule]:
@@ -316,6 +317,15 @@ def _plan_match(
         plan.actions.append(LinkPair(crm, afas, decision.reason))
         decisions = reconcile_pair({}, crm, afas, rules, data.rules.newest_tie)
         _append_decisions(plan, (crm.id, afas.id), crm, afas, decisions, {})
+    elif decision.kind is MatchKind.CREATE and data.awaiting_review:
+        plan.notes.append(
+            Note(
+                decision.side,
+                decision.record.id,
+                EventName.CREATE_SKIPPED,
+                "waiting for the match review: syncd match --plan, then --apply",
+            )
+        )
     elif decision.kind is MatchKind.CREATE:
         _plan_create(plan, decision, rules, data.rules)
     elif decision.kind is MatchKind.CLASH:

@@ -17,6 +17,7 @@ class EventName(StrEnum):
     CONFLICT_OPENED = "conflict_opened"
     CONFLICT_CLOSED = "conflict_closed"
     MATCH_AMBIGUOUS = "match_ambiguous"
+    MATCH_REVIEWED = "match_reviewed"
     CREATE_SKIPPED = "create_skipped"
     RECORD_QUARANTINED = "record_quarantined"
     RECORD_RELEASED = "record_released"

@@ -1,0 +1,164 @@
+"""The reviewable match plan of a first run: every proposed link, scored, for a person.
+
+Pure. Confident matches (a unique match on a ``[match] keys`` key) are proposed with
+``keep = yes``; ambiguous ones and matches on the weaker ``[match] review`` keys with
+``keep = no``, for the operator to decide. ``syncd match --apply`` links the rows kept.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from syncd.engine.match import MatchInput, MatchKind, match_unlinked
+from syncd.matchkeys import element_value, key_value
+from syncd.records import Record, Side
+
+COMPARED = ("kvk", "vat", "iban", "email:domain", "name:business", "postcode", "city")
+COLUMNS = (
+    "keep",
+    "kind",
+    "score",
+    "crm_id",
+    "afas_id",
+    "agreed",
+    "disagreed",
+    "crm_name",
+    "afas_name",
+)
+
+
+@dataclass(frozen=True)
+class Proposal:
+    kind: str  # auto, ambiguous or review
+    crm: Record
+    afas: Record
+    agreed: tuple[str, ...]
+    disagreed: tuple[str, ...]
+
+    @property
+    def score(self) -> float:
+        compared = len(self.agreed) + len(self.disagreed)
+        return round(len(self.agreed) / compared, 2) if compared else 0.0
+
+    @property
+    def keep(self) -> bool:
+        return self.kind == "auto"
+
+
+def propose(
+    records: Mapping[Side, Sequence[Record]],
+    linked: Mapping[Side, frozenset[str]],
+    match_keys: Sequence[Sequence[str]],
+    review_keys: Sequence[Sequence[str]],
+) -> list[Proposal]:
+    """Proposals for every unlinked record, best first."""
+    unlinked = {s: [r for r in records[s] if r.id not in linked[s]] for s in Side}
+    by_id = {s: {r.id: r for r in records[s]} for s in Side}
+    decisions = match_unlinked(MatchInput(unlinked, records, linked, match_keys))
+    found: dict[tuple[str, str], Proposal] = {}
+    for d in decisions:
+        if d.kind is MatchKind.LINK and d.partner is not None:
+            _add(found, "auto", d.side, d.record, d.partner)
+        elif d.kind is MatchKind.AMBIGUOUS:
+            for other_id in d.candidates:
+                if other := by_id[d.side.other].get(other_id):
+                    _add(found, "ambiguous", d.side, d.record, other)
+    index = _index(unlinked[Side.AFAS], review_keys)
+    for d in decisions:
+        if d.kind is MatchKind.CREATE and d.side is Side.CRM:
+            for other in _review_matches(d.record, index, review_keys):
+                _add(found, "review", Side.CRM, d.record, other)
+    return sorted(found.values(), key=lambda p: (p.kind != "auto", -p.score, p.crm.id))
+
+
+Index = dict[tuple[tuple[str, ...], tuple[str, ...]], list[Record]]
+
+
+def _index(pool: Sequence[Record], keys: Sequence[Sequence[str]]) -> Index:
+    """Records by (key, value): each lookup is a dict access, not a scan."""
+    index: Index = {}
+    for key in keys:
+        for r in pool:
+            if (value := key_value(r.fields, key)) is not None:
+                index.setdefault((tuple(key), value), []).append(r)
+    return index
+
+
+def _review_matches(record: Record, index: Index, keys: Sequence[Sequence[str]]) -> list[Record]:
+    hits: dict[str, Record] = {}
+    for key in keys:
+        if (value := key_value(record.fields, key)) is not None:
+            hits.update({r.id: r for r in index.get((tuple(key), value), [])})
+    return list(hits.values())
+
+
+def _add(
+    found: dict[tuple[str, str], Proposal], kind: str, side: Side, record: Record, other: Record
+) -> None:
+    crm, afas = (record, other) if side is Side.CRM else (other, record)
+    if (crm.id, afas.id) in found:
+        return
+    agreed, disagreed = compare(crm, afas)
+    found[(crm.id, afas.id)] = Proposal(kind, crm, afas, agreed, disagreed)
+
+
+def compare(crm: Record, afas: Record) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Which compared fields agree and which disagree (blank on either side: neither)."""
+    agreed: list[str] = []
+    disagreed: list[str] = []
+    for element in COMPARED:
+        a, b = element_value(crm.fields, element), element_value(afas.fields, element)
+        if a is None or b is None:
+            continue
+        (agreed if a == b else disagreed).append(element)
+    return tuple(agreed), tuple(disagreed)
+
+
+def to_csv(proposals: Iterable[Proposal]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for p in proposals:
+        writer.writerow(
+            [
+                "yes" if p.keep else "no",
+                p.kind,
+                f"{p.score:.2f}",
+                p.crm.id,
+                p.afas.id,
+                " ".join(p.agreed),
+                " ".join(p.disagreed),
+                p.crm.fields.get("name") or "",
+                p.afas.fields.get("name") or "",
+            ]
+        )
+    return out.getvalue()
+
+
+class MatchPlanError(ValueError):
+    """A match plan file that cannot be applied as it is."""
+
+
+def kept_pairs(text: str, source: str) -> list[tuple[str, str]]:
+    """The (crm_id, afas_id) rows marked keep = yes; every bad row named at once."""
+    rows = list(csv.DictReader(io.StringIO(text)))
+    problems = []
+    pairs: list[tuple[str, str]] = []
+    for number, row in enumerate(rows, start=2):
+        keep = (row.get("keep") or "").strip().lower()
+        if keep not in ("yes", "no"):
+            problems.append(f"{source} line {number}: keep must be yes or no, not {keep!r}")
+        elif keep == "yes":
+            pairs.append(((row.get("crm_id") or "").strip(), (row.get("afas_id") or "").strip()))
+    for side, index in (("crm", 0), ("afas", 1)):
+        counts = Counter(p[index] for p in pairs)
+        twice = sorted(i for i, n in counts.items() if n > 1)
+        if twice:
+            problems.append(f"{source}: {side} ids kept in more than one row: {', '.join(twice)}")
+    if problems:
+        raise MatchPlanError("\n".join(problems))
+    return pairs

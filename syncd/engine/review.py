@@ -1,0 +1,57 @@
+"""The first-run match review: list both sides, propose links, link what was kept."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+
+from syncd.engine.cycle import Connection
+from syncd.engine.matchplan import Proposal, propose
+from syncd.records import Record, Side
+from syncd.state.rows import Link, StatusEvent
+from syncd.status.events import EventName
+
+
+async def match_plan(conn: Connection, entity: str) -> list[Proposal]:
+    """Every proposed link between the unlinked records of both sides."""
+    records = {side: await _all(conn, entity, side) for side in Side}
+    links = await conn.store.get_links(conn.name, entity)
+    linked = {side: frozenset(link.id_on(side) for link in links) for side in Side}
+    mapping = conn.mappings[entity]
+    return propose(records, linked, mapping.match_keys, mapping.review_keys)
+
+
+async def _all(conn: Connection, entity: str, side: Side) -> list[Record]:
+    found: list[Record] = []
+    async for page in conn.gateways[side].list_all(entity):
+        found.extend(page.records)
+    return found
+
+
+async def apply_match_plan(
+    conn: Connection, entity: str, pairs: Sequence[tuple[str, str]]
+) -> Counter[str]:
+    """Link the kept pairs whose records are both still unlinked; mark the review done."""
+    counts: Counter[str] = Counter()
+    crm_links = await conn.store.links_by_ids(conn.name, entity, Side.CRM, [c for c, _ in pairs])
+    afas_links = await conn.store.links_by_ids(conn.name, entity, Side.AFAS, [a for _, a in pairs])
+    async with conn.store.transaction() as tx:
+        for crm_id, afas_id in pairs:
+            if crm_id in crm_links or afas_id in afas_links:
+                counts["already_linked"] += 1
+                continue
+            await tx.save_link(Link(conn.name, entity, crm_id, afas_id))
+            await tx.add_event(
+                StatusEvent(
+                    conn.name,
+                    entity,
+                    str(EventName.RECORD_LINKED),
+                    record=crm_id,
+                    data={"afas_id": afas_id, "reason": "kept in the match plan"},
+                )
+            )
+            counts["linked"] += 1
+        await tx.add_event(
+            StatusEvent(conn.name, entity, str(EventName.MATCH_REVIEWED), data=dict(counts))
+        )
+    return counts
