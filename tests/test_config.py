@@ -230,7 +230,7 @@ def test_every_problem_of_config_and_mappings_at_once() -> None:
     mapping = DATA / "mappings" / "customer.toml"
     src = str(path)
     expected = [
-        (src, "colour", "unknown key; allowed keys: data_dir, state, sync, daemon, connections"),
+        (src, "colour", "unknown key; allowed keys: data_dir, state, sync, daemon, status, connections"),
         (src, "data_dir", "expected a path (a non-empty string), got an integer (5)"),
         (
             src,

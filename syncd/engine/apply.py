@@ -146,14 +146,15 @@ class Applier:
                     await self._refused(tx, entry, outcome, target, update.target_id)
                     continue
                 saved = await tx.save_link(_with_base(link, update.fields))
-                await tx.finish_journal(_id(entry), JournalState.DONE)
+                altered = _altered(update, outcome)
+                await tx.finish_journal(_id(entry), JournalState.DONE, altered=altered)
                 await self._release(tx, target, update.target_id)
                 await self._event(
                     tx,
                     EventName.RECORD_CHANGED,
                     update.target_id,
                     side=str(target),
-                    fields=_changes(update),
+                    fields=_changes(update, altered),
                 )
                 self.links[update.pair] = saved
                 self.counts[f"updated_{target}"] += 1
@@ -477,11 +478,23 @@ async def _refusal(write: Awaitable[Record]) -> BatchOutcome:
         return refused
 
 
-def _changes(update: Update) -> dict[str, dict[str, Value]]:
+def _changes(update: Update, altered: Mapping[str, Value]) -> dict[str, dict[str, Value]]:
     """Before and after per field, with the rule that decided, for the status log."""
-    return {
+    changes = {
         d.field: {"before": update.before.get(d.field), "after": d.value, "rule": d.reason}
         for d in update.decisions
+    }
+    for name, stored in altered.items():
+        changes[name]["stored"] = stored
+    return changes
+
+
+def _altered(update: Update, stored: Record) -> dict[str, Value]:
+    """The fields the side stored otherwise than they were written."""
+    return {
+        name: stored.fields.get(name)
+        for name, value in update.fields.items()
+        if name in stored.fields and stored.fields[name] != value
     }
 
 

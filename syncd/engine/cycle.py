@@ -25,6 +25,8 @@ from syncd.state.rows import Link, Quarantined, StatusEvent
 from syncd.state.store import StateStore
 from syncd.status.events import EventName
 
+FLIP_FLOP_WINDOW = timedelta(days=1)
+
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
@@ -138,6 +140,7 @@ class _Cycle:
                 listed={s: p.listed for s, p in pulled.items()} if self.full else None,
                 quarantine=self._rejections(),
                 awaiting_review=await self._awaiting_review(),
+                recent_writes=await self._recent_writes(pairs),
             )
         )
         report = CycleReport(self.conn.name, self.entity, self.full, plan)
@@ -328,6 +331,18 @@ class _Cycle:
         for c in await self.store.conflicts(self.conn.name, self.entity):
             by_link.setdefault(c.link_id, set()).add(c.field)
         return {link_id: frozenset(fields) for link_id, fields in by_link.items()}
+
+    async def _recent_writes(self, pairs: Sequence[PairState]) -> dict[int, list[tuple[str, Side]]]:
+        """Per link, the last day's writes that the side stored otherwise (flip-flops)."""
+        ids = [p.link.id for p in pairs if p.link.id is not None]
+        if not ids:
+            return {}
+        since = self.conn.now() - FLIP_FLOP_WINDOW
+        found = await self.store.recent_updates(ids, since)
+        return {
+            link_id: [(name, entry.target) for entry in entries for name in entry.altered]
+            for link_id, entries in found.items()
+        }
 
     async def _awaiting_review(self) -> bool:
         if not self.conn.rules.review_first:

@@ -6,6 +6,7 @@ match decisions, rules). It does no I/O; ``syncd plan`` is this module printed.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from dataclasses import field as dataclass_field
@@ -175,6 +176,27 @@ class PlanInput:
     listed: Mapping[Side, int] | None = None  # full sweep: records each side listed
     quarantine: Sequence[Quarantine] = ()  # rows that could not be read this cycle
     awaiting_review: bool = False  # review_first is on and no match plan was applied yet
+    # Per link, recent writes that the side stored otherwise than written, oldest first.
+    recent_writes: Mapping[int, Sequence[tuple[str, Side]]] = dataclass_field(default_factory=dict)
+
+
+FLIP_FLOP_WRITES = 2
+"""Altered writes of one field to alternating sides, in a row, that make a flip-flop."""
+
+
+def flip_flopping(history: Sequence[tuple[str, Side]], field: str, target: Side) -> bool:
+    """Each side stored the field otherwise than written, in turn; this write goes on.
+
+    Two systems that normalise a value differently keep "correcting" each other: each
+    write is stored altered, and the alteration shows up as a change to propagate back.
+    Rather than write forever, the field is held and shown to a person. ``history``
+    holds only altered writes, so users editing both sides in turn never count.
+    """
+    sides = [side for name, side in history if name == field][-FLIP_FLOP_WRITES:]
+    if len(sides) < FLIP_FLOP_WRITES:
+        return False
+    sequence = [*sides, target]
+    return all(a is not b for a, b in itertools.pairwise(sequence))
 
 
 def field_rules(mapping: EntityMapping, rules: SyncRules) -> dict[str, FieldRule]:
@@ -240,12 +262,38 @@ def _reconcile_pair(
 ) -> None:
     pair = (crm.id, afas.id)
     decisions = reconcile_pair(link.base, crm, afas, rules, data.rules.newest_tie)
+    history = data.recent_writes.get(link.id or 0, ())
+    decisions = [_unless_flip_flop(plan, pair, d, history, crm, afas) for d in decisions]
     _append_decisions(plan, pair, crm, afas, decisions, link.base)
     open_fields = data.open_conflicts.get(link.id or 0, frozenset())
     settled = tuple(sorted(d.field for d in decisions if d.outcome is not Outcome.CONFLICT))
     closing = tuple(f for f in settled if f in open_fields)
     if closing:
         plan.actions.append(CloseConflicts(link, closing))
+
+
+def _unless_flip_flop(
+    plan: Plan,
+    pair: tuple[str, str],
+    decision: FieldDecision,
+    history: Sequence[tuple[str, Side]],
+    crm: Record,
+    afas: Record,
+) -> FieldDecision:
+    if decision.target is None or not flip_flopping(history, decision.field, decision.target):
+        return decision
+    plan.notes.append(
+        Note(
+            decision.target,
+            pair[0] if decision.target is Side.CRM else pair[1],
+            EventName.FIELD_FLIP_FLOP,
+            f"{decision.field} was stored otherwise than written by both sides in turn: "
+            f"crm {crm.fields.get(decision.field)!r}, afas "
+            f"{afas.fields.get(decision.field)!r}; held until a person resolves it "
+            "(check the normalisers of this field in the mapping)",
+        )
+    )
+    return FieldDecision(decision.field, Outcome.CONFLICT, reason="flip-flop: held")
 
 
 def _append_decisions(

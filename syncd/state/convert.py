@@ -68,6 +68,7 @@ def journal(row: JournalRow) -> JournalEntry:
         correlation=row.correlation,
         link_id=row.link_id,
         state=JournalState(row.state),
+        altered=dict(row.altered or {}),
         created_at=row.created_at,
         id=row.id,
     )

@@ -59,6 +59,9 @@ class JournalEntry:
     correlation: str | None = None
     link_id: int | None = None
     state: JournalState = JournalState.PENDING
+    # Fields the side stored differently from what was written (it normalised them its
+    # own way): the stuff flip-flops are made of.
+    altered: dict[str, Value] = dataclass_field(default_factory=dict)
     created_at: datetime | None = None
     id: int | None = None
 

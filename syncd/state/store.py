@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import replace
@@ -17,12 +17,13 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from syncd.errors import DuplicateLinkError, StateError
-from syncd.records import Cursor, Side
+from syncd.records import Cursor, Side, Value
 from syncd.state import convert
 from syncd.state.database import Database, connect, upgrade
 from syncd.state.rows import (
     Conflict,
     ConflictState,
+    JournalAction,
     JournalEntry,
     JournalState,
     Link,
@@ -167,6 +168,25 @@ class StateStore:
         async with self._session("cannot read the journal") as session:
             rows = await session.exec(query.order_by(col(JournalRow.id)))
             return [convert.journal(row) for row in rows]
+
+    async def recent_updates(
+        self, link_ids: Sequence[int], since: datetime
+    ) -> dict[int, list[JournalEntry]]:
+        """Confirmed updates of these links since ``since``, oldest first, by link."""
+        found: dict[int, list[JournalEntry]] = {}
+        wanted = list(dict.fromkeys(link_ids))
+        async with self._session("cannot read the journal") as session:
+            for start in range(0, len(wanted), ID_CHUNK):
+                query = select(JournalRow).where(
+                    col(JournalRow.link_id).in_(wanted[start : start + ID_CHUNK]),
+                    JournalRow.action == str(JournalAction.UPDATE),
+                    JournalRow.state == str(JournalState.DONE),
+                    col(JournalRow.created_at) >= since,
+                )
+                for row in await session.exec(query.order_by(col(JournalRow.id))):
+                    entry = convert.journal(row)
+                    found.setdefault(entry.link_id or 0, []).append(entry)
+        return found
 
     async def conflicts(
         self,
@@ -322,9 +342,15 @@ class Transaction:
         *,
         target_id: str | None = None,
         link_id: int | None = None,
+        altered: Mapping[str, Value] | None = None,
     ) -> None:
-        """Settle a journal entry; ``target_id``/``link_id`` are set when given."""
+        """Settle a journal entry; ``target_id``/``link_id``/``altered`` are set when given.
+
+        ``altered``: fields the side stored differently from what was written.
+        """
         values: dict[str, Any] = {"state": str(state), "finished_at": convert.utc_now()}
+        if altered:
+            values["altered"] = dict(altered)
         if target_id is not None:
             values["target_id"] = target_id
         if link_id is not None:

@@ -127,6 +127,7 @@ class JournalRow(StateModel, table=True):
         default=None, sa_type=BigId, foreign_key="links.id", ondelete="SET NULL"
     )
     state: str = Field(sa_type=sa.String())
+    altered: dict[str, str | None] | None = Field(default=None, sa_type=JSONText())
     created_at: datetime = Field(sa_type=UTCDateTime())
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
 

@@ -16,6 +16,7 @@ class EventName(StrEnum):
     RECORD_DEACTIVATED = "record_deactivated"
     CONFLICT_OPENED = "conflict_opened"
     CONFLICT_CLOSED = "conflict_closed"
+    FIELD_FLIP_FLOP = "field_flip_flop"
     MATCH_AMBIGUOUS = "match_ambiguous"
     MATCH_REVIEWED = "match_reviewed"
     CREATE_SKIPPED = "create_skipped"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from syncd.errors import OutcomeUnknownError, RecordError, TransientError
 from syncd.gateways.memory import MemoryGateway
 from syncd.mapping import EntityMapping, load_mapping
 from syncd.policy import DeletePolicy, Direction, Guards, SyncRules
-from syncd.records import Side, Value
+from syncd.records import Record, Side, Value
 from syncd.state.store import StateStore
 from syncd.status.events import EventName
 
@@ -439,3 +440,45 @@ async def test_a_batch_lost_halfway_is_settled_without_duplicates(world: World) 
         str(r["DebtorId"]) for r in world.afas.rows(ENTITY)
     }
     assert await world.store.pending_journal("test", ENTITY) == []
+
+
+class Rewriting(MemoryGateway):
+    """A system that stores names its own way, whatever was written (as automations do)."""
+
+    def __init__(self, side: Side, style: str) -> None:
+        super().__init__(side, {ENTITY: MAPPING}, page_size=2)
+        self.style = style
+
+    async def update(
+        self,
+        entity: str,
+        record_id: str,
+        fields: Mapping[str, Value],
+        correlation: str | None = None,
+    ) -> Record:
+        fields = {
+            k: getattr(v, self.style)() if k == "name" and v else v for k, v in fields.items()
+        }
+        return await super().update(entity, record_id, fields, correlation)
+
+
+async def test_a_flip_flop_is_held_and_reported_not_ping_ponged(store: StateStore) -> None:
+    world = World(store, RULES, MAPPING)
+    world.crm, world.afas = Rewriting(CRM, "upper"), Rewriting(AFAS, "title")
+    crm_id = world.put(CRM, name="acme", city="Delft")
+    await world.cycle()
+    world.edit(CRM, crm_id, name="atlas")
+
+    writes = []
+    for _ in range(6):
+        report = await world.cycle()
+        writes.append(report.plan.writes)
+
+    assert writes[-2:] == [0, 0]  # it stopped
+    assert sum(writes) <= 4
+    [conflict] = await world.store.conflicts("test", ENTITY)
+    assert conflict.field == "name"
+    assert EventName.FIELD_FLIP_FLOP in await world.events()
+    # An edit elsewhere in the record still flows.
+    world.edit(CRM, crm_id, city="Leiden")
+    assert (await world.cycle()).counts["updated_afas"] == 1
