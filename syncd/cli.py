@@ -176,6 +176,19 @@ def build_parser() -> argparse.ArgumentParser:
     what.add_argument("--plan", type=Path, metavar="CSV", help="write the match plan here")
     what.add_argument("--apply", type=Path, metavar="CSV", help="link the rows kept in it")
 
+    sim = commands.add_parser(
+        "sim",
+        help="run an AFAS Profit or HubSpot simulator on loopback, for trying clients",
+        description="Serve a simulator of AFAS ProfitRestServices or the HubSpot companies "
+        "API until Ctrl-C, optionally seeded from a JSON file. Without --token it accepts "
+        "any well-formed token. Each has a control API under /_sim (seed, edit, faults).",
+    )
+    sim.add_argument("system", choices=["afas", "hubspot"])
+    sim.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    sim.add_argument("--port", type=int, required=True, help="port to listen on")
+    sim.add_argument("--seed", type=Path, help="a JSON file of records to start with")
+    sim.add_argument("--token", help="accept only this token")
+
     quarantine = _add(
         commands, "quarantine", _quarantine, "list, retry or drop quarantined records"
     )
@@ -198,6 +211,8 @@ def _when(text: str) -> datetime:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "sim":
+        return _sim(args)
     try:
         settings = load_settings(args.config)
         code: int = asyncio.run(args.run(args, settings))
@@ -393,6 +408,19 @@ async def _match(args: argparse.Namespace, settings: Settings) -> int:
         f"{len(proposals)} proposed links in {args.plan}: {kinds['auto']} confident, "
         f"{kinds['ambiguous']} ambiguous, {kinds['review']} to review"
     )
+    return EXIT_CLEAN
+
+
+def _sim(args: argparse.Namespace) -> int:
+    """The simulators are imported here only: the daemon never needs them."""
+    if args.system == "afas":
+        from syncd.sim.afas import serve as serve_afas
+
+        serve_afas(args.host, args.port, seed=args.seed, token=args.token)
+    else:
+        from syncd.sim.hubspot.app import serve as serve_hubspot
+
+        serve_hubspot(args.host, args.port, seed=args.seed, token=args.token)
     return EXIT_CLEAN
 
 

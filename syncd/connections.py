@@ -6,12 +6,15 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 from syncd.config import ConnectionSettings, GatewaySettings, Settings
 from syncd.engine.cycle import Connection
 from syncd.errors import ConfigError, Problem
+from syncd.gateways.afas import build_afas_gateway
 from syncd.gateways.base import Gateway
 from syncd.gateways.fixture import load_fixture, save_fixture
+from syncd.gateways.hubspot import build_hubspot
 from syncd.gateways.memory import MemoryGateway
 from syncd.mapping import EntityMapping
 from syncd.records import Side
@@ -20,8 +23,15 @@ from syncd.state.store import StateStore, open_store
 GatewayBuilder = Callable[[GatewaySettings, Side, Mapping[str, EntityMapping]], Gateway]
 """Builds the gateway of one side from its settings (secrets already read from the env)."""
 
-BUILDERS: dict[str, GatewayBuilder] = {}
+BUILDERS: dict[str, GatewayBuilder] = {"afas": build_afas_gateway, "hubspot": build_hubspot}
 """Gateway builders by kind; "memory" is built from the connection's fixture instead."""
+
+
+@runtime_checkable
+class Startable(Protocol):
+    """A gateway with checks to run before the first cycle (a missing property, ...)."""
+
+    async def start(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -117,6 +127,9 @@ async def opened(
     gateways = {side: _gateway(settings, chosen, side, systems) for side in Side}
     store: StateStore = await open_store(settings.state_url)
     try:
+        for gateway in gateways.values():
+            if isinstance(gateway, Startable):
+                await gateway.start()  # e.g. HubSpot: read and check the property definitions
         conn = Connection(
             name=chosen.name,
             gateways=gateways,

@@ -38,7 +38,19 @@ def rows(path: Path, side: str, entity: str) -> list[dict[str, object]]:
     return data[side][entity]  # type: ignore[no-any-return]
 
 
-COMMANDS = ["run", "plan", "once", "status", "check", "log", "history", "conflicts", "quarantine", "match"]
+COMMANDS = [
+    "run",
+    "plan",
+    "once",
+    "status",
+    "check",
+    "log",
+    "history",
+    "conflicts",
+    "quarantine",
+    "match",
+    "sim",
+]
 
 
 @pytest.mark.parametrize("command", [[], *([c] for c in COMMANDS)])
@@ -165,7 +177,7 @@ def test_quarantine_list_retry_and_drop(config: Path, capsys: pytest.CaptureFixt
 
     assert run(capsys, "once", *cfg)[0] == EXIT_NOT_CLEAN
 
-    code, out = run(capsys, "quarantine", *cfg)
+    _, out = run(capsys, "quarantine", *cfg)
     assert out.startswith(f"crm:{bad} demo/customer attempts 1")
     assert "kvk" in out
     assert run(capsys, "quarantine", *cfg, "retry", f"crm:{bad}")[1] == f"retry: crm:{bad}\n"

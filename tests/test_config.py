@@ -230,7 +230,11 @@ def test_every_problem_of_config_and_mappings_at_once() -> None:
     mapping = DATA / "mappings" / "customer.toml"
     src = str(path)
     expected = [
-        (src, "colour", "unknown key; allowed keys: data_dir, state, sync, daemon, status, connections"),
+        (
+            src,
+            "colour",
+            "unknown key; allowed keys: data_dir, state, sync, daemon, status, connections",
+        ),
         (src, "data_dir", "expected a path (a non-empty string), got an integer (5)"),
         (
             src,
@@ -268,11 +272,19 @@ def test_every_problem_of_config_and_mappings_at_once() -> None:
         (
             src,
             "connections.demo.crm.kind",
-            "'hubspot' is not a crm gateway kind; allowed kinds: memory",
+            "'salesforce' is not a crm gateway kind; allowed kinds: memory, hubspot",
         ),
         (src, "connections.demo.afas.speed", "unknown key; allowed keys: kind"),
-        (src, "connections.empty.crm", 'missing; add crm = { kind = "..." } (kinds: memory)'),
-        (src, "connections.empty.afas", 'missing; add afas = { kind = "..." } (kinds: memory)'),
+        (
+            src,
+            "connections.empty.crm",
+            'missing; add crm = { kind = "..." } (kinds: memory, hubspot)',
+        ),
+        (
+            src,
+            "connections.empty.afas",
+            'missing; add afas = { kind = "..." } (kinds: memory, afas)',
+        ),
         (
             str(mapping),
             "fields[0].direction",
@@ -288,7 +300,7 @@ def test_the_error_message_lists_every_problem() -> None:
         load_settings(DATA / "bad_config.toml", env={})
     text = str(caught.value)
     assert text.startswith("18 problem(s) in the configuration:")
-    assert "bad_config.toml: connections.demo.crm.kind: 'hubspot' is not" in text
+    assert "bad_config.toml: connections.demo.crm.kind: 'salesforce' is not" in text
     assert "customer.toml: fields[0].direction: 'to_erp'" in text
 
 
@@ -320,7 +332,7 @@ def test_invalid_toml(tmp_path: Path) -> None:
         (
             "[connections.x]\ncrm = {}\nafas = { kind = 'memory' }",
             "connections.x.crm.kind",
-            "expected a gateway kind (memory), got nothing",
+            "expected a gateway kind (memory, hubspot), got nothing",
         ),
         (
             "[connections.x]\ncrm = { kind = 'memory' }\nafas = { kind = 'memory' }\nfixture = 3",
@@ -407,7 +419,10 @@ fixture = "systems.json"
 """
     path = write(project, text)
     assert [(k, m) for _, k, m in problems(path)] == [
-        ("connections.live.crm.kind", "'rest' is not a crm gateway kind; allowed kinds: memory"),
+        (
+            "connections.live.crm.kind",
+            "'rest' is not a crm gateway kind; allowed kinds: memory, hubspot",
+        ),
         (
             "connections.live.afas.colour",
             "unknown key; allowed keys: kind, environment, token_env, page_size, timeout, verify",

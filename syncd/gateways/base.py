@@ -104,4 +104,3 @@ class BatchGateway(Gateway, Protocol):
     ) -> list[BatchOutcome]:
         """Partial updates of (id, fields, correlation or None); one outcome per item."""
         ...
-

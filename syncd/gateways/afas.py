@@ -1,0 +1,531 @@
+"""The AFAS Profit gateway: debtors and creditors through GetConnectors and UpdateConnectors.
+
+Everything AFAS-specific that the mapping does not say is decided here; the HTTP work
+(auth, fair use, retries, error translation) is :mod:`syncd.gateways.afas_client`'s,
+time zones are :mod:`syncd.gateways.afas_time`'s, request bodies
+:mod:`syncd.gateways.afas_payload`'s.
+
+Reading (``[afas]`` of a mapping names the connector and its fields):
+
+* ``changed_since`` filters the GetConnector on the modification date (operator 2,
+  ``>=``) from one second before ``since`` in Amsterdam wall time, sorted on the date and
+  the key. AFAS shows whole seconds but stores fractions, so a page is only trusted up to
+  the second *before* the last row's second; that last second is then read on its own,
+  keyset-paged on the key (``key > last``) between one second before and after it. So
+  any number of records sharing a second is read completely, no page overlaps another
+  and there are no gaps, even while records change between pages (a changed record moves
+  to the end and may be listed twice, which the engine allows).
+* ``list_all`` keyset-pages on the key; ``read`` and ``find_by_correlation`` make one
+  filtered call (``key = a;b;c``) per chunk of values that fits AFAS's 2049-character
+  query; ``find_by_values`` compares canonical values over a full sweep (a server-side
+  filter would compare raw, unnormalised text).
+* Rows whose ``inactive`` field is true (blocked) are never listed.
+
+Writing: ``create`` POSTs the relation with a new organisation (``MatchOga`` and
+``AutoNum`` as configured) and the correlation key at ``correlation_update``;
+``update`` PUTs only the given fields, finding the organisation through the relation
+(``MatchOga`` 9) and dating an address change today (``BeginDate``); ``deactivate`` PUTs
+``deactivate_update`` = true (customers are blocked, never deleted). After a write the
+record is read back, so the engine sees it as stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from syncd.config import GatewaySettings, Secret
+from syncd.errors import ConfigError, OutcomeUnknownError, PermanentError, Problem, RecordError
+from syncd.gateways.afas_client import (
+    QUERY_LIMIT,
+    AfasClient,
+    Limits,
+    OAuthClient,
+    RetryPolicy,
+    base_url,
+    encode_query,
+)
+from syncd.gateways.afas_payload import build
+from syncd.gateways.afas_time import (
+    AMSTERDAM,
+    earliest_utc,
+    filter_floor,
+    filter_value,
+    latest_utc,
+    parse_local,
+)
+from syncd.mapping import EntityMapping, SideSpec
+from syncd.records import Page, Record, RejectedRecord, Side, Value
+
+__all__ = ["AfasGateway", "WriteOptions", "build_afas_gateway"]
+
+Row = Mapping[str, Any]
+Terms = list[tuple[str, int, str]]  # AND-ed (field, operator, value)
+
+EQUAL, AT_LEAST, GREATER, LESS = 1, 2, 4, 5
+_SECOND = timedelta(seconds=1)
+_RELATION_FLAGS = {"KnSalesRelationOrg": "IsDb", "KnPurchaseRelationOrg": "IsCr"}
+
+
+@dataclass(frozen=True)
+class WriteOptions:
+    """How new relations are made (the administrator's choices, see the README)."""
+
+    currency: str = "EUR"
+    match_oga: str = "6"  # 6: always a new organisation; 1: reuse one with the same KvK
+    autonum: bool = True  # let Profit number the organisation
+
+
+@dataclass(frozen=True)
+class _Entry:
+    wall: datetime | None  # the row's modification time as shown (Amsterdam wall time)
+    id: str
+    row: Row
+
+
+class AfasGateway:
+    """The AFAS side of a connection, for every entity of the mappings."""
+
+    def __init__(
+        self,
+        client: AfasClient,
+        mappings: Mapping[str, EntityMapping],
+        *,
+        page_size: int = 500,
+        write: WriteOptions | None = None,
+        today: Callable[[], date] | None = None,
+    ) -> None:
+        if page_size < 2:
+            raise ValueError("page_size must be at least 2")
+        self.client = client
+        self._mappings = dict(mappings)
+        self.page_size = page_size
+        self.write = write or WriteOptions()
+        self._today = today or (lambda: datetime.now(AMSTERDAM).date())
+
+    @property
+    def side(self) -> Side:
+        return Side.AFAS
+
+    # -- reading ----------------------------------------------------------------------
+
+    async def changed_since(self, entity: str, since: datetime | None) -> AsyncIterator[Page]:
+        spec = self._spec(entity)
+        cursor: datetime | None = None  # every second before it is done
+        lower = filter_floor(since) if since is not None else None
+        while True:
+            floor = cursor - _SECOND if cursor is not None else lower
+            terms = [(spec.modified, AT_LEAST, filter_value(floor))] if floor else []
+            rows = await self._rows(entity, [terms] if terms else [], [spec.modified, spec.id])
+            entries = [self._entry(entity, row) for row in rows]
+            if cursor is None:
+                undated = [e for e in entries if e.wall is None]
+                if undated:
+                    yield self._convert(entity, [e.row for e in undated])
+            keep = [e for e in entries if self._wanted(e, cursor, since)]
+            if len(rows) < self.page_size:
+                if keep:
+                    yield self._convert(entity, [e.row for e in _ordered(keep)])
+                return
+            last = max((e.wall for e in entries if e.wall is not None), default=None)
+            if last is None:
+                raise PermanentError(f"AFAS {spec.options['get_connector']}: no dates on a page")
+            if cursor is not None and last < cursor:
+                # a second already read fills a whole page: step over it
+                last = cursor
+            else:
+                done = [e for e in keep if e.wall is not None and e.wall < last]
+                if done:
+                    yield self._convert(entity, [e.row for e in _ordered(done)])
+            async for page in self._second(entity, last, since):
+                yield page
+            cursor = last + _SECOND
+
+    async def _second(
+        self, entity: str, second: datetime, since: datetime | None
+    ) -> AsyncIterator[Page]:
+        """Every row shown with modification time ``second``, keyset-paged on the key."""
+        spec = self._spec(entity)
+        after: str | None = None
+        while True:
+            terms: Terms = [
+                (spec.modified, AT_LEAST, filter_value(second - _SECOND)),
+                (spec.modified, LESS, filter_value(second + _SECOND)),
+            ]
+            if after is not None:
+                terms.append((spec.id, GREATER, after))
+            rows = await self._rows(entity, [terms], [spec.id])
+            entries = [self._entry(entity, row) for row in rows]
+            keep = [e for e in entries if e.wall == second and self._wanted(e, None, since)]
+            if keep:
+                yield self._convert(entity, [e.row for e in _ordered(keep)])
+            if len(rows) < self.page_size:
+                return
+            after = entries[-1].id
+
+    async def list_all(self, entity: str) -> AsyncIterator[Page]:
+        spec = self._spec(entity)
+        after: str | None = None
+        while True:
+            terms = [[(spec.id, GREATER, after)]] if after is not None else []
+            rows = await self._rows(entity, terms, [spec.id])
+            page = self._convert(entity, rows)
+            if page.records or page.rejected:
+                yield page
+            if len(rows) < self.page_size:
+                return
+            after = str(rows[-1][spec.id])
+
+    async def read(self, entity: str, ids: Sequence[str]) -> Page:
+        spec = self._spec(entity)
+        wanted = list(dict.fromkeys(i for i in ids if i and not _has_separator(i)))
+        rows = await self._rows_where(entity, spec.id, wanted)
+        by_id = {str(row[spec.id]): row for row in rows}
+        return self._convert(entity, [by_id[i] for i in wanted if i in by_id])
+
+    async def find_by_correlation(self, entity: str, keys: Sequence[str]) -> dict[str, Record]:
+        spec = self._spec(entity)
+        wanted = list(dict.fromkeys(k for k in keys if k and not _has_separator(k)))
+        rows = await self._rows_where(entity, spec.correlation, wanted)
+        found: dict[str, Record] = {}
+        for record in sorted(self._convert(entity, rows).records, key=lambda r: r.id):
+            if record.correlation in wanted and record.correlation not in found:
+                found[record.correlation] = record
+        return found
+
+    async def find_by_values(self, entity: str, field: str, values: Sequence[str]) -> list[Record]:
+        self._mapping(entity).field(field)  # an unknown field is the caller's mistake
+        wanted = set(values)
+        if not wanted:
+            return []
+        found: list[Record] = []
+        async for page in self.list_all(entity):
+            found.extend(r for r in page.records if r.fields.get(field) in wanted)
+        return found
+
+    # -- writing ----------------------------------------------------------------------
+
+    async def create(self, entity: str, fields: Mapping[str, Value], correlation: str) -> Record:
+        spec = self._spec(entity)
+        connector, key = spec.options["update_connector"], spec.options["update_key"]
+        values = self._native(entity, fields)
+        values[spec.options["correlation_update"]] = correlation
+        defaults = self._create_defaults(connector)
+        body = build(connector, values, defaults=defaults, always=["KnOrganisation"])
+        answer = await self.client.post(f"connectors/{connector}", body)
+        number = _created_key(answer, connector, key)
+        return await self._stored(entity, number)
+
+    async def update(
+        self,
+        entity: str,
+        record_id: str,
+        fields: Mapping[str, Value],
+        correlation: str | None = None,
+    ) -> Record:
+        spec = self._spec(entity)
+        connector, key = spec.options["update_connector"], spec.options["update_key"]
+        values = self._native(entity, fields)
+        if correlation is not None:
+            values[spec.options["correlation_update"]] = correlation
+        body = build(connector, values, key=(key, record_id), defaults=self._update_defaults())
+        await self.client.put(f"connectors/{connector}", body)
+        return await self._stored(entity, record_id)
+
+    async def deactivate(self, entity: str, record_id: str) -> None:
+        spec = self._spec(entity)
+        connector, key = spec.options["update_connector"], spec.options["update_key"]
+        body = build(connector, {spec.options["deactivate_update"]: True}, key=(key, record_id))
+        await self.client.put(f"connectors/{connector}", body)
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    # -- checking the environment -------------------------------------------------------
+
+    async def verify(self) -> list[str]:
+        """What the environment lacks for the mappings, one sentence each (empty: all there).
+
+        Asks ``/metainfo`` which connectors the app connector offers and
+        ``/metainfo/get/{id}`` which fields each GetConnector has; for ``syncd check``.
+        """
+        meta = await self.client.get("metainfo")
+        offered = {
+            kind: {str(c.get("id")) for c in meta.get(kind, []) if isinstance(c, dict)}
+            for kind in ("getConnectors", "updateConnectors")
+        }
+        problems: list[str] = []
+        for entity, mapping in self._mappings.items():
+            spec = mapping.afas
+            get, update = spec.options["get_connector"], spec.options["update_connector"]
+            if update not in offered["updateConnectors"]:
+                problems.append(f"{entity}: the app connector lacks UpdateConnector {update}")
+            if get not in offered["getConnectors"]:
+                problems.append(f"{entity}: the app connector lacks GetConnector {get}")
+                continue
+            fields = await self.client.get(f"metainfo/get/{get}")
+            have = {str(f.get("id")) for f in fields.get("fields", []) if isinstance(f, dict)}
+            wanted = [spec.id, spec.modified, spec.correlation, spec.options["inactive"]]
+            wanted += [f.afas for f in mapping.fields]
+            missing = [name for name in wanted if name not in have]
+            if missing:
+                problems.append(f"{entity}: GetConnector {get} lacks {', '.join(missing)}")
+        return problems
+
+    # -- internals --------------------------------------------------------------------
+
+    def _mapping(self, entity: str) -> EntityMapping:
+        try:
+            return self._mappings[entity]
+        except KeyError:
+            known = ", ".join(self._mappings) or "none"
+            raise ValueError(f"unknown entity {entity!r}; known: {known}") from None
+
+    def _spec(self, entity: str) -> SideSpec:
+        return self._mapping(entity).afas
+
+    async def _rows(self, entity: str, groups: list[Terms], order: Sequence[str]) -> list[Row]:
+        """One page (``page_size`` rows) of the entity's GetConnector."""
+        spec = self._spec(entity)
+        params = [("skip", "0"), ("take", str(self.page_size))]
+        params += _filter_params(groups)
+        params.append(("orderbyfieldids", ",".join(order)))
+        answer = await self.client.get(f"connectors/{spec.options['get_connector']}", params)
+        rows = answer.get("rows") if isinstance(answer, dict) else None
+        if not isinstance(rows, list):
+            raise PermanentError(
+                f"AFAS {spec.options['get_connector']}: the answer has no rows; is it a "
+                "GetConnector?"
+            )
+        return [row for row in rows if isinstance(row, dict)]
+
+    async def _rows_where(self, entity: str, field: str, values: Sequence[str]) -> list[Row]:
+        """Every row whose ``field`` equals one of ``values``: one call per chunk."""
+        spec = self._spec(entity)
+        rows: list[Row] = []
+        for chunk in _chunks(field, values, self.page_size):
+            groups = [[(field, EQUAL, value)] for value in chunk]
+            params = [("skip", "0"), ("take", str(self.page_size)), *_filter_params(groups)]
+            params.append(("orderbyfieldids", spec.id))
+            answer = await self.client.get(f"connectors/{spec.options['get_connector']}", params)
+            found = answer.get("rows") if isinstance(answer, dict) else None
+            rows.extend(r for r in found or [] if isinstance(r, dict))
+        return rows
+
+    def _entry(self, entity: str, row: Row) -> _Entry:
+        spec = self._spec(entity)
+        return _Entry(parse_local(row.get(spec.modified)), str(row.get(spec.id)), row)
+
+    @staticmethod
+    def _wanted(entry: _Entry, cursor: datetime | None, since: datetime | None) -> bool:
+        if entry.wall is None:
+            return False
+        if cursor is not None and entry.wall < cursor:
+            return False
+        return since is None or latest_utc(entry.wall) >= since
+
+    def _active(self, entity: str, row: Row) -> bool:
+        flag = row.get(self._spec(entity).options["inactive"])
+        return flag in (None, False, 0, "", "false", "0")
+
+    def _convert(self, entity: str, rows: Sequence[Row]) -> Page:
+        page = Page()
+        for row in rows:
+            if not self._active(entity, row):
+                continue
+            result = self._to_record(entity, row)
+            if isinstance(result, Record):
+                page.records.append(result)
+            else:
+                page.rejected.append(result)
+        return page
+
+    def _to_record(self, entity: str, row: Row) -> Record | RejectedRecord:
+        spec = self._spec(entity)
+        record_id = str(row.get(spec.id))
+        wall = parse_local(row.get(spec.modified))
+        if wall is None:
+            message = f"{spec.modified} {row.get(spec.modified)!r} is not an AFAS date"
+            return RejectedRecord(record_id, message)
+        try:
+            fields = self._mapping(entity).to_canonical(Side.AFAS, row)
+        except RecordError as exc:
+            return RejectedRecord(record_id, str(exc), exc.field)
+        correlation = row.get(spec.correlation)
+        return Record(
+            id=record_id,
+            fields=fields,
+            modified=earliest_utc(wall),
+            correlation=None if correlation in (None, "") else str(correlation),
+        )
+
+    def _native(self, entity: str, fields: Mapping[str, Value]) -> dict[str, object]:
+        """Canonical values by UpdateConnector path (RecordError if one cannot be written)."""
+        mapping = self._mapping(entity)
+        return {
+            mapping.field(name).afas_update: mapping.field(name).write(Side.AFAS, value)
+            for name, value in fields.items()
+        }
+
+    def _create_defaults(self, connector: str) -> dict[str, Mapping[str, object]]:
+        relation: dict[str, object] = {"CuId": self.write.currency}
+        flag = _RELATION_FLAGS.get(connector)
+        if flag is not None:
+            relation[flag] = True
+        organisation = {
+            "PadAdr": True,
+            "AutoNum": self.write.autonum,
+            "MatchOga": self.write.match_oga,
+        }
+        return {"": relation, "KnOrganisation": organisation}
+
+    def _update_defaults(self) -> dict[str, Mapping[str, object]]:
+        return {
+            "KnOrganisation": {"MatchOga": "9"},
+            "KnOrganisation.KnBasicAddressAdr": {"BeginDate": self._today().isoformat()},
+        }
+
+    async def _stored(self, entity: str, record_id: str) -> Record:
+        page = await self.read(entity, [record_id])
+        if page.records:
+            return page.records[0]
+        if page.rejected:
+            bad = page.rejected[0]
+            raise RecordError(bad.message, field=bad.field, reference=record_id)
+        raise RecordError(
+            f"AFAS {entity} {record_id} was written but is blocked or gone", reference=record_id
+        )
+
+
+def _ordered(entries: Sequence[_Entry]) -> list[_Entry]:
+    return sorted(entries, key=lambda e: (e.wall or datetime.min, e.id))
+
+
+def _filter_params(groups: Sequence[Terms]) -> list[tuple[str, str]]:
+    if not groups:
+        return []
+    return [
+        ("filterfieldids", ";".join(",".join(t[0] for t in g) for g in groups)),
+        ("filtervalues", ";".join(",".join(t[2] for t in g) for g in groups)),
+        ("operatortypes", ";".join(",".join(str(t[1]) for t in g) for g in groups)),
+    ]
+
+
+def _chunks(field: str, values: Sequence[str], most: int) -> list[list[str]]:
+    """``values`` in chunks whose OR-filter query stays within AFAS's query limit."""
+    base = len(encode_query([("skip", "0"), ("take", str(most)), ("orderbyfieldids", field)]))
+    budget = QUERY_LIMIT - 1 - base - len("&filterfieldids=&filtervalues=&operatortypes=")
+    chunks: list[list[str]] = []
+    chunk: list[str] = []
+    used = 0
+    for value in values:
+        cost = len(encode_query([("", f"{field};")])) + len(encode_query([("", f"{value};")]))
+        cost += len(encode_query([("", "1;")])) - 3
+        if chunk and (used + cost > budget or len(chunk) >= most):
+            chunks.append(chunk)
+            chunk, used = [], 0
+        if cost > budget:
+            raise ValueError(f"the value {value[:40]!r}... is too long for an AFAS filter")
+        chunk.append(value)
+        used += cost
+    if chunk:
+        chunks.append(chunk)
+    return chunks
+
+
+def _has_separator(value: str) -> bool:
+    """AFAS filter lists cannot carry a value with ``,`` or ``;`` in it."""
+    return "," in value or ";" in value
+
+
+def _created_key(answer: object, connector: str, key: str) -> str:
+    results = answer.get("results") if isinstance(answer, dict) else None
+    keys = results.get(connector) if isinstance(results, dict) else None
+    if isinstance(keys, list) and keys:
+        keys = keys[0]
+    number = keys.get(key) if isinstance(keys, dict) else None
+    if number in (None, ""):
+        raise OutcomeUnknownError(
+            f"AFAS accepted the new {connector} but did not say its {key}; look it up by "
+            "its correlation key"
+        )
+    return str(number)
+
+
+# -- building from config.toml ----------------------------------------------------------
+
+
+def build_afas_gateway(
+    settings: GatewaySettings, side: Side, mappings: Mapping[str, EntityMapping]
+) -> AfasGateway:
+    """The gateway for ``afas = { kind = "afas", ... }`` (options in :mod:`syncd.config`).
+
+    Raises :class:`ConfigError` with every problem of the options at once.
+    """
+    options = settings.options
+    problems: list[Problem] = []
+    if side is not Side.AFAS:
+        problems.append(_problem("kind", "the afas gateway serves the afas side only"))
+    url = _url(options, problems)
+    token, oauth = _credentials(options, problems)
+    concurrency = int(str(options.get("concurrency", 5)))
+    if not 1 <= concurrency <= 8:
+        problems.append(
+            _problem("concurrency", f"{concurrency} is out of range; AFAS allows 1 to 8 at once")
+        )
+    if problems:
+        raise ConfigError(problems)
+    rate = options.get("rate")
+    limits = Limits(
+        concurrency=concurrency,
+        rate=float(str(rate)) if rate is not None else None,
+        read_timeout=float(str(options.get("read_timeout", 900.0))),
+    )
+    client = AfasClient(str(url), token=token, oauth=oauth, limits=limits, retry=RetryPolicy())
+    write = WriteOptions(
+        currency=str(options.get("currency", "EUR")),
+        match_oga=str(options.get("match_oga", "6")),
+        autonum=bool(options.get("autonum", True)),
+    )
+    page_size = int(str(options.get("page_size", 500)))
+    return AfasGateway(client, mappings, page_size=page_size, write=write)
+
+
+def _problem(key: str, message: str) -> Problem:
+    return Problem("config.toml", f"afas.{key}", message)
+
+
+def _url(options: Mapping[str, object], problems: list[Problem]) -> str | None:
+    """``base_url``, or the URL of ``environment`` and ``environment_type``."""
+    if options.get("base_url") is not None:
+        return str(options["base_url"])
+    environment = options.get("environment")
+    if environment is None:
+        problems.append(_problem("environment", "set the environment number, or base_url"))
+        return None
+    try:
+        return base_url(str(environment), str(options.get("environment_type", "production")))
+    except ValueError as exc:
+        problems.append(_problem("environment_type", str(exc)))
+        return None
+
+
+def _credentials(
+    options: Mapping[str, object], problems: list[Problem]
+) -> tuple[str | None, OAuthClient | None]:
+    """The classic token, or OAuth client credentials: exactly one of them."""
+    token = options.get("token")
+    client_id, secret = options.get("oauth_client_id"), options.get("oauth_client_secret")
+    oauth = None
+    if client_id is not None or secret is not None:
+        if not isinstance(secret, Secret) or client_id is None:
+            message = "give oauth_client_id and oauth_client_secret together"
+            problems.append(_problem("oauth_client_secret", message))
+            return None, None
+        oauth = OAuthClient(str(client_id), secret.value)
+    if (token is None) == (oauth is None):
+        message = "give either token (an environment variable) or OAuth client credentials"
+        problems.append(_problem("token", message))
+    return (token.value if isinstance(token, Secret) else None), oauth

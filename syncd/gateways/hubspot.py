@@ -1,0 +1,758 @@
+"""The HubSpot gateway: companies as the CRM side of customers and suppliers.
+
+Terminology: a *company* is a HubSpot object; it is a *customer* or a *supplier* (or both)
+when its role property (the mapping's ``role_property``, a multiple checkbox) holds the
+entity's ``role_value``. Without a role property every company belongs to the entity.
+
+How the Gateway contract is met (:mod:`syncd.gateways.base`):
+
+* ``changed_since`` searches ``hs_lastmodifieddate`` in ``[since, now - settle]`` for
+  companies with the role, keyset-paged on ``hs_object_id`` (``GT`` the last id seen,
+  sorted ascending, never an offset) so neither the 10,000-result cap of search nor any
+  number of equal timestamps can lose or repeat a record. The window is read in slices of
+  at most ``slice_size`` companies, each handed out in ascending (modified, id) order
+  (a crowded slice is cut around a sampled time). HubSpot's search lags behind writes; the
+  ``settle`` margin keeps the newest, maybe not yet visible, seconds for a later cycle:
+  the engine's cursor only advances to the newest record it has seen.
+* ``list_all`` pages the list endpoint (archived companies are not listed);
+  ``read`` and ``find_by_correlation`` use ``batch/read`` (by id, or by the unique
+  correlation property as ``idProperty``), which, unlike search, does not lag.
+  ``find_by_values`` searches (``IN``) and compares canonical values.
+* ``create`` writes the correlation key and the role; ``update`` is a partial ``PATCH``
+  read back whole; ``deactivate`` takes the entity's role off a company that keeps
+  another role, archives it otherwise, and refuses a merged-away id (its survivor may be
+  linked to another record).
+* Before any write, the values are checked against the portal's property definitions
+  (read once): a bad value is a RecordError naming the canonical field and the property.
+
+Besides the protocol (it is a ``BatchGateway``): :meth:`HubSpotGateway.create_batch`,
+:meth:`~HubSpotGateway.update_batch` and :meth:`~HubSpotGateway.upsert_batch` write 100
+companies per request and split a 207 into per-record outcomes;
+:meth:`~HubSpotGateway.list_archived` is the ``archived=true`` sweep for deletes;
+:meth:`~HubSpotGateway.merged_into` tells which ids were merged into which survivor;
+:meth:`~HubSpotGateway.adopt` gives an existing company a second role;
+:meth:`~HubSpotGateway.start` checks the portal's property definitions;
+:meth:`~HubSpotGateway.status` reports the daily request budget.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+from syncd.config import GatewaySettings, Secret
+from syncd.errors import (
+    ConfigError,
+    GatewayError,
+    OutcomeUnknownError,
+    PermanentError,
+    Problem,
+    RecordError,
+)
+from syncd.gateways.hubspot_client import (
+    ClientSettings,
+    HubSpotClient,
+    NotFound,
+    property_named,
+)
+from syncd.gateways.hubspot_properties import PropertySchema, to_text
+from syncd.mapping import EntityMapping, SideSpec
+from syncd.records import Page, Record, RejectedRecord, Side, Value
+
+__all__ = ["BatchOutcome", "HubSpotGateway", "build_hubspot"]
+
+BATCH_SIZE = 100
+"""Inputs per batch request (HubSpot's limit)."""
+SEARCH_PAGE = 200
+LIST_PAGE = 100
+MERGED_IDS = "hs_merged_object_ids"
+
+BatchOutcome = Record | RecordError
+"""One item of a batch write: the record as stored, or why HubSpot refused it (the same
+type as :data:`syncd.gateways.base.BatchOutcome`). An error of a whole request is raised."""
+
+SLICE_SIZE = 5_000
+"""Most companies changed_since holds in memory at once (but see _window)."""
+
+_T = TypeVar("_T")
+JsonObject = dict[str, Any]
+
+
+class _Crowded(Exception):
+    """A search window holds more companies than we want to hold at once."""
+
+    def __init__(self, sample: list[JsonObject]) -> None:
+        super().__init__("crowded")
+        self.sample = sample
+
+
+class HubSpotGateway:
+    """The CRM side of a connection, on one HubSpot portal."""
+
+    def __init__(
+        self,
+        token: str,
+        mappings: Mapping[str, EntityMapping],
+        settings: ClientSettings | None = None,
+        *,
+        settle_seconds: float = 60.0,
+        page_size: int = LIST_PAGE,
+    ) -> None:
+        if not 1 <= page_size <= LIST_PAGE:
+            raise ValueError(f"page_size must be from 1 to {LIST_PAGE}, not {page_size}")
+        self._client = HubSpotClient(token, settings)
+        self._mappings = dict(mappings)
+        self.settle = timedelta(seconds=settle_seconds)
+        self.page_size = page_size
+        self.slice_size = SLICE_SIZE
+        self._schemas: dict[str, PropertySchema] = {}
+        self._schema_lock: asyncio.Lock | None = None
+
+    # -- lifecycle and status -------------------------------------------------------------
+
+    @property
+    def side(self) -> Side:
+        return Side.CRM
+
+    async def start(self) -> None:
+        """Read the property definitions and check the mapped properties exist.
+
+        PermanentError listing every missing or unfit property (run it at start; writes
+        would otherwise read the definitions on first use).
+        """
+        problems: list[str] = []
+        for entity in self._mappings:
+            schema = await self._schema(entity)
+            spec = self._spec(entity)
+            missing = schema.missing(self._names(entity))
+            problems += [f"{entity}: the portal has no company property {n!r}" for n in missing]
+            correlation = schema.definitions.get(spec.correlation)
+            if correlation is not None and not correlation.unique:
+                problems.append(
+                    f"{entity}: {spec.correlation!r} must have unique values on ('hasUniqueValue')"
+                )
+            role = self._role(entity)
+            prop = schema.definitions.get(role[0]) if role else None
+            if role and prop is not None and role[1] not in prop.options:
+                problems.append(f"{entity}: {role[0]!r} has no option {role[1]!r}")
+        if problems:
+            raise PermanentError("HubSpot portal is not ready for syncd: " + "; ".join(problems))
+
+    def status(self) -> dict[str, object]:
+        """Requests sent today against the daily budget, and throttling seen."""
+        return self._client.status()
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    # -- reading ---------------------------------------------------------------------------
+
+    async def changed_since(self, entity: str, since: datetime | None) -> AsyncIterator[Page]:
+        now = datetime.now(UTC)
+        upper = now - self.settle if self.settle else now + timedelta(days=1)
+        if since is not None and since > upper:
+            return
+        low = _ms(since, up=True) if since is not None else 0
+        async for window in self._window(entity, low, _ms(upper)):
+            for chunk in _chunks(window, self.page_size):
+                yield self._page(entity, chunk)
+
+    async def _window(self, entity: str, low: int, high: int) -> AsyncIterator[list[JsonObject]]:
+        """Companies modified in [low, high] (epoch ms), ascending by (modified, id).
+
+        A window holding more than :attr:`slice_size` companies is cut in three around
+        the median time of its first page (a sample): before, at, and after it. So memory
+        stays bounded however big the backlog, and a single millisecond is never cut: its
+        companies, however many share it, are keyset-paged on their ids.
+        """
+        if low > high:
+            return
+        modified = self._spec(entity).modified
+        filters = [_filter(modified, "GTE", str(low)), _filter(modified, "LTE", str(high))]
+        at_most = self.slice_size if high > low else None
+        try:
+            found = await self._search(entity, filters, at_most=at_most)
+        except _Crowded as crowded:
+            times = sorted(_ms(self._modified(entity, obj)) for obj in crowded.sample)
+            middle = min(max(times[len(times) // 2], low), high) if times else (low + high) // 2
+            for part in ((low, middle - 1), (middle, middle), (middle + 1, high)):
+                async for found_part in self._window(entity, *part):
+                    yield found_part
+            return
+        if found:
+            yield sorted(found, key=lambda obj: (self._modified(entity, obj), obj["id"]))
+
+    async def list_all(self, entity: str) -> AsyncIterator[Page]:
+        params = {
+            "limit": str(self.page_size),
+            "properties": ",".join(self._names(entity)),
+            "archived": "false",
+        }
+        while True:
+            reply = await self._client.call("GET", self._path(entity), params=params)
+            objects = [o for o in reply.body.get("results", []) if self._has_role(entity, o)]
+            if objects:
+                yield self._page(entity, objects)
+            after = ((reply.body.get("paging") or {}).get("next") or {}).get("after")
+            if not after:
+                return
+            params = {**params, "after": str(after)}
+
+    async def list_archived(self, entity: str) -> AsyncIterator[list[str]]:
+        """Pages of the ids of archived companies with the role (the sweep for deletes)."""
+        spec = self._spec(entity)
+        names = [spec.id, spec.modified] + ([role[0]] if (role := self._role(entity)) else [])
+        params = {"limit": str(LIST_PAGE), "properties": ",".join(names), "archived": "true"}
+        while True:
+            reply = await self._client.call("GET", self._path(entity), params=params)
+            results = reply.body.get("results", [])
+            ids = [str(o["id"]) for o in results if self._has_role(entity, o)]
+            if ids:
+                yield ids
+            after = ((reply.body.get("paging") or {}).get("next") or {}).get("after")
+            if not after:
+                return
+            params = {**params, "after": str(after)}
+
+    async def read(self, entity: str, ids: Sequence[str]) -> Page:
+        wanted = [i for i in dict.fromkeys(ids) if i.isdigit()]  # HubSpot ids are numbers
+        found = {o["id"]: o for o in await self._batch_read(entity, wanted)}
+        return self._page(
+            entity, [found[i] for i in wanted if i in found and self._has_role(entity, found[i])]
+        )
+
+    async def merged_into(self, entity: str, ids: Sequence[str]) -> dict[str, str]:
+        """Which of ``ids`` were merged away, and the id of the company each lives on in."""
+        wanted = {i for i in ids if i.isdigit()}
+        moved: dict[str, str] = {}
+        for obj in await self._batch_read(entity, sorted(wanted)):
+            merged = (obj["properties"].get(MERGED_IDS) or "").split(";")
+            for old in wanted.intersection(merged):
+                if old != obj["id"]:
+                    moved[old] = obj["id"]
+        return moved
+
+    async def find_by_correlation(self, entity: str, keys: Sequence[str]) -> dict[str, Record]:
+        spec = self._spec(entity)
+        wanted = list(dict.fromkeys(k for k in keys if k))
+        found: dict[str, Record] = {}
+        for obj in await self._batch_read(entity, wanted, id_property=spec.correlation):
+            record = self._to_record(entity, obj)
+            key = obj["properties"].get(spec.correlation)
+            if isinstance(record, Record) and key in wanted and self._has_role(entity, obj):
+                found.setdefault(key, record)
+        return found
+
+    async def find_by_values(self, entity: str, field: str, values: Sequence[str]) -> list[Record]:
+        fieldmap = self._mapping(entity).field(field)
+        natives: set[str] = set()
+        for value in values:
+            try:
+                natives.add(to_text(fieldmap.write(Side.CRM, value)))
+            except RecordError:
+                continue  # a value the CRM cannot hold is held by no company
+        natives.discard("")
+        prop = (await self._schema(entity)).definitions.get(fieldmap.crm)
+        if prop is None or prop.type == "string":
+            # HubSpot's search guide asks for IN values on text properties in lower case;
+            # the canonical comparison below keeps the match exact.
+            natives = {n.lower() for n in natives}
+        wanted = set(values)
+        found: dict[str, Record] = {}
+        for chunk in _chunks(sorted(natives), BATCH_SIZE):
+            for obj in await self._search(entity, [_filter(fieldmap.crm, "IN", chunk)]):
+                record = self._to_record(entity, obj)
+                if isinstance(record, Record) and record.fields.get(field) in wanted:
+                    found[record.id] = record
+        return sorted(found.values(), key=lambda r: int(r.id))
+
+    # -- writing, one record -----------------------------------------------------------------
+
+    async def create(self, entity: str, fields: Mapping[str, Value], correlation: str) -> Record:
+        values = await self._create_values(entity, fields, correlation)
+        body = {"properties": values, "associations": []}
+        reply = await self._write("POST", self._path(entity), entity, body)
+        return self._stored(entity, reply)
+
+    async def update(
+        self,
+        entity: str,
+        record_id: str,
+        fields: Mapping[str, Value],
+        correlation: str | None = None,
+    ) -> Record:
+        values = await self._update_values(entity, fields, correlation)
+        path = f"{self._path(entity)}/{record_id}"
+        await self._write("PATCH", path, entity, {"properties": values})
+        return await self._read_one(entity, record_id)
+
+    async def deactivate(self, entity: str, record_id: str) -> None:
+        path = f"{self._path(entity)}/{record_id}"
+        role = self._role(entity)
+        params = {"properties": role[0]} if role else None
+        current = (await self._client.call("GET", path, params=params)).body
+        if str(current.get("id")) != record_id:  # a merged id reads as its survivor
+            raise RecordError(
+                f"HubSpot company {record_id} was merged into {current.get('id')}; "
+                "syncd archives no survivor of a merge",
+                reference=record_id,
+            )
+        roles = _tokens((current.get("properties") or {}).get(role[0]) if role else None)
+        if role and (kept := [r for r in roles if r != role[1]]):
+            await self._write("PATCH", path, entity, {"properties": {role[0]: ";".join(kept)}})
+        else:
+            await self._client.call("DELETE", path, write=True)
+
+    async def adopt(self, entity: str, record_id: str) -> Record:
+        """Give an existing company the entity's role (a customer becoming a supplier too).
+
+        For an engine that finds, before creating a company, one that already exists
+        under another role (same KvK number): tick the role instead of a duplicate.
+        """
+        role = self._role(entity)
+        if role is None:
+            return await self._read_one(entity, record_id)
+        path = f"{self._path(entity)}/{record_id}"
+        current = (await self._client.call("GET", path, params={"properties": role[0]})).body
+        roles = _tokens((current.get("properties") or {}).get(role[0]))
+        if role[1] not in roles:
+            values = {role[0]: ";".join([*roles, role[1]])}
+            await self._write("PATCH", path, entity, {"properties": values})
+        return await self._read_one(entity, record_id)
+
+    # -- writing, in batches ------------------------------------------------------------------
+
+    async def create_batch(
+        self, entity: str, items: Sequence[tuple[Mapping[str, Value], str]]
+    ) -> list[BatchOutcome]:
+        """Create companies, 100 per request; one outcome per item, in order.
+
+        Each input carries an ``objectWriteTraceId`` (its index), so that HubSpot answers a
+        partly bad batch with 207 and the good companies are still created.
+        """
+        outcomes: list[BatchOutcome | None] = [None] * len(items)
+        inputs: list[tuple[int, JsonObject]] = []
+        for index, (fields, correlation) in enumerate(items):
+            try:
+                values = await self._create_values(entity, fields, correlation)
+            except RecordError as exc:
+                outcomes[index] = exc
+                continue
+            inputs.append(
+                (
+                    index,
+                    {"properties": values, "associations": [], "objectWriteTraceId": str(index)},
+                )
+            )
+        await self._send_all(entity, "create", inputs, outcomes, key="objectWriteTraceId")
+        return _done(outcomes)
+
+    async def update_batch(
+        self, entity: str, items: Sequence[tuple[str, Mapping[str, Value], str | None]]
+    ) -> list[BatchOutcome]:
+        """Partial updates of (id, fields, correlation or None), 100 per request.
+
+        The companies are read back (``batch/read``) so each outcome is the whole record.
+        """
+        outcomes: list[BatchOutcome | None] = [None] * len(items)
+        inputs: list[tuple[int, JsonObject]] = []
+        for index, (record_id, fields, correlation) in enumerate(items):
+            try:
+                values = await self._update_values(entity, fields, correlation)
+            except RecordError as exc:
+                outcomes[index] = exc
+                continue
+            inputs.append((index, {"id": record_id, "properties": values}))
+        await self._send_all(entity, "update", inputs, outcomes, key="ids")
+        await self._reread(entity, outcomes)
+        return _done(outcomes)
+
+    async def upsert_batch(
+        self, entity: str, items: Sequence[tuple[str, Mapping[str, Value]]]
+    ) -> list[BatchOutcome]:
+        """Create or update by correlation key (the unique property), 100 per request.
+
+        The role is added to the roles a company already has, never put in their place.
+        """
+        spec = self._spec(entity)
+        existing = {
+            obj["properties"].get(spec.correlation): obj
+            for obj in await self._batch_read(
+                entity, [key for key, _ in items], id_property=spec.correlation
+            )
+        }
+        outcomes: list[BatchOutcome | None] = [None] * len(items)
+        inputs: list[tuple[int, JsonObject]] = []
+        for index, (key, fields) in enumerate(items):
+            try:
+                values = await self._native(entity, fields)
+                if role := self._role(entity):
+                    have = existing.get(key, {}).get("properties", {}).get(role[0])
+                    values[role[0]] = ";".join(dict.fromkeys([*_tokens(have), role[1]]))
+                await self._check(entity, values)
+            except RecordError as exc:
+                outcomes[index] = exc
+                continue
+            item = {"id": key, "idProperty": spec.correlation, "properties": values}
+            inputs.append((index, item))
+        await self._send_all(entity, "upsert", inputs, outcomes, key="ids")
+        return _done(outcomes)
+
+    async def _send_all(
+        self,
+        entity: str,
+        operation: str,
+        inputs: Sequence[tuple[int, JsonObject]],
+        outcomes: list[BatchOutcome | None],
+        *,
+        key: str,
+    ) -> None:
+        """Send every input, 100 per request.
+
+        An error of a whole request is raised: as it is for the first request, as
+        OutcomeUnknownError once an earlier request went through (some items were written).
+        """
+        for number, chunk in enumerate(_chunks(inputs, BATCH_SIZE)):
+            try:
+                await self._send_batch(entity, operation, chunk, outcomes, key=key)
+            except GatewayError as exc:
+                if number == 0:
+                    raise
+                raise OutcomeUnknownError(
+                    f"batch/{operation} failed after {number * BATCH_SIZE} of "
+                    f"{len(inputs)} items were written: {exc}"
+                ) from exc
+
+    async def _send_batch(
+        self,
+        entity: str,
+        operation: str,
+        chunk: Sequence[tuple[int, JsonObject]],
+        outcomes: list[BatchOutcome | None],
+        *,
+        key: str,
+    ) -> None:
+        """One batch request; fills ``outcomes`` for the chunk's items."""
+        body = {"inputs": [item for _, item in chunk]}
+        path = f"{self._path(entity)}/batch/{operation}"
+        try:
+            answer = await self._write("POST", path, entity, body)
+        except RecordError as exc:  # HubSpot refused the whole request
+            for index, _ in chunk:
+                outcomes[index] = exc
+            return
+        by_key = {_input_key(item, key): index for index, item in chunk}  # trace id or id
+        for obj in answer.get("results", []):
+            trace = obj.get("objectWriteTraceId") if key == "objectWriteTraceId" else None
+            found = by_key.get(trace) if trace is not None else self._match(obj, chunk, by_key)
+            if found is not None:
+                outcomes[found] = self._outcome(entity, obj)
+        for error in answer.get("errors", []):
+            for ref in (error.get("context") or {}).get(key, []):
+                if (failed := by_key.get(str(ref))) is not None:
+                    outcomes[failed] = self._record_error(entity, error)
+        for index, _ in chunk:
+            if outcomes[index] is None:
+                outcomes[index] = RecordError(
+                    f"HubSpot's answer to batch/{operation} did not mention this record"
+                )
+
+    def _outcome(self, entity: str, obj: JsonObject) -> BatchOutcome:
+        try:
+            return self._stored(entity, obj)
+        except RecordError as exc:
+            return exc
+
+    def _match(
+        self,
+        obj: JsonObject,
+        chunk: Sequence[tuple[int, JsonObject]],
+        by_key: Mapping[str, int],
+    ) -> int | None:
+        """The input a batch result answers: by id, or by the upsert's unique value."""
+        if obj["id"] in by_key:
+            return by_key[obj["id"]]
+        for _, item in chunk:
+            id_property = item.get("idProperty")
+            if id_property and obj["properties"].get(id_property) == item["id"]:
+                return by_key.get(item["id"])
+        return None
+
+    async def _reread(self, entity: str, outcomes: list[BatchOutcome | None]) -> None:
+        written = [o.id for o in outcomes if isinstance(o, Record)]
+        fresh = {r.id: r for r in (await self.read(entity, written)).records}
+        for index, outcome in enumerate(outcomes):
+            if isinstance(outcome, Record) and outcome.id in fresh:
+                outcomes[index] = fresh[outcome.id]
+
+    # -- values and checks --------------------------------------------------------------------
+
+    async def _create_values(
+        self, entity: str, fields: Mapping[str, Value], correlation: str
+    ) -> dict[str, str]:
+        values = await self._native(entity, fields)
+        values[self._spec(entity).correlation] = correlation
+        if role := self._role(entity):
+            values[role[0]] = role[1]
+        await self._check(entity, values)
+        return values
+
+    async def _update_values(
+        self, entity: str, fields: Mapping[str, Value], correlation: str | None
+    ) -> dict[str, str]:
+        values = await self._native(entity, fields)
+        if correlation is not None:
+            values[self._spec(entity).correlation] = correlation
+        await self._check(entity, values)
+        return values
+
+    async def _native(self, entity: str, fields: Mapping[str, Value]) -> dict[str, str]:
+        """Canonical fields as HubSpot property strings (RecordError from the mapping)."""
+        native = self._mapping(entity).to_native(Side.CRM, fields)
+        return {name: to_text(value) for name, value in native.items()}
+
+    async def _check(self, entity: str, values: Mapping[str, str]) -> None:
+        problems = (await self._schema(entity)).problems(values)
+        if problems:
+            name, reason = next(iter(problems.items()))
+            raise RecordError(reason, field=self._canonical(entity, name))
+
+    def _record_error(self, entity: str, error: Mapping[str, Any]) -> RecordError:
+        prop = property_named(error)
+        message = f"HubSpot refused it: {error.get('category', '')} {error.get('message', '')}"
+        if error.get("category") == "OBJECT_NOT_FOUND":
+            return NotFound(message.strip())
+        return RecordError(message.strip(), field=self._canonical(entity, prop))
+
+    def _canonical(self, entity: str, prop: str | None) -> str | None:
+        """The canonical field a property holds (or the property, if no field does)."""
+        for fieldmap in self._mapping(entity).fields:
+            if fieldmap.crm == prop:
+                return fieldmap.name
+        return prop
+
+    async def _schema(self, entity: str) -> PropertySchema:
+        object_type = self._object(entity)
+        if self._schema_lock is None:
+            self._schema_lock = asyncio.Lock()
+        async with self._schema_lock:
+            if object_type not in self._schemas:
+                path = self._client.settings.properties_path(object_type)
+                reply = await self._client.call("GET", path)
+                self._schemas[object_type] = PropertySchema.from_results(
+                    reply.body.get("results", [])
+                )
+        return self._schemas[object_type]
+
+    async def _write(self, method: str, path: str, entity: str, body: Mapping[str, Any]) -> Any:
+        """A write; a RecordError from HubSpot comes back naming the canonical field."""
+        try:
+            return (await self._client.call(method, path, body=body, write=True)).body
+        except NotFound:
+            raise
+        except RecordError as exc:
+            raise RecordError(str(exc), field=self._canonical(entity, exc.field)) from exc
+
+    # -- reading helpers ------------------------------------------------------------------------
+
+    async def _search(
+        self, entity: str, filters: Sequence[JsonObject], *, at_most: int | None = None
+    ) -> list[JsonObject]:
+        """Every company with the role matching ``filters``, keyset-paged on the id.
+
+        _Crowded, after the first page, if HubSpot counts more than ``at_most`` of them.
+        """
+        base = list(filters)
+        if role := self._role(entity):
+            base.append(_filter(role[0], "IN", [role[1]]))
+        found: dict[str, JsonObject] = {}
+        last: str | None = None
+        while True:
+            page_filters = base + ([_filter("hs_object_id", "GT", last)] if last else [])
+            body = {
+                "filterGroups": [{"filters": page_filters}],
+                "sorts": [{"propertyName": "hs_object_id", "direction": "ASCENDING"}],
+                "properties": self._names(entity),
+                "limit": SEARCH_PAGE,
+                "after": "0",
+            }
+            path = f"{self._path(entity)}/search"
+            reply = await self._client.call("POST", path, body=body, search=True)
+            results = reply.body.get("results", [])
+            if at_most is not None and last is None and reply.body.get("total", 0) > at_most:
+                raise _Crowded(results)
+            found.update((o["id"], o) for o in results if self._has_role(entity, o))
+            if len(results) < SEARCH_PAGE:
+                return list(found.values())
+            last = str(max(int(o["id"]) for o in results))
+
+    async def _batch_read(
+        self, entity: str, ids: Sequence[str], *, id_property: str | None = None
+    ) -> list[JsonObject]:
+        found: list[JsonObject] = []
+        for chunk in _chunks(list(ids), BATCH_SIZE):
+            body: JsonObject = {
+                "inputs": [{"id": i} for i in chunk],
+                "properties": self._names(entity),
+                "propertiesWithHistory": [],
+            }
+            if id_property is not None:
+                body["idProperty"] = id_property
+            path = f"{self._path(entity)}/batch/read"
+            reply = await self._client.call("POST", path, body=body)
+            found.extend(reply.body.get("results", []))
+        return found
+
+    async def _read_one(self, entity: str, record_id: str) -> Record:
+        path = f"{self._path(entity)}/{record_id}"
+        params = {"properties": ",".join(self._names(entity))}
+        obj = (await self._client.call("GET", path, params=params)).body
+        return self._stored(entity, obj)
+
+    def _stored(self, entity: str, obj: JsonObject) -> Record:
+        result = self._to_record(entity, obj)
+        if isinstance(result, RejectedRecord):
+            raise RecordError(result.message, field=result.field, reference=result.id)
+        return result
+
+    def _page(self, entity: str, objects: Iterable[JsonObject]) -> Page:
+        page = Page()
+        for obj in objects:
+            result = self._to_record(entity, obj)
+            if isinstance(result, Record):
+                page.records.append(result)
+            else:
+                page.rejected.append(result)
+        return page
+
+    def _to_record(self, entity: str, obj: JsonObject) -> Record | RejectedRecord:
+        spec = self._spec(entity)
+        properties = obj.get("properties") or {}
+        try:
+            fields = self._mapping(entity).to_canonical(Side.CRM, properties)
+        except RecordError as exc:
+            return RejectedRecord(str(obj["id"]), str(exc), exc.field)
+        correlation = properties.get(spec.correlation)
+        return Record(
+            id=str(obj["id"]),
+            fields=fields,
+            modified=self._modified(entity, obj),
+            correlation=str(correlation) if correlation else None,
+        )
+
+    def _modified(self, entity: str, obj: JsonObject) -> datetime:
+        text = (obj.get("properties") or {}).get(self._spec(entity).modified)
+        return _parse_time(text or obj.get("updatedAt") or "1970-01-01T00:00:00Z")
+
+    # -- the mapping --------------------------------------------------------------------------
+
+    def _mapping(self, entity: str) -> EntityMapping:
+        try:
+            return self._mappings[entity]
+        except KeyError:
+            known = ", ".join(self._mappings) or "none"
+            raise ValueError(f"unknown entity {entity!r}; known: {known}") from None
+
+    def _spec(self, entity: str) -> SideSpec:
+        return self._mapping(entity).crm
+
+    def _object(self, entity: str) -> str:
+        return self._spec(entity).options.get("object", "companies")
+
+    def _path(self, entity: str) -> str:
+        return self._client.settings.objects_path(self._object(entity))
+
+    def _role(self, entity: str) -> tuple[str, str] | None:
+        options = self._spec(entity).options
+        if "role_property" not in options:
+            return None
+        return options["role_property"], options["role_value"]
+
+    def _has_role(self, entity: str, obj: JsonObject) -> bool:
+        role = self._role(entity)
+        return role is None or role[1] in _tokens((obj.get("properties") or {}).get(role[0]))
+
+    def _names(self, entity: str) -> list[str]:
+        """The properties syncd reads: the mapped ones and those it keeps records by."""
+        spec = self._spec(entity)
+        names = [f.crm for f in self._mapping(entity).fields]
+        names += [spec.id, spec.modified, spec.correlation, MERGED_IDS]
+        if role := self._role(entity):
+            names.append(role[0])
+        return list(dict.fromkeys(names))
+
+
+def build_hubspot(
+    settings: GatewaySettings, side: Side, mappings: Mapping[str, EntityMapping]
+) -> HubSpotGateway:
+    """The ``hubspot`` gateway kind, from its config options (see GATEWAY_KINDS)."""
+    if side is not Side.CRM:
+        raise ConfigError([Problem("config", f"{side}.kind", "hubspot can only be the crm side")])
+    options = settings.options
+    token = options["token"]
+    assert isinstance(token, Secret)
+    client = ClientSettings(
+        base_url=str(options.get("base_url", ClientSettings.base_url)).rstrip("/"),
+        api_version=str(options.get("api_version", "v3")),
+        search_per_second=float(_number(options, "search_per_second", 4.0)),
+        requests_per_ten_seconds=float(_number(options, "requests_per_ten_seconds", 90.0)),
+        daily_budget=int(_number(options, "daily_budget", 200_000)),
+        timeout_seconds=float(_number(options, "timeout_seconds", 30.0)),
+    )
+    return HubSpotGateway(
+        token.value,
+        mappings,
+        client,
+        settle_seconds=float(_number(options, "search_settle_seconds", 60.0)),
+    )
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+
+def _number(options: Mapping[str, object], key: str, default: float) -> float:
+    value = options.get(key, default)
+    return float(value) if isinstance(value, int | float) else default
+
+
+def _filter(prop: str, operator: str, value: str | Sequence[str]) -> JsonObject:
+    if isinstance(value, str):
+        return {"propertyName": prop, "operator": operator, "value": value}
+    return {"propertyName": prop, "operator": operator, "values": list(value)}
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MS = timedelta(milliseconds=1)
+
+
+def _ms(moment: datetime, *, up: bool = False) -> int:
+    """Epoch milliseconds, exactly: rounded down, or up with ``up``."""
+    whole, rest = divmod(moment - _EPOCH, _MS)
+    return whole + (1 if up and rest else 0)
+
+
+def _parse_time(text: str) -> datetime:
+    if text.isdigit():
+        return datetime.fromtimestamp(int(text) / 1000, UTC)
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _tokens(value: object) -> list[str]:
+    return [t for t in str(value or "").split(";") if t]
+
+
+def _chunks(items: Sequence[_T], size: int) -> Iterable[list[_T]]:
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])
+
+
+def _input_key(item: Mapping[str, Any], key: str) -> str:
+    return str(item.get("objectWriteTraceId") if key == "objectWriteTraceId" else item["id"])
+
+
+def _done(outcomes: Sequence[BatchOutcome | None]) -> list[BatchOutcome]:
+    assert all(o is not None for o in outcomes)
+    return [o for o in outcomes if o is not None]

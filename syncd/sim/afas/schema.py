@@ -1,0 +1,273 @@
+"""What the simulated Profit environment offers: its GetConnectors and UpdateConnectors.
+
+The GetConnectors ``syncd_debtors`` and ``syncd_creditors`` are the custom connectors the
+README asks an administrator to import; their field ids are the ones in
+``mappings/customer.toml`` and ``mappings/supplier.toml``. Each field says where its value
+comes from: the relation (debtor or creditor), its organisation, or the organisation's
+visit address. ``ModifiedDate`` is the latest of the three tables' own dates, which are
+shown too.
+
+The UpdateConnector definitions list the fields syncd and the tests use, with the types
+and maximum lengths of AFAS's OpenAPI spec ("Organisaties en personen", v6.6.9).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from syncd.transforms import COUNTRIES
+
+
+class DataType(StrEnum):
+    STRING = "string"
+    INT = "int"
+    DECIMAL = "decimal"
+    BOOLEAN = "boolean"
+    DATE = "date"
+
+
+class Part(StrEnum):
+    """Where a GetConnector field reads from."""
+
+    RELATION = "relation"
+    ORGANISATION = "organisation"
+    ADDRESS = "address"
+    KEY = "key"  # the relation's number (DbId / CrId)
+    ORG_KEY = "org_key"  # the organisation's number (BcCo)
+    MODIFIED = "modified"  # the latest of the three tables' dates
+    RELATION_MODIFIED = "relation_modified"
+    ORGANISATION_MODIFIED = "organisation_modified"
+    ADDRESS_MODIFIED = "address_modified"
+
+
+@dataclass(frozen=True)
+class GetField:
+    id: str
+    label: str
+    type: DataType
+    part: Part
+    source: str = ""  # the UpdateConnector field id within ``part``
+    length: int = 0
+
+
+@dataclass(frozen=True)
+class GetConnector:
+    id: str
+    description: str
+    entity: str
+    fields: tuple[GetField, ...]
+
+    def field(self, field_id: str) -> GetField | None:
+        return next((f for f in self.fields if f.id == field_id), None)
+
+
+@dataclass(frozen=True)
+class UpdateField:
+    id: str
+    label: str
+    type: DataType
+    length: int = 0
+    values: tuple[str, ...] = ()  # a code table; empty = free
+
+
+@dataclass(frozen=True)
+class UpdateObject:
+    name: str
+    description: str
+    fields: tuple[UpdateField, ...]
+    objects: tuple[UpdateObject, ...] = ()
+    required_on_insert: tuple[str, ...] = ()
+
+    def field(self, field_id: str) -> UpdateField | None:
+        return next((f for f in self.fields if f.id == field_id), None)
+
+    def child(self, name: str) -> UpdateObject | None:
+        return next((o for o in self.objects if o.name == name), None)
+
+
+@dataclass(frozen=True)
+class Entity:
+    """A kind of relation: its UpdateConnector, key field and first number."""
+
+    name: str
+    update_connector: str
+    key: str
+    first_number: int
+    flag: str  # IsDb / IsCr
+    deletable: bool
+
+
+AFAS_COUNTRY_CODES = tuple(sorted({c.afas for c in COUNTRIES}))
+
+_S, _I, _D, _B, _DT = (
+    DataType.STRING,
+    DataType.INT,
+    DataType.DECIMAL,
+    DataType.BOOLEAN,
+    DataType.DATE,
+)
+
+ADDRESS_FIELDS = (
+    UpdateField("CoId", "Land", _S, 3, AFAS_COUNTRY_CODES),
+    UpdateField("PbAd", "Postbusadres", _B),
+    UpdateField("StAd", "Toevoeging voor straat", _S, 60),
+    UpdateField("Ad", "Straat", _S, 60),
+    UpdateField("HmNr", "Huisnummer", _I),
+    UpdateField("HmAd", "Toev. aan huisnr.", _S, 30),
+    UpdateField("ZpCd", "Postcode", _S, 15),
+    UpdateField("Rs", "Woonplaats", _S, 50),
+    UpdateField("AdAd", "Adres toevoeging", _S, 100),
+    UpdateField("BeginDate", "Ingangsdatum wijziging", _DT),
+    UpdateField("ResZip", "Woonplaats opzoeken", _B),
+)
+
+ORGANISATION = UpdateObject(
+    "KnOrganisation",
+    "Organisatie",
+    (
+        UpdateField("PadAdr", "Postadres is adres", _B),
+        UpdateField("AutoNum", "Autonummering", _B),
+        UpdateField(
+            "MatchOga", "Organisatie vergelijken op", _S, 1, ("0", "1", "2", "3", "6", "9")
+        ),
+        UpdateField("BcId", "Interne id", _I),
+        UpdateField("BcCo", "Nummer", _S, 15),
+        UpdateField("SeNm", "Zoeknaam", _S, 10),
+        UpdateField("Nm", "Naam", _S, 255),
+        UpdateField("ViLe", "Rechtsvorm", _S, 10),
+        UpdateField("CcNr", "Nummer KvK", _S, 30),
+        UpdateField("TeNr", "Telefoonnr. werk", _S, 30),
+        UpdateField("MbNr", "Mobiel werk", _S, 30),
+        UpdateField("EmAd", "E-mail werk", _S, 255),
+        UpdateField("HoPa", "Homepage", _S, 255),
+        UpdateField("FiNr", "Fiscaal nummer", _S, 9),
+        UpdateField("XpRe", "Externe sleutel", _S, 40),
+        UpdateField("Re", "Opmerking", _S, 1000),
+    ),
+    (
+        UpdateObject("KnBasicAddressAdr", "Bezoekadres", ADDRESS_FIELDS),
+        UpdateObject("KnBasicAddressPad", "Postadres", ADDRESS_FIELDS),
+    ),
+)
+
+_RELATION_COMMON = (
+    UpdateField("CuId", "Valuta", _S, 3),
+    UpdateField("PaCd", "Betalingsvoorwaarde", _S, 5),
+    UpdateField("VaDu", "Btw-plicht", _S, 3),
+    UpdateField("VaId", "Btw-identificatienummer", _S, 21),
+    UpdateField("ColA", "Verzamelrekening", _S, 16),
+    UpdateField("PfId", "Profiel", _S, 16),
+    UpdateField("Iban", "IBAN", _S, 40),
+    UpdateField("BaAc", "Bankrekening", _S, 40),
+    UpdateField("Bl", "Geblokkeerd voor levering", _B),
+    UpdateField("BlTl", "Volledig blokkeren", _B),
+    UpdateField("Rm", "Opmerking", _S, 1000),
+)
+
+SALES_RELATION = UpdateObject(
+    "KnSalesRelationOrg",
+    "Verkooprelatie organisatie",
+    (
+        UpdateField("DbId", "Nummer debiteur", _S, 16),
+        UpdateField("IsDb", "Debiteur", _B),
+        UpdateField("Krli", "Kredietlimiet", _D),
+        *_RELATION_COMMON,
+    ),
+    (ORGANISATION,),
+    required_on_insert=("CuId",),
+)
+
+PURCHASE_RELATION = UpdateObject(
+    "KnPurchaseRelationOrg",
+    "Inkooprelatie organisatie",
+    (
+        UpdateField("CrId", "Nummer crediteur", _S, 16),
+        UpdateField("IsCr", "Crediteur", _B),
+        UpdateField("AuPa", "Automatisch betalen", _B),
+        UpdateField("PayM", "Betaalwijze", _S, 1, ("1", "2", "3", "4")),
+        *_RELATION_COMMON,
+    ),
+    (ORGANISATION,),
+    required_on_insert=("CuId",),
+)
+
+UPDATE_CONNECTORS: Mapping[str, UpdateObject] = {
+    o.name: o for o in (SALES_RELATION, PURCHASE_RELATION, ORGANISATION)
+}
+
+ENTITIES: Mapping[str, Entity] = {
+    "customer": Entity("customer", "KnSalesRelationOrg", "DbId", 10001, "IsDb", False),
+    "supplier": Entity("supplier", "KnPurchaseRelationOrg", "CrId", 70001, "IsCr", True),
+}
+
+
+def _relation_fields(key_id: str, name_id: str) -> tuple[GetField, ...]:
+    P = Part
+    return (
+        GetField(key_id, "Nummer", _S, P.KEY, length=16),
+        GetField("OrganisationId", "Organisatie", _S, P.ORG_KEY, length=15),
+        GetField(name_id, "Naam", _S, P.ORGANISATION, "Nm", 255),
+        GetField("CocNumber", "Nummer KvK", _S, P.ORGANISATION, "CcNr", 30),
+        GetField("VatNumber", "Btw-identificatienummer", _S, P.RELATION, "VaId", 21),
+        GetField("Email", "E-mail werk", _S, P.ORGANISATION, "EmAd", 255),
+        GetField("Phone", "Telefoonnr. werk", _S, P.ORGANISATION, "TeNr", 30),
+        GetField("Website", "Homepage", _S, P.ORGANISATION, "HoPa", 255),
+        GetField("Street", "Straat", _S, P.ADDRESS, "Ad", 60),
+        GetField("HouseNumber", "Huisnummer", _I, P.ADDRESS, "HmNr"),
+        GetField("ZipCode", "Postcode", _S, P.ADDRESS, "ZpCd", 15),
+        GetField("City", "Woonplaats", _S, P.ADDRESS, "Rs", 50),
+        GetField("CountryId", "Land", _S, P.ADDRESS, "CoId", 3),
+        GetField("Iban", "IBAN", _S, P.RELATION, "Iban", 40),
+        GetField("PaymentCondition", "Betalingsvoorwaarde", _S, P.RELATION, "PaCd", 5),
+        GetField("ExternalKey", "Externe sleutel", _S, P.ORGANISATION, "XpRe", 40),
+        GetField("Blocked", "Volledig geblokkeerd", _B, P.RELATION, "BlTl"),
+        GetField("ModifiedDate", "Gewijzigd op", _DT, P.MODIFIED),
+        GetField("RelationModifiedDate", "Relatie gewijzigd op", _DT, P.RELATION_MODIFIED),
+        GetField(
+            "OrganisationModifiedDate", "Organisatie gewijzigd op", _DT, P.ORGANISATION_MODIFIED
+        ),
+        GetField("AddressModifiedDate", "Adres gewijzigd op", _DT, P.ADDRESS_MODIFIED),
+    )
+
+
+@dataclass(frozen=True)
+class Environment:
+    """The connectors of one simulated environment."""
+
+    get_connectors: Mapping[str, GetConnector] = field(
+        default_factory=lambda: {
+            c.id: c
+            for c in (
+                GetConnector(
+                    "syncd_debtors",
+                    "syncd: debiteuren",
+                    "customer",
+                    (
+                        *_relation_fields("DebtorId", "DebtorName"),
+                        GetField("CreditLimit", "Kredietlimiet", _D, Part.RELATION, "Krli"),
+                    ),
+                ),
+                GetConnector(
+                    "syncd_creditors",
+                    "syncd: crediteuren",
+                    "supplier",
+                    (
+                        *_relation_fields("CreditorId", "CreditorName"),
+                        GetField("AutoPayment", "Automatisch betalen", _B, Part.RELATION, "AuPa"),
+                    ),
+                ),
+            )
+        }
+    )
+    update_connectors: Mapping[str, UpdateObject] = field(default_factory=lambda: UPDATE_CONNECTORS)
+    entities: Mapping[str, Entity] = field(default_factory=lambda: ENTITIES)
+
+    def connector_for(self, entity: str) -> GetConnector:
+        return next(c for c in self.get_connectors.values() if c.entity == entity)
+
+    def entity_of(self, update_connector: str) -> Entity | None:
+        return next(
+            (e for e in self.entities.values() if e.update_connector == update_connector), None
+        )

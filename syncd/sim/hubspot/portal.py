@@ -1,0 +1,357 @@
+"""The simulated portal's companies: the store behind every route of the simulator.
+
+What it keeps like HubSpot does:
+
+* Every property value is a string. ``hs_object_id``, ``createdate`` and
+  ``hs_lastmodifieddate`` are kept by the portal; the last moves on every write (the
+  portal's clock gives strictly increasing millisecond times).
+* Writes are checked against the property definitions: unknown and read-only properties,
+  enumeration options, numbers, booleans, dates (midnight UTC) and datetimes, and unique
+  values; problems come back all at once as :class:`Invalid`. ``""`` clears a value.
+* No deduplication: two companies may carry the same name and domain.
+* Archiving hides a company from listings, reads and search; restoring brings it back.
+* Merging folds one company into another (or both into a new id, as HubSpot sometimes
+  does); the merged ids are listed in ``hs_merged_object_ids`` and a read of a merged id
+  returns the survivor, under the survivor's id.
+* Search sees a *view* that lags: each write reaches it ``search_lag`` seconds later
+  (plus up to ``search_jitter`` at random, so writes may show up out of order), with the
+  values of that moment (:meth:`Portal.search_view`).
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import json
+import random
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from syncd.sim.hubspot.properties import (
+    DEFAULT_PROPERTIES,
+    PropertyDef,
+    check_value,
+    format_datetime,
+    parse_datetime,
+)
+
+FIRST_ID = 9_000_000_001
+SERVER_PROPERTIES = ("hs_object_id", "createdate", "hs_lastmodifieddate")
+
+
+class PortalError(Exception):
+    """An answer HubSpot gives as an error body."""
+
+    status = 400
+    category = "VALIDATION_ERROR"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        errors: Iterable[Mapping[str, Any]] = (),
+        context: Mapping[str, list[str]] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.errors = list(errors)
+        self.context = dict(context or {})
+
+
+class NotFound(PortalError):
+    status = 404
+    category = "OBJECT_NOT_FOUND"
+
+
+class Invalid(PortalError):
+    """Property values HubSpot refuses (400 VALIDATION_ERROR)."""
+
+
+class Conflict(PortalError):
+    status = 409
+    category = "CONFLICT"
+
+
+@dataclass
+class Company:
+    id: str
+    properties: dict[str, str]
+    created: datetime
+    updated: datetime
+    archived: bool = False
+    archived_at: datetime | None = None
+    merged_into: str | None = None
+
+    def public(self, names: Iterable[str] | None) -> dict[str, Any]:
+        """The record as the API shows it (SimplePublicObject)."""
+        return {
+            "id": self.id,
+            "properties": project(self.properties, names),
+            "createdAt": format_datetime(self.created),
+            "updatedAt": format_datetime(self.updated),
+            "archived": self.archived,
+            **({"archivedAt": format_datetime(self.archived_at)} if self.archived_at else {}),
+        }
+
+
+def project(properties: Mapping[str, str], names: Iterable[str] | None) -> dict[str, str | None]:
+    """The requested properties (unset ones as None), plus the server-kept ones."""
+    wanted = ["name", "domain"] if names is None else list(names)
+    shown: dict[str, str | None] = {n: properties.get(n) for n in wanted}
+    for name in SERVER_PROPERTIES:
+        shown[name] = properties.get(name)
+    return shown
+
+
+@dataclass
+class Portal:
+    """All companies of one simulated portal."""
+
+    properties: dict[str, PropertyDef] = field(default_factory=lambda: dict(DEFAULT_PROPERTIES))
+    search_lag: float = 0.0
+    search_jitter: float = 0.0  # up to this much more lag, at random: out-of-order visibility
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    monotonic: Callable[[], float] = time.monotonic
+
+    def __post_init__(self) -> None:
+        self.companies: dict[str, Company] = {}
+        self.next_id = FIRST_ID
+        self._last = datetime(2000, 1, 1, tzinfo=UTC)
+        self._index: dict[str, dict[str, str]] = {}
+        self._pending: list[tuple[float, int, str, dict[str, str] | None]] = []
+        self._seq = itertools.count()
+        self._random = random.Random(4)
+        self._applied: dict[str, int] = {}
+
+    # -- time and the search view --------------------------------------------------------
+
+    def now(self) -> datetime:
+        """The portal clock, in whole milliseconds, strictly increasing."""
+        moment = self.clock().astimezone(UTC)
+        moment = moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+        moment = max(moment, self._last + timedelta(milliseconds=1))
+        self._last = moment
+        return moment
+
+    def _publish(self, company: Company, *, at_once: bool = False) -> None:
+        active = not company.archived and company.merged_into is None
+        snapshot = dict(company.properties) if active else None
+        lag = 0.0 if at_once else self.search_lag + self._random.uniform(0, self.search_jitter)
+        due = self.monotonic() + lag
+        heapq.heappush(self._pending, (due, next(self._seq), company.id, snapshot))
+
+    def search_view(self) -> dict[str, dict[str, str]]:
+        """What search sees now: each company as it was ``search_lag`` seconds ago."""
+        now = self.monotonic()
+        while self._pending and self._pending[0][0] <= now:
+            _, seq, company_id, snapshot = heapq.heappop(self._pending)
+            if seq < self._applied.get(company_id, -1):
+                continue  # a newer state of this company is already visible
+            self._applied[company_id] = seq
+            if snapshot is None:
+                self._index.pop(company_id, None)
+            else:
+                self._index[company_id] = snapshot
+        return self._index
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def get(self, company_id: str, *, archived: bool = False) -> Company:
+        """The company (the survivor, for a merged id); NotFound if none or not ``archived``."""
+        company = self.companies.get(company_id)
+        seen = set()
+        while company is not None and company.merged_into is not None:
+            if company.id in seen:
+                break
+            seen.add(company.id)
+            company = self.companies.get(company.merged_into)
+        if company is None or company.archived != archived:
+            raise NotFound(f"Object not found.  objectId are usually numeric. ({company_id})")
+        return company
+
+    def get_by(self, id_property: str | None, value: str, *, archived: bool = False) -> Company:
+        if id_property in (None, "hs_object_id"):
+            return self.get(value, archived=archived)
+        prop = self.properties.get(id_property or "")
+        if prop is None or not prop.unique:
+            raise Invalid(f"{id_property} is not a property with unique values")
+        for company in self.live(archived=archived):
+            if company.properties.get(prop.name) == value:
+                return company
+        raise NotFound(f"Object not found.  {id_property}={value}")
+
+    def live(self, *, archived: bool = False) -> Iterator[Company]:
+        """Companies that are not merged away, archived or not, by ascending id."""
+        for company_id in sorted(self.companies, key=int):
+            company = self.companies[company_id]
+            if company.merged_into is None and company.archived == archived:
+                yield company
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def check(self, values: Mapping[str, object], *, own_id: str | None = None) -> None:
+        """Invalid with every problem of ``values``, as HubSpot reports them."""
+        problems = [p for name, value in values.items() if (p := self._problem(name, value))]
+        problems += self._unique_problems(values, own_id)
+        if problems:
+            raise invalid(problems)
+
+    def _problem(self, name: str, value: object) -> dict[str, Any] | None:
+        prop = self.properties.get(name)
+        if prop is None:
+            return _problem(name, "PROPERTY_DOESNT_EXIST", f'Property "{name}" does not exist')
+        if prop.read_only:
+            return _problem(name, "READ_ONLY_VALUE", f'"{name}" is a read only property')
+        if not isinstance(value, str):
+            return _problem(name, "INVALID_TYPE", f"{value!r} is not a string value")
+        found = check_value(prop, value)
+        return _problem(name, *found) if found else None
+
+    def _unique_problems(
+        self, values: Mapping[str, object], own_id: str | None
+    ) -> list[dict[str, Any]]:
+        problems = []
+        for name, value in values.items():
+            prop = self.properties.get(name)
+            if prop is None or not prop.unique or value in ("", None):
+                continue
+            for other in self.live():
+                if other.id != own_id and other.properties.get(name) == value:
+                    message = f"{value} already has that value on object {other.id}"
+                    problems.append(_problem(name, "DUPLICATE_VALUE", message))
+        return problems
+
+    def create(self, values: Mapping[str, str], *, visible_now: bool = False) -> Company:
+        self.check(values)
+        return self._insert(None, values, None, visible_now=visible_now)
+
+    def _insert(
+        self,
+        company_id: str | None,
+        values: Mapping[str, str],
+        modified: datetime | None,
+        *,
+        visible_now: bool,
+        created: datetime | None = None,
+    ) -> Company:
+        if company_id is None:
+            company_id = str(self.next_id)
+        self.next_id = max(self.next_id, int(company_id) + 1)
+        moment = modified or self.now()
+        company = Company(company_id, {}, created or moment, moment)
+        company.properties.update({k: v for k, v in values.items() if v != ""})
+        company.properties["hs_object_id"] = company_id
+        company.properties["createdate"] = format_datetime(company.created)
+        company.properties["hs_lastmodifieddate"] = format_datetime(moment)
+        self.companies[company_id] = company
+        self._publish(company, at_once=visible_now)
+        return company
+
+    def update(self, company: Company, values: Mapping[str, str]) -> Company:
+        self.check(values, own_id=company.id)
+        self._apply(company, values)
+        return company
+
+    def _apply(self, company: Company, values: Mapping[str, str]) -> None:
+        for name, value in values.items():
+            if value == "":
+                company.properties.pop(name, None)
+            else:
+                company.properties[name] = normalise(self.properties[name], value)
+        self.touch(company)
+
+    def touch(self, company: Company, modified: datetime | None = None) -> None:
+        company.updated = modified or self.now()
+        company.properties["hs_lastmodifieddate"] = format_datetime(company.updated)
+        self._publish(company)
+
+    def archive(self, company: Company) -> None:
+        company.archived = True
+        company.archived_at = self.now()
+        self.touch(company)
+
+    def restore(self, company_id: str) -> Company:
+        company = self.get(company_id, archived=True)
+        company.archived = False
+        company.archived_at = None
+        self.touch(company)
+        return company
+
+    def merge(self, primary_id: str, other_id: str, *, new_id: bool = False) -> Company:
+        """Fold ``other_id`` into ``primary_id``; with ``new_id`` both into a fresh id."""
+        primary, other = self.get(primary_id), self.get(other_id)
+        if primary.id == other.id:
+            raise Invalid("A company cannot be merged with itself")
+        values = {**other.properties, **primary.properties}
+        merged = _ids(primary) | _ids(other) | {other.id}
+        if new_id:
+            survivor = self._insert(
+                None, {}, None, visible_now=False, created=min(primary.created, other.created)
+            )
+            merged.add(primary.id)
+            primary.merged_into = survivor.id
+            self._publish(primary)
+        else:
+            survivor = primary
+        for name, value in values.items():
+            if name not in SERVER_PROPERTIES:
+                survivor.properties[name] = value
+        survivor.properties["hs_merged_object_ids"] = ";".join(sorted(merged, key=int))
+        other.merged_into = survivor.id
+        self._publish(other)
+        self.touch(survivor)
+        return survivor
+
+    # -- seeding -----------------------------------------------------------------------------
+
+    def seed(
+        self,
+        values: Mapping[str, str],
+        *,
+        company_id: str | None = None,
+        modified: datetime | None = None,
+        archived: bool = False,
+    ) -> Company:
+        """A company as it stands, unchecked and visible to search at once."""
+        if company_id is not None and company_id in self.companies:
+            raise Invalid(f"company {company_id} already exists")
+        if modified is not None:
+            self._last = max(self._last, modified)
+        values = {k: v for k, v in values.items() if k not in SERVER_PROPERTIES}
+        company = self._insert(company_id, values, modified, visible_now=True)
+        if archived:
+            company.archived = True
+            company.archived_at = company.updated
+            self._publish(company, at_once=True)
+        return company
+
+
+def normalise(prop: PropertyDef, value: str) -> str:
+    """The form HubSpot stores a valid value in (datetimes as ISO 8601 with ms and Z)."""
+    if prop.type == "datetime":
+        moment = parse_datetime(value)
+        return format_datetime(moment) if moment else value
+    if prop.type == "bool":
+        return value.lower()
+    return value
+
+
+def _ids(company: Company) -> set[str]:
+    text = company.properties.get("hs_merged_object_ids", "")
+    return {i for i in text.split(";") if i}
+
+
+def _problem(name: str, error: str, message: str) -> dict[str, Any]:
+    return {"isValid": False, "message": message, "error": error, "name": name}
+
+
+def invalid(problems: list[dict[str, Any]]) -> Invalid:
+    """HubSpot's 400 for bad property values: the list as JSON inside the message."""
+    return Invalid(
+        f"Property values were not valid: {json.dumps(problems)}",
+        errors=[{"message": p["message"], "code": p["error"], "in": p["name"]} for p in problems],
+        context={"propertyName": [p["name"] for p in problems]},
+    )

@@ -1,0 +1,245 @@
+"""``POST .../companies/search`` over the portal's lagging search view.
+
+Filters (every operator of the spec) are ANDed within a group and groups are ORed; one
+sort rule is honoured (``{"propertyName", "direction"}`` objects as HubSpot's guides show
+them, or a name, ``-name`` for descending); ``after`` is an offset as a string; pages hold
+at most 200; paging past the 10,000th result is answered with 400, as HubSpot does;
+archived and merged-away companies never appear; the values are those search has seen.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from syncd.sim.hubspot.portal import Invalid, project
+from syncd.sim.hubspot.properties import PropertyDef, parse_datetime
+
+DEFAULT_SEARCH_PROPERTIES = ("name", "domain")
+
+
+@dataclass(frozen=True)
+class SearchLimits:
+    max_groups: int = 5
+    max_filters_per_group: int = 6
+    max_filters: int = 18
+    max_page: int = 200
+    max_results: int = 10_000
+    max_values: int = 100
+
+
+def run_search(
+    view: Mapping[str, Mapping[str, str]],
+    body: Mapping[str, Any],
+    properties: Mapping[str, PropertyDef],
+    limits: SearchLimits,
+) -> dict[str, Any]:
+    """The search response for ``body`` (Invalid for a request HubSpot refuses)."""
+    groups = _groups(body, limits)
+    limit, offset = _paging(body, limits)
+    compiled = [
+        [_compile(f, properties) for f in sorted(group, key=_cheap_first)] for group in groups
+    ]
+    matched = [
+        (company_id, props)
+        for company_id, props in view.items()
+        if not compiled or any(all(test(props) for test in group) for group in compiled)
+    ]
+    _sort(matched, body.get("sorts") or [], properties)
+    _query(matched, body.get("query"))
+    names = body.get("properties") or list(DEFAULT_SEARCH_PROPERTIES)
+    page = matched[offset : offset + limit]
+    response: dict[str, Any] = {
+        "total": len(matched),
+        "results": [_public(company_id, props, names) for company_id, props in page],
+    }
+    if offset + limit < len(matched):
+        after = str(offset + limit)
+        response["paging"] = {"next": {"after": after, "link": f"?after={after}"}}
+    return response
+
+
+def _groups(body: Mapping[str, Any], limits: SearchLimits) -> list[list[Mapping[str, Any]]]:
+    groups = [list(g.get("filters") or []) for g in body.get("filterGroups") or []]
+    total = sum(len(g) for g in groups)
+    if (
+        len(groups) > limits.max_groups
+        or any(len(g) > limits.max_filters_per_group for g in groups)
+        or total > limits.max_filters
+    ):
+        raise Invalid(
+            f"Too many filters: at most {limits.max_groups} filterGroups of at most "
+            f"{limits.max_filters_per_group} filters, {limits.max_filters} in all"
+        )
+    for group in groups:
+        for f in group:
+            if len(f.get("values") or []) > limits.max_values:
+                raise Invalid(f"at most {limits.max_values} values in an IN filter")
+    return groups
+
+
+def _paging(body: Mapping[str, Any], limits: SearchLimits) -> tuple[int, int]:
+    limit = int(body.get("limit") or 10)
+    if limit > limits.max_page or limit < 1:
+        raise Invalid(f"limit must be between 1 and {limits.max_page}")
+    after = str(body.get("after") or "0")
+    if not after.isdigit():
+        raise Invalid(f"after must be a number, not {after!r}")
+    offset = int(after)
+    if offset >= limits.max_results:
+        raise Invalid(
+            f"Paging beyond {limits.max_results} results is not supported; "
+            "narrow the search instead"
+        )
+    return min(limit, limits.max_results - offset), offset
+
+
+def _key(prop: PropertyDef | None, raw: str) -> Decimal | str:
+    return _typed_key(prop.type if prop else "string", raw)
+
+
+@functools.lru_cache(maxsize=65_536)
+def _typed_key(kind: str, raw: str) -> Decimal | str:
+    """A value as search compares it: numbers and times as numbers, text folded."""
+    if kind == "number":
+        try:
+            return Decimal(raw)
+        except InvalidOperation:
+            return raw.casefold()
+    if kind in ("datetime", "date"):
+        moment = parse_datetime(raw)
+        return Decimal(int(moment.timestamp() * 1000)) if moment else raw.casefold()
+    return raw.casefold()
+
+
+def _tokens(prop: PropertyDef | None, raw: str) -> list[str]:
+    return raw.split(";") if prop is not None and prop.multi else [raw]
+
+
+Test = Callable[[Mapping[str, str]], bool]
+
+_ID_TESTS: dict[str, Callable[[int, int], bool]] = {
+    "EQ": lambda a, b: a == b,
+    "GT": lambda a, b: a > b,
+    "GTE": lambda a, b: a >= b,
+    "LT": lambda a, b: a < b,
+    "LTE": lambda a, b: a <= b,
+}
+
+
+def _cheap_first(f: Mapping[str, Any]) -> bool:
+    """Id comparisons first: they are fast and, when keyset paging, rule out the most."""
+    return not (f.get("propertyName") == "hs_object_id" and f.get("operator") in _ID_TESTS)
+
+
+def _compile(f: Mapping[str, Any], defs: Mapping[str, PropertyDef]) -> Test:
+    """One filter as a test of a company's properties (its value parsed once)."""
+    name, op = str(f.get("propertyName")), str(f.get("operator"))
+    prop = defs.get(name)
+    if name == "hs_object_id" and op in _ID_TESTS and str(f.get("value", "")).isdigit():
+        bound, check = int(str(f["value"])), _ID_TESTS[op]
+        return lambda props: check(int(props["hs_object_id"]), bound)
+    if op in ("HAS_PROPERTY", "NOT_HAS_PROPERTY"):
+        wanted = op == "HAS_PROPERTY"
+        return lambda props: (props.get(name) is not None) == wanted
+    compare = _comparison(op, f, prop)
+
+    def test(props: Mapping[str, str]) -> bool:
+        raw = props.get(name)
+        if raw is None:
+            return op in ("NEQ", "NOT_IN", "NOT_CONTAINS_TOKEN")
+        return compare(raw)
+
+    return test
+
+
+def _comparison(op: str, f: Mapping[str, Any], prop: PropertyDef | None) -> Callable[[str], bool]:
+    def have(raw: str) -> list[Decimal | str]:
+        return [_key(prop, t) for t in _tokens(prop, raw)]
+
+    if op in ("IN", "NOT_IN"):
+        wanted = {_key(prop, str(v)) for v in f.get("values") or []}
+        negate = op == "NOT_IN"
+        return lambda raw: any(h in wanted for h in have(raw)) != negate
+    if op in ("CONTAINS_TOKEN", "NOT_CONTAINS_TOKEN"):
+        token = str(f.get("value", "")).casefold().strip("*")
+        negate = op == "NOT_CONTAINS_TOKEN"
+        return lambda raw: (token in raw.casefold()) != negate
+    value = _key(prop, str(f.get("value", "")))
+    if op == "BETWEEN":
+        high = _key(prop, str(f.get("highValue", "")))
+        return lambda raw: any(_cmp(value, h) <= 0 <= _cmp(high, h) for h in have(raw))
+    tests: dict[str, Callable[[int], bool]] = {
+        "EQ": lambda c: c == 0,
+        "LT": lambda c: c < 0,
+        "LTE": lambda c: c <= 0,
+        "GT": lambda c: c > 0,
+        "GTE": lambda c: c >= 0,
+    }
+    if op == "NEQ":
+        return lambda raw: all(_cmp(h, value) != 0 for h in have(raw))
+    if op not in tests:
+        raise Invalid(f"Unknown operator {op}")
+    check = tests[op]
+    return lambda raw: any(check(_cmp(h, value)) for h in have(raw))
+
+
+def _cmp(a: Decimal | str, b: Decimal | str) -> int:
+    if isinstance(a, Decimal) and isinstance(b, Decimal):
+        return (a > b) - (a < b)
+    sa, sb = str(a), str(b)
+    return (sa > sb) - (sa < sb)
+
+
+def _sort(
+    matched: list[tuple[str, Mapping[str, str]]],
+    sorts: Sequence[Any],
+    defs: Mapping[str, PropertyDef],
+) -> None:
+    matched.sort(key=lambda item: int(item[0]))
+    if not sorts:
+        return
+    rule = sorts[0]  # HubSpot honours one sort rule
+    if isinstance(rule, str):
+        name, descending = rule.lstrip("-"), rule.startswith("-")
+    else:
+        name = str(rule.get("propertyName"))
+        descending = str(rule.get("direction", "ASCENDING")).upper() == "DESCENDING"
+    prop = defs.get(name)
+    present = [m for m in matched if m[1].get(name) is not None]
+    absent = [m for m in matched if m[1].get(name) is None]
+    present.sort(key=lambda m: _SortKey(_key(prop, m[1][name])), reverse=descending)
+    matched[:] = present + absent
+
+
+class _SortKey:
+    __slots__ = ("value",)
+
+    def __init__(self, value: Decimal | str) -> None:
+        self.value = value
+
+    def __lt__(self, other: _SortKey) -> bool:
+        return _cmp(self.value, other.value) < 0
+
+
+def _query(matched: list[tuple[str, Mapping[str, str]]], query: object) -> None:
+    if not query:
+        return
+    needle = str(query).casefold()
+    fields = ("name", "domain", "website", "phone")
+    matched[:] = [
+        m for m in matched if any(needle in (m[1].get(f) or "").casefold() for f in fields)
+    ]
+
+
+def _public(company_id: str, props: Mapping[str, str], names: Sequence[str]) -> dict[str, Any]:
+    return {
+        "id": company_id,
+        "properties": project(props, names),
+        "createdAt": props.get("createdate", ""),
+        "updatedAt": props.get("hs_lastmodifieddate", ""),
+        "archived": False,
+    }

@@ -1,0 +1,1 @@
+"""Tests of the HubSpot gateway and simulator."""

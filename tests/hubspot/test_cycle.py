@@ -1,0 +1,109 @@
+"""Whole cycles of the engine with HubSpot (the simulator) on the CRM side.
+
+The AFAS side is the in-memory gateway: these tests are about what HubSpot's search lag,
+batches and archiving do to a cycle, not about AFAS.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from syncd.engine.cycle import Connection, CycleReport, run_cycle
+from syncd.gateways.base import BatchGateway
+from syncd.gateways.memory import MemoryGateway
+from syncd.mapping import KNOWN_ENTITIES, EntityMapping, load_mappings
+from syncd.policy import Guards, SyncRules
+from syncd.records import Side
+from syncd.sim.hubspot import SimConfig
+from syncd.state.store import StateStore, open_store
+from tests.contract.gateway_contract import SHIPPED_MAPPINGS
+from tests.hubspot.harness import HubSpotHarness, harness_for
+
+ENTITY = "customer"
+LAG, SETTLE = 0.5, 0.6
+
+
+@dataclass
+class World:
+    hs: HubSpotHarness
+    afas: MemoryGateway
+    store: StateStore
+    mappings: dict[str, EntityMapping]
+
+    @property
+    def conn(self) -> Connection:
+        return Connection(
+            "test",
+            {Side.CRM: self.hs.hub, Side.AFAS: self.afas},
+            self.store,
+            self.mappings,
+            SyncRules(guards=Guards(min_records_for_share=1000)),
+        )
+
+    async def cycle(self) -> CycleReport:
+        return await run_cycle(self.conn, ENTITY)
+
+    def afas_rows(self) -> list[dict[str, object]]:
+        return self.afas.rows(ENTITY)
+
+
+@pytest.fixture
+async def world(tmp_path: Path) -> AsyncIterator[World]:
+    mappings = load_mappings(SHIPPED_MAPPINGS, KNOWN_ENTITIES)
+    store = await open_store(f"sqlite:///{tmp_path}/state.db")
+    config = SimConfig(search_lag=LAG)
+    try:
+        async with harness_for(mappings, config=config, settle=SETTLE, page_size=50) as hs:
+            yield World(hs, MemoryGateway(Side.AFAS, mappings), store, mappings)
+    finally:
+        await store.close()
+
+
+async def settle() -> None:
+    await asyncio.sleep(SETTLE + 0.1)
+
+
+async def test_the_hubspot_gateway_is_a_batch_gateway(world: World) -> None:
+    assert isinstance(world.hs.hub, BatchGateway)
+
+
+async def test_an_edit_made_just_before_a_cycle_reaches_afas_in_a_later_cycle(
+    world: World,
+) -> None:
+    company = await world.hs.seed(ENTITY, {"name": "Atlas B.V.", "city": "Delft"})
+    await settle()
+    first = await world.cycle()
+    assert first.counts["created_afas"] == 1
+    [debtor] = world.afas_rows()
+    assert debtor["City"] == "Delft"
+    assert debtor["ExternalKey"] == company  # the correlation key
+
+    world.hs.sim.edit(company, {"city": "Leiden"})
+    await world.cycle()  # the edit is not in search yet, nor settled: left for later
+    assert world.afas_rows()[0]["City"] == "Delft"
+
+    await settle()
+    later = await world.cycle()
+    assert later.counts["updated_afas"] == 1
+    assert world.afas_rows()[0]["City"] == "Leiden"
+
+    await settle()
+    assert (await world.cycle()).counts == {}  # our own writes come back as echoes only
+
+
+async def test_creates_in_hubspot_go_in_batches(world: World) -> None:
+    for n in range(5):
+        world.afas.put(ENTITY, {"DebtorName": f"Debtor {n}", "City": "Gouda"})
+    report = await world.cycle()
+    assert report.counts["created_crm"] == 5
+    assert world.hs.sim.counts["POST batch/create"] == 1
+    assert world.hs.sim.counts["POST create"] == 0
+    companies = list(world.hs.sim.portal.live())
+    assert sorted(c.properties["afas_roles"] for c in companies) == ["customer"] * 5
+    numbers = sorted(c.properties["afas_debtor_number"] for c in companies)
+    assert numbers == sorted(str(r["DebtorId"]) for r in world.afas_rows())
