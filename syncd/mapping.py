@@ -34,6 +34,7 @@ import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
+from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -41,7 +42,7 @@ from typing import Any
 from syncd.errors import ConfigError, Problem, RecordError
 from syncd.matchkeys import KEY_FUNCTIONS, parse_element
 from syncd.policy import ConflictRule, Direction
-from syncd.records import Side, Value
+from syncd.records import Record, RejectedRecord, Side, Value
 from syncd.transforms import (
     CODECS,
     NORMALISERS,
@@ -165,6 +166,28 @@ class EntityMapping:
     def to_canonical(self, side: Side, native: Mapping[str, object]) -> dict[str, Value]:
         """Every mapped field of a native row, canonical; a missing native key is blank."""
         return {f.name: f.read(side, native.get(f.native_name(side))) for f in self.fields}
+
+    def record(
+        self,
+        side: Side,
+        record_id: str,
+        native: Mapping[str, object],
+        modified: datetime | None,
+    ) -> Record | RejectedRecord:
+        """A native row as a canonical record, or, if it cannot be read, a rejection that
+        keeps what could be read (to recognise the company by)."""
+        try:
+            fields = self.to_canonical(side, native)
+        except RecordError as exc:
+            readable = self.readable_fields(side, native)
+            return RejectedRecord(record_id, str(exc), exc.field, readable)
+        correlation = native.get(self.side(side).correlation)
+        return Record(
+            id=record_id,
+            fields=fields,
+            modified=modified,
+            correlation=None if correlation in (None, "") else str(correlation),
+        )
 
     def readable_fields(self, side: Side, native: Mapping[str, object]) -> dict[str, Value]:
         """The fields of a row that can be read, leaving out those that cannot.

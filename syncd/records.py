@@ -20,7 +20,7 @@ base
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from dataclasses import field as dataclass_field
 from datetime import datetime
@@ -71,6 +71,16 @@ class Page:
 
     records: list[Record] = field(default_factory=list)
     rejected: list[RejectedRecord] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, results: Iterable[Record | RejectedRecord]) -> Page:
+        page = cls()
+        for result in results:
+            if isinstance(result, Record):
+                page.records.append(result)
+            else:
+                page.rejected.append(result)
+        return page
 
 
 @dataclass(frozen=True, order=True)

@@ -331,16 +331,7 @@ class AfasGateway:
         return flag in (None, False, 0, "", "false", "0")
 
     def _convert(self, entity: str, rows: Sequence[Row]) -> Page:
-        page = Page()
-        for row in rows:
-            if not self._active(entity, row):
-                continue
-            result = self._to_record(entity, row)
-            if isinstance(result, Record):
-                page.records.append(result)
-            else:
-                page.rejected.append(result)
-        return page
+        return Page.of(self._to_record(entity, r) for r in rows if self._active(entity, r))
 
     def _to_record(self, entity: str, row: Row) -> Record | RejectedRecord:
         spec = self._spec(entity)
@@ -349,17 +340,7 @@ class AfasGateway:
         if wall is None:
             message = f"{spec.modified} {row.get(spec.modified)!r} is not an AFAS date"
             return RejectedRecord(record_id, message)
-        try:
-            fields = self._mapping(entity).to_canonical(Side.AFAS, row)
-        except RecordError as exc:
-            return RejectedRecord(record_id, str(exc), exc.field)
-        correlation = row.get(spec.correlation)
-        return Record(
-            id=record_id,
-            fields=fields,
-            modified=earliest_utc(wall),
-            correlation=None if correlation in (None, "") else str(correlation),
-        )
+        return self._mapping(entity).record(Side.AFAS, record_id, row, earliest_utc(wall))
 
     def _native(self, entity: str, fields: Mapping[str, Value]) -> dict[str, object]:
         """Canonical values by UpdateConnector path (RecordError if one cannot be written)."""

@@ -618,29 +618,12 @@ class HubSpotGateway:
         return result
 
     def _page(self, entity: str, objects: Iterable[JsonObject]) -> Page:
-        page = Page()
-        for obj in objects:
-            result = self._to_record(entity, obj)
-            if isinstance(result, Record):
-                page.records.append(result)
-            else:
-                page.rejected.append(result)
-        return page
+        return Page.of(self._to_record(entity, obj) for obj in objects)
 
     def _to_record(self, entity: str, obj: JsonObject) -> Record | RejectedRecord:
-        spec = self._spec(entity)
         properties = obj.get("properties") or {}
-        try:
-            fields = self._mapping(entity).to_canonical(Side.CRM, properties)
-        except RecordError as exc:
-            return RejectedRecord(str(obj["id"]), str(exc), exc.field)
-        correlation = properties.get(spec.correlation)
-        return Record(
-            id=str(obj["id"]),
-            fields=fields,
-            modified=self._modified(entity, obj),
-            correlation=str(correlation) if correlation else None,
-        )
+        modified = self._modified(entity, obj)
+        return self._mapping(entity).record(Side.CRM, str(obj["id"]), properties, modified)
 
     def _modified(self, entity: str, obj: JsonObject) -> datetime:
         text = (obj.get("properties") or {}).get(self._spec(entity).modified)

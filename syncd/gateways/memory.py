@@ -450,31 +450,13 @@ class MemoryGateway:
         return [row for _, row in selected[: self.page_size]]
 
     def _convert(self, entity: str, rows: Iterable[NativeRow]) -> Page:
-        page = Page()
-        for row in rows:
-            result = self._to_record(entity, row)
-            if isinstance(result, Record):
-                page.records.append(result)
-            else:
-                page.rejected.append(result)
-        return page
+        return Page.of(self._to_record(entity, row) for row in rows)
 
     def _to_record(self, entity: str, row: NativeRow) -> Record | RejectedRecord:
         spec = self._spec(entity)
-        record_id = str(row[spec.id])
-        try:
-            fields = self._mapping(entity).to_canonical(self._side, row)
-        except RecordError as exc:
-            readable = self._mapping(entity).readable_fields(self._side, row)
-            return RejectedRecord(record_id, str(exc), exc.field, readable)
         modified = row.get(spec.modified)
-        correlation = row.get(spec.correlation)
-        return Record(
-            id=record_id,
-            fields=fields,
-            modified=modified if isinstance(modified, datetime) else None,
-            correlation=None if correlation in (None, "") else str(correlation),
-        )
+        stamp = modified if isinstance(modified, datetime) else None
+        return self._mapping(entity).record(self._side, str(row[spec.id]), row, stamp)
 
     def _active_records(self, entity: str) -> Iterator[Record]:
         table = self._table(entity)
