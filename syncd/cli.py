@@ -36,7 +36,9 @@ Command = Callable[[argparse.Namespace, Settings], Awaitable[int]]
 # --- the parser ---------------------------------------------------------------------------
 
 
-def _config(parser: argparse.ArgumentParser) -> None:
+def _config(parser: argparse.ArgumentParser, *, reads_state_only: bool = False) -> None:
+    # Commands that only read the state store need no secrets from the environment.
+    parser.set_defaults(secrets=not reads_state_only)
     parser.add_argument(
         "--config",
         type=Path,
@@ -124,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     status = _add(commands, "status", _status, "health per connection and entity")
-    _config(status)
+    _config(status, reads_state_only=True)
     status.add_argument("--json", action="store_true", help="print as JSON")
 
     check = _add(
@@ -133,10 +135,10 @@ def build_parser() -> argparse.ArgumentParser:
         _check,
         "health check: exit 0 when every entity's last cycle went well, else 1",
     )
-    _config(check)
+    _config(check, reads_state_only=True)
 
     log = _add(commands, "log", _log, "the status log, filtered; --follow to keep reading")
-    _config(log)
+    _config(log, reads_state_only=True)
     log.add_argument("--entity", choices=ENTITIES, help="only this entity")
     log.add_argument("--record", help="only events about this record id")
     log.add_argument("--event", action="append", default=[], help="only this event name")
@@ -148,7 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     hist = _add(
         commands, "history", _history, "every change to one record, with the rule that decided"
     )
-    _config(hist)
+    _config(hist, reads_state_only=True)
     hist.add_argument("record", help="a record id on either side")
     hist.add_argument("--entity", choices=ENTITIES, default="customer")
 
@@ -176,6 +178,22 @@ def build_parser() -> argparse.ArgumentParser:
     what.add_argument("--plan", type=Path, metavar="CSV", help="write the match plan here")
     what.add_argument("--apply", type=Path, metavar="CSV", help="link the rows kept in it")
 
+    demo = commands.add_parser(
+        "demo",
+        help="try syncd: both simulators on loopback, seeded, and the daemon syncing them",
+        description="Start the AFAS Profit and HubSpot simulators on the loopback addresses "
+        "the config's demo connection names, seed them with realistic Dutch companies "
+        "(customers and suppliers, some on both sides, some conflicting), then run the "
+        "daemon. Edit through the simulators' control APIs to see changes flow.",
+    )
+    demo.add_argument(
+        "--config",
+        type=Path,
+        default=Path("config.toml"),
+        help="the configuration file (default: ./config.toml)",
+    )
+    demo.add_argument("--companies", type=int, default=300, help="how many (default 300)")
+
     sim = commands.add_parser(
         "sim",
         help="run an AFAS Profit or HubSpot simulator on loopback, for trying clients",
@@ -192,7 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
     quarantine = _add(
         commands, "quarantine", _quarantine, "list, retry or drop quarantined records"
     )
-    _config(quarantine)
+    _config(quarantine, reads_state_only=True)
     quarantine.add_argument("action", nargs="?", choices=["list", "retry", "drop"], default="list")
     quarantine.add_argument(
         "records", nargs="*", help="records as side:id (e.g. afas:10001); none = all"
@@ -214,7 +232,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "sim":
         return _sim(args)
     try:
-        settings = load_settings(args.config)
+        if args.command == "demo":
+            return asyncio.run(_demo(args))
+        settings = load_settings(args.config, secrets=getattr(args, "secrets", True))
         code: int = asyncio.run(args.run(args, settings))
         return code
     except ConfigError as error:
@@ -409,6 +429,12 @@ async def _match(args: argparse.Namespace, settings: Settings) -> int:
         f"{kinds['ambiguous']} ambiguous, {kinds['review']} to review"
     )
     return EXIT_CLEAN
+
+
+async def _demo(args: argparse.Namespace) -> int:
+    from syncd.sim.demo import run_demo  # the daemon itself never imports the simulators
+
+    return await run_demo(args.config, count=args.companies)
 
 
 def _sim(args: argparse.Namespace) -> int:

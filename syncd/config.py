@@ -585,7 +585,7 @@ def _option(
             )
             return None
         secret = env.get(value, "")
-        if not secret:
+        if not secret and not isinstance(env, _SecretsOptional):
             report.add(where, f"the environment variable {value} is not set; set it")
             return None
         return Secret(value, secret)
@@ -710,13 +710,23 @@ def _status(
     return StatusSettings(enabled=enabled, host=host, port=port, token=token)
 
 
-def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
+class _SecretsOptional(dict[str, str]):
+    """The environment, for commands that only read the state store: a secret that is
+    not set is no problem for them (its Secret is empty)."""
+
+
+def load_settings(
+    path: Path, env: Mapping[str, str] | None = None, *, secrets: bool = True
+) -> Settings:
     """Read and check ``path`` and the mapping files it names.
 
     Raises :class:`ConfigError` with every problem of the config file, the environment
-    and the mapping files together.
+    and the mapping files together. With ``secrets=False`` (commands that never talk to
+    a side) unset secret variables are not reported.
     """
     env = os.environ if env is None else env
+    if not secrets:
+        env = _SecretsOptional(env)
     report = ProblemReport(str(path))
     doc = read_toml(path, report)
     if doc is None:

@@ -50,6 +50,7 @@ COMMANDS = [
     "quarantine",
     "match",
     "sim",
+    "demo",
 ]
 
 

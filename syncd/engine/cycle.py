@@ -141,6 +141,7 @@ class _Cycle:
                 quarantine=self._rejections(),
                 awaiting_review=await self._awaiting_review(),
                 recent_writes=await self._recent_writes(pairs),
+                create_cutoff={side: self._cutoff(side) for side in Side},
             )
         )
         report = CycleReport(self.conn.name, self.entity, self.full, plan)
@@ -182,12 +183,9 @@ class _Cycle:
         gateway = self.conn.gateways[side]
         cursor = await self.store.get_cursor(self.conn.name, self.entity, side)
         if self.full or cursor is None:
-            pages = (
-                gateway.list_all(self.entity)
-                if self.full
-                else gateway.changed_since(self.entity, None)
-            )
-            pulled = await _collect(pages)
+            # The first pull lists everything: a search-based "changed since" may not
+            # show the newest records yet (HubSpot), and matching needs them all.
+            pulled = await _collect(gateway.list_all(self.entity))
             pulled.complete = True
         else:
             since = cursor.modified - self.conn.overlap
@@ -344,6 +342,12 @@ class _Cycle:
             for link_id, entries in found.items()
         }
 
+    def _cutoff(self, target: Side) -> datetime:
+        """Records changed after this are not created in ``target`` yet: a twin made
+        there at the same time may not be visible to its searches for a while."""
+        lag = getattr(self.conn.gateways[target], "visibility_lag", timedelta(0))
+        return self.started - lag
+
     async def _awaiting_review(self) -> bool:
         if not self.conn.rules.review_first:
             return False
@@ -371,7 +375,7 @@ class _Cycle:
     async def _finish(self, pulled: Mapping[Side, Pulled], report: CycleReport) -> None:
         async with self.store.transaction() as tx:
             for side in Side:
-                cursor = pulled[side].cursor
+                cursor = _before_deferred(pulled[side].cursor, report.plan, side)
                 if cursor is not None:
                     await tx.set_cursor(self.conn.name, self.entity, side, cursor)
             await tx.add_event(
@@ -404,6 +408,14 @@ class _Cycle:
 
     def _status(self, name: EventName, record: str | None, data: dict[str, object]) -> StatusEvent:
         return StatusEvent(self.conn.name, self.entity, str(name), record=record, data=data)
+
+
+def _before_deferred(cursor: Cursor | None, plan: Plan, side: Side) -> Cursor | None:
+    """Keep the cursor before deferred records, so the next pull brings them again."""
+    times = [r.modified for s, r in plan.deferred if s is side and r.modified is not None]
+    if not times or cursor is None:
+        return cursor
+    return min(cursor, Cursor(min(times) - timedelta(microseconds=1), ""))
 
 
 async def _collect(pages: AsyncIterator[Page]) -> Pulled:

@@ -150,6 +150,7 @@ class Plan:
     actions: list[Action] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
     findings: list[GuardFinding] = field(default_factory=list)
+    deferred: list[tuple[Side, Record]] = field(default_factory=list)  # created later
 
     @property
     def writes(self) -> int:
@@ -178,6 +179,8 @@ class PlanInput:
     awaiting_review: bool = False  # review_first is on and no match plan was applied yet
     # Per link, recent writes that the side stored otherwise than written, oldest first.
     recent_writes: Mapping[int, Sequence[tuple[str, Side]]] = dataclass_field(default_factory=dict)
+    # Per target side: records changed after this wait before they are created there.
+    create_cutoff: Mapping[Side, datetime] = dataclass_field(default_factory=dict)
 
 
 FLIP_FLOP_WRITES = 2
@@ -374,6 +377,8 @@ def _plan_match(
                 "waiting for the match review: syncd match --plan, then --apply",
             )
         )
+    elif decision.kind is MatchKind.CREATE and _too_fresh(decision, data):
+        plan.deferred.append((decision.side, decision.record))
     elif decision.kind is MatchKind.CREATE:
         _plan_create(plan, decision, rules, data.rules)
     elif decision.kind is MatchKind.CLASH:
@@ -388,6 +393,12 @@ def _plan_match(
                 decision.candidates,
             )
         )
+
+
+def _too_fresh(decision: MatchDecision, data: PlanInput) -> bool:
+    cutoff = data.create_cutoff.get(decision.side.other)
+    modified = decision.record.modified
+    return cutoff is not None and modified is not None and modified > cutoff
 
 
 def _ordered(side: Side, record: Record, partner: Record) -> tuple[Record, Record]:

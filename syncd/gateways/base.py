@@ -18,6 +18,8 @@ Every implementation (in-memory, AFAS, HubSpot) passes the same contract suite i
   ``find_by_correlation`` finds it even if the create's response was lost.
 * ``update`` writes only the fields given (a partial update).
 * ``deactivate`` blocks (AFAS) or archives (CRM); nothing is ever hard-deleted.
+* A side whose searches show changes late (HubSpot) has a ``visibility_lag``
+  (a timedelta): records are not created there before their twin could be found.
 * Errors: :class:`TransientError` (retry later), :class:`OutcomeUnknownError` (a write
   may have happened), :class:`RecordError` (this record is refused), :class:`AuthError`.
 """

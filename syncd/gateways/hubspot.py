@@ -149,6 +149,11 @@ class HubSpotGateway:
 
     # -- reading ---------------------------------------------------------------------------
 
+    @property
+    def visibility_lag(self) -> timedelta:
+        """How long a new or edited company may stay invisible to search."""
+        return self.settle
+
     async def changed_since(self, entity: str, since: datetime | None) -> AsyncIterator[Page]:
         now = datetime.now(UTC)
         upper = now - self.settle if self.settle else now + timedelta(days=1)

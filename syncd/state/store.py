@@ -267,6 +267,14 @@ class StateStore:
             for entry, row in zip(entries, rows, strict=True)
         ]
 
+    async def forget(self, connection: str) -> None:
+        """Remove everything kept for ``connection`` (its systems were reset, as the
+        demo's simulators are at every start)."""
+        tables = (EventRow, QuarantineRow, ConflictRow, JournalRow, CursorRow, LinkRow)
+        async with self._session("cannot forget a connection", write=True) as session:
+            for table in tables:
+                await session.exec(delete(table).where(col(table.connection) == connection))
+
     def transaction(self) -> AbstractAsyncContextManager[Transaction]:
         """One database transaction: committed on a clean exit, rolled back on an exception."""
         return self._transaction()

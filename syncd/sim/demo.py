@@ -1,0 +1,177 @@
+"""``syncd demo``: both simulators on loopback, seeded with Dutch companies, and the daemon.
+
+The default ``config.toml`` points its ``demo`` connection at the simulators' addresses,
+so the demo is ``syncd run`` with the two systems started next to it. The newcomer
+watches records sync in the status log, and can edit through the simulators' control
+APIs (printed at start) to see changes flow.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import random
+from collections.abc import Iterator, Mapping
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from aiohttp import web
+
+from syncd.config import ConnectionSettings, Settings, load_settings
+from syncd.daemon import Daemon
+from syncd.errors import ConfigError, Problem
+from syncd.mapping import EntityMapping
+from syncd.records import Side, Value
+from syncd.sim.afas import AfasSimulator
+from syncd.sim.companies import companies
+from syncd.sim.hubspot.app import HubSpotSimulator
+from syncd.state.store import open_store
+
+DEMO_TOKENS = {"SYNCD_DEMO_AFAS_TOKEN": "demo", "SYNCD_DEMO_HUBSPOT_TOKEN": "demo"}
+DEMO_INTERVAL = timedelta(seconds=10)
+Fields = dict[str, Value]
+
+
+@dataclasses.dataclass(frozen=True)
+class Placement:
+    """Where one generated company lives: on which sides, in which roles."""
+
+    crm: tuple[str, ...]  # roles in HubSpot: customer, supplier
+    afas: tuple[str, ...]  # entities in AFAS
+    conflicting: bool = False  # the sides disagree on its phone number
+
+
+_PLACEMENTS = (
+    Placement(("customer",), ("customer",)),
+    Placement(("customer",), ("customer",)),
+    Placement(("customer",), ("customer",)),
+    Placement(("customer",), ("customer",), conflicting=True),
+    Placement(("customer",), ()),
+    Placement((), ("customer",)),
+    Placement(("supplier",), ("supplier",)),
+    Placement((), ("supplier",)),
+    Placement(("supplier",), ()),
+    Placement(("customer", "supplier"), ("customer", "supplier")),
+)
+
+
+def placed(count: int, seed: int = 2026) -> Iterator[tuple[Fields, Placement]]:
+    """``count`` companies, spread over the sides and roles as a real first run finds them."""
+    rng = random.Random(seed)
+    for company in companies(count, seed=seed):
+        yield company.fields, rng.choice(_PLACEMENTS)
+
+
+def seed_simulators(
+    afas: AfasSimulator,
+    hubspot: HubSpotSimulator,
+    mappings: Mapping[str, EntityMapping],
+    count: int,
+) -> None:
+    for fields, where in placed(count):
+        rows = {entity: mappings[entity].to_native(Side.AFAS, fields) for entity in where.afas}
+        if rows:
+            afas.seed({entity: [row] for entity, row in rows.items()})
+        if where.crm:
+            crm_fields = {**fields, "phone": "+31600000000"} if where.conflicting else fields
+            hubspot.seed(_company(mappings, crm_fields, where.crm))
+
+
+def _company(
+    mappings: Mapping[str, EntityMapping], fields: Fields, roles: tuple[str, ...]
+) -> dict[str, str | None]:
+    properties: dict[str, str | None] = {}
+    for role in roles:
+        mapping = mappings[role]
+        native = mapping.to_native(Side.CRM, {k: v for k, v in fields.items() if _has(mapping, k)})
+        properties.update({k: None if v is None else str(v) for k, v in native.items()})
+    role_property = mappings[roles[0]].crm.options.get("role_property")
+    if role_property:
+        properties[role_property] = ";".join(roles)
+    return properties
+
+
+def _has(mapping: EntityMapping, name: str) -> bool:
+    return any(f.name == name for f in mapping.fields)
+
+
+def _port(url: object, where: str, settings: Settings) -> int:
+    parts = urlsplit(str(url))
+    if parts.hostname not in ("127.0.0.1", "localhost") or parts.port is None:
+        raise ConfigError(
+            [
+                Problem(
+                    str(settings.source),
+                    where,
+                    "the demo runs the simulators on "
+                    f"loopback; expected http://127.0.0.1:PORT..., got {url!r}",
+                )
+            ]
+        )
+    return parts.port
+
+
+def _demo_connection(settings: Settings) -> ConnectionSettings:
+    for connection in settings.connections:
+        if connection.afas.kind == "afas" and connection.crm.kind == "hubspot":
+            return connection
+    raise ConfigError(
+        [
+            Problem(
+                str(settings.source),
+                "connections",
+                "the demo needs a connection with "
+                'afas = { kind = "afas", ... } and crm = { kind = "hubspot", ... }',
+            )
+        ]
+    )
+
+
+async def run_demo(config: Path, *, count: int = 300) -> int:
+    for variable, value in DEMO_TOKENS.items():
+        os.environ.setdefault(variable, value)
+    settings = load_settings(config)
+    connection = _demo_connection(settings)
+    afas_port = _port(connection.afas.options.get("base_url"), "afas.base_url", settings)
+    crm_port = _port(connection.crm.options.get("base_url"), "crm.base_url", settings)
+    settings = dataclasses.replace(
+        settings,
+        connections=(connection,),
+        daemon=dataclasses.replace(settings.daemon, interval=DEMO_INTERVAL),
+    )
+    store = await open_store(settings.state_url)
+    try:
+        await store.forget(connection.name)  # the simulators start afresh: so does its state
+    finally:
+        await store.close()
+    afas, hubspot = AfasSimulator(), HubSpotSimulator()
+    seed_simulators(afas, hubspot, settings.mappings, count)
+    runner = web.AppRunner(afas.app(), access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", afas_port).start()
+    await hubspot.start(port=crm_port)
+    print(_banner(afas_port, crm_port, count, settings), flush=True)
+    try:
+        return await Daemon(settings).run()
+    finally:
+        await hubspot.close()
+        await runner.cleanup()
+
+
+def _banner(afas_port: int, crm_port: int, count: int, settings: Settings) -> str:
+    status = f"http://{settings.status.host}:{settings.status.port}/"
+    return f"""\
+syncd demo: {count} Dutch companies in two simulated systems, syncing every
+{DEMO_INTERVAL.seconds} s. Ctrl-C stops it.
+
+  AFAS Profit simulator  http://127.0.0.1:{afas_port}/ProfitRestServices   (control: /_sim)
+  HubSpot simulator      http://127.0.0.1:{crm_port}                       (control: /_sim)
+  status page            {status}
+
+Edit a company in HubSpot as a user would, and watch it reach AFAS:
+  curl -s 'http://127.0.0.1:{crm_port}/_sim/companies?limit=1'
+  curl -s -X PATCH 'http://127.0.0.1:{crm_port}/_sim/companies/ID' \\
+       -H 'Content-Type: application/json' -d '{{"properties": {{"city": "Zwolle"}}}}'
+In another terminal: syncd status, syncd log --follow, syncd conflicts.
+"""
