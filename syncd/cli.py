@@ -156,6 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     conflicts = _add(commands, "conflicts", _conflicts, "list, show or resolve open conflicts")
     _cycle_options(conflicts)
+    conflicts.set_defaults(secrets=False)  # only resolve talks to the sides: it reloads
     conflicts.add_argument("action", nargs="?", choices=["list", "show", "resolve"], default="list")
     conflicts.add_argument("id", nargs="?", type=int, help="the conflict (for show and resolve)")
     take = conflicts.add_mutually_exclusive_group()
@@ -397,6 +398,7 @@ async def _resolve(args: argparse.Namespace, settings: Settings) -> int:
     if args.id is None or (args.take is None and args.value is None):
         print("syncd: conflicts resolve ID needs --take crm|afas or --value V", file=sys.stderr)
         return EXIT_ERROR
+    settings = load_settings(args.config)  # with the secrets: it writes to the sides
     chosen = pick(settings, args.connection)[0]
     async with opened(settings, chosen, args.fixture) as (conn, systems):
         take = Side(args.take) if args.take else None

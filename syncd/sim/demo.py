@@ -25,7 +25,7 @@ from syncd.mapping import EntityMapping
 from syncd.records import Side, Value
 from syncd.sim.afas import AfasSimulator
 from syncd.sim.companies import companies
-from syncd.sim.hubspot.app import HubSpotSimulator
+from syncd.sim.hubspot.app import REALISTIC, HubSpotSimulator
 from syncd.state.store import open_store
 
 DEMO_TOKENS = {"SYNCD_DEMO_AFAS_TOKEN": "demo", "SYNCD_DEMO_HUBSPOT_TOKEN": "demo"}
@@ -145,7 +145,7 @@ async def run_demo(config: Path, *, count: int = 300) -> int:
         await store.forget(connection.name)  # the simulators start afresh: so does its state
     finally:
         await store.close()
-    afas, hubspot = AfasSimulator(), HubSpotSimulator()
+    afas, hubspot = AfasSimulator(), HubSpotSimulator(config=dataclasses.replace(REALISTIC))
     seed_simulators(afas, hubspot, settings.mappings, count)
     runner = web.AppRunner(afas.app(), access_log=None)
     await runner.setup()

@@ -1,0 +1,178 @@
+"""``syncd run`` as a subprocess against both simulators: users edit, syncd converges.
+
+The simulators run in this test's process on loopback; the daemon is a real process
+started from its entry point, stopped with SIGTERM.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import aiohttp
+from aiohttp import web
+
+from syncd.mapping import load_mappings
+from syncd.records import Side
+from syncd.sim.afas import AfasSimulator
+from syncd.sim.demo import seed_simulators
+from syncd.sim.hubspot.app import HubSpotSimulator, SimConfig
+from syncd.state.store import open_store
+
+ROOT = Path(__file__).resolve().parent.parent
+MAPPINGS = load_mappings(ROOT / "mappings", ["customer", "supplier"])
+SECRETS = {"E2E_AFAS_TOKEN": "afas-s3cret-token", "E2E_HUBSPOT_TOKEN": "pat-s3cret-token"}
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def write_config(directory: Path, afas_url: str, hubspot_url: str, status_port: int) -> Path:
+    path = directory / "config.toml"
+    path.write_text(
+        f"""
+data_dir = "data"
+[sync]
+mappings = "{ROOT / "mappings"}"
+overlap_seconds = 30
+[daemon]
+interval_seconds = 1
+jitter_seconds = 0
+shutdown_grace_seconds = 10
+[status]
+port = {status_port}
+[connections.e2e]
+afas = {{ kind = "afas", base_url = "{afas_url}", token = "E2E_AFAS_TOKEN" }}
+[connections.e2e.crm]
+kind = "hubspot"
+base_url = "{hubspot_url}"
+token = "E2E_HUBSPOT_TOKEN"
+search_settle_seconds = 1
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def events(directory: Path) -> list[dict[str, object]]:
+    path = directory / "data" / "status.log"
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+async def until(what: str, check: Callable[[], Awaitable[bool]], seconds: float = 60) -> None:
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not await check():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out waiting until {what}")
+        await asyncio.sleep(0.25)
+
+
+async def test_the_daemon_keeps_both_simulators_in_step(tmp_path: Path) -> None:
+    afas, hubspot = AfasSimulator(), HubSpotSimulator(config=SimConfig(search_lag=0.3))
+    seed_simulators(afas, hubspot, MAPPINGS, 40)
+    runner = web.AppRunner(afas.app(), access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    afas_url = f"http://127.0.0.1:{runner.addresses[0][1]}/ProfitRestServices"
+    hubspot_url = await hubspot.start()
+    status_port = free_port()
+    config = write_config(tmp_path, afas_url, hubspot_url, status_port)
+    daemon = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "syncd.cli",
+        "run",
+        "--config",
+        str(config),
+        cwd=tmp_path,
+        env={**os.environ, **SECRETS},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        await _scenario(tmp_path, afas, hubspot, status_port)
+    finally:
+        if daemon.returncode is None:
+            daemon.send_signal(signal.SIGTERM)
+        out, err = await asyncio.wait_for(daemon.communicate(), 30)
+        await hubspot.close()
+        await runner.cleanup()
+    assert daemon.returncode == 0, err.decode()
+    text = out.decode() + err.decode() + (tmp_path / "data" / "status.log").read_text()
+    for secret in SECRETS.values():
+        assert secret not in text
+
+
+def _counts(event: dict[str, object]) -> dict[str, int]:
+    counts = event.get("counts")
+    return counts if isinstance(counts, dict) else {}
+
+
+async def _linked(tmp_path: Path, entity: str) -> dict[str, str]:
+    store = await open_store(f"sqlite:///{tmp_path}/data/syncd.db")
+    try:
+        return {k.crm_id: k.afas_id for k in await store.get_links("e2e", entity)}
+    finally:
+        await store.close()
+
+
+async def _scenario(
+    tmp_path: Path, afas: AfasSimulator, hubspot: HubSpotSimulator, status_port: int
+) -> None:
+    async def settled() -> bool:
+        finished = [e for e in events(tmp_path) if e["event"] == "cycle_finished"]
+        quiet = [e for e in finished[-2:] if not set(_counts(e)) - {"conflicts"}]
+        return len(finished) >= 4 and len(quiet) == 2
+
+    await until("the first run has settled", settled)
+    links = await _linked(tmp_path, "customer")
+    assert links
+    crm_id, afas_id = sorted(links.items())[0]
+    other_crm, other_afas = sorted(links.items())[-1]
+    hubspot.edit(crm_id, {"city": "Zwolle"})  # a user in HubSpot
+    afas.edit(
+        "customer", other_afas, {MAPPINGS["customer"].native_name(Side.AFAS, "city"): "Leiden"}
+    )
+
+    city = MAPPINGS["customer"].native_name(Side.AFAS, "city")
+
+    async def both_arrived() -> bool:
+        in_afas = {str(r["DebtorId"]): r for r in afas.rows("customer")}
+        return (
+            in_afas[afas_id][city] == "Zwolle"
+            and hubspot.company(other_crm).properties.get("city") == "Leiden"
+        )
+
+    await until("both edits have crossed over", both_arrived)
+    await until("it is quiet again", settled)
+
+    async with aiohttp.ClientSession() as session:
+        async with session.get(f"http://127.0.0.1:{status_port}/status") as response:
+            health = {row["entity"]: row for row in await response.json()}
+        async with session.get(f"http://127.0.0.1:{status_port}/metrics") as response:
+            metrics = await response.text()
+    assert health["customer"]["healthy"]
+    assert health["customer"]["linked"] == len(await _linked(tmp_path, "customer"))
+    assert 'syncd_linked_records{connection="e2e",entity="supplier"}' in metrics
+
+    names = {e["event"] for e in events(tmp_path)}
+    assert {"cycle_finished", "record_linked", "record_created", "record_changed"} <= names
+    changed = {e["record"] for e in events(tmp_path) if e["event"] == "record_changed"}
+    assert {afas_id, other_crm} <= changed
+    # No company twice: every record on either side is linked exactly once.
+    for entity in ("customer", "supplier"):
+        links = await _linked(tmp_path, entity)
+        assert len(afas.rows(entity)) == len(links) == len(set(links.values()))
