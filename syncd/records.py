@@ -71,6 +71,8 @@ class Page:
 
     records: list[Record] = field(default_factory=list)
     rejected: list[RejectedRecord] = field(default_factory=list)
+    # Ids asked for that now live on under another id (HubSpot merges): old -> new.
+    moved: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def of(cls, results: Iterable[Record | RejectedRecord]) -> Page:

@@ -56,7 +56,8 @@ def problems(path: Path, env: dict[str, str] | None = None) -> list[tuple[str, s
 
 
 def test_shipped_config_loads() -> None:
-    settings = load_settings(ROOT / "config.toml", env={})
+    demo = {"SYNCD_DEMO_AFAS_TOKEN": "a", "SYNCD_DEMO_HUBSPOT_TOKEN": "h"}
+    settings = load_settings(ROOT / "config.toml", env=demo)
     assert settings.source == ROOT / "config.toml"
     assert settings.data_dir == ROOT / "data"
     assert settings.state_url == f"sqlite:///{ROOT / 'data' / 'syncd.db'}"
@@ -65,12 +66,13 @@ def test_shipped_config_loads() -> None:
     assert settings.entities == ("customer", "supplier")
     assert set(settings.mappings) == {"customer", "supplier"}
     assert settings.mappings["customer"].source == ROOT / "mappings" / "customer.toml"
-    (demo,) = settings.connections
-    assert demo.name == "demo"
-    assert demo.crm.kind == "memory"
-    assert demo.side(Side.AFAS).kind == "memory"
-    assert dict(demo.crm.options) == {}
-    assert demo.fixture == ROOT / "data" / "systems.json"
+    (connection,) = settings.connections
+    assert connection.name == "demo"
+    assert connection.crm.kind == "hubspot"
+    assert connection.side(Side.AFAS).kind == "afas"
+    assert connection.crm.options["base_url"] == "http://127.0.0.1:8702"
+    assert connection.afas.options["token"].value == "a"  # type: ignore[attr-defined]
+    assert connection.fixture is None
 
 
 # --- defaults and overrides -----------------------------------------------------------
@@ -476,6 +478,15 @@ def test_module_exports() -> None:
 
 
 def test_the_data_directory_can_come_from_the_environment(tmp_path: Path) -> None:
-    settings = load_settings(Path("config.toml"), env={"SYNCD_DATA_DIR": str(tmp_path)})
+    settings = load_settings(
+        Path("config.toml"), env={"SYNCD_DATA_DIR": str(tmp_path)}, secrets=False
+    )
     assert settings.data_dir == tmp_path
     assert settings.state_url.endswith(f"{tmp_path}/syncd.db")
+
+
+def test_the_shipped_config_names_its_secrets_and_read_only_commands_need_none() -> None:
+    with pytest.raises(ConfigError, match="SYNCD_DEMO_AFAS_TOKEN is not set"):
+        load_settings(ROOT / "config.toml", env={})
+    settings = load_settings(ROOT / "config.toml", env={}, secrets=False)
+    assert [c.name for c in settings.connections] == ["demo"]

@@ -133,11 +133,11 @@ async def test_a_failing_side_is_reported_once_and_backed_off(
     lane = Lane(conn, "customer", None)
     daemon.lanes = [lane]
     for _ in range(2):
-        afas.fail_next("changed_since", TransientError("503 Service Unavailable", retry_after=1))
+        afas.fail_next("list_all", TransientError("503 Service Unavailable", retry_after=1))
 
     await daemon._cycle(lane, False)
     await daemon._cycle(lane, False)  # backed off: not even tried
-    assert afas.calls["changed_since"] == 1
+    assert afas.calls["list_all"] == 1
     lane.backoff.not_before = None
     await daemon._cycle(lane, False)  # fails again: not reported twice
     lane.backoff.not_before = None

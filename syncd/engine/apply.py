@@ -28,6 +28,7 @@ from syncd.engine.plan import (
     LinkPair,
     OpenConflict,
     Quarantine,
+    Repoint,
     Update,
 )
 from syncd.errors import GatewayError, OutcomeUnknownError, RecordError
@@ -116,6 +117,7 @@ class Applier:
         handlers: dict[type, Callable[[Action], Awaitable[None]]] = {
             AdvanceBase: self._advance,  # type: ignore[dict-item]
             LinkPair: self._link,  # type: ignore[dict-item]
+            Repoint: self._repoint,  # type: ignore[dict-item]
             Detach: self._detach,  # type: ignore[dict-item]
             OpenConflict: self._open_conflict,  # type: ignore[dict-item]
             CloseConflicts: self._close_conflicts,  # type: ignore[dict-item]
@@ -294,6 +296,23 @@ class Applier:
         self.links[action.pair] = link
         self.counts["linked"] += 1
 
+    async def _repoint(self, action: Repoint) -> None:
+        link, old = action.link, action.link.id_on(action.side)
+        if action.side is Side.CRM:
+            moved = dataclasses.replace(link, crm_id=action.new_id)
+        else:
+            moved = dataclasses.replace(link, afas_id=action.new_id)
+        async with self.store.transaction() as tx:
+            await tx.save_link(moved)
+            await self._event(
+                tx,
+                EventName.RECORD_LINKED,
+                action.new_id,
+                side=str(action.side),
+                reason=f"{old} was merged into {action.new_id}; the link follows it",
+            )
+        self.counts["merged"] += 1
+
     async def _open_conflict(self, action: OpenConflict) -> None:
         link = self.links.get(action.pair)
         if link is None or link.id is None:
@@ -454,6 +473,7 @@ class Applier:
 
 _PHASES: tuple[type, ...] = (
     LinkPair,
+    Repoint,
     Quarantine,
     Update,
     AdvanceBase,

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 from syncd.engine.apply import Applier
 from syncd.engine.match import MatchDecision, MatchInput, match_unlinked
-from syncd.engine.plan import PairState, Plan, PlanInput, Quarantine, make_plan
+from syncd.engine.plan import Merged, PairState, Plan, PlanInput, Quarantine, make_plan
 from syncd.engine.recovery import settle_pending
 from syncd.gateways.base import Gateway
 from syncd.mapping import EntityMapping
@@ -110,6 +110,7 @@ class _Cycle:
         self.asked: dict[Side, set[str]] = {side: set() for side in Side}
         self.all_known = False
         self.rejected: dict[tuple[Side, str], RejectedRecord] = {}  # unreadable, this cycle
+        self.merged: list[Merged] = []
         self.quarantined: dict[tuple[Side, str], Quarantined] = {}
         self.started = conn.now()
 
@@ -142,6 +143,7 @@ class _Cycle:
                 awaiting_review=await self._awaiting_review(),
                 recent_writes=await self._recent_writes(pairs),
                 create_cutoff={side: self._cutoff(side) for side in Side},
+                merged=self.merged,
             )
         )
         report = CycleReport(self.conn.name, self.entity, self.full, plan)
@@ -198,6 +200,7 @@ class _Cycle:
     async def _pairs(self, pulled: Mapping[Side, Pulled], touched_ids: set[int]) -> list[PairState]:
         links = await self._touched_links(pulled, touched_ids)
         current = {side: dict(pulled[side].records) for side in Side}
+        moved: dict[Side, dict[str, str]] = {side: {} for side in Side}
         for side in Side:
             # Read what the pull did not bring; even after a full listing, a record missing
             # from it is read once more before it is taken for deleted.
@@ -205,15 +208,35 @@ class _Cycle:
             if missing:
                 page = await self._read(side, missing)
                 current[side].update({r.id: r for r in page.records})
+                moved[side] = page.moved
+        self.merged = await self._merged(links, current, moved)
+        skip = {m.link.id for m in self.merged}
         rejected = self.rejected.keys()
-        pairs = [
+        return [
             PairState(
                 link, current[Side.CRM].get(link.crm_id), current[Side.AFAS].get(link.afas_id)
             )
             for link in links
-            if not any((s, link.id_on(s)) in rejected for s in Side)
+            if link.id not in skip and not any((s, link.id_on(s)) in rejected for s in Side)
         ]
-        return pairs
+
+    async def _merged(
+        self,
+        links: Sequence[Link],
+        current: Mapping[Side, Mapping[str, Record]],
+        moved: Mapping[Side, Mapping[str, str]],
+    ) -> list[Merged]:
+        """Linked records that a merge folded into another: not deleted, moved."""
+        found = []
+        for link in links:
+            for side in Side:
+                old = link.id_on(side)
+                survivor = moved[side].get(old)
+                if old in current[side] or survivor is None:
+                    continue
+                other = (await self._links_of(side, [survivor])).get(survivor)
+                found.append(Merged(link, side, survivor, other is not None and other != link))
+        return found
 
     async def _touched_links(
         self, pulled: Mapping[Side, Pulled], touched_ids: set[int]
@@ -290,8 +313,11 @@ class _Cycle:
         if due:
             records.update({r.id: r for r in (await self._read(side, due)).records})
         known = await self._links_of(side, list(records))
+        survivors = {m.survivor for m in self.merged if m.side is side}  # links follow them
         return [
-            r for r in records.values() if r.id not in known and not self._in_quarantine(side, r.id)
+            r
+            for r in records.values()
+            if r.id not in known and r.id not in survivors and not self._in_quarantine(side, r.id)
         ]
 
     async def _candidates(

@@ -99,6 +99,25 @@ class Detach:
 
 
 @dataclass(frozen=True)
+class Repoint:
+    """A record was merged into another (HubSpot): the link follows the survivor."""
+
+    link: Link
+    side: Side
+    new_id: str
+
+
+@dataclass(frozen=True)
+class Merged:
+    """What a read found: ``link``'s record on ``side`` now lives on as ``survivor``."""
+
+    link: Link
+    side: Side
+    survivor: str
+    survivor_linked: bool  # the survivor already has a link of its own
+
+
+@dataclass(frozen=True)
 class OpenConflict:
     pair: tuple[str, str]
     field: str
@@ -134,7 +153,15 @@ class Note:
 
 
 Action = (
-    Update | AdvanceBase | LinkPair | Create | Detach | OpenConflict | CloseConflicts | Quarantine
+    Update
+    | AdvanceBase
+    | LinkPair
+    | Repoint
+    | Create
+    | Detach
+    | OpenConflict
+    | CloseConflicts
+    | Quarantine
 )
 
 
@@ -181,6 +208,7 @@ class PlanInput:
     recent_writes: Mapping[int, Sequence[tuple[str, Side]]] = dataclass_field(default_factory=dict)
     # Per target side: records changed after this wait before they are created there.
     create_cutoff: Mapping[Side, datetime] = dataclass_field(default_factory=dict)
+    merged: Sequence[Merged] = ()  # linked records merged into another this cycle
 
 
 FLIP_FLOP_WRITES = 2
@@ -218,6 +246,7 @@ def field_rules(mapping: EntityMapping, rules: SyncRules) -> dict[str, FieldRule
 
 def make_plan(data: PlanInput) -> Plan:
     plan = Plan(data.entity, actions=list(data.quarantine))
+    plan.actions.extend(_follow_merge(m) for m in data.merged)
     rules = field_rules(data.mapping, data.rules)
     for state in data.pairs:
         if state.crm is None or state.afas is None:
@@ -332,6 +361,17 @@ def _append_decisions(
 
 def _plain(value: object) -> Value:
     return None if value is MISSING else value  # type: ignore[return-value]
+
+
+def _follow_merge(merged: Merged) -> Repoint | Detach:
+    if not merged.survivor_linked:
+        return Repoint(merged.link, merged.side, merged.survivor)
+    # Two linked records became one: which partner to keep is for a person to say.
+    reason = (
+        f"merged into {merged.side} record {merged.survivor}, which is linked already; "
+        "nothing deactivated: review the two partners"
+    )
+    return Detach(merged.link, merged.side, deactivate=False, reason=reason)
 
 
 def _detach(state: PairState, data: PlanInput) -> Detach:

@@ -13,7 +13,8 @@ Every implementation (in-memory, AFAS, HubSpot) passes the same contract suite i
 * ``list_all`` yields every active record (the full sweep).
 * ``read`` returns the current state of the given ids as a page; ids that are gone or
   inactive are simply absent from it, ids that cannot be mapped are in ``rejected`` (so a
-  record with bad data is never mistaken for a deleted one).
+  record with bad data is never mistaken for a deleted one), and ids merged into another
+  record are in ``moved`` (old id -> surviving id), the survivor among the records.
 * ``create`` stores the correlation key on the new record, so that
   ``find_by_correlation`` finds it even if the create's response was lost.
 * ``update`` writes only the fields given (a partial update).

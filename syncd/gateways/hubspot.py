@@ -223,21 +223,15 @@ class HubSpotGateway:
 
     async def read(self, entity: str, ids: Sequence[str]) -> Page:
         wanted = [i for i in dict.fromkeys(ids) if i.isdigit()]  # HubSpot ids are numbers
-        found = {o["id"]: o for o in await self._batch_read(entity, wanted)}
-        return self._page(
-            entity, [found[i] for i in wanted if i in found and self._has_role(entity, found[i])]
-        )
+        objects = [o for o in await self._batch_read(entity, wanted) if self._has_role(entity, o)]
+        page = self._page(entity, objects)
+        page.moved.update(_merged(wanted, objects))
+        return page
 
     async def merged_into(self, entity: str, ids: Sequence[str]) -> dict[str, str]:
         """Which of ``ids`` were merged away, and the id of the company each lives on in."""
-        wanted = {i for i in ids if i.isdigit()}
-        moved: dict[str, str] = {}
-        for obj in await self._batch_read(entity, sorted(wanted)):
-            merged = (obj["properties"].get(MERGED_IDS) or "").split(";")
-            for old in wanted.intersection(merged):
-                if old != obj["id"]:
-                    moved[old] = obj["id"]
-        return moved
+        wanted = sorted({i for i in ids if i.isdigit()})
+        return _merged(wanted, await self._batch_read(entity, wanted))
 
     async def find_by_correlation(self, entity: str, keys: Sequence[str]) -> dict[str, Record]:
         spec = self._spec(entity)
@@ -703,6 +697,17 @@ def build_hubspot(
 def _number(options: Mapping[str, object], key: str, default: float) -> float:
     value = options.get(key, default)
     return float(value) if isinstance(value, int | float) else default
+
+
+def _merged(wanted: Sequence[str], objects: Sequence[JsonObject]) -> dict[str, str]:
+    """Asked-for ids that a merge folded into another company: old id -> survivor."""
+    asked = set(wanted)
+    moved: dict[str, str] = {}
+    for obj in objects:
+        for old in asked.intersection((obj["properties"].get(MERGED_IDS) or "").split(";")):
+            if old != obj["id"]:
+                moved[old] = obj["id"]
+    return moved
 
 
 def _filter(prop: str, operator: str, value: str | Sequence[str]) -> JsonObject:

@@ -16,6 +16,7 @@ from syncd.engine.plan import (
     OpenConflict,
     Plan,
     Quarantine,
+    Repoint,
     Update,
 )
 
@@ -78,6 +79,14 @@ def action_as_dict(action: Action | Note) -> dict[str, Any]:
             "crm_id": action.link.crm_id,
             "afas_id": action.link.afas_id,
             "fields": list(action.fields),
+        }
+    if isinstance(action, Repoint):
+        return {
+            "action": "merged",
+            "side": str(action.side),
+            "id": action.link.id_on(action.side),
+            "new_id": action.new_id,
+            "why": "merged into another record; the link follows it",
         }
     if isinstance(action, Quarantine):
         return {

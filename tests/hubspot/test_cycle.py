@@ -107,3 +107,28 @@ async def test_creates_in_hubspot_go_in_batches(world: World) -> None:
     assert sorted(c.properties["afas_roles"] for c in companies) == ["customer"] * 5
     numbers = sorted(c.properties["afas_debtor_number"] for c in companies)
     assert numbers == sorted(str(r["DebtorId"]) for r in world.afas_rows())
+
+
+async def test_a_merge_in_hubspot_moves_the_link_and_blocks_nothing(world: World) -> None:
+    kept = await world.hs.seed(ENTITY, {"name": "Atlas B.V.", "kvk": "27654321"})
+    dropped = await world.hs.seed(ENTITY, {"name": "Atlas Groep", "kvk": "27654322"})
+    lone = await world.hs.seed(ENTITY, {"name": "Korenaar", "kvk": "30145872"})
+    await settle()
+    await world.cycle()
+    links = {k.crm_id: k.afas_id for k in await world.store.get_links("test", ENTITY)}
+    assert set(links) == {kept, dropped, lone}
+
+    # A user merges a linked company into a company without a link of its own...
+    unlinked = world.hs.sim.seed({"name": "Korenaar Bakkerij"})  # no role: not synced
+    survivor = world.hs.sim.merge(unlinked, lone)
+    report = await run_cycle(world.conn, ENTITY, full=True)
+    assert report.counts["merged"] == 1
+    moved = {k.crm_id: k.afas_id for k in await world.store.get_links("test", ENTITY)}
+    assert moved[survivor] == links[lone]
+
+    # ...and two linked companies into one: nothing is deactivated, a person decides.
+    world.hs.sim.merge(kept, dropped)
+    report = await run_cycle(world.conn, ENTITY, full=True)
+    assert report.counts["unlinked"] == 1
+    assert report.counts["deactivated"] == 0
+    assert all(world.afas.is_active(ENTITY, a) for a in links.values())

@@ -352,7 +352,8 @@ async def test_a_merged_company_is_gone_under_its_old_id_and_found_on_the_surviv
     survivor = hs.sim.merge(kept.id, merged.id)
     assert survivor == kept.id
     page = await hs.hub.read("customer", [merged.id])
-    assert page.records == []
+    assert [r.id for r in page.records] == [kept.id]  # the survivor, not the old id
+    assert page.moved == {merged.id: kept.id}
     assert await hs.hub.merged_into("customer", [merged.id, kept.id]) == {merged.id: kept.id}
     _, listed, _ = await collect(hs.hub.list_all("customer"))
     assert [r.id for r in listed] == [kept.id]
