@@ -167,6 +167,8 @@ async def _scenario(
     assert health["customer"]["healthy"]
     assert health["customer"]["linked"] == len(await _linked(tmp_path, "customer"))
     assert 'syncd_linked_records{connection="e2e",entity="supplier"}' in metrics
+    assert 'syncd_request_budget_left{connection="e2e",side="crm"}' in metrics
+    assert "budget_left" in health["customer"]["requests"]["crm"]
 
     names = {e["event"] for e in events(tmp_path)}
     assert {"cycle_finished", "record_linked", "record_created", "record_changed"} <= names

@@ -412,6 +412,7 @@ class _Cycle:
                         "full": self.full,
                         "counts": dict(report.counts),
                         "seconds": round((self.conn.now() - self.started).total_seconds(), 3),
+                        "requests": self._requests(),
                     },
                 )
             )
@@ -427,6 +428,15 @@ class _Cycle:
                 }
                 await tx.add_event(self._status(note.event, note.record_id, data))
         return Counter(str(note.event) for note in plan.notes)
+
+    def _requests(self) -> dict[str, object]:
+        """What each side says of its request budget (HubSpot's daily limit), if anything."""
+        found = {}
+        for side, gateway in self.conn.gateways.items():
+            status = getattr(gateway, "status", None)
+            if callable(status):
+                found[str(side)] = status()
+        return found
 
     async def event(self, name: EventName, record: str | None, **data: object) -> None:
         async with self.store.transaction() as tx:

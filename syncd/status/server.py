@@ -123,6 +123,12 @@ class _Metrics:
             labels,
             registry=self.registry,
         )
+        self.budget = Gauge(
+            "syncd_request_budget_left",
+            "Requests left today in a side's daily budget (HubSpot)",
+            ["connection", "side"],
+            registry=self.registry,
+        )
 
     def render(self, rows: Sequence[EntityHealth]) -> bytes:
         for h in rows:
@@ -132,6 +138,9 @@ class _Metrics:
             self.quarantined.labels(*key).set(h.quarantined)
             self.healthy.labels(*key).set(1 if h.healthy else 0)
             self.last.labels(*key).set(h.last_cycle.timestamp() if h.last_cycle else 0)
+            for side, status in h.requests.items():
+                if isinstance(status, dict) and isinstance(status.get("budget_left"), int):
+                    self.budget.labels(h.connection, side).set(status["budget_left"])
         return generate_latest(self.registry)
 
 

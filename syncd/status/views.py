@@ -26,6 +26,7 @@ class EntityHealth:
     last_outcome: str | None  # cycle_finished, cycle_failed or guard_tripped
     last_message: str | None
     cursors: dict[str, str | None]
+    requests: dict[str, object]  # per side, its request budget after the last cycle
 
     @property
     def healthy(self) -> bool:
@@ -54,6 +55,7 @@ async def entity_health(store: StateStore, connection: str, entity: str) -> Enti
         last_outcome=ends.name if ends else None,
         last_message=_message(ends) if ends else None,
         cursors=cursors,
+        requests=_budgets(ends),
     )
 
 
@@ -68,6 +70,11 @@ async def _last(
     ):
         last, after = page[-1], page[-1].id or after
     return last
+
+
+def _budgets(event: StatusEvent | None) -> dict[str, object]:
+    found = event.data.get("requests") if event else None
+    return dict(found) if isinstance(found, dict) else {}
 
 
 def _message(event: StatusEvent) -> str | None:
@@ -89,8 +96,20 @@ def health_as_text(rows: Sequence[EntityHealth]) -> str:
             f"{h.connection}/{h.entity}: {state}  linked {h.linked}, conflicts {h.conflicts}, "
             f"quarantined {h.quarantined}; last cycle {when}"
             + (f" ({h.last_message})" if h.last_message else "")
+            + _budget_text(h.requests)
         )
     return "\n".join(lines) or "no connections"
+
+
+def _budget_text(requests: dict[str, object]) -> str:
+    parts = []
+    for side, status in sorted(requests.items()):
+        if isinstance(status, dict) and "budget_left" in status:
+            parts.append(
+                f"{side} requests today {status.get('requests_today')}, "
+                f"budget left {status['budget_left']}"
+            )
+    return "; " + "; ".join(parts) if parts else ""
 
 
 async def history(
