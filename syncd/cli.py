@@ -313,7 +313,7 @@ async def _with_store(settings: Settings, work: Callable[[StateStore], Awaitable
 async def _status(args: argparse.Namespace, settings: Settings) -> int:
     async def work(store: StateStore) -> int:
         rows = [
-            await entity_health(store, name, entity)
+            await entity_health(store, name, entity, settings.daemon.interval)
             for name in _names(args, settings)
             for entity in settings.entities
         ]

@@ -196,7 +196,9 @@ class Daemon:
         if not config.enabled or not self.lanes:
             return
         source = StatusSource(
-            self.lanes[0].conn.store, [(lane.conn.name, lane.entity) for lane in self.lanes]
+            self.lanes[0].conn.store,
+            [(lane.conn.name, lane.entity) for lane in self.lanes],
+            self.settings.daemon.interval,
         )
         token = config.token.value if config.token else None
         runner = web.AppRunner(make_app(source, token=token), access_log=None)

@@ -186,3 +186,55 @@ def test_quarantine_list_retry_and_drop(config: Path, capsys: pytest.CaptureFixt
     assert "attempts 2" in run(capsys, "quarantine", *cfg)[1]
     assert run(capsys, "quarantine", *cfg, "drop")[1] == f"drop: crm:{bad}\n"
     assert run(capsys, "quarantine", *cfg) == (EXIT_CLEAN, "")
+
+
+def test_match_plan_and_apply_through_the_cli(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = ("--config", str(config))
+    plan = config.parent / "matches.csv"
+
+    code, out = run(capsys, "match", *cfg, "--plan", str(plan))
+
+    assert code == EXIT_CLEAN
+    assert "3 confident" in out  # Korenaar, Van der Linden and Atlas share KvK numbers
+    rows = plan.read_text(encoding="utf-8").splitlines()
+    assert rows[0].startswith("keep,kind,score,crm_id,afas_id")
+    assert run(capsys, "match", *cfg, "--apply", str(plan))[1] == "linked 3, already linked 0\n"
+    assert run(capsys, "match", *cfg, "--apply", str(plan))[1] == "linked 0, already linked 3\n"
+    plan.write_text(rows[0] + "\nmaybe,auto,1.00,1,2,,,,\n", encoding="utf-8")
+    assert main(["match", *cfg, "--apply", str(plan)]) == EXIT_ERROR
+    assert "keep must be yes or no" in capsys.readouterr().err
+
+
+def test_sim_serves_until_stopped(tmp_path: Path) -> None:
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.error
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    sim = subprocess.Popen(
+        [sys.executable, "-m", "syncd.cli", "sim", "hubspot", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}/crm/v3/objects/companies"
+        request = urllib.request.Request(url, headers={"Authorization": "Bearer anything"})
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen(request, timeout=2) as response:
+                    assert response.status == 200
+                    break
+            except (urllib.error.URLError, ConnectionError):
+                time.sleep(0.1)
+        else:
+            raise AssertionError("the simulator never answered")
+    finally:
+        sim.terminate()
+        sim.wait(timeout=10)

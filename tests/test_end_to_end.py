@@ -178,3 +178,45 @@ async def _scenario(
     for entity in ("customer", "supplier"):
         links = await _linked(tmp_path, entity)
         assert len(afas.rows(entity)) == len(links) == len(set(links.values()))
+
+
+async def test_the_demo_runs_from_its_entry_point(tmp_path: Path) -> None:
+    afas_port, hubspot_port, status_port = free_port(), free_port(), free_port()
+    config = tmp_path / "config.toml"
+    shipped = (ROOT / "config.toml").read_text(encoding="utf-8")
+    config.write_text(
+        shipped.replace('mappings = "mappings"', f'mappings = "{ROOT / "mappings"}"')
+        .replace("127.0.0.1:8701", f"127.0.0.1:{afas_port}")
+        .replace("127.0.0.1:8702", f"127.0.0.1:{hubspot_port}")
+        .replace("port = 8686", f"port = {status_port}"),
+        encoding="utf-8",
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SYNCD_DEMO_")}
+    demo = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "syncd.cli",
+        "demo",
+        "--config",
+        str(config),
+        "--companies",
+        "40",
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+
+        async def synced() -> bool:
+            done = {e["entity"] for e in events(tmp_path) if e["event"] == "cycle_finished"}
+            return done == {"customer", "supplier"}
+
+        await until("the demo's first cycles are done", synced)
+    finally:
+        demo.send_signal(signal.SIGTERM)
+        out, err = await asyncio.wait_for(demo.communicate(), 30)
+    assert demo.returncode == 0, err.decode()
+    assert "syncd demo: 40 Dutch companies" in out.decode()
+    names = {e["event"] for e in events(tmp_path)}
+    assert {"record_linked", "record_created", "conflict_opened"} <= names

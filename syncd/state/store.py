@@ -146,9 +146,14 @@ class StateStore:
             row = await session.get(LinkRow, link_id)
             return None if row is None else convert.link(row)
 
-    async def link_count(self, connection: str, entity: str) -> int:
+    async def link_count(self, connection: str, entity: str, *, detached: bool = False) -> int:
+        """Active links, or with ``detached`` the tombstones (a partner gone)."""
         query = select(func.count()).where(
-            LinkRow.connection == connection, LinkRow.entity == entity
+            LinkRow.connection == connection,
+            LinkRow.entity == entity,
+            col(LinkRow.detached_at).is_not(None)
+            if detached
+            else col(LinkRow.detached_at).is_(None),
         )
         async with self._session("cannot count links") as session:
             return (await session.exec(query)).one()

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hmac
 import html
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
@@ -33,12 +33,18 @@ LOOPBACK = ("127.0.0.1", "::1", "localhost")
 class StatusSource:
     """What the pages show, read from the state store on each request."""
 
-    def __init__(self, store: StateStore, lanes: Sequence[tuple[str, str]]) -> None:
+    def __init__(
+        self,
+        store: StateStore,
+        lanes: Sequence[tuple[str, str]],
+        interval: timedelta | None = None,
+    ) -> None:
         self.store = store
         self.lanes = lanes  # (connection, entity)
+        self.interval = interval
 
     async def health(self) -> list[EntityHealth]:
-        return [await entity_health(self.store, c, e) for c, e in self.lanes]
+        return [await entity_health(self.store, c, e, self.interval) for c, e in self.lanes]
 
     async def recent_cycles(self, limit: int = 20) -> list[StatusEvent]:
         names = [str(EventName.CYCLE_FINISHED), str(EventName.CYCLE_FAILED)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from syncd.records import Side
@@ -20,9 +20,11 @@ class EntityHealth:
     connection: str
     entity: str
     linked: int
+    excluded: int  # records no longer synced: their partner was deleted or blocked
     conflicts: int
     quarantined: int
     last_cycle: datetime | None
+    next_cycle: datetime | None  # when `syncd run` starts the next one, give or take jitter
     last_outcome: str | None  # cycle_finished, cycle_failed or guard_tripped
     last_message: str | None
     cursors: dict[str, str | None]
@@ -35,11 +37,14 @@ class EntityHealth:
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["last_cycle"] = self.last_cycle.isoformat() if self.last_cycle else None
+        data["next_cycle"] = self.next_cycle.isoformat() if self.next_cycle else None
         data["healthy"] = self.healthy
         return data
 
 
-async def entity_health(store: StateStore, connection: str, entity: str) -> EntityHealth:
+async def entity_health(
+    store: StateStore, connection: str, entity: str, interval: timedelta | None = None
+) -> EntityHealth:
     ends = await _last(store, connection, entity, [str(n) for n in CYCLE_ENDS])
     cursors = {}
     for side in Side:
@@ -49,9 +54,11 @@ async def entity_health(store: StateStore, connection: str, entity: str) -> Enti
         connection=connection,
         entity=entity,
         linked=await store.link_count(connection, entity),
+        excluded=await store.link_count(connection, entity, detached=True),
         conflicts=len(await store.conflicts(connection, entity)),
         quarantined=len(await store.quarantined(connection, entity)),
         last_cycle=ends.at if ends else None,
+        next_cycle=ends.at + interval if ends and ends.at and interval else None,
         last_outcome=ends.name if ends else None,
         last_message=_message(ends) if ends else None,
         cursors=cursors,
@@ -92,9 +99,11 @@ def health_as_text(rows: Sequence[EntityHealth]) -> str:
     for h in rows:
         state = "ok" if h.healthy else h.last_outcome or "?"
         when = h.last_cycle.strftime("%Y-%m-%d %H:%M:%S") if h.last_cycle else "never"
+        if h.next_cycle:
+            when += f", next about {h.next_cycle:%H:%M:%S}"
         lines.append(
-            f"{h.connection}/{h.entity}: {state}  linked {h.linked}, conflicts {h.conflicts}, "
-            f"quarantined {h.quarantined}; last cycle {when}"
+            f"{h.connection}/{h.entity}: {state}  linked {h.linked}, excluded {h.excluded}, "
+            f"conflicts {h.conflicts}, quarantined {h.quarantined}; last cycle {when}"
             + (f" ({h.last_message})" if h.last_message else "")
             + _budget_text(h.requests)
         )
