@@ -220,3 +220,50 @@ async def test_the_demo_runs_from_its_entry_point(tmp_path: Path) -> None:
     assert "syncd demo: 40 Dutch companies" in out.decode()
     names = {e["event"] for e in events(tmp_path)}
     assert {"record_linked", "record_created", "conflict_opened"} <= names
+
+
+async def test_a_first_run_against_both_simulators_creates_nothing_twice(
+    tmp_path: Path,
+) -> None:
+    """Overlapping systems, the match plan applied, one cycle: every company once per side."""
+    from syncd.config import load_settings
+    from syncd.connections import opened
+    from syncd.engine.cycle import run_cycle
+    from syncd.engine.review import apply_match_plan, match_plan
+
+    afas, hubspot = AfasSimulator(), HubSpotSimulator(config=SimConfig(search_lag=0.2))
+    seed_simulators(afas, hubspot, MAPPINGS, 80)
+    runner = web.AppRunner(afas.app(), access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    afas_url = f"http://127.0.0.1:{runner.addresses[0][1]}/ProfitRestServices"
+    config = write_config(tmp_path, afas_url, await hubspot.start(), free_port())
+    config.write_text(
+        config.read_text().replace(
+            "overlap_seconds = 30", "overlap_seconds = 30\nreview_first = true"
+        )
+    )
+    settings = load_settings(config, env=SECRETS)
+    await asyncio.sleep(1.5)  # older than HubSpot's search lag, as records of a first run are
+    try:
+        async with opened(settings, settings.connections[0]) as (conn, _):
+            for entity in ("customer", "supplier"):
+                plan = await match_plan(conn, entity)
+                kept = [(p.crm.id, p.afas.id) for p in plan if p.keep]
+                assert kept  # the companies on both sides
+                await apply_match_plan(conn, entity, kept)
+                await run_cycle(conn, entity)
+                kvk = MAPPINGS[entity].native_name(Side.AFAS, "kvk")
+                afas_kvks = [str(r[kvk]) for r in afas.rows(entity)]
+                crm_kvks = [
+                    c.properties.get("kvk_number")
+                    for c in hubspot.portal.live()
+                    if entity in (c.properties.get("afas_roles") or "").split(";")
+                ]
+                links = await conn.store.get_links("e2e", entity)
+                assert len(afas_kvks) == len(set(afas_kvks)) == len(links)
+                assert len(crm_kvks) == len(set(crm_kvks)) == len(links)
+                assert set(afas_kvks) == set(crm_kvks)
+    finally:
+        await hubspot.close()
+        await runner.cleanup()

@@ -113,6 +113,7 @@ class _Cycle:
         self.merged: list[Merged] = []
         self.quarantined: dict[tuple[Side, str], Quarantined] = {}
         self.started = conn.now()
+        self.sent_before = {side: _sent(gateway) for side, gateway in conn.gateways.items()}
 
     async def run(self, *, accept_guards: bool) -> CycleReport:
         if not self.dry_run:
@@ -430,12 +431,13 @@ class _Cycle:
         return Counter(str(note.event) for note in plan.notes)
 
     def _requests(self) -> dict[str, object]:
-        """What each side says of its request budget (HubSpot's daily limit), if anything."""
-        found = {}
+        """Per side: requests this cycle used, and its budget where it keeps one."""
+        found: dict[str, object] = {}
         for side, gateway in self.conn.gateways.items():
             status = getattr(gateway, "status", None)
-            if callable(status):
-                found[str(side)] = status()
+            extra = status() if callable(status) else {}
+            used = _sent(gateway) - self.sent_before[side]
+            found[str(side)] = {"used": used, **extra}
         return found
 
     async def event(self, name: EventName, record: str | None, **data: object) -> None:
@@ -444,6 +446,11 @@ class _Cycle:
 
     def _status(self, name: EventName, record: str | None, data: dict[str, object]) -> StatusEvent:
         return StatusEvent(self.conn.name, self.entity, str(name), record=record, data=data)
+
+
+def _sent(gateway: Gateway) -> int:
+    sent = getattr(gateway, "requests_sent", 0)
+    return sent if isinstance(sent, int) else 0
 
 
 def _before_deferred(cursor: Cursor | None, plan: Plan, side: Side) -> Cursor | None:

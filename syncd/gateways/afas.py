@@ -109,6 +109,10 @@ class AfasGateway:
     def side(self) -> Side:
         return Side.AFAS
 
+    @property
+    def requests_sent(self) -> int:
+        return self.client.requests_sent
+
     # -- reading ----------------------------------------------------------------------
 
     async def changed_since(self, entity: str, since: datetime | None) -> AsyncIterator[Page]:

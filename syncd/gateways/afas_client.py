@@ -158,6 +158,7 @@ class AfasClient:
         self._session = session
         self._own_session = session is None
         self._semaphore = asyncio.Semaphore(self.limits.concurrency)
+        self.requests_sent = 0  # every HTTP request, retries included (fair use)
         self._limiter = (
             AsyncLimiter(self.limits.rate, 1.0) if self.limits.rate is not None else None
         )
@@ -241,6 +242,7 @@ class AfasClient:
         async with self._semaphore:
             if self._limiter is not None:
                 await self._limiter.acquire()
+            self.requests_sent += 1
             try:
                 session = self._session_for_use()
                 headers = await self._headers(session)

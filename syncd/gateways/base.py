@@ -19,6 +19,8 @@ Every implementation (in-memory, AFAS, HubSpot) passes the same contract suite i
   ``find_by_correlation`` finds it even if the create's response was lost.
 * ``update`` writes only the fields given (a partial update).
 * ``deactivate`` blocks (AFAS) or archives (CRM); nothing is ever hard-deleted.
+* ``requests_sent`` counts the requests made so far (the status log reports them per
+  cycle); a ``status()`` method, where there is one, tells of a request budget.
 * A side whose searches show changes late (HubSpot) has a ``visibility_lag``
   (a timedelta): records are not created there before their twin could be found.
 * Errors: :class:`TransientError` (retry later), :class:`OutcomeUnknownError` (a write

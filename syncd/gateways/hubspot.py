@@ -140,6 +140,10 @@ class HubSpotGateway:
         if problems:
             raise PermanentError("HubSpot portal is not ready for syncd: " + "; ".join(problems))
 
+    @property
+    def requests_sent(self) -> int:
+        return self._client.requests_sent
+
     def status(self) -> dict[str, object]:
         """Requests sent today against the daily budget, and throttling seen."""
         return self._client.status()

@@ -130,6 +130,7 @@ class HubSpotClient:
         self._general_limiter = AsyncLimiter(max(1.0, s.requests_per_ten_seconds / 10), 1)
         self._session: aiohttp.ClientSession | None = None
         self._budget = _Budget()
+        self.requests_sent = 0  # every request since start, retries included
 
     def status(self) -> dict[str, object]:
         """Today's request count against the daily budget, for the status surface."""
@@ -285,6 +286,7 @@ class HubSpotClient:
                 retry_after=_seconds_to_midnight(),
             )
         self._budget.used += 1
+        self.requests_sent += 1
 
     def _note_headers(self, headers: Mapping[str, str]) -> None:
         remaining = headers.get("X-HubSpot-RateLimit-Daily-Remaining")

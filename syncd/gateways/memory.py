@@ -134,6 +134,11 @@ class MemoryGateway:
         return self._side
 
     @property
+    def requests_sent(self) -> int:
+        """Protocol calls, the nearest thing to requests an in-memory system has."""
+        return sum(self.calls.values())
+
+    @property
     def entities(self) -> tuple[str, ...]:
         return tuple(self._mappings)
 

@@ -58,7 +58,13 @@ def _details(event: StatusEvent) -> str:
     if event.name == EventName.CYCLE_FINISHED:
         counts = data.get("counts") or {}
         summary = ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "no changes"
-        return f"{summary} ({data.get('seconds', '?')} s)"
+        requests = data.get("requests") or {}
+        used = ", ".join(
+            f"{side} {r['used']}"
+            for side, r in sorted(requests.items())
+            if isinstance(r, dict) and "used" in r
+        )
+        return f"{summary} ({data.get('seconds', '?')} s" + (f"; requests {used})" if used else ")")
     keys = ("reason", "message", "error", "field", "guard", "afas_id", "source")
     return " ".join(f"{k}={data[k]}" for k in keys if data.get(k) is not None)
 

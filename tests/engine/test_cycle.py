@@ -172,6 +172,8 @@ async def test_an_edit_flows_as_a_partial_update_and_its_echo_is_silent(world: W
     assert (await world.cycle()).counts == {}
     assert (await world.cycle(full=True)).counts == {}
     assert world.writes() == before
+    [*_, last] = await world.store.events("test", names=["cycle_finished"])
+    assert last.data["requests"]["afas"]["used"] > 0  # the status log counts requests
 
 
 async def test_incremental_pull_reads_only_what_changed(world: World) -> None:
