@@ -140,17 +140,31 @@ async def run_demo(config: Path, *, count: int = 300) -> int:
         connections=(connection,),
         daemon=dataclasses.replace(settings.daemon, interval=DEMO_INTERVAL),
     )
+    afas, hubspot = AfasSimulator(), HubSpotSimulator(config=dataclasses.replace(REALISTIC))
+    seed_simulators(afas, hubspot, settings.mappings, count)
+    runner = web.AppRunner(afas.app(), access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, "127.0.0.1", afas_port).start()
+        await hubspot.start(port=crm_port)
+    except OSError as error:
+        await runner.cleanup()
+        raise ConfigError(
+            [
+                Problem(
+                    str(settings.source),
+                    f"connections.{connection.name}",
+                    f"cannot listen on port {afas_port} or {crm_port} ({error.strerror}): "
+                    "is another demo or simulator running? Stop it, or change the "
+                    "base_url ports",
+                )
+            ]
+        ) from None
     store = await open_store(settings.state_url)
     try:
         await store.forget(connection.name)  # the simulators start afresh: so does its state
     finally:
         await store.close()
-    afas, hubspot = AfasSimulator(), HubSpotSimulator(config=dataclasses.replace(REALISTIC))
-    seed_simulators(afas, hubspot, settings.mappings, count)
-    runner = web.AppRunner(afas.app(), access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", afas_port).start()
-    await hubspot.start(port=crm_port)
     print(_banner(afas_port, crm_port, count, settings), flush=True)
     try:
         return await Daemon(settings).run()
@@ -170,8 +184,9 @@ syncd demo: {count} Dutch companies in two simulated systems, syncing every
   status page            {status}
 
 Edit a company in HubSpot as a user would, and watch it reach AFAS:
-  curl -s 'http://127.0.0.1:{crm_port}/_sim/companies?limit=1'
+  curl -s -H 'Authorization: Bearer demo' \\
+       'http://127.0.0.1:{crm_port}/crm/v3/objects/companies?limit=1&properties=name,city'
   curl -s -X PATCH 'http://127.0.0.1:{crm_port}/_sim/companies/ID' \\
-       -H 'Content-Type: application/json' -d '{{"properties": {{"city": "Zwolle"}}}}'
+       -H 'Content-Type: application/json' -d '{{"properties": {{"city": "Giethoorn"}}}}'
 In another terminal: syncd status, syncd log --follow, syncd conflicts.
 """
