@@ -204,12 +204,24 @@ def vat(text: str) -> Value:
                 f"{text!r} is not a Dutch VAT number: expected NL, 9 digits, B, 2 digits "
                 "(NL999999999B99)"
             )
+        if not _dutch_vat_checks(value):
+            raise RecordError(f"{text!r} is not a valid Dutch VAT number: its check digit fails")
     elif not _VAT_ANY.fullmatch(value):
         raise RecordError(
             f"{text!r} is not a VAT number: expected a two-letter country prefix "
             "and 2 to 13 letters or digits"
         )
     return value
+
+
+def _dutch_vat_checks(value: str) -> bool:
+    """Either check the Belastingdienst uses: the 11-test of the RSIN-based numbers, or
+    (btw-ids since 2020) mod 97 of the whole number read as in an IBAN."""
+    digits = value[2:11]
+    eleven = sum(int(d) * w for d, w in zip(digits[:8], range(9, 1, -1), strict=True)) % 11
+    if eleven != 10 and eleven == int(digits[8]):
+        return True
+    return int("".join(str(int(ch, 36)) for ch in value)) % 97 == 1
 
 
 _IBAN = re.compile(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}")

@@ -112,7 +112,7 @@ def test_to_canonical_normalises_both_sides_to_one_form(
         {
             "name": "  Bakkerij  De Korenaar B.V. ",
             "kvk_number": "1234 5678",
-            "vat_number": "nl123456789b01",
+            "vat_number": "nl123456782b01",
             "company_email": "Info@Korenaar.NL",
             "phone": "020-123 4567",
             "zip": "1234ab",
@@ -128,7 +128,7 @@ def test_to_canonical_normalises_both_sides_to_one_form(
         {
             "DebtorName": "Bakkerij De Korenaar B.V.",
             "CocNumber": "12345678",
-            "VatNumber": "NL123456789B01",
+            "VatNumber": "NL123456782B01",
             "Email": "info@korenaar.nl",
             "Phone": "+31 (0)20 1234567",
             "ZipCode": "1234 AB",

@@ -7,7 +7,7 @@ address. :func:`build` nests such values into the body AFAS expects::
 
     {"KnSalesRelationOrg": {"Element": {
         "@DbId": "10001",
-        "Fields": {"VaId": "NL812345671B01"},
+        "Fields": {"VaId": "NL812345678B01"},
         "Objects": [{"KnOrganisation": {"Element": {
             "Fields": {"MatchOga": "9", "Nm": "Bakkerij De Korenaar B.V."},
             "Objects": [{"KnBasicAddressAdr": {"Element": {"Fields": {...}}}}]}}}]}}}

@@ -127,7 +127,7 @@ def _company(rng: random.Random, kvk: int) -> Company:
         {
             "name": full_name,
             "kvk": str(kvk),
-            "vat": f"NL{rng.randrange(10**8, 10**9)}B{rng.randrange(1, 99):02d}",
+            "vat": dutch_vat(rng),
             "email": f"info@{domain}",
             "phone": f"+31{area[1:]}{rng.randrange(2_000_000, 9_999_999)}",  # 9 digits
             "website": f"https://www.{domain}",
@@ -139,6 +139,15 @@ def _company(rng: random.Random, kvk: int) -> Company:
             "iban": iban(rng.choice(_BANKS), rng.randrange(10**9, 10**10)),
         }
     )
+
+
+def dutch_vat(rng: random.Random) -> str:
+    """A Dutch VAT number that passes the 11-test (RSIN-based, as for a B.V.)."""
+    while True:
+        digits = [rng.randrange(10) for _ in range(8)]
+        check = sum(d * w for d, w in zip(digits, range(9, 1, -1), strict=True)) % 11
+        if check != 10:
+            return "NL" + "".join(map(str, digits)) + f"{check}B{rng.randrange(1, 99):02d}"
 
 
 def _letters(rng: random.Random) -> str:

@@ -114,11 +114,11 @@ async def test_update_sends_only_the_given_fields_and_dates_an_address_change(
 ) -> None:
     afas, bodies, _ = sent
     created = await afas.create("customer", {"name": "Jansen", "country": "NL"}, "1")
-    await afas.update("customer", created.id, {"vat": "NL812345671B01", "city": "Zeist"})
+    await afas.update("customer", created.id, {"vat": "NL812345678B01", "city": "Zeist"})
     method, element = bodies[1]
     assert method == "PUT"
     assert element["@DbId"] == created.id
-    assert element["Fields"] == {"VaId": "NL812345671B01"}
+    assert element["Fields"] == {"VaId": "NL812345678B01"}
     org = element["Objects"][0]["KnOrganisation"]["Element"]
     assert org["Fields"] == {"MatchOga": "9"}
     address = org["Objects"][0]["KnBasicAddressAdr"]["Element"]["Fields"]
