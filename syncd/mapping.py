@@ -759,6 +759,15 @@ def _mapping_problems(path: Path) -> tuple[EntityMapping | None, list[Problem]]:
     return mapping, []
 
 
+def mapping_of(mappings: Mapping[str, EntityMapping], entity: str) -> EntityMapping:
+    """The mapping of ``entity``; a gateway asked for an entity it was not given is a bug."""
+    try:
+        return mappings[entity]
+    except KeyError:
+        known = ", ".join(mappings) or "none"
+        raise ValueError(f"unknown entity {entity!r}; known: {known}") from None
+
+
 def load_mapping(path: Path) -> EntityMapping:
     """The mapping in ``path``; ConfigError listing every problem if it is not valid."""
     mapping, problems = _mapping_problems(path)

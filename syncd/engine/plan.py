@@ -22,7 +22,7 @@ from syncd.engine.reconcile import (
     reconcile_field,
 )
 from syncd.mapping import EntityMapping
-from syncd.policy import DeletePolicy, Direction, SyncRules
+from syncd.policy import DeletePolicy, SyncRules
 from syncd.records import Record, Side, Value, is_blank
 from syncd.state.rows import Link
 from syncd.status.events import EventName
@@ -513,28 +513,3 @@ def _blanks(update: Update) -> bool:
         is_blank(value) and not is_blank(update.before.get(name))
         for name, value in update.fields.items()
     )
-
-
-def latest(records: Sequence[Record]) -> datetime | None:
-    stamps = [r.modified for r in records if r.modified is not None]
-    return max(stamps) if stamps else None
-
-
-__all__ = [
-    "Action",
-    "AdvanceBase",
-    "CloseConflicts",
-    "Create",
-    "Detach",
-    "Direction",
-    "GuardFinding",
-    "LinkPair",
-    "Note",
-    "OpenConflict",
-    "PairState",
-    "Plan",
-    "PlanInput",
-    "Quarantine",
-    "Update",
-    "make_plan",
-]

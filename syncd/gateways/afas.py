@@ -56,7 +56,7 @@ from syncd.gateways.afas_time import (
     latest_utc,
     parse_local,
 )
-from syncd.mapping import EntityMapping, SideSpec
+from syncd.mapping import EntityMapping, SideSpec, mapping_of
 from syncd.records import Page, Record, RejectedRecord, Side, Value
 
 __all__ = ["AfasGateway", "WriteOptions", "build_afas_gateway"]
@@ -281,11 +281,7 @@ class AfasGateway:
     # -- internals --------------------------------------------------------------------
 
     def _mapping(self, entity: str) -> EntityMapping:
-        try:
-            return self._mappings[entity]
-        except KeyError:
-            known = ", ".join(self._mappings) or "none"
-            raise ValueError(f"unknown entity {entity!r}; known: {known}") from None
+        return mapping_of(self._mappings, entity)
 
     def _spec(self, entity: str) -> SideSpec:
         return self._mapping(entity).afas

@@ -58,7 +58,7 @@ from syncd.gateways.hubspot_client import (
     property_named,
 )
 from syncd.gateways.hubspot_properties import PropertySchema, to_text
-from syncd.mapping import EntityMapping, SideSpec
+from syncd.mapping import EntityMapping, SideSpec, mapping_of
 from syncd.records import Page, Record, RejectedRecord, Side, Value
 
 __all__ = ["BatchOutcome", "HubSpotGateway", "build_hubspot"]
@@ -635,11 +635,7 @@ class HubSpotGateway:
     # -- the mapping --------------------------------------------------------------------------
 
     def _mapping(self, entity: str) -> EntityMapping:
-        try:
-            return self._mappings[entity]
-        except KeyError:
-            known = ", ".join(self._mappings) or "none"
-            raise ValueError(f"unknown entity {entity!r}; known: {known}") from None
+        return mapping_of(self._mappings, entity)
 
     def _spec(self, entity: str) -> SideSpec:
         return self._mapping(entity).crm

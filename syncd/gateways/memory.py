@@ -60,7 +60,7 @@ from datetime import UTC, datetime, timedelta
 
 from syncd.errors import RecordError
 from syncd.gateways.base import BatchOutcome
-from syncd.mapping import EntityMapping, SideSpec
+from syncd.mapping import EntityMapping, SideSpec, mapping_of
 from syncd.records import Page, Record, RejectedRecord, Side, Value
 
 NativeRow = dict[str, object]
@@ -363,11 +363,7 @@ class MemoryGateway:
             raise fault.error
 
     def _mapping(self, entity: str) -> EntityMapping:
-        try:
-            return self._mappings[entity]
-        except KeyError:
-            known = ", ".join(self._mappings) or "none"
-            raise ValueError(f"unknown entity {entity!r}; known: {known}") from None
+        return mapping_of(self._mappings, entity)
 
     def _spec(self, entity: str) -> SideSpec:
         return self._mapping(entity).side(self._side)
