@@ -21,6 +21,7 @@ from typing import Any
 
 from syncd.engine.plan import (
     Action,
+    Adopt,
     AdvanceBase,
     CloseConflicts,
     Create,
@@ -117,6 +118,7 @@ class Applier:
         handlers: dict[type, Callable[[Action], Awaitable[None]]] = {
             AdvanceBase: self._advance,  # type: ignore[dict-item]
             LinkPair: self._link,  # type: ignore[dict-item]
+            Adopt: self._adopt,  # type: ignore[dict-item]
             Repoint: self._repoint,  # type: ignore[dict-item]
             Detach: self._detach,  # type: ignore[dict-item]
             OpenConflict: self._open_conflict,  # type: ignore[dict-item]
@@ -296,6 +298,31 @@ class Applier:
         self.links[action.pair] = link
         self.counts["linked"] += 1
 
+    async def _adopt(self, action: Adopt) -> None:
+        """Idempotent (a role added), so no journal: after a crash the record, now with
+        the role, is simply matched and linked by the next cycle."""
+        target_id = action.pair[0] if action.target is Side.CRM else action.pair[1]
+        try:
+            await self.gateways[action.target].adopt(self.entity, target_id)  # type: ignore[attr-defined]
+        except RecordError as error:
+            async with self.store.transaction() as tx:
+                await self._put_in_quarantine(
+                    tx, action.target, target_id, str(error), error.field, error.reference
+                )
+            return
+        async with self.store.transaction() as tx:
+            link = await tx.save_link(Link(self.connection, self.entity, *action.pair))
+            await self._event(
+                tx,
+                EventName.RECORD_LINKED,
+                action.pair[0],
+                afas_id=action.pair[1],
+                reason=action.reason,
+                adopted=str(action.target),
+            )
+        self.links[action.pair] = link
+        self.counts["adopted"] += 1
+
     async def _repoint(self, action: Repoint) -> None:
         link, old = action.link, action.link.id_on(action.side)
         if action.side is Side.CRM:
@@ -473,6 +500,7 @@ class Applier:
 
 _PHASES: tuple[type, ...] = (
     LinkPair,
+    Adopt,
     Repoint,
     Quarantine,
     Update,

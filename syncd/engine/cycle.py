@@ -304,8 +304,11 @@ class _Cycle:
             side: frozenset(await self._links_of(side, [c.id for c in candidates[side]]))
             for side in Side
         }
+        adoptable = {side: await self._adoptable(side, unlinked[side.other]) for side in Side}
         return match_unlinked(
-            MatchInput(unlinked, candidates, linked, self.mapping.match_keys, self._held())
+            MatchInput(
+                unlinked, candidates, linked, self.mapping.match_keys, self._held(), adoptable
+            )
         )
 
     async def _unlinked(self, side: Side, pulled: Pulled) -> list[Record]:
@@ -334,15 +337,30 @@ class _Cycle:
             found.update({r.id: r for r in (await self._read(side, own_keys)).records})
         back = await gateway.find_by_correlation(self.entity, [r.id for r in seeking])
         found.update({r.id: r for r in back.values()})
-        # A side can look up exact values; keys compared through a function (such as
-        # "name:business") match only records listed in the same cycle (a full sweep).
-        exact = {key[0] for key in self.mapping.match_keys if ":" not in key[0]}
-        for name in sorted(exact):
+        for name in self._exact_key_fields():
             values = sorted({v for r in seeking if (v := r.fields.get(name))})
             if values:
                 hits = await gateway.find_by_values(self.entity, name, values)
                 found.update({r.id: r for r in hits})
         return list(found.values())
+
+    async def _adoptable(self, side: Side, seeking: Sequence[Record]) -> list[Record]:
+        """Records of the other entity on ``side`` (where one record holds both) that
+        the other side's unlinked records look like, by the exact match keys."""
+        find = getattr(self.conn.gateways[side], "find_in_other_roles", None)
+        if find is None or not seeking:
+            return []
+        found: dict[str, Record] = {}
+        for name in self._exact_key_fields():
+            values = sorted({v for r in seeking if (v := r.fields.get(name))})
+            if values:
+                found.update({r.id: r for r in await find(self.entity, name, values)})
+        return list(found.values())
+
+    def _exact_key_fields(self) -> list[str]:
+        # A side can look up exact values; keys compared through a function (such as
+        # "name:business") match only records listed in the same cycle (a full sweep).
+        return sorted({key[0] for key in self.mapping.match_keys if ":" not in key[0]})
 
     async def _read(self, side: Side, ids: Sequence[str]) -> Page:
         page = await self.conn.gateways[side].read(self.entity, ids)

@@ -31,6 +31,7 @@ class MatchDecision:
     partner: Record | None = None  # the record on the other side, for LINK
     reason: str = ""
     candidates: tuple[str, ...] = ()  # ids on the other side, for AMBIGUOUS and CLASH
+    adopt: bool = False  # LINK to a record that holds another entity: give it this one
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,9 @@ class MatchInput:
     # Records that cannot be read (quarantined), with what could be read of them: one
     # of them may be the same company, so a record that looks like one is not created.
     held: Mapping[Side, Sequence[Record]] = field(default_factory=dict)
+    # Records of the other entity on a side (a HubSpot company that is only a customer,
+    # for suppliers): a match there is the same company, taking on a second role.
+    adoptable: Mapping[Side, Sequence[Record]] = field(default_factory=dict)
 
 
 class _Index:
@@ -73,8 +77,13 @@ def match_unlinked(data: MatchInput) -> list[MatchDecision]:
     keys = list(data.match_keys)
     pools = {side: _Index(data.candidates[side], data.linked[side], keys) for side in Side}
     held = {side: _Index(data.held.get(side, ()), frozenset(), keys) for side in Side}
+    adoptable = {side: _Index(data.adoptable.get(side, ()), frozenset(), keys) for side in Side}
     proposals = [
-        _propose(side, record, pools[side.other], held[side.other], keys)
+        _adopting(
+            _propose(side, record, pools[side.other], held[side.other], keys),
+            adoptable[side.other],
+            keys,
+        )
         for side in Side
         for record in data.unlinked[side]
     ]
@@ -106,6 +115,28 @@ def _propose(
         why = f"it may be {other} record(s) {', '.join(look_alikes)}, in quarantine: fix those"
         return MatchDecision(MatchKind.AMBIGUOUS, side, record, reason=why, candidates=look_alikes)
     return MatchDecision(MatchKind.CREATE, side, record, reason="no match on the other side")
+
+
+def _adopting(
+    decision: MatchDecision, adoptable: _Index, keys: Sequence[Sequence[str]]
+) -> MatchDecision:
+    """A record about to be created may exist already under the other entity."""
+    if decision.kind is not MatchKind.CREATE:
+        return decision
+    for key in keys:
+        found = adoptable.matching(decision.record, key)
+        if len(found) == 1:
+            return MatchDecision(
+                MatchKind.LINK,
+                decision.side,
+                decision.record,
+                found[0],
+                reason=f"match on {'+'.join(key)}, a record of the other entity",
+                adopt=True,
+            )
+        if len(found) > 1:
+            return _ambiguous(decision.side, decision.record, found, "several match")
+    return decision
 
 
 def _look_alikes(record: Record, held: _Index, keys: Sequence[Sequence[str]]) -> tuple[str, ...]:

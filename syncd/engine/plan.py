@@ -99,6 +99,21 @@ class Detach:
 
 
 @dataclass(frozen=True)
+class Adopt:
+    """Link two records, giving the one on ``target`` this entity too: it held only the
+    other one (a HubSpot company that was a customer, now a supplier as well)."""
+
+    crm: Record
+    afas: Record
+    target: Side
+    reason: str
+
+    @property
+    def pair(self) -> tuple[str, str]:
+        return (self.crm.id, self.afas.id)
+
+
+@dataclass(frozen=True)
 class Repoint:
     """A record was merged into another (HubSpot): the link follows the survivor."""
 
@@ -156,6 +171,7 @@ Action = (
     Update
     | AdvanceBase
     | LinkPair
+    | Adopt
     | Repoint
     | Create
     | Detach
@@ -403,7 +419,10 @@ def _detach(state: PairState, data: PlanInput) -> Detach:
 def _plan_match(
     plan: Plan, decision: MatchDecision, rules: Mapping[str, FieldRule], data: PlanInput
 ) -> None:
-    if decision.kind is MatchKind.LINK and decision.partner is not None:
+    if decision.kind is MatchKind.LINK and decision.partner is not None and decision.adopt:
+        crm, afas = _ordered(decision.side, decision.record, decision.partner)
+        plan.actions.append(Adopt(crm, afas, decision.side.other, decision.reason))
+    elif decision.kind is MatchKind.LINK and decision.partner is not None:
         crm, afas = _ordered(decision.side, decision.record, decision.partner)
         plan.actions.append(LinkPair(crm, afas, decision.reason))
         decisions = reconcile_pair({}, crm, afas, rules, data.rules.newest_tie)

@@ -21,6 +21,9 @@ Every implementation (in-memory, AFAS, HubSpot) passes the same contract suite i
 * ``deactivate`` blocks (AFAS) or archives (CRM); nothing is ever hard-deleted.
 * ``requests_sent`` counts the requests made so far (the status log reports them per
   cycle); a ``status()`` method, where there is one, tells of a request budget.
+* A side where one record can hold several entities (a HubSpot company that is customer
+  and supplier) has ``find_in_other_roles(entity, field, values)`` and ``adopt(entity,
+  id)``: the engine gives an existing record the role instead of creating a second one.
 * A side whose searches show changes late (HubSpot) has a ``visibility_lag``
   (a timedelta): records are not created there before their twin could be found.
 * Errors: :class:`TransientError` (retry later), :class:`OutcomeUnknownError` (a write

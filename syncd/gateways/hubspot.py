@@ -249,6 +249,20 @@ class HubSpotGateway:
         return found
 
     async def find_by_values(self, entity: str, field: str, values: Sequence[str]) -> list[Record]:
+        return await self._find(entity, field, values, other_roles=False)
+
+    async def find_in_other_roles(
+        self, entity: str, field: str, values: Sequence[str]
+    ) -> list[Record]:
+        """Companies without the entity's role whose ``field`` is one of ``values``: a
+        customer that is about to become a supplier too is one company, not two."""
+        if self._role(entity) is None:
+            return []
+        return await self._find(entity, field, values, other_roles=True)
+
+    async def _find(
+        self, entity: str, field: str, values: Sequence[str], *, other_roles: bool
+    ) -> list[Record]:
         fieldmap = self._mapping(entity).field(field)
         natives: set[str] = set()
         for value in values:
@@ -265,7 +279,12 @@ class HubSpotGateway:
         wanted = set(values)
         found: dict[str, Record] = {}
         for chunk in _chunks(sorted(natives), BATCH_SIZE):
-            for obj in await self._search(entity, [_filter(fieldmap.crm, "IN", chunk)]):
+            objects = await self._search(
+                entity, [_filter(fieldmap.crm, "IN", chunk)], any_role=other_roles
+            )
+            for obj in objects:
+                if other_roles and self._has_role(entity, obj):
+                    continue
                 record = self._to_record(entity, obj)
                 if isinstance(record, Record) and record.fields.get(field) in wanted:
                     found[record.id] = record
@@ -561,14 +580,20 @@ class HubSpotGateway:
     # -- reading helpers ------------------------------------------------------------------------
 
     async def _search(
-        self, entity: str, filters: Sequence[JsonObject], *, at_most: int | None = None
+        self,
+        entity: str,
+        filters: Sequence[JsonObject],
+        *,
+        at_most: int | None = None,
+        any_role: bool = False,
     ) -> list[JsonObject]:
-        """Every company with the role matching ``filters``, keyset-paged on the id.
+        """Every company with the role (any company, with ``any_role``) matching
+        ``filters``, keyset-paged on the id.
 
         _Crowded, after the first page, if HubSpot counts more than ``at_most`` of them.
         """
         base = list(filters)
-        if role := self._role(entity):
+        if (role := self._role(entity)) and not any_role:
             base.append(_filter(role[0], "IN", [role[1]]))
         found: dict[str, JsonObject] = {}
         last: str | None = None
@@ -586,7 +611,7 @@ class HubSpotGateway:
             results = reply.body.get("results", [])
             if at_most is not None and last is None and reply.body.get("total", 0) > at_most:
                 raise _Crowded(results)
-            found.update((o["id"], o) for o in results if self._has_role(entity, o))
+            found.update((o["id"], o) for o in results if any_role or self._has_role(entity, o))
             if len(results) < SEARCH_PAGE:
                 return list(found.values())
             last = str(max(int(o["id"]) for o in results))

@@ -7,6 +7,7 @@ from typing import Any
 from syncd.engine.cycle import CycleReport
 from syncd.engine.plan import (
     Action,
+    Adopt,
     AdvanceBase,
     CloseConflicts,
     Create,
@@ -79,6 +80,13 @@ def action_as_dict(action: Action | Note) -> dict[str, Any]:
             "crm_id": action.link.crm_id,
             "afas_id": action.link.afas_id,
             "fields": list(action.fields),
+        }
+    if isinstance(action, Adopt):
+        return {
+            "action": "link",
+            "crm_id": action.crm.id,
+            "afas_id": action.afas.id,
+            "why": f"{action.reason}; {action.target} record takes on this entity too",
         }
     if isinstance(action, Repoint):
         return {

@@ -132,3 +132,26 @@ async def test_a_merge_in_hubspot_moves_the_link_and_blocks_nothing(world: World
     assert report.counts["unlinked"] == 1
     assert report.counts["deactivated"] == 0
     assert all(world.afas.is_active(ENTITY, a) for a in links.values())
+
+
+async def test_a_customer_that_becomes_a_supplier_stays_one_company(world: World) -> None:
+    company = await world.hs.seed(ENTITY, {"name": "Atlas B.V.", "kvk": "27654321"})
+    await settle()
+    await run_cycle(world.conn, ENTITY)
+    supplier = world.mappings["supplier"]
+    creditor = world.afas.put(
+        "supplier", supplier.to_native(Side.AFAS, {"name": "Atlas B.V.", "kvk": "27654321"})
+    )
+
+    report = await run_cycle(world.conn, "supplier")
+
+    assert report.counts["adopted"] == 1
+    assert report.counts["created_crm"] == 0
+    roles = world.hs.sim.company(company).properties["afas_roles"].split(";")
+    assert sorted(roles) == ["customer", "supplier"]
+    assert len(list(world.hs.sim.portal.live())) == 1  # one company, two roles
+    [link] = await world.store.get_links("test", "supplier")
+    assert (link.crm_id, link.afas_id) == (company, creditor)
+    await settle()
+    quiet = await run_cycle(world.conn, "supplier")
+    assert quiet.counts["created_crm"] == 0
