@@ -285,6 +285,7 @@ _SYNC_KEYS = (
     "create_in_crm",
     "create_in_afas",
     "review_first",
+    "write_correlation_keys",
     "overlap_seconds",
     "guards",
 )
@@ -450,6 +451,13 @@ def _rules(report: ProblemReport, sync: Mapping[str, Any]) -> SyncRules:
         ),
         review_first=_bool(
             report, sync, "review_first", "sync.review_first", defaults.review_first
+        ),
+        write_correlation_keys=_bool(
+            report,
+            sync,
+            "write_correlation_keys",
+            "sync.write_correlation_keys",
+            defaults.write_correlation_keys,
         ),
     )
 

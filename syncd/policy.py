@@ -54,4 +54,7 @@ class SyncRules:
     # On a first run, create nothing until an operator has reviewed the match plan
     # (syncd match --plan, then --apply): a duplicate is worse than a delay.
     review_first: bool = False
+    # When records are linked by a match, write each one's id into the other's
+    # correlation key (AFAS XpRe, the CRM's AFAS-number property), as creates do.
+    write_correlation_keys: bool = False
     guards: Guards = Guards()

@@ -297,6 +297,25 @@ class Applier:
             )
         self.links[action.pair] = link
         self.counts["linked"] += 1
+        if action.write_keys:
+            await self._write_keys(action)
+
+    async def _write_keys(self, action: LinkPair) -> None:
+        """Each record gets the other's id as its correlation key. Idempotent, so not
+        journalled: a write lost here is only a key missing, never a wrong record."""
+        for side, record, other in (
+            (Side.CRM, action.crm, action.afas),
+            (Side.AFAS, action.afas, action.crm),
+        ):
+            if record.correlation == other.id:
+                continue
+            try:
+                await self.gateways[side].update(self.entity, record.id, {}, correlation=other.id)
+            except RecordError as error:
+                async with self.store.transaction() as tx:
+                    await self._put_in_quarantine(
+                        tx, side, record.id, str(error), error.field, error.reference
+                    )
 
     async def _adopt(self, action: Adopt) -> None:
         """Idempotent (a role added), so no journal: after a crash the record, now with

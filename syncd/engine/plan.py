@@ -72,6 +72,7 @@ class LinkPair:
     crm: Record
     afas: Record
     reason: str
+    write_keys: bool = False  # write each one's id into the other's correlation key
 
     @property
     def pair(self) -> tuple[str, str]:
@@ -424,7 +425,8 @@ def _plan_match(
         plan.actions.append(Adopt(crm, afas, decision.side.other, decision.reason))
     elif decision.kind is MatchKind.LINK and decision.partner is not None:
         crm, afas = _ordered(decision.side, decision.record, decision.partner)
-        plan.actions.append(LinkPair(crm, afas, decision.reason))
+        keys = data.rules.write_correlation_keys
+        plan.actions.append(LinkPair(crm, afas, decision.reason, write_keys=keys))
         decisions = reconcile_pair({}, crm, afas, rules, data.rules.newest_tie)
         _append_decisions(plan, (crm.id, afas.id), crm, afas, decisions, {})
     elif decision.kind is MatchKind.CREATE and data.awaiting_review:

@@ -484,3 +484,16 @@ async def test_a_flip_flop_is_held_and_reported_not_ping_ponged(store: StateStor
     # An edit elsewhere in the record still flows.
     world.edit(CRM, crm_id, city="Leiden")
     assert (await world.cycle()).counts["updated_afas"] == 1
+
+
+async def test_records_linked_by_a_match_can_get_each_others_keys(world: World) -> None:
+    world.rules = dataclasses.replace(RULES, write_correlation_keys=True)
+    crm_id = world.put(CRM, name="Atlas", kvk="27654321")
+    afas_id = world.put(AFAS, name="Atlas", kvk="27654321")
+
+    report = await world.cycle()
+
+    assert report.counts["linked"] == 1
+    assert world.crm.row(ENTITY, crm_id)["afas_debtor_number"] == afas_id
+    assert world.afas.row(ENTITY, afas_id)["ExternalKey"] == crm_id
+    assert (await world.cycle()).counts == {}  # the key writes echo as nothing
