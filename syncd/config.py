@@ -209,6 +209,9 @@ GATEWAY_KINDS: dict[str, GatewayKind] = {
                 OptionType.INTEGER, default=5, help="parallel requests, 1 to 8 (AFAS allows 8)"
             ),
             "rate": GatewayOption(OptionType.NUMBER, help="requests per second at most"),
+            "ca_bundle": GatewayOption(
+                OptionType.STRING, help="a PEM file of CAs to trust besides the system's"
+            ),
             "read_timeout": GatewayOption(
                 OptionType.NUMBER, default=900, help="seconds; AFAS gives up after 900"
             ),
@@ -252,6 +255,9 @@ GATEWAY_KINDS: dict[str, GatewayKind] = {
                 help="requests a day syncd may use; the portal's 250,000+ is shared",
             ),
             "timeout_seconds": GatewayOption(OptionType.NUMBER, default=30),
+            "ca_bundle": GatewayOption(
+                OptionType.STRING, help="a PEM file of CAs to trust besides the system's"
+            ),
         },
     ),
 }

@@ -56,6 +56,7 @@ from syncd.gateways.afas_time import (
     latest_utc,
     parse_local,
 )
+from syncd.gateways.tls import ca_bundle
 from syncd.mapping import EntityMapping, SideSpec, mapping_of
 from syncd.records import Page, Record, RejectedRecord, Side, Value
 
@@ -463,6 +464,7 @@ def build_afas_gateway(
         concurrency=concurrency,
         rate=float(str(rate)) if rate is not None else None,
         read_timeout=float(str(options.get("read_timeout", 900.0))),
+        ca_bundle=ca_bundle(options),
     )
     client = AfasClient(str(url), token=token, oauth=oauth, limits=limits, retry=RetryPolicy())
     write = WriteOptions(

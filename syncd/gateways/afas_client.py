@@ -58,6 +58,7 @@ from syncd.errors import (
     RecordError,
     TransientError,
 )
+from syncd.gateways.tls import connector
 
 ENVIRONMENT_HOSTS = {"production": "rest", "test": "resttest", "accept": "restaccept"}
 QUERY_LIMIT = 2049
@@ -110,6 +111,7 @@ class Limits:
     read_timeout: float = 900.0
     write_timeout: float = 300.0
     connect_timeout: float = 30.0
+    ca_bundle: str | None = None  # extra CAs to trust (PEM); verification is always on
 
 
 def encode_query(params: Sequence[tuple[str, str]]) -> str:
@@ -265,7 +267,7 @@ class AfasClient:
 
     def _session_for_use(self) -> aiohttp.ClientSession:
         if self._session is None:
-            self._session = aiohttp.ClientSession()
+            self._session = aiohttp.ClientSession(connector=connector(self.limits.ca_bundle))
             # aiohttp re-sends a PUT once when a kept-alive connection drops (RFC 9112
             # lets clients retry idempotent methods). An AFAS PUT may already have been
             # done when that happens, so it must surface as OutcomeUnknownError instead.

@@ -58,6 +58,7 @@ from syncd.gateways.hubspot_client import (
     property_named,
 )
 from syncd.gateways.hubspot_properties import PropertySchema, to_text
+from syncd.gateways.tls import ca_bundle
 from syncd.mapping import EntityMapping, SideSpec, mapping_of
 from syncd.records import Page, Record, RejectedRecord, Side, Value
 
@@ -707,6 +708,7 @@ def build_hubspot(
         requests_per_ten_seconds=float(_number(options, "requests_per_ten_seconds", 90.0)),
         daily_budget=int(_number(options, "daily_budget", 200_000)),
         timeout_seconds=float(_number(options, "timeout_seconds", 30.0)),
+        ca_bundle=ca_bundle(options),
     )
     return HubSpotGateway(
         token.value,

@@ -50,6 +50,7 @@ from syncd.errors import (
     RecordError,
     TransientError,
 )
+from syncd.gateways.tls import connector
 
 __all__ = ["ClientSettings", "HubSpotClient", "NotFound", "Reply", "RetryableError"]
 
@@ -88,6 +89,7 @@ class ClientSettings:
     timeout_seconds: float = 30.0
     max_attempts: int = 5
     backoff_scale: float = 1.0  # multiplies every wait; tests make it small
+    ca_bundle: str | None = None  # extra CAs to trust (PEM); verification is always on
 
     def objects_path(self, object_type: str) -> str:
         if self.api_version == "v3":
@@ -218,6 +220,7 @@ class HubSpotClient:
     def _open(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
+                connector=connector(self.settings.ca_bundle),
                 headers={
                     "Authorization": f"Bearer {self._token}",
                     "Accept": "application/json",

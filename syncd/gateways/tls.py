@@ -1,0 +1,47 @@
+"""TLS for the gateways: certificates are always verified; a CA bundle can be added.
+
+There is deliberately no option to switch verification off: a private CA (a company
+proxy, a test environment) is trusted by adding its bundle, never by trusting anything.
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Mapping
+
+import aiohttp
+
+from syncd.errors import ConfigError, Problem
+
+
+def ca_bundle(options: Mapping[str, object]) -> str | None:
+    """The ``ca_bundle`` gateway option: a readable PEM file, or ConfigError."""
+    value = options.get("ca_bundle")
+    if value is None:
+        return None
+    try:
+        tls_context(str(value))
+    except (OSError, ssl.SSLError) as error:
+        raise ConfigError(
+            [
+                Problem(
+                    "config",
+                    "ca_bundle",
+                    f"{value!r} cannot be read as PEM "
+                    f"certificates ({error}); point it at a CA bundle file",
+                )
+            ]
+        ) from None
+    return str(value)
+
+
+def tls_context(ca_bundle: str | None = None) -> ssl.SSLContext:
+    """The system's trusted CAs, plus those in ``ca_bundle`` (a PEM file) if given."""
+    context = ssl.create_default_context()
+    if ca_bundle:
+        context.load_verify_locations(cafile=ca_bundle)
+    return context
+
+
+def connector(ca_bundle: str | None = None) -> aiohttp.TCPConnector:
+    return aiohttp.TCPConnector(ssl=tls_context(ca_bundle))
