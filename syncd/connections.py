@@ -40,11 +40,10 @@ class Systems:
 
     path: Path
     memory: Mapping[Side, MemoryGateway]
-    loaded: tuple[MemoryGateway, MemoryGateway]
     overrides: bool  # --fixture: both sides are these systems, whatever the config says
 
     def save(self) -> None:
-        save_fixture(self.path, *self.loaded)
+        save_fixture(self.path, self.memory[Side.CRM], self.memory[Side.AFAS])
 
 
 def pick(settings: Settings, name: str | None) -> list[ConnectionSettings]:
@@ -91,7 +90,7 @@ def _load_systems(settings: Settings, chosen: ConnectionSettings, fixture: Path 
             ]
         )
     crm, afas = load_fixture(path, settings.mappings)
-    return Systems(path, {Side.CRM: crm, Side.AFAS: afas}, (crm, afas), fixture is not None)
+    return Systems(path, {Side.CRM: crm, Side.AFAS: afas}, fixture is not None)
 
 
 def _gateway(

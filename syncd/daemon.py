@@ -209,8 +209,8 @@ class Daemon:
     async def _catch_up_log(self) -> None:
         """Start the log after what is already in the store: old events are not repeated."""
         for lane in self.lanes[:1]:
-            while page := await lane.conn.store.events(after_id=self.log.last_id, limit=1000):
-                self.log.last_id = page[-1].id or self.log.last_id
+            newest = await lane.conn.store.events(limit=1, newest=True)
+            self.log.last_id = (newest[-1].id or 0) if newest else 0
 
     async def _ship(self) -> None:
         if not self.lanes:

@@ -48,7 +48,7 @@ class MatchInput:
     adoptable: Mapping[Side, Sequence[Record]] = field(default_factory=dict)
 
 
-class _Index:
+class KeyIndex:
     """One side's candidates, indexed so each lookup is a dict access (no all-pairs)."""
 
     def __init__(
@@ -75,9 +75,9 @@ class _Index:
 def match_unlinked(data: MatchInput) -> list[MatchDecision]:
     """One decision per unlinked record; a pair found from both sides is decided once."""
     keys = list(data.match_keys)
-    pools = {side: _Index(data.candidates[side], data.linked[side], keys) for side in Side}
-    held = {side: _Index(data.held.get(side, ()), frozenset(), keys) for side in Side}
-    adoptable = {side: _Index(data.adoptable.get(side, ()), frozenset(), keys) for side in Side}
+    pools = {side: KeyIndex(data.candidates[side], data.linked[side], keys) for side in Side}
+    held = {side: KeyIndex(data.held.get(side, ()), frozenset(), keys) for side in Side}
+    adoptable = {side: KeyIndex(data.adoptable.get(side, ()), frozenset(), keys) for side in Side}
     proposals = [
         _adopting(
             _propose(side, record, pools[side.other], held[side.other], keys),
@@ -91,7 +91,7 @@ def match_unlinked(data: MatchInput) -> list[MatchDecision]:
 
 
 def _propose(
-    side: Side, record: Record, pool: _Index, held: _Index, keys: Sequence[Sequence[str]]
+    side: Side, record: Record, pool: KeyIndex, held: KeyIndex, keys: Sequence[Sequence[str]]
 ) -> MatchDecision:
     if record.correlation and record.correlation in pool.by_id:
         partner = pool.by_id[record.correlation]
@@ -118,7 +118,7 @@ def _propose(
 
 
 def _adopting(
-    decision: MatchDecision, adoptable: _Index, keys: Sequence[Sequence[str]]
+    decision: MatchDecision, adoptable: KeyIndex, keys: Sequence[Sequence[str]]
 ) -> MatchDecision:
     """A record about to be created may exist already under the other entity."""
     if decision.kind is not MatchKind.CREATE:
@@ -139,7 +139,7 @@ def _adopting(
     return decision
 
 
-def _look_alikes(record: Record, held: _Index, keys: Sequence[Sequence[str]]) -> tuple[str, ...]:
+def _look_alikes(record: Record, held: KeyIndex, keys: Sequence[Sequence[str]]) -> tuple[str, ...]:
     """Held records tied to ``record`` by a correlation key or by any match key."""
     tied = {h.id for h in held.pointing_at.get(record.id, [])}
     if record.correlation in held.by_id:

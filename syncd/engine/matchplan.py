@@ -13,8 +13,8 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from syncd.engine.match import MatchInput, MatchKind, match_unlinked
-from syncd.matchkeys import element_value, key_value
+from syncd.engine.match import KeyIndex, MatchInput, MatchKind, match_unlinked
+from syncd.matchkeys import element_value
 from syncd.records import Record, Side
 
 COMPARED = ("kvk", "vat", "iban", "email:domain", "name:business", "postcode", "city")
@@ -67,7 +67,7 @@ def propose(
             for other_id in d.candidates:
                 if other := by_id[d.side.other].get(other_id):
                     _add(found, "ambiguous", d.side, d.record, other)
-    index = _index(unlinked[Side.AFAS], review_keys)
+    index = KeyIndex(unlinked[Side.AFAS], frozenset(), review_keys)
     for d in decisions:
         if d.kind is MatchKind.CREATE and d.side is Side.CRM:
             for other in _review_matches(d.record, index, review_keys):
@@ -75,24 +75,10 @@ def propose(
     return sorted(found.values(), key=lambda p: (p.kind != "auto", -p.score, p.crm.id))
 
 
-Index = dict[tuple[tuple[str, ...], tuple[str, ...]], list[Record]]
-
-
-def _index(pool: Sequence[Record], keys: Sequence[Sequence[str]]) -> Index:
-    """Records by (key, value): each lookup is a dict access, not a scan."""
-    index: Index = {}
-    for key in keys:
-        for r in pool:
-            if (value := key_value(r.fields, key)) is not None:
-                index.setdefault((tuple(key), value), []).append(r)
-    return index
-
-
-def _review_matches(record: Record, index: Index, keys: Sequence[Sequence[str]]) -> list[Record]:
+def _review_matches(record: Record, index: KeyIndex, keys: Sequence[Sequence[str]]) -> list[Record]:
     hits: dict[str, Record] = {}
     for key in keys:
-        if (value := key_value(record.fields, key)) is not None:
-            hits.update({r.id: r for r in index.get((tuple(key), value), [])})
+        hits.update({r.id: r for r in index.matching(record, key)})
     return list(hits.values())
 
 

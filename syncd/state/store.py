@@ -233,8 +233,10 @@ class StateStore:
         record: str | None = None,
         names: Sequence[str] = (),
         since: datetime | None = None,
+        newest: bool = False,
     ) -> list[StatusEvent]:
-        """Status events with an id above ``after_id``, oldest first, at most ``limit``.
+        """Status events with an id above ``after_id``, oldest first, at most ``limit``;
+        with ``newest``, the last ``limit`` of them (still oldest first).
 
         The other arguments narrow the result: one entity, one record id (on either
         side), some event names, events at or after ``since``.
@@ -250,9 +252,12 @@ class StateStore:
             query = query.where(col(EventRow.name).in_(list(names)))
         if since is not None:
             query = query.where(col(EventRow.at) >= since)
+        order = col(EventRow.id).desc() if newest else col(EventRow.id)
         async with self._session("cannot read status events") as session:
-            rows = await session.exec(query.order_by(col(EventRow.id)).limit(limit))
-            return [convert.event(row) for row in rows]
+            rows = [
+                convert.event(row) for row in await session.exec(query.order_by(order).limit(limit))
+            ]
+        return rows[::-1] if newest else rows
 
     # -- writes -----------------------------------------------------------------------------
 

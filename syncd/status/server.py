@@ -48,12 +48,8 @@ class StatusSource:
 
     async def recent_cycles(self, limit: int = 20) -> list[StatusEvent]:
         names = [str(EventName.CYCLE_FINISHED), str(EventName.CYCLE_FAILED)]
-        found: list[StatusEvent] = []
-        after = 0
-        while page := await self.store.events(names=names, after_id=after, limit=1000):
-            found = (found + page)[-limit:]
-            after = page[-1].id or after
-        return list(reversed(found))
+        found = await self.store.events(names=names, limit=limit, newest=True)
+        return found[::-1]
 
     async def conflicts(self) -> list[Conflict]:
         return await self.store.conflicts()

@@ -69,14 +69,9 @@ async def entity_health(
 async def _last(
     store: StateStore, connection: str, entity: str, names: Sequence[str]
 ) -> StatusEvent | None:
-    """The newest event of ``names``: pages forward through the log (ids ascend)."""
-    last: StatusEvent | None = None
-    after = 0
-    while page := await store.events(
-        connection, entity=entity, names=names, after_id=after, limit=1000
-    ):
-        last, after = page[-1], page[-1].id or after
-    return last
+    """The newest event of ``names``."""
+    found = await store.events(connection, entity=entity, names=names, limit=1, newest=True)
+    return found[-1] if found else None
 
 
 def _budgets(event: StatusEvent | None) -> dict[str, object]:

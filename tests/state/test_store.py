@@ -384,3 +384,13 @@ async def test_events_in_order_after_an_id(store: StateStore) -> None:
     assert [e.record for e in await store.events(after_id=ids[2])] == ["3", "4", None]
     assert [e.record for e in await store.events(C, after_id=ids[0], limit=1)] == ["2"]
     assert await store.events(after_id=ids[-1]) == []
+
+
+async def test_the_newest_events_come_without_reading_the_whole_log(store: StateStore) -> None:
+    async with store.transaction() as tx:
+        for n in range(5):
+            await tx.add_event(StatusEvent(C, E, "cycle_finished" if n % 2 else "x", record=str(n)))
+    newest = await store.events(C, names=["cycle_finished"], limit=2, newest=True)
+    assert [e.record for e in newest] == ["1", "3"]  # the last two, oldest first
+    [last] = await store.events(C, limit=1, newest=True)
+    assert last.record == "4"
