@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import getpass
 import json
 import sys
 from collections import Counter
@@ -15,6 +16,7 @@ from pathlib import Path
 from syncd.config import Settings, load_settings
 from syncd.connections import opened, pick
 from syncd.daemon import Daemon
+from syncd.engine import guards
 from syncd.engine.cycle import CycleReport, run_cycle, utc_now
 from syncd.engine.matchplan import MatchPlanError, kept_pairs, to_csv
 from syncd.engine.resolve import resolve_conflict
@@ -24,7 +26,7 @@ from syncd.records import Side
 from syncd.state.rows import StatusEvent
 from syncd.state.store import StateStore, open_store
 from syncd.status.log import event_as_json, event_as_text
-from syncd.status.render import plan_as_dict, plan_as_text, report_as_text
+from syncd.status.render import GUARD_HINT, plan_as_dict, plan_as_text, report_as_text
 from syncd.status.views import entity_health, health_as_text, history
 
 EXIT_CLEAN, EXIT_NOT_CLEAN, EXIT_ERROR = 0, 1, 2
@@ -207,6 +209,25 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--port", type=int, required=True, help="port to listen on")
     sim.add_argument("--seed", type=Path, help="a JSON file of records to start with")
     sim.add_argument("--token", help="accept only this token")
+
+    guard_command = _add(
+        commands,
+        "guards",
+        _guards,
+        "list tripped safety guards, or confirm them so the next cycle applies its plan",
+        "A plan that trips a guard (a side listing nothing, a mass delete, a mass "
+        "blanking) is not applied until an operator confirms it. Check it with "
+        "'syncd plan' first. A confirmation covers the next cycle only, and only as many "
+        "records per guard as the tripped plan would affect.",
+    )
+    _config(guard_command, reads_state_only=True)
+    guard_command.add_argument("action", nargs="?", choices=["list", "confirm"], default="list")
+    guard_command.add_argument(
+        "--entity",
+        action="append",
+        choices=ENTITIES,
+        help="only this entity; repeat for several (default: those in the config)",
+    )
 
     quarantine = _add(
         commands, "quarantine", _quarantine, "list, retry or drop quarantined records"
@@ -450,6 +471,36 @@ def _sim(args: argparse.Namespace) -> int:
 
         serve_hubspot(args.host, args.port, seed=args.seed, token=args.token)
     return EXIT_CLEAN
+
+
+async def _guards(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(store: StateStore) -> int:
+        found = False
+        for name in _names(args, settings):
+            for entity in args.entity or settings.entities:
+                if args.action == "confirm":
+                    trips = await guards.confirm(store, name, entity, by=_operator())
+                else:
+                    trips = await guards.tripped(store, name, entity)
+                for trip in trips:
+                    found = True
+                    verb = "confirmed" if args.action == "confirm" else "tripped"
+                    print(f"{name}/{entity}: {verb} {trip.guard}: {trip.message}")
+        if not found:
+            print("no guard has tripped since the last finished cycle")
+        elif args.action == "list":
+            print(GUARD_HINT)
+        return EXIT_CLEAN if args.action == "confirm" or not found else EXIT_NOT_CLEAN
+
+    return await _with_store(settings, work)
+
+
+def _operator() -> str | None:
+    """Who confirms, for the status log; a container may have no user name."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return None
 
 
 async def _quarantine(args: argparse.Namespace, settings: Settings) -> int:

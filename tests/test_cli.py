@@ -48,6 +48,7 @@ COMMANDS = [
     "history",
     "conflicts",
     "quarantine",
+    "guards",
     "match",
     "sim",
     "demo",

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from syncd.engine import guards
 from syncd.engine.apply import Applier
 from syncd.engine.match import MatchDecision, MatchInput, match_unlinked
 from syncd.engine.plan import Merged, PairState, Plan, PlanInput, Quarantine, make_plan
@@ -148,11 +149,15 @@ class _Cycle:
             )
         )
         report = CycleReport(self.conn.name, self.entity, self.full, plan)
-        if plan.findings and not accept_guards:
+        if plan.findings and not accept_guards and not await self._confirmed(plan):
             if not self.dry_run:
                 for finding in plan.findings:
                     await self.event(
-                        EventName.GUARD_TRIPPED, None, guard=finding.guard, message=finding.message
+                        EventName.GUARD_TRIPPED,
+                        None,
+                        guard=finding.guard,
+                        message=finding.message,
+                        count=finding.count,
                     )
             return report
         if self.dry_run:
@@ -162,6 +167,11 @@ class _Cycle:
         report.applied = True
         await self._finish(pulled, report)
         return report
+
+    async def _confirmed(self, plan: Plan) -> bool:
+        """True when an operator confirmed these guards (``syncd guards confirm``)."""
+        allowed = await guards.confirmed(self.store, self.conn.name, self.entity)
+        return guards.covered(plan.findings, allowed)
 
     def _applier(self) -> Applier:
         return Applier(

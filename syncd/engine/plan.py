@@ -186,6 +186,7 @@ Action = (
 class GuardFinding:
     guard: str
     message: str
+    count: int  # records the plan would affect: an operator's confirmation covers this many
 
 
 @dataclass
@@ -504,6 +505,7 @@ def check_guards(plan: Plan, data: PlanInput) -> list[GuardFinding]:
                         "empty_side",
                         f"{side} listed no {data.entity} records, but {data.link_count} are "
                         "linked: a broken connector looks exactly like this",
+                        data.link_count,
                     )
                 )
     if data.link_count < guards.min_records_for_share:
@@ -515,6 +517,7 @@ def check_guards(plan: Plan, data: PlanInput) -> list[GuardFinding]:
                 "delete_share",
                 f"{gone} of {data.link_count} linked {data.entity} records are gone on one "
                 f"side (limit {guards.max_delete_share:.0%})",
+                gone,
             )
         )
     blanked = sum(1 for a in plan.actions if isinstance(a, Update) and _blanks(a))
@@ -524,6 +527,7 @@ def check_guards(plan: Plan, data: PlanInput) -> list[GuardFinding]:
                 "blank_share",
                 f"{blanked} of {data.link_count} linked {data.entity} records would have a "
                 f"filled field blanked (limit {guards.max_blank_share:.0%})",
+                blanked,
             )
         )
     return findings

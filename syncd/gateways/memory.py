@@ -271,6 +271,11 @@ class MemoryGateway:
 
     # -- the user API --------------------------------------------------------------------
 
+    def remap(self, entity: str, mapping: EntityMapping) -> None:
+        """Read and write ``entity`` through a changed mapping; the rows stay as they are
+        (what a restart with an edited mapping file does to a real system)."""
+        self._mappings[entity] = mapping
+
     def put(self, entity: str, native_row: Mapping[str, object]) -> str:
         """A user creates a record from a native row; returns its id.
 

@@ -24,5 +24,9 @@ class EventName(StrEnum):
     RECORD_RELEASED = "record_released"
     WRITE_RECOVERED = "write_recovered"
     GUARD_TRIPPED = "guard_tripped"
+    GUARD_CONFIRMED = "guard_confirmed"
     SOURCE_FAILED = "source_failed"
     SOURCE_RECOVERED = "source_recovered"
+    LEASE_ACQUIRED = "lease_acquired"  # a replica took over a connection and entity
+    LEASE_RELEASED = "lease_released"  # handed back so that replicas share the work
+    LEASE_LOST = "lease_lost"  # the replica lost its lease connection; it stopped syncing

@@ -163,9 +163,15 @@ def _describe(d: dict[str, Any]) -> list[str]:
     return [f"{kind} {d.get('side')} {d.get('id')}: {d.get('why') or d.get('event')}"]
 
 
+GUARD_HINT = "check the plan with 'syncd plan', then allow it with 'syncd guards confirm'"
+
+
 def report_as_text(report: CycleReport) -> str:
     counts = ", ".join(f"{k} {v}" for k, v in sorted(report.counts.items())) or "no changes"
     if not report.applied:
-        reasons = "; ".join(f.message for f in report.plan.findings)
-        return f"{report.connection} / {report.entity}: NOT applied, guard tripped: {reasons}"
+        reasons = "; ".join(f"{f.guard}: {f.message}" for f in report.plan.findings)
+        return (
+            f"{report.connection} / {report.entity}: NOT applied, guard tripped: {reasons}\n"
+            f"  {GUARD_HINT}"
+        )
     return f"{report.connection} / {report.entity}: {counts}"

@@ -11,6 +11,7 @@ from syncd.records import Side
 from syncd.state.rows import StatusEvent
 from syncd.state.store import StateStore
 from syncd.status.events import EventName
+from syncd.status.render import GUARD_HINT
 
 CYCLE_ENDS = (EventName.CYCLE_FINISHED, EventName.CYCLE_FAILED, EventName.GUARD_TRIPPED)
 
@@ -101,6 +102,7 @@ def health_as_text(rows: Sequence[EntityHealth]) -> str:
             f"conflicts {h.conflicts}, quarantined {h.quarantined}; last cycle {when}"
             + (f" ({h.last_message})" if h.last_message else "")
             + _budget_text(h.requests)
+            + (f"\n  {GUARD_HINT}" if h.last_outcome == EventName.GUARD_TRIPPED else "")
         )
     return "\n".join(lines) or "no connections"
 
