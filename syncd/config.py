@@ -55,6 +55,7 @@ __all__ = [
 
 STATE_URL_ENV = "SYNCD_STATE_URL"
 DATA_DIR_ENV = "SYNCD_DATA_DIR"  # the container sets it to its /data volume
+REPLICA_ENV = "SYNCD_REPLICA"  # names this replica in leases, status and User-Agent
 """Environment variable that overrides ``[state] url``."""
 
 DEFAULT_OVERLAP_SECONDS = 300
@@ -102,6 +103,11 @@ class DaemonSettings:
     full_sweep_cron: str = "30 3 * * *"
     shutdown_grace: timedelta = timedelta(seconds=30)
     max_backoff: timedelta = timedelta(minutes=15)
+    # Replicas on a PostgreSQL store (see syncd.lease): how often a replica checks its
+    # leases and claims free lanes, and how long the server waits for a silent replica.
+    lease_check: timedelta = timedelta(seconds=5)
+    lease_timeout: timedelta = timedelta(seconds=30)
+    replica: str | None = None  # from $SYNCD_REPLICA; None: host name and process id
 
 
 @dataclass(frozen=True)
@@ -215,6 +221,12 @@ GATEWAY_KINDS: dict[str, GatewayKind] = {
             "read_timeout": GatewayOption(
                 OptionType.NUMBER, default=900, help="seconds; AFAS gives up after 900"
             ),
+            "write_timeout": GatewayOption(
+                OptionType.NUMBER,
+                default=300,
+                help="seconds to wait for a write; one not answered is not sent again "
+                "for twice this long (AFAS may still save it)",
+            ),
             "page_size": GatewayOption(OptionType.INTEGER, default=500),
             "currency": GatewayOption(OptionType.STRING, default="EUR"),
             "match_oga": GatewayOption(
@@ -279,6 +291,8 @@ _DAEMON_KEYS = (
     "full_sweep_cron",
     "shutdown_grace_seconds",
     "max_backoff_seconds",
+    "lease_check_seconds",
+    "lease_timeout_seconds",
 )
 _STATE_KEYS = ("url",)
 _SYNC_KEYS = (
@@ -594,7 +608,7 @@ def _option(
         if not isinstance(value, str) or not _ENV_NAME.fullmatch(value):
             report.add(
                 where,
-                f"expected the name of an environment variable, got {describe(value)}; "
+                f"expected the name of an environment variable, got {_unshown(value)}; "
                 "secrets are read from the environment, never from this file",
             )
             return None
@@ -616,6 +630,14 @@ def _option(
         report.add(where, f"expected {_OPTION_WANTED[option.type]}, got {describe(value)}")
         return None
     return value
+
+
+def _unshown(value: object) -> str:
+    """What a value is, never what it says: a token put where a variable name belongs
+    must not end up in a log."""
+    if isinstance(value, str):
+        return f"a string of {len(value)} characters (not shown: it may be the secret itself)"
+    return describe(value)
 
 
 def _connections(
@@ -658,7 +680,9 @@ def _connections(
     return tuple(connections)
 
 
-def _daemon(report: ProblemReport, doc: Mapping[str, Any]) -> DaemonSettings:
+def _daemon(
+    report: ProblemReport, doc: Mapping[str, Any], env: Mapping[str, str]
+) -> DaemonSettings:
     table = _table(report, doc, "daemon", "daemon")
     report.unknown_keys(table, _DAEMON_KEYS, "daemon.")
     default = DaemonSettings()
@@ -681,12 +705,23 @@ def _daemon(report: ProblemReport, doc: Mapping[str, Any]) -> DaemonSettings:
     if interval.total_seconds() < 1:
         report.add("daemon.interval_seconds", "must be at least 1 second")
         interval = default.interval
+    check = seconds("lease_check_seconds", default.lease_check)
+    timeout = seconds("lease_timeout_seconds", default.lease_timeout)
+    if check.total_seconds() < 1:
+        report.add("daemon.lease_check_seconds", "must be at least 1 second")
+    elif timeout < 3 * check:
+        # A replica must notice a broken lease connection (within two checks) before
+        # the server gives its leases to another replica.
+        report.add("daemon.lease_timeout_seconds", "must be at least 3 times lease_check_seconds")
     return DaemonSettings(
         interval=interval,
         jitter=seconds("jitter_seconds", default.jitter),
         full_sweep_cron=cron,
         shutdown_grace=seconds("shutdown_grace_seconds", default.shutdown_grace),
         max_backoff=seconds("max_backoff_seconds", default.max_backoff),
+        lease_check=check,
+        lease_timeout=timeout,
+        replica=env.get(REPLICA_ENV, "").strip() or None,
     )
 
 
@@ -763,7 +798,7 @@ def load_settings(
     )
     rules = dataclasses.replace(rules, guards=_guards(report, sync))
     connections = _connections(report, doc, base, env)
-    daemon = _daemon(report, doc)
+    daemon = _daemon(report, doc, env)
     status = _status(report, doc, env)
 
     problems: list[Problem] = list(report.problems)

@@ -6,12 +6,19 @@ and entity makes sure two cycles of one entity never overlap. A failing side is 
 off with a doubling delay and reported once when it fails and once when it recovers.
 SIGTERM (or SIGINT) stops new cycles, gives the one in flight a bounded time to finish,
 and exits 0. Status events are mirrored from the state store to the status log.
+
+A lane (connection and entity) cycles only while this process holds its lease
+(:mod:`syncd.lease`): on SQLite that is every lane, for the one daemon the store allows;
+on PostgreSQL, replicas share the lanes and check their leases every
+``lease_check_seconds``. A lane whose lease is lost has its cycle in flight cancelled.
+With replicas, each request's User-Agent names the replica, lane and cycle.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import signal
 import sys
 from contextlib import AsyncExitStack
@@ -27,7 +34,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 from syncd.config import Settings
 from syncd.connections import Systems, opened
 from syncd.engine.cycle import Connection, run_cycle, utc_now
-from syncd.errors import GatewayError
+from syncd.errors import GatewayError, StateError
+from syncd.gateways.caller import calling_as
+from syncd.lease import LeaseChanges, Leases, open_leases
 from syncd.state.rows import StatusEvent
 from syncd.status.events import EventName
 from syncd.status.log import StatusLog
@@ -59,10 +68,15 @@ class Lane:
     systems: Systems | None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     backoff: Backoff = field(default_factory=Backoff)
+    cycle: asyncio.Task[None] | None = None  # the one in flight, cancelled if the lease goes
 
     @property
     def key(self) -> str:
-        return f"{self.conn.name}/{self.entity}"
+        return lane_key(self.conn.name, self.entity)
+
+
+def lane_key(connection: str, entity: str) -> str:
+    return f"{connection}/{entity}"
 
 
 class Daemon:
@@ -72,14 +86,18 @@ class Daemon:
         self.stopping = asyncio.Event()
         self.lanes: list[Lane] = []
         self.running: set[asyncio.Task[None]] = set()
+        self.leases: Leases | None = None
+        self.cycle_numbers = itertools.count(1)
 
     async def run(self) -> int:
         async with AsyncExitStack() as stack:
+            self.leases = await self._open_leases(stack)
             for chosen in self.settings.connections:
                 conn, systems = await stack.enter_async_context(opened(self.settings, chosen))
                 self.lanes += [Lane(conn, e, systems) for e in self.settings.entities]
             await self._catch_up_log()
             await self._serve_status(stack)
+            await self._check_leases()
             scheduler = self._schedule()
             self._on_signals()
             scheduler.start()
@@ -119,6 +137,14 @@ class Daemon:
                 max_instances=1,
                 coalesce=True,
             )
+        if self.leases is not None and self.leases.shared:
+            scheduler.add_job(
+                self._check_leases,
+                IntervalTrigger(seconds=daemon.lease_check.total_seconds()),
+                id="leases",
+                max_instances=1,
+                coalesce=True,
+            )
         return scheduler
 
     def _on_signals(self) -> None:
@@ -134,7 +160,12 @@ class Daemon:
         task = asyncio.create_task(self._cycle(lane, full))
         self.running.add(task)
         task.add_done_callback(self.running.discard)
-        await asyncio.shield(task)
+        lane.cycle = task
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            if not task.cancelled():
+                raise  # this job was cancelled, not the cycle
 
     async def _drain(self) -> None:
         """Let the cycles in flight finish, within the grace period; then cancel them."""
@@ -150,11 +181,12 @@ class Daemon:
 
     async def _cycle(self, lane: Lane, full: bool) -> None:
         now = utc_now()
-        if lane.lock.locked() or not lane.backoff.ready(now):
+        if not self._holds(lane) or lane.lock.locked() or not lane.backoff.ready(now):
             return
         async with lane.lock:
             try:
-                await run_cycle(lane.conn, lane.entity, full=full)
+                with calling_as(self._caller(lane)):
+                    await run_cycle(lane.conn, lane.entity, full=full)
             except GatewayError as error:
                 await self._failed(lane, error)
             except Exception as error:  # a bug must not stop the other lanes
@@ -165,6 +197,15 @@ class Daemon:
                 if lane.systems is not None:
                     lane.systems.save()
                 await self._ship()
+
+    def _holds(self, lane: Lane) -> bool:
+        return self.leases is None or self.leases.holds(lane.key)
+
+    def _caller(self, lane: Lane) -> str:
+        """Who is calling, for the User-Agent: only replicas name themselves."""
+        if self.leases is None or not self.leases.shared:
+            return ""
+        return f"replica {self.leases.replica}; {lane.key}; cycle {next(self.cycle_numbers)}"
 
     async def _failed(self, lane: Lane, error: BaseException) -> None:
         first_failure = lane.backoff.failures == 0
@@ -189,6 +230,48 @@ class Daemon:
         async with lane.conn.store.transaction() as tx:
             await tx.add_event(StatusEvent(lane.conn.name, lane.entity, str(name), data=data))
 
+    # --- leases ---------------------------------------------------------------------------
+
+    async def _open_leases(self, stack: AsyncExitStack) -> Leases:
+        settings, daemon = self.settings, self.settings.daemon
+        lanes = [lane_key(c.name, e) for c in settings.connections for e in settings.entities]
+        leases = await open_leases(
+            settings.state_url,
+            lanes,
+            replica=daemon.replica,
+            lease_check=daemon.lease_check,
+            lease_timeout=daemon.lease_timeout,
+        )
+        stack.push_async_callback(leases.close)
+        return leases
+
+    async def _check_leases(self) -> None:
+        """Renew this replica's hold on its lanes; stop the cycles of lanes it lost."""
+        if self.leases is None or self.stopping.is_set():
+            return
+        changes = await self.leases.check({lane.key: lane.lock for lane in self.lanes})
+        for lane in self.lanes:
+            if lane.key in changes.lost and lane.cycle is not None:
+                lane.cycle.cancel()  # another replica may take it over: stop at once
+        await self._lease_events(changes)
+
+    async def _lease_events(self, changes: LeaseChanges) -> None:
+        if self.leases is None:
+            return
+        named = [
+            (EventName.LEASE_ACQUIRED, changes.acquired, ""),
+            (EventName.LEASE_RELEASED, changes.released, "shared with other replicas"),
+            (EventName.LEASE_LOST, changes.lost, "the lease session to PostgreSQL broke"),
+        ]
+        for name, keys, reason in named:
+            for lane in (lane for lane in self.lanes if lane.key in keys):
+                extra = {"reason": reason} if reason else {}
+                with contextlib.suppress(StateError):  # a lost lease often means no store
+                    await self._event(lane, name, replica=self.leases.replica, **extra)
+        if changes.acquired or changes.released or changes.lost:
+            with contextlib.suppress(StateError):
+                await self._ship()
+
     # --- the status server and log -------------------------------------------------------
 
     async def _serve_status(self, stack: AsyncExitStack) -> None:
@@ -207,10 +290,13 @@ class Daemon:
         await web.TCPSite(runner, config.host, config.port).start()
 
     async def _catch_up_log(self) -> None:
-        """Start the log after what is already in the store: old events are not repeated."""
+        """Go on after the last event in the log file; with no file yet, after the newest
+        event in the store (the history is not repeated into a new file)."""
+        logged = self.log.last_logged()
         for lane in self.lanes[:1]:
             newest = await lane.conn.store.events(limit=1, newest=True)
-            self.log.last_id = (newest[-1].id or 0) if newest else 0
+            in_store = (newest[-1].id or 0) if newest else 0
+            self.log.last_id = in_store if logged is None else min(logged, in_store)
 
     async def _ship(self) -> None:
         if not self.lanes:

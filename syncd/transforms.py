@@ -162,15 +162,31 @@ def phone(text: str) -> Value:
 # --- addresses and registrations ------------------------------------------------------
 
 _DUTCH_POSTCODE = re.compile(r"([1-9][0-9]{3})\s*([A-Za-z]{2})")
+_DUTCH_WITH_ZERO = re.compile(r"0[0-9]{3}\s*[A-Za-z]{2}")
+_ANY_POSTCODE = re.compile(r"(?=.*[0-9])[A-Za-z0-9 \-]+")
+_POSTCODE_MAX = 12  # the longest postcodes with a country prefix ("NL-1234 AB", "12345-6789")
 
 
 def postcode(text: str) -> Value:
-    """Dutch postcodes as "1234 AB"; any other postcode trimmed, upper-cased, spaces collapsed."""
+    """Dutch postcodes as "1234 AB"; any other postcode trimmed, upper-cased, spaces collapsed.
+
+    A postcode is letters, digits, spaces and hyphens with at least one digit, at most
+    12 characters; "0123 AB" has the Dutch shape but no Dutch postcode starts with 0.
+    """
     value = _SPACES.sub(" ", text).strip()
+    if not value:
+        return None
     dutch = _DUTCH_POSTCODE.fullmatch(value)
     if dutch:
         return f"{dutch[1]} {dutch[2].upper()}"
-    return _blank_to_none(value.upper())
+    if _DUTCH_WITH_ZERO.fullmatch(value):
+        raise RecordError(f"{text!r} is not a postcode: Dutch postcodes do not start with 0")
+    if not (value.isascii() and _ANY_POSTCODE.fullmatch(value)) or len(value) > _POSTCODE_MAX:
+        raise RecordError(
+            f"{text!r} is not a postcode: expected letters, digits, spaces or hyphens with "
+            f"at least one digit, at most {_POSTCODE_MAX} characters (like 1234 AB or D-10115)"
+        )
+    return value.upper()
 
 
 _SEPARATORS = re.compile(r"[\s.\-]+")
@@ -331,6 +347,7 @@ def _allowed(values: Iterable[object], limit: int = 60) -> str:
 def _scalar_text(native: object) -> str:
     """The text of a native scalar as either API sends it."""
     if isinstance(native, str):
+        _check_unicode(native)
         return native
     if isinstance(native, bool):
         return "true" if native else "false"
@@ -339,6 +356,17 @@ def _scalar_text(native: object) -> str:
     if isinstance(native, float):
         return _format_decimal(Decimal(repr(native)))
     raise RecordError(f"{native!r} is a {type(native).__name__}, not a single value")
+
+
+def _check_unicode(text: str) -> None:
+    """A JSON string may carry lone surrogates (``\\udce9``): no side can store those."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise RecordError(
+            f"{text[:60]!r} is not valid Unicode text (a lone surrogate at position "
+            f"{exc.start}, likely bytes read in the wrong encoding); retype the value"
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -351,6 +379,7 @@ class TextCodec:
         return _scalar_text(native)
 
     def to_native(self, canonical: str) -> object:
+        _check_unicode(canonical)  # what could not be read is not written either
         return canonical
 
     def domain(self) -> tuple[str, ...] | None:

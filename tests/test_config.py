@@ -451,8 +451,9 @@ fixture = "systems.json"
 """
     found = {k: m for _, k, m in problems(write(project, text))}
     assert found["connections.live.afas.token_env"] == (
-        "expected the name of an environment variable, got a string ('abc def 123'); "
-        "secrets are read from the environment, never from this file"
+        "expected the name of an environment variable, got a string of 11 characters (not "
+        "shown: it may be the secret itself); secrets are read from the environment, never "
+        "from this file"
     )
 
 

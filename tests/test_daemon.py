@@ -6,7 +6,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,21 +17,15 @@ import pytest
 
 from syncd.config import load_settings
 from syncd.daemon import Daemon, Lane
-from syncd.engine.cycle import Connection
+from syncd.engine.cycle import Connection, run_cycle
 from syncd.errors import TransientError
 from syncd.gateways.memory import MemoryGateway
 from syncd.records import Side
 from syncd.state.store import StateStore
 from syncd.status.events import EventName
+from tests.loopback import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def get(url: str) -> tuple[int, str]:
@@ -161,3 +154,31 @@ def test_bad_schedules_are_refused(tmp_path: Path, bad: str) -> None:
     config.write_text(text, encoding="utf-8")
     with pytest.raises(ConfigError, match="daemon"):
         load_settings(config)
+
+
+async def test_the_log_catches_up_with_events_a_killed_daemon_never_wrote(
+    tmp_path: Path, store: StateStore
+) -> None:
+    settings = load_settings(write_config(tmp_path))
+    mapping = settings.mappings
+    gateways = {side: MemoryGateway(side, mapping) for side in Side}
+    conn = Connection("demo", gateways, store, mapping, settings.rules)
+    first = Daemon(settings, stream=None)
+    first.lanes = [Lane(conn, "customer", None)]
+    await first._catch_up_log()
+    await first._cycle(first.lanes[0], False)
+    logged = [e["id"] for e in log_events(tmp_path)]
+    assert logged
+    # Killed after committing a cycle's events but before writing them to the file:
+    await run_cycle(conn, "customer")
+    first.log.close()
+
+    again = Daemon(settings, stream=None)
+    again.lanes = [Lane(conn, "customer", None)]
+    await again._catch_up_log()
+    await again._ship()
+    again.log.close()
+
+    in_store = [e.id for e in await store.events("demo")]
+    assert [e["id"] for e in log_events(tmp_path)] == in_store  # each once, none missing
+    assert len(in_store) > len(logged)

@@ -17,25 +17,18 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
+from syncd.gateways.afas_client import token_header
 from syncd.mapping import load_mappings
 from syncd.records import Side
 from syncd.sim.afas import AfasSimulator
 from syncd.sim.demo import seed_simulators
 from syncd.sim.hubspot.app import HubSpotSimulator, SimConfig
 from syncd.state.store import open_store
+from tests.loopback import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 MAPPINGS = load_mappings(ROOT / "mappings", ["customer", "supplier"])
 SECRETS = {"E2E_AFAS_TOKEN": "afas-s3cret-token", "E2E_HUBSPOT_TOKEN": "pat-s3cret-token"}
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def write_config(directory: Path, afas_url: str, hubspot_url: str, status_port: int) -> Path:
@@ -102,8 +95,9 @@ async def test_the_daemon_keeps_both_simulators_in_step(tmp_path: Path) -> None:
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
+    served = ""
     try:
-        await _scenario(tmp_path, afas, hubspot, status_port)
+        served = await _scenario(tmp_path, afas, hubspot, status_port)
     finally:
         if daemon.returncode is None:
             daemon.send_signal(signal.SIGTERM)
@@ -111,9 +105,15 @@ async def test_the_daemon_keeps_both_simulators_in_step(tmp_path: Path) -> None:
         await hubspot.close()
         await runner.cleanup()
     assert daemon.returncode == 0, err.decode()
-    text = out.decode() + err.decode() + (tmp_path / "data" / "status.log").read_text()
+    # Every output of the run: its stdout and stderr, the status log, what the status
+    # server served, and the state store's files (bytes, WAL included).
+    outputs = out + err + served.encode()
+    for written in (tmp_path / "data").iterdir():
+        outputs += written.read_bytes()
+    assert b"cycle_finished" in outputs
     for secret in SECRETS.values():
-        assert secret not in text
+        assert secret.encode() not in outputs
+        assert token_header(secret).split()[1].encode() not in outputs
 
 
 def _counts(event: dict[str, object]) -> dict[str, int]:
@@ -131,7 +131,9 @@ async def _linked(tmp_path: Path, entity: str) -> dict[str, str]:
 
 async def _scenario(
     tmp_path: Path, afas: AfasSimulator, hubspot: HubSpotSimulator, status_port: int
-) -> None:
+) -> str:
+    """Users edit on both sides; returns what the status server served meanwhile."""
+
     async def settled() -> bool:
         finished = [e for e in events(tmp_path) if e["event"] == "cycle_finished"]
         quiet = [e for e in finished[-2:] if not set(_counts(e)) - {"conflicts"}]
@@ -164,6 +166,8 @@ async def _scenario(
             health = {row["entity"]: row for row in await response.json()}
         async with session.get(f"http://127.0.0.1:{status_port}/metrics") as response:
             metrics = await response.text()
+        async with session.get(f"http://127.0.0.1:{status_port}/") as response:
+            page = await response.text()
     assert health["customer"]["healthy"]
     assert health["customer"]["linked"] == len(await _linked(tmp_path, "customer"))
     assert 'syncd_linked_records{connection="e2e",entity="supplier"}' in metrics
@@ -178,6 +182,7 @@ async def _scenario(
     for entity in ("customer", "supplier"):
         links = await _linked(tmp_path, entity)
         assert len(afas.rows(entity)) == len(links) == len(set(links.values()))
+    return json.dumps(health) + metrics + page
 
 
 async def test_the_demo_runs_from_its_entry_point(tmp_path: Path) -> None:

@@ -5,7 +5,12 @@ its old or its final agreed value:
 
 1. the intent is committed to the journal (``pending``);
 2. the side is called;
-3. base, link, journal row and status event are committed in one transaction.
+3. base, link, journal row and status event are committed in one transaction (one per
+   request: every record the request wrote).
+
+Actions that write nothing outside (links, bases that both sides already agree on,
+conflicts, quarantine) are committed together, one transaction per kind of action,
+instead of one each: see :meth:`Applier._state_only`.
 
 A write whose response never came back stays ``pending``; the next cycle settles it
 (:mod:`syncd.engine.recovery`) before anything is written again.
@@ -78,13 +83,20 @@ class Applier:
         self.quarantined = quarantined
         self.now = now
         self.counts: Counter[str] = Counter()
+        self.agreed: dict[tuple[str, str], dict[str, Value]] = {}  # a new link's first base
 
     async def apply(self, actions: list[Action]) -> Counter[str]:
         """Links first, then writes in batches per side, then the state-only rest.
 
         Links come first because updates and conflicts of a newly matched pair need
-        them; nothing else depends on the order within a plan.
+        them; nothing else depends on the order within a plan. A pair linked by this
+        plan starts with the base its sides agree on, instead of a second save for it.
         """
+        linking = {a.pair for a in actions if isinstance(a, LinkPair)}
+        self.agreed = {
+            a.pair: a.fields for a in actions if isinstance(a, AdvanceBase) and a.pair in linking
+        }
+        actions = [a for a in actions if not (isinstance(a, AdvanceBase) and a.pair in linking)]
         for phase in _PHASES:
             batch: list[Action] = []
             for action in sorted((a for a in actions if isinstance(a, phase)), key=_side_order):
@@ -97,8 +109,10 @@ class Applier:
         return self.counts
 
     def _joins(self, batch: list[Action], action: Action) -> bool:
-        """Whether ``action`` goes in the same request as ``batch``."""
+        """Whether ``action`` goes in the same request (or transaction) as ``batch``."""
         first = batch[0]
+        if isinstance(first, _STATE_ONLY):
+            return type(action) is type(first) and len(batch) < STATE_BATCH_SIZE
         if not isinstance(first, Update | Create) or not isinstance(action, Update | Create):
             return False
         gateway = self.gateways[first.target]
@@ -111,21 +125,41 @@ class Applier:
             await self._updates([a for a in batch if isinstance(a, Update)])
         elif isinstance(first, Create):
             await self._creates([a for a in batch if isinstance(a, Create)])
-        else:
-            await self._one(first)
+        elif isinstance(first, _STATE_ONLY):
+            await self._state_only(batch)
+        elif isinstance(first, Adopt):
+            await self._adopt(first)
+        elif isinstance(first, Detach):
+            await self._detach(first)
 
-    async def _one(self, action: Action) -> None:
-        handlers: dict[type, Callable[[Action], Awaitable[None]]] = {
+    async def _state_only(self, batch: list[Action]) -> None:
+        """Commit actions that write nothing outside in one transaction.
+
+        Safe without a journal row each: nothing outside depends on them, and each is
+        planned again from the same inputs if it is lost. A crash before the commit
+        leaves the records unlinked (matched again next cycle), the base where it was
+        (both sides still agree, so AGREED again) and the conflict unrecorded (found
+        again). The write-ahead rule for external writes is untouched: their intents
+        are still committed, on their own, before each request (:meth:`_intend_all`),
+        and the links they need are committed before that, since this phase ends with
+        its commit.
+        """
+        handlers: dict[type, Callable[[Transaction, Action], Awaitable[None]]] = {
             AdvanceBase: self._advance,  # type: ignore[dict-item]
-            LinkPair: self._link,  # type: ignore[dict-item]
-            Adopt: self._adopt,  # type: ignore[dict-item]
             Repoint: self._repoint,  # type: ignore[dict-item]
-            Detach: self._detach,  # type: ignore[dict-item]
             OpenConflict: self._open_conflict,  # type: ignore[dict-item]
             CloseConflicts: self._close_conflicts,  # type: ignore[dict-item]
             Quarantine: self._quarantine,  # type: ignore[dict-item]
         }
-        await handlers[type(action)](action)
+        async with self.store.transaction() as tx:
+            if isinstance(batch[0], LinkPair):
+                await self._link_all(tx, [a for a in batch if isinstance(a, LinkPair)])
+            else:
+                for action in batch:
+                    await handlers[type(action)](tx, action)
+        for action in batch:
+            if isinstance(action, LinkPair) and action.write_keys:
+                await self._write_keys(action)
 
     # --- writes ------------------------------------------------------------------------
 
@@ -145,13 +179,21 @@ class Applier:
         if outcomes is None:
             return
         async with self.store.transaction() as tx:
+            plain: list[tuple[int, str | None, int | None]] = []  # stored as written
+            landed: list[tuple[Update, dict[str, Value]]] = []
             for (update, link), entry, outcome in zip(live, entries, outcomes, strict=True):
                 if isinstance(outcome, RecordError):
                     await self._refused(tx, entry, outcome, target, update.target_id)
                     continue
-                saved = await tx.save_link(_with_base(link, update.fields))
+                self.links[update.pair] = await tx.save_base(_with_base(link, update.fields))
                 altered = _altered(update, outcome)
-                await tx.finish_journal(_id(entry), JournalState.DONE, altered=altered)
+                if altered:
+                    await tx.finish_journal(_id(entry), JournalState.DONE, altered=altered)
+                else:
+                    plain.append((_id(entry), None, None))
+                landed.append((update, altered))
+            await tx.finish_journals(plain)
+            for update, altered in landed:
                 await self._release(tx, target, update.target_id)
                 await self._event(
                     tx,
@@ -160,7 +202,6 @@ class Applier:
                     side=str(target),
                     fields=_changes(update, altered),
                 )
-                self.links[update.pair] = saved
                 self.counts[f"updated_{target}"] += 1
 
     async def _creates(self, creates: list[Create]) -> None:
@@ -176,13 +217,23 @@ class Applier:
         outcomes = await self._send(target, entries, items, [c.source.id for c in creates])
         if outcomes is None:
             return
-        for create, entry, outcome in zip(creates, entries, outcomes, strict=True):
-            if isinstance(outcome, RecordError):
-                async with self.store.transaction() as tx:
+        async with self.store.transaction() as tx:
+            made: list[tuple[Create, JournalEntry, Record]] = []
+            for create, entry, outcome in zip(creates, entries, outcomes, strict=True):
+                if isinstance(outcome, RecordError):
                     await self._refused(tx, entry, outcome, target.other, create.source.id)
-                continue
-            await self.commit_create(entry, target, create.source.id, outcome, create.base)
-            self.counts[f"created_{target}"] += 1
+                else:
+                    made.append((create, entry, outcome))
+            links = await tx.insert_links(
+                [self._new_link(target, c.source.id, record, c.base) for c, _, record in made]
+            )
+            pairs = list(zip(made, links, strict=True))
+            await tx.finish_journals([(_id(e), r.id, link.id) for (_, e, r), link in pairs])
+            for (create, _, record), link in pairs:
+                await self._announce_create(
+                    tx, target, create.source.id, record, link, EventName.RECORD_CREATED
+                )
+                self.counts[f"created_{target}"] += 1
 
     async def _send(
         self,
@@ -217,27 +268,37 @@ class Applier:
         event: EventName = EventName.RECORD_CREATED,
     ) -> Link:
         """Link a record that now exists on ``target`` and close its journal row."""
-        crm_id, afas_id = (
-            (source_id, created.id) if target is Side.AFAS else (created.id, source_id)
-        )
         async with self.store.transaction() as tx:
-            link = await tx.save_link(
-                Link(self.connection, self.entity, crm_id, afas_id, base=dict(base))
-            )
+            link = await tx.save_link(self._new_link(target, source_id, created, base))
             await tx.finish_journal(
                 _id(entry), JournalState.DONE, target_id=created.id, link_id=link.id
             )
-            await self._release(tx, target.other, source_id)
-            await self._event(
-                tx,
-                event,
-                created.id,
-                side=str(target),
-                source=source_id,
-                fields=dict(base),
-            )
-        self.links[(crm_id, afas_id)] = link
+            await self._announce_create(tx, target, source_id, created, link, event)
         return link
+
+    def _new_link(
+        self, target: Side, source_id: str, created: Record, base: Mapping[str, Value]
+    ) -> Link:
+        crm_id, afas_id = (
+            (source_id, created.id) if target is Side.AFAS else (created.id, source_id)
+        )
+        return Link(self.connection, self.entity, crm_id, afas_id, base=dict(base))
+
+    async def _announce_create(
+        self,
+        tx: Transaction,
+        target: Side,
+        source_id: str,
+        created: Record,
+        link: Link,
+        event: EventName,
+    ) -> None:
+        """A create is linked and its journal row closed: release it, tell the log."""
+        await self._release(tx, target.other, source_id)
+        await self._event(
+            tx, event, created.id, side=str(target), source=source_id, fields=dict(link.base)
+        )
+        self.links[(link.crm_id, link.afas_id)] = link
 
     async def _detach(self, action: Detach) -> None:
         link, survivor = action.link, action.gone.other
@@ -274,18 +335,20 @@ class Applier:
 
     # --- state-only actions ------------------------------------------------------------
 
-    async def _advance(self, action: AdvanceBase) -> None:
+    async def _advance(self, tx: Transaction, action: AdvanceBase) -> None:
         link = self.links.get(action.pair)
         if link is None or link.id is None:
             return
-        async with self.store.transaction() as tx:
-            self.links[action.pair] = await tx.save_link(_with_base(link, action.fields))
+        self.links[action.pair] = await tx.save_base(_with_base(link, action.fields))
 
-    async def _link(self, action: LinkPair) -> None:
-        async with self.store.transaction() as tx:
-            link = await tx.save_link(
-                Link(self.connection, self.entity, action.crm.id, action.afas.id)
-            )
+    async def _link_all(self, tx: Transaction, actions: list[LinkPair]) -> None:
+        links = await tx.insert_links(
+            [
+                Link(self.connection, self.entity, *a.pair, base=dict(self.agreed.get(a.pair, {})))
+                for a in actions
+            ]
+        )
+        for action, link in zip(actions, links, strict=True):
             await self._release(tx, Side.CRM, action.crm.id)
             await self._release(tx, Side.AFAS, action.afas.id)
             await self._event(
@@ -295,10 +358,8 @@ class Applier:
                 afas_id=action.afas.id,
                 reason=action.reason,
             )
-        self.links[action.pair] = link
-        self.counts["linked"] += 1
-        if action.write_keys:
-            await self._write_keys(action)
+            self.links[action.pair] = link
+            self.counts["linked"] += 1
 
     async def _write_keys(self, action: LinkPair) -> None:
         """Each record gets the other's id as its correlation key. Idempotent, so not
@@ -342,24 +403,23 @@ class Applier:
         self.links[action.pair] = link
         self.counts["adopted"] += 1
 
-    async def _repoint(self, action: Repoint) -> None:
+    async def _repoint(self, tx: Transaction, action: Repoint) -> None:
         link, old = action.link, action.link.id_on(action.side)
         if action.side is Side.CRM:
             moved = dataclasses.replace(link, crm_id=action.new_id)
         else:
             moved = dataclasses.replace(link, afas_id=action.new_id)
-        async with self.store.transaction() as tx:
-            await tx.save_link(moved)
-            await self._event(
-                tx,
-                EventName.RECORD_LINKED,
-                action.new_id,
-                side=str(action.side),
-                reason=f"{old} was merged into {action.new_id}; the link follows it",
-            )
+        await tx.save_link(moved)
+        await self._event(
+            tx,
+            EventName.RECORD_LINKED,
+            action.new_id,
+            side=str(action.side),
+            reason=f"{old} was merged into {action.new_id}; the link follows it",
+        )
         self.counts["merged"] += 1
 
-    async def _open_conflict(self, action: OpenConflict) -> None:
+    async def _open_conflict(self, tx: Transaction, action: OpenConflict) -> None:
         link = self.links.get(action.pair)
         if link is None or link.id is None:
             return
@@ -372,43 +432,40 @@ class Applier:
             action.crm,
             action.afas,
         )
-        async with self.store.transaction() as tx:
-            if await tx.open_conflict(conflict):
-                await self._event(
-                    tx,
-                    EventName.CONFLICT_OPENED,
-                    link.crm_id,
-                    afas_id=link.afas_id,
-                    field=action.field,
-                    base=action.base,
-                    crm=action.crm,
-                    afas=action.afas,
-                )
+        if await tx.open_conflict(conflict):
+            await self._event(
+                tx,
+                EventName.CONFLICT_OPENED,
+                link.crm_id,
+                afas_id=link.afas_id,
+                field=action.field,
+                base=action.base,
+                crm=action.crm,
+                afas=action.afas,
+            )
         self.counts["conflicts"] += 1
 
-    async def _close_conflicts(self, action: CloseConflicts) -> None:
+    async def _close_conflicts(self, tx: Transaction, action: CloseConflicts) -> None:
         if action.link.id is None:
             return
-        async with self.store.transaction() as tx:
-            closed = await tx.close_conflicts(
-                action.link.id, action.fields, "settled: both sides agree or a rule decided"
+        closed = await tx.close_conflicts(
+            action.link.id, action.fields, "settled: both sides agree or a rule decided"
+        )
+        for conflict in closed:
+            await self._event(
+                tx, EventName.CONFLICT_CLOSED, action.link.crm_id, field=conflict.field
             )
-            for conflict in closed:
-                await self._event(
-                    tx, EventName.CONFLICT_CLOSED, action.link.crm_id, field=conflict.field
-                )
 
-    async def _quarantine(self, action: Quarantine) -> None:
-        async with self.store.transaction() as tx:
-            await self._put_in_quarantine(
-                tx,
-                action.side,
-                action.record_id,
-                action.reason,
-                action.field,
-                None,
-                fields=dict(action.fields),
-            )
+    async def _quarantine(self, tx: Transaction, action: Quarantine) -> None:
+        await self._put_in_quarantine(
+            tx,
+            action.side,
+            action.record_id,
+            action.reason,
+            action.field,
+            None,
+            fields=dict(action.fields),
+        )
 
     # --- helpers -----------------------------------------------------------------------
 
@@ -530,6 +587,8 @@ _PHASES: tuple[type, ...] = (
     CloseConflicts,
 )
 BATCH_SIZE = 100
+STATE_BATCH_SIZE = 1000  # state-only actions per transaction: bounded, and still few commits
+_STATE_ONLY = (LinkPair, AdvanceBase, Repoint, OpenConflict, CloseConflicts, Quarantine)
 
 
 def _side_order(action: Action) -> int:

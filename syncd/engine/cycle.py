@@ -1,8 +1,9 @@
 """One cycle of one entity of one connection, end to end.
 
 pull (both sides at once) -> read what the pull did not bring -> match -> plan (pure)
--> guards -> apply (journal first) -> commit cursors. The cursor only advances after the
-whole plan was applied, so a failed cycle is simply repeated.
+-> read what the plan updates once more (plan again if it changed meanwhile) -> guards
+-> apply (journal first) -> commit cursors. The cursor only advances after the whole
+plan was applied, so a failed cycle is simply repeated.
 """
 
 from __future__ import annotations
@@ -10,19 +11,27 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from syncd.engine import guards
 from syncd.engine.apply import Applier
-from syncd.engine.match import MatchDecision, MatchInput, match_unlinked
-from syncd.engine.plan import Merged, PairState, Plan, PlanInput, Quarantine, make_plan
+from syncd.engine.match import MatchDecision, MatchInput, match_unlinked, unmatched
+from syncd.engine.plan import (
+    Merged,
+    PairState,
+    Plan,
+    PlanInput,
+    Quarantine,
+    Update,
+    make_plan,
+)
 from syncd.engine.recovery import settle_pending
 from syncd.gateways.base import Gateway
 from syncd.mapping import EntityMapping
-from syncd.policy import SyncRules
+from syncd.policy import Direction, SyncRules
 from syncd.records import Cursor, Page, Record, RejectedRecord, Side
-from syncd.state.rows import Link, Quarantined, StatusEvent
+from syncd.state.rows import JournalAction, Link, Quarantined, StatusEvent
 from syncd.state.store import StateStore
 from syncd.status.events import EventName
 
@@ -109,10 +118,16 @@ class _Cycle:
         # link is looked up twice; after a full read of the links every id is known.
         self.known: dict[Side, dict[str, Link]] = {side: {} for side in Side}
         self.asked: dict[Side, set[str]] = {side: set() for side in Side}
+        # Records read by id this cycle (not listed): already as fresh as a re-read.
+        self.read_now: dict[Side, set[str]] = {side: set() for side in Side}
         self.all_known = False
         self.rejected: dict[tuple[Side, str], RejectedRecord] = {}  # unreadable, this cycle
         self.merged: list[Merged] = []
         self.quarantined: dict[tuple[Side, str], Quarantined] = {}
+        # Sources of creates whose outcome is unknown: before settling (read them, they
+        # may be due for a create again) and after (still in doubt: not created again).
+        self.doubted: dict[Side, set[str]] = {side: set() for side in Side}
+        self.in_doubt: dict[Side, set[str]] = {side: set() for side in Side}
         self.started = conn.now()
         self.sent_before = {side: _sent(gateway) for side, gateway in conn.gateways.items()}
 
@@ -124,30 +139,34 @@ class _Cycle:
             for q in await self.store.quarantined(self.conn.name, self.entity)
         }
         applier = self._applier()
+        self.doubted = await self._creates_in_doubt()
         touched = (
             set() if self.dry_run else await settle_pending(self.store, self.conn.gateways, applier)
         )
+        self.in_doubt = await self._creates_in_doubt()
         pulled = await self._pull_both()
         link_count = await self.store.link_count(self.conn.name, self.entity)
-        pairs = await self._pairs(pulled, touched)
+        open_conflicts = await self._open_conflicts()
+        pairs = await self._pairs(pulled, touched, open_conflicts)
         matches = await self._matches(pulled)
-        plan = make_plan(
-            PlanInput(
-                entity=self.entity,
-                mapping=self.mapping,
-                rules=self.conn.rules,
-                pairs=pairs,
-                matches=matches,
-                open_conflicts=await self._open_conflicts(),
-                link_count=link_count,
-                listed={s: p.listed for s, p in pulled.items()} if self.full else None,
-                quarantine=self._rejections(),
-                awaiting_review=await self._awaiting_review(),
-                recent_writes=await self._recent_writes(pairs),
-                create_cutoff={side: self._cutoff(side) for side in Side},
-                merged=self.merged,
-            )
+        inputs = PlanInput(
+            entity=self.entity,
+            mapping=self.mapping,
+            rules=self.conn.rules,
+            pairs=pairs,
+            matches=matches,
+            open_conflicts=open_conflicts,
+            link_count=link_count,
+            listed={s: p.listed for s, p in pulled.items()} if self.full else None,
+            quarantine=self._rejections(),
+            awaiting_review=await self._awaiting_review(),
+            recent_writes=await self._recent_writes(pairs),
+            create_cutoff={side: self._cutoff(side) for side in Side},
+            merged=self.merged,
         )
+        plan = make_plan(inputs)
+        if not self.dry_run:
+            plan = await self._with_fresh_targets(inputs, plan)
         report = CycleReport(self.conn.name, self.entity, self.full, plan)
         if plan.findings and not accept_guards and not await self._confirmed(plan):
             if not self.dry_run:
@@ -167,6 +186,36 @@ class _Cycle:
         report.applied = True
         await self._finish(pulled, report)
         return report
+
+    async def _with_fresh_targets(self, inputs: PlanInput, plan: Plan) -> Plan:
+        """The plan again if a record it writes over changed since it was listed.
+
+        The fresh read before write: a listing is no snapshot (a long one takes minutes,
+        and a record can change while its pages are read), so the records the plan
+        updates are read once more, and a change found there is reconciled, not
+        overwritten.
+        """
+        pairs = list(inputs.pairs)
+        stale = False
+        for side in Side:
+            targets = [
+                a.target_id
+                for a in plan.actions
+                if isinstance(a, Update)
+                and a.target is side
+                and a.target_id not in self.read_now[side]
+            ]
+            if not targets:
+                continue
+            fresh = {r.id: r for r in (await self._read(side, targets)).records}
+            for n, pair in enumerate(pairs):
+                now, listed = fresh.get(pair.link.id_on(side)), pair.on(side)
+                if now is not None and listed is not None and now.fields != listed.fields:
+                    pairs[n] = (
+                        replace(pair, crm=now) if side is Side.CRM else replace(pair, afas=now)
+                    )
+                    stale = True
+        return make_plan(replace(inputs, pairs=pairs)) if stale else plan
 
     async def _confirmed(self, plan: Plan) -> bool:
         """True when an operator confirmed these guards (``syncd guards confirm``)."""
@@ -208,8 +257,20 @@ class _Cycle:
 
     # --- linked pairs --------------------------------------------------------------------
 
-    async def _pairs(self, pulled: Mapping[Side, Pulled], touched_ids: set[int]) -> list[PairState]:
-        links = await self._touched_links(pulled, touched_ids)
+    async def _pairs(
+        self,
+        pulled: Mapping[Side, Pulled],
+        touched_ids: set[int],
+        open_conflicts: Mapping[int, frozenset[str]],
+    ) -> list[PairState]:
+        links = [
+            link
+            for link in await self._touched_links(pulled, touched_ids)
+            if self.full
+            or link.id in touched_ids
+            or link.id in open_conflicts
+            or not self._at_base(link, pulled)
+        ]
         current = {side: dict(pulled[side].records) for side in Side}
         moved: dict[Side, dict[str, str]] = {side: {} for side in Side}
         for side in Side:
@@ -230,6 +291,27 @@ class _Cycle:
             for link in links
             if link.id not in skip and not any((s, link.id_on(s)) in rejected for s in Side)
         ]
+
+    def _at_base(self, link: Link, pulled: Mapping[Side, Pulled]) -> bool:
+        """Only one side brought the pair's record, and it still holds the base.
+
+        The overlap window brings records again and our own writes come back: such a
+        record changed nothing on its side, and the other side did not show a change
+        either, so the pair is left alone as if neither was pulled (no read of the other
+        side, nothing to plan). A record in quarantine is never left alone.
+        """
+        found = [pulled[side].records.get(link.id_on(side)) for side in Side]
+        if sum(record is not None for record in found) != 1:
+            return False
+        if any((side, link.id_on(side)) in self.quarantined for side in Side):
+            return False
+        [record] = [r for r in found if r is not None]
+        base = link.base
+        return all(
+            f.direction is Direction.ON_CREATE
+            or (f.name in base and base[f.name] == record.fields.get(f.name))
+            for f in self.mapping.fields
+        )
 
     async def _merged(
         self,
@@ -314,16 +396,16 @@ class _Cycle:
             side: frozenset(await self._links_of(side, [c.id for c in candidates[side]]))
             for side in Side
         }
-        adoptable = {side: await self._adoptable(side, unlinked[side.other]) for side in Side}
-        return match_unlinked(
-            MatchInput(
-                unlinked, candidates, linked, self.mapping.match_keys, self._held(), adoptable
-            )
-        )
+        keys, held = self.mapping.match_keys, self._held()
+        # Only records that would be created can be adopted: look up just those (on a
+        # first run that is the one-sided few, not every record).
+        creating = unmatched(MatchInput(unlinked, candidates, linked, keys, held))
+        adoptable = {side: await self._adoptable(side, creating[side.other]) for side in Side}
+        return match_unlinked(MatchInput(unlinked, candidates, linked, keys, held, adoptable))
 
     async def _unlinked(self, side: Side, pulled: Pulled) -> list[Record]:
         records = dict(pulled.records)
-        due = [i for i in self._due(side) if i not in records]
+        due = [i for i in [*self._due(side), *self.doubted[side]] if i not in records]
         if due:
             records.update({r.id: r for r in (await self._read(side, due)).records})
         known = await self._links_of(side, list(records))
@@ -331,8 +413,19 @@ class _Cycle:
         return [
             r
             for r in records.values()
-            if r.id not in known and r.id not in survivors and not self._in_quarantine(side, r.id)
+            if r.id not in known
+            and r.id not in survivors
+            and r.id not in self.in_doubt[side]
+            and not self._in_quarantine(side, r.id)
         ]
+
+    async def _creates_in_doubt(self) -> dict[Side, set[str]]:
+        """Per side, the records whose create on the other side is pending (unsettled)."""
+        found: dict[Side, set[str]] = {side: set() for side in Side}
+        for entry in await self.store.pending_journal(self.conn.name, self.entity):
+            if entry.action is JournalAction.CREATE and entry.source_id is not None:
+                found[entry.target.other].add(entry.source_id)
+        return found
 
     async def _candidates(
         self, side: Side, seeking: Sequence[Record], pulled: Pulled
@@ -375,6 +468,7 @@ class _Cycle:
     async def _read(self, side: Side, ids: Sequence[str]) -> Page:
         page = await self.conn.gateways[side].read(self.entity, ids)
         self.rejected.update({(side, r.id): r for r in page.rejected})
+        self.read_now[side].update(r.id for r in page.records)
         return page
 
     # --- the rest ------------------------------------------------------------------------

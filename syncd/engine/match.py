@@ -90,12 +90,34 @@ def match_unlinked(data: MatchInput) -> list[MatchDecision]:
     return _settle_claims(proposals)
 
 
+def unmatched(data: MatchInput) -> dict[Side, list[Record]]:
+    """The unlinked records that no partner, clash or look-alike claims: only these are
+    ever adopted by a record of the other entity, so only these need looking up there."""
+    keys = list(data.match_keys)
+    pools = {side: KeyIndex(data.candidates[side], data.linked[side], keys) for side in Side}
+    held = {side: KeyIndex(data.held.get(side, ()), frozenset(), keys) for side in Side}
+    return {
+        side: [
+            record
+            for record in data.unlinked[side]
+            if _propose(side, record, pools[side.other], held[side.other], keys).kind
+            is MatchKind.CREATE
+        ]
+        for side in Side
+    }
+
+
 def _propose(
     side: Side, record: Record, pool: KeyIndex, held: KeyIndex, keys: Sequence[Sequence[str]]
 ) -> MatchDecision:
     if record.correlation and record.correlation in pool.by_id:
         partner = pool.by_id[record.correlation]
+        crossed = partner.correlation and partner.correlation != record.id
+        if crossed and partner.id not in pool.taken:
+            return _crossed(side, record, partner)
         return _pair_or_clash(side, record, partner, pool.taken, "correlation key")
+    if record.correlation and record.correlation not in held.by_id:
+        return _dangling(side, record)
     pointing_back = pool.pointing_at.get(record.id, [])
     if len(pointing_back) == 1:
         return _pair_or_clash(side, record, pointing_back[0], pool.taken, "earlier create")
@@ -153,14 +175,38 @@ def _pair_or_clash(
     side: Side, record: Record, partner: Record, taken: frozenset[str], how: str
 ) -> MatchDecision:
     if partner.id in taken:
+        owner = f" (its own key names {side} record {partner.correlation})"
         return MatchDecision(
             MatchKind.CLASH,
             side,
             record,
-            reason=f"{how} points at {side.other} record {partner.id}, linked to another record",
+            reason=f"{how} points at {side.other} record {partner.id}, linked to another "
+            f"record{owner if partner.correlation else ''}",
             candidates=(partner.id,),
         )
     return MatchDecision(MatchKind.LINK, side, record, partner, reason=how)
+
+
+def _crossed(side: Side, record: Record, partner: Record) -> MatchDecision:
+    """The correlation keys disagree: linking would take ``partner`` from another record."""
+    why = (
+        f"its correlation key names {side.other} record {partner.id}, whose own correlation "
+        f"key names {side} record {partner.correlation}; correct the key that is wrong"
+    )
+    return MatchDecision(MatchKind.CLASH, side, record, reason=why, candidates=(partner.id,))
+
+
+def _dangling(side: Side, record: Record) -> MatchDecision:
+    """The correlation key names a record the other side does not show: never create a
+    second one in its place, nor overwrite the key."""
+    why = (
+        f"its correlation key names {side.other} record {record.correlation}, which is not "
+        "there (deleted, blocked, archived or of another entity): correct or clear the key"
+    )
+    assert record.correlation is not None
+    return MatchDecision(
+        MatchKind.CLASH, side, record, reason=why, candidates=(record.correlation,)
+    )
 
 
 def _ambiguous(side: Side, record: Record, found: Iterable[Record], why: str) -> MatchDecision:

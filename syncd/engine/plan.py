@@ -22,7 +22,7 @@ from syncd.engine.reconcile import (
     reconcile_field,
 )
 from syncd.mapping import EntityMapping
-from syncd.policy import DeletePolicy, SyncRules
+from syncd.policy import DeletePolicy, Direction, SyncRules
 from syncd.records import Record, Side, Value, is_blank
 from syncd.state.rows import Link
 from syncd.status.events import EventName
@@ -310,16 +310,31 @@ def _reconcile_pair(
     rules: Mapping[str, FieldRule],
     data: PlanInput,
 ) -> None:
+    open_fields = data.open_conflicts.get(link.id or 0, frozenset())
+    if not open_fields and _at_base(link.base, crm, afas, rules):
+        return  # the common case of a big sweep: every field unchanged, nothing to do
     pair = (crm.id, afas.id)
     decisions = reconcile_pair(link.base, crm, afas, rules, data.rules.newest_tie)
     history = data.recent_writes.get(link.id or 0, ())
     decisions = [_unless_flip_flop(plan, pair, d, history, crm, afas) for d in decisions]
     _append_decisions(plan, pair, crm, afas, decisions, link.base)
-    open_fields = data.open_conflicts.get(link.id or 0, frozenset())
     settled = tuple(sorted(d.field for d in decisions if d.outcome is not Outcome.CONFLICT))
     closing = tuple(f for f in settled if f in open_fields)
     if closing:
         plan.actions.append(CloseConflicts(link, closing))
+
+
+def _at_base(
+    base: Mapping[str, Value], crm: Record, afas: Record, rules: Mapping[str, FieldRule]
+) -> bool:
+    """Both sides hold the base in every field: reconciling would only say "unchanged"
+    (a field set on create only is never reconciled, whatever it holds)."""
+    crm_fields, afas_fields = crm.fields, afas.fields
+    return all(
+        rule.direction is Direction.ON_CREATE
+        or (name in base and base[name] == crm_fields.get(name) == afas_fields.get(name))
+        for name, rule in rules.items()
+    )
 
 
 def _unless_flip_flop(

@@ -4,7 +4,10 @@ A journal row still ``pending`` at the start of a cycle means the process crashe
 response was lost after the intent was recorded. The write may or may not have happened:
 
 * a create is looked up by its correlation key; found, it is linked (never re-created);
-  not found, the row is superseded and the plan may create the record again;
+  not found, the row is superseded and the plan may create the record again, but not
+  before the target side's ``outcome_window`` has passed since it was sent: AFAS goes
+  on with a write whose caller gave up, so until then it may still land (the row stays
+  pending, and the cycle does not create its source meanwhile);
 * an update is checked against the target: every field that now holds the value we
   wrote has its base advanced (it landed, so a later change on the source side is a
   plain change, not a conflict); the pair is re-read and the merge does the rest;
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+from datetime import datetime, timedelta
 
 from syncd.engine.apply import Applier
 from syncd.gateways.base import Gateway
@@ -86,12 +90,22 @@ async def _settle_create(
     linked = await store.links_by_ids(
         applier.connection, applier.entity, entry.target.other, [source_id]
     )
+    if found is None and not linked and _may_still_land(gateway, entry, applier.now()):
+        return
     if found is None or linked:
         await _supersede(store, applier, entry)
         return
     await applier.commit_create(
         entry, entry.target, source_id, found, entry.fields, event=EventName.WRITE_RECOVERED
     )
+
+
+def _may_still_land(gateway: Gateway, entry: JournalEntry, now: datetime) -> bool:
+    """True while a write sent to ``gateway`` may still be saved there (its window)."""
+    window = getattr(gateway, "outcome_window", timedelta(0))
+    if not window or entry.created_at is None:
+        return False
+    return now - entry.created_at < window
 
 
 async def _supersede(store: StateStore, applier: Applier, entry: JournalEntry) -> None:

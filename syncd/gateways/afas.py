@@ -31,13 +31,21 @@ record is read back, so the engine sees it as stored.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from syncd.config import GatewaySettings, Secret
-from syncd.errors import ConfigError, OutcomeUnknownError, PermanentError, Problem, RecordError
+from syncd.errors import (
+    ConfigError,
+    GatewayError,
+    OutcomeUnknownError,
+    PermanentError,
+    Problem,
+    RecordError,
+)
 from syncd.gateways.afas_client import (
     QUERY_LIMIT,
     AfasClient,
@@ -56,8 +64,9 @@ from syncd.gateways.afas_time import (
     latest_utc,
     parse_local,
 )
+from syncd.gateways.base import BatchOutcome
 from syncd.gateways.tls import ca_bundle
-from syncd.mapping import EntityMapping, SideSpec, mapping_of
+from syncd.mapping import EntityMapping, SideSpec, describe, mapping_of
 from syncd.records import Page, Record, RejectedRecord, Side, Value
 
 __all__ = ["AfasGateway", "WriteOptions", "build_afas_gateway"]
@@ -113,6 +122,12 @@ class AfasGateway:
     @property
     def requests_sent(self) -> int:
         return self.client.requests_sent
+
+    @property
+    def outcome_window(self) -> timedelta:
+        """How long after it was sent a write may still be saved: Profit goes on with a
+        write whose caller gave up waiting. Twice the client's wait is taken as the end."""
+        return timedelta(seconds=2 * self.client.limits.write_timeout)
 
     # -- reading ----------------------------------------------------------------------
 
@@ -213,15 +228,7 @@ class AfasGateway:
     # -- writing ----------------------------------------------------------------------
 
     async def create(self, entity: str, fields: Mapping[str, Value], correlation: str) -> Record:
-        spec = self._spec(entity)
-        connector, key = spec.options["update_connector"], spec.options["update_key"]
-        values = self._native(entity, fields)
-        values[spec.options["correlation_update"]] = correlation
-        defaults = self._create_defaults(connector)
-        body = build(connector, values, defaults=defaults, always=["KnOrganisation"])
-        answer = await self.client.post(f"connectors/{connector}", body)
-        number = _created_key(answer, connector, key)
-        return await self._stored(entity, number)
+        return await self._stored(entity, await self._post(entity, fields, correlation))
 
     async def update(
         self,
@@ -230,6 +237,40 @@ class AfasGateway:
         fields: Mapping[str, Value],
         correlation: str | None = None,
     ) -> Record:
+        await self._put(entity, record_id, fields, correlation)
+        return await self._stored(entity, record_id)
+
+    async def create_batch(
+        self, entity: str, items: Sequence[tuple[Mapping[str, Value], str]]
+    ) -> list[BatchOutcome]:
+        """Create (fields, correlation) items: one POST each (UpdateConnectors take one
+        record a request), sent side by side up to the client's concurrency, then read
+        back together (one GetConnector call per chunk of keys, not one per record)."""
+        writes = [self._post(entity, fields, correlation) for fields, correlation in items]
+        return await self._read_back(entity, await _side_by_side(writes))
+
+    async def update_batch(
+        self, entity: str, items: Sequence[tuple[str, Mapping[str, Value], str | None]]
+    ) -> list[BatchOutcome]:
+        """Partial updates of (id, fields, correlation or None), as :meth:`create_batch`."""
+        writes = [self._put(entity, *item) for item in items]
+        return await self._read_back(entity, await _side_by_side(writes))
+
+    async def _post(self, entity: str, fields: Mapping[str, Value], correlation: str) -> str:
+        """Create one relation; its number."""
+        spec = self._spec(entity)
+        connector, key = spec.options["update_connector"], spec.options["update_key"]
+        values = self._native(entity, fields)
+        values[spec.options["correlation_update"]] = correlation
+        defaults = self._create_defaults(connector)
+        body = build(connector, values, defaults=defaults, always=["KnOrganisation"])
+        answer = await self.client.post(f"connectors/{connector}", body)
+        return _created_key(answer, connector, key)
+
+    async def _put(
+        self, entity: str, record_id: str, fields: Mapping[str, Value], correlation: str | None
+    ) -> str:
+        """Update one relation; its number."""
         spec = self._spec(entity)
         connector, key = spec.options["update_connector"], spec.options["update_key"]
         values = self._native(entity, fields)
@@ -237,7 +278,19 @@ class AfasGateway:
             values[spec.options["correlation_update"]] = correlation
         body = build(connector, values, key=(key, record_id), defaults=self._update_defaults())
         await self.client.put(f"connectors/{connector}", body)
-        return await self._stored(entity, record_id)
+        return record_id
+
+    async def _read_back(
+        self, entity: str, written: Sequence[str | RecordError]
+    ) -> list[BatchOutcome]:
+        """Each written relation as stored (or why it cannot be), in ``written``'s order."""
+        page = await self.read(entity, [w for w in written if isinstance(w, str)])
+        stored = {r.id: r for r in page.records}
+        rejected = {r.id: r for r in page.rejected}
+        return [
+            w if isinstance(w, RecordError) else stored.get(w) or _unreadable(entity, w, rejected)
+            for w in written
+        ]
 
     async def deactivate(self, entity: str, record_id: str) -> None:
         spec = self._spec(entity)
@@ -294,13 +347,7 @@ class AfasGateway:
         params += _filter_params(groups)
         params.append(("orderbyfieldids", ",".join(order)))
         answer = await self.client.get(f"connectors/{spec.options['get_connector']}", params)
-        rows = answer.get("rows") if isinstance(answer, dict) else None
-        if not isinstance(rows, list):
-            raise PermanentError(
-                f"AFAS {spec.options['get_connector']}: the answer has no rows; is it a "
-                "GetConnector?"
-            )
-        return [row for row in rows if isinstance(row, dict)]
+        return _rows_of(answer, spec.options["get_connector"], spec.id)
 
     async def _rows_where(self, entity: str, field: str, values: Sequence[str]) -> list[Row]:
         """Every row whose ``field`` equals one of ``values``: one call per chunk."""
@@ -311,8 +358,7 @@ class AfasGateway:
             params = [("skip", "0"), ("take", str(self.page_size)), *_filter_params(groups)]
             params.append(("orderbyfieldids", spec.id))
             answer = await self.client.get(f"connectors/{spec.options['get_connector']}", params)
-            found = answer.get("rows") if isinstance(answer, dict) else None
-            rows.extend(r for r in found or [] if isinstance(r, dict))
+            rows.extend(_rows_of(answer, spec.options["get_connector"], spec.id))
         return rows
 
     def _entry(self, entity: str, row: Row) -> _Entry:
@@ -327,20 +373,26 @@ class AfasGateway:
             return False
         return since is None or latest_utc(entry.wall) >= since
 
-    def _active(self, entity: str, row: Row) -> bool:
-        flag = row.get(self._spec(entity).options["inactive"])
-        return flag in (None, False, 0, "", "false", "0")
+    def _blocked(self, entity: str, row: Row) -> bool:
+        return _flag(row.get(self._spec(entity).options["inactive"])) is True
 
     def _convert(self, entity: str, rows: Sequence[Row]) -> Page:
-        return Page.of(self._to_record(entity, r) for r in rows if self._active(entity, r))
+        return Page.of(self._to_record(entity, r) for r in rows if not self._blocked(entity, r))
 
     def _to_record(self, entity: str, row: Row) -> Record | RejectedRecord:
         spec = self._spec(entity)
         record_id = str(row.get(spec.id))
+        inactive = spec.options["inactive"]
+        if _flag(row.get(inactive)) is None:
+            # Neither blocked nor not: taking it for blocked would look like a delete.
+            shown = str(row.get(inactive))[:60]
+            message = f"field {inactive!r}: {shown!r} is not true or false"
+            return RejectedRecord(record_id, message, inactive)
         wall = parse_local(row.get(spec.modified))
         if wall is None:
-            message = f"{spec.modified} {row.get(spec.modified)!r} is not an AFAS date"
-            return RejectedRecord(record_id, message)
+            shown = str(row.get(spec.modified))[:60]
+            message = f"field {spec.modified!r}: {shown!r} is not an AFAS date and time"
+            return RejectedRecord(record_id, message, spec.modified)
         return self._mapping(entity).record(Side.AFAS, record_id, row, earliest_utc(wall))
 
     def _native(self, entity: str, fields: Mapping[str, Value]) -> dict[str, object]:
@@ -370,15 +422,76 @@ class AfasGateway:
         }
 
     async def _stored(self, entity: str, record_id: str) -> Record:
-        page = await self.read(entity, [record_id])
-        if page.records:
-            return page.records[0]
-        if page.rejected:
-            bad = page.rejected[0]
-            raise RecordError(bad.message, field=bad.field, reference=record_id)
-        raise RecordError(
-            f"AFAS {entity} {record_id} was written but is blocked or gone", reference=record_id
+        [outcome] = await self._read_back(entity, [record_id])
+        if isinstance(outcome, RecordError):
+            raise outcome
+        return outcome
+
+
+def _unreadable(entity: str, record_id: str, rejected: Mapping[str, RejectedRecord]) -> RecordError:
+    """Why a relation just written cannot be returned as stored."""
+    bad = rejected.get(record_id)
+    if bad is not None:
+        return RecordError(bad.message, field=bad.field, reference=record_id)
+    message = f"AFAS {entity} {record_id} was written but is blocked or gone"
+    return RecordError(message, reference=record_id)
+
+
+async def _side_by_side(writes: Sequence[Awaitable[str]]) -> list[str | RecordError]:
+    """Run independent writes at once: each one's key, or the RecordError refusing it.
+
+    An error of a whole request is raised as it is when nothing was written, and as
+    OutcomeUnknownError when some writes went through, so that every intent stays
+    pending and is settled by a lookup (the engine's recovery), never repeated blindly.
+    """
+    results = await asyncio.gather(*writes, return_exceptions=True)
+    failed = [r for r in results if isinstance(r, BaseException) and not isinstance(r, RecordError)]
+    if failed:
+        if not any(isinstance(r, str) for r in results) and isinstance(failed[0], GatewayError):
+            raise failed[0]
+        if isinstance(failed[0], GatewayError):
+            written = sum(isinstance(r, str) for r in results)
+            raise OutcomeUnknownError(
+                f"{written} of {len(results)} AFAS writes went through, then: {failed[0]}"
+            ) from failed[0]
+        raise failed[0]
+    return [r for r in results if isinstance(r, str | RecordError)]
+
+
+def _rows_of(answer: object, connector: str, key: str) -> list[Row]:
+    """The rows of a GetConnector answer, each with its key; PermanentError otherwise.
+
+    A row without a usable key cannot be synced, nor quarantined by its id: the page
+    is refused as a whole, so nothing is skipped unseen (the cursor stays where it was).
+    """
+    rows = answer.get("rows") if isinstance(answer, dict) else None
+    if not isinstance(rows, list):
+        raise PermanentError(
+            f"AFAS {connector}: the answer is {describe(answer)} without a list of rows; "
+            "is it a GetConnector?"
         )
+    for position, row in enumerate(rows):
+        value = row.get(key) if isinstance(row, dict) else None
+        if isinstance(value, bool) or not isinstance(value, str | int) or not str(value).strip():
+            shown = f"{key} {describe(value)}" if isinstance(row, dict) else describe(row)
+            raise PermanentError(
+                f"AFAS {connector}: row {position} of the answer has no usable {key} "
+                f"(it has {shown}); check that the GetConnector shows {key} on every row"
+            )
+    return rows
+
+
+_TRUE = (True, 1, "true", "1")
+_FALSE = (None, False, 0, "", "false", "0")
+
+
+def _flag(value: object) -> bool | None:
+    """A GetConnector yes/no field: True, False, or None when it is neither."""
+    if isinstance(value, bool | int | str | None) and value in _TRUE:
+        return True
+    if isinstance(value, bool | int | str | None) and value in _FALSE:
+        return False
+    return None
 
 
 def _ordered(entries: Sequence[_Entry]) -> list[_Entry]:
@@ -464,6 +577,7 @@ def build_afas_gateway(
         concurrency=concurrency,
         rate=float(str(rate)) if rate is not None else None,
         read_timeout=float(str(options.get("read_timeout", 900.0))),
+        write_timeout=float(str(options.get("write_timeout", 300.0))),
         ca_bundle=ca_bundle(options),
     )
     client = AfasClient(str(url), token=token, oauth=oauth, limits=limits, retry=RetryPolicy())

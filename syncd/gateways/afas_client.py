@@ -17,8 +17,11 @@ timeout / connection lost, POST/PUT    OutcomeUnknownError (never re-sent: look 
 500 "not supported … not authorized"   AuthError
 500 "GetConnector … blocked"           PermanentError (an administrator must unblock it)
 404                                    PermanentError (unknown connector, or query too long)
+500 without AFAS's JSON error (HTML)   TransientError (read); OutcomeUnknownError (write)
 other 500 on a write                   RecordError(externalMessage, reference=profitLogReference)
 other 500 on a read                    PermanentError with the message and reference
+2xx body not JSON (HTML, cut off,      TransientError saying what arrived (read);
+  not UTF-8)                           taken as done (write: a create is then looked up)
 =====================================  =============================================
 
 Fair use: at most ``concurrency`` requests at once (AFAS allows 8; 5 by default), at
@@ -58,6 +61,8 @@ from syncd.errors import (
     RecordError,
     TransientError,
 )
+from syncd.gateways.body import UnreadableBody, describe_body, json_body, lenient_text
+from syncd.gateways.caller import user_agent
 from syncd.gateways.tls import connector
 
 ENVIRONMENT_HOSTS = {"production": "rest", "test": "resttest", "accept": "restaccept"}
@@ -252,8 +257,8 @@ class AfasClient:
                 async with session.request(
                     method, url, data=data, headers=headers, timeout=timeout
                 ) as response:
-                    text = (await response.read()).decode("utf-8", errors="replace")
-                    return _result(what, response.status, response.headers, text, write)
+                    data = await response.read()
+                    return _result(what, response.status, response.headers, data, write)
             except (aiohttp.ClientConnectorError, aiohttp.ClientSSLError) as exc:
                 raise TransientError(f"{what}: cannot connect ({exc})") from exc
             except (TimeoutError, aiohttp.ClientError) as exc:
@@ -276,7 +281,11 @@ class AfasClient:
         return self._session
 
     async def _headers(self, session: aiohttp.ClientSession) -> dict[str, str]:
-        headers = {"Accept": "application/json", "Content-Type": "application/json;charset=utf-8"}
+        headers = {
+            "Accept": "application/json",
+            "Content-Type": "application/json;charset=utf-8",
+            "User-Agent": user_agent(),
+        }
         if self._language:
             headers["Accept-Language"] = self._language
         if self._token is not None:
@@ -297,28 +306,36 @@ class AfasClient:
         }
         url = self.url.with_path(f"{self.url.path}/oauth/token")
         async with session.post(url, data=form) as response:
-            text = await response.text()
+            data = await response.read()
             if response.status in (400, 401, 403):
                 raise AuthError(
                     f"AFAS refused the OAuth client credentials ({response.status}); "
                     "check the client id and secret of the app connector"
                 )
-            doc = _result("AFAS POST oauth/token", response.status, response.headers, text, False)
+            doc = _result("AFAS POST oauth/token", response.status, response.headers, data, False)
         token = str(doc["access_token"])
         lifetime = float(doc.get("expires_in", 3600))
         self._bearer = (token, time.monotonic() + max(lifetime - 60, lifetime / 2))
         return token
 
 
-def _result(what: str, status: int, headers: Mapping[str, str], text: str, write: bool) -> Any:
+def _result(
+    what: str, status: int, headers: Mapping[str, str], raw: bytes | str, write: bool
+) -> Any:
     """The JSON of a 2xx answer, or the error that ``status`` and the body stand for."""
+    data = raw.encode() if isinstance(raw, str) else raw
     if 200 <= status < 300:
         try:
-            return json.loads(text) if text.strip() else None
-        except ValueError:
+            return json_body(data)
+        except UnreadableBody as exc:
             if write:  # it was done; what it answered is unreadable
                 return None
-            raise TransientError(f"{what}: AFAS answered {status} with unreadable JSON") from None
+            raise TransientError(
+                f"{what}: AFAS answered {status} with an unreadable body: it {exc}. A proxy "
+                "or load balancer may have answered in AFAS's place, or the connection "
+                "dropped; nothing was read, the cycle is tried again later"
+            ) from None
+    text = lenient_text(data)
     if status in (401, 403):
         why = "the token is not valid" if status == 401 else "the IP address is not allowed"
         raise AuthError(
@@ -334,6 +351,8 @@ def _result(what: str, status: int, headers: Mapping[str, str], text: str, write
     if status == 503:
         retry_after = body.get("retry_after") or headers.get("Retry-After")
         raise TransientError(f"{what}: AFAS is unavailable (503)", _seconds(retry_after))
+    if status == 500 and not (body.get("externalMessage") or body.get("message")):
+        raise _foreign_500(what, data, write)
     if status == 500:
         raise _from_500(what, body, write)
     if status >= 500:
@@ -367,6 +386,15 @@ def _from_500(what: str, body: Mapping[str, Any], write: bool) -> GatewayError |
     if write:
         return RecordError(f"AFAS refused the record: {message}", reference=reference)
     return PermanentError(f"{what}: {shown}")
+
+
+def _foreign_500(what: str, data: bytes, write: bool) -> GatewayError:
+    """A 500 without AFAS's error JSON: something between syncd and AFAS failed."""
+    shown = describe_body(data)
+    said = f"{what}: answered 500 with a body that {shown}, not AFAS's error message"
+    if write:
+        return OutcomeUnknownError(f"{said}; the write may have happened: look it up first")
+    return TransientError(f"{said}; a proxy or load balancer may have failed: tried again later")
 
 
 def _json(text: str) -> dict[str, Any]:

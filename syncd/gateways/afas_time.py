@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 _FORMATS = ("%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d")
+_FIRST_YEAR, _LAST_YEAR = 1753, 9998
 
 
 def parse_local(value: object) -> datetime | None:
@@ -33,9 +34,12 @@ def parse_local(value: object) -> datetime | None:
     text = value.strip().removesuffix("Z")
     for fmt in _FORMATS:
         try:
-            return datetime.strptime(text, fmt)
+            wall = datetime.strptime(text, fmt)
         except ValueError:
             continue
+        # Profit's dates lie within SQL Server's datetime range; a date outside it is
+        # no modification time (and would overflow when moved to UTC).
+        return wall if _FIRST_YEAR <= wall.year <= _LAST_YEAR else None
     return None
 
 

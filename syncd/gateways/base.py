@@ -26,6 +26,9 @@ Every implementation (in-memory, AFAS, HubSpot) passes the same contract suite i
   id)``: the engine gives an existing record the role instead of creating a second one.
 * A side whose searches show changes late (HubSpot) has a ``visibility_lag``
   (a timedelta): records are not created there before their twin could be found.
+* A side that may save a write after its caller gave up (AFAS) has an
+  ``outcome_window`` (a timedelta): a create whose outcome is unknown and that is not
+  found there is not sent again before the window has passed since it was sent.
 * Errors: :class:`TransientError` (retry later), :class:`OutcomeUnknownError` (a write
   may have happened), :class:`RecordError` (this record is refused), :class:`AuthError`.
 """

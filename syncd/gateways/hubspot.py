@@ -59,7 +59,7 @@ from syncd.gateways.hubspot_client import (
 )
 from syncd.gateways.hubspot_properties import PropertySchema, to_text
 from syncd.gateways.tls import ca_bundle
-from syncd.mapping import EntityMapping, SideSpec, mapping_of
+from syncd.mapping import EntityMapping, SideSpec, describe, mapping_of
 from syncd.records import Page, Record, RejectedRecord, Side, Value
 
 __all__ = ["BatchOutcome", "HubSpotGateway", "build_hubspot"]
@@ -185,14 +185,14 @@ class HubSpotGateway:
         try:
             found = await self._search(entity, filters, at_most=at_most)
         except _Crowded as crowded:
-            times = sorted(_ms(self._modified(entity, obj)) for obj in crowded.sample)
+            times = sorted(_ms(self._sort_time(entity, obj)) for obj in crowded.sample)
             middle = min(max(times[len(times) // 2], low), high) if times else (low + high) // 2
             for part in ((low, middle - 1), (middle, middle), (middle + 1, high)):
                 async for found_part in self._window(entity, *part):
                     yield found_part
             return
         if found:
-            yield sorted(found, key=lambda obj: (self._modified(entity, obj), obj["id"]))
+            yield sorted(found, key=lambda obj: (self._sort_time(entity, obj), obj["id"]))
 
     async def list_all(self, entity: str) -> AsyncIterator[Page]:
         params = {
@@ -202,10 +202,11 @@ class HubSpotGateway:
         }
         while True:
             reply = await self._client.call("GET", self._path(entity), params=params)
-            objects = [o for o in reply.body.get("results", []) if self._has_role(entity, o)]
+            results = _results(reply.body, f"GET {self._path(entity)}")
+            objects = [o for o in results if self._has_role(entity, o)]
             if objects:
                 yield self._page(entity, objects)
-            after = ((reply.body.get("paging") or {}).get("next") or {}).get("after")
+            after = _next_after(reply.body)
             if not after:
                 return
             params = {**params, "after": str(after)}
@@ -217,11 +218,11 @@ class HubSpotGateway:
         params = {"limit": str(LIST_PAGE), "properties": ",".join(names), "archived": "true"}
         while True:
             reply = await self._client.call("GET", self._path(entity), params=params)
-            results = reply.body.get("results", [])
+            results = _results(reply.body, f"GET {self._path(entity)}")
             ids = [str(o["id"]) for o in results if self._has_role(entity, o)]
             if ids:
                 yield ids
-            after = ((reply.body.get("paging") or {}).get("next") or {}).get("after")
+            after = _next_after(reply.body)
             if not after:
                 return
             params = {**params, "after": str(after)}
@@ -244,7 +245,7 @@ class HubSpotGateway:
         found: dict[str, Record] = {}
         for obj in await self._batch_read(entity, wanted, id_property=spec.correlation):
             record = self._to_record(entity, obj)
-            key = obj["properties"].get(spec.correlation)
+            key = _properties(obj).get(spec.correlation)
             if isinstance(record, Record) and key in wanted and self._has_role(entity, obj):
                 found.setdefault(key, record)
         return found
@@ -401,7 +402,7 @@ class HubSpotGateway:
         """
         spec = self._spec(entity)
         existing = {
-            obj["properties"].get(spec.correlation): obj
+            _properties(obj).get(spec.correlation): obj
             for obj in await self._batch_read(
                 entity, [key for key, _ in items], id_property=spec.correlation
             )
@@ -467,13 +468,16 @@ class HubSpotGateway:
                 outcomes[index] = exc
             return
         by_key = {_input_key(item, key): index for index, item in chunk}  # trace id or id
-        for obj in answer.get("results", []):
+        for obj in _results(answer, f"POST {path}", write=True):
             trace = obj.get("objectWriteTraceId") if key == "objectWriteTraceId" else None
             found = by_key.get(trace) if trace is not None else self._match(obj, chunk, by_key)
             if found is not None:
                 outcomes[found] = self._outcome(entity, obj)
-        for error in answer.get("errors", []):
-            for ref in (error.get("context") or {}).get(key, []):
+        errors = answer.get("errors")
+        for error in errors if isinstance(errors, list) else []:
+            context = error.get("context") if isinstance(error, dict) else None
+            refs = context.get(key) if isinstance(context, dict) else None
+            for ref in refs if isinstance(refs, list) else []:
                 if (failed := by_key.get(str(ref))) is not None:
                     outcomes[failed] = self._record_error(entity, error)
         for index, _ in chunk:
@@ -499,7 +503,7 @@ class HubSpotGateway:
             return by_key[obj["id"]]
         for _, item in chunk:
             id_property = item.get("idProperty")
-            if id_property and obj["properties"].get(id_property) == item["id"]:
+            if id_property and _properties(obj).get(id_property) == item["id"]:
                 return by_key.get(item["id"])
         return None
 
@@ -609,8 +613,8 @@ class HubSpotGateway:
             }
             path = f"{self._path(entity)}/search"
             reply = await self._client.call("POST", path, body=body, search=True)
-            results = reply.body.get("results", [])
-            if at_most is not None and last is None and reply.body.get("total", 0) > at_most:
+            results = _results(reply.body, f"POST {path}")
+            if at_most is not None and last is None and _total(reply.body) > at_most:
                 raise _Crowded(results)
             found.update((o["id"], o) for o in results if any_role or self._has_role(entity, o))
             if len(results) < SEARCH_PAGE:
@@ -631,14 +635,14 @@ class HubSpotGateway:
                 body["idProperty"] = id_property
             path = f"{self._path(entity)}/batch/read"
             reply = await self._client.call("POST", path, body=body)
-            found.extend(reply.body.get("results", []))
+            found.extend(_results(reply.body, f"POST {path}"))
         return found
 
     async def _read_one(self, entity: str, record_id: str) -> Record:
         path = f"{self._path(entity)}/{record_id}"
         params = {"properties": ",".join(self._names(entity))}
-        obj = (await self._client.call("GET", path, params=params)).body
-        return self._stored(entity, obj)
+        reply = await self._client.call("GET", path, params=params)
+        return self._stored(entity, _results({"results": [reply.body]}, f"GET {path}")[0])
 
     def _stored(self, entity: str, obj: JsonObject) -> Record:
         result = self._to_record(entity, obj)
@@ -650,13 +654,28 @@ class HubSpotGateway:
         return Page.of(self._to_record(entity, obj) for obj in objects)
 
     def _to_record(self, entity: str, obj: JsonObject) -> Record | RejectedRecord:
-        properties = obj.get("properties") or {}
+        record_id = str(obj["id"])
+        properties = obj.get("properties")
+        if properties is None:
+            properties = {}
+        if not isinstance(properties, dict):
+            message = f"its properties are {describe(properties)}, not a table of values"
+            return RejectedRecord(record_id, message)
         modified = self._modified(entity, obj)
-        return self._mapping(entity).record(Side.CRM, str(obj["id"]), properties, modified)
+        if modified is None:
+            name = self._spec(entity).modified
+            raw = properties.get(name) or obj.get("updatedAt")
+            message = f"property {name!r}: {str(raw)[:60]!r} is not a HubSpot time"
+            return RejectedRecord(record_id, message, name)
+        return self._mapping(entity).record(Side.CRM, record_id, properties, modified)
 
-    def _modified(self, entity: str, obj: JsonObject) -> datetime:
-        text = (obj.get("properties") or {}).get(self._spec(entity).modified)
-        return _parse_time(text or obj.get("updatedAt") or "1970-01-01T00:00:00Z")
+    def _modified(self, entity: str, obj: JsonObject) -> datetime | None:
+        """The company's modification time; None if HubSpot sent something else."""
+        raw = _properties(obj).get(self._spec(entity).modified)
+        return _parse_time(raw or obj.get("updatedAt") or "1970-01-01T00:00:00Z")
+
+    def _sort_time(self, entity: str, obj: JsonObject) -> datetime:
+        return self._modified(entity, obj) or _EPOCH
 
     # -- the mapping --------------------------------------------------------------------------
 
@@ -680,7 +699,7 @@ class HubSpotGateway:
 
     def _has_role(self, entity: str, obj: JsonObject) -> bool:
         role = self._role(entity)
-        return role is None or role[1] in _tokens((obj.get("properties") or {}).get(role[0]))
+        return role is None or role[1] in _tokens(_properties(obj).get(role[0]))
 
     def _names(self, entity: str) -> list[str]:
         """The properties syncd reads: the mapped ones and those it keeps records by."""
@@ -731,7 +750,7 @@ def _merged(wanted: Sequence[str], objects: Sequence[JsonObject]) -> dict[str, s
     asked = set(wanted)
     moved: dict[str, str] = {}
     for obj in objects:
-        for old in asked.intersection((obj["properties"].get(MERGED_IDS) or "").split(";")):
+        for old in asked.intersection(str(_properties(obj).get(MERGED_IDS) or "").split(";")):
             if old != obj["id"]:
                 moved[old] = obj["id"]
     return moved
@@ -753,11 +772,70 @@ def _ms(moment: datetime, *, up: bool = False) -> int:
     return whole + (1 if up and rest else 0)
 
 
-def _parse_time(text: str) -> datetime:
-    if text.isdigit():
-        return datetime.fromtimestamp(int(text) / 1000, UTC)
-    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+def _parse_time(value: object) -> datetime | None:
+    """HubSpot's time (ISO 8601, or epoch milliseconds); None for anything else."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        return None
+    try:
+        if value.isascii() and value.isdigit():
+            return datetime.fromtimestamp(int(value) / 1000, UTC)
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except (ValueError, OverflowError, OSError):
+        return None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _properties(obj: JsonObject) -> dict[str, Any]:
+    """A company's properties; empty when HubSpot sent none (or something else)."""
+    properties = obj.get("properties")
+    return properties if isinstance(properties, dict) else {}
+
+
+def _results(body: object, request: str, *, write: bool = False) -> list[JsonObject]:
+    """The ``results`` of an answer, each a company with an id (as text).
+
+    A shape HubSpot never sends is the answer of something else: an error naming the
+    request (OutcomeUnknownError for a write, which may still have been done).
+    """
+    results = body.get("results", []) if isinstance(body, dict) else None
+    problem = None
+    if not isinstance(results, list):
+        problem = f"the answer is {describe(body)} without a list of results"
+    else:
+        for position, obj in enumerate(results):
+            if not isinstance(obj, dict) or not _usable_id(obj.get("id")):
+                shown = describe(obj.get("id")) if isinstance(obj, dict) else describe(obj)
+                problem = f"result {position} has no company id (it has {shown})"
+                break
+    if problem is None:
+        assert isinstance(results, list)
+        return [{**obj, "id": str(obj["id"])} for obj in results]
+    if write:
+        raise OutcomeUnknownError(
+            f"HubSpot {request}: {problem}; the write may have happened: look it up first"
+        )
+    raise PermanentError(f"HubSpot {request}: {problem}; nothing of this answer was used")
+
+
+def _usable_id(value: object) -> bool:
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return False
+    return str(value).isascii() and str(value).isdigit()
+
+
+def _next_after(body: object) -> str | None:
+    """The cursor of the next page, if the answer names one."""
+    paging = body.get("paging") if isinstance(body, dict) else None
+    following = paging.get("next") if isinstance(paging, dict) else None
+    after = following.get("after") if isinstance(following, dict) else None
+    return str(after) if after not in (None, "") else None
+
+
+def _total(body: object) -> int:
+    total = body.get("total") if isinstance(body, dict) else None
+    return total if isinstance(total, int) and not isinstance(total, bool) else 0
 
 
 def _tokens(value: object) -> list[str]:

@@ -16,6 +16,9 @@ timeout / connection lost, write      OutcomeUnknownError (it may have been appl
 429, 423, 477, 503                    TransientError(retry_after), retried first
 500, 502, 504, 524                    TransientError for reads (retried first);
                                       OutcomeUnknownError for writes (not retried)
+2xx body not JSON (HTML, cut off,     TransientError saying what arrived, retried first
+  not UTF-8), read
+2xx body not JSON, write              OutcomeUnknownError
 anything else                         PermanentError
 ====================================  ==============================================
 
@@ -31,7 +34,6 @@ spent, calls fail fast with a TransientError until the next UTC day.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -50,6 +52,8 @@ from syncd.errors import (
     RecordError,
     TransientError,
 )
+from syncd.gateways.body import UnreadableBody, json_body
+from syncd.gateways.caller import user_agent
 from syncd.gateways.tls import connector
 
 __all__ = ["ClientSettings", "HubSpotClient", "NotFound", "Reply", "RetryableError"]
@@ -204,11 +208,15 @@ class HubSpotClient:
         try:
             session = self._open()
             async with session.request(
-                method, self.settings.base_url + path, json=body, params=params
+                method,
+                self.settings.base_url + path,
+                json=body,
+                params=params,
+                headers={"User-Agent": user_agent()},
             ) as response:
-                text = await response.text()
+                data = await response.read()
                 self._note_headers(response.headers)
-                return self._reply(what, response.status, text, response.headers, write=write)
+                return self._reply(what, response.status, data, response.headers, write=write)
         except aiohttp.ClientConnectorError as exc:
             raise RetryableError(f"{what}: cannot connect ({exc.os_error})", 0.5) from exc
         except (TimeoutError, aiohttp.ClientError) as exc:
@@ -230,15 +238,14 @@ class HubSpotClient:
         return self._session
 
     def _reply(
-        self, what: str, status: int, text: str, headers: Mapping[str, str], *, write: bool
+        self, what: str, status: int, data: bytes, headers: Mapping[str, str], *, write: bool
     ) -> Reply:
         try:
-            parsed: Any = json.loads(text) if text.strip() else None
-        except ValueError:
+            parsed: Any = json_body(data)
+        except UnreadableBody as exc:
             parsed = None
             if 200 <= status < 300:
-                error = OutcomeUnknownError if write else TransientError
-                raise error(f"{what}: answered {status} with a body that is not JSON") from None
+                raise _unreadable(what, status, exc, write) from None
         if 200 <= status < 300:
             return Reply(status, parsed)
         raise self._error(what, status, parsed if isinstance(parsed, dict) else {}, headers, write)
@@ -295,6 +302,17 @@ class HubSpotClient:
         remaining = headers.get("X-HubSpot-RateLimit-Daily-Remaining")
         if remaining is not None and remaining.isdigit():
             self._budget.portal_remaining = int(remaining)
+
+
+def _unreadable(what: str, status: int, exc: UnreadableBody, write: bool) -> GatewayError:
+    said = f"{what}: answered {status} with a body that {exc}"
+    if write:
+        return OutcomeUnknownError(f"{said}; the write may have happened: look it up first")
+    return RetryableError(  # like a lost read: worth asking again at once
+        f"{said}; a proxy may have answered in HubSpot's place, or the connection dropped: "
+        "nothing was read, the cycle is tried again later",
+        0.5,
+    )
 
 
 def _worth_retrying(error: BaseException) -> bool:

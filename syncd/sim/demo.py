@@ -68,8 +68,10 @@ def seed_simulators(
     hubspot: HubSpotSimulator,
     mappings: Mapping[str, EntityMapping],
     count: int,
+    *,
+    seed: int = 2026,
 ) -> None:
-    for fields, where in placed(count):
+    for fields, where in placed(count, seed):
         rows = {entity: mappings[entity].to_native(Side.AFAS, fields) for entity in where.afas}
         if rows:
             afas.seed({entity: [row] for entity, row in rows.items()})

@@ -10,7 +10,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import delete, func, or_, update
+from sqlalchemy import bindparam, delete, func, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
@@ -313,6 +313,39 @@ class Transaction:
             except IntegrityError:  # a clash that appeared since the check above
                 raise DuplicateLinkError(f"{_describe_link(link)} is already linked") from None
 
+    async def insert_links(self, links: Sequence[Link]) -> list[Link]:
+        """Insert new links (``id`` None) in one statement; returned with their ids, in order.
+
+        DuplicateLinkError, as from :meth:`save_link`, if a record of one is linked already.
+        """
+        if not links:
+            return []
+        rows = [
+            {"connection": link.connection, "entity": link.entity, **convert.link_values(link)}
+            for link in links
+        ]
+        statement = self._dialect.insert(LINKS).on_conflict_do_nothing()
+        statement = statement.returning(LINKS.c.id, LINKS.c.crm_id, LINKS.c.afas_id)
+        with self._db.errors("cannot save links"):
+            result = await self._session.exec(statement, params=rows)
+            ids = {(crm_id, afas_id): new_id for new_id, crm_id, afas_id in result.all()}
+            saved = []
+            for link in links:
+                new_id = ids.get((link.crm_id, link.afas_id))
+                if new_id is None:  # a record of it is linked already: say which link has it
+                    await self._refuse_duplicate(link)
+                    raise DuplicateLinkError(f"{_describe_link(link)} is already linked")
+                saved.append(replace(link, id=new_id))
+        return saved
+
+    async def save_base(self, link: Link) -> Link:
+        """Save a saved link whose records stay the same (only its base moved): one
+        UPDATE, no clash to look for."""
+        if link.id is None:
+            raise StateError(f"cannot save the base of {_describe_link(link)}: it is not saved")
+        with self._db.errors("cannot save a link"):
+            return await self._update_link(link)
+
     async def _insert_link(self, link: Link) -> Link:
         values = {"connection": link.connection, "entity": link.entity}
         statement = self._dialect.insert(LINKS).values(**values, **convert.link_values(link))
@@ -378,6 +411,29 @@ class Transaction:
             result = await self._session.exec(statement)
         if result.rowcount == 0:
             raise StateError(f"cannot finish journal entry {entry_id}: it does not exist")
+
+    async def finish_journals(self, done: Sequence[tuple[int, str | None, int | None]]) -> None:
+        """Mark journal entries done in one statement: (entry id, target id, link id) each,
+        the ids set where given (as :meth:`finish_journal` with ``JournalState.DONE``)."""
+        if not done:
+            return
+        table = JournalRow.__table__
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("done_id"))
+            .values(
+                state=str(JournalState.DONE),
+                finished_at=convert.utc_now(),
+                target_id=func.coalesce(bindparam("done_target"), table.c.target_id),
+                link_id=func.coalesce(bindparam("done_link"), table.c.link_id),
+            )
+        )
+        rows = [
+            {"done_id": entry_id, "done_target": target_id, "done_link": link_id}
+            for entry_id, target_id, link_id in done
+        ]
+        with self._db.errors("cannot update the journal"):
+            await self._session.exec(statement, params=rows)
 
     async def set_cursor(self, connection: str, entity: str, side: Side, cursor: Cursor) -> None:
         values = {"modified": cursor.modified, "last_id": cursor.id}

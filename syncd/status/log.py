@@ -96,6 +96,7 @@ class StatusLog:
         max_bytes: int = 10_000_000,
         backups: int = 5,
     ) -> None:
+        self.path: Path | None = None
         self._logger = logging.getLogger(f"syncd.status.{id(self)}")
         self._logger.propagate = False
         self._logger.setLevel(logging.INFO)
@@ -103,6 +104,7 @@ class StatusLog:
             directory.mkdir(parents=True, exist_ok=True, mode=0o700)
             path = directory / LOG_FILE
             path.touch(mode=0o600, exist_ok=True)  # owner-only before anything is written
+            self.path = path
             handler = logging.handlers.RotatingFileHandler(
                 path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8"
             )
@@ -110,6 +112,20 @@ class StatusLog:
         if stream is not None:
             self._logger.addHandler(logging.StreamHandler(stream))
         self.last_id = 0
+
+    def last_logged(self) -> int | None:
+        """The id of the newest event in the file (or its newest backup), if any.
+
+        A daemon killed between committing events and writing them here picks up from
+        this id when it starts again, so the file misses nothing the store holds.
+        """
+        if self.path is None:
+            return None
+        for path in (self.path, self.path.with_name(f"{self.path.name}.1")):
+            found = _last_id(path)
+            if found is not None:
+                return found
+        return None
 
     def write(self, events: Iterable[StatusEvent]) -> None:
         for event in events:
@@ -120,3 +136,21 @@ class StatusLog:
         for handler in list(self._logger.handlers):
             handler.close()
             self._logger.removeHandler(handler)
+
+
+def _last_id(path: Path, tail: int = 65_536) -> int | None:
+    """The id of the last complete JSON line of ``path`` (read from its end)."""
+    try:
+        with path.open("rb") as file:
+            file.seek(max(file.seek(0, 2) - tail, 0))
+            lines = file.read().splitlines()
+    except OSError:
+        return None
+    for line in reversed(lines):
+        try:
+            found = json.loads(line).get("id")
+        except (ValueError, AttributeError):
+            continue  # a line cut off by the kill, or not one of ours
+        if isinstance(found, int):
+            return found
+    return None

@@ -14,6 +14,7 @@ from syncd.status.events import EventName
 from syncd.status.render import GUARD_HINT
 
 CYCLE_ENDS = (EventName.CYCLE_FINISHED, EventName.CYCLE_FAILED, EventName.GUARD_TRIPPED)
+LEASES = (EventName.LEASE_ACQUIRED, EventName.LEASE_RELEASED, EventName.LEASE_LOST)
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class EntityHealth:
     last_message: str | None
     cursors: dict[str, str | None]
     requests: dict[str, object]  # per side, its request budget after the last cycle
+    replica: str | None = None  # the replica that took the lane's lease last, if any
 
     @property
     def healthy(self) -> bool:
@@ -64,6 +66,7 @@ async def entity_health(
         last_message=_message(ends) if ends else None,
         cursors=cursors,
         requests=_budgets(ends),
+        replica=_holder(await _last(store, connection, entity, [str(n) for n in LEASES])),
     )
 
 
@@ -73,6 +76,13 @@ async def _last(
     """The newest event of ``names``."""
     found = await store.events(connection, entity=entity, names=names, limit=1, newest=True)
     return found[-1] if found else None
+
+
+def _holder(event: StatusEvent | None) -> str | None:
+    """Who holds a lane's lease, as its newest lease event says (replicas only)."""
+    if event is None or event.name != EventName.LEASE_ACQUIRED:
+        return None
+    return str(event.data.get("replica"))
 
 
 def _budgets(event: StatusEvent | None) -> dict[str, object]:
@@ -102,6 +112,7 @@ def health_as_text(rows: Sequence[EntityHealth]) -> str:
             f"conflicts {h.conflicts}, quarantined {h.quarantined}; last cycle {when}"
             + (f" ({h.last_message})" if h.last_message else "")
             + _budget_text(h.requests)
+            + (f"; replica {h.replica}" if h.replica else "")
             + (f"\n  {GUARD_HINT}" if h.last_outcome == EventName.GUARD_TRIPPED else "")
         )
     return "\n".join(lines) or "no connections"

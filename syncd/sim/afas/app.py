@@ -18,6 +18,7 @@ The control API lives under ``/_sim`` and needs no token::
     POST   /_sim/latency     {"seconds": 0.05} added to every Profit request
     POST   /_sim/block       {"connector": "syncd_debtors", "blocked": true}  fair-use block
     GET    /_sim/stats                         requests by "METHOD /path", max concurrency
+    GET    /_sim/log                           every Profit request: times, path, User-Agent
 """
 
 from __future__ import annotations
@@ -42,13 +43,24 @@ from aiohttp import web
 from syncd.sim.afas.query import QueryOptions, run
 from syncd.sim.afas.schema import Environment, UpdateObject
 from syncd.sim.afas.store import UNEXPECTED, ProfitData, ProfitError, SimClock
+from syncd.sim.requestlog import RequestLog
 
 PREFIX = "/profitrestservices"
 _ONE_LINE = functools.partial(json.dumps, separators=(",", ":"))  # Profit 7+: unformatted
 VERSION = "22.22.5"
 _TOKEN = re.compile(r"<token><version>1</version><data>([^<]+)</data></token>")
 
-FAULT_KINDS = ("unavailable", "lock", "error", "slow", "lost", "drop", "unauthorized", "forbidden")
+FAULT_KINDS = (
+    "unavailable",
+    "lock",
+    "error",
+    "slow",
+    "lost",
+    "drop",
+    "unauthorized",
+    "forbidden",
+    "edit",
+)
 """What a fault does to the request it hits:
 
 ``unavailable``  503 with ``retry_after`` (seconds, default 1), nothing done
@@ -60,6 +72,12 @@ FAULT_KINDS = ("unavailable", "lock", "error", "slow", "lost", "drop", "unauthor
 ``drop``         close the connection without doing anything
 ``unauthorized`` 401 with an empty body
 ``forbidden``    403 with an empty body (an IP restriction on the app connector)
+``edit``         a user edits ``record`` of ``entity`` (``fields`` as the GetConnector
+                 names them) just before the request is answered normally: with ``skip``,
+                 a listing whose pages change between its requests
+
+Any kind lets ``skip`` matching requests pass untouched before it fires (a fault in the
+middle of a listing, or at the n-th write).
 """
 
 
@@ -72,10 +90,17 @@ class Fault:
     retry_after: float = 1.0
     seconds: float | None = None
     message: str = "An unexpected error has occurred."
+    skip: int = 0  # matching requests let through before the fault fires
+    query: str = ""  # "" = any; else a part the raw query string must contain (any case)
+    entity: str = ""  # kind "edit": the relation a user edits, and how
+    record: str = ""
+    fields: Mapping[str, object] = field(default_factory=dict)
 
-    def hits(self, method: str, connector: str) -> bool:
-        return (not self.method or self.method.upper() == method) and (
-            not self.connector or self.connector.lower() == connector.lower()
+    def hits(self, method: str, connector: str, query: str = "") -> bool:
+        return (
+            (not self.method or self.method.upper() == method)
+            and (not self.connector or self.connector.lower() == connector.lower())
+            and self.query.lower() in query.lower()
         )
 
 
@@ -110,6 +135,7 @@ class AfasSimulator:
         self.faults: list[Fault] = []
         self.latency = 0.0
         self.requests: Counter[str] = Counter()
+        self.request_log = RequestLog()
         self.blocked: set[str] = set()
         self.active = 0
         self.max_active = 0
@@ -123,6 +149,7 @@ class AfasSimulator:
         self.data = ProfitData(self.environment, self.clock)
         self.faults.clear()
         self.requests.clear()
+        self.request_log.clear()
         self.blocked.clear()
         self.latency = 0.0
         self.max_active = 0
@@ -163,7 +190,7 @@ class AfasSimulator:
     def app(self) -> web.Application:
         app = web.Application(middlewares=[self._middleware])
         app.router.add_route("*", "/_sim/{what:.*}", self._control)
-        app.router.add_route("*", "/{tail:.*}", self._profit)
+        app.router.add_route("*", "/{tail:.*}", self._logged)
         return app
 
     @web.middleware
@@ -179,6 +206,9 @@ class AfasSimulator:
             # obsolete since Profit 6, still sent: the message again, base64-encoded
             response.headers["X-PROFIT-ERROR"] = base64.b64encode(exc.message.encode()).decode()
             return response
+
+    async def _logged(self, request: web.Request) -> web.StreamResponse:
+        return await self.request_log.served(request, self._profit)
 
     async def _profit(self, request: web.Request) -> web.StreamResponse:
         path = request.path.lower().rstrip("/")
@@ -213,13 +243,20 @@ class AfasSimulator:
         connector: str,
         work: Callable[[], Awaitable[web.StreamResponse]],
     ) -> web.StreamResponse:
-        fault = next((f for f in self.faults if f.hits(request.method, connector)), None)
+        query = request.rel_url.raw_query_string
+        fault = next((f for f in self.faults if f.hits(request.method, connector, query)), None)
         if fault is None:
+            return await work()
+        if fault.skip > 0:
+            fault.skip -= 1
             return await work()
         fault.times -= 1
         if fault.times <= 0:
             self.faults.remove(fault)
         kind = fault.kind
+        if kind == "edit":
+            self.edit(fault.entity, fault.record, fault.fields)
+            return await work()
         if kind == "unavailable":
             body = {
                 "error": {
@@ -462,6 +499,8 @@ class AfasSimulator:
             return _json_response(
                 {"requests": dict(self.requests), "max_concurrent": self.max_active}
             )
+        if (method, what) == ("GET", "log"):
+            return _json_response(self.request_log.as_json())
         return _json_response({"error": f"unknown control {method} /_sim/{what}"}, status=404)
 
 

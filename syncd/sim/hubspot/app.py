@@ -39,8 +39,14 @@ Control API, under ``/_sim`` (no token)::
     POST   /_sim/properties           add or replace a property definition (HubSpot JSON)
     POST   /_sim/faults               {"method"?, "path"?, "status"?, "body"?,
                                       "drop"?: answer lost after the work is done,
-                                      "delay"?, "count"?}; DELETE clears them
+                                      "delay"?, "count"?, "skip"?: matching requests
+                                      let through first, "edit"?: {"id", "properties"}
+                                      a user edit made just before the request is
+                                      answered (a listing that changes between pages)};
+                                      DELETE clears them. A 429 without a body is the
+                                      ten-secondly one, or the secondly one on search
     GET    /_sim/requests             request counts by "METHOD operation"; DELETE resets
+    GET    /_sim/log                  every API request: times, path, User-Agent
 """
 
 from __future__ import annotations
@@ -70,6 +76,7 @@ from syncd.sim.hubspot.portal import (
 )
 from syncd.sim.hubspot.properties import PropertyDef, format_datetime, parse_datetime
 from syncd.sim.hubspot.search import SearchLimits, run_search
+from syncd.sim.requestlog import RequestLog
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -117,6 +124,8 @@ class Fault:
     drop: bool = False  # do the work, then lose the answer
     delay: float = 0.0
     count: int = 1
+    skip: int = 0  # matching requests let through before the fault fires
+    edit: Mapping[str, Any] | None = None  # {"id", "properties"}: a user edits first
 
     def matches(self, request: web.Request) -> bool:
         return (self.method is None or self.method.upper() == request.method) and (
@@ -156,6 +165,7 @@ class HubSpotSimulator:
         )
         self.faults: list[Fault] = []
         self.counts: Counter[str] = Counter()
+        self.request_log = RequestLog()
         self.record = record
         self.exchanges: list[Exchange] = []
         self._windows: dict[str, deque[float]] = {"ten": deque(), "search": deque()}
@@ -218,6 +228,7 @@ class HubSpotSimulator:
         )
         self.faults.clear()
         self.counts.clear()
+        self.request_log.clear()
         self.exchanges.clear()
 
     # -- running ----------------------------------------------------------------------------
@@ -261,7 +272,7 @@ class HubSpotSimulator:
                 return _error(exc.status, exc.category, exc.message)
             except (ValueError, KeyError, TypeError) as exc:
                 return _error(400, "VALIDATION_ERROR", str(exc))
-        return await self._public(request, handler)
+        return await self.request_log.served(request, lambda r: self._public(r, handler))
 
     async def _public(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         body = await _body(request)
@@ -305,7 +316,11 @@ class HubSpotSimulator:
         fault = self._take_fault(request)
         if fault is not None and fault.delay:
             await asyncio.sleep(fault.delay)
+        if fault is not None and fault.edit is not None:
+            self.edit(str(fault.edit["id"]), fault.edit["properties"])
         if fault is not None and fault.status == 429 and fault.body is None:
+            if request.path.endswith("/search"):
+                return self._too_many("SECONDLY", "You have reached your secondly limit.")
             return self._too_many(
                 "TEN_SECONDLY_ROLLING", "You have reached your ten_secondly_rolling limit."
             )
@@ -386,6 +401,9 @@ class HubSpotSimulator:
     def _take_fault(self, request: web.Request) -> Fault | None:
         for fault in self.faults:
             if fault.matches(request):
+                if fault.skip > 0:
+                    fault.skip -= 1
+                    return None
                 fault.count -= 1
                 if fault.count <= 0:
                     self.faults.remove(fault)
@@ -590,6 +608,7 @@ class HubSpotSimulator:
         add("DELETE", "/_sim/faults", self._c_clear_faults)
         add("GET", "/_sim/requests", self._c_counts)
         add("DELETE", "/_sim/requests", self._c_clear_counts)
+        add("GET", "/_sim/log", self._c_log)
 
     async def _c_config(self, request: web.Request) -> web.Response:
         return web.json_response(asdict(self.config))
@@ -658,6 +677,9 @@ class HubSpotSimulator:
     async def _c_clear_counts(self, request: web.Request) -> web.Response:
         self.counts.clear()
         return web.Response(status=204)
+
+    async def _c_log(self, request: web.Request) -> web.Response:
+        return web.json_response(self.request_log.as_json())
 
 
 # --- helpers -----------------------------------------------------------------------------

@@ -1,0 +1,356 @@
+"""Both simulated systems, the companies in them, the users who edit them, and the checks.
+
+A :class:`World` is one seeded run's pair of simulators: seeded with generated companies
+spread over the sides as a first run finds them, edited by users through the simulators'
+own user APIs (a HubSpot user's edit, a Profit user's edit, a company created by hand),
+and finally read back whole to check what syncd left behind. A company's true identity
+is its KvK number, which no edit touches.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from syncd.mapping import EntityMapping
+from syncd.records import Side, Value
+from syncd.sim.afas import AfasSimulator
+from syncd.sim.afas.app import Fault as AfasFault
+from syncd.sim.companies import Company, companies
+from syncd.sim.demo import seed_simulators
+from syncd.sim.hubspot.app import Fault as HubSpotFault
+from syncd.sim.hubspot.app import HubSpotSimulator, SimConfig
+from syncd.state.rows import Conflict, Link
+
+ENTITIES = ("customer", "supplier")
+EDITABLE = ("city", "street", "website")
+"""Fields users edit: free text on both sides, mapped the same way for both entities."""
+ROLE_PROPERTY = "afas_roles"
+KVK = "kvk"
+
+
+@dataclass(frozen=True)
+class Edit:
+    """A unique value a user wrote to one field of one company, in the order written."""
+
+    seq: int
+    side: Side
+    kvk: str
+    field: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Held:
+    """One side's record of a company, in canonical values."""
+
+    side: Side
+    entity: str
+    record_id: str
+    fields: dict[str, Value]
+
+
+@dataclass
+class Snapshot:
+    """Both sides as they are: live records per side and entity, keyed by KvK number."""
+
+    records: dict[tuple[Side, str], dict[str, list[Held]]] = field(default_factory=dict)
+
+    def of(self, side: Side, entity: str) -> dict[str, list[Held]]:
+        return self.records.setdefault((side, entity), defaultdict(list))
+
+    def company(self, kvk: str) -> list[Held]:
+        return [h for held in self.records.values() for h in held.get(kvk, [])]
+
+
+class World:
+    """Two simulators with generated companies, and a log of every user edit."""
+
+    def __init__(
+        self,
+        mappings: Mapping[str, EntityMapping],
+        count: int,
+        seed: int,
+        *,
+        search_lag: float = 0.0,
+    ) -> None:
+        self.mappings = mappings
+        self.seed = seed
+        self.rng = random.Random(seed)
+        self.afas = AfasSimulator()
+        self.hubspot = HubSpotSimulator(config=SimConfig(search_lag=search_lag))
+        seed_simulators(self.afas, self.hubspot, mappings, count, seed=seed)
+        self.edits: list[Edit] = []
+        self.operations = 0
+        taken = {kvk for held in self.snapshot().records.values() for kvk in held}
+        spare = companies(count + 50, seed=seed + 7919)
+        self._spare = [c for c in spare if c.kvk not in taken]
+
+    # -- users -------------------------------------------------------------------------
+
+    def user_edit(self) -> None:
+        """A user somewhere edits one field of one company to a value never seen before."""
+        side = self.rng.choice(list(Side))
+        name = self.rng.choice(EDITABLE)
+        if side is Side.CRM:
+            target = self._crm_target()
+            if target is not None:
+                company_id, kvk = target
+                value = self._value(name)
+                self.hubspot.edit(company_id, {self._native(Side.CRM, "customer", name): value})
+                self._log(Side.CRM, kvk, name, value)
+        else:
+            entity = self.rng.choice(ENTITIES)
+            target = self._afas_target(entity)
+            if target is not None:
+                number, kvk = target
+                value = self._value(name)
+                self.afas.edit(entity, number, {self._native(Side.AFAS, entity, name): value})
+                self._log(Side.AFAS, kvk, name, value)
+
+    def users(self, edits: int, creates: int) -> None:
+        """A round of users at work: ``edits`` field edits and ``creates`` new companies."""
+        for _ in range(edits):
+            self.user_edit()
+        for _ in range(creates):
+            self.user_create()
+
+    def user_create(self) -> None:
+        """A user creates a new company by hand: in HubSpot, in Profit, or in both."""
+        if not self._spare:
+            return
+        company = self._spare.pop()
+        entity = self.rng.choice(ENTITIES)
+        where = self.rng.choice(("crm", "afas", "both"))
+        if where in ("crm", "both"):
+            self.hubspot.seed(self._crm_properties(company, entity))
+        if where in ("afas", "both"):
+            mapped = {f.name for f in self.mappings[entity].fields}
+            fields = {k: v for k, v in company.fields.items() if k in mapped}
+            row = self.mappings[entity].to_native(Side.AFAS, fields)
+            self.afas.seed({entity: [row]})
+        self.operations += 1
+
+    def page_edit(self, side: Side) -> tuple[object, Edit] | None:
+        """A user edit armed to land in the middle of one of syncd's listings.
+
+        Returns the simulator fault and the edit it makes once it fires, or None when
+        there is nothing to edit.
+        """
+        name = self.rng.choice(EDITABLE)
+        skip = self.rng.choice((0, 1, 1, 2))
+        if side is Side.CRM:
+            target = self._crm_target()
+            if target is None:
+                return None
+            value = self._value(name)
+            properties = {self._native(Side.CRM, "customer", name): value}
+            fault: object = HubSpotFault(
+                method="POST",
+                path="/search",
+                skip=skip,
+                edit={"id": target[0], "properties": properties},
+            )
+            return fault, Edit(0, side, target[1], name, value)
+        entity = self.rng.choice(ENTITIES)
+        afas_target = self._afas_target(entity)
+        if afas_target is None:
+            return None
+        value = self._value(name)
+        modified = self.mappings[entity].afas.modified
+        fault = AfasFault(
+            kind="edit",
+            method="GET",
+            connector=self.mappings[entity].afas.options["get_connector"],
+            query=f"orderbyfieldids={modified}",
+            skip=skip,
+            entity=entity,
+            record=afas_target[0],
+            fields={self._native(Side.AFAS, entity, name): value},
+        )
+        return fault, Edit(0, side, afas_target[1], name, value)
+
+    def fired(self, edit: Edit) -> None:
+        """A page edit's fault fired: the edit happened now."""
+        self._log(edit.side, edit.kvk, edit.field, edit.value)
+
+    # -- reading both sides whole ------------------------------------------------------
+
+    def snapshot(self) -> Snapshot:
+        found = Snapshot()
+        for entity in ENTITIES:
+            mapping = self.mappings[entity]
+            crm, afas = found.of(Side.CRM, entity), found.of(Side.AFAS, entity)
+            for company in self.hubspot.portal.live():
+                properties = company.properties
+                if entity not in (properties.get(ROLE_PROPERTY) or "").split(";"):
+                    continue
+                held = Held(
+                    Side.CRM, entity, company.id, mapping.to_canonical(Side.CRM, properties)
+                )
+                crm[str(held.fields[KVK])].append(held)
+            inactive = mapping.afas.options["inactive"]
+            for row in self.afas.rows(entity):
+                if row.get(inactive):
+                    continue
+                record_id = str(row[mapping.afas.id])
+                held = Held(Side.AFAS, entity, record_id, mapping.to_canonical(Side.AFAS, row))
+                afas[str(held.fields[KVK])].append(held)
+        return found
+
+    # -- helpers -----------------------------------------------------------------------
+
+    def _crm_target(self) -> tuple[str, str] | None:
+        live = [c for c in self.hubspot.portal.live() if c.properties.get("kvk_number")]
+        if not live:
+            return None
+        company = self.rng.choice(live)
+        return company.id, str(company.properties["kvk_number"])
+
+    def _afas_target(self, entity: str) -> tuple[str, str] | None:
+        mapping = self.mappings[entity]
+        kvk_field, inactive = mapping.native_name(Side.AFAS, KVK), mapping.afas.options["inactive"]
+        rows = [r for r in self.afas.rows(entity) if r.get(kvk_field) and not r.get(inactive)]
+        if not rows:
+            return None
+        row = self.rng.choice(rows)
+        return str(row[mapping.afas.id]), str(mapping.field(KVK).read(Side.AFAS, row[kvk_field]))
+
+    def _value(self, name: str) -> str:
+        n = len(self.edits) + 1
+        return {
+            "city": f"Plaats {self.seed}-{n}",
+            "street": f"Straat {self.seed}-{n}",
+            "website": f"https://w{self.seed}-{n}.example.nl",
+        }[name]
+
+    def _native(self, side: Side, entity: str, name: str) -> str:
+        return self.mappings[entity].native_name(side, name)
+
+    def _log(self, side: Side, kvk: str, name: str, value: str) -> None:
+        self.edits.append(Edit(len(self.edits) + 1, side, kvk, name, value))
+        self.operations += 1
+
+    def _crm_properties(self, company: Company, entity: str) -> dict[str, str | None]:
+        mapping = self.mappings[entity]
+        mapped = {f.name for f in mapping.fields}
+        native = mapping.to_native(
+            Side.CRM, {k: v for k, v in company.fields.items() if k in mapped}
+        )
+        properties = {k: None if v is None else str(v) for k, v in native.items()}
+        properties[ROLE_PROPERTY] = entity
+        return properties
+
+
+# -- the checks ----------------------------------------------------------------------------
+
+
+def duplicates(snapshot: Snapshot) -> list[str]:
+    """Companies found more than once on a side (HubSpot: once in all; AFAS: per table)."""
+    found: list[str] = []
+    crm_ids: dict[str, set[str]] = defaultdict(set)
+    for (side, entity), held in snapshot.records.items():
+        for kvk, records in held.items():
+            if side is Side.CRM:
+                crm_ids[kvk].update(h.record_id for h in records)
+            elif len(records) > 1:
+                found.append(f"KvK {kvk} is {len(records)} AFAS {entity} records")
+    found += [
+        f"KvK {kvk} is {len(ids)} HubSpot companies ({', '.join(sorted(ids))})"
+        for kvk, ids in crm_ids.items()
+        if len(ids) > 1
+    ]
+    return found
+
+
+def lost_edits(
+    edits: Iterable[Edit],
+    snapshot: Snapshot,
+    mappings: Mapping[str, EntityMapping],
+    conflicts: Iterable[Conflict],
+    links: Iterable[Link],
+) -> list[str]:
+    """The last edit of each field of each company that is on neither side nor held."""
+    last: dict[tuple[str, str], Edit] = {}
+    for edit in sorted(edits, key=lambda e: e.seq):
+        last[(edit.kvk, edit.field)] = edit
+    held = _held_in_conflicts(conflicts, links, snapshot)
+    lost: list[str] = []
+    for (kvk, name), edit in sorted(last.items()):
+        wanted = mappings[ENTITIES[0]].field(name).normal(edit.value)
+        if any(h.fields.get(name) == wanted for h in snapshot.company(kvk)):
+            continue
+        if (kvk, name, wanted) in held:
+            continue
+        lost.append(f"{edit.side} edit #{edit.seq} of {name} of KvK {kvk} to {edit.value!r}")
+    return lost
+
+
+def disagreements(
+    snapshot: Snapshot,
+    mappings: Mapping[str, EntityMapping],
+    conflicts: Iterable[Conflict],
+    links: Iterable[Link],
+) -> list[str]:
+    """What stops the two sides from being converged.
+
+    Every company is on both sides once per entity, and both records agree on every field
+    synced both ways, or the difference is an open conflict of their link.
+    """
+    found: list[str] = []
+    open_fields = {(c.entity, c.link_id, c.field) for c in conflicts}
+    link_of = {(link.entity, link.crm_id, link.afas_id): link.id for link in links}
+    for entity in ENTITIES:
+        crm, afas = snapshot.of(Side.CRM, entity), snapshot.of(Side.AFAS, entity)
+        for kvk in sorted(set(crm) | set(afas)):
+            if len(crm.get(kvk, [])) != 1 or len(afas.get(kvk, [])) != 1:
+                counts = f"{len(crm.get(kvk, []))} in HubSpot, {len(afas.get(kvk, []))} in AFAS"
+                found.append(f"{entity} KvK {kvk}: {counts}")
+                continue
+            left, right = crm[kvk][0], afas[kvk][0]
+            link_id = link_of.get((entity, left.record_id, right.record_id))
+            if link_id is None:
+                found.append(f"{entity} KvK {kvk}: not linked")
+                continue
+            for f in mappings[entity].fields:
+                if f.direction != "both" or left.fields.get(f.name) == right.fields.get(f.name):
+                    continue
+                if (entity, link_id, f.name) not in open_fields:
+                    found.append(
+                        f"{entity} KvK {kvk} {f.name}: HubSpot {left.fields.get(f.name)!r}, "
+                        f"AFAS {right.fields.get(f.name)!r}"
+                    )
+    return found
+
+
+def _held_in_conflicts(
+    conflicts: Iterable[Conflict], links: Iterable[Link], snapshot: Snapshot
+) -> set[tuple[str, str, Value]]:
+    """(KvK, field, value) of every value an open conflict holds."""
+    kvk_of: dict[tuple[str, str], str] = {}
+    for (side, _entity), held in snapshot.records.items():
+        if side is Side.CRM:
+            kvk_of.update({(side, h.record_id): kvk for kvk, hs in held.items() for h in hs})
+    by_id = {link.id: link for link in links}
+    found: set[tuple[str, str, Value]] = set()
+    for conflict in conflicts:
+        link = by_id.get(conflict.link_id)
+        kvk = kvk_of.get((Side.CRM, link.crm_id)) if link else None
+        if kvk is not None:
+            found |= {(kvk, conflict.field, conflict.crm), (kvk, conflict.field, conflict.afas)}
+    return found
+
+
+__all__ = [
+    "EDITABLE",
+    "ENTITIES",
+    "Edit",
+    "Held",
+    "Snapshot",
+    "World",
+    "disagreements",
+    "duplicates",
+    "lost_edits",
+]
