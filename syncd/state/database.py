@@ -16,9 +16,11 @@ as they do on PostgreSQL.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import tempfile
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -150,8 +152,21 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         connection.exec_driver_sql(f"BEGIN {mode}")
 
 
+_UPGRADING: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+    weakref.WeakKeyDictionary()
+)
+"""One upgrade at a time per event loop: alembic keeps the running migration in module
+globals, so two stores opened at once in one process would trample each other's."""
+
+
 async def upgrade(db: Database) -> None:
     """Bring the schema to the newest migration, in one transaction."""
+    lock = _UPGRADING.setdefault(asyncio.get_running_loop(), asyncio.Lock())
+    async with lock:
+        await _upgrade(db)
+
+
+async def _upgrade(db: Database) -> None:
     with db.errors("cannot migrate the state database"):
         async with db.writer.begin() as conn:
             if db.dialect == "postgresql":
