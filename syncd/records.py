@@ -20,11 +20,12 @@ base
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from dataclasses import field as dataclass_field
 from datetime import datetime
 from enum import StrEnum
+from typing import ClassVar
 
 Value = str | None
 """A canonical field value: a normalised string, or ``None`` for blank."""
@@ -45,7 +46,53 @@ def is_blank(value: Value) -> bool:
     return value is None or value == ""
 
 
-@dataclass(frozen=True)
+class Fields(Mapping[str, Value]):
+    """A record's canonical fields, kept small: a tuple of values, and the names shared
+    by every record with the same names (a first sync holds every record of both sides,
+    and a dict each would be most of its memory). Compares equal to a dict alike."""
+
+    __slots__ = ("_names", "_values")
+    _layouts: ClassVar[dict[tuple[str, ...], dict[str, int]]] = {}
+    _MAX_LAYOUTS: ClassVar[int] = 256  # distinct name sets are few (one per mapping)
+
+    def __init__(self, fields: Mapping[str, Value]) -> None:
+        names = tuple(fields)
+        layout = Fields._layouts.get(names)
+        if layout is None:
+            layout = {name: n for n, name in enumerate(names)}
+            if len(Fields._layouts) < Fields._MAX_LAYOUTS:
+                Fields._layouts[names] = layout
+        self._names = layout
+        self._values = tuple(fields.values())
+
+    def __getitem__(self, name: str) -> Value:
+        return self._values[self._names[name]]
+
+    def get(self, name: str, default: Value = None) -> Value:  # type: ignore[override]
+        n = self._names.get(name)
+        return default if n is None else self._values[n]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Fields) and other._names is self._names:
+            return self._values == other._values
+        return super().__eq__(other)
+
+    __hash__ = None  # type: ignore[assignment]  # like a dict
+
+    def __repr__(self) -> str:
+        return repr(dict(self))
+
+
+@dataclass(frozen=True, slots=True)  # slots: a first sync holds every record of both sides
 class Record:
     """One canonical record as read from a side."""
 
@@ -53,6 +100,10 @@ class Record:
     fields: Mapping[str, Value]
     modified: datetime | None = None
     correlation: str | None = None
+
+    def __post_init__(self) -> None:
+        if type(self.fields) is dict:
+            object.__setattr__(self, "fields", Fields(self.fields))
 
 
 @dataclass(frozen=True)

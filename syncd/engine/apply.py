@@ -12,12 +12,17 @@ Actions that write nothing outside (links, bases that both sides already agree o
 conflicts, quarantine) are committed together, one transaction per kind of action,
 instead of one each: see :meth:`Applier._state_only`.
 
+The writes of the two sides run at once, and a side that takes batches has up to
+:data:`IN_FLIGHT` of them going, each through the three steps above on its own (see
+:meth:`Applier._write_lanes`): its requests never wait for another batch's commit.
+
 A write whose response never came back stays ``pending``; the next cycle settles it
 (:mod:`syncd.engine.recovery`) before anything is written again.
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
@@ -98,15 +103,66 @@ class Applier:
         }
         actions = [a for a in actions if not (isinstance(a, AdvanceBase) and a.pair in linking)]
         for phase in _PHASES:
-            batch: list[Action] = []
-            for action in sorted((a for a in actions if isinstance(a, phase)), key=_side_order):
-                if batch and not self._joins(batch, action):
+            batches = self._batches([a for a in actions if isinstance(a, phase)])
+            if phase in (Update, Create):
+                await self._write_lanes(batches)
+            else:
+                for batch in batches:
                     await self._run(batch)
-                    batch = []
-                batch.append(action)
-            if batch:
-                await self._run(batch)
         return self.counts
+
+    def _batches(self, actions: list[Action]) -> list[list[Action]]:
+        """The actions of one phase cut into requests (or transactions), side by side."""
+        batches: list[list[Action]] = []
+        for action in sorted(actions, key=_side_order):
+            if batches and self._joins(batches[-1], action):
+                batches[-1].append(action)
+            else:
+                batches.append([action])
+        return batches
+
+    async def _write_lanes(self, batches: list[list[Action]]) -> None:
+        """Write batches, each side in a lane of its own and both lanes at once.
+
+        A lane keeps up to :data:`IN_FLIGHT` batches of a batching side going, so that
+        one batch's read-back and commit overlap the next one's requests and the side's
+        allowed concurrency stays in use instead of idling between lock-step chunks.
+        Every batch still commits its intents before its requests are sent (the
+        write-ahead rule holds per batch). A failed batch stops both lanes from starting
+        more; batches already sent finish and commit their outcomes, then its error is
+        raised, as when the batches ran one after another.
+        """
+        lanes: dict[Side, list[list[Action]]] = {}
+        for batch in batches:
+            lanes.setdefault(_target(batch[0]), []).append(batch)
+        failures: list[Exception] = []
+        async with asyncio.TaskGroup() as group:
+            for side, lane in lanes.items():
+                width = IN_FLIGHT if isinstance(self.gateways[side], BatchGateway) else 1
+                group.create_task(self._lane(lane, width, failures))
+        if failures:
+            raise failures[0]
+
+    async def _lane(
+        self, batches: list[list[Action]], width: int, failures: list[Exception]
+    ) -> None:
+        slots = asyncio.Semaphore(width)
+
+        async def run(batch: list[Action]) -> None:
+            try:
+                await self._run(batch)
+            except Exception as error:  # stops both lanes; raised once they are done
+                failures.append(error)
+            finally:
+                slots.release()
+
+        async with asyncio.TaskGroup() as group:
+            for batch in batches:
+                await slots.acquire()
+                if failures:
+                    slots.release()
+                    break
+                group.create_task(run(batch))
 
     def _joins(self, batch: list[Action], action: Action) -> bool:
         """Whether ``action`` goes in the same request (or transaction) as ``batch``."""
@@ -147,13 +203,14 @@ class Applier:
         handlers: dict[type, Callable[[Transaction, Action], Awaitable[None]]] = {
             AdvanceBase: self._advance,  # type: ignore[dict-item]
             Repoint: self._repoint,  # type: ignore[dict-item]
-            OpenConflict: self._open_conflict,  # type: ignore[dict-item]
             CloseConflicts: self._close_conflicts,  # type: ignore[dict-item]
             Quarantine: self._quarantine,  # type: ignore[dict-item]
         }
         async with self.store.transaction() as tx:
             if isinstance(batch[0], LinkPair):
                 await self._link_all(tx, [a for a in batch if isinstance(a, LinkPair)])
+            elif isinstance(batch[0], OpenConflict):
+                await self._open_all(tx, [a for a in batch if isinstance(a, OpenConflict)])
             else:
                 for action in batch:
                     await handlers[type(action)](tx, action)
@@ -419,31 +476,29 @@ class Applier:
         )
         self.counts["merged"] += 1
 
-    async def _open_conflict(self, tx: Transaction, action: OpenConflict) -> None:
-        link = self.links.get(action.pair)
-        if link is None or link.id is None:
-            return
-        conflict = Conflict(
-            self.connection,
-            self.entity,
-            link.id,
-            action.field,
-            action.base,
-            action.crm,
-            action.afas,
+    async def _open_all(self, tx: Transaction, actions: list[OpenConflict]) -> None:
+        live = [(a, link) for a in actions if (link := self.links.get(a.pair)) and link.id]
+        opened = await tx.open_conflicts(
+            [
+                Conflict(
+                    self.connection, self.entity, _link_id(link), a.field, a.base, a.crm, a.afas
+                )
+                for a, link in live
+            ]
         )
-        if await tx.open_conflict(conflict):
-            await self._event(
-                tx,
-                EventName.CONFLICT_OPENED,
-                link.crm_id,
-                afas_id=link.afas_id,
-                field=action.field,
-                base=action.base,
-                crm=action.crm,
-                afas=action.afas,
-            )
-        self.counts["conflicts"] += 1
+        for (action, link), new in zip(live, opened, strict=True):
+            if new:
+                await self._event(
+                    tx,
+                    EventName.CONFLICT_OPENED,
+                    link.crm_id,
+                    afas_id=link.afas_id,
+                    field=action.field,
+                    base=action.base,
+                    crm=action.crm,
+                    afas=action.afas,
+                )
+            self.counts["conflicts"] += 1
 
     async def _close_conflicts(self, tx: Transaction, action: CloseConflicts) -> None:
         if action.link.id is None:
@@ -587,8 +642,15 @@ _PHASES: tuple[type, ...] = (
     CloseConflicts,
 )
 BATCH_SIZE = 100
+IN_FLIGHT = 2  # batches of one batching side at once: enough to overlap a commit with requests
 STATE_BATCH_SIZE = 1000  # state-only actions per transaction: bounded, and still few commits
 _STATE_ONLY = (LinkPair, AdvanceBase, Repoint, OpenConflict, CloseConflicts, Quarantine)
+
+
+def _target(action: Action) -> Side:
+    if not isinstance(action, Update | Create):
+        raise TypeError(f"{type(action).__name__} writes to no side")
+    return action.target
 
 
 def _side_order(action: Action) -> int:
@@ -626,6 +688,12 @@ def _altered(update: Update, stored: Record) -> dict[str, Value]:
 
 def _with_base(link: Link, fields: Mapping[str, Value]) -> Link:
     return dataclasses.replace(link, base={**link.base, **fields})
+
+
+def _link_id(link: Link) -> int:
+    if link.id is None:
+        raise ValueError("link was not saved")
+    return link.id
 
 
 def _id(entry: JournalEntry) -> int:

@@ -8,6 +8,7 @@ automatically, and never created either: a duplicate is worse than a delay.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -49,7 +50,12 @@ class MatchInput:
 
 
 class KeyIndex:
-    """One side's candidates, indexed so each lookup is a dict access (no all-pairs)."""
+    """One side's candidates, indexed so each lookup is a dict access (no all-pairs).
+
+    A first sync indexes every record of a side under every key, so an entry is kept
+    small: a one-part key value is the value itself (no tuple), and a value that one
+    record holds maps to that record (a list only from the second one on).
+    """
 
     def __init__(
         self, records: Sequence[Record], taken: frozenset[str], keys: Sequence[Sequence[str]]
@@ -60,16 +66,34 @@ class KeyIndex:
         for r in records:
             if r.correlation:
                 self.pointing_at.setdefault(r.correlation, []).append(r)
-        self.by_key: dict[tuple[str, ...], dict[tuple[str, ...], list[Record]]] = {}
+        self.by_key: dict[tuple[str, ...], dict[_Lookup, Record | list[Record]]] = {}
         for key in keys:
             index = self.by_key.setdefault(tuple(key), {})
             for r in records:
                 if r.id not in taken and (value := key_value(r.fields, key)) is not None:
-                    index.setdefault(value, []).append(r)
+                    _add(index, _lookup(value), r)
 
     def matching(self, record: Record, key: Sequence[str]) -> list[Record]:
         value = key_value(record.fields, key)
-        return [] if value is None else self.by_key[tuple(key)].get(value, [])
+        found = None if value is None else self.by_key[tuple(key)].get(_lookup(value))
+        return [] if found is None else [found] if isinstance(found, Record) else list(found)
+
+
+_Lookup = str | tuple[str, ...]
+
+
+def _lookup(value: tuple[str, ...]) -> _Lookup:
+    return value[0] if len(value) == 1 else value
+
+
+def _add(index: dict[_Lookup, Record | list[Record]], value: _Lookup, record: Record) -> None:
+    held = index.get(value)
+    if held is None:
+        index[value] = record
+    elif isinstance(held, Record):
+        index[value] = [held, record]
+    else:
+        held.append(record)
 
 
 def match_unlinked(data: MatchInput) -> list[MatchDecision]:
@@ -225,17 +249,29 @@ def _settle_claims(proposals: list[MatchDecision]) -> list[MatchDecision]:
     for p in proposals:
         if p.kind is MatchKind.LINK and p.partner is not None:
             pairs.setdefault(_pair_key(p.side, p.record.id, p.partner.id), p)
-    uses: dict[tuple[Side, str], set[tuple[str, str]]] = {}
+    # How many pairs each record is in (per side, by id: a first sync has a pair for
+    # nearly every record, so no set of pairs per record), then the contested pairs.
+    uses: dict[Side, Counter[str]] = {side: Counter() for side in Side}
     for crm_id, afas_id in pairs:
-        uses.setdefault((Side.CRM, crm_id), set()).add((crm_id, afas_id))
-        uses.setdefault((Side.AFAS, afas_id), set()).add((crm_id, afas_id))
-    contested = {pair for group in uses.values() if len(group) > 1 for pair in group}
+        uses[Side.CRM][crm_id] += 1
+        uses[Side.AFAS][afas_id] += 1
+    contested = {
+        (crm_id, afas_id)
+        for crm_id, afas_id in pairs
+        if uses[Side.CRM][crm_id] > 1 or uses[Side.AFAS][afas_id] > 1
+    }
+    in_contested: dict[tuple[Side, str], set[tuple[str, str]]] = {}
+    for crm_id, afas_id in contested:
+        in_contested.setdefault((Side.CRM, crm_id), set()).add((crm_id, afas_id))
+        in_contested.setdefault((Side.AFAS, afas_id), set()).add((crm_id, afas_id))
     decided = [d for pair, d in pairs.items() if pair not in contested]
     for p in proposals:
-        mine = uses.get((p.side, p.record.id), set())
-        if not mine:
+        count = uses[p.side][p.record.id]
+        if not count:
             decided.append(p)
-        elif mine <= contested and p.kind is not MatchKind.AMBIGUOUS:
+            continue
+        mine = in_contested.get((p.side, p.record.id), set())
+        if len(mine) == count and p.kind is not MatchKind.AMBIGUOUS:  # all its pairs contested
             decided.append(_contested(p, mine))
     return _one_per_record(decided)
 
@@ -252,11 +288,11 @@ def _contested(p: MatchDecision, pairs: set[tuple[str, str]]) -> MatchDecision:
 
 
 def _one_per_record(decisions: list[MatchDecision]) -> list[MatchDecision]:
-    seen: set[tuple[Side, str]] = set()
+    seen: dict[Side, set[str]] = {side: set() for side in Side}  # by side: no tuple each
     unique: list[MatchDecision] = []
     for d in decisions:
-        if (d.side, d.record.id) not in seen:
-            seen.add((d.side, d.record.id))
+        if d.record.id not in seen[d.side]:
+            seen[d.side].add(d.record.id)
             unique.append(d)
     return unique
 

@@ -200,16 +200,28 @@ class HubSpotGateway:
             "properties": ",".join(self._names(entity)),
             "archived": "false",
         }
-        while True:
-            reply = await self._client.call("GET", self._path(entity), params=params)
-            results = _results(reply.body, f"GET {self._path(entity)}")
-            objects = [o for o in results if self._has_role(entity, o)]
-            if objects:
-                yield self._page(entity, objects)
-            after = _next_after(reply.body)
-            if not after:
-                return
-            params = {**params, "after": str(after)}
+        path = self._path(entity)
+        # The cursor is known before a page is converted and used: the next page is asked
+        # for at once, so its request overlaps this page's processing (ours and the caller's).
+        ahead = asyncio.ensure_future(self._client.call("GET", path, params=params))
+        try:
+            while True:
+                reply = await ahead
+                after = _next_after(reply.body)
+                if after:
+                    params = {**params, "after": str(after)}
+                    ahead = asyncio.ensure_future(self._client.call("GET", path, params=params))
+                results = _results(reply.body, f"GET {path}")
+                objects = [o for o in results if self._has_role(entity, o)]
+                if objects:
+                    yield self._page(entity, objects)
+                if not after:
+                    return
+        finally:  # a caller that stops early leaves no request running or unheard
+            if not ahead.done():
+                ahead.cancel()
+            elif not ahead.cancelled():
+                ahead.exception()
 
     async def list_archived(self, entity: str) -> AsyncIterator[list[str]]:
         """Pages of the ids of archived companies with the role (the sweep for deletes)."""

@@ -10,7 +10,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, or_, update
+from sqlalchemy import bindparam, delete, func, insert, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
@@ -43,6 +43,8 @@ ID_CHUNK = 500  # ids per IN (...) query, well below SQLite's and asyncpg's para
 
 OPEN = str(ConflictState.OPEN)
 LINKS = LinkRow.__table__  # link writes go through Core: no ORM identity map to keep in step
+JOURNAL = JournalRow.__table__  # intents come a batch at a time: one statement each
+EVENTS = EventRow.__table__  # likewise events: many per transaction, never read back in it
 
 
 async def open_store(url: str) -> StateStore:
@@ -268,13 +270,15 @@ class StateStore:
 
     async def record_intents(self, entries: Sequence[JournalEntry]) -> list[JournalEntry]:
         """Record the writes of one batch in one commit; returned with ids and times."""
-        rows = [convert.journal_row(entry) for entry in entries]
+        if not entries:
+            return []
+        rows = [_journal_values(entry) for entry in entries]
+        statement = insert(JOURNAL).returning(JOURNAL.c.id, sort_by_parameter_order=True)
         async with self._session("cannot record a write in the journal", write=True) as session:
-            session.add_all(rows)
-            await session.flush()
+            ids = list((await session.exec(statement, params=rows)).scalars())
         return [
-            replace(entry, id=row.id, created_at=row.created_at)
-            for entry, row in zip(entries, rows, strict=True)
+            replace(entry, id=new_id, created_at=row["created_at"])
+            for entry, row, new_id in zip(entries, rows, ids, strict=True)
         ]
 
     async def forget(self, connection: str) -> None:
@@ -292,7 +296,9 @@ class StateStore:
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[Transaction]:
         async with self._session("cannot write the state", write=True) as session:
-            yield Transaction(session, self._db)
+            tx = Transaction(session, self._db)
+            yield tx
+            await tx.flush_events()
 
 
 class Transaction:
@@ -301,6 +307,7 @@ class Transaction:
     def __init__(self, session: AsyncSession, db: Database) -> None:
         self._session = session
         self._db = db
+        self._events: list[dict[str, Any]] = []  # inserted together before the commit
 
     async def save_link(self, link: Link) -> Link:
         """Insert a new link (``id`` None) or update one by id; returns it with its id."""
@@ -444,16 +451,53 @@ class Transaction:
 
     async def open_conflict(self, conflict: Conflict) -> bool:
         """Record the open conflict of (link, field), or update its values; True if new."""
+        [new] = await self.open_conflicts([conflict])
+        return new
+
+    async def open_conflicts(self, conflicts: Sequence[Conflict]) -> list[bool]:
+        """:meth:`open_conflict` for many, in a few statements; True for each one new
+        (a (link, field) given twice is new the first time, updated the second)."""
+        table = ConflictRow.__table__
         with self._db.errors("cannot save a conflict"):
-            existing = await self._open_conflicts(conflict.link_id, [conflict.field])
-            if existing:
-                existing[0].sqlmodel_update(
-                    {"base": conflict.base, "crm": conflict.crm, "afas": conflict.afas}
+            existing = await self._open_conflict_ids({c.link_id for c in conflicts})
+            latest: dict[tuple[int, str], Conflict] = {}
+            new = []
+            for conflict in conflicts:
+                key = (conflict.link_id, conflict.field)
+                new.append(key not in existing and key not in latest)
+                latest[key] = conflict
+            added = [_conflict_values(c) for k, c in latest.items() if k not in existing]
+            changed = [
+                {"open_id": existing[k], "new_base": c.base, "new_crm": c.crm, "new_afas": c.afas}
+                for k, c in latest.items()
+                if k in existing
+            ]
+            if added:
+                await self._session.exec(insert(table), params=added)
+            if changed:
+                statement = (
+                    update(table)
+                    .where(table.c.id == bindparam("open_id"))
+                    .values(
+                        base=bindparam("new_base"),
+                        crm=bindparam("new_crm"),
+                        afas=bindparam("new_afas"),
+                    )
                 )
-            else:
-                self._session.add(convert.conflict_row(conflict))
-            await self._session.flush()
-        return not existing
+                await self._session.exec(statement, params=changed)
+        return new
+
+    async def _open_conflict_ids(self, link_ids: set[int]) -> dict[tuple[int, str], int]:
+        """The open conflicts of these links: (link id, field) -> conflict id."""
+        c = ConflictRow.__table__.c
+        wanted, found = sorted(link_ids), {}
+        for start in range(0, len(wanted), ID_CHUNK):
+            query = select(c.id, c.link_id, c.field).where(
+                c.link_id.in_(wanted[start : start + ID_CHUNK]), c.state == OPEN
+            )
+            for conflict_id, link_id, field in await self._session.exec(query):
+                found[(link_id, field)] = conflict_id
+        return found
 
     async def close_conflicts(
         self, link_id: int, fields: Iterable[str] | None, resolution: str
@@ -530,8 +574,17 @@ class Transaction:
         return result.rowcount > 0
 
     async def add_event(self, event: StatusEvent) -> None:
-        """Append a status event; ``at`` defaults to now (UTC)."""
-        self._session.add(convert.event_row(event))  # inserted in a batch at the next flush
+        """Append a status event; ``at`` defaults to now (UTC). Inserted with the
+        transaction's other events in one statement at its end (plain rows, no ORM
+        objects: a cycle can add thousands)."""
+        self._events.append(_event_values(event))
+
+    async def flush_events(self) -> None:
+        """Insert the events added so far, in the order they were added."""
+        events, self._events = self._events, []
+        if events:
+            with self._db.errors("cannot add status events"):
+                await self._session.exec(insert(EVENTS), params=events)
 
     @property
     def _dialect(self) -> Any:
@@ -544,6 +597,51 @@ class Transaction:
         """INSERT ... ON CONFLICT (key) DO UPDATE SET changes."""
         statement = self._dialect.insert(model).values(**values)
         return statement.on_conflict_do_update(index_elements=key, set_=changes)
+
+
+def _conflict_values(conflict: Conflict) -> dict[str, Any]:
+    return {
+        "connection": conflict.connection,
+        "entity": conflict.entity,
+        "link_id": conflict.link_id,
+        "field": conflict.field,
+        "base": conflict.base,
+        "crm": conflict.crm,
+        "afas": conflict.afas,
+        "state": OPEN,
+        "resolution": None,
+        "created_at": conflict.created_at or convert.utc_now(),
+        "resolved_at": None,
+    }
+
+
+def _journal_values(entry: JournalEntry) -> dict[str, Any]:
+    return {
+        "connection": entry.connection,
+        "entity": entry.entity,
+        "action": str(entry.action),
+        "target": str(entry.target),
+        "fields": dict(entry.fields),
+        "target_id": entry.target_id,
+        "source_id": entry.source_id,
+        "correlation": entry.correlation,
+        "link_id": entry.link_id,
+        "state": str(entry.state),
+        "altered": None,
+        "created_at": entry.created_at or convert.utc_now(),
+        "finished_at": None,
+    }
+
+
+def _event_values(event: StatusEvent) -> dict[str, Any]:
+    return {
+        "connection": event.connection,
+        "entity": event.entity,
+        "name": str(event.name),
+        "record": event.record,
+        "data": dict(event.data),
+        "at": event.at or convert.utc_now(),
+    }
 
 
 def _describe_link(link: Link) -> str:

@@ -278,6 +278,34 @@ async def test_concurrent_transactions_all_commit(store: StateStore) -> None:
 # --- conflicts ---------------------------------------------------------------------------------
 
 
+async def test_conflicts_opened_together_are_new_once_per_link_and_field(
+    store: StateStore,
+) -> None:
+    first, second = await save(store, link("101", "D1"), link("102", "D2"))
+    assert first.id is not None
+    assert second.id is not None
+    async with store.transaction() as tx:
+        await tx.open_conflict(Conflict(C, E, first.id, "name", "A", "B", "C"))
+
+    async with store.transaction() as tx:
+        opened = await tx.open_conflicts(
+            [
+                Conflict(C, E, first.id, "name", "A", "B2", "C2"),  # open already: updated
+                Conflict(C, E, first.id, "city", None, "X", "Y"),
+                Conflict(C, E, second.id, "name", None, "P", "Q"),
+                Conflict(C, E, second.id, "name", None, "P2", "Q2"),  # again: the later wins
+            ]
+        )
+
+    assert opened == [False, True, True, False]
+    found = {(c.link_id, c.field): (c.crm, c.afas) for c in await store.conflicts(C, E)}
+    assert found == {
+        (first.id, "name"): ("B2", "C2"),
+        (first.id, "city"): ("X", "Y"),
+        (second.id, "name"): ("P2", "Q2"),
+    }
+
+
 async def test_one_open_conflict_per_link_and_field(store: StateStore) -> None:
     [saved] = await save(store, link("101", "D1"))
     assert saved.id is not None
@@ -384,6 +412,20 @@ async def test_events_in_order_after_an_id(store: StateStore) -> None:
     assert [e.record for e in await store.events(after_id=ids[2])] == ["3", "4", None]
     assert [e.record for e in await store.events(C, after_id=ids[0], limit=1)] == ["2"]
     assert await store.events(after_id=ids[-1]) == []
+
+
+async def test_thousands_of_events_of_one_transaction_are_all_kept_in_order(
+    store: StateStore,
+) -> None:
+    # A first cycle adds one per record linked or created, in one transaction per batch:
+    # more values than either backend takes as parameters of one statement.
+    count = 10_000
+    async with store.transaction() as tx:
+        for n in range(count):
+            await tx.add_event(StatusEvent(C, E, "record_linked", record=str(n), data={"n": n}))
+    events = await store.events(C, limit=count)
+    assert [e.record for e in events] == [str(n) for n in range(count)]
+    assert events[-1].data == {"n": count - 1}
 
 
 async def test_the_newest_events_come_without_reading_the_whole_log(store: StateStore) -> None:

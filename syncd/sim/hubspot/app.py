@@ -442,9 +442,7 @@ class HubSpotSimulator:
         names = _names(query)
         chosen: list[Company] = []
         more = False
-        for company in self.portal.live(archived=archived):
-            if after is not None and int(company.id) <= after:
-                continue
+        for company in self.portal.live(archived=archived, after=after):
             if len(chosen) == limit:
                 more = True
                 break
@@ -488,7 +486,8 @@ class HubSpotSimulator:
     async def _search(self, request: web.Request) -> web.Response:
         body = await request.json()
         view = self.portal.search_view()
-        return web.json_response(run_search(view, body, self.portal.properties, self.limits))
+        found = run_search(view, body, self.portal.properties, self.limits, self.portal.view_lookup)
+        return web.json_response(found)
 
     async def _merge(self, request: web.Request) -> web.Response:
         body = await request.json()

@@ -20,12 +20,13 @@ What it keeps like HubSpot does:
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import itertools
 import json
 import random
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -125,6 +126,14 @@ class Portal:
         self._seq = itertools.count()
         self._random = random.Random(4)
         self._applied: dict[str, int] = {}
+        # Ids in ascending order (rebuilt when companies were added), so a listing page
+        # starts where the last one ended instead of sorting and skipping every company.
+        self._order: list[str] = []
+        # Per property asked about: value -> ids that held it at some write. Entries are
+        # only added (a write may change the value in place), so a hit is checked again.
+        self._holders: dict[str, dict[str, set[str]]] = {}
+        # Search-view indexes by (property, how values are compared): key -> ids.
+        self._view_lookups: dict[Hashable, ViewLookup] = {}
 
     # -- time and the search view --------------------------------------------------------
 
@@ -142,6 +151,8 @@ class Portal:
         lag = 0.0 if at_once else self.search_lag + self._random.uniform(0, self.search_jitter)
         due = self.monotonic() + lag
         heapq.heappush(self._pending, (due, next(self._seq), company.id, snapshot))
+        for name, holders in self._holders.items():  # every write publishes
+            self._hold(holders, name, company)
 
     def search_view(self) -> dict[str, dict[str, str]]:
         """What search sees now: each company as it was ``search_lag`` seconds ago."""
@@ -151,11 +162,24 @@ class Portal:
             if seq < self._applied.get(company_id, -1):
                 continue  # a newer state of this company is already visible
             self._applied[company_id] = seq
-            if snapshot is None:
-                self._index.pop(company_id, None)
-            else:
+            old = self._index.pop(company_id, None)
+            if snapshot is not None:
                 self._index[company_id] = snapshot
+            for lookup in self._view_lookups.values():
+                lookup.replace(company_id, old, snapshot)
         return self._index
+
+    def view_lookup(
+        self, spec: Hashable, keys: Callable[[Mapping[str, str]], Iterable[Hashable]]
+    ) -> ViewLookup:
+        """Ids in the search view by the ``keys`` of their values, kept up to date from
+        the first time ``spec`` (what ``keys`` compares) is asked for."""
+        lookup = self._view_lookups.get(spec)
+        if lookup is None:
+            lookup = self._view_lookups[spec] = ViewLookup(keys)
+            for company_id, props in self._index.items():
+                lookup.replace(company_id, None, props)
+        return lookup
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -178,17 +202,37 @@ class Portal:
         prop = self.properties.get(id_property or "")
         if prop is None or not prop.unique:
             raise Invalid(f"{id_property} is not a property with unique values")
-        for company in self.live(archived=archived):
-            if company.properties.get(prop.name) == value:
+        for company in self._holding(prop.name, value):
+            if company.merged_into is None and company.archived == archived:
                 return company
         raise NotFound(f"Object not found.  {id_property}={value}")
 
-    def live(self, *, archived: bool = False) -> Iterator[Company]:
-        """Companies that are not merged away, archived or not, by ascending id."""
-        for company_id in sorted(self.companies, key=int):
+    def live(self, *, archived: bool = False, after: int | None = None) -> Iterator[Company]:
+        """Companies that are not merged away, archived or not, by ascending id (those
+        with an id above ``after`` only)."""
+        if len(self._order) != len(self.companies):  # companies are added, never removed
+            self._order = sorted(self.companies, key=int)
+        start = 0 if after is None else bisect.bisect_right(self._order, after, key=int)
+        for company_id in self._order[start:]:
             company = self.companies[company_id]
             if company.merged_into is None and company.archived == archived:
                 yield company
+
+    def _holding(self, name: str, value: str) -> list[Company]:
+        """Companies whose property ``name`` is ``value`` now, by ascending id."""
+        holders = self._holders.get(name)
+        if holders is None:
+            holders = self._holders[name] = {}
+            for company in self.companies.values():
+                self._hold(holders, name, company)
+        found = (self.companies[i] for i in holders.get(value, ()))
+        return sorted((c for c in found if c.properties.get(name) == value), key=_by_id)
+
+    @staticmethod
+    def _hold(holders: dict[str, set[str]], name: str, company: Company) -> None:
+        value = company.properties.get(name)
+        if value is not None:
+            holders.setdefault(value, set()).add(company.id)
 
     # -- writing -----------------------------------------------------------------------------
 
@@ -216,10 +260,12 @@ class Portal:
         problems = []
         for name, value in values.items():
             prop = self.properties.get(name)
-            if prop is None or not prop.unique or value in ("", None):
-                continue
-            for other in self.live():
-                if other.id != own_id and other.properties.get(name) == value:
+            if prop is None or not prop.unique or not isinstance(value, str) or value == "":
+                continue  # only a string is stored, so only a string can be taken
+            for other in self._holding(name, value):
+                if other.merged_into is not None or other.archived:
+                    continue
+                if other.id != own_id:
                     message = f"{value} already has that value on object {other.id}"
                     problems.append(_problem(name, "DUPLICATE_VALUE", message))
         return problems
@@ -327,6 +373,30 @@ class Portal:
             company.archived_at = company.updated
             self._publish(company, at_once=True)
         return company
+
+
+class ViewLookup:
+    """Ids of the search view by the keys their values compare as (for exact filters)."""
+
+    def __init__(self, keys: Callable[[Mapping[str, str]], Iterable[Hashable]]) -> None:
+        self.keys = keys
+        self.ids: dict[Hashable, set[str]] = {}
+
+    def replace(
+        self, company_id: str, old: Mapping[str, str] | None, new: Mapping[str, str] | None
+    ) -> None:
+        for key in self.keys(old) if old is not None else ():
+            held = self.ids.get(key)
+            if held is not None:
+                held.discard(company_id)
+                if not held:
+                    del self.ids[key]
+        for key in self.keys(new) if new is not None else ():
+            self.ids.setdefault(key, set()).add(company_id)
+
+
+def _by_id(company: Company) -> int:
+    return int(company.id)
 
 
 def normalise(prop: PropertyDef, value: str) -> str:

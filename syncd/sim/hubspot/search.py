@@ -10,12 +10,12 @@ archived and merged-away companies never appear; the values are those search has
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from syncd.sim.hubspot.portal import Invalid, project
+from syncd.sim.hubspot.portal import Invalid, ViewLookup, project
 from syncd.sim.hubspot.properties import PropertyDef, parse_datetime
 
 DEFAULT_SEARCH_PROPERTIES = ("name", "domain")
@@ -36,16 +36,23 @@ def run_search(
     body: Mapping[str, Any],
     properties: Mapping[str, PropertyDef],
     limits: SearchLimits,
+    lookup: Lookup | None = None,
 ) -> dict[str, Any]:
-    """The search response for ``body`` (Invalid for a request HubSpot refuses)."""
+    """The search response for ``body`` (Invalid for a request HubSpot refuses).
+
+    With ``lookup`` (the portal's :meth:`Portal.view_lookup`), only the companies that an
+    exact filter of each group allows are tested, not the whole view.
+    """
     groups = _groups(body, limits)
     limit, offset = _paging(body, limits)
     compiled = [
         [_compile(f, properties) for f in sorted(group, key=_cheap_first)] for group in groups
     ]
+    ids = _candidates(groups, properties, lookup) if lookup is not None else None
+    tested = view.items() if ids is None else ((i, view[i]) for i in ids if i in view)
     matched = [
         (company_id, props)
-        for company_id, props in view.items()
+        for company_id, props in tested
         if not compiled or any(all(test(props) for test in group) for group in compiled)
     ]
     _sort(matched, body.get("sorts") or [], properties)
@@ -60,6 +67,50 @@ def run_search(
         after = str(offset + limit)
         response["paging"] = {"next": {"after": after, "link": f"?after={after}"}}
     return response
+
+
+def _candidates(
+    groups: Sequence[Sequence[Mapping[str, Any]]],
+    defs: Mapping[str, PropertyDef],
+    lookup: Lookup,
+) -> set[str] | None:
+    """The ids any group can match, or None when a group has no exact filter to narrow
+    by (then every company is tested)."""
+    if not groups:
+        return None
+    found: set[str] = set()
+    for group in groups:
+        allowed = next((a for f in group if (a := _exact(f, defs, lookup)) is not None), None)
+        if allowed is None:
+            return None
+        found |= allowed
+    return found
+
+
+def _exact(
+    f: Mapping[str, Any], defs: Mapping[str, PropertyDef], lookup: Lookup
+) -> set[str] | None:
+    """The ids an IN or EQ filter on a text property allows (None for other filters:
+    numbers and times compare as numbers, which a lookup by key would not do alike)."""
+    name, op = str(f.get("propertyName")), str(f.get("operator"))
+    prop = defs.get(name)
+    kind = prop.type if prop else "string"
+    if kind in ("number", "datetime", "date"):
+        return None
+    if op == "IN":
+        wanted = {_key(prop, str(v)) for v in f.get("values") or []}
+    elif op == "EQ":
+        wanted = {_key(prop, str(f.get("value", "")))}
+    else:
+        return None
+    multi = bool(prop and prop.multi)
+    index = lookup((name, kind, multi), functools.partial(_keys, name, prop))
+    return set().union(*(index.ids.get(key, ()) for key in wanted))
+
+
+def _keys(name: str, prop: PropertyDef | None, props: Mapping[str, str]) -> list[Decimal | str]:
+    raw = props.get(name)
+    return [] if raw is None else [_key(prop, t) for t in _tokens(prop, raw)]
 
 
 def _groups(body: Mapping[str, Any], limits: SearchLimits) -> list[list[Mapping[str, Any]]]:
@@ -120,6 +171,7 @@ def _tokens(prop: PropertyDef | None, raw: str) -> list[str]:
 
 
 Test = Callable[[Mapping[str, str]], bool]
+Lookup = Callable[[Hashable, Callable[[Mapping[str, str]], Iterable[Hashable]]], ViewLookup]
 
 _ID_TESTS: dict[str, Callable[[int, int], bool]] = {
     "EQ": lambda a, b: a == b,
