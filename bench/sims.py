@@ -35,7 +35,6 @@ from syncd.sim.hubspot.app import HubSpotSimulator, SimConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 ENTITY = "customer"
-SHARED = 0.9  # of each side's records, the part the other side holds too
 DIFFERENT_EVERY = 20  # every 20th shared company has another phone number in HubSpot
 CHANGED_CITY = "Giethoorn"
 
@@ -53,12 +52,17 @@ def limits(latency: float) -> SimConfig:
 
 
 def placement(index: int, size: int) -> tuple[bool, bool]:
-    """(in HubSpot, in AFAS) for company ``index`` of a seed of ``size`` per side:
-    the first 90 % on both sides, then 10 % only in AFAS, then 10 % only in HubSpot."""
-    shared = int(size * SHARED)
-    if index < shared:
+    """(in HubSpot, in AFAS) for company ``index`` of a seed of ``size`` per side.
+
+    In every run of eleven companies, nine are on both sides, one only in AFAS and one
+    only in HubSpot (90 % of each side shared), mixed through the listings as in a real
+    portal rather than all at their end; what does not divide evenly is shared.
+    """
+    groups = size // 10
+    if index >= 11 * groups:
         return True, True
-    return index >= size, index < size
+    slot = index % 11
+    return slot != 9, slot != 10
 
 
 @dataclass
@@ -73,7 +77,7 @@ class Bench:
         # otherwise step each one a millisecond past the last, running ahead of the clock
         # when seeding is quick, and a first run does not create records that new.
         since = datetime.now(UTC) - timedelta(hours=1)
-        made = companies(size + size - int(size * SHARED), seed=8)
+        made = companies(size + size // 10, seed=8)
         for index, company in enumerate(made):
             in_crm, in_afas = placement(index, size)
             crm_id = afas_id = ""

@@ -198,6 +198,24 @@ class EntityMapping:
             correlation=None if correlation in (None, "") else str(correlation),
         )
 
+    @property
+    def key_fields(self) -> tuple[str, ...]:
+        """The fields the match keys compare (of "name:business", the field "name")."""
+        names = (parse_element(element)[0] for key in self.match_keys for element in key)
+        return tuple(dict.fromkeys(names))
+
+    def key_record(self, side: Side, record_id: str, native: Mapping[str, object]) -> Record:
+        """Just enough of a native row to match it by: its match-key fields, as far as
+        they can be read (a record of another entity, which syncd only ever adopts)."""
+        fields: dict[str, Value] = {}
+        for name in self.key_fields:
+            field = self.field(name)
+            try:
+                fields[name] = field.read(side, native.get(field.native_name(side)))
+            except RecordError:
+                continue  # unreadable: this key cannot match it, the others still can
+        return Record(record_id, fields)
+
     def readable_fields(self, side: Side, native: Mapping[str, object]) -> dict[str, Value]:
         """The fields of a row that can be read, leaving out those that cannot.
 

@@ -49,11 +49,20 @@ def is_blank(value: Value) -> bool:
 class Fields(Mapping[str, Value]):
     """A record's canonical fields, kept small: a tuple of values, and the names shared
     by every record with the same names (a first sync holds every record of both sides,
-    and a dict each would be most of its memory). Compares equal to a dict alike."""
+    and a dict each would be most of its memory). Compares equal to a dict alike.
+
+    The values of a field that takes few distinct ones (a country, a city, payment
+    terms) are one string per value for all records, not a copy each as the sides'
+    JSON brings them; a field seen with many (an id, a phone number) is left alone."""
 
     __slots__ = ("_names", "_values")
     _layouts: ClassVar[dict[tuple[str, ...], dict[str, int]]] = {}
     _MAX_LAYOUTS: ClassVar[int] = 256  # distinct name sets are few (one per mapping)
+    # Per field name, its values kept so far; None once it showed too many to share.
+    _common: ClassVar[dict[str, dict[str, str] | None]] = {}
+    _MAX_COMMON: ClassVar[int] = 1024  # distinct values a field may have and be shared
+    _MAX_NAMES: ClassVar[int] = 256  # field names followed (one set per mapping)
+    _MAX_LENGTH: ClassVar[int] = 64  # bounds what is kept: at most ~0.1 MB per field
 
     def __init__(self, fields: Mapping[str, Value]) -> None:
         names = tuple(fields)
@@ -63,7 +72,30 @@ class Fields(Mapping[str, Value]):
             if len(Fields._layouts) < Fields._MAX_LAYOUTS:
                 Fields._layouts[names] = layout
         self._names = layout
-        self._values = tuple(fields.values())
+        self._values = tuple([Fields._shared(name, value) for name, value in fields.items()])
+
+    @staticmethod
+    def _shared(name: str, value: Value) -> Value:
+        """The string kept for ``value`` of field ``name``, if that field's are shared."""
+        if type(value) is not str or len(value) > Fields._MAX_LENGTH:
+            return value
+        kept = Fields._common.get(name, {})
+        if kept is None:
+            return value  # a field of many distinct values
+        same = kept.get(value)
+        if same is not None:
+            return same
+        if len(kept) >= Fields._MAX_COMMON:
+            Fields._common[name] = None
+        elif kept or len(Fields._common) < Fields._MAX_NAMES:
+            kept[value] = value
+            Fields._common[name] = kept
+        return value
+
+    @classmethod
+    def of(cls, fields: Mapping[str, Value]) -> Fields:
+        """``fields`` compact; as they are if they already are (they never change)."""
+        return fields if isinstance(fields, Fields) else cls(fields)
 
     def __getitem__(self, name: str) -> Value:
         return self._values[self._names[name]]
@@ -124,6 +156,10 @@ class Page:
     rejected: list[RejectedRecord] = field(default_factory=list)
     # Ids asked for that now live on under another id (HubSpot merges): old -> new.
     moved: dict[str, str] = field(default_factory=dict)
+    # Records of the same side that hold another entity only (a HubSpot company without
+    # this entity's role), with just their match-key fields: a whole listing shows them
+    # anyway, so one about to be created on this side is adopted without a look-up.
+    others: list[Record] = field(default_factory=list)
 
     @classmethod
     def of(cls, results: Iterable[Record | RejectedRecord]) -> Page:

@@ -44,7 +44,7 @@ from syncd.engine.plan import (
 )
 from syncd.errors import GatewayError, OutcomeUnknownError, RecordError
 from syncd.gateways.base import BatchGateway, BatchOutcome, Gateway
-from syncd.records import Record, Side, Value
+from syncd.records import Fields, Record, Side, Value
 from syncd.state.rows import (
     Conflict,
     JournalAction,
@@ -88,7 +88,7 @@ class Applier:
         self.quarantined = quarantined
         self.now = now
         self.counts: Counter[str] = Counter()
-        self.agreed: dict[tuple[str, str], dict[str, Value]] = {}  # a new link's first base
+        self.agreed: dict[tuple[str, str], Mapping[str, Value]] = {}  # a new link's first base
 
     async def apply(self, actions: list[Action]) -> Counter[str]:
         """Links first, then writes in batches per side, then the state-only rest.
@@ -339,7 +339,7 @@ class Applier:
         crm_id, afas_id = (
             (source_id, created.id) if target is Side.AFAS else (created.id, source_id)
         )
-        return Link(self.connection, self.entity, crm_id, afas_id, base=dict(base))
+        return Link(self.connection, self.entity, crm_id, afas_id, base=Fields.of(base))
 
     async def _announce_create(
         self,
@@ -399,20 +399,21 @@ class Applier:
         self.links[action.pair] = await tx.save_base(_with_base(link, action.fields))
 
     async def _link_all(self, tx: Transaction, actions: list[LinkPair]) -> None:
+        # The agreed fields are compact and never change: the link keeps them, no copy.
         links = await tx.insert_links(
             [
-                Link(self.connection, self.entity, *a.pair, base=dict(self.agreed.get(a.pair, {})))
+                Link(self.connection, self.entity, *a.pair, base=self.agreed.get(a.pair, {}))
                 for a in actions
             ]
         )
         for action, link in zip(actions, links, strict=True):
-            await self._release(tx, Side.CRM, action.crm.id)
-            await self._release(tx, Side.AFAS, action.afas.id)
+            await self._release(tx, Side.CRM, action.crm_id)
+            await self._release(tx, Side.AFAS, action.afas_id)
             await self._event(
                 tx,
                 EventName.RECORD_LINKED,
-                action.crm.id,
-                afas_id=action.afas.id,
+                action.crm_id,
+                afas_id=action.afas_id,
                 reason=action.reason,
             )
             self.links[action.pair] = link
@@ -421,18 +422,18 @@ class Applier:
     async def _write_keys(self, action: LinkPair) -> None:
         """Each record gets the other's id as its correlation key. Idempotent, so not
         journalled: a write lost here is only a key missing, never a wrong record."""
-        for side, record, other in (
-            (Side.CRM, action.crm, action.afas),
-            (Side.AFAS, action.afas, action.crm),
+        for side, record_id, correlation, other_id in (
+            (Side.CRM, action.crm_id, action.crm_correlation, action.afas_id),
+            (Side.AFAS, action.afas_id, action.afas_correlation, action.crm_id),
         ):
-            if record.correlation == other.id:
+            if correlation == other_id:
                 continue
             try:
-                await self.gateways[side].update(self.entity, record.id, {}, correlation=other.id)
+                await self.gateways[side].update(self.entity, record_id, {}, correlation=other_id)
             except RecordError as error:
                 async with self.store.transaction() as tx:
                     await self._put_in_quarantine(
-                        tx, side, record.id, str(error), error.field, error.reference
+                        tx, side, record_id, str(error), error.field, error.reference
                     )
 
     async def _adopt(self, action: Adopt) -> None:

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from syncd.engine import guards
 from syncd.engine.apply import Applier
+from syncd.engine.early import EarlyCreates
 from syncd.engine.match import MatchDecision, MatchInput, match_unlinked, unmatched
 from syncd.engine.plan import (
     Merged,
@@ -61,12 +62,14 @@ class Pulled:
 
     records: dict[str, Record] = field(default_factory=dict)
     rejected: list[RejectedRecord] = field(default_factory=list)
+    others: list[Record] = field(default_factory=list)  # other entities', by match keys
     complete: bool = False  # every active record was listed (full sweep or first pull)
     cursor: Cursor | None = None
+    created_early: int = 0  # listed, created on the other side already (first sync)
 
     @property
     def listed(self) -> int:
-        return len(self.records) + len(self.rejected)
+        return len(self.records) + len(self.rejected) + self.created_early
 
 
 @dataclass
@@ -121,6 +124,7 @@ class _Cycle:
         # Records read by id this cycle (not listed): already as fresh as a re-read.
         self.read_now: dict[Side, set[str]] = {side: set() for side in Side}
         self.all_known = False
+        self.all_links: list[Link] = []  # a sweep's every link, read while the sides list
         self.rejected: dict[tuple[Side, str], RejectedRecord] = {}  # unreadable, this cycle
         self.merged: list[Merged] = []
         self.quarantined: dict[tuple[Side, str], Quarantined] = {}
@@ -144,7 +148,7 @@ class _Cycle:
             set() if self.dry_run else await settle_pending(self.store, self.conn.gateways, applier)
         )
         self.in_doubt = await self._creates_in_doubt()
-        pulled = await self._pull_both()
+        pulled = await self._pull_both(applier, touched)
         link_count = await self.store.link_count(self.conn.name, self.entity)
         open_conflicts = await self._open_conflicts()
         pairs = await self._pairs(pulled, touched, open_conflicts)
@@ -167,6 +171,11 @@ class _Cycle:
         plan = make_plan(inputs)
         if not self.dry_run:
             plan = await self._with_fresh_targets(inputs, plan)
+        # What planning read goes before anything is applied: a first sync's listings
+        # (and the matches and pairs made of them) are most of its memory, and the plan
+        # holds what applying needs. Finishing needs only each side's cursor.
+        del inputs, matches, pairs
+        pulled = {side: replace(p, records={}, rejected=[]) for side, p in pulled.items()}
         report = CycleReport(self.conn.name, self.entity, self.full, plan)
         if plan.findings and not accept_guards and not await self._confirmed(plan):
             if not self.dry_run:
@@ -235,25 +244,82 @@ class _Cycle:
 
     # --- pull ----------------------------------------------------------------------------
 
-    async def _pull_both(self) -> dict[Side, Pulled]:
-        crm, afas = await asyncio.gather(self._pull(Side.CRM), self._pull(Side.AFAS))
-        for side, pulled in ((Side.CRM, crm), (Side.AFAS, afas)):
+    async def _pull_both(self, applier: Applier, touched: set[int]) -> dict[Side, Pulled]:
+        cursors = {
+            side: await self.store.get_cursor(self.conn.name, self.entity, side) for side in Side
+        }
+        early = await self._early_creates(applier, touched, cursors)
+        pulling = {side: Pulled() for side in Side}
+        both = asyncio.gather(
+            *(self._pull(side, cursors[side], pulling, early) for side in Side),
+            # an early first sync has no links before it: its own are left alone
+            *([self._read_all_links()] if self.full and early is None else []),
+        )
+        if early is not None:
+            await _alongside(both, early)
+            for side in Side:
+                _forget(pulling[side], early.created[side])
+        else:
+            await both
+        for side, pulled in pulling.items():
             self.rejected.update({(side, r.id): r for r in pulled.rejected})
-        return {Side.CRM: crm, Side.AFAS: afas}
+        return pulling
 
-    async def _pull(self, side: Side) -> Pulled:
+    async def _pull(
+        self,
+        side: Side,
+        cursor: Cursor | None,
+        pulling: Mapping[Side, Pulled],
+        early: EarlyCreates | None,
+    ) -> None:
         gateway = self.conn.gateways[side]
-        cursor = await self.store.get_cursor(self.conn.name, self.entity, side)
+        pulled = pulling[side]
         if self.full or cursor is None:
             # The first pull lists everything: a search-based "changed since" may not
             # show the newest records yet (HubSpot), and matching needs them all.
-            pulled = await _collect(gateway.list_all(self.entity))
+            listed = early.listed if early is not None else None
+            await _collect(gateway.list_all(self.entity), pulled, side, listed)
             pulled.complete = True
+            if early is not None:
+                waiting = list(pulling[side.other].records.values())
+                held = [Record(r.id, r.fields) for r in pulled.rejected]
+                early.listed_whole(
+                    side, list(pulled.records.values()), pulled.others, held, waiting
+                )
         else:
             since = cursor.modified - self.conn.overlap
-            pulled = await _collect(gateway.changed_since(self.entity, since))
+            await _collect(gateway.changed_since(self.entity, since), pulled, side)
         pulled.cursor = max(filter(None, [cursor, pulled.cursor]), default=None)
-        return pulled
+
+    async def _read_all_links(self) -> None:
+        """A sweep compares every link: they are read while the sides list."""
+        self.all_links = await self.store.get_links(self.conn.name, self.entity)
+
+    async def _ever_linked(self) -> bool:
+        """Links, or their tombstones: a record whose partner is gone is not new."""
+        count = self.store.link_count
+        return bool(
+            await count(self.conn.name, self.entity)
+            or await count(self.conn.name, self.entity, detached=True)
+        )
+
+    async def _early_creates(
+        self, applier: Applier, touched: set[int], cursors: Mapping[Side, Cursor | None]
+    ) -> EarlyCreates | None:
+        """On the entity's first sync, creates begin while the slower side still lists."""
+        first = self.full or all(cursor is None for cursor in cursors.values())
+        if (
+            self.dry_run
+            or not first
+            or touched
+            or self.quarantined
+            or any(self.doubted.values())
+            or any(self.in_doubt.values())
+            or await self._ever_linked()
+            or await self._awaiting_review()
+        ):
+            return None
+        return EarlyCreates(self.entity, self.mapping, self.conn.rules, applier, self._cutoff)
 
     # --- linked pairs --------------------------------------------------------------------
 
@@ -335,7 +401,7 @@ class _Cycle:
         self, pulled: Mapping[Side, Pulled], touched_ids: set[int]
     ) -> list[Link]:
         if self.full:
-            found = await self.store.get_links(self.conn.name, self.entity)
+            found = self.all_links
             self._remember(found)
             self.all_known = True
         else:
@@ -400,7 +466,9 @@ class _Cycle:
         # Only records that would be created can be adopted: look up just those (on a
         # first run that is the one-sided few, not every record).
         creating = unmatched(MatchInput(unlinked, candidates, linked, keys, held))
-        adoptable = {side: await self._adoptable(side, creating[side.other]) for side in Side}
+        adoptable = {
+            side: await self._adoptable(side, creating[side.other], pulled[side]) for side in Side
+        }
         return match_unlinked(MatchInput(unlinked, candidates, linked, keys, held, adoptable))
 
     async def _unlinked(self, side: Side, pulled: Pulled) -> list[Record]:
@@ -447,12 +515,17 @@ class _Cycle:
                 found.update({r.id: r for r in hits})
         return list(found.values())
 
-    async def _adoptable(self, side: Side, seeking: Sequence[Record]) -> list[Record]:
+    async def _adoptable(
+        self, side: Side, seeking: Sequence[Record], pulled: Pulled
+    ) -> list[Record]:
         """Records of the other entity on ``side`` (where one record holds both) that
         the other side's unlinked records look like, by the exact match keys."""
         find = getattr(self.conn.gateways[side], "find_in_other_roles", None)
         if find is None or not seeking:
             return []
+        if pulled.complete:
+            # A whole listing brought them all (by their match keys): matching picks.
+            return pulled.others
         found: dict[str, Record] = {}
         for name in self._exact_key_fields():
             values = sorted({v for r in seeking if (v := r.fields.get(name))})
@@ -583,13 +656,45 @@ def _before_deferred(cursor: Cursor | None, plan: Plan, side: Side) -> Cursor | 
     return min(cursor, Cursor(min(times) - timedelta(microseconds=1), ""))
 
 
-async def _collect(pages: AsyncIterator[Page]) -> Pulled:
-    pulled = Pulled()
+async def _alongside(listing: Awaitable[object], early: EarlyCreates) -> None:
+    """Run the listing and the early creates together; the first error stops both."""
+    listed = asyncio.ensure_future(listing)
+    creating = asyncio.ensure_future(early.run())
+    try:
+        # Creating ends before the listing only by an error: whichever ends first decides.
+        await asyncio.wait({listed, creating}, return_when=asyncio.FIRST_COMPLETED)
+        if creating.done():
+            creating.result()
+        listed.result()
+        early.close()
+        await creating
+    finally:
+        for task in (listed, creating):
+            if not task.done():
+                task.cancel()
+        await asyncio.gather(listed, creating, return_exceptions=True)
+
+
+def _forget(pulled: Pulled, created: set[str]) -> None:
+    """Records created early are linked now: the rest of the cycle leaves them be."""
+    for record_id in created:
+        if pulled.records.pop(record_id, None) is not None:
+            pulled.created_early += 1
+
+
+async def _collect(
+    pages: AsyncIterator[Page],
+    pulled: Pulled,
+    side: Side,
+    listed: Callable[[Side, list[Record]], None] | None = None,
+) -> None:
     async for page in pages:
+        if listed is not None:
+            listed(side, page.records)
         for record in page.records:
             pulled.records[record.id] = record
             if record.modified is not None:
                 seen = Cursor(record.modified, record.id)
                 pulled.cursor = max(seen, pulled.cursor) if pulled.cursor else seen
         pulled.rejected.extend(page.rejected)
-    return pulled
+        pulled.others.extend(page.others)

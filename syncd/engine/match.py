@@ -8,6 +8,7 @@ automatically, and never created either: a duplicate is worse than a delay.
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ class MatchKind(StrEnum):
     CLASH = "clash"  # the correlation key points at a record linked to another one
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a first sync decides every record
 class MatchDecision:
     kind: MatchKind
     side: Side  # the side of ``record``
@@ -98,37 +99,81 @@ def _add(index: dict[_Lookup, Record | list[Record]], value: _Lookup, record: Re
 
 def match_unlinked(data: MatchInput) -> list[MatchDecision]:
     """One decision per unlinked record; a pair found from both sides is decided once."""
-    keys = list(data.match_keys)
-    pools = {side: KeyIndex(data.candidates[side], data.linked[side], keys) for side in Side}
-    held = {side: KeyIndex(data.held.get(side, ()), frozenset(), keys) for side in Side}
-    adoptable = {side: KeyIndex(data.adoptable.get(side, ()), frozenset(), keys) for side in Side}
-    proposals = [
-        _adopting(
-            _propose(side, record, pools[side.other], held[side.other], keys),
-            adoptable[side.other],
-            keys,
-        )
-        for side in Side
+    # The indexes are gone by the time the claims are settled (a first sync's are the
+    # size of both listings' keys): only the proposals are kept for that.
+    return _settle_claims(_proposals(data))
+
+
+def _proposals(data: MatchInput) -> list[MatchDecision]:
+    """What each unlinked record would be, seen from its own side alone."""
+    return [p for side in Side for p in _proposals_of(side, data)]
+
+
+def _proposals_of(side: Side, data: MatchInput) -> list[MatchDecision]:
+    """The proposals of one side's unlinked records. The other side's indexes are gone
+    when it returns: only one side's are ever alive (each a whole listing's, at first)."""
+    keys, other = list(data.match_keys), side.other
+    pool = KeyIndex(data.candidates[other], data.linked[other], keys)
+    held = KeyIndex(data.held.get(other, ()), frozenset(), keys)
+    adoptable = KeyIndex(data.adoptable.get(other, ()), frozenset(), keys)
+    return [
+        _adopting(_propose(side, record, pool, held, keys), adoptable, keys)
         for record in data.unlinked[side]
     ]
-    return _settle_claims(proposals)
+
+
+class WholeSide:
+    """One side's whole listing, indexed once, so that the other side's records can be
+    decided page by page while that side is still being listed (a first sync).
+
+    Only a CREATE decided here is final: nothing on this side relates to the record, and
+    nothing listed later on the record's own side can change that (two records of one
+    side never claim each other). Every other decision waits for both whole listings.
+    """
+
+    def __init__(
+        self,
+        side: Side,
+        records: Sequence[Record],
+        keys: Sequence[Sequence[str]],
+        held: Sequence[Record] = (),
+        adoptable: Sequence[Record] = (),
+    ) -> None:
+        self.side = side
+        self.keys = [list(key) for key in keys]
+        self.pool = KeyIndex(records, frozenset(), self.keys)
+        self.held = KeyIndex(held, frozenset(), self.keys)
+        self.adoptable = KeyIndex(adoptable, frozenset(), self.keys)
+
+    def creates(self, records: Iterable[Record]) -> list[MatchDecision]:
+        """The CREATE decisions among ``records`` (of the other side)."""
+        decided = (
+            _adopting(
+                _propose(self.side.other, record, self.pool, self.held, self.keys),
+                self.adoptable,
+                self.keys,
+            )
+            for record in records
+        )
+        return [d for d in decided if d.kind is MatchKind.CREATE]
 
 
 def unmatched(data: MatchInput) -> dict[Side, list[Record]]:
     """The unlinked records that no partner, clash or look-alike claims: only these are
     ever adopted by a record of the other entity, so only these need looking up there."""
-    keys = list(data.match_keys)
-    pools = {side: KeyIndex(data.candidates[side], data.linked[side], keys) for side in Side}
-    held = {side: KeyIndex(data.held.get(side, ()), frozenset(), keys) for side in Side}
-    return {
-        side: [
-            record
-            for record in data.unlinked[side]
-            if _propose(side, record, pools[side.other], held[side.other], keys).kind
-            is MatchKind.CREATE
-        ]
-        for side in Side
-    }
+    return {side: _unmatched_of(side, data) for side in Side}
+
+
+def _unmatched_of(side: Side, data: MatchInput) -> list[Record]:
+    """:func:`unmatched` of one side, with only the other side's indexes alive."""
+    keys, other = list(data.match_keys), side.other
+    pool = KeyIndex(data.candidates[other], data.linked[other], keys)
+    held = KeyIndex(data.held.get(other, ()), frozenset(), keys)
+    return [
+        record
+        for record in data.unlinked[side]
+        if _propose(side, record, pool, held, keys).kind is MatchKind.CREATE
+    ]
 
 
 def _propose(
@@ -150,9 +195,7 @@ def _propose(
     for key in keys:
         found = pool.matching(record, key)
         if len(found) == 1:
-            return MatchDecision(
-                MatchKind.LINK, side, record, found[0], reason=f"match on {'+'.join(key)}"
-            )
+            return MatchDecision(MatchKind.LINK, side, record, found[0], reason=_match_on(key))
         if len(found) > 1:
             return _ambiguous(side, record, found, f"several match on {'+'.join(key)}")
     look_alikes = _look_alikes(record, held, keys)
@@ -161,6 +204,17 @@ def _propose(
         why = f"it may be {other} record(s) {', '.join(look_alikes)}, in quarantine: fix those"
         return MatchDecision(MatchKind.AMBIGUOUS, side, record, reason=why, candidates=look_alikes)
     return MatchDecision(MatchKind.CREATE, side, record, reason="no match on the other side")
+
+
+def _match_on(key: Sequence[str]) -> str:
+    """The reason of a match on ``key``: one string per key, not one per decision (a
+    first sync decides every record, and the plan's links keep the reason)."""
+    return _reason_of_key(tuple(key))
+
+
+@functools.cache
+def _reason_of_key(key: tuple[str, ...]) -> str:
+    return f"match on {'+'.join(key)}"
 
 
 def _adopting(

@@ -23,14 +23,14 @@ from syncd.engine.reconcile import (
 )
 from syncd.mapping import EntityMapping
 from syncd.policy import DeletePolicy, Direction, SyncRules
-from syncd.records import Record, Side, Value, is_blank
+from syncd.records import Fields, Record, Side, Value, is_blank
 from syncd.state.rows import Link
 from syncd.status.events import EventName
 
 # --- what the plan is made of -------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a full sweep has one per link
 class PairState:
     """A linked pair as read this cycle; a side is None when its record is gone."""
 
@@ -42,7 +42,7 @@ class PairState:
         return self.crm if side is Side.CRM else self.afas
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Update:
     """Write ``fields`` to one side of a pair, then advance the base of those fields."""
 
@@ -57,36 +57,55 @@ class Update:
         return self.pair[0] if self.target is Side.CRM else self.pair[1]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AdvanceBase:
-    """Both sides already agree on ``fields``: only the base moves, nothing is written."""
+    """Both sides already agree on ``fields``: only the base moves, nothing is written.
+
+    ``fields`` is compact (:class:`~syncd.records.Fields`): a first sync has one per
+    matched pair, and it becomes the new link's base as it is.
+    """
 
     pair: tuple[str, str]
-    fields: dict[str, Value]
+    fields: Mapping[str, Value]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LinkPair:
-    """Link two existing records (found by a match); the base starts empty."""
+    """Link two existing records (found by a match); the base starts with what they
+    agree on (the :class:`AdvanceBase` of the same pair).
 
-    crm: Record
-    afas: Record
+    Ids, not records: a first sync plans one per record, and the listings can go once
+    the plan is made (slots, for the same reason).
+    """
+
+    crm_id: str
+    afas_id: str
     reason: str
     write_keys: bool = False  # write each one's id into the other's correlation key
+    # Each record's correlation key as listed: one that names the partner already is
+    # not written again.
+    crm_correlation: str | None = None
+    afas_correlation: str | None = None
+
+    @classmethod
+    def of(cls, crm: Record, afas: Record, reason: str, *, write_keys: bool = False) -> LinkPair:
+        return cls(crm.id, afas.id, reason, write_keys, crm.correlation, afas.correlation)
 
     @property
     def pair(self) -> tuple[str, str]:
-        return (self.crm.id, self.afas.id)
+        return (self.crm_id, self.afas_id)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Create:
     """Create ``source`` on the other side, carrying its id as the correlation key."""
 
     target: Side
     source: Record
     fields: dict[str, Value]  # what is written
-    base: dict[str, Value]  # the base the new pair starts with: blank where nothing is written
+    # The base the new pair starts with: blank where nothing is written. Compact
+    # (:class:`~syncd.records.Fields`): it becomes the new link's base as it is.
+    base: Mapping[str, Value]
 
 
 @dataclass(frozen=True)
@@ -104,14 +123,14 @@ class Adopt:
     """Link two records, giving the one on ``target`` this entity too: it held only the
     other one (a HubSpot company that was a customer, now a supplier as well)."""
 
-    crm: Record
-    afas: Record
+    crm_id: str
+    afas_id: str
     target: Side
     reason: str
 
     @property
     def pair(self) -> tuple[str, str]:
-        return (self.crm.id, self.afas.id)
+        return (self.crm_id, self.afas_id)
 
 
 @dataclass(frozen=True)
@@ -378,7 +397,7 @@ def _append_decisions(
             plan.actions.append(Update(pair, target, fields, mine, before))
     agreed = {d.field: d.value for d in decisions if d.outcome is Outcome.AGREED}
     if agreed:
-        plan.actions.append(AdvanceBase(pair, agreed))
+        plan.actions.append(AdvanceBase(pair, Fields(agreed)))
     for d in decisions:
         if d.outcome is Outcome.CONFLICT:
             plan.actions.append(
@@ -438,11 +457,11 @@ def _plan_match(
 ) -> None:
     if decision.kind is MatchKind.LINK and decision.partner is not None and decision.adopt:
         crm, afas = _ordered(decision.side, decision.record, decision.partner)
-        plan.actions.append(Adopt(crm, afas, decision.side.other, decision.reason))
+        plan.actions.append(Adopt(crm.id, afas.id, decision.side.other, decision.reason))
     elif decision.kind is MatchKind.LINK and decision.partner is not None:
         crm, afas = _ordered(decision.side, decision.record, decision.partner)
         keys = data.rules.write_correlation_keys
-        plan.actions.append(LinkPair(crm, afas, decision.reason, write_keys=keys))
+        plan.actions.append(LinkPair.of(crm, afas, decision.reason, write_keys=keys))
         decisions = reconcile_pair({}, crm, afas, rules, data.rules.newest_tie)
         _append_decisions(plan, (crm.id, afas.id), crm, afas, decisions, {})
     elif decision.kind is MatchKind.CREATE and data.awaiting_review:
@@ -502,7 +521,8 @@ def _plan_create(
         for name, rule in rules.items()
         if rule.direction.source() in (None, decision.side)
     }
-    plan.actions.append(Create(target, decision.record, fields, {**dict.fromkeys(rules), **fields}))
+    base = Fields({**dict.fromkeys(rules), **fields})
+    plan.actions.append(Create(target, decision.record, fields, base))
 
 
 # --- guards ---------------------------------------------------------------------------

@@ -17,13 +17,18 @@ Every implementation (in-memory, AFAS, HubSpot) passes the same contract suite i
   record are in ``moved`` (old id -> surviving id), the survivor among the records.
 * ``create`` stores the correlation key on the new record, so that
   ``find_by_correlation`` finds it even if the create's response was lost.
-* ``update`` writes only the fields given (a partial update).
+* ``update`` writes only the fields given (a partial update) and returns the whole
+  record; ``update_batch`` returns each record as stored with at least the fields written
+  (a field it leaves out is unknown, not blank), so a side need not read it back.
 * ``deactivate`` blocks (AFAS) or archives (CRM); nothing is ever hard-deleted.
 * ``requests_sent`` counts the requests made so far (the status log reports them per
   cycle); a ``status()`` method, where there is one, tells of a request budget.
 * A side where one record can hold several entities (a HubSpot company that is customer
   and supplier) has ``find_in_other_roles(entity, field, values)`` and ``adopt(entity,
   id)``: the engine gives an existing record the role instead of creating a second one.
+  Its ``list_all`` pages carry such records of other entities in ``Page.others`` (their
+  match-key fields only): after a whole listing the engine looks for them there, not
+  with ``find_in_other_roles``.
 * A side whose searches show changes late (HubSpot) has a ``visibility_lag``
   (a timedelta): records are not created there before their twin could be found.
 * A side that may save a write after its caller gave up (AFAS) has an
@@ -93,7 +98,9 @@ class Gateway(Protocol):
 
 
 BatchOutcome = Record | RecordError
-"""One item of a batch write: the record as stored, or why the side refused it."""
+"""One item of a batch write: the record as stored, or why the side refused it.
+
+An update's record may hold only some fields: at least those written, as stored."""
 
 
 @runtime_checkable
@@ -113,5 +120,10 @@ class BatchGateway(Gateway, Protocol):
     async def update_batch(
         self, entity: str, items: Sequence[tuple[str, Mapping[str, Value], str | None]]
     ) -> list[BatchOutcome]:
-        """Partial updates of (id, fields, correlation or None); one outcome per item."""
+        """Partial updates of (id, fields, correlation or None); one outcome per item.
+
+        A record outcome holds at least the fields written, as the side stored them; any
+        other field may be left out (then it is unknown, not blank), and so may the
+        correlation key when none was written.
+        """
         ...

@@ -14,12 +14,15 @@ How the Gateway contract is met (:mod:`syncd.gateways.base`):
   (a crowded slice is cut around a sampled time). HubSpot's search lags behind writes; the
   ``settle`` margin keeps the newest, maybe not yet visible, seconds for a later cycle:
   the engine's cursor only advances to the newest record it has seen.
-* ``list_all`` pages the list endpoint (archived companies are not listed);
+* ``list_all`` pages the list endpoint (archived companies are not listed); the
+  companies without the role, which the list shows too, come along by their match keys
+  (``Page.others``), so a first sync needs no look-up to adopt one;
   ``read`` and ``find_by_correlation`` use ``batch/read`` (by id, or by the unique
   correlation property as ``idProperty``), which, unlike search, does not lag.
   ``find_by_values`` searches (``IN``) and compares canonical values.
 * ``create`` writes the correlation key and the role; ``update`` is a partial ``PATCH``
-  read back whole; ``deactivate`` takes the entity's role off a company that keeps
+  read back whole (``update_batch`` is not read back: its outcomes are the fields its
+  answer carries); ``deactivate`` takes the entity's role off a company that keeps
   another role, archives it otherwise, and refuses a merged-away id (its survivor may be
   linked to another record).
 * Before any write, the values are checked against the portal's property definitions
@@ -38,6 +41,7 @@ companies per request and split a 207 into per-record outcomes;
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -71,8 +75,9 @@ LIST_PAGE = 100
 MERGED_IDS = "hs_merged_object_ids"
 
 BatchOutcome = Record | RecordError
-"""One item of a batch write: the record as stored, or why HubSpot refused it (the same
-type as :data:`syncd.gateways.base.BatchOutcome`). An error of a whole request is raised."""
+"""One item of a batch write: the record as stored (an update's: the fields its answer
+carries), or why HubSpot refused it (the same type as
+:data:`syncd.gateways.base.BatchOutcome`). An error of a whole request is raised."""
 
 SLICE_SIZE = 5_000
 """Most companies changed_since holds in memory at once (but see _window)."""
@@ -211,10 +216,9 @@ class HubSpotGateway:
                 if after:
                     params = {**params, "after": str(after)}
                     ahead = asyncio.ensure_future(self._client.call("GET", path, params=params))
-                results = _results(reply.body, f"GET {path}")
-                objects = [o for o in results if self._has_role(entity, o)]
-                if objects:
-                    yield self._page(entity, objects)
+                page = self._listed(entity, _results(reply.body, f"GET {path}"))
+                if page.records or page.rejected or page.others:
+                    yield page
                 if not after:
                     return
         finally:  # a caller that stops early leaves no request running or unheard
@@ -390,7 +394,10 @@ class HubSpotGateway:
     ) -> list[BatchOutcome]:
         """Partial updates of (id, fields, correlation or None), 100 per request.
 
-        The companies are read back (``batch/read``) so each outcome is the whole record.
+        Nothing is read back: each outcome is built from HubSpot's answer, whose results
+        carry at least the properties written, as stored. A record holds only the fields
+        whose property the answer carries: a left-out property is unknown, not blank (and
+        so is the correlation key when it was not written).
         """
         outcomes: list[BatchOutcome | None] = [None] * len(items)
         inputs: list[tuple[int, JsonObject]] = []
@@ -402,7 +409,6 @@ class HubSpotGateway:
                 continue
             inputs.append((index, {"id": record_id, "properties": values}))
         await self._send_all(entity, "update", inputs, outcomes, key="ids")
-        await self._reread(entity, outcomes)
         return _done(outcomes)
 
     async def upsert_batch(
@@ -484,7 +490,7 @@ class HubSpotGateway:
             trace = obj.get("objectWriteTraceId") if key == "objectWriteTraceId" else None
             found = by_key.get(trace) if trace is not None else self._match(obj, chunk, by_key)
             if found is not None:
-                outcomes[found] = self._outcome(entity, obj)
+                outcomes[found] = self._outcome(entity, obj, answered_only=operation == "update")
         errors = answer.get("errors")
         for error in errors if isinstance(errors, list) else []:
             context = error.get("context") if isinstance(error, dict) else None
@@ -498,11 +504,16 @@ class HubSpotGateway:
                     f"HubSpot's answer to batch/{operation} did not mention this record"
                 )
 
-    def _outcome(self, entity: str, obj: JsonObject) -> BatchOutcome:
+    def _outcome(self, entity: str, obj: JsonObject, *, answered_only: bool) -> BatchOutcome:
+        """A batch result as its record (only the fields it carries, with
+        ``answered_only``), or the RecordError of a result that cannot be read."""
         try:
-            return self._stored(entity, obj)
+            record = self._stored(entity, obj)
         except RecordError as exc:
             return exc
+        if answered_only:
+            return _answered_fields(record, self._mapping(entity), _properties(obj))
+        return record
 
     def _match(
         self,
@@ -518,13 +529,6 @@ class HubSpotGateway:
             if id_property and _properties(obj).get(id_property) == item["id"]:
                 return by_key.get(item["id"])
         return None
-
-    async def _reread(self, entity: str, outcomes: list[BatchOutcome | None]) -> None:
-        written = [o.id for o in outcomes if isinstance(o, Record)]
-        fresh = {r.id: r for r in (await self.read(entity, written)).records}
-        for index, outcome in enumerate(outcomes):
-            if isinstance(outcome, Record) and outcome.id in fresh:
-                outcomes[index] = fresh[outcome.id]
 
     # -- values and checks --------------------------------------------------------------------
 
@@ -665,6 +669,17 @@ class HubSpotGateway:
     def _page(self, entity: str, objects: Iterable[JsonObject]) -> Page:
         return Page.of(self._to_record(entity, obj) for obj in objects)
 
+    def _listed(self, entity: str, objects: Sequence[JsonObject]) -> Page:
+        """A list page: the entity's companies, and the others by their match keys."""
+        page = self._page(entity, (o for o in objects if self._has_role(entity, o)))
+        mapping = self._mapping(entity)
+        page.others.extend(
+            mapping.key_record(Side.CRM, str(o["id"]), _properties(o))
+            for o in objects
+            if not self._has_role(entity, o)
+        )
+        return page
+
     def _to_record(self, entity: str, obj: JsonObject) -> Record | RejectedRecord:
         record_id = str(obj["id"])
         properties = obj.get("properties")
@@ -755,6 +770,19 @@ def build_hubspot(
 def _number(options: Mapping[str, object], key: str, default: float) -> float:
     value = options.get(key, default)
     return float(value) if isinstance(value, int | float) else default
+
+
+def _answered_fields(
+    record: Record, mapping: EntityMapping, properties: Mapping[str, Any]
+) -> Record:
+    """``record`` with only the fields whose property ``properties`` holds.
+
+    The mapping reads a missing property as blank; in an answer that carries only some
+    properties (batch/update's) that blank would be taken for a value HubSpot stored.
+    """
+    answered = {f.name for f in mapping.fields if f.native_name(Side.CRM) in properties}
+    fields = {name: value for name, value in record.fields.items() if name in answered}
+    return dataclasses.replace(record, fields=fields)
 
 
 def _merged(wanted: Sequence[str], objects: Sequence[JsonObject]) -> dict[str, str]:

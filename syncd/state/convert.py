@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from syncd.records import Cursor, Side
+from sqlalchemy import Row
+
+from syncd.records import Cursor, Fields, Side
 from syncd.state.rows import (
     Conflict,
     ConflictState,
@@ -36,7 +38,24 @@ def link(row: LinkRow) -> Link:
         entity=row.entity,
         crm_id=row.crm_id,
         afas_id=row.afas_id,
-        base=dict(row.base),
+        base=Fields(row.base),
+        detached_at=row.detached_at,
+        id=row.id,
+    )
+
+
+def scoped_link(connection: str, entity: str, row: Row[Any]) -> Link:
+    """A link of ``connection`` and ``entity`` from a row of ``store.LINK_COLUMNS``.
+
+    A plain row, not an ORM object each (a session keeps those until it ends), and the
+    scope's strings shared by every link instead of a copy each: a sweep reads them all.
+    """
+    return Link(
+        connection=connection,
+        entity=entity,
+        crm_id=row.crm_id,
+        afas_id=row.afas_id,
+        base=Fields(row.base),
         detached_at=row.detached_at,
         id=row.id,
     )

@@ -5,6 +5,7 @@ The engine never sees SQL rows; these dataclasses are the store's public languag
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from dataclasses import field as dataclass_field
 from datetime import datetime
@@ -14,15 +15,19 @@ from typing import Any
 from syncd.records import Side, Value
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a full sweep holds every link
 class Link:
-    """Two records, one per side, that are the same company; ``base`` per field."""
+    """Two records, one per side, that are the same company; ``base`` per field.
+
+    ``base`` is read-only: a new base is a new link (``dataclasses.replace``). As read
+    from the store it is compact (:class:`~syncd.records.Fields`), not a dict each.
+    """
 
     connection: str
     entity: str
     crm_id: str
     afas_id: str
-    base: dict[str, Value] = field(default_factory=dict)
+    base: Mapping[str, Value] = field(default_factory=dict)
     # Set when one side's record is gone: the link stays as a tombstone so the survivor
     # is neither reconciled nor created again on the other side.
     detached_at: datetime | None = None

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import replace
 from datetime import datetime
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import bindparam, delete, func, insert, or_, update
+from sqlalchemy import Result, Select, bindparam, delete, func, insert, or_, update
+from sqlalchemy import select as core_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
@@ -40,11 +41,19 @@ from syncd.state.tables import (
 )
 
 ID_CHUNK = 500  # ids per IN (...) query, well below SQLite's and asyncpg's parameter limits
+# Rows per INSERT/UPDATE statement of a batch: a statement's bound parameters (and the
+# driver's copy of them) are all alive at once, so a first sync's 100,000 links go in
+# bounded chunks, still in the caller's one transaction.
+ROW_CHUNK = 1000
+
+_T = TypeVar("_T")
 
 OPEN = str(ConflictState.OPEN)
 LINKS = LinkRow.__table__  # link writes go through Core: no ORM identity map to keep in step
 JOURNAL = JournalRow.__table__  # intents come a batch at a time: one statement each
 EVENTS = EventRow.__table__  # likewise events: many per transaction, never read back in it
+# What a read of links by connection and entity selects (see convert.scoped_link).
+LINK_COLUMNS = (LINKS.c.id, LINKS.c.crm_id, LINKS.c.afas_id, LINKS.c.base, LINKS.c.detached_at)
 
 
 async def open_store(url: str) -> StateStore:
@@ -120,26 +129,28 @@ class StateStore:
     # -- reads ------------------------------------------------------------------------------
 
     async def get_links(self, connection: str, entity: str) -> list[Link]:
-        query = select(LinkRow).where(LinkRow.connection == connection, LinkRow.entity == entity)
+        c = LINKS.c
+        query = core_select(*LINK_COLUMNS).where(c.connection == connection, c.entity == entity)
         async with self._session("cannot read links") as session:
-            rows = await session.exec(query.order_by(col(LinkRow.id)))
-            return [convert.link(row) for row in rows]
+            rows = await _core_rows(session, query.order_by(c.id))
+            return [convert.scoped_link(connection, entity, row) for row in rows]
 
     async def links_by_ids(
         self, connection: str, entity: str, side: Side, ids: Sequence[str]
     ) -> dict[str, Link]:
         """The links of the given records on ``side``, keyed by that side's id."""
-        column = col(LinkRow.crm_id) if side is Side.CRM else col(LinkRow.afas_id)
+        c = LINKS.c
+        column = c.crm_id if side is Side.CRM else c.afas_id
         wanted = list(dict.fromkeys(ids))
         found: dict[str, Link] = {}
         async with self._session("cannot read links") as session:
             for start in range(0, len(wanted), ID_CHUNK):
                 chunk = wanted[start : start + ID_CHUNK]
-                query = select(LinkRow).where(
-                    LinkRow.connection == connection, LinkRow.entity == entity, column.in_(chunk)
+                query = core_select(*LINK_COLUMNS).where(
+                    c.connection == connection, c.entity == entity, column.in_(chunk)
                 )
-                for row in await session.exec(query):
-                    link = convert.link(row)
+                for row in await _core_rows(session, query):
+                    link = convert.scoped_link(connection, entity, row)
                     found[link.id_on(side)] = link
         return found
 
@@ -274,8 +285,10 @@ class StateStore:
             return []
         rows = [_journal_values(entry) for entry in entries]
         statement = insert(JOURNAL).returning(JOURNAL.c.id, sort_by_parameter_order=True)
+        ids: list[int] = []
         async with self._session("cannot record a write in the journal", write=True) as session:
-            ids = list((await session.exec(statement, params=rows)).scalars())
+            for chunk in _chunks(rows, ROW_CHUNK):
+                ids.extend((await session.exec(statement, params=chunk)).scalars())
         return [
             replace(entry, id=new_id, created_at=row["created_at"])
             for entry, row, new_id in zip(entries, rows, ids, strict=True)
@@ -321,12 +334,17 @@ class Transaction:
                 raise DuplicateLinkError(f"{_describe_link(link)} is already linked") from None
 
     async def insert_links(self, links: Sequence[Link]) -> list[Link]:
-        """Insert new links (``id`` None) in one statement; returned with their ids, in order.
+        """Insert new links (``id`` None), :data:`ROW_CHUNK` per statement; returned with
+        their ids, in order.
 
         DuplicateLinkError, as from :meth:`save_link`, if a record of one is linked already.
         """
-        if not links:
-            return []
+        saved: list[Link] = []
+        for chunk in _chunks(links, ROW_CHUNK):
+            saved.extend(await self._insert_links(chunk))
+        return saved
+
+    async def _insert_links(self, links: Sequence[Link]) -> list[Link]:
         rows = [
             {"connection": link.connection, "entity": link.entity, **convert.link_values(link)}
             for link in links
@@ -440,7 +458,8 @@ class Transaction:
             for entry_id, target_id, link_id in done
         ]
         with self._db.errors("cannot update the journal"):
-            await self._session.exec(statement, params=rows)
+            for chunk in _chunks(rows, ROW_CHUNK):
+                await self._session.exec(statement, params=chunk)
 
     async def set_cursor(self, connection: str, entity: str, side: Side, cursor: Cursor) -> None:
         values = {"modified": cursor.modified, "last_id": cursor.id}
@@ -472,8 +491,8 @@ class Transaction:
                 for k, c in latest.items()
                 if k in existing
             ]
-            if added:
-                await self._session.exec(insert(table), params=added)
+            for chunk in _chunks(added, ROW_CHUNK):
+                await self._session.exec(insert(table), params=chunk)
             if changed:
                 statement = (
                     update(table)
@@ -484,7 +503,8 @@ class Transaction:
                         afas=bindparam("new_afas"),
                     )
                 )
-                await self._session.exec(statement, params=changed)
+                for chunk in _chunks(changed, ROW_CHUNK):
+                    await self._session.exec(statement, params=chunk)
         return new
 
     async def _open_conflict_ids(self, link_ids: set[int]) -> dict[tuple[int, str], int]:
@@ -575,16 +595,18 @@ class Transaction:
 
     async def add_event(self, event: StatusEvent) -> None:
         """Append a status event; ``at`` defaults to now (UTC). Inserted with the
-        transaction's other events in one statement at its end (plain rows, no ORM
-        objects: a cycle can add thousands)."""
+        transaction's other events, :data:`ROW_CHUNK` per statement, when that many are
+        waiting or at its end (plain rows, no ORM objects: a cycle can add thousands)."""
         self._events.append(_event_values(event))
+        if len(self._events) >= ROW_CHUNK:
+            await self.flush_events()
 
     async def flush_events(self) -> None:
         """Insert the events added so far, in the order they were added."""
         events, self._events = self._events, []
-        if events:
-            with self._db.errors("cannot add status events"):
-                await self._session.exec(insert(EVENTS), params=events)
+        with self._db.errors("cannot add status events"):
+            for chunk in _chunks(events, ROW_CHUNK):
+                await self._session.exec(insert(EVENTS), params=chunk)
 
     @property
     def _dialect(self) -> Any:
@@ -597,6 +619,20 @@ class Transaction:
         """INSERT ... ON CONFLICT (key) DO UPDATE SET changes."""
         statement = self._dialect.insert(model).values(**values)
         return statement.on_conflict_do_update(index_elements=key, set_=changes)
+
+
+async def _core_rows(session: AsyncSession, query: Select[Any]) -> Result[Any]:
+    """Plain rows of a Core query, in the session's transaction (sqlmodel's ``exec``
+    types only its own selects, and its ``execute`` is deprecated)."""
+    connection = await session.connection()
+    rows: Result[Any] = await connection.execute(query)
+    return rows
+
+
+def _chunks(items: Sequence[_T], size: int) -> Iterator[Sequence[_T]]:
+    """``items`` in consecutive slices of at most ``size``."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def _conflict_values(conflict: Conflict) -> dict[str, Any]:

@@ -45,8 +45,8 @@ def action_as_dict(action: Action | Note) -> dict[str, Any]:
     if isinstance(action, LinkPair):
         return {
             "action": "link",
-            "crm_id": action.crm.id,
-            "afas_id": action.afas.id,
+            "crm_id": action.crm_id,
+            "afas_id": action.afas_id,
             "why": action.reason,
         }
     if isinstance(action, AdvanceBase):
@@ -54,7 +54,7 @@ def action_as_dict(action: Action | Note) -> dict[str, Any]:
             "action": "agree",
             "crm_id": action.pair[0],
             "afas_id": action.pair[1],
-            "fields": action.fields,
+            "fields": dict(action.fields),
         }
     if isinstance(action, Detach):
         return {
@@ -84,8 +84,8 @@ def action_as_dict(action: Action | Note) -> dict[str, Any]:
     if isinstance(action, Adopt):
         return {
             "action": "link",
-            "crm_id": action.crm.id,
-            "afas_id": action.afas.id,
+            "crm_id": action.crm_id,
+            "afas_id": action.afas_id,
             "why": f"{action.reason}; {action.target} record takes on this entity too",
         }
     if isinstance(action, Repoint):

@@ -28,6 +28,7 @@ A test module may override :meth:`GatewayContract.samples` for other data.
 
 What is tested is the contract in :mod:`syncd.gateways.base`: create then read;
 create stores the correlation key; update is partial and moves the modification time;
+a batch update (of a BatchGateway) returns at least the fields written, as stored;
 changed_since and list_all are complete, ascending by (modified, id) and cross pages;
 deactivate hides a record everywhere; unknown ids are simply absent; find_by_values;
 an unmappable row is rejected without hiding the rest of its page; blanks read as None.
@@ -43,7 +44,7 @@ from typing import Protocol
 import pytest
 
 from syncd.errors import RecordError
-from syncd.gateways.base import Gateway
+from syncd.gateways.base import BatchGateway, Gateway
 from syncd.gateways.fixture import load_fixture
 from syncd.mapping import KNOWN_ENTITIES, EntityMapping, load_mappings
 from syncd.records import Page, Record, RejectedRecord, Value
@@ -223,6 +224,28 @@ class GatewayContract:
     ) -> None:
         with pytest.raises(RecordError):
             await harness.gateway.update(entity, "999999999", samples[0])
+
+    async def test_update_batch_returns_at_least_the_fields_written_as_stored(
+        self, harness: GatewayHarness, entity: str, samples: list[Fields]
+    ) -> None:
+        gateway = harness.gateway
+        if not isinstance(gateway, BatchGateway):
+            pytest.skip("not a BatchGateway")
+        name = self.differing_field(samples[0], samples[1])
+        record_id = await harness.seed(entity, samples[0])
+        written = {name: samples[1][name]}
+        updated, unknown = await gateway.update_batch(
+            entity, [(record_id, written, None), ("999999999", written, None)]
+        )
+        after = await self.read_one(gateway, entity, record_id)
+        assert after.fields == {**samples[0], **written}
+        assert isinstance(updated, Record)
+        assert updated.id == record_id
+        assert updated.modified == after.modified
+        assert updated.fields[name] == samples[1][name]
+        # Other fields may be left out (unknown), but any it holds are as stored.
+        assert {k: after.fields[k] for k in updated.fields} == dict(updated.fields)
+        assert isinstance(unknown, RecordError)
 
     async def test_blank_values_round_trip_as_none(
         self, harness: GatewayHarness, entity: str, samples: list[Fields]

@@ -24,7 +24,7 @@ from syncd.engine.plan import (
 )
 from syncd.mapping import EntityMapping, load_mapping
 from syncd.policy import ConflictRule, DeletePolicy, Direction, Guards, SyncRules
-from syncd.records import Record, Side, Value
+from syncd.records import Fields, Record, Side, Value
 from syncd.state.rows import Link
 
 CRM, AFAS = Side.CRM, Side.AFAS
@@ -183,6 +183,24 @@ def test_a_matched_pair_is_linked_and_reconciled_without_a_base() -> None:
     updates = {u.target: u.fields for u in of(plan, Update)}
     assert updates == {AFAS: {"phone": "+31201234567"}}  # the blank is filled
     assert [c.field for c in of(plan, OpenConflict)] == ["city"]
+
+
+def test_a_link_carries_ids_and_correlation_keys_not_the_records() -> None:
+    # The listings can go once the plan is made: nothing in it holds a matched record.
+    crm = Record("1", BASE, correlation="A1")
+    afas = Record("A1", {**BASE, "city": "Zeist"})
+    rules = SyncRules(write_correlation_keys=True)
+    plan = plan_for(
+        [], rules=rules, matches=[MatchDecision(MatchKind.LINK, AFAS, afas, crm, "kvk")]
+    )
+    [link] = of(plan, LinkPair)
+    assert link == LinkPair("1", "A1", "kvk", True, crm_correlation="A1", afas_correlation=None)
+    [agreed] = of(plan, AdvanceBase)
+    assert agreed.pair == ("1", "A1")
+    assert agreed.fields["kvk"] == "12345678"
+    assert agreed.fields["name"] == "Acme"
+    assert "city" not in agreed.fields  # in conflict: no base yet
+    assert isinstance(agreed.fields, Fields)  # compact: the new link's base as it is
 
 
 GUARDED = SyncRules(

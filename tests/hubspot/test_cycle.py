@@ -143,10 +143,13 @@ async def test_a_customer_that_becomes_a_supplier_stays_one_company(world: World
         "supplier", supplier.to_native(Side.AFAS, {"name": "Atlas B.V.", "kvk": "27654321"})
     )
 
+    searches = world.hs.sim.counts["POST search"]
     report = await run_cycle(world.conn, "supplier")
 
     assert report.counts["adopted"] == 1
     assert report.counts["created_crm"] == 0
+    # the first supplier cycle lists every company: it finds the customer there
+    assert world.hs.sim.counts["POST search"] == searches
     roles = world.hs.sim.company(company).properties["afas_roles"].split(";")
     assert sorted(roles) == ["customer", "supplier"]
     assert len(list(world.hs.sim.portal.live())) == 1  # one company, two roles
@@ -155,3 +158,25 @@ async def test_a_customer_that_becomes_a_supplier_stays_one_company(world: World
     await settle()
     quiet = await run_cycle(world.conn, "supplier")
     assert quiet.counts["created_crm"] == 0
+
+
+async def test_a_later_supplier_is_found_among_the_customers_by_a_search(world: World) -> None:
+    await world.hs.seed("supplier", {"name": "Molen De Hoop", "kvk": "41234567"})
+    await settle()
+    await run_cycle(world.conn, "supplier")  # the first supplier cycle lists everything
+    company = await world.hs.seed(ENTITY, {"name": "Korenaar", "kvk": "30145872"})
+    await settle()
+    await run_cycle(world.conn, ENTITY)
+    supplier = world.mappings["supplier"]
+    world.afas.put(
+        "supplier", supplier.to_native(Side.AFAS, {"name": "Korenaar", "kvk": "30145872"})
+    )
+    searches = world.hs.sim.counts["POST search"]
+
+    report = await run_cycle(world.conn, "supplier")  # changes only: no whole listing
+
+    assert report.counts["adopted"] == 1
+    assert report.counts["created_crm"] == 0
+    assert world.hs.sim.counts["POST search"] > searches
+    roles = world.hs.sim.company(company).properties["afas_roles"].split(";")
+    assert sorted(roles) == ["customer", "supplier"]

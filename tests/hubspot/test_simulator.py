@@ -227,6 +227,26 @@ async def test_batch_create_without_trace_ids_fails_whole_and_upsert_needs_a_uni
     assert list(sim.portal.live()) == []
 
 
+async def test_batch_update_answers_with_the_properties_written_as_stored(
+    sim: HubSpotSimulator, http: aiohttp.ClientSession
+) -> None:
+    company = sim.seed({"name": "Acme", "city": "Utrecht"})
+    inputs = [{"id": company, "properties": {"city": "", "afas_automatic_payment": "TRUE"}}]
+    status, done = await call(http, "POST", f"{COMPANIES}/batch/update", {"inputs": inputs})
+    assert status == 200
+    properties = done["results"][0]["properties"]
+    assert set(properties) == {
+        "city",
+        "afas_automatic_payment",
+        "hs_object_id",
+        "createdate",
+        "hs_lastmodifieddate",
+    }
+    assert properties["city"] is None  # cleared
+    assert properties["afas_automatic_payment"] == "true"  # as stored, not as written
+    assert sim.company(company).properties["name"] == "Acme"
+
+
 # -- search --------------------------------------------------------------------------------
 
 

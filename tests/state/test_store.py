@@ -11,6 +11,7 @@ import pytest
 from syncd.errors import DuplicateLinkError, StateError
 from syncd.records import Cursor, Side
 from syncd.state import StateStore, open_store
+from syncd.state import store as store_module
 from syncd.state.rows import (
     Conflict,
     ConflictState,
@@ -127,6 +128,40 @@ async def test_links_by_ids_chunks_long_id_lists(store: StateStore) -> None:
     assert by_afas["a7"].crm_id == "c7"
     assert await store.links_by_ids(C, "supplier", Side.CRM, wanted) == {}
     assert await store.links_by_ids(C, E, Side.CRM, []) == {}
+
+
+async def test_many_links_go_in_chunks_of_one_transaction(
+    store: StateStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(store_module, "ROW_CHUNK", 3)  # 8 links: three statements
+    links = [link(f"c{n}", f"a{n}", n=str(n)) for n in range(8)]
+
+    async with store.transaction() as tx:
+        saved = await tx.insert_links(links)
+
+    assert [(s.crm_id, s.base) for s in saved] == [(x.crm_id, x.base) for x in links]
+    assert len({s.id for s in saved}) == 8
+    assert await store.get_links(C, E) == saved
+    # A clash in the last chunk undoes the chunks before it: one transaction.
+    more = [link(f"c{n}", f"a{n}") for n in range(10, 16)] + [link("c99", "a3")]
+    with pytest.raises(DuplicateLinkError):
+        async with store.transaction() as tx:
+            await tx.insert_links(more)
+    assert await store.get_links(C, E) == saved
+
+
+async def test_many_intents_go_in_chunks_with_their_ids_in_order(
+    store: StateStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(store_module, "ROW_CHUNK", 2)
+    entries = [intent(target_id=f"D{n}") for n in range(5)]
+
+    recorded = await store.record_intents(entries)
+
+    assert [e.target_id for e in recorded] == [f"D{n}" for n in range(5)]
+    assert [e.id for e in recorded] == sorted({e.id for e in recorded})
+    pending = await store.pending_journal(C, E)
+    assert [(e.id, e.target_id) for e in pending] == [(e.id, e.target_id) for e in recorded]
 
 
 async def test_deleting_a_link_takes_its_conflicts_and_keeps_its_journal(
@@ -426,6 +461,26 @@ async def test_thousands_of_events_of_one_transaction_are_all_kept_in_order(
     events = await store.events(C, limit=count)
     assert [e.record for e in events] == [str(n) for n in range(count)]
     assert events[-1].data == {"n": count - 1}
+
+
+async def test_events_inserted_along_the_way_still_go_with_their_transaction(
+    store: StateStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(store_module, "ROW_CHUNK", 2)  # inserted every two events
+
+    async def add_then_fail() -> None:
+        async with store.transaction() as tx:
+            for n in range(5):
+                await tx.add_event(StatusEvent(C, E, "record_linked", record=f"lost{n}"))
+            raise Boom
+
+    with pytest.raises(Boom):
+        await add_then_fail()
+    async with store.transaction() as tx:
+        for n in range(5):
+            await tx.add_event(StatusEvent(C, E, "record_linked", record=str(n)))
+
+    assert [e.record for e in await store.events(C)] == ["0", "1", "2", "3", "4"]
 
 
 async def test_the_newest_events_come_without_reading_the_whole_log(store: StateStore) -> None:

@@ -12,7 +12,7 @@ and ``/crm/properties/{YYYY-MM}/companies``)::
     POST   /companies/batch/read      200, or 207 with OBJECT_NOT_FOUND for unknown ids
     POST   /companies/batch/create    201; 207 per input when every input has an
                                       objectWriteTraceId, else one bad input fails all (400)
-    POST   /companies/batch/update    200 / 207
+    POST   /companies/batch/update    200 / 207; results carry only the properties written
     POST   /companies/batch/upsert    200 / 207, results carry "new"
     POST   /companies/batch/archive   204
     POST   /companies/search          see :mod:`syncd.sim.hubspot.search`
@@ -550,11 +550,14 @@ class HubSpotSimulator:
             given = str(item["id"])
             try:
                 company = self.portal.get_by(item.get("idProperty"), given)
-                self.portal.update(company, _properties(item))
+                written = _properties(item)
+                self.portal.update(company, written)
             except PortalError as exc:
                 errors.append(_standard_error(exc.category, exc.message, {"ids": [given]}))
                 continue
-            public = company.public(company.properties)
+            # Like HubSpot: the properties written (as stored) and the server-kept ones,
+            # not the whole company.
+            public = company.public(written)
             if "objectWriteTraceId" in item:
                 public["objectWriteTraceId"] = item["objectWriteTraceId"]
             results.append(public)

@@ -1,0 +1,130 @@
+"""Creates that start while the first sync is still listing.
+
+A first sync lists both sides whole before it can match. The sides list at their own
+pace (AFAS in large pages, HubSpot 100 companies a request under a rate limit), so one
+is done long before the other. From then on, a record of the side still listing that
+has no partner on the finished side is certain to be created there (see
+:class:`~syncd.engine.match.WholeSide`), so it is created at once, while the listing
+goes on, instead of after it: the writes of one side overlap the reads of the other.
+
+Only a first sync of the entity does this (nothing ever linked, not even a link whose
+partner is gone since; nothing in quarantine or in doubt, no match review pending):
+there the whole plan could never trip a guard, and the records created early are
+exactly those the plan would create. Everything else waits for both listings, as in
+any cycle.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from syncd.engine.apply import Applier
+from syncd.engine.match import WholeSide
+from syncd.engine.plan import Create, PlanInput, make_plan
+from syncd.mapping import EntityMapping
+from syncd.policy import SyncRules
+from syncd.records import Record, Side
+
+WORKERS = 2
+# Creates per apply: each apply commits its journal intents and outcomes together, and
+# AFAS reads back what one apply created by key, about 50 keys a request.
+MIN_CHUNK, CHUNK = 50, 200
+
+
+class EarlyCreates:
+    """Decides the records of the side still listing and creates the new ones at once."""
+
+    def __init__(
+        self,
+        entity: str,
+        mapping: EntityMapping,
+        rules: SyncRules,
+        applier: Applier,
+        create_cutoff: Callable[[Side], datetime],
+    ) -> None:
+        self.entity = entity
+        self.mapping = mapping
+        self.rules = rules
+        self.applier = applier
+        self.create_cutoff = create_cutoff
+        self.whole: WholeSide | None = None
+        self.created: dict[Side, set[str]] = {side: set() for side in Side}  # source ids
+        self._queue: list[Create] = []
+        self._wake = asyncio.Event()
+        self._closed = False
+
+    def listed_whole(
+        self,
+        side: Side,
+        records: Sequence[Record],
+        others: Sequence[Record],
+        held: Sequence[Record],
+        waiting: Sequence[Record],
+    ) -> None:
+        """``side`` is listed whole: decide the other side's ``waiting`` records so far.
+
+        Only the first side to finish is indexed; the other finishes after it.
+        """
+        if self.whole is not None:
+            return
+        self.whole = WholeSide(side, records, self.mapping.match_keys, held, others)
+        self.listed(side.other, waiting)
+
+    def listed(self, side: Side, records: Sequence[Record]) -> None:
+        """A page of ``side``: the records with no partner are queued for creating."""
+        if self.whole is None or side is not self.whole.side.other or not records:
+            return
+        decisions = self.whole.creates(records)
+        if not decisions:
+            return
+        cutoff = self.create_cutoff(self.whole.side)
+        plan = make_plan(
+            PlanInput(
+                self.entity,
+                self.mapping,
+                self.rules,
+                pairs=[],
+                matches=decisions,
+                open_conflicts={},
+                link_count=0,
+                create_cutoff={self.whole.side: cutoff},
+            )
+        )
+        # Too fresh, or creates off: left to the cycle's own plan, which says so.
+        creates = [a for a in plan.actions if isinstance(a, Create)]
+        self.created[side].update(c.source.id for c in creates)
+        self._queue.extend(creates)
+        self._wake.set()
+
+    def close(self) -> None:
+        """Both listings are done: create what is queued, then stop."""
+        self._closed = True
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Create what is queued, as it comes, until closed and nothing is left.
+
+        Two appliers' worth at once: while one waits for its last writes to come back,
+        the other's requests keep the side's allowed concurrency busy.
+        """
+        workers = [asyncio.ensure_future(self._worker()) for _ in range(WORKERS)]
+        try:
+            await asyncio.gather(*workers)
+        finally:  # an error (or a cancel) stops the other worker too: none outlives its cycle
+            for worker in workers:
+                worker.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+
+    async def _worker(self) -> None:
+        while True:
+            if len(self._queue) >= MIN_CHUNK or (self._queue and self._closed):
+                batch = self._queue[:CHUNK]
+                del self._queue[:CHUNK]
+                await self.applier.apply(list(batch))
+            elif self._closed:
+                return
+            else:
+                self._wake.clear()
+                await self._wake.wait()

@@ -1,0 +1,187 @@
+"""A first sync creates the records without a partner while the slower side still lists."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Mapping, Sequence
+from pathlib import Path
+
+import pytest
+
+from syncd.engine import early
+from syncd.engine.cycle import Connection, run_cycle
+from syncd.engine.plan import Adopt, Create, LinkPair
+from syncd.errors import AuthError
+from syncd.gateways.base import BatchOutcome
+from syncd.gateways.memory import MemoryGateway
+from syncd.mapping import EntityMapping, load_mappings
+from syncd.policy import Guards, SyncRules
+from syncd.records import Page, Side, Value
+from syncd.sim.companies import companies
+from syncd.state.store import StateStore
+from tests.engine.test_first_run import build
+
+MAPPINGS = load_mappings(Path(__file__).resolve().parents[2] / "mappings", ["customer", "supplier"])
+ENTITY = "customer"
+CRM, AFAS = Side.CRM, Side.AFAS
+RULES = SyncRules(guards=Guards(min_records_for_share=100_000))
+
+Event = tuple[str, Side]
+WAIT = 5.0  # seconds a listing waits for the first create
+
+
+class Logged(MemoryGateway):
+    """A memory side that logs its pages and creates in one log shared by both sides.
+
+    Its listing, after its ``wait_after``-th page, waits (a few seconds at most) for the
+    first create on any side: a network listing takes that long; this one is made to.
+    """
+
+    def __init__(
+        self,
+        side: Side,
+        mappings: Mapping[str, EntityMapping],
+        log: list[Event],
+        page_size: int,
+        created: asyncio.Event,
+        wait_after: int,
+    ) -> None:
+        super().__init__(side, mappings, page_size=page_size)
+        self.log = log
+        self.created = created
+        self.wait_after = wait_after
+
+    async def list_all(self, entity: str) -> AsyncIterator[Page]:
+        pages = 0
+        async for page in super().list_all(entity):
+            self.log.append(("page", self.side))
+            yield page
+            pages += 1
+            if pages == self.wait_after:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.created.wait(), WAIT)
+
+    async def create_batch(
+        self, entity: str, items: Sequence[tuple[Mapping[str, Value], str]]
+    ) -> list[BatchOutcome]:
+        self.log.append(("create", self.side))
+        self.created.set()
+        return await super().create_batch(entity, items)
+
+
+@pytest.fixture(autouse=True)
+def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Creates start from five queued on: these tests list tens of records, not 100,000."""
+    monkeypatch.setattr(early, "MIN_CHUNK", 5)
+
+
+def sides(log: list[Event], crm_page: int = 5, wait_after: int = 3) -> tuple[Logged, Logged]:
+    created = asyncio.Event()
+    return (
+        Logged(CRM, MAPPINGS, log, crm_page, created, wait_after),
+        Logged(AFAS, MAPPINGS, log, 500, created, wait_after),
+    )
+
+
+def connection(store: StateStore, crm: MemoryGateway, afas: MemoryGateway) -> Connection:
+    return Connection("early", {CRM: crm, AFAS: afas}, store, MAPPINGS, RULES)
+
+
+def created_while_listing(log: list[Event], target: Side) -> bool:
+    """A create on ``target`` came before the other side's last page."""
+    first_create = log.index(("create", target))
+    last_page = max(n for n, event in enumerate(log) if event == ("page", target.other))
+    return first_create < last_page
+
+
+async def test_creates_in_afas_begin_before_the_crm_listing_ends(store: StateStore) -> None:
+    log: list[Event] = []
+    crm, afas = sides(log)
+    pool = [dict(c.fields) for c in companies(60, seed=21)]
+    for fields in pool[:10]:  # on both sides
+        crm.put(ENTITY, MAPPINGS[ENTITY].to_native(CRM, fields))
+        afas.put(ENTITY, MAPPINGS[ENTITY].to_native(AFAS, fields))
+    for fields in pool[10:50]:  # in the CRM only: created in AFAS, early
+        crm.put(ENTITY, MAPPINGS[ENTITY].to_native(CRM, fields))
+    for fields in pool[50:]:  # in AFAS only: created in the CRM once it is listed whole
+        afas.put(ENTITY, MAPPINGS[ENTITY].to_native(AFAS, fields))
+    conn = connection(store, crm, afas)
+
+    report = await run_cycle(conn, ENTITY)
+
+    assert created_while_listing(log, AFAS)
+    assert (report.counts["linked"], report.counts["created_afas"]) == (10, 40)
+    assert report.counts["created_crm"] == 10
+    assert len(crm.rows(ENTITY)) == len(afas.rows(ENTITY)) == 60
+    assert len(await store.get_links("early", ENTITY)) == 60
+    again = await run_cycle(conn, ENTITY)
+    assert again.plan.writes == 0
+    assert not again.counts["created_afas"] + again.counts["created_crm"]
+
+
+@pytest.mark.parametrize("seed", [11, 12])
+async def test_the_early_creates_are_the_creates_of_the_whole_plan(
+    store: StateStore, seed: int
+) -> None:
+    """Matches, ambiguities, branches and look-alikes: the same outcome as one plan."""
+    log: list[Event] = []
+    world = build(seed, size=300)
+    crm, afas = sides(log, crm_page=7, wait_after=10)
+    for entity in ("customer", "supplier"):
+        for gateway, source in ((crm, world.crm), (afas, world.afas)):
+            for row in source.rows(entity):
+                gateway.put(entity, row)
+    twin, unreadable = (dict(c.fields) for c in companies(2, seed=99))
+    for name in ("Twin One", "Twin Two"):  # two CRM companies match one debtor: ambiguous
+        crm.put(ENTITY, MAPPINGS[ENTITY].to_native(CRM, {**twin, "name": name}))
+    afas.put(ENTITY, MAPPINGS[ENTITY].to_native(AFAS, twin))
+    crm.put(ENTITY, MAPPINGS[ENTITY].to_native(CRM, unreadable))  # like an unreadable row
+    row = MAPPINGS[ENTITY].to_native(AFAS, unreadable)
+    afas.put(ENTITY, {**row, MAPPINGS[ENTITY].native_name(AFAS, "postcode"): "no postcode!"})
+    conn = connection(store, crm, afas)
+
+    crm.created.set()  # a dry run creates nothing: its listing need not wait
+    planned = (await run_cycle(conn, ENTITY, dry_run=True)).plan
+    crm.created.clear()
+    creates = {(a.target, a.source.id) for a in planned.actions if isinstance(a, Create)}
+    pairs = {a.pair for a in planned.actions if isinstance(a, LinkPair | Adopt)}
+    ambiguous = sorted((n.side, n.record_id) for n in planned.notes)
+    assert creates
+    assert pairs
+    assert ambiguous
+
+    report = await run_cycle(conn, ENTITY)
+
+    assert created_while_listing(log, AFAS)
+    links = {(link.crm_id, link.afas_id) for link in await store.get_links("early", ENTITY)}
+    assert pairs <= links
+    made = {
+        (AFAS, crm_id) if (AFAS, crm_id) in creates else (CRM, afas_id)
+        for crm_id, afas_id in links - pairs
+    }
+    assert made == creates
+    assert len(links) == len(pairs) + len(creates)
+    noted = sorted((str(n.side), n.record_id) for n in report.plan.notes)
+    assert noted == sorted((str(side), record) for side, record in ambiguous)
+
+
+async def test_an_error_while_creating_early_stops_the_cycle(store: StateStore) -> None:
+    log: list[Event] = []
+    crm, afas = sides(log)
+    for c in companies(30, seed=5):
+        crm.put(ENTITY, MAPPINGS[ENTITY].to_native(CRM, dict(c.fields)))
+    afas.fail_next("create", AuthError("token refused"))
+    conn = connection(store, crm, afas)
+
+    with pytest.raises(AuthError):
+        await run_cycle(conn, ENTITY)
+    assert ("create", AFAS) in log
+    rows = len(afas.rows(ENTITY))
+    await asyncio.sleep(0.2)
+    assert len(afas.rows(ENTITY)) == rows  # nothing of the failed cycle goes on writing
+
+    afas.clear_faults()
+    await run_cycle(conn, ENTITY)
+    assert len(afas.rows(ENTITY)) == 30  # each created once
+    assert len(await store.get_links("early", ENTITY)) == 30
