@@ -141,6 +141,7 @@ async def test_more_than_ten_thousand_records_on_one_timestamp_are_each_listed_o
         for n in range(count)
     }
     hs.sim.seed({"name": "Only a supplier", "afas_roles": "supplier"}, modified=stamp)
+    hs.hub.slice_size = 5_000  # so the window is too big to hold in one slice
     pages, records, rejected = await collect(hs.hub.changed_since("customer", stamp))
     assert rejected == []
     assert len(records) == count
