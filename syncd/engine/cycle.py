@@ -125,8 +125,6 @@ class _Cycle:
         self.read_now: dict[Side, set[str]] = {side: set() for side in Side}
         self.all_known = False
         self.all_links: list[Link] = []  # a sweep's every link, read while the sides list
-        self.early: EarlyCreates | None = None  # a first sync's creates during the listing
-        self.creating: asyncio.Task[None] | None = None  # ...which go on while it plans
         self.rejected: dict[tuple[Side, str], RejectedRecord] = {}  # unreadable, this cycle
         self.merged: list[Merged] = []
         self.quarantined: dict[tuple[Side, str], Quarantined] = {}
@@ -150,19 +148,7 @@ class _Cycle:
             set() if self.dry_run else await settle_pending(self.store, self.conn.gateways, applier)
         )
         self.in_doubt = await self._creates_in_doubt()
-        pulled = await self._pull_both(touched)
-        try:
-            return await self._plan_and_apply(applier, pulled, touched, accept_guards)
-        finally:  # a cycle that fails leaves no early create running
-            await self._stop_early_creates()
-
-    async def _plan_and_apply(
-        self,
-        applier: Applier,
-        pulled: dict[Side, Pulled],
-        touched: set[int],
-        accept_guards: bool,
-    ) -> CycleReport:
+        pulled = await self._pull_both(applier, touched)
         link_count = await self.store.link_count(self.conn.name, self.entity)
         open_conflicts = await self._open_conflicts()
         pairs = await self._pairs(pulled, touched, open_conflicts)
@@ -192,7 +178,6 @@ class _Cycle:
         pulled = {side: replace(p, records={}, rejected=[]) for side, p in pulled.items()}
         report = CycleReport(self.conn.name, self.entity, self.full, plan)
         if plan.findings and not accept_guards and not await self._confirmed(plan):
-            await self._early_creates_done()
             if not self.dry_run:
                 for finding in plan.findings:
                     await self.event(
@@ -206,7 +191,6 @@ class _Cycle:
         if self.dry_run:
             return report
         report.counts = await applier.apply(plan.actions)
-        report.counts.update(await self._early_creates_done())
         report.counts.update(await self._record_notes(plan))
         report.applied = True
         await self._finish(pulled, report)
@@ -260,11 +244,11 @@ class _Cycle:
 
     # --- pull ----------------------------------------------------------------------------
 
-    async def _pull_both(self, touched: set[int]) -> dict[Side, Pulled]:
+    async def _pull_both(self, applier: Applier, touched: set[int]) -> dict[Side, Pulled]:
         cursors = {
             side: await self.store.get_cursor(self.conn.name, self.entity, side) for side in Side
         }
-        early = self.early = await self._early_creates(touched, cursors)
+        early = await self._early_creates(applier, touched, cursors)
         pulling = {side: Pulled() for side in Side}
         both = asyncio.gather(
             *(self._pull(side, cursors[side], pulling, early) for side in Side),
@@ -272,9 +256,7 @@ class _Cycle:
             *([self._read_all_links()] if self.full and early is None else []),
         )
         if early is not None:
-            # The creates go on while the cycle plans the rest (they are of records the
-            # plan leaves out); the cycle waits for them before it finishes.
-            self.creating = await _alongside(both, early)
+            await _alongside(both, early)
             for side in Side:
                 _forget(pulling[side], early.created[side])
         else:
@@ -322,7 +304,7 @@ class _Cycle:
         )
 
     async def _early_creates(
-        self, touched: set[int], cursors: Mapping[Side, Cursor | None]
+        self, applier: Applier, touched: set[int], cursors: Mapping[Side, Cursor | None]
     ) -> EarlyCreates | None:
         """On the entity's first sync, creates begin while the slower side still lists."""
         first = self.full or all(cursor is None for cursor in cursors.values())
@@ -337,21 +319,7 @@ class _Cycle:
             or await self._awaiting_review()
         ):
             return None
-        # An applier of their own (sharing the links): they run alongside the plan's.
-        applier = self._applier()
         return EarlyCreates(self.entity, self.mapping, self.conn.rules, applier, self._cutoff)
-
-    async def _early_creates_done(self) -> Counter[str]:
-        """Wait for the early creates (their error is the cycle's); what they did."""
-        if self.early is None or self.creating is None:
-            return Counter()
-        await self.creating
-        return self.early.applier.counts
-
-    async def _stop_early_creates(self) -> None:
-        if self.creating is not None and not self.creating.done():
-            self.creating.cancel()
-            await asyncio.gather(self.creating, return_exceptions=True)
 
     # --- linked pairs --------------------------------------------------------------------
 
@@ -688,12 +656,8 @@ def _before_deferred(cursor: Cursor | None, plan: Plan, side: Side) -> Cursor | 
     return min(cursor, Cursor(min(times) - timedelta(microseconds=1), ""))
 
 
-async def _alongside(listing: Awaitable[object], early: EarlyCreates) -> asyncio.Task[None]:
-    """Run the listing and the early creates together; the first error stops both.
-
-    Once the listing is done the creates are told so, and go on until their queue is
-    empty: the task that runs them is returned.
-    """
+async def _alongside(listing: Awaitable[object], early: EarlyCreates) -> None:
+    """Run the listing and the early creates together; the first error stops both."""
     listed = asyncio.ensure_future(listing)
     creating = asyncio.ensure_future(early.run())
     try:
@@ -702,13 +666,13 @@ async def _alongside(listing: Awaitable[object], early: EarlyCreates) -> asyncio
         if creating.done():
             creating.result()
         listed.result()
-    except BaseException:
+        early.close()
+        await creating
+    finally:
         for task in (listed, creating):
-            task.cancel()
+            if not task.done():
+                task.cancel()
         await asyncio.gather(listed, creating, return_exceptions=True)
-        raise
-    early.close()
-    return creating
 
 
 def _forget(pulled: Pulled, created: set[str]) -> None:

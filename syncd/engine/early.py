@@ -5,8 +5,7 @@ pace (AFAS in large pages, HubSpot 100 companies a request under a rate limit), 
 is done long before the other. From then on, a record of the side still listing that
 has no partner on the finished side is certain to be created there (see
 :class:`~syncd.engine.match.WholeSide`), so it is created at once, while the listing
-goes on, instead of after it: the writes of one side overlap the reads of the other,
-and then the cycle's planning and writing of the rest.
+goes on, instead of after it: the writes of one side overlap the reads of the other.
 
 Only a first sync of the entity does this (nothing ever linked, not even a link whose
 partner is gone since; nothing in quarantine or in doubt, no match review pending):
