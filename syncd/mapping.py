@@ -35,6 +35,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -198,7 +199,7 @@ class EntityMapping:
             correlation=None if correlation in (None, "") else str(correlation),
         )
 
-    @property
+    @cached_property
     def key_fields(self) -> tuple[str, ...]:
         """The fields the match keys compare (of "name:business", the field "name")."""
         names = (parse_element(element)[0] for key in self.match_keys for element in key)
@@ -207,22 +208,19 @@ class EntityMapping:
     def key_record(self, side: Side, record_id: str, native: Mapping[str, object]) -> Record:
         """Just enough of a native row to match it by: its match-key fields, as far as
         they can be read (a record of another entity, which syncd only ever adopts)."""
-        fields: dict[str, Value] = {}
-        for name in self.key_fields:
-            field = self.field(name)
-            try:
-                fields[name] = field.read(side, native.get(field.native_name(side)))
-            except RecordError:
-                continue  # unreadable: this key cannot match it, the others still can
-        return Record(record_id, fields)
+        # an unreadable field is left out: its keys cannot match it, the others still can
+        return Record(record_id, self.readable_fields(side, native, self.key_fields))
 
-    def readable_fields(self, side: Side, native: Mapping[str, object]) -> dict[str, Value]:
-        """The fields of a row that can be read, leaving out those that cannot.
+    def readable_fields(
+        self, side: Side, native: Mapping[str, object], names: Iterable[str] | None = None
+    ) -> dict[str, Value]:
+        """The fields (all, or ``names``) of a row that can be read, leaving out those
+        that cannot.
 
         For a row that ``to_canonical`` refuses: enough of it to recognise the company.
         """
         readable: dict[str, Value] = {}
-        for f in self.fields:
+        for f in self.fields if names is None else [self.field(n) for n in names]:
             try:
                 readable[f.name] = f.read(side, native.get(f.native_name(side)))
             except RecordError:

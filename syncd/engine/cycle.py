@@ -175,7 +175,9 @@ class _Cycle:
         # (and the matches and pairs made of them) are most of its memory, and the plan
         # holds what applying needs. Finishing needs only each side's cursor.
         del inputs, matches, pairs
-        pulled = {side: replace(p, records={}, rejected=[]) for side, p in pulled.items()}
+        pulled = {
+            side: replace(p, records={}, rejected=[], others=[]) for side, p in pulled.items()
+        }
         report = CycleReport(self.conn.name, self.entity, self.full, plan)
         if plan.findings and not accept_guards and not await self._confirmed(plan):
             if not self.dry_run:

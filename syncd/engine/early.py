@@ -4,7 +4,7 @@ A first sync lists both sides whole before it can match. The sides list at their
 pace (AFAS in large pages, HubSpot 100 companies a request under a rate limit), so one
 is done long before the other. From then on, a record of the side still listing that
 has no partner on the finished side is certain to be created there (see
-:class:`~syncd.engine.match.WholeSide`), so it is created at once, while the listing
+:class:`~syncd.engine.match.Partners`), so it is created at once, while the listing
 goes on, instead of after it: the writes of one side overlap the reads of the other.
 
 Only a first sync of the entity does this (nothing ever linked, not even a link whose
@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from syncd.engine.apply import Applier
-from syncd.engine.match import WholeSide
+from syncd.engine.match import Partners
 from syncd.engine.plan import Create, PlanInput, make_plan
 from syncd.mapping import EntityMapping
 from syncd.policy import SyncRules
@@ -49,7 +49,7 @@ class EarlyCreates:
         self.rules = rules
         self.applier = applier
         self.create_cutoff = create_cutoff
-        self.whole: WholeSide | None = None
+        self.whole: Partners | None = None
         self.created: dict[Side, set[str]] = {side: set() for side in Side}  # source ids
         self._queue: list[Create] = []
         self._wake = asyncio.Event()
@@ -69,7 +69,7 @@ class EarlyCreates:
         """
         if self.whole is not None:
             return
-        self.whole = WholeSide(side, records, self.mapping.match_keys, held, others)
+        self.whole = Partners(side, records, self.mapping.match_keys, held, others)
         self.listed(side.other, waiting)
 
     def listed(self, side: Side, records: Sequence[Record]) -> None:

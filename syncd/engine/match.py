@@ -112,23 +112,18 @@ def _proposals(data: MatchInput) -> list[MatchDecision]:
 def _proposals_of(side: Side, data: MatchInput) -> list[MatchDecision]:
     """The proposals of one side's unlinked records. The other side's indexes are gone
     when it returns: only one side's are ever alive (each a whole listing's, at first)."""
-    keys, other = list(data.match_keys), side.other
-    pool = KeyIndex(data.candidates[other], data.linked[other], keys)
-    held = KeyIndex(data.held.get(other, ()), frozenset(), keys)
-    adoptable = KeyIndex(data.adoptable.get(other, ()), frozenset(), keys)
-    return [
-        _adopting(_propose(side, record, pool, held, keys), adoptable, keys)
-        for record in data.unlinked[side]
-    ]
+    return Partners.of(side.other, data).propose(data.unlinked[side])
 
 
-class WholeSide:
-    """One side's whole listing, indexed once, so that the other side's records can be
-    decided page by page while that side is still being listed (a first sync).
+class Partners:
+    """One side's candidates (and its held and adoptable records), indexed once, to
+    decide records of the other side by.
 
-    Only a CREATE decided here is final: nothing on this side relates to the record, and
-    nothing listed later on the record's own side can change that (two records of one
-    side never claim each other). Every other decision waits for both whole listings.
+    A first sync indexes one side's whole listing so, and decides the other side's
+    records page by page while that side is still being listed: only a CREATE decided
+    so is final (nothing on this side relates to the record, and nothing listed later on
+    the record's own side can change that: two records of one side never claim each
+    other). Every other decision waits for both whole listings.
     """
 
     def __init__(
@@ -138,24 +133,36 @@ class WholeSide:
         keys: Sequence[Sequence[str]],
         held: Sequence[Record] = (),
         adoptable: Sequence[Record] = (),
+        taken: frozenset[str] = frozenset(),
     ) -> None:
         self.side = side
         self.keys = [list(key) for key in keys]
-        self.pool = KeyIndex(records, frozenset(), self.keys)
+        self.pool = KeyIndex(records, taken, self.keys)
         self.held = KeyIndex(held, frozenset(), self.keys)
         self.adoptable = KeyIndex(adoptable, frozenset(), self.keys)
 
-    def creates(self, records: Iterable[Record]) -> list[MatchDecision]:
-        """The CREATE decisions among ``records`` (of the other side)."""
-        decided = (
+    @classmethod
+    def of(cls, side: Side, data: MatchInput, *, adopting: bool = True) -> Partners:
+        """``side``'s partners as ``data`` has them (without adoptable ones, if not
+        ``adopting``)."""
+        adoptable = data.adoptable.get(side, ()) if adopting else ()
+        held = data.held.get(side, ())
+        return cls(side, data.candidates[side], data.match_keys, held, adoptable, data.linked[side])
+
+    def propose(self, records: Iterable[Record]) -> list[MatchDecision]:
+        """What each of ``records`` (of the other side) would be, seen from its side."""
+        return [
             _adopting(
                 _propose(self.side.other, record, self.pool, self.held, self.keys),
                 self.adoptable,
                 self.keys,
             )
             for record in records
-        )
-        return [d for d in decided if d.kind is MatchKind.CREATE]
+        ]
+
+    def creates(self, records: Iterable[Record]) -> list[MatchDecision]:
+        """The CREATE decisions among ``records`` (of the other side)."""
+        return [d for d in self.propose(records) if d.kind is MatchKind.CREATE]
 
 
 def unmatched(data: MatchInput) -> dict[Side, list[Record]]:
@@ -166,14 +173,8 @@ def unmatched(data: MatchInput) -> dict[Side, list[Record]]:
 
 def _unmatched_of(side: Side, data: MatchInput) -> list[Record]:
     """:func:`unmatched` of one side, with only the other side's indexes alive."""
-    keys, other = list(data.match_keys), side.other
-    pool = KeyIndex(data.candidates[other], data.linked[other], keys)
-    held = KeyIndex(data.held.get(other, ()), frozenset(), keys)
-    return [
-        record
-        for record in data.unlinked[side]
-        if _propose(side, record, pool, held, keys).kind is MatchKind.CREATE
-    ]
+    partners = Partners.of(side.other, data, adopting=False)
+    return [d.record for d in partners.creates(data.unlinked[side])]
 
 
 def _propose(

@@ -33,18 +33,10 @@ def utc_now() -> datetime:
 
 
 def link(row: LinkRow) -> Link:
-    return Link(
-        connection=row.connection,
-        entity=row.entity,
-        crm_id=row.crm_id,
-        afas_id=row.afas_id,
-        base=Fields(row.base),
-        detached_at=row.detached_at,
-        id=row.id,
-    )
+    return scoped_link(row.connection, row.entity, row)
 
 
-def scoped_link(connection: str, entity: str, row: Row[Any]) -> Link:
+def scoped_link(connection: str, entity: str, row: Row[Any] | LinkRow) -> Link:
     """A link of ``connection`` and ``entity`` from a row of ``store.LINK_COLUMNS``.
 
     A plain row, not an ORM object each (a session keeps those until it ends), and the
@@ -93,20 +85,23 @@ def journal(row: JournalRow) -> JournalEntry:
     )
 
 
-def journal_row(entry: JournalEntry) -> JournalRow:
-    return JournalRow(
-        connection=entry.connection,
-        entity=entry.entity,
-        action=str(entry.action),
-        target=str(entry.target),
-        fields=dict(entry.fields),
-        target_id=entry.target_id,
-        source_id=entry.source_id,
-        correlation=entry.correlation,
-        link_id=entry.link_id,
-        state=str(entry.state),
-        created_at=entry.created_at or utc_now(),
-    )
+def journal_values(entry: JournalEntry) -> dict[str, Any]:
+    """The columns of a new journal row (pending)."""
+    return {
+        "connection": entry.connection,
+        "entity": entry.entity,
+        "action": str(entry.action),
+        "target": str(entry.target),
+        "fields": dict(entry.fields),
+        "target_id": entry.target_id,
+        "source_id": entry.source_id,
+        "correlation": entry.correlation,
+        "link_id": entry.link_id,
+        "state": str(entry.state),
+        "altered": None,
+        "created_at": entry.created_at or utc_now(),
+        "finished_at": None,
+    }
 
 
 def conflict(row: ConflictRow) -> Conflict:
@@ -126,18 +121,21 @@ def conflict(row: ConflictRow) -> Conflict:
     )
 
 
-def conflict_row(conflict: Conflict) -> ConflictRow:
-    return ConflictRow(
-        connection=conflict.connection,
-        entity=conflict.entity,
-        link_id=conflict.link_id,
-        field=conflict.field,
-        base=conflict.base,
-        crm=conflict.crm,
-        afas=conflict.afas,
-        state=str(ConflictState.OPEN),
-        created_at=conflict.created_at or utc_now(),
-    )
+def conflict_values(conflict: Conflict) -> dict[str, Any]:
+    """The columns of a new, open conflict."""
+    return {
+        "connection": conflict.connection,
+        "entity": conflict.entity,
+        "link_id": conflict.link_id,
+        "field": conflict.field,
+        "base": conflict.base,
+        "crm": conflict.crm,
+        "afas": conflict.afas,
+        "state": str(ConflictState.OPEN),
+        "resolution": None,
+        "created_at": conflict.created_at or utc_now(),
+        "resolved_at": None,
+    }
 
 
 def quarantined(row: QuarantineRow) -> Quarantined:
@@ -184,12 +182,13 @@ def event(row: EventRow) -> StatusEvent:
     )
 
 
-def event_row(event: StatusEvent) -> EventRow:
-    return EventRow(
-        connection=event.connection,
-        entity=event.entity,
-        name=str(event.name),
-        record=event.record,
-        data=dict(event.data),
-        at=event.at or utc_now(),
-    )
+def event_values(event: StatusEvent) -> dict[str, Any]:
+    """The columns of a status event."""
+    return {
+        "connection": event.connection,
+        "entity": event.entity,
+        "name": str(event.name),
+        "record": event.record,
+        "data": dict(event.data),
+        "at": event.at or utc_now(),
+    }

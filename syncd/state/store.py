@@ -283,7 +283,7 @@ class StateStore:
         """Record the writes of one batch in one commit; returned with ids and times."""
         if not entries:
             return []
-        rows = [_journal_values(entry) for entry in entries]
+        rows = [convert.journal_values(entry) for entry in entries]
         statement = insert(JOURNAL).returning(JOURNAL.c.id, sort_by_parameter_order=True)
         ids: list[int] = []
         async with self._session("cannot record a write in the journal", write=True) as session:
@@ -485,7 +485,7 @@ class Transaction:
                 key = (conflict.link_id, conflict.field)
                 new.append(key not in existing and key not in latest)
                 latest[key] = conflict
-            added = [_conflict_values(c) for k, c in latest.items() if k not in existing]
+            added = [convert.conflict_values(c) for k, c in latest.items() if k not in existing]
             changed = [
                 {"open_id": existing[k], "new_base": c.base, "new_crm": c.crm, "new_afas": c.afas}
                 for k, c in latest.items()
@@ -597,7 +597,7 @@ class Transaction:
         """Append a status event; ``at`` defaults to now (UTC). Inserted with the
         transaction's other events, :data:`ROW_CHUNK` per statement, when that many are
         waiting or at its end (plain rows, no ORM objects: a cycle can add thousands)."""
-        self._events.append(_event_values(event))
+        self._events.append(convert.event_values(event))
         if len(self._events) >= ROW_CHUNK:
             await self.flush_events()
 
@@ -633,51 +633,6 @@ def _chunks(items: Sequence[_T], size: int) -> Iterator[Sequence[_T]]:
     """``items`` in consecutive slices of at most ``size``."""
     for start in range(0, len(items), size):
         yield items[start : start + size]
-
-
-def _conflict_values(conflict: Conflict) -> dict[str, Any]:
-    return {
-        "connection": conflict.connection,
-        "entity": conflict.entity,
-        "link_id": conflict.link_id,
-        "field": conflict.field,
-        "base": conflict.base,
-        "crm": conflict.crm,
-        "afas": conflict.afas,
-        "state": OPEN,
-        "resolution": None,
-        "created_at": conflict.created_at or convert.utc_now(),
-        "resolved_at": None,
-    }
-
-
-def _journal_values(entry: JournalEntry) -> dict[str, Any]:
-    return {
-        "connection": entry.connection,
-        "entity": entry.entity,
-        "action": str(entry.action),
-        "target": str(entry.target),
-        "fields": dict(entry.fields),
-        "target_id": entry.target_id,
-        "source_id": entry.source_id,
-        "correlation": entry.correlation,
-        "link_id": entry.link_id,
-        "state": str(entry.state),
-        "altered": None,
-        "created_at": entry.created_at or convert.utc_now(),
-        "finished_at": None,
-    }
-
-
-def _event_values(event: StatusEvent) -> dict[str, Any]:
-    return {
-        "connection": event.connection,
-        "entity": event.entity,
-        "name": str(event.name),
-        "record": event.record,
-        "data": dict(event.data),
-        "at": event.at or convert.utc_now(),
-    }
 
 
 def _describe_link(link: Link) -> str:
