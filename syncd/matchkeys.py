@@ -115,6 +115,7 @@ KEY_FUNCTIONS: Mapping[str, Callable[[str], str | None]] = {
 }
 
 
+@functools.cache  # a mapping has a handful of elements, parsed for every record
 def parse_element(element: str) -> tuple[str, str | None]:
     """ "name:business" -> ("name", "business"); "kvk" -> ("kvk", None)."""
     field, _, function = element.partition(":")
@@ -131,7 +132,10 @@ def element_value(fields: Mapping[str, Value], element: str) -> str | None:
 
 def key_value(fields: Mapping[str, Value], key: Sequence[str]) -> tuple[str, ...] | None:
     """The value of a (composite) key, or None when any part is blank."""
-    values = [element_value(fields, element) for element in key]
-    if any(v is None for v in values):
-        return None
-    return tuple(v for v in values if v is not None)
+    values = []
+    for element in key:
+        value = element_value(fields, element)
+        if value is None:
+            return None
+        values.append(value)
+    return tuple(values)

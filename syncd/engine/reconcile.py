@@ -71,12 +71,12 @@ def reconcile_field(
     """Decide one field of one linked pair. ``newer`` is the side modified last."""
     if rule.direction is Direction.ON_CREATE:
         return FieldDecision(field, Outcome.HELD, reason="set on create only")
-    values = {Side.CRM: crm, Side.AFAS: afas}
-    changed = {side: base is MISSING or values[side] != base for side in Side}
+    changed = {Side.CRM: base is MISSING or crm != base, Side.AFAS: base is MISSING or afas != base}
     if not changed[Side.CRM] and not changed[Side.AFAS]:
         return FieldDecision(field, Outcome.UNCHANGED, value=crm)
     if crm == afas:
         return FieldDecision(field, Outcome.AGREED, value=crm, reason="both sides agree")
+    values = {Side.CRM: crm, Side.AFAS: afas}
     owner = rule.direction.source()
     if owner is not None:
         return _one_way(field, rule, owner, values, changed)

@@ -10,11 +10,14 @@ Reading (``[afas]`` of a mapping names the connector and its fields):
 * ``changed_since`` filters the GetConnector on the modification date (operator 2,
   ``>=``) from one second before ``since`` in Amsterdam wall time, sorted on the date and
   the key. AFAS shows whole seconds but stores fractions, so a page is only trusted up to
-  the second *before* the last row's second; that last second is then read on its own,
-  keyset-paged on the key (``key > last``) between one second before and after it. So
-  any number of records sharing a second is read completely, no page overlaps another
-  and there are no gaps, even while records change between pages (a changed record moves
-  to the end and may be listed twice, which the engine allows).
+  the second *before* the last row's second; the next page starts one second before that
+  last second, so it reads the last second again whole (a few rows re-read, dropped if
+  already handed out, rather than a request of its own). Only when one second fills a
+  page is it read on its own, keyset-paged on the key (``key > last``) between one second
+  before and after it. So any number of records sharing a second is read completely, no
+  record is handed out twice and there are no gaps, even while records change between
+  pages (a changed record moves to the end and may be listed twice, which the engine
+  allows).
 * ``list_all`` keyset-pages on the key; ``read`` and ``find_by_correlation`` make one
   filtered call (``key = a;b;c``) per chunk of values that fits AFAS's 2049-character
   query; ``find_by_values`` compares canonical values over a full sweep (a server-side
@@ -65,6 +68,7 @@ from syncd.gateways.afas_time import (
     parse_local,
 )
 from syncd.gateways.base import BatchOutcome
+from syncd.gateways.paging import read_ahead
 from syncd.gateways.tls import ca_bundle
 from syncd.mapping import EntityMapping, SideSpec, describe, mapping_of
 from syncd.records import Page, Record, RejectedRecord, Side, Value
@@ -133,7 +137,7 @@ class AfasGateway:
 
     async def changed_since(self, entity: str, since: datetime | None) -> AsyncIterator[Page]:
         spec = self._spec(entity)
-        cursor: datetime | None = None  # every second before it is done
+        cursor: datetime | None = None  # every second before it is handed out
         lower = filter_floor(since) if since is not None else None
         while True:
             floor = cursor - _SECOND if cursor is not None else lower
@@ -152,16 +156,18 @@ class AfasGateway:
             last = max((e.wall for e in entries if e.wall is not None), default=None)
             if last is None:
                 raise PermanentError(f"AFAS {spec.options['get_connector']}: no dates on a page")
-            if cursor is not None and last < cursor:
-                # a second already read fills a whole page: step over it
-                last = cursor
-            else:
-                done = [e for e in keep if e.wall is not None and e.wall < last]
-                if done:
-                    yield self._convert(entity, [e.row for e in _ordered(done)])
-            async for page in self._second(entity, last, since):
+            done = [e for e in keep if e.wall is not None and e.wall < last]
+            if done:
+                # The last second may go on past the page: the next page starts a second
+                # before it (fractions), re-reading a few rows instead of a request.
+                yield self._convert(entity, [e.row for e in _ordered(done)])
+                cursor = last
+                continue
+            # Nothing new but the last second: it fills the page on its own.
+            second = last if cursor is None else max(last, cursor)
+            async for page in self._second(entity, second, since):
                 yield page
-            cursor = last + _SECOND
+            cursor = second + _SECOND
 
     async def _second(
         self, entity: str, second: datetime, since: datetime | None
@@ -187,16 +193,16 @@ class AfasGateway:
 
     async def list_all(self, entity: str) -> AsyncIterator[Page]:
         spec = self._spec(entity)
-        after: str | None = None
-        while True:
-            terms = [[(spec.id, GREATER, after)]] if after is not None else []
-            rows = await self._rows(entity, terms, [spec.id])
+
+        def following(rows: list[Row]) -> Awaitable[list[Row]] | None:
+            if len(rows) < self.page_size:
+                return None
+            return self._rows(entity, [[(spec.id, GREATER, str(rows[-1][spec.id]))]], [spec.id])
+
+        async for rows in read_ahead(self._rows(entity, [], [spec.id]), following):
             page = self._convert(entity, rows)
             if page.records or page.rejected:
                 yield page
-            if len(rows) < self.page_size:
-                return
-            after = str(rows[-1][spec.id])
 
     async def read(self, entity: str, ids: Sequence[str]) -> Page:
         spec = self._spec(entity)

@@ -18,12 +18,14 @@ the wall-clock time in Amsterdam. Filter values carry no ``Z`` at all. So:
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
-_FORMATS = ("%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d")
+# What Profit shows: a date, or a date and time with at most six digits of a second.
+_SHAPE = re.compile(r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d{1,6})?)?", re.ASCII)
 _FIRST_YEAR, _LAST_YEAR = 1753, 9998
 
 
@@ -32,15 +34,15 @@ def parse_local(value: object) -> datetime | None:
     if not isinstance(value, str) or not value:
         return None
     text = value.strip().removesuffix("Z")
-    for fmt in _FORMATS:
-        try:
-            wall = datetime.strptime(text, fmt)
-        except ValueError:
-            continue
-        # Profit's dates lie within SQL Server's datetime range; a date outside it is
-        # no modification time (and would overflow when moved to UTC).
-        return wall if _FIRST_YEAR <= wall.year <= _LAST_YEAR else None
-    return None
+    if not _SHAPE.fullmatch(text):
+        return None
+    try:
+        wall = datetime.fromisoformat(text)  # the shape is checked: no offsets, no weeks
+    except ValueError:  # e.g. a 31st of February
+        return None
+    # Profit's dates lie within SQL Server's datetime range; a date outside it is
+    # no modification time (and would overflow when moved to UTC).
+    return wall if _FIRST_YEAR <= wall.year <= _LAST_YEAR else None
 
 
 def _exists(wall: datetime, fold: int) -> bool:

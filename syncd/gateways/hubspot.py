@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -59,9 +59,11 @@ from syncd.gateways.hubspot_client import (
     ClientSettings,
     HubSpotClient,
     NotFound,
+    Reply,
     property_named,
 )
 from syncd.gateways.hubspot_properties import PropertySchema, to_text
+from syncd.gateways.paging import read_ahead
 from syncd.gateways.tls import ca_bundle
 from syncd.mapping import EntityMapping, SideSpec, describe, mapping_of
 from syncd.records import Page, Record, RejectedRecord, Side, Value
@@ -208,26 +210,17 @@ class HubSpotGateway:
             "archived": "false",
         }
         path = self._path(entity)
-        # The cursor is known before a page is converted and used: the next page is asked
-        # for at once, so its request overlaps this page's processing (ours and the caller's).
-        ahead = asyncio.ensure_future(self._client.call("GET", path, params=params))
-        try:
-            while True:
-                reply = await ahead
-                after = _next_after(reply.body)
-                if after:
-                    params = {**params, "after": str(after)}
-                    ahead = asyncio.ensure_future(self._client.call("GET", path, params=params))
-                page = self._listed(entity, _results(reply.body, f"GET {path}"))
-                if page.records or page.rejected or page.others:
-                    yield page
-                if not after:
-                    return
-        finally:  # a caller that stops early leaves no request running or unheard
-            if not ahead.done():
-                ahead.cancel()
-            elif not ahead.cancelled():
-                ahead.exception()
+
+        def following(reply: Reply) -> Awaitable[Reply] | None:
+            after = _next_after(reply.body)
+            if not after:
+                return None
+            return self._client.call("GET", path, params={**params, "after": str(after)})
+
+        async for reply in read_ahead(self._client.call("GET", path, params=params), following):
+            page = self._listed(entity, _results(reply.body, f"GET {path}"))
+            if page.records or page.rejected or page.others:
+                yield page
 
     async def list_archived(self, entity: str) -> AsyncIterator[list[str]]:
         """Pages of the ids of archived companies with the role (the sweep for deletes)."""

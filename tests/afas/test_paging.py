@@ -3,7 +3,9 @@ records change between pages."""
 
 from __future__ import annotations
 
+import asyncio
 import random
+from collections.abc import AsyncGenerator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -52,6 +54,25 @@ async def test_more_records_in_one_second_than_fit_a_page(
         records = [r async for page in afas.changed_since("customer", None) for r in page.records]
         await afas.aclose()
     assert [r.id for r in records] == sorted(ids[:11]) + sorted(ids[11:])
+
+
+@pytest.mark.parametrize("precision", ["round", "second"])
+async def test_a_full_page_costs_no_extra_request_for_its_last_second(
+    mappings: dict[str, EntityMapping], precision: str
+) -> None:
+    sim = make_sim(precision)
+    per_second, page_size = 4, 20
+    moments = [BASE + timedelta(milliseconds=1000 // per_second * n) for n in range(60)]
+    ids = seed_at(sim, moments)
+    async with served(sim) as url:
+        afas = gateway(url, mappings, page_size=page_size)
+        records = [r async for page in afas.changed_since("customer", None) for r in page.records]
+        await afas.aclose()
+    assert [r.id for r in records] == ids  # each once, in order
+    gets = sum(n for k, n in sim.requests.items() if k.startswith("GET"))
+    # Each page after the first re-reads at most the two seconds around the last one.
+    advance = page_size - 2 * per_second
+    assert gets <= -(-len(ids) // advance) + 1
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -136,3 +157,33 @@ async def test_read_and_find_split_long_key_lists_under_the_query_limit(
         keys = [f"crm-{n}" for n in range(300)]
         assert await afas.find_by_correlation("customer", keys) == {}
         await afas.aclose()
+
+
+async def test_list_all_asks_for_the_next_page_while_the_caller_holds_this_one(
+    mappings: dict[str, EntityMapping],
+) -> None:
+    sim = make_sim()
+    ids = seed_at(sim, [BASE] * 7)
+
+    def gets() -> int:
+        return sum(n for k, n in sim.requests.items() if k.startswith("GET"))
+
+    async def gets_seen(at_least: int, tries: int) -> int:
+        for _ in range(tries):
+            if gets() >= at_least:
+                break
+            await asyncio.sleep(0.01)
+        return gets()
+
+    async with served(sim) as url:
+        afas = gateway(url, mappings, page_size=3)
+        pages = afas.list_all("customer")
+        assert isinstance(pages, AsyncGenerator)
+        first = await anext(pages)
+        assert await gets_seen(2, tries=500) == 2  # the second page, before it was asked for
+        await pages.aclose()  # a caller that stops early
+        assert await gets_seen(3, tries=50) == 2  # no third page, nothing left running
+        assert [r.id for r in first.records] == sorted(ids)[:3]
+        listed = [r.id async for page in afas.list_all("customer") for r in page.records]
+        await afas.aclose()
+    assert listed == sorted(ids)  # every page, each once
