@@ -5,8 +5,9 @@
 For each size N (customers per side) the simulators are started in a process of their
 own (bench/sims.py) with the given latency on every request and HubSpot's documented
 limits, seeded (90 % of each side's companies on both sides, one in 20 of those with
-another phone number in HubSpot, 10 % on one side only, mixed through the listings), and
-these cycles of the ``customer`` entity run through the real gateways and ``run_cycle``:
+another phone number in HubSpot, 10 % on one side only, mixed through the listings; last
+edited over the past year), and these cycles of the ``customer`` entity run through the
+real gateways and ``run_cycle``:
 
 initial   first cycle: list both sides, match, link, create the one-sided records
 echo      the next cycle, which reads back the initial cycle's writes

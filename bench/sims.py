@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 ENTITY = "customer"
 DIFFERENT_EVERY = 20  # every 20th shared company has another phone number in HubSpot
 CHANGED_CITY = "Giethoorn"
+SEEDED_OVER = timedelta(days=365)
 
 
 def limits(latency: float) -> SimConfig:
@@ -73,22 +74,24 @@ class Bench:
     shared: list[tuple[str, str]] = field(default_factory=list)  # (hubspot id, afas number)
 
     def seed(self, size: int) -> None:
-        # Seeded records date from an hour ago, a millisecond apart: the simulators would
-        # otherwise step each one a millisecond past the last, running ahead of the clock
-        # when seeding is quick, and a first run does not create records that new.
-        since = datetime.now(UTC) - timedelta(hours=1)
+        # Seeded records were last edited over the past year, evenly spread, as in books
+        # in use: not all in the seconds before the first run (the simulators would stamp
+        # them so), which the cycle after it would read again in its overlap window.
         made = companies(size + size // 10, seed=8)
+        step = SEEDED_OVER / len(made)
+        since = datetime.now(UTC) - SEEDED_OVER
         for index, company in enumerate(made):
             in_crm, in_afas = placement(index, size)
+            moment = since + step * index
             crm_id = afas_id = ""
             if in_afas:
                 row = self.mapping.to_native(Side.AFAS, company.fields)
+                row[self.mapping.afas.modified] = moment
                 afas_id = self.afas.seed({ENTITY: [row]})[ENTITY][0]
             if in_crm:
                 fields = dict(company.fields)
                 if in_afas and index % DIFFERENT_EVERY == 0:
                     fields["phone"] = "+31600000000"
-                moment = since + timedelta(milliseconds=index)
                 crm_id = self.hubspot.seed(self._crm(fields), modified=moment)
             if in_crm and in_afas:
                 self.shared.append((crm_id, afas_id))

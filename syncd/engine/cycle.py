@@ -148,8 +148,9 @@ class _Cycle:
             set() if self.dry_run else await settle_pending(self.store, self.conn.gateways, applier)
         )
         self.in_doubt = await self._creates_in_doubt()
-        pulled = await self._pull_both(applier, touched)
+        # Before the pull: a first sync's early creates are linked while it lists.
         link_count = await self.store.link_count(self.conn.name, self.entity)
+        pulled = await self._pull_both(applier, touched)
         open_conflicts = await self._open_conflicts()
         pairs = await self._pairs(pulled, touched, open_conflicts)
         matches = await self._matches(pulled)

@@ -6,6 +6,9 @@ is done long before the other. From then on, a record of the side still listing 
 has no partner on the finished side is certain to be created there (see
 :class:`~syncd.engine.match.Partners`), so it is created at once, while the listing
 goes on, instead of after it: the writes of one side overlap the reads of the other.
+When the second side is listed whole, the first side's records without a partner there
+are certain too: their creates start at once, beside the first ones still running (each
+side's creates in a queue of their own), not after the cycle has planned the rest.
 
 Only a first sync of the entity does this (nothing ever linked, not even a link whose
 partner is gone since; nothing in quarantine or in doubt, no match review pending):
@@ -51,8 +54,8 @@ class EarlyCreates:
         self.create_cutoff = create_cutoff
         self.whole: Partners | None = None
         self.created: dict[Side, set[str]] = {side: set() for side in Side}  # source ids
-        self._queue: list[Create] = []
-        self._wake = asyncio.Event()
+        self._queues: dict[Side, list[Create]] = {side: [] for side in Side}  # by target
+        self._wake = {side: asyncio.Event() for side in Side}
         self._closed = False
 
     def listed_whole(
@@ -63,14 +66,18 @@ class EarlyCreates:
         held: Sequence[Record],
         waiting: Sequence[Record],
     ) -> None:
-        """``side`` is listed whole: decide the other side's ``waiting`` records so far.
+        """``side`` is listed whole: decide the other side's ``waiting`` records by it.
 
-        Only the first side to finish is indexed; the other finishes after it.
+        The first side to finish decides the other's records listed so far, and then
+        page by page (:meth:`listed`); the second decides the first's whole listing.
+        One side's index is alive at a time.
         """
-        if self.whole is not None:
-            return
+        second = self.whole is not None
+        self.whole = None  # the first side's index goes before the second's is built
         self.whole = Partners(side, records, self.mapping.match_keys, held, others)
         self.listed(side.other, waiting)
+        if second:
+            self.whole = None  # both are listed: nothing more to decide
 
     def listed(self, side: Side, records: Sequence[Record]) -> None:
         """A page of ``side``: the records with no partner are queued for creating."""
@@ -79,7 +86,7 @@ class EarlyCreates:
         decisions = self.whole.creates(records)
         if not decisions:
             return
-        cutoff = self.create_cutoff(self.whole.side)
+        target = self.whole.side
         plan = make_plan(
             PlanInput(
                 self.entity,
@@ -89,42 +96,46 @@ class EarlyCreates:
                 matches=decisions,
                 open_conflicts={},
                 link_count=0,
-                create_cutoff={self.whole.side: cutoff},
+                create_cutoff={target: self.create_cutoff(target)},
             )
         )
         # Too fresh, or creates off: left to the cycle's own plan, which says so.
         creates = [a for a in plan.actions if isinstance(a, Create)]
         self.created[side].update(c.source.id for c in creates)
-        self._queue.extend(creates)
-        self._wake.set()
+        self._queues[target].extend(creates)
+        self._wake[target].set()
 
     def close(self) -> None:
         """Both listings are done: create what is queued, then stop."""
         self._closed = True
-        self._wake.set()
+        for wake in self._wake.values():
+            wake.set()
 
     async def run(self) -> None:
         """Create what is queued, as it comes, until closed and nothing is left.
 
-        Two appliers' worth at once: while one waits for its last writes to come back,
-        the other's requests keep the side's allowed concurrency busy.
+        Per side, two appliers' worth at once: while one waits for its last writes to
+        come back, the other's requests keep the side's allowed concurrency busy.
         """
-        workers = [asyncio.ensure_future(self._worker()) for _ in range(WORKERS)]
+        workers = [
+            asyncio.ensure_future(self._worker(side)) for side in Side for _ in range(WORKERS)
+        ]
         try:
             await asyncio.gather(*workers)
-        finally:  # an error (or a cancel) stops the other worker too: none outlives its cycle
+        finally:  # an error (or a cancel) stops the other workers too: none outlives its cycle
             for worker in workers:
                 worker.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
 
-    async def _worker(self) -> None:
+    async def _worker(self, target: Side) -> None:
+        queue, wake = self._queues[target], self._wake[target]
         while True:
-            if len(self._queue) >= MIN_CHUNK or (self._queue and self._closed):
-                batch = self._queue[:CHUNK]
-                del self._queue[:CHUNK]
+            if len(queue) >= MIN_CHUNK or (queue and self._closed):
+                batch = queue[:CHUNK]
+                del queue[:CHUNK]
                 await self.applier.apply(list(batch))
             elif self._closed:
                 return
             else:
-                self._wake.clear()
-                await self._wake.wait()
+                wake.clear()
+                await wake.wait()

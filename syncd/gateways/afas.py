@@ -68,7 +68,7 @@ from syncd.gateways.afas_time import (
     parse_local,
 )
 from syncd.gateways.base import BatchOutcome
-from syncd.gateways.paging import read_ahead
+from syncd.gateways.paging import read_ahead, side_by_side
 from syncd.gateways.tls import ca_bundle
 from syncd.mapping import EntityMapping, SideSpec, describe, mapping_of
 from syncd.records import Page, Record, RejectedRecord, Side, Value
@@ -356,16 +356,20 @@ class AfasGateway:
         return _rows_of(answer, spec.options["get_connector"], spec.id)
 
     async def _rows_where(self, entity: str, field: str, values: Sequence[str]) -> list[Row]:
-        """Every row whose ``field`` equals one of ``values``: one call per chunk."""
+        """Every row whose ``field`` equals one of ``values``: one call per chunk, the
+        calls side by side (the client keeps them within the fair-use concurrency)."""
         spec = self._spec(entity)
-        rows: list[Row] = []
-        for chunk in _chunks(field, values, self.page_size):
+        connector = spec.options["get_connector"]
+
+        async def rows_of(chunk: list[str]) -> list[Row]:
             groups = [[(field, EQUAL, value)] for value in chunk]
             params = [("skip", "0"), ("take", str(self.page_size)), *_filter_params(groups)]
             params.append(("orderbyfieldids", spec.id))
-            answer = await self.client.get(f"connectors/{spec.options['get_connector']}", params)
-            rows.extend(_rows_of(answer, spec.options["get_connector"], spec.id))
-        return rows
+            answer = await self.client.get(f"connectors/{connector}", params)
+            return _rows_of(answer, connector, spec.id)
+
+        chunks = _chunks(field, values, self.page_size)
+        return [row for rows in await side_by_side(map(rows_of, chunks)) for row in rows]
 
     def _entry(self, entity: str, row: Row) -> _Entry:
         spec = self._spec(entity)

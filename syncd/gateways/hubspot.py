@@ -63,7 +63,7 @@ from syncd.gateways.hubspot_client import (
     property_named,
 )
 from syncd.gateways.hubspot_properties import PropertySchema, to_text
-from syncd.gateways.paging import read_ahead
+from syncd.gateways.paging import read_ahead, side_by_side
 from syncd.gateways.tls import ca_bundle
 from syncd.mapping import EntityMapping, SideSpec, describe, mapping_of
 from syncd.records import Page, Record, RejectedRecord, Side, Value
@@ -635,8 +635,10 @@ class HubSpotGateway:
     async def _batch_read(
         self, entity: str, ids: Sequence[str], *, id_property: str | None = None
     ) -> list[JsonObject]:
-        found: list[JsonObject] = []
-        for chunk in _chunks(list(ids), BATCH_SIZE):
+        """The companies of ``ids``: a request per 100, side by side (within the limits)."""
+        path = f"{self._path(entity)}/batch/read"
+
+        async def read(chunk: list[str]) -> list[JsonObject]:
             body: JsonObject = {
                 "inputs": [{"id": i} for i in chunk],
                 "properties": self._names(entity),
@@ -644,10 +646,11 @@ class HubSpotGateway:
             }
             if id_property is not None:
                 body["idProperty"] = id_property
-            path = f"{self._path(entity)}/batch/read"
             reply = await self._client.call("POST", path, body=body)
-            found.extend(_results(reply.body, f"POST {path}"))
-        return found
+            return _results(reply.body, f"POST {path}")
+
+        chunks = _chunks(list(ids), BATCH_SIZE)
+        return [found for part in await side_by_side(map(read, chunks)) for found in part]
 
     async def _read_one(self, entity: str, record_id: str) -> Record:
         path = f"{self._path(entity)}/{record_id}"

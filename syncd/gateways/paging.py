@@ -1,15 +1,17 @@
-"""Paged reads with the next request already on its way.
+"""Reads of many pages, without waiting for one page to ask for the next.
 
 A keyset or cursor-paged listing knows where the next page starts as soon as a page's
 raw answer is in, before anyone converts or uses it. Asking for the next page right then
 lets its request (its latency, and the server's work) overlap this page's processing,
-ours and the caller's. One request ahead at most: memory stays one page more.
+ours and the caller's (:func:`read_ahead`; one request ahead at most: memory stays one
+page more). Reads by key come in chunks that do not depend on one another: they go side
+by side (:func:`side_by_side`), the client keeping them within the system's limits.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import TypeVar
 
 Answer = TypeVar("Answer")
@@ -27,6 +29,9 @@ async def read_ahead(
             request = following(answer)
             if request is not None:
                 ahead = asyncio.ensure_future(request)
+                # A task starts only when the loop gets to it: let it send its request
+                # now, not after the caller's work on this page.
+                await asyncio.sleep(0)
             yield answer
             if request is None:
                 return
@@ -36,3 +41,15 @@ async def read_ahead(
             await asyncio.gather(ahead, return_exceptions=True)
         elif not ahead.cancelled():
             ahead.exception()
+
+
+async def side_by_side(reads: Iterable[Awaitable[Answer]]) -> list[Answer]:
+    """The answers of independent reads run at once, in order; the first error stops
+    the others and is raised as it is."""
+    tasks = [asyncio.ensure_future(read) for read in reads]
+    try:
+        return await asyncio.gather(*tasks)
+    finally:  # none left running or unheard
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)

@@ -51,6 +51,7 @@ class Logged(MemoryGateway):
         self.log = log
         self.created = created
         self.wait_after = wait_after
+        self.create_seconds = 0.0  # how long a batch of creates takes
 
     async def list_all(self, entity: str) -> AsyncIterator[Page]:
         pages = 0
@@ -67,7 +68,10 @@ class Logged(MemoryGateway):
     ) -> list[BatchOutcome]:
         self.log.append(("create", self.side))
         self.created.set()
-        return await super().create_batch(entity, items)
+        await asyncio.sleep(self.create_seconds)
+        outcomes = await super().create_batch(entity, items)
+        self.log.append(("created", self.side))
+        return outcomes
 
 
 @pytest.fixture(autouse=True)
@@ -118,6 +122,46 @@ async def test_creates_in_afas_begin_before_the_crm_listing_ends(store: StateSto
     again = await run_cycle(conn, ENTITY)
     assert again.plan.writes == 0
     assert not again.counts["created_afas"] + again.counts["created_crm"]
+
+
+async def test_creates_in_the_crm_begin_while_those_in_afas_still_run(store: StateStore) -> None:
+    log: list[Event] = []
+    crm, afas = sides(log)
+    afas.create_seconds = 0.05  # AFAS writes one record a request: its creates take long
+    pool = [dict(c.fields) for c in companies(90, seed=23)]
+    for fields in pool[:60]:  # in the CRM only: created in AFAS, early
+        crm.put(ENTITY, MAPPINGS[ENTITY].to_native(CRM, fields))
+    for fields in pool[60:]:  # in AFAS only: created in the CRM as soon as it is listed whole
+        afas.put(ENTITY, MAPPINGS[ENTITY].to_native(AFAS, fields))
+    conn = connection(store, crm, afas)
+
+    report = await run_cycle(conn, ENTITY)
+
+    first_in_crm = log.index(("create", CRM))
+    last_in_afas = max(n for n, event in enumerate(log) if event == ("created", AFAS))
+    assert first_in_crm < last_in_afas
+    assert (report.counts["created_afas"], report.counts["created_crm"]) == (60, 30)
+    assert len(await store.get_links("early", ENTITY)) == 90
+    again = await run_cycle(conn, ENTITY)
+    assert again.plan.writes == 0
+
+
+async def test_a_first_sweep_into_an_empty_side_trips_no_guard(store: StateStore) -> None:
+    """The records created early are this cycle's own links, not links whose records
+    the empty side lost: a first full sweep into an empty AFAS creates them all."""
+    log: list[Event] = []
+    crm, afas = sides(log)
+    for c in companies(20, seed=6):
+        crm.put(ENTITY, MAPPINGS[ENTITY].to_native(CRM, dict(c.fields)))
+    conn = connection(store, crm, afas)
+
+    report = await run_cycle(conn, ENTITY, full=True)
+
+    assert created_while_listing(log, AFAS)
+    assert not report.plan.findings
+    assert report.applied
+    assert len(afas.rows(ENTITY)) == 20
+    assert len(await store.get_links("early", ENTITY)) == 20
 
 
 @pytest.mark.parametrize("seed", [11, 12])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -301,6 +302,17 @@ async def test_a_429_storm_that_does_not_end_becomes_a_transient_error(
         await hs.hub.read("customer", ["1"])
     assert raised.value.retry_after == 10.0  # TEN_SECONDLY_ROLLING
     assert hs.sim.counts["POST batch/read"] == 3 + 5  # five attempts, then it gives up
+
+
+async def test_a_read_of_many_ids_sends_its_batches_side_by_side(hs: HubSpotHarness) -> None:
+    ids = [await hs.seed("customer", {"name": f"Company {n}"}) for n in range(250)]
+    hs.sim.configure(latency=0.05)  # long enough for the requests to meet
+    hs.sim.request_log.clear()
+    page = await hs.hub.read("customer", ids)
+    assert sorted(r.id for r in page.records) == sorted(ids)
+    reads = [e for e in hs.sim.request_log.entries if e.path.endswith("batch/read")]
+    assert len(reads) == 3  # 100 ids a request
+    assert any(a.started < b.finished and b.started < a.finished for a, b in pairwise(reads))
 
 
 async def test_the_daily_limit_is_not_retried(hs: HubSpotHarness) -> None:
