@@ -77,10 +77,10 @@ class Bench:
         # Seeded records were last edited over the past year, evenly spread, as in books
         # in use: not all in the seconds before the first run (the simulators would stamp
         # them so), which the cycle after it would read again in its overlap window.
-        made = companies(size + size // 10, seed=8)
-        step = SEEDED_OVER / len(made)
+        count = size + size // 10
+        step = SEEDED_OVER / count
         since = datetime.now(UTC) - SEEDED_OVER
-        for index, company in enumerate(made):
+        for index, company in enumerate(companies(count, seed=8)):
             in_crm, in_afas = placement(index, size)
             moment = since + step * index
             crm_id = afas_id = ""

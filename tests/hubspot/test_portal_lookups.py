@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from syncd.sim.hubspot.portal import Invalid, NotFound, Portal
 from syncd.sim.hubspot.search import SearchLimits, run_search
 
 NUMBER = "afas_debtor_number"
+VALID = ["", "7", "12", "12.5", "-3", "40"]
 
 
 def test_a_unique_value_is_free_again_once_changed_and_taken_by_the_new_holder() -> None:
@@ -65,3 +68,44 @@ def test_search_by_value_sees_each_write_once_it_reaches_the_view() -> None:
 
 def _in(name: str, values: tuple[str, ...]) -> dict[str, object]:
     return {"propertyName": name, "operator": "IN", "values": list(values)}
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_range_filters_find_what_testing_every_company_finds(seed: int) -> None:
+    """A window of times or numbers is a slice of an ordered index; the answers are the
+    ones a test of every company gives, also as companies change and go."""
+    rng = random.Random(seed)
+    portal = Portal()
+    companies = [  # seeded unchecked: some hold what is no number
+        portal.seed({"name": f"C{n}", "numberofemployees": rng.choice(["many", "NaN", *VALID])})
+        for n in range(60)
+    ]
+    for _ in range(4):
+        for company in rng.sample(companies, 10):
+            portal.update(company, {"numberofemployees": rng.choice(VALID)})
+        portal.archive(rng.choice(companies))
+        view = portal.search_view()
+        times = sorted(p["hs_lastmodifieddate"] for p in view.values())
+        for body in _range_searches(rng, times):
+            indexed = run_search(view, body, portal.properties, SearchLimits(), portal.view_lookup)
+            tested = run_search(view, body, portal.properties, SearchLimits(), None)
+            assert indexed == tested
+
+
+def _range_searches(rng: random.Random, times: list[str]) -> list[dict[str, object]]:
+    low, high = sorted(rng.sample(times, 2))
+    employees = str(rng.choice([-5, 0, 7, 12, 30]))
+    filters: list[list[dict[str, object]]] = [
+        [_filter("hs_lastmodifieddate", "GTE", low), _filter("hs_lastmodifieddate", "LTE", high)],
+        [_filter("hs_lastmodifieddate", "GT", low), _filter("name", "NEQ", "C1")],
+        [_filter("hs_lastmodifieddate", "LT", high)],
+        [{**_filter("numberofemployees", "BETWEEN", "0"), "highValue": employees}],
+        [_filter("numberofemployees", "EQ", employees)],
+        [_filter("numberofemployees", "GTE", employees)],  # text compares as text
+        [_filter("numberofemployees", "GT", "abc")],
+    ]
+    return [{"filterGroups": [{"filters": group}], "limit": 200} for group in filters]
+
+
+def _filter(name: str, operator: str, value: str) -> dict[str, object]:
+    return {"propertyName": name, "operator": operator, "value": value}

@@ -29,6 +29,7 @@ import time
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from syncd.sim.hubspot.properties import (
@@ -376,11 +377,15 @@ class Portal:
 
 
 class ViewLookup:
-    """Ids of the search view by the keys their values compare as (for exact filters)."""
+    """Ids of the search view by the keys their values compare as (for exact filters),
+    and the numeric keys in order (for range filters on numbers and times: a window of
+    modification times is a slice, not a test of every company)."""
 
     def __init__(self, keys: Callable[[Mapping[str, str]], Iterable[Hashable]]) -> None:
         self.keys = keys
         self.ids: dict[Hashable, set[str]] = {}
+        self.ordered: list[Decimal] = []  # the keys that are numbers, ascending
+        self.unordered: set[Hashable] = set()  # the others (text, unreadable numbers)
 
     def replace(
         self, company_id: str, old: Mapping[str, str] | None, new: Mapping[str, str] | None
@@ -391,8 +396,31 @@ class ViewLookup:
                 held.discard(company_id)
                 if not held:
                     del self.ids[key]
+                    self._forget(key)
         for key in self.keys(new) if new is not None else ():
+            if key not in self.ids:
+                self._remember(key)
             self.ids.setdefault(key, set()).add(company_id)
+
+    def between(self, low: Decimal | None, high: Decimal | None) -> set[str]:
+        """The ids whose key is a number in [low, high] (None: unbounded), and those whose
+        key is no number (which only a test can decide)."""
+        start = 0 if low is None else bisect.bisect_left(self.ordered, low)
+        end = len(self.ordered) if high is None else bisect.bisect_right(self.ordered, high)
+        keys = itertools.chain(self.ordered[start:end], self.unordered)
+        return set().union(*(self.ids[key] for key in keys))
+
+    def _remember(self, key: Hashable) -> None:
+        if isinstance(key, Decimal):
+            bisect.insort(self.ordered, key)
+        else:
+            self.unordered.add(key)
+
+    def _forget(self, key: Hashable) -> None:
+        if isinstance(key, Decimal):
+            del self.ordered[bisect.bisect_left(self.ordered, key)]
+        else:
+            self.unordered.discard(key)
 
 
 def _by_id(company: Company) -> int:

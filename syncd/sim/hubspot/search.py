@@ -82,6 +82,8 @@ def _candidates(
     for group in groups:
         allowed = next((a for f in group if (a := _exact(f, defs, lookup)) is not None), None)
         if allowed is None:
+            allowed = _in_range(group, defs, lookup)
+        if allowed is None:
             return None
         found |= allowed
     return found
@@ -106,6 +108,46 @@ def _exact(
     multi = bool(prop and prop.multi)
     index = lookup((name, kind, multi), functools.partial(_keys, name, prop))
     return set().union(*(index.ids.get(key, ()) for key in wanted))
+
+
+_LOWER = {"GT", "GTE", "EQ", "BETWEEN"}
+_UPPER = {"LT", "LTE", "EQ"}
+
+
+def _in_range(
+    group: Sequence[Mapping[str, Any]], defs: Mapping[str, PropertyDef], lookup: Lookup
+) -> set[str] | None:
+    """The ids a group's range filters on a number or time allow (a superset: the bounds
+    are taken inclusive and the filters still test each one); None when it has none."""
+    for f in group:
+        prop = defs.get(str(f.get("propertyName")))
+        if prop is None or prop.multi or prop.type not in ("number", "datetime", "date"):
+            continue
+        low, high = _bounds(prop, [g for g in group if g.get("propertyName") == prop.name])
+        if low is None and high is None:
+            continue
+        index = lookup((prop.name, prop.type, False), functools.partial(_keys, prop.name, prop))
+        return index.between(low, high)
+    return None
+
+
+def _bounds(
+    prop: PropertyDef, filters: Sequence[Mapping[str, Any]]
+) -> tuple[Decimal | None, Decimal | None]:
+    """The tightest numeric [low, high] the filters on one property allow."""
+    lows: list[Decimal] = []
+    highs: list[Decimal] = []
+    for f in filters:
+        op = str(f.get("operator"))
+        value = _key(prop, str(f.get("value", "")))
+        if op in _LOWER and isinstance(value, Decimal):
+            lows.append(value)
+        if op in _UPPER and isinstance(value, Decimal):
+            highs.append(value)
+        high = _key(prop, str(f.get("highValue", "")))
+        if op == "BETWEEN" and isinstance(high, Decimal):
+            highs.append(high)
+    return max(lows, default=None), min(highs, default=None)
 
 
 def _keys(name: str, prop: PropertyDef | None, props: Mapping[str, str]) -> list[Decimal | str]:
@@ -157,9 +199,10 @@ def _typed_key(kind: str, raw: str) -> Decimal | str:
     """A value as search compares it: numbers and times as numbers, text folded."""
     if kind == "number":
         try:
-            return Decimal(raw)
+            number = Decimal(raw)
         except InvalidOperation:
             return raw.casefold()
+        return number if number.is_finite() else raw.casefold()  # "NaN" is no number
     if kind in ("datetime", "date"):
         moment = parse_datetime(raw)
         return Decimal(int(moment.timestamp() * 1000)) if moment else raw.casefold()
