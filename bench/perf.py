@@ -11,7 +11,8 @@ real gateways and ``run_cycle``:
 
 initial   first cycle: list both sides, match, link, create the one-sided records
 echo      the next cycle, which reads back the initial cycle's writes
-idle      nothing changed
+idle      nothing changed (measured after one quiet cycle: the one right after the echo
+          still reads the echo's own writes again, within the overlap window)
 changed   1 % of the shared companies edited on each side (different ones)
 sweep     full sweep (list both sides, compare everything)
 
@@ -275,6 +276,9 @@ def measure_size(
                 if scenario == "changed":
                     sims.call("POST", "/change", {"fraction": 0.01})
                 time.sleep(SETTLE + OVERLAP.total_seconds() + 0.5)  # edits become visible
+                if scenario == "idle":  # the quiet cycle that closes the overlap window
+                    run_worker(sims, scenario, state, page)
+                    time.sleep(SETTLE + OVERLAP.total_seconds() + 0.5)
                 result = run_worker(sims, scenario, state, page)
                 _log(scenario, result)
                 yield _row(scenario, size, latency, sizes, result)

@@ -277,6 +277,7 @@ class _Cycle:
     ) -> None:
         gateway = self.conn.gateways[side]
         pulled = pulling[side]
+        started = self.conn.now()
         if self.full or cursor is None:
             # The first pull lists everything: a search-based "changed since" may not
             # show the newest records yet (HubSpot), and matching needs them all.
@@ -290,9 +291,9 @@ class _Cycle:
                     side, list(pulled.records.values()), pulled.others, held, waiting
                 )
         else:
-            since = cursor.modified - self.conn.overlap
+            since = _since(cursor, self.conn.overlap, self._lag(side))
             await _collect(gateway.changed_since(self.entity, since), pulled, side)
-        pulled.cursor = max(filter(None, [cursor, pulled.cursor]), default=None)
+        pulled.cursor = _moved(cursor, pulled.cursor, started, self.conn.now())
 
     async def _read_all_links(self) -> None:
         """A sweep compares every link: they are read while the sides list."""
@@ -570,8 +571,12 @@ class _Cycle:
     def _cutoff(self, target: Side) -> datetime:
         """Records changed after this are not created in ``target`` yet: a twin made
         there at the same time may not be visible to its searches for a while."""
-        lag = getattr(self.conn.gateways[target], "visibility_lag", timedelta(0))
-        return self.started - lag
+        return self.started - self._lag(target)
+
+    def _lag(self, side: Side) -> timedelta:
+        """How long a change may stay out of ``side``'s searches (its ``visibility_lag``)."""
+        lag = getattr(self.conn.gateways[side], "visibility_lag", timedelta(0))
+        return lag if isinstance(lag, timedelta) else timedelta(0)
 
     async def _awaiting_review(self) -> bool:
         if not self.conn.rules.review_first:
@@ -652,11 +657,40 @@ def _sent(gateway: Gateway) -> int:
 
 
 def _before_deferred(cursor: Cursor | None, plan: Plan, side: Side) -> Cursor | None:
-    """Keep the cursor before deferred records, so the next pull brings them again."""
+    """Keep the cursor before deferred records, so the next pull brings them again
+    (without the time of its pull, which would let the next one start after them)."""
     times = [r.modified for s, r in plan.deferred if s is side and r.modified is not None]
     if not times or cursor is None:
         return cursor
-    return min(cursor, Cursor(min(times) - timedelta(microseconds=1), ""))
+    earlier = min(cursor, Cursor(min(times) - timedelta(microseconds=1), ""))
+    return replace(earlier, seen_at=None, pulled_at=None)
+
+
+def _moved(
+    cursor: Cursor | None, newest: Cursor | None, started: datetime, finished: datetime
+) -> Cursor | None:
+    """The cursor after a pull from ``started`` to ``finished`` that saw ``newest``."""
+    if newest is not None and (cursor is None or newest > cursor):
+        return replace(newest, seen_at=finished, pulled_at=started)
+    return None if cursor is None else replace(cursor, pulled_at=started)
+
+
+def _since(cursor: Cursor, overlap: timedelta, lag: timedelta) -> datetime:
+    """Where an incremental pull starts.
+
+    ``overlap`` before the newest change seen (M), for changes saved late under an
+    earlier time. But the side's clock was at M or later when M was first seen, and has
+    moved on since by as much as syncd's: when the last pull began it was past M + (that
+    pull's start - M first seen), so every change up to that, less the ``overlap`` for
+    late saves and the side's ``lag``, was there for the last pull to see. The pull
+    starts there if that is later, up to M itself: a quiet side is not read again, cycle
+    after cycle, for a burst of changes long past. syncd's clock is only compared with
+    itself, never with the side's, and nothing after M is ever skipped.
+    """
+    if cursor.seen_at is None or cursor.pulled_at is None:
+        return cursor.modified - overlap
+    settled = cursor.pulled_at - cursor.seen_at - lag  # the side's clock past M, at least
+    return cursor.modified - overlap + min(overlap, max(timedelta(0), settled))
 
 
 async def _alongside(listing: Awaitable[object], early: EarlyCreates) -> None:

@@ -64,7 +64,7 @@ def link_values(link: Link) -> dict[str, Any]:
 
 
 def cursor(row: CursorRow) -> Cursor:
-    return Cursor(modified=row.modified, id=row.last_id)
+    return Cursor(row.modified, row.last_id, seen_at=row.seen_at, pulled_at=row.pulled_at)
 
 
 def journal(row: JournalRow) -> JournalEntry:

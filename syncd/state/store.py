@@ -462,7 +462,12 @@ class Transaction:
                 await self._session.exec(statement, params=chunk)
 
     async def set_cursor(self, connection: str, entity: str, side: Side, cursor: Cursor) -> None:
-        values = {"modified": cursor.modified, "last_id": cursor.id}
+        values = {
+            "modified": cursor.modified,
+            "last_id": cursor.id,
+            "seen_at": cursor.seen_at,
+            "pulled_at": cursor.pulled_at,
+        }
         key = {"connection": connection, "entity": entity, "side": str(side)}
         statement = self._upsert(CursorRow, {**key, **values}, list(key), values)
         with self._db.errors("cannot save a cursor"):

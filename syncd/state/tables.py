@@ -105,6 +105,8 @@ class CursorRow(StateModel, table=True):
     side: str = Field(primary_key=True, sa_type=sa.String())
     modified: datetime = Field(sa_type=UTCDateTime())
     last_id: str = Field(sa_type=sa.String())
+    seen_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+    pulled_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
 
 
 class JournalRow(StateModel, table=True):

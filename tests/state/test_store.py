@@ -208,6 +208,24 @@ async def test_cursor_upsert_per_connection_entity_and_side(store: StateStore) -
     assert await store.get_cursor(C, "supplier", Side.CRM) is None
 
 
+async def test_a_cursor_keeps_when_its_change_was_seen_and_the_last_pull_began(
+    store: StateStore,
+) -> None:
+    seen, pulled = T0 + timedelta(minutes=1), T0 + timedelta(minutes=9)
+    async with store.transaction() as tx:
+        await tx.set_cursor(C, E, Side.CRM, Cursor(T0, "101", seen_at=seen, pulled_at=pulled))
+    crm = await store.get_cursor(C, E, Side.CRM)
+    assert crm is not None
+    assert (crm.seen_at, crm.pulled_at) == (seen, pulled)
+    assert crm.seen_at is not None
+    assert crm.seen_at.tzinfo is UTC
+    async with store.transaction() as tx:
+        await tx.set_cursor(C, E, Side.CRM, Cursor(T0, "101"))  # a cursor kept before deferrals
+    crm = await store.get_cursor(C, E, Side.CRM)
+    assert crm is not None
+    assert (crm.seen_at, crm.pulled_at) == (None, None)
+
+
 async def test_naive_datetimes_are_refused(store: StateStore) -> None:
     with pytest.raises(StateError, match="naive datetime"):
         async with store.transaction() as tx:
