@@ -102,6 +102,10 @@ def _range_searches(rng: random.Random, times: list[str]) -> list[dict[str, obje
         [{**_filter("numberofemployees", "BETWEEN", "0"), "highValue": employees}],
         [_filter("numberofemployees", "EQ", employees)],
         [_filter("numberofemployees", "GTE", employees)],  # text compares as text
+        [
+            _in("name", tuple(f"C{n}" for n in range(40))),
+            _filter("hs_lastmodifieddate", "GTE", low),
+        ],
         [_filter("numberofemployees", "GT", "abc")],
     ]
     return [{"filterGroups": [{"filters": group}], "limit": 200} for group in filters]

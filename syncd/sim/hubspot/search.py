@@ -80,12 +80,11 @@ def _candidates(
         return None
     found: set[str] = set()
     for group in groups:
-        allowed = next((a for f in group if (a := _exact(f, defs, lookup)) is not None), None)
-        if allowed is None:
-            allowed = _in_range(group, defs, lookup)
-        if allowed is None:
+        exact = next((a for f in group if (a := _exact(f, defs, lookup)) is not None), None)
+        narrowed = [a for a in (exact, _in_range(group, defs, lookup)) if a is not None]
+        if not narrowed:
             return None
-        found |= allowed
+        found |= min(narrowed, key=len)  # either holds every match: the fewer to test
     return found
 
 
