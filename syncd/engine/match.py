@@ -196,7 +196,8 @@ def _propose(
     for key in keys:
         found = pool.matching(record, key)
         if len(found) == 1:
-            return MatchDecision(MatchKind.LINK, side, record, found[0], reason=_match_on(key))
+            reason = _match_on(tuple(key))
+            return MatchDecision(MatchKind.LINK, side, record, found[0], reason=reason)
         if len(found) > 1:
             return _ambiguous(side, record, found, f"several match on {'+'.join(key)}")
     look_alikes = _look_alikes(record, held, keys)
@@ -207,14 +208,10 @@ def _propose(
     return MatchDecision(MatchKind.CREATE, side, record, reason="no match on the other side")
 
 
-def _match_on(key: Sequence[str]) -> str:
+@functools.cache
+def _match_on(key: tuple[str, ...]) -> str:
     """The reason of a match on ``key``: one string per key, not one per decision (a
     first sync decides every record, and the plan's links keep the reason)."""
-    return _reason_of_key(tuple(key))
-
-
-@functools.cache
-def _reason_of_key(key: tuple[str, ...]) -> str:
     return f"match on {'+'.join(key)}"
 
 

@@ -669,12 +669,14 @@ class HubSpotGateway:
 
     def _listed(self, entity: str, objects: Sequence[JsonObject]) -> Page:
         """A list page: the entity's companies, and the others by their match keys."""
-        page = self._page(entity, (o for o in objects if self._has_role(entity, o)))
+        ours: list[JsonObject] = []
+        others: list[JsonObject] = []
+        for obj in objects:
+            (ours if self._has_role(entity, obj) else others).append(obj)
+        page = self._page(entity, ours)
         mapping = self._mapping(entity)
         page.others.extend(
-            mapping.key_record(Side.CRM, str(o["id"]), _properties(o))
-            for o in objects
-            if not self._has_role(entity, o)
+            mapping.key_record(Side.CRM, str(o["id"]), _properties(o)) for o in others
         )
         return page
 
