@@ -184,6 +184,8 @@ class Daemon:
         if not self._holds(lane) or lane.lock.locked() or not lane.backoff.ready(now):
             return
         async with lane.lock:
+            if not self._holds(lane):
+                return  # handed back while this cycle waited for the lane
             try:
                 with calling_as(self._caller(lane)):
                     await run_cycle(lane.conn, lane.entity, full=full)

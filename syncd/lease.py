@@ -222,13 +222,16 @@ class PostgresLeases:
         return LeaseChanges(acquired=acquired, released=released)
 
     async def _release_beyond(self, share: int, locks: Mapping[str, asyncio.Lock]) -> list[str]:
+        """Hand back lanes beyond ``share``: those not in a cycle first; then, if need
+        be, one in a cycle once that cycle ends (a replica whose lanes are always busy
+        at its checks would otherwise never hand one back)."""
+        held = sorted(self._held, reverse=True)
+        free = [lane for lane in held if lane not in locks or not locks[lane].locked()]
         released: list[str] = []
-        for lane in sorted(self._held, reverse=True):
+        for lane in free + [lane for lane in held if lane not in free]:
             if len(self._held) <= share:
                 break
             lock = locks.get(lane)
-            if lock is not None and lock.locked():
-                continue  # in a cycle: hand it back at a later check
             if lock is None:
                 await self._unlock(lane)
             else:

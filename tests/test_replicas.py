@@ -192,8 +192,11 @@ async def _scenario(
     await _edits_cross_over(store, systems, "Zwolle")
 
     async def balanced() -> bool:
-        owners = _owners(await _cycles(systems), since=time.monotonic() - 2 * INTERVAL)
-        return set(owners) == lanes and sorted(map(len, _by_replica(owners).values())) == [2, 2, 2]
+        recent = _replicas_of(await _cycles(systems), since=time.monotonic() - 2 * INTERVAL)
+        if set(recent) != lanes or any(len(replicas) > 1 for replicas in recent.values()):
+            return False  # a lane handed over within the window: not settled yet
+        owners = {lane: min(replicas) for lane, replicas in recent.items()}  # one each
+        return sorted(map(len, _by_replica(owners).values())) == [2, 2, 2]
 
     await until("each replica syncs two lanes", balanced, 30)
     owners = _owners(await _cycles(systems), since=time.monotonic() - 2 * INTERVAL)
@@ -293,12 +296,18 @@ async def _cycles(systems: list[Systems]) -> list[Cycle]:
     )
 
 
-def _owners(cycles: list[Cycle], since: float) -> dict[str, str]:
-    """The replica of each lane's cycles since ``since``; several would be a failure."""
+def _replicas_of(cycles: list[Cycle], since: float) -> dict[str, set[str]]:
+    """The replicas that cycled each lane since ``since``."""
     seen: dict[str, set[str]] = defaultdict(set)
     for cycle in cycles:
         if cycle.started >= since:
             seen[cycle.lane].add(cycle.replica)
+    return seen
+
+
+def _owners(cycles: list[Cycle], since: float) -> dict[str, str]:
+    """The replica of each lane's cycles since ``since``; several would be a failure."""
+    seen = _replicas_of(cycles, since)
     assert all(len(replicas) == 1 for replicas in seen.values()), dict(seen)
     return {lane: replicas.pop() for lane, replicas in seen.items()}
 
