@@ -16,9 +16,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from itertools import islice
 from typing import Any
 
 from syncd.gateways.afas_time import display_value, to_wall
+from syncd.sim.afas.index import comparable, lookup, sort_key
 from syncd.sim.afas.schema import DataType, GetConnector, GetField
 from syncd.sim.afas.store import UNEXPECTED, ProfitData, ProfitError, Relation
 
@@ -113,19 +115,6 @@ def _typed(getfield: GetField, text: str) -> object:
     return text.casefold()
 
 
-def _comparable(getfield: GetField, value: object) -> object:
-    if value is None or value == "":
-        return None
-    if getfield.type is DataType.DATE:
-        assert isinstance(value, datetime)
-        return to_wall(value)
-    if getfield.type in (DataType.INT, DataType.DECIMAL):
-        return Decimal(str(value))
-    if getfield.type is DataType.BOOLEAN:
-        return bool(value)
-    return str(value).casefold()
-
-
 def _matches(condition: Condition, stored: object) -> bool:
     op = condition.operator
     if op == 8:
@@ -180,7 +169,9 @@ def run(
     order = _order(connector, params.get("orderbyfieldids", ""))
     skip, take = _paging(params)
     entity = connector.entity
-    selected = _selected(data, entity, groups)
+    selected = _selected(
+        data, entity, groups, order, None if skip == -1 or take == -1 else skip + take
+    )
     if order:
         for getfield, descending in reversed(order):
             selected.sort(key=_sorter(data, entity, getfield), reverse=descending)
@@ -191,36 +182,34 @@ def run(
     return {"skip": skip, "take": take, "rows": rows}
 
 
-def _selected(data: ProfitData, entity: str, groups: list[list[Condition]]) -> list[Relation]:
-    """The relations that meet the filter (OR-groups of AND-terms).
+def _selected(
+    data: ProfitData,
+    entity: str,
+    groups: list[list[Condition]],
+    order: list[tuple[GetField, bool]],
+    enough: int | None,
+) -> list[Relation]:
+    """The relations that meet the filter (OR-groups of AND-terms), in table order.
 
-    An OR of equalities on one field (a read of many keys) is one set lookup per row
-    instead of one comparison per value, so large reads stay quick, as Profit's indexes
-    keep them; the result is the same.
+    An index narrows which relations are tested where it can (:mod:`.index`); when they
+    come in the query's order already, the first ``enough`` are all a page needs.
     """
-    relations = data.each(entity)
-    if not groups:
-        return list(relations)
-    first = groups[0][0]
-    if all(len(g) == 1 and g[0].operator == 1 and g[0].field is first.field for g in groups):
-        wanted = {g[0].wanted for g in groups} - {None}
-        field = first.field
-        return [
-            relation
-            for relation in relations
-            if _comparable(field, data.value(entity, relation, field.part, field.source)) in wanted
-        ]
-    return [
+    found = lookup(data, entity, groups, order)
+    candidates = data.each(entity) if found is None else found.relations
+    meeting = (
         relation
-        for relation in relations
-        if any(all(_holds(data, entity, relation, c) for c in g) for g in groups)
-    ]
+        for relation in candidates
+        if any(all(_holds(data, entity, relation, c) for c in g) for g in groups) or not groups
+    )
+    if found is not None and found.ordered and enough is not None:
+        return list(islice(meeting, enough))
+    return list(meeting)
 
 
 def _holds(data: ProfitData, entity: str, relation: Relation, condition: Condition) -> bool:
     getfield = condition.field
     stored = data.value(entity, relation, getfield.part, getfield.source)
-    return _matches(condition, _comparable(getfield, stored))
+    return _matches(condition, comparable(getfield, stored))
 
 
 def _sorter(
@@ -228,13 +217,9 @@ def _sorter(
 ) -> Callable[[Relation], tuple[int, Any]]:
     def key(relation: Relation) -> tuple[int, Any]:
         stored = data.value(entity, relation, getfield.part, getfield.source)
-        return _sort_key(_comparable(getfield, stored))
+        return sort_key(comparable(getfield, stored))
 
     return key
-
-
-def _sort_key(value: object) -> tuple[int, Any]:
-    return (0, 0) if value is None else (1, value)  # NULL sorts first, as in SQL Server
 
 
 def _order(connector: GetConnector, text: str) -> list[tuple[GetField, bool]]:

@@ -14,11 +14,13 @@ answers with an AFAS-style 500 body.
 from __future__ import annotations
 
 import copy
+import gc
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from syncd.sim.afas.schema import DataType, Entity, Environment, Part, UpdateField, UpdateObject
 
@@ -125,6 +127,10 @@ class ProfitData:
         self._next: dict[str, int] = {n: e.first_number for n, e in environment.entities.items()}
         self.require_begin_date = True
         """Whether an update of an existing address must carry ``BeginDate``."""
+        self.cased_numbers: set[str] = set()
+        """Entities with a number that has capitals (read by number through every row)."""
+        self._version = 0  # moves on with every change, so derived indexes are rebuilt
+        self._derived: dict[Hashable, tuple[tuple[int, int], Any]] = {}
 
     # -- reading ----------------------------------------------------------------------
 
@@ -152,6 +158,22 @@ class ProfitData:
     def each(self, entity: str) -> Iterator[Relation]:
         yield from self.relations[entity].values()
 
+    def derived(self, key: Hashable, entity: str, build: Callable[[], Any]) -> Any:
+        """``build()``, kept until a table changes (the queries' indexes).
+
+        The entity's row count is part of the check, so a test that empties or refills a
+        table by hand is seen too.
+        """
+        stamp = (self._version, len(self.relations[entity]))
+        kept = self._derived.get(key)
+        if kept is None or kept[0] != stamp:
+            kept = (stamp, _without_collection(build))
+            self._derived[key] = kept
+        return kept[1]
+
+    def _changing(self) -> None:
+        self._version += 1
+
     # -- seeding and user edits ------------------------------------------------------
 
     def seed(self, entity: str, row: Mapping[str, object]) -> str:
@@ -166,6 +188,7 @@ class ProfitData:
             values[getfield.part][getfield.source] = raw
         modified = _instant(values[Part.MODIFIED].get("")) or self.clock.tick()
         self.clock.seen(modified)
+        self._changing()
         number = str(values[Part.KEY].get("") or self._number(entity))
         if number in self.relations[entity]:
             raise ValueError(f"{entity} {number} already exists")
@@ -188,6 +211,7 @@ class ProfitData:
         org = self.organisations[relation.organisation]
         connector = self.environment.connector_for(entity)
         now = self.clock.tick()
+        self._changing()
         for key, raw in changes.items():
             getfield = connector.field(key)
             if getfield is None or not getfield.source:
@@ -211,6 +235,7 @@ class ProfitData:
     def delete(self, entity: str, number: str) -> None:
         if number not in self.relations[entity]:
             raise ProfitError(f"Record '{number}' does not exist.", NOT_FOUND)
+        self._changing()
         del self.relations[entity][number]
 
     def snapshot(self) -> dict[str, object]:
@@ -226,6 +251,7 @@ class ProfitData:
             raise ProfitError(f"Record '{number}' already exists.")
         org = self._organisation_for_insert(change)
         now = self.clock.tick()
+        self._changing()
         number = number or self._number(info.name)
         self._bump(info.name, number)
         if org is None:
@@ -264,6 +290,7 @@ class ProfitData:
         if needs_date and not change.begin_date:
             raise ProfitError("Field 'BeginDate' is required when changing an address.")
         now = self.clock.tick()
+        self._changing()
         if change.relation:
             relation.fields.update(change.relation)
             relation.modified = now
@@ -325,6 +352,8 @@ class ProfitData:
         return str(self._next[entity])
 
     def _bump(self, entity: str, number: str) -> None:
+        if number != number.casefold():
+            self.cased_numbers.add(entity)
         if number.isdigit():
             self._next[entity] = max(self._next[entity], int(number) + 1)
 
@@ -334,6 +363,19 @@ class ProfitData:
     def _bump_org(self, number: str) -> None:
         if number.isdigit():
             self._next_org = max(self._next_org, int(number) + 1)
+
+
+def _without_collection(build: Callable[[], Any]) -> Any:
+    """``build()`` with the cycle collector paused: an index is one new object per row
+    and holds no cycles, and a collection pass over a large environment on every few
+    hundred of them would take most of the time."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        return build()
+    finally:
+        if was_on:
+            gc.enable()
 
 
 def _organisation(
