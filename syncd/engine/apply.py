@@ -98,9 +98,11 @@ class Applier:
         plan starts with the base its sides agree on, instead of a second save for it.
         """
         linking = {a.pair for a in actions if isinstance(a, LinkPair)}
-        self.agreed = {
-            a.pair: a.fields for a in actions if isinstance(a, AdvanceBase) and a.pair in linking
-        }
+        # Added to, never replaced: a first sync's early creates are applied beside the
+        # rest of its plan, by this applier.
+        self.agreed.update(
+            (a.pair, a.fields) for a in actions if isinstance(a, AdvanceBase) and a.pair in linking
+        )
         actions = [a for a in actions if not (isinstance(a, AdvanceBase) and a.pair in linking)]
         for phase in _PHASES:
             batches = self._batches([a for a in actions if isinstance(a, phase)])

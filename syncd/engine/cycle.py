@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from syncd.engine import guards
 from syncd.engine.apply import Applier
@@ -132,6 +133,7 @@ class _Cycle:
         # may be due for a create again) and after (still in doubt: not created again).
         self.doubted: dict[Side, set[str]] = {side: set() for side in Side}
         self.in_doubt: dict[Side, set[str]] = {side: set() for side in Side}
+        self.creating: asyncio.Task[None] | None = None  # a first sync's early creates
         self.started = conn.now()
         self.sent_before = {side: _sent(gateway) for side, gateway in conn.gateways.items()}
 
@@ -151,6 +153,24 @@ class _Cycle:
         # Before the pull: a first sync's early creates are linked while it lists.
         link_count = await self.store.link_count(self.conn.name, self.entity)
         pulled = await self._pull_both(applier, touched)
+        try:
+            report = await self._plan_and_apply(pulled, applier, touched, link_count, accept_guards)
+            if self.creating is not None:
+                await self.creating  # the early creates are part of what was applied
+        finally:
+            await _stopped(self.creating)  # still going only when this cycle failed
+        if report.applied:
+            await self._finish(pulled, report)
+        return report
+
+    async def _plan_and_apply(
+        self,
+        pulled: dict[Side, Pulled],
+        applier: Applier,
+        touched: set[int],
+        link_count: int,
+        accept_guards: bool,
+    ) -> CycleReport:
         open_conflicts = await self._open_conflicts()
         pairs = await self._pairs(pulled, touched, open_conflicts)
         matches = await self._matches(pulled)
@@ -176,9 +196,8 @@ class _Cycle:
         # (and the matches and pairs made of them) are most of its memory, and the plan
         # holds what applying needs. Finishing needs only each side's cursor.
         del inputs, matches, pairs
-        pulled = {
-            side: replace(p, records={}, rejected=[], others=[]) for side, p in pulled.items()
-        }
+        for side, listed in pulled.items():
+            pulled[side] = replace(listed, records={}, rejected=[], others=[])
         report = CycleReport(self.conn.name, self.entity, self.full, plan)
         if plan.findings and not accept_guards and not await self._confirmed(plan):
             if not self.dry_run:
@@ -196,7 +215,6 @@ class _Cycle:
         report.counts = await applier.apply(plan.actions)
         report.counts.update(await self._record_notes(plan))
         report.applied = True
-        await self._finish(pulled, report)
         return report
 
     async def _with_fresh_targets(self, inputs: PlanInput, plan: Plan) -> Plan:
@@ -259,7 +277,7 @@ class _Cycle:
             *([self._read_all_links()] if self.full and early is None else []),
         )
         if early is not None:
-            await _alongside(both, early)
+            self.creating = await _listed_beside(both, early)
             for side in Side:
                 _forget(pulling[side], early.created[side])
         else:
@@ -693,8 +711,10 @@ def _since(cursor: Cursor, overlap: timedelta, lag: timedelta) -> datetime:
     return cursor.modified - overlap + min(overlap, max(timedelta(0), settled))
 
 
-async def _alongside(listing: Awaitable[object], early: EarlyCreates) -> None:
-    """Run the listing and the early creates together; the first error stops both."""
+async def _listed_beside(listing: Awaitable[object], early: EarlyCreates) -> asyncio.Task[None]:
+    """Run the listing with the early creates beside it, until the listing is done; the
+    creates go on (the task returned), while the cycle plans the rest. The first error of
+    either stops both."""
     listed = asyncio.ensure_future(listing)
     creating = asyncio.ensure_future(early.run())
     try:
@@ -703,13 +723,21 @@ async def _alongside(listing: Awaitable[object], early: EarlyCreates) -> None:
         if creating.done():
             creating.result()
         listed.result()
-        early.close()
-        await creating
-    finally:
-        for task in (listed, creating):
-            if not task.done():
-                task.cancel()
-        await asyncio.gather(listed, creating, return_exceptions=True)
+    except BaseException:
+        await _stopped(listed)
+        await _stopped(creating)
+        raise
+    early.close()
+    return creating
+
+
+async def _stopped(task: asyncio.Future[Any] | None) -> None:
+    """Cancel ``task`` if it is still going, and wait until it is."""
+    if task is None:
+        return
+    if not task.done():
+        task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
 
 
 def _forget(pulled: Pulled, created: set[str]) -> None:

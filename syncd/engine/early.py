@@ -8,7 +8,8 @@ has no partner on the finished side is certain to be created there (see
 goes on, instead of after it: the writes of one side overlap the reads of the other.
 When the second side is listed whole, the first side's records without a partner there
 are certain too: their creates start at once, beside the first ones still running (each
-side's creates in a queue of their own), not after the cycle has planned the rest.
+side's creates in a queue of their own). The cycle matches, plans and applies the rest
+(the pairs to link) while they finish, and waits for them before it commits its cursors.
 
 Only a first sync of the entity does this (nothing ever linked, not even a link whose
 partner is gone since; nothing in quarantine or in doubt, no match review pending):

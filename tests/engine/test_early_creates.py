@@ -146,6 +146,42 @@ async def test_creates_in_the_crm_begin_while_those_in_afas_still_run(store: Sta
     assert again.plan.writes == 0
 
 
+async def test_the_rest_of_the_plan_is_applied_while_the_creates_still_run(
+    store: StateStore,
+) -> None:
+    log: list[Event] = []
+    crm, afas = sides(log)
+    afas.create_seconds = 0.2  # AFAS writes one record a request: its creates take long
+    pool = [dict(c.fields) for c in companies(40, seed=29)]
+    for fields in pool[:10]:  # on both sides: linked by the plan made after both listings
+        crm.put(ENTITY, MAPPINGS[ENTITY].to_native(CRM, fields))
+        afas.put(ENTITY, MAPPINGS[ENTITY].to_native(AFAS, fields))
+    for fields in pool[10:]:  # in the CRM only: created in AFAS, early
+        crm.put(ENTITY, MAPPINGS[ENTITY].to_native(CRM, fields))
+    shared = {str(row[MAPPINGS[ENTITY].afas.id]) for row in afas.rows(ENTITY)}
+    linked_when: list[int] = []  # per AFAS create, the shared records linked as it ended
+    create_batch = afas.create_batch
+
+    async def logging_links(
+        entity: str, items: Sequence[tuple[Mapping[str, Value], str]]
+    ) -> list[BatchOutcome]:
+        outcomes = await create_batch(entity, items)
+        links = await store.get_links("early", ENTITY)
+        linked_when.append(len({link.afas_id for link in links} & shared))
+        return outcomes
+
+    afas.create_batch = logging_links  # type: ignore[method-assign]
+    report = await run_cycle(connection(store, crm, afas), ENTITY)
+
+    assert linked_when[-1] == 10  # the last create ended after the pairs were linked
+    assert (report.counts["linked"], report.counts["created_afas"]) == (10, 30)
+    links = await store.get_links("early", ENTITY)
+    assert len(links) == 40
+    assert all(link.base["name"] for link in links)  # each pair's agreed base, kept
+    again = await run_cycle(connection(store, crm, afas), ENTITY)
+    assert again.plan.actions == []
+
+
 async def test_a_first_sweep_into_an_empty_side_trips_no_guard(store: StateStore) -> None:
     """The records created early are this cycle's own links, not links whose records
     the empty side lost: a first full sweep into an empty AFAS creates them all."""
