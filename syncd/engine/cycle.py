@@ -227,7 +227,8 @@ class _Cycle:
         """
         pairs = list(inputs.pairs)
         stale = False
-        for side in Side:
+
+        async def fresh_on(side: Side) -> dict[str, Record]:
             targets = [
                 a.target_id
                 for a in plan.actions
@@ -235,10 +236,11 @@ class _Cycle:
                 and a.target is side
                 and a.target_id not in self.read_now[side]
             ]
-            if not targets:
-                continue
-            fresh = {r.id: r for r in (await self._read(side, targets)).records}
-            for n, pair in enumerate(pairs):
+            return {r.id: r for r in (await self._read(side, targets)).records} if targets else {}
+
+        read = await asyncio.gather(*(fresh_on(side) for side in Side))  # both sides at once
+        for side, fresh in zip(Side, read, strict=True):
+            for n, pair in enumerate(pairs if fresh else ()):
                 now, listed = fresh.get(pair.link.id_on(side)), pair.on(side)
                 if now is not None and listed is not None and now.fields != listed.fields:
                     pairs[n] = (
@@ -361,7 +363,8 @@ class _Cycle:
         ]
         current = {side: dict(pulled[side].records) for side in Side}
         moved: dict[Side, dict[str, str]] = {side: {} for side in Side}
-        for side in Side:
+
+        async def read_missing(side: Side) -> None:
             # Read what the pull did not bring; even after a full listing, a record missing
             # from it is read once more before it is taken for deleted.
             missing = [link.id_on(side) for link in links if link.id_on(side) not in current[side]]
@@ -369,6 +372,8 @@ class _Cycle:
                 page = await self._read(side, missing)
                 current[side].update({r.id: r for r in page.records})
                 moved[side] = page.moved
+
+        await asyncio.gather(*(read_missing(side) for side in Side))  # both sides at once
         self.merged = await self._merged(links, current, moved)
         skip = {m.link.id for m in self.merged}
         rejected = self.rejected.keys()
