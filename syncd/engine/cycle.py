@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from syncd.engine import guards
 from syncd.engine.apply import Applier
@@ -38,6 +38,8 @@ from syncd.state.store import StateStore
 from syncd.status.events import EventName
 
 FLIP_FLOP_WINDOW = timedelta(days=1)
+_In = TypeVar("_In")
+_Out = TypeVar("_Out")
 
 
 def utc_now() -> datetime:
@@ -189,7 +191,7 @@ class _Cycle:
             create_cutoff={side: self._cutoff(side) for side in Side},
             merged=self.merged,
         )
-        plan = make_plan(inputs)
+        plan = await _computed(make_plan, inputs)
         if not self.dry_run:
             plan = await self._with_fresh_targets(inputs, plan)
         # What planning read goes before anything is applied: a first sync's listings
@@ -247,7 +249,7 @@ class _Cycle:
                         replace(pair, crm=now) if side is Side.CRM else replace(pair, afas=now)
                     )
                     stale = True
-        return make_plan(replace(inputs, pairs=pairs)) if stale else plan
+        return await _computed(make_plan, replace(inputs, pairs=pairs)) if stale else plan
 
     async def _confirmed(self, plan: Plan) -> bool:
         """True when an operator confirmed these guards (``syncd guards confirm``)."""
@@ -305,10 +307,13 @@ class _Cycle:
             await _collect(gateway.list_all(self.entity), pulled, side, listed)
             pulled.complete = True
             if early is not None:
-                waiting = list(pulling[side.other].records.values())
                 held = [Record(r.id, r.fields) for r in pulled.rejected]
-                early.listed_whole(
-                    side, list(pulled.records.values()), pulled.others, held, waiting
+                await early.listed_whole(
+                    side,
+                    list(pulled.records.values()),
+                    pulled.others,
+                    held,
+                    lambda: list(pulling[side.other].records.values()),
                 )
         else:
             since = _since(cursor, self.conn.overlap, self._lag(side))
@@ -492,11 +497,12 @@ class _Cycle:
         keys, held = self.mapping.match_keys, self._held()
         # Only records that would be created can be adopted: look up just those (on a
         # first run that is the one-sided few, not every record).
-        creating = unmatched(MatchInput(unlinked, candidates, linked, keys, held))
+        creating = await _computed(unmatched, MatchInput(unlinked, candidates, linked, keys, held))
         adoptable = {
             side: await self._adoptable(side, creating[side.other], pulled[side]) for side in Side
         }
-        return match_unlinked(MatchInput(unlinked, candidates, linked, keys, held, adoptable))
+        data = MatchInput(unlinked, candidates, linked, keys, held, adoptable)
+        return await _computed(match_unlinked, data)
 
     async def _unlinked(self, side: Side, pulled: Pulled) -> list[Record]:
         records = dict(pulled.records)
@@ -714,6 +720,13 @@ def _since(cursor: Cursor, overlap: timedelta, lag: timedelta) -> datetime:
         return cursor.modified - overlap
     settled = cursor.pulled_at - cursor.seen_at - lag  # the side's clock past M, at least
     return cursor.modified - overlap + min(overlap, max(timedelta(0), settled))
+
+
+async def _computed(pure: Callable[[_In], _Out], data: _In) -> _Out:
+    """``pure(data)`` in a worker thread: matching and planning a first sync take seconds
+    of CPU, and meanwhile the event loop keeps the requests of early creates (and of other
+    connections' cycles) going. Pure functions share nothing the loop changes."""
+    return await asyncio.to_thread(pure, data)
 
 
 async def _listed_beside(listing: Awaitable[object], early: EarlyCreates) -> asyncio.Task[None]:

@@ -58,36 +58,47 @@ class EarlyCreates:
         self._queues: dict[Side, list[Create]] = {side: [] for side in Side}  # by target
         self._wake = {side: asyncio.Event() for side in Side}
         self._closed = False
+        self._deciding = asyncio.Lock()
 
-    def listed_whole(
+    async def listed_whole(
         self,
         side: Side,
         records: Sequence[Record],
         others: Sequence[Record],
         held: Sequence[Record],
-        waiting: Sequence[Record],
+        waiting: Callable[[], Sequence[Record]],
     ) -> None:
-        """``side`` is listed whole: decide the other side's ``waiting`` records by it.
+        """``side`` is listed whole: decide the other side's records listed so far
+        (``waiting()``, asked once its index is built) by it.
 
         The first side to finish decides the other's records listed so far, and then
         page by page (:meth:`listed`); the second decides the first's whole listing.
-        One side's index is alive at a time.
+        One side's index is alive at a time. Building it and deciding a whole listing
+        take a while at 100,000 records: both run in a worker thread, so the creates
+        already under way keep going (pages listed meanwhile are in ``waiting()``).
         """
-        second = self.whole is not None
-        self.whole = None  # the first side's index goes before the second's is built
-        self.whole = Partners(side, records, self.mapping.match_keys, held, others)
-        self.listed(side.other, waiting)
-        if second:
-            self.whole = None  # both are listed: nothing more to decide
+        async with self._deciding:  # the other side may finish meanwhile: it waits
+            second = self.whole is not None
+            self.whole = None  # the first side's index goes before the second's is built
+            keys = self.mapping.match_keys
+            self.whole = await asyncio.to_thread(Partners, side, records, keys, held, others)
+            whole = self.whole
+            self._queue(side.other, await asyncio.to_thread(self._creates, whole, waiting()))
+            if second:
+                self.whole = None  # both are listed: nothing more to decide
 
     def listed(self, side: Side, records: Sequence[Record]) -> None:
         """A page of ``side``: the records with no partner are queued for creating."""
         if self.whole is None or side is not self.whole.side.other or not records:
             return
-        decisions = self.whole.creates(records)
+        self._queue(side, self._creates(self.whole, records))
+
+    def _creates(self, whole: Partners, records: Sequence[Record]) -> list[Create]:
+        """The creates of ``records`` (of the side ``whole`` is not). Pure."""
+        decisions = whole.creates(records)
         if not decisions:
-            return
-        target = self.whole.side
+            return []
+        target = whole.side
         plan = make_plan(
             PlanInput(
                 self.entity,
@@ -101,7 +112,12 @@ class EarlyCreates:
             )
         )
         # Too fresh, or creates off: left to the cycle's own plan, which says so.
-        creates = [a for a in plan.actions if isinstance(a, Create)]
+        return [a for a in plan.actions if isinstance(a, Create)]
+
+    def _queue(self, side: Side, creates: list[Create]) -> None:
+        if not creates:
+            return
+        target = side.other
         self.created[side].update(c.source.id for c in creates)
         self._queues[target].extend(creates)
         self._wake[target].set()
