@@ -284,6 +284,10 @@ class _Cycle:
             self.creating = await _listed_beside(both, early)
             for side in Side:
                 _forget(pulling[side], early.created[side])
+            # Nothing was ever linked, and the early creates' links are of records just
+            # forgotten: no listed record has a link, so none is looked up (at 100,000
+            # per side, 200,000 ids).
+            self.all_known = True
         else:
             await both
         for side, pulled in pulling.items():

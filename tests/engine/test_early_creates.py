@@ -19,6 +19,7 @@ from syncd.mapping import EntityMapping, load_mappings
 from syncd.policy import Guards, SyncRules
 from syncd.records import Page, Side, Value
 from syncd.sim.companies import companies
+from syncd.state.rows import Link
 from syncd.state.store import StateStore
 from tests.engine.test_first_run import build
 
@@ -127,7 +128,7 @@ async def test_creates_in_afas_begin_before_the_crm_listing_ends(store: StateSto
 async def test_creates_in_the_crm_begin_while_those_in_afas_still_run(store: StateStore) -> None:
     log: list[Event] = []
     crm, afas = sides(log)
-    afas.create_seconds = 0.05  # AFAS writes one record a request: its creates take long
+    afas.create_seconds = 0.2  # AFAS writes one record a request: its creates take long
     pool = [dict(c.fields) for c in companies(90, seed=23)]
     for fields in pool[:60]:  # in the CRM only: created in AFAS, early
         crm.put(ENTITY, MAPPINGS[ENTITY].to_native(CRM, fields))
@@ -180,6 +181,33 @@ async def test_the_rest_of_the_plan_is_applied_while_the_creates_still_run(
     assert all(link.base["name"] for link in links)  # each pair's agreed base, kept
     again = await run_cycle(connection(store, crm, afas), ENTITY)
     assert again.plan.actions == []
+
+
+async def test_a_first_sync_looks_up_no_links_of_the_records_it_listed(
+    store: StateStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log: list[Event] = []
+    crm, afas = sides(log)
+    pool = [dict(c.fields) for c in companies(30, seed=31)]
+    for fields in pool[:20]:
+        crm.put(ENTITY, MAPPINGS[ENTITY].to_native(CRM, fields))
+        afas.put(ENTITY, MAPPINGS[ENTITY].to_native(AFAS, fields))
+    for fields in pool[20:]:
+        crm.put(ENTITY, MAPPINGS[ENTITY].to_native(CRM, fields))
+    looked_up: list[str] = []
+    links_by_ids = store.links_by_ids
+
+    async def counted(
+        connection: str, entity: str, side: Side, ids: Sequence[str]
+    ) -> dict[str, Link]:
+        looked_up.extend(ids)
+        return await links_by_ids(connection, entity, side, ids)
+
+    monkeypatch.setattr(store, "links_by_ids", counted)
+    report = await run_cycle(connection(store, crm, afas), ENTITY)
+
+    assert looked_up == []  # nothing was ever linked: 30 + 20 lookups would find nothing
+    assert (report.counts["linked"], report.counts["created_afas"]) == (20, 10)
 
 
 async def test_a_first_sweep_into_an_empty_side_trips_no_guard(store: StateStore) -> None:
