@@ -31,7 +31,6 @@ up after 15 minutes).
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 import re
@@ -63,6 +62,7 @@ from syncd.errors import (
 )
 from syncd.gateways.body import UnreadableBody, describe_body, json_body, lenient_text
 from syncd.gateways.caller import user_agent
+from syncd.gateways.slots import READ, WRITE, Slots
 from syncd.gateways.tls import connector
 
 ENVIRONMENT_HOSTS = {"production": "rest", "test": "resttest", "accept": "restaccept"}
@@ -164,7 +164,7 @@ class AfasClient:
         self._language = language
         self._session = session
         self._own_session = session is None
-        self._semaphore = asyncio.Semaphore(self.limits.concurrency)
+        self._slots = Slots(self.limits.concurrency)  # fair use: so many at once
         self.requests_sent = 0  # every HTTP request, retries included (fair use)
         self._limiter = (
             AsyncLimiter(self.limits.rate, 1.0) if self.limits.rate is not None else None
@@ -246,7 +246,7 @@ class AfasClient:
             sock_read=limits.write_timeout if write else limits.read_timeout,
         )
         what = f"AFAS {method} {path}"
-        async with self._semaphore:
+        async with self._slots(WRITE if write else READ):
             if self._limiter is not None:
                 await self._limiter.acquire()
             self.requests_sent += 1
