@@ -7,7 +7,7 @@ import random
 import pytest
 
 from syncd.sim.hubspot.portal import Invalid, NotFound, Portal
-from syncd.sim.hubspot.search import SearchLimits, run_search
+from syncd.sim.hubspot.search import Remembered, SearchLimits, run_search
 
 NUMBER = "afas_debtor_number"
 VALID = ["", "7", "12", "12.5", "-3", "40"]
@@ -113,3 +113,32 @@ def _range_searches(rng: random.Random, times: list[str]) -> list[dict[str, obje
 
 def _filter(name: str, operator: str, value: str) -> dict[str, object]:
     return {"propertyName": name, "operator": operator, "value": value}
+
+
+def test_the_pages_of_a_remembered_search_follow_changes_to_the_view() -> None:
+    portal = Portal()
+    for n in range(7):
+        portal.create({"name": f"Acme {n}", NUMBER: str(n)}, visible_now=True)
+    remembered = Remembered(lambda: portal.view_version)
+    asked: list[int] = []
+
+    def page(after: int, *, remember: bool = True) -> list[str]:
+        body = {
+            "filterGroups": [
+                {"filters": [{"propertyName": NUMBER, "operator": "GTE", "value": "1"}]}
+            ],
+            "sorts": [{"propertyName": NUMBER, "direction": "DESCENDING"}],
+            "limit": 3,
+            "after": str(after),
+        }
+        view = portal.search_view()
+        memory = remembered if remember else None
+        answer = run_search(view, body, portal.properties, SearchLimits(), None, memory)
+        asked.append(answer["total"])
+        return [r["properties"]["name"] for r in answer["results"]]
+
+    assert page(0) + page(3) == page(0, remember=False) + page(3, remember=False)
+    assert page(3) == ["Acme 3", "Acme 2", "Acme 1"]
+    portal.create({"name": "Acme 9", NUMBER: "9"}, visible_now=True)
+    assert page(3) == ["Acme 4", "Acme 3", "Acme 2"]  # the query ran again
+    assert asked[-1] == 7

@@ -75,7 +75,7 @@ from syncd.sim.hubspot.portal import (
     PortalError,
 )
 from syncd.sim.hubspot.properties import PropertyDef, format_datetime, parse_datetime
-from syncd.sim.hubspot.search import SearchLimits, run_search
+from syncd.sim.hubspot.search import Remembered, SearchLimits, run_search
 from syncd.sim.requestlog import RequestLog
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -163,6 +163,7 @@ class HubSpotSimulator:
         self.portal = Portal(
             search_lag=self.config.search_lag, search_jitter=self.config.search_jitter
         )
+        self._searched = Remembered(self._search_version)
         self.faults: list[Fault] = []
         self.counts: Counter[str] = Counter()
         self.request_log = RequestLog()
@@ -226,6 +227,7 @@ class HubSpotSimulator:
             search_lag=self.config.search_lag,
             search_jitter=self.config.search_jitter,
         )
+        self._searched = Remembered(self._search_version)
         self.faults.clear()
         self.counts.clear()
         self.request_log.clear()
@@ -483,10 +485,22 @@ class HubSpotSimulator:
         self.portal.archive(company)
         return web.Response(status=204)
 
+    def _search_version(self) -> tuple[int, int]:
+        """Changes whenever a search could answer otherwise: what search sees, or the
+        properties it can filter on (a reset starts a new memory of its own)."""
+        return self.portal.view_version, len(self.portal.properties)
+
     async def _search(self, request: web.Request) -> web.Response:
         body = await request.json()
         view = self.portal.search_view()
-        found = run_search(view, body, self.portal.properties, self.limits, self.portal.view_lookup)
+        found = run_search(
+            view,
+            body,
+            self.portal.properties,
+            self.limits,
+            self.portal.view_lookup,
+            self._searched,
+        )
         return web.json_response(found)
 
     async def _merge(self, request: web.Request) -> web.Response:

@@ -123,6 +123,7 @@ class Portal:
         self.next_id = FIRST_ID
         self._last = datetime(2000, 1, 1, tzinfo=UTC)
         self._index: dict[str, dict[str, str]] = {}
+        self.view_version = 0  # moves on whenever what search sees changes
         self._pending: list[tuple[float, int, str, dict[str, str] | None]] = []
         self._seq = itertools.count()
         self._random = random.Random(4)
@@ -163,6 +164,7 @@ class Portal:
             if seq < self._applied.get(company_id, -1):
                 continue  # a newer state of this company is already visible
             self._applied[company_id] = seq
+            self.view_version += 1
             old = self._index.pop(company_id, None)
             if snapshot is not None:
                 self._index[company_id] = snapshot

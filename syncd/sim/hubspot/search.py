@@ -10,6 +10,7 @@ archived and merged-away companies never appear; the values are those search has
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -31,20 +32,77 @@ class SearchLimits:
     max_values: int = 100
 
 
+Match = tuple[str, Mapping[str, str]]
+_PAGING = ("after", "limit", "properties")  # not part of what a query matches
+
+
 def run_search(
     view: Mapping[str, Mapping[str, str]],
     body: Mapping[str, Any],
     properties: Mapping[str, PropertyDef],
     limits: SearchLimits,
     lookup: Lookup | None = None,
+    remembered: Remembered | None = None,
 ) -> dict[str, Any]:
     """The search response for ``body`` (Invalid for a request HubSpot refuses).
 
     With ``lookup`` (the portal's :meth:`Portal.view_lookup`), only the companies that an
-    exact filter of each group allows are tested, not the whole view.
+    exact filter of each group allows are tested, not the whole view. With
+    ``remembered``, the next page of a query asked before is taken from its matches.
     """
     groups = _groups(body, limits)
     limit, offset = _paging(body, limits)
+
+    def matching() -> list[Match]:
+        return _matching(view, body, groups, properties, lookup)
+
+    matched = matching() if remembered is None else remembered(body, matching)
+    names = body.get("properties") or list(DEFAULT_SEARCH_PROPERTIES)
+    page = matched[offset : offset + limit]
+    response: dict[str, Any] = {
+        "total": len(matched),
+        "results": [_public(company_id, props, names) for company_id, props in page],
+    }
+    if offset + limit < len(matched):
+        after = str(offset + limit)
+        response["paging"] = {"next": {"after": after, "link": f"?after={after}"}}
+    return response
+
+
+class Remembered:
+    """The matches of the queries asked since the search view last changed.
+
+    HubSpot pages a search by offset (``after``); a simulator that ran the whole query
+    again for each page would make every page cost what the query costs (a quarter of a
+    second for a window of 10,000 among 110,000 companies), which HubSpot's does not.
+    """
+
+    def __init__(self, version: Callable[[], Hashable], keep: int = 8) -> None:
+        self._version = version  # changes whenever an answer could
+        self._keep = keep
+        self._seen: Hashable = None
+        self._kept: dict[str, list[Match]] = {}
+
+    def __call__(self, body: Mapping[str, Any], matching: Callable[[], list[Match]]) -> list[Match]:
+        if self._version() != self._seen:
+            self._kept.clear()
+            self._seen = self._version()
+        query = json.dumps({k: v for k, v in body.items() if k not in _PAGING}, sort_keys=True)
+        if query not in self._kept:
+            while len(self._kept) >= self._keep:
+                del self._kept[next(iter(self._kept))]  # the oldest query
+            self._kept[query] = matching()
+        return self._kept[query]
+
+
+def _matching(
+    view: Mapping[str, Mapping[str, str]],
+    body: Mapping[str, Any],
+    groups: list[list[Mapping[str, Any]]],
+    properties: Mapping[str, PropertyDef],
+    lookup: Lookup | None,
+) -> list[Match]:
+    """Every company that meets the query, in the order of its sort."""
     compiled = [
         [_compile(f, properties) for f in sorted(group, key=_cheap_first)] for group in groups
     ]
@@ -57,16 +115,7 @@ def run_search(
     ]
     _sort(matched, body.get("sorts") or [], properties)
     _query(matched, body.get("query"))
-    names = body.get("properties") or list(DEFAULT_SEARCH_PROPERTIES)
-    page = matched[offset : offset + limit]
-    response: dict[str, Any] = {
-        "total": len(matched),
-        "results": [_public(company_id, props, names) for company_id, props in page],
-    }
-    if offset + limit < len(matched):
-        after = str(offset + limit)
-        response["paging"] = {"next": {"after": after, "link": f"?after={after}"}}
-    return response
+    return matched
 
 
 def _candidates(
