@@ -111,6 +111,31 @@ async def test_a_lane_in_a_cycle_is_not_handed_back(replica: Opener) -> None:
 
 
 @on_postgres
+async def test_a_replica_whose_lanes_are_all_in_cycles_hands_back_as_those_end(
+    replica: Opener,
+) -> None:
+    one = await replica("one")
+    lane_locks = locks()
+    await one.check(lane_locks)
+    two = await replica("two")
+    for lock in lane_locks.values():
+        await lock.acquire()  # every lane in a cycle at one's check
+
+    checking = asyncio.create_task(one.check(lane_locks))
+    await asyncio.sleep(0.3)
+    assert not checking.done()
+    assert held(one) == set(LANES)  # nothing handed back in the middle of a cycle
+    ending = sorted(LANES, reverse=True)[:2]  # the ones it hands back first
+    for lane in ending:
+        lane_locks[lane].release()  # their cycles end
+    changes = await asyncio.wait_for(checking, 5)
+
+    assert changes.released == ending
+    assert held(one) == set(LANES) - set(ending)
+    assert sorted((await two.check(lane_locks)).acquired) == sorted(ending)
+
+
+@on_postgres
 async def test_the_lanes_of_a_dead_replica_are_taken_over(
     replica: Opener, postgres_url: str
 ) -> None:
