@@ -499,12 +499,19 @@ class _Cycle:
             for side in Side
         }
         keys, held = self.mapping.match_keys, self._held()
-        # Only records that would be created can be adopted: look up just those (on a
-        # first run that is the one-sided few, not every record).
-        creating = await _computed(unmatched, MatchInput(unlinked, candidates, linked, keys, held))
-        adoptable = {
-            side: await self._adoptable(side, creating[side.other], pulled[side]) for side in Side
-        }
+        if all(p.complete for p in pulled.values()):
+            # Whole listings brought every record of the other entity: matching picks
+            # among them (only a record that would be created looks there), no pass
+            # first to find which records those are.
+            adoptable = {side: self._listed_others(side, pulled[side]) for side in Side}
+        else:
+            # Only records that would be created can be adopted: look up just those.
+            data = MatchInput(unlinked, candidates, linked, keys, held)
+            creating = await _computed(unmatched, data)
+            adoptable = {
+                side: await self._adoptable(side, creating[side.other], pulled[side])
+                for side in Side
+            }
         data = MatchInput(unlinked, candidates, linked, keys, held, adoptable)
         return await _computed(match_unlinked, data)
 
@@ -569,6 +576,11 @@ class _Cycle:
             if values:
                 found.update({r.id: r for r in await find(self.entity, name, values)})
         return list(found.values())
+
+    def _listed_others(self, side: Side, pulled: Pulled) -> list[Record]:
+        """The records of the other entity a whole listing of ``side`` brought."""
+        has_others = getattr(self.conn.gateways[side], "find_in_other_roles", None) is not None
+        return pulled.others if has_others else []
 
     def _exact_key_fields(self) -> list[str]:
         # A side can look up exact values; keys compared through a function (such as
