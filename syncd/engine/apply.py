@@ -646,7 +646,7 @@ _PHASES: tuple[type, ...] = (
 )
 BATCH_SIZE = 100
 IN_FLIGHT = 2  # batches of one batching side at once: enough to overlap a commit with requests
-STATE_BATCH_SIZE = 1000  # state-only actions per transaction: bounded, and still few commits
+STATE_BATCH_SIZE = 250  # state-only actions per transaction: bounded, and still few commits
 _STATE_ONLY = (LinkPair, AdvanceBase, Repoint, OpenConflict, CloseConflicts, Quarantine)
 
 
