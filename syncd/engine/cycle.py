@@ -158,7 +158,9 @@ class _Cycle:
         try:
             report = await self._plan_and_apply(pulled, applier, touched, link_count, accept_guards)
             if self.creating is not None:
-                await self.creating  # the early creates are part of what was applied
+                # The early creates are part of what was applied: an error of theirs
+                # after the listings fails the cycle here, before its cursors move.
+                await self.creating
         finally:
             await _stopped(self.creating)  # still going only when this cycle failed
         if report.applied:
@@ -499,19 +501,17 @@ class _Cycle:
             for side in Side
         }
         keys, held = self.mapping.match_keys, self._held()
-        if all(p.complete for p in pulled.values()):
-            # Whole listings brought every record of the other entity: matching picks
-            # among them (only a record that would be created looks there), no pass
-            # first to find which records those are.
-            adoptable = {side: self._listed_others(side, pulled[side]) for side in Side}
-        else:
-            # Only records that would be created can be adopted: look up just those.
-            data = MatchInput(unlinked, candidates, linked, keys, held)
-            creating = await _computed(unmatched, data)
-            adoptable = {
-                side: await self._adoptable(side, creating[side.other], pulled[side])
-                for side in Side
-            }
+        # Only records that would be created can be adopted: after change listings, a
+        # first pass finds those, to look up just theirs. Whole listings brought every
+        # record of the other entity already: matching picks among them, no pass needed.
+        creating: Mapping[Side, Sequence[Record]] = {side: () for side in Side}
+        if not all(p.complete for p in pulled.values()):
+            creating = await _computed(
+                unmatched, MatchInput(unlinked, candidates, linked, keys, held)
+            )
+        adoptable = {
+            side: await self._adoptable(side, creating[side.other], pulled[side]) for side in Side
+        }
         data = MatchInput(unlinked, candidates, linked, keys, held, adoptable)
         return await _computed(match_unlinked, data)
 
@@ -565,7 +565,7 @@ class _Cycle:
         """Records of the other entity on ``side`` (where one record holds both) that
         the other side's unlinked records look like, by the exact match keys."""
         find = getattr(self.conn.gateways[side], "find_in_other_roles", None)
-        if find is None or not seeking:
+        if find is None:
             return []
         if pulled.complete:
             # A whole listing brought them all (by their match keys): matching picks.
@@ -576,11 +576,6 @@ class _Cycle:
             if values:
                 found.update({r.id: r for r in await find(self.entity, name, values)})
         return list(found.values())
-
-    def _listed_others(self, side: Side, pulled: Pulled) -> list[Record]:
-        """The records of the other entity a whole listing of ``side`` brought."""
-        has_others = getattr(self.conn.gateways[side], "find_in_other_roles", None) is not None
-        return pulled.others if has_others else []
 
     def _exact_key_fields(self) -> list[str]:
         # A side can look up exact values; keys compared through a function (such as

@@ -197,9 +197,13 @@ def _selected(
     found = lookup(data, entity, groups, order)
     candidates = data.each(entity) if found is None else found.relations
     meeting = (
-        relation
-        for relation in candidates
-        if any(all(_holds(data, entity, relation, c) for c in g) for g in groups) or not groups
+        candidates
+        if not groups
+        else (
+            relation
+            for relation in candidates
+            if any(all(_holds(data, entity, relation, c) for c in g) for g in groups)
+        )
     )
     if found is not None and found.ordered and enough is not None:
         return list(islice(meeting, enough))
