@@ -2,8 +2,8 @@
 
     .venv/bin/python bench/perf.py --sizes 1000,10000 --latency 0.05
 
-For each size N (customers per side) the simulators are started in a process of their
-own (bench/sims.py) with the given latency on every request and HubSpot's documented
+For each size N (customers per side) the simulators are started, each in a process of
+its own (bench/sims.py), with the given latency on every request and HubSpot's documented
 limits, seeded (90 % of each side's companies on both sides, one in 20 of those with
 another phone number in HubSpot, 10 % on one side only, mixed through the listings; last
 edited over the past year), and these cycles of the ``customer`` entity run through the
@@ -121,13 +121,14 @@ async def worker(args: argparse.Namespace) -> dict[str, Any]:
     conn = Connection("bench", gateways, store, mappings, SyncRules(), overlap=OVERLAP)
     try:
         await hubspot.start()  # as the daemon does once: the portal's property definitions
-        sent_before = control(args.control, "GET", "/counts")
+        controls = args.control.split(",")
+        sent_before = both(controls, "GET", "/counts")
         before = resource.getrusage(resource.RUSAGE_SELF)
         started = time.perf_counter()
         report = await run_cycle(conn, ENTITY, full=args.scenario == "sweep")
         wall = time.perf_counter() - started
         after = resource.getrusage(resource.RUSAGE_SELF)
-        sent_after = control(args.control, "GET", "/counts")
+        sent_after = both(controls, "GET", "/counts")
     finally:
         await store.close()
         for gateway in (afas, hubspot):
@@ -144,8 +145,16 @@ async def worker(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def both(urls: list[str], method: str, path: str, body: object = None) -> dict[str, Any]:
+    """A call to each simulator's control app (bench/sims.py), their answers in one."""
+    answers: dict[str, Any] = {}
+    for url in urls:
+        answers.update(control(url, method, path, body))
+    return answers
+
+
 def control(url: str, method: str, path: str, body: object = None) -> Any:
-    """A call to bench/sims.py's control app."""
+    """A call to one of bench/sims.py's control apps."""
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(url + path, data=data, method=method)
     request.add_header("Content-Type", "application/json")
@@ -212,25 +221,35 @@ def bound(afas_requests: int, crm_counts: dict[str, int], latency: float) -> flo
 
 
 class Sims:
-    """bench/sims.py as a child process."""
+    """bench/sims.py as two child processes: the AFAS and the HubSpot simulator."""
 
     def __init__(self, latency: float) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, str(ROOT / "bench" / "sims.py"), "--latency", str(latency)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert self.process.stdout is not None
-        self.urls: dict[str, str] = json.loads(self.process.stdout.readline())
+        self.processes: list[subprocess.Popen[str]] = []
+        self.urls: dict[str, str] = {}
+        self.controls: list[str] = []
+        for side in ("afas", "hubspot"):
+            process = subprocess.Popen(
+                [sys.executable, str(ROOT / "bench" / "sims.py"), side, "--latency", str(latency)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            self.processes.append(process)
+            assert process.stdout is not None
+            started = json.loads(process.stdout.readline())
+            self.urls[side] = started["url"]
+            self.controls.append(started["control"])
 
-    def call(self, method: str, path: str, body: object = None) -> Any:
-        return control(self.urls["control"], method, path, body)
+    def call(self, method: str, path: str, body: object = None) -> dict[str, Any]:
+        """The control call to both simulators, their answers in one."""
+        return both(self.controls, method, path, body)
 
     def close(self) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.close()
-        self.process.wait(timeout=60)
+        for process in self.processes:
+            assert process.stdin is not None
+            process.stdin.close()
+        for process in self.processes:
+            process.wait(timeout=60)
 
 
 def run_worker(sims: Sims, scenario: str, state: str, afas_page: int) -> dict[str, Any]:
@@ -246,7 +265,7 @@ def run_worker(sims: Sims, scenario: str, state: str, afas_page: int) -> dict[st
         "--state",
         state,
         "--control",
-        sims.urls["control"],
+        ",".join(sims.controls),
         "--afas-page",
         str(afas_page),
     ]

@@ -1,18 +1,24 @@
-"""Both simulators in a process of their own, for bench/perf.py.
+"""One simulator in a process of its own, for bench/perf.py.
 
-    .venv/bin/python bench/sims.py --latency 0.05
+    .venv/bin/python bench/sims.py afas --latency 0.05
+    .venv/bin/python bench/sims.py hubspot --latency 0.05
 
-Runs the AFAS Profit and HubSpot simulators on loopback with the given latency and
-HubSpot's documented Free/Starter limits, and a small control app for the benchmark.
-Prints one JSON line with the three base URLs, then serves until stdin closes. Kept out
-of syncd's process so that the simulators' CPU and memory do not count as syncd's.
+Runs the AFAS Profit or the HubSpot simulator on loopback with the given latency (and
+HubSpot's documented Free/Starter limits), and a small control app for the benchmark.
+Prints one JSON line with the simulator's and the control app's base URLs, then serves
+until stdin closes. Kept out of syncd's process so that the simulators' CPU and memory do
+not count as syncd's, and each in a process of its own because AFAS and HubSpot are two
+servers: one answering a large page does not hold up the other's answers.
+
+Both processes seed the same companies (the same seed, in the same order), each its own
+side's share of them, so "the n-th shared company" is the same company in both.
 
 Control app::
 
     POST /seed    {"size": N}       N customers per side (see :func:`placement`)
     POST /change  {"fraction": f}   f of the shared companies edited on each side
-    GET  /counts                    requests per side by operation, AFAS's peak concurrency
-    GET  /info                      the AFAS customer GetConnector's column count
+    GET  /counts                    {side: requests by operation}
+    GET  /info                      AFAS only: the customer GetConnector's column count
 """
 
 from __future__ import annotations
@@ -21,7 +27,8 @@ import argparse
 import asyncio
 import json
 import sys
-from dataclasses import dataclass, field
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -38,6 +45,7 @@ ENTITY = "customer"
 DIFFERENT_EVERY = 20  # every 20th shared company has another phone number in HubSpot
 CHANGED_CITY = "Giethoorn"
 SEEDED_OVER = timedelta(days=365)
+SIDES = ("afas", "hubspot")
 
 
 def limits(latency: float) -> SimConfig:
@@ -66,14 +74,16 @@ def placement(index: int, size: int) -> tuple[bool, bool]:
     return slot != 9, slot != 10
 
 
-@dataclass
-class Bench:
-    afas: AfasSimulator
-    hubspot: HubSpotSimulator
-    mapping: EntityMapping
-    shared: list[tuple[str, str]] = field(default_factory=list)  # (hubspot id, afas number)
+class Bench(ABC):
+    """One side's simulator, seeded and edited as its share of the benchmark's companies."""
 
-    def seed(self, size: int) -> None:
+    side: str
+
+    def __init__(self, mapping: EntityMapping) -> None:
+        self.mapping = mapping
+        self.shared: list[str] = []  # this side's ids of the companies on both sides
+
+    def seed(self, size: int) -> int:
         # Seeded records were last edited over the past year, evenly spread, as in books
         # in use: not all in the seconds before the first run (the simulators would stamp
         # them so), which the cycle after it would read again in its overlap window.
@@ -82,64 +92,52 @@ class Bench:
         since = datetime.now(UTC) - SEEDED_OVER
         for index, company in enumerate(companies(count, seed=8)):
             in_crm, in_afas = placement(index, size)
-            moment = since + step * index
-            crm_id = afas_id = ""
-            if in_afas:
-                row = self.mapping.to_native(Side.AFAS, company.fields)
-                row[self.mapping.afas.modified] = moment
-                afas_id = self.afas.seed({ENTITY: [row]})[ENTITY][0]
-            if in_crm:
+            mine = in_afas if self.side == "afas" else in_crm
+            if mine:
                 fields = dict(company.fields)
-                if in_afas and index % DIFFERENT_EVERY == 0:
-                    fields["phone"] = "+31600000000"
-                crm_id = self.hubspot.seed(self._crm(fields), modified=moment)
-            if in_crm and in_afas:
-                self.shared.append((crm_id, afas_id))
+                record_id = self.add(fields, since + step * index, index, in_crm and in_afas)
+                if in_crm and in_afas:
+                    self.shared.append(record_id)
+        return len(self.shared)
 
-    def change(self, fraction: float) -> dict[str, int]:
+    def change(self, fraction: float) -> int:
         """Users edit the city of ``fraction`` of the shared companies on each side
-        (different companies on each side)."""
+        (different companies on each side: HubSpot's n-th ones, AFAS's next ones)."""
         step = max(1, round(1 / fraction))
-        city = self.mapping.field("city")
-        edited = {"hubspot": 0, "afas": 0}
-        for n, (crm_id, afas_id) in enumerate(self.shared):
-            if n % step == 1:
-                self.hubspot.edit(crm_id, {city.crm: f"{CHANGED_CITY} {n}"})
-                edited["hubspot"] += 1
-            elif n % step == 2:
-                self.afas.edit(ENTITY, afas_id, {city.afas: f"{CHANGED_CITY} {n}"})
-                edited["afas"] += 1
+        offset = 1 if self.side == "hubspot" else 2
+        edited = 0
+        for n, record_id in enumerate(self.shared):
+            if n % step == offset:
+                self.edit(record_id, f"{CHANGED_CITY} {n}")
+                edited += 1
         return edited
 
-    def _crm(self, fields: dict[str, Value]) -> dict[str, str | None]:
-        native = self.mapping.to_native(Side.CRM, fields)
-        properties = {k: None if v is None else str(v) for k, v in native.items()}
-        properties[self.mapping.crm.options["role_property"]] = self.mapping.crm.options[
-            "role_value"
-        ]
-        return properties
+    @abstractmethod
+    def add(self, fields: dict[str, Value], moment: datetime, index: int, shared: bool) -> str:
+        """Seed one company last edited at ``moment``; its id."""
 
-    def counts(self) -> dict[str, object]:
-        return {
-            "afas": dict(self.afas.requests),
-            "afas_max_concurrent": self.afas.max_active,
-            "hubspot": dict(self.hubspot.counts),
-        }
+    @abstractmethod
+    def edit(self, record_id: str, city: str) -> None: ...
+
+    @abstractmethod
+    def counts(self) -> Mapping[str, int]: ...
+
+    def info(self) -> dict[str, object]:
+        return {}
 
     def app(self) -> web.Application:
         async def seed(request: web.Request) -> web.Response:
-            self.seed(int((await request.json())["size"]))
-            return web.json_response({"shared": len(self.shared)})
+            return web.json_response({"shared": self.seed(int((await request.json())["size"]))})
 
         async def change(request: web.Request) -> web.Response:
-            return web.json_response(self.change(float((await request.json())["fraction"])))
+            edited = self.change(float((await request.json())["fraction"]))
+            return web.json_response({self.side: edited})
 
         async def counts(request: web.Request) -> web.Response:
-            return web.json_response(self.counts())
+            return web.json_response({self.side: dict(self.counts())})
 
         async def info(request: web.Request) -> web.Response:
-            connector = self.afas.environment.connector_for(ENTITY)
-            return web.json_response({"afas_columns": len(connector.fields)})
+            return web.json_response(self.info())
 
         app = web.Application()
         app.router.add_post("/seed", seed)
@@ -149,45 +147,98 @@ class Bench:
         return app
 
 
-async def serve(latency: float) -> None:
+class AfasBench(Bench):
+    side = "afas"
+
+    def __init__(self, mapping: EntityMapping, latency: float) -> None:
+        super().__init__(mapping)
+        # real time, and ticks of a microsecond so that quick seeding does not run ahead
+        self.sim = AfasSimulator(clock=SimClock(step=timedelta(microseconds=1)))
+        self.sim.latency = latency
+
+    def add(self, fields: dict[str, Value], moment: datetime, index: int, shared: bool) -> str:
+        row = self.mapping.to_native(Side.AFAS, fields)
+        row[self.mapping.afas.modified] = moment
+        return self.sim.seed({ENTITY: [row]})[ENTITY][0]
+
+    def edit(self, record_id: str, city: str) -> None:
+        self.sim.edit(ENTITY, record_id, {self.mapping.field("city").afas: city})
+
+    def counts(self) -> Mapping[str, int]:
+        return self.sim.requests
+
+    def info(self) -> dict[str, object]:
+        connector = self.sim.environment.connector_for(ENTITY)
+        return {"afas_columns": len(connector.fields)}
+
+    async def start(self) -> str:
+        self.runner = await _serve(self.sim.app())
+        return _url(self.runner) + "/ProfitRestServices"
+
+    async def close(self) -> None:
+        await self.runner.cleanup()
+
+
+class HubSpotBench(Bench):
+    side = "hubspot"
+
+    def __init__(self, mapping: EntityMapping, latency: float) -> None:
+        super().__init__(mapping)
+        self.sim = HubSpotSimulator(config=limits(latency))
+
+    def add(self, fields: dict[str, Value], moment: datetime, index: int, shared: bool) -> str:
+        if shared and index % DIFFERENT_EVERY == 0:
+            fields["phone"] = "+31600000000"
+        native = self.mapping.to_native(Side.CRM, fields)
+        properties = {k: None if v is None else str(v) for k, v in native.items()}
+        options = self.mapping.crm.options
+        properties[options["role_property"]] = options["role_value"]
+        return self.sim.seed(properties, modified=moment)
+
+    def edit(self, record_id: str, city: str) -> None:
+        self.sim.edit(record_id, {self.mapping.field("city").crm: city})
+
+    def counts(self) -> Mapping[str, int]:
+        return self.sim.counts
+
+    async def start(self) -> str:
+        return await self.sim.start()
+
+    async def close(self) -> None:
+        await self.sim.close()
+
+
+async def _serve(app: web.Application) -> web.AppRunner:
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    return runner
+
+
+def _url(runner: web.AppRunner) -> str:
+    return f"http://127.0.0.1:{runner.addresses[0][1]}"
+
+
+async def serve(side: str, latency: float) -> None:
     mapping = load_mappings(ROOT / "mappings", [ENTITY])[ENTITY]
-    # real time, and ticks of a microsecond so that quick seeding does not run ahead of it
-    clock = SimClock(step=timedelta(microseconds=1))
-    afas, hubspot = AfasSimulator(clock=clock), HubSpotSimulator(config=limits(latency))
-    afas.latency = latency
-    bench = Bench(afas, hubspot, mapping)
-    runners = []
-    urls = []
-    for app in (afas.app(), bench.app()):
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        runners.append(runner)
-        urls.append(f"http://127.0.0.1:{runner.addresses[0][1]}")
-    hubspot_url = await hubspot.start()
-    print(
-        json.dumps(
-            {
-                "afas": urls[0] + "/ProfitRestServices",
-                "hubspot": hubspot_url,
-                "control": urls[1],
-            }
-        ),
-        flush=True,
-    )
+    bench = AfasBench(mapping, latency) if side == "afas" else HubSpotBench(mapping, latency)
+    url = await bench.start()
+    control = await _serve(bench.app())
+    print(json.dumps({"url": url, "control": _url(control)}), flush=True)
     try:
         # serve until the benchmark closes our stdin
         await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
     finally:
-        await hubspot.close()
-        for runner in runners:
-            await runner.cleanup()
+        await control.cleanup()
+        await bench.close()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("side", choices=SIDES)
     parser.add_argument("--latency", type=float, default=0.05)
-    asyncio.run(serve(parser.parse_args().latency))
+    args = parser.parse_args()
+    asyncio.run(serve(args.side, args.latency))
 
 
 if __name__ == "__main__":
