@@ -17,9 +17,10 @@ from typing import Any, TypeVar
 
 from syncd.engine import guards
 from syncd.engine.apply import Applier
-from syncd.engine.early import EarlyCreates
+from syncd.engine.early import EarlyDecisions
 from syncd.engine.match import MatchDecision, MatchInput, match_unlinked, unmatched
 from syncd.engine.plan import (
+    Action,
     Merged,
     PairState,
     Plan,
@@ -68,11 +69,11 @@ class Pulled:
     others: list[Record] = field(default_factory=list)  # other entities', by match keys
     complete: bool = False  # every active record was listed (full sweep or first pull)
     cursor: Cursor | None = None
-    created_early: int = 0  # listed, created on the other side already (first sync)
+    decided_early: int = 0  # listed, created or paired already (first sync)
 
     @property
     def listed(self) -> int:
-        return len(self.records) + len(self.rejected) + self.created_early
+        return len(self.records) + len(self.rejected) + self.decided_early
 
 
 @dataclass
@@ -136,6 +137,7 @@ class _Cycle:
         self.doubted: dict[Side, set[str]] = {side: set() for side in Side}
         self.in_doubt: dict[Side, set[str]] = {side: set() for side in Side}
         self.creating: asyncio.Task[None] | None = None  # a first sync's early creates
+        self.paired_early: list[Action] = []  # and the actions of its pairs found early
         self.started = conn.now()
         self.sent_before = {side: _sent(gateway) for side, gateway in conn.gateways.items()}
 
@@ -154,8 +156,8 @@ class _Cycle:
         self.in_doubt = await self._creates_in_doubt()
         # Before the pull: a first sync's early creates are linked while it lists.
         link_count = await self.store.link_count(self.conn.name, self.entity)
-        pulled = await self._pull_both(applier, touched)
         try:
+            pulled = await self._pull_both(applier, touched)
             report = await self._plan_and_apply(pulled, applier, touched, link_count, accept_guards)
             if self.creating is not None:
                 # The early creates are part of what was applied: an error of theirs
@@ -196,6 +198,8 @@ class _Cycle:
         plan = await _computed(make_plan, inputs)
         if not self.dry_run:
             plan = await self._with_fresh_targets(inputs, plan)
+        plan.actions.extend(self.paired_early)  # planned as their pages came (first sync)
+        self.paired_early = []
         # What planning read goes before anything is applied: a first sync's listings
         # (and the matches and pairs made of them) are most of its memory, and the plan
         # holds what applying needs. Finishing needs only each side's cursor.
@@ -275,7 +279,7 @@ class _Cycle:
         cursors = {
             side: await self.store.get_cursor(self.conn.name, self.entity, side) for side in Side
         }
-        early = await self._early_creates(applier, touched, cursors)
+        early = await self._early_decisions(applier, touched, cursors)
         pulling = {side: Pulled() for side in Side}
         both = asyncio.gather(
             *(self._pull(side, cursors[side], pulling, early) for side in Side),
@@ -284,8 +288,10 @@ class _Cycle:
         )
         if early is not None:
             self.creating = await _listed_beside(both, early)
+            self.paired_early = early.paired
             for side in Side:
-                _forget(pulling[side], early.created[side])
+                _forget(pulling[side], early.decided[side])
+                await self._read_again(pulling[side], side, early.set_aside[side])
             # Nothing was ever linked, and the early creates' links are of records just
             # forgotten: no listed record has a link, so none is looked up (at 100,000
             # per side, 200,000 ids).
@@ -301,7 +307,7 @@ class _Cycle:
         side: Side,
         cursor: Cursor | None,
         pulling: Mapping[Side, Pulled],
-        early: EarlyCreates | None,
+        early: EarlyDecisions | None,
     ) -> None:
         gateway = self.conn.gateways[side]
         pulled = pulling[side]
@@ -313,18 +319,22 @@ class _Cycle:
             await _collect(gateway.list_all(self.entity), pulled, side, listed)
             pulled.complete = True
             if early is not None:
-                held = [Record(r.id, r.fields) for r in pulled.rejected]
                 await early.listed_whole(
-                    side,
-                    list(pulled.records.values()),
-                    pulled.others,
-                    held,
-                    lambda: list(pulling[side.other].records.values()),
+                    side, _so_far(pulled), lambda: _so_far(pulling[side.other])
                 )
         else:
             since = _since(cursor, self.conn.overlap, self._lag(side))
             await _collect(gateway.changed_since(self.entity, since), pulled, side)
         pulled.cursor = _moved(cursor, pulled.cursor, started, self.conn.now())
+
+    async def _read_again(self, pulled: Pulled, side: Side, ids: Sequence[str]) -> None:
+        """Records the listing did not keep, whose early pair was not final: matched
+        with the rest after all."""
+        if ids:
+            page = await self._read(side, ids)
+            pulled.records.update((r.id, r) for r in page.records)
+            pulled.rejected.extend(page.rejected)
+            pulled.decided_early -= len(ids)
 
     async def _read_all_links(self) -> None:
         """A sweep compares every link: they are read while the sides list."""
@@ -338,10 +348,11 @@ class _Cycle:
             or await count(self.conn.name, self.entity, detached=True)
         )
 
-    async def _early_creates(
+    async def _early_decisions(
         self, applier: Applier, touched: set[int], cursors: Mapping[Side, Cursor | None]
-    ) -> EarlyCreates | None:
-        """On the entity's first sync, creates begin while the slower side still lists."""
+    ) -> EarlyDecisions | None:
+        """On the entity's first sync, records are decided (and creates begin) while the
+        slower side still lists."""
         first = self.full or all(cursor is None for cursor in cursors.values())
         if (
             self.dry_run
@@ -354,7 +365,7 @@ class _Cycle:
             or await self._awaiting_review()
         ):
             return None
-        return EarlyCreates(self.entity, self.mapping, self.conn.rules, applier, self._cutoff)
+        return EarlyDecisions(self.entity, self.mapping, self.conn.rules, applier, self._cutoff)
 
     # --- linked pairs --------------------------------------------------------------------
 
@@ -740,7 +751,7 @@ async def _computed(pure: Callable[[_In], _Out], data: _In) -> _Out:
     return await asyncio.to_thread(pure, data)
 
 
-async def _listed_beside(listing: Awaitable[object], early: EarlyCreates) -> asyncio.Task[None]:
+async def _listed_beside(listing: Awaitable[object], early: EarlyDecisions) -> asyncio.Task[None]:
     """Run the listing with the early creates beside it, until the listing is done; the
     creates go on (the task returned), while the cycle plans the rest. The first error of
     either stops both."""
@@ -769,24 +780,32 @@ async def _stopped(task: asyncio.Future[Any] | None) -> None:
     await asyncio.gather(task, return_exceptions=True)
 
 
-def _forget(pulled: Pulled, created: set[str]) -> None:
-    """Records created early are linked now: the rest of the cycle leaves them be."""
-    for record_id in created:
+def _forget(pulled: Pulled, decided: set[str]) -> None:
+    """Records created early are linked now, and those paired early are in the plan
+    already: the rest of the cycle leaves them be."""
+    for record_id in decided:
         if pulled.records.pop(record_id, None) is not None:
-            pulled.created_early += 1
+            pulled.decided_early += 1
+
+
+def _so_far(pulled: Pulled) -> Page:
+    """What a listing brought so far, as one page."""
+    return Page(list(pulled.records.values()), list(pulled.rejected), others=list(pulled.others))
 
 
 async def _collect(
     pages: AsyncIterator[Page],
     pulled: Pulled,
     side: Side,
-    listed: Callable[[Side, list[Record]], None] | None = None,
+    listed: Callable[[Side, Page], set[str]] | None = None,
 ) -> None:
+    """Keep what ``pages`` bring, but for the records ``listed`` decided already."""
     async for page in pages:
-        if listed is not None:
-            listed(side, page.records)
+        decided = listed(side, page) if listed is not None else set()
+        pulled.decided_early += len(decided)
         for record in page.records:
-            pulled.records[record.id] = record
+            if record.id not in decided:
+                pulled.records[record.id] = record
             if record.modified is not None:
                 seen = Cursor(record.modified, record.id)
                 pulled.cursor = max(seen, pulled.cursor) if pulled.cursor else seen

@@ -1,4 +1,4 @@
-"""Creates that start while the first sync is still listing.
+"""What a first sync decides while it is still listing.
 
 A first sync lists both sides whole before it can match. The sides list at their own
 pace (AFAS in large pages, HubSpot 100 companies a request under a rate limit), so one
@@ -6,10 +6,14 @@ is done long before the other. From then on, a record of the side still listing 
 has no partner on the finished side is certain to be created there (see
 :class:`~syncd.engine.match.Partners`), so it is created at once, while the listing
 goes on, instead of after it: the writes of one side overlap the reads of the other.
-When the second side is listed whole, the first side's records without a partner there
-are certain too: their creates start at once, beside the first ones still running (each
-side's creates in a queue of their own). The cycle matches, plans and applies the rest
-(the pairs to link) while they finish, and waits for them before it commits its cursors.
+The pages decided so also find most pairs, and mark what they claim of the finished
+side; when the second side is listed whole, those marks settle the rest at once (no
+index of the second side, no matching of both whole listings): the first side's records
+that nothing claimed are created, beside the creates still running (each side's in a
+queue of their own), and a pair whose record on the first side was claimed once is
+final. The cycle plans and applies those pairs with whatever is left to match (records
+in contested or correlated pairs, look-alikes) while the creates finish, and waits for
+them before it commits its cursors.
 
 Only a first sync of the entity does this (nothing ever linked, not even a link whose
 partner is gone since; nothing in quarantine or in doubt, no match review pending):
@@ -21,15 +25,26 @@ any cycle.
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from syncd.engine.apply import Applier
-from syncd.engine.match import Partners
-from syncd.engine.plan import Create, PlanInput, make_plan
+from syncd.engine.match import MatchDecision, Partners
+from syncd.engine.plan import (
+    Action,
+    AdvanceBase,
+    Create,
+    LinkPair,
+    OpenConflict,
+    PlanInput,
+    Update,
+    make_plan,
+)
 from syncd.mapping import EntityMapping
 from syncd.policy import SyncRules
-from syncd.records import Record, Side
+from syncd.records import Page, Record, RejectedRecord, Side
 
 WORKERS = 2
 # Creates per apply: each apply commits its journal intents and outcomes together, and
@@ -37,8 +52,20 @@ WORKERS = 2
 MIN_CHUNK, CHUNK = 50, 200
 
 
-class EarlyCreates:
-    """Decides the records of the side still listing and creates the new ones at once."""
+_OF_A_PAIR = (LinkPair, Update, AdvanceBase, OpenConflict)  # what a LINK decision plans
+
+
+@dataclass(frozen=True, slots=True)  # slots: one per pair found while listing
+class _Pair:
+    record_id: str  # on the side still listing
+    partner_id: str  # on the side listed whole
+    actions: tuple[Action, ...]  # planned
+    kept: bool  # whether the listing kept the record (see EarlyDecisions.listed)
+
+
+class EarlyDecisions:
+    """Decides the records of the side still listing: creates the new ones at once, and
+    keeps the pairs that are certain for the cycle's plan."""
 
     def __init__(
         self,
@@ -54,51 +81,112 @@ class EarlyCreates:
         self.applier = applier
         self.create_cutoff = create_cutoff
         self.whole: Partners | None = None
+        # Per record of ``whole``'s side, how many records of the other side claim it.
+        self.claims: Counter[str] = Counter()
+        # Pairs found so far, planned: final once both sides are listed whole, if their
+        # record on ``whole``'s side was claimed once.
+        self._pairing: list[_Pair] = []
+        self.paired: list[Action] = []  # the final pairs' actions, for the cycle's plan
         self.created: dict[Side, set[str]] = {side: set() for side in Side}  # source ids
+        self.decided: dict[Side, set[str]] = {side: set() for side in Side}  # both kinds
+        # Records of pairs that turned out not final, which the listing did not keep:
+        # the cycle reads them again to match them (rare: see :meth:`listed`).
+        self.set_aside: dict[Side, list[str]] = {side: [] for side in Side}
         self._queues: dict[Side, list[Create]] = {side: [] for side in Side}  # by target
         self._wake = {side: asyncio.Event() for side in Side}
         self._closed = False
         self._deciding = asyncio.Lock()
 
-    async def listed_whole(
-        self,
-        side: Side,
-        records: Sequence[Record],
-        others: Sequence[Record],
-        held: Sequence[Record],
-        waiting: Callable[[], Sequence[Record]],
-    ) -> None:
-        """``side`` is listed whole: decide the other side's records listed so far
-        (``waiting()``, asked once its index is built) by it.
+    async def listed_whole(self, side: Side, whole: Page, waiting: Callable[[], Page]) -> None:
+        """``side`` is listed ``whole``.
 
-        The first side to finish decides the other's records listed so far, and then
-        page by page (:meth:`listed`); the second decides the first's whole listing.
-        One side's index is alive at a time. Building it and deciding a whole listing
-        take a while at 100,000 records: both run in a worker thread, so the creates
-        already under way keep going (pages listed meanwhile are in ``waiting()``).
+        The first side to finish is indexed, and the other side's records are decided
+        by it: those listed so far (``waiting()``, asked once the index is built), then
+        page by page (:meth:`listed`). When the second side is listed whole, what its
+        records claimed settles the rest: the first side's creates are the records
+        nothing claimed, and the pairs kept are final where their record on the first
+        side was claimed once (:class:`~syncd.engine.match.PageDecisions`). No index of
+        the second side, no second pass over either. Building the index and deciding
+        what was waiting take a while at 100,000 records: both run in a worker thread,
+        so the creates already under way keep going.
         """
         async with self._deciding:  # the other side may finish meanwhile: it waits
-            second = self.whole is not None
-            self.whole = None  # the first side's index goes before the second's is built
+            if self.whole is not None:  # the second side: every page of it was decided
+                first = self.whole
+                self._queue(first.side, await asyncio.to_thread(self._unclaimed, first))
+                self.paired = self._final_pairs()
+                self.whole, self.claims, self._pairing = None, Counter(), []
+                return
             keys = self.mapping.match_keys
-            self.whole = await asyncio.to_thread(Partners, side, records, keys, held, others)
-            whole = self.whole
-            self._queue(side.other, await asyncio.to_thread(self._creates, whole, waiting()))
-            if second:
-                self.whole = None  # both are listed: nothing more to decide
+            held = _held(whole.rejected)
+            self.whole = await asyncio.to_thread(
+                Partners, side, whole.records, keys, held, whole.others
+            )
+            decided = await asyncio.to_thread(self._decide, self.whole, waiting(), kept=True)
+            self._decided(side.other, *decided)
 
-    def listed(self, side: Side, records: Sequence[Record]) -> None:
-        """A page of ``side``: the records with no partner are queued for creating."""
-        if self.whole is None or side is not self.whole.side.other or not records:
-            return
-        self._queue(side, self._creates(self.whole, records))
+    def listed(self, side: Side, page: Page) -> set[str]:
+        """A page of ``side``: the records with no partner are queued for creating, and
+        the pairs found are planned. Returns the ids of the page's records in those
+        pairs: the listing need not keep them (at 100,000 records, most of its memory),
+        as the plan has what applying needs; one whose pair is not final after all is
+        read again."""
+        if self.whole is None or side is not self.whole.side.other:
+            return set()
+        creates, pairs, claims = self._decide(self.whole, page, kept=False)
+        self._decided(side, creates, pairs, claims)
+        return {pair.record_id for pair in pairs}
 
-    def _creates(self, whole: Partners, records: Sequence[Record]) -> list[Create]:
-        """The creates of ``records`` (of the side ``whole`` is not). Pure."""
-        decisions = whole.creates(records)
+    def _decide(
+        self, whole: Partners, page: Page, *, kept: bool
+    ) -> tuple[list[Create], list[_Pair], Counter[str]]:
+        """The creates of ``page`` (of the side ``whole`` is not), its pairs planned,
+        and what it claims of ``whole``'s side. Pure."""
+        decided = whole.decide_page(page.records, _held(page.rejected), page.others)
+        creates = _creates(self._planned(decided.creates))
+        on_whole = 1 if whole.side is Side.AFAS else 0  # in (crm_id, afas_id)
+        actions: dict[str, list[Action]] = {}
+        for action in self._planned(decided.pairs):
+            assert isinstance(action, _OF_A_PAIR)
+            actions.setdefault(action.pair[on_whole], []).append(action)
+        pairs = [
+            _Pair(d.record.id, d.partner.id, tuple(actions[d.partner.id]), kept)
+            for d in decided.pairs
+            if d.partner is not None
+        ]
+        return creates, pairs, decided.claims
+
+    def _decided(
+        self, side: Side, creates: list[Create], pairs: list[_Pair], claims: Counter[str]
+    ) -> None:
+        self.claims.update(claims)
+        self._pairing.extend(pairs)
+        self._queue(side, creates)
+
+    def _unclaimed(self, first: Partners) -> list[Create]:
+        """Both sides are listed: the creates of the first side's records. Pure."""
+        return _creates(self._planned(first.unclaimed(self.claims)))
+
+    def _final_pairs(self) -> list[Action]:
+        """Both sides are listed: the actions of the pairs whose record on the first
+        side was claimed once. Their records are left out of the rest of the cycle."""
+        assert self.whole is not None
+        first = self.whole.side
+        final: list[Action] = []
+        for pair in self._pairing:
+            if self.claims[pair.partner_id] == 1:
+                final.extend(pair.actions)
+                self.decided[first.other].add(pair.record_id)
+                self.decided[first].add(pair.partner_id)
+            elif not pair.kept:
+                self.set_aside[first.other].append(pair.record_id)
+        return final
+
+    def _planned(self, decisions: list[MatchDecision]) -> list[Action]:
+        """What the plan does with ``decisions`` (of one kind and one side). Pure."""
         if not decisions:
             return []
-        target = whole.side
+        target = decisions[0].side.other
         plan = make_plan(
             PlanInput(
                 self.entity,
@@ -111,14 +199,14 @@ class EarlyCreates:
                 create_cutoff={target: self.create_cutoff(target)},
             )
         )
-        # Too fresh, or creates off: left to the cycle's own plan, which says so.
-        return [a for a in plan.actions if isinstance(a, Create)]
+        return plan.actions
 
     def _queue(self, side: Side, creates: list[Create]) -> None:
         if not creates:
             return
         target = side.other
         self.created[side].update(c.source.id for c in creates)
+        self.decided[side].update(c.source.id for c in creates)
         self._queues[target].extend(creates)
         self._wake[target].set()
 
@@ -156,3 +244,13 @@ class EarlyCreates:
             else:
                 wake.clear()
                 await wake.wait()
+
+
+def _creates(actions: list[Action]) -> list[Create]:
+    # A create too fresh, or creates off: left to the cycle's own plan, which says so.
+    return [a for a in actions if isinstance(a, Create)]
+
+
+def _held(rejected: Sequence[RejectedRecord]) -> list[Record]:
+    """Unreadable rows, as far as they could be read: one may be the same company."""
+    return [Record(r.id, r.fields) for r in rejected]

@@ -9,8 +9,9 @@ automatically, and never created either: a duplicate is worse than a delay.
 from __future__ import annotations
 
 import functools
+import itertools
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -164,6 +165,85 @@ class Partners:
         """The CREATE decisions among ``records`` (of the other side)."""
         return [d for d in self.propose(records) if d.kind is MatchKind.CREATE]
 
+    def claims(self, record: Record) -> set[str]:
+        """Ids of this side's records that ``record`` (of the other side) could be the
+        same company as: the one its correlation key names, and those sharing a match
+        key value with it."""
+        claimed: set[str] = set()
+        if record.correlation in self.pool.by_id:
+            claimed.add(record.correlation)
+        for key in self.keys:
+            claimed.update(r.id for r in self.pool.matching(record, key))
+        return claimed
+
+    def decide_page(
+        self, records: Sequence[Record], held: Sequence[Record], adoptable: Sequence[Record]
+    ) -> PageDecisions:
+        """A page of the other side's listing, decided by this side's whole listing
+        (a first sync's; none of this side's records is linked).
+
+        Its creates are final at once. A pair is final once the other side is listed
+        whole, if nothing else claimed this side's record of it: see
+        :class:`PageDecisions`.
+        """
+        assert not self.pool.taken, "only for a side with nothing linked"
+        decided = PageDecisions()
+        for record, proposal in zip(records, self.propose(records), strict=True):
+            claimed = self.claims(record)
+            decided.claims.update(claimed)
+            if proposal.kind is MatchKind.CREATE:
+                decided.creates.append(proposal)
+            elif _sole_pair(proposal, claimed):
+                decided.pairs.append(proposal)
+        for record in itertools.chain(held, adoptable):
+            decided.claims.update(self.claims(record))
+        return decided
+
+    def unclaimed(self, claims: Collection[str]) -> list[MatchDecision]:
+        """The CREATE decisions of this side's own records, once the other side's
+        whole listing was claimed (:meth:`decide_page`): those nothing claimed.
+
+        The mirror of :meth:`propose`: a record of this side would be proposed anything
+        but CREATE against the other side's exactly when a record there names it by
+        correlation key or shares a match key value with it (match keys compare the
+        same canonical fields on both sides), or when it has a correlation key itself.
+        """
+        assert not self.pool.taken, "a linked candidate is never created"
+        return [
+            _create(self.side, record)
+            for record in self.pool.by_id.values()
+            if not record.correlation and record.id not in claims
+        ]
+
+
+@dataclass
+class PageDecisions:
+    """What a page of one side's listing is, decided by the other side's whole listing.
+
+    ``pairs`` are links of a page's record that claims nothing but its partner, a
+    record without a correlation key of its own. Once the page's side is
+    listed whole, such a pair is final if its partner was claimed by that record alone
+    (``claims`` counts, per record of the indexed side, the records claiming it): then
+    neither record can be in another proposed pair, either side's proposal is this pair
+    (match keys are symmetric), and leaving both out of the rest of the matching
+    changes no other decision.
+    """
+
+    creates: list[MatchDecision] = field(default_factory=list)
+    pairs: list[MatchDecision] = field(default_factory=list)
+    claims: Counter[str] = field(default_factory=Counter)
+
+
+def _sole_pair(proposal: MatchDecision, claimed: set[str]) -> bool:
+    partner = proposal.partner
+    return (
+        proposal.kind is MatchKind.LINK
+        and partner is not None
+        and not proposal.adopt
+        and partner.correlation is None
+        and claimed == {partner.id}
+    )
+
 
 def unmatched(data: MatchInput) -> dict[Side, list[Record]]:
     """The unlinked records that no partner, clash or look-alike claims: only these are
@@ -205,6 +285,10 @@ def _propose(
         other = side.other
         why = f"it may be {other} record(s) {', '.join(look_alikes)}, in quarantine: fix those"
         return MatchDecision(MatchKind.AMBIGUOUS, side, record, reason=why, candidates=look_alikes)
+    return _create(side, record)
+
+
+def _create(side: Side, record: Record) -> MatchDecision:
     return MatchDecision(MatchKind.CREATE, side, record, reason="no match on the other side")
 
 

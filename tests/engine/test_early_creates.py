@@ -293,3 +293,60 @@ async def test_an_error_while_creating_early_stops_the_cycle(store: StateStore) 
     await run_cycle(conn, ENTITY)
     assert len(afas.rows(ENTITY)) == 30  # each created once
     assert len(await store.get_links("early", ENTITY)) == 30
+
+
+def contested_late(log: list[Event]) -> tuple[Logged, Logged, list[str]]:
+    """A CRM company that matches a debtor on a page decided as it came (its pair found
+    then), and a later one that matches the same debtor: the pair is not final."""
+    crm, afas = sides(log)
+    pool = [dict(c.fields) for c in companies(31, seed=41)]
+    for fields in pool[:30]:  # in the CRM only: created early
+        crm.put(ENTITY, MAPPINGS[ENTITY].to_native(CRM, fields))
+    debtor = pool[30]
+    afas.put(ENTITY, MAPPINGS[ENTITY].to_native(AFAS, debtor))
+    twins = [{**debtor, "name": f"{debtor['name']} {n}"} for n in (1, 2)]  # same KvK
+    first = crm.put(ENTITY, MAPPINGS[ENTITY].to_native(CRM, twins[0]))
+    for fields in pool[:5]:  # a page of others between the two
+        crm.put(ENTITY, MAPPINGS[ENTITY].to_native(CRM, {**fields, "kvk": None}))
+    second = crm.put(ENTITY, MAPPINGS[ENTITY].to_native(CRM, twins[1]))
+    return crm, afas, [first, second]
+
+
+async def test_a_pair_found_early_that_a_later_page_contests_is_matched_with_the_rest(
+    store: StateStore,
+) -> None:
+    log: list[Event] = []
+    crm, afas, twins = contested_late(log)
+    read: list[list[str]] = []
+    read_crm = crm.read
+
+    async def logged_read(entity: str, ids: Sequence[str]) -> Page:
+        read.append(sorted(ids))
+        return await read_crm(entity, ids)
+
+    crm.read = logged_read  # type: ignore[method-assign]
+    report = await run_cycle(connection(store, crm, afas), ENTITY)
+
+    assert created_while_listing(log, AFAS)
+    # The listing kept neither (each was in a pair when its page came): read again, at
+    # once, to be matched with the rest.
+    assert read == [sorted(twins)]
+    noted = {(n.side, n.record_id) for n in report.plan.notes}
+    assert noted >= {(CRM, twins[0]), (CRM, twins[1])}  # ambiguous: neither is linked
+    links = await store.get_links("early", ENTITY)
+    assert not {link.crm_id for link in links} & set(twins)
+
+
+async def test_an_error_reading_a_contested_record_again_stops_the_creates(
+    store: StateStore,
+) -> None:
+    log: list[Event] = []
+    crm, afas, _ = contested_late(log)
+    afas.create_seconds = 0.1  # the creates still run when the listing ends
+    crm.fail_next("read", AuthError("token refused"))
+
+    with pytest.raises(AuthError):
+        await run_cycle(connection(store, crm, afas), ENTITY)
+    rows = len(afas.rows(ENTITY))
+    await asyncio.sleep(0.3)
+    assert len(afas.rows(ENTITY)) == rows  # nothing of the failed cycle goes on writing

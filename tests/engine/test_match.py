@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
+from typing import Any
 
-from syncd.engine.match import MatchDecision, MatchInput, MatchKind, match_unlinked
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from syncd.engine.match import MatchDecision, MatchInput, MatchKind, Partners, match_unlinked
 from syncd.records import Record, Side
 
 CRM, AFAS = Side.CRM, Side.AFAS
@@ -143,3 +148,109 @@ def test_a_look_alike_of_a_record_in_quarantine_is_held_not_created() -> None:
     )
     assert kinds(decisions) == {(CRM, "1"): MatchKind.AMBIGUOUS}
     assert "quarantine" in decisions[0].reason
+
+
+# -- the creates of a side indexed whole, from the other side's pages (first sync) ----------
+
+# ids of CRM, AFAS and held records, and "X", of none
+_ids = st.sampled_from(["0", "1", "2", "A0", "A1", "A2", "H0", "X"])
+_value = st.sampled_from([None, "p", "q", "r"])
+
+
+@st.composite
+def _side_records(draw: st.DrawFn, prefix: str) -> list[Record]:
+    """A few records with few distinct key values, so that matches, ties and
+    correlation keys (to either side, or to nothing) are common."""
+    count = draw(st.integers(0, 6))
+    return [
+        Record(
+            f"{prefix}{n}",
+            {"kvk": draw(_value), "name": draw(_value), "postcode": draw(_value)},
+            correlation=draw(st.none() | _ids | st.just(f"{prefix}{n}")),
+        )
+        for n in range(count)
+    ]
+
+
+_NOTHING_ELSE: dict[str, Any] = {"held": [], "adoptable": [], "afas_held": [], "cut": 1}
+
+
+def _summary(decisions: Sequence[MatchDecision]) -> set[tuple[MatchKind, Side, str, str]]:
+    return {(d.kind, d.side, d.record.id, d.partner.id if d.partner else "") for d in decisions}
+
+
+@given(
+    afas=_side_records("A"),
+    crm=_side_records(""),
+    held=_side_records("H"),
+    adoptable=_side_records("O"),
+    afas_held=_side_records("G"),
+    cut=st.integers(0, 6),
+)
+@example(  # the CRM record matches a second debtor on its second key: all contested
+    afas=[rec("A0", kvk="p"), rec("A1", kvk="r", name="q", postcode="q")],
+    crm=[rec("0", kvk="p", name="q", postcode="q")],
+    **_NOTHING_ELSE,
+)
+@example(  # the debtor's correlation key names another CRM record: contested
+    afas=[rec("A0", "1", kvk="p")],
+    crm=[rec("0", kvk="p"), rec("1", kvk="q")],
+    **_NOTHING_ELSE,
+)
+@example(  # a second CRM record claims the debtor: neither pair is certain
+    afas=[rec("A0", kvk="p", name="q", postcode="q")],
+    crm=[rec("0", kvk="p"), rec("1", name="q", postcode="q")],
+    **_NOTHING_ELSE,
+)
+@settings(max_examples=400, deadline=None)
+def test_deciding_one_side_page_by_page_decides_as_matching_both_whole(
+    afas: list[Record],
+    crm: list[Record],
+    held: list[Record],
+    adoptable: list[Record],
+    afas_held: list[Record],
+    cut: int,
+) -> None:
+    """A first sync's early decisions: AFAS listed whole and indexed, the CRM's pages
+    decided by it as they come (creates at once, sole pairs once the CRM is listed
+    whole, AFAS's creates from what nothing claimed), then the rest matched as usual.
+    Together they are what matching both whole listings decides."""
+    whole = match_unlinked(
+        MatchInput(
+            unlinked={CRM: crm, AFAS: afas},
+            candidates={CRM: crm, AFAS: afas},
+            linked={CRM: frozenset(), AFAS: frozenset()},
+            match_keys=KEYS,
+            held={CRM: held, AFAS: afas_held},
+            adoptable={CRM: adoptable},
+        )
+    )
+
+    indexed = Partners(AFAS, afas, KEYS, afas_held)
+    pages = [
+        indexed.decide_page(crm[:cut], held[:1], []),
+        indexed.decide_page(crm[cut:], held[1:], adoptable),
+    ]
+    claims = sum((page.claims for page in pages), Counter[str]())
+    early = [d for page in pages for d in page.creates]
+    early += [d for page in pages for d in page.pairs if claims[d.partner.id] == 1]  # type: ignore[union-attr]
+    early += indexed.unclaimed(claims)
+    decided = {(d.side, d.record.id) for d in early} | {
+        (AFAS, d.partner.id) for d in early if d.partner is not None
+    }
+    rest = {
+        side: [r for r in records if (side, r.id) not in decided]
+        for side, records in ((CRM, crm), (AFAS, afas))
+    }
+    later = match_unlinked(
+        MatchInput(
+            unlinked=rest,
+            candidates=rest,
+            linked={CRM: frozenset(), AFAS: frozenset()},
+            match_keys=KEYS,
+            held={CRM: held, AFAS: afas_held},
+            adoptable={CRM: adoptable},
+        )
+    )
+
+    assert _summary([*early, *later]) == _summary(whole)
