@@ -37,6 +37,7 @@ from aiohttp import web
 from syncd.mapping import EntityMapping, load_mappings
 from syncd.records import Side, Value
 from syncd.sim.afas import AfasSimulator, SimClock
+from syncd.sim.afas.index import column
 from syncd.sim.companies import companies
 from syncd.sim.hubspot.app import HubSpotSimulator, SimConfig
 
@@ -84,6 +85,20 @@ class Bench(ABC):
         self.shared: list[str] = []  # this side's ids of the companies on both sides
 
     def seed(self, size: int) -> int:
+        shared = self._seed(size)
+        self.settle()
+        return shared
+
+    def change(self, fraction: float) -> int:
+        edited = self._change(fraction)
+        self.settle()
+        return edited
+
+    @abstractmethod
+    def settle(self) -> None:
+        """After the users' edits, before the cycle that is measured."""
+
+    def _seed(self, size: int) -> int:
         # Seeded records were last edited over the past year, evenly spread, as in books
         # in use: not all in the seconds before the first run (the simulators would stamp
         # them so), which the cycle after it would read again in its overlap window.
@@ -100,7 +115,7 @@ class Bench(ABC):
                     self.shared.append(record_id)
         return len(self.shared)
 
-    def change(self, fraction: float) -> int:
+    def _change(self, fraction: float) -> int:
         """Users edit the city of ``fraction`` of the shared companies on each side
         (different companies on each side: HubSpot's n-th ones, AFAS's next ones)."""
         step = max(1, round(1 / fraction))
@@ -167,6 +182,17 @@ class AfasBench(Bench):
     def counts(self) -> Mapping[str, int]:
         return self.sim.requests
 
+    def settle(self) -> None:
+        """Profit's database keeps its indexes as rows change; the simulator rebuilds its
+        own on the first query after a change. The users' edits are made before the
+        cycle, so their rebuild is too (of the columns syncd's queries filter and order
+        on), not on the cycle's first request."""
+        connector = self.sim.environment.connector_for(ENTITY)
+        for name in (self.mapping.afas.modified, self.mapping.afas.id):
+            getfield = connector.field(name)
+            assert getfield is not None, name
+            column(self.sim.data, ENTITY, getfield)
+
     def info(self) -> dict[str, object]:
         connector = self.sim.environment.connector_for(ENTITY)
         return {"afas_columns": len(connector.fields)}
@@ -200,6 +226,9 @@ class HubSpotBench(Bench):
 
     def counts(self) -> Mapping[str, int]:
         return self.sim.counts
+
+    def settle(self) -> None:
+        """The HubSpot simulator keeps nothing to rebuild after edits."""
 
     async def start(self) -> str:
         return await self.sim.start()
