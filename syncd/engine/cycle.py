@@ -4,6 +4,10 @@ pull (both sides at once) -> read what the pull did not bring -> match -> plan (
 -> read what the plan updates once more (plan again if it changed meanwhile) -> guards
 -> apply (journal first) -> commit cursors. The cursor only advances after the whole
 plan was applied, so a failed cycle is simply repeated.
+
+Two cycles do part of that while they still list: an incremental one applies the pairs
+of each page of changes as it comes (:mod:`syncd.engine.waves`), and an entity's first
+sync decides and creates while the slower side lists (:mod:`syncd.engine.early`).
 """
 
 from __future__ import annotations
@@ -27,9 +31,11 @@ from syncd.engine.plan import (
     PlanInput,
     Quarantine,
     Update,
+    check_guards,
     make_plan,
 )
 from syncd.engine.recovery import settle_pending
+from syncd.engine.waves import Waves
 from syncd.gateways.base import Gateway
 from syncd.mapping import EntityMapping
 from syncd.policy import Direction, SyncRules
@@ -138,27 +144,36 @@ class _Cycle:
         self.in_doubt: dict[Side, set[str]] = {side: set() for side in Side}
         self.creating: asyncio.Task[None] | None = None  # a first sync's early creates
         self.paired_early: list[Action] = []  # and the actions of its pairs found early
+        self.waves = Waves(self)  # an incremental cycle's pages, applied as they come
+        self.touched: set[int] = set()  # links the recovery settled writes of
+        self.link_count = 0  # active links before the cycle
+        self.open_conflicts: dict[int, frozenset[str]] = {}
+        self.applier = self._applier()
         self.started = conn.now()
         self.sent_before = {side: _sent(gateway) for side, gateway in conn.gateways.items()}
 
     async def run(self, *, accept_guards: bool) -> CycleReport:
         if not self.dry_run:
             await self.event(EventName.CYCLE_STARTED, None, full=self.full)
-        self.quarantined = {
-            (q.side, q.record_id): q
-            for q in await self.store.quarantined(self.conn.name, self.entity)
-        }
-        applier = self._applier()
+        self.quarantined.update(
+            {
+                (q.side, q.record_id): q
+                for q in await self.store.quarantined(self.conn.name, self.entity)
+            }
+        )
+        applier = self.applier
         self.doubted = await self._creates_in_doubt()
-        touched = (
+        self.touched = (
             set() if self.dry_run else await settle_pending(self.store, self.conn.gateways, applier)
         )
         self.in_doubt = await self._creates_in_doubt()
-        # Before the pull: a first sync's early creates are linked while it lists.
-        link_count = await self.store.link_count(self.conn.name, self.entity)
+        # Before the pull: a first sync's early creates are linked while it lists, and an
+        # incremental cycle's changes are applied as their pages come.
+        self.link_count = await self.store.link_count(self.conn.name, self.entity)
+        self.open_conflicts = await self._open_conflicts()
         try:
-            pulled = await self._pull_both(applier, touched)
-            report = await self._plan_and_apply(pulled, applier, touched, link_count, accept_guards)
+            pulled = await self._pull_both()
+            report = await self._plan_and_apply(pulled, accept_guards)
             if self.creating is not None:
                 # The early creates are part of what was applied: an error of theirs
                 # after the listings fails the cycle here, before its cursors move.
@@ -169,16 +184,9 @@ class _Cycle:
             await self._finish(pulled, report)
         return report
 
-    async def _plan_and_apply(
-        self,
-        pulled: dict[Side, Pulled],
-        applier: Applier,
-        touched: set[int],
-        link_count: int,
-        accept_guards: bool,
-    ) -> CycleReport:
-        open_conflicts = await self._open_conflicts()
-        pairs = await self._pairs(pulled, touched, open_conflicts)
+    async def _plan_and_apply(self, pulled: dict[Side, Pulled], accept_guards: bool) -> CycleReport:
+        open_conflicts = self.open_conflicts
+        pairs = await self._pairs(pulled, self.touched, open_conflicts)
         matches = await self._matches(pulled)
         inputs = PlanInput(
             entity=self.entity,
@@ -187,7 +195,7 @@ class _Cycle:
             pairs=pairs,
             matches=matches,
             open_conflicts=open_conflicts,
-            link_count=link_count,
+            link_count=self.link_count,
             listed={s: p.listed for s, p in pulled.items()} if self.full else None,
             quarantine=self._rejections(),
             awaiting_review=await self._awaiting_review(),
@@ -200,6 +208,10 @@ class _Cycle:
             plan = await self._with_fresh_targets(inputs, plan)
         plan.actions.extend(self.paired_early)  # planned as their pages came (first sync)
         self.paired_early = []
+        plan.notes.extend(self.waves.notes)
+        if self.waves.held:  # the whole cycle's guarded actions are judged together
+            plan.actions.extend(self.waves.held)
+            plan.findings = check_guards(plan, inputs)
         # What planning read goes before anything is applied: a first sync's listings
         # (and the matches and pairs made of them) are most of its memory, and the plan
         # holds what applying needs. Finishing needs only each side's cursor.
@@ -208,6 +220,7 @@ class _Cycle:
             pulled[side] = replace(listed, records={}, rejected=[], others=[])
         report = CycleReport(self.conn.name, self.entity, self.full, plan)
         if plan.findings and not accept_guards and not await self._confirmed(plan):
+            report.counts = Counter(self.applier.counts)  # what the waves applied, if any
             if not self.dry_run:
                 for finding in plan.findings:
                     await self.event(
@@ -220,9 +233,10 @@ class _Cycle:
             return report
         if self.dry_run:
             return report
-        report.counts = await applier.apply(plan.actions)
+        report.counts = await self.applier.apply(plan.actions)
         report.counts.update(await self._record_notes(plan))
         report.applied = True
+        plan.actions.extend(self.waves.applied)  # the report shows all the cycle did
         return report
 
     async def _with_fresh_targets(self, inputs: PlanInput, plan: Plan) -> Plan:
@@ -244,7 +258,7 @@ class _Cycle:
                 and a.target is side
                 and a.target_id not in self.read_now[side]
             ]
-            return {r.id: r for r in (await self._read(side, targets)).records} if targets else {}
+            return {r.id: r for r in (await self.read(side, targets)).records} if targets else {}
 
         read = await asyncio.gather(*(fresh_on(side) for side in Side))  # both sides at once
         for side, fresh in zip(Side, read, strict=True):
@@ -275,14 +289,16 @@ class _Cycle:
 
     # --- pull ----------------------------------------------------------------------------
 
-    async def _pull_both(self, applier: Applier, touched: set[int]) -> dict[Side, Pulled]:
+    async def _pull_both(self) -> dict[Side, Pulled]:
         cursors = {
             side: await self.store.get_cursor(self.conn.name, self.entity, side) for side in Side
         }
-        early = await self._early_decisions(applier, touched, cursors)
+        early = await self._early_decisions(cursors)
+        # Both sides listing changes: each page is applied as it comes (see waves.py).
+        waves = None if self.dry_run or self.full or None in cursors.values() else self.waves
         pulling = {side: Pulled() for side in Side}
         both = asyncio.gather(
-            *(self._pull(side, cursors[side], pulling, early) for side in Side),
+            *(self._pull(side, cursors[side], pulling, early, waves) for side in Side),
             # an early first sync has no links before it: its own are left alone
             *([self._read_all_links()] if self.full and early is None else []),
         )
@@ -297,7 +313,11 @@ class _Cycle:
             # per side, 200,000 ids).
             self.all_known = True
         else:
-            await both
+            try:
+                await both
+                await self.waves.done()
+            finally:
+                await self.waves.stop()  # still going only when this cycle failed
         for side, pulled in pulling.items():
             self.rejected.update({(side, r.id): r for r in pulled.rejected})
         return pulling
@@ -308,6 +328,7 @@ class _Cycle:
         cursor: Cursor | None,
         pulling: Mapping[Side, Pulled],
         early: EarlyDecisions | None,
+        waves: Waves | None,
     ) -> None:
         gateway = self.conn.gateways[side]
         pulled = pulling[side]
@@ -324,14 +345,15 @@ class _Cycle:
                 )
         else:
             since = _since(cursor, self.conn.overlap, self._lag(side))
-            await _collect(gateway.changed_since(self.entity, since), pulled, side)
+            listed = waves.listed if waves is not None else None
+            await _collect(gateway.changed_since(self.entity, since), pulled, side, listed)
         pulled.cursor = _moved(cursor, pulled.cursor, started, self.conn.now())
 
     async def _read_again(self, pulled: Pulled, side: Side, ids: Sequence[str]) -> None:
         """Records the listing did not keep, whose early pair was not final: matched
         with the rest after all."""
         if ids:
-            page = await self._read(side, ids)
+            page = await self.read(side, ids)
             pulled.records.update((r.id, r) for r in page.records)
             pulled.rejected.extend(page.rejected)
             pulled.decided_early -= len(ids)
@@ -349,7 +371,7 @@ class _Cycle:
         )
 
     async def _early_decisions(
-        self, applier: Applier, touched: set[int], cursors: Mapping[Side, Cursor | None]
+        self, cursors: Mapping[Side, Cursor | None]
     ) -> EarlyDecisions | None:
         """On the entity's first sync, records are decided (and creates begin) while the
         slower side still lists."""
@@ -357,7 +379,7 @@ class _Cycle:
         if (
             self.dry_run
             or not first
-            or touched
+            or self.touched
             or self.quarantined
             or any(self.doubted.values())
             or any(self.in_doubt.values())
@@ -365,7 +387,9 @@ class _Cycle:
             or await self._awaiting_review()
         ):
             return None
-        return EarlyDecisions(self.entity, self.mapping, self.conn.rules, applier, self._cutoff)
+        return EarlyDecisions(
+            self.entity, self.mapping, self.conn.rules, self.applier, self._cutoff
+        )
 
     # --- linked pairs --------------------------------------------------------------------
 
@@ -391,7 +415,7 @@ class _Cycle:
             # from it is read once more before it is taken for deleted.
             missing = [link.id_on(side) for link in links if link.id_on(side) not in current[side]]
             if missing:
-                page = await self._read(side, missing)
+                page = await self.read(side, missing)
                 current[side].update({r.id: r for r in page.records})
                 moved[side] = page.moved
 
@@ -421,12 +445,50 @@ class _Cycle:
         if any((side, link.id_on(side)) in self.quarantined for side in Side):
             return False
         [record] = [r for r in found if r is not None]
+        return self._holds_base(link, record)
+
+    def _holds_base(self, link: Link, record: Record) -> bool:
+        """``record`` changed nothing since the pair's base (our own write come back)."""
         base = link.base
         return all(
             f.direction is Direction.ON_CREATE
             or (f.name in base and base[f.name] == record.fields.get(f.name))
             for f in self.mapping.fields
         )
+
+    # --- pages applied as they come (waves.py) --------------------------------------------
+
+    def leaves_alone(self, link: Link, record: Record) -> bool:
+        """Left to the cycle's plan: links the recovery touched, records in quarantine
+        (they wait, or are retried there). Needing nothing: a record still at the base
+        (if the partner changed, its own page brings the pair)."""
+        return (
+            link.id in self.touched
+            or any((side, link.id_on(side)) in self.quarantined for side in Side)
+            or self._holds_base(link, record)
+        )
+
+    def unreadable(self, side: Side, record_id: str) -> bool:
+        return (side, record_id) in self.rejected
+
+    async def plan_pairs(self, pairs: list[PairState]) -> Plan:
+        """The plan of ``pairs`` alone, with the fresh read before write (pure but for
+        the reads: a few hundred pairs, planned in the loop)."""
+        inputs = PlanInput(
+            entity=self.entity,
+            mapping=self.mapping,
+            rules=self.conn.rules,
+            pairs=pairs,
+            matches=[],
+            open_conflicts=self.open_conflicts,
+            link_count=self.link_count,
+            recent_writes=await self._recent_writes(pairs),
+        )
+        self.links.update({(p.link.crm_id, p.link.afas_id): p.link for p in pairs})
+        return await self._with_fresh_targets(inputs, make_plan(inputs))
+
+    async def apply(self, actions: list[Action]) -> None:
+        await self.applier.apply(actions)
 
     async def _merged(
         self,
@@ -442,7 +504,7 @@ class _Cycle:
                 survivor = moved[side].get(old)
                 if old in current[side] or survivor is None:
                     continue
-                other = (await self._links_of(side, [survivor])).get(survivor)
+                other = (await self.links_of(side, [survivor])).get(survivor)
                 found.append(Merged(link, side, survivor, other is not None and other != link))
         return found
 
@@ -457,17 +519,21 @@ class _Cycle:
             found = []
             for side in Side:
                 ids = list(pulled[side].records) + self._due(side)
-                found.extend((await self._links_of(side, ids)).values())
+                found.extend((await self.links_of(side, ids)).values())
             for link_id in touched_ids:
                 link = await self.store.get_link(link_id)
                 if link is not None:
                     found.append(link)
-        unique = {link.id: link for link in found if link.detached_at is None}
+        unique = {
+            link.id: link
+            for link in found
+            if link.detached_at is None and link.id not in self.waves.handled
+        }
         active = [link for link in unique.values() if not self._waiting(link)]
         self.links.update({(link.crm_id, link.afas_id): link for link in active})
         return active
 
-    async def _links_of(self, side: Side, ids: Sequence[str]) -> dict[str, Link]:
+    async def links_of(self, side: Side, ids: Sequence[str]) -> dict[str, Link]:
         """The links of ``ids`` on ``side``, read from the store at most once per cycle."""
         new = [i for i in ids if i not in self.asked[side]]
         if new and not self.all_known:
@@ -508,7 +574,7 @@ class _Cycle:
             side: await self._candidates(side, unlinked[side.other], pulled[side]) for side in Side
         }
         linked = {
-            side: frozenset(await self._links_of(side, [c.id for c in candidates[side]]))
+            side: frozenset(await self.links_of(side, [c.id for c in candidates[side]]))
             for side in Side
         }
         keys, held = self.mapping.match_keys, self._held()
@@ -530,8 +596,8 @@ class _Cycle:
         records = dict(pulled.records)
         due = [i for i in [*self._due(side), *self.doubted[side]] if i not in records]
         if due:
-            records.update({r.id: r for r in (await self._read(side, due)).records})
-        known = await self._links_of(side, list(records))
+            records.update({r.id: r for r in (await self.read(side, due)).records})
+        known = await self.links_of(side, list(records))
         survivors = {m.survivor for m in self.merged if m.side is side}  # links follow them
         return [
             r
@@ -560,7 +626,7 @@ class _Cycle:
         gateway = self.conn.gateways[side]
         own_keys = [r.correlation for r in seeking if r.correlation]
         if own_keys:
-            found.update({r.id: r for r in (await self._read(side, own_keys)).records})
+            found.update({r.id: r for r in (await self.read(side, own_keys)).records})
         back = await gateway.find_by_correlation(self.entity, [r.id for r in seeking])
         found.update({r.id: r for r in back.values()})
         for name in self._exact_key_fields():
@@ -593,7 +659,7 @@ class _Cycle:
         # "name:business") match only records listed in the same cycle (a full sweep).
         return sorted({key[0] for key in self.mapping.match_keys if ":" not in key[0]})
 
-    async def _read(self, side: Side, ids: Sequence[str]) -> Page:
+    async def read(self, side: Side, ids: Sequence[str]) -> Page:
         page = await self.conn.gateways[side].read(self.entity, ids)
         self.rejected.update({(side, r.id): r for r in page.rejected})
         self.read_now[side].update(r.id for r in page.records)

@@ -1,7 +1,9 @@
 """An operator's confirmation of a tripped guard, kept as status events.
 
 A plan that trips a guard (a side that lists nothing, a mass delete, a mass blanking) is
-not applied; every cycle logs ``guard_tripped`` again, so status keeps showing it. An
+not applied; every cycle logs ``guard_tripped`` again, so status keeps showing it. (An
+incremental cycle has applied its other changes by then, as their pages came: only what
+a guard counts waits for the whole plan, see :mod:`syncd.engine.waves`.) An
 operator who has checked the plan (``syncd plan``) confirms with ``syncd guards confirm``:
 that logs ``guard_confirmed`` with, per guard, how many records the tripped plan would
 affect. The next cycle applies a plan whose findings are all covered by it: the same

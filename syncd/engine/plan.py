@@ -568,6 +568,12 @@ def check_guards(plan: Plan, data: PlanInput) -> list[GuardFinding]:
     return findings
 
 
+def guarded(action: Action) -> bool:
+    """An action a guard counts (a record gone, a filled field blanked): it waits for
+    the guards' judgement of the whole cycle's plan."""
+    return isinstance(action, Detach) or (isinstance(action, Update) and _blanks(action))
+
+
 def _blanks(update: Update) -> bool:
     return any(
         is_blank(value) and not is_blank(update.before.get(name))

@@ -7,7 +7,9 @@ Every implementation (in-memory, AFAS, HubSpot) passes the same contract suite i
   be mapped comes back as a :class:`~syncd.records.RejectedRecord`, never as an exception
   that would hide the rest of the page.
 * ``changed_since(entity, since)`` yields every active record whose modification time is
-  ``>= since`` (all records when ``since`` is None), in ascending (modified, id) order.
+  ``>= since`` (all records when ``since`` is None), each page ascending by (modified,
+  id); the pages may come in another order (HubSpot's search pages come by id), as the
+  engine keeps the newest (modified, id) it saw as its cursor, whatever the order.
   Records may repeat across calls; the engine dedupes. Inactive records (AFAS blocked,
   CRM archived) are not listed: to the engine they look deleted.
 * ``list_all`` yields every active record (the full sweep).
@@ -55,7 +57,7 @@ class Gateway(Protocol):
     def side(self) -> Side: ...
 
     def changed_since(self, entity: str, since: datetime | None) -> AsyncIterator[Page]:
-        """Pages of records modified at or after ``since``, ascending by (modified, id)."""
+        """Pages of records modified at or after ``since``, each ascending by (modified, id)."""
         ...
 
     def list_all(self, entity: str) -> AsyncIterator[Page]:

@@ -10,8 +10,9 @@ How the Gateway contract is met (:mod:`syncd.gateways.base`):
   companies with the role, keyset-paged on ``hs_object_id`` (``GT`` the last id seen,
   sorted ascending, never an offset) so neither the 10,000-result cap of search nor any
   number of equal timestamps can lose or repeat a record. The window is read in slices of
-  at most ``slice_size`` companies, each handed out in ascending (modified, id) order
-  (a crowded slice is cut around a sampled time). HubSpot's search lags behind writes; the
+  at most ``slice_size`` companies (a crowded slice is cut around a sampled time), each
+  handed out a search page at a time as it comes, the page in ascending (modified, id)
+  order. HubSpot's search lags behind writes; the
   ``settle`` margin keeps the newest, maybe not yet visible, seconds for a later cycle:
   the engine's cursor only advances to the newest record it has seen.
 * ``list_all`` pages the list endpoint (archived companies are not listed); the
@@ -179,9 +180,13 @@ class HubSpotGateway:
                 yield self._page(entity, chunk)
 
     async def _window(self, entity: str, low: int, high: int) -> AsyncIterator[list[JsonObject]]:
-        """Companies modified in [low, high] (epoch ms), ascending by (modified, id).
+        """Companies modified in [low, high] (epoch ms), a search page at a time, each
+        ascending by (modified, id).
 
-        A window holding more than :attr:`slice_size` companies is cut in three around
+        The pages come by id (the search is keyset-paged on it), as HubSpot sends them:
+        sorting the window whole would hold back its first changes until its last page
+        came, and the engine needs no order (its cursor is the newest change seen). A
+        window holding more than :attr:`slice_size` companies is cut in three around
         the median time of its first page (a sample): before, at, and after it. So memory
         stays bounded however big the backlog, and a single millisecond is never cut: its
         companies, however many share it, are keyset-paged on their ids.
@@ -191,8 +196,9 @@ class HubSpotGateway:
         modified = self._spec(entity).modified
         filters = [_filter(modified, "GTE", str(low)), _filter(modified, "LTE", str(high))]
         at_most = self.slice_size if high > low else None
+        pages = self._search_pages(entity, filters, at_most=at_most)
         try:
-            found = await self._search(entity, filters, at_most=at_most)
+            first: list[JsonObject] = await anext(pages, [])
         except _Crowded as crowded:
             times = sorted(_ms(self._sort_time(entity, obj)) for obj in crowded.sample)
             middle = min(max(times[len(times) // 2], low), high) if times else (low + high) // 2
@@ -200,8 +206,14 @@ class HubSpotGateway:
                 async for found_part in self._window(entity, *part):
                     yield found_part
             return
-        if found:
-            yield sorted(found, key=lambda obj: (self._sort_time(entity, obj), obj["id"]))
+        if first:
+            yield self._by_time(entity, first)
+        async for page in pages:
+            if page:
+                yield self._by_time(entity, page)
+
+    def _by_time(self, entity: str, objects: list[JsonObject]) -> list[JsonObject]:
+        return sorted(objects, key=lambda obj: (self._sort_time(entity, obj), obj["id"]))
 
     async def list_all(self, entity: str) -> AsyncIterator[Page]:
         params = {
@@ -596,22 +608,29 @@ class HubSpotGateway:
     # -- reading helpers ------------------------------------------------------------------------
 
     async def _search(
+        self, entity: str, filters: Sequence[JsonObject], *, any_role: bool = False
+    ) -> list[JsonObject]:
+        """Every company with the role (any company, with ``any_role``) matching
+        ``filters``."""
+        pages = self._search_pages(entity, filters, any_role=any_role)
+        return [obj async for page in pages for obj in page]
+
+    async def _search_pages(
         self,
         entity: str,
         filters: Sequence[JsonObject],
         *,
         at_most: int | None = None,
         any_role: bool = False,
-    ) -> list[JsonObject]:
-        """Every company with the role (any company, with ``any_role``) matching
-        ``filters``, keyset-paged on the id.
+    ) -> AsyncIterator[list[JsonObject]]:
+        """The companies with the role (any company, with ``any_role``) matching
+        ``filters``, a page at a time, keyset-paged on the id (so no company twice).
 
-        _Crowded, after the first page, if HubSpot counts more than ``at_most`` of them.
+        _Crowded, at the first page, if HubSpot counts more than ``at_most`` of them.
         """
         base = list(filters)
         if (role := self._role(entity)) and not any_role:
             base.append(_filter(role[0], "IN", [role[1]]))
-        found: dict[str, JsonObject] = {}
         last: str | None = None
         while True:
             page_filters = base + ([_filter("hs_object_id", "GT", last)] if last else [])
@@ -627,9 +646,9 @@ class HubSpotGateway:
             results = _results(reply.body, f"POST {path}")
             if at_most is not None and last is None and _total(reply.body) > at_most:
                 raise _Crowded(results)
-            found.update((o["id"], o) for o in results if any_role or self._has_role(entity, o))
+            yield [o for o in results if any_role or self._has_role(entity, o)]
             if len(results) < SEARCH_PAGE:
-                return list(found.values())
+                return
             last = str(max(int(o["id"]) for o in results))
 
     async def _batch_read(

@@ -1,0 +1,119 @@
+"""An incremental cycle applies its changes as their pages come.
+
+Planned as one, a cycle's writes start only after both sides' changes are listed, their
+partners read and the whole plan judged by the guards: at 100,000 linked records with
+1 % changed, seconds of reads (HubSpot's search pages come four a second) before AFAS's
+writes, which alone take longer than all of them. So a page of changes is handled as it
+comes, while the listings go on: the links of its records are looked up, their partners
+read, the pairs planned (with the same fresh read before write) and applied.
+
+What a guard counts (a record gone, a filled field blanked: :func:`~syncd.engine.plan.
+guarded`) is not applied so: it waits for the cycle's whole plan, which the guards judge
+as before, with all they count. A mass blanking is still refused as a whole, and an
+operator's confirmation still covers it; the ordinary edits of the same cycle are not
+held back by it.
+
+A pair is handled once a cycle: the first page that brings one of its records, changed
+since the base, claims it, and its partner is read then, so that a change on both sides
+is reconciled at once. All else is left to the cycle's plan after the listings: unlinked
+records (matching), records in quarantine or unreadable, pairs whose partner is gone or
+merged, links the recovery touched.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Protocol
+
+from syncd.engine.plan import Action, Note, PairState, Plan, guarded
+from syncd.records import Page, Record, Side
+from syncd.state.rows import Link
+
+
+class Cycle(Protocol):
+    """What a wave needs of its cycle."""
+
+    async def links_of(self, side: Side, ids: Sequence[str]) -> dict[str, Link]: ...
+
+    async def read(self, side: Side, ids: Sequence[str]) -> Page: ...
+
+    def leaves_alone(self, link: Link, record: Record) -> bool:
+        """True for a pair the cycle's own plan sees to, or that needs nothing."""
+        ...
+
+    def unreadable(self, side: Side, record_id: str) -> bool: ...
+
+    async def plan_pairs(self, pairs: list[PairState]) -> Plan: ...
+
+    async def apply(self, actions: list[Action]) -> None: ...
+
+
+class Waves:
+    """The pages of an incremental cycle's listings, each handled as it comes."""
+
+    def __init__(self, cycle: Cycle) -> None:
+        self.cycle = cycle
+        self.handled: set[int] = set()  # link ids: the cycle's plan leaves these be
+        self.held: list[Action] = []  # what the guards judge with the cycle's plan
+        self.applied: list[Action] = []  # for the cycle's report
+        self.notes: list[Note] = []  # for the cycle's plan to record (flip-flops held)
+        self._running: list[asyncio.Task[None]] = []
+
+    def listed(self, side: Side, page: Page) -> set[str]:
+        """A page of ``side``'s changes: handled beside the listing. The listing keeps
+        every record (the cycle's plan skips the pairs handled here)."""
+        if page.records:
+            self._running.append(asyncio.ensure_future(self._handle(side, page.records)))
+        return set()
+
+    async def done(self) -> None:
+        """Wait for every page handled; the first error stops the rest and is raised."""
+        try:
+            await asyncio.gather(*self._running)
+        finally:
+            await self.stop()
+
+    async def stop(self) -> None:
+        """Cancel what still runs (a failed cycle), and wait until it has stopped."""
+        for task in self._running:
+            task.cancel()
+        await asyncio.gather(*self._running, return_exceptions=True)
+
+    async def _handle(self, side: Side, records: Sequence[Record]) -> None:
+        pairs = await self._pairs(side, records)
+        if not pairs:
+            return
+        plan = await self.cycle.plan_pairs(pairs)
+        now = [action for action in plan.actions if not guarded(action)]
+        self.held.extend(action for action in plan.actions if guarded(action))
+        self.notes.extend(plan.notes)
+        self.applied.extend(now)
+        await self.cycle.apply(now)
+
+    async def _pairs(self, side: Side, records: Sequence[Record]) -> list[PairState]:
+        """The pairs of ``records`` this page claims, with their partners read now."""
+        links = await self.cycle.links_of(side, [r.id for r in records])
+        claimed: list[tuple[Link, Record]] = []
+        for record in records:
+            link = links.get(record.id)
+            if link is None or link.id is None or link.id in self.handled:
+                continue
+            if link.detached_at is None and not self.cycle.leaves_alone(link, record):
+                claimed.append((link, record))
+                self.handled.add(link.id)  # before the next await: no other page takes it
+        if not claimed:
+            return []
+        other = side.other
+        read = await self.cycle.read(other, [link.id_on(other) for link, _ in claimed])
+        partners = {r.id: r for r in read.records}
+        pairs = []
+        for link, record in claimed:
+            partner = partners.get(link.id_on(other))
+            if partner is None or self.cycle.unreadable(other, link.id_on(other)):
+                # Gone, merged or unreadable: for the cycle's plan, which reads it again.
+                self.handled.discard(link.id or 0)
+                continue
+            crm, afas = (record, partner) if side is Side.CRM else (partner, record)
+            pairs.append(PairState(link, crm, afas))
+        return pairs
