@@ -216,7 +216,8 @@ def build_parser() -> argparse.ArgumentParser:
         _guards,
         "list tripped safety guards, or confirm them so the next cycle applies its plan",
         "A plan that trips a guard (a side listing nothing, a mass delete, a mass "
-        "blanking) is not applied until an operator confirms it. Check it with "
+        "blanking) is not applied until an operator confirms it (a cycle of changes "
+        "still applies what no guard counts, as its pages come). Check it with "
         "'syncd plan' first. A confirmation covers the next cycle only, and only as many "
         "records per guard as the tripped plan would affect.",
     )
