@@ -103,7 +103,7 @@ def test_run_syncs_on_a_schedule_and_stops_cleanly_on_sigterm(tmp_path: Path) ->
     assert [json.loads(line)["id"] for line in out.splitlines()] == [e["id"] for e in events]
     # Later cycles found nothing to do: the sides had converged.
     last = [e for e in events if e["event"] == "cycle_finished"][-2:]
-    assert all(e["counts"] in ({}, {"conflicts": 1}) for e in last)
+    assert all(e["counts"] in ({}, {"conflicts": 1}) for e in last), last
     assert (tmp_path / "data" / "status.log").stat().st_mode & 0o077 == 0
     check = subprocess.run(
         [sys.executable, "-m", "syncd.cli", "check", "--config", str(config)],
