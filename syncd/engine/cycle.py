@@ -147,7 +147,8 @@ class _Cycle:
         self.waves = Waves(self)  # an incremental cycle's pages, applied as they come
         self.touched: set[int] = set()  # links the recovery settled writes of
         self.link_count = 0  # active links before the cycle
-        self.open_conflicts: dict[int, frozenset[str]] = {}
+        # Read beside the pull: at 100,000 links a few thousand conflicts take a while.
+        self.conflicts_read: asyncio.Future[dict[int, frozenset[str]]] | None = None
         self.applier = self._applier()
         self.started = conn.now()
         self.sent_before = {side: _sent(gateway) for side, gateway in conn.gateways.items()}
@@ -170,8 +171,8 @@ class _Cycle:
         # Before the pull: a first sync's early creates are linked while it lists, and an
         # incremental cycle's changes are applied as their pages come.
         self.link_count = await self.store.link_count(self.conn.name, self.entity)
-        self.open_conflicts = await self._open_conflicts()
         try:
+            self.conflicts_read = asyncio.ensure_future(self._open_conflicts())
             pulled = await self._pull_both()
             report = await self._plan_and_apply(pulled, accept_guards)
             if self.creating is not None:
@@ -180,12 +181,13 @@ class _Cycle:
                 await self.creating
         finally:
             await _stopped(self.creating)  # still going only when this cycle failed
+            await _stopped(self.conflicts_read)
         if report.applied:
             await self._finish(pulled, report)
         return report
 
     async def _plan_and_apply(self, pulled: dict[Side, Pulled], accept_guards: bool) -> CycleReport:
-        open_conflicts = self.open_conflicts
+        open_conflicts = await self._conflicts()
         pairs = await self._pairs(pulled, self.touched, open_conflicts)
         matches = await self._matches(pulled)
         inputs = PlanInput(
@@ -480,7 +482,7 @@ class _Cycle:
             rules=self.conn.rules,
             pairs=pairs,
             matches=[],
-            open_conflicts=self.open_conflicts,
+            open_conflicts=await self._conflicts(),
             link_count=self.link_count,
             recent_writes=await self._recent_writes(pairs),
         )
@@ -666,6 +668,11 @@ class _Cycle:
         return page
 
     # --- the rest ------------------------------------------------------------------------
+
+    async def _conflicts(self) -> dict[int, frozenset[str]]:
+        """The open conflicts by link, as read at the start of the pull."""
+        assert self.conflicts_read is not None, "read when the pull starts"
+        return await self.conflicts_read
 
     async def _open_conflicts(self) -> dict[int, frozenset[str]]:
         by_link: dict[int, set[str]] = {}
