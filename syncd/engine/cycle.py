@@ -162,10 +162,11 @@ class _Cycle:
                 for q in await self.store.quarantined(self.conn.name, self.entity)
             }
         )
-        applier = self.applier
         self.doubted = await self._creates_in_doubt()
         self.touched = (
-            set() if self.dry_run else await settle_pending(self.store, self.conn.gateways, applier)
+            set()
+            if self.dry_run
+            else await settle_pending(self.store, self.conn.gateways, self.applier)
         )
         self.in_doubt = await self._creates_in_doubt()
         # Before the pull: a first sync's early creates are linked while it lists, and an
@@ -444,7 +445,7 @@ class _Cycle:
         found = [pulled[side].records.get(link.id_on(side)) for side in Side]
         if sum(record is not None for record in found) != 1:
             return False
-        if any((side, link.id_on(side)) in self.quarantined for side in Side):
+        if self._in_quarantine_either(link):
             return False
         [record] = [r for r in found if r is not None]
         return self._holds_base(link, record)
@@ -466,9 +467,13 @@ class _Cycle:
         (if the partner changed, its own page brings the pair)."""
         return (
             link.id in self.touched
-            or any((side, link.id_on(side)) in self.quarantined for side in Side)
+            or self._in_quarantine_either(link)
             or self._holds_base(link, record)
         )
+
+    def _in_quarantine_either(self, link: Link) -> bool:
+        """A record of the pair is in quarantine (waiting for its retry, or due)."""
+        return any((side, link.id_on(side)) in self.quarantined for side in Side)
 
     def unreadable(self, side: Side, record_id: str) -> bool:
         return (side, record_id) in self.rejected

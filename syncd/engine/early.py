@@ -87,8 +87,8 @@ class EarlyDecisions:
         # record on ``whole``'s side was claimed once.
         self._pairing: list[_Pair] = []
         self.paired: list[Action] = []  # the final pairs' actions, for the cycle's plan
-        self.created: dict[Side, set[str]] = {side: set() for side in Side}  # source ids
-        self.decided: dict[Side, set[str]] = {side: set() for side in Side}  # both kinds
+        # Records created or paired, by side: the rest of the cycle leaves them be.
+        self.decided: dict[Side, set[str]] = {side: set() for side in Side}
         # Records of pairs that turned out not final, which the listing did not keep:
         # the cycle reads them again to match them (rare: see :meth:`listed`).
         self.set_aside: dict[Side, list[str]] = {side: [] for side in Side}
@@ -205,7 +205,6 @@ class EarlyDecisions:
         if not creates:
             return
         target = side.other
-        self.created[side].update(c.source.id for c in creates)
         self.decided[side].update(c.source.id for c in creates)
         self._queues[target].extend(creates)
         self._wake[target].set()

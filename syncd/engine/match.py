@@ -221,8 +221,8 @@ class PageDecisions:
     """What a page of one side's listing is, decided by the other side's whole listing.
 
     ``pairs`` are links of a page's record that claims nothing but its partner, a
-    record without a correlation key of its own. Once the page's side is
-    listed whole, such a pair is final if its partner was claimed by that record alone
+    record without a correlation key of its own. Once the page's side is listed whole,
+    such a pair is final if its partner was claimed by that record alone
     (``claims`` counts, per record of the indexed side, the records claiming it): then
     neither record can be in another proposed pair, either side's proposal is this pair
     (match keys are symmetric), and leaving both out of the rest of the matching

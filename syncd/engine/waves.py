@@ -94,25 +94,25 @@ class Waves:
     async def _pairs(self, side: Side, records: Sequence[Record]) -> list[PairState]:
         """The pairs of ``records`` this page claims, with their partners read now."""
         links = await self.cycle.links_of(side, [r.id for r in records])
-        claimed: list[tuple[Link, Record]] = []
+        claimed: list[tuple[int, Link, Record]] = []
         for record in records:
             link = links.get(record.id)
             if link is None or link.id is None or link.id in self.handled:
                 continue
             if link.detached_at is None and not self.cycle.leaves_alone(link, record):
-                claimed.append((link, record))
+                claimed.append((link.id, link, record))
                 self.handled.add(link.id)  # before the next await: no other page takes it
         if not claimed:
             return []
         other = side.other
-        read = await self.cycle.read(other, [link.id_on(other) for link, _ in claimed])
+        read = await self.cycle.read(other, [link.id_on(other) for _, link, _ in claimed])
         partners = {r.id: r for r in read.records}
         pairs = []
-        for link, record in claimed:
+        for link_id, link, record in claimed:
             partner = partners.get(link.id_on(other))
             if partner is None or self.cycle.unreadable(other, link.id_on(other)):
                 # Gone, merged or unreadable: for the cycle's plan, which reads it again.
-                self.handled.discard(link.id or 0)
+                self.handled.discard(link_id)
                 continue
             crm, afas = (record, partner) if side is Side.CRM else (partner, record)
             pairs.append(PairState(link, crm, afas))

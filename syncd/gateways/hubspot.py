@@ -12,9 +12,9 @@ How the Gateway contract is met (:mod:`syncd.gateways.base`):
   number of equal timestamps can lose or repeat a record. The window is read in slices of
   at most ``slice_size`` companies (a crowded slice is cut around a sampled time), each
   handed out a search page at a time as it comes, the page in ascending (modified, id)
-  order. HubSpot's search lags behind writes; the
-  ``settle`` margin keeps the newest, maybe not yet visible, seconds for a later cycle:
-  the engine's cursor only advances to the newest record it has seen.
+  order. HubSpot's search lags behind writes; the ``settle`` margin keeps the newest,
+  maybe not yet visible, seconds for a later cycle: the engine's cursor only advances to
+  the newest record it has seen.
 * ``list_all`` pages the list endpoint (archived companies are not listed); the
   companies without the role, which the list shows too, come along by their match keys
   (``Page.others``), so a first sync needs no look-up to adopt one;
