@@ -203,7 +203,6 @@ class Applier:
         its commit.
         """
         handlers: dict[type, Callable[[Transaction, Action], Awaitable[None]]] = {
-            AdvanceBase: self._advance,  # type: ignore[dict-item]
             Repoint: self._repoint,  # type: ignore[dict-item]
             CloseConflicts: self._close_conflicts,  # type: ignore[dict-item]
             Quarantine: self._quarantine,  # type: ignore[dict-item]
@@ -213,6 +212,8 @@ class Applier:
                 await self._link_all(tx, [a for a in batch if isinstance(a, LinkPair)])
             elif isinstance(batch[0], OpenConflict):
                 await self._open_all(tx, [a for a in batch if isinstance(a, OpenConflict)])
+            elif isinstance(batch[0], AdvanceBase):
+                await self._advance_all(tx, [a for a in batch if isinstance(a, AdvanceBase)])
             else:
                 for action in batch:
                     await handlers[type(action)](tx, action)
@@ -240,17 +241,20 @@ class Applier:
         async with self.store.transaction() as tx:
             plain: list[tuple[int, str | None, int | None]] = []  # stored as written
             landed: list[tuple[Update, dict[str, Value]]] = []
+            moved: list[Link] = []
             for (update, link), entry, outcome in zip(live, entries, outcomes, strict=True):
                 if isinstance(outcome, RecordError):
                     await self._refused(tx, entry, outcome, target, update.target_id)
                     continue
-                self.links[update.pair] = await tx.save_base(_with_base(link, update.fields))
+                moved.append(_with_base(link, update.fields))
+                self.links[update.pair] = moved[-1]
                 altered = _altered(update, outcome)
                 if altered:
                     await tx.finish_journal(_id(entry), JournalState.DONE, altered=altered)
                 else:
                     plain.append((_id(entry), None, None))
                 landed.append((update, altered))
+            await tx.save_bases(moved)
             await tx.finish_journals(plain)
             for update, altered in landed:
                 await self._release(tx, target, update.target_id)
@@ -394,11 +398,14 @@ class Applier:
 
     # --- state-only actions ------------------------------------------------------------
 
-    async def _advance(self, tx: Transaction, action: AdvanceBase) -> None:
-        link = self.links.get(action.pair)
-        if link is None or link.id is None:
-            return
-        self.links[action.pair] = await tx.save_base(_with_base(link, action.fields))
+    async def _advance_all(self, tx: Transaction, actions: list[AdvanceBase]) -> None:
+        moved = []
+        for action in actions:
+            link = self.links.get(action.pair)
+            if link is not None and link.id is not None:
+                self.links[action.pair] = _with_base(link, action.fields)
+                moved.append(self.links[action.pair])
+        await tx.save_bases(moved)
 
     async def _link_all(self, tx: Transaction, actions: list[LinkPair]) -> None:
         # The agreed fields are compact and never change: the link keeps them, no copy.

@@ -51,6 +51,7 @@ _T = TypeVar("_T")
 OPEN = str(ConflictState.OPEN)
 LINKS = LinkRow.__table__  # link writes go through Core: no ORM identity map to keep in step
 JOURNAL = JournalRow.__table__  # intents come a batch at a time: one statement each
+_INTENT_KEY = (JOURNAL.c.target, JOURNAL.c.target_id, JOURNAL.c.source_id, JOURNAL.c.link_id)
 EVENTS = EventRow.__table__  # likewise events: many per transaction, never read back in it
 # What a read of links by connection and entity selects (see convert.scoped_link).
 LINK_COLUMNS = (LINKS.c.id, LINKS.c.crm_id, LINKS.c.afas_id, LINKS.c.base, LINKS.c.detached_at)
@@ -284,11 +285,24 @@ class StateStore:
         if not entries:
             return []
         rows = [convert.journal_values(entry) for entry in entries]
-        statement = insert(JOURNAL).returning(JOURNAL.c.id, sort_by_parameter_order=True)
+        keys = [_intent_key(row) for row in rows]
         ids: list[int] = []
         async with self._session("cannot record a write in the journal", write=True) as session:
-            for chunk in _chunks(rows, ROW_CHUNK):
-                ids.extend((await session.exec(statement, params=chunk)).scalars())
+            if len(set(keys)) < len(keys):
+                # Rows alike in their keys: the ids in the order sent, which SQLite gives
+                # only a row a statement.
+                ordered = insert(JOURNAL).returning(JOURNAL.c.id, sort_by_parameter_order=True)
+                for chunk in _chunks(rows, ROW_CHUNK):
+                    ids.extend((await session.exec(ordered, params=chunk)).scalars())
+            else:
+                # One statement a chunk: RETURNING comes in no set order, so each new id
+                # is placed by its row's key (a batch writes each record once).
+                statement = insert(JOURNAL).returning(JOURNAL.c.id, *_INTENT_KEY)
+                by_key: dict[tuple[Any, ...], int] = {}
+                for chunk in _chunks(rows, ROW_CHUNK):
+                    for new_id, *key in await session.exec(statement, params=chunk):
+                        by_key[tuple(key)] = new_id
+                ids = [by_key[key] for key in keys]
         return [
             replace(entry, id=new_id, created_at=row["created_at"])
             for entry, row, new_id in zip(entries, rows, ids, strict=True)
@@ -363,13 +377,24 @@ class Transaction:
                 saved.append(replace(link, id=new_id))
         return saved
 
-    async def save_base(self, link: Link) -> Link:
-        """Save a saved link whose records stay the same (only its base moved): one
-        UPDATE, no clash to look for."""
-        if link.id is None:
-            raise StateError(f"cannot save the base of {_describe_link(link)}: it is not saved")
+    async def save_bases(self, links: Sequence[Link]) -> list[Link]:
+        """Save saved links whose records stay the same (only their bases moved):
+        :data:`ROW_CHUNK` a statement, no clash to look for."""
+        for link in links:
+            if link.id is None:
+                raise StateError(f"cannot save the base of {_describe_link(link)}: it is not saved")
+        statement = update(LINKS).where(LINKS.c.id == bindparam("saved_id"))
+        statement = statement.values(base=bindparam("saved_base", type_=LINKS.c.base.type))
         with self._db.errors("cannot save a link"):
-            return await self._update_link(link)
+            for chunk in _chunks(links, ROW_CHUNK):
+                # Not every driver counts the rows of a many-row UPDATE (asyncpg does not).
+                ids = {link.id for link in chunk if link.id is not None}
+                there = select(func.count()).where(col(LinkRow.id).in_(ids))
+                if (await self._session.exec(there)).one() != len(ids):
+                    raise StateError(f"cannot save the bases of links {sorted(ids)}: not all exist")
+                rows = [{"saved_id": link.id, "saved_base": dict(link.base)} for link in chunk]
+                await self._session.exec(statement, params=rows)
+        return list(links)
 
     async def _insert_link(self, link: Link) -> Link:
         values = {"connection": link.connection, "entity": link.entity}
@@ -642,3 +667,8 @@ def _chunks(items: Sequence[_T], size: int) -> Iterator[Sequence[_T]]:
 
 def _describe_link(link: Link) -> str:
     return f"{link.entity} link crm {link.crm_id} <-> afas {link.afas_id} of {link.connection}"
+
+
+def _intent_key(row: Mapping[str, Any]) -> tuple[Any, ...]:
+    """What tells a batch's journal rows apart: their record (and link)."""
+    return tuple(row[column.name] for column in _INTENT_KEY)

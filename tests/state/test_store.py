@@ -166,6 +166,39 @@ async def test_many_intents_go_in_chunks_with_their_ids_in_order(
     assert [(e.id, e.target_id) for e in pending] == [(e.id, e.target_id) for e in recorded]
 
 
+async def test_intents_alike_still_get_their_own_ids_in_order(store: StateStore) -> None:
+    entries = [intent(target_id="D1"), intent(target_id="D2"), intent(target_id="D1")]
+
+    recorded = await store.record_intents(entries)
+
+    ids = [e.id for e in recorded if e.id is not None]
+    assert len(set(ids)) == 3
+    pending = await store.pending_journal(C, E)
+    assert [(e.id, e.target_id) for e in pending] == [(e.id, e.target_id) for e in recorded]
+    assert [e.target_id for e in pending] == ["D1", "D2", "D1"]
+
+
+async def test_bases_are_saved_together_and_only_for_saved_links(
+    store: StateStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(store_module, "ROW_CHUNK", 2)
+    saved = await save(store, *(link(f"c{n}", f"a{n}", name="old") for n in range(5)))
+    moved = [replace(each, base={"name": f"new {n}", "city": None}) for n, each in enumerate(saved)]
+
+    async with store.transaction() as tx:
+        await tx.save_bases(moved[1:4])
+
+    expected = [saved[0].base, *(m.base for m in moved[1:4]), saved[4].base]
+    assert [x.base for x in await store.get_links(C, E)] == expected
+    with pytest.raises(StateError, match="not all exist"):
+        async with store.transaction() as tx:
+            await tx.save_bases([moved[0], replace(moved[1], id=(saved[4].id or 0) + 1000)])
+    with pytest.raises(StateError, match="not saved"):
+        async with store.transaction() as tx:
+            await tx.save_bases([link("c9", "a9")])
+    assert [x.base for x in await store.get_links(C, E)] == expected
+
+
 async def test_deleting_a_link_takes_its_conflicts_and_keeps_its_journal(
     store: StateStore,
 ) -> None:
