@@ -54,6 +54,7 @@ from syncd.errors import (
 )
 from syncd.gateways.body import UnreadableBody, json_body
 from syncd.gateways.caller import user_agent
+from syncd.gateways.rolling import RollingWindow
 from syncd.gateways.tls import connector
 
 __all__ = ["ClientSettings", "HubSpotClient", "NotFound", "Reply", "RetryableError"]
@@ -130,10 +131,10 @@ class HubSpotClient:
         self.settings = settings or ClientSettings()
         s = self.settings
         # A leaky bucket of capacity 1 never sends two searches closer than 1/rate apart;
-        # the general bucket lets n/10 through at once and n/10 a second after that, so any
-        # ten seconds see at most 1.1 n requests (the default 90 stays under HubSpot's 100).
+        # the rest go as HubSpot counts them: any ten seconds see at most n (the default 90
+        # stays under HubSpot's 100), a burst of n at once included.
         self._search_limiter = AsyncLimiter(1, 1 / s.search_per_second)
-        self._general_limiter = AsyncLimiter(max(1.0, s.requests_per_ten_seconds / 10), 1)
+        self._general_limiter = RollingWindow(max(1, int(s.requests_per_ten_seconds)), 10.0)
         self._session: aiohttp.ClientSession | None = None
         self._budget = _Budget()
         self.requests_sent = 0  # every request since start, retries included
