@@ -48,6 +48,7 @@ from syncd.transforms import (
     CODECS,
     NORMALISERS,
     Codec,
+    Normaliser,
     TextCodec,
     ValueMap,
     apply_normalisers,
@@ -93,7 +94,12 @@ class FieldMap:
 
     def normal(self, value: Value) -> Value:
         """``value`` in the field's normal form (blank as None); RecordError if impossible."""
-        return apply_normalisers((NORMALISERS[n] for n in self.normalize), value)
+        return apply_normalisers(self._normalisers, value)
+
+    @cached_property
+    def _normalisers(self) -> tuple[Normaliser, ...]:
+        # Looked up once: every field of every record read goes through them.
+        return tuple(NORMALISERS[n] for n in self.normalize)
 
     def read(self, side: Side, native: object) -> Value:
         """The canonical value of a native value read from ``side``."""

@@ -360,6 +360,8 @@ def _scalar_text(native: object) -> str:
 
 def _check_unicode(text: str) -> None:
     """A JSON string may carry lone surrogates (``\\udce9``): no side can store those."""
+    if text.isascii():  # most values, and the quick test
+        return
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as exc:
