@@ -42,8 +42,16 @@ async def test_no_window_of_many_waiting_requests_holds_more_than_allowed() -> N
     assert min(spans) >= 0.2 - READ_LATER
 
 
+def test_a_rate_below_one_is_one_request_in_a_longer_window() -> None:
+    assert (RollingWindow.at(4.5, 1.0).amount, RollingWindow.at(4.5, 1.0).seconds) == (4, 1.0)
+    half = RollingWindow.at(0.5, 1.0)
+    assert (half.amount, half.seconds) == (1, 2.0)
+
+
 def test_a_window_without_room_is_refused() -> None:
     with pytest.raises(ValueError, match="room"):
         RollingWindow(0, 10)
     with pytest.raises(ValueError, match="room"):
         RollingWindow(5, 0)
+    with pytest.raises(ValueError, match="room"):
+        RollingWindow.at(0, 1.0)

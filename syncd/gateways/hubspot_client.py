@@ -41,7 +41,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
-from aiolimiter import AsyncLimiter
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
 
 from syncd.errors import (
@@ -130,11 +129,11 @@ class HubSpotClient:
         self._token = token
         self.settings = settings or ClientSettings()
         s = self.settings
-        # A leaky bucket of capacity 1 never sends two searches closer than 1/rate apart;
-        # the rest go as HubSpot counts them: any ten seconds see at most n (the default 90
-        # stays under HubSpot's 100), a burst of n at once included.
-        self._search_limiter = AsyncLimiter(1, 1 / s.search_per_second)
-        self._general_limiter = RollingWindow(max(1, int(s.requests_per_ten_seconds)), 10.0)
+        # As HubSpot counts them: any second sees at most so many searches (the default 4
+        # stays under HubSpot's 5), any ten seconds so many other requests (90 under its
+        # 100), a burst of them at once included.
+        self._search_limiter = RollingWindow.at(s.search_per_second, 1.0)
+        self._general_limiter = RollingWindow.at(s.requests_per_ten_seconds, 10.0)
         self._session: aiohttp.ClientSession | None = None
         self._budget = _Budget()
         self.requests_sent = 0  # every request since start, retries included

@@ -1,8 +1,9 @@
 """At most so many requests in any window of so many seconds, as HubSpot counts them.
 
 HubSpot counts a private app's requests over a rolling ten seconds (its 429 names the
-policy ``TEN_SECONDLY_ROLLING``), so a burst may spend a whole window's budget at once:
-a first sync's list pages come as fast as HubSpot answers, not a few a second.
+policy ``TEN_SECONDLY_ROLLING``) and a portal's searches over a second, so a burst may
+spend a whole window's budget at once: a first sync's list pages come as fast as HubSpot
+answers, not a few a second, and so do the first search pages of a cycle's changes.
 aiolimiter's leaky bucket (AFAS's optional rate) cannot allow that burst and still keep
 every window under the limit, and the moving windows of ``limits`` expire their entries
 from a task and a thread per request; so the window is kept here, as the send times of
@@ -32,6 +33,13 @@ class RollingWindow:
         self.seconds = seconds
         self._clock = clock
         self._sent: deque[float] = deque()
+
+    @classmethod
+    def at(cls, rate: float, seconds: float) -> RollingWindow:
+        """``rate`` requests in any ``seconds``; below one, one in a longer window."""
+        if rate <= 0:
+            raise ValueError(f"a window needs room for a request: {rate} in {seconds} s")
+        return cls(int(rate), seconds) if rate >= 1 else cls(1, seconds / rate)
 
     async def acquire(self) -> None:
         while True:
