@@ -173,7 +173,9 @@ class _Cycle:
         # incremental cycle's changes are applied as their pages come.
         self.link_count = await self.store.link_count(self.conn.name, self.entity)
         try:
-            self.conflicts_read = asyncio.ensure_future(self._open_conflicts())
+            self.conflicts_read = asyncio.ensure_future(
+                self.store.conflicted_fields(self.conn.name, self.entity)
+            )
             pulled = await self._pull_both()
             report = await self._plan_and_apply(pulled, accept_guards)
             if self.creating is not None:
@@ -678,12 +680,6 @@ class _Cycle:
         """The open conflicts by link, as read at the start of the pull."""
         assert self.conflicts_read is not None, "read when the pull starts"
         return await self.conflicts_read
-
-    async def _open_conflicts(self) -> dict[int, frozenset[str]]:
-        by_link: dict[int, set[str]] = {}
-        for c in await self.store.conflicts(self.conn.name, self.entity):
-            by_link.setdefault(c.link_id, set()).add(c.field)
-        return {link_id: frozenset(fields) for link_id, fields in by_link.items()}
 
     async def _recent_writes(self, pairs: Sequence[PairState]) -> dict[int, list[tuple[str, Side]]]:
         """Per link, the last day's writes that the side stored otherwise (flip-flops)."""

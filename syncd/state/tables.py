@@ -86,6 +86,8 @@ class LinkRow(StateModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("connection", "entity", "crm_id"),
         sa.UniqueConstraint("connection", "entity", "afas_id"),
+        # Every cycle counts the active links: from this index alone, not 100,000 rows.
+        sa.Index("ix_links_active", "connection", "entity", "detached_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True, sa_type=BigId)

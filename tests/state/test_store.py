@@ -444,6 +444,25 @@ async def test_closing_conflicts(store: StateStore) -> None:
     assert len(await store.conflicts(state=ConflictState.RESOLVED)) == 4
 
 
+async def test_conflicted_fields_are_the_open_ones_of_the_connection_and_entity(
+    store: StateStore,
+) -> None:
+    first, second = await save(store, link("101", "D1"), link("102", "D2"))
+    [elsewhere] = await save(store, Link("other", E, "101", "D1"))
+    assert first.id is not None
+    assert second.id is not None
+    assert elsewhere.id is not None
+    async with store.transaction() as tx:
+        for link_id, field in [(first.id, "name"), (first.id, "city"), (second.id, "vat")]:
+            await tx.open_conflict(Conflict(C, E, link_id, field, None, "x", "y"))
+        await tx.open_conflict(Conflict("other", E, elsewhere.id, "name", None, "x", "y"))
+        await tx.close_conflicts(second.id, ["vat"], "manual")
+
+    assert await store.conflicted_fields(C, E) == {first.id: frozenset({"name", "city"})}
+    assert await store.conflicted_fields("other", E) == {elsewhere.id: frozenset({"name"})}
+    assert await store.conflicted_fields(C, "supplier") == {}
+
+
 # --- quarantine --------------------------------------------------------------------------------
 
 
