@@ -5,9 +5,10 @@ pull (both sides at once) -> read what the pull did not bring -> match -> plan (
 -> apply (journal first) -> commit cursors. The cursor only advances after the whole
 plan was applied, so a failed cycle is simply repeated.
 
-Two cycles do part of that while they still list: an incremental one applies the pairs
-of each page of changes as it comes (:mod:`syncd.engine.waves`), and an entity's first
-sync decides and creates while the slower side lists (:mod:`syncd.engine.early`).
+Three cycles do part of that while they still list: an incremental one applies the pairs
+of each page of changes as it comes, a full sweep lets go of the pairs that agree as
+their second record is listed (:mod:`syncd.engine.waves`), and an entity's first sync
+decides and creates while the slower side lists (:mod:`syncd.engine.early`).
 """
 
 from __future__ import annotations
@@ -31,11 +32,13 @@ from syncd.engine.plan import (
     PlanInput,
     Quarantine,
     Update,
+    at_base,
     check_guards,
+    field_rules,
     make_plan,
 )
 from syncd.engine.recovery import settle_pending
-from syncd.engine.waves import Waves
+from syncd.engine.waves import Beside, Sweep, Waves
 from syncd.gateways.base import Gateway
 from syncd.mapping import EntityMapping
 from syncd.policy import Direction, SyncRules
@@ -75,7 +78,7 @@ class Pulled:
     others: list[Record] = field(default_factory=list)  # other entities', by match keys
     complete: bool = False  # every active record was listed (full sweep or first pull)
     cursor: Cursor | None = None
-    decided_early: int = 0  # listed, created or paired already (first sync)
+    decided_early: int = 0  # listed and done with: created or paired early, or agreeing
 
     @property
     def listed(self) -> int:
@@ -145,6 +148,10 @@ class _Cycle:
         self.creating: asyncio.Task[None] | None = None  # a first sync's early creates
         self.paired_early: list[Action] = []  # and the actions of its pairs found early
         self.waves = Waves(self)  # an incremental cycle's pages, applied as they come
+        self.sweep = Sweep(self)  # a sweep's pages: the pairs that agree, let go
+        self.pulling: dict[Side, Pulled] = {}  # what the listings brought so far
+        self.links_read: asyncio.Future[None] | None = None  # a sweep's every link
+        self.rules = field_rules(self.mapping, conn.rules)
         self.touched: set[int] = set()  # links the recovery settled writes of
         self.link_count = 0  # active links before the cycle
         # Read beside the pull: at 100,000 links a few thousand conflicts take a while.
@@ -300,12 +307,17 @@ class _Cycle:
         }
         early = await self._early_decisions(cursors)
         # Both sides listing changes: each page is applied as it comes (see waves.py).
-        waves = None if self.dry_run or self.full or None in cursors.values() else self.waves
-        pulling = {side: Pulled() for side in Side}
+        waves: Beside | None = None
+        if self.full and early is None:  # a sweep: its pairs that agree are let go
+            waves = self.sweep
+            self.links_read = asyncio.ensure_future(self._read_all_links())
+        elif not (self.dry_run or self.full or None in cursors.values()):
+            waves = self.waves
+        pulling = self.pulling = {side: Pulled() for side in Side}
         both = asyncio.gather(
             *(self._pull(side, cursors[side], pulling, early, waves) for side in Side),
             # an early first sync has no links before it: its own are left alone
-            *([self._read_all_links()] if self.full and early is None else []),
+            *([self.links_read] if self.links_read is not None else []),
         )
         if early is not None:
             self.creating = await _listed_beside(both, early)
@@ -320,9 +332,12 @@ class _Cycle:
         else:
             try:
                 await both
-                await self.waves.done()
+                if waves is not None:
+                    await waves.done()
             finally:
-                await self.waves.stop()  # still going only when this cycle failed
+                if waves is not None:
+                    await waves.stop()  # still going only when this cycle failed
+                await _stopped(self.links_read)
         for side, pulled in pulling.items():
             self.rejected.update({(side, r.id): r for r in pulled.rejected})
         return pulling
@@ -333,7 +348,7 @@ class _Cycle:
         cursor: Cursor | None,
         pulling: Mapping[Side, Pulled],
         early: EarlyDecisions | None,
-        waves: Waves | None,
+        waves: Beside | None,
     ) -> None:
         gateway = self.conn.gateways[side]
         pulled = pulling[side]
@@ -341,7 +356,7 @@ class _Cycle:
         if self.full or cursor is None:
             # The first pull lists everything: a search-based "changed since" may not
             # show the newest records yet (HubSpot), and matching needs them all.
-            listed = early.listed if early is not None else None
+            listed = early.listed if early is not None else waves.listed if waves else None
             await _collect(gateway.list_all(self.entity), pulled, side, listed)
             pulled.complete = True
             if early is not None:
@@ -366,6 +381,8 @@ class _Cycle:
     async def _read_all_links(self) -> None:
         """A sweep compares every link: they are read while the sides list."""
         self.all_links = await self.store.get_links(self.conn.name, self.entity)
+        self._remember(self.all_links)
+        self.all_known = True
 
     async def _ever_linked(self) -> bool:
         """Links, or their tombstones: a record whose partner is gone is not new."""
@@ -480,6 +497,27 @@ class _Cycle:
     def unreadable(self, side: Side, record_id: str) -> bool:
         return (side, record_id) in self.rejected
 
+    # --- a sweep's pairs that agree (waves.py) ----------------------------------------------
+
+    def listed_record(self, side: Side, record_id: str) -> Record | None:
+        return self.pulling[side].records.get(record_id)
+
+    async def agreement(self) -> Callable[[Link, Record, Record], bool]:
+        conflicted = await self._conflicts()
+
+        def agrees(link: Link, crm: Record, afas: Record) -> bool:
+            return (
+                link.id not in conflicted
+                and link.id not in self.touched
+                and not self._in_quarantine_either(link)
+                and at_base(link.base, crm, afas, self.rules)
+            )
+
+        return agrees
+
+    def forget_listed(self, side: Side, ids: Sequence[str]) -> None:
+        _forget(self.pulling[side], set(ids))
+
     async def plan_pairs(self, pairs: list[PairState]) -> Plan:
         """The plan of ``pairs`` alone, with the fresh read before write (pure but for
         the reads: a few hundred pairs, planned in the loop)."""
@@ -522,8 +560,6 @@ class _Cycle:
     ) -> list[Link]:
         if self.full:
             found = self.all_links
-            self._remember(found)
-            self.all_known = True
         else:
             found = []
             for side in Side:
@@ -536,7 +572,9 @@ class _Cycle:
         unique = {
             link.id: link
             for link in found
-            if link.detached_at is None and link.id not in self.waves.handled
+            if link.detached_at is None
+            and link.id not in self.waves.handled
+            and link.id not in self.sweep.handled
         }
         active = [link for link in unique.values() if not self._waiting(link)]
         self.links.update({(link.crm_id, link.afas_id): link for link in active})
@@ -544,6 +582,8 @@ class _Cycle:
 
     async def links_of(self, side: Side, ids: Sequence[str]) -> dict[str, Link]:
         """The links of ``ids`` on ``side``, read from the store at most once per cycle."""
+        if self.links_read is not None:
+            await self.links_read  # a sweep's: all of them, read while the sides list
         new = [i for i in ids if i not in self.asked[side]]
         if new and not self.all_known:
             self._remember(
@@ -855,8 +895,9 @@ async def _stopped(task: asyncio.Future[Any] | None) -> None:
 
 
 def _forget(pulled: Pulled, decided: set[str]) -> None:
-    """Records created early are linked now, and those paired early are in the plan
-    already: the rest of the cycle leaves them be."""
+    """Records the cycle is done with (created or paired early, their pair in the plan
+    already; a sweep's pairs that agree): the rest of the cycle leaves them be, and they
+    still count as listed."""
     for record_id in decided:
         if pulled.records.pop(record_id, None) is not None:
             pulled.decided_early += 1

@@ -330,7 +330,7 @@ def _reconcile_pair(
     data: PlanInput,
 ) -> None:
     open_fields = data.open_conflicts.get(link.id or 0, frozenset())
-    if not open_fields and _at_base(link.base, crm, afas, rules):
+    if not open_fields and at_base(link.base, crm, afas, rules):
         return  # the common case of a big sweep: every field unchanged, nothing to do
     pair = (crm.id, afas.id)
     decisions = reconcile_pair(link.base, crm, afas, rules, data.rules.newest_tie)
@@ -343,7 +343,7 @@ def _reconcile_pair(
         plan.actions.append(CloseConflicts(link, closing))
 
 
-def _at_base(
+def at_base(
     base: Mapping[str, Value], crm: Record, afas: Record, rules: Mapping[str, FieldRule]
 ) -> bool:
     """Both sides hold the base in every field: reconciling would only say "unchanged"

@@ -18,12 +18,20 @@ since the base, claims it, and its partner is read then, so that a change on bot
 is reconciled at once. All else is left to the cycle's plan after the listings: unlinked
 records (matching), records in quarantine or unreadable, pairs whose partner is gone or
 merged, links the recovery touched.
+
+A full sweep lists both sides whole to compare every pair, and most pairs agree: both
+records still hold their base and no conflict is open, so its plan would find nothing to
+do with them. Such a pair is settled as soon as its second record is listed, and both
+records are let go (at 100,000 per side, both listings held to the end were most of a
+sweep's memory, and their pairs most of its work after the last page). The rest
+(changed, conflicted, gone, unlinked) is planned after the listings, as before.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from syncd.engine.plan import Action, Note, PairState, Plan, guarded
@@ -49,20 +57,16 @@ class Cycle(Protocol):
     async def apply(self, actions: list[Action]) -> None: ...
 
 
-class Waves:
-    """The pages of an incremental cycle's listings, each handled as it comes."""
+class Beside(ABC):
+    """The pages of a listing, each handled by a task of its own as it comes."""
 
-    def __init__(self, cycle: Cycle) -> None:
-        self.cycle = cycle
+    def __init__(self) -> None:
         self.handled: set[int] = set()  # link ids: the cycle's plan leaves these be
-        self.held: list[Action] = []  # what the guards judge with the cycle's plan
-        self.applied: list[Action] = []  # for the cycle's report
-        self.notes: list[Note] = []  # for the cycle's plan to record (flip-flops held)
         self._running: list[asyncio.Task[None]] = []
 
     def listed(self, side: Side, page: Page) -> set[str]:
-        """A page of ``side``'s changes: handled beside the listing. The listing keeps
-        every record (the cycle's plan skips the pairs handled here)."""
+        """A page of ``side``: handled beside the listing. The listing keeps every record
+        (the cycle's plan skips the pairs handled here)."""
         if page.records:
             self._running.append(asyncio.ensure_future(self._handle(side, page.records)))
         return set()
@@ -79,6 +83,20 @@ class Waves:
         for task in self._running:
             task.cancel()
         await asyncio.gather(*self._running, return_exceptions=True)
+
+    @abstractmethod
+    async def _handle(self, side: Side, records: Sequence[Record]) -> None: ...
+
+
+class Waves(Beside):
+    """The pages of an incremental cycle's listings, each applied as it comes."""
+
+    def __init__(self, cycle: Cycle) -> None:
+        super().__init__()
+        self.cycle = cycle
+        self.held: list[Action] = []  # what the guards judge with the cycle's plan
+        self.applied: list[Action] = []  # for the cycle's report
+        self.notes: list[Note] = []  # for the cycle's plan to record (flip-flops held)
 
     async def _handle(self, side: Side, records: Sequence[Record]) -> None:
         pairs = await self._pairs(side, records)
@@ -117,3 +135,50 @@ class Waves:
             crm, afas = (record, partner) if side is Side.CRM else (partner, record)
             pairs.append(PairState(link, crm, afas))
         return pairs
+
+
+class SweepCycle(Protocol):
+    """What settling a sweep's pages needs of its cycle."""
+
+    async def links_of(self, side: Side, ids: Sequence[str]) -> dict[str, Link]: ...
+
+    def listed_record(self, side: Side, record_id: str) -> Record | None:
+        """``side``'s record as its listing brought it so far (None: not yet, or never)."""
+        ...
+
+    async def agreement(self) -> Callable[[Link, Record, Record], bool]:
+        """Whether a pair needs nothing of the plan: both records at the base, nothing
+        open or waiting on it."""
+        ...
+
+    def forget_listed(self, side: Side, ids: Sequence[str]) -> None: ...
+
+
+class Sweep(Beside):
+    """A full sweep's pages: the pairs that agree are settled as their second record is
+    listed, and both records let go."""
+
+    def __init__(self, cycle: SweepCycle) -> None:
+        super().__init__()
+        self.cycle = cycle
+
+    async def _handle(self, side: Side, records: Sequence[Record]) -> None:
+        links = await self.cycle.links_of(side, [r.id for r in records])
+        agrees = await self.cycle.agreement()
+        other = side.other
+        let_go: dict[Side, list[str]] = {side: [], other: []}
+        for record in records:
+            link = links.get(record.id)
+            if link is None or link.id is None or link.id in self.handled:
+                continue
+            # None: its partner's page settles the pair, or the plan finds the partner gone
+            partner = self.cycle.listed_record(other, link.id_on(other))
+            if partner is None or link.detached_at is not None:
+                continue
+            crm, afas = (record, partner) if side is Side.CRM else (partner, record)
+            if agrees(link, crm, afas):
+                self.handled.add(link.id)
+                let_go[side].append(record.id)
+                let_go[other].append(partner.id)
+        for each, ids in let_go.items():
+            self.cycle.forget_listed(each, ids)

@@ -4,18 +4,20 @@ waits for the whole cycle's plan."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping, Sequence
-from datetime import datetime
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from datetime import UTC, datetime
 
 import pytest
 
 from syncd.engine import guards
+from syncd.engine.waves import Sweep
 from syncd.errors import AuthError
 from syncd.gateways.base import BatchOutcome
 from syncd.gateways.memory import MemoryGateway
 from syncd.mapping import EntityMapping
 from syncd.policy import Guards, SyncRules
-from syncd.records import Page, Side, Value
+from syncd.records import Page, Record, Side, Value
+from syncd.state.rows import Link
 from syncd.state.store import StateStore
 from tests.engine.test_cycle import ENTITY, MAPPING, World
 
@@ -171,3 +173,77 @@ async def test_a_failed_write_fails_the_cycle_and_the_changes_are_listed_again(
     report = await world.cycle()
     assert report.applied
     assert world.city(AFAS, world.pairs) == {"Zwolle"}
+
+
+# --- a sweep lets go of the pairs that agree --------------------------------------------------
+
+
+class Listing:
+    """What a sweep's settling sees of its cycle: the links, both listings so far, and
+    which pairs agree (here: those whose records both say "same")."""
+
+    def __init__(self, links: Sequence[Link]) -> None:
+        self.links = {side: {link.id_on(side): link for link in links} for side in Side}
+        self.listed: dict[Side, dict[str, Record]] = {CRM: {}, AFAS: {}}
+        self.forgotten: dict[Side, list[str]] = {CRM: [], AFAS: []}
+
+    async def links_of(self, side: Side, ids: Sequence[str]) -> dict[str, Link]:
+        return {i: self.links[side][i] for i in ids if i in self.links[side]}
+
+    def listed_record(self, side: Side, record_id: str) -> Record | None:
+        return self.listed[side].get(record_id)
+
+    async def agreement(self) -> Callable[[Link, Record, Record], bool]:
+        return lambda link, crm, afas: crm.fields["city"] == afas.fields["city"] == "same"
+
+    def forget_listed(self, side: Side, ids: Sequence[str]) -> None:
+        self.forgotten[side].extend(ids)
+        for record_id in ids:
+            del self.listed[side][record_id]
+
+    async def page(self, sweep: Sweep, side: Side, *records: tuple[str, str]) -> None:
+        page = [Record(record_id, {"city": city}) for record_id, city in records]
+        self.listed[side].update((r.id, r) for r in page)  # as the listing keeps them
+        sweep.listed(side, Page(page))
+        await sweep.done()
+
+
+async def test_a_sweep_settles_a_pair_that_agrees_when_its_second_record_is_listed() -> None:
+    gone = datetime(2026, 1, 1, tzinfo=UTC)
+    links = [
+        Link("test", ENTITY, "c1", "a1", id=1),
+        Link("test", ENTITY, "c2", "a2", id=2),
+        Link("test", ENTITY, "c3", "a3", id=3),
+        Link("test", ENTITY, "c4", "a4", id=4, detached_at=gone),
+    ]
+    listing = Listing(links)
+    sweep = Sweep(listing)
+
+    await listing.page(sweep, CRM, ("c1", "same"), ("c2", "same"), ("c4", "same"), ("c9", "same"))
+    assert sweep.handled == set()  # no partner listed yet: nothing to compare
+
+    await listing.page(sweep, AFAS, ("a1", "same"), ("a2", "other"), ("a4", "same"))
+    assert sweep.handled == {1}  # c2/a2 differ, c4/a4 is a tombstone, c9 has no link
+    assert listing.forgotten == {CRM: ["c1"], AFAS: ["a1"]}
+    assert set(listing.listed[CRM]) == {"c2", "c4", "c9"}  # left to the cycle's plan
+
+    await listing.page(sweep, AFAS, ("a3", "same"))
+    await listing.page(sweep, CRM, ("c3", "same"), ("c1", "same"))  # c1 again: settled once
+    assert sweep.handled == {1, 3}
+    assert listing.forgotten == {CRM: ["c1", "c3"], AFAS: ["a1", "a3"]}
+
+
+async def test_a_sweep_still_plans_what_changed_or_went_and_the_pairs_that_agree_need_nothing(
+    world: Linked,
+) -> None:
+    (changed_crm, changed_afas), (_, gone_afas) = world.pairs[:2]
+    world.edit(CRM, changed_crm, city="Zwolle")
+    world.afas.remove(ENTITY, gone_afas)
+
+    report = await world.cycle(full=True)
+
+    assert report.applied
+    assert world.fields(AFAS, changed_afas)["city"] == "Zwolle"
+    assert report.counts["updated_afas"] == 1
+    assert report.counts["deactivated"] + report.counts["unlinked"] == 1  # as the rules say
+    assert len(report.plan.actions) == 2  # the other 18 pairs agree: nothing planned
