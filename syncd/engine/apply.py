@@ -384,6 +384,10 @@ class Applier:
             await tx.save_link(dataclasses.replace(link, detached_at=self.now()))
             if entry is not None:
                 await tx.finish_journal(_id(entry), JournalState.DONE)
+            # A pair that is no more has nothing left for a person to decide.
+            reason = f"unlinked: its {action.gone} record is gone"
+            for conflict in await tx.close_conflicts(_link_id(link), None, reason):
+                await self._event(tx, EventName.CONFLICT_CLOSED, link.crm_id, field=conflict.field)
             name = EventName.RECORD_DEACTIVATED if action.deactivate else EventName.RECORD_UNLINKED
             await self._event(
                 tx,

@@ -42,12 +42,13 @@ from syncd.engine.waves import Beside, Sweep, Waves
 from syncd.gateways.base import Gateway
 from syncd.mapping import EntityMapping
 from syncd.policy import Direction, SyncRules
-from syncd.records import Cursor, Page, Record, RejectedRecord, Side
+from syncd.records import Cursor, Page, Record, RejectedRecord, Side, Value
 from syncd.state.rows import JournalAction, Link, Quarantined, StatusEvent
 from syncd.state.store import StateStore
 from syncd.status.events import EventName
 
 FLIP_FLOP_WINDOW = timedelta(days=1)
+Opened = dict[int, dict[str, tuple[Value, Value]]]  # open conflicts: link, field, (crm, afas)
 _In = TypeVar("_In")
 _Out = TypeVar("_Out")
 
@@ -155,7 +156,9 @@ class _Cycle:
         self.touched: set[int] = set()  # links the recovery settled writes of
         self.link_count = 0  # active links before the cycle
         # Read beside the pull: at 100,000 links a few thousand conflicts take a while.
-        self.conflicts_read: asyncio.Future[dict[int, frozenset[str]]] | None = None
+        self.conflicts_read: asyncio.Future[Opened] | None = None
+        self.opened: Opened = {}  # once they are read
+        self.open_fields: dict[int, frozenset[str]] | None = None
         self.applier = self._applier()
         self.started = conn.now()
         self.sent_before = {side: _sent(gateway) for side, gateway in conn.gateways.items()}
@@ -247,6 +250,12 @@ class _Cycle:
             return report
         report.counts = await self.applier.apply(plan.actions)
         report.counts.update(await self._record_notes(plan))
+        # What waits for a person, not only what this cycle looked at: a pair in conflict
+        # that neither side changed is not planned again, its conflict still stands.
+        standing = await self.store.open_conflict_count(self.conn.name, self.entity)
+        report.counts.pop("conflicts", None)
+        if standing:
+            report.counts["conflicts"] = standing
         report.applied = True
         plan.actions.extend(self.waves.applied)  # the report shows all the cycle did
         return report
@@ -424,10 +433,7 @@ class _Cycle:
         links = [
             link
             for link in await self._touched_links(pulled, touched_ids)
-            if self.full
-            or link.id in touched_ids
-            or link.id in open_conflicts
-            or not self._at_base(link, pulled)
+            if self.full or link.id in touched_ids or not self._at_base(link, pulled)
         ]
         current = {side: dict(pulled[side].records) for side in Side}
         moved: dict[Side, dict[str, str]] = {side: {} for side in Side}
@@ -454,41 +460,49 @@ class _Cycle:
         ]
 
     def _at_base(self, link: Link, pulled: Mapping[Side, Pulled]) -> bool:
-        """Only one side brought the pair's record, and it still holds the base.
+        """Each side that brought the pair's record brought it unchanged.
 
         The overlap window brings records again and our own writes come back: such a
         record changed nothing on its side, and the other side did not show a change
         either, so the pair is left alone as if neither was pulled (no read of the other
         side, nothing to plan). A record in quarantine is never left alone.
         """
-        found = [pulled[side].records.get(link.id_on(side)) for side in Side]
-        if sum(record is not None for record in found) != 1:
+        found = [(s, r) for s in Side if (r := pulled[s].records.get(link.id_on(s))) is not None]
+        if not found or self._in_quarantine_either(link):
             return False
-        if self._in_quarantine_either(link):
-            return False
-        [record] = [r for r in found if r is not None]
-        return self._holds_base(link, record)
+        return all(self._unchanged(side, link, record) for side, record in found)
 
-    def _holds_base(self, link: Link, record: Record) -> bool:
-        """``record`` changed nothing since the pair's base (our own write come back)."""
+    def _unchanged(self, side: Side, link: Link, record: Record) -> bool:
+        """``record`` changed nothing since the pair's base (our own write come back), nor,
+        in a field in open conflict, since the conflict opened (the overlap window brings
+        a conflicted pair again: it stays as it is, nothing to read or plan)."""
         base = link.base
-        return all(
-            f.direction is Direction.ON_CREATE
-            or (f.name in base and base[f.name] == record.fields.get(f.name))
-            for f in self.mapping.fields
-        )
+        opened = self.opened.get(link.id or 0, {})
+        at = 0 if side is Side.CRM else 1
+        for f in self.mapping.fields:
+            value = record.fields.get(f.name)
+            if f.direction is Direction.ON_CREATE or (f.name in base and base[f.name] == value):
+                continue
+            if f.name not in opened or opened[f.name][at] != value:
+                return False
+        return True
 
     # --- pages applied as they come (waves.py) --------------------------------------------
 
-    def leaves_alone(self, link: Link, record: Record) -> bool:
+    async def leaves_alone(self) -> Callable[[Side, Link, Record], bool]:
         """Left to the cycle's plan: links the recovery touched, records in quarantine
-        (they wait, or are retried there). Needing nothing: a record still at the base
-        (if the partner changed, its own page brings the pair)."""
-        return (
-            link.id in self.touched
-            or self._in_quarantine_either(link)
-            or self._holds_base(link, record)
-        )
+        (they wait, or are retried there). Needing nothing: a record unchanged since the
+        base or its conflicts (if the partner changed, its own page brings the pair)."""
+        await self._conflicts()
+
+        def alone(side: Side, link: Link, record: Record) -> bool:
+            return (
+                link.id in self.touched
+                or self._in_quarantine_either(link)
+                or self._unchanged(side, link, record)
+            )
+
+        return alone
 
     def _in_quarantine_either(self, link: Link) -> bool:
         """A record of the pair is in quarantine (waiting for its retry, or due)."""
@@ -717,9 +731,12 @@ class _Cycle:
     # --- the rest ------------------------------------------------------------------------
 
     async def _conflicts(self) -> dict[int, frozenset[str]]:
-        """The open conflicts by link, as read at the start of the pull."""
+        """The open conflicts' fields by link, as read at the start of the pull."""
         assert self.conflicts_read is not None, "read when the pull starts"
-        return await self.conflicts_read
+        if self.open_fields is None:
+            self.opened = await self.conflicts_read
+            self.open_fields = {i: frozenset(fields) for i, fields in self.opened.items()}
+        return self.open_fields
 
     async def _recent_writes(self, pairs: Sequence[PairState]) -> dict[int, list[tuple[str, Side]]]:
         """Per link, the last day's writes that the side stored otherwise (flip-flops)."""

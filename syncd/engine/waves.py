@@ -46,8 +46,8 @@ class Cycle(Protocol):
 
     async def read(self, side: Side, ids: Sequence[str]) -> Page: ...
 
-    def leaves_alone(self, link: Link, record: Record) -> bool:
-        """True for a pair the cycle's own plan sees to, or that needs nothing."""
+    async def leaves_alone(self) -> Callable[[Side, Link, Record], bool]:
+        """Whether a pair is one the cycle's own plan sees to, or that needs nothing."""
         ...
 
     def unreadable(self, side: Side, record_id: str) -> bool: ...
@@ -112,12 +112,13 @@ class Waves(Beside):
     async def _pairs(self, side: Side, records: Sequence[Record]) -> list[PairState]:
         """The pairs of ``records`` this page claims, with their partners read now."""
         links = await self.cycle.links_of(side, [r.id for r in records])
+        leaves_alone = await self.cycle.leaves_alone()
         claimed: list[tuple[int, Link, Record]] = []
         for record in records:
             link = links.get(record.id)
             if link is None or link.id is None or link.id in self.handled:
                 continue
-            if link.detached_at is None and not self.cycle.leaves_alone(link, record):
+            if link.detached_at is None and not leaves_alone(side, link, record):
                 claimed.append((link.id, link, record))
                 self.handled.add(link.id)  # before the next await: no other page takes it
         if not claimed:

@@ -58,6 +58,11 @@ from syncd.gateways.tls import connector
 
 __all__ = ["ClientSettings", "HubSpotClient", "NotFound", "Reply", "RetryableError"]
 
+# HubSpot counts a request when it arrives, which may be a little after the window's
+# clock let it go (requests sent together are answered one after another): the windows
+# are kept this much longer than HubSpot's, so a burst never reaches into the next.
+ARRIVAL_SLACK = 0.05  # seconds
+
 DEFAULT_BASE_URL = "https://api.hubapi.com"
 
 _RETRY_LATER = {423, 429, 477, 503}
@@ -132,8 +137,8 @@ class HubSpotClient:
         # As HubSpot counts them: any second sees at most so many searches (the default 4
         # stays under HubSpot's 5), any ten seconds so many other requests (90 under its
         # 100), a burst of them at once included.
-        self._search_limiter = RollingWindow.at(s.search_per_second, 1.0)
-        self._general_limiter = RollingWindow.at(s.requests_per_ten_seconds, 10.0)
+        self._search_limiter = RollingWindow.at(s.search_per_second, 1.0 + ARRIVAL_SLACK)
+        self._general_limiter = RollingWindow.at(s.requests_per_ten_seconds, 10.0 + ARRIVAL_SLACK)
         self._session: aiohttp.ClientSession | None = None
         self._budget = _Budget()
         self.requests_sent = 0  # every request since start, retries included

@@ -247,3 +247,43 @@ async def test_a_sweep_still_plans_what_changed_or_went_and_the_pairs_that_agree
     assert report.counts["updated_afas"] == 1
     assert report.counts["deactivated"] + report.counts["unlinked"] == 1  # as the rules say
     assert len(report.plan.actions) == 2  # the other 18 pairs agree: nothing planned
+
+
+async def test_a_conflicted_pair_listed_again_unchanged_is_neither_read_nor_planned(
+    world: Linked,
+) -> None:
+    crm_id, afas_id = world.pairs[0]
+    world.edit(CRM, crm_id, city="Utrecht")
+    world.edit(AFAS, afas_id, city="Gouda")
+    opened = await world.cycle()
+    assert opened.counts["conflicts"] == 1
+    reads = world.crm.calls["read"] + world.afas.calls["read"]
+    world.log.clear()
+
+    again = await world.cycle()  # the overlap window brings both records again
+
+    assert {("page", CRM), ("page", AFAS)} <= set(world.log)
+    assert world.crm.calls["read"] + world.afas.calls["read"] == reads
+    assert not again.plan.actions
+    [conflict] = await world.store.conflicts("test", ENTITY)  # still open, as it was
+    assert (conflict.crm, conflict.afas) == ("Utrecht", "Gouda")
+
+    world.edit(AFAS, afas_id, city="Utrecht")  # AFAS gives in: a change, planned again
+    settled = await world.cycle()
+
+    assert settled.applied
+    assert await world.store.conflicts("test", ENTITY) == []
+
+
+async def test_a_pair_whose_record_is_gone_takes_its_open_conflict_with_it(world: Linked) -> None:
+    crm_id, afas_id = world.pairs[0]
+    world.edit(CRM, crm_id, city="Utrecht")
+    world.edit(AFAS, afas_id, city="Gouda")
+    assert (await world.cycle()).counts["conflicts"] == 1
+    world.afas.remove(ENTITY, afas_id)
+
+    report = await world.cycle(full=True)
+
+    assert report.counts["deactivated"] + report.counts["unlinked"] == 1
+    assert await world.store.conflicts("test", ENTITY) == []  # nothing left to decide
+    assert "conflicts" not in report.counts

@@ -454,13 +454,18 @@ async def test_conflicted_fields_are_the_open_ones_of_the_connection_and_entity(
     assert elsewhere.id is not None
     async with store.transaction() as tx:
         for link_id, field in [(first.id, "name"), (first.id, "city"), (second.id, "vat")]:
-            await tx.open_conflict(Conflict(C, E, link_id, field, None, "x", "y"))
-        await tx.open_conflict(Conflict("other", E, elsewhere.id, "name", None, "x", "y"))
+            await tx.open_conflict(Conflict(C, E, link_id, field, None, f"crm {field}", None))
+        await tx.open_conflict(Conflict("other", E, elsewhere.id, "name", "b", "x", "y"))
         await tx.close_conflicts(second.id, ["vat"], "manual")
 
-    assert await store.conflicted_fields(C, E) == {first.id: frozenset({"name", "city"})}
-    assert await store.conflicted_fields("other", E) == {elsewhere.id: frozenset({"name"})}
+    assert await store.conflicted_fields(C, E) == {
+        first.id: {"name": ("crm name", None), "city": ("crm city", None)}
+    }
+    assert await store.conflicted_fields("other", E) == {elsewhere.id: {"name": ("x", "y")}}
     assert await store.conflicted_fields(C, "supplier") == {}
+    assert await store.open_conflict_count(C, E) == 2
+    assert await store.open_conflict_count("other", E) == 1
+    assert await store.open_conflict_count(C, "supplier") == 0
 
 
 # --- quarantine --------------------------------------------------------------------------------
