@@ -205,18 +205,28 @@ def keys_per_read(key_length: int, key_field: str = "DebtorId") -> int:
     return (QUERY_LIMIT - fixed) // per_key
 
 
+def listing_pages(work: dict[str, dict[str, Any]], sizes: Sizes) -> dict[str, int]:
+    """The pages each side's listings and change searches took at the least."""
+    afas, crm = work["afas"], work["crm"]
+    return {
+        "afas": _pages(afas["listed"], sizes.afas_page, afas["listings"])
+        + _pages(afas["searched"], sizes.afas_page, afas["searches"]),
+        "crm": _cursor_pages(crm["listed"], HUBSPOT_LIST_PAGE, crm["listings"])
+        + _pages(crm["searched"], HUBSPOT_SEARCH_PAGE, crm["searches"]),
+    }
+
+
 def minimum(work: dict[str, dict[str, Any]], sizes: Sizes) -> dict[str, int]:
     afas, crm = work["afas"], work["crm"]
+    pages = listing_pages(work, sizes)
     afas_writes = afas["created"] + afas["updated"]
     afas_min = (
-        _pages(afas["listed"], sizes.afas_page, afas["listings"])
-        + _pages(afas["searched"], sizes.afas_page, afas["searches"])
+        pages["afas"]
         + math.ceil((afas["read"] + afas_writes) / sizes.afas_keys_per_read)
         + afas_writes
     )
     crm_min = (
-        _cursor_pages(crm["listed"], HUBSPOT_LIST_PAGE, crm["listings"])
-        + _pages(crm["searched"], HUBSPOT_SEARCH_PAGE, crm["searches"])
+        pages["crm"]
         + math.ceil(crm["read"] / HUBSPOT_BATCH)
         + math.ceil(crm["created"] / HUBSPOT_BATCH)
         + math.ceil(crm["updated"] / HUBSPOT_BATCH)
@@ -245,12 +255,8 @@ def in_a_row(scenario: str, work: dict[str, dict[str, Any]], sizes: Sizes, laten
     and is read back once more; HubSpot's batches go at once.
     """
     afas, crm = work["afas"], work["crm"]
-    afas_pages = _pages(afas["listed"], sizes.afas_page, afas["listings"]) + _pages(
-        afas["searched"], sizes.afas_page, afas["searches"]
-    )
-    crm_pages = _cursor_pages(crm["listed"], HUBSPOT_LIST_PAGE, crm["listings"]) + _pages(
-        crm["searched"], HUBSPOT_SEARCH_PAGE, crm["searches"]
-    )
+    pages = listing_pages(work, sizes)
+    afas_pages, crm_pages = pages["afas"], pages["crm"]
     afas_writes = afas["created"] + afas["updated"]
     crm_writes = crm["created"] + crm["updated"]
     first = scenario == "initial"

@@ -517,6 +517,8 @@ class _Cycle:
         return self.pulling[side].records.get(record_id)
 
     async def agreement(self) -> Callable[[Link, Record, Record], bool]:
+        # Unlike leaves_alone, a pair in conflict is always planned: the sweep is where a
+        # changed conflict rule reaches the conflicts that stand.
         conflicted = await self._conflicts()
 
         def agrees(link: Link, crm: Record, afas: Record) -> bool:

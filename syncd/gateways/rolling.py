@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import Callable
 from types import TracebackType
 
 
@@ -24,14 +23,11 @@ class RollingWindow:
     last ``seconds``; whoever finds room first goes (no queue: few requests wait at once).
     """
 
-    def __init__(
-        self, amount: int, seconds: float, *, clock: Callable[[], float] = time.monotonic
-    ) -> None:
+    def __init__(self, amount: int, seconds: float) -> None:
         if amount < 1 or seconds <= 0:
             raise ValueError(f"a window needs room for a request: {amount} in {seconds} s")
         self.amount = amount
         self.seconds = seconds
-        self._clock = clock
         self._sent: deque[float] = deque()
 
     @classmethod
@@ -43,7 +39,7 @@ class RollingWindow:
 
     async def acquire(self) -> None:
         while True:
-            now = self._clock()
+            now = time.monotonic()
             while self._sent and self._sent[0] <= now - self.seconds:
                 self._sent.popleft()
             if len(self._sent) < self.amount:

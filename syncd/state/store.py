@@ -52,6 +52,7 @@ OPEN = str(ConflictState.OPEN)
 LINKS = LinkRow.__table__  # link writes go through Core: no ORM identity map to keep in step
 JOURNAL = JournalRow.__table__  # intents come a batch at a time: one statement each
 _INTENT_KEY = (JOURNAL.c.target, JOURNAL.c.target_id, JOURNAL.c.source_id, JOURNAL.c.link_id)
+CONFLICTS = ConflictRow.__table__  # a cycle reads a few columns of them, not whole rows
 EVENTS = EventRow.__table__  # likewise events: many per transaction, never read back in it
 # What a read of links by connection and entity selects (see convert.scoped_link).
 LINK_COLUMNS = (LINKS.c.id, LINKS.c.crm_id, LINKS.c.afas_id, LINKS.c.base, LINKS.c.detached_at)
@@ -231,7 +232,7 @@ class StateStore:
         """The fields in open conflict, by link, each with the values the CRM and AFAS
         held when it opened: all a cycle needs of them (at 100,000 links a few thousand
         conflicts, read as four columns instead of whole rows)."""
-        c = ConflictRow.__table__.c
+        c = CONFLICTS.c
         query = core_select(c.link_id, c.field, c.crm, c.afas).where(
             c.connection == connection, c.entity == entity, c.state == OPEN
         )
@@ -243,7 +244,7 @@ class StateStore:
 
     async def open_conflict_count(self, connection: str, entity: str) -> int:
         """How many conflicts wait for a person (from an index: cheap every cycle)."""
-        c = ConflictRow.__table__.c
+        c = CONFLICTS.c
         query = core_select(func.count()).where(
             c.connection == connection, c.entity == entity, c.state == OPEN
         )
@@ -403,7 +404,7 @@ class Transaction:
                 saved.append(replace(link, id=new_id))
         return saved
 
-    async def save_bases(self, links: Sequence[Link]) -> list[Link]:
+    async def save_bases(self, links: Sequence[Link]) -> None:
         """Save saved links whose records stay the same (only their bases moved):
         :data:`ROW_CHUNK` a statement, no clash to look for."""
         for link in links:
@@ -420,7 +421,6 @@ class Transaction:
                     raise StateError(f"cannot save the bases of links {sorted(ids)}: not all exist")
                 rows = [{"saved_id": link.id, "saved_base": dict(link.base)} for link in chunk]
                 await self._session.exec(statement, params=rows)
-        return list(links)
 
     async def _insert_link(self, link: Link) -> Link:
         values = {"connection": link.connection, "entity": link.entity}
