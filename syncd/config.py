@@ -256,10 +256,15 @@ GATEWAY_KINDS: dict[str, GatewayKind] = {
                 help="leave the newest seconds to a later cycle: search lags behind writes",
             ),
             "search_per_second": GatewayOption(
-                OptionType.NUMBER, default=4, help="HubSpot allows 5 per portal"
+                OptionType.NUMBER,
+                default=4,
+                help="HubSpot allows 5 per portal, shared by all its apps",
             ),
             "requests_per_ten_seconds": GatewayOption(
-                OptionType.NUMBER, default=90, help="HubSpot allows 100 (190 on Pro/Enterprise)"
+                OptionType.NUMBER,
+                default=100,
+                help="HubSpot allows each app 100 (190 on Pro/Enterprise); lower it if "
+                "other tools use the same private app",
             ),
             "daily_budget": GatewayOption(
                 OptionType.INTEGER,

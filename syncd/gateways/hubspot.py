@@ -769,8 +769,12 @@ def build_hubspot(
     client = ClientSettings(
         base_url=str(options.get("base_url", ClientSettings.base_url)).rstrip("/"),
         api_version=str(options.get("api_version", "v3")),
-        search_per_second=float(_number(options, "search_per_second", 4.0)),
-        requests_per_ten_seconds=float(_number(options, "requests_per_ten_seconds", 90.0)),
+        search_per_second=float(
+            _number(options, "search_per_second", ClientSettings.search_per_second)
+        ),
+        requests_per_ten_seconds=float(
+            _number(options, "requests_per_ten_seconds", ClientSettings.requests_per_ten_seconds)
+        ),
         daily_budget=int(_number(options, "daily_budget", 200_000)),
         timeout_seconds=float(_number(options, "timeout_seconds", 30.0)),
         ca_bundle=ca_bundle(options),

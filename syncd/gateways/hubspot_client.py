@@ -23,8 +23,9 @@ anything else                         PermanentError
 ====================================  ==============================================
 
 Rate limits, as HubSpot enforces them: search requests go through their own limiter
-(HubSpot allows 5 a second per portal; we default to 4), everything else through the
-ten-second limiter (100 per ten seconds per private app; we default to 90). A 429 is
+(HubSpot allows 5 a second per portal, shared by every app in it; we default to 4),
+everything else through the ten-second limiter (100 per ten seconds, counted for each app
+on its own, so syncd's private app may use them all). A 429 is
 retried with backoff (tenacity) as its ``policyName`` asks: ``SECONDLY`` after a second,
 ``TEN_SECONDLY_ROLLING`` after ten, ``DAILY`` not at all (a TransientError whose
 ``retry_after`` is the time to midnight UTC). ``Retry-After`` wins when HubSpot sends it.
@@ -58,11 +59,6 @@ from syncd.gateways.tls import connector
 
 __all__ = ["ClientSettings", "HubSpotClient", "NotFound", "Reply", "RetryableError"]
 
-# HubSpot counts a request when it arrives, which may be a little after the window's
-# clock let it go (requests sent together are answered one after another): the windows
-# are kept this much longer than HubSpot's, so a burst never reaches into the next.
-ARRIVAL_SLACK = 0.05  # seconds
-
 DEFAULT_BASE_URL = "https://api.hubapi.com"
 
 _RETRY_LATER = {423, 429, 477, 503}
@@ -93,7 +89,7 @@ class ClientSettings:
     base_url: str = DEFAULT_BASE_URL
     api_version: str = "v3"  # "v3", or a dated version like "2026-03"
     search_per_second: float = 4.0
-    requests_per_ten_seconds: float = 90.0
+    requests_per_ten_seconds: float = 100.0
     daily_budget: int = 200_000
     timeout_seconds: float = 30.0
     max_attempts: int = 5
@@ -135,10 +131,10 @@ class HubSpotClient:
         self.settings = settings or ClientSettings()
         s = self.settings
         # As HubSpot counts them: any second sees at most so many searches (the default 4
-        # stays under HubSpot's 5), any ten seconds so many other requests (90 under its
-        # 100), a burst of them at once included.
-        self._search_limiter = RollingWindow.at(s.search_per_second, 1.0 + ARRIVAL_SLACK)
-        self._general_limiter = RollingWindow.at(s.requests_per_ten_seconds, 10.0 + ARRIVAL_SLACK)
+        # leaves one of the portal's 5 to other apps), any ten seconds so many other
+        # requests (HubSpot's 100 for the app), a burst of them at once included.
+        self._search_limiter = RollingWindow.at(s.search_per_second, 1.0)
+        self._general_limiter = RollingWindow.at(s.requests_per_ten_seconds, 10.0)
         self._session: aiohttp.ClientSession | None = None
         self._budget = _Budget()
         self.requests_sent = 0  # every request since start, retries included
@@ -207,12 +203,10 @@ class HubSpotClient:
     ) -> Reply:
         self._spend()
         limiter = self._search_limiter if search else self._general_limiter
-        async with limiter:
-            pass
         what = f"HubSpot {method} {path}"
         try:
             session = self._open()
-            async with session.request(
+            async with limiter, session.request(
                 method,
                 self.settings.base_url + path,
                 json=body,
@@ -220,8 +214,7 @@ class HubSpotClient:
                 headers={"User-Agent": user_agent()},
             ) as response:
                 data = await response.read()
-                self._note_headers(response.headers)
-                return self._reply(what, response.status, data, response.headers, write=write)
+                status, headers = response.status, response.headers
         except aiohttp.ClientConnectorError as exc:
             raise RetryableError(f"{what}: cannot connect ({exc.os_error})", 0.5) from exc
         except (TimeoutError, aiohttp.ClientError) as exc:
@@ -229,6 +222,8 @@ class HubSpotClient:
             if write:
                 raise OutcomeUnknownError(f"{what}: no answer ({kind}); it may apply") from exc
             raise RetryableError(f"{what}: no answer ({kind})", 0.5) from exc
+        self._note_headers(headers)
+        return self._reply(what, status, data, headers, write=write)
 
     def _open(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
