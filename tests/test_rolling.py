@@ -48,7 +48,7 @@ async def test_a_request_answered_late_holds_its_place_until_its_answer() -> Non
 
 async def test_a_failed_request_leaves_the_window_like_an_answered_one() -> None:
     window = RollingWindow(1, 0.1)
-    with pytest.raises(OSError):
+    with pytest.raises(OSError, match="reset"):
         async with window:
             raise OSError("connection reset")
 

@@ -206,13 +206,16 @@ class HubSpotClient:
         what = f"HubSpot {method} {path}"
         try:
             session = self._open()
-            async with limiter, session.request(
-                method,
-                self.settings.base_url + path,
-                json=body,
-                params=params,
-                headers={"User-Agent": user_agent()},
-            ) as response:
+            async with (
+                limiter,
+                session.request(
+                    method,
+                    self.settings.base_url + path,
+                    json=body,
+                    params=params,
+                    headers={"User-Agent": user_agent()},
+                ) as response,
+            ):
                 data = await response.read()
                 status, headers = response.status, response.headers
         except aiohttp.ClientConnectorError as exc:
