@@ -111,4 +111,4 @@ def filter_value(wall: datetime) -> str:
 
 def display_value(wall: datetime) -> str:
     """A wall time the way a GetConnector shows it: whole seconds and the fake ``Z``."""
-    return wall.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return wall.isoformat(timespec="seconds") + "Z"  # the fraction dropped, not rounded

@@ -328,6 +328,24 @@ async def test_search_sees_writes_only_after_the_lag(http: aiohttp.ClientSession
         await sim.close()
 
 
+async def test_writes_are_shown_to_search_in_the_background_once_due(
+    http: aiohttp.ClientSession,
+) -> None:
+    """A search does not pay for showing the writes before it: the simulator, like
+    HubSpot, indexes them apart from the requests (a few hundred at a time)."""
+    sim = HubSpotSimulator(config=SimConfig(search_lag=0.1))
+    await sim.start()
+    try:
+        async with aiohttp.ClientSession(base_url=sim.url, headers=AUTH) as client:
+            for n in range(450):
+                await call(client, "POST", COMPANIES, {"properties": {"name": f"New {n}"}})
+            await asyncio.sleep(0.4)  # no search meanwhile
+            assert sim.portal.view_version >= 450  # each write shown
+            assert (await search(client))["total"] == 450
+    finally:
+        await sim.close()
+
+
 # -- standalone -----------------------------------------------------------------------------
 
 

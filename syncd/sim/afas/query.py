@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -178,7 +178,7 @@ def run(
     elif options.shuffle_unordered:
         rng.shuffle(selected)
     page = selected if skip == -1 else selected[skip : skip + take if take != -1 else None]
-    rows = [_shown(connector, _stored_row(data, connector, entity, r), options) for r in page]
+    rows = _shown(data, connector, page, options)
     return {"skip": skip, "take": take, "rows": rows}
 
 
@@ -257,29 +257,39 @@ def _integer(text: str | None, default: int) -> int:
         return default
 
 
-def _stored_row(data: ProfitData, connector: GetConnector, entity: str, relation: Relation) -> Row:
-    return {f.id: data.value(entity, relation, f.part, f.source) for f in connector.fields}
+def _shown(
+    data: ProfitData, connector: GetConnector, relations: Sequence[Relation], options: QueryOptions
+) -> list[Row]:
+    """The rows of ``relations`` as the connector shows them (empty text as null)."""
+    columns = [
+        (f.id, data.reader(f.part, f.source), _display(f.type, options)) for f in connector.fields
+    ]
+    return [
+        {
+            name: None if (value := read(relation)) is None or value == "" else show(value)
+            for name, read, show in columns
+        }
+        for relation in relations
+    ]
 
 
-def _shown(connector: GetConnector, values: Mapping[str, object], options: QueryOptions) -> Row:
-    row: Row = {}
-    for f in connector.fields:
-        value = values[f.id]
-        if value is None or value == "":
-            row[f.id] = None
-        elif f.type is DataType.DATE:
-            assert isinstance(value, datetime)
-            row[f.id] = display_value(_rounded(to_wall(value), options))
-        elif f.type in (DataType.INT, DataType.DECIMAL):
-            number = Decimal(str(value))
-            row[f.id] = int(number) if number == number.to_integral_value() else float(number)
-        else:
-            row[f.id] = value
-    return row
+def _display(kind: DataType, options: QueryOptions) -> Callable[[Any], object]:
+    """How a stored value of ``kind`` is shown: dates as wall time, numbers as JSON's."""
+    if kind is DataType.DATE:
+        return lambda value: display_value(_rounded(to_wall(value), options))
+    if kind in (DataType.INT, DataType.DECIMAL):
+        return _number
+    return lambda value: value
+
+
+def _number(value: object) -> int | float:
+    number = Decimal(str(value))
+    return int(number) if number == number.to_integral_value() else float(number)
 
 
 def _rounded(wall: datetime, options: QueryOptions) -> datetime:
-    whole = wall.replace(microsecond=0)
+    """Profit shows whole seconds: rounded here, if so configured; shown without the
+    fraction by ``display_value``."""
     if options.precision == "round" and wall.microsecond >= 500_000:
-        return whole + timedelta(seconds=1)
-    return whole
+        return wall + timedelta(seconds=1)
+    return wall

@@ -135,25 +135,24 @@ class ProfitData:
     # -- reading ----------------------------------------------------------------------
 
     def value(self, entity: str, relation: Relation, part: Part, source: str) -> object:
-        org = self.organisations[relation.organisation]
-        if part is Part.KEY:
-            return relation.number
-        if part is Part.ORG_KEY:
-            return org.number
-        if part is Part.RELATION:
-            return relation.fields.get(source)
-        if part is Part.ORGANISATION:
-            return org.fields.get(source)
-        if part is Part.ADDRESS:
-            return org.address.get(source)
-        if part is Part.RELATION_MODIFIED:
-            return relation.modified
-        if part is Part.ORGANISATION_MODIFIED:
-            return org.modified
-        if part is Part.ADDRESS_MODIFIED:
-            return org.address_modified
-        dates = [relation.modified, org.modified, org.address_modified]
-        return max(d for d in dates if d is not None)
+        return self.reader(part, source)(relation)
+
+    def reader(self, part: Part, source: str) -> Callable[[Relation], object]:
+        """How a GetConnector field reads a relation: chosen once per query, not per row
+        (a listing page reads some 150,000 cells)."""
+        orgs = self.organisations
+        readers: dict[Part, Callable[[Relation], object]] = {
+            Part.KEY: lambda r: r.number,
+            Part.ORG_KEY: lambda r: orgs[r.organisation].number,
+            Part.RELATION: lambda r: r.fields.get(source),
+            Part.ORGANISATION: lambda r: orgs[r.organisation].fields.get(source),
+            Part.ADDRESS: lambda r: orgs[r.organisation].address.get(source),
+            Part.RELATION_MODIFIED: lambda r: r.modified,
+            Part.ORGANISATION_MODIFIED: lambda r: orgs[r.organisation].modified,
+            Part.ADDRESS_MODIFIED: lambda r: orgs[r.organisation].address_modified,
+            Part.MODIFIED: lambda r: _latest(r, orgs[r.organisation]),
+        }
+        return readers[part]
 
     def each(self, entity: str) -> Iterator[Relation]:
         yield from self.relations[entity].values()
@@ -503,3 +502,9 @@ def _instant(value: object) -> datetime | None:
     if moment.tzinfo is None:
         raise ValueError(f"{value!r} has no UTC offset")
     return moment.astimezone(UTC)
+
+
+def _latest(relation: Relation, org: Organisation) -> datetime:
+    """The last change to any of the three tables a relation's row is made of."""
+    dates = (relation.modified, org.modified, org.address_modified)
+    return max(d for d in dates if d is not None)

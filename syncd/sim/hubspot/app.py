@@ -75,7 +75,7 @@ from syncd.sim.hubspot.portal import (
     PortalError,
 )
 from syncd.sim.hubspot.properties import PropertyDef, format_datetime, parse_datetime
-from syncd.sim.hubspot.search import Remembered, SearchLimits, run_search
+from syncd.sim.hubspot.search import Remembered, SearchLimits, run_search, search_lookup
 from syncd.sim.requestlog import RequestLog
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -172,6 +172,7 @@ class HubSpotSimulator:
         self._windows: dict[str, deque[float]] = {"ten": deque(), "search": deque()}
         self._daily: tuple[str, int] = ("", 0)
         self._runner: web.AppRunner | None = None
+        self._indexing: asyncio.Future[None] | None = None
         self.url = ""
 
     # -- the user and operator API (also served under /_sim) ------------------------------
@@ -197,6 +198,14 @@ class HubSpotSimulator:
 
     def archive(self, company_id: str) -> None:
         self.portal.archive(self.portal.get(company_id))
+
+    def index_for_search(self, *names: str) -> None:
+        """Show search every write that is due, and build now the indexes that filters on
+        the properties ``names`` search by. HubSpot's are always there; the simulator's are
+        built when first used (a second at 100,000 companies), then kept up to date."""
+        self.portal.search_view()
+        for name in names:
+            search_lookup(self.portal.properties[name], self.portal.view_lookup)
 
     def restore(self, company_id: str) -> None:
         self.portal.restore(company_id)
@@ -255,12 +264,25 @@ class HubSpotSimulator:
         await site.start()
         bound = self._runner.addresses[0]
         self.url = f"http://{bound[0]}:{bound[1]}"
+        self._indexing = asyncio.ensure_future(self._index_in_background())
         return self.url
 
     async def close(self) -> None:
+        if self._indexing is not None:
+            self._indexing.cancel()
+            await asyncio.gather(self._indexing, return_exceptions=True)
+            self._indexing = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+
+    async def _index_in_background(self) -> None:
+        """HubSpot indexes writes for search apart from answering searches; so does the
+        simulator, a few hundred at a time between requests, so that a search does not
+        pay for showing the writes before it (a first sync writes tens of thousands)."""
+        while True:
+            more = self.portal.publish_due(at_most=200)
+            await asyncio.sleep(0 if more else 0.05)
 
     # -- middlewares ------------------------------------------------------------------------
 

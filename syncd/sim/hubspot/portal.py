@@ -158,8 +158,18 @@ class Portal:
 
     def search_view(self) -> dict[str, dict[str, str]]:
         """What search sees now: each company as it was ``search_lag`` seconds ago."""
+        self.publish_due()
+        return self._index
+
+    def publish_due(self, at_most: int | None = None) -> bool:
+        """Show search the writes whose lag is over (``at_most`` of them, if given);
+        whether some that are due are left."""
         now = self.monotonic()
+        published = 0
         while self._pending and self._pending[0][0] <= now:
+            if at_most is not None and published >= at_most:
+                return True
+            published += 1
             _, seq, company_id, snapshot = heapq.heappop(self._pending)
             if seq < self._applied.get(company_id, -1):
                 continue  # a newer state of this company is already visible
@@ -170,7 +180,7 @@ class Portal:
                 self._index[company_id] = snapshot
             for lookup in self._view_lookups.values():
                 lookup.replace(company_id, old, snapshot)
-        return self._index
+        return False
 
     def view_lookup(
         self, spec: Hashable, keys: Callable[[Mapping[str, str]], Iterable[Hashable]]
@@ -179,9 +189,7 @@ class Portal:
         the first time ``spec`` (what ``keys`` compares) is asked for."""
         lookup = self._view_lookups.get(spec)
         if lookup is None:
-            lookup = self._view_lookups[spec] = ViewLookup(keys)
-            for company_id, props in self._index.items():
-                lookup.replace(company_id, None, props)
+            lookup = self._view_lookups[spec] = ViewLookup(keys, self._index.items())
         return lookup
 
     # -- reading ---------------------------------------------------------------------------
@@ -383,11 +391,19 @@ class ViewLookup:
     and the numeric keys in order (for range filters on numbers and times: a window of
     modification times is a slice, not a test of every company)."""
 
-    def __init__(self, keys: Callable[[Mapping[str, str]], Iterable[Hashable]]) -> None:
+    def __init__(
+        self,
+        keys: Callable[[Mapping[str, str]], Iterable[Hashable]],
+        view: Iterable[tuple[str, Mapping[str, str]]] = (),
+    ) -> None:
         self.keys = keys
         self.ids: dict[Hashable, set[str]] = {}
-        self.ordered: list[Decimal] = []  # the keys that are numbers, ascending
-        self.unordered: set[Hashable] = set()  # the others (text, unreadable numbers)
+        for company_id, props in view:  # sorted once below, not a company at a time
+            for key in keys(props):
+                self.ids.setdefault(key, set()).add(company_id)
+        # The keys that are numbers, ascending, and the others (text, unreadable numbers).
+        self.ordered: list[Decimal] = sorted(k for k in self.ids if isinstance(k, Decimal))
+        self.unordered: set[Hashable] = {k for k in self.ids if not isinstance(k, Decimal)}
 
     def replace(
         self, company_id: str, old: Mapping[str, str] | None, new: Mapping[str, str] | None

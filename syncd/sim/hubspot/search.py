@@ -174,9 +174,15 @@ def _in_range(
         low, high = _bounds(prop, [g for g in group if g.get("propertyName") == prop.name])
         if low is None and high is None:
             continue
-        index = lookup((prop.name, prop.type, False), functools.partial(_keys, prop.name, prop))
-        return index.between(low, high)
+        return search_lookup(prop, lookup).between(low, high)
     return None
+
+
+def search_lookup(prop: PropertyDef, lookup: Lookup) -> ViewLookup:
+    """The index a filter on ``prop`` narrows by: exact values, and ranges of numbers or
+    times (of a property with one value)."""
+    spec = (prop.name, prop.type, bool(prop.multi))
+    return lookup(spec, functools.partial(_keys, prop.name, prop))
 
 
 def _bounds(
