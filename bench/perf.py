@@ -3,7 +3,8 @@
     .venv/bin/python bench/perf.py --sizes 1000,10000 --latency 0.05
 
 For each size N (customers per side) the simulators are started, each in a process of
-its own (bench/sims.py), with the given latency on every request and HubSpot's documented
+its own (bench/sims.py), with the given latency on every request (a request is answered
+that long after it arrives, or when its work is done if later) and HubSpot's documented
 limits, seeded (90 % of each side's companies on both sides, one in 20 of those with
 another phone number in HubSpot, 10 % on one side only, mixed through the listings; last
 edited over the past year), and these cycles of the ``customer`` entity run through the

@@ -15,7 +15,7 @@ The control API lives under ``/_sim`` and needs no token::
                                                 a user edits in Profit (dates move)
     POST   /_sim/faults      {"kind", "method", "connector", "times", ...}   see Fault
     DELETE /_sim/faults                        forget faults not yet fired
-    POST   /_sim/latency     {"seconds": 0.05} added to every Profit request
+    POST   /_sim/latency     {"seconds": 0.05} the least time every Profit request takes
     POST   /_sim/block       {"connector": "syncd_debtors", "blocked": true}  fair-use block
     GET    /_sim/stats                         requests by "METHOD /path", max concurrency
     GET    /_sim/log                           every Profit request: times, path, User-Agent
@@ -43,6 +43,7 @@ from aiohttp import web
 from syncd.sim.afas.query import QueryOptions, run
 from syncd.sim.afas.schema import Environment, UpdateObject
 from syncd.sim.afas.store import UNEXPECTED, ProfitData, ProfitError, SimClock
+from syncd.sim.latency import answered_after
 from syncd.sim.requestlog import RequestLog
 
 PREFIX = "/profitrestservices"
@@ -230,10 +231,9 @@ class AfasSimulator:
                 raise ProfitError("Too many parallel requests; the row is locked.")
             if request.can_read_body:
                 await request.read()  # received in full before Profit starts working
-            if self.latency:
-                await asyncio.sleep(self.latency)
             connector = parts[1] if len(parts) > 1 and parts[0].lower() == "connectors" else ""
-            return await self._with_faults(request, connector, lambda: self._route(request, parts))
+            work = self._with_faults(request, connector, lambda: self._route(request, parts))
+            return await answered_after(self.latency, work)
         finally:
             self.active -= 1
 

@@ -76,6 +76,7 @@ from syncd.sim.hubspot.portal import (
 )
 from syncd.sim.hubspot.properties import PropertyDef, format_datetime, parse_datetime
 from syncd.sim.hubspot.search import Remembered, SearchLimits, run_search, search_lookup
+from syncd.sim.latency import answered_after
 from syncd.sim.requestlog import RequestLog
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -94,7 +95,7 @@ class SimConfig:
 
     search_lag: float = 0.0
     search_jitter: float = 0.0
-    latency: float = 0.0
+    latency: float = 0.0  # the least time a request takes, its work included
     ten_second_limit: int | None = None
     search_per_second: int | None = None
     daily_limit: int | None = None
@@ -332,8 +333,9 @@ class HubSpotSimulator:
         if request.path.startswith("/_sim"):
             return await handler(request)
         self.counts[_operation(request)] += 1
-        if self.config.latency:
-            await asyncio.sleep(self.config.latency)
+        return await answered_after(self.config.latency, self._guarded(request, handler))
+
+    async def _guarded(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         denied = self._authenticate(request) or self._throttle(request)
         if denied is not None:
             return denied
