@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 from syncd.engine import guards
 from syncd.engine.apply import Applier
 from syncd.engine.early import EarlyDecisions
+from syncd.engine.heap import held_still
 from syncd.engine.match import MatchDecision, MatchInput, match_unlinked, unmatched
 from syncd.engine.plan import (
     Action,
@@ -113,7 +114,8 @@ async def run_cycle(
     """Run one cycle; with ``dry_run`` nothing is written anywhere, the plan is returned."""
     cycle = _Cycle(conn, entity, full=full, dry_run=dry_run)
     try:
-        return await cycle.run(accept_guards=accept_guards)
+        async with held_still():
+            return await cycle.run(accept_guards=accept_guards)
     except Exception as error:
         if not dry_run:
             await cycle.event(
