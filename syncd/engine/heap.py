@@ -4,10 +4,11 @@ A cycle holds its listings, links and plans for its whole length: at 100,000 com
 per side a few million objects. Python's cycle collector walks every one of them in each
 full pass, and runs one whenever a quarter more objects survived since the last: a first
 cycle at that size had 18 passes of up to 0.5 s (5 s in all), the requests of both sides
-waiting on each. So while any cycle runs, what is older than half a second is frozen
-(``gc.freeze``): full passes leave it out, and reference counting still frees what the
-cycle lets go of. Only garbage in reference cycles among the frozen objects waits, until
-the last running cycle ends and everything is handed back to the collector.
+waiting on each. So while any cycle runs, what survived a full pass is frozen after it
+(``gc.freeze``): later passes leave it out, and reference counting still frees what the
+cycle lets go of. Young objects are collected first, so little garbage is frozen (each
+request's retry state is garbage in a reference cycle, a few KB); what is waits until the
+last running cycle ends, when everything is handed back to the collector.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-FREEZE_EVERY = 0.5  # seconds: what is younger is still collected as usual
+LOOK_EVERY = 0.5  # seconds between looks for a full pass since the last
 
 
 class _Running:
@@ -27,10 +28,10 @@ class _Running:
 
 @asynccontextmanager
 async def held_still() -> AsyncIterator[None]:
-    """Run a cycle (or several side by side) with what it holds frozen as it ages."""
+    """Run a cycle (or several side by side) with what survives full passes frozen."""
     _Running.cycles += 1
     if _Running.freezing is None:
-        _Running.freezing = asyncio.ensure_future(_freeze_as_it_ages())
+        _Running.freezing = asyncio.ensure_future(_freeze_as_it_ages(_full_passes()))
     try:
         yield
     finally:
@@ -41,7 +42,14 @@ async def held_still() -> AsyncIterator[None]:
             gc.unfreeze()
 
 
-async def _freeze_as_it_ages() -> None:
+async def _freeze_as_it_ages(passes: int) -> None:
     while True:
-        await asyncio.sleep(FREEZE_EVERY)
-        gc.freeze()
+        await asyncio.sleep(LOOK_EVERY)
+        if _full_passes() != passes:
+            gc.collect(1)  # the young garbage, not frozen with the survivors
+            gc.freeze()
+            passes = _full_passes()
+
+
+def _full_passes() -> int:
+    return int(gc.get_stats()[2]["collections"])

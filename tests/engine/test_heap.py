@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import weakref
 
 import pytest
 
@@ -11,15 +12,35 @@ from syncd.engine import heap
 from syncd.engine.heap import held_still
 
 
-async def test_what_a_cycle_holds_is_frozen_as_it_ages_and_handed_back_at_its_end(
+async def test_what_survives_a_full_pass_is_frozen_and_handed_back_at_the_end(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(heap, "FREEZE_EVERY", 0.01)
+    monkeypatch.setattr(heap, "LOOK_EVERY", 0.01)
     async with held_still():
         held = [object() for _ in range(1000)]
         await asyncio.sleep(0.05)
+        assert gc.get_freeze_count() == 0  # no full pass yet
+        gc.collect()
+        await asyncio.sleep(0.05)
         assert gc.get_freeze_count() >= len(held)
     assert gc.get_freeze_count() == 0
+
+
+async def test_garbage_in_reference_cycles_is_collected_not_frozen(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(heap, "LOOK_EVERY", 0.01)
+
+    class Node:
+        def __init__(self) -> None:
+            self.me = self  # garbage only the collector can free
+
+    async with held_still():
+        gc.collect()  # a full pass: the next look freezes what survived
+        alive = weakref.ref(Node())  # garbage at once, in a reference cycle
+        await asyncio.sleep(0.05)
+        assert gc.get_freeze_count() > 0
+        assert alive() is None  # collected before the freeze, not frozen with the rest
 
 
 async def test_cycles_side_by_side_keep_it_frozen_until_the_last_one_ends() -> None:
@@ -27,6 +48,7 @@ async def test_cycles_side_by_side_keep_it_frozen_until_the_last_one_ends() -> N
 
     async def cycle(seconds: float) -> int:
         async with held_still():
+            gc.collect()
             await asyncio.sleep(seconds)
         first_done.set()
         return gc.get_freeze_count()
@@ -34,10 +56,10 @@ async def test_cycles_side_by_side_keep_it_frozen_until_the_last_one_ends() -> N
     async def longer() -> int:
         async with held_still():
             await first_done.wait()
-            await asyncio.sleep(heap.FREEZE_EVERY + 0.1)
+            await asyncio.sleep(heap.LOOK_EVERY + 0.1)
             return gc.get_freeze_count()
 
-    after_first, during_second = await asyncio.gather(cycle(heap.FREEZE_EVERY + 0.1), longer())
+    after_first, during_second = await asyncio.gather(cycle(heap.LOOK_EVERY + 0.1), longer())
     assert after_first > 0  # the other cycle still runs: nothing handed back
     assert during_second > 0
     assert gc.get_freeze_count() == 0
