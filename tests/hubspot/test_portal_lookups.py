@@ -10,6 +10,7 @@ from syncd.sim.hubspot.portal import Invalid, NotFound, Portal
 from syncd.sim.hubspot.search import Remembered, SearchLimits, run_search
 
 NUMBER = "afas_debtor_number"
+EMPLOYEES = "numberofemployees"
 VALID = ["", "7", "12", "12.5", "-3", "40"]
 
 
@@ -142,3 +143,43 @@ def test_the_pages_of_a_remembered_search_follow_changes_to_the_view() -> None:
     portal.create({"name": "Acme 9", NUMBER: "9"}, visible_now=True)
     assert page(3) == ["Acme 4", "Acme 3", "Acme 2"]  # the query ran again
     assert asked[-1] == 7
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_keyset_paged_search_answers_as_its_filters_say_also_as_the_view_changes(
+    seed: int,
+) -> None:
+    """The next page of a search paged by id is sought in the remembered matches of the
+    query without its ``hs_object_id`` GT filter; the answer is what the filter gives."""
+    rng = random.Random(seed)
+    portal = Portal()
+    companies = [
+        portal.create({"name": f"C{n}", EMPLOYEES: str(rng.randrange(5))}, visible_now=True)
+        for n in range(40)
+    ]
+    remembered = Remembered(lambda: portal.view_version)
+
+    def page(past: str | None, *, remember: bool) -> dict[str, object]:
+        filters = [_filter(EMPLOYEES, "GTE", "2")]
+        if past is not None:
+            filters.append(_filter("hs_object_id", "GT", past))
+        body = {
+            "filterGroups": [{"filters": filters}],
+            "sorts": [{"propertyName": "hs_object_id", "direction": "ASCENDING"}],
+            "limit": 4,
+        }
+        view = portal.search_view()
+        memory = remembered if remember else None
+        return run_search(view, body, portal.properties, SearchLimits(), portal.view_lookup, memory)
+
+    for _ in range(3):
+        past: str | None = None
+        while True:
+            sought = page(past, remember=True)
+            assert sought == page(past, remember=False)
+            results = sought["results"]
+            assert isinstance(results, list)
+            if len(results) < 4:
+                break
+            past = results[-1]["id"]
+            portal.update(rng.choice(companies), {EMPLOYEES: str(rng.randrange(5))})

@@ -9,6 +9,7 @@ archived and merged-away companies never appear; the values are those search has
 
 from __future__ import annotations
 
+import bisect
 import functools
 import json
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
@@ -56,7 +57,17 @@ def run_search(
     def matching() -> list[Match]:
         return _matching(view, body, groups, properties, lookup)
 
-    matched = matching() if remembered is None else remembered(body, matching)
+    seek = _keyset_page(body, groups) if remembered is not None else None
+    if remembered is None:
+        matched = matching()
+    elif seek is None:
+        matched = remembered(body, matching)
+    else:  # the next page of a keyset paging: the matches past its id, as an index seeks
+        query, past = seek
+        every = remembered(
+            query, lambda: _matching(view, query, _groups(query, limits), properties, lookup)
+        )
+        matched = every[bisect.bisect_right(every, past, key=lambda m: int(m[0])) :]
     names = body.get("properties") or list(DEFAULT_SEARCH_PROPERTIES)
     page = matched[offset : offset + limit]
     response: dict[str, Any] = {
@@ -67,6 +78,27 @@ def run_search(
         after = str(offset + limit)
         response["paging"] = {"next": {"after": after, "link": f"?after={after}"}}
     return response
+
+
+def _keyset_page(
+    body: Mapping[str, Any], groups: list[list[Mapping[str, Any]]]
+) -> tuple[dict[str, Any], int] | None:
+    """For a query paged by id (one filter group, sorted by ascending id, the page's
+    start an ``hs_object_id`` GT filter): the query without that filter, and the id."""
+    sorts = body.get("sorts") or []
+    by_id = [{"propertyName": "hs_object_id", "direction": "ASCENDING"}]
+    if len(groups) != 1 or sorts != by_id or body.get("query"):
+        return None
+    seeks = [
+        f
+        for f in groups[0]
+        if f.get("propertyName") == "hs_object_id" and f.get("operator") == "GT"
+    ]
+    if len(seeks) != 1 or not str(seeks[0].get("value", "")).isdigit():
+        return None
+    rest = [f for f in groups[0] if f is not seeks[0]]
+    query = {**body, "filterGroups": [{"filters": rest}] if rest else []}
+    return query, int(seeks[0]["value"])
 
 
 class Remembered:
