@@ -9,7 +9,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from syncd.engine import cycle as cycle_module
 from syncd.engine import guards
+from syncd.engine.plan import Plan, PlanInput, make_plan
 from syncd.engine.waves import Sweep
 from syncd.errors import AuthError
 from syncd.gateways.base import BatchOutcome
@@ -234,13 +236,24 @@ async def test_a_sweep_settles_a_pair_that_agrees_when_its_second_record_is_list
 
 
 async def test_a_sweep_still_plans_what_changed_or_went_and_the_pairs_that_agree_need_nothing(
-    world: Linked,
+    world: Linked, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     (changed_crm, changed_afas), (_, gone_afas) = world.pairs[:2]
     world.edit(CRM, changed_crm, city="Zwolle")
     world.afas.remove(ENTITY, gone_afas)
+    planned: list[int] = []
+
+    def counting(inputs: PlanInput) -> Plan:
+        planned.append(len(inputs.pairs))
+        return make_plan(inputs)
+
+    monkeypatch.setattr(cycle_module, "make_plan", counting)
 
     report = await world.cycle(full=True)
+
+    # the pairs that agree were let go as they were listed: only the two others planned
+    assert planned
+    assert max(planned) == 2
 
     assert report.applied
     assert world.fields(AFAS, changed_afas)["city"] == "Zwolle"
