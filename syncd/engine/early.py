@@ -48,7 +48,8 @@ from syncd.records import Page, Record, RejectedRecord, Side
 
 WORKERS = 2
 # Creates per apply: each apply commits its journal intents and outcomes together, and
-# AFAS reads back what one apply created by key, about 50 keys a request.
+# AFAS reads back what one apply created by key, about 50 keys a request. A side's first
+# apply goes with what there is: its requests would otherwise wait for nothing.
 MIN_CHUNK, CHUNK = 50, 200
 
 
@@ -94,6 +95,7 @@ class EarlyDecisions:
         self.set_aside: dict[Side, list[str]] = {side: [] for side in Side}
         self._queues: dict[Side, list[Create]] = {side: [] for side in Side}  # by target
         self._wake = {side: asyncio.Event() for side in Side}
+        self._creating: set[Side] = set()  # the sides an apply of creates has begun on
         self._closed = False
         self._deciding = asyncio.Lock()
 
@@ -234,7 +236,9 @@ class EarlyDecisions:
     async def _worker(self, target: Side) -> None:
         queue, wake = self._queues[target], self._wake[target]
         while True:
-            if len(queue) >= MIN_CHUNK or (queue and self._closed):
+            first = target not in self._creating
+            if len(queue) >= MIN_CHUNK or (queue and (self._closed or first)):
+                self._creating.add(target)
                 batch = queue[:CHUNK]
                 del queue[:CHUNK]
                 await self.applier.apply(list(batch))

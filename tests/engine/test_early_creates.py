@@ -125,6 +125,22 @@ async def test_creates_in_afas_begin_before_the_crm_listing_ends(store: StateSto
     assert not again.counts["created_afas"] + again.counts["created_crm"]
 
 
+async def test_a_sides_first_creates_go_with_what_there_is(
+    store: StateStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing is being created on AFAS yet: its first creates do not wait for a chunk."""
+    monkeypatch.setattr(early, "MIN_CHUNK", 1000)  # far more than this listing holds
+    log: list[Event] = []
+    crm, afas = sides(log, wait_after=1)
+    for company in companies(20, seed=29):  # in the CRM only: created in AFAS, early
+        crm.put(ENTITY, MAPPINGS[ENTITY].to_native(CRM, dict(company.fields)))
+
+    report = await run_cycle(connection(store, crm, afas), ENTITY)
+
+    assert created_while_listing(log, AFAS)
+    assert report.counts["created_afas"] == 20
+
+
 async def test_creates_in_the_crm_begin_while_those_in_afas_still_run(store: StateStore) -> None:
     log: list[Event] = []
     crm, afas = sides(log)
