@@ -106,7 +106,7 @@ class FieldMap:
         if native is None or native == "":
             return None
         try:
-            return self.normal(self.codec(side).to_canonical(native))
+            return apply_normalisers(self._normalisers, self.codec(side).to_canonical(native))
         except RecordError as exc:
             raise self._error(side, exc) from None
 
@@ -172,7 +172,15 @@ class EntityMapping:
 
     def to_canonical(self, side: Side, native: Mapping[str, object]) -> dict[str, Value]:
         """Every mapped field of a native row, canonical; a missing native key is blank."""
-        return {f.name: f.read(side, native.get(f.native_name(side))) for f in self.fields}
+        return {name: f.read(side, native.get(key)) for name, key, f in self._reading[side]}
+
+    @cached_property
+    def _reading(self) -> dict[Side, tuple[tuple[str, str, FieldMap], ...]]:
+        # Per side, each field's name, its native name and the field, looked up once:
+        # every row read goes through them.
+        return {
+            side: tuple((f.name, f.native_name(side), f) for f in self.fields) for side in Side
+        }
 
     def record(
         self,
