@@ -178,9 +178,7 @@ class EntityMapping:
     def _reading(self) -> dict[Side, tuple[tuple[str, str, FieldMap], ...]]:
         # Per side, each field's name, its native name and the field, looked up once:
         # every row read goes through them.
-        return {
-            side: tuple((f.name, f.native_name(side), f) for f in self.fields) for side in Side
-        }
+        return {side: tuple((f.name, f.native_name(side), f) for f in self.fields) for side in Side}
 
     def record(
         self,
