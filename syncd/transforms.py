@@ -238,7 +238,7 @@ def _dutch_vat_checks(value: str) -> bool:
     eleven = sum(int(d) * w for d, w in zip(digits[:8], range(9, 1, -1), strict=True)) % 11
     if eleven != 10 and eleven == int(digits[8]):
         return True
-    return _mod97(value) == 1
+    return mod97(value) == 1
 
 
 _IBAN = re.compile(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}")
@@ -246,8 +246,8 @@ _IBAN = re.compile(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}")
 _AS_DIGITS = str.maketrans({letter: str(10 + n) for n, letter in enumerate(string.ascii_uppercase)})
 
 
-def _mod97(text: str) -> int:
-    """``text`` (digits and capitals) read as a number as IBANs are, modulo 97."""
+def mod97(text: str) -> int:
+    """``text`` (digits and capitals) read as a number as IBANs are, modulo 97 (ISO 7064)."""
     return int(text.translate(_AS_DIGITS)) % 97
 
 
@@ -262,7 +262,7 @@ def iban(text: str) -> Value:
             "and 11 to 30 letters or digits"
         )
     rearranged = value[4:] + value[:4]
-    if _mod97(rearranged) != 1:
+    if mod97(rearranged) != 1:
         raise RecordError(f"{text!r} is not a valid IBAN: its check digits do not match")
     return value
 

@@ -43,13 +43,12 @@ from syncd.engine.waves import Beside, Sweep, Waves
 from syncd.gateways.base import Gateway
 from syncd.mapping import EntityMapping
 from syncd.policy import Direction, SyncRules
-from syncd.records import Cursor, Page, Record, RejectedRecord, Side, Value
+from syncd.records import Cursor, Page, Record, RejectedRecord, Side
 from syncd.state.rows import JournalAction, Link, Quarantined, StatusEvent
-from syncd.state.store import StateStore
+from syncd.state.store import Opened, StateStore
 from syncd.status.events import EventName
 
 FLIP_FLOP_WINDOW = timedelta(days=1)
-Opened = dict[int, dict[str, tuple[Value, Value]]]  # open conflicts: link, field, (crm, afas)
 _In = TypeVar("_In")
 _Out = TypeVar("_Out")
 

@@ -766,17 +766,16 @@ def build_hubspot(
     options = settings.options
     token = options["token"]
     assert isinstance(token, Secret)
+    default = ClientSettings()  # what an option left out comes to
     client = ClientSettings(
-        base_url=str(options.get("base_url", ClientSettings.base_url)).rstrip("/"),
-        api_version=str(options.get("api_version", "v3")),
-        search_per_second=float(
-            _number(options, "search_per_second", ClientSettings.search_per_second)
+        base_url=str(options.get("base_url", default.base_url)).rstrip("/"),
+        api_version=str(options.get("api_version", default.api_version)),
+        search_per_second=_number(options, "search_per_second", default.search_per_second),
+        requests_per_ten_seconds=_number(
+            options, "requests_per_ten_seconds", default.requests_per_ten_seconds
         ),
-        requests_per_ten_seconds=float(
-            _number(options, "requests_per_ten_seconds", ClientSettings.requests_per_ten_seconds)
-        ),
-        daily_budget=int(_number(options, "daily_budget", 200_000)),
-        timeout_seconds=float(_number(options, "timeout_seconds", 30.0)),
+        daily_budget=int(_number(options, "daily_budget", default.daily_budget)),
+        timeout_seconds=_number(options, "timeout_seconds", default.timeout_seconds),
         ca_bundle=ca_bundle(options),
     )
     return HubSpotGateway(

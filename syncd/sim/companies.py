@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from syncd.records import Value
+from syncd.transforms import mod97
 
 _TRADES = (
     "Bakkerij",
@@ -160,6 +161,5 @@ def _letters(rng: random.Random) -> str:
 def iban(bank: str, account: int) -> str:
     """A Dutch IBAN with correct check digits (ISO 13616 mod 97)."""
     bban = f"{bank}{account:010d}"
-    digits = "".join(str(int(ch, 36)) for ch in bban + "NL00")
-    check = 98 - int(digits) % 97
+    check = 98 - mod97(bban + "NL00")
     return f"NL{check:02d}{bban}"

@@ -53,6 +53,7 @@ LINKS = LinkRow.__table__  # link writes go through Core: no ORM identity map to
 JOURNAL = JournalRow.__table__  # intents come a batch at a time: one statement each
 _INTENT_KEY = (JOURNAL.c.target, JOURNAL.c.target_id, JOURNAL.c.source_id, JOURNAL.c.link_id)
 CONFLICTS = ConflictRow.__table__  # a cycle reads a few columns of them, not whole rows
+Opened = dict[int, dict[str, tuple[Value, Value]]]  # open conflicts: link, field, (crm, afas)
 EVENTS = EventRow.__table__  # likewise events: many per transaction, never read back in it
 # What a read of links by connection and entity selects (see convert.scoped_link).
 LINK_COLUMNS = (LINKS.c.id, LINKS.c.crm_id, LINKS.c.afas_id, LINKS.c.base, LINKS.c.detached_at)
@@ -226,9 +227,7 @@ class StateStore:
             rows = await session.exec(query.order_by(col(ConflictRow.id)))
             return [convert.conflict(row) for row in rows]
 
-    async def conflicted_fields(
-        self, connection: str, entity: str
-    ) -> dict[int, dict[str, tuple[Value, Value]]]:
+    async def conflicted_fields(self, connection: str, entity: str) -> Opened:
         """The fields in open conflict, by link, each with the values the CRM and AFAS
         held when it opened: all a cycle needs of them (at 100,000 links a few thousand
         conflicts, read as four columns instead of whole rows)."""
@@ -236,7 +235,7 @@ class StateStore:
         query = core_select(c.link_id, c.field, c.crm, c.afas).where(
             c.connection == connection, c.entity == entity, c.state == OPEN
         )
-        by_link: dict[int, dict[str, tuple[Value, Value]]] = {}
+        by_link: Opened = {}
         async with self._session("cannot read conflicts") as session:
             for row in await _core_rows(session, query):
                 by_link.setdefault(row.link_id, {})[row.field] = (row.crm, row.afas)

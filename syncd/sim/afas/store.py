@@ -135,24 +135,13 @@ class ProfitData:
     # -- reading ----------------------------------------------------------------------
 
     def value(self, entity: str, relation: Relation, part: Part, source: str) -> object:
-        return self.reader(part, source)(relation)
+        return _READ[part](self.organisations, relation, source)
 
     def reader(self, part: Part, source: str) -> Callable[[Relation], object]:
-        """How a GetConnector field reads a relation: chosen once per query, not per row
-        (a listing page reads some 150,000 cells)."""
-        orgs = self.organisations
-        readers: dict[Part, Callable[[Relation], object]] = {
-            Part.KEY: lambda r: r.number,
-            Part.ORG_KEY: lambda r: orgs[r.organisation].number,
-            Part.RELATION: lambda r: r.fields.get(source),
-            Part.ORGANISATION: lambda r: orgs[r.organisation].fields.get(source),
-            Part.ADDRESS: lambda r: orgs[r.organisation].address.get(source),
-            Part.RELATION_MODIFIED: lambda r: r.modified,
-            Part.ORGANISATION_MODIFIED: lambda r: orgs[r.organisation].modified,
-            Part.ADDRESS_MODIFIED: lambda r: orgs[r.organisation].address_modified,
-            Part.MODIFIED: lambda r: _latest(r, orgs[r.organisation]),
-        }
-        return readers[part]
+        """How a GetConnector field reads a relation, chosen once per query rather than
+        once a cell (a listing page reads some 150,000 cells)."""
+        read, orgs = _READ[part], self.organisations
+        return lambda relation: read(orgs, relation, source)
 
     def each(self, entity: str) -> Iterator[Relation]:
         yield from self.relations[entity].values()
@@ -502,6 +491,22 @@ def _instant(value: object) -> datetime | None:
     if moment.tzinfo is None:
         raise ValueError(f"{value!r} has no UTC offset")
     return moment.astimezone(UTC)
+
+
+_Orgs = Mapping[str, Organisation]
+# Where each part of a GetConnector row is read from: the relation, its organisation
+# (by number) or that one's address.
+_READ: dict[Part, Callable[[_Orgs, Relation, str], object]] = {
+    Part.KEY: lambda orgs, r, source: r.number,
+    Part.ORG_KEY: lambda orgs, r, source: orgs[r.organisation].number,
+    Part.RELATION: lambda orgs, r, source: r.fields.get(source),
+    Part.ORGANISATION: lambda orgs, r, source: orgs[r.organisation].fields.get(source),
+    Part.ADDRESS: lambda orgs, r, source: orgs[r.organisation].address.get(source),
+    Part.RELATION_MODIFIED: lambda orgs, r, source: r.modified,
+    Part.ORGANISATION_MODIFIED: lambda orgs, r, source: orgs[r.organisation].modified,
+    Part.ADDRESS_MODIFIED: lambda orgs, r, source: orgs[r.organisation].address_modified,
+    Part.MODIFIED: lambda orgs, r, source: _latest(r, orgs[r.organisation]),
+}
 
 
 def _latest(relation: Relation, org: Organisation) -> datetime:
