@@ -31,7 +31,7 @@ from __future__ import annotations
 import difflib
 import re
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from datetime import datetime
@@ -103,12 +103,30 @@ class FieldMap:
 
     def read(self, side: Side, native: object) -> Value:
         """The canonical value of a native value read from ``side``."""
-        if native is None or native == "":
-            return None
-        try:
-            return apply_normalisers(self._normalisers, self.codec(side).to_canonical(native))
-        except RecordError as exc:
-            raise self._error(side, exc) from None
+        return self.reader(side)(native)
+
+    def reader(self, side: Side) -> Callable[[object], Value]:
+        """:meth:`read` for one side, as one function."""
+        return self._readers[side]
+
+    @cached_property
+    def _readers(self) -> dict[Side, Callable[[object], Value]]:
+        # Codec and normalisers looked up once per side: every field of every row read
+        # goes through them.
+        return {side: self._reading(side) for side in Side}
+
+    def _reading(self, side: Side) -> Callable[[object], Value]:
+        to_canonical, normalisers = self.codec(side).to_canonical, self._normalisers
+
+        def read(native: object) -> Value:
+            if native is None or native == "":
+                return None
+            try:
+                return apply_normalisers(normalisers, to_canonical(native))
+            except RecordError as exc:
+                raise self._error(side, exc) from None
+
+        return read
 
     def write(self, side: Side, value: Value) -> object:
         """The native value to write to ``side``; ``None`` means blank (clear the field)."""
@@ -172,13 +190,16 @@ class EntityMapping:
 
     def to_canonical(self, side: Side, native: Mapping[str, object]) -> dict[str, Value]:
         """Every mapped field of a native row, canonical; a missing native key is blank."""
-        return {name: f.read(side, native.get(key)) for name, key, f in self._reading[side]}
+        return {name: read(native.get(key)) for name, key, read in self._reading[side]}
 
     @cached_property
-    def _reading(self) -> dict[Side, tuple[tuple[str, str, FieldMap], ...]]:
-        # Per side, each field's name, its native name and the field, looked up once:
+    def _reading(self) -> dict[Side, tuple[tuple[str, str, Callable[[object], Value]], ...]]:
+        # Per side, each field's name, its native name and its reader, looked up once:
         # every row read goes through them.
-        return {side: tuple((f.name, f.native_name(side), f) for f in self.fields) for side in Side}
+        return {
+            side: tuple((f.name, f.native_name(side), f.reader(side)) for f in self.fields)
+            for side in Side
+        }
 
     def record(
         self,

@@ -385,6 +385,8 @@ class TextCodec:
     name: str = "text"
 
     def to_canonical(self, native: object) -> str:
+        if type(native) is str and native.isascii():  # most values: nothing to check
+            return native
         return _scalar_text(native)
 
     def to_native(self, canonical: str) -> object:

@@ -89,6 +89,9 @@ class Applier:
         self.now = now
         self.counts: Counter[str] = Counter()
         self.agreed: dict[tuple[str, str], Mapping[str, Value]] = {}  # a new link's first base
+        # Asked once per side, not per action: a check against a runtime protocol looks
+        # at every method of the gateway.
+        self.batching = {side: isinstance(g, BatchGateway) for side, g in gateways.items()}
 
     async def apply(self, actions: list[Action]) -> Counter[str]:
         """Links first, then writes in batches per side, then the state-only rest.
@@ -140,7 +143,7 @@ class Applier:
         failures: list[Exception] = []
         async with asyncio.TaskGroup() as group:
             for side, lane in lanes.items():
-                width = IN_FLIGHT if isinstance(self.gateways[side], BatchGateway) else 1
+                width = IN_FLIGHT if self.batching[side] else 1
                 group.create_task(self._lane(lane, width, failures))
         if failures:
             raise failures[0]
@@ -173,8 +176,7 @@ class Applier:
             return type(action) is type(first) and len(batch) < STATE_BATCH_SIZE
         if not isinstance(first, Update | Create) or not isinstance(action, Update | Create):
             return False
-        gateway = self.gateways[first.target]
-        size = BATCH_SIZE if isinstance(gateway, BatchGateway) else 1
+        size = BATCH_SIZE if self.batching[first.target] else 1
         return action.target is first.target and len(batch) < size
 
     async def _run(self, batch: list[Action]) -> None:

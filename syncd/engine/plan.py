@@ -356,6 +356,23 @@ def at_base(
     )
 
 
+def agreed_whole(
+    crm: Record, afas: Record, rules: Mapping[str, FieldRule]
+) -> dict[str, Value] | None:
+    """What a new pair's records agree on, if they agree in every field reconciled:
+    :func:`reconcile_pair` would find each of those AGREED (a field set on create only
+    is HELD, and not part of the base). None if a field differs."""
+    crm_fields, afas_fields = crm.fields, afas.fields
+    agreed: dict[str, Value] = {}
+    for name, rule in rules.items():
+        if rule.direction is not Direction.ON_CREATE:
+            value = crm_fields.get(name)
+            if value != afas_fields.get(name):
+                return None
+            agreed[name] = value
+    return agreed
+
+
 def _unless_flip_flop(
     plan: Plan,
     pair: tuple[str, str],
@@ -462,6 +479,10 @@ def _plan_match(
         crm, afas = _ordered(decision.side, decision.record, decision.partner)
         keys = data.rules.write_correlation_keys
         plan.actions.append(LinkPair.of(crm, afas, decision.reason, write_keys=keys))
+        agreed = agreed_whole(crm, afas, rules)
+        if agreed is not None:  # most pairs a first sync finds: nothing to reconcile
+            plan.actions.append(AdvanceBase((crm.id, afas.id), Fields(agreed)))
+            return
         decisions = reconcile_pair({}, crm, afas, rules, data.rules.newest_tie)
         _append_decisions(plan, (crm.id, afas.id), crm, afas, decisions, {})
     elif decision.kind is MatchKind.CREATE and data.awaiting_review:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from pathlib import Path
 from typing import TypeVar
 
@@ -20,8 +21,12 @@ from syncd.engine.plan import (
     Plan,
     PlanInput,
     Update,
+    agreed_whole,
+    field_rules,
     make_plan,
+    reconcile_pair,
 )
+from syncd.engine.reconcile import Outcome
 from syncd.mapping import EntityMapping, load_mapping
 from syncd.policy import ConflictRule, DeletePolicy, Direction, Guards, SyncRules
 from syncd.records import Fields, Record, Side, Value
@@ -201,6 +206,29 @@ def test_a_link_carries_ids_and_correlation_keys_not_the_records() -> None:
     assert agreed.fields["name"] == "Acme"
     assert "city" not in agreed.fields  # in conflict: no base yet
     assert isinstance(agreed.fields, Fields)  # compact: the new link's base as it is
+
+
+@pytest.mark.parametrize("on_create", [(), ("city",), ("kvk", "phone")])
+def test_a_new_pair_that_agrees_everywhere_plans_what_reconciling_would(
+    on_create: tuple[str, ...],
+) -> None:
+    # The shortcut a first sync takes for most pairs: the base reconciling each field
+    # would give, when every field reconciled is AGREED; None as soon as one is not.
+    mapping = with_directions(**{name: Direction.ON_CREATE for name in on_create})
+    rules = field_rules(mapping, SyncRules())
+    values: list[Value] = ["Acme", "Zeist", None, ""]
+    for name, crm_value, afas_value in itertools.product(BASE, values, values):
+        crm = Record("1", {**BASE, name: crm_value})
+        afas = Record("A1", {**BASE, name: afas_value})
+        decisions = reconcile_pair({}, crm, afas, rules, CRM)
+        reconciled = [d for d in decisions if d.field not in on_create]
+        agreed = {d.field: d.value for d in reconciled if d.outcome is Outcome.AGREED}
+        every = len(agreed) == len(reconciled)
+        assert agreed_whole(crm, afas, rules) == (agreed if every else None)
+        if every:
+            match = MatchDecision(MatchKind.LINK, CRM, crm, afas, "kvk")
+            plan = plan_for([], mapping=mapping, matches=[match])
+            assert plan.actions[1:] == [AdvanceBase(("1", "A1"), Fields(agreed))]
 
 
 GUARDED = SyncRules(

@@ -261,25 +261,32 @@ def _shown(
     data: ProfitData, connector: GetConnector, relations: Sequence[Relation], options: QueryOptions
 ) -> list[Row]:
     """The rows of ``relations`` as the connector shows them (empty text as null)."""
-    columns = [
-        (f.id, data.reader(f.part, f.source), _display(f.type, options)) for f in connector.fields
+    # Most columns are text, shown as stored: only the others are converted (a listing
+    # page shows some 150,000 cells).
+    columns = [(f.id, data.reader(f.part, f.source)) for f in connector.fields]
+    converted = [
+        (f.id, show) for f in connector.fields if (show := _display(f.type, options)) is not None
     ]
-    return [
-        {
-            name: None if (value := read(relation)) is None or value == "" else show(value)
-            for name, read, show in columns
+    rows: list[Row] = []
+    for relation in relations:
+        row: Row = {
+            name: None if (value := read(relation)) == "" else value for name, read in columns
         }
-        for relation in relations
-    ]
+        for name, show in converted:
+            if (stored := row[name]) is not None:
+                row[name] = show(stored)
+        rows.append(row)
+    return rows
 
 
-def _display(kind: DataType, options: QueryOptions) -> Callable[[Any], object]:
-    """How a stored value of ``kind`` is shown: dates as wall time, numbers as JSON's."""
+def _display(kind: DataType, options: QueryOptions) -> Callable[[Any], object] | None:
+    """How a stored value of ``kind`` is shown: dates as wall time, numbers as JSON's;
+    None for text, shown as it is."""
     if kind is DataType.DATE:
         return lambda value: display_value(_rounded(to_wall(value), options))
     if kind in (DataType.INT, DataType.DECIMAL):
         return _number
-    return lambda value: value
+    return None
 
 
 def _number(value: object) -> int | float:
