@@ -435,6 +435,19 @@ def plan_cpu(count: int = 100_000, changed: float = 0.01) -> tuple[float, int]:
     return time.process_time() - started, len(plan.actions)
 
 
+def machine_speed(additions: int = 5_000_000, tries: int = 3) -> float:
+    """CPU seconds of a plain Python loop (best of ``tries``): how fast this machine runs
+    Python right now. A shared machine's speed drifts, and every figure that waits on
+    syncd's CPU drifts with it; printed before and after, it tells two runs apart."""
+    best = float("inf")
+    for _ in range(tries):
+        started, total = time.process_time(), 0
+        for n in range(additions):
+            total += n
+        best = min(best, time.process_time() - started)
+    return best
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="1000,10000")
@@ -468,7 +481,8 @@ def main() -> None:
         "CPU s",
         "peak MB",
     ]
-    print(f"latency {args.latency * 1000:.0f} ms per request\n")
+    speed = f"{machine_speed():.2f} CPU s for 5 million additions in a Python loop"
+    print(f"latency {args.latency * 1000:.0f} ms per request; this machine: {speed}\n")
     print("| " + " | ".join(header) + " |")
     print("|" + "|".join(" --- " for _ in header) + "|")
     for size in (int(s) for s in args.sizes.split(",")):
@@ -479,6 +493,7 @@ def main() -> None:
         f"\nreconcile + plan, 100,000 linked, 1 % changed: {seconds:.2f} CPU s "
         f"({actions:,} actions planned)"
     )
+    print(f"this machine at the end: {machine_speed():.2f} CPU s for the same additions")
 
 
 if __name__ == "__main__":
