@@ -113,9 +113,9 @@ class FieldMap:
     def _readers(self) -> dict[Side, Callable[[object], Value]]:
         # Codec and normalisers looked up once per side: every field of every row read
         # goes through them.
-        return {side: self._reading(side) for side in Side}
+        return {side: self._reader_for(side) for side in Side}
 
-    def _reading(self, side: Side) -> Callable[[object], Value]:
+    def _reader_for(self, side: Side) -> Callable[[object], Value]:
         to_canonical, normalisers = self.codec(side).to_canonical, self._normalisers
 
         def read(native: object) -> Value:
