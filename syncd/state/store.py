@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import replace
@@ -123,8 +124,15 @@ class StateStore:
         try:
             bind = self._db.writer if write else self._db.engine
             with self._db.errors(what):
-                async with AsyncSession(bind, expire_on_commit=False) as session, session.begin():
-                    yield session
+                kind = _WriteSession if write else AsyncSession
+                async with kind(bind, expire_on_commit=False) as session:
+                    await session.begin()
+                    try:
+                        yield session
+                    except BaseException:
+                        await _to_the_end(session.rollback())
+                        raise
+                    await _to_the_end(session.commit())
         finally:
             if token is not None:
                 self._writing.reset(token)
@@ -692,6 +700,31 @@ def _chunks(items: Sequence[_T], size: int) -> Iterator[Sequence[_T]]:
 
 def _describe_link(link: Link) -> str:
     return f"{link.entity} link crm {link.crm_id} <-> afas {link.afas_id} of {link.connection}"
+
+
+class _WriteSession(AsyncSession):
+    """A write transaction's session: a statement, once sent, runs to its end even when
+    its task is cancelled meanwhile, and the cancel is raised after it. Cut off half way
+    (aiosqlite goes on with it in its thread, SQLAlchemy gives the connection up), it
+    left SQLite's writer lock held for good, and every later write of the process waiting
+    in vain: a failed cycle cancels its other writes, then records that it failed."""
+
+    async def exec(self, *args: Any, **kwargs: Any) -> Any:
+        return await _to_the_end(super().exec(*args, **kwargs))
+
+    async def flush(self, objects: Sequence[Any] | None = None) -> None:
+        await _to_the_end(super().flush(objects))
+
+
+async def _to_the_end(work: Awaitable[_T]) -> _T:
+    """``work``'s result; run to its end if the caller is cancelled meanwhile (then the
+    cancel is raised)."""
+    task = asyncio.ensure_future(work)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        await asyncio.wait([task])
+        raise
 
 
 def _intent_key(row: Mapping[str, Any]) -> tuple[Any, ...]:

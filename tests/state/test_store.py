@@ -363,6 +363,34 @@ async def test_concurrent_transactions_all_commit(store: StateStore) -> None:
     assert len(await store.events(C)) == 8
 
 
+async def test_a_write_a_cancel_cuts_into_leaves_the_store_writable_and_whole(
+    store: StateStore,
+) -> None:
+    """A failed cycle cancels its other writes, then records that it failed: wherever a
+    cancel lands in a transaction, the next write goes through (SQLite's writer lock was
+    once left held for good), and the cut transaction is kept whole or not at all."""
+    size = 50
+
+    async def writing() -> None:
+        async with store.transaction() as tx:
+            for n in range(size):
+                await tx.add_event(StatusEvent(C, E, "record_changed", record=str(n)))
+
+    for steps in range(60):  # from before the first statement to after the commit
+        task = asyncio.ensure_future(writing())
+        for _ in range(steps):
+            await asyncio.sleep(0)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        async with asyncio.timeout(5):  # not the 30 s SQLite waits for a writer
+            async with store.transaction() as tx:
+                await tx.add_event(StatusEvent(C, E, "record_linked", record=str(steps)))
+
+    events = await store.events(C, limit=10_000)
+    assert sum(e.name == "record_linked" for e in events) == 60
+    assert sum(e.name == "record_changed" for e in events) % size == 0
+
+
 # --- conflicts ---------------------------------------------------------------------------------
 
 
