@@ -48,8 +48,10 @@ from syncd.records import Page, Record, RejectedRecord, Side
 
 WORKERS = 2
 # Creates per apply: each apply commits its journal intents and outcomes together, and
-# AFAS reads back what one apply created by key, about 50 keys a request. A side's first
-# apply goes with what there is: its requests would otherwise wait for nothing.
+# AFAS reads back what one apply created by key, about 50 keys a request, so an apply
+# waits for MIN_CHUNK creates. Not a side's first ones: those go with what there is, and
+# each apply after waits for twice as many as the one before until MIN_CHUNK (see
+# :meth:`EarlyDecisions._worker`).
 MIN_CHUNK, CHUNK = 50, 200
 
 
@@ -95,7 +97,8 @@ class EarlyDecisions:
         self.set_aside: dict[Side, list[str]] = {side: [] for side in Side}
         self._queues: dict[Side, list[Create]] = {side: [] for side in Side}  # by target
         self._wake = {side: asyncio.Event() for side in Side}
-        self._creating: set[Side] = set()  # the sides an apply of creates has begun on
+        # Per side, how many queued creates the next apply waits for.
+        self._least = {side: 1 for side in Side}
         self._closed = False
         self._deciding = asyncio.Lock()
 
@@ -234,13 +237,22 @@ class EarlyDecisions:
             await asyncio.gather(*workers, return_exceptions=True)
 
     async def _worker(self, target: Side) -> None:
+        """Applies chunks of ``target``'s queue.
+
+        A side's first apply goes with what there is, and each after it waits for twice
+        as many creates as the one before, up to MIN_CHUNK. When records to create come
+        faster than the side takes them (the side's writes are then what the first sync
+        waits for), the queue refills before the apply running empties the side's
+        concurrency, so the other worker starts in time, where waiting for a whole
+        MIN_CHUNK left it idle for a while; when they come slowly, the small applies (a
+        read-back request each) are a handful.
+        """
         queue, wake = self._queues[target], self._wake[target]
         while True:
-            first = target not in self._creating
-            if len(queue) >= MIN_CHUNK or (queue and (self._closed or first)):
-                self._creating.add(target)
+            if queue and (len(queue) >= self._least[target] or self._closed):
                 batch = queue[:CHUNK]
                 del queue[:CHUNK]
+                self._least[target] = min(MIN_CHUNK, 2 * len(batch))
                 await self.applier.apply(list(batch))
             elif self._closed:
                 return

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
 
@@ -53,10 +54,13 @@ class Logged(MemoryGateway):
         self.created = created
         self.wait_after = wait_after
         self.create_seconds = 0.0  # how long a batch of creates takes
+        self.page_seconds = 0.0  # how long each page of its listing takes
+        self.batches: list[int] = []  # the size of each batch of creates, as they begin
 
     async def list_all(self, entity: str) -> AsyncIterator[Page]:
         pages = 0
         async for page in super().list_all(entity):
+            await asyncio.sleep(self.page_seconds)
             self.log.append(("page", self.side))
             yield page
             pages += 1
@@ -68,6 +72,7 @@ class Logged(MemoryGateway):
         self, entity: str, items: Sequence[tuple[Mapping[str, Value], str]]
     ) -> list[BatchOutcome]:
         self.log.append(("create", self.side))
+        self.batches.append(len(items))
         self.created.set()
         await asyncio.sleep(self.create_seconds)
         outcomes = await super().create_batch(entity, items)
@@ -139,6 +144,32 @@ async def test_a_sides_first_creates_go_with_what_there_is(
 
     assert created_while_listing(log, AFAS)
     assert report.counts["created_afas"] == 20
+
+
+async def test_while_creates_come_faster_than_they_go_each_chunk_doubles(
+    store: StateStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a side's first creates, the next apply waits only for twice as many, not
+    for a whole chunk: it begins while the first still runs and the listing goes on,
+    and the applies stay few."""
+    monkeypatch.setattr(early, "MIN_CHUNK", 1000)  # far more than this listing holds
+    log: list[Event] = []
+    crm, afas = sides(log, wait_after=1)
+    crm.page_seconds = 0.01  # five records to create every 10 ms
+    afas.create_seconds = 0.3  # and a batch of creates takes far longer
+    for company in companies(80, seed=31):  # in the CRM only: created in AFAS, early
+        crm.put(ENTITY, MAPPINGS[ENTITY].to_native(CRM, dict(company.fields)))
+
+    report = await run_cycle(connection(store, crm, afas), ENTITY)
+
+    assert report.counts["created_afas"] == 80
+    second = log.index(("create", AFAS), log.index(("create", AFAS)) + 1)
+    last_page = max(n for n, event in enumerate(log) if event == ("page", CRM))
+    assert second < min(log.index(("created", AFAS)), last_page)
+    chunks = afas.batches
+    assert 3 <= len(chunks) <= 5  # 5, 10, 20, 40 and the rest at the end, or fewer
+    # Each at least twice the one before; the last takes what is left when the listing ends.
+    assert all(later >= 2 * earlier for earlier, later in itertools.pairwise(chunks[:-1]))
 
 
 async def test_creates_in_the_crm_begin_while_those_in_afas_still_run(store: StateStore) -> None:
