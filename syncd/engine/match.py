@@ -193,7 +193,9 @@ class Partners:
             decided.claims.update(claimed)
             if proposal.kind is MatchKind.CREATE:
                 decided.creates.append(proposal)
-            elif _sole_pair(proposal, claimed):
+            elif _sole_pair(proposal, claimed) and record.id not in self.pool.pointing_at:
+                # (a record of this side naming ``record`` by its correlation key would
+                # be told, matched without it, that ``record`` is not there)
                 decided.pairs.append(proposal)
         for record in itertools.chain(held, adoptable):
             decided.claims.update(self.claims(record))
@@ -221,7 +223,8 @@ class PageDecisions:
     """What a page of one side's listing is, decided by the other side's whole listing.
 
     ``pairs`` are links of a page's record that claims nothing but its partner, a
-    record without a correlation key of its own. Once the page's side is listed whole,
+    record without a correlation key of its own, and that no record of the indexed side
+    names by its correlation key. Once the page's side is listed whole,
     such a pair is final if its partner was claimed by that record alone
     (``claims`` counts, per record of the indexed side, the records claiming it): then
     neither record can be in another proposed pair, either side's proposal is this pair

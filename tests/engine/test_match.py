@@ -175,8 +175,14 @@ def _side_records(draw: st.DrawFn, prefix: str) -> list[Record]:
 _NOTHING_ELSE: dict[str, Any] = {"held": [], "adoptable": [], "afas_held": [], "cut": 1}
 
 
-def _summary(decisions: Sequence[MatchDecision]) -> set[tuple[MatchKind, Side, str, str]]:
-    return {(d.kind, d.side, d.record.id, d.partner.id if d.partner else "") for d in decisions}
+def _summary(
+    decisions: Sequence[MatchDecision],
+) -> set[tuple[MatchKind, Side, str, str, str, tuple[str, ...]]]:
+    """Each decision as a person reads it: what, of which records, and why."""
+    return {
+        (d.kind, d.side, d.record.id, d.partner.id if d.partner else "", d.reason, d.candidates)
+        for d in decisions
+    }
 
 
 @given(
@@ -200,6 +206,11 @@ def _summary(decisions: Sequence[MatchDecision]) -> set[tuple[MatchKind, Side, s
 @example(  # a second CRM record claims the debtor: neither pair is certain
     afas=[rec("A0", kvk="p", name="q", postcode="q")],
     crm=[rec("0", kvk="p"), rec("1", name="q", postcode="q")],
+    **_NOTHING_ELSE,
+)
+@example(  # a debtor's key names the CRM record paired by its own key: not the pair's to take
+    afas=[rec("A0"), rec("A1", "0")],
+    crm=[rec("0", "A0")],
     **_NOTHING_ELSE,
 )
 @settings(max_examples=400, deadline=None)
