@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 
 import pytest
 
-from syncd.gateways.paging import read_ahead, side_by_side
+from syncd.gateways.paging import HeadStart, read_ahead, side_by_side
 
 
 async def test_the_next_request_is_under_way_before_a_page_is_handed_over() -> None:
@@ -46,3 +47,46 @@ async def test_side_by_side_runs_at_once_and_the_first_error_stops_the_rest() ->
         await side_by_side([read("slow", 0.5), read("bad", 0.01, fail=True)])
     await asyncio.sleep(0.6)
     assert "slow" not in finished  # stopped, not left running
+
+
+async def test_a_head_start_asks_for_the_first_item_before_it_is_wanted() -> None:
+    asked: list[int] = []
+
+    async def items(count: int) -> AsyncIterator[int]:
+        for n in range(count):
+            asked.append(n)
+            yield n
+
+    listing = HeadStart(items(3))
+    await asyncio.sleep(0)  # the caller's other work
+    assert asked == [0]
+    assert [n async for n in listing] == [0, 1, 2]
+    assert [n async for n in HeadStart(items(0))] == []
+
+
+async def test_a_head_start_closed_early_stops_its_first_request() -> None:
+    stopped = asyncio.Event()
+
+    async def items() -> AsyncIterator[int]:
+        try:
+            await asyncio.Event().wait()  # a first page that does not come
+            yield 0
+        finally:
+            stopped.set()
+
+    listing = HeadStart(items())
+    await asyncio.sleep(0)
+    await listing.aclose()
+    assert stopped.is_set()
+    assert not [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+
+
+async def test_a_head_start_raises_the_first_requests_error_when_it_is_wanted() -> None:
+    async def items() -> AsyncIterator[int]:
+        raise ValueError("503 on the first page")
+        yield 0
+
+    listing = HeadStart(items())
+    await asyncio.sleep(0)
+    with pytest.raises(ValueError, match="503"):
+        await anext(listing)

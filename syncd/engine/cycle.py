@@ -41,6 +41,7 @@ from syncd.engine.plan import (
 from syncd.engine.recovery import settle_pending
 from syncd.engine.waves import Beside, Sweep, Waves
 from syncd.gateways.base import Gateway
+from syncd.gateways.paging import HeadStart
 from syncd.mapping import EntityMapping
 from syncd.policy import Direction, SyncRules
 from syncd.records import Cursor, Page, Record, RejectedRecord, Side
@@ -84,6 +85,16 @@ class Pulled:
     @property
     def listed(self) -> int:
         return len(self.records) + len(self.rejected) + self.decided_early
+
+
+@dataclass(frozen=True)
+class Listing:
+    """One side's pull of a cycle, its first page asked for as the cycle begins."""
+
+    cursor: Cursor | None  # where the last cycle's pull left off
+    whole: bool  # every record (the first pull, or a sweep); else the changes since
+    started: datetime  # before it was asked for: the cursor's pulled_at
+    pages: HeadStart[Page]
 
 
 @dataclass
@@ -151,6 +162,7 @@ class _Cycle:
         self.paired_early: list[Action] = []  # and the actions of its pairs found early
         self.waves = Waves(self)  # an incremental cycle's pages, applied as they come
         self.sweep = Sweep(self)  # a sweep's pages: the pairs that agree, let go
+        self.listings: dict[Side, Listing] = {}  # each side's pull, asked for at once
         self.pulling: dict[Side, Pulled] = {}  # what the listings brought so far
         self.links_read: asyncio.Future[None] | None = None  # a sweep's every link
         self.rules = field_rules(self.mapping, conn.rules)
@@ -165,6 +177,32 @@ class _Cycle:
         self.sent_before = {side: _sent(gateway) for side, gateway in conn.gateways.items()}
 
     async def run(self, *, accept_guards: bool) -> CycleReport:
+        # The sides are asked for their first pages before anything else: the requests
+        # are on their way while the cycle reads the state store (a fresh process's
+        # first cycle spends tens of milliseconds there before a request could go).
+        # Settling an earlier cycle's writes below only reads the sides, so a listing
+        # asked for before it shows what it would have shown after.
+        cursors = {
+            side: await self.store.get_cursor(self.conn.name, self.entity, side) for side in Side
+        }
+        self.listings = {side: self._listing(side, cursors[side]) for side in Side}
+        try:
+            return await self._run(accept_guards)
+        finally:  # a cycle that failed before reading them leaves no request behind
+            for listing in self.listings.values():
+                await listing.pages.aclose()
+
+    def _listing(self, side: Side, cursor: Cursor | None) -> Listing:
+        gateway, started = self.conn.gateways[side], self.conn.now()
+        if self.full or cursor is None:
+            # The first pull lists everything: a search-based "changed since" may not
+            # show the newest records yet (HubSpot), and matching needs them all.
+            return Listing(cursor, True, started, HeadStart(gateway.list_all(self.entity)))
+        since = _since(cursor, self.conn.overlap, self._lag(side))
+        pages = HeadStart(gateway.changed_since(self.entity, since))
+        return Listing(cursor, False, started, pages)
+
+    async def _run(self, accept_guards: bool) -> CycleReport:
         if not self.dry_run:
             await self.event(EventName.CYCLE_STARTED, None, full=self.full)
         self.quarantined.update(
@@ -312,9 +350,7 @@ class _Cycle:
     # --- pull ----------------------------------------------------------------------------
 
     async def _pull_both(self) -> dict[Side, Pulled]:
-        cursors = {
-            side: await self.store.get_cursor(self.conn.name, self.entity, side) for side in Side
-        }
+        cursors = {side: listing.cursor for side, listing in self.listings.items()}
         early = await self._early_decisions(cursors)
         # Both sides listing changes: each page is applied as it comes (see waves.py).
         waves: Beside | None = None
@@ -325,7 +361,7 @@ class _Cycle:
             waves = self.waves
         pulling = self.pulling = {side: Pulled() for side in Side}
         both = asyncio.gather(
-            *(self._pull(side, cursors[side], pulling, early, waves) for side in Side),
+            *(self._pull(side, pulling, early, waves) for side in Side),
             # an early first sync has no links before it: its own are left alone
             *([self.links_read] if self.links_read is not None else []),
         )
@@ -345,6 +381,7 @@ class _Cycle:
                 if waves is not None:
                     await waves.done()
             finally:
+                await _stopped(both)  # one side's error leaves the other's pull going
                 if waves is not None:
                     await waves.stop()  # still going only when this cycle failed
                 await _stopped(self.links_read)
@@ -355,29 +392,23 @@ class _Cycle:
     async def _pull(
         self,
         side: Side,
-        cursor: Cursor | None,
         pulling: Mapping[Side, Pulled],
         early: EarlyDecisions | None,
         waves: Beside | None,
     ) -> None:
-        gateway = self.conn.gateways[side]
-        pulled = pulling[side]
-        started = self.conn.now()
-        if self.full or cursor is None:
-            # The first pull lists everything: a search-based "changed since" may not
-            # show the newest records yet (HubSpot), and matching needs them all.
+        listing, pulled = self.listings[side], pulling[side]
+        if listing.whole:
             listed = early.listed if early is not None else waves.listed if waves else None
-            await _collect(gateway.list_all(self.entity), pulled, side, listed)
+            await _collect(listing.pages, pulled, side, listed)
             pulled.complete = True
             if early is not None:
                 await early.listed_whole(
                     side, _so_far(pulled), lambda: _so_far(pulling[side.other])
                 )
         else:
-            since = _since(cursor, self.conn.overlap, self._lag(side))
             listed = waves.listed if waves is not None else None
-            await _collect(gateway.changed_since(self.entity, since), pulled, side, listed)
-        pulled.cursor = _moved(cursor, pulled.cursor, started, self.conn.now())
+            await _collect(listing.pages, pulled, side, listed)
+        pulled.cursor = _moved(listing.cursor, pulled.cursor, listing.started, self.conn.now())
 
     async def _read_again(self, pulled: Pulled, side: Side, ids: Sequence[str]) -> None:
         """Records the listing did not keep, whose early pair was not final: matched

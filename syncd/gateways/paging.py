@@ -5,16 +5,19 @@ raw answer is in, before anyone converts or uses it. Asking for the next page ri
 lets its request (its latency, and the server's work) overlap this page's processing,
 ours and the caller's (:func:`read_ahead`; one request ahead at most: memory stays one
 page more). Reads by key come in chunks that do not depend on one another: they go side
-by side (:func:`side_by_side`), the client keeping them within the system's limits.
+by side (:func:`side_by_side`), the client keeping them within the system's limits. And
+a caller with other work to do before it wants a listing's first page can have it asked
+for at once (:class:`HeadStart`).
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 Answer = TypeVar("Answer")
+Item = TypeVar("Item")
 
 
 async def read_ahead(
@@ -53,3 +56,29 @@ async def side_by_side(reads: Iterable[Awaitable[Answer]]) -> list[Answer]:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+class HeadStart(Generic[Item]):
+    """``items``, the first of them asked for at once, not when the caller first wants
+    it: its request is on its way while the caller does what it must do before."""
+
+    def __init__(self, items: AsyncIterator[Item]) -> None:
+        self._items = items
+        self._first: asyncio.Future[Item] | None = asyncio.ensure_future(anext(items))
+
+    def __aiter__(self) -> HeadStart[Item]:
+        return self
+
+    async def __anext__(self) -> Item:
+        first, self._first = self._first, None
+        return await (first if first is not None else anext(self._items))
+
+    async def aclose(self) -> None:
+        """Stop: no request left running or unheard (once no one reads the items)."""
+        if self._first is not None:
+            self._first.cancel()
+            await asyncio.gather(self._first, return_exceptions=True)
+            self._first = None
+        close = getattr(self._items, "aclose", None)
+        if close is not None:
+            await close()

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from syncd.engine import cycle as cycle_module
+from syncd.engine import recovery
 from syncd.engine.cycle import Connection, CycleReport, run_cycle
 from syncd.errors import OutcomeUnknownError, RecordError, TransientError
 from syncd.gateways.memory import MemoryGateway
 from syncd.mapping import EntityMapping, load_mapping
 from syncd.policy import DeletePolicy, Direction, Guards, SyncRules
-from syncd.records import Record, Side, Value
+from syncd.records import Page, Record, Side, Value
 from syncd.state.store import StateStore
 from syncd.status.events import EventName
 
@@ -497,3 +500,67 @@ async def test_records_linked_by_a_match_can_get_each_others_keys(world: World) 
     assert world.crm.row(ENTITY, crm_id)["afas_debtor_number"] == afas_id
     assert world.afas.row(ENTITY, afas_id)["ExternalKey"] == crm_id
     assert (await world.cycle()).counts == {}  # the key writes echo as nothing
+
+
+class Watched(MemoryGateway):
+    """A memory side whose listings say when they begin and end; a first page can be
+    held back until ``release`` is set."""
+
+    def __init__(self, side: Side, log: list[tuple[str, Side] | str]) -> None:
+        super().__init__(side, {ENTITY: MAPPING}, page_size=2)
+        self.log = log
+        self.release: asyncio.Event | None = None
+
+    async def list_all(self, entity: str) -> AsyncIterator[Page]:
+        self.log.append(("listing", self.side))
+        try:
+            if self.release is not None:
+                await self.release.wait()
+            async for page in super().list_all(entity):
+                yield page
+        finally:
+            self.log.append(("closed", self.side))
+
+
+async def test_the_sides_are_asked_for_their_pages_before_the_state_store_is_read(
+    store: StateStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Their first requests are on their way while the cycle settles earlier writes."""
+    log: list[tuple[str, Side] | str] = []
+    settle = recovery.settle_pending
+
+    async def settling(*args: Any) -> set[int]:
+        log.append("settling")
+        return await settle(*args)
+
+    monkeypatch.setattr(cycle_module, "settle_pending", settling)
+    crm, afas = Watched(CRM, log), Watched(AFAS, log)
+    crm.put(ENTITY, MAPPING.to_native(CRM, {"name": "Atlas"}))
+    conn = Connection("test", {CRM: crm, AFAS: afas}, store, {ENTITY: MAPPING}, RULES)
+
+    report = await run_cycle(conn, ENTITY)
+
+    assert report.counts["created_afas"] == 1
+    assert log.index("settling") > max(log.index(("listing", side)) for side in Side)
+
+
+async def test_a_cycle_that_fails_before_it_reads_the_listings_leaves_none_running(
+    store: StateStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The listings asked for as it began are stopped, the one still waiting for its
+    first page too."""
+    log: list[tuple[str, Side] | str] = []
+
+    async def settling(*args: Any) -> set[int]:
+        raise TransientError("AFAS answered 503 while a lost write was looked up")
+
+    monkeypatch.setattr(cycle_module, "settle_pending", settling)
+    crm, afas = Watched(CRM, log), Watched(AFAS, log)
+    crm.release = asyncio.Event()  # the CRM's first page has not come when the cycle fails
+    conn = Connection("test", {CRM: crm, AFAS: afas}, store, {ENTITY: MAPPING}, RULES)
+
+    with pytest.raises(TransientError, match="503"):
+        await run_cycle(conn, ENTITY)
+
+    assert {("closed", CRM), ("closed", AFAS)} <= set(log)
+    assert not [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
