@@ -357,17 +357,22 @@ def at_base(
 
 
 def agreed_whole(
-    crm: Record, afas: Record, rules: Mapping[str, FieldRule]
+    record: Record, partner: Record, rules: Mapping[str, FieldRule]
 ) -> dict[str, Value] | None:
     """What a new pair's records agree on, if they agree in every field reconciled:
     :func:`reconcile_pair` would find each of those AGREED (a field set on create only
-    is HELD, and not part of the base). None if a field differs."""
-    crm_fields, afas_fields = crm.fields, afas.fields
+    is HELD, and not part of the base). None if a field differs.
+
+    The values are ``partner``'s own (equal to ``record``'s): a first sync's partner is
+    of the side it listed whole and holds, the record of the side it lets go page by
+    page, so the base of 100,000 pairs shares the held strings instead of keeping a
+    copy of the other side's."""
+    values, others = partner.fields, record.fields
     agreed: dict[str, Value] = {}
     for name, rule in rules.items():
         if rule.direction is not Direction.ON_CREATE:
-            value = crm_fields.get(name)
-            if value != afas_fields.get(name):
+            value = values.get(name)
+            if value != others.get(name):
                 return None
             agreed[name] = value
     return agreed
@@ -479,7 +484,7 @@ def _plan_match(
         crm, afas = _ordered(decision.side, decision.record, decision.partner)
         keys = data.rules.write_correlation_keys
         plan.actions.append(LinkPair.of(crm, afas, decision.reason, write_keys=keys))
-        agreed = agreed_whole(crm, afas, rules)
+        agreed = agreed_whole(decision.record, decision.partner, rules)
         if agreed is not None:  # most pairs a first sync finds: nothing to reconcile
             plan.actions.append(AdvanceBase((crm.id, afas.id), Fields(agreed)))
             return

@@ -225,10 +225,23 @@ def test_a_new_pair_that_agrees_everywhere_plans_what_reconciling_would(
         agreed = {d.field: d.value for d in reconciled if d.outcome is Outcome.AGREED}
         every = len(agreed) == len(reconciled)
         assert agreed_whole(crm, afas, rules) == (agreed if every else None)
+        assert agreed_whole(afas, crm, rules) == (agreed if every else None)
         if every:
             match = MatchDecision(MatchKind.LINK, CRM, crm, afas, "kvk")
             plan = plan_for([], mapping=mapping, matches=[match])
             assert plan.actions[1:] == [AdvanceBase(("1", "A1"), Fields(agreed))]
+
+
+def test_an_agreed_base_holds_the_partners_values_not_copies_of_the_records() -> None:
+    # A first sync holds the side it listed whole (the partners), not the other side's
+    # pages: 100,000 bases holding the page records' strings would be a second copy.
+    long_name = "Aannemersbedrijf " + "Van der Berg " * 5  # too long to be shared
+    crm = Record("1", {**BASE, "name": "".join(long_name)})
+    afas = Record("A1", {**BASE, "name": "".join(long_name)})
+    assert crm.fields["name"] is not afas.fields["name"]
+    plan = plan_for([], matches=[MatchDecision(MatchKind.LINK, CRM, crm, afas, "kvk")])
+    [agreed] = of(plan, AdvanceBase)
+    assert agreed.fields["name"] is afas.fields["name"]
 
 
 GUARDED = SyncRules(
