@@ -5,10 +5,11 @@ per side a few million objects. Python's cycle collector walks every one of them
 full pass, and runs one whenever a quarter more objects survived since the last: a first
 cycle at that size had 18 passes of up to 0.5 s (5 s in all), the requests of both sides
 waiting on each. So while any cycle runs, what survived a full pass is frozen after it
-(``gc.freeze``): later passes leave it out, and reference counting still frees what the
-cycle lets go of. Young objects are collected first, so little garbage is frozen (each
-request's retry state is garbage in a reference cycle, a few KB); what is waits until the
-last running cycle ends, when everything is handed back to the collector.
+(``gc.freeze``), and so is what the process held as the cycle began: later passes leave
+it out, and reference counting still frees what the cycle lets go of. Young objects are
+collected first, so little garbage is frozen (each request's retry state is garbage in a
+reference cycle, a few KB); what is waits until the last running cycle ends, when
+everything is handed back to the collector.
 """
 
 from __future__ import annotations
@@ -31,6 +32,10 @@ async def held_still() -> AsyncIterator[None]:
     """Run a cycle (or several side by side) with what survives full passes frozen."""
     _Running.cycles += 1
     if _Running.freezing is None:
+        # What the process holds as its first cycle starts (its modules, sessions and
+        # mappings: a fresh process's first full pass walked them for 76 ms, during the
+        # first cycle's first query) outlives the cycle too: frozen with the rest.
+        _freeze()
         _Running.freezing = asyncio.ensure_future(_freeze_as_it_ages(_full_passes()))
     try:
         yield
@@ -46,9 +51,13 @@ async def _freeze_as_it_ages(passes: int) -> None:
     while True:
         await asyncio.sleep(LOOK_EVERY)
         if _full_passes() != passes:
-            gc.collect(1)  # the young garbage, not frozen with the survivors
-            gc.freeze()
+            _freeze()
             passes = _full_passes()
+
+
+def _freeze() -> None:
+    gc.collect(1)  # the young garbage, not frozen with the survivors
+    gc.freeze()
 
 
 def _full_passes() -> int:
