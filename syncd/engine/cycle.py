@@ -397,17 +397,11 @@ class _Cycle:
         waves: Beside | None,
     ) -> None:
         listing, pulled = self.listings[side], pulling[side]
-        if listing.whole:
-            listed = early.listed if early is not None else waves.listed if waves else None
-            await _collect(listing.pages, pulled, side, listed)
-            pulled.complete = True
-            if early is not None:
-                await early.listed_whole(
-                    side, _so_far(pulled), lambda: _so_far(pulling[side.other])
-                )
-        else:
-            listed = waves.listed if waves is not None else None
-            await _collect(listing.pages, pulled, side, listed)
+        listed = early.listed if early is not None else waves.listed if waves else None
+        await _collect(listing.pages, pulled, side, listed)
+        pulled.complete = listing.whole
+        if early is not None:  # only ever a first sync's: both sides listed whole
+            await early.listed_whole(side, _so_far(pulled), lambda: _so_far(pulling[side.other]))
         pulled.cursor = _moved(listing.cursor, pulled.cursor, listing.started, self.conn.now())
 
     async def _read_again(self, pulled: Pulled, side: Side, ids: Sequence[str]) -> None:
