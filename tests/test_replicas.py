@@ -192,11 +192,8 @@ async def _scenario(
     await _edits_cross_over(store, systems, "Zwolle")
 
     async def balanced() -> bool:
-        recent = _replicas_of(await _cycles(systems), since=time.monotonic() - 2 * INTERVAL)
-        if set(recent) != lanes or any(len(replicas) > 1 for replicas in recent.values()):
-            return False  # a lane handed over within the window: not settled yet
-        owners = {lane: min(replicas) for lane, replicas in recent.items()}  # one each
-        return sorted(map(len, _by_replica(owners).values())) == [2, 2, 2]
+        owners = await _settled_owners(systems, lanes)
+        return owners is not None and sorted(map(len, _by_replica(owners).values())) == [2, 2, 2]
 
     await until("each replica syncs two lanes", balanced, 30)
     owners = _owners(await _cycles(systems), since=time.monotonic() - 2 * INTERVAL)
@@ -239,10 +236,10 @@ async def _scenario(
 
     async def status_names_the_owners() -> bool:
         nonlocal owners
-        recent = _replicas_of(await _cycles(systems), since=time.monotonic() - 2 * INTERVAL)
-        if set(recent) != lanes or any(len(replicas) > 1 for replicas in recent.values()):
+        settled = await _settled_owners(systems, lanes)
+        if settled is None:
             return False
-        owners = {lane: min(replicas) for lane, replicas in recent.items()}
+        owners = settled
         holders = {
             f"{pair.name}/{entity}": (await entity_health(store, pair.name, entity)).replica
             for pair in systems
@@ -314,6 +311,15 @@ def _replicas_of(cycles: list[Cycle], since: float) -> dict[str, set[str]]:
         if cycle.started >= since:
             seen[cycle.lane].add(cycle.replica)
     return seen
+
+
+async def _settled_owners(systems: list[Systems], lanes: set[str]) -> dict[str, str] | None:
+    """The one replica of each lane's cycles over the last two intervals; None while a
+    lane has none, or is handed over within them."""
+    recent = _replicas_of(await _cycles(systems), since=time.monotonic() - 2 * INTERVAL)
+    if set(recent) != lanes or any(len(replicas) > 1 for replicas in recent.values()):
+        return None
+    return {lane: replicas.pop() for lane, replicas in recent.items()}
 
 
 def _owners(cycles: list[Cycle], since: float) -> dict[str, str]:

@@ -167,9 +167,9 @@ class Partners:
 
     def claims(self, record: Record) -> set[str]:
         """Ids of this side's records that ``record`` (of the other side) could be the
-        same company as: the one its correlation key names, and those sharing a match
-        key value with it."""
-        claimed: set[str] = set()
+        same company as: the one its correlation key names, those naming it by theirs,
+        and those sharing a match key value with it."""
+        claimed = {r.id for r in self.pool.pointing_at.get(record.id, ())}
         if record.correlation in self.pool.by_id:
             claimed.add(record.correlation)
         for key in self.keys:
@@ -193,9 +193,7 @@ class Partners:
             decided.claims.update(claimed)
             if proposal.kind is MatchKind.CREATE:
                 decided.creates.append(proposal)
-            elif _sole_pair(proposal, claimed) and record.id not in self.pool.pointing_at:
-                # (a record of this side naming ``record`` by its correlation key would
-                # be told, matched without it, that ``record`` is not there)
+            elif _sole_pair(proposal, claimed):
                 decided.pairs.append(proposal)
         for record in itertools.chain(held, adoptable):
             decided.claims.update(self.claims(record))
@@ -222,9 +220,10 @@ class Partners:
 class PageDecisions:
     """What a page of one side's listing is, decided by the other side's whole listing.
 
-    ``pairs`` are links of a page's record that claims nothing but its partner, a
-    record without a correlation key of its own, and that no record of the indexed side
-    names by its correlation key. Once the page's side is listed whole,
+    ``pairs`` are links of a page's record that claims nothing but its partner (no
+    other record of the indexed side shares a key value with it or names it by its
+    correlation key), a record without a correlation key of its own. Once the page's
+    side is listed whole,
     such a pair is final if its partner was claimed by that record alone
     (``claims`` counts, per record of the indexed side, the records claiming it): then
     neither record can be in another proposed pair, either side's proposal is this pair

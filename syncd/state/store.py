@@ -724,6 +724,8 @@ async def _to_the_end(work: Awaitable[_T]) -> _T:
         return await asyncio.shield(task)
     except asyncio.CancelledError:
         await asyncio.wait([task])
+        if not task.cancelled():
+            task.exception()  # the cancel is what the caller hears of it: not "unretrieved"
         raise
 
 
