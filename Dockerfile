@@ -13,10 +13,11 @@ RUN sh /src/.ci/image-install /src $VIRTUAL_ENV/bin/python \
     && mkdir -p /etc/syncd && cp -r /src/mappings /etc/syncd/mappings \
     && cp /src/config.toml /etc/syncd/config.toml && rm -rf /src
 
-# A user of its own; /data holds the state store and the status log, owner-only.
+# A user of its own, named by number so that Kubernetes' runAsNonRoot can verify it;
+# /data holds the state store and the status log, owner-only.
 RUN useradd --system --uid 10001 --home-dir /data --shell /usr/sbin/nologin syncd \
     && mkdir -p /data && chown syncd /data && chmod 700 /data
-USER syncd
+USER 10001
 VOLUME ["/data"]
 WORKDIR /data
 
