@@ -167,7 +167,6 @@ class FieldMap:
             if text is None:
                 return None
             if self.max_length is not None and len(text) > self.max_length:
-                # a composite's parts are checked by its codec
                 raise RecordError(
                     f"{text!r} is {len(text)} characters long; the longest value this "
                     f"field can hold is {self.max_length}"
@@ -618,7 +617,7 @@ def _company_role(
     meanings = _role_meanings(raw, report)
     if meanings is None:
         return False
-    if not any(entity in roles for roles in meanings.values()):
+    if entity in KNOWN_ENTITIES and not any(entity in roles for roles in meanings.values()):
         report.add(
             "crm.role_options",
             f"no option means {entity!r}; give the option(s) that mean it, like "
@@ -721,8 +720,8 @@ def _field(index: int, entry: object, report: ProblemReport) -> FieldMap | None:
     )
     parts = {key: _name_list(entry, key, f"{prefix}.{key}", report) for key in _COMPOSITE_KEYS}
     natives = {
-        key: parts[key][0]
-        if parts.get(key)
+        key: next(iter(parts.get(key, ())), None)
+        if isinstance(entry.get(key), list)  # a composite's names, checked above
         else report.string(
             entry,
             key,
@@ -847,6 +846,8 @@ def _check_composite(
         return
     listed = ", ".join(wanted)
     for key in _COMPOSITE_KEYS:
+        if isinstance(entry.get(key), list) and not parts[key]:
+            continue  # a broken array, reported already
         if len(parts[key]) != len(wanted):
             got = len(parts[key]) or "one"
             report.add(
@@ -854,7 +855,8 @@ def _check_composite(
                 f"afas_codec {codec!r} needs {len(wanted)} AFAS fields ({listed}), in that "
                 f"order; got {got}: list the missing ones",
             )
-    if codec not in entry.get("normalize", []):
+    normalize = entry.get("normalize", [])
+    if isinstance(normalize, list) and codec not in normalize:
         report.add(
             f"{prefix}.normalize",
             f'add "{codec}" so that the CRM\'s one line compares with the AFAS fields',

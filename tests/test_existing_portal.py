@@ -60,19 +60,23 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
         await store.close()
 
 
+def address(row: dict[str, object]) -> tuple[object, object, object]:
+    return row["Street"], row["HouseNumber"], row["HouseNumberAddition"]
+
+
 def writes(report: CycleReport) -> int:
     return sum(n for key, n in report.counts.items() if key.startswith(("created", "updated")))
 
 
 async def test_an_existing_portal_syncs_with_its_own_properties(world: World) -> None:
     nl = {"country": "Netherlands"}
-    for name, relation_role, address, kvk in (
+    for name, relation_role, line, kvk in (
         ("Kerk B.V.", "customer", "Kerkstraat 12-A", "11111111"),
         ("Haags B.V.", "both", "Laan van Meerdervoort 1001 B", "22222222"),
         ("Bis B.V.", "supplier", "Straat 3 bis", "33333333"),
         ("Vaag B.V.", "customer", "Kerkstraat", "44444444"),
     ):
-        row = {"name": name, "relation_role": relation_role, "address": address, "kvk_number": kvk}
+        row = {"name": name, "relation_role": relation_role, "address": line, "kvk_number": kvk}
         world.hs.sim.seed({**row, **nl})
     world.hs.sim.seed({"name": "Prospect B.V.", "type": "PROSPECT", **nl})  # no role
     debtor = {"CountryId": "NL", "Street": "1e Helmersstraat", "HouseNumber": 5}
@@ -87,19 +91,11 @@ async def test_an_existing_portal_syncs_with_its_own_properties(world: World) ->
         await world.cycle("supplier")
 
     kerk = world.relation("customer", "DebtorName", "Kerk B.V.")
-    assert (kerk["Street"], kerk["HouseNumber"], kerk["HouseNumberAddition"]) == (
-        "Kerkstraat",
-        12,
-        "A",
-    )
+    assert address(kerk) == ("Kerkstraat", 12, "A")
     haags = world.relation("supplier", "CreditorName", "Haags B.V.")
-    assert (haags["Street"], haags["HouseNumber"], haags["HouseNumberAddition"]) == (
-        "Laan van Meerdervoort",
-        1001,
-        "B",
-    )
+    assert address(haags) == ("Laan van Meerdervoort", 1001, "B")
     bis = world.relation("supplier", "CreditorName", "Bis B.V.")
-    assert (bis["Street"], bis["HouseNumber"], bis["HouseNumberAddition"]) == ("Straat", 3, "bis")
+    assert address(bis) == ("Straat", 3, "bis")
     debtors = {r["DebtorName"] for r in world.sim.rows("customer")}
     assert debtors == {"Kerk B.V.", "Haags B.V.", "Helmers B.V.", "Geblokkeerd B.V."}
     # an address syncd cannot split is quarantined with the reason, not guessed

@@ -112,3 +112,10 @@ def test_a_composite_part_another_field_maps_too_is_reported(tmp_path: Path) -> 
     assert ("fields[7].afas", "'HouseNumber' is also the AFAS field of fields[6]") in [
         (k, m[:49]) for k, m in problems(tmp_path, text)
     ]
+
+
+def test_a_broken_list_of_afas_fields_is_one_problem(tmp_path: Path) -> None:
+    text = edited(ADDRESS_AFAS, 'afas = ["Street", 12]')
+    [(key, message)] = problems(tmp_path, text)
+    assert key == "fields[6].afas"
+    assert "expected an array of field ids without spaces" in message

@@ -26,6 +26,10 @@ async def afas() -> AsyncIterator[tuple[AfasGateway, AfasSimulator]]:
         await gw.aclose()
 
 
+def address(row: dict[str, object]) -> tuple[object, object, object]:
+    return row["Street"], row["HouseNumber"], row["HouseNumberAddition"]
+
+
 async def listed(gw: AfasGateway, entity: str) -> list[str]:
     return sorted([r.id async for page in gw.list_all(entity) for r in page.records])
 
@@ -74,18 +78,10 @@ async def test_the_address_line_is_written_as_street_number_and_addition(
     created = await gw.create("customer", fields, "1")
     assert created.fields["address"] == "Laan van Meerdervoort 1001 B"
     [row] = sim.rows("customer")
-    assert (row["Street"], row["HouseNumber"], row["HouseNumberAddition"]) == (
-        "Laan van Meerdervoort",
-        1001,
-        "B",
-    )
+    assert address(row) == ("Laan van Meerdervoort", 1001, "B")
     updated = await gw.update("customer", created.id, {"address": "Kerkstraat 12-3"})
     assert updated.fields["address"] == "Kerkstraat 12-3"
     [row] = sim.rows("customer")
-    assert (row["Street"], row["HouseNumber"], row["HouseNumberAddition"]) == (
-        "Kerkstraat",
-        12,
-        "3",
-    )
+    assert address(row) == ("Kerkstraat", 12, "3")
     cleared = await gw.update("customer", created.id, {"address": None})
     assert cleared.fields["address"] is None
