@@ -6,9 +6,9 @@ and how unlinked records are matched. The shipped ``mappings/customer.toml`` doc
 every key; in short::
 
     entity = "customer"
-    [crm]    id, modified, correlation, object, role_property, role_value
+    [crm]    id, modified, correlation, object, role_property, role_value | role_options
     [afas]   id, modified, correlation, get_connector, update_connector, update_key,
-             correlation_update, inactive, deactivate_update
+             correlation_update, inactive (one field or several), deactivate_update
     [match]  keys = [["kvk"], ["vat"], ["name", "postcode"]]
     [[fields]]
     name = "phone"                    # canonical name
@@ -31,21 +31,23 @@ from __future__ import annotations
 import difflib
 import re
 import tomllib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from datetime import datetime
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal
 
 from syncd.errors import ConfigError, Problem, RecordError
 from syncd.matchkeys import KEY_FUNCTIONS, parse_element
 from syncd.policy import ConflictRule, Direction
 from syncd.records import Record, RejectedRecord, Side, Value
+from syncd.roles import CompanyRole
 from syncd.transforms import (
     CODECS,
+    COMPOSITE_CODECS,
     NORMALISERS,
     Codec,
     Normaliser,
@@ -84,10 +86,40 @@ class FieldMap:
     crm_codec: Codec = _TEXT
     afas_codec: Codec = _TEXT
     max_length: int | None = None
+    # A composite AFAS side (a Dutch address: street, number, addition): every read
+    # field and update path, in the codec's order; ``afas``/``afas_update`` are the first.
+    afas_parts: tuple[str, ...] = ()
+    afas_update_parts: tuple[str, ...] = ()
 
     def native_name(self, side: Side) -> str:
-        """The field's name in ``side``'s read API."""
+        """The field's name in ``side``'s read API (a composite's first)."""
         return self.crm if side is Side.CRM else self.afas
+
+    def native_names(self, side: Side) -> tuple[str, ...]:
+        """Every field of ``side``'s read API the value lives in."""
+        if side is Side.AFAS and self.afas_parts:
+            return self.afas_parts
+        return (self.native_name(side),)
+
+    def native_of(self, side: Side, row: Mapping[str, object]) -> object:
+        """The field's native value in a row (a composite's parts, None if all blank)."""
+        if side is Side.CRM or not self.afas_parts:
+            return row.get(self.native_name(side))
+        parts = tuple(row.get(name) for name in self.afas_parts)
+        return None if all(p is None or p == "" for p in parts) else parts
+
+    def natives(self, side: Side, value: Value, names: Sequence[str] = ()) -> dict[str, object]:
+        """The native values to write, by read name (or by ``names``: the update paths)."""
+        names = names or self.native_names(side)
+        native = self.write(side, value)
+        if len(names) == 1:
+            return {names[0]: native}
+        parts = native if isinstance(native, tuple) else (None,) * len(names)
+        return dict(zip(names, parts, strict=True))
+
+    def updates(self, value: Value) -> dict[str, object]:
+        """The native values to write to AFAS, by UpdateConnector path."""
+        return self.natives(Side.AFAS, value, self.afas_update_parts or (self.afas_update,))
 
     def codec(self, side: Side) -> Codec:
         return self.crm_codec if side is Side.CRM else self.afas_codec
@@ -118,7 +150,7 @@ class FieldMap:
     def _reader_for(self, side: Side) -> Callable[[object], Value]:
         to_canonical, normalisers = self.codec(side).to_canonical, self._normalisers
 
-        def read(native: object) -> Value:
+        def read(native: object) -> Value:  # a composite's parts come as a tuple
             if native is None or native == "":
                 return None
             try:
@@ -156,6 +188,13 @@ class SideSpec:
     modified: str
     correlation: str
     options: Mapping[str, str]
+    inactive: tuple[str, ...] = ()  # AFAS: fields any of which marks a record inactive
+    role: CompanyRole | None = None  # CRM: which companies hold the entity's role
+
+
+_FieldReading = tuple[
+    str, str, Callable[[object], Value], Callable[[Mapping[str, object]], object] | None
+]
 
 
 @dataclass(frozen=True)
@@ -190,14 +229,25 @@ class EntityMapping:
 
     def to_canonical(self, side: Side, native: Mapping[str, object]) -> dict[str, Value]:
         """Every mapped field of a native row, canonical; a missing native key is blank."""
-        return {name: read(native.get(key)) for name, key, read in self._reading[side]}
+        return {
+            name: read(native.get(key) if whole is None else whole(native))
+            for name, key, read, whole in self._reading[side]
+        }
 
     @cached_property
-    def _reading(self) -> dict[Side, tuple[tuple[str, str, Callable[[object], Value]], ...]]:
-        # Per side, each field's name, its native name and its reader, looked up once:
-        # every row read goes through them.
+    def _reading(self) -> dict[Side, tuple[_FieldReading, ...]]:
+        # Per side, each field's name, its native name, its reader and (a composite's)
+        # the getter of its parts, looked up once: every row read goes through them.
         return {
-            side: tuple((f.name, f.native_name(side), f.reader(side)) for f in self.fields)
+            side: tuple(
+                (
+                    f.name,
+                    f.native_name(side),
+                    f.reader(side),
+                    partial(f.native_of, side) if len(f.native_names(side)) > 1 else None,
+                )
+                for f in self.fields
+            )
             for side in Side
         }
 
@@ -255,17 +305,17 @@ class EntityMapping:
         readable: dict[str, Value] = {}
         for f in self.fields if names is None else [self.field(n) for n in names]:
             try:
-                readable[f.name] = f.read(side, native.get(f.native_name(side)))
+                readable[f.name] = f.read(side, f.native_of(side, native))
             except RecordError:
                 continue
         return readable
 
     def to_native(self, side: Side, canonical: Mapping[str, Value]) -> dict[str, object]:
         """The given canonical fields as ``side`` stores them, by native read name."""
-        return {
-            self.native_name(side, name): self.field(name).write(side, value)
-            for name, value in canonical.items()
-        }
+        native: dict[str, object] = {}
+        for name, value in canonical.items():
+            native.update(self.field(name).natives(side, value))
+        return native
 
 
 # --- loading --------------------------------------------------------------------------
@@ -275,7 +325,9 @@ class EntityMapping:
 class _Option:
     required: bool = False
     default: str | None = None
-    kind: str = "name"  # "name": a field/property/connector name; "path": an update path
+    # "name": a field/property/connector name; "path": an update path; "names": one
+    # name or an array of them; "table": read on its own (role_options)
+    kind: str = "name"
 
 
 # The keys of [crm] and [afas]. id, modified and correlation become SideSpec attributes;
@@ -289,6 +341,7 @@ _SIDE_KEYS: Mapping[Side, Mapping[str, _Option]] = {
         "object": _Option(default="companies"),
         "role_property": _Option(),
         "role_value": _Option(),
+        "role_options": _Option(kind="table"),
     },
     Side.AFAS: {
         "id": _Option(required=True),
@@ -298,7 +351,7 @@ _SIDE_KEYS: Mapping[Side, Mapping[str, _Option]] = {
         "update_connector": _Option(required=True),
         "update_key": _Option(required=True),
         "correlation_update": _Option(default="KnOrganisation.XpRe", kind="path"),
-        "inactive": _Option(default="Blocked"),
+        "inactive": _Option(default="Blocked", kind="names"),
         "deactivate_update": _Option(default="BlTl", kind="path"),
     },
 }
@@ -476,6 +529,8 @@ def _side_spec(
     ok = True
     for key, option in spec_keys.items():
         where = f"{side}.{key}"
+        if option.kind == "table" or (option.kind == "names" and isinstance(table.get(key), list)):
+            continue  # read below
         if key not in table and option.default is not None:
             values[key] = option.default
             continue
@@ -494,7 +549,7 @@ def _side_spec(
             ok = False
             continue
         values[key] = value
-    if ("role_property" in values) != ("role_value" in values):
+    if "role_options" not in table and ("role_property" in values) != ("role_value" in values):
         present, absent = (
             ("role_property", "role_value")
             if "role_property" in values
@@ -502,16 +557,110 @@ def _side_spec(
         )
         report.add(f"{side}.{absent}", f"missing; {present} and {absent} go together")
         ok = False
-    if not ok:
+    inactive = _inactive_fields(table, values, report) if side is Side.AFAS else ()
+    role = _company_role(table, values, doc.get("entity"), report) if side is Side.CRM else None
+    if not ok or inactive is None or role is False:
         return None, values
-    options = {k: v for k, v in values.items() if k not in _SPEC_ATTRS}
+    options = {k: v for k, v in values.items() if k not in (*_SPEC_ATTRS, "inactive")}
     spec = SideSpec(
         id=values["id"],
         modified=values["modified"],
         correlation=values["correlation"],
         options=MappingProxyType(options),
+        inactive=inactive,
+        role=role or None,
     )
     return spec, values
+
+
+def _inactive_fields(
+    table: Mapping[str, Any], values: Mapping[str, str], report: ProblemReport
+) -> tuple[str, ...] | None:
+    """[afas] inactive: one GetConnector field or several (None if that is wrong)."""
+    raw = table.get("inactive")
+    if not isinstance(raw, list):
+        return (values["inactive"],) if "inactive" in values else None
+    names = [n for n in raw if isinstance(n, str) and _NATIVE_NAME.fullmatch(n)]
+    if not raw or len(names) != len(raw):
+        report.add(
+            "afas.inactive",
+            f"expected a field id or a non-empty array of field ids, got {describe(raw)}; "
+            'write it like ["Blocked", "BlockedForDelivery"]',
+        )
+        return None
+    if len(set(names)) != len(names):
+        report.add("afas.inactive", "names a field more than once; list each field once")
+        return None
+    return tuple(names)
+
+
+def _company_role(
+    table: Mapping[str, Any], values: Mapping[str, str], entity: object, report: ProblemReport
+) -> CompanyRole | Literal[False] | None:
+    """The CRM role of the entity; None without one, False if the keys are wrong."""
+    prop = values.get("role_property")
+    raw = table.get("role_options")
+    if raw is None:
+        if prop is None or "role_value" not in values:
+            return None
+        return CompanyRole(prop, str(entity), ticked=values["role_value"])
+    if "role_value" in values:
+        report.add(
+            "crm.role_options",
+            "role_value and role_options exclude each other: role_value for a "
+            "multiple-checkbox property, role_options for a single select; keep one",
+        )
+        return False
+    if prop is None:
+        report.add("crm.role_property", "missing; role_options needs the property it describes")
+        return False
+    meanings = _role_meanings(raw, report)
+    if meanings is None:
+        return False
+    if entity in KNOWN_ENTITIES and not any(entity in roles for roles in meanings.values()):
+        report.add(
+            "crm.role_options",
+            f"no option means {entity!r}; give the option(s) that mean it, like "
+            f'{{ {entity} = ["{entity}"] }}',
+        )
+        return False
+    return CompanyRole(prop, str(entity), meanings=MappingProxyType(meanings))
+
+
+def _role_meanings(raw: object, report: ProblemReport) -> dict[str, frozenset[str]] | None:
+    """role_options: each option of the single select and the roles it means."""
+    where = "crm.role_options"
+    shape = 'an inline table of option = [roles], like { both = ["customer", "supplier"] }'
+    if not isinstance(raw, dict) or not raw:
+        report.add(where, f"expected {shape}, got {describe(raw)}")
+        return None
+    meanings: dict[str, frozenset[str]] = {}
+    said_by: dict[frozenset[str], str] = {}
+    ok = True
+    for option, roles in raw.items():
+        if not (
+            isinstance(roles, list) and roles and all(r in KNOWN_ENTITIES for r in roles)
+        ) or len(set(roles)) != len(roles):
+            report.add(
+                f"{where}.{option}",
+                f"expected an array of roles ({choices(KNOWN_ENTITIES)}), each once, "
+                f"got {describe(roles)}",
+            )
+            ok = False
+            continue
+        meaning = frozenset(roles)
+        if meaning in said_by:
+            report.add(
+                f"{where}.{option}",
+                f"means {' and '.join(sorted(meaning))}, as {said_by[meaning]!r} does; the "
+                "sets of roles overlap and syncd would not know which option to write: "
+                "give each set of roles one option",
+            )
+            ok = False
+            continue
+        said_by[meaning] = option
+        meanings[option] = meaning
+    return meanings if ok else None
 
 
 def _codec(value: object, where: str, report: ProblemReport) -> Codec | None:
@@ -569,8 +718,11 @@ def _field(index: int, entry: object, report: ProblemReport) -> FieldMap | None:
         pattern=_FIELD_NAME,
         rule="use lower-case letters, digits and _, starting with a letter",
     )
+    parts = {key: _name_list(entry, key, f"{prefix}.{key}", report) for key in _COMPOSITE_KEYS}
     natives = {
-        key: report.string(
+        key: next(iter(parts.get(key, ())), None)
+        if isinstance(entry.get(key), list)  # a composite's names, checked above
+        else report.string(
             entry,
             key,
             f"{prefix}.{key}",
@@ -580,9 +732,9 @@ def _field(index: int, entry: object, report: ProblemReport) -> FieldMap | None:
         )
         for key in ("crm", "afas", "afas_update")
     }
-    afas_update = natives["afas_update"]
-    if afas_update is not None:
-        _check_path(afas_update, f"{prefix}.afas_update", report)
+    for path in parts["afas_update"] or [natives["afas_update"] or ""]:
+        if path:
+            _check_path(path, f"{prefix}.afas_update", report)
 
     normalize: tuple[str, ...] = ()
     raw_normalize = entry.get("normalize", [])
@@ -640,6 +792,7 @@ def _field(index: int, entry: object, report: ProblemReport) -> FieldMap | None:
         else:
             report.add(f"{prefix}.max_length", f"expected a positive integer, got {describe(raw)}")
 
+    _check_composite(entry, parts, prefix, report)
     if len(report.problems) > count:
         return None
     assert name is not None
@@ -647,7 +800,7 @@ def _field(index: int, entry: object, report: ProblemReport) -> FieldMap | None:
         name=name,
         crm=natives["crm"] or "",
         afas=natives["afas"] or "",
-        afas_update=afas_update or "",
+        afas_update=natives["afas_update"] or "",
         direction=direction,
         conflict=conflict,
         blank_overwrites=blank_overwrites,
@@ -655,9 +808,59 @@ def _field(index: int, entry: object, report: ProblemReport) -> FieldMap | None:
         crm_codec=codecs["crm_codec"] or _TEXT,
         afas_codec=codecs["afas_codec"] or _TEXT,
         max_length=max_length,
+        afas_parts=tuple(parts["afas"]),
+        afas_update_parts=tuple(parts["afas_update"]),
     )
     _check_codec_domains(fieldmap, prefix, report)
     return fieldmap
+
+
+_COMPOSITE_KEYS = ("afas", "afas_update")
+
+
+def _name_list(entry: Mapping[str, Any], key: str, where: str, report: ProblemReport) -> list[str]:
+    """A composite field's array of AFAS names ([] when the key holds no array)."""
+    raw = entry.get(key)
+    if not isinstance(raw, list):
+        return []
+    if not raw or not all(isinstance(n, str) and _NATIVE_NAME.fullmatch(n) for n in raw):
+        report.add(where, f"expected an array of field ids without spaces, got {describe(raw)}")
+        return []
+    return list(raw)
+
+
+def _check_composite(
+    entry: Mapping[str, Any], parts: Mapping[str, list[str]], prefix: str, report: ProblemReport
+) -> None:
+    """A field kept in several AFAS fields names all of them, in its codec's order."""
+    codec = entry.get("afas_codec")
+    wanted = COMPOSITE_CODECS.get(codec) if isinstance(codec, str) else None
+    if wanted is None:
+        for key in _COMPOSITE_KEYS:
+            if parts[key]:
+                report.add(
+                    f"{prefix}.{key}",
+                    "several AFAS fields need a codec that splits the value over them; "
+                    f"set afas_codec to one of: {choices(COMPOSITE_CODECS)}",
+                )
+        return
+    listed = ", ".join(wanted)
+    for key in _COMPOSITE_KEYS:
+        if isinstance(entry.get(key), list) and not parts[key]:
+            continue  # a broken array, reported already
+        if len(parts[key]) != len(wanted):
+            got = len(parts[key]) or "one"
+            report.add(
+                f"{prefix}.{key}",
+                f"afas_codec {codec!r} needs {len(wanted)} AFAS fields ({listed}), in that "
+                f"order; got {got}: list the missing ones",
+            )
+    normalize = entry.get("normalize", [])
+    if isinstance(normalize, list) and codec not in normalize:
+        report.add(
+            f"{prefix}.normalize",
+            f'add "{codec}" so that the CRM\'s one line compares with the AFAS fields',
+        )
 
 
 def _check_codec_domains(fieldmap: FieldMap, prefix: str, report: ProblemReport) -> None:
@@ -713,26 +916,28 @@ def _check_unique(fields: list[tuple[int, FieldMap]], report: ProblemReport) -> 
     ):
         first: dict[str, int] = {}
         for index, fm in fields:
-            value = getattr(fm, attr)
-            if value in first:
-                report.add(
-                    f"fields[{index}].{attr}",
-                    f"{value!r} is also the {what} of fields[{first[value]}]; "
-                    "each field needs its own",
-                )
-            else:
-                first[value] = index
+            for value in getattr(fm, f"{attr}_parts", ()) or (getattr(fm, attr),):
+                if value in first:
+                    report.add(
+                        f"fields[{index}].{attr}",
+                        f"{value!r} is also the {what} of fields[{first[value]}]; "
+                        "each field needs its own",
+                    )
+                else:
+                    first[value] = index
 
 
 def _check_reserved(
     fields: list[tuple[int, FieldMap]],
     sides: Mapping[Side, Mapping[str, str]],
     report: ProblemReport,
+    inactive_names: Mapping[Side, tuple[str, ...]],
 ) -> None:
     """A mapped field may not reuse a name the side table already gives a role."""
     for side, values in sides.items():
         roles = [*_SPEC_ATTRS, "inactive", "role_property"]
         reserved = {values[k]: k for k in reversed(roles) if k in values}
+        reserved.update({name: "inactive" for name in inactive_names.get(side, ())})
         update_roles = ("update_key", "correlation_update", "deactivate_update")
         paths = {values[k]: k for k in update_roles if k in values}
         for index, fm in fields:
@@ -819,7 +1024,8 @@ def _mapping_problems(path: Path) -> tuple[EntityMapping | None, list[Problem]]:
     sides = {side: _side_spec(doc, side, report) for side in Side}
     fields = _fields(doc, report)
     _check_unique(fields, report)
-    _check_reserved(fields, {side: values for side, (_, values) in sides.items()}, report)
+    inactive = {side: spec.inactive for side, (spec, _) in sides.items() if spec is not None}
+    _check_reserved(fields, {side: values for side, (_, values) in sides.items()}, report, inactive)
     match_table = _match_table(doc, report)
     match_keys = _match_keys(match_table, _named_fields(doc), report)
     review_keys = _match_keys(match_table, _named_fields(doc), report, "review")

@@ -34,11 +34,14 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Protocol
 
+from syncd.address import PARTS as ADDRESS_PARTS
+from syncd.address import DutchAddressCodec, dutch_address
 from syncd.errors import RecordError
 from syncd.records import Value
 
 __all__ = [
     "CODECS",
+    "COMPOSITE_CODECS",
     "COUNTRIES",
     "NORMALISERS",
     "Codec",
@@ -309,6 +312,7 @@ NORMALISERS: Mapping[str, Normaliser] = {
     "vat": vat,
     "iban": iban,
     "decimal": decimal,
+    "dutch_address": dutch_address,
 }
 """The normalisers a mapping file may name in ``normalize = [...]``."""
 
@@ -699,6 +703,10 @@ CODECS: Mapping[str, Codec] = {
         DecimalCodec(),
         AfasCountryCodec(),
         CountryNameCodec(),
+        DutchAddressCodec(),
     )
 }
 """The built-in codecs a mapping file may name in ``crm_codec`` / ``afas_codec``."""
+
+COMPOSITE_CODECS: Mapping[str, tuple[str, ...]] = {"dutch_address": ADDRESS_PARTS}
+"""The codecs whose AFAS value is several fields, and what each field holds, in order."""

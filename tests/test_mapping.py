@@ -368,7 +368,7 @@ def test_minimal_mapping_gets_defaults(tmp_path: Path) -> None:
     assert mapping.crm.id == "hs_object_id"
     assert mapping.crm.options == {"object": "companies"}
     assert mapping.afas.modified == "ModifiedDate"
-    assert mapping.afas.options["inactive"] == "Blocked"
+    assert mapping.afas.inactive == ("Blocked",)
     assert mapping.afas.options["deactivate_update"] == "BlTl"
     name = mapping.field("name")
     assert name.direction is Direction.BOTH

@@ -22,7 +22,8 @@ Reading (``[afas]`` of a mapping names the connector and its fields):
   filtered call (``key = a;b;c``) per chunk of values that fits AFAS's 2049-character
   query; ``find_by_values`` compares canonical values over a full sweep (a server-side
   filter would compare raw, unnormalised text).
-* Rows whose ``inactive`` field is true (blocked) are never listed.
+* Rows with any of the ``inactive`` fields true (blocked completely, blocked for
+  delivery or payment...) are never listed: Profit has several such flags.
 
 Writing: ``create`` POSTs the relation with a new organisation (``MatchOga`` and
 ``AutoNum`` as configured) and the correlation key at ``correlation_update``;
@@ -331,8 +332,8 @@ class AfasGateway:
                 continue
             fields = await self.client.get(f"metainfo/get/{get}")
             have = {str(f.get("id")) for f in fields.get("fields", []) if isinstance(f, dict)}
-            wanted = [spec.id, spec.modified, spec.correlation, spec.options["inactive"]]
-            wanted += [f.afas for f in mapping.fields]
+            wanted = [spec.id, spec.modified, spec.correlation, *spec.inactive]
+            wanted += [name for f in mapping.fields for name in f.native_names(Side.AFAS)]
             missing = [name for name in wanted if name not in have]
             if missing:
                 problems.append(f"{entity}: GetConnector {get} lacks {', '.join(missing)}")
@@ -384,7 +385,7 @@ class AfasGateway:
         return since is None or latest_utc(entry.wall) >= since
 
     def _blocked(self, entity: str, row: Row) -> bool:
-        return _flag(row.get(self._spec(entity).options["inactive"])) is True
+        return any(_flag(row.get(flag)) is True for flag in self._spec(entity).inactive)
 
     def _convert(self, entity: str, rows: Sequence[Row]) -> Page:
         return Page.of(self._to_record(entity, r) for r in rows if not self._blocked(entity, r))
@@ -392,12 +393,12 @@ class AfasGateway:
     def _to_record(self, entity: str, row: Row) -> Record | RejectedRecord:
         spec = self._spec(entity)
         record_id = str(row.get(spec.id))
-        inactive = spec.options["inactive"]
-        if _flag(row.get(inactive)) is None:
-            # Neither blocked nor not: taking it for blocked would look like a delete.
-            shown = str(row.get(inactive))[:60]
-            message = f"field {inactive!r}: {shown!r} is not true or false"
-            return RejectedRecord(record_id, message, inactive)
+        for inactive in spec.inactive:
+            if _flag(row.get(inactive)) is None:
+                # Neither blocked nor not: taking it for blocked would look like a delete.
+                shown = str(row.get(inactive))[:60]
+                message = f"field {inactive!r}: {shown!r} is not true or false"
+                return RejectedRecord(record_id, message, inactive)
         wall = parse_local(row.get(spec.modified))
         if wall is None:
             shown = str(row.get(spec.modified))[:60]
@@ -408,10 +409,10 @@ class AfasGateway:
     def _native(self, entity: str, fields: Mapping[str, Value]) -> dict[str, object]:
         """Canonical values by UpdateConnector path (RecordError if one cannot be written)."""
         mapping = self._mapping(entity)
-        return {
-            mapping.field(name).afas_update: mapping.field(name).write(Side.AFAS, value)
-            for name, value in fields.items()
-        }
+        native: dict[str, object] = {}
+        for name, value in fields.items():
+            native.update(mapping.field(name).updates(value))
+        return native
 
     def _create_defaults(self, connector: str) -> dict[str, Mapping[str, object]]:
         relation: dict[str, object] = {"CuId": self.write.currency}

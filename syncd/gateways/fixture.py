@@ -190,7 +190,7 @@ class _Reader:
         self, where: str, side: Side, mapping: EntityMapping, rows: list[object]
     ) -> list[NativeRow]:
         spec = mapping.side(side)
-        inactive = spec.options.get("inactive", DEFAULT_INACTIVE_FIELD[side])
+        flags = spec.inactive or (DEFAULT_INACTIVE_FIELD[side],)
         seen: set[str] = set()
         good: list[NativeRow] = []
         for index, row in enumerate(rows):
@@ -210,8 +210,9 @@ class _Reader:
             else:
                 seen.add(record_id)
             modified = self.time(_path(row_where, spec.modified), row.get(spec.modified))
-            if inactive in row and not isinstance(row[inactive], bool):
-                self.problem(_path(row_where, inactive), "the inactive flag must be true or false")
+            for flag in flags:
+                if flag in row and not isinstance(row[flag], bool):
+                    self.problem(_path(row_where, flag), "the inactive flag must be true or false")
             if len(self.problems) == count and modified is not None:
                 good.append({**row, spec.modified: modified})
         return good

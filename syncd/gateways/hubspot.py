@@ -1,8 +1,10 @@
 """The HubSpot gateway: companies as the CRM side of customers and suppliers.
 
 Terminology: a *company* is a HubSpot object; it is a *customer* or a *supplier* (or both)
-when its role property (the mapping's ``role_property``, a multiple checkbox) holds the
-entity's ``role_value``. Without a role property every company belongs to the entity.
+when its role property (the mapping's ``role_property``) says so: a multiple checkbox
+with the entity's ``role_value`` ticked, or a single select holding one of the options
+``role_options`` gives the role (:mod:`syncd.roles`). Without a role property every
+company belongs to the entity.
 
 How the Gateway contract is met (:mod:`syncd.gateways.base`):
 
@@ -68,6 +70,7 @@ from syncd.gateways.paging import read_ahead, side_by_side
 from syncd.gateways.tls import ca_bundle
 from syncd.mapping import EntityMapping, SideSpec, describe, mapping_of
 from syncd.records import Page, Record, RejectedRecord, Side, Value
+from syncd.roles import CompanyRole
 
 __all__ = ["BatchOutcome", "HubSpotGateway", "build_hubspot"]
 
@@ -144,10 +147,7 @@ class HubSpotGateway:
                 problems.append(
                     f"{entity}: {spec.correlation!r} must have unique values on ('hasUniqueValue')"
                 )
-            role = self._role(entity)
-            prop = schema.definitions.get(role[0]) if role else None
-            if role and prop is not None and role[1] not in prop.options:
-                problems.append(f"{entity}: {role[0]!r} has no option {role[1]!r}")
+            problems += [f"{entity}: {p}" for p in _role_problems(self._role(entity), schema)]
         if problems:
             raise PermanentError("HubSpot portal is not ready for syncd: " + "; ".join(problems))
 
@@ -237,7 +237,9 @@ class HubSpotGateway:
     async def list_archived(self, entity: str) -> AsyncIterator[list[str]]:
         """Pages of the ids of archived companies with the role (the sweep for deletes)."""
         spec = self._spec(entity)
-        names = [spec.id, spec.modified] + ([role[0]] if (role := self._role(entity)) else [])
+        names = [spec.id, spec.modified] + (
+            [role.property_name] if (role := self._role(entity)) else []
+        )
         params = {"limit": str(LIST_PAGE), "properties": ",".join(names), "archived": "true"}
         while True:
             reply = await self._client.call("GET", self._path(entity), params=params)
@@ -336,9 +338,12 @@ class HubSpotGateway:
         return await self._read_one(entity, record_id)
 
     async def deactivate(self, entity: str, record_id: str) -> None:
+        """Take the role off a company that keeps another one; archive it otherwise."""
         path = f"{self._path(entity)}/{record_id}"
         role = self._role(entity)
-        params = {"properties": role[0]} if role else None
+        others = self._other_roles(entity)
+        names = [r.property_name for r in (role, *others) if r is not None]
+        params = {"properties": ",".join(names)} if names else None
         current = (await self._client.call("GET", path, params=params)).body
         if str(current.get("id")) != record_id:  # a merged id reads as its survivor
             raise RecordError(
@@ -346,9 +351,13 @@ class HubSpotGateway:
                 "syncd archives no survivor of a merge",
                 reference=record_id,
             )
-        roles = _tokens((current.get("properties") or {}).get(role[0]) if role else None)
-        if role and (kept := [r for r in roles if r != role[1]]):
-            await self._write("PATCH", path, entity, {"properties": {role[0]: ";".join(kept)}})
+        properties = _properties(current)
+        kept = role.taken_from(properties.get(role.property_name)) if role else None
+        # a role another property says (suppliers by `type`, customers by another) stays
+        elsewhere = any(r.held_by(properties.get(r.property_name)) for r in others)
+        if role and (kept is not None or elsewhere):
+            values = {role.property_name: kept or ""}
+            await self._write("PATCH", path, entity, {"properties": values})
         else:
             await self._client.call("DELETE", path, write=True)
 
@@ -362,10 +371,10 @@ class HubSpotGateway:
         if role is None:
             return await self._read_one(entity, record_id)
         path = f"{self._path(entity)}/{record_id}"
-        current = (await self._client.call("GET", path, params={"properties": role[0]})).body
-        roles = _tokens((current.get("properties") or {}).get(role[0]))
-        if role[1] not in roles:
-            values = {role[0]: ";".join([*roles, role[1]])}
+        params = {"properties": role.property_name}
+        have = _properties((await self._client.call("GET", path, params=params)).body)
+        if not role.held_by(have.get(role.property_name)):
+            values = {role.property_name: role.added_to(have.get(role.property_name))}
             await self._write("PATCH", path, entity, {"properties": values})
         return await self._read_one(entity, record_id)
 
@@ -438,8 +447,8 @@ class HubSpotGateway:
             try:
                 values = await self._native(entity, fields)
                 if role := self._role(entity):
-                    have = existing.get(key, {}).get("properties", {}).get(role[0])
-                    values[role[0]] = ";".join(dict.fromkeys([*_tokens(have), role[1]]))
+                    have = existing.get(key, {}).get("properties", {}).get(role.property_name)
+                    values[role.property_name] = role.added_to(have)
                 await self._check(entity, values)
             except RecordError as exc:
                 outcomes[index] = exc
@@ -545,7 +554,7 @@ class HubSpotGateway:
         values = await self._native(entity, fields)
         values[self._spec(entity).correlation] = correlation
         if role := self._role(entity):
-            values[role[0]] = role[1]
+            values[role.property_name] = role.added_to(None)
         await self._check(entity, values)
         return values
 
@@ -630,7 +639,7 @@ class HubSpotGateway:
         """
         base = list(filters)
         if (role := self._role(entity)) and not any_role:
-            base.append(_filter(role[0], "IN", [role[1]]))
+            base.append(_filter(role.property_name, "IN", role.values))
         last: str | None = None
         while True:
             page_filters = base + ([_filter("hs_object_id", "GT", last)] if last else [])
@@ -737,15 +746,24 @@ class HubSpotGateway:
     def _path(self, entity: str) -> str:
         return self._client.settings.objects_path(self._object(entity))
 
-    def _role(self, entity: str) -> tuple[str, str] | None:
-        options = self._spec(entity).options
-        if "role_property" not in options:
-            return None
-        return options["role_property"], options["role_value"]
+    def _role(self, entity: str) -> CompanyRole | None:
+        return self._spec(entity).role
+
+    def _other_roles(self, entity: str) -> list[CompanyRole]:
+        """The roles of the other entities on the same CRM object, by other properties."""
+        own = self._role(entity)
+        return [
+            role
+            for other, mapping in self._mappings.items()
+            if other != entity
+            and (role := mapping.crm.role) is not None
+            and self._object(other) == self._object(entity)
+            and (own is None or role.property_name != own.property_name)
+        ]
 
     def _has_role(self, entity: str, obj: JsonObject) -> bool:
         role = self._role(entity)
-        return role is None or role[1] in _tokens(_properties(obj).get(role[0]))
+        return role is None or role.held_by(_properties(obj).get(role.property_name))
 
     def _names(self, entity: str) -> list[str]:
         """The properties syncd reads: the mapped ones and those it keeps records by."""
@@ -753,7 +771,7 @@ class HubSpotGateway:
         names = [f.crm for f in self._mapping(entity).fields]
         names += [spec.id, spec.modified, spec.correlation, MERGED_IDS]
         if role := self._role(entity):
-            names.append(role[0])
+            names.append(role.property_name)
         return list(dict.fromkeys(names))
 
 
@@ -900,8 +918,26 @@ def _total(body: object) -> int:
     return total if isinstance(total, int) and not isinstance(total, bool) else 0
 
 
-def _tokens(value: object) -> list[str]:
-    return [t for t in str(value or "").split(";") if t]
+def _role_problems(role: CompanyRole | None, schema: PropertySchema) -> list[str]:
+    """Why the portal's role property cannot hold the role as the mapping says it."""
+    prop = schema.definitions.get(role.property_name) if role else None
+    if role is None or prop is None:
+        return []  # no role, or a missing property (reported with the others)
+    named = role.meanings or [role.ticked]
+    problems = [
+        f"{role.property_name!r} has no option {v!r}" for v in named if v not in prop.options
+    ]
+    if role.meanings is None and not prop.multi:
+        problems.append(
+            f"{role.property_name!r} is not a multiple-checkbox property; describe its options "
+            "with [crm] role_options instead of role_value"
+        )
+    if role.meanings is not None and prop.multi:
+        problems.append(
+            f"{role.property_name!r} is a multiple-checkbox property; name the option with "
+            "[crm] role_value instead of role_options"
+        )
+    return problems
 
 
 def _chunks(items: Sequence[_T], size: int) -> Iterable[list[_T]]:

@@ -25,10 +25,11 @@ Stored rows look like this (CRM side of the shipped customer mapping)::
   second per write, and never before the newest time put) unless a ``clock`` is given; a
   clock that stands still or goes back is nudged forward by a microsecond.
 * ``create`` stores the correlation key under the side spec's ``correlation`` field and,
-  on the CRM side, the entity's role (``role_property`` = ``role_value``) as the HubSpot
-  gateway tags a company it creates.
-* Deactivating sets the side's inactive flag (the AFAS side spec's ``inactive`` option,
-  ``Blocked`` by default; ``archived`` on the CRM side) to true and moves the modification
+  on the CRM side, the entity's role (the value of ``role_property`` that means it) as
+  the HubSpot gateway tags a company it creates.
+* Deactivating sets the side's inactive flag (the first of the AFAS side spec's
+  ``inactive`` fields, ``Blocked`` by default; ``archived`` on the CRM side; a row with any
+  of them set is inactive) to true and moves the modification
   time. Inactive rows stay stored and visible through :meth:`MemoryGateway.rows`, but are
   never listed, read or found; ``update`` refuses them, as it refuses unknown ids, with a
   RecordError.
@@ -211,8 +212,8 @@ class MemoryGateway:
         spec = self._spec(entity)
         row = self._to_stored(entity, fields)
         row[spec.correlation] = correlation
-        if "role_property" in spec.options:
-            row[spec.options["role_property"]] = spec.options["role_value"]
+        if spec.role is not None:
+            row[spec.role.property_name] = spec.role.added_to(None)
         record_id = self._insert(entity, row)
         self._end(fault)
         return self._stored_record(entity, record_id)
@@ -323,8 +324,12 @@ class MemoryGateway:
         return self._active(entity, self._row(entity, record_id))
 
     def inactive_field(self, entity: str) -> str:
-        """The native flag that marks a row deactivated (blocked or archived)."""
-        return self._spec(entity).options.get("inactive", DEFAULT_INACTIVE_FIELD[self._side])
+        """The native flag deactivating sets (blocked or archived)."""
+        return self.inactive_fields(entity)[0]
+
+    def inactive_fields(self, entity: str) -> tuple[str, ...]:
+        """The native flags any of which marks a row inactive."""
+        return self._spec(entity).inactive or (DEFAULT_INACTIVE_FIELD[self._side],)
 
     def fail_next(self, operation: str, error: Exception, *, after_write: bool = False) -> None:
         """Make the next call of ``operation`` raise ``error``.
@@ -393,7 +398,7 @@ class MemoryGateway:
         return row
 
     def _active(self, entity: str, row: NativeRow) -> bool:
-        return not row.get(self.inactive_field(entity))
+        return not any(row.get(flag) for flag in self.inactive_fields(entity))
 
     def _counter(self, entity: str) -> str:
         """The id counter ``entity`` draws from: one for the CRM, one per AFAS entity."""

@@ -88,9 +88,10 @@ def _company(
         mapping = mappings[role]
         native = mapping.to_native(Side.CRM, {k: v for k, v in fields.items() if _has(mapping, k)})
         properties.update({k: None if v is None else str(v) for k, v in native.items()})
-    role_property = mappings[roles[0]].crm.options.get("role_property")
-    if role_property:
-        properties[role_property] = ";".join(roles)
+    value: str | None = None
+    for company_role in (mappings[r].crm.role for r in roles):
+        if company_role is not None:
+            value = properties[company_role.property_name] = company_role.added_to(value)
     return properties
 
 

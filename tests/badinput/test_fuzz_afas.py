@@ -25,7 +25,7 @@ from tests.contract.gateway_contract import SHIPPED_MAPPINGS
 
 MAPPINGS = load_mappings(SHIPPED_MAPPINGS, KNOWN_ENTITIES)
 SPEC = MAPPINGS["customer"].afas
-NATIVE_KEYS = [SPEC.id, SPEC.modified, SPEC.correlation, SPEC.options["inactive"]] + [
+NATIVE_KEYS = [SPEC.id, SPEC.modified, SPEC.correlation, *SPEC.inactive] + [
     f.afas for f in MAPPINGS["customer"].fields
 ]
 
@@ -59,7 +59,7 @@ good_rows = st.lists(
     st.builds(
         lambda name, second: {
             SPEC.modified: f"2025-03-01T10:00:{second:02d}Z",
-            SPEC.options["inactive"]: False,
+            SPEC.inactive[0]: False,
             "DebtorName": name,
             "City": "Utrecht",
         },
@@ -100,7 +100,7 @@ def test_a_good_row_is_never_lost_next_to_bad_ones(
     assert {f"{10000 + n}" for n in range(len(good))} <= read
     seen = read | {r.id for r in page.rejected}
     for row in rows:
-        if row.get(SPEC.options["inactive"]) not in (True, 1, "true", "1"):
+        if row.get(SPEC.inactive[0]) not in (True, 1, "true", "1"):
             assert str(row[SPEC.id]) in seen
 
 

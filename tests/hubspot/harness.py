@@ -65,8 +65,8 @@ class HubSpotHarness:
         return self.hub.page_size
 
     def role(self, entity: str) -> dict[str, str]:
-        options = self.mappings[entity].crm.options
-        return {options["role_property"]: options["role_value"]}
+        role = self.mappings[entity].crm.role
+        return {role.property_name: role.added_to(None)} if role else {}
 
     async def seed(self, entity: str, fields: Mapping[str, Value]) -> str:
         values = {k: v for k, v in native(self.mappings[entity], fields).items() if v}

@@ -203,7 +203,7 @@ ENTITIES: Mapping[str, Entity] = {
 }
 
 
-def _relation_fields(key_id: str, name_id: str) -> tuple[GetField, ...]:
+def _relation_fields(key_id: str, name_id: str, partly_blocked: str) -> tuple[GetField, ...]:
     P = Part
     return (
         GetField(key_id, "Nummer", _S, P.KEY, length=16),
@@ -216,6 +216,7 @@ def _relation_fields(key_id: str, name_id: str) -> tuple[GetField, ...]:
         GetField("Website", "Homepage", _S, P.ORGANISATION, "HoPa", 255),
         GetField("Street", "Straat", _S, P.ADDRESS, "Ad", 60),
         GetField("HouseNumber", "Huisnummer", _I, P.ADDRESS, "HmNr"),
+        GetField("HouseNumberAddition", "Toev. aan huisnr.", _S, P.ADDRESS, "HmAd", 30),
         GetField("ZipCode", "Postcode", _S, P.ADDRESS, "ZpCd", 15),
         GetField("City", "Woonplaats", _S, P.ADDRESS, "Rs", 50),
         GetField("CountryId", "Land", _S, P.ADDRESS, "CoId", 3),
@@ -223,6 +224,7 @@ def _relation_fields(key_id: str, name_id: str) -> tuple[GetField, ...]:
         GetField("PaymentCondition", "Betalingsvoorwaarde", _S, P.RELATION, "PaCd", 5),
         GetField("ExternalKey", "Externe sleutel", _S, P.ORGANISATION, "XpRe", 40),
         GetField("Blocked", "Volledig geblokkeerd", _B, P.RELATION, "BlTl"),
+        GetField(partly_blocked, "Geblokkeerd", _B, P.RELATION, "Bl"),
         GetField("ModifiedDate", "Gewijzigd op", _DT, P.MODIFIED),
         GetField("RelationModifiedDate", "Relatie gewijzigd op", _DT, P.RELATION_MODIFIED),
         GetField(
@@ -245,7 +247,7 @@ class Environment:
                     "syncd: debiteuren",
                     "customer",
                     (
-                        *_relation_fields("DebtorId", "DebtorName"),
+                        *_relation_fields("DebtorId", "DebtorName", "BlockedForDelivery"),
                         GetField("CreditLimit", "Kredietlimiet", _D, Part.RELATION, "Krli"),
                     ),
                 ),
@@ -254,7 +256,7 @@ class Environment:
                     "syncd: crediteuren",
                     "supplier",
                     (
-                        *_relation_fields("CreditorId", "CreditorName"),
+                        *_relation_fields("CreditorId", "CreditorName", "TempBlocked"),
                         GetField("AutoPayment", "Automatisch betalen", _B, Part.RELATION, "AuPa"),
                     ),
                 ),

@@ -191,9 +191,8 @@ class World:
                     Side.CRM, entity, company.id, mapping.to_canonical(Side.CRM, properties)
                 )
                 crm[str(held.fields[KVK])].append(held)
-            inactive = mapping.afas.options["inactive"]
             for row in self.afas.rows(entity):
-                if row.get(inactive):
+                if any(row.get(flag) for flag in mapping.afas.inactive):
                     continue
                 record_id = str(row[mapping.afas.id])
                 held = Held(Side.AFAS, entity, record_id, mapping.to_canonical(Side.AFAS, row))
@@ -211,8 +210,10 @@ class World:
 
     def _afas_target(self, entity: str) -> tuple[str, str] | None:
         mapping = self.mappings[entity]
-        kvk_field, inactive = mapping.native_name(Side.AFAS, KVK), mapping.afas.options["inactive"]
-        rows = [r for r in self.afas.rows(entity) if r.get(kvk_field) and not r.get(inactive)]
+        kvk_field, flags = mapping.native_name(Side.AFAS, KVK), mapping.afas.inactive
+        rows = [
+            r for r in self.afas.rows(entity) if r.get(kvk_field) and not any(map(r.get, flags))
+        ]
         if not rows:
             return None
         row = self.rng.choice(rows)

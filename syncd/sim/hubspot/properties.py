@@ -113,7 +113,11 @@ DEFAULT_PROPERTIES: Mapping[str, PropertyDef] = _defs(
     PropertyDef("description", field_type="textarea", label="Description"),
     PropertyDef("industry", "enumeration", "select", options=("ACCOUNTING", "RETAIL", "OTHER")),
     PropertyDef(
-        "type", "enumeration", "select", options=("PROSPECT", "PARTNER", "RESELLER", "VENDOR")
+        "type",
+        "enumeration",
+        "select",
+        "Type",
+        options=("PROSPECT", "PARTNER", "RESELLER", "VENDOR", "OTHER"),
     ),
     PropertyDef("numberofemployees", "number", "number", "Number of Employees"),
     PropertyDef("annualrevenue", "number", "number", "Annual Revenue"),
@@ -124,6 +128,15 @@ DEFAULT_PROPERTIES: Mapping[str, PropertyDef] = _defs(
         "checkbox",
         "AFAS roles",
         options=("customer", "supplier"),
+    ),
+    # a single select an existing portal may already say roles with
+    # (mappings/examples/existing-portal/)
+    PropertyDef(
+        "relation_role",
+        "enumeration",
+        "select",
+        "Relation role",
+        options=("customer", "supplier", "both"),
     ),
     PropertyDef("afas_debtor_number", label="AFAS debtor number", unique=True),
     PropertyDef("afas_creditor_number", label="AFAS creditor number", unique=True),
