@@ -1,0 +1,278 @@
+"""``syncd run`` when a side is down, or refuses the token, as the daemon starts.
+
+Two connections in one config: ``healthy`` (in-memory systems) and ``broken``, whose
+HubSpot or AFAS simulator is not listening yet (or refuses the token). The healthy one must
+sync, the broken one must report ``source_failed`` (in the status log, ``/readyz`` and
+``syncd status``) and retry on its back-off, and recover once its side answers, with no
+restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import signal
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from syncd.mapping import load_mappings
+from syncd.sim.afas import AfasSimulator
+from syncd.sim.demo import seed_simulators
+from syncd.sim.hubspot.app import HubSpotSimulator
+from tests.loopback import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+MAPPINGS = load_mappings(ROOT / "mappings", ["customer", "supplier"])
+TOKENS = {"STARTUP_AFAS_TOKEN": "afas-startup-token", "STARTUP_HUBSPOT_TOKEN": "pat-startup"}
+LANES = {f"{c}/{e}" for c in ("healthy", "broken") for e in ("customer", "supplier")}
+CLASS_NAMES = ("Error:", "RetryableError", "TransientError", "AuthError", "PermanentError")
+
+
+async def until(
+    what: str,
+    check: Callable[[], Awaitable[bool] | bool],
+    seconds: float,
+    daemon: asyncio.subprocess.Process | None = None,
+) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        done = check()
+        if done if isinstance(done, bool) else await done:
+            return
+        if daemon is not None and daemon.returncode is not None:
+            raise AssertionError(f"the daemon exited ({daemon.returncode}) before {what}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting until {what}")
+        await asyncio.sleep(0.2)
+
+
+@dataclass
+class Broken:
+    """The broken connection's two simulators: ``down`` is not served until ``bring_up``."""
+
+    down: str  # "crm" or "afas"
+    hubspot: HubSpotSimulator
+    afas: AfasSimulator
+    ports: dict[str, int]
+    runner: web.AppRunner | None = None
+
+    def url(self, side: str) -> str:
+        path = "/ProfitRestServices" if side == "afas" else ""
+        return f"http://127.0.0.1:{self.ports[side]}{path}"
+
+    async def serve(self, side: str) -> None:
+        if side == "crm":
+            await self.hubspot.start(port=self.ports["crm"])
+            return
+        self.runner = web.AppRunner(self.afas.app(), access_log=None)
+        await self.runner.setup()
+        await web.TCPSite(self.runner, "127.0.0.1", self.ports["afas"]).start()
+
+    async def bring_up(self) -> None:
+        await self.serve(self.down)
+
+    async def close(self) -> None:
+        await self.hubspot.close()
+        if self.runner is not None:
+            await self.runner.cleanup()
+
+
+async def broken_systems(down: str, *, hubspot_token: str | None = None) -> Broken:
+    hubspot = HubSpotSimulator(token=hubspot_token)
+    broken = Broken(down, hubspot, AfasSimulator(), {"crm": free_port(), "afas": free_port()})
+    seed_simulators(broken.afas, broken.hubspot, MAPPINGS, 6, seed=7)
+    for side in ("crm", "afas"):
+        if side != down:
+            await broken.serve(side)
+    return broken
+
+
+def write_config(directory: Path, broken: Broken, status_port: int) -> Path:
+    shutil.copy(ROOT / "tests" / "fixtures" / "systems.json", directory / "systems.json")
+    path = directory / "config.toml"
+    path.write_text(
+        f"""
+data_dir = "data"
+[sync]
+mappings = "{ROOT / "mappings"}"
+[daemon]
+interval_seconds = 1
+jitter_seconds = 0
+max_backoff_seconds = 2
+shutdown_grace_seconds = 5
+[status]
+port = {status_port}
+[connections.healthy]
+crm = {{ kind = "memory" }}
+afas = {{ kind = "memory" }}
+fixture = "systems.json"
+[connections.broken]
+afas = {{ kind = "afas", base_url = "{broken.url("afas")}", token = "STARTUP_AFAS_TOKEN" }}
+crm = {{ kind = "hubspot", base_url = "{broken.url("crm")}", token = "STARTUP_HUBSPOT_TOKEN" }}
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def logged(directory: Path) -> list[dict[str, object]]:
+    path = directory / "data" / "status.log"
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def lanes_with(directory: Path, event: str) -> set[str]:
+    return {f"{e['connection']}/{e['entity']}" for e in logged(directory) if e["event"] == event}
+
+
+async def get(url: str) -> tuple[int, str]:
+    async with aiohttp.ClientSession() as session, session.get(url) as response:
+        return response.status, await response.text()
+
+
+async def syncd(directory: Path, *args: str) -> tuple[int, str]:
+    process = await asyncio.create_subprocess_exec(
+        *(sys.executable, "-m", "syncd.cli", *args, "--config", str(directory / "config.toml")),
+        cwd=directory,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    out, _ = await process.communicate()
+    return process.returncode or 0, out.decode()
+
+
+async def start_daemon(directory: Path) -> asyncio.subprocess.Process:
+    with (directory / "out.log").open("wb") as out, (directory / "err.log").open("wb") as err:
+        return await asyncio.create_subprocess_exec(
+            *(sys.executable, "-m", "syncd.cli", "run", "--config", "config.toml"),
+            cwd=directory,
+            env={**os.environ, **TOKENS},
+            stdout=out,
+            stderr=err,
+        )
+
+
+async def stop(process: asyncio.subprocess.Process) -> int:
+    if process.returncode is None:
+        process.send_signal(signal.SIGTERM)
+    return await asyncio.wait_for(process.wait(), 30)
+
+
+def output(directory: Path) -> str:
+    return (directory / "out.log").read_text() + (directory / "err.log").read_text()
+
+
+@pytest.mark.parametrize("down", ["crm", "afas"])
+async def test_a_side_down_at_start_stops_only_its_connection_until_it_answers(
+    tmp_path: Path, down: str
+) -> None:
+    broken = await broken_systems(down)
+    status_port = free_port()
+    write_config(tmp_path, broken, status_port)
+    daemon = await start_daemon(tmp_path)
+    try:
+        failed = {"broken/customer", "broken/supplier"}
+        await until(
+            "the broken connection reports its side down",
+            lambda: failed <= lanes_with(tmp_path, "source_failed"),
+            30,
+            daemon,
+        )
+        await until(
+            "the healthy connection syncs",
+            lambda: (
+                {"healthy/customer", "healthy/supplier"} <= lanes_with(tmp_path, "cycle_finished")
+            ),
+            30,
+            daemon,
+        )
+        assert daemon.returncode is None, output(tmp_path)
+        assert not lanes_with(tmp_path, "cycle_finished") & failed
+        ready, why = await get(f"http://127.0.0.1:{status_port}/readyz")
+        assert ready == 503
+        assert "broken/customer: source_failed" in why
+        assert "healthy" not in why
+        code, status = await syncd(tmp_path, "status")
+        assert code == 1
+        lines = {line.split(":")[0]: line for line in status.splitlines() if "/" in line}
+        assert lines["healthy/customer"].startswith("healthy/customer: ok")
+        assert "source_failed" in lines["broken/customer"]
+        assert "cannot connect" in lines["broken/customer"]
+        for text in (status, why, output(tmp_path)):
+            assert not [name for name in CLASS_NAMES if name in text], text
+
+        await broken.bring_up()
+        await until(
+            "the broken connection recovers",
+            lambda: failed <= lanes_with(tmp_path, "source_recovered"),
+            30,
+            daemon,
+        )
+        await until("it syncs", lambda: failed <= lanes_with(tmp_path, "cycle_finished"), 30)
+        await until("it is ready", lambda: _ready(status_port), 10)
+    finally:
+        code = await stop(daemon)
+        await broken.close()
+    assert code == 0, output(tmp_path)
+    events = logged(tmp_path)
+    failures = [e for e in events if e["event"] == "source_failed"]
+    assert {e["reason"] for e in failures} == {"unavailable"}
+    assert len(failures) == 2  # reported once per lane, not at every retry
+    assert not [name for name in CLASS_NAMES if name in output(tmp_path)]
+    # The AFAS client retries a refused connection within the cycle, so the lane's next
+    # cycles come due while it runs: normal, and none of the scheduler's business to say.
+    assert "maximum number of running instances" not in output(tmp_path)
+    assert "Traceback" not in output(tmp_path)
+
+
+async def _ready(port: int) -> bool:
+    return (await get(f"http://127.0.0.1:{port}/readyz"))[0] == 200
+
+
+async def test_a_refused_token_at_start_is_reported_as_an_authentication_problem(
+    tmp_path: Path,
+) -> None:
+    broken = await broken_systems("none", hubspot_token="another-token")
+    status_port = free_port()
+    write_config(tmp_path, broken, status_port)
+    daemon = await start_daemon(tmp_path)
+    try:
+        await until(
+            "the healthy connection syncs",
+            lambda: (
+                {"healthy/customer", "healthy/supplier"} <= lanes_with(tmp_path, "cycle_finished")
+            ),
+            30,
+            daemon,
+        )
+        await until(
+            "the broken connection reports it",
+            lambda: {"broken/customer", "broken/supplier"} <= lanes_with(tmp_path, "source_failed"),
+            30,
+            daemon,
+        )
+        assert daemon.returncode is None, output(tmp_path)
+        ready, why = await get(f"http://127.0.0.1:{status_port}/readyz")
+        code, status = await syncd(tmp_path, "status")
+    finally:
+        code = await stop(daemon)
+        await broken.close()
+    assert code == 0, output(tmp_path)
+    assert ready == 503
+    assert "broken/customer: source_failed" in why
+    failures = [e for e in logged(tmp_path) if e["event"] == "source_failed"]
+    assert {e["reason"] for e in failures} == {"authentication"}
+    assert all("refused the token" in str(e["error"]) for e in failures)
+    assert "refused the token" in status
+    assert "Traceback" not in output(tmp_path)
+    assert all(token not in output(tmp_path) + status for token in TOKENS.values())
