@@ -115,6 +115,7 @@ class Daemon:
         self.cycle_numbers = itertools.count(1)
 
     async def run(self) -> int:
+        self._on_signals()  # a SIGTERM while starting stops cleanly once started
         async with AsyncExitStack() as stack:
             self.leases = await self._open_leases(stack)
             for chosen in self.settings.connections:
@@ -128,7 +129,6 @@ class Daemon:
             await self._serve_status(stack)
             await self._check_leases()
             scheduler = self._schedule()
-            self._on_signals()
             scheduler.start()
             await self.stopping.wait()
             scheduler.shutdown(wait=False)
@@ -325,6 +325,9 @@ class Daemon:
         await runner.setup()
         stack.push_async_callback(runner.cleanup)
         await web.TCPSite(runner, config.host, config.port).start()
+        for host, port, *_ in runner.addresses:  # port 0 binds any free port: say which
+            where = f"[{host}]" if ":" in host else host
+            print(f"syncd: status server on http://{where}:{port}/", file=sys.stderr, flush=True)
 
     async def _catch_up_log(self) -> None:
         """Go on after the last event in the log file; with no file yet, after the newest

@@ -12,41 +12,46 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import shutil
 import signal
 import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import aiohttp
 import pytest
 from aiohttp import web
 
+from syncd.config import load_settings
+from syncd.connections import SideChecks
+from syncd.errors import ConfigError, PermanentError
 from syncd.mapping import load_mappings
 from syncd.sim.afas import AfasSimulator
 from syncd.sim.demo import seed_simulators
 from syncd.sim.hubspot.app import HubSpotSimulator
+from tests.hubspot.harness import harness_for
 from tests.loopback import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 MAPPINGS = load_mappings(ROOT / "mappings", ["customer", "supplier"])
 TOKENS = {"STARTUP_AFAS_TOKEN": "afas-startup-token", "STARTUP_HUBSPOT_TOKEN": "pat-startup"}
-LANES = {f"{c}/{e}" for c in ("healthy", "broken") for e in ("customer", "supplier")}
 CLASS_NAMES = ("Error:", "RetryableError", "TransientError", "AuthError", "PermanentError")
 
 
 async def until(
     what: str,
-    check: Callable[[], Awaitable[bool] | bool],
+    check: Callable[[], Awaitable[bool] | int],
     seconds: float,
     daemon: asyncio.subprocess.Process | None = None,
 ) -> None:
     deadline = time.monotonic() + seconds
     while True:
         done = check()
-        if done if isinstance(done, bool) else await done:
+        if done if isinstance(done, int) else await done:  # bool too
             return
         if daemon is not None and daemon.returncode is not None:
             raise AssertionError(f"the daemon exited ({daemon.returncode}) before {what}")
@@ -151,12 +156,14 @@ async def syncd(directory: Path, *args: str) -> tuple[int, str]:
     return process.returncode or 0, out.decode()
 
 
-async def start_daemon(directory: Path) -> asyncio.subprocess.Process:
+async def start_daemon(
+    directory: Path, env: dict[str, str] | None = None
+) -> asyncio.subprocess.Process:
     with (directory / "out.log").open("wb") as out, (directory / "err.log").open("wb") as err:
         return await asyncio.create_subprocess_exec(
             *(sys.executable, "-m", "syncd.cli", "run", "--config", "config.toml"),
             cwd=directory,
-            env={**os.environ, **TOKENS},
+            env={**os.environ, **TOKENS, **(env or {})},
             stdout=out,
             stderr=err,
         )
@@ -276,3 +283,93 @@ async def test_a_refused_token_at_start_is_reported_as_an_authentication_problem
     assert "refused the token" in status
     assert "Traceback" not in output(tmp_path)
     assert all(token not in output(tmp_path) + status for token in TOKENS.values())
+
+
+# --- the status server's port -------------------------------------------------------------
+
+
+def test_the_status_port_is_set_per_process_by_the_environment(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f"""
+[sync]
+mappings = "{ROOT / "mappings"}"
+[status]
+port = 8686
+[connections.demo]
+crm = {{ kind = "memory" }}
+afas = {{ kind = "memory" }}
+""",
+        encoding="utf-8",
+    )
+    assert load_settings(config, env={}).status.port == 8686
+    assert load_settings(config, env={"SYNCD_STATUS_PORT": "0"}).status.port == 0
+    assert load_settings(config, env={"SYNCD_STATUS_PORT": " 9001 "}).status.port == 9001
+    for bad in ("http", "-1", "70000"):
+        with pytest.raises(ConfigError) as caught:
+            load_settings(config, env={"SYNCD_STATUS_PORT": bad})
+        (problem,) = caught.value.problems
+        assert (problem.source, problem.key) == ("environment", "SYNCD_STATUS_PORT")
+        assert "0 to 65535" in problem.message
+
+
+@pytest.mark.postgres
+async def test_two_replicas_on_one_host_each_serve_the_status_on_a_port_of_their_own(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    replicas: dict[str, asyncio.subprocess.Process] = {}
+    try:
+        for name in ("r1", "r2"):
+            directory = tmp_path / name
+            directory.mkdir()
+            shutil.copy(ROOT / "tests" / "fixtures" / "systems.json", directory / "systems.json")
+            (directory / "config.toml").write_text(
+                f"""
+data_dir = "data"
+[sync]
+mappings = "{ROOT / "mappings"}"
+[daemon]
+interval_seconds = 1
+jitter_seconds = 0
+[status]
+port = {free_port()}
+[connections.demo]
+crm = {{ kind = "memory" }}
+afas = {{ kind = "memory" }}
+fixture = "systems.json"
+""",
+                encoding="utf-8",
+            )
+            env = {"SYNCD_STATE_URL": postgres_url, "SYNCD_REPLICA": name, "SYNCD_STATUS_PORT": "0"}
+            replicas[name] = await start_daemon(directory, env)
+        ports = {}
+        for name, daemon in replicas.items():
+            await until(f"{name} names its port", partial(_port, tmp_path / name), 30, daemon)
+            ports[name] = _port(tmp_path / name)
+        assert len(set(ports.values())) == 2
+        for port in ports.values():
+            assert await get(f"http://127.0.0.1:{port}/healthz") == (200, "ok\n")
+    finally:
+        codes = [await stop(daemon) for daemon in replicas.values()]
+    assert codes == [0, 0], [output(tmp_path / name) for name in replicas]
+
+
+def _port(directory: Path) -> int:
+    """The status port ``syncd run`` says it bound; 0 while it has said none."""
+    found = re.search(r"status server on http://127\.0\.0\.1:(\d+)/", output(directory))
+    return int(found[1]) if found else 0
+
+
+# --- the start checks ---------------------------------------------------------------------
+
+
+async def test_a_property_created_after_a_failed_start_check_is_found_when_it_runs_again() -> None:
+    async with harness_for(MAPPINGS) as hs:
+        kvk = hs.sim.portal.properties.pop("kvk_number")
+        checks = SideChecks([hs.hub])
+        with pytest.raises(PermanentError, match="no company property 'kvk_number'"):
+            await checks.run()
+        assert not checks.passed
+        hs.sim.portal.properties["kvk_number"] = kvk  # the operator creates it
+        await checks.run()
+        assert checks.passed
