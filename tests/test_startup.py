@@ -1,7 +1,7 @@
 """``syncd run`` when a side is down, or refuses the token, as the daemon starts.
 
-Two connections in one config: ``healthy`` (in-memory systems) and ``broken``, whose
-HubSpot or AFAS simulator is not listening yet (or refuses the token). The healthy one must
+Two connections in one config: ``demo`` (in-memory systems) and ``broken``, whose
+HubSpot or AFAS simulator is not listening yet (or refuses the token). The demo one must
 sync, the broken one must report ``source_failed`` (in the status log, ``/readyz`` and
 ``syncd status``) and retry on its back-off, and recover once its side answers, with no
 restart.
@@ -10,10 +10,8 @@ restart.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import re
-import shutil
 import signal
 import sys
 import time
@@ -35,6 +33,8 @@ from syncd.sim.demo import seed_simulators
 from syncd.sim.hubspot.app import HubSpotSimulator
 from tests.hubspot.harness import harness_for
 from tests.loopback import free_port
+from tests.test_daemon import log_events
+from tests.test_daemon import write_config as demo_config
 
 ROOT = Path(__file__).resolve().parent.parent
 MAPPINGS = load_mappings(ROOT / "mappings", ["customer", "supplier"])
@@ -101,43 +101,41 @@ async def broken_systems(down: str, *, hubspot_token: str | None = None) -> Brok
     return broken
 
 
-def write_config(directory: Path, broken: Broken, status_port: int) -> Path:
-    shutil.copy(ROOT / "tests" / "fixtures" / "systems.json", directory / "systems.json")
-    path = directory / "config.toml"
+def write_config(directory: Path, broken: Broken) -> int:
+    """Connection "demo" on in-memory systems (healthy), and "broken"; the status port."""
+    status_port = free_port()
+    path = demo_config(directory, status_port)
+    text = path.read_text(encoding="utf-8").replace(
+        "jitter_seconds = 0", "jitter_seconds = 0\nmax_backoff_seconds = 2"
+    )
     path.write_text(
-        f"""
-data_dir = "data"
-[sync]
-mappings = "{ROOT / "mappings"}"
-[daemon]
-interval_seconds = 1
-jitter_seconds = 0
-max_backoff_seconds = 2
-shutdown_grace_seconds = 5
-[status]
-port = {status_port}
-[connections.healthy]
-crm = {{ kind = "memory" }}
-afas = {{ kind = "memory" }}
-fixture = "systems.json"
-[connections.broken]
+        text
+        + f"""[connections.broken]
 afas = {{ kind = "afas", base_url = "{broken.url("afas")}", token = "STARTUP_AFAS_TOKEN" }}
 crm = {{ kind = "hubspot", base_url = "{broken.url("crm")}", token = "STARTUP_HUBSPOT_TOKEN" }}
 """,
         encoding="utf-8",
     )
-    return path
-
-
-def logged(directory: Path) -> list[dict[str, object]]:
-    path = directory / "data" / "status.log"
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    return status_port
 
 
 def lanes_with(directory: Path, event: str) -> set[str]:
-    return {f"{e['connection']}/{e['entity']}" for e in logged(directory) if e["event"] == event}
+    """The lanes (connection/entity) that logged ``event``."""
+    return {
+        f"{e['connection']}/{e['entity']}" for e in log_events(directory) if e["event"] == event
+    }
+
+
+async def every_lane(
+    directory: Path, connection: str, event: str, daemon: asyncio.subprocess.Process
+) -> None:
+    lanes = {f"{connection}/{entity}" for entity in ("customer", "supplier")}
+    await until(
+        f"every lane of {connection} logs {event}",
+        lambda: lanes <= lanes_with(directory, event),
+        30,
+        daemon,
+    )
 
 
 async def get(url: str) -> tuple[int, str]:
@@ -184,56 +182,37 @@ async def test_a_side_down_at_start_stops_only_its_connection_until_it_answers(
     tmp_path: Path, down: str
 ) -> None:
     broken = await broken_systems(down)
-    status_port = free_port()
-    write_config(tmp_path, broken, status_port)
+    status_port = write_config(tmp_path, broken)
     daemon = await start_daemon(tmp_path)
     try:
-        failed = {"broken/customer", "broken/supplier"}
-        await until(
-            "the broken connection reports its side down",
-            lambda: failed <= lanes_with(tmp_path, "source_failed"),
-            30,
-            daemon,
-        )
-        await until(
-            "the healthy connection syncs",
-            lambda: (
-                {"healthy/customer", "healthy/supplier"} <= lanes_with(tmp_path, "cycle_finished")
-            ),
-            30,
-            daemon,
-        )
+        await every_lane(tmp_path, "broken", "source_failed", daemon)
+        await every_lane(tmp_path, "demo", "cycle_finished", daemon)
         assert daemon.returncode is None, output(tmp_path)
-        assert not lanes_with(tmp_path, "cycle_finished") & failed
+        assert not {lane for lane in lanes_with(tmp_path, "cycle_finished") if "broken" in lane}
         ready, why = await get(f"http://127.0.0.1:{status_port}/readyz")
         assert ready == 503
         # AFAS has no check before the first cycle: there the lane's cycles run and fail,
         # and its last outcome is the first failure's source_failed or a later cycle_failed.
         assert re.search(r"broken/customer: (source|cycle)_failed", why), why
-        assert "healthy" not in why
+        assert "demo" not in why
         code, status = await syncd(tmp_path, "status")
         assert code == 1
         lines = {line.split(":")[0]: line for line in status.splitlines() if "/" in line}
-        assert lines["healthy/customer"].startswith("healthy/customer: ok")
+        assert lines["demo/customer"].startswith("demo/customer: ok")
         assert re.search(r"broken/customer: (source|cycle)_failed", lines["broken/customer"])
         assert "cannot connect" in lines["broken/customer"]
         for text in (status, why, output(tmp_path)):
             assert not [name for name in CLASS_NAMES if name in text], text
 
         await broken.bring_up()
-        await until(
-            "the broken connection recovers",
-            lambda: failed <= lanes_with(tmp_path, "source_recovered"),
-            30,
-            daemon,
-        )
-        await until("it syncs", lambda: failed <= lanes_with(tmp_path, "cycle_finished"), 30)
+        await every_lane(tmp_path, "broken", "source_recovered", daemon)
+        await every_lane(tmp_path, "broken", "cycle_finished", daemon)
         await until("it is ready", lambda: _ready(status_port), 10)
     finally:
         code = await stop(daemon)
         await broken.close()
     assert code == 0, output(tmp_path)
-    events = logged(tmp_path)
+    events = log_events(tmp_path)
     failures = [e for e in events if e["event"] == "source_failed"]
     assert {e["reason"] for e in failures} == {"unavailable"}
     assert len(failures) == 2  # reported once per lane, not at every retry
@@ -252,24 +231,11 @@ async def test_a_refused_token_at_start_is_reported_as_an_authentication_problem
     tmp_path: Path,
 ) -> None:
     broken = await broken_systems("none", hubspot_token="another-token")
-    status_port = free_port()
-    write_config(tmp_path, broken, status_port)
+    status_port = write_config(tmp_path, broken)
     daemon = await start_daemon(tmp_path)
     try:
-        await until(
-            "the healthy connection syncs",
-            lambda: (
-                {"healthy/customer", "healthy/supplier"} <= lanes_with(tmp_path, "cycle_finished")
-            ),
-            30,
-            daemon,
-        )
-        await until(
-            "the broken connection reports it",
-            lambda: {"broken/customer", "broken/supplier"} <= lanes_with(tmp_path, "source_failed"),
-            30,
-            daemon,
-        )
+        await every_lane(tmp_path, "demo", "cycle_finished", daemon)
+        await every_lane(tmp_path, "broken", "source_failed", daemon)
         assert daemon.returncode is None, output(tmp_path)
         ready, why = await get(f"http://127.0.0.1:{status_port}/readyz")
         code, status = await syncd(tmp_path, "status")
@@ -279,7 +245,7 @@ async def test_a_refused_token_at_start_is_reported_as_an_authentication_problem
     assert code == 0, output(tmp_path)
     assert ready == 503
     assert "broken/customer: source_failed" in why
-    failures = [e for e in logged(tmp_path) if e["event"] == "source_failed"]
+    failures = [e for e in log_events(tmp_path) if e["event"] == "source_failed"]
     assert {e["reason"] for e in failures} == {"authentication"}
     assert all("refused the token" in str(e["error"]) for e in failures)
     assert "refused the token" in status
@@ -325,24 +291,7 @@ async def test_two_replicas_on_one_host_each_serve_the_status_on_a_port_of_their
         for name in ("r1", "r2"):
             directory = tmp_path / name
             directory.mkdir()
-            shutil.copy(ROOT / "tests" / "fixtures" / "systems.json", directory / "systems.json")
-            (directory / "config.toml").write_text(
-                f"""
-data_dir = "data"
-[sync]
-mappings = "{ROOT / "mappings"}"
-[daemon]
-interval_seconds = 1
-jitter_seconds = 0
-[status]
-port = {shared}
-[connections.demo]
-crm = {{ kind = "memory" }}
-afas = {{ kind = "memory" }}
-fixture = "systems.json"
-""",
-                encoding="utf-8",
-            )
+            demo_config(directory, shared)
             env = {"SYNCD_STATE_URL": postgres_url, "SYNCD_REPLICA": name, "SYNCD_STATUS_PORT": "0"}
             replicas[name] = await start_daemon(directory, env)
         ports = {}
