@@ -56,8 +56,8 @@ __all__ = [
 STATE_URL_ENV = "SYNCD_STATE_URL"
 DATA_DIR_ENV = "SYNCD_DATA_DIR"  # the container sets it to its /data volume
 REPLICA_ENV = "SYNCD_REPLICA"  # names this replica in leases, status and User-Agent
-STATUS_PORT_ENV = "SYNCD_STATUS_PORT"  # replicas on one host each need a port of their own
 """Environment variable that overrides ``[state] url``."""
+STATUS_PORT_ENV = "SYNCD_STATUS_PORT"  # replicas on one host each need a port of their own
 
 DEFAULT_OVERLAP_SECONDS = 300
 DEFAULT_ENTITIES = ("customer", "supplier")

@@ -325,3 +325,25 @@ async def test_a_property_created_after_a_failed_start_check_is_found_when_it_ru
         hs.sim.portal.properties["kvk_number"] = kvk  # the operator creates it
         await checks.run()
         assert checks.passed
+
+
+# --- what people read ---------------------------------------------------------------------
+
+
+async def test_a_state_store_that_cannot_be_reached_is_said_without_class_names(
+    tmp_path: Path,
+) -> None:
+    demo_config(tmp_path)
+    nowhere = f"postgresql+asyncpg://syncd@127.0.0.1:{free_port()}/syncd"
+    process = await asyncio.create_subprocess_exec(
+        *(sys.executable, "-m", "syncd.cli", "status", "--config", "config.toml"),
+        cwd=tmp_path,
+        env={**os.environ, "SYNCD_STATE_URL": nowhere},
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, err = await process.communicate()
+    said = err.decode()
+    assert process.returncode == 2
+    assert said.startswith("syncd: ")
+    assert "127.0.0.1" in said
+    assert not [name for name in CLASS_NAMES if name in said], said
