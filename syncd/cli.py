@@ -21,7 +21,7 @@ from syncd.engine.cycle import CycleReport, run_cycle, utc_now
 from syncd.engine.matchplan import MatchPlanError, kept_pairs, to_csv
 from syncd.engine.resolve import resolve_conflict
 from syncd.engine.review import apply_match_plan, match_plan
-from syncd.errors import ConfigError, SyncdError
+from syncd.errors import SyncdError
 from syncd.records import Side
 from syncd.state.rows import StatusEvent
 from syncd.state.store import StateStore, open_store
@@ -260,10 +260,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings(args.config, secrets=getattr(args, "secrets", True))
         code: int = asyncio.run(args.run(args, settings))
         return code
-    except ConfigError as error:
+    except SyncdError as error:  # a configuration error, or a side or store failing
         print(f"syncd: {error}", file=sys.stderr)
-    except SyncdError as error:
-        print(f"syncd: {type(error).__name__}: {error}", file=sys.stderr)
     except KeyboardInterrupt:
         return EXIT_CLEAN
     return EXIT_ERROR

@@ -57,6 +57,7 @@ STATE_URL_ENV = "SYNCD_STATE_URL"
 DATA_DIR_ENV = "SYNCD_DATA_DIR"  # the container sets it to its /data volume
 REPLICA_ENV = "SYNCD_REPLICA"  # names this replica in leases, status and User-Agent
 """Environment variable that overrides ``[state] url``."""
+STATUS_PORT_ENV = "SYNCD_STATUS_PORT"  # replicas on one host each need a port of their own
 
 DEFAULT_OVERLAP_SECONDS = 300
 DEFAULT_ENTITIES = ("customer", "supplier")
@@ -744,6 +745,7 @@ def _status(
     port = int(
         _number(report, table, "port", "status.port", default.port, integer=True, maximum=65535)
     )
+    port = _status_port_from_env(report, env, port)
     token: Secret | None = None
     variable = table.get("token_env")
     if variable is not None:
@@ -762,6 +764,24 @@ def _status(
             "status.token_env to an environment variable holding a token it will require",
         )
     return StatusSettings(enabled=enabled, host=host, port=port, token=token)
+
+
+def _status_port_from_env(report: ProblemReport, env: Mapping[str, str], port: int) -> int:
+    """``$SYNCD_STATUS_PORT``, if set, over ``[status] port``."""
+    value = env.get(STATUS_PORT_ENV, "").strip()
+    if not value:
+        return port
+    if value.isdigit() and int(value) <= 65535:
+        return int(value)
+    report.problems.append(
+        Problem(
+            "environment",
+            STATUS_PORT_ENV,
+            f"{value!r} is not a port; use a whole number from 0 to 65535 "
+            "(0: any free port, the one chosen is logged at start)",
+        )
+    )
+    return port
 
 
 class _SecretsOptional(dict[str, str]):

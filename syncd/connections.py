@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping
+import asyncio
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,28 @@ class Startable(Protocol):
     """A gateway with checks to run before the first cycle (a missing property, ...)."""
 
     async def start(self) -> None: ...
+
+
+class SideChecks:
+    """A connection's checks before its first cycle, run again until they pass.
+
+    The daemon runs them with its cycles, not as it starts: a side that is down (or
+    refuses the token) at start then fails its connection's cycles, backed off and
+    reported like any failing side, while the other connections sync.
+    """
+
+    def __init__(self, gateways: Iterable[Gateway]) -> None:
+        self._startable = [g for g in gateways if isinstance(g, Startable)]
+        self._lock = asyncio.Lock()  # the connection's lanes share one check
+        self.passed = not self._startable
+
+    async def run(self) -> None:
+        async with self._lock:
+            if self.passed:
+                return
+            for gateway in self._startable:
+                await gateway.start()
+            self.passed = True
 
 
 @dataclass(frozen=True)
@@ -115,20 +138,24 @@ def _gateway(
 
 @asynccontextmanager
 async def opened(
-    settings: Settings, chosen: ConnectionSettings, fixture: Path | None = None
+    settings: Settings,
+    chosen: ConnectionSettings,
+    fixture: Path | None = None,
+    *,
+    check_sides: bool = True,
 ) -> AsyncIterator[tuple[Connection, Systems | None]]:
     """A connection with its gateways and store open; closed again on exit.
 
     ``fixture`` (the CLI's ``--fixture``) replaces both sides by in-memory systems.
+    Without ``check_sides`` the sides are not asked anything yet (see SideChecks).
     """
     uses_memory = fixture is not None or any(chosen.side(side).kind == "memory" for side in Side)
     systems = _load_systems(settings, chosen, fixture) if uses_memory else None
     gateways = {side: _gateway(settings, chosen, side, systems) for side in Side}
     store: StateStore = await open_store(settings.state_url)
     try:
-        for gateway in gateways.values():
-            if isinstance(gateway, Startable):
-                await gateway.start()  # e.g. HubSpot: read and check the property definitions
+        if check_sides:  # e.g. HubSpot: read and check the property definitions
+            await SideChecks(gateways.values()).run()
         conn = Connection(
             name=chosen.name,
             gateways=gateways,

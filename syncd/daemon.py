@@ -3,7 +3,10 @@
 APScheduler's ``AsyncIOScheduler`` starts, per connection and entity, an incremental cycle
 every interval (with jitter) and a full sweep on a cron schedule. A lock per connection
 and entity makes sure two cycles of one entity never overlap. A failing side is backed
-off with a doubling delay and reported once when it fails and once when it recovers.
+off with a doubling delay and reported once when it fails and once when it recovers; a
+side that is down (or refuses the token) as the daemon starts is such a failing side:
+its connection's lanes wait and retry, the others sync. Only a bad configuration stops
+the start.
 SIGTERM (or SIGINT) stops new cycles, gives the one in flight a bounded time to finish,
 and exits 0. Status events are mirrored from the state store to the status log.
 
@@ -19,12 +22,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import logging
 import signal
 import sys
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TextIO
+from typing import Any, TextIO
 
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -32,15 +36,24 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from syncd.config import Settings
-from syncd.connections import Systems, opened
+from syncd.connections import SideChecks, Systems, opened
 from syncd.engine.cycle import Connection, run_cycle, utc_now
-from syncd.errors import GatewayError, StateError
+from syncd.errors import (
+    AuthError,
+    GatewayError,
+    PermanentError,
+    StateError,
+    TransientError,
+    for_people,
+)
 from syncd.gateways.caller import calling_as
 from syncd.lease import LeaseChanges, Leases, open_leases
 from syncd.state.rows import StatusEvent
 from syncd.status.events import EventName
 from syncd.status.log import StatusLog
 from syncd.status.server import StatusSource, make_app
+
+LOG = logging.getLogger(__name__)
 
 
 @dataclass
@@ -68,7 +81,8 @@ class Lane:
     systems: Systems | None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     backoff: Backoff = field(default_factory=Backoff)
-    cycle: asyncio.Task[None] | None = None  # the one in flight, cancelled if the lease goes
+    cycle: asyncio.Task[Any] | None = None  # the one in flight, cancelled if the lease goes
+    checks: SideChecks | None = None  # the connection's, shared by its lanes
 
     @property
     def key(self) -> str:
@@ -77,6 +91,17 @@ class Lane:
 
 def lane_key(connection: str, entity: str) -> str:
     return f"{connection}/{entity}"
+
+
+def failure_reason(error: BaseException) -> str:
+    """What kind of failure stops a lane, for operators to filter and alert on."""
+    if isinstance(error, AuthError):
+        return "authentication"  # the token, or its rights: the operator must act
+    if isinstance(error, TransientError):
+        return "unavailable"
+    if isinstance(error, PermanentError):
+        return "refused"
+    return "error"
 
 
 class Daemon:
@@ -90,16 +115,20 @@ class Daemon:
         self.cycle_numbers = itertools.count(1)
 
     async def run(self) -> int:
+        self._on_signals()  # a SIGTERM while starting stops cleanly once started
         async with AsyncExitStack() as stack:
             self.leases = await self._open_leases(stack)
             for chosen in self.settings.connections:
-                conn, systems = await stack.enter_async_context(opened(self.settings, chosen))
-                self.lanes += [Lane(conn, e, systems) for e in self.settings.entities]
+                opening = opened(self.settings, chosen, check_sides=False)
+                conn, systems = await stack.enter_async_context(opening)
+                checks = SideChecks(conn.gateways.values())
+                self.lanes += [
+                    Lane(conn, e, systems, checks=checks) for e in self.settings.entities
+                ]
             await self._catch_up_log()
             await self._serve_status(stack)
             await self._check_leases()
             scheduler = self._schedule()
-            self._on_signals()
             scheduler.start()
             await self.stopping.wait()
             scheduler.shutdown(wait=False)
@@ -115,6 +144,8 @@ class Daemon:
 
     def _schedule(self) -> AsyncIOScheduler:
         daemon = self.settings.daemon
+        # A job run late on a busy machine is no news for an operator; a job's error is.
+        logging.getLogger("apscheduler").setLevel(logging.ERROR)
         scheduler = AsyncIOScheduler(timezone="UTC")
         for lane in self.lanes:
             scheduler.add_job(
@@ -154,18 +185,17 @@ class Daemon:
                 loop.add_signal_handler(sig, self.stop)
 
     async def _spawn(self, lane: Lane, full: bool) -> None:
-        """Run a cycle as a task of its own, so shutdown can wait for it."""
+        """Start a cycle as a task of its own, so shutdown can wait for it.
+
+        The job does not wait for its cycle: a cycle that is due while the lane's last
+        one still runs is skipped by the lane (normal: the next one comes at the next
+        interval), not warned about by the scheduler as a job over its instances.
+        """
         if self.stopping.is_set():
             return
         task = asyncio.create_task(self._cycle(lane, full))
         self.running.add(task)
         task.add_done_callback(self.running.discard)
-        lane.cycle = task
-        try:
-            await asyncio.shield(task)
-        except asyncio.CancelledError:
-            if not task.cancelled():
-                raise  # this job was cancelled, not the cycle
 
     async def _drain(self) -> None:
         """Let the cycles in flight finish, within the grace period; then cancel them."""
@@ -186,12 +216,16 @@ class Daemon:
         async with lane.lock:
             if not self._holds(lane):
                 return  # handed back while this cycle waited for the lane
+            lane.cycle = asyncio.current_task()
             try:
                 with calling_as(self._caller(lane)):
+                    if lane.checks is not None:
+                        await lane.checks.run()
                     await run_cycle(lane.conn, lane.entity, full=full)
             except GatewayError as error:
                 await self._failed(lane, error)
             except Exception as error:  # a bug must not stop the other lanes
+                LOG.error("%s: unexpected error in syncd", lane.key, exc_info=error)
                 await self._failed(lane, error)
             else:
                 await self._recovered(lane)
@@ -218,7 +252,8 @@ class Daemon:
             await self._event(
                 lane,
                 EventName.SOURCE_FAILED,
-                error=f"{type(error).__name__}: {error}",
+                reason=failure_reason(error),
+                error=for_people(error),
                 retry_in_seconds=wait.total_seconds(),
             )
 
@@ -290,6 +325,9 @@ class Daemon:
         await runner.setup()
         stack.push_async_callback(runner.cleanup)
         await web.TCPSite(runner, config.host, config.port).start()
+        for host, port, *_ in runner.addresses:  # port 0 binds any free port: say which
+            where = f"[{host}]" if ":" in host else host
+            print(f"syncd: status server on http://{where}:{port}/", file=sys.stderr, flush=True)
 
     async def _catch_up_log(self) -> None:
         """Go on after the last event in the log file; with no file yet, after the newest

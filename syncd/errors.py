@@ -101,3 +101,11 @@ class GuardTripped(SyncdError):
     def __init__(self, guard: str, message: str) -> None:
         super().__init__(message)
         self.guard = guard
+
+
+def for_people(error: BaseException) -> str:
+    """What ``error`` says to an operator: syncd's own errors are written for people;
+    anything else is a bug in syncd, said as such (the class name means nothing to them)."""
+    if isinstance(error, SyncdError):
+        return str(error)
+    return f"unexpected error in syncd, please report it: {error or 'no details'}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
@@ -182,3 +183,24 @@ async def test_the_log_catches_up_with_events_a_killed_daemon_never_wrote(
     in_store = [e.id for e in await store.events("demo")]
     assert [e["id"] for e in log_events(tmp_path)] == in_store  # each once, none missing
     assert len(in_store) > len(logged)
+
+
+async def test_lanes_finishing_together_log_each_event_once(
+    tmp_path: Path, store: StateStore
+) -> None:
+    """Each lane's cycle ships the new events as it ends; two ending at once read the
+    same events from the store, and each must still be logged (and printed) once."""
+    settings = load_settings(write_config(tmp_path))
+    mapping = settings.mappings
+    gateways = {side: MemoryGateway(side, mapping) for side in Side}
+    conn = Connection("demo", gateways, store, mapping, settings.rules)
+    daemon = Daemon(settings, stream=None)
+    daemon.lanes = [Lane(conn, "customer", None), Lane(conn, "supplier", None)]
+    await daemon._catch_up_log()
+    await run_cycle(conn, "customer")
+    await run_cycle(conn, "supplier")
+
+    await asyncio.gather(daemon._ship(), daemon._ship())
+    daemon.log.close()
+
+    assert [e["id"] for e in log_events(tmp_path)] == [e.id for e in await store.events("demo")]

@@ -40,6 +40,7 @@ from syncd.engine.plan import (
 )
 from syncd.engine.recovery import settle_pending
 from syncd.engine.waves import Beside, Sweep, Waves
+from syncd.errors import for_people
 from syncd.gateways.base import Gateway
 from syncd.gateways.paging import HeadStart
 from syncd.mapping import EntityMapping
@@ -128,9 +129,7 @@ async def run_cycle(
             return await cycle.run(accept_guards=accept_guards)
     except Exception as error:
         if not dry_run:
-            await cycle.event(
-                EventName.CYCLE_FAILED, None, error=f"{type(error).__name__}: {error}"
-            )
+            await cycle.event(EventName.CYCLE_FAILED, None, error=for_people(error))
         raise
 
 

@@ -64,6 +64,7 @@ from syncd.gateways.body import UnreadableBody, describe_body, json_body, lenien
 from syncd.gateways.caller import user_agent
 from syncd.gateways.slots import READ, WRITE, Slots
 from syncd.gateways.tls import connector
+from syncd.gateways.transport import why_no_answer
 
 ENVIRONMENT_HOSTS = {"production": "rest", "test": "resttest", "accept": "restaccept"}
 QUERY_LIMIT = 2049
@@ -262,13 +263,13 @@ class AfasClient:
             except (aiohttp.ClientConnectorError, aiohttp.ClientSSLError) as exc:
                 raise TransientError(f"{what}: cannot connect ({exc})") from exc
             except (TimeoutError, aiohttp.ClientError) as exc:
-                reason = "timed out" if isinstance(exc, TimeoutError) else f"failed ({exc!r})"
+                reason = why_no_answer(exc)
                 if write:
                     raise OutcomeUnknownError(
-                        f"{what} {reason} after it was sent; AFAS may still have done it: "
+                        f"{what}: {reason} after it was sent; AFAS may still have done it: "
                         "look the record up before writing again"
                     ) from exc
-                raise TransientError(f"{what} {reason}") from exc
+                raise TransientError(f"{what}: {reason}") from exc
 
     def _session_for_use(self) -> aiohttp.ClientSession:
         if self._session is None:

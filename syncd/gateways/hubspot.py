@@ -134,8 +134,11 @@ class HubSpotGateway:
         """Read the property definitions and check the mapped properties exist.
 
         PermanentError listing every missing or unfit property (run it at start; writes
-        would otherwise read the definitions on first use).
+        would otherwise read the definitions on first use). Each call reads them afresh:
+        the daemon calls it again after a failure, once the operator may have fixed the
+        portal.
         """
+        self._schemas.clear()
         problems: list[str] = []
         for entity in self._mappings:
             schema = await self._schema(entity)

@@ -56,6 +56,7 @@ from syncd.gateways.body import UnreadableBody, json_body
 from syncd.gateways.caller import user_agent
 from syncd.gateways.rolling import RollingWindow
 from syncd.gateways.tls import connector
+from syncd.gateways.transport import why_no_answer
 
 __all__ = ["ClientSettings", "HubSpotClient", "NotFound", "Reply", "RetryableError"]
 
@@ -221,10 +222,10 @@ class HubSpotClient:
         except aiohttp.ClientConnectorError as exc:
             raise RetryableError(f"{what}: cannot connect ({exc.os_error})", 0.5) from exc
         except (TimeoutError, aiohttp.ClientError) as exc:
-            kind = type(exc).__name__
+            why = why_no_answer(exc)
             if write:
-                raise OutcomeUnknownError(f"{what}: no answer ({kind}); it may apply") from exc
-            raise RetryableError(f"{what}: no answer ({kind})", 0.5) from exc
+                raise OutcomeUnknownError(f"{what}: no answer ({why}); it may apply") from exc
+            raise RetryableError(f"{what}: no answer ({why})", 0.5) from exc
         self._note_headers(headers)
         return self._reply(what, status, data, headers, write=write)
 

@@ -80,7 +80,7 @@ def describe(exc: BaseException) -> str:
     if isinstance(exc, StatementError) and exc.orig is not None:  # DBAPIError is one too
         exc = exc.orig
     message = " ".join(str(exc).split())
-    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+    return message or "the database gave no details"  # its class name tells an operator nothing
 
 
 async def connect(url: str) -> Database:

@@ -128,9 +128,13 @@ class StatusLog:
         return None
 
     def write(self, events: Iterable[StatusEvent]) -> None:
+        """Logs the events newer than the last logged: lanes whose cycles end together
+        each read the new events from the store, and each event is logged once."""
         for event in events:
+            if (event.id or 0) <= self.last_id:
+                continue
             self._logger.info(event_as_json(event))
-            self.last_id = max(self.last_id, event.id or 0)
+            self.last_id = event.id or 0
 
     def close(self) -> None:
         for handler in list(self._logger.handlers):

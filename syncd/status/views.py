@@ -13,7 +13,14 @@ from syncd.state.store import StateStore
 from syncd.status.events import EventName
 from syncd.status.render import GUARD_HINT
 
-CYCLE_ENDS = (EventName.CYCLE_FINISHED, EventName.CYCLE_FAILED, EventName.GUARD_TRIPPED)
+# A lane's last outcome: how its last cycle ended, or that its side failed (as the daemon
+# starts, a side down fails the lane before any cycle begins).
+CYCLE_ENDS = (
+    EventName.CYCLE_FINISHED,
+    EventName.CYCLE_FAILED,
+    EventName.GUARD_TRIPPED,
+    EventName.SOURCE_FAILED,
+)
 LEASES = (EventName.LEASE_ACQUIRED, EventName.LEASE_RELEASED, EventName.LEASE_LOST)
 
 
@@ -27,7 +34,7 @@ class EntityHealth:
     quarantined: int
     last_cycle: datetime | None
     next_cycle: datetime | None  # when `syncd run` starts the next one, give or take jitter
-    last_outcome: str | None  # cycle_finished, cycle_failed or guard_tripped
+    last_outcome: str | None  # cycle_finished, cycle_failed, guard_tripped or source_failed
     last_message: str | None
     cursors: dict[str, str | None]
     requests: dict[str, object]  # per side, its request budget after the last cycle
