@@ -314,10 +314,13 @@ def _show(args: argparse.Namespace, report: CycleReport, dry_run: bool) -> bool:
     if not dry_run:
         print(report_as_text(report))
         return report.clean
+    doubts = report.in_doubt  # not in the plan: settled by the next cycle, not by it
     if args.json:
-        print(json.dumps(plan_as_dict(report.plan, report.connection), indent=2))
+        shown = plan_as_dict(report.plan, report.connection)
+        print(json.dumps({**shown, "in_doubt": [d.as_dict() for d in doubts]}, indent=2))
     else:
         print(plan_as_text(report.plan, report.connection))
+        print("".join(f"  {d.as_text()}\n" for d in doubts), end="")
     return not report.plan.findings
 
 
