@@ -4,15 +4,16 @@ A journal row still ``pending`` at the start of a cycle means the process crashe
 response was lost after the intent was recorded. The write may or may not have happened:
 
 * a create is looked up by its correlation key (a side's all at once, however many a
-  crash left); found, it is linked (never re-created);
-  not found, the row is superseded and the plan may create the record again, but not
-  before the target side's ``outcome_window`` has passed since it was sent: AFAS goes
+  crash left); found, it is linked (never re-created); not found, the row is superseded
+  and the plan may create the record again, but not before the target side's
+  ``outcome_window`` has passed since the request could last have reached it: AFAS goes
   on with a write whose caller gave up, so until then it may still land (the row stays
   pending, the cycle does not create its source meanwhile, and the status log says how
   many wait and until when: :mod:`syncd.engine.indoubt`);
-* an update is checked against the target: every field that now holds the value we
-  wrote has its base advanced (it landed, so a later change on the source side is a
-  plain change, not a conflict); the pair is re-read and the merge does the rest;
+* an update is checked against the target (a side's all in one read): every field that
+  now holds the value we wrote has its base advanced (it landed, so a later change on
+  the source side is a plain change, not a conflict); the pair is re-read and the
+  merge does the rest;
 * a deactivation is superseded and its pair re-read.
 """
 
@@ -56,11 +57,12 @@ async def settle_pending(
         await _settle_creates(store, gateways[side], applier, creates)
         await _settle_updates(store, gateways[side], applier, updates)
         for entry in ours:
-            if entry.action is not JournalAction.CREATE and entry.link_id is not None:
-                touched.add(entry.link_id)
-        for entry in ours:
-            if entry.action not in (JournalAction.CREATE, JournalAction.UPDATE):
+            if entry.action is JournalAction.CREATE:
+                continue
+            if entry.action is not JournalAction.UPDATE:
                 await _supersede(store, applier, entry)
+            if entry.link_id is not None:
+                touched.add(entry.link_id)
     return touched
 
 
@@ -112,7 +114,7 @@ async def _settle_creates(
     found = await gateway.find_by_correlation(applier.entity, keys) if keys else {}
     sources = [e.source_id for e in entries if e.source_id is not None]
     linked = await store.links_by_ids(
-        applier.connection, applier.entity, gateway.side.other, sources
+        applier.connection, applier.entity, entries[0].target.other, sources
     )
     boundaries = await cycle_boundaries(store, applier.connection, applier.entity, entries)
     window = outcome_window(gateway)
@@ -137,7 +139,7 @@ async def _settle_creates(
             waiting.append(entry)
         else:
             await _supersede(store, applier, entry)
-    doubts = creates_in_doubt(waiting, boundaries, {gateway.side: window})
+    doubts = creates_in_doubt(waiting, boundaries, {entries[0].target: window})
     await _tell_waiting(store, applier, doubts, window)
 
 

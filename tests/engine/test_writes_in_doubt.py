@@ -8,11 +8,16 @@ import argparse
 import asyncio
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
 from syncd import cli
-from syncd.records import Record, Value
+from syncd.engine.apply import Applier
+from syncd.engine.recovery import settle_pending
+from syncd.errors import OutcomeUnknownError
+from syncd.gateways.memory import MemoryGateway
+from syncd.records import Record, Side, Value
 from syncd.state.store import StateStore
 from syncd.status.server import StatusSource, render_page
 from syncd.status.views import entity_health, health_as_text
@@ -156,3 +161,39 @@ async def test_a_create_whose_side_saves_nothing_late_is_not_in_doubt(
     assert doubt.count == 1
     assert doubt.retry_at is None
     assert doubt.as_text().endswith("looked up again next cycle")
+
+
+class LosesUpdates:
+    """A side that answers no update (they may or may not have been saved)."""
+
+    def __init__(self, inner: MemoryGateway) -> None:
+        self.inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "update_batch":
+            raise AttributeError(name)
+        return getattr(self.inner, name)
+
+    async def update(
+        self, entity: str, record_id: str, fields: Any, correlation: Any = None
+    ) -> Any:
+        raise OutcomeUnknownError("no answer within the timeout")
+
+
+async def test_updates_in_doubt_are_read_again_in_one_request(store: StateStore) -> None:
+    world = World(store, RULES, MAPPING)
+    crm_ids = _put(world, 3)
+    await world.cycle()
+    for crm_id in crm_ids:
+        world.edit(CRM, crm_id, city="Zeist")
+    memory = world.afas
+    world.afas = LosesUpdates(memory)  # type: ignore[assignment]
+    assert (await world.cycle()).counts["outcome_unknown"] == 3
+
+    gateways: dict[Side, Any] = {CRM: world.crm, AFAS: memory}
+    applier = Applier(store, gateways, "test", ENTITY, {}, {}, world.clock)
+    before = memory.calls["read"]
+    touched = await settle_pending(store, gateways, applier)
+    assert memory.calls["read"] - before == 1  # not 3
+    assert len(touched) == 3
+    assert not await store.pending_journal("test", ENTITY)
