@@ -117,8 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
         _once,
         "run one cycle and exit: 0 clean, 1 conflicts/quarantine/guard, 2 error",
         "Run one sync cycle per connection and entity, then exit. Exit code 0 when "
-        "everything was applied cleanly, 1 when a guard stopped the plan or records "
-        "need a person (conflicts, quarantine), 2 on a configuration or connection error.",
+        "everything was applied cleanly, 1 when a guard stopped the plan, records "
+        "need a person (conflicts, quarantine) or writes are in doubt (a lost answer: "
+        "looked up again next cycle), 2 on a configuration or connection error.",
     )
     _cycle_options(once)
     once.add_argument(

@@ -111,7 +111,7 @@ class CycleReport:
     @property
     def clean(self) -> bool:
         """True when the plan was applied and nothing needs a person or a retry."""
-        trouble = ("quarantined", "outcome_unknown", "conflicts")
+        trouble = ("quarantined", "outcome_unknown", "creates_in_doubt", "conflicts")
         return self.applied and not any(self.counts[k] for k in trouble)
 
 

@@ -50,6 +50,7 @@ async def test_creates_in_doubt_are_looked_up_in_one_request_not_one_each(
     second = await world.cycle()
     assert late.inner.calls["find_by_correlation"] - before == 1  # not 12
     assert second.counts["creates_in_doubt"] == 12  # still waiting: not an idle cycle
+    assert not second.clean  # `syncd once` says so in its exit status
     assert len(late.unsaved) == 12  # none sent again
 
 
