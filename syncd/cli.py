@@ -117,8 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
         _once,
         "run one cycle and exit: 0 clean, 1 conflicts/quarantine/guard, 2 error",
         "Run one sync cycle per connection and entity, then exit. Exit code 0 when "
-        "everything was applied cleanly, 1 when a guard stopped the plan or records "
-        "need a person (conflicts, quarantine), 2 on a configuration or connection error.",
+        "everything was applied cleanly, 1 when a guard stopped the plan, records "
+        "need a person (conflicts, quarantine) or writes are in doubt (a lost answer: "
+        "looked up again next cycle), 2 on a configuration or connection error.",
     )
     _cycle_options(once)
     once.add_argument(
@@ -312,10 +313,13 @@ def _show(args: argparse.Namespace, report: CycleReport, dry_run: bool) -> bool:
     if not dry_run:
         print(report_as_text(report))
         return report.clean
+    doubts = report.in_doubt  # not in the plan: settled by the next cycle, not by it
     if args.json:
-        print(json.dumps(plan_as_dict(report.plan, report.connection), indent=2))
+        shown = plan_as_dict(report.plan, report.connection)
+        print(json.dumps({**shown, "in_doubt": [d.as_dict() for d in doubts]}, indent=2))
     else:
         print(plan_as_text(report.plan, report.connection))
+        print("".join(f"  {d.as_text()}\n" for d in doubts), end="")
     return not report.plan.findings
 
 

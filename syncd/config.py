@@ -223,10 +223,13 @@ GATEWAY_KINDS: dict[str, GatewayKind] = {
                 OptionType.NUMBER, default=900, help="seconds; AFAS gives up after 900"
             ),
             "write_timeout": GatewayOption(
+                OptionType.NUMBER, default=300, help="seconds to wait for a write"
+            ),
+            "server_timeout": GatewayOption(
                 OptionType.NUMBER,
-                default=300,
-                help="seconds to wait for a write; one not answered is not sent again "
-                "for twice this long (AFAS may still save it)",
+                default=900,
+                help="seconds after which Profit stops a request (its own limit: 900); a "
+                "create not answered is not sent again before this long has passed",
             ),
             "page_size": GatewayOption(OptionType.INTEGER, default=500),
             "currency": GatewayOption(OptionType.STRING, default="EUR"),

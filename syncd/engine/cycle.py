@@ -24,6 +24,7 @@ from syncd.engine import guards
 from syncd.engine.apply import Applier
 from syncd.engine.early import EarlyDecisions
 from syncd.engine.heap import held_still
+from syncd.engine.indoubt import InDoubt, creates_in_doubt, cycle_boundaries, outcome_window
 from syncd.engine.match import MatchDecision, MatchInput, match_unlinked, unmatched
 from syncd.engine.plan import (
     Action,
@@ -106,11 +107,12 @@ class CycleReport:
     plan: Plan
     counts: Counter[str] = field(default_factory=Counter)
     applied: bool = False
+    in_doubt: list[InDoubt] = field(default_factory=list)  # creates not settled yet
 
     @property
     def clean(self) -> bool:
         """True when the plan was applied and nothing needs a person or a retry."""
-        trouble = ("quarantined", "outcome_unknown", "conflicts")
+        trouble = ("quarantined", "outcome_unknown", "creates_in_doubt", "conflicts")
         return self.applied and not any(self.counts[k] for k in trouble)
 
 
@@ -272,6 +274,7 @@ class _Cycle:
         for side, listed in pulled.items():
             pulled[side] = replace(listed, records={}, rejected=[], others=[])
         report = CycleReport(self.conn.name, self.entity, self.full, plan)
+        report.in_doubt = await self._in_doubt_summary()
         if plan.findings and not accept_guards and not await self._confirmed(plan):
             report.counts = Counter(self.applier.counts)  # what the waves applied, if any
             if not self.dry_run:
@@ -705,6 +708,12 @@ class _Cycle:
             if entry.action is JournalAction.CREATE and entry.source_id is not None:
                 found[entry.target.other].add(entry.source_id)
         return found
+
+    async def _in_doubt_summary(self) -> list[InDoubt]:
+        pending = await self.store.pending_journal(self.conn.name, self.entity)
+        windows = {side: outcome_window(g) for side, g in self.conn.gateways.items()}
+        ends = await cycle_boundaries(self.store, self.conn.name, self.entity, pending)
+        return creates_in_doubt(pending, ends, windows)
 
     async def _candidates(
         self, side: Side, seeking: Sequence[Record], pulled: Pulled

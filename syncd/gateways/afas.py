@@ -130,9 +130,9 @@ class AfasGateway:
 
     @property
     def outcome_window(self) -> timedelta:
-        """How long after it was sent a write may still be saved: Profit goes on with a
-        write whose caller gave up waiting. Twice the client's wait is taken as the end."""
-        return timedelta(seconds=2 * self.client.limits.write_timeout)
+        """How long after it reached Profit a write may still be saved: Profit goes on
+        with a write whose caller gave up or died, until its own limit stops it."""
+        return timedelta(seconds=self.client.limits.server_timeout)
 
     # -- reading ----------------------------------------------------------------------
 
@@ -589,6 +589,7 @@ def build_afas_gateway(
         rate=float(str(rate)) if rate is not None else None,
         read_timeout=float(str(options.get("read_timeout", 900.0))),
         write_timeout=float(str(options.get("write_timeout", 300.0))),
+        server_timeout=float(str(options.get("server_timeout", 900.0))),
         ca_bundle=ca_bundle(options),
     )
     client = AfasClient(str(url), token=token, oauth=oauth, limits=limits, retry=RetryPolicy())

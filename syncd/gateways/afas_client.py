@@ -116,6 +116,9 @@ class Limits:
     rate: float | None = None  # requests per second; None = unlimited
     read_timeout: float = 900.0
     write_timeout: float = 300.0
+    # Profit's own limit: it stops a request it has worked on this long ("Command timeout
+    # expired") and saves nothing of it. A simulator's may be shorter.
+    server_timeout: float = 900.0
     connect_timeout: float = 30.0
     ca_bundle: str | None = None  # extra CAs to trust (PEM); verification is always on
 

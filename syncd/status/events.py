@@ -23,6 +23,7 @@ class EventName(StrEnum):
     RECORD_QUARANTINED = "record_quarantined"
     RECORD_RELEASED = "record_released"
     WRITE_RECOVERED = "write_recovered"
+    CREATES_IN_DOUBT = "creates_in_doubt"  # not found yet, may still be saved: not resent
     GUARD_TRIPPED = "guard_tripped"
     GUARD_CONFIRMED = "guard_confirmed"
     SOURCE_FAILED = "source_failed"

@@ -125,6 +125,12 @@ class _Metrics:
             labels,
             registry=self.registry,
         )
+        self.in_doubt = Gauge(
+            "syncd_creates_in_doubt",
+            "Creates whose outcome is unknown (looked up each cycle)",
+            labels,
+            registry=self.registry,
+        )
         self.budget = Gauge(
             "syncd_request_budget_left",
             "Requests left today in a side's daily budget (HubSpot)",
@@ -138,6 +144,7 @@ class _Metrics:
             self.linked.labels(*key).set(h.linked)
             self.conflicts.labels(*key).set(h.conflicts)
             self.quarantined.labels(*key).set(h.quarantined)
+            self.in_doubt.labels(*key).set(sum(d.count for d in h.in_doubt))
             self.healthy.labels(*key).set(1 if h.healthy else 0)
             self.last.labels(*key).set(h.last_cycle.timestamp() if h.last_cycle else 0)
             for side, status in h.requests.items():
@@ -164,6 +171,7 @@ def render_page(
         "<!doctype html><html><head><meta charset='utf-8'><title>syncd status</title>"
         f"<style>{_STYLE}</style></head><body><h1>syncd</h1>"
         + _health_table(rows)
+        + _in_doubt_list(rows)
         + _cycles_table(cycles)
         + _conflicts_table(conflicts)
         + "</body></html>"
@@ -198,6 +206,16 @@ def _health_table(rows: Sequence[EntityHealth]) -> str:
         "<th>linked</th><th>conflicts</th><th>quarantined</th><th>last cycle</th></tr>"
         f"{body}</table>"
     )
+
+
+def _in_doubt_list(rows: Sequence[EntityHealth]) -> str:
+    """Creates whose outcome is unknown: their sources are not synced until settled."""
+    items = "".join(
+        f"<li>{_e(h.connection)}/{_e(h.entity)}: {_e(d.as_text())}</li>"
+        for h in rows
+        for d in h.in_doubt
+    )
+    return f"<h2>Writes in doubt</h2><ul>{items}</ul>" if items else ""
 
 
 def _cycles_table(cycles: Sequence[StatusEvent]) -> str:

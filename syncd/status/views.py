@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from syncd.engine.indoubt import InDoubt, creates_in_doubt, cycle_boundaries
 from syncd.records import Side
 from syncd.state.rows import StatusEvent
 from syncd.state.store import StateStore
@@ -39,6 +40,7 @@ class EntityHealth:
     cursors: dict[str, str | None]
     requests: dict[str, object]  # per side, its request budget after the last cycle
     replica: str | None = None  # the replica that took the lane's lease last, if any
+    in_doubt: tuple[InDoubt, ...] = ()  # creates whose outcome is not known yet, per side
 
     @property
     def healthy(self) -> bool:
@@ -49,6 +51,7 @@ class EntityHealth:
         data["last_cycle"] = self.last_cycle.isoformat() if self.last_cycle else None
         data["next_cycle"] = self.next_cycle.isoformat() if self.next_cycle else None
         data["healthy"] = self.healthy
+        data["in_doubt"] = [d.as_dict() for d in self.in_doubt]
         return data
 
 
@@ -74,7 +77,30 @@ async def entity_health(
         cursors=cursors,
         requests=_budgets(ends),
         replica=_holder(await _last(store, connection, entity, [str(n) for n in LEASES])),
+        in_doubt=tuple(await _in_doubt(store, connection, entity)),
     )
+
+
+async def _in_doubt(store: StateStore, connection: str, entity: str) -> list[InDoubt]:
+    """The journal's unsettled creates; each side's window as the last cycle that kept
+    some waiting recorded it (status opens no gateway to ask)."""
+    pending = await store.pending_journal(connection, entity)
+    if not pending:
+        return []
+    told = await store.events(
+        connection,
+        entity=entity,
+        names=[str(EventName.CREATES_IN_DOUBT)],
+        limit=len(Side),
+        newest=True,
+    )
+    windows: dict[Side, timedelta | None] = {}
+    for event in told:  # oldest first: the newest word on a side wins
+        seconds = event.data.get("window_seconds")
+        if isinstance(seconds, int | float):
+            windows[Side(str(event.data.get("target")))] = timedelta(seconds=seconds)
+    ends = await cycle_boundaries(store, connection, entity, pending)
+    return creates_in_doubt(pending, ends, windows)
 
 
 async def _last(
@@ -120,6 +146,7 @@ def health_as_text(rows: Sequence[EntityHealth]) -> str:
             + (f" ({h.last_message})" if h.last_message else "")
             + _budget_text(h.requests)
             + (f"; replica {h.replica}" if h.replica else "")
+            + "".join(f"\n  {d.as_text()}" for d in h.in_doubt)
             + (f"\n  {GUARD_HINT}" if h.last_outcome == EventName.GUARD_TRIPPED else "")
         )
     return "\n".join(lines) or "no connections"

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+import math
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -88,3 +90,35 @@ async def test_a_lost_create_is_found_not_repeated(world: World) -> None:
     rows = world.sim.rows("customer")
     assert len(rows) == before + 1
     assert sum(row["DebtorName"] == "Nieuwe Klant B.V." for row in rows) == 1
+
+
+async def test_creates_in_doubt_cost_one_look_up_per_chunk_not_one_each(world: World) -> None:
+    """After a crash or lost answers, every cycle looks the creates in doubt up until
+    they are found or given up: a chunk of keys per GetConnector call (the gateway's
+    page size here: 3), not a call each."""
+    await world.cycle("customer")
+    for n in range(12):
+        world.crm.put(
+            "customer",
+            {"name": f"Nieuwe Klant {n} B.V.", "country": "Netherlands", "afas_roles": "customer"},
+        )
+    world.sim.add_fault(Fault("drop", method="POST", times=12))  # no create arrives
+    assert (await world.cycle("customer")).counts["outcome_unknown"] == 12
+
+    asked: list[str] = []
+    get = world.afas.client.get
+
+    async def counted(path: str, params: Sequence[tuple[str, str]] = ()) -> Any:
+        asked.extend(v for k, v in params if k == "filterfieldids" and "ExternalKey" in v)
+        return await get(path, params)
+
+    world.afas.client.get = counted  # type: ignore[method-assign]
+    posted = _posts(world.sim)
+    idle = await world.cycle("customer")
+    assert len(asked) == math.ceil(12 / world.afas.page_size)  # 4, not 12
+    assert idle.counts["creates_in_doubt"] == 12  # not found, and AFAS may still save them
+    assert _posts(world.sim) == posted  # none sent again
+
+
+def _posts(sim: AfasSimulator) -> int:
+    return sum(n for key, n in sim.requests.items() if key.startswith("POST "))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import pytest
 
@@ -314,3 +315,31 @@ async def test_a_write_that_times_out_is_still_done_by_afas(
     await asyncio.sleep(0.6)
     assert list(await afas.find_by_correlation("customer", ["crm-slow"])) == ["crm-slow"]
     assert requests_to(sim, "POST", "KnSalesRelationOrg") == 1
+
+
+async def test_profit_stops_a_request_at_its_limit_and_saves_nothing(
+    mappings: dict[str, EntityMapping],
+) -> None:
+    """Profit's own time-out (900 s; shorter here) ends the request with a 500 "Command
+    timeout expired." and nothing of it is saved: a simulator that saved it anyway would
+    hide a create sent again too early."""
+    sim = simulator(command_timeout=0.3)
+    sim.add_fault(Fault("slow", method="POST", seconds=5.0, times=10))
+    async with served(sim) as url:
+        afas = gateway(url, mappings)  # waits longer than Profit works on it
+        with pytest.raises(TransientError, match="Command timeout expired"):
+            await afas.create("customer", SAMPLE, "crm-too-slow")  # each try stopped
+        assert await afas.find_by_correlation("customer", ["crm-too-slow"]) == {}
+        await afas.aclose()
+
+
+@pytest.mark.parametrize("write_timeout", [30.0, 300.0, 1200.0])
+def test_a_create_may_land_until_profits_own_limit_whatever_the_client_waits(
+    write_timeout: float,
+) -> None:
+    """AFAS goes on with a request its caller gave up on for at most its own 900 s: the
+    window is that limit, not a multiple of how long syncd waits for an answer."""
+    waits = client("http://afas.invalid", limits=Limits(write_timeout=write_timeout))
+    assert AfasGateway(waits, {}).outcome_window == timedelta(seconds=900)
+    shorter = client("http://afas.invalid", limits=Limits(server_timeout=2.0))  # a simulator
+    assert AfasGateway(shorter, {}).outcome_window == timedelta(seconds=2)

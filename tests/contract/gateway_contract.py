@@ -37,6 +37,7 @@ an unmappable row is rejected without hiding the rest of its page; blanks read a
 
 from __future__ import annotations
 
+import math
 from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -89,6 +90,13 @@ async def collect(pages: AsyncIterator[Page]) -> tuple[list[Page], list[Record],
     records = [r for page in seen for r in page.records]
     rejected = [r.id for page in seen for r in page.rejected]
     return seen, records, rejected
+
+
+def _requests(gateway: Gateway) -> int:
+    """Requests the gateway sent so far (its ``requests_sent``, see the contract)."""
+    sent = getattr(gateway, "requests_sent", None)
+    assert isinstance(sent, int), "a gateway counts the requests it sends"
+    return sent
 
 
 def order_key(record: Record) -> tuple[datetime, str]:
@@ -163,6 +171,22 @@ class GatewayContract:
         assert created.correlation == "corr-42"
         found = await gateway.find_by_correlation(entity, ["corr-42", "corr-unknown"])
         assert found == {"corr-42": created}
+
+    async def test_find_by_correlation_asks_for_many_keys_at_once(
+        self, harness: GatewayHarness, entity: str, samples: list[Fields]
+    ) -> None:
+        """After a crash every create in doubt is looked up: a chunk of keys a request
+        (at most a page's worth), not a request a key."""
+        gateway = harness.gateway
+        keys = [f"corr-{n}" for n in range(2 * harness.page_size + 1)]
+        made = {
+            k: await gateway.create(entity, samples[n % len(samples)], k)
+            for n, k in enumerate(keys)
+        }
+        before = _requests(gateway)
+        found = await gateway.find_by_correlation(entity, [*keys, "corr-unknown"])
+        assert found == made
+        assert _requests(gateway) - before <= math.ceil((len(keys) + 1) / harness.page_size)
 
     async def test_create_with_some_fields_leaves_the_rest_blank(
         self, harness: GatewayHarness, entity: str, samples: list[Fields]

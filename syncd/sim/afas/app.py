@@ -67,7 +67,8 @@ FAULT_KINDS = (
 ``unavailable``  503 with ``retry_after`` (seconds, default 1), nothing done
 ``lock``         500 with a lock-type message, nothing done
 ``error``        500 with ``message``, nothing done
-``slow``         wait ``seconds`` (default 2), then answer normally
+``slow``         wait ``seconds`` (default 2), then answer normally; at the environment's
+                 ``command_timeout`` Profit stops it instead (500, nothing done)
 ``lost``         do the request (a write commits), then wait ``seconds`` (default 30) and
                  close the connection without an answer
 ``drop``         close the connection without doing anything
@@ -117,6 +118,9 @@ class SimOptions:
     query: QueryOptions = field(default_factory=QueryOptions)
     max_parallel: int = 8
     max_cells: int | None = None  # rows x columns of one page; more: "Out of String space"
+    # Profit stops a request it has worked on this long: 500 "Command timeout expired.",
+    # nothing of it saved (its troubleshooting page: 900 seconds)
+    command_timeout: float = 900.0
 
 
 class AfasSimulator:
@@ -275,7 +279,9 @@ class AfasSimulator:
         if kind == "slow":
             # Profit goes on with a request whose caller gave up: shield it from the
             # cancellation aiohttp sends when the client disconnects
-            task = asyncio.ensure_future(_later(fault.seconds or 2.0, work))
+            seconds, limit = fault.seconds or 2.0, self.options.command_timeout
+            late = work if seconds < limit else _command_timeout
+            task = asyncio.ensure_future(_later(min(seconds, limit), late))
             self._busy.add(task)
             task.add_done_callback(self._busy.discard)
             return await asyncio.shield(task)
@@ -531,6 +537,10 @@ async def _later(
 ) -> web.StreamResponse:
     await asyncio.sleep(seconds)
     return await work()
+
+
+async def _command_timeout() -> web.StreamResponse:
+    raise ProfitError("Command timeout expired.", UNEXPECTED)
 
 
 def _json_response(body: object, status: int = 200) -> web.Response:

@@ -32,7 +32,7 @@ from pathlib import Path
 from syncd.mapping import EntityMapping
 from syncd.sim.campaign.fault_campaign import check, serving
 from syncd.sim.campaign.figures import Figures, RunResult
-from syncd.sim.campaign.world import ENTITIES, World
+from syncd.sim.campaign.world import ENTITIES, PROFIT_LIMIT, World
 from syncd.state.store import open_store
 
 CONNECTION = "campaign"
@@ -128,6 +128,7 @@ kind = "afas"
 base_url = "{afas_url}"
 token = "CAMPAIGN_AFAS_TOKEN"
 write_timeout = {WRITE_TIMEOUT}
+server_timeout = {PROFIT_LIMIT}
 [connections.{CONNECTION}.crm]
 kind = "hubspot"
 base_url = "{hubspot_url}"
@@ -214,10 +215,9 @@ async def _rises(count: Callable[[World], int], world: World, seconds: float) ->
 async def _converge(config: Path, workdir: Path, result: RunResult, seconds: float) -> None:
     """Run the daemon without faults until two rounds of cycles write nothing.
 
-    It starts once a create cut off by the last kill has landed or is given up for lost
-    (AFAS's outcome window: twice the write timeout).
+    A create cut off by the last kill is in doubt for the simulated Profit's limit from
+    the daemon's first cycle: its cycles count it, so they are not quiet meanwhile.
     """
-    await asyncio.sleep(2 * WRITE_TIMEOUT)
     seen = len(events(workdir))
     daemon = await start(config)
     started = time.monotonic()

@@ -35,7 +35,14 @@ from syncd.policy import SyncRules
 from syncd.records import Side
 from syncd.sim.campaign.faults import HELD, HELD_FOR, TIMEOUT, arm, disarm
 from syncd.sim.campaign.figures import Figures, RunResult
-from syncd.sim.campaign.world import ENTITIES, World, disagreements, duplicates, lost_edits
+from syncd.sim.campaign.world import (
+    ENTITIES,
+    PROFIT_LIMIT,
+    World,
+    disagreements,
+    duplicates,
+    lost_edits,
+)
 from syncd.state.store import StateStore, open_store
 
 CONNECTION = "campaign"
@@ -184,7 +191,12 @@ def _gateways(
     afas = AfasClient(
         afas_url,
         token="campaign",
-        limits=Limits(read_timeout=TIMEOUT, write_timeout=TIMEOUT, connect_timeout=TIMEOUT),
+        limits=Limits(
+            read_timeout=TIMEOUT,
+            write_timeout=TIMEOUT,
+            connect_timeout=TIMEOUT,
+            server_timeout=PROFIT_LIMIT,
+        ),
         retry=RetryPolicy(initial=0.02, maximum=0.2),
     )
     hubspot = ClientSettings(

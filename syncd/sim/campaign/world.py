@@ -18,11 +18,16 @@ from syncd.mapping import EntityMapping
 from syncd.records import Side, Value
 from syncd.sim.afas import AfasSimulator
 from syncd.sim.afas.app import Fault as AfasFault
+from syncd.sim.afas.app import SimOptions as AfasOptions
 from syncd.sim.companies import Company, companies
 from syncd.sim.demo import seed_simulators
 from syncd.sim.hubspot.app import Fault as HubSpotFault
 from syncd.sim.hubspot.app import HubSpotSimulator, SimConfig
 from syncd.state.rows import Conflict, Link
+
+# Seconds after which the simulated Profit stops a request (the real one: 900); the
+# campaigns' AFAS gateways are told the same, so a write cut off waits no longer.
+PROFIT_LIMIT = 2.0
 
 ENTITIES = ("customer", "supplier")
 EDITABLE = ("city", "street", "website")
@@ -79,7 +84,7 @@ class World:
         self.mappings = mappings
         self.seed = seed
         self.rng = random.Random(seed)
-        self.afas = AfasSimulator()
+        self.afas = AfasSimulator(options=AfasOptions(command_timeout=PROFIT_LIMIT))
         self.hubspot = HubSpotSimulator(config=SimConfig(search_lag=search_lag))
         seed_simulators(self.afas, self.hubspot, mappings, count, seed=seed)
         self.edits: list[Edit] = []
