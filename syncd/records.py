@@ -160,6 +160,10 @@ class Page:
     # this entity's role), with just their match-key fields: a whole listing shows them
     # anyway, so one about to be created on this side is adopted without a look-up.
     others: list[Record] = field(default_factory=list)
+    # The records' values come from a search index that may lag behind writes (HubSpot's
+    # search): an earlier version of a record, with its earlier modification time. They
+    # say which records changed, not what they hold: read them by id before deciding.
+    hints_only: bool = False
 
     @classmethod
     def of(cls, results: Iterable[Record | RejectedRecord]) -> Page:

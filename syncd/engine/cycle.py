@@ -83,6 +83,7 @@ class Pulled:
     complete: bool = False  # every active record was listed (full sweep or first pull)
     cursor: Cursor | None = None
     decided_early: int = 0  # listed and done with: created or paired early, or agreeing
+    hints_only: bool = False  # values from a lagging search index: read by id to decide
 
     @property
     def listed(self) -> int:
@@ -463,7 +464,12 @@ class _Cycle:
             for link in await self._touched_links(pulled, touched_ids)
             if self.full or link.id in touched_ids or not self._at_base(link, pulled)
         ]
-        current = {side: dict(pulled[side].records) for side in Side}
+        # A listing of hints (a lagging search index) says which records changed, not what
+        # they hold: an earlier version taken for an edit would undo a write. Its records
+        # are read by id like those it did not bring (the pairs here are not at their base).
+        current = {
+            side: {} if pulled[side].hints_only else dict(pulled[side].records) for side in Side
+        }
         moved: dict[Side, dict[str, str]] = {side: {} for side in Side}
 
         async def read_missing(side: Side) -> None:
@@ -692,7 +698,7 @@ class _Cycle:
             records.update({r.id: r for r in (await self.read(side, due)).records})
         known = await self.links_of(side, list(records))
         survivors = {m.survivor for m in self.merged if m.side is side}  # links follow them
-        return [
+        found = [
             r
             for r in records.values()
             if r.id not in known
@@ -700,6 +706,20 @@ class _Cycle:
             and r.id not in self.in_doubt[side]
             and not self._in_quarantine(side, r.id)
         ]
+        return await self._as_read(side, found, pulled) if pulled.hints_only else found
+
+    async def _as_read(self, side: Side, records: list[Record], pulled: Pulled) -> list[Record]:
+        """``records`` listed as hints, as read by id now (those gone are dropped), and
+        so in ``pulled`` too: matching and creating use what they hold."""
+        stale = [r.id for r in records if r.id not in self.read_now[side]]
+        if not stale:
+            return records
+        asked = set(stale)
+        now = {r.id: r for r in (await self.read(side, stale)).records if r.id in asked}
+        for record_id in stale:
+            pulled.records.pop(record_id, None)
+        pulled.records.update(now)
+        return [now.get(r.id, r) for r in records if r.id in now or r.id not in asked]
 
     async def _creates_in_doubt(self) -> dict[Side, set[str]]:
         """Per side, the records whose create on the other side is pending (unsettled)."""
@@ -979,3 +999,4 @@ async def _collect(
                 pulled.cursor = max(seen, pulled.cursor) if pulled.cursor else seen
         pulled.rejected.extend(page.rejected)
         pulled.others.extend(page.others)
+        pulled.hints_only |= page.hints_only

@@ -15,9 +15,13 @@ held back by it.
 
 A pair is handled once a cycle: the first page that brings one of its records, changed
 since the base, claims it, and its partner is read then, so that a change on both sides
-is reconciled at once. All else is left to the cycle's plan after the listings: unlinked
-records (matching), records in quarantine or unreadable, pairs whose partner is gone or
-merged, links the recovery touched.
+is reconciled at once. A page whose values are only hints (a search index that lags
+behind writes, :attr:`~syncd.records.Page.hints_only`) has the records it claims read by
+id beside their partners: the pair is planned on what its records hold, not on an
+earlier version the index still shows (which would undo the write that made it). All
+else is left to the cycle's plan after the listings: unlinked records (matching),
+records in quarantine or unreadable, pairs whose partner is gone or merged, links the
+recovery touched.
 
 A full sweep lists both sides whole to compare every pair, and most pairs agree: both
 records still hold their base and no conflict is open, so its plan would find nothing to
@@ -68,7 +72,7 @@ class Beside(ABC):
         """A page of ``side``: handled beside the listing. The listing keeps every record
         (the cycle's plan skips the pairs handled here)."""
         if page.records:
-            self._running.append(asyncio.ensure_future(self._handle(side, page.records)))
+            self._running.append(asyncio.ensure_future(self._handle(side, page)))
         return set()
 
     async def done(self) -> None:
@@ -85,7 +89,7 @@ class Beside(ABC):
         await asyncio.gather(*self._running, return_exceptions=True)
 
     @abstractmethod
-    async def _handle(self, side: Side, records: Sequence[Record]) -> None: ...
+    async def _handle(self, side: Side, page: Page) -> None: ...
 
 
 class Waves(Beside):
@@ -98,8 +102,8 @@ class Waves(Beside):
         self.applied: list[Action] = []  # for the cycle's report
         self.notes: list[Note] = []  # for the cycle's plan to record (flip-flops held)
 
-    async def _handle(self, side: Side, records: Sequence[Record]) -> None:
-        pairs = await self._pairs(side, records)
+    async def _handle(self, side: Side, page: Page) -> None:
+        pairs = await self._pairs(side, page)
         if not pairs:
             return
         plan = await self.cycle.plan_pairs(pairs)
@@ -109,12 +113,12 @@ class Waves(Beside):
         self.applied.extend(now)
         await self.cycle.apply(now)
 
-    async def _pairs(self, side: Side, records: Sequence[Record]) -> list[PairState]:
-        """The pairs of ``records`` this page claims, with their partners read now."""
-        links = await self.cycle.links_of(side, [r.id for r in records])
+    async def _pairs(self, side: Side, page: Page) -> list[PairState]:
+        """The pairs of the records ``page`` claims, with their partners read now."""
+        links = await self.cycle.links_of(side, [r.id for r in page.records])
         leaves_alone = await self.cycle.leaves_alone()
         claimed: list[tuple[int, Link, Record]] = []
-        for record in records:
+        for record in page.records:
             link = links.get(record.id)
             if link is None or link.id is None or link.id in self.handled:
                 continue
@@ -124,7 +128,11 @@ class Waves(Beside):
         if not claimed:
             return []
         other = side.other
-        read = await self.cycle.read(other, [link.id_on(other) for _, link, _ in claimed])
+        reading = self.cycle.read(other, [link.id_on(other) for _, link, _ in claimed])
+        if page.hints_only:  # the values the page shows may be older than the records
+            read, claimed = await asyncio.gather(reading, self._as_read(side, claimed))
+        else:
+            read = await reading
         partners = {r.id: r for r in read.records}
         pairs = []
         for link_id, link, record in claimed:
@@ -136,6 +144,23 @@ class Waves(Beside):
             crm, afas = (record, partner) if side is Side.CRM else (partner, record)
             pairs.append(PairState(link, crm, afas))
         return pairs
+
+    async def _as_read(
+        self, side: Side, claimed: list[tuple[int, Link, Record]]
+    ) -> list[tuple[int, Link, Record]]:
+        """The claimed records as read by id now. One gone or unreadable is left to the
+        cycle's plan (which reads it again); one back at its base is still paired, as
+        its partner's page will not claim the pair again."""
+        read = await self.cycle.read(side, [record.id for _, _, record in claimed])
+        now = {r.id: r for r in read.records}
+        kept = []
+        for link_id, link, record in claimed:
+            fresh = now.get(record.id)
+            if fresh is None or self.cycle.unreadable(side, record.id):
+                self.handled.discard(link_id)
+            else:
+                kept.append((link_id, link, fresh))
+        return kept
 
 
 class SweepCycle(Protocol):
@@ -163,12 +188,12 @@ class Sweep(Beside):
         super().__init__()
         self.cycle = cycle
 
-    async def _handle(self, side: Side, records: Sequence[Record]) -> None:
-        links = await self.cycle.links_of(side, [r.id for r in records])
+    async def _handle(self, side: Side, page: Page) -> None:
+        links = await self.cycle.links_of(side, [r.id for r in page.records])
         agrees = await self.cycle.agreement()
         other = side.other
         let_go: dict[Side, list[str]] = {side: [], other: []}
-        for record in records:
+        for record in page.records:
             link = links.get(record.id)
             if link is None or link.id is None or link.id in self.handled:
                 continue

@@ -32,7 +32,9 @@ Every implementation (in-memory, AFAS, HubSpot) passes the same contract suite i
   match-key fields only): after a whole listing the engine looks for them there, not
   with ``find_in_other_roles``.
 * A side whose searches show changes late (HubSpot) has a ``visibility_lag``
-  (a timedelta): records are not created there before their twin could be found.
+  (a timedelta): records are not created there before their twin could be found. Its
+  ``changed_since`` pages are ``hints_only`` when they may show a record's earlier
+  version (a lagging search index): the engine reads by id what it decides on.
 * A side that may save a write after its caller gave up (AFAS) has an
   ``outcome_window`` (a timedelta): a create whose outcome is unknown and that is not
   found there is not sent again before the window has passed since it was sent.

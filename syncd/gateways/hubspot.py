@@ -16,7 +16,9 @@ How the Gateway contract is met (:mod:`syncd.gateways.base`):
   handed out a search page at a time as it comes, the page in ascending (modified, id)
   order. HubSpot's search lags behind writes; the ``settle`` margin keeps the newest,
   maybe not yet visible, seconds for a later cycle: the engine's cursor only advances to
-  the newest record it has seen.
+  the newest record it has seen. But a company written within the lag may still show
+  its *earlier* version there (old values, old ``hs_lastmodifieddate``), whatever the
+  window: the pages are ``hints_only``, and the engine reads what it decides on by id.
 * ``list_all`` pages the list endpoint (archived companies are not listed); the
   companies without the role, which the list shows too, come along by their match keys
   (``Page.others``), so a first sync needs no look-up to adopt one;
@@ -180,7 +182,8 @@ class HubSpotGateway:
         low = _ms(since, up=True) if since is not None else 0
         async for window in self._window(entity, low, _ms(upper)):
             for chunk in _chunks(window, self.page_size):
-                yield self._page(entity, chunk)
+                # Search may still show an earlier version of a company: hints only.
+                yield dataclasses.replace(self._page(entity, chunk), hints_only=True)
 
     async def _window(self, entity: str, low: int, high: int) -> AsyncIterator[list[JsonObject]]:
         """Companies modified in [low, high] (epoch ms), a search page at a time, each

@@ -35,6 +35,11 @@ Stored rows look like this (CRM side of the shipped customer mapping)::
   RecordError.
 * Listings are keyset-paged afresh for every page, like the real APIs: a record edited
   during a listing moves to its end and may come twice (the engine dedupes).
+* With ``search_lags``, ``changed_since`` answers from a search index that lags behind
+  writes, as HubSpot's does: each record as it stood when the index last caught up
+  (:meth:`MemoryGateway.catch_up_search`), its earlier values and modification time,
+  and none of the records created since. Its pages say so (``Page.hints_only``);
+  ``read`` and ``list_all`` show the records as they are.
 
 Besides the :class:`~syncd.gateways.base.Gateway` protocol it has a *user* API, for
 tests, the CLI and the simulators' seeds: :meth:`~MemoryGateway.put`,
@@ -56,7 +61,7 @@ from collections.abc import (
     Mapping,
     Sequence,
 )
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from syncd.errors import RecordError
@@ -113,6 +118,7 @@ class MemoryGateway:
         clock: Callable[[], datetime] | None = None,
         *,
         page_size: int = 100,
+        search_lags: bool = False,
     ) -> None:
         if page_size < 1:
             raise ValueError(f"page_size must be at least 1, not {page_size}")
@@ -122,6 +128,8 @@ class MemoryGateway:
         self.page_size = page_size
         self._last_modified = LOGICAL_EPOCH
         self._rows: dict[str, dict[str, NativeRow]] = {entity: {} for entity in mappings}
+        self.search_lags = search_lags
+        self._search_index: dict[str, dict[str, NativeRow]] = {entity: {} for entity in mappings}
         self._next_id: dict[str, int] = {}
         self._faults: dict[str, deque[_Fault]] = {}
         self.calls: Counter[str] = Counter()
@@ -145,13 +153,15 @@ class MemoryGateway:
 
     async def changed_since(self, entity: str, since: datetime | None) -> AsyncIterator[Page]:
         fault = self._begin("changed_since")
-        self._table(entity)
+        table = self._table(entity)
+        rows = self._search_index[entity] if self.search_lags else table
         after: tuple[datetime, str] | None = None
         while True:
-            chunk = self._next_chunk(entity, since, after)
+            chunk = self._next_chunk(entity, rows, since, after)
             if not chunk:
                 break
-            yield self._convert(entity, chunk)
+            page = self._convert(entity, chunk)
+            yield replace(page, hints_only=True) if self.search_lags else page
             if len(chunk) < self.page_size:
                 break
             after = self._order_key(entity, chunk[-1])
@@ -311,6 +321,10 @@ class MemoryGateway:
         self._row(entity, record_id)
         del self._table(entity)[record_id]
 
+    def catch_up_search(self) -> None:
+        """The lagging search index (``search_lags``) shows every record as it is now."""
+        self._search_index = {entity: copy.deepcopy(table) for entity, table in self._rows.items()}
+
     def rows(self, entity: str) -> list[NativeRow]:
         """Copies of every stored native row, inactive ones too, ordered by id."""
         table = self._table(entity)
@@ -444,13 +458,17 @@ class MemoryGateway:
         return modified, str(row[spec.id])
 
     def _next_chunk(
-        self, entity: str, since: datetime | None, after: tuple[datetime, str] | None
+        self,
+        entity: str,
+        rows: Mapping[str, NativeRow],
+        since: datetime | None,
+        after: tuple[datetime, str] | None,
     ) -> list[NativeRow]:
-        """The next page of changed rows, found afresh like a keyset-paged query."""
+        """The next page of changed ``rows``, found afresh like a keyset-paged query."""
         self._begin_page()
         keyed = [
             (self._order_key(entity, row), row)
-            for row in self._table(entity).values()
+            for row in rows.values()
             if self._active(entity, row)
         ]
         selected = sorted(

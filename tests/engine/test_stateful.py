@@ -5,7 +5,9 @@ or the same company on both), editing fields, deleting. Between rounds of edits 
 a sync phase in which faults are injected — a crash (an exception that is not syncd's)
 before or after any gateway write or at any state-store commit, and responses lost after
 the write landed — restarting the "process" after each crash. Then it lets the engine
-run without faults and checks:
+run without faults and checks. The CRM side's changes come from a search index that lags
+behind writes, as HubSpot's does: until it catches up (a rule of its own), it shows each
+record as it was, with its earlier values and modification time. The checks:
 
 * convergence: the cycle after the first fault-free cycle writes nothing, and so does a
   full sweep after it (which is also echo suppression: our own writes come back equal
@@ -109,7 +111,10 @@ class SyncMachine(RuleBasedStateMachine):
         self.tmp = Path(tempfile.mkdtemp())
         self.mapping: EntityMapping = load_mapping(MAPPING)
         self.gateways = {
-            side: MemoryGateway(side, {ENTITY: self.mapping}, page_size=3) for side in Side
+            side: MemoryGateway(
+                side, {ENTITY: self.mapping}, page_size=3, search_lags=side is Side.CRM
+            )
+            for side in Side
         }
         self.store = self.run(open_store(f"sqlite:///{self.tmp / 'state.db'}"))
         self.companies: list[Company] = []
@@ -200,6 +205,11 @@ class SyncMachine(RuleBasedStateMachine):
         assert record_id is not None
         self.gateways[side].remove(ENTITY, record_id)
         company.deleted.add(side)
+
+    @rule()
+    def search_catches_up(self) -> None:
+        """The CRM's search index shows every record as it is now."""
+        self.gateways[Side.CRM].catch_up_search()
 
     # --- the daemon -------------------------------------------------------------------
 

@@ -96,6 +96,40 @@ async def test_an_edit_made_just_before_a_cycle_reaches_afas_in_a_later_cycle(
     assert (await world.cycle()).counts == {}  # our own writes come back as echoes only
 
 
+async def test_an_afas_edit_written_to_hubspot_is_not_undone_by_search_lag(
+    world: World,
+) -> None:
+    """The cycle after a write to HubSpot finds the company's earlier version in search
+    (the overlap window brings it back, the index has not caught up): that version is
+    no edit of a HubSpot user, and the AFAS edit stays."""
+    company = await world.hs.seed(ENTITY, {"name": "Atlas B.V.", "phone": "010-5500000"})
+    await settle()
+    await world.cycle()
+    [debtor] = world.afas_rows()
+    await settle()
+    world.afas.edit(ENTITY, str(debtor["DebtorId"]), {"Phone": "010-5500001"})
+    written = await world.cycle()
+    assert written.counts["updated_crm"] == 1
+
+    # Search still shows the company as it was before that write, with its earlier time.
+    earlier = world.hs.sim.portal.search_view()[company]
+    assert earlier["phone"] == "+31105500000"
+    assert (
+        earlier["hs_lastmodifieddate"]
+        < world.hs.sim.company(company).properties["hs_lastmodifieddate"]
+    )
+    reads = world.hs.sim.counts["POST batch/read"]
+    after = await world.cycle()
+    assert after.counts["updated_afas"] == 0
+    assert world.afas_rows()[0]["Phone"] == "010-5500001"
+    assert world.hs.sim.counts["POST batch/read"] == reads + 1  # the company, by id
+
+    await settle()
+    assert (await world.cycle()).counts == {}
+    assert world.afas_rows()[0]["Phone"] == "010-5500001"
+    assert world.hs.sim.company(company).properties["phone"] == "+31105500001"
+
+
 async def test_creates_in_hubspot_go_in_batches(world: World) -> None:
     for n in range(5):
         world.afas.put(ENTITY, {"DebtorName": f"Debtor {n}", "City": "Gouda"})

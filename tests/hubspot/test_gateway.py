@@ -85,10 +85,14 @@ async def test_without_a_settle_window_search_lag_shows_stale_values(
     async with harness_for(mappings, config=SimConfig(search_lag=5.0)) as h:
         record_id = await h.seed("customer", ACME)
         await h.edit("customer", record_id, {"city": "Amersfoort"})
-        _, seen, _ = await collect(h.hub.changed_since("customer", None))
+        pages, seen, _ = await collect(h.hub.changed_since("customer", None))
         assert [r.fields["city"] for r in seen] == ["Utrecht"]
+        assert all(page.hints_only for page in pages)  # the engine reads them by id
         fresh = await h.hub.read("customer", [record_id])  # batch/read does not lag
         assert [r.fields["city"] for r in fresh.records] == ["Amersfoort"]
+        assert not fresh.hints_only
+        listed, _, _ = await collect(h.hub.list_all("customer"))
+        assert not any(page.hints_only for page in listed)  # no search index behind it
 
 
 async def test_a_window_that_has_not_settled_yet_is_empty(hs: HubSpotHarness) -> None:
