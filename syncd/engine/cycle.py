@@ -47,6 +47,7 @@ from syncd.policy import Direction, SyncRules
 from syncd.records import Cursor, Page, Record, RejectedRecord, Side
 from syncd.state.rows import JournalAction, Link, Quarantined, StatusEvent
 from syncd.state.store import Opened, StateStore
+from syncd.status.awaiting import Awaiting, awaiting_review
 from syncd.status.events import EventName
 
 FLIP_FLOP_WINDOW = timedelta(days=1)
@@ -171,6 +172,7 @@ class _Cycle:
         # Read beside the pull: at 100,000 links a few thousand conflicts take a while.
         self.conflicts_read: asyncio.Future[Opened] | None = None
         self.opened: Opened = {}  # once they are read
+        self.awaiting = Awaiting()  # records held for a person's match review
         self.open_fields: dict[int, frozenset[str]] | None = None
         self.applier = self._applier()
         self.started = conn.now()
@@ -212,6 +214,7 @@ class _Cycle:
             }
         )
         self.doubted = await self._creates_in_doubt()
+        self.awaiting = await awaiting_review(self.store, self.conn.name, self.entity)
         self.touched = (
             set()
             if self.dry_run
@@ -445,7 +448,12 @@ class _Cycle:
         ):
             return None
         return EarlyDecisions(
-            self.entity, self.mapping, self.conn.rules, self.applier, self._cutoff
+            self.entity,
+            self.mapping,
+            self.conn.rules,
+            self.applier,
+            self._cutoff,
+            declined=self.awaiting.declined,
         )
 
     # --- linked pairs --------------------------------------------------------------------
@@ -669,23 +677,30 @@ class _Cycle:
             for side in Side
         }
         keys, held = self.mapping.match_keys, self._held()
+        review, declined = self.mapping.review_keys, self.awaiting.declined
         # Only records that would be created can be adopted: after change listings, a
         # first pass finds those, to look up just theirs. Whole listings brought every
         # record of the other entity already: matching picks among them, no pass needed.
         creating: Mapping[Side, Sequence[Record]] = {side: () for side in Side}
         if not all(p.complete for p in pulled.values()):
             creating = await _computed(
-                unmatched, MatchInput(unlinked, candidates, linked, keys, held)
+                unmatched,
+                MatchInput(
+                    unlinked, candidates, linked, keys, held, review_keys=review, declined=declined
+                ),
             )
         adoptable = {
             side: await self._adoptable(side, creating[side.other], pulled[side]) for side in Side
         }
-        data = MatchInput(unlinked, candidates, linked, keys, held, adoptable)
+        data = MatchInput(unlinked, candidates, linked, keys, held, adoptable, review, declined)
         return await _computed(match_unlinked, data)
 
     async def _unlinked(self, side: Side, pulled: Pulled) -> list[Record]:
         records = dict(pulled.records)
-        due = [i for i in [*self._due(side), *self.doubted[side]] if i not in records]
+        # Held for review before the last review: decided again, as the review may
+        # have settled them (a declined look-alike is created).
+        reviewed = [i for i, before in self.awaiting.held[side].items() if before]
+        due = [i for i in [*self._due(side), *self.doubted[side], *reviewed] if i not in records]
         if due:
             records.update({r.id: r for r in (await self.read(side, due)).records})
         known = await self.links_of(side, list(records))
@@ -716,8 +731,12 @@ class _Cycle:
             return list(found.values())
         gateway = self.conn.gateways[side]
         own_keys = [r.correlation for r in seeking if r.correlation]
-        if own_keys:
-            found.update({r.id: r for r in (await self.read(side, own_keys)).records})
+        # Records held for review are unlinked and may be what ``seeking`` resembles:
+        # only a whole listing would bring them otherwise.
+        waiting = [i for i in self.awaiting.held[side] if i not in found]
+        if own_keys or waiting:
+            ids = [*own_keys, *waiting]
+            found.update({r.id: r for r in (await self.read(side, ids)).records})
         back = await gateway.find_by_correlation(self.entity, [r.id for r in seeking])
         found.update({r.id: r for r in back.values()})
         for name in self._exact_key_fields():

@@ -10,6 +10,7 @@ from typing import Any
 from syncd.records import Side
 from syncd.state.rows import StatusEvent
 from syncd.state.store import StateStore
+from syncd.status.awaiting import awaiting_review
 from syncd.status.events import EventName
 from syncd.status.render import GUARD_HINT
 
@@ -32,6 +33,7 @@ class EntityHealth:
     cursors: dict[str, str | None]
     requests: dict[str, object]  # per side, its request budget after the last cycle
     replica: str | None = None  # the replica that took the lane's lease last, if any
+    awaiting_review: int = 0  # unlinked records held back until a person's match review
 
     @property
     def healthy(self) -> bool:
@@ -67,6 +69,7 @@ async def entity_health(
         cursors=cursors,
         requests=_budgets(ends),
         replica=_holder(await _last(store, connection, entity, [str(n) for n in LEASES])),
+        awaiting_review=(await awaiting_review(store, connection, entity)).count(),
     )
 
 
@@ -113,6 +116,12 @@ def health_as_text(rows: Sequence[EntityHealth]) -> str:
             + (f" ({h.last_message})" if h.last_message else "")
             + _budget_text(h.requests)
             + (f"; replica {h.replica}" if h.replica else "")
+            + (
+                f"\n  {h.awaiting_review} unlinked records held back for a match review: "
+                "syncd match --plan, then --apply"
+                if h.awaiting_review
+                else ""
+            )
             + (f"\n  {GUARD_HINT}" if h.last_outcome == EventName.GUARD_TRIPPED else "")
         )
     return "\n".join(lines) or "no connections"
