@@ -32,7 +32,7 @@ async def test_look_alikes_wait_for_the_review_on_both_sides_then_follow_it(
         CUSTOMER,
         mapping.to_native(Side.CRM, {"name": "Techn. Bureau Jansen", "email": "info@jansen.nl"}),
     )
-    afas.put(
+    debtor = afas.put(
         CUSTOMER,
         mapping.to_native(
             Side.AFAS, {"name": "Technisch Bureau Jansen B.V.", "email": "post@jansen.nl"}
@@ -45,7 +45,7 @@ async def test_look_alikes_wait_for_the_review_on_both_sides_then_follow_it(
             await run_cycle(conn, CUSTOMER)
             assert (len(crm.rows(CUSTOMER)), len(afas.rows(CUSTOMER))) == (1, 1)
         # edited later, each is held again (an incremental cycle reads the other)
-        afas.edit(CUSTOMER, afas.rows(CUSTOMER)[0]["DebtorId"], {"Phone": "+31201234567"})
+        afas.edit(CUSTOMER, debtor, {"Phone": "+31201234567"})
         await run_cycle(conn, CUSTOMER)
         assert (len(crm.rows(CUSTOMER)), len(afas.rows(CUSTOMER))) == (1, 1)
 
