@@ -43,9 +43,10 @@ async def awaiting_review(store: StateStore, connection: str, entity: str) -> Aw
         newest=True,
     )
     found = Awaiting(declined=declined)
+    sides = {str(side): side for side in Side}
     for note in notes:  # oldest first: the newest note of a record decides
-        side = Side(str(note.data.get("side")))
-        if note.record is not None:
+        side = sides.get(str(note.data.get("side")))
+        if side is not None and note.record is not None:
             found.held[side][note.record] = (note.id or 0) < last_review
     for side in Side:
         linked = await store.links_by_ids(connection, entity, side, list(found.held[side]))

@@ -117,8 +117,8 @@ def health_as_text(rows: Sequence[EntityHealth]) -> str:
             + _budget_text(h.requests)
             + (f"; replica {h.replica}" if h.replica else "")
             + (
-                f"\n  {h.awaiting_review} unlinked records held back for a match review: "
-                "syncd match --plan, then --apply"
+                f"\n  {h.awaiting_review} unlinked records held back (ambiguous, or like "
+                "one on the other side): syncd match --plan, then --apply"
                 if h.awaiting_review
                 else ""
             )

@@ -14,6 +14,8 @@ its variation kind, so a test can report precision and recall per kind:
 - ``kvk_7_digits``: a KvK number starting with 0, typed into the CRM as 7 digits (as a
   spreadsheet leaves it), the name written otherwise: only the KvK number ties them.
 - ``missing_kvk``: no KvK number on one side, the VAT number or IBAN ties them.
+- ``unrecognisable``: a trade name at a new address with another e-mail address, no
+  numbers in AFAS: nothing ties them, no key can find them (a duplicate, by design).
 - ``holding``: "X Holding B.V." and "X B.V." at one address, both on both sides, the
   holding without any number on the AFAS side.
 - ``branch``: branches of one chain sharing one KvK number (and VAT number), each on
@@ -24,6 +26,8 @@ Traps, on one side only (a link to them is always wrong):
 - ``holding_trap``: "X Holding B.V." in the CRM, "X B.V." in AFAS, at one address.
 - ``similar_name``: another company with nearly the same name (a typo away, or the same
   name in another city), another KvK number.
+- ``same_name_unnumbered``: another company of the same name in the same city, without
+  any number on one side (only a person can tell them apart: held, not created).
 - ``only_here``: a company the other side does not know.
 """
 
@@ -39,7 +43,7 @@ from syncd.sim.companies import companies, dutch_vat, iban
 Fields = dict[str, Value]
 
 PAIR_KINDS = {  # true pairs per variation kind (branches and holdings: per group)
-    "exact": 50,
+    "exact": 46,
     "legal_form": 30,
     "typo": 12,
     "abbreviation": 12,
@@ -48,10 +52,11 @@ PAIR_KINDS = {  # true pairs per variation kind (branches and holdings: per grou
     "trade_name": 10,
     "kvk_7_digits": 15,
     "missing_kvk": 15,
+    "unrecognisable": 4,
 }
 HOLDING_GROUPS = 8  # two true pairs each
 BRANCH_CHAINS = 7  # three branches each, three true pairs
-TRAPS = {"holding_trap": 6, "similar_name": 14}
+TRAPS = {"holding_trap": 6, "similar_name": 14, "same_name_unnumbered": 4}
 ONLY_HERE = 80  # per side
 
 _ABBREVIATIONS = {
@@ -114,6 +119,15 @@ def generate(seed: int = 20) -> Administrations:
         side = Side.CRM if n % 2 else Side.AFAS
         admin.only(side, original, "similar_name")
         admin.only(side.other, _similar(original, other, rng), "similar_name")
+    for _ in range(TRAPS["same_name_unnumbered"]):
+        original, other = next(pool), next(pool)
+        namesake = {
+            **_without(other, *_NUMBERS),
+            "name": original["name"],
+            "city": original["city"],
+        }
+        admin.only(Side.CRM, original, "same_name_unnumbered")
+        admin.only(Side.AFAS, namesake, "same_name_unnumbered")
     for side in Side:
         for _ in range(ONLY_HERE):
             admin.only(side, next(pool), "only_here")
@@ -189,6 +203,11 @@ def _trade_name(c: Fields, rng: random.Random) -> tuple[Fields, Fields]:
     return {**c, "name": shop}, _without(c, *_NUMBERS)
 
 
+def _unrecognisable(c: Fields, rng: random.Random) -> tuple[Fields, Fields]:
+    crm, afas = _trade_name(c, rng)
+    return {**crm, "email": "sales@elders.example"}, _moved(afas, rng)[1]
+
+
 def _kvk_7_digits(c: Fields, rng: random.Random) -> tuple[Fields, Fields]:
     kvk = f"0{rng.randrange(1_000_000, 9_999_999)}"
     crm = {**_without(c, "vat", "iban"), "kvk": kvk[1:], "name": f"{c['name']} (hoofdkantoor)"}
@@ -210,6 +229,7 @@ _VARIATIONS = {
     "trade_name": _trade_name,
     "kvk_7_digits": _kvk_7_digits,
     "missing_kvk": _missing_kvk,
+    "unrecognisable": _unrecognisable,
 }
 
 

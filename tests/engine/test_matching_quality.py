@@ -52,7 +52,12 @@ async def test_first_run_on_a_messy_administration(tmp_path: Path) -> None:
     precision = (len(ours) - len(wrong)) / len(ours)
     counts = Counter(outcome.values())
     recall = (counts["linked"] + counts["held"]) / len(admin.pairs)
+    unlinked = {(s, i) for s, ids in ((Side.CRM, crm_ids), (Side.AFAS, afas_ids)) for i in ids}
+    unlinked -= {(Side.CRM, c) for c, _ in links} | {(Side.AFAS, a) for _, a in links}
+    ids = {Side.CRM: crm_ids, Side.AFAS: afas_ids}
+    alone_held = Counter(kind for side, n, kind in admin.alone if (side, ids[side][n]) in unlinked)
     print(_report(admin, outcome, precision, recall, wrong))
+    print("one side only, held instead of created: " + _per_kind(alone_held))
 
     assert not wrong, f"false links: {sorted(wrong)}"
     assert precision == 1.0
@@ -108,6 +113,9 @@ def _report(
     for kind, c in per_kind.items():
         total = sum(c.values())
         lines.append(f"{kind:<16}{total:>6}{c['linked']:>8}{c['held']:>6}{c['duplicate']:>11}")
-    traps = Counter(kind for _, _, kind in admin.alone)
-    lines.append("one side only: " + ", ".join(f"{k} {v}" for k, v in traps.items()))
+    lines.append("one side only: " + _per_kind(Counter(kind for _, _, kind in admin.alone)))
     return "\n".join(lines)
+
+
+def _per_kind(counts: Counter[str]) -> str:
+    return ", ".join(f"{kind} {n}" for kind, n in sorted(counts.items())) or "none"

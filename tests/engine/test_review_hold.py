@@ -52,6 +52,7 @@ async def test_look_alikes_wait_for_the_review_on_both_sides_then_follow_it(
         health = await entity_health(store, "c", CUSTOMER)
         assert health.awaiting_review == 2
         assert "2 unlinked records held back" in health_as_text([health])
+        assert health.as_dict()["awaiting_review"] == 2
         plan = await match_plan(conn, CUSTOMER)
         assert [p.kind for p in plan] == ["review"]
         assert held_back(plan) == {Side.CRM: 1, Side.AFAS: 1}
