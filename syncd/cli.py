@@ -444,10 +444,8 @@ async def _match(args: argparse.Namespace, settings: Settings) -> int:
     async with opened(settings, chosen, args.fixture) as (conn, _):
         if args.apply is not None:
             counts = await apply_match_plan(conn, args.entity, pairs, declined)
-            print(
-                f"linked {counts['linked']}, already linked {counts['already_linked']}, "
-                f"declined {len(declined)} (their records are created in the next cycle)"
-            )
+            settled = f", declined {len(declined)}: created in the next cycle" if declined else ""
+            print(f"linked {counts['linked']}, already linked {counts['already_linked']}{settled}")
             return EXIT_CLEAN
         proposals = await match_plan(conn, args.entity)
     args.plan.write_text(to_csv(proposals), encoding="utf-8")

@@ -172,7 +172,10 @@ class _Cycle:
         # Read beside the pull: at 100,000 links a few thousand conflicts take a while.
         self.conflicts_read: asyncio.Future[Opened] | None = None
         self.opened: Opened = {}  # once they are read
-        self.awaiting = Awaiting()  # records held for a person's match review
+        # Records held for a person's match review, read beside the pull (matching
+        # needs them, or a first sync's early decisions).
+        self.awaiting_read: asyncio.Future[Awaiting] | None = None
+        self.awaiting = Awaiting()
         self.open_fields: dict[int, frozenset[str]] | None = None
         self.applier = self._applier()
         self.started = conn.now()
@@ -214,7 +217,6 @@ class _Cycle:
             }
         )
         self.doubted = await self._creates_in_doubt()
-        self.awaiting = await awaiting_review(self.store, self.conn.name, self.entity)
         self.touched = (
             set()
             if self.dry_run
@@ -228,6 +230,9 @@ class _Cycle:
             self.conflicts_read = asyncio.ensure_future(
                 self.store.conflicted_fields(self.conn.name, self.entity)
             )
+            self.awaiting_read = asyncio.ensure_future(
+                awaiting_review(self.store, self.conn.name, self.entity)
+            )
             pulled = await self._pull_both()
             report = await self._plan_and_apply(pulled, accept_guards)
             if self.creating is not None:
@@ -237,6 +242,7 @@ class _Cycle:
         finally:
             await _stopped(self.creating)  # still going only when this cycle failed
             await _stopped(self.conflicts_read)
+            await _stopped(self.awaiting_read)
         if report.applied:
             await self._finish(pulled, report)
         return report
@@ -453,7 +459,7 @@ class _Cycle:
             self.conn.rules,
             self.applier,
             self._cutoff,
-            declined=self.awaiting.declined,
+            declined=(await self._awaiting()).declined,
         )
 
     # --- linked pairs --------------------------------------------------------------------
@@ -666,6 +672,7 @@ class _Cycle:
     # --- unlinked records ----------------------------------------------------------------
 
     async def _matches(self, pulled: Mapping[Side, Pulled]) -> list[MatchDecision]:
+        self.awaiting = await self._awaiting()
         unlinked = {side: await self._unlinked(side, pulled[side]) for side in Side}
         if not any(unlinked.values()):
             return []
@@ -784,6 +791,10 @@ class _Cycle:
             self.opened = await self.conflicts_read
             self.open_fields = {i: frozenset(fields) for i, fields in self.opened.items()}
         return self.open_fields
+
+    async def _awaiting(self) -> Awaiting:
+        assert self.awaiting_read is not None, "read when the pull starts"
+        return await self.awaiting_read
 
     async def _recent_writes(self, pairs: Sequence[PairState]) -> dict[int, list[tuple[str, Side]]]:
         """Per link, the last day's writes that the side stored otherwise (flip-flops)."""

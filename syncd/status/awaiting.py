@@ -49,7 +49,8 @@ async def awaiting_review(store: StateStore, connection: str, entity: str) -> Aw
         if side is not None and note.record is not None:
             found.held[side][note.record] = (note.id or 0) < last_review
     for side in Side:
-        linked = await store.links_by_ids(connection, entity, side, list(found.held[side]))
-        for record_id in linked:
-            del found.held[side][record_id]
+        if found.held[side]:
+            linked = await store.links_by_ids(connection, entity, side, list(found.held[side]))
+            for record_id in linked:
+                del found.held[side][record_id]
     return found
