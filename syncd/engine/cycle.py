@@ -172,10 +172,9 @@ class _Cycle:
         # Read beside the pull: at 100,000 links a few thousand conflicts take a while.
         self.conflicts_read: asyncio.Future[Opened] | None = None
         self.opened: Opened = {}  # once they are read
-        # Records held for a person's match review, read beside the pull (matching
-        # needs them, or a first sync's early decisions).
-        self.awaiting_read: asyncio.Future[Awaiting] | None = None
-        self.awaiting = Awaiting()
+        # Records held for a person's match review: read when matching needs them (after
+        # the pull, or as a first sync's early decisions begin), not while pages apply.
+        self.awaiting: Awaiting | None = None
         self.open_fields: dict[int, frozenset[str]] | None = None
         self.applier = self._applier()
         self.started = conn.now()
@@ -230,9 +229,6 @@ class _Cycle:
             self.conflicts_read = asyncio.ensure_future(
                 self.store.conflicted_fields(self.conn.name, self.entity)
             )
-            self.awaiting_read = asyncio.ensure_future(
-                awaiting_review(self.store, self.conn.name, self.entity)
-            )
             pulled = await self._pull_both()
             report = await self._plan_and_apply(pulled, accept_guards)
             if self.creating is not None:
@@ -242,7 +238,6 @@ class _Cycle:
         finally:
             await _stopped(self.creating)  # still going only when this cycle failed
             await _stopped(self.conflicts_read)
-            await _stopped(self.awaiting_read)
         if report.applied:
             await self._finish(pulled, report)
         return report
@@ -672,19 +667,20 @@ class _Cycle:
     # --- unlinked records ----------------------------------------------------------------
 
     async def _matches(self, pulled: Mapping[Side, Pulled]) -> list[MatchDecision]:
-        self.awaiting = await self._awaiting()
-        unlinked = {side: await self._unlinked(side, pulled[side]) for side in Side}
+        awaiting = await self._awaiting()
+        unlinked = {side: await self._unlinked(side, pulled[side], awaiting) for side in Side}
         if not any(unlinked.values()):
             return []
         candidates = {
-            side: await self._candidates(side, unlinked[side.other], pulled[side]) for side in Side
+            side: await self._candidates(side, unlinked[side.other], pulled[side], awaiting)
+            for side in Side
         }
         linked = {
             side: frozenset(await self.links_of(side, [c.id for c in candidates[side]]))
             for side in Side
         }
         keys, held = self.mapping.match_keys, self._held()
-        review, declined = self.mapping.review_keys, self.awaiting.declined
+        review, declined = self.mapping.review_keys, awaiting.declined
         # Only records that would be created can be adopted: after change listings, a
         # first pass finds those, to look up just theirs. Whole listings brought every
         # record of the other entity already: matching picks among them, no pass needed.
@@ -702,11 +698,11 @@ class _Cycle:
         data = MatchInput(unlinked, candidates, linked, keys, held, adoptable, review, declined)
         return await _computed(match_unlinked, data)
 
-    async def _unlinked(self, side: Side, pulled: Pulled) -> list[Record]:
+    async def _unlinked(self, side: Side, pulled: Pulled, awaiting: Awaiting) -> list[Record]:
         records = dict(pulled.records)
         # Held for review before the last review: decided again, as the review may
         # have settled them (a declined look-alike is created).
-        reviewed = [i for i, before in self.awaiting.held[side].items() if before]
+        reviewed = [i for i, before in awaiting.held[side].items() if before]
         due = [i for i in [*self._due(side), *self.doubted[side], *reviewed] if i not in records]
         if due:
             records.update({r.id: r for r in (await self.read(side, due)).records})
@@ -730,7 +726,7 @@ class _Cycle:
         return found
 
     async def _candidates(
-        self, side: Side, seeking: Sequence[Record], pulled: Pulled
+        self, side: Side, seeking: Sequence[Record], pulled: Pulled, awaiting: Awaiting
     ) -> list[Record]:
         """Records on ``side`` that the other side's unlinked records could pair with."""
         found = dict(pulled.records)
@@ -740,7 +736,7 @@ class _Cycle:
         own_keys = [r.correlation for r in seeking if r.correlation]
         # Records held for review are unlinked and may be what ``seeking`` resembles:
         # only a whole listing would bring them otherwise.
-        waiting = [i for i in self.awaiting.held[side] if i not in found]
+        waiting = [i for i in awaiting.held[side] if i not in found]
         if own_keys or waiting:
             ids = [*own_keys, *waiting]
             found.update({r.id: r for r in (await self.read(side, ids)).records})
@@ -793,8 +789,9 @@ class _Cycle:
         return self.open_fields
 
     async def _awaiting(self) -> Awaiting:
-        assert self.awaiting_read is not None, "read when the pull starts"
-        return await self.awaiting_read
+        if self.awaiting is None:
+            self.awaiting = await awaiting_review(self.store, self.conn.name, self.entity)
+        return self.awaiting
 
     async def _recent_writes(self, pairs: Sequence[PairState]) -> dict[int, list[tuple[str, Side]]]:
         """Per link, the last day's writes that the side stored otherwise (flip-flops)."""
