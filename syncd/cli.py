@@ -18,7 +18,7 @@ from syncd.connections import opened, pick
 from syncd.daemon import Daemon
 from syncd.engine import guards
 from syncd.engine.cycle import CycleReport, run_cycle, utc_now
-from syncd.engine.matchplan import MatchPlanError, kept_pairs, to_csv
+from syncd.engine.matchplan import MatchPlanError, held_back, reviewed_pairs, to_csv
 from syncd.engine.resolve import resolve_conflict
 from syncd.engine.review import apply_match_plan, match_plan
 from syncd.errors import SyncdError
@@ -438,21 +438,26 @@ async def _match(args: argparse.Namespace, settings: Settings) -> int:
     chosen = pick(settings, args.connection)[0]
     if args.apply is not None:
         try:
-            pairs = kept_pairs(args.apply.read_text(encoding="utf-8"), str(args.apply))
+            text = args.apply.read_text(encoding="utf-8")
+            pairs, declined = reviewed_pairs(text, str(args.apply))
         except (OSError, MatchPlanError) as error:
             print(f"syncd: {error}", file=sys.stderr)
             return EXIT_ERROR
     async with opened(settings, chosen, args.fixture) as (conn, _):
         if args.apply is not None:
-            counts = await apply_match_plan(conn, args.entity, pairs)
-            print(f"linked {counts['linked']}, already linked {counts['already_linked']}")
+            counts = await apply_match_plan(conn, args.entity, pairs, declined)
+            settled = f", declined {len(declined)}: created in the next cycle" if declined else ""
+            print(f"linked {counts['linked']}, already linked {counts['already_linked']}{settled}")
             return EXIT_CLEAN
         proposals = await match_plan(conn, args.entity)
     args.plan.write_text(to_csv(proposals), encoding="utf-8")
     kinds = Counter(p.kind for p in proposals)
+    waiting = held_back(proposals)
     print(
         f"{len(proposals)} proposed links in {args.plan}: {kinds['auto']} confident, "
-        f"{kinds['ambiguous']} ambiguous, {kinds['review']} to review"
+        f"{kinds['ambiguous']} ambiguous, {kinds['review']} to review; "
+        f"{waiting[Side.CRM]} crm and {waiting[Side.AFAS]} afas records are held back "
+        "(neither linked nor created) until you decide"
     )
     return EXIT_CLEAN
 

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from syncd.records import Value
 
 # Legal forms and articles, as words once punctuation is gone: "B.V." -> "b v" -> "bv".
+# Not "holding": "X Holding B.V." and "X B.V." are two companies (often at one address).
 _NOISE_WORDS = frozenset(
     {
         "bv",
@@ -21,7 +22,6 @@ _NOISE_WORDS = frozenset(
         "vof",
         "cv",
         "stichting",
-        "holding",
         "vereniging",
         "coöperatie",
         "cooperatie",

@@ -197,10 +197,16 @@ _SEPARATORS = re.compile(r"[\s.\-]+")
 
 
 def kvk(text: str) -> Value:
-    """A Dutch Chamber of Commerce (KvK) number: exactly 8 digits."""
+    """A Dutch Chamber of Commerce (KvK) number: exactly 8 digits.
+
+    Seven digits are one that lost its leading zero (a spreadsheet or a number
+    property drops it): the zero is put back.
+    """
     value = _SEPARATORS.sub("", text)
     if not value:
         return None
+    if len(value) == 7 and value.isascii() and value.isdigit():
+        value = "0" + value
     if not (len(value) == 8 and value.isascii() and value.isdigit()):
         raise RecordError(f"{text!r} is not a KvK number: expected exactly 8 digits")
     return value

@@ -53,6 +53,8 @@ NORMAL_CASES: list[tuple[str, str, Value]] = [
     ("kvk", "12345678", "12345678"),
     ("kvk", "1234 5678", "12345678"),
     ("kvk", "12.34.56.78", "12345678"),
+    ("kvk", "1234567", "01234567"),  # the leading zero a spreadsheet dropped
+    ("kvk", "123 4567", "01234567"),
     ("vat", "nl 1234.56.782 b01", "NL123456782B01"),
     ("vat", "123456782B01", "NL123456782B01"),
     ("vat", "NL000099998B57", "NL000099998B57"),  # a btw-id of 2020 on: mod 97
@@ -90,7 +92,7 @@ BAD_CASES: list[tuple[str, str, str]] = [
     ("phone", "+31 12", "digits with the country code"),
     ("phone", "+31 6 1234 5678 9012 3456", "digits with the country code"),
     ("phone", "+0 20 1234567", "no country code starts with 0"),
-    ("kvk", "1234567", "expected exactly 8 digits"),
+    ("kvk", "123456", "expected exactly 8 digits"),
     ("kvk", "123456789", "expected exactly 8 digits"),
     ("kvk", "KvK 12345678", "expected exactly 8 digits"),
     ("vat", "NL123456789", "not a Dutch VAT number"),

@@ -49,6 +49,7 @@ from syncd.policy import Direction, SyncRules
 from syncd.records import Cursor, Page, Record, RejectedRecord, Side
 from syncd.state.rows import JournalAction, Link, Quarantined, StatusEvent
 from syncd.state.store import Opened, StateStore
+from syncd.status.awaiting import Awaiting, awaiting_review
 from syncd.status.events import EventName
 
 FLIP_FLOP_WINDOW = timedelta(days=1)
@@ -173,6 +174,9 @@ class _Cycle:
         # Read beside the pull: at 100,000 links a few thousand conflicts take a while.
         self.conflicts_read: asyncio.Future[Opened] | None = None
         self.opened: Opened = {}  # once they are read
+        # Records held for a person's match review: read when matching needs them (after
+        # the pull, or as a first sync's early decisions begin), not while pages apply.
+        self.awaiting: Awaiting | None = None
         self.open_fields: dict[int, frozenset[str]] | None = None
         self.applier = self._applier()
         self.started = conn.now()
@@ -448,7 +452,12 @@ class _Cycle:
         ):
             return None
         return EarlyDecisions(
-            self.entity, self.mapping, self.conn.rules, self.applier, self._cutoff
+            self.entity,
+            self.mapping,
+            self.conn.rules,
+            self.applier,
+            self._cutoff,
+            declined=(await self._awaiting()).declined,
         )
 
     # --- linked pairs --------------------------------------------------------------------
@@ -666,34 +675,43 @@ class _Cycle:
     # --- unlinked records ----------------------------------------------------------------
 
     async def _matches(self, pulled: Mapping[Side, Pulled]) -> list[MatchDecision]:
-        unlinked = {side: await self._unlinked(side, pulled[side]) for side in Side}
+        awaiting = await self._awaiting()
+        unlinked = {side: await self._unlinked(side, pulled[side], awaiting) for side in Side}
         if not any(unlinked.values()):
             return []
         candidates = {
-            side: await self._candidates(side, unlinked[side.other], pulled[side]) for side in Side
+            side: await self._candidates(side, unlinked[side.other], pulled[side], awaiting)
+            for side in Side
         }
         linked = {
             side: frozenset(await self.links_of(side, [c.id for c in candidates[side]]))
             for side in Side
         }
         keys, held = self.mapping.match_keys, self._held()
+        review, declined = self.mapping.review_keys, awaiting.declined
         # Only records that would be created can be adopted: after change listings, a
         # first pass finds those, to look up just theirs. Whole listings brought every
         # record of the other entity already: matching picks among them, no pass needed.
         creating: Mapping[Side, Sequence[Record]] = {side: () for side in Side}
         if not all(p.complete for p in pulled.values()):
             creating = await _computed(
-                unmatched, MatchInput(unlinked, candidates, linked, keys, held)
+                unmatched,
+                MatchInput(
+                    unlinked, candidates, linked, keys, held, review_keys=review, declined=declined
+                ),
             )
         adoptable = {
             side: await self._adoptable(side, creating[side.other], pulled[side]) for side in Side
         }
-        data = MatchInput(unlinked, candidates, linked, keys, held, adoptable)
+        data = MatchInput(unlinked, candidates, linked, keys, held, adoptable, review, declined)
         return await _computed(match_unlinked, data)
 
-    async def _unlinked(self, side: Side, pulled: Pulled) -> list[Record]:
+    async def _unlinked(self, side: Side, pulled: Pulled, awaiting: Awaiting) -> list[Record]:
         records = dict(pulled.records)
-        due = [i for i in [*self._due(side), *self.doubted[side]] if i not in records]
+        # Held for review before the last review: decided again, as the review may
+        # have settled them (a declined look-alike is created).
+        reviewed = [i for i, before in awaiting.held[side].items() if before]
+        due = [i for i in [*self._due(side), *self.doubted[side], *reviewed] if i not in records]
         if due:
             records.update({r.id: r for r in (await self.read(side, due)).records})
         known = await self.links_of(side, list(records))
@@ -736,7 +754,7 @@ class _Cycle:
         return creates_in_doubt(pending, ends, windows)
 
     async def _candidates(
-        self, side: Side, seeking: Sequence[Record], pulled: Pulled
+        self, side: Side, seeking: Sequence[Record], pulled: Pulled, awaiting: Awaiting
     ) -> list[Record]:
         """Records on ``side`` that the other side's unlinked records could pair with."""
         found = dict(pulled.records)
@@ -744,8 +762,12 @@ class _Cycle:
             return list(found.values())
         gateway = self.conn.gateways[side]
         own_keys = [r.correlation for r in seeking if r.correlation]
-        if own_keys:
-            found.update({r.id: r for r in (await self.read(side, own_keys)).records})
+        # Records held for review are unlinked and may be what ``seeking`` resembles:
+        # only a whole listing would bring them otherwise.
+        waiting = [i for i in awaiting.held[side] if i not in found]
+        if own_keys or waiting:
+            ids = [*own_keys, *waiting]
+            found.update({r.id: r for r in (await self.read(side, ids)).records})
         back = await gateway.find_by_correlation(self.entity, [r.id for r in seeking])
         found.update({r.id: r for r in back.values()})
         for name in self._exact_key_fields():
@@ -793,6 +815,11 @@ class _Cycle:
             self.opened = await self.conflicts_read
             self.open_fields = {i: frozenset(fields) for i, fields in self.opened.items()}
         return self.open_fields
+
+    async def _awaiting(self) -> Awaiting:
+        if self.awaiting is None:
+            self.awaiting = await awaiting_review(self.store, self.conn.name, self.entity)
+        return self.awaiting
 
     async def _recent_writes(self, pairs: Sequence[PairState]) -> dict[int, list[tuple[str, Side]]]:
         """Per link, the last day's writes that the side stored otherwise (flip-flops)."""

@@ -25,6 +25,7 @@ any cycle.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -77,12 +78,15 @@ class EarlyDecisions:
         rules: SyncRules,
         applier: Applier,
         create_cutoff: Callable[[Side], datetime],
+        *,
+        declined: frozenset[tuple[str, str]] = frozenset(),
     ) -> None:
         self.entity = entity
         self.mapping = mapping
         self.rules = rules
         self.applier = applier
         self.create_cutoff = create_cutoff
+        self.declined = declined  # pairs a person said are not one company
         self.whole: Partners | None = None
         # Per record of ``whole``'s side, how many records of the other side claim it.
         self.claims: Counter[str] = Counter()
@@ -125,7 +129,16 @@ class EarlyDecisions:
             keys = self.mapping.match_keys
             held = _held(whole.rejected)
             self.whole = await asyncio.to_thread(
-                Partners, side, whole.records, keys, held, whole.others
+                functools.partial(
+                    Partners,
+                    review_keys=self.mapping.review_keys,
+                    declined=self.declined,
+                ),
+                side,
+                whole.records,
+                keys,
+                held,
+                whole.others,
             )
             decided = await asyncio.to_thread(self._decide, self.whole, waiting(), kept=True)
             self._decided(side.other, *decided)

@@ -2,8 +2,10 @@
 
 Pure. In order of trust: the record's own correlation key, a record on the other side
 carrying this record's id as its correlation key (a create whose response was lost), then
-the configured match keys in priority order. Anything ambiguous is never linked
-automatically, and never created either: a duplicate is worse than a delay.
+the configured match keys in priority order (see :mod:`syncd.engine.keyrules` for how
+they weigh against each other). Anything ambiguous is never linked automatically, and
+never created either: a duplicate is worse than a delay. Nor is a record that only looks
+like one on the other side (a ``[match] review`` key): it waits for a person's review.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from syncd.engine.keyrules import single_out, told_apart
 from syncd.matchkeys import key_value
 from syncd.records import Record, Side
 
@@ -24,6 +27,7 @@ class MatchKind(StrEnum):
     CREATE = "create"
     AMBIGUOUS = "ambiguous"
     CLASH = "clash"  # the correlation key points at a record linked to another one
+    REVIEW = "review"  # only a review key ties it to records there: held for a person
 
 
 @dataclass(frozen=True, slots=True)  # slots: a first sync decides every record
@@ -33,7 +37,7 @@ class MatchDecision:
     record: Record
     partner: Record | None = None  # the record on the other side, for LINK
     reason: str = ""
-    candidates: tuple[str, ...] = ()  # ids on the other side, for AMBIGUOUS and CLASH
+    candidates: tuple[str, ...] = ()  # ids on the other side, for AMBIGUOUS, CLASH, REVIEW
     adopt: bool = False  # LINK to a record that holds another entity: give it this one
 
 
@@ -49,6 +53,10 @@ class MatchInput:
     # Records of the other entity on a side (a HubSpot company that is only a customer,
     # for suppliers): a match there is the same company, taking on a second role.
     adoptable: Mapping[Side, Sequence[Record]] = field(default_factory=dict)
+    # Weaker keys: a record sharing one with an unlinked record there is held for review.
+    review_keys: Sequence[Sequence[str]] = ()
+    # (crm id, afas id) pairs a person declined in a match review: never held for it again.
+    declined: frozenset[tuple[str, str]] = frozenset()
 
 
 class KeyIndex:
@@ -135,10 +143,15 @@ class Partners:
         held: Sequence[Record] = (),
         adoptable: Sequence[Record] = (),
         taken: frozenset[str] = frozenset(),
+        *,
+        review_keys: Sequence[Sequence[str]] = (),
+        declined: frozenset[tuple[str, str]] = frozenset(),
     ) -> None:
         self.side = side
         self.keys = [list(key) for key in keys]
-        self.pool = KeyIndex(records, taken, self.keys)
+        self.review_keys = [list(key) for key in review_keys]
+        self.declined = declined
+        self.pool = KeyIndex(records, taken, [*self.keys, *self.review_keys])
         self.held = KeyIndex(held, frozenset(), self.keys)
         self.adoptable = KeyIndex(adoptable, frozenset(), self.keys)
 
@@ -148,18 +161,42 @@ class Partners:
         ``adopting``)."""
         adoptable = data.adoptable.get(side, ()) if adopting else ()
         held = data.held.get(side, ())
-        return cls(side, data.candidates[side], data.match_keys, held, adoptable, data.linked[side])
+        return cls(
+            side,
+            data.candidates[side],
+            data.match_keys,
+            held,
+            adoptable,
+            data.linked[side],
+            review_keys=data.review_keys,
+            declined=data.declined,
+        )
 
     def propose(self, records: Iterable[Record]) -> list[MatchDecision]:
         """What each of ``records`` (of the other side) would be, seen from its side."""
         return [
-            _adopting(
-                _propose(self.side.other, record, self.pool, self.held, self.keys),
-                self.adoptable,
-                self.keys,
-            )
+            _adopting(_propose(self.side.other, record, self), self.adoptable, self.keys)
             for record in records
         ]
+
+    def matching(self, record: Record, at: int) -> list[Record]:
+        """This side's records sharing match key ``at``'s value with ``record`` (of the
+        other side), less those a more trusted identifier tells apart from it."""
+        return _not_told_apart(record, self.pool.matching(record, self.keys[at]), self.keys[:at])
+
+    def resembling(self, record: Record) -> list[Record]:
+        """This side's records sharing a review key's value with ``record``, unless an
+        identifier tells them apart or a person declined the pair."""
+        found: dict[str, Record] = {}
+        for key in self.review_keys:
+            for r in self.pool.matching(record, key):
+                if not told_apart(record, r, self.keys) and not self._declined(record, r):
+                    found[r.id] = r
+        return list(found.values())
+
+    def _declined(self, record: Record, mine: Record) -> bool:
+        pair = (mine.id, record.id) if self.side is Side.CRM else (record.id, mine.id)
+        return pair in self.declined
 
     def creates(self, records: Iterable[Record]) -> list[MatchDecision]:
         """The CREATE decisions among ``records`` (of the other side)."""
@@ -168,12 +205,14 @@ class Partners:
     def claims(self, record: Record) -> set[str]:
         """Ids of this side's records that ``record`` (of the other side) could be the
         same company as: the one its correlation key names, those naming it by theirs,
-        and those sharing a match key value with it."""
+        those sharing a match key value with it (:meth:`matching`) and those it
+        resembles (:meth:`resembling`)."""
         claimed = {r.id for r in self.pool.pointing_at.get(record.id, ())}
         if record.correlation in self.pool.by_id:
             claimed.add(record.correlation)
-        for key in self.keys:
-            claimed.update(r.id for r in self.pool.matching(record, key))
+        for at in range(len(self.keys)):
+            claimed.update(r.id for r in self.matching(record, at))
+        claimed.update(r.id for r in self.resembling(record))
         return claimed
 
     def decide_page(
@@ -205,8 +244,10 @@ class Partners:
 
         The mirror of :meth:`propose`: a record of this side would be proposed anything
         but CREATE against the other side's exactly when a record there names it by
-        correlation key or shares a match key value with it (match keys compare the
-        same canonical fields on both sides), or when it has a correlation key itself.
+        correlation key or shares a match or review key value with it that no
+        identifier contradicts (keys compare the same canonical fields on both sides,
+        and a contradiction or a declined pair is one both ways), or when it has a
+        correlation key itself.
         """
         assert not self.pool.taken, "a linked candidate is never created"
         return [
@@ -259,9 +300,8 @@ def _unmatched_of(side: Side, data: MatchInput) -> list[Record]:
     return [d.record for d in partners.creates(data.unlinked[side])]
 
 
-def _propose(
-    side: Side, record: Record, pool: KeyIndex, held: KeyIndex, keys: Sequence[Sequence[str]]
-) -> MatchDecision:
+def _propose(side: Side, record: Record, partners: Partners) -> MatchDecision:
+    pool, held, keys = partners.pool, partners.held, partners.keys
     if record.correlation and record.correlation in pool.by_id:
         partner = pool.by_id[record.correlation]
         crossed = partner.correlation and partner.correlation != record.id
@@ -275,19 +315,35 @@ def _propose(
         return _pair_or_clash(side, record, pointing_back[0], pool.taken, "earlier create")
     if len(pointing_back) > 1:
         return _ambiguous(side, record, pointing_back, "several records carry its id")
-    for key in keys:
-        found = pool.matching(record, key)
+    for at, key in enumerate(keys):
+        found = partners.matching(record, at)
         if len(found) == 1:
             reason = _match_on(tuple(key))
             return MatchDecision(MatchKind.LINK, side, record, found[0], reason=reason)
         if len(found) > 1:
+            branch = single_out(record, found, keys[at + 1 :])
+            if branch is not None:
+                reason = _match_on(tuple(key), branch=True)
+                return MatchDecision(MatchKind.LINK, side, record, branch, reason=reason)
             return _ambiguous(side, record, found, f"several match on {'+'.join(key)}")
     look_alikes = _look_alikes(record, held, keys)
     if look_alikes:
         other = side.other
         why = f"it may be {other} record(s) {', '.join(look_alikes)}, in quarantine: fix those"
         return MatchDecision(MatchKind.AMBIGUOUS, side, record, reason=why, candidates=look_alikes)
+    resembling = partners.resembling(record)
+    if resembling:
+        return _held_for_review(side, record, resembling)
     return _create(side, record)
+
+
+def _held_for_review(side: Side, record: Record, resembling: Iterable[Record]) -> MatchDecision:
+    ids = tuple(sorted(r.id for r in resembling))
+    why = (
+        f"it looks like {side.other} record(s) {', '.join(ids)} on a [match] review key: "
+        "held until a person decides (syncd match --plan, then --apply)"
+    )
+    return MatchDecision(MatchKind.REVIEW, side, record, reason=why, candidates=ids)
 
 
 def _create(side: Side, record: Record) -> MatchDecision:
@@ -295,10 +351,11 @@ def _create(side: Side, record: Record) -> MatchDecision:
 
 
 @functools.cache
-def _match_on(key: tuple[str, ...]) -> str:
+def _match_on(key: tuple[str, ...], *, branch: bool = False) -> str:
     """The reason of a match on ``key``: one string per key, not one per decision (a
     first sync decides every record, and the plan's links keep the reason)."""
-    return f"match on {'+'.join(key)}"
+    shared = ", shared by several: the one a later key singles out" if branch else ""
+    return f"match on {'+'.join(key)}{shared}"
 
 
 def _adopting(
@@ -307,8 +364,9 @@ def _adopting(
     """A record about to be created may exist already under the other entity."""
     if decision.kind is not MatchKind.CREATE:
         return decision
-    for key in keys:
-        found = adoptable.matching(decision.record, key)
+    record = decision.record
+    for at, key in enumerate(keys):
+        found = _not_told_apart(record, adoptable.matching(record, key), keys[:at])
         if len(found) == 1:
             return MatchDecision(
                 MatchKind.LINK,
@@ -324,13 +382,21 @@ def _adopting(
 
 
 def _look_alikes(record: Record, held: KeyIndex, keys: Sequence[Sequence[str]]) -> tuple[str, ...]:
-    """Held records tied to ``record`` by a correlation key or by any match key."""
+    """Held records tied to ``record`` by a correlation key or by any match key that no
+    identifier contradicts."""
     tied = {h.id for h in held.pointing_at.get(record.id, [])}
     if record.correlation in held.by_id:
         tied.add(record.correlation)
-    for key in keys:
-        tied |= {h.id for h in held.matching(record, key)}
+    for at, key in enumerate(keys):
+        tied |= {h.id for h in _not_told_apart(record, held.matching(record, key), keys[:at])}
     return tuple(sorted(tied))
+
+
+def _not_told_apart(
+    record: Record, found: list[Record], earlier: Sequence[Sequence[str]]
+) -> list[Record]:
+    """``found`` less the records an identifier among ``earlier`` keys tells apart."""
+    return [r for r in found if not told_apart(record, r, earlier)] if earlier else found
 
 
 def _pair_or_clash(

@@ -2,7 +2,8 @@
 
 Pure. Confident matches (a unique match on a ``[match] keys`` key) are proposed with
 ``keep = yes``; ambiguous ones and matches on the weaker ``[match] review`` keys with
-``keep = no``, for the operator to decide. ``syncd match --apply`` links the rows kept.
+``keep = no``, for the operator to decide. ``syncd match --apply`` links the rows kept,
+and remembers the rest as declined: records held back for review are then created.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from syncd.engine.match import KeyIndex, MatchInput, MatchKind, match_unlinked
+from syncd.engine.match import MatchInput, MatchKind, match_unlinked
 from syncd.matchkeys import element_value
 from syncd.records import Record, Side
 
@@ -48,38 +49,41 @@ class Proposal:
     def keep(self) -> bool:
         return self.kind == "auto"
 
+    def on(self, side: Side) -> Record:
+        return self.crm if side is Side.CRM else self.afas
+
 
 def propose(
     records: Mapping[Side, Sequence[Record]],
     linked: Mapping[Side, frozenset[str]],
     match_keys: Sequence[Sequence[str]],
     review_keys: Sequence[Sequence[str]],
+    declined: frozenset[tuple[str, str]] = frozenset(),
 ) -> list[Proposal]:
     """Proposals for every unlinked record, best first."""
     unlinked = {s: [r for r in records[s] if r.id not in linked[s]] for s in Side}
     by_id = {s: {r.id: r for r in records[s]} for s in Side}
-    decisions = match_unlinked(MatchInput(unlinked, records, linked, match_keys))
+    data = MatchInput(
+        unlinked, records, linked, match_keys, review_keys=review_keys, declined=declined
+    )
     found: dict[tuple[str, str], Proposal] = {}
-    for d in decisions:
+    for d in match_unlinked(data):
         if d.kind is MatchKind.LINK and d.partner is not None:
             _add(found, "auto", d.side, d.record, d.partner)
-        elif d.kind is MatchKind.AMBIGUOUS:
+        elif d.kind in _FOR_A_PERSON:
             for other_id in d.candidates:
                 if other := by_id[d.side.other].get(other_id):
-                    _add(found, "ambiguous", d.side, d.record, other)
-    index = KeyIndex(unlinked[Side.AFAS], frozenset(), review_keys)
-    for d in decisions:
-        if d.kind is MatchKind.CREATE and d.side is Side.CRM:
-            for other in _review_matches(d.record, index, review_keys):
-                _add(found, "review", Side.CRM, d.record, other)
+                    _add(found, _FOR_A_PERSON[d.kind], d.side, d.record, other)
     return sorted(found.values(), key=lambda p: (p.kind != "auto", -p.score, p.crm.id))
 
 
-def _review_matches(record: Record, index: KeyIndex, keys: Sequence[Sequence[str]]) -> list[Record]:
-    hits: dict[str, Record] = {}
-    for key in keys:
-        hits.update({r.id: r for r in index.matching(record, key)})
-    return list(hits.values())
+_FOR_A_PERSON = {MatchKind.AMBIGUOUS: "ambiguous", MatchKind.REVIEW: "review"}
+
+
+def held_back(proposals: Iterable[Proposal]) -> Counter[Side]:
+    """Per side, how many records wait for this review (in a proposal not kept yet)."""
+    waiting = {(side, p.on(side).id) for p in proposals if not p.keep for side in Side}
+    return Counter(side for side, _ in waiting)
 
 
 def _add(
@@ -131,15 +135,25 @@ class MatchPlanError(ValueError):
 
 def kept_pairs(text: str, source: str) -> list[tuple[str, str]]:
     """The (crm_id, afas_id) rows marked keep = yes; every bad row named at once."""
+    return reviewed_pairs(text, source)[0]
+
+
+def reviewed_pairs(text: str, source: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """The (crm_id, afas_id) rows marked keep = yes, and those marked no (a person said
+    they are not one company); every bad row named at once."""
     rows = list(csv.DictReader(io.StringIO(text)))
     problems = []
     pairs: list[tuple[str, str]] = []
+    declined: list[tuple[str, str]] = []
     for number, row in enumerate(rows, start=2):
         keep = (row.get("keep") or "").strip().lower()
+        pair = ((row.get("crm_id") or "").strip(), (row.get("afas_id") or "").strip())
         if keep not in ("yes", "no"):
             problems.append(f"{source} line {number}: keep must be yes or no, not {keep!r}")
         elif keep == "yes":
-            pairs.append(((row.get("crm_id") or "").strip(), (row.get("afas_id") or "").strip()))
+            pairs.append(pair)
+        else:
+            declined.append(pair)
     for side, index in (("crm", 0), ("afas", 1)):
         counts = Counter(p[index] for p in pairs)
         twice = sorted(i for i, n in counts.items() if n > 1)
@@ -147,4 +161,4 @@ def kept_pairs(text: str, source: str) -> list[tuple[str, str]]:
             problems.append(f"{source}: {side} ids kept in more than one row: {', '.join(twice)}")
     if problems:
         raise MatchPlanError("\n".join(problems))
-    return pairs
+    return pairs, declined

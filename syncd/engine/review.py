@@ -9,6 +9,7 @@ from syncd.engine.cycle import Connection
 from syncd.engine.matchplan import Proposal, propose
 from syncd.records import Record, Side
 from syncd.state.rows import Link, StatusEvent
+from syncd.status.awaiting import awaiting_review
 from syncd.status.events import EventName
 
 
@@ -18,7 +19,8 @@ async def match_plan(conn: Connection, entity: str) -> list[Proposal]:
     links = await conn.store.get_links(conn.name, entity)
     linked = {side: frozenset(link.id_on(side) for link in links) for side in Side}
     mapping = conn.mappings[entity]
-    return propose(records, linked, mapping.match_keys, mapping.review_keys)
+    declined = (await awaiting_review(conn.store, conn.name, entity)).declined
+    return propose(records, linked, mapping.match_keys, mapping.review_keys, declined)
 
 
 async def _all(conn: Connection, entity: str, side: Side) -> list[Record]:
@@ -29,9 +31,13 @@ async def _all(conn: Connection, entity: str, side: Side) -> list[Record]:
 
 
 async def apply_match_plan(
-    conn: Connection, entity: str, pairs: Sequence[tuple[str, str]]
+    conn: Connection,
+    entity: str,
+    pairs: Sequence[tuple[str, str]],
+    declined: Sequence[tuple[str, str]] = (),
 ) -> Counter[str]:
-    """Link the kept pairs whose records are both still unlinked; mark the review done."""
+    """Link the kept pairs whose records are both still unlinked; mark the review done,
+    with the ``declined`` pairs (not one company: never held back for review again)."""
     counts: Counter[str] = Counter()
     crm_links = await conn.store.links_by_ids(conn.name, entity, Side.CRM, [c for c, _ in pairs])
     afas_links = await conn.store.links_by_ids(conn.name, entity, Side.AFAS, [a for _, a in pairs])
@@ -51,7 +57,6 @@ async def apply_match_plan(
                 )
             )
             counts["linked"] += 1
-        await tx.add_event(
-            StatusEvent(conn.name, entity, str(EventName.MATCH_REVIEWED), data=dict(counts))
-        )
+        data: dict[str, object] = {**counts, "declined": [list(pair) for pair in declined]}
+        await tx.add_event(StatusEvent(conn.name, entity, str(EventName.MATCH_REVIEWED), data=data))
     return counts

@@ -11,6 +11,7 @@ from syncd.engine.indoubt import InDoubt, creates_in_doubt, cycle_boundaries
 from syncd.records import Side
 from syncd.state.rows import StatusEvent
 from syncd.state.store import StateStore
+from syncd.status.awaiting import awaiting_review
 from syncd.status.events import EventName
 from syncd.status.render import GUARD_HINT
 
@@ -41,6 +42,7 @@ class EntityHealth:
     requests: dict[str, object]  # per side, its request budget after the last cycle
     replica: str | None = None  # the replica that took the lane's lease last, if any
     in_doubt: tuple[InDoubt, ...] = ()  # creates whose outcome is not known yet, per side
+    awaiting_review: int = 0  # unlinked records held back until a person's match review
 
     @property
     def healthy(self) -> bool:
@@ -78,6 +80,7 @@ async def entity_health(
         requests=_budgets(ends),
         replica=_holder(await _last(store, connection, entity, [str(n) for n in LEASES])),
         in_doubt=tuple(await _in_doubt(store, connection, entity)),
+        awaiting_review=(await awaiting_review(store, connection, entity)).count(),
     )
 
 
@@ -147,6 +150,12 @@ def health_as_text(rows: Sequence[EntityHealth]) -> str:
             + _budget_text(h.requests)
             + (f"; replica {h.replica}" if h.replica else "")
             + "".join(f"\n  {d.as_text()}" for d in h.in_doubt)
+            + (
+                f"\n  {h.awaiting_review} unlinked records held back (ambiguous, or like "
+                "one on the other side): syncd match --plan, then --apply"
+                if h.awaiting_review
+                else ""
+            )
             + (f"\n  {GUARD_HINT}" if h.last_outcome == EventName.GUARD_TRIPPED else "")
         )
     return "\n".join(lines) or "no connections"

@@ -172,6 +172,10 @@ def _side_records(draw: st.DrawFn, prefix: str) -> list[Record]:
     ]
 
 
+# A review key, and a pair a person declined: records alike only in postcode are held for
+# review, unless their KvK numbers differ or the pair was declined.
+LOOKS = (("postcode",),)
+DECLINED = frozenset({("1", "A1")})
 _NOTHING_ELSE: dict[str, Any] = {"held": [], "adoptable": [], "afas_held": [], "cut": 1}
 
 
@@ -213,6 +217,16 @@ def _summary(
     crm=[rec("0", "A0")],
     **_NOTHING_ELSE,
 )
+@example(  # alike on the review key only: held on both sides, nothing early
+    afas=[rec("A0", postcode="p")],
+    crm=[rec("0", postcode="p"), rec("1", postcode="p")],
+    **_NOTHING_ELSE,
+)
+@example(  # the name and postcode match, the KvK numbers differ: two companies
+    afas=[rec("A0", kvk="p", name="q", postcode="q")],
+    crm=[rec("0", kvk="r", name="q", postcode="q")],
+    **_NOTHING_ELSE,
+)
 @settings(max_examples=400, deadline=None)
 def test_deciding_one_side_page_by_page_decides_as_matching_both_whole(
     afas: list[Record],
@@ -234,10 +248,12 @@ def test_deciding_one_side_page_by_page_decides_as_matching_both_whole(
             match_keys=KEYS,
             held={CRM: held, AFAS: afas_held},
             adoptable={CRM: adoptable},
+            review_keys=LOOKS,
+            declined=DECLINED,
         )
     )
 
-    indexed = Partners(AFAS, afas, KEYS, afas_held)
+    indexed = Partners(AFAS, afas, KEYS, afas_held, review_keys=LOOKS, declined=DECLINED)
     pages = [
         indexed.decide_page(crm[:cut], held[:1], []),
         indexed.decide_page(crm[cut:], held[1:], adoptable),
@@ -261,7 +277,108 @@ def test_deciding_one_side_page_by_page_decides_as_matching_both_whole(
             match_keys=KEYS,
             held={CRM: held, AFAS: afas_held},
             adoptable={CRM: adoptable},
+            review_keys=LOOKS,
+            declined=DECLINED,
         )
     )
 
     assert _summary([*early, *later]) == _summary(whole)
+
+
+# -- what real administrations hit ------------------------------------------------------
+
+SHIPPED = (("kvk",), ("vat",), ("iban",), ("name:business", "postcode"))
+REVIEW = (("email:domain",), ("name:business", "city"))
+
+
+def decide_shipped(
+    crm: Sequence[Record], afas: Sequence[Record], keys: Any = SHIPPED, **more: Any
+) -> dict[tuple[Side, str], MatchDecision]:
+    """Both sides unlinked, matched on the shipped mappings' keys (or ``keys``)."""
+    decisions = match_unlinked(
+        MatchInput(
+            unlinked={CRM: list(crm), AFAS: list(afas)},
+            candidates={CRM: list(crm), AFAS: list(afas)},
+            linked={CRM: frozenset(), AFAS: frozenset()},
+            match_keys=keys,
+            **more,
+        )
+    )
+    found = {(d.side, d.record.id): d for d in decisions}
+    for d in decisions:  # a pair is decided once: show it from both records
+        if d.partner is not None:
+            found[(d.side.other, d.partner.id)] = d
+    return found
+
+
+def test_a_holding_is_not_its_operating_company_at_the_same_address() -> None:
+    at = {"postcode": "1234 AB", "city": "Utrecht"}
+    decided = decide_shipped(
+        [rec("1", name="Jansen Holding B.V.", kvk="11111111", **at)],
+        [rec("A", name="Jansen B.V.", kvk="22222222", **at)],
+    )
+    assert decided[(CRM, "1")].kind is MatchKind.CREATE
+    assert decided[(AFAS, "A")].kind is MatchKind.CREATE
+
+
+def test_a_kvk_vat_or_iban_that_disagrees_vetoes_a_name_match() -> None:
+    same = {"name": "Bakkerij Jansen B.V.", "postcode": "1234 AB"}
+    for number, (mine, theirs) in {
+        "kvk": ("11111111", "22222222"),
+        "vat": ("NL111111111B01", "NL222222222B01"),
+        "iban": ("NL02ABNA0123456789", "NL44RABO0123456789"),
+    }.items():
+        decided = decide_shipped(
+            [rec("1", **same, **{number: mine})], [rec("A", **same, **{number: theirs})]
+        )
+        assert decided[(CRM, "1")].kind is MatchKind.CREATE, number
+    # a number one side lacks says nothing: the name and postcode link them
+    decided = decide_shipped([rec("1", **same, kvk="11111111")], [rec("A", **same)])
+    assert decided[(CRM, "1")].kind is MatchKind.LINK
+
+
+def test_branches_sharing_a_kvk_number_are_told_apart_by_name_and_postcode() -> None:
+    chain = {"name": "Bakkerij Jansen B.V.", "kvk": "11111111"}
+    crm = [rec("1", **chain, postcode="1234 AB"), rec("2", **chain, postcode="5678 CD")]
+    afas = [rec("B", **chain, postcode="5678 CD"), rec("A", **chain, postcode="1234 AB")]
+    decided = decide_shipped(crm, afas)
+    assert decided[(CRM, "1")].partner.id == "A"  # type: ignore[union-attr]
+    assert decided[(CRM, "2")].partner.id == "B"  # type: ignore[union-attr]
+    assert "singles out" in decided[(CRM, "1")].reason
+
+
+def test_a_branch_number_where_a_side_has_it_links_the_branch() -> None:
+    keys = (("branch_number",), *SHIPPED)
+    chain = {"name": "Bakkerij Jansen B.V.", "kvk": "11111111", "postcode": "1234 AB"}
+    # two branches at one postcode (a business park): only their numbers tell them apart
+    crm = [
+        rec("1", **chain, branch_number="000012345678"),
+        rec("2", **chain, branch_number="000087654321"),
+    ]
+    afas = [rec("A", **chain, branch_number="000012345678")]
+    decided = decide_shipped(crm, afas, keys)
+    assert decided[(CRM, "1")].kind is MatchKind.LINK
+    assert {decided[(CRM, "1")].record.id, decided[(CRM, "1")].partner.id} == {"1", "A"}  # type: ignore[union-attr]
+    assert decided[(CRM, "2")].kind is MatchKind.CREATE
+
+
+def test_a_look_alike_on_a_review_key_is_held_on_both_sides_not_created() -> None:
+    crm = [rec("1", name="Techn. Bureau Jansen", email="info@jansen.nl")]
+    afas = [rec("A", name="Technisch Bureau Jansen B.V.", email="post@jansen.nl")]
+    decided = decide_shipped(crm, afas, review_keys=REVIEW)
+    assert decided[(CRM, "1")].kind is MatchKind.REVIEW
+    assert decided[(CRM, "1")].candidates == ("A",)
+    assert decided[(AFAS, "A")].kind is MatchKind.REVIEW
+    assert decided[(AFAS, "A")].candidates == ("1",)
+
+
+def test_a_look_alike_told_apart_by_an_identifier_or_declined_is_created() -> None:
+    crm = [rec("1", name="Jansen", email="info@jansen.nl", kvk="11111111")]
+    other_company = [rec("A", name="Jansen & Zn", email="a@jansen.nl", kvk="22222222")]
+    decided = decide_shipped(crm, other_company, review_keys=REVIEW)
+    assert decided[(CRM, "1")].kind is MatchKind.CREATE
+    unnumbered = [rec("A", name="Jansen & Zn", email="a@jansen.nl")]
+    declined = frozenset({("1", "A")})
+    decided = decide_shipped(crm, unnumbered, review_keys=REVIEW, declined=declined)
+    assert decided[(CRM, "1")].kind is MatchKind.CREATE
+    assert decided[(AFAS, "A")].kind is MatchKind.CREATE

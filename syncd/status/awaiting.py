@@ -1,0 +1,56 @@
+"""What waits for a person's match review, as the status events record it.
+
+A record that matching holds back (ambiguous, or only resembling a record there) is noted
+with a ``match_ambiguous`` event each time it is decided. A ``match_reviewed`` event
+(``syncd match --apply``) holds the pairs the person declined: those are never held for
+review again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from syncd.records import Side
+from syncd.state.store import StateStore
+from syncd.status.events import EventName
+
+NOTES_READ = 10_000  # the newest notes read: a few full sweeps' worth of held records
+
+
+@dataclass
+class Awaiting:
+    """Per side, the records noted as held (and not linked since), by id: whether the
+    newest note is older than the last review (then the review may have settled it)."""
+
+    held: dict[Side, dict[str, bool]] = field(default_factory=lambda: {s: {} for s in Side})
+    declined: frozenset[tuple[str, str]] = frozenset()
+
+    def count(self) -> int:
+        return sum(len(ids) for ids in self.held.values())
+
+
+async def awaiting_review(store: StateStore, connection: str, entity: str) -> Awaiting:
+    reviews = await store.events(connection, entity=entity, names=[str(EventName.MATCH_REVIEWED)])
+    declined = frozenset(
+        (str(crm), str(afas)) for r in reviews for crm, afas in r.data.get("declined", [])
+    )
+    last_review = max((r.id or 0 for r in reviews), default=0)
+    notes = await store.events(
+        connection,
+        entity=entity,
+        names=[str(EventName.MATCH_AMBIGUOUS)],
+        limit=NOTES_READ,
+        newest=True,
+    )
+    found = Awaiting(declined=declined)
+    sides = {str(side): side for side in Side}
+    for note in notes:  # oldest first: the newest note of a record decides
+        side = sides.get(str(note.data.get("side")))
+        if side is not None and note.record is not None:
+            found.held[side][note.record] = (note.id or 0) < last_review
+    for side in Side:
+        if found.held[side]:
+            linked = await store.links_by_ids(connection, entity, side, list(found.held[side]))
+            for record_id in linked:
+                del found.held[side][record_id]
+    return found
