@@ -276,6 +276,7 @@ def field_rules(mapping: EntityMapping, rules: SyncRules) -> dict[str, FieldRule
             blank_overwrites=(
                 rules.blank_overwrites if f.blank_overwrites is None else f.blank_overwrites
             ),
+            first_link=f.first_link,
         )
         for f in mapping.fields
     }
