@@ -634,11 +634,7 @@ def _field(index: int, entry: object, report: ProblemReport) -> FieldMap | None:
         try:
             first_link = FirstLink(raw)
         except ValueError:
-            report.add(
-                f"{prefix}.first_link",
-                f"{raw!r} is not a first-link rule; use one of: {choices(FirstLink)}, "
-                "or leave it out to settle a first link as the field's conflicts",
-            )
+            report.add(f"{prefix}.first_link", _first_link_problem(raw))
     blank_overwrites: bool | None = None
     if "blank_overwrites" in entry:
         raw = entry["blank_overwrites"]
@@ -673,6 +669,21 @@ def _field(index: int, entry: object, report: ProblemReport) -> FieldMap | None:
     )
     _check_codec_domains(fieldmap, prefix, report)
     return fieldmap
+
+
+def _first_link_problem(raw: object) -> str:
+    shown = repr(raw) if isinstance(raw, str) else describe(raw)
+    close = (
+        difflib.get_close_matches(raw, [str(f) for f in FirstLink], n=1)
+        if isinstance(raw, str)
+        else []
+    )
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return (
+        f"{shown} is not a first-link rule (the side whose value a differing field takes "
+        f"when a pair is first linked); {hint}use one of: {choices(FirstLink)}, or leave "
+        "it out to settle a first link as the field's conflict rule settles conflicts"
+    )
 
 
 def _check_codec_domains(fieldmap: FieldMap, prefix: str, report: ProblemReport) -> None:
