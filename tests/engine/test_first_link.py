@@ -251,6 +251,32 @@ async def test_after_the_first_link_edits_on_both_sides_are_a_conflict(store: St
     assert report.plan.writes == 0
 
 
+class Crash(Exception):
+    """The process dies: not a syncd error."""
+
+
+async def test_a_first_link_write_that_never_landed_is_no_first_link_again(
+    store: StateStore,
+) -> None:
+    """The link starts with the overwritten value as its base: when the write does not
+    land (the process died), a user's edit of that field meanwhile is a conflict next
+    cycle, not overwritten by first_link again."""
+    gateways, fields, _, afas_id = world()
+    conn = Connection("t", gateways, store, MAPPINGS, RULES)
+    gateways[AFAS].fail_next("update", Crash("died before writing the phone to AFAS"))
+    with pytest.raises(Crash):
+        await run_cycle(conn, "customer")
+    gateways[AFAS].clear_faults()
+    mapping = MAPPINGS["customer"]
+    gateways[AFAS].edit("customer", afas_id, mapping.to_native(AFAS, {"phone": "0303333333"}))
+
+    await run_cycle(conn, "customer")
+
+    assert [c.field for c in await store.conflicts("t")] == ["phone"]
+    afas = values(gateways[AFAS], afas_id)
+    assert (afas["phone"], afas["email"]) == ("+31303333333", fields["email"])
+
+
 async def test_values_equal_after_normalising_are_no_difference(store: StateStore) -> None:
     """Even with every field's first link manual, a pair whose values differ only in
     what the field's normalisers remove opens nothing and writes nothing."""
