@@ -354,6 +354,21 @@ def unknown_key_message(key: str, allowed: Iterable[str]) -> str:
     return f"unknown key; {hint}allowed keys: {choices(allowed)}"
 
 
+def _first_link_problem(raw: object) -> str:
+    shown = repr(raw) if isinstance(raw, str) else describe(raw)
+    close = (
+        difflib.get_close_matches(raw, [str(f) for f in FirstLink], n=1)
+        if isinstance(raw, str)
+        else []
+    )
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return (
+        f"{shown} is not a first-link rule (the side whose value a differing field takes "
+        f"when a pair is first linked); {hint}use one of: {choices(FirstLink)}, or leave "
+        "it out to settle a first link as the field's conflict rule settles conflicts"
+    )
+
+
 class ProblemReport:
     """Problems found in one file, in the order found (shared with :mod:`syncd.config`)."""
 
@@ -669,21 +684,6 @@ def _field(index: int, entry: object, report: ProblemReport) -> FieldMap | None:
     )
     _check_codec_domains(fieldmap, prefix, report)
     return fieldmap
-
-
-def _first_link_problem(raw: object) -> str:
-    shown = repr(raw) if isinstance(raw, str) else describe(raw)
-    close = (
-        difflib.get_close_matches(raw, [str(f) for f in FirstLink], n=1)
-        if isinstance(raw, str)
-        else []
-    )
-    hint = f"did you mean {close[0]!r}? " if close else ""
-    return (
-        f"{shown} is not a first-link rule (the side whose value a differing field takes "
-        f"when a pair is first linked); {hint}use one of: {choices(FirstLink)}, or leave "
-        "it out to settle a first link as the field's conflict rule settles conflicts"
-    )
 
 
 def _check_codec_domains(fieldmap: FieldMap, prefix: str, report: ProblemReport) -> None:
