@@ -20,6 +20,7 @@ every key; in short::
     afas_codec = "text"
     direction = "both"                # both | to_afas | to_crm | on_create
     conflict = "crm_wins"             # optional per-field override of [sync] conflict
+    first_link = "afas"               # optional: afas | crm | newest | manual
     blank_overwrites = false          # optional per-field override
     max_length = 30                   # optional: longest value a side can hold
 
@@ -42,7 +43,7 @@ from typing import Any, Literal
 
 from syncd.errors import ConfigError, Problem, RecordError
 from syncd.matchkeys import KEY_FUNCTIONS, parse_element
-from syncd.policy import ConflictRule, Direction
+from syncd.policy import ConflictRule, Direction, FirstLink
 from syncd.records import Record, RejectedRecord, Side, Value
 from syncd.roles import CompanyRole
 from syncd.transforms import (
@@ -82,6 +83,7 @@ class FieldMap:
     direction: Direction = Direction.BOTH
     conflict: ConflictRule | None = None
     blank_overwrites: bool | None = None
+    first_link: FirstLink | None = None  # None: as the field's conflict rule says
     normalize: tuple[str, ...] = ()
     crm_codec: Codec = _TEXT
     afas_codec: Codec = _TEXT
@@ -369,6 +371,7 @@ _FIELD_KEYS = (
     "direction",
     "conflict",
     "blank_overwrites",
+    "first_link",
     "max_length",
 )
 _FIELD_NAME = re.compile(r"[a-z][a-z0-9_]*")
@@ -402,6 +405,21 @@ def unknown_key_message(key: str, allowed: Iterable[str]) -> str:
     close = difflib.get_close_matches(key, allowed, n=1)
     hint = f"did you mean {close[0]!r}? " if close else ""
     return f"unknown key; {hint}allowed keys: {choices(allowed)}"
+
+
+def _first_link_problem(raw: object) -> str:
+    shown = repr(raw) if isinstance(raw, str) else describe(raw)
+    close = (
+        difflib.get_close_matches(raw, [str(f) for f in FirstLink], n=1)
+        if isinstance(raw, str)
+        else []
+    )
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return (
+        f"{shown} is not a first-link rule (the side whose value a differing field takes "
+        f"when a pair is first linked); {hint}use one of: {choices(FirstLink)}, or leave "
+        "it out to settle a first link as the field's conflict rule settles conflicts"
+    )
 
 
 class ProblemReport:
@@ -777,6 +795,13 @@ def _field(index: int, entry: object, report: ProblemReport) -> FieldMap | None:
                 f"{raw!r} is not a conflict rule; use one of: {choices(ConflictRule)}, "
                 "or leave it out to use [sync] conflict",
             )
+    first_link: FirstLink | None = None
+    if "first_link" in entry:
+        raw = entry["first_link"]
+        try:
+            first_link = FirstLink(raw)
+        except ValueError:
+            report.add(f"{prefix}.first_link", _first_link_problem(raw))
     blank_overwrites: bool | None = None
     if "blank_overwrites" in entry:
         raw = entry["blank_overwrites"]
@@ -804,6 +829,7 @@ def _field(index: int, entry: object, report: ProblemReport) -> FieldMap | None:
         direction=direction,
         conflict=conflict,
         blank_overwrites=blank_overwrites,
+        first_link=first_link,
         normalize=normalize,
         crm_codec=codecs["crm_codec"] or _TEXT,
         afas_codec=codecs["afas_codec"] or _TEXT,

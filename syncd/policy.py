@@ -26,6 +26,31 @@ class ConflictRule(StrEnum):
     MANUAL = "manual"
 
 
+class FirstLink(StrEnum):
+    """Which side's value a field takes when a pair is first linked and the two differ.
+
+    Unlike a conflict, neither side changed anything yet: the values drifted apart before
+    syncd knew the pair, so no base says which is newer. A blank never wins: at a first
+    link it means "never entered", not "cleared".
+    """
+
+    AFAS = "afas"
+    CRM = "crm"
+    NEWEST = "newest"  # the record modified last (ties: [sync] newest_tie)
+    MANUAL = "manual"  # leave both, record a conflict for a person
+
+    @classmethod
+    def following(cls, rule: ConflictRule) -> FirstLink:
+        """A field without a first-link rule of its own is first linked as its conflicts
+        are settled."""
+        chosen = {
+            ConflictRule.AFAS_WINS: cls.AFAS,
+            ConflictRule.CRM_WINS: cls.CRM,
+            ConflictRule.NEWEST_WINS: cls.NEWEST,
+        }
+        return chosen.get(rule, cls.MANUAL)
+
+
 class DeletePolicy(StrEnum):
     IGNORE = "ignore"  # unlink and log; the other side keeps its record
     BLOCK = "block"  # AFAS: block the relation; CRM: archive the company

@@ -38,6 +38,17 @@ def rows(path: Path, side: str, entity: str) -> list[dict[str, object]]:
     return data[side][entity]  # type: ignore[no-any-return]
 
 
+def plant_conflict(systems: Path) -> None:
+    """Users on both sides change Van der Linden's e-mail, linked by the first cycle."""
+    data = json.loads(systems.read_text(encoding="utf-8"))
+    (crm,) = (r for r in data["crm"]["customer"] if r["hs_object_id"] == "9000000102")
+    (afas,) = (r for r in data["afas"]["customer"] if r["DebtorId"] == "10002")
+    crm.update(company_email="sales@vdlinden-installatie.nl")
+    crm["hs_lastmodifieddate"] = "2026-01-05T09:00:00.000Z"
+    afas.update(Email="facturen@vdlinden-installatie.nl", ModifiedDate="2026-01-05T10:00:00+01:00")
+    systems.write_text(json.dumps(data), encoding="utf-8")
+
+
 COMMANDS = [
     "run",
     "plan",
@@ -74,7 +85,16 @@ def test_plan_prints_the_plan_and_writes_nothing(
     assert code == EXIT_CLEAN
     plan = json.loads(capsys.readouterr().out)
     kinds = {a["action"] for a in plan["actions"]}
-    assert {"create", "link", "conflict"} <= kinds
+    assert {"create", "link", "update"} <= kinds
+    assert "conflict" not in kinds
+    # Van der Linden's e-mail differs: the plan says whose value the first link takes.
+    (update,) = (a for a in plan["actions"] if a["action"] == "update" and a["target"] == "afas")
+    assert update["afas_id"] == "10002"
+    assert update["fields"]["email"] == {
+        "before": "administratie@vdlinden-installatie.nl",
+        "after": "info@vdlinden-installatie.nl",
+        "why": "first link, first_link = crm: the crm value",
+    }
     assert plan["writes"] > 0
     assert systems.read_bytes() == before
 
@@ -90,7 +110,7 @@ def test_once_syncs_both_systems_without_duplicates(
     second = main(["once", "--config", str(config)])
 
     out = capsys.readouterr().out
-    assert first == second == EXIT_NOT_CLEAN  # the planted e-mail conflict waits for a person
+    assert first == second == EXIT_CLEAN  # the differing e-mail was settled by first_link
     assert "created_afas" in out
     crm, afas = rows(systems, "crm", "customer"), rows(systems, "afas", "customer")
     assert len(crm) > crm_before
@@ -99,9 +119,12 @@ def test_once_syncs_both_systems_without_duplicates(
     active_afas = [r for r in afas if not r["Blocked"]]
     assert len(crm) == len(active_afas)
     assert out.strip().splitlines()[-2:] == [
-        "demo / customer: conflicts 1",
+        "demo / customer: no changes",
         "demo / supplier: no changes",
     ]
+    plant_conflict(systems)
+    assert main(["once", "--config", str(config)]) == EXIT_NOT_CLEAN  # waits for a person
+    assert capsys.readouterr().out.strip().splitlines()[-2] == "demo / customer: conflicts 1"
 
 
 def test_a_bad_config_names_the_problem(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -130,6 +153,8 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
 def test_operator_commands_after_a_cycle(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
     cfg = ("--config", str(config))
     run(capsys, "once", *cfg)
+    plant_conflict(config.parent / "systems.json")
+    run(capsys, "once", *cfg)
 
     code, out = run(capsys, "status", *cfg, "--json")
     health = {h["entity"]: h for h in json.loads(out)}
@@ -155,6 +180,8 @@ def test_resolving_a_conflict_writes_both_sides(
     cfg = ("--config", str(config))
     systems = config.parent / "systems.json"
     run(capsys, "once", *cfg)
+    plant_conflict(systems)
+    run(capsys, "once", *cfg)
     code, out = run(capsys, "conflicts", *cfg)
     assert out.startswith("#1 demo/customer")
     assert "field email" in out
@@ -164,7 +191,7 @@ def test_resolving_a_conflict_writes_both_sides(
     assert code == EXIT_CLEAN
     assert "wrote crm" in out
     crm = {r["hs_object_id"]: r for r in rows(systems, "crm", "customer")}
-    assert crm["9000000102"]["company_email"] == "administratie@vdlinden-installatie.nl"
+    assert crm["9000000102"]["company_email"] == "facturen@vdlinden-installatie.nl"
     assert run(capsys, "conflicts", *cfg) == (EXIT_CLEAN, "")
     assert run(capsys, "once", *cfg)[0] == EXIT_CLEAN  # nothing left for a person
 

@@ -95,7 +95,8 @@ def test_run_syncs_on_a_schedule_and_stops_cleanly_on_sigterm(tmp_path: Path) ->
         "customer": 7,
         "supplier": 5,
     }
-    assert 'syncd_open_conflicts{connection="demo",entity="customer"} 1.0' in metrics
+    # Van der Linden's e-mail differs between the sides: its first link settled it.
+    assert 'syncd_open_conflicts{connection="demo",entity="customer"} 0.0' in metrics
     assert ready == 200
     events = log_events(tmp_path)
     names = {e["event"] for e in events}
@@ -104,7 +105,7 @@ def test_run_syncs_on_a_schedule_and_stops_cleanly_on_sigterm(tmp_path: Path) ->
     assert [json.loads(line)["id"] for line in out.splitlines()] == [e["id"] for e in events]
     # Later cycles found nothing to do: the sides had converged.
     last = [e for e in events if e["event"] == "cycle_finished"][-2:]
-    assert all(e["counts"] in ({}, {"conflicts": 1}) for e in last), last
+    assert all(e["counts"] == {} for e in last), last
     assert (tmp_path / "data" / "status.log").stat().st_mode & 0o077 == 0
     check = subprocess.run(
         [sys.executable, "-m", "syncd.cli", "check", "--config", str(config)],

@@ -374,6 +374,7 @@ def test_minimal_mapping_gets_defaults(tmp_path: Path) -> None:
     assert name.direction is Direction.BOTH
     assert name.conflict is None
     assert name.blank_overwrites is None
+    assert name.first_link is None
     assert name.max_length is None
     assert name.normalize == ()
 
@@ -392,6 +393,7 @@ afas_codec = { bronze = "001", silver = "002", gold = "003" }
 crm_codec = { bronze = 1, silver = 2, gold = 3 }
 conflict = "afas_wins"
 blank_overwrites = true
+first_link = "newest"
 """,
         encoding="utf-8",
     )
@@ -401,6 +403,7 @@ blank_overwrites = true
     assert tier.write(Side.CRM, "gold") == 3
     assert tier.conflict == "afas_wins"
     assert tier.blank_overwrites is True
+    assert tier.first_link == "newest"
 
 
 # --- loading several files ------------------------------------------------------------

@@ -89,6 +89,9 @@ class Applier:
         self.now = now
         self.counts: Counter[str] = Counter()
         self.agreed: dict[tuple[str, str], Mapping[str, Value]] = {}  # a new link's first base
+        # Both sides' lanes may move one pair's base: each commit starts from the other's,
+        # or the fields of the one saved first go missing from the base.
+        self._moving_bases = asyncio.Lock()
         # Asked once per side, not per action: a check against a runtime protocol looks
         # at every method of the gateway.
         self.batching = {side: isinstance(g, BatchGateway) for side, g in gateways.items()}
@@ -240,15 +243,15 @@ class Applier:
         outcomes = await self._send(target, entries, items, [u.target_id for u, _ in live])
         if outcomes is None:
             return
-        async with self.store.transaction() as tx:
+        async with self._moving_bases, self.store.transaction() as tx:
             plain: list[tuple[int, str | None, int | None]] = []  # stored as written
             landed: list[tuple[Update, dict[str, Value]]] = []
             moved: list[Link] = []
-            for (update, link), entry, outcome in zip(live, entries, outcomes, strict=True):
+            for (update, _), entry, outcome in zip(live, entries, outcomes, strict=True):
                 if isinstance(outcome, RecordError):
                     await self._refused(tx, entry, outcome, target, update.target_id)
                     continue
-                moved.append(_with_base(link, update.fields))
+                moved.append(_with_base(self.links[update.pair], update.fields))
                 self.links[update.pair] = moved[-1]
                 altered = _altered(update, outcome)
                 if altered:

@@ -15,6 +15,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from syncd.engine.match import MatchInput, MatchKind, match_unlinked
+from syncd.engine.plan import reconcile_pair
+from syncd.engine.reconcile import FieldRule, Outcome
 from syncd.matchkeys import element_value
 from syncd.records import Record, Side
 
@@ -29,6 +31,7 @@ COLUMNS = (
     "disagreed",
     "crm_name",
     "afas_name",
+    "first_link",
 )
 
 
@@ -39,6 +42,9 @@ class Proposal:
     afas: Record
     agreed: tuple[str, ...]
     disagreed: tuple[str, ...]
+    # Per mapped field that differs: whose value it takes once linked ("name=afas"), or
+    # "name=manual" for a conflict left to a person.
+    takes: tuple[str, ...] = ()
 
     @property
     def score(self) -> float:
@@ -124,9 +130,27 @@ def to_csv(proposals: Iterable[Proposal]) -> str:
                 " ".join(p.disagreed),
                 p.crm.fields.get("name") or "",
                 p.afas.fields.get("name") or "",
+                " ".join(p.takes),
             ]
         )
     return out.getvalue()
+
+
+_TAKEN = (Outcome.PROPAGATE, Outcome.RESOLVED, Outcome.CONFLICT)
+
+
+def takes_at_first_link(
+    crm: Record, afas: Record, rules: Mapping[str, FieldRule], newest_tie: Side
+) -> tuple[str, ...]:
+    """What linking ``crm`` and ``afas`` does with each field they differ in, as the
+    cycle after the link decides it: ``field=side`` whose value it takes, or
+    ``field=manual``."""
+    decisions = reconcile_pair({}, crm, afas, rules, newest_tie)
+    return tuple(
+        f"{d.field}={'manual' if d.target is None else d.target.other}"
+        for d in decisions
+        if d.outcome in _TAKEN
+    )
 
 
 class MatchPlanError(ValueError):

@@ -276,6 +276,7 @@ def field_rules(mapping: EntityMapping, rules: SyncRules) -> dict[str, FieldRule
             blank_overwrites=(
                 rules.blank_overwrites if f.blank_overwrites is None else f.blank_overwrites
             ),
+            first_link=f.first_link,
         )
         for f in mapping.fields
     }
@@ -409,6 +410,7 @@ def _append_decisions(
     afas: Record,
     decisions: Sequence[FieldDecision],
     base: Mapping[str, Value],
+    seeded: Mapping[str, Value] | None = None,
 ) -> None:
     records = {Side.CRM: crm, Side.AFAS: afas}
     for target in Side:
@@ -417,7 +419,10 @@ def _append_decisions(
             before = {d.field: records[target].fields.get(d.field) for d in mine}
             fields = {d.field: d.value for d in mine}
             plan.actions.append(Update(pair, target, fields, mine, before))
-    agreed = {d.field: d.value for d in decisions if d.outcome is Outcome.AGREED}
+    agreed = {
+        **(seeded or {}),
+        **{d.field: d.value for d in decisions if d.outcome is Outcome.AGREED},
+    }
     if agreed:
         plan.actions.append(AdvanceBase(pair, Fields(agreed)))
     for d in decisions:
@@ -489,7 +494,8 @@ def _plan_match(
             plan.actions.append(AdvanceBase((crm.id, afas.id), Fields(agreed)))
             return
         decisions = reconcile_pair({}, crm, afas, rules, data.rules.newest_tie)
-        _append_decisions(plan, (crm.id, afas.id), crm, afas, decisions, {})
+        seeded = _seeded_base(decisions, crm, afas)
+        _append_decisions(plan, (crm.id, afas.id), crm, afas, decisions, {}, seeded)
     elif decision.kind is MatchKind.CREATE and data.awaiting_review:
         plan.notes.append(
             Note(
@@ -515,6 +521,17 @@ def _plan_match(
                 decision.candidates,
             )
         )
+
+
+def _seeded_base(decisions: Sequence[FieldDecision], crm: Record, afas: Record) -> dict[str, Value]:
+    """The base a new pair starts with in each field its link writes: the value being
+    overwritten, as if the winning side had changed it. Until the write is confirmed
+    the field then reconciles as any other: written again if it never landed, and a
+    conflict if a user edits the overwritten side meanwhile (never a first link again)."""
+    records = {Side.CRM: crm, Side.AFAS: afas}
+    return {
+        d.field: records[d.target].fields.get(d.field) for d in decisions if d.target is not None
+    }
 
 
 def _too_fresh(decision: MatchDecision, data: PlanInput) -> bool:

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from syncd.policy import ConflictRule, Direction
+from syncd.policy import ConflictRule, Direction, FirstLink
 from syncd.records import Side, Value, is_blank
 
 
@@ -31,6 +31,11 @@ class FieldRule:
     direction: Direction = Direction.BOTH
     conflict: ConflictRule = ConflictRule.MANUAL
     blank_overwrites: bool = False
+    first_link: FirstLink | None = None  # None: as ``conflict`` says
+
+    @property
+    def at_first_link(self) -> FirstLink:
+        return self.first_link or FirstLink.following(self.conflict)
 
 
 @dataclass(frozen=True)
@@ -80,6 +85,8 @@ def reconcile_field(
     owner = rule.direction.source()
     if owner is not None:
         return _one_way(field, rule, owner, values, changed)
+    if base is MISSING:
+        return _first_link(field, rule, values, newer)
     if changed[Side.CRM] and changed[Side.AFAS]:
         return _conflict(field, rule, values, newer)
     source = Side.CRM if changed[Side.CRM] else Side.AFAS
@@ -120,6 +127,30 @@ def _conflict(
     else:
         winner = _winner(rule.conflict, newer)
         reason = f"changed on both sides; {rule.conflict}"
+    return FieldDecision(
+        field, Outcome.RESOLVED, value=values[winner], target=winner.other, reason=reason
+    )
+
+
+def _first_link(
+    field: str, rule: FieldRule, values: Mapping[Side, Value], newer: Side
+) -> FieldDecision:
+    """No base yet (a pair linked just now, or a field new to the mapping) and the sides
+    differ: nobody changed anything that could be followed, so the field's first-link
+    rule says which side's value seeds the base."""
+    blanks = [side for side in Side if is_blank(values[side])]
+    choice = rule.at_first_link
+    if len(blanks) == 1:  # whatever blank_overwrites says: nobody cleared anything yet
+        winner = blanks[0].other
+        reason = "first link: the filled value; a blank never replaces one"
+    elif choice is FirstLink.MANUAL:
+        return FieldDecision(field, Outcome.CONFLICT, reason="differs at first link")
+    elif choice is FirstLink.NEWEST:
+        winner = newer
+        reason = f"first link, first_link = newest: the {winner} value, modified last"
+    else:
+        winner = Side(choice.value)
+        reason = f"first link, first_link = {choice}: the {winner} value"
     return FieldDecision(
         field, Outcome.RESOLVED, value=values[winner], target=winner.other, reason=reason
     )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from collections.abc import Sequence
 
 from syncd.engine.cycle import Connection
-from syncd.engine.matchplan import Proposal, propose
+from syncd.engine.matchplan import Proposal, propose, takes_at_first_link
+from syncd.engine.plan import field_rules
 from syncd.records import Record, Side
 from syncd.state.rows import Link, StatusEvent
 from syncd.status.awaiting import awaiting_review
@@ -20,7 +22,11 @@ async def match_plan(conn: Connection, entity: str) -> list[Proposal]:
     linked = {side: frozenset(link.id_on(side) for link in links) for side in Side}
     mapping = conn.mappings[entity]
     declined = (await awaiting_review(conn.store, conn.name, entity)).declined
-    return propose(records, linked, mapping.match_keys, mapping.review_keys, declined)
+    rules, tie = field_rules(mapping, conn.rules), conn.rules.newest_tie
+    return [
+        dataclasses.replace(p, takes=takes_at_first_link(p.crm, p.afas, rules, tie))
+        for p in propose(records, linked, mapping.match_keys, mapping.review_keys, declined)
+    ]
 
 
 async def _all(conn: Connection, entity: str, side: Side) -> list[Record]:

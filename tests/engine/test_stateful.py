@@ -14,7 +14,8 @@ record as it was, with its earlier values and modification time. The checks:
   to the base);
 * safety and maximality: every field holds what an independent model of the rules says
   it must, from the values users left on both sides (no edit lost except by the
-  configured conflict rule; every non-conflicting edit propagated);
+  configured conflict rule; every non-conflicting edit propagated; a pair's first link
+  settles each field by its first_link rule);
 * no duplicates: every company exists at most once per side, and every active record is
   linked to exactly one record on the other side.
 """
@@ -22,6 +23,7 @@ record as it was, with its earlier values and modification time. The checks:
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import shutil
 import tempfile
@@ -39,7 +41,7 @@ from syncd.engine.cycle import Connection, CycleReport, run_cycle
 from syncd.errors import OutcomeUnknownError
 from syncd.gateways.memory import MemoryGateway
 from syncd.mapping import EntityMapping, load_mapping
-from syncd.policy import ConflictRule, DeletePolicy, Guards, SyncRules
+from syncd.policy import ConflictRule, DeletePolicy, FirstLink, Guards, SyncRules
 from syncd.records import Side, Value
 from syncd.state.store import StateStore, Transaction, open_store
 
@@ -120,6 +122,7 @@ class SyncMachine(RuleBasedStateMachine):
         self.companies: list[Company] = []
         self.next_kvk = 10_000_000
         self.sync_rules = SyncRules()
+        self.first_link: dict[str, FirstLink] = {}
 
     def run(self, awaitable: Awaitable[T]) -> T:
         return self.loop.run_until_complete(awaitable)
@@ -135,9 +138,16 @@ class SyncMachine(RuleBasedStateMachine):
         conflict=st.sampled_from(list(ConflictRule)),
         blank_overwrites=st.booleans(),
         deletes=st.sampled_from(list(DeletePolicy)),
+        first_link=st.fixed_dictionaries(
+            dict.fromkeys(FIELDS, st.sampled_from([None, *FirstLink]))
+        ),
     )
     def configure(
-        self, conflict: ConflictRule, blank_overwrites: bool, deletes: DeletePolicy
+        self,
+        conflict: ConflictRule,
+        blank_overwrites: bool,
+        deletes: DeletePolicy,
+        first_link: dict[str, FirstLink | None],
     ) -> None:
         self.sync_rules = SyncRules(
             conflict=conflict,
@@ -145,6 +155,13 @@ class SyncMachine(RuleBasedStateMachine):
             deletes=deletes,
             guards=NO_GUARDS,
         )
+        fields = tuple(
+            dataclasses.replace(f, first_link=first_link.get(f.name)) for f in self.mapping.fields
+        )
+        self.mapping = dataclasses.replace(self.mapping, fields=fields)
+        self.first_link = {
+            name: rule or FirstLink.following(conflict) for name, rule in first_link.items()
+        }
 
     # --- users ------------------------------------------------------------------------
 
@@ -308,6 +325,9 @@ class SyncMachine(RuleBasedStateMachine):
         if crm == afas:
             company.base[name] = crm
             return
+        if base is MISSING:
+            self._expect_first_link(company, name, crm, afas)
+            return
         if crm_changed != afas_changed:
             source = Side.CRM if crm_changed else Side.AFAS
             value, other = company.values[source].get(name), company.values[source.other].get(name)
@@ -324,11 +344,28 @@ class SyncMachine(RuleBasedStateMachine):
         elif self.sync_rules.conflict is ConflictRule.AFAS_WINS:
             self._settle(company, name, afas)
         else:
-            # newest_wins depends on record times the model does not keep: the sides must
-            # agree on one of the two users' values (checked against both sides later).
-            actual = self._actual(Side.CRM, company).get(name)
-            assert actual in (crm, afas), f"{name}: {actual!r} is neither user's value"
-            self._settle(company, name, actual)
+            self._settle_newest(company, name, crm, afas)
+
+    def _expect_first_link(self, company: Company, name: str, crm: Value, afas: Value) -> None:
+        """No base: the pair (or this field of it) is linked for the first time."""
+        rule = self.first_link[name]
+        if (crm is None) != (afas is None):
+            self._settle(company, name, crm if afas is None else afas)  # never a blank
+        elif rule is FirstLink.MANUAL:
+            return  # a conflict for a person; both sides keep their values
+        elif rule is FirstLink.CRM:
+            self._settle(company, name, crm)
+        elif rule is FirstLink.AFAS:
+            self._settle(company, name, afas)
+        else:
+            self._settle_newest(company, name, crm, afas)
+
+    def _settle_newest(self, company: Company, name: str, crm: Value, afas: Value) -> None:
+        # newest depends on record times the model does not keep: the sides must agree on
+        # one of the two users' values (checked against both sides later).
+        actual = self._actual(Side.CRM, company).get(name)
+        assert actual in (crm, afas), f"{name}: {actual!r} is neither user's value"
+        self._settle(company, name, actual)
 
     def _settle(self, company: Company, name: str, value: Value) -> None:
         assert company.base is not None

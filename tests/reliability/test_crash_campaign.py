@@ -6,16 +6,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from syncd.mapping import load_mappings
 from syncd.sim.campaign import CrashCampaign, run_crash_campaign
-
-ROOT = Path(__file__).resolve().parents[2]
-MAPPINGS = load_mappings(ROOT / "mappings", ["customer", "supplier"])
+from tests.reliability.first_link import manual_first_link
 
 
 async def test_syncd_keeps_its_guarantees_when_killed_and_restarted(tmp_path: Path) -> None:
     campaign = CrashCampaign(runs=1, kills=5)
-    figures = await run_crash_campaign(campaign, MAPPINGS, ROOT / "mappings", tmp_path)
+    directory, mappings = manual_first_link(tmp_path / "mappings")
+    figures = await run_crash_campaign(campaign, mappings, directory, tmp_path)
     print("\n" + figures.table())
 
     assert figures.problems() == []  # the SIGTERM exit codes are among them
