@@ -434,7 +434,7 @@ class BoolCodec:
         return ("true", "false")
 
 
-_INTEGER = re.compile(r"-?(0|[1-9][0-9]*)")
+_INTEGER = re.compile(r"0|-?[1-9][0-9]*")  # "-0" would read back as "0"
 
 
 @dataclass(frozen=True)

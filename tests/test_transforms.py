@@ -312,7 +312,7 @@ def test_integer_codec_rejects(native: object) -> None:
 def test_integer_codec_writes_plain_whole_numbers_only() -> None:
     codec = CODECS["integer"]
     assert codec.to_native("105") == 105
-    for bad in ("012", "12a", "1.5"):
+    for bad in ("012", "12a", "1.5", "-0"):
         with pytest.raises(RecordError, match="not a whole number written plainly"):
             codec.to_native(bad)
 
