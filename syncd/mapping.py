@@ -8,7 +8,8 @@ every key; in short::
     entity = "customer"
     [crm]    id, modified, correlation, object, role_property, role_value | role_options
     [afas]   id, modified, correlation, get_connector, update_connector, update_key,
-             correlation_update, inactive (one field or several), deactivate_update
+             correlation_update, inactive (one field or several), deactivate_update,
+             organisation
     [match]  keys = [["kvk"], ["vat"], ["name", "postcode"]]
     [[fields]]
     name = "phone"                    # canonical name
@@ -355,6 +356,7 @@ _SIDE_KEYS: Mapping[Side, Mapping[str, _Option]] = {
         "correlation_update": _Option(default="KnOrganisation.XpRe", kind="path"),
         "inactive": _Option(default="Blocked", kind="names"),
         "deactivate_update": _Option(default="BlTl", kind="path"),
+        "organisation": _Option(default="OrganisationId"),
     },
 }
 _SPEC_ATTRS = ("id", "modified", "correlation")

@@ -25,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections import Counter
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -42,8 +42,9 @@ from syncd.engine.plan import (
     Repoint,
     Update,
 )
+from syncd.engine.siblings import linked_beside
 from syncd.errors import GatewayError, OutcomeUnknownError, RecordError
-from syncd.gateways.base import BatchGateway, BatchOutcome, Gateway
+from syncd.gateways.base import BatchGateway, BatchOutcome, Gateway, SharingGateway
 from syncd.records import Fields, Record, Side, Value
 from syncd.state.rows import (
     Conflict,
@@ -79,6 +80,8 @@ class Applier:
         links: dict[tuple[str, str], Link],
         quarantined: Mapping[tuple[Side, str], Quarantined],
         now: Callable[[], datetime],
+        *,
+        siblings: Sequence[str] = (),
     ) -> None:
         self.store = store
         self.gateways = gateways
@@ -87,6 +90,7 @@ class Applier:
         self.links = links  # pair -> link, grows as LinkPair and Create actions land
         self.quarantined = quarantined
         self.now = now
+        self.siblings = siblings  # entities whose records are this one's in another role
         self.counts: Counter[str] = Counter()
         self.agreed: dict[tuple[str, str], Mapping[str, Value]] = {}  # a new link's first base
         # Both sides' lanes may move one pair's base: each commit starts from the other's,
@@ -95,6 +99,7 @@ class Applier:
         # Asked once per side, not per action: a check against a runtime protocol looks
         # at every method of the gateway.
         self.batching = {side: isinstance(g, BatchGateway) for side, g in gateways.items()}
+        self.sharing = {side: isinstance(g, SharingGateway) for side, g in gateways.items()}
 
     async def apply(self, actions: list[Action]) -> Counter[str]:
         """Links first, then writes in batches per side, then the state-only rest.
@@ -282,7 +287,8 @@ class Applier:
             ]
         )
         items = [(c.fields, c.source.id) for c in creates]
-        outcomes = await self._send(target, entries, items, [c.source.id for c in creates])
+        beside = await self._beside(target, [c.source.id for c in creates])
+        outcomes = await self._send(target, entries, items, [c.source.id for c in creates], beside)
         if outcomes is None:
             return
         async with self.store.transaction() as tx:
@@ -309,11 +315,14 @@ class Applier:
         entries: list[JournalEntry],
         items: list[Any],
         ids: list[str],
+        beside: Mapping[str, tuple[str, str]] | None = None,
     ) -> list[BatchOutcome] | None:
         """One request for the batch; None when its outcome is unknown or it failed."""
         gateway = self.gateways[target]
         creating = entries[0].action is JournalAction.CREATE
         try:
+            if beside and isinstance(gateway, SharingGateway):
+                return await gateway.create_beside(self.entity, items, beside)
             if isinstance(gateway, BatchGateway):
                 if creating:
                     return await gateway.create_batch(self.entity, items)
@@ -325,6 +334,12 @@ class Applier:
         except GatewayError as error:
             await self._batch_failed(entries, error, target if not creating else target.other, ids)
             return None
+
+    async def _beside(self, target: Side, sources: list[str]) -> dict[str, tuple[str, str]]:
+        """The creates that go beside a sibling's record (siblings.py), by source id."""
+        if not self.siblings or not self.sharing[target]:
+            return {}
+        return await linked_beside(self.store, self.connection, self.siblings, sources)
 
     async def commit_create(
         self,

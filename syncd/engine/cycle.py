@@ -25,7 +25,7 @@ from syncd.engine.apply import Applier
 from syncd.engine.early import EarlyDecisions
 from syncd.engine.heap import held_still
 from syncd.engine.indoubt import InDoubt, creates_in_doubt, cycle_boundaries, outcome_window
-from syncd.engine.match import MatchDecision, MatchInput, match_unlinked, unmatched
+from syncd.engine.match import MatchDecision, MatchInput, MatchKind, match_unlinked, unmatched
 from syncd.engine.plan import (
     Action,
     Merged,
@@ -40,6 +40,7 @@ from syncd.engine.plan import (
     make_plan,
 )
 from syncd.engine.recovery import settle_pending
+from syncd.engine.siblings import siblings_of, waiting_for
 from syncd.engine.waves import Beside, Sweep, Waves
 from syncd.errors import for_people
 from syncd.gateways.base import Gateway
@@ -142,6 +143,7 @@ class _Cycle:
         self.conn = conn
         self.entity = entity
         self.mapping = conn.mappings[entity]
+        self.siblings = siblings_of(conn.mappings, entity)  # this entity's records' other roles
         self.full = full
         self.dry_run = dry_run
         self.store = conn.store
@@ -262,6 +264,7 @@ class _Cycle:
             recent_writes=await self._recent_writes(pairs),
             create_cutoff={side: self._cutoff(side) for side in Side},
             merged=self.merged,
+            sibling_first=await self._second_roles(matches),
         )
         plan = await _computed(make_plan, inputs)
         if not self.dry_run:
@@ -305,6 +308,14 @@ class _Cycle:
         report.applied = True
         plan.actions.extend(self.waves.applied)  # the report shows all the cycle did
         return report
+
+    async def _second_roles(self, matches: Sequence[MatchDecision]) -> dict[str, str]:
+        """The CRM records to create in AFAS that wait for a sibling's create first."""
+        ids = [m.record.id for m in matches if m.kind is MatchKind.CREATE and m.side is Side.CRM]
+        if not ids or not self.siblings:
+            return {}
+        crm = self.conn.gateways[Side.CRM]
+        return await waiting_for(self.store, crm, self.conn.name, self.entity, self.siblings, ids)
 
     async def _with_fresh_targets(self, inputs: PlanInput, plan: Plan) -> Plan:
         """The plan again if a record it writes over changed since it was listed.
@@ -352,6 +363,7 @@ class _Cycle:
             self.links,
             self.quarantined,
             self.conn.now,
+            siblings=self.siblings,
         )
 
     # --- pull ----------------------------------------------------------------------------
@@ -451,6 +463,8 @@ class _Cycle:
             or await self._awaiting_review()
         ):
             return None
+        # A second role's creates in AFAS may wait for its first: the cycle's plan says.
+        later = {Side.AFAS} if any(s < self.entity for s in self.siblings) else set()
         return EarlyDecisions(
             self.entity,
             self.mapping,
@@ -458,6 +472,7 @@ class _Cycle:
             self.applier,
             self._cutoff,
             declined=(await self._awaiting()).declined,
+            creates_later=later,
         )
 
     # --- linked pairs --------------------------------------------------------------------

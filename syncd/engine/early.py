@@ -27,7 +27,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -80,8 +80,11 @@ class EarlyDecisions:
         create_cutoff: Callable[[Side], datetime],
         *,
         declined: frozenset[tuple[str, str]] = frozenset(),
+        creates_later: Collection[Side] = (),
     ) -> None:
         self.entity = entity
+        # Sides whose creates are left to the cycle's plan (a second role's, siblings.py).
+        self.creates_later = frozenset(creates_later)
         self.mapping = mapping
         self.rules = rules
         self.applier = applier
@@ -223,6 +226,8 @@ class EarlyDecisions:
         if not creates:
             return
         target = side.other
+        if target in self.creates_later:
+            return
         self.decided[side].update(c.source.id for c in creates)
         self._queues[target].extend(creates)
         self._wake[target].set()

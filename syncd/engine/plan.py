@@ -246,6 +246,8 @@ class PlanInput:
     # Per target side: records changed after this wait before they are created there.
     create_cutoff: Mapping[Side, datetime] = dataclass_field(default_factory=dict)
     merged: Sequence[Merged] = ()  # linked records merged into another this cycle
+    # CRM records whose create in AFAS waits for a sibling entity's (siblings.py).
+    sibling_first: Mapping[str, str] = dataclass_field(default_factory=dict)
 
 
 FLIP_FLOP_WRITES = 2
@@ -505,6 +507,11 @@ def _plan_match(
                 "waiting for the match review: syncd match --plan, then --apply",
             )
         )
+    elif decision.kind is MatchKind.CREATE and _second_role(decision, data):
+        sibling = data.sibling_first[decision.record.id]
+        plan.deferred.append((decision.side, decision.record))
+        why = f"waits for its {sibling} in AFAS: a company's roles share one organisation"
+        plan.notes.append(Note(decision.side, decision.record.id, EventName.CREATE_SKIPPED, why))
     elif decision.kind is MatchKind.CREATE and _too_fresh(decision, data):
         plan.deferred.append((decision.side, decision.record))
     elif decision.kind is MatchKind.CREATE:
@@ -532,6 +539,10 @@ def _seeded_base(decisions: Sequence[FieldDecision], crm: Record, afas: Record) 
     return {
         d.field: records[d.target].fields.get(d.field) for d in decisions if d.target is not None
     }
+
+
+def _second_role(decision: MatchDecision, data: PlanInput) -> bool:
+    return decision.side is Side.CRM and decision.record.id in data.sibling_first
 
 
 def _too_fresh(decision: MatchDecision, data: PlanInput) -> bool:

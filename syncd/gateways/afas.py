@@ -25,8 +25,11 @@ Reading (``[afas]`` of a mapping names the connector and its fields):
 * Rows with any of the ``inactive`` fields true (blocked completely, blocked for
   delivery or payment...) are never listed: Profit has several such flags.
 
-Writing: ``create`` POSTs the relation with a new organisation (``MatchOga`` and
+Writing: ``create`` POSTs the relation with a new organisation (``MatchOga`` 6,
 ``AutoNum`` as configured) and the correlation key at ``correlation_update``;
+``create_beside`` POSTs it under the organisation of a relation of another entity
+(``MatchOga`` 0 with that relation's organisation number, read from its GetConnector's
+``organisation`` field): the debtor and the creditor of one company share it;
 ``update`` PUTs only the given fields, finding the organisation through the relation
 (``MatchOga`` 9) and dating an address change today (``BeginDate``); ``deactivate`` PUTs
 ``deactivate_update`` = true (customers are blocked, never deleted). After a write the
@@ -89,7 +92,6 @@ class WriteOptions:
     """How new relations are made (the administrator's choices, see the README)."""
 
     currency: str = "EUR"
-    match_oga: str = "6"  # 6: always a new organisation; 1: reuse one with the same KvK
     autonum: bool = True  # let Profit number the organisation
 
 
@@ -253,8 +255,38 @@ class AfasGateway:
         """Create (fields, correlation) items: one POST each (UpdateConnectors take one
         record a request), sent side by side up to the client's concurrency, then read
         back together (one GetConnector call per chunk of keys, not one per record)."""
-        writes = [self._post(entity, fields, correlation) for fields, correlation in items]
+        return await self.create_beside(entity, items, {})
+
+    async def create_beside(
+        self,
+        entity: str,
+        items: Sequence[tuple[Mapping[str, Value], str]],
+        beside: Mapping[str, tuple[str, str]],
+    ) -> list[BatchOutcome]:
+        """:meth:`create_batch`, each item whose correlation ``beside`` names (with an
+        entity and a relation of it) under that relation's organisation: a company's
+        debtor and creditor are one organisation. A relation that is gone leaves its
+        item to a new organisation."""
+        organisations = await self._organisations(beside)
+        writes = [
+            self._post(entity, fields, correlation, organisations.get(correlation))
+            for fields, correlation in items
+        ]
         return await self._read_back(entity, await _side_by_side(writes))
+
+    async def _organisations(self, beside: Mapping[str, tuple[str, str]]) -> dict[str, str]:
+        """The organisation number of each relation ``beside`` names, by its key."""
+        by_entity: dict[str, list[str]] = {}
+        for entity, relation in beside.values():
+            by_entity.setdefault(entity, []).append(relation)
+        numbers: dict[tuple[str, str], str] = {}
+        for entity, relations in by_entity.items():
+            spec = self._spec(entity)
+            for row in await self._rows_where(entity, spec.id, relations):
+                number = row.get(spec.options["organisation"])
+                if isinstance(number, str | int) and str(number).strip():
+                    numbers[(entity, str(row[spec.id]))] = str(number)
+        return {key: numbers[at] for key, at in beside.items() if at in numbers}
 
     async def update_batch(
         self, entity: str, items: Sequence[tuple[str, Mapping[str, Value], str | None]]
@@ -263,13 +295,19 @@ class AfasGateway:
         writes = [self._put(entity, *item) for item in items]
         return await self._read_back(entity, await _side_by_side(writes))
 
-    async def _post(self, entity: str, fields: Mapping[str, Value], correlation: str) -> str:
-        """Create one relation; its number."""
+    async def _post(
+        self,
+        entity: str,
+        fields: Mapping[str, Value],
+        correlation: str,
+        organisation: str | None = None,
+    ) -> str:
+        """Create one relation (under ``organisation``, if given); its number."""
         spec = self._spec(entity)
         connector, key = spec.options["update_connector"], spec.options["update_key"]
         values = self._native(entity, fields)
         values[spec.options["correlation_update"]] = correlation
-        defaults = self._create_defaults(connector)
+        defaults = self._create_defaults(connector, organisation)
         body = build(connector, values, defaults=defaults, always=["KnOrganisation"])
         answer = await self.client.post(f"connectors/{connector}", body)
         return _created_key(answer, connector, key)
@@ -333,6 +371,7 @@ class AfasGateway:
             fields = await self.client.get(f"metainfo/get/{get}")
             have = {str(f.get("id")) for f in fields.get("fields", []) if isinstance(f, dict)}
             wanted = [spec.id, spec.modified, spec.correlation, *spec.inactive]
+            wanted.append(spec.options["organisation"])
             wanted += [name for f in mapping.fields for name in f.native_names(Side.AFAS)]
             missing = [name for name in wanted if name not in have]
             if missing:
@@ -414,17 +453,25 @@ class AfasGateway:
             native.update(mapping.field(name).updates(value))
         return native
 
-    def _create_defaults(self, connector: str) -> dict[str, Mapping[str, object]]:
+    def _create_defaults(
+        self, connector: str, organisation: str | None
+    ) -> dict[str, Mapping[str, object]]:
         relation: dict[str, object] = {"CuId": self.write.currency}
         flag = _RELATION_FLAGS.get(connector)
         if flag is not None:
             relation[flag] = True
-        organisation = {
-            "PadAdr": True,
-            "AutoNum": self.write.autonum,
-            "MatchOga": self.write.match_oga,
+        if organisation is None:  # always a new organisation (never one found by KvK)
+            new = {"PadAdr": True, "AutoNum": self.write.autonum, "MatchOga": "6"}
+            return {"": relation, "KnOrganisation": new}
+        # The existing organisation takes the company's values as they are now; its
+        # address changes as of today, as in an update (Profit keeps its history).
+        existing = {"PadAdr": True, "MatchOga": "0", "BcCo": organisation}
+        address = {"BeginDate": self._today().isoformat()}
+        return {
+            "": relation,
+            "KnOrganisation": existing,
+            "KnOrganisation.KnBasicAddressAdr": address,
         }
-        return {"": relation, "KnOrganisation": organisation}
 
     def _update_defaults(self) -> dict[str, Mapping[str, object]]:
         return {
@@ -595,7 +642,6 @@ def build_afas_gateway(
     client = AfasClient(str(url), token=token, oauth=oauth, limits=limits, retry=RetryPolicy())
     write = WriteOptions(
         currency=str(options.get("currency", "EUR")),
-        match_oga=str(options.get("match_oga", "6")),
         autonum=bool(options.get("autonum", True)),
     )
     page_size = int(str(options.get("page_size", 500)))

@@ -31,6 +31,10 @@ Every implementation (in-memory, AFAS, HubSpot) passes the same contract suite i
   Its ``list_all`` pages carry such records of other entities in ``Page.others`` (their
   match-key fields only): after a whole listing the engine looks for them there, not
   with ``find_in_other_roles``.
+* A side where records of sibling entities share a part (an AFAS debtor and creditor
+  of one company share their organisation) has ``create_beside(entity, items,
+  beside)``: :meth:`BatchGateway.create_batch`, each item whose correlation key
+  ``beside`` names with (sibling entity, its record id) sharing that record's part.
 * A side whose searches show changes late (HubSpot) has a ``visibility_lag``
   (a timedelta): records are not created there before their twin could be found. Its
   ``changed_since`` pages are ``hints_only`` when they may show a record's earlier
@@ -130,4 +134,20 @@ class BatchGateway(Gateway, Protocol):
         other field may be left out (then it is unknown, not blank), and so may the
         correlation key when none was written.
         """
+        ...
+
+
+@runtime_checkable
+class SharingGateway(BatchGateway, Protocol):
+    """A side where the records of sibling entities share a part: the debtor and the
+    creditor of one company are one AFAS organisation."""
+
+    async def create_beside(
+        self,
+        entity: str,
+        items: Sequence[tuple[Mapping[str, Value], str]],
+        beside: Mapping[str, tuple[str, str]],
+    ) -> list[BatchOutcome]:
+        """Create (fields, correlation) items; an item whose correlation ``beside``
+        names shares the part of that (entity, record id)."""
         ...

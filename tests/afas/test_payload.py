@@ -12,6 +12,7 @@ from syncd.errors import RecordError
 from syncd.gateways.afas import AfasGateway
 from syncd.gateways.afas_payload import build
 from syncd.mapping import KNOWN_ENTITIES, EntityMapping, load_mappings
+from syncd.records import Record
 from syncd.sim.afas import AfasSimulator
 from tests.afas.helpers import gateway, served, simulator
 from tests.contract.gateway_contract import SHIPPED_MAPPINGS
@@ -107,6 +108,33 @@ async def test_create_sends_a_new_organisation_with_the_correlation_key(
     }
     address = org["Objects"][0]["KnBasicAddressAdr"]["Element"]["Fields"]
     assert address == {"CoId": "B", "HmNr": 7}  # AFAS country codes, a whole house number
+
+
+async def test_create_beside_goes_under_the_organisation_of_the_other_role(
+    sent: tuple[AfasGateway, list[Any], AfasSimulator],
+) -> None:
+    afas, bodies, sim = sent
+    debtor = await afas.create("customer", {"name": "Jansen", "country": "NL"}, "1")
+    [outcome] = await afas.create_beside(
+        "supplier",
+        [({"name": "Jansen B.V.", "city": "Zeist", "country": "NL"}, "1")],
+        {"1": ("customer", debtor.id)},
+    )
+    method, element = bodies[-1]
+    assert method == "POST"
+    org = element["Objects"][0]["KnOrganisation"]["Element"]
+    [organisation] = sim.data.organisations
+    assert org["Fields"] == {
+        "PadAdr": True,
+        "MatchOga": "0",
+        "BcCo": organisation,
+        "Nm": "Jansen B.V.",
+        "XpRe": "1",
+    }
+    address = org["Objects"][0]["KnBasicAddressAdr"]["Element"]["Fields"]
+    assert address == {"BeginDate": "2025-03-01", "Rs": "Zeist", "CoId": "NL"}
+    assert isinstance(outcome, Record)
+    assert outcome.fields["name"] == "Jansen B.V."
 
 
 async def test_update_sends_only_the_given_fields_and_dates_an_address_change(

@@ -303,6 +303,30 @@ async def test_matchoga_1_reuses_the_organisation_with_that_kvk(
     assert sim.rows("supplier")[0]["CreditorName"] == "Jansen"
 
 
+async def test_a_relation_added_to_an_organisation_dates_its_new_address(
+    http: Any, sim: AfasSimulator
+) -> None:
+    await call(http, "POST", "connectors/KnSalesRelationOrg", body=DEBTOR)
+    address = {"KnBasicAddressAdr": {"Element": {"Fields": {"CoId": "NL", "Rs": "Leusden"}}}}
+    org = {"MatchOga": "0", "BcCo": "100001"}
+    creditor = {
+        "KnPurchaseRelationOrg": {
+            "Element": {
+                "Fields": {"CuId": "EUR"},
+                "Objects": {"KnOrganisation": {"Element": {"Fields": org, "Objects": address}}},
+            }
+        }
+    }
+    status, doc, _ = await call(http, "POST", "connectors/KnPurchaseRelationOrg", body=creditor)
+    assert status == 500
+    assert "BeginDate" in doc["externalMessage"]
+    address["KnBasicAddressAdr"]["Element"]["Fields"]["BeginDate"] = "2025-03-01"
+    status, doc, _ = await call(http, "POST", "connectors/KnPurchaseRelationOrg", body=creditor)
+    assert status == 201
+    assert doc["results"]["KnPurchaseRelationOrg"] == {"CrId": "70001", "BcCo": "100001"}
+    assert sim.rows("supplier")[0]["City"] == "Leusden"
+
+
 def debtor_with(**changes: object) -> dict[str, Any]:
     import copy
 
@@ -334,6 +358,7 @@ def debtor_with(**changes: object) -> dict[str, Any]:
         ({"adr__CoId": "BE"}, "does not exist"),
         ({"adr__HmNr": "one hundred"}, "not valid"),
         ({"org__MatchOga": "9"}, "MatchOga 9"),
+        ({"org__MatchOga": "1", "org__CcNr": None}, "CcNr"),
     ],
 )
 async def test_validation_errors_are_afas_style_500s_and_change_nothing(

@@ -180,6 +180,28 @@ def test_creates_can_be_switched_off_per_side() -> None:
     assert [n.event for n in plan.notes] == ["create_skipped"]
 
 
+def test_a_second_role_waits_for_its_first_in_afas_and_says_so() -> None:
+    first, second = Record("1", BASE), Record("2", BASE)
+    decisions = [MatchDecision(MatchKind.CREATE, CRM, r) for r in (first, second)]
+    plan = make_plan(
+        PlanInput(
+            entity="supplier",
+            mapping=MAPPING,
+            rules=SyncRules(),
+            pairs=[],
+            matches=decisions,
+            open_conflicts={},
+            link_count=0,
+            sibling_first={"1": "customer"},
+        )
+    )
+    assert [c.source.id for c in of(plan, Create)] == ["2"]
+    assert plan.deferred == [(CRM, first)]  # pulled again until it goes
+    [note] = plan.notes
+    assert (note.record_id, note.event) == ("1", "create_skipped")
+    assert "customer" in note.reason
+
+
 def test_a_matched_pair_is_linked_and_reconciled_without_a_base() -> None:
     crm = Record("1", {**BASE, "phone": "+31201234567"})
     afas = Record("A1", {**BASE, "phone": None, "city": "Zeist"})

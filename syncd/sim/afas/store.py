@@ -238,6 +238,8 @@ class ProfitData:
         if number and number in self.relations[info.name]:
             raise ProfitError(f"Record '{number}' already exists.")
         org = self._organisation_for_insert(change)
+        if org is not None:
+            self._check_begin_date(org, change)
         now = self.clock.tick()
         self._changing()
         number = number or self._number(info.name)
@@ -274,9 +276,7 @@ class ProfitData:
                 raise ProfitError("The organisation does not belong to this relation.")
             if change.match not in ("0", "9"):
                 raise ProfitError("Use MatchOga 0 or 9 to update the relation's organisation.")
-        needs_date = change.address is not None and org.address and self.require_begin_date
-        if needs_date and not change.begin_date:
-            raise ProfitError("Field 'BeginDate' is required when changing an address.")
+        self._check_begin_date(org, change)
         now = self.clock.tick()
         self._changing()
         if change.relation:
@@ -284,6 +284,12 @@ class ProfitData:
             relation.modified = now
         self._apply_org(org, change, now)
         return {info.key: number, "BcCo": org.number}
+
+    def _check_begin_date(self, org: Organisation, change: _Change) -> None:
+        """Profit keeps an address history: an organisation's address changes as of a date."""
+        needs_date = change.address is not None and org.address and self.require_begin_date
+        if needs_date and not change.begin_date:
+            raise ProfitError("Field 'BeginDate' is required when changing an address.")
 
     def _apply_org(self, org: Organisation, change: _Change, now: datetime) -> None:
         if change.organisation:
@@ -310,12 +316,15 @@ class ProfitData:
             if not number and not change.autonum:
                 raise ProfitError("Field 'BcCo' is required when AutoNum is off.")
             return None
-        attribute = {"1": "CcNr", "2": "FiNr", "3": "Nm"}.get(match)
+        attribute = _MATCH_ON[match]
         if attribute is None:  # 6: always a new organisation
             if not change.autonum and not fields.get("BcCo"):
                 raise ProfitError("Field 'BcCo' is required when AutoNum is off.")
             return None
         wanted = fields.get(attribute)
+        if wanted in (None, ""):
+            # Matching on a blank value would take any organisation without one.
+            raise ProfitError(f"Field '{attribute}' is required to compare organisations on it.")
         found = [o for o in self.organisations.values() if o.fields.get(attribute) == wanted]
         if len(found) > 1:
             raise ProfitError(f"More than one organisation matches on '{attribute}'.")
@@ -351,6 +360,11 @@ class ProfitData:
     def _bump_org(self, number: str) -> None:
         if number.isdigit():
             self._next_org = max(self._next_org, int(number) + 1)
+
+
+# What MatchOga compares an inserted organisation on (None: always a new one); the
+# schema's code table refuses the values not simulated (4, 5: on an address).
+_MATCH_ON: Mapping[str, str | None] = {"1": "CcNr", "2": "FiNr", "3": "Nm", "6": None}
 
 
 def _without_collection(build: Callable[[], Any]) -> Any:

@@ -1,0 +1,151 @@
+"""A company's roles are one AFAS organisation: cycles with HubSpot (the simulator) on
+the CRM side and the AFAS gateway against the AFAS simulator."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from syncd.engine.cycle import Connection, CycleReport, run_cycle
+from syncd.gateways.afas import AfasGateway
+from syncd.gateways.base import Gateway
+from syncd.mapping import KNOWN_ENTITIES, EntityMapping, load_mappings
+from syncd.policy import SyncRules
+from syncd.records import Side, Value
+from syncd.sim.afas import AfasSimulator
+from syncd.state.store import StateStore, open_store
+from tests.afas.helpers import gateway, served, simulator
+from tests.contract.gateway_contract import SHIPPED_MAPPINGS
+from tests.hubspot.harness import HubSpotHarness, harness_for, native
+
+BOTH = "customer;supplier"
+ATLAS: Mapping[str, Value] = {
+    "name": "Atlas B.V.",
+    "kvk": "27654321",
+    "street": "Stationsweg",
+    "house_number": "12",
+    "postcode": "3811 AB",
+    "city": "Amersfoort",
+    "country": "NL",
+}
+# A Belgian company: no KvK number.
+BRUGES: Mapping[str, Value] = {
+    "name": "Brugse Bakkerij BV",
+    "street": "Markt",
+    "house_number": "3",
+    "postcode": "8000",
+    "city": "Brugge",
+    "country": "BE",
+}
+
+
+@dataclass
+class World:
+    hs: HubSpotHarness
+    afas: AfasGateway
+    sim: AfasSimulator
+    store: StateStore
+    mappings: dict[str, EntityMapping]
+    rules: SyncRules
+
+    @property
+    def conn(self) -> Connection:
+        gateways: dict[Side, Gateway] = {Side.CRM: self.hs.hub, Side.AFAS: self.afas}
+        return Connection("test", gateways, self.store, self.mappings, self.rules)
+
+    async def cycle(self, entity: str) -> CycleReport:
+        return await run_cycle(self.conn, entity)
+
+    async def both_at_once(self) -> None:
+        await asyncio.gather(self.cycle("customer"), self.cycle("supplier"))
+
+    def company(self, fields: Mapping[str, Value], roles: str) -> str:
+        values = {k: v for k, v in native(self.mappings["customer"], fields).items() if v}
+        return self.hs.sim.seed({**values, "afas_roles": roles})
+
+    def organisations_of(self, company: str) -> dict[str, str]:
+        """Per role, the organisation number of the AFAS relation carrying ``company``."""
+        found: dict[str, str] = {}
+        for entity, relations in self.sim.data.relations.items():
+            for relation in relations.values():
+                org = self.sim.data.organisations[relation.organisation]
+                if org.fields.get("XpRe") == company:
+                    assert entity not in found, f"two {entity} relations for {company}"
+                    found[entity] = org.number
+        return found
+
+
+@pytest.fixture
+async def world(tmp_path: Path) -> AsyncIterator[World]:
+    mappings = load_mappings(SHIPPED_MAPPINGS, KNOWN_ENTITIES)
+    store = await open_store(f"sqlite:///{tmp_path}/state.db")
+    sim = simulator()
+    try:
+        async with harness_for(mappings, page_size=50) as hs, served(sim) as url:
+            afas = gateway(url, mappings, page_size=50)
+            yield World(hs, afas, sim, store, mappings, SyncRules())
+            await afas.aclose()
+    finally:
+        await store.close()
+
+
+@pytest.mark.parametrize("fields", [ATLAS, BRUGES], ids=["with KvK", "without KvK"])
+async def test_a_company_with_both_roles_is_one_organisation(
+    world: World, fields: Mapping[str, Value]
+) -> None:
+    company = world.company(fields, BOTH)
+
+    await world.both_at_once()  # a first sync of both lanes at once (early creates)
+    await world.both_at_once()
+
+    organisations = world.organisations_of(company)
+    assert sorted(organisations) == ["customer", "supplier"]
+    assert organisations["customer"] == organisations["supplier"]
+    assert len(world.sim.data.organisations) == 1
+    for entity in ("customer", "supplier"):
+        [link] = await world.store.get_links("test", entity)
+        assert link.crm_id == company
+
+
+async def test_the_second_role_waits_for_the_first_and_says_why(world: World) -> None:
+    company = world.company(ATLAS, BOTH)
+
+    waiting = await world.cycle("supplier")
+
+    assert waiting.counts["created_afas"] == 0
+    [note] = [n for n in waiting.plan.notes if n.record_id == company]
+    assert "customer" in note.reason
+    await world.cycle("customer")
+    created = await world.cycle("supplier")  # the record waited: it is pulled again
+    assert created.counts["created_afas"] == 1
+    organisations = world.organisations_of(company)
+    assert organisations["customer"] == organisations["supplier"]
+
+
+async def test_a_supplier_that_becomes_a_customer_joins_its_organisation(world: World) -> None:
+    company = world.company(ATLAS, "supplier")
+    await world.cycle("supplier")
+    world.hs.sim.edit(company, {"afas_roles": BOTH})
+
+    report = await world.cycle("customer")  # its first sync: creates as it lists
+
+    assert report.counts["created_afas"] == 1
+    organisations = world.organisations_of(company)
+    assert organisations["customer"] == organisations["supplier"]
+    assert len(world.sim.data.organisations) == 1
+
+
+async def test_an_edit_made_meanwhile_goes_to_the_shared_organisation(world: World) -> None:
+    company = world.company(ATLAS, "customer")
+    await world.cycle("customer")
+    world.hs.sim.edit(company, {"afas_roles": BOTH, "city": "Utrecht"})
+
+    await world.cycle("supplier")  # before the customer lane saw the new city
+
+    [org] = world.sim.data.organisations.values()
+    assert org.address["Rs"] == "Utrecht"
+    assert (await world.cycle("customer")).counts["updated_crm"] == 0
