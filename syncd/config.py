@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
@@ -172,6 +173,7 @@ class GatewayOption:
     required: bool = False
     default: object = None
     help: str = ""
+    retired: str = ""  # why an old option is ignored now: the config still starts
 
 
 @dataclass(frozen=True)
@@ -234,7 +236,10 @@ GATEWAY_KINDS: dict[str, GatewayKind] = {
             "page_size": GatewayOption(OptionType.INTEGER, default=500),
             "currency": GatewayOption(OptionType.STRING, default="EUR"),
             "match_oga": GatewayOption(
-                OptionType.STRING, default="6", help="MatchOga for new relations: 6 or 1"
+                OptionType.STRING,
+                retired="is ignored: a company's second role goes under the organisation of "
+                "its first, any other company gets a new one (never one found by its KvK "
+                "number, which not every company has); remove it",
             ),
             "autonum": GatewayOption(OptionType.BOOLEAN, default=True),
         },
@@ -587,6 +592,11 @@ def _gateway(
     options: dict[str, object] = {}
     ok = True
     for key, option in kind.options.items():
+        if option.retired:
+            if key in raw:
+                message = f"{report.source}: {where}.{key} {option.retired}"
+                warnings.warn(message, FutureWarning, stacklevel=1)
+            continue
         value = _option(report, raw, key, f"{where}.{key}", option, env)
         if value is None and (option.required or key in raw):
             ok = False

@@ -15,7 +15,7 @@ from syncd.gateways.afas_client import base_url, token_header
 from syncd.mapping import KNOWN_ENTITIES, load_mappings
 from syncd.records import Side
 from syncd.sim.afas.schema import Environment, GetConnector
-from tests.afas.helpers import gateway, served, simulator
+from tests.afas.helpers import TOKEN, gateway, served, simulator
 from tests.contract.gateway_contract import SHIPPED_MAPPINGS
 
 
@@ -90,6 +90,38 @@ def test_config_toml_accepts_an_afas_side(tmp_path: Path) -> None:
     assert "secret-data" not in repr(options["token"])
     with pytest.raises(ConfigError, match="AFAS_TOKEN"):
         load_settings(config, env={})
+
+
+def old_config(tmp_path: Path, afas_options: str) -> Path:
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[sync]\nmappings = "{SHIPPED_MAPPINGS}"\n'
+        '[connections.main]\ncrm = { kind = "memory" }\n'
+        f'afas = {{ kind = "afas", base_url = "http://x", token = "T", {afas_options} }}\n',
+        encoding="utf-8",
+    )
+    return config
+
+
+async def test_match_oga_of_an_old_config_still_starts_and_no_company_is_matched_by_kvk(
+    tmp_path: Path,
+) -> None:
+    # MatchOga 1 refused a company without KvK number (Belgian, German, foundations)
+    # and would put the second role of a company under any organisation with its KvK.
+    config = old_config(tmp_path, 'match_oga = "1"')
+    with pytest.warns(FutureWarning, match=r"afas\.match_oga.*remove it"):
+        loaded = load_settings(config, env={"T": TOKEN})
+    mappings = load_mappings(SHIPPED_MAPPINGS, KNOWN_ENTITIES)
+    sim = simulator()
+    async with served(sim) as url:
+        options = {**loaded.connections[0].afas.options, "base_url": url}
+        afas = build_afas_gateway(settings(**options), Side.AFAS, mappings)
+        belgian = {"name": "Brugse Bakkerij", "country": "BE"}
+        first = await afas.create("customer", belgian, "1")
+        second = await afas.create("customer", {**belgian, "name": "Gentse Molen"}, "2")
+        await afas.aclose()
+    debtors = sim.data.relations["customer"]
+    assert debtors[first.id].organisation != debtors[second.id].organisation
 
 
 async def test_verify_names_what_the_environment_lacks() -> None:
