@@ -452,7 +452,7 @@ class Applier:
             self.links[action.pair] = link
             self.counts["linked"] += 1
 
-    async def _write_keys(self, action: LinkPair) -> None:
+    async def _write_keys(self, action: LinkPair | Adopt) -> None:
         """Each record gets the other's id as its correlation key. Idempotent, so not
         journalled: a write lost here is only a key missing, never a wrong record."""
         for side, record_id, correlation, other_id in (
@@ -493,6 +493,8 @@ class Applier:
             )
         self.links[action.pair] = link
         self.counts["adopted"] += 1
+        if action.write_keys:
+            await self._write_keys(action)
 
     async def _repoint(self, tx: Transaction, action: Repoint) -> None:
         link, old = action.link, action.link.id_on(action.side)

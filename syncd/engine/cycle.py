@@ -40,10 +40,10 @@ from syncd.engine.plan import (
     make_plan,
 )
 from syncd.engine.recovery import settle_pending
-from syncd.engine.siblings import siblings_of, waiting_for
+from syncd.engine.siblings import found_in_afas, siblings_of, waiting_for
 from syncd.engine.waves import Beside, Sweep, Waves
 from syncd.errors import for_people
-from syncd.gateways.base import Gateway
+from syncd.gateways.base import Gateway, SharingGateway
 from syncd.gateways.paging import HeadStart
 from syncd.mapping import EntityMapping
 from syncd.policy import Direction, SyncRules
@@ -250,6 +250,7 @@ class _Cycle:
         open_conflicts = await self._conflicts()
         pairs = await self._pairs(pulled, self.touched, open_conflicts)
         matches = await self._matches(pulled)
+        sibling_first, sibling_linked = await self._siblings_say(matches)
         inputs = PlanInput(
             entity=self.entity,
             mapping=self.mapping,
@@ -264,7 +265,8 @@ class _Cycle:
             recent_writes=await self._recent_writes(pairs),
             create_cutoff={side: self._cutoff(side) for side in Side},
             merged=self.merged,
-            sibling_first=await self._second_roles(matches),
+            sibling_first=sibling_first,
+            sibling_linked=sibling_linked,
         )
         plan = await _computed(make_plan, inputs)
         if not self.dry_run:
@@ -309,13 +311,29 @@ class _Cycle:
         plan.actions.extend(self.waves.applied)  # the report shows all the cycle did
         return report
 
-    async def _second_roles(self, matches: Sequence[MatchDecision]) -> dict[str, str]:
-        """The CRM records to create in AFAS that wait for a sibling's create first."""
-        ids = [m.record.id for m in matches if m.kind is MatchKind.CREATE and m.side is Side.CRM]
-        if not ids or not self.siblings:
-            return {}
-        crm = self.conn.gateways[Side.CRM]
-        return await waiting_for(self.store, crm, self.conn.name, self.entity, self.siblings, ids)
+    async def _siblings_say(
+        self, matches: Sequence[MatchDecision]
+    ) -> tuple[dict[tuple[Side, str], str], dict[str, str]]:
+        """What sibling entities say of the records to create (siblings.py): which wait
+        for a sibling's create first, and which AFAS records are a linked company."""
+        first: dict[tuple[Side, str], str] = {}
+        linked: dict[str, str] = {}
+        if not self.siblings:
+            return first, linked
+        new = {
+            side: [m.record.id for m in matches if m.kind is MatchKind.CREATE and m.side is side]
+            for side in Side
+        }
+        name, entity, siblings = self.conn.name, self.entity, self.siblings
+        crm, afas = self.conn.gateways[Side.CRM], self.conn.gateways[Side.AFAS]
+        if new[Side.CRM]:
+            waits = await waiting_for(self.store, crm, name, entity, siblings, new[Side.CRM])
+            first.update(((Side.CRM, i), s) for i, s in waits.items())
+        if new[Side.AFAS] and isinstance(afas, SharingGateway):
+            found = await found_in_afas(self.store, afas, name, entity, siblings, new[Side.AFAS])
+            linked, waits = found
+            first.update(((Side.AFAS, i), s) for i, s in waits.items())
+        return first, linked
 
     async def _with_fresh_targets(self, inputs: PlanInput, plan: Plan) -> Plan:
         """The plan again if a record it writes over changed since it was listed.
@@ -464,7 +482,7 @@ class _Cycle:
         ):
             return None
         # A second role's creates in AFAS may wait for its first: the cycle's plan says.
-        later = {Side.AFAS} if any(s < self.entity for s in self.siblings) else set()
+        later = set(Side) if any(s < self.entity for s in self.siblings) else set()
         return EarlyDecisions(
             self.entity,
             self.mapping,
@@ -716,7 +734,9 @@ class _Cycle:
                 ),
             )
         adoptable = {
-            side: await self._adoptable(side, creating[side.other], pulled[side]) for side in Side
+            side: await self._adoptable(side, creating[side.other], pulled[side])
+            + await self._named_in_other_roles(side, unlinked[side.other], candidates[side])
+            for side in Side
         }
         data = MatchInput(unlinked, candidates, linked, keys, held, adoptable, review, declined)
         return await _computed(match_unlinked, data)
@@ -809,6 +829,18 @@ class _Cycle:
             if values:
                 found.update({r.id: r for r in await find(self.entity, name, values)})
         return list(found.values())
+
+    async def _named_in_other_roles(
+        self, side: Side, seeking: Sequence[Record], candidates: Sequence[Record]
+    ) -> list[Record]:
+        """Records of sibling entities on ``side`` that correlation keys of the other
+        side's unlinked records name, where this entity has no such record."""
+        known = {c.id for c in candidates}
+        named = sorted({k for r in seeking if (k := r.correlation) and k not in known})
+        gateway = self.conn.gateways[side]
+        if not named or not hasattr(gateway, "find_in_other_roles"):
+            return []
+        return [r for s in self.siblings for r in (await gateway.read(s, named)).records]
 
     def _exact_key_fields(self) -> list[str]:
         # A side can look up exact values; keys compared through a function (such as

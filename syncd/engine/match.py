@@ -361,7 +361,15 @@ def _match_on(key: tuple[str, ...], *, branch: bool = False) -> str:
 def _adopting(
     decision: MatchDecision, adoptable: KeyIndex, keys: Sequence[Sequence[str]]
 ) -> MatchDecision:
-    """A record about to be created may exist already under the other entity."""
+    """A record about to be created may exist already under the other entity; one
+    whose correlation key names a record of the other entity is that record (a debtor
+    added to the organisation of a linked creditor shares its external key)."""
+    named = adoptable.by_id.get(decision.record.correlation or "")
+    if named is not None and decision.kind is MatchKind.CLASH and decision.partner is None:
+        reason = "correlation key, a record of the other entity"
+        return MatchDecision(
+            MatchKind.LINK, decision.side, decision.record, named, reason=reason, adopt=True
+        )
     if decision.kind is not MatchKind.CREATE:
         return decision
     record = decision.record

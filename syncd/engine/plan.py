@@ -127,6 +127,9 @@ class Adopt:
     afas_id: str
     target: Side
     reason: str
+    write_keys: bool = False  # as LinkPair's: a link through the other role is a link
+    crm_correlation: str | None = None
+    afas_correlation: str | None = None
 
     @property
     def pair(self) -> tuple[str, str]:
@@ -246,8 +249,10 @@ class PlanInput:
     # Per target side: records changed after this wait before they are created there.
     create_cutoff: Mapping[Side, datetime] = dataclass_field(default_factory=dict)
     merged: Sequence[Merged] = ()  # linked records merged into another this cycle
-    # CRM records whose create in AFAS waits for a sibling entity's (siblings.py).
-    sibling_first: Mapping[str, str] = dataclass_field(default_factory=dict)
+    # Records whose create waits for a sibling entity's first, by (side, id) (siblings.py).
+    sibling_first: Mapping[tuple[Side, str], str] = dataclass_field(default_factory=dict)
+    # AFAS records whose organisation a sibling entity links: the CRM record they are.
+    sibling_linked: Mapping[str, str] = dataclass_field(default_factory=dict)
 
 
 FLIP_FLOP_WRITES = 2
@@ -486,7 +491,10 @@ def _plan_match(
 ) -> None:
     if decision.kind is MatchKind.LINK and decision.partner is not None and decision.adopt:
         crm, afas = _ordered(decision.side, decision.record, decision.partner)
-        plan.actions.append(Adopt(crm.id, afas.id, decision.side.other, decision.reason))
+        keys, why = data.rules.write_correlation_keys, decision.reason
+        target = decision.side.other
+        adopt = Adopt(crm.id, afas.id, target, why, keys, crm.correlation, afas.correlation)
+        plan.actions.append(adopt)
     elif decision.kind is MatchKind.LINK and decision.partner is not None:
         crm, afas = _ordered(decision.side, decision.record, decision.partner)
         keys = data.rules.write_correlation_keys
@@ -508,10 +516,14 @@ def _plan_match(
             )
         )
     elif decision.kind is MatchKind.CREATE and _second_role(decision, data):
-        sibling = data.sibling_first[decision.record.id]
+        sibling = data.sibling_first[(decision.side, decision.record.id)]
         plan.deferred.append((decision.side, decision.record))
-        why = f"waits for its {sibling} in AFAS: a company's roles share one organisation"
+        why = f"waits for its {sibling} first: a company's roles are one record on each side"
         plan.notes.append(Note(decision.side, decision.record.id, EventName.CREATE_SKIPPED, why))
+    elif decision.kind is MatchKind.CREATE and (company := _linked_company(decision, data)):
+        afas, keys = decision.record, data.rules.write_correlation_keys
+        why = "its organisation is linked to this company in another role"
+        plan.actions.append(Adopt(company, afas.id, Side.CRM, why, keys, None, afas.correlation))
     elif decision.kind is MatchKind.CREATE and _too_fresh(decision, data):
         plan.deferred.append((decision.side, decision.record))
     elif decision.kind is MatchKind.CREATE:
@@ -542,7 +554,12 @@ def _seeded_base(decisions: Sequence[FieldDecision], crm: Record, afas: Record) 
 
 
 def _second_role(decision: MatchDecision, data: PlanInput) -> bool:
-    return decision.side is Side.CRM and decision.record.id in data.sibling_first
+    return (decision.side, decision.record.id) in data.sibling_first
+
+
+def _linked_company(decision: MatchDecision, data: PlanInput) -> str | None:
+    """The CRM record an AFAS record to create is already, through its organisation."""
+    return data.sibling_linked.get(decision.record.id) if decision.side is Side.AFAS else None
 
 
 def _too_fresh(decision: MatchDecision, data: PlanInput) -> bool:

@@ -13,13 +13,18 @@ organisation its first role has, never under a new one nor one found by its KvK 
   (:func:`waiting_for`, asked by the cycle before it plans): the two lanes run at once,
   and two creates side by side would make two organisations. The sibling that comes
   first never waits, so one of the two always goes.
+
+The same the other way (:func:`found_in_afas`): a relation whose organisation has a
+relation of a sibling entity linked to a company is that company (its role is ticked,
+no second company is created), and waits while that sibling's relation is still to be
+created in the CRM, when that sibling comes first.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from syncd.gateways.base import Gateway
+from syncd.gateways.base import Gateway, SharingGateway
 from syncd.mapping import EntityMapping
 from syncd.records import Side
 from syncd.state.store import StateStore
@@ -84,3 +89,35 @@ async def waiting_for(
             waits.update((r.id, sibling) for r in (await crm.read(sibling, rest)).records)
         rest = [i for i in rest if i not in waits]
     return waits
+
+
+async def found_in_afas(
+    store: StateStore,
+    afas: SharingGateway,
+    connection: str,
+    entity: str,
+    siblings: Sequence[str],
+    afas_ids: Sequence[str],
+) -> tuple[dict[str, str], dict[str, str]]:
+    """For AFAS records to create in the CRM: per record, the CRM record its
+    organisation is linked to through a sibling, and the sibling it waits for."""
+    companies: dict[str, str] = {}
+    waits: dict[str, str] = {}
+    for sibling in siblings:
+        rest = [i for i in afas_ids if i not in companies and i not in waits]
+        if not rest:
+            break
+        beside = await afas.relations_beside(entity, rest, sibling)
+        if not beside:
+            continue
+        links = await store.links_by_ids(connection, sibling, Side.AFAS, list(beside.values()))
+        held = {
+            q.record_id for q in await store.quarantined(connection, sibling) if q.side is Side.AFAS
+        }
+        for record, relation in beside.items():
+            link = links.get(relation)
+            if link is not None and link.detached_at is None:
+                companies[record] = link.crm_id
+            elif link is None and sibling < entity and relation not in held:
+                waits[record] = sibling
+    return companies, waits

@@ -288,6 +288,23 @@ class AfasGateway:
                     numbers[(entity, str(row[spec.id]))] = str(number)
         return {key: numbers[at] for key, at in beside.items() if at in numbers}
 
+    async def relations_beside(
+        self, entity: str, ids: Sequence[str], sibling: str
+    ) -> dict[str, str]:
+        """Per relation of ``entity`` among ``ids``, an active relation of ``sibling``
+        under the same organisation (the creditor of a debtor's organisation)."""
+        spec, other = self._spec(entity), self._spec(sibling)
+        rows = await self._rows_where(entity, spec.id, [i for i in ids if i])
+        field = other.options["organisation"]
+        organisation_of = {str(r[spec.id]): str(r.get(spec.options["organisation"])) for r in rows}
+        wanted = sorted({o for o in organisation_of.values() if o not in ("", "None")})
+        beside = {
+            str(row.get(field)): str(row[other.id])
+            for row in await self._rows_where(sibling, field, wanted)
+            if not self._blocked(sibling, row)
+        }
+        return {i: beside[o] for i, o in organisation_of.items() if o in beside}
+
     async def update_batch(
         self, entity: str, items: Sequence[tuple[str, Mapping[str, Value], str | None]]
     ) -> list[BatchOutcome]:

@@ -34,7 +34,8 @@ Every implementation (in-memory, AFAS, HubSpot) passes the same contract suite i
 * A side where records of sibling entities share a part (an AFAS debtor and creditor
   of one company share their organisation) has ``create_beside(entity, items,
   beside)``: :meth:`BatchGateway.create_batch`, each item whose correlation key
-  ``beside`` names with (sibling entity, its record id) sharing that record's part.
+  ``beside`` names with (sibling entity, its record id) sharing that record's part,
+  and ``relations_beside(entity, ids, sibling)``: the sibling's records sharing theirs.
 * A side whose searches show changes late (HubSpot) has a ``visibility_lag``
   (a timedelta): records are not created there before their twin could be found. Its
   ``changed_since`` pages are ``hints_only`` when they may show a record's earlier
@@ -150,4 +151,10 @@ class SharingGateway(BatchGateway, Protocol):
     ) -> list[BatchOutcome]:
         """Create (fields, correlation) items; an item whose correlation ``beside``
         names shares the part of that (entity, record id)."""
+        ...
+
+    async def relations_beside(
+        self, entity: str, ids: Sequence[str], sibling: str
+    ) -> dict[str, str]:
+        """Per record of ``entity`` among ``ids``, a record of ``sibling`` sharing its part."""
         ...

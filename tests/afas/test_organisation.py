@@ -149,3 +149,65 @@ async def test_an_edit_made_meanwhile_goes_to_the_shared_organisation(world: Wor
     [org] = world.sim.data.organisations.values()
     assert org.address["Rs"] == "Utrecht"
     assert (await world.cycle("customer")).counts["updated_crm"] == 0
+
+
+def afas_native(world: World, entity: str, fields: Mapping[str, Value]) -> dict[str, object]:
+    return world.mappings[entity].to_native(Side.AFAS, fields)
+
+
+async def test_a_link_through_the_other_role_gets_its_keys_on_both_sides(world: World) -> None:
+    world.rules = SyncRules(write_correlation_keys=True)
+    creditor = world.sim.data.seed("supplier", afas_native(world, "supplier", ATLAS))
+    await world.cycle("supplier")  # the company is made for the creditor
+    [supplier_link] = await world.store.get_links("test", "supplier")
+    company = supplier_link.crm_id
+    organisation = world.sim.data.relations["supplier"][creditor].organisation
+    # Someone makes the organisation a debtor too, in AFAS.
+    native = {**afas_native(world, "customer", ATLAS), "OrganisationId": organisation}
+    debtor = world.sim.data.seed("customer", native)
+
+    report = await world.cycle("customer")
+
+    assert report.counts["adopted"] == 1
+    properties = world.hs.sim.company(company).properties
+    assert properties["afas_debtor_number"] == debtor
+    assert properties["afas_creditor_number"] == creditor
+    assert world.sim.data.organisations[organisation].fields["XpRe"] == company
+
+
+async def test_a_relation_added_in_afas_to_a_linked_organisation_joins_its_company(
+    world: World,
+) -> None:
+    company = world.company(ATLAS, "customer")
+    world.company(BRUGES, "supplier")
+    await world.cycle("supplier")  # the next supplier cycle lists changes only
+    await world.cycle("customer")  # the debtor's organisation carries the company's id
+    [link] = await world.store.get_links("test", "customer")
+    organisation = world.sim.data.relations["customer"][link.afas_id].organisation
+    native = {**afas_native(world, "supplier", ATLAS), "OrganisationId": organisation}
+    creditor = world.sim.data.seed("supplier", native)
+
+    report = await world.cycle("supplier")
+
+    assert report.counts["adopted"] == 1
+    assert report.counts["quarantined"] == 0
+    links = await world.store.get_links("test", "supplier")
+    assert (company, creditor) in {(link.crm_id, link.afas_id) for link in links}
+    assert world.hs.sim.company(company).properties["afas_roles"] == BOTH
+
+
+async def test_an_organisation_with_both_roles_is_one_company(world: World) -> None:
+    debtor = world.sim.data.seed("customer", afas_native(world, "customer", BRUGES))
+    organisation = world.sim.data.relations["customer"][debtor].organisation
+    native = {**afas_native(world, "supplier", BRUGES), "OrganisationId": organisation}
+    creditor = world.sim.data.seed("supplier", native)
+
+    await world.both_at_once()  # a first sync of both lanes at once
+    await world.both_at_once()
+
+    [company] = world.hs.sim.portal.live()
+    assert company.properties["afas_roles"] == BOTH
+    customer = await world.store.get_links("test", "customer")
+    supplier = await world.store.get_links("test", "supplier")
+    assert [(link.crm_id, link.afas_id) for link in customer] == [(company.id, debtor)]
+    assert [(link.crm_id, link.afas_id) for link in supplier] == [(company.id, creditor)]

@@ -128,6 +128,24 @@ def test_correlation_to_a_record_linked_elsewhere_is_a_clash() -> None:
     assert kinds(decisions) == {(CRM, "1"): MatchKind.CLASH}
 
 
+def test_a_correlation_key_naming_a_record_of_the_other_entity_adopts_it() -> None:
+    # A creditor added in AFAS to the organisation of a linked debtor shares its
+    # external key: the company it names is a customer only, not gone.
+    creditor = rec("C1", correlation="9", kvk="12345678")
+    customer_only = rec("9")  # no match key in common: the key alone says it
+    data = MatchInput(
+        unlinked={CRM: [], AFAS: [creditor]},
+        candidates={CRM: [], AFAS: [creditor]},
+        linked={CRM: frozenset(), AFAS: frozenset()},
+        match_keys=KEYS,
+        adoptable={CRM: [customer_only]},
+    )
+    [decision] = match_unlinked(data)
+    assert decision.kind is MatchKind.LINK
+    assert decision.adopt
+    assert decision.partner == customer_only
+
+
 def test_key_priority_first_key_decides() -> None:
     decisions = decide(
         [rec("1", kvk="12345678", name="acme", postcode="1234 AB")],

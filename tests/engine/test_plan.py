@@ -11,6 +11,7 @@ import pytest
 
 from syncd.engine.match import MatchDecision, MatchKind
 from syncd.engine.plan import (
+    Adopt,
     AdvanceBase,
     CloseConflicts,
     Create,
@@ -192,7 +193,7 @@ def test_a_second_role_waits_for_its_first_in_afas_and_says_so() -> None:
             matches=decisions,
             open_conflicts={},
             link_count=0,
-            sibling_first={"1": "customer"},
+            sibling_first={(CRM, "1"): "customer"},
         )
     )
     assert [c.source.id for c in of(plan, Create)] == ["2"]
@@ -200,6 +201,35 @@ def test_a_second_role_waits_for_its_first_in_afas_and_says_so() -> None:
     [note] = plan.notes
     assert (note.record_id, note.event) == ("1", "create_skipped")
     assert "customer" in note.reason
+
+
+def test_a_relation_whose_organisation_is_linked_adopts_that_company() -> None:
+    creditor = Record("A7", BASE)
+    plan = make_plan(
+        PlanInput(
+            entity="supplier",
+            mapping=MAPPING,
+            rules=SyncRules(),
+            pairs=[],
+            matches=[MatchDecision(MatchKind.CREATE, AFAS, creditor)],
+            open_conflicts={},
+            link_count=0,
+            sibling_linked={"A7": "9"},
+        )
+    )
+    [adopt] = plan.actions
+    assert isinstance(adopt, Adopt)
+    assert (adopt.crm_id, adopt.afas_id, adopt.target) == ("9", "A7", CRM)
+
+
+def test_a_link_through_the_other_role_writes_its_keys_when_links_do() -> None:
+    crm, afas = Record("1", BASE, correlation="C7"), Record("A1", BASE)
+    decision = MatchDecision(MatchKind.LINK, AFAS, afas, crm, "kvk", adopt=True)
+    rules = SyncRules(write_correlation_keys=True)
+    [adopt] = of(plan_for([], rules=rules, matches=[decision]), Adopt)
+    assert (adopt.crm_id, adopt.afas_id, adopt.target) == ("1", "A1", CRM)
+    assert adopt.write_keys
+    assert (adopt.crm_correlation, adopt.afas_correlation) == ("C7", None)
 
 
 def test_a_matched_pair_is_linked_and_reconciled_without_a_base() -> None:
