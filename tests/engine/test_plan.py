@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pytest
 
@@ -181,21 +181,16 @@ def test_creates_can_be_switched_off_per_side() -> None:
     assert [n.event for n in plan.notes] == ["create_skipped"]
 
 
+def supplier_plan(matches: list[MatchDecision], **siblings: Any) -> Plan:
+    """The plan of ``matches`` of suppliers, with what their sibling customers say."""
+    data = PlanInput("supplier", MAPPING, SyncRules(), [], matches, {}, 0, **siblings)
+    return make_plan(data)
+
+
 def test_a_second_role_waits_for_its_first_in_afas_and_says_so() -> None:
     first, second = Record("1", BASE), Record("2", BASE)
     decisions = [MatchDecision(MatchKind.CREATE, CRM, r) for r in (first, second)]
-    plan = make_plan(
-        PlanInput(
-            entity="supplier",
-            mapping=MAPPING,
-            rules=SyncRules(),
-            pairs=[],
-            matches=decisions,
-            open_conflicts={},
-            link_count=0,
-            sibling_first={(CRM, "1"): "customer"},
-        )
-    )
+    plan = supplier_plan(decisions, sibling_first={(CRM, "1"): "customer"})
     assert [c.source.id for c in of(plan, Create)] == ["2"]
     assert plan.deferred == [(CRM, first)]  # pulled again until it goes
     [note] = plan.notes
@@ -205,18 +200,8 @@ def test_a_second_role_waits_for_its_first_in_afas_and_says_so() -> None:
 
 def test_a_relation_whose_organisation_is_linked_adopts_that_company() -> None:
     creditor = Record("A7", BASE)
-    plan = make_plan(
-        PlanInput(
-            entity="supplier",
-            mapping=MAPPING,
-            rules=SyncRules(),
-            pairs=[],
-            matches=[MatchDecision(MatchKind.CREATE, AFAS, creditor)],
-            open_conflicts={},
-            link_count=0,
-            sibling_linked={"A7": "9"},
-        )
-    )
+    decision = MatchDecision(MatchKind.CREATE, AFAS, creditor)
+    plan = supplier_plan([decision], sibling_linked={"A7": "9"})
     [adopt] = plan.actions
     assert isinstance(adopt, Adopt)
     assert (adopt.crm_id, adopt.afas_id, adopt.target) == ("9", "A7", CRM)
