@@ -481,7 +481,7 @@ class _Cycle:
             or await self._awaiting_review()
         ):
             return None
-        # A second role's creates in AFAS may wait for its first: the cycle's plan says.
+        # A second role's creates may wait for its first's: the cycle's plan says.
         later = set(Side) if any(s < self.entity for s in self.siblings) else set()
         return EarlyDecisions(
             self.entity,
@@ -734,8 +734,10 @@ class _Cycle:
                 ),
             )
         adoptable = {
-            side: await self._adoptable(side, creating[side.other], pulled[side])
-            + await self._named_in_other_roles(side, unlinked[side.other], candidates[side])
+            side: _by_id(
+                await self._adoptable(side, creating[side.other], pulled[side])
+                + await self._named_in_other_roles(side, unlinked[side.other], candidates[side])
+            )
             for side in Side
         }
         data = MatchInput(unlinked, candidates, linked, keys, held, adoptable, review, declined)
@@ -966,6 +968,11 @@ class _Cycle:
 def _sent(gateway: Gateway) -> int:
     sent = getattr(gateway, "requests_sent", 0)
     return sent if isinstance(sent, int) else 0
+
+
+def _by_id(records: Sequence[Record]) -> list[Record]:
+    """``records`` without a second copy of one (two lookups may both find it)."""
+    return list({r.id: r for r in records}.values())
 
 
 def _before_deferred(cursor: Cursor | None, plan: Plan, side: Side) -> Cursor | None:
