@@ -338,7 +338,7 @@ class SoleLeases:
             raise StateError(
                 f"another syncd run ({owner}) already uses the SQLite state store {database};"
                 " one daemon per SQLite store. To run replicas, share a PostgreSQL store"
-                " (README: Running replicas)"
+                " (docs/operations.md: Running replicas)"
             ) from None
         handle.truncate(0)
         handle.write(f"replica {replica}, pid {os.getpid()}\n")

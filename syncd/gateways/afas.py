@@ -89,7 +89,7 @@ _RELATION_FLAGS = {"KnSalesRelationOrg": "IsDb", "KnPurchaseRelationOrg": "IsCr"
 
 @dataclass(frozen=True)
 class WriteOptions:
-    """How new relations are made (the administrator's choices, see the README)."""
+    """How new relations are made (the administrator's choices, see docs/afas-setup.md)."""
 
     currency: str = "EUR"
     autonum: bool = True  # let Profit number the organisation

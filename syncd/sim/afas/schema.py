@@ -1,7 +1,7 @@
 """What the simulated Profit environment offers: its GetConnectors and UpdateConnectors.
 
 The GetConnectors ``syncd_debtors`` and ``syncd_creditors`` are the custom connectors the
-README asks an administrator to import; their field ids are the ones in
+administrator imports (docs/afas-setup.md); their field ids are the ones in
 ``mappings/customer.toml`` and ``mappings/supplier.toml``. Each field says where its value
 comes from: the relation (debtor or creditor), its organisation, or the organisation's
 visit address. ``ModifiedDate`` is the latest of the three tables' own dates, which are

@@ -5,7 +5,7 @@ companies``): ``name``, ``type`` (string, number, date, datetime, enumeration, b
 ``fieldType`` (text, number, date, select, radio, checkbox, booleancheckbox, ...),
 ``options`` for enumerations, ``hasUniqueValue`` and ``modificationMetadata.readOnlyValue``.
 The default set holds HubSpot's standard company properties that syncd meets and the
-custom properties the shipped mappings use (see README: "HubSpot: what the portal needs").
+custom properties the shipped mappings use (see docs/hubspot-setup.md).
 
 :func:`check_value` answers like HubSpot's write validation: ``None`` for a good value,
 else an ``(error code, message)`` pair (``INVALID_OPTION``, ``INVALID_INTEGER``, ...).
