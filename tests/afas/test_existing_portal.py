@@ -63,17 +63,6 @@ async def test_a_relation_is_inactive_from_its_end_date_on(
     assert sorted(r.id for r in page.records) == sorted([ending, endless])
 
 
-async def test_an_end_date_that_is_no_date_quarantines_the_relation_naming_the_field(
-    afas: tuple[AfasGateway, AfasSimulator],
-) -> None:
-    gw, sim = afas
-    debtor = sim.data.seed("customer", {"DebtorName": "Raar"})
-    row = {**sim.rows("customer")[0], "EndDate": "binnenkort"}
-    [rejected] = gw._convert("customer", [row]).rejected
-    assert (rejected.id, rejected.field) == (debtor, "EndDate")
-    assert "'binnenkort' is not a date" in rejected.message
-
-
 async def test_deactivating_sets_the_configured_flag_only(
     afas: tuple[AfasGateway, AfasSimulator],
 ) -> None:
@@ -85,14 +74,22 @@ async def test_deactivating_sets_the_configured_flag_only(
     assert await listed(gw, "customer") == []
 
 
-async def test_an_unreadable_flag_quarantines_the_relation_naming_the_flag(
-    afas: tuple[AfasGateway, AfasSimulator],
+@pytest.mark.parametrize(
+    ("field", "value", "said"),
+    [
+        ("BlockedForDelivery", "misschien", "'misschien' is not true or false"),
+        ("EndDate", "binnenkort", "'binnenkort' is not a date"),
+    ],
+)
+async def test_an_unreadable_flag_or_end_date_quarantines_the_relation_naming_the_field(
+    afas: tuple[AfasGateway, AfasSimulator], field: str, value: str, said: str
 ) -> None:
     gw, sim = afas
     debtor = sim.data.seed("customer", {"DebtorName": "Raar"})
-    row = {**sim.rows("customer")[0], "BlockedForDelivery": "misschien"}
+    row = {**sim.rows("customer")[0], field: value}
     [rejected] = gw._convert("customer", [row]).rejected
-    assert (rejected.id, rejected.field) == (debtor, "BlockedForDelivery")
+    assert (rejected.id, rejected.field) == (debtor, field)
+    assert said in rejected.message
 
 
 async def test_the_address_line_is_written_as_street_number_and_addition(
