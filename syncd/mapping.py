@@ -8,8 +8,8 @@ every key; in short::
     entity = "customer"
     [crm]    id, modified, correlation, object, role_property, role_value | role_options
     [afas]   id, modified, correlation, get_connector, update_connector, update_key,
-             correlation_update, inactive (one field or several), deactivate_update,
-             organisation
+             correlation_update, inactive (one field or several), inactive_from (end
+             dates), deactivate_update, organisation
     [match]  keys = [["kvk"], ["vat"], ["name", "postcode"]]
     [[fields]]
     name = "phone"                    # canonical name
@@ -192,6 +192,7 @@ class SideSpec:
     correlation: str
     options: Mapping[str, str]
     inactive: tuple[str, ...] = ()  # AFAS: fields any of which marks a record inactive
+    inactive_from: tuple[str, ...] = ()  # AFAS: date fields; inactive from the date on
     role: CompanyRole | None = None  # CRM: which companies hold the entity's role
 
 
@@ -355,6 +356,7 @@ _SIDE_KEYS: Mapping[Side, Mapping[str, _Option]] = {
         "update_key": _Option(required=True),
         "correlation_update": _Option(default="KnOrganisation.XpRe", kind="path"),
         "inactive": _Option(default="Blocked", kind="names"),
+        "inactive_from": _Option(kind="names"),
         "deactivate_update": _Option(default="BlTl", kind="path"),
         "organisation": _Option(default="OrganisationId"),
     },
@@ -577,39 +579,49 @@ def _side_spec(
         )
         report.add(f"{side}.{absent}", f"missing; {present} and {absent} go together")
         ok = False
-    inactive = _inactive_fields(table, values, report) if side is Side.AFAS else ()
+    afas = side is Side.AFAS
+    inactive = _inactive_fields(table, values, report, "inactive") if afas else ()
+    inactive_from = _inactive_fields(table, values, report, "inactive_from") if afas else ()
     role = _company_role(table, values, doc.get("entity"), report) if side is Side.CRM else None
-    if not ok or inactive is None or role is False:
+    if not ok or inactive is None or inactive_from is None or role is False:
         return None, values
-    options = {k: v for k, v in values.items() if k not in (*_SPEC_ATTRS, "inactive")}
+    options = {k: v for k, v in values.items() if k not in (*_SPEC_ATTRS, *_INACTIVE_KEYS)}
     spec = SideSpec(
         id=values["id"],
         modified=values["modified"],
         correlation=values["correlation"],
         options=MappingProxyType(options),
         inactive=inactive,
+        inactive_from=inactive_from,
         role=role or None,
     )
     return spec, values
 
 
+_INACTIVE_KEYS = ("inactive", "inactive_from")
+
+
 def _inactive_fields(
-    table: Mapping[str, Any], values: Mapping[str, str], report: ProblemReport
+    table: Mapping[str, Any], values: Mapping[str, str], report: ProblemReport, key: str
 ) -> tuple[str, ...] | None:
-    """[afas] inactive: one GetConnector field or several (None if that is wrong)."""
-    raw = table.get("inactive")
+    """[afas] inactive or inactive_from: one GetConnector field or several (None if that
+    is wrong; inactive_from may be absent)."""
+    raw = table.get(key)
     if not isinstance(raw, list):
-        return (values["inactive"],) if "inactive" in values else None
+        if key in values:
+            return (values[key],)
+        return () if key == "inactive_from" and key not in table else None
     names = [n for n in raw if isinstance(n, str) and _NATIVE_NAME.fullmatch(n)]
     if not raw or len(names) != len(raw):
+        example = '["Blocked", "BlockedForDelivery"]' if key == "inactive" else '["EndDate"]'
         report.add(
-            "afas.inactive",
+            f"afas.{key}",
             f"expected a field id or a non-empty array of field ids, got {describe(raw)}; "
-            'write it like ["Blocked", "BlockedForDelivery"]',
+            f"write it like {example}",
         )
         return None
     if len(set(names)) != len(names):
-        report.add("afas.inactive", "names a field more than once; list each field once")
+        report.add(f"afas.{key}", "names a field more than once; list each field once")
         return None
     return tuple(names)
 
@@ -1052,7 +1064,11 @@ def _mapping_problems(path: Path) -> tuple[EntityMapping | None, list[Problem]]:
     sides = {side: _side_spec(doc, side, report) for side in Side}
     fields = _fields(doc, report)
     _check_unique(fields, report)
-    inactive = {side: spec.inactive for side, (spec, _) in sides.items() if spec is not None}
+    inactive = {
+        side: (*spec.inactive, *spec.inactive_from)
+        for side, (spec, _) in sides.items()
+        if spec is not None
+    }
     _check_reserved(fields, {side: values for side, (_, values) in sides.items()}, report, inactive)
     match_table = _match_table(doc, report)
     match_keys = _match_keys(match_table, _named_fields(doc), report)

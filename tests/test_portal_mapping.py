@@ -92,6 +92,15 @@ def test_an_inactive_list_names_getconnector_fields(tmp_path: Path) -> None:
     assert "a non-empty array of field ids" in message
 
 
+def test_an_end_date_is_read_from_one_getconnector_field_or_several(tmp_path: Path) -> None:
+    assert load_mapping(EXAMPLE / "customer.toml").afas.inactive_from == ("EndDate",)
+    assert load_mapping(EXAMPLE / "supplier.toml").afas.inactive_from == ()
+    text = edited('inactive_from = "EndDate"', 'inactive_from = ["EndDate", "EndDate"]')
+    [(key, message)] = problems(tmp_path, text)
+    assert key == "afas.inactive_from"
+    assert "list each field once" in message
+
+
 def test_several_afas_fields_need_a_splitting_codec_and_its_normaliser(tmp_path: Path) -> None:
     text = edited('afas_codec = "dutch_address"', "")
     assert ("fields[6].afas", "several AFAS fields need a codec") in [

@@ -29,6 +29,7 @@ from syncd.engine.match import MatchDecision, MatchInput, MatchKind, match_unlin
 from syncd.engine.plan import (
     Action,
     Merged,
+    Note,
     PairState,
     Plan,
     PlanInput,
@@ -50,7 +51,7 @@ from syncd.policy import Direction, SyncRules
 from syncd.records import Cursor, Page, Record, RejectedRecord, Side
 from syncd.state.rows import JournalAction, Link, Quarantined, StatusEvent
 from syncd.state.store import Opened, StateStore
-from syncd.status.awaiting import Awaiting, awaiting_review
+from syncd.status.awaiting import GONE, Awaiting, awaiting_review
 from syncd.status.events import EventName
 
 FLIP_FLOP_WINDOW = timedelta(days=1)
@@ -179,6 +180,7 @@ class _Cycle:
         # Records held for a person's match review: read when matching needs them (after
         # the pull, or as a first sync's early decisions begin), not while pages apply.
         self.awaiting: Awaiting | None = None
+        self.gone_held: list[Note] = []  # held for review, read by id and not found
         self.open_fields: dict[int, frozenset[str]] | None = None
         self.applier = self._applier()
         self.started = conn.now()
@@ -274,6 +276,7 @@ class _Cycle:
         plan.actions.extend(self.paired_early)  # planned as their pages came (first sync)
         self.paired_early = []
         plan.notes.extend(self.waves.notes)
+        plan.notes.extend(self.gone_held)
         if self.waves.held:  # the whole cycle's guarded actions are judged together
             plan.actions.extend(self.waves.held)
             plan.findings = check_guards(plan, inputs)
@@ -805,6 +808,8 @@ class _Cycle:
         if own_keys or waiting:
             ids = [*own_keys, *waiting]
             found.update({r.id: r for r in (await self.read(side, ids)).records})
+            gone = [i for i in waiting if i not in found and (side, i) not in self.rejected]
+            self.gone_held += [Note(side, i, EventName.HELD_RECORD_GONE, GONE) for i in gone]
         back = await gateway.find_by_correlation(self.entity, [r.id for r in seeking])
         found.update({r.id: r for r in back.values()})
         for name in self._exact_key_fields():
@@ -929,6 +934,7 @@ class _Cycle:
                     {
                         "full": self.full,
                         "counts": dict(report.counts),
+                        "waiting_for_sibling": report.plan.waiting_for_sibling,
                         "seconds": round((self.conn.now() - self.started).total_seconds(), 3),
                         "requests": self._requests(),
                     },

@@ -218,6 +218,8 @@ class Plan:
     notes: list[Note] = field(default_factory=list)
     findings: list[GuardFinding] = field(default_factory=list)
     deferred: list[tuple[Side, Record]] = field(default_factory=list)  # created later
+    # Of those, per sibling entity: how many wait for its create first (siblings.py).
+    waiting_for_sibling: dict[str, int] = field(default_factory=dict)
 
     @property
     def writes(self) -> int:
@@ -518,7 +520,8 @@ def _plan_match(
     elif decision.kind is MatchKind.CREATE and _second_role(decision, data):
         sibling = data.sibling_first[(decision.side, decision.record.id)]
         plan.deferred.append((decision.side, decision.record))
-        why = f"waits for its {sibling} first: a company's roles are one record on each side"
+        plan.waiting_for_sibling[sibling] = plan.waiting_for_sibling.get(sibling, 0) + 1
+        why = f"waits for its {sibling} first: {ONE_RECORD}"
         plan.notes.append(Note(decision.side, decision.record.id, EventName.CREATE_SKIPPED, why))
     elif decision.kind is MatchKind.CREATE and (company := _linked_company(decision, data)):
         afas, keys = decision.record, data.rules.write_correlation_keys
@@ -551,6 +554,9 @@ def _seeded_base(decisions: Sequence[FieldDecision], crm: Record, afas: Record) 
     return {
         d.field: records[d.target].fields.get(d.field) for d in decisions if d.target is not None
     }
+
+
+ONE_RECORD = "a company's roles are one record on each side"
 
 
 def _second_role(decision: MatchDecision, data: PlanInput) -> bool:

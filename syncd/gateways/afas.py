@@ -387,7 +387,7 @@ class AfasGateway:
                 continue
             fields = await self.client.get(f"metainfo/get/{get}")
             have = {str(f.get("id")) for f in fields.get("fields", []) if isinstance(f, dict)}
-            wanted = [spec.id, spec.modified, spec.correlation, *spec.inactive]
+            wanted = [spec.id, spec.modified, spec.correlation, *spec.inactive, *spec.inactive_from]
             wanted.append(spec.options["organisation"])
             wanted += [name for f in mapping.fields for name in f.native_names(Side.AFAS)]
             missing = [name for name in wanted if name not in have]
@@ -441,7 +441,11 @@ class AfasGateway:
         return since is None or latest_utc(entry.wall) >= since
 
     def _blocked(self, entity: str, row: Row) -> bool:
-        return any(_flag(row.get(flag)) is True for flag in self._spec(entity).inactive)
+        spec = self._spec(entity)
+        if any(_flag(row.get(flag)) is True for flag in spec.inactive):
+            return True
+        today = self._today()  # Amsterdam's day, as Profit's dates are
+        return any(_ended(row.get(end), today) is True for end in spec.inactive_from)
 
     def _convert(self, entity: str, rows: Sequence[Row]) -> Page:
         return Page.of(self._to_record(entity, r) for r in rows if not self._blocked(entity, r))
@@ -455,6 +459,10 @@ class AfasGateway:
                 shown = str(row.get(inactive))[:60]
                 message = f"field {inactive!r}: {shown!r} is not true or false"
                 return RejectedRecord(record_id, message, inactive)
+        for end in spec.inactive_from:
+            if _ended(row.get(end), self._today()) is None:
+                shown = str(row.get(end))[:60]
+                return RejectedRecord(record_id, f"field {end!r}: {shown!r} is not a date", end)
         wall = parse_local(row.get(spec.modified))
         if wall is None:
             shown = str(row.get(spec.modified))[:60]
@@ -567,6 +575,15 @@ def _flag(value: object) -> bool | None:
     if isinstance(value, bool | int | str | None) and value in _FALSE:
         return False
     return None
+
+
+def _ended(value: object, today: date) -> bool | None:
+    """A GetConnector end date: True from that day on, False when blank or later, None
+    when it is neither a date nor blank."""
+    if value is None or value == "":
+        return False
+    wall = parse_local(value)
+    return None if wall is None else wall.date() <= today
 
 
 def _ordered(entries: Sequence[_Entry]) -> list[_Entry]:

@@ -3,7 +3,8 @@
 A record that matching holds back (ambiguous, or only resembling a record there) is noted
 with a ``match_ambiguous`` event each time it is decided. A ``match_reviewed`` event
 (``syncd match --apply``) holds the pairs the person declined: those are never held for
-review again.
+review again. A ``held_record_gone`` event (a cycle read a held record by id and did not
+find it: deleted, or inactive, on its side) ends its wait: it is not counted, nor read.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from syncd.records import Side
 from syncd.state.store import StateStore
 from syncd.status.events import EventName
 
+GONE = "deleted or inactive on its side: no longer waits for the match review"
 NOTES_READ = 10_000  # the newest notes read: a few full sweeps' worth of held records
 
 
@@ -29,6 +31,17 @@ class Awaiting:
         return sum(len(ids) for ids in self.held.values())
 
 
+async def waiting_for_sibling(store: StateStore, connection: str, entity: str) -> dict[str, int]:
+    """Per sibling entity, how many creates the lane's last finished cycle left waiting
+    for it (siblings.py): such records are decided again each cycle until they go."""
+    names = [str(EventName.CYCLE_FINISHED)]
+    last = await store.events(connection, entity=entity, names=names, limit=1, newest=True)
+    waiting = last[-1].data.get("waiting_for_sibling") if last else None
+    if not isinstance(waiting, dict):
+        return {}
+    return {str(sibling): n for sibling, n in waiting.items() if isinstance(n, int) and n}
+
+
 async def awaiting_review(store: StateStore, connection: str, entity: str) -> Awaiting:
     reviews = await store.events(connection, entity=entity, names=[str(EventName.MATCH_REVIEWED)])
     declined = frozenset(
@@ -38,7 +51,7 @@ async def awaiting_review(store: StateStore, connection: str, entity: str) -> Aw
     notes = await store.events(
         connection,
         entity=entity,
-        names=[str(EventName.MATCH_AMBIGUOUS)],
+        names=[str(EventName.MATCH_AMBIGUOUS), str(EventName.HELD_RECORD_GONE)],
         limit=NOTES_READ,
         newest=True,
     )
@@ -46,7 +59,11 @@ async def awaiting_review(store: StateStore, connection: str, entity: str) -> Aw
     sides = {str(side): side for side in Side}
     for note in notes:  # oldest first: the newest note of a record decides
         side = sides.get(str(note.data.get("side")))
-        if side is not None and note.record is not None:
+        if side is None or note.record is None:
+            continue
+        if note.name == EventName.HELD_RECORD_GONE:
+            found.held[side].pop(note.record, None)
+        else:
             found.held[side][note.record] = (note.id or 0) < last_review
     for side in Side:
         if found.held[side]:

@@ -19,6 +19,7 @@ class EventName(StrEnum):
     FIELD_FLIP_FLOP = "field_flip_flop"
     MATCH_AMBIGUOUS = "match_ambiguous"
     MATCH_REVIEWED = "match_reviewed"
+    HELD_RECORD_GONE = "held_record_gone"  # held for review, then deleted or made inactive
     CREATE_SKIPPED = "create_skipped"
     RECORD_QUARANTINED = "record_quarantined"
     RECORD_RELEASED = "record_released"

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from syncd.engine.cycle import CycleReport
 from syncd.engine.plan import (
+    ONE_RECORD,
     Action,
     Adopt,
     AdvanceBase,
@@ -122,6 +124,7 @@ def plan_as_dict(plan: Plan, connection: str) -> dict[str, Any]:
         "guards": [{"guard": f.guard, "message": f.message} for f in plan.findings],
         "actions": [action_as_dict(a) for a in plan.actions],
         "notes": [action_as_dict(n) for n in plan.notes],
+        "waiting_for_sibling": plan.waiting_for_sibling,
     }
 
 
@@ -132,6 +135,7 @@ def plan_as_text(plan: Plan, connection: str) -> str:
         lines.append(f"  GUARD {finding.guard}: {finding.message}")
     for item in [*plan.actions, *plan.notes]:
         lines.extend("  " + line for line in _describe(action_as_dict(item)))
+    lines.extend(f"  {line}" for line in sibling_waits(plan.waiting_for_sibling))
     if len(lines) == 1:
         lines.append("  nothing to do")
     return "\n".join(lines)
@@ -161,6 +165,16 @@ def _describe(d: dict[str, Any]) -> list[str]:
     if kind in ("unlink", "deactivate"):
         return [f"{kind} crm {d['crm_id']} / afas {d['afas_id']}  ({d['why']})"]
     return [f"{kind} {d.get('side')} {d.get('id')}: {d.get('why') or d.get('event')}"]
+
+
+def sibling_waits(waiting: Mapping[str, int]) -> list[str]:
+    """A line per sibling entity that creates wait for (a company's second role)."""
+    return [
+        f"{n} create waits for its {sibling} first: {ONE_RECORD}"
+        if n == 1
+        else f"{n} creates wait for their {sibling} first: {ONE_RECORD}"
+        for sibling, n in sorted(waiting.items())
+    ]
 
 
 GUARD_HINT = "check the plan with 'syncd plan', then allow it with 'syncd guards confirm'"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -11,9 +11,9 @@ from syncd.engine.indoubt import InDoubt, creates_in_doubt, cycle_boundaries
 from syncd.records import Side
 from syncd.state.rows import StatusEvent
 from syncd.state.store import StateStore
-from syncd.status.awaiting import awaiting_review
+from syncd.status.awaiting import awaiting_review, waiting_for_sibling
 from syncd.status.events import EventName
-from syncd.status.render import GUARD_HINT
+from syncd.status.render import GUARD_HINT, sibling_waits
 
 # A lane's last outcome: how its last cycle ended, or that its side failed (as the daemon
 # starts, a side down fails the lane before any cycle begins).
@@ -43,6 +43,8 @@ class EntityHealth:
     replica: str | None = None  # the replica that took the lane's lease last, if any
     in_doubt: tuple[InDoubt, ...] = ()  # creates whose outcome is not known yet, per side
     awaiting_review: int = 0  # unlinked records held back until a person's match review
+    # Per sibling entity, creates waiting for its create first (a company's second role).
+    waiting_for_sibling: dict[str, int] = field(default_factory=dict)
 
     @property
     def healthy(self) -> bool:
@@ -81,6 +83,7 @@ async def entity_health(
         replica=_holder(await _last(store, connection, entity, [str(n) for n in LEASES])),
         in_doubt=tuple(await _in_doubt(store, connection, entity)),
         awaiting_review=(await awaiting_review(store, connection, entity)).count(),
+        waiting_for_sibling=await waiting_for_sibling(store, connection, entity),
     )
 
 
@@ -156,6 +159,7 @@ def health_as_text(rows: Sequence[EntityHealth]) -> str:
                 if h.awaiting_review
                 else ""
             )
+            + "".join(f"\n  {line}" for line in sibling_waits(h.waiting_for_sibling))
             + (f"\n  {GUARD_HINT}" if h.last_outcome == EventName.GUARD_TRIPPED else "")
         )
     return "\n".join(lines) or "no connections"

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -49,6 +50,19 @@ async def test_a_relation_is_inactive_when_any_of_its_flags_says_so(
     assert (await gw.read("supplier", [creditor])).records == []
 
 
+async def test_a_relation_is_inactive_from_its_end_date_on(
+    afas: tuple[AfasGateway, AfasSimulator],
+) -> None:
+    gw, sim = afas  # the gateway's today is 1 March 2025
+    ended_today = sim.data.seed("customer", {"DebtorName": "Vandaag", "EndDate": date(2025, 3, 1)})
+    ended = sim.data.seed("customer", {"DebtorName": "Gisteren", "EndDate": date(2025, 2, 28)})
+    ending = sim.data.seed("customer", {"DebtorName": "Morgen", "EndDate": date(2025, 3, 2)})
+    endless = sim.data.seed("customer", {"DebtorName": "Geen einde"})
+    assert await listed(gw, "customer") == sorted([ending, endless])
+    page = await gw.read("customer", [ended_today, ended, ending, endless])
+    assert sorted(r.id for r in page.records) == sorted([ending, endless])
+
+
 async def test_deactivating_sets_the_configured_flag_only(
     afas: tuple[AfasGateway, AfasSimulator],
 ) -> None:
@@ -60,14 +74,22 @@ async def test_deactivating_sets_the_configured_flag_only(
     assert await listed(gw, "customer") == []
 
 
-async def test_an_unreadable_flag_quarantines_the_relation_naming_the_flag(
-    afas: tuple[AfasGateway, AfasSimulator],
+@pytest.mark.parametrize(
+    ("field", "value", "said"),
+    [
+        ("BlockedForDelivery", "misschien", "'misschien' is not true or false"),
+        ("EndDate", "binnenkort", "'binnenkort' is not a date"),
+    ],
+)
+async def test_an_unreadable_flag_or_end_date_quarantines_the_relation_naming_the_field(
+    afas: tuple[AfasGateway, AfasSimulator], field: str, value: str, said: str
 ) -> None:
     gw, sim = afas
     debtor = sim.data.seed("customer", {"DebtorName": "Raar"})
-    row = {**sim.rows("customer")[0], "BlockedForDelivery": "misschien"}
+    row = {**sim.rows("customer")[0], field: value}
     [rejected] = gw._convert("customer", [row]).rejected
-    assert (rejected.id, rejected.field) == (debtor, "BlockedForDelivery")
+    assert (rejected.id, rejected.field) == (debtor, field)
+    assert said in rejected.message
 
 
 async def test_the_address_line_is_written_as_street_number_and_addition(

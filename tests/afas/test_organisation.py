@@ -18,6 +18,8 @@ from syncd.policy import SyncRules
 from syncd.records import Side, Value
 from syncd.sim.afas import AfasSimulator
 from syncd.state.store import StateStore, open_store
+from syncd.status.render import plan_as_dict, plan_as_text
+from syncd.status.views import entity_health, health_as_text
 from tests.afas.helpers import gateway, served, simulator
 from tests.contract.gateway_contract import SHIPPED_MAPPINGS
 from tests.hubspot.harness import HubSpotHarness, harness_for, native
@@ -119,9 +121,19 @@ async def test_the_second_role_waits_for_the_first_and_says_why(world: World) ->
     assert waiting.counts["created_afas"] == 0
     [note] = [n for n in waiting.plan.notes if n.record_id == company]
     assert "customer" in note.reason
+    said = "1 create waits for its customer first: a company's roles are one record"
+    health = await entity_health(world.store, "test", "supplier")
+    assert health.waiting_for_sibling == {"customer": 1}
+    assert said in health_as_text([health])
+    planned = await run_cycle(world.conn, "supplier", dry_run=True)
+    assert said in plan_as_text(planned.plan, "test")
+    assert plan_as_dict(planned.plan, "test")["waiting_for_sibling"] == {"customer": 1}
     await world.cycle("customer")
     created = await world.cycle("supplier")  # the record waited: it is pulled again
     assert created.counts["created_afas"] == 1
+    health = await entity_health(world.store, "test", "supplier")
+    assert health.waiting_for_sibling == {}
+    assert "waits for" not in health_as_text([health])
     organisations = world.organisations_of(company)
     assert organisations["customer"] == organisations["supplier"]
 

@@ -14,7 +14,7 @@ import json
 import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from itertools import islice
 from typing import Any
@@ -283,10 +283,16 @@ def _display(kind: DataType, options: QueryOptions) -> Callable[[Any], object] |
     """How a stored value of ``kind`` is shown: dates as wall time, numbers as JSON's;
     None for text, shown as it is."""
     if kind is DataType.DATE:
-        return lambda value: display_value(_rounded(to_wall(value), options))
+        return lambda value: _date_shown(value, options)
     if kind in (DataType.INT, DataType.DECIMAL):
         return _number
     return None
+
+
+def _date_shown(value: date | datetime, options: QueryOptions) -> str:
+    if not isinstance(value, datetime):  # a date field holds a day: shown at midnight
+        return display_value(datetime.combine(value, time()))
+    return display_value(_rounded(to_wall(value), options))
 
 
 def _number(value: object) -> int | float:

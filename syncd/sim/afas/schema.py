@@ -152,6 +152,7 @@ ORGANISATION = UpdateObject(
     ),
 )
 
+END_DATE_FREE_FIELD = "U5E3C9A1B7D2F4E6A8C0B1D3F5A7C9E2B"
 _RELATION_COMMON = (
     UpdateField("CuId", "Valuta", _S, 3),
     UpdateField("PaCd", "Betalingsvoorwaarde", _S, 5),
@@ -164,6 +165,8 @@ _RELATION_COMMON = (
     UpdateField("Bl", "Geblokkeerd voor levering", _B),
     UpdateField("BlTl", "Volledig blokkeren", _B),
     UpdateField("Rm", "Opmerking", _S, 1000),
+    # A free field (vrij veld) an administrator added: Profit names those by a GUID.
+    UpdateField(END_DATE_FREE_FIELD, "Einddatum relatie", _DT),
 )
 
 SALES_RELATION = UpdateObject(
@@ -225,6 +228,7 @@ def _relation_fields(key_id: str, name_id: str, partly_blocked: str) -> tuple[Ge
         GetField("ExternalKey", "Externe sleutel", _S, P.ORGANISATION, "XpRe", 40),
         GetField("Blocked", "Volledig geblokkeerd", _B, P.RELATION, "BlTl"),
         GetField(partly_blocked, "Geblokkeerd", _B, P.RELATION, "Bl"),
+        GetField("EndDate", "Einddatum relatie", _DT, P.RELATION, END_DATE_FREE_FIELD),
         GetField("ModifiedDate", "Gewijzigd op", _DT, P.MODIFIED),
         GetField("RelationModifiedDate", "Relatie gewijzigd op", _DT, P.RELATION_MODIFIED),
         GetField(
