@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from syncd.cli import build_parser
+from syncd.status.events import EventName
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -69,3 +70,9 @@ def test_every_command_the_readme_names_is_in_syncd_help() -> None:
     named = set(COMMAND.findall(code))
     assert named, "the README names no syncd command"
     assert named <= offered, f"not in syncd --help: {sorted(named - offered)}"
+
+
+def test_the_operations_page_names_every_status_event() -> None:
+    page = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
+    missing = [name.value for name in EventName if f"`{name.value}`" not in page]
+    assert not missing, f"status events docs/operations.md does not name: {missing}"
