@@ -5,38 +5,24 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from syncd.engine.cycle import Connection, CycleReport, run_cycle
-from syncd.gateways.afas import AfasGateway
-from syncd.gateways.base import Gateway
-from syncd.mapping import EntityMapping, load_mappings
+from syncd.engine.cycle import CycleReport
+from syncd.mapping import load_mappings
 from syncd.policy import Guards, SyncRules
 from syncd.records import Side
 from syncd.sim.afas import AfasSimulator, SimOptions
-from syncd.state.store import StateStore, open_store
+from syncd.state.store import open_store
 from tests.afas.helpers import TOKEN, gateway, served
-from tests.hubspot.harness import HubSpotHarness, harness_for
+from tests.hubspot.harness import harness_for
+from tests.two_simulators import TwoSimulators
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "mappings" / "examples" / "existing-portal"
 
 
-@dataclass
-class World:
-    hs: HubSpotHarness
-    afas: AfasGateway
-    sim: AfasSimulator
-    store: StateStore
-    mappings: dict[str, EntityMapping]
-
-    async def cycle(self, entity: str) -> CycleReport:
-        rules = SyncRules(guards=Guards(min_records_for_share=1000))
-        sides: dict[Side, Gateway] = {Side.CRM: self.hs.hub, Side.AFAS: self.afas}
-        return await run_cycle(Connection("test", sides, self.store, self.mappings, rules), entity)
-
+class World(TwoSimulators):
     def company(self, name: str) -> dict[str, str]:
         [found] = [c for c in self.hs.sim.portal.live() if c.properties.get("name") == name]
         return found.properties
@@ -55,7 +41,8 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
         async with served(sim) as url, harness_for(mappings, page_size=50) as hs:
             afas = gateway(url, mappings, page_size=50)
             await hs.hub.start()
-            yield World(hs, afas, sim, store, mappings)
+            rules = SyncRules(guards=Guards(min_records_for_share=1000))
+            yield World(hs, afas, sim, store, mappings, rules)
             await afas.aclose()
     finally:
         await store.close()

@@ -5,24 +5,21 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from syncd.engine.cycle import Connection, CycleReport, run_cycle
-from syncd.gateways.afas import AfasGateway
-from syncd.gateways.base import Gateway
-from syncd.mapping import KNOWN_ENTITIES, EntityMapping, load_mappings
+from syncd.engine.cycle import run_cycle
+from syncd.mapping import KNOWN_ENTITIES, load_mappings
 from syncd.policy import SyncRules
 from syncd.records import Side, Value
-from syncd.sim.afas import AfasSimulator
-from syncd.state.store import StateStore, open_store
+from syncd.state.store import open_store
 from syncd.status.render import plan_as_dict, plan_as_text
 from syncd.status.views import entity_health, health_as_text
 from tests.afas.helpers import gateway, served, simulator
 from tests.contract.gateway_contract import SHIPPED_MAPPINGS
-from tests.hubspot.harness import HubSpotHarness, harness_for, native
+from tests.hubspot.harness import harness_for, native
+from tests.two_simulators import TwoSimulators
 
 BOTH = "customer;supplier"
 ATLAS: Mapping[str, Value] = {
@@ -45,23 +42,7 @@ BRUGES: Mapping[str, Value] = {
 }
 
 
-@dataclass
-class World:
-    hs: HubSpotHarness
-    afas: AfasGateway
-    sim: AfasSimulator
-    store: StateStore
-    mappings: dict[str, EntityMapping]
-    rules: SyncRules
-
-    @property
-    def conn(self) -> Connection:
-        gateways: dict[Side, Gateway] = {Side.CRM: self.hs.hub, Side.AFAS: self.afas}
-        return Connection("test", gateways, self.store, self.mappings, self.rules)
-
-    async def cycle(self, entity: str) -> CycleReport:
-        return await run_cycle(self.conn, entity)
-
+class World(TwoSimulators):
     async def both_at_once(self) -> None:
         await asyncio.gather(self.cycle("customer"), self.cycle("supplier"))
 
