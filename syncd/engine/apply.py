@@ -105,7 +105,9 @@ class Applier:
         """Links first, then writes in batches per side, then the state-only rest.
 
         Links come first because updates and conflicts of a newly matched pair need
-        them; nothing else depends on the order within a plan. A pair linked by this
+        them; a base that moves comes before the writes, so that a link's first base
+        (the value a first-link write overwrites) is kept when that write is lost and
+        never replaces the written value after it landed. A pair linked by this
         plan starts with the base its sides agree on, instead of a second save for it.
         """
         linking = {a.pair for a in actions if isinstance(a, LinkPair)}
@@ -670,8 +672,8 @@ _PHASES: tuple[type, ...] = (
     Adopt,
     Repoint,
     Quarantine,
+    AdvanceBase,  # before Update: a seeded base is saved before its write, never after
     Update,
-    AdvanceBase,
     Create,
     Detach,
     OpenConflict,

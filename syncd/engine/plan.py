@@ -346,7 +346,11 @@ def _reconcile_pair(
     decisions = reconcile_pair(link.base, crm, afas, rules, data.rules.newest_tie)
     history = data.recent_writes.get(link.id or 0, ())
     decisions = [_unless_flip_flop(plan, pair, d, history, crm, afas) for d in decisions]
-    _append_decisions(plan, pair, crm, afas, decisions, link.base)
+    # A pair linked without a base (kept in the match review, adopted through its other
+    # role) or a field new to the mapping: protected as a first sync's new link is.
+    unseeded = [d for d in decisions if d.field not in link.base]
+    seeded = _seeded_base(unseeded, crm, afas)
+    _append_decisions(plan, pair, crm, afas, decisions, link.base, seeded)
     settled = tuple(sorted(d.field for d in decisions if d.outcome is not Outcome.CONFLICT))
     closing = tuple(f for f in settled if f in open_fields)
     if closing:

@@ -206,18 +206,27 @@ def values(gateway: MemoryGateway, record_id: str) -> Fields:
     return MAPPINGS["customer"].to_canonical(gateway.side, gateway.row("customer", record_id))
 
 
-@pytest.mark.parametrize("path", ["first sync", "match review"])
-async def test_a_first_run_opens_no_conflict_for_drifted_pairs(
-    store: StateStore, path: str
-) -> None:
-    """Both ways a pair is first linked: matched by a first sync (decided while listing),
-    and kept in the match plan (linked without a base, reconciled by the next cycle)."""
+async def linked_by(
+    path: str, store: StateStore
+) -> tuple[Connection, dict[Side, MemoryGateway], Fields, str, str]:
+    """The drifted world, its pairs kept in the match review if ``path`` says so (a
+    first sync matches them itself)."""
     rules = dataclasses.replace(RULES, review_first=path == "match review")
     gateways, fields, crm_id, afas_id = world(rules)
     conn = Connection("t", gateways, store, MAPPINGS, rules)
     if path == "match review":
         plan = await match_plan(conn, "customer")
         await apply_match_plan(conn, "customer", [(p.crm.id, p.afas.id) for p in plan if p.keep])
+    return conn, gateways, fields, crm_id, afas_id
+
+
+@pytest.mark.parametrize("path", ["first sync", "match review"])
+async def test_a_first_run_opens_no_conflict_for_drifted_pairs(
+    store: StateStore, path: str
+) -> None:
+    """Both ways a pair is first linked: matched by a first sync (decided while listing),
+    and kept in the match plan (linked without a base, reconciled by the next cycle)."""
+    conn, gateways, fields, crm_id, afas_id = await linked_by(path, store)
 
     report = await run_cycle(conn, "customer")
 
@@ -255,14 +264,15 @@ class Crash(Exception):
     """The process dies: not a syncd error."""
 
 
+@pytest.mark.parametrize("path", ["first sync", "match review"])
 async def test_a_first_link_write_that_never_landed_is_no_first_link_again(
-    store: StateStore,
+    store: StateStore, path: str
 ) -> None:
     """The link starts with the overwritten value as its base: when the write does not
     land (the process died), a user's edit of that field meanwhile is a conflict next
-    cycle, not overwritten by first_link again."""
-    gateways, fields, _, afas_id = world()
-    conn = Connection("t", gateways, store, MAPPINGS, RULES)
+    cycle, not overwritten by first_link again. A pair kept in the match review is
+    linked without a base: its first cycle gives it the same one before writing."""
+    conn, gateways, fields, _, afas_id = await linked_by(path, store)
     gateways[AFAS].fail_next("update", Crash("died before writing the phone to AFAS"))
     with pytest.raises(Crash):
         await run_cycle(conn, "customer")

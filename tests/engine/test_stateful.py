@@ -1,7 +1,8 @@
 """The engine's guarantees, under random edits on both sides, crashes and lost responses.
 
 A hypothesis state machine plays users on both sides: creating companies (on one side,
-or the same company on both), editing fields, deleting. Between rounds of edits it runs
+or the same company on both, found by its KvK number or linked in the match review),
+editing fields, deleting. Between rounds of edits it runs
 a sync phase in which faults are injected — a crash (an exception that is not syncd's)
 before or after any gateway write or at any state-store commit, and responses lost after
 the write landed — restarting the "process" after each crash. Then it lets the engine
@@ -38,6 +39,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from syncd.engine.cycle import Connection, CycleReport, run_cycle
+from syncd.engine.review import apply_match_plan
 from syncd.errors import OutcomeUnknownError
 from syncd.gateways.memory import MemoryGateway
 from syncd.mapping import EntityMapping, load_mapping
@@ -197,6 +199,22 @@ class SyncMachine(RuleBasedStateMachine):
             for side in Side
         }
         self.companies.append(Company(ids, values))
+
+    @rule(
+        crm=st.fixed_dictionaries(dict.fromkeys(FIELDS, VALUES)),
+        afas=st.fixed_dictionaries(dict.fromkeys(FIELDS, VALUES)),
+    )
+    def link_in_review(self, crm: dict[str, Value], afas: dict[str, Value]) -> None:
+        """The same company entered in both systems without a KvK number, linked by a
+        person in the match review (syncd match --apply): no base until its first cycle,
+        which settles it by first_link as a first sync's match is."""
+        values = {Side.CRM: dict(crm), Side.AFAS: dict(afas)}
+        crm_id, afas_id = (
+            self.gateways[side].put(ENTITY, self._native(side, values[side], None))
+            for side in (Side.CRM, Side.AFAS)
+        )
+        self.run(apply_match_plan(self._connection(self.store), ENTITY, [(crm_id, afas_id)]))
+        self.companies.append(Company({Side.CRM: crm_id, Side.AFAS: afas_id}, values))
 
     def _editable(self) -> list[tuple[int, Side]]:
         return [(i, side) for i, c in enumerate(self.companies) for side in Side if c.present(side)]

@@ -214,3 +214,37 @@ async def test_a_later_supplier_is_found_among_the_customers_by_a_search(world: 
     assert world.hs.sim.counts["POST search"] > searches
     roles = world.hs.sim.company(company).properties["afas_roles"].split(";")
     assert sorted(roles) == ["customer", "supplier"]
+
+
+class Crash(Exception):
+    """The process dies: not a syncd error."""
+
+
+async def test_an_adopted_company_whose_first_link_write_never_landed_keeps_an_edit(
+    world: World,
+) -> None:
+    """A company adopted into its second role is linked without a base; its first cycle
+    gives it the value the first link overwrites as the base before writing, as a first
+    sync's link has: a user's edit of that value meanwhile is a conflict, not lost."""
+    await world.hs.seed(ENTITY, {"name": "Atlas B.V.", "kvk": "27654321", "phone": "0105500000"})
+    await settle()
+    await run_cycle(world.conn, ENTITY)
+    supplier = world.mappings["supplier"]
+    creditor = world.afas.put(
+        "supplier",
+        supplier.to_native(
+            Side.AFAS, {"name": "Atlas B.V.", "kvk": "27654321", "phone": "+31105599999"}
+        ),
+    )
+    assert (await run_cycle(world.conn, "supplier")).counts["adopted"] == 1
+    world.afas.fail_next("update", Crash("died before writing the CRM's phone to AFAS"))
+    with pytest.raises(Crash):
+        await run_cycle(world.conn, "supplier")  # first_link: the CRM's phone
+    world.afas.clear_faults()
+    world.afas.edit("supplier", creditor, supplier.to_native(Side.AFAS, {"phone": "0107777777"}))
+
+    await run_cycle(world.conn, "supplier")
+
+    assert [c.field for c in await world.store.conflicts("test")] == ["phone"]
+    row = supplier.to_canonical(Side.AFAS, world.afas.row("supplier", creditor))
+    assert row["phone"] == "+31107777777"

@@ -6,14 +6,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from syncd.mapping import load_mappings
 from syncd.sim.campaign import CrashCampaign, run_crash_campaign
-from tests.reliability.first_link import manual_first_link
+
+ROOT = Path(__file__).resolve().parents[2]
+MAPPINGS = load_mappings(ROOT / "mappings", ["customer", "supplier"])
 
 
 async def test_syncd_keeps_its_guarantees_when_killed_and_restarted(tmp_path: Path) -> None:
     campaign = CrashCampaign(runs=1, kills=5)
-    directory, mappings = manual_first_link(tmp_path / "mappings")
-    figures = await run_crash_campaign(campaign, mappings, directory, tmp_path)
+    figures = await run_crash_campaign(campaign, MAPPINGS, ROOT / "mappings", tmp_path)
     print("\n" + figures.table())
 
     assert figures.problems() == []  # the SIGTERM exit codes are among them

@@ -7,15 +7,13 @@ from pathlib import Path
 
 from syncd.mapping import load_mappings
 from syncd.sim.campaign import FaultCampaign, run_fault_campaign
-from tests.reliability.first_link import manual_first_link
 
 ROOT = Path(__file__).resolve().parents[2]
 MAPPINGS = load_mappings(ROOT / "mappings", ["customer", "supplier"])
 
 
 async def test_syncd_keeps_its_guarantees_through_faults_on_both_sides(tmp_path: Path) -> None:
-    _, mappings = manual_first_link(tmp_path / "mappings")
-    figures = await run_fault_campaign(FaultCampaign(runs=3), mappings, tmp_path)
+    figures = await run_fault_campaign(FaultCampaign(runs=3), MAPPINGS, tmp_path)
     print("\n" + figures.table())
 
     assert figures.problems() == []

@@ -21,8 +21,12 @@ lost edit
     compared in the field's normal form), that was not superseded by a later edit of the
     same field of the same company (on either side, in either entity), and that is not
     held by an open conflict (with rule ``manual`` a conflict keeps both values: its
-    CRM or AFAS value equals the edit's, on a link of that company). Only the last edit
-    of each field of each company can therefore be lost.
+    CRM or AFAS value equals the edit's, on a link of that company), nor overwritten by
+    a first link as configured: made before that company's pair was first linked (its
+    time is the status log's ``record_linked``), on the side the field's ``first_link``
+    does not take, and replaced in that record by the value the other side held at the
+    link (its last edit before it, or what it was seeded with), never by a blank. Only
+    the last edit of each field of each company can therefore be lost.
 duplicate
     A company present more than once on a side: more than one live HubSpot company with
     its KvK number (one company holds both roles), or more than one active record with

@@ -35,6 +35,7 @@ from syncd.policy import SyncRules
 from syncd.records import Side
 from syncd.sim.campaign.faults import HELD, HELD_FOR, TIMEOUT, arm, disarm
 from syncd.sim.campaign.figures import Figures, RunResult
+from syncd.sim.campaign.first_links import first_links
 from syncd.sim.campaign.world import (
     ENTITIES,
     PROFIT_LIMIT,
@@ -150,7 +151,8 @@ async def check(world: World, store: StateStore, result: RunResult) -> None:
         if link.detached_at is None
     ]
     result.duplicates = duplicates(snapshot)
-    result.lost = lost_edits(world.edits, snapshot, world.mappings, conflicts, links)
+    firsts = await first_links(store, CONNECTION, snapshot, world.origins)
+    result.lost = lost_edits(world.edits, snapshot, world.mappings, conflicts, links, firsts)
     result.disagreements = disagreements(snapshot, world.mappings, conflicts, links)
     result.open_conflicts = len(conflicts)
     result.quarantined = len(await store.quarantined(CONNECTION))

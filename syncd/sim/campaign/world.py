@@ -9,10 +9,13 @@ is its KvK number, which no edit touches.
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from syncd.mapping import EntityMapping
 from syncd.records import Side, Value
@@ -24,6 +27,9 @@ from syncd.sim.demo import seed_simulators
 from syncd.sim.hubspot.app import Fault as HubSpotFault
 from syncd.sim.hubspot.app import HubSpotSimulator, SimConfig
 from syncd.state.rows import Conflict, Link
+
+if TYPE_CHECKING:
+    from syncd.sim.campaign.first_links import FirstLinks
 
 # Seconds after which the simulated Profit stops a request (the real one: 900); the
 # campaigns' AFAS gateways are told the same, so a write cut off waits no longer.
@@ -45,6 +51,8 @@ class Edit:
     kvk: str
     field: str
     value: str
+    entity: str | None = None  # the AFAS table edited; a HubSpot company holds every role
+    at: datetime = dataclasses.field(default_factory=lambda: datetime.now(UTC))
 
 
 @dataclass(frozen=True)
@@ -89,7 +97,11 @@ class World:
         seed_simulators(self.afas, self.hubspot, mappings, count, seed=seed)
         self.edits: list[Edit] = []
         self.operations = 0
-        taken = {kvk for held in self.snapshot().records.values() for kvk in held}
+        # What each record held before any user edit: a first link may take it.
+        self.origins: dict[tuple[Side, str, str], dict[str, Value]] = {}
+        for (side, entity), held in self.snapshot().records.items():
+            self.origins.update({(side, entity, kvk): h[0].fields for kvk, h in held.items()})
+        taken = {kvk for _, _, kvk in self.origins}
         spare = companies(count + 50, seed=seed + 7919)
         self._spare = [c for c in spare if c.kvk not in taken]
 
@@ -113,7 +125,7 @@ class World:
                 number, kvk = target
                 value = self._value(name)
                 self.afas.edit(entity, number, {self._native(Side.AFAS, entity, name): value})
-                self._log(Side.AFAS, kvk, name, value)
+                self._log(Side.AFAS, kvk, name, value, entity)
 
     def users(self, edits: int, creates: int) -> None:
         """A round of users at work: ``edits`` field edits and ``creates`` new companies."""
@@ -129,13 +141,19 @@ class World:
         company = self._spare.pop()
         entity = self.rng.choice(ENTITIES)
         where = self.rng.choice(("crm", "afas", "both"))
+        mapping = self.mappings[entity]
         if where in ("crm", "both"):
-            self.hubspot.seed(self._crm_properties(company, entity))
+            properties = self._crm_properties(company, entity)
+            self.hubspot.seed(properties)
+            self.origins[(Side.CRM, entity, company.kvk)] = mapping.to_canonical(
+                Side.CRM, properties
+            )
         if where in ("afas", "both"):
-            mapped = {f.name for f in self.mappings[entity].fields}
+            mapped = {f.name for f in mapping.fields}
             fields = {k: v for k, v in company.fields.items() if k in mapped}
-            row = self.mappings[entity].to_native(Side.AFAS, fields)
+            row = mapping.to_native(Side.AFAS, fields)
             self.afas.seed({entity: [row]})
+            self.origins[(Side.AFAS, entity, company.kvk)] = mapping.to_canonical(Side.AFAS, row)
         self.operations += 1
 
     def page_edit(self, side: Side) -> tuple[object, Edit] | None:
@@ -175,11 +193,12 @@ class World:
             record=afas_target[0],
             fields={self._native(Side.AFAS, entity, name): value},
         )
-        return fault, Edit(0, side, afas_target[1], name, value)
+        return fault, Edit(0, side, afas_target[1], name, value, entity)
 
     def fired(self, edit: Edit) -> None:
-        """A page edit's fault fired: the edit happened now."""
-        self._log(edit.side, edit.kvk, edit.field, edit.value)
+        """A page edit's fault fired: the edit happened in the listing it was armed for,
+        at the earliest when it was armed (its time)."""
+        self._log(edit.side, edit.kvk, edit.field, edit.value, edit.entity, edit.at)
 
     # -- reading both sides whole ------------------------------------------------------
 
@@ -235,8 +254,17 @@ class World:
     def _native(self, side: Side, entity: str, name: str) -> str:
         return self.mappings[entity].native_name(side, name)
 
-    def _log(self, side: Side, kvk: str, name: str, value: str) -> None:
-        self.edits.append(Edit(len(self.edits) + 1, side, kvk, name, value))
+    def _log(
+        self,
+        side: Side,
+        kvk: str,
+        name: str,
+        value: str,
+        entity: str | None = None,
+        at: datetime | None = None,
+    ) -> None:
+        edit = Edit(len(self.edits) + 1, side, kvk, name, value, entity)
+        self.edits.append(edit if at is None else dataclasses.replace(edit, at=at))
         self.operations += 1
 
     def _crm_properties(self, company: Company, entity: str) -> dict[str, str | None]:
@@ -277,10 +305,13 @@ def lost_edits(
     mappings: Mapping[str, EntityMapping],
     conflicts: Iterable[Conflict],
     links: Iterable[Link],
+    first_links: FirstLinks | None = None,
 ) -> list[str]:
-    """The last edit of each field of each company that is on neither side nor held."""
+    """The last edit of each field of each company that is on neither side nor held,
+    nor overwritten by a first link as its rule says (``first_links``)."""
+    ordered = sorted(edits, key=lambda e: e.seq)
     last: dict[tuple[str, str], Edit] = {}
-    for edit in sorted(edits, key=lambda e: e.seq):
+    for edit in ordered:
         last[(edit.kvk, edit.field)] = edit
     held = _held_in_conflicts(conflicts, links, snapshot)
     lost: list[str] = []
@@ -289,6 +320,8 @@ def lost_edits(
         if any(h.fields.get(name) == wanted for h in snapshot.company(kvk)):
             continue
         if (kvk, name, wanted) in held:
+            continue
+        if first_links is not None and first_links.overwrote(edit, ordered, snapshot, mappings):
             continue
         lost.append(f"{edit.side} edit #{edit.seq} of {name} of KvK {kvk} to {edit.value!r}")
     return lost
