@@ -45,7 +45,7 @@ from syncd.engine.siblings import found_in_afas, siblings_of, waiting_for
 from syncd.engine.waves import Beside, Sweep, Waves
 from syncd.errors import for_people
 from syncd.gateways.base import Gateway, SharingGateway
-from syncd.gateways.paging import HeadStart
+from syncd.gateways.paging import HeadStart, side_by_side
 from syncd.mapping import EntityMapping
 from syncd.policy import Direction, SyncRules
 from syncd.records import Cursor, Page, Record, RejectedRecord, Side
@@ -400,10 +400,16 @@ class _Cycle:
         elif not (self.dry_run or self.full or None in cursors.values()):
             waves = self.waves
         pulling = self.pulling = {side: Pulled() for side in Side}
-        both = asyncio.gather(
-            *(self._pull(side, pulling, early, waves) for side in Side),
-            # an early first sync has no links before it: its own are left alone
-            *([self.links_read] if self.links_read is not None else []),
+        # Done only once every pull has stopped (a gather is done at its first error,
+        # the other side's pull still inside its listing, which the cycle then closes).
+        both = asyncio.ensure_future(
+            side_by_side(
+                [
+                    *(self._pull(side, pulling, early, waves) for side in Side),
+                    # an early first sync has no links before it: its own are left alone
+                    *([self.links_read] if self.links_read is not None else []),
+                ]
+            )
         )
         if early is not None:
             self.creating = await _listed_beside(both, early)
