@@ -2,8 +2,8 @@
 
 Every request the gateway sends and every answer the simulator gives in a busy scenario
 (list, read, search, batch read/create/update/upsert/archive, merge, 207s, 404s, 400s,
-429s) is checked with openapi-core against ``shared/specs/hubspot/``: the v3 file for
-``/crm/v3/...`` and the 2026-03 file for the dated paths.
+429s) is checked with openapi-core against HubSpot's files in ``tests/data/hubspot/``: the
+v3 file for ``/crm/v3/...`` and the 2026-03 file for the dated paths.
 
 Two known gaps between HubSpot's files and HubSpot itself are bridged, and only those:
 
@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import warnings
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -35,10 +34,8 @@ from tests.contract import collect
 from tests.contract.gateway_contract import ROOT, SHIPPED_MAPPINGS
 from tests.hubspot.harness import HubSpotHarness, gateway_for, harness_for
 
-SPECS = ROOT.parent / "shared" / "specs" / "hubspot"
+SPECS = ROOT / "tests" / "data" / "hubspot"
 HOST = "https://api.hubapi.com"
-
-pytestmark = pytest.mark.skipif(not SPECS.is_dir(), reason="shared/specs/hubspot not found")
 
 
 @pytest.fixture(scope="module")
@@ -200,7 +197,9 @@ async def test_error_bodies_match_the_spec(specs: dict[str, OpenAPI]) -> None:
         check(exchange, specs)
 
 
-def test_the_spec_files_are_those_of_the_readme() -> None:
+def test_the_spec_files_are_in_the_repository_and_named_by_its_readme() -> None:
+    """They are part of the repository, so a missing file fails the checks, never skips them."""
     readme = (SPECS / "README.md").read_text(encoding="utf-8")
-    assert "companies-v3.json" in readme
-    assert Path(SPECS / "companies-2026-03.json").is_file()
+    for name in ("companies-v3.json", "companies-2026-03.json"):
+        assert (SPECS / name).is_file()
+        assert name in readme
