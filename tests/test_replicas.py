@@ -143,6 +143,7 @@ async def start_replica(
         )
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 async def test_replicas_share_the_lanes_and_take_over_from_a_dead_one(
     tmp_path: Path, postgres_url: str, systems: list[Systems]

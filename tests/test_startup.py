@@ -175,6 +175,7 @@ def output(directory: Path) -> str:
     return (directory / "out.log").read_text() + (directory / "err.log").read_text()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("down", ["crm", "afas"])
 async def test_a_side_down_at_start_stops_only_its_connection_until_it_answers(
     tmp_path: Path, down: str

@@ -19,7 +19,6 @@ Two known gaps between HubSpot's files and HubSpot itself are bridged, and only 
 from __future__ import annotations
 
 import json
-import warnings
 from typing import Any
 
 import pytest
@@ -36,6 +35,12 @@ from tests.hubspot.harness import HubSpotHarness, gateway_for, harness_for
 
 SPECS = ROOT / "tests" / "data" / "hubspot"
 HOST = "https://api.hubapi.com"
+
+# openapi-core checks no OAuth2 scheme (HubSpot's files declare one beside the private app
+# token) and says so on every request; the token itself is not what these tests check.
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:Unsupported scheme type:UserWarning:openapi_core.security.providers"
+)
 
 
 @pytest.fixture(scope="module")
@@ -83,19 +88,17 @@ def check(exchange: Exchange, specs: dict[str, OpenAPI]) -> None:
         headers={"Authorization": "Bearer pat-test"},
         data=data,
     )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # openapi-core cannot check oauth2; that is fine
-        api.validate_request(request)
-        answer = without_nulls(exchange.response)
-        body = json.dumps(answer).encode() if answer is not None else b""
-        if exchange.status == 204:  # no content: the spec's 204 has no media type to check
-            assert answer is None
-            return
-        if exchange.status >= 400:  # the spec's Error is served as */*, which openapi-core
-            check_error(answer)  # does not parse: check it against the schema directly
-            return
-        response = MockResponse(body, status_code=exchange.status)
-        api.validate_response(request, response)
+    api.validate_request(request)
+    answer = without_nulls(exchange.response)
+    body = json.dumps(answer).encode() if answer is not None else b""
+    if exchange.status == 204:  # no content: the spec's 204 has no media type to check
+        assert answer is None
+        return
+    if exchange.status >= 400:  # the spec's Error is served as */*, which openapi-core
+        check_error(answer)  # does not parse: check it against the schema directly
+        return
+    response = MockResponse(body, status_code=exchange.status)
+    api.validate_response(request, response)
 
 
 def check_error(body: Any) -> None:
