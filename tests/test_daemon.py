@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -24,9 +23,8 @@ from syncd.gateways.memory import MemoryGateway
 from syncd.records import Side
 from syncd.state.store import StateStore
 from syncd.status.events import EventName
+from tests.config_file import write_config
 from tests.loopback import free_port
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def get(url: str) -> tuple[int, str]:
@@ -35,31 +33,6 @@ def get(url: str) -> tuple[int, str]:
             return response.status, response.read().decode()
     except urllib.error.HTTPError as error:
         return error.code, error.read().decode()
-
-
-def write_config(directory: Path, port: int = 0) -> Path:
-    shutil.copy(ROOT / "tests" / "fixtures" / "systems.json", directory / "systems.json")
-    path = directory / "config.toml"
-    path.write_text(
-        f"""
-data_dir = "data"
-[sync]
-mappings = "{ROOT / "mappings"}"
-[daemon]
-interval_seconds = 1
-jitter_seconds = 0
-shutdown_grace_seconds = 5
-[status]
-enabled = {"true" if port else "false"}
-port = {port}
-[connections.demo]
-crm = {{ kind = "memory" }}
-afas = {{ kind = "memory" }}
-fixture = "systems.json"
-""",
-        encoding="utf-8",
-    )
-    return path
 
 
 def log_events(directory: Path) -> list[dict[str, object]]:
@@ -71,7 +44,7 @@ def log_events(directory: Path) -> list[dict[str, object]]:
 
 def test_run_syncs_on_a_schedule_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     port = free_port()
-    config = write_config(tmp_path, port)
+    config = write_config(tmp_path, status_port=port)
     command = [sys.executable, "-m", "syncd.cli", "run", "--config", str(config)]
     daemon = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE, text=True)
     try:

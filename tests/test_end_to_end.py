@@ -24,6 +24,7 @@ from syncd.sim.afas import AfasSimulator
 from syncd.sim.demo import seed_simulators
 from syncd.sim.hubspot.app import HubSpotSimulator, SimConfig
 from syncd.state.store import open_store
+from tests.config_file import write_config
 from tests.loopback import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,20 +32,8 @@ MAPPINGS = load_mappings(ROOT / "mappings", ["customer", "supplier"])
 SECRETS = {"E2E_AFAS_TOKEN": "afas-s3cret-token", "E2E_HUBSPOT_TOKEN": "pat-s3cret-token"}
 
 
-def write_config(directory: Path, afas_url: str, hubspot_url: str, status_port: int) -> Path:
-    path = directory / "config.toml"
-    path.write_text(
-        f"""
-data_dir = "data"
-[sync]
-mappings = "{ROOT / "mappings"}"
-overlap_seconds = 30
-[daemon]
-interval_seconds = 1
-jitter_seconds = 0
-shutdown_grace_seconds = 10
-[status]
-port = {status_port}
+def write_e2e_config(directory: Path, afas_url: str, hubspot_url: str, status_port: int) -> Path:
+    connection = f"""
 [connections.e2e]
 afas = {{ kind = "afas", base_url = "{afas_url}", token = "E2E_AFAS_TOKEN" }}
 [connections.e2e.crm]
@@ -52,10 +41,14 @@ kind = "hubspot"
 base_url = "{hubspot_url}"
 token = "E2E_HUBSPOT_TOKEN"
 search_settle_seconds = 1
-""",
-        encoding="utf-8",
+"""
+    return write_config(
+        directory,
+        connection,
+        status_port=status_port,
+        sync={"overlap_seconds": 30},
+        daemon={"shutdown_grace_seconds": 10},
     )
-    return path
 
 
 def events(directory: Path) -> list[dict[str, object]]:
@@ -82,7 +75,7 @@ async def test_the_daemon_keeps_both_simulators_in_step(tmp_path: Path) -> None:
     afas_url = f"http://127.0.0.1:{runner.addresses[0][1]}/ProfitRestServices"
     hubspot_url = await hubspot.start()
     status_port = free_port()
-    config = write_config(tmp_path, afas_url, hubspot_url, status_port)
+    config = write_e2e_config(tmp_path, afas_url, hubspot_url, status_port)
     daemon = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -245,7 +238,7 @@ async def test_a_first_run_against_both_simulators_creates_nothing_twice(
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", 0).start()
     afas_url = f"http://127.0.0.1:{runner.addresses[0][1]}/ProfitRestServices"
-    config = write_config(tmp_path, afas_url, await hubspot.start(), free_port())
+    config = write_e2e_config(tmp_path, afas_url, await hubspot.start(), free_port())
     config.write_text(
         config.read_text().replace(
             "overlap_seconds = 30", "overlap_seconds = 30\nreview_first = true"

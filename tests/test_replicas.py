@@ -14,7 +14,6 @@ import asyncio
 import itertools
 import os
 import re
-import shutil
 import signal
 import sys
 import time
@@ -41,6 +40,7 @@ from syncd.sim.demo import seed_simulators
 from syncd.sim.hubspot.app import HubSpotSimulator, SimConfig
 from syncd.state.store import StateStore, open_store
 from syncd.status.views import entity_health
+from tests.config_file import write_config
 from tests.loopback import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -101,9 +101,8 @@ async def systems() -> AsyncIterator[list[Systems]]:
         await runner.cleanup()
 
 
-def write_config(directory: Path, systems: list[Systems]) -> Path:
-    directory.mkdir(parents=True, exist_ok=True)
-    tables = "".join(
+def write_replica_config(directory: Path, systems: list[Systems]) -> Path:
+    connections = "".join(
         f"""
 [connections.{pair.name}]
 afas = {{ kind = "afas", base_url = "{pair.afas_url}", token = "REPLICA_AFAS_TOKEN" }}
@@ -115,25 +114,19 @@ search_settle_seconds = 1
 """
         for pair in systems
     )
-    path = directory / "config.toml"
-    path.write_text(
-        f"""
-data_dir = "data"
-[sync]
-mappings = "{ROOT / "mappings"}"
-overlap_seconds = 30
-[daemon]
-interval_seconds = {INTERVAL}
-jitter_seconds = 0
-shutdown_grace_seconds = 10
-lease_check_seconds = {LEASE_CHECK}
-lease_timeout_seconds = 3
-[status]
-port = {free_port()}
-{tables}""",
-        encoding="utf-8",
+    daemon = {
+        "interval_seconds": INTERVAL,
+        "shutdown_grace_seconds": 10,
+        "lease_check_seconds": LEASE_CHECK,
+        "lease_timeout_seconds": 3,
+    }
+    return write_config(
+        directory,
+        connections,
+        status_port=free_port(),
+        sync={"overlap_seconds": 30},
+        daemon=daemon,
     )
-    return path
 
 
 async def start_replica(
@@ -150,6 +143,7 @@ async def start_replica(
         )
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 async def test_replicas_share_the_lanes_and_take_over_from_a_dead_one(
     tmp_path: Path, postgres_url: str, systems: list[Systems]
@@ -159,7 +153,7 @@ async def test_replicas_share_the_lanes_and_take_over_from_a_dead_one(
     try:
         for name in REPLICAS:
             directory = tmp_path / name
-            config = write_config(directory, systems)
+            config = write_replica_config(directory, systems)
             processes[name] = await start_replica(name, directory, config, postgres_url)
         await _scenario(store, systems, processes, tmp_path)
     finally:
@@ -355,26 +349,8 @@ def _stderr(tmp_path: Path) -> str:
 # --- configuration ---------------------------------------------------------------------------
 
 
-def daemon_config(tmp_path: Path, daemon: str) -> Path:
-    config = tmp_path / "config.toml"
-    config.write_text(
-        f'''[sync]
-mappings = "{ROOT / "mappings"}"
-[daemon]
-{daemon}
-[status]
-enabled = false
-[connections.demo]
-crm = {{ kind = "memory" }}
-afas = {{ kind = "memory" }}
-fixture = "systems.json"
-'''
-    )
-    return config
-
-
 def test_the_replica_name_and_lease_times_come_from_env_and_config(tmp_path: Path) -> None:
-    config = daemon_config(tmp_path, "lease_check_seconds = 2\nlease_timeout_seconds = 20")
+    config = write_config(tmp_path, daemon={"lease_check_seconds": 2, "lease_timeout_seconds": 20})
     settings = load_settings(config, env={"SYNCD_REPLICA": "blue-1"}, secrets=False)
     assert settings.daemon.replica == "blue-1"
     assert settings.daemon.lease_check.total_seconds() == 2
@@ -384,15 +360,14 @@ def test_the_replica_name_and_lease_times_come_from_env_and_config(tmp_path: Pat
 def test_a_lease_timeout_too_short_to_notice_a_broken_session_is_refused(
     tmp_path: Path,
 ) -> None:
-    config = daemon_config(tmp_path, "lease_check_seconds = 5\nlease_timeout_seconds = 10")
+    config = write_config(tmp_path, daemon={"lease_check_seconds": 5, "lease_timeout_seconds": 10})
     with pytest.raises(ConfigError) as raised:
         load_settings(config, env={}, secrets=False)
     assert [p.key for p in raised.value.problems] == ["daemon.lease_timeout_seconds"]
 
 
 async def test_a_second_daemon_on_one_sqlite_store_refuses_to_start(tmp_path: Path) -> None:
-    shutil.copy(ROOT / "tests" / "fixtures" / "systems.json", tmp_path / "systems.json")
-    settings = load_settings(daemon_config(tmp_path, "interval_seconds = 1"), env={})
+    settings = load_settings(write_config(tmp_path), env={})
     first = Daemon(settings, stream=None)
     running = asyncio.create_task(first.run())
 
@@ -441,8 +416,7 @@ class _LosingLeases:
 async def test_a_lost_lease_stops_the_cycle_in_flight(
     tmp_path: Path, store: StateStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    shutil.copy(ROOT / "tests" / "fixtures" / "systems.json", tmp_path / "systems.json")
-    settings = load_settings(daemon_config(tmp_path, "interval_seconds = 1"), env={})
+    settings = load_settings(write_config(tmp_path), env={})
     in_cycle, callers = asyncio.Event(), []
 
     async def endless_cycle(*_: object, **__: object) -> None:

@@ -31,10 +31,10 @@ from syncd.mapping import load_mappings
 from syncd.sim.afas import AfasSimulator
 from syncd.sim.demo import seed_simulators
 from syncd.sim.hubspot.app import HubSpotSimulator
+from tests.config_file import DEMO_CONNECTION, write_config
 from tests.hubspot.harness import harness_for
 from tests.loopback import free_port
 from tests.test_daemon import log_events
-from tests.test_daemon import write_config as demo_config
 
 ROOT = Path(__file__).resolve().parent.parent
 MAPPINGS = load_mappings(ROOT / "mappings", ["customer", "supplier"])
@@ -101,20 +101,18 @@ async def broken_systems(down: str, *, hubspot_token: str | None = None) -> Brok
     return broken
 
 
-def write_config(directory: Path, broken: Broken) -> int:
+def write_broken_config(directory: Path, broken: Broken) -> int:
     """Connection "demo" on in-memory systems (healthy), and "broken"; the status port."""
     status_port = free_port()
-    path = demo_config(directory, status_port)
-    text = path.read_text(encoding="utf-8").replace(
-        "jitter_seconds = 0", "jitter_seconds = 0\nmax_backoff_seconds = 2"
-    )
-    path.write_text(
-        text
-        + f"""[connections.broken]
+    broken_connection = f"""[connections.broken]
 afas = {{ kind = "afas", base_url = "{broken.url("afas")}", token = "STARTUP_AFAS_TOKEN" }}
 crm = {{ kind = "hubspot", base_url = "{broken.url("crm")}", token = "STARTUP_HUBSPOT_TOKEN" }}
-""",
-        encoding="utf-8",
+"""
+    write_config(
+        directory,
+        DEMO_CONNECTION + broken_connection,
+        status_port=status_port,
+        daemon={"max_backoff_seconds": 2},
     )
     return status_port
 
@@ -177,12 +175,13 @@ def output(directory: Path) -> str:
     return (directory / "out.log").read_text() + (directory / "err.log").read_text()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("down", ["crm", "afas"])
 async def test_a_side_down_at_start_stops_only_its_connection_until_it_answers(
     tmp_path: Path, down: str
 ) -> None:
     broken = await broken_systems(down)
-    status_port = write_config(tmp_path, broken)
+    status_port = write_broken_config(tmp_path, broken)
     daemon = await start_daemon(tmp_path)
     try:
         await every_lane(tmp_path, "broken", "source_failed", daemon)
@@ -231,7 +230,7 @@ async def test_a_refused_token_at_start_is_reported_as_an_authentication_problem
     tmp_path: Path,
 ) -> None:
     broken = await broken_systems("none", hubspot_token="another-token")
-    status_port = write_config(tmp_path, broken)
+    status_port = write_broken_config(tmp_path, broken)
     daemon = await start_daemon(tmp_path)
     try:
         await every_lane(tmp_path, "demo", "cycle_finished", daemon)
@@ -291,7 +290,7 @@ async def test_two_replicas_on_one_host_each_serve_the_status_on_a_port_of_their
         for name in ("r1", "r2"):
             directory = tmp_path / name
             directory.mkdir()
-            demo_config(directory, shared)
+            write_config(directory, status_port=shared)
             env = {"SYNCD_STATE_URL": postgres_url, "SYNCD_REPLICA": name, "SYNCD_STATUS_PORT": "0"}
             replicas[name] = await start_daemon(directory, env)
         ports = {}
@@ -333,7 +332,7 @@ async def test_a_property_created_after_a_failed_start_check_is_found_when_it_ru
 async def test_a_state_store_that_cannot_be_reached_is_said_without_class_names(
     tmp_path: Path,
 ) -> None:
-    demo_config(tmp_path)
+    write_config(tmp_path)
     nowhere = f"postgresql+asyncpg://syncd@127.0.0.1:{free_port()}/syncd"
     process = await asyncio.create_subprocess_exec(
         *(sys.executable, "-m", "syncd.cli", "status", "--config", "config.toml"),

@@ -6,11 +6,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from syncd.mapping import load_mappings
 from syncd.sim.campaign import CrashCampaign, run_crash_campaign
 
 ROOT = Path(__file__).resolve().parents[2]
 MAPPINGS = load_mappings(ROOT / "mappings", ["customer", "supplier"])
+
+pytestmark = pytest.mark.slow
 
 
 async def test_syncd_keeps_its_guarantees_when_killed_and_restarted(tmp_path: Path) -> None:

@@ -5,11 +5,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from syncd.mapping import load_mappings
 from syncd.sim.campaign import FaultCampaign, run_fault_campaign
 
 ROOT = Path(__file__).resolve().parents[2]
 MAPPINGS = load_mappings(ROOT / "mappings", ["customer", "supplier"])
+
+
+pytestmark = pytest.mark.slow
 
 
 async def test_syncd_keeps_its_guarantees_through_faults_on_both_sides(tmp_path: Path) -> None:
