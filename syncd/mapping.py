@@ -37,10 +37,11 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from datetime import datetime
+from enum import Enum
 from functools import cached_property, partial
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from syncd.errors import ConfigError, Problem, RecordError
 from syncd.matchkeys import KEY_FUNCTIONS, parse_element
@@ -71,6 +72,7 @@ KNOWN_ENTITIES = ("customer", "supplier")
 """The entities syncd can sync: customer (AFAS debtor) and supplier (AFAS creditor)."""
 
 _TEXT = TextCodec()
+_Choice = TypeVar("_Choice", bound=Enum)
 
 
 @dataclass(frozen=True)
@@ -409,6 +411,24 @@ def unknown_key_message(key: str, allowed: Iterable[str]) -> str:
     close = difflib.get_close_matches(key, allowed, n=1)
     hint = f"did you mean {close[0]!r}? " if close else ""
     return f"unknown key; {hint}allowed keys: {choices(allowed)}"
+
+
+def _member(
+    entry: Mapping[str, object],
+    key: str,
+    kind: type[_Choice],
+    prefix: str,
+    report: ProblemReport,
+    problem: Callable[[object], str],
+) -> _Choice | None:
+    """The member of ``kind`` that ``entry[key]`` names; None, reported, if none."""
+    if key not in entry:
+        return None
+    try:
+        return kind(entry[key])
+    except ValueError:
+        report.add(f"{prefix}.{key}", problem(entry[key]))
+        return None
 
 
 def _first_link_problem(raw: object) -> str:
@@ -788,34 +808,29 @@ def _field(index: int, entry: object, report: ProblemReport) -> FieldMap | None:
     for key in ("crm_codec", "afas_codec"):
         codecs[key] = _codec(entry[key], f"{prefix}.{key}", report) if key in entry else _TEXT
 
-    direction = Direction.BOTH
-    if "direction" in entry:
-        raw = entry["direction"]
-        try:
-            direction = Direction(raw)
-        except ValueError:
-            report.add(
-                f"{prefix}.direction",
-                f"{raw!r} is not a direction; use one of: {choices(Direction)}",
-            )
-    conflict: ConflictRule | None = None
-    if "conflict" in entry:
-        raw = entry["conflict"]
-        try:
-            conflict = ConflictRule(raw)
-        except ValueError:
-            report.add(
-                f"{prefix}.conflict",
-                f"{raw!r} is not a conflict rule; use one of: {choices(ConflictRule)}, "
-                "or leave it out to use [sync] conflict",
-            )
-    first_link: FirstLink | None = None
-    if "first_link" in entry:
-        raw = entry["first_link"]
-        try:
-            first_link = FirstLink(raw)
-        except ValueError:
-            report.add(f"{prefix}.first_link", _first_link_problem(raw))
+    direction = (
+        _member(
+            entry,
+            "direction",
+            Direction,
+            prefix,
+            report,
+            lambda raw: f"{raw!r} is not a direction; use one of: {choices(Direction)}",
+        )
+        or Direction.BOTH
+    )
+    conflict = _member(
+        entry,
+        "conflict",
+        ConflictRule,
+        prefix,
+        report,
+        lambda raw: (
+            f"{raw!r} is not a conflict rule; use one of: {choices(ConflictRule)}, "
+            "or leave it out to use [sync] conflict"
+        ),
+    )
+    first_link = _member(entry, "first_link", FirstLink, prefix, report, _first_link_problem)
     blank_overwrites: bool | None = None
     if "blank_overwrites" in entry:
         raw = entry["blank_overwrites"]
