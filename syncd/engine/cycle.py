@@ -111,7 +111,7 @@ class CycleReport:
     plan: Plan
     counts: Counter[str] = field(default_factory=Counter)
     applied: bool = False
-    in_doubt: list[InDoubt] = field(default_factory=list)  # creates not settled yet
+    in_doubt: list[InDoubt] = field(default_factory=list)  # a dry run's creates not settled yet
 
     @property
     def clean(self) -> bool:
@@ -287,7 +287,8 @@ class _Cycle:
         for side, listed in pulled.items():
             pulled[side] = replace(listed, records={}, rejected=[], others=[])
         report = CycleReport(self.conn.name, self.entity, self.full, plan)
-        report.in_doubt = await self._in_doubt_summary()
+        if self.dry_run:  # shown with the plan; a cycle that runs logs creates_in_doubt
+            report.in_doubt = await self._in_doubt_summary()
         if plan.findings and not accept_guards and not await self._confirmed(plan):
             report.counts = Counter(self.applier.counts)  # what the waves applied, if any
             if not self.dry_run:
