@@ -12,10 +12,10 @@ from typing import Protocol, runtime_checkable
 from syncd.config import ConnectionSettings, GatewaySettings, Settings
 from syncd.engine.cycle import Connection
 from syncd.errors import ConfigError, Problem
-from syncd.gateways.afas import build_afas_gateway
+from syncd.gateways.afas.gateway import build_afas_gateway
 from syncd.gateways.base import Gateway
 from syncd.gateways.fixture import load_fixture, save_fixture
-from syncd.gateways.hubspot import build_hubspot
+from syncd.gateways.hubspot.gateway import build_hubspot
 from syncd.gateways.memory import MemoryGateway
 from syncd.mapping import EntityMapping
 from syncd.records import Side

@@ -46,7 +46,7 @@ from syncd.errors import (
     TransientError,
     for_people,
 )
-from syncd.gateways.caller import calling_as
+from syncd.gateways.http.user_agent import calling_as
 from syncd.lease import LeaseChanges, Leases, open_leases
 from syncd.state.rows import StatusEvent
 from syncd.status.events import EventName

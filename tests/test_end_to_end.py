@@ -17,7 +17,7 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
-from syncd.gateways.afas_client import token_header
+from syncd.gateways.afas.client import token_header
 from syncd.mapping import load_mappings
 from syncd.records import Side
 from syncd.sim.afas import AfasSimulator

@@ -15,8 +15,8 @@ from syncd.policy import Guards, SyncRules
 from syncd.records import Side
 from syncd.sim.afas import AfasSimulator, SimOptions
 from syncd.state.store import open_store
-from tests.afas.helpers import TOKEN, gateway, served
-from tests.hubspot.harness import harness_for
+from tests.gateways.afas.helpers import TOKEN, gateway, served
+from tests.gateways.hubspot.harness import harness_for
 from tests.two_simulators import TwoSimulators
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "mappings" / "examples" / "existing-portal"

@@ -30,7 +30,7 @@ from syncd.config import load_settings
 from syncd.daemon import Daemon, Lane
 from syncd.engine.cycle import Connection
 from syncd.errors import ConfigError, StateError
-from syncd.gateways.caller import PRODUCT, calling_as, user_agent
+from syncd.gateways.http.user_agent import PRODUCT, calling_as, user_agent
 from syncd.gateways.memory import MemoryGateway
 from syncd.lease import LeaseChanges
 from syncd.mapping import load_mappings

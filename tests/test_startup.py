@@ -32,7 +32,7 @@ from syncd.sim.afas import AfasSimulator
 from syncd.sim.demo import seed_simulators
 from syncd.sim.hubspot.app import HubSpotSimulator
 from tests.config_file import DEMO_CONNECTION, write_config
-from tests.hubspot.harness import harness_for
+from tests.gateways.hubspot.harness import harness_for
 from tests.loopback import free_port
 from tests.test_daemon import log_events
 

@@ -6,14 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from syncd.engine.cycle import Connection, CycleReport, run_cycle
-from syncd.gateways.afas import AfasGateway
+from syncd.gateways.afas.gateway import AfasGateway
 from syncd.gateways.base import Gateway
 from syncd.mapping import EntityMapping
 from syncd.policy import SyncRules
 from syncd.records import Side
 from syncd.sim.afas import AfasSimulator
 from syncd.state.store import StateStore
-from tests.hubspot.harness import HubSpotHarness
+from tests.gateways.hubspot.harness import HubSpotHarness
 
 
 @dataclass

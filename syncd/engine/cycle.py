@@ -45,7 +45,7 @@ from syncd.engine.siblings import found_in_afas, siblings_of, waiting_for
 from syncd.engine.waves import Beside, Sweep, Waves
 from syncd.errors import for_people
 from syncd.gateways.base import Gateway, SharingGateway
-from syncd.gateways.paging import HeadStart, side_by_side
+from syncd.gateways.http.pages_ahead import HeadStart, side_by_side
 from syncd.mapping import EntityMapping
 from syncd.policy import Direction, SyncRules
 from syncd.records import Cursor, Page, Record, RejectedRecord, Side

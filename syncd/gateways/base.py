@@ -1,7 +1,7 @@
 """The Gateway protocol: what the engine may ask of a side.
 
 Every implementation (in-memory, AFAS, HubSpot) passes the same contract suite in
-``tests/contract/``. The contract, in short:
+``tests/gateways/contract/``. The contract, in short:
 
 * Records come back canonical (mapped through the entity's mapping); a row that cannot
   be mapped comes back as a :class:`~syncd.records.RejectedRecord`, never as an exception

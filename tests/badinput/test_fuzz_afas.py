@@ -16,12 +16,12 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from syncd.errors import RecordError, SyncdError
-from syncd.gateways.afas import AfasGateway
-from syncd.gateways.afas_client import AfasClient, _result
+from syncd.gateways.afas.client import AfasClient, _result
+from syncd.gateways.afas.gateway import AfasGateway
 from syncd.mapping import KNOWN_ENTITIES, load_mappings
 from syncd.records import Page
 from tests.badinput.strategies import FUZZ, FUZZ_SLOW, json_values, junk_row, words
-from tests.contract.gateway_contract import SHIPPED_MAPPINGS
+from tests.gateways.contract.gateway_contract import SHIPPED_MAPPINGS
 
 MAPPINGS = load_mappings(SHIPPED_MAPPINGS, KNOWN_ENTITIES)
 SPEC = MAPPINGS["customer"].afas

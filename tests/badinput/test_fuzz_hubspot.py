@@ -15,13 +15,13 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from syncd.errors import RecordError, SyncdError
-from syncd.gateways.hubspot import BatchOutcome, HubSpotGateway
-from syncd.gateways.hubspot_client import HubSpotClient, Reply
+from syncd.gateways.hubspot.client import HubSpotClient, Reply
+from syncd.gateways.hubspot.gateway import BatchOutcome, HubSpotGateway
 from syncd.mapping import KNOWN_ENTITIES, load_mappings
 from syncd.records import Page, Record
 from syncd.sim.hubspot import DEFAULT_PROPERTIES
 from tests.badinput.strategies import FUZZ, FUZZ_SLOW, attempt, json_values, junk_row, words
-from tests.contract.gateway_contract import SHIPPED_MAPPINGS
+from tests.gateways.contract.gateway_contract import SHIPPED_MAPPINGS
 
 MAPPINGS = load_mappings(SHIPPED_MAPPINGS, KNOWN_ENTITIES)
 SPEC = MAPPINGS["customer"].crm

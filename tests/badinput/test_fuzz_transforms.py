@@ -19,7 +19,7 @@ from syncd.mapping import KNOWN_ENTITIES, FieldMap, load_mappings
 from syncd.records import Side, Value
 from syncd.transforms import CODECS, NORMALISERS
 from tests.badinput.strategies import FUZZ, FUZZ_SLOW, attempt
-from tests.contract.gateway_contract import SHIPPED_MAPPINGS
+from tests.gateways.contract.gateway_contract import SHIPPED_MAPPINGS
 
 MAPPINGS = load_mappings(SHIPPED_MAPPINGS, KNOWN_ENTITIES)
 FIELDS = [(entity, f.name) for entity, m in MAPPINGS.items() for f in m.fields]

@@ -25,12 +25,12 @@ from syncd.records import Cursor, Side, Value
 from syncd.sim.hubspot import HubSpotSimulator
 from syncd.state.rows import Quarantined
 from syncd.state.store import StateStore, open_store
-from tests.afas.helpers import TOKEN as AFAS_TOKEN
-from tests.afas.helpers import gateway as afas_gateway
-from tests.afas.helpers import served, simulator
 from tests.badinput.tamper import Spoil, TamperProxy, tamper_proxy
-from tests.contract.gateway_contract import SHIPPED_MAPPINGS
-from tests.hubspot.harness import gateway_for
+from tests.gateways.afas.helpers import TOKEN as AFAS_TOKEN
+from tests.gateways.afas.helpers import gateway as afas_gateway
+from tests.gateways.afas.helpers import served, simulator
+from tests.gateways.contract.gateway_contract import SHIPPED_MAPPINGS
+from tests.gateways.hubspot.harness import gateway_for
 
 ENTITY = "customer"
 HUBSPOT_TOKEN = "pat-test-token"

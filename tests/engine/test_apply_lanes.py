@@ -18,7 +18,7 @@ from syncd.gateways.memory import MemoryGateway
 from syncd.mapping import load_mappings
 from syncd.records import Record, Side, Value
 from syncd.state.store import StateStore
-from tests.contract.gateway_contract import SHIPPED_MAPPINGS
+from tests.gateways.contract.gateway_contract import SHIPPED_MAPPINGS
 
 ENTITY = "customer"
 CONNECTION = "lanes"

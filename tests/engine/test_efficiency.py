@@ -24,9 +24,9 @@ from syncd.sim.hubspot.app import HubSpotSimulator, SimConfig, running
 from syncd.state.database import connect, upgrade
 from syncd.state.rows import Link
 from syncd.state.store import StateStore, Transaction
-from tests.afas.helpers import TOKEN, gateway, served
-from tests.contract.gateway_contract import SHIPPED_MAPPINGS
-from tests.hubspot.harness import gateway_for, native
+from tests.gateways.afas.helpers import TOKEN, gateway, served
+from tests.gateways.contract.gateway_contract import SHIPPED_MAPPINGS
+from tests.gateways.hubspot.harness import gateway_for, native
 
 ENTITY = "customer"
 

@@ -6,7 +6,7 @@ import dataclasses
 
 from syncd.engine.siblings import siblings_of
 from syncd.mapping import KNOWN_ENTITIES, load_mappings
-from tests.contract.gateway_contract import SHIPPED_MAPPINGS
+from tests.gateways.contract.gateway_contract import SHIPPED_MAPPINGS
 
 MAPPINGS = load_mappings(SHIPPED_MAPPINGS, KNOWN_ENTITIES)
 

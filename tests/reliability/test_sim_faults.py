@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import aiohttp
 
-from syncd.gateways.afas_client import token_header
+from syncd.gateways.afas.client import token_header
 from syncd.sim.afas import AfasSimulator
 from syncd.sim.afas.app import Fault as AfasFault
 from syncd.sim.campaign.fault_campaign import serving

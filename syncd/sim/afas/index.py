@@ -16,7 +16,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
-from syncd.gateways.afas_time import to_wall
+from syncd.gateways.afas.profit_time import to_wall
 from syncd.sim.afas.schema import DataType, GetField, Part
 from syncd.sim.afas.store import ProfitData, Relation
 

@@ -19,7 +19,7 @@ from decimal import Decimal, InvalidOperation
 from itertools import islice
 from typing import Any
 
-from syncd.gateways.afas_time import display_value, to_wall
+from syncd.gateways.afas.profit_time import display_value, to_wall
 from syncd.sim.afas.index import comparable, lookup, sort_key
 from syncd.sim.afas.schema import DataType, GetConnector, GetField
 from syncd.sim.afas.store import UNEXPECTED, ProfitData, ProfitError, Relation

@@ -25,11 +25,11 @@ from aiohttp import web
 from syncd.connections import Startable
 from syncd.engine.cycle import Connection, CycleReport, run_cycle
 from syncd.errors import SyncdError
-from syncd.gateways.afas import AfasGateway
-from syncd.gateways.afas_client import AfasClient, Limits, RetryPolicy
+from syncd.gateways.afas.client import AfasClient, Limits, RetryPolicy
+from syncd.gateways.afas.gateway import AfasGateway
 from syncd.gateways.base import Gateway
-from syncd.gateways.hubspot import HubSpotGateway
-from syncd.gateways.hubspot_client import ClientSettings
+from syncd.gateways.hubspot.client import ClientSettings
+from syncd.gateways.hubspot.gateway import HubSpotGateway
 from syncd.mapping import EntityMapping
 from syncd.policy import SyncRules
 from syncd.records import Side

@@ -1,0 +1,1 @@
+"""AFAS Profit: debtors and creditors through GetConnectors and UpdateConnectors."""

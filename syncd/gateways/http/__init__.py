@@ -1,0 +1,1 @@
+"""HTTP plumbing both gateways share: bodies, limits, paging ahead, TLS, who is calling."""

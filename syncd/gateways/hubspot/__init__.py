@@ -1,0 +1,1 @@
+"""HubSpot: companies as the CRM side of customers and suppliers."""

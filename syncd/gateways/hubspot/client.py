@@ -1,0 +1,351 @@
+"""HubSpot's HTTP API as syncd needs it: auth, paths, rate limits, retries, and errors.
+
+This module is the only place of the HubSpot gateway that sees aiohttp. :meth:`HubSpotClient.call`
+sends one request and translates everything that can go wrong into :mod:`syncd.errors`:
+
+====================================  ==============================================
+what happened                         raised
+====================================  ==============================================
+could not connect                     TransientError (nothing was sent)
+timeout / connection lost, read       TransientError
+timeout / connection lost, write      OutcomeUnknownError (it may have been applied)
+401, 403                              AuthError (bad token, missing scopes)
+404                                   NotFound, a RecordError
+400, 409, 422 on a write              RecordError naming the property HubSpot names
+400 on a read or search               PermanentError (our request is wrong)
+429, 423, 477, 503                    TransientError(retry_after), retried first
+500, 502, 504, 524                    TransientError for reads (retried first);
+                                      OutcomeUnknownError for writes (not retried)
+2xx body not JSON (HTML, cut off,     TransientError saying what arrived, retried first
+  not UTF-8), read
+2xx body not JSON, write              OutcomeUnknownError
+anything else                         PermanentError
+====================================  ==============================================
+
+Rate limits, as HubSpot enforces them: search requests go through their own limiter
+(HubSpot allows 5 a second per portal, shared by every app in it; we default to 4),
+everything else through the ten-second limiter (100 per ten seconds, counted for each app
+on its own, so syncd's private app may use them all). A 429 is
+retried with backoff (tenacity) as its ``policyName`` asks: ``SECONDLY`` after a second,
+``TEN_SECONDLY_ROLLING`` after ten, ``DAILY`` not at all (a TransientError whose
+``retry_after`` is the time to midnight UTC). ``Retry-After`` wins when HubSpot sends it.
+A daily budget counts every request sent (:meth:`HubSpotClient.status`); when it is
+spent, calls fail fast with a TransientError until the next UTC day.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import aiohttp
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
+
+from syncd.errors import (
+    AuthError,
+    GatewayError,
+    OutcomeUnknownError,
+    PermanentError,
+    RecordError,
+    TransientError,
+)
+from syncd.gateways.http.json_body import UnreadableBody, json_body
+from syncd.gateways.http.rolling_window import RollingWindow
+from syncd.gateways.http.tls import connector
+from syncd.gateways.http.transport_errors import why_no_answer
+from syncd.gateways.http.user_agent import user_agent
+
+__all__ = ["ClientSettings", "HubSpotClient", "NotFound", "Reply", "RetryableError"]
+
+DEFAULT_BASE_URL = "https://api.hubapi.com"
+
+_RETRY_LATER = {423, 429, 477, 503}
+_SERVER_ERRORS = {500, 502, 504, 524}
+_RECORD_STATUSES = {400, 409, 422}
+_POLICY_WAIT = {"SECONDLY": 1.0, "TEN_SECONDLY_ROLLING": 10.0}
+_NAMED_IN_MESSAGE = re.compile(r'"name"\s*:\s*"([^"]+)"')
+
+
+class NotFound(RecordError):
+    """HubSpot has no such (active) object: 404."""
+
+
+class RetryableError(TransientError):
+    """A 429, a "come back later" or a lost read: retried before it reaches the caller."""
+
+    def __init__(
+        self, message: str, retry_after: float | None = None, policy: str | None = None
+    ) -> None:
+        super().__init__(message, retry_after)
+        self.policy = policy
+
+
+@dataclass(frozen=True)
+class ClientSettings:
+    """How to reach a portal and how hard to use it (the ``hubspot`` gateway options)."""
+
+    base_url: str = DEFAULT_BASE_URL
+    api_version: str = "v3"  # "v3", or a dated version like "2026-03"
+    search_per_second: float = 4.0
+    requests_per_ten_seconds: float = 100.0
+    daily_budget: int = 200_000
+    timeout_seconds: float = 30.0
+    max_attempts: int = 5
+    backoff_scale: float = 1.0  # multiplies every wait; tests make it small
+    ca_bundle: str | None = None  # extra CAs to trust (PEM); verification is always on
+
+    def objects_path(self, object_type: str) -> str:
+        if self.api_version == "v3":
+            return f"/crm/v3/objects/{object_type}"
+        return f"/crm/objects/{self.api_version}/{object_type}"
+
+    def properties_path(self, object_type: str) -> str:
+        if self.api_version == "v3":
+            return f"/crm/v3/properties/{object_type}"
+        return f"/crm/properties/{self.api_version}/{object_type}"
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A 2xx answer: its status and JSON body (None for 204)."""
+
+    status: int
+    body: Any
+
+
+@dataclass
+class _Budget:
+    day: str = ""
+    used: int = 0
+    portal_remaining: int | None = None
+    throttled: int = 0
+
+
+class HubSpotClient:
+    """One portal's API, behind a token; every request goes through :meth:`call`."""
+
+    def __init__(self, token: str, settings: ClientSettings | None = None) -> None:
+        self._token = token
+        self.settings = settings or ClientSettings()
+        s = self.settings
+        # As HubSpot counts them: any second sees at most so many searches (the default 4
+        # leaves one of the portal's 5 to other apps), any ten seconds so many other
+        # requests (HubSpot's 100 for the app), a burst of them at once included.
+        self._search_limiter = RollingWindow.at(s.search_per_second, 1.0)
+        self._general_limiter = RollingWindow.at(s.requests_per_ten_seconds, 10.0)
+        self._session: aiohttp.ClientSession | None = None
+        self._budget = _Budget()
+        self.requests_sent = 0  # every request since start, retries included
+
+    def status(self) -> dict[str, object]:
+        """Today's request count against the daily budget, for the status surface."""
+        self._roll_day()
+        return {
+            "day": self._budget.day,
+            "requests_today": self._budget.used,
+            "daily_budget": self.settings.daily_budget,
+            "budget_left": max(0, self.settings.daily_budget - self._budget.used),
+            "portal_daily_remaining": self._budget.portal_remaining,
+            "throttled_today": self._budget.throttled,
+        }
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Mapping[str, Any] | None = None,
+        params: Mapping[str, str] | None = None,
+        search: bool = False,
+        write: bool = False,
+    ) -> Reply:
+        """Send a request (retrying what is safe to retry); a 2xx :class:`Reply` or a raise.
+
+        ``write`` marks a request that changes data: a write whose answer is lost raises
+        OutcomeUnknownError and is never retried, and its 400s are RecordErrors.
+        """
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self.settings.max_attempts),
+            retry=retry_if_exception(_worth_retrying),
+            wait=self._wait,
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                return await self._once(method, path, body, params, search=search, write=write)
+        raise AssertionError("unreachable: tenacity re-raises the last error")
+
+    def _wait(self, state: Any) -> float:
+        """Seconds before the next attempt: the server's hint, growing with each try."""
+        error = state.outcome.exception() if state.outcome else None
+        hint = error.retry_after if isinstance(error, TransientError) else None
+        attempt = int(state.attempt_number)
+        return float(hint or 0.2) * attempt * self.settings.backoff_scale
+
+    # -- one request: the only place aiohttp's exceptions are caught ---------------------
+
+    async def _once(
+        self,
+        method: str,
+        path: str,
+        body: Mapping[str, Any] | None,
+        params: Mapping[str, str] | None,
+        *,
+        search: bool,
+        write: bool,
+    ) -> Reply:
+        self._spend()
+        limiter = self._search_limiter if search else self._general_limiter
+        what = f"HubSpot {method} {path}"
+        try:
+            session = self._open()
+            async with (
+                limiter,
+                session.request(
+                    method,
+                    self.settings.base_url + path,
+                    json=body,
+                    params=params,
+                    headers={"User-Agent": user_agent()},
+                ) as response,
+            ):
+                data = await response.read()
+                status, headers = response.status, response.headers
+        except aiohttp.ClientConnectorError as exc:
+            raise RetryableError(f"{what}: cannot connect ({exc.os_error})", 0.5) from exc
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            why = why_no_answer(exc)
+            if write:
+                raise OutcomeUnknownError(f"{what}: no answer ({why}); it may apply") from exc
+            raise RetryableError(f"{what}: no answer ({why})", 0.5) from exc
+        self._note_headers(headers)
+        return self._reply(what, status, data, headers, write=write)
+
+    def _open(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                connector=connector(self.settings.ca_bundle),
+                headers={
+                    "Authorization": f"Bearer {self._token}",
+                    "Accept": "application/json",
+                },
+                timeout=aiohttp.ClientTimeout(total=self.settings.timeout_seconds),
+            )
+        return self._session
+
+    def _reply(
+        self, what: str, status: int, data: bytes, headers: Mapping[str, str], *, write: bool
+    ) -> Reply:
+        try:
+            parsed: Any = json_body(data)
+        except UnreadableBody as exc:
+            parsed = None
+            if 200 <= status < 300:
+                raise _unreadable(what, status, exc, write) from None
+        if 200 <= status < 300:
+            return Reply(status, parsed)
+        raise self._error(what, status, parsed if isinstance(parsed, dict) else {}, headers, write)
+
+    def _error(
+        self,
+        what: str,
+        status: int,
+        body: Mapping[str, Any],
+        headers: Mapping[str, str],
+        write: bool,
+    ) -> GatewayError | RecordError:
+        message = str(body.get("message") or "(no message)")
+        said = f"{what}: {status} {body.get('category') or body.get('errorType') or ''} {message}"
+        if status in (401, 403):
+            return AuthError(f"{what}: HubSpot refused the token ({status}): {message}")
+        if status == 404:
+            return NotFound(said)
+        if status in _RECORD_STATUSES and write:
+            return RecordError(said, field=property_named(body))
+        if status in _RETRY_LATER:
+            policy = body.get("policyName")
+            if status == 429:
+                self._budget.throttled += 1
+            if policy == "DAILY":
+                return TransientError(said, retry_after=_seconds_to_midnight())
+            wait = _retry_after(headers) or _POLICY_WAIT.get(str(policy), 2.0)
+            return RetryableError(said, wait, str(policy) if policy else None)
+        if status in _SERVER_ERRORS:
+            if write:
+                return OutcomeUnknownError(f"{said} (the write may have been applied)")
+            return RetryableError(said, 0.2, None)
+        return PermanentError(said)
+
+    # -- the daily budget -----------------------------------------------------------------
+
+    def _roll_day(self) -> None:
+        today = datetime.now(UTC).date().isoformat()
+        if self._budget.day != today:
+            self._budget = _Budget(day=today)
+
+    def _spend(self) -> None:
+        self._roll_day()
+        if self._budget.used >= self.settings.daily_budget:
+            raise TransientError(
+                f"syncd's daily HubSpot budget of {self.settings.daily_budget} requests is "
+                "spent; it renews at midnight UTC",
+                retry_after=_seconds_to_midnight(),
+            )
+        self._budget.used += 1
+        self.requests_sent += 1
+
+    def _note_headers(self, headers: Mapping[str, str]) -> None:
+        remaining = headers.get("X-HubSpot-RateLimit-Daily-Remaining")
+        if remaining is not None and remaining.isdigit():
+            self._budget.portal_remaining = int(remaining)
+
+
+def _unreadable(what: str, status: int, exc: UnreadableBody, write: bool) -> GatewayError:
+    said = f"{what}: answered {status} with a body that {exc}"
+    if write:
+        return OutcomeUnknownError(f"{said}; the write may have happened: look it up first")
+    return RetryableError(  # like a lost read: worth asking again at once
+        f"{said}; a proxy may have answered in HubSpot's place, or the connection dropped: "
+        "nothing was read, the cycle is tried again later",
+        0.5,
+    )
+
+
+def _worth_retrying(error: BaseException) -> bool:
+    return isinstance(error, RetryableError)
+
+
+def property_named(body: Mapping[str, Any]) -> str | None:
+    """The property a HubSpot validation error is about, wherever the body names it."""
+    for detail in body.get("errors") or ():
+        if isinstance(detail, dict) and detail.get("in"):
+            return str(detail["in"])
+    context = body.get("context") or {}
+    for key in ("propertyName", "invalidPropertyName"):
+        names = context.get(key) if isinstance(context, dict) else None
+        if names:
+            return str(names[0])
+    found = _NAMED_IN_MESSAGE.search(str(body.get("message", "")))
+    return found[1] if found else None
+
+
+def _retry_after(headers: Mapping[str, str]) -> float | None:
+    value = headers.get("Retry-After")
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _seconds_to_midnight() -> float:
+    now = datetime.now(UTC)
+    midnight = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return (midnight - now).total_seconds()

@@ -1,0 +1,5 @@
+"""The gateway contract suite; :mod:`tests.gateways.contract.gateway_contract` plugs one in."""
+
+from tests.gateways.contract.gateway_contract import GatewayContract, GatewayHarness, collect
+
+__all__ = ["GatewayContract", "GatewayHarness", "collect"]

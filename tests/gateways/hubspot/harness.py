@@ -1,0 +1,101 @@
+"""The HubSpot gateway on a simulator in process, and a user who works in the portal."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from syncd.gateways.base import Gateway
+from syncd.gateways.hubspot.client import ClientSettings
+from syncd.gateways.hubspot.gateway import HubSpotGateway
+from syncd.gateways.hubspot.properties import to_text
+from syncd.mapping import EntityMapping
+from syncd.records import Side, Value
+from syncd.sim.hubspot import HubSpotSimulator, SimConfig
+from tests.gateways.test_memory import unmappable_row
+
+FAST = ClientSettings(
+    search_per_second=1000,
+    requests_per_ten_seconds=100_000,
+    backoff_scale=0.01,
+    timeout_seconds=5,
+)
+"""Client settings for tests: no throttling of our own, backoff a hundred times faster."""
+
+
+def native(mapping: EntityMapping, fields: Mapping[str, Value]) -> dict[str, str]:
+    """Canonical fields as HubSpot property strings ("" for blank)."""
+    return {k: to_text(v) for k, v in mapping.to_native(Side.CRM, fields).items()}
+
+
+def gateway_for(
+    url: str,
+    mappings: Mapping[str, EntityMapping],
+    *,
+    page_size: int = 100,
+    settle: float = 0.0,
+    **settings: Any,
+) -> HubSpotGateway:
+    base = {**FAST.__dict__, "base_url": url, **settings}
+    return HubSpotGateway(
+        "pat-test-token",
+        mappings,
+        ClientSettings(**base),
+        settle_seconds=settle,
+        page_size=page_size,
+    )
+
+
+@dataclass
+class HubSpotHarness:
+    """The contract's user edits the simulator's store, as a person in HubSpot would."""
+
+    sim: HubSpotSimulator
+    hub: HubSpotGateway
+    mappings: Mapping[str, EntityMapping]
+
+    @property
+    def gateway(self) -> Gateway:
+        return self.hub
+
+    @property
+    def page_size(self) -> int:
+        return self.hub.page_size
+
+    def role(self, entity: str) -> dict[str, str]:
+        role = self.mappings[entity].crm.role
+        return {role.property_name: role.added_to(None)} if role else {}
+
+    async def seed(self, entity: str, fields: Mapping[str, Value]) -> str:
+        values = {k: v for k, v in native(self.mappings[entity], fields).items() if v}
+        return self.sim.seed({**values, **self.role(entity)})
+
+    async def edit(self, entity: str, record_id: str, fields: Mapping[str, Value]) -> None:
+        self.sim.edit(record_id, native(self.mappings[entity], fields))
+
+    async def seed_unmappable(self, entity: str) -> str:
+        row = unmappable_row(self.mappings[entity], Side.CRM)
+        values = {k: to_text(v) for k, v in row.items()}
+        return self.sim.seed({**values, **self.role(entity)})
+
+
+@asynccontextmanager
+async def harness_for(
+    mappings: Mapping[str, EntityMapping],
+    *,
+    page_size: int = 4,
+    config: SimConfig | None = None,
+    settle: float = 0.0,
+    record: bool = False,
+    **settings: Any,
+) -> AsyncIterator[HubSpotHarness]:
+    sim = HubSpotSimulator(config=config, record=record)
+    url = await sim.start()
+    hub = gateway_for(url, mappings, page_size=page_size, settle=settle, **settings)
+    try:
+        yield HubSpotHarness(sim, hub, mappings)
+    finally:
+        await hub.aclose()
+        await sim.close()
