@@ -93,10 +93,10 @@ sys.path.insert(0, str(ROOT))
 from bench.counting import Counted, Work  # noqa: E402
 from syncd.engine.cycle import Connection, run_cycle  # noqa: E402
 from syncd.engine.plan import PairState, PlanInput, make_plan  # noqa: E402
-from syncd.gateways.afas import AfasGateway  # noqa: E402
-from syncd.gateways.afas_client import QUERY_LIMIT, AfasClient, Limits  # noqa: E402
-from syncd.gateways.hubspot import HubSpotGateway  # noqa: E402
-from syncd.gateways.hubspot_client import ClientSettings  # noqa: E402
+from syncd.gateways.afas.client import QUERY_LIMIT, AfasClient, Limits  # noqa: E402
+from syncd.gateways.afas.gateway import AfasGateway  # noqa: E402
+from syncd.gateways.hubspot.client import ClientSettings  # noqa: E402
+from syncd.gateways.hubspot.gateway import HubSpotGateway  # noqa: E402
 from syncd.mapping import EntityMapping, load_mappings  # noqa: E402
 from syncd.policy import Direction, SyncRules  # noqa: E402
 from syncd.records import Record, Side  # noqa: E402
