@@ -29,17 +29,11 @@ from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy.engine import URL, make_url
 
 from syncd.errors import ConfigError, Problem
-from syncd.mapping import (
-    KNOWN_ENTITIES,
-    EntityMapping,
-    ProblemReport,
-    choices,
-    describe,
-    load_mappings,
-    read_toml,
-)
+from syncd.mapping import KNOWN_ENTITIES, EntityMapping, load_mappings
 from syncd.policy import ConflictRule, DeletePolicy, Guards, SyncRules
+from syncd.problems import ProblemReport, choices, describe
 from syncd.records import Side
+from syncd.tomlfile import read_toml
 
 __all__ = [
     "GATEWAY_KINDS",

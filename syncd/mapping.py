@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import difflib
 import re
-import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
@@ -46,8 +45,10 @@ from typing import Any, Literal, TypeVar
 from syncd.errors import ConfigError, Problem, RecordError
 from syncd.matchkeys import KEY_FUNCTIONS, parse_element
 from syncd.policy import ConflictRule, Direction, FirstLink
+from syncd.problems import ProblemReport, choices, describe
 from syncd.records import Record, RejectedRecord, Side, Value
 from syncd.roles import CompanyRole
+from syncd.tomlfile import read_toml
 from syncd.transforms import (
     CODECS,
     COMPOSITE_CODECS,
@@ -383,34 +384,6 @@ _FIELD_KEYS = (
 _FIELD_NAME = re.compile(r"[a-z][a-z0-9_]*")
 _NATIVE_NAME = re.compile(r"\S+")
 _PATH_SEGMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_TOML_WHERE = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
-
-
-def describe(value: object) -> str:
-    if isinstance(value, bool):
-        return f"a boolean ({str(value).lower()})"
-    if isinstance(value, int):
-        return f"an integer ({value})"
-    if isinstance(value, float):
-        return f"a float ({value})"
-    if isinstance(value, str):
-        return f"a string ({value!r})"
-    if isinstance(value, dict):
-        return "a table"
-    if isinstance(value, list):
-        return "an array"
-    return f"a {type(value).__name__} ({value})"
-
-
-def choices(values: Iterable[str]) -> str:
-    return ", ".join(values)
-
-
-def unknown_key_message(key: str, allowed: Iterable[str]) -> str:
-    allowed = list(allowed)
-    close = difflib.get_close_matches(key, allowed, n=1)
-    hint = f"did you mean {close[0]!r}? " if close else ""
-    return f"unknown key; {hint}allowed keys: {choices(allowed)}"
 
 
 def _member(
@@ -444,106 +417,6 @@ def _first_link_problem(raw: object) -> str:
         f"when a pair is first linked); {hint}use one of: {choices(FirstLink)}, or leave "
         "it out to settle a first link as the field's conflict rule settles conflicts"
     )
-
-
-class ProblemReport:
-    """Problems found in one file, in the order found (shared with :mod:`syncd.config`)."""
-
-    def __init__(self, source: str) -> None:
-        self.source = source
-        self.problems: list[Problem] = []
-
-    def add(self, key: str, message: str) -> None:
-        self.problems.append(Problem(self.source, key, message))
-
-    def unknown_keys(self, table: Mapping[str, Any], allowed: Iterable[str], prefix: str) -> None:
-        allowed = tuple(allowed)
-        for key in table:
-            if key not in allowed:
-                self.add(f"{prefix}{key}", unknown_key_message(key, allowed))
-
-    def string(
-        self,
-        table: Mapping[str, Any],
-        key: str,
-        where: str,
-        *,
-        required: bool,
-        pattern: re.Pattern[str] | None = None,
-        rule: str = "",
-    ) -> str | None:
-        """A string value; None (with a problem when required) if absent or wrong."""
-        if key not in table:
-            if required:
-                self.add(where, "missing; this key is required")
-            return None
-        value = table[key]
-        if not isinstance(value, str):
-            self.add(where, f"expected a string, got {describe(value)}")
-            return None
-        if pattern is not None and not pattern.fullmatch(value):
-            self.add(where, f"{value!r} is not valid: {rule}")
-            return None
-        return value
-
-    def table(self, parent: Mapping[str, Any], key: str, where: str) -> dict[str, Any] | None:
-        value = parent.get(key)
-        if value is None:
-            self.add(where, f"missing; add a [{where}] table")
-            return None
-        if not isinstance(value, dict):
-            self.add(where, f"expected a table, got {describe(value)}; write it as [{where}]")
-            return None
-        return value
-
-
-def read_toml(path: Path, report: ProblemReport) -> dict[str, Any] | None:
-    """The parsed file, or None with a problem (unreadable file, invalid TOML)."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        report.add("", "file not found; check the path or create the file")
-        return None
-    except OSError as exc:
-        report.add("", f"cannot read the file ({exc.strerror}); check its permissions")
-        return None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        report.add(
-            f"line {line}",
-            f"not valid UTF-8 text (byte 0x{data[exc.start]:02x}); save the file as UTF-8",
-        )
-        return None
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        report.add(*_toml_problem(str(exc), text))
-    return None
-
-
-def _toml_problem(error: str, text: str) -> tuple[str, str]:
-    """Where a TOML syntax error is and what to do about it, as (key, message)."""
-    hint = ""
-    if text.lstrip().startswith("<"):
-        hint = " (this looks like an HTML page: save the raw file, not the web page)"
-    where = _TOML_WHERE.search(error)
-    if where:
-        message = _TOML_WHERE.sub("", error)
-        return (
-            f"line {where[1]}",
-            f"invalid TOML: {message} (column {where[2]}); fix the syntax there{hint}",
-        )
-    if error.endswith("(at end of document)"):
-        message = error.removesuffix("(at end of document)").strip()
-        last = text.rstrip("\n").count("\n") + 1
-        return (
-            f"line {last}",
-            f"invalid TOML: {message} at the end of the file; the file ends in the middle "
-            "of a statement: was it cut off? Complete it or copy the whole file again",
-        )
-    return "", f"invalid TOML: {error}; fix the syntax{hint}"
 
 
 def _check_path(value: str, where: str, report: ProblemReport) -> bool:

@@ -74,7 +74,8 @@ from syncd.gateways.afas.profit_time import (
 from syncd.gateways.base import BatchOutcome
 from syncd.gateways.http.pages_ahead import read_ahead, side_by_side
 from syncd.gateways.http.tls import ca_bundle
-from syncd.mapping import EntityMapping, SideSpec, describe, mapping_of
+from syncd.mapping import EntityMapping, SideSpec, mapping_of
+from syncd.problems import describe
 from syncd.records import Page, Record, RejectedRecord, Side, Value
 
 __all__ = ["AfasGateway", "WriteOptions", "build_afas_gateway"]

@@ -70,7 +70,8 @@ from syncd.gateways.hubspot.client import (
     property_named,
 )
 from syncd.gateways.hubspot.properties import PropertySchema, to_text
-from syncd.mapping import EntityMapping, SideSpec, describe, mapping_of
+from syncd.mapping import EntityMapping, SideSpec, mapping_of
+from syncd.problems import describe
 from syncd.records import Page, Record, RejectedRecord, Side, Value
 from syncd.roles import CompanyRole
 
