@@ -19,15 +19,14 @@ import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
-from datetime import UTC, timedelta
+from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeVar
 
-from apscheduler.triggers.cron import CronTrigger
-from sqlalchemy.engine import URL, make_url
-
+from syncd.crontab import crontab_problem
+from syncd.database_url import redact_url, resolve_sqlite_path, url_problem
 from syncd.errors import ConfigError, Problem
 from syncd.mapping import KNOWN_ENTITIES, EntityMapping, load_mappings
 from syncd.policy import ConflictRule, DeletePolicy, Guards, SyncRules
@@ -45,7 +44,6 @@ __all__ = [
     "Secret",
     "Settings",
     "load_settings",
-    "redact_url",
 ]
 
 STATE_URL_ENV = "SYNCD_STATE_URL"
@@ -321,18 +319,6 @@ _GUARD_KEYS = ("max_delete_share", "max_blank_share", "min_records_for_share", "
 _CONNECTION_KEYS = ("crm", "afas", "fixture")
 
 
-def redact_url(url: str) -> str:
-    """``url`` with any password replaced by ``***`` (even in a URL that does not parse)."""
-    scheme, separator, rest = url.partition("://")
-    if not separator:
-        scheme, rest = "", url
-    userinfo, at, host = rest.rpartition("@")
-    if not at:
-        return url
-    user, colon, _ = userinfo.partition(":")
-    return f"{scheme}{separator}{user}{':***' if colon else ''}@{host}"
-
-
 def _table(
     report: ProblemReport, parent: Mapping[str, Any], key: str, where: str
 ) -> dict[str, Any]:
@@ -438,28 +424,11 @@ def _state_url(
 
 def _check_url(url: str, report: ProblemReport, where: str, base: Path | None) -> str:
     """``url`` checked (and a relative SQLite path made relative to ``base``)."""
-    shown = redact_url(url)
-    try:
-        parsed: URL = make_url(url)
-    except Exception:  # make_url raises ArgumentError or ValueError on bad parts
-        report.add(
-            where,
-            f"{shown!r} is not a database URL; use sqlite:///path/to/syncd.db or "
-            "postgresql://user@host/database",
-        )
+    problem = url_problem(url)
+    if problem is not None:
+        report.add(where, problem)
         return url
-    backend = parsed.get_backend_name()
-    if backend not in ("sqlite", "postgresql"):
-        report.add(
-            where,
-            f"{shown!r} uses {backend!r}; syncd keeps its state in sqlite or postgresql",
-        )
-        return url
-    database = parsed.database or ""
-    relative = database not in ("", ":memory:") and not Path(database).is_absolute()
-    if backend == "sqlite" and base is not None and relative:
-        return parsed.set(database=str(base / database)).render_as_string(hide_password=False)
-    return url
+    return url if base is None else resolve_sqlite_path(url, base)
 
 
 def _rules(report: ProblemReport, sync: Mapping[str, Any]) -> SyncRules:
@@ -705,12 +674,11 @@ def _daemon(
         return timedelta(seconds=value)
 
     cron = table.get("full_sweep_cron", default.full_sweep_cron)
-    try:
-        CronTrigger.from_crontab(cron, timezone=UTC)
-    except (ValueError, TypeError) as exc:
+    reason = crontab_problem(cron) if isinstance(cron, str) else f"got {describe(cron)}"
+    if reason is not None:
         report.add(
             "daemon.full_sweep_cron",
-            f"{cron!r} is not a crontab expression ({exc}); use five fields, "
+            f"{cron!r} is not a crontab expression ({reason}); use five fields, "
             'e.g. "30 3 * * *" for 03:30 UTC every day',
         )
         cron = default.full_sweep_cron

@@ -17,8 +17,8 @@ from syncd.config import (
     OptionType,
     Secret,
     load_settings,
-    redact_url,
 )
+from syncd.database_url import redact_url
 from syncd.errors import ConfigError
 from syncd.policy import ConflictRule, DeletePolicy, Guards, SyncRules
 from syncd.records import Side
