@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from syncd.config import ConnectionSettings, GatewaySettings, Settings
+from syncd.config import ConnectionSettings, Settings
 from syncd.engine.cycle import Connection
 from syncd.errors import ConfigError, Problem
 from syncd.gateways.afas.gateway import build_afas_gateway
@@ -17,6 +17,7 @@ from syncd.gateways.base import Gateway
 from syncd.gateways.fixture import load_fixture, save_fixture
 from syncd.gateways.hubspot.gateway import build_hubspot
 from syncd.gateways.memory import MemoryGateway
+from syncd.gateways.options import GatewaySettings
 from syncd.mapping import EntityMapping
 from syncd.records import Side
 from syncd.state.store import StateStore, open_store

@@ -6,22 +6,18 @@ import shutil
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Annotated
 
 import pytest
 
 from syncd import config as config_module
-from syncd.config import (
-    GATEWAY_KINDS,
-    GatewayKind,
-    GatewayOption,
-    OptionType,
-    Secret,
-    load_settings,
-)
+from syncd.config import GATEWAY_KINDS, load_settings
 from syncd.database_url import redact_url
 from syncd.errors import ConfigError
+from syncd.gateways.options import GatewayKind, GatewayOptions, Secret, SecretFromEnv
 from syncd.policy import ConflictRule, DeletePolicy, Guards, SyncRules
 from syncd.records import Side
+from syncd.validation import Hint
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data" / "config"
@@ -372,19 +368,21 @@ def test_config_shape_problems(project: Path, text: str, key: str, message: str)
 # --- gateway kinds --------------------------------------------------------------------
 
 
+class RestOptions(GatewayOptions):
+    """A pretend gateway kind's options: one of every type."""
+
+    environment: Annotated[str, Hint(missing="this option is required (e.g. 12345)")]
+    token_env: SecretFromEnv
+    page_size: int = 100
+    timeout: float | None = None
+    verify: bool = True
+
+
 @pytest.fixture
 def rest_kind() -> Iterator[None]:
     """A pretend gateway kind with one option of every type, for the duration of a test."""
     GATEWAY_KINDS["rest"] = GatewayKind(
-        name="rest",
-        sides=frozenset({Side.AFAS}),
-        options={
-            "environment": GatewayOption(OptionType.STRING, required=True, help="e.g. 12345"),
-            "token_env": GatewayOption(OptionType.SECRET, required=True),
-            "page_size": GatewayOption(OptionType.INTEGER, default=100),
-            "timeout": GatewayOption(OptionType.NUMBER),
-            "verify": GatewayOption(OptionType.BOOLEAN, default=True),
-        },
+        name="rest", sides=frozenset({Side.AFAS}), options=RestOptions
     )
     yield
     del GATEWAY_KINDS["rest"]

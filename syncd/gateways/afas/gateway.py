@@ -44,7 +44,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from syncd.config import GatewaySettings, Secret
 from syncd.errors import (
     ConfigError,
     GatewayError,
@@ -74,6 +73,7 @@ from syncd.gateways.afas.profit_time import (
 from syncd.gateways.base import BatchOutcome
 from syncd.gateways.http.pages_ahead import read_ahead, side_by_side
 from syncd.gateways.http.tls import ca_bundle
+from syncd.gateways.options import GatewaySettings, Secret
 from syncd.mapping import EntityMapping, SideSpec, mapping_of
 from syncd.problems import describe
 from syncd.records import Page, Record, RejectedRecord, Side, Value

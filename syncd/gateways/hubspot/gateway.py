@@ -51,7 +51,6 @@ from collections.abc import AsyncIterator, Awaitable, Iterable, Mapping, Sequenc
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from syncd.config import GatewaySettings, Secret
 from syncd.errors import (
     ConfigError,
     GatewayError,
@@ -70,6 +69,7 @@ from syncd.gateways.hubspot.client import (
     property_named,
 )
 from syncd.gateways.hubspot.properties import PropertySchema, to_text
+from syncd.gateways.options import GatewaySettings, Secret
 from syncd.mapping import EntityMapping, SideSpec, mapping_of
 from syncd.problems import describe
 from syncd.records import Page, Record, RejectedRecord, Side, Value

@@ -7,11 +7,12 @@ from types import MappingProxyType
 
 import pytest
 
-from syncd.config import GatewaySettings, Secret, load_settings
+from syncd.config import load_settings
 from syncd.connections import BUILDERS
 from syncd.errors import ConfigError
 from syncd.gateways.afas.client import base_url, token_header
 from syncd.gateways.afas.gateway import AfasGateway, build_afas_gateway
+from syncd.gateways.options import GatewaySettings, Secret
 from syncd.mapping import KNOWN_ENTITIES, load_mappings
 from syncd.records import Side
 from syncd.sim.afas.schema import Environment, GetConnector

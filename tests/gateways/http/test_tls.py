@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from syncd.config import GatewaySettings, Secret
 from syncd.errors import ConfigError, GatewayError
 from syncd.gateways.afas.client import Limits
 from syncd.gateways.afas.gateway import build_afas_gateway
+from syncd.gateways.options import GatewaySettings, Secret
 from syncd.mapping import load_mappings
 from syncd.records import Side
 from tests.gateways.afas.helpers import client, simulator

@@ -1,0 +1,286 @@
+"""The tables of ``config.toml`` as pydantic models: shape, types, ranges and defaults.
+
+Validation reads two things from its context: the environment (secrets, and whether
+``$SYNCD_STATE_URL`` replaces ``[state] url``) and the registry of gateway kinds that
+:mod:`syncd.config` assembles. Turning the validated tables into
+:class:`~syncd.config.Settings` (paths, the environment, the mapping files) is the
+loader's.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    PlainValidator,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from syncd.crontab import crontab_problem
+from syncd.database_url import url_problem
+from syncd.gateways.options import GatewayKind, GatewaySettings, Secret, secrets_context
+from syncd.mapping import KNOWN_ENTITIES
+from syncd.policy import ConflictRule, DeletePolicy, Guards, SyncRules
+from syncd.problems import choices, describe
+from syncd.records import Side
+from syncd.validation import Hint, Table, one_of, restated, said, said_at, within
+
+__all__ = ["STATE_URL_ENV", "ConfigFile", "table_context"]
+
+STATE_URL_ENV = "SYNCD_STATE_URL"
+"""Environment variable that overrides ``[state] url``."""
+
+DEFAULT_ENTITIES = ("customer", "supplier")
+_CONNECTION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
+_LOOPBACK = ("127.0.0.1", "::1", "localhost")
+_RULES, _GUARDS = SyncRules(), Guards()
+
+
+def table_context(
+    env: Mapping[str, str], kinds: Mapping[str, GatewayKind], *, secrets: bool
+) -> dict[str, object]:
+    """What validating config.toml needs besides the file."""
+    return {**secrets_context(env, required=secrets), "kinds": kinds}
+
+
+def _context(info: ValidationInfo) -> dict[str, Any]:
+    return info.context or {}
+
+
+def _path(value: str) -> str:
+    if not value.strip():
+        raise said(f"expected a path (a non-empty string), got {describe(value)}")
+    return value
+
+
+Path_ = Annotated[str, Hint(wanted="a path (a non-empty string)"), AfterValidator(_path)]
+Seconds = Annotated[float, AfterValidator(within(0))]
+
+
+class StateTable(Table):
+    url: Annotated[str | None, Hint(wanted="a database URL (a string)")] = None
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, url: str | None, info: ValidationInfo) -> str | None:
+        if url is None or _context(info).get("env", {}).get(STATE_URL_ENV, "").strip():
+            return url  # the environment's URL replaces it: checked by the loader
+        if not url.strip():
+            raise said(f"expected a database URL (a string), got {describe(url)}")
+        problem = url_problem(url.strip())
+        if problem is not None:
+            raise said(problem)
+        return url.strip()
+
+
+class GuardsTable(Table):
+    max_delete_share: Annotated[float, AfterValidator(within(0, 1))] = _GUARDS.max_delete_share
+    max_blank_share: Annotated[float, AfterValidator(within(0, 1))] = _GUARDS.max_blank_share
+    min_records_for_share: Annotated[int, AfterValidator(within(0, whole=True))] = (
+        _GUARDS.min_records_for_share
+    )
+    refuse_empty_side: bool = _GUARDS.refuse_empty_side
+
+    def guards(self) -> Guards:
+        return Guards(**self.model_dump())
+
+
+def _entities(entities: list[str]) -> list[str]:
+    known = KNOWN_ENTITIES
+    if not entities:
+        raise said(f"empty; list at least one of: {choices(known)}")
+    problems = [
+        f"{e!r} is not an entity; use any of: {choices(known)}"
+        if e not in known
+        else f"{e!r} is listed twice; list it once"
+        for i, e in enumerate(entities)
+        if e not in known or e in entities[:i]
+    ]
+    if problems:
+        raise said_at((), *problems)
+    return entities
+
+
+class SyncTable(Table):
+    entities: Annotated[
+        list[str],
+        Hint(wanted=f"an array of entity names, like {list(DEFAULT_ENTITIES)}"),
+        AfterValidator(_entities),
+    ] = Field(default_factory=lambda: list(DEFAULT_ENTITIES))
+    mappings: Path_ | None = None
+    conflict: Annotated[ConflictRule, BeforeValidator(one_of(ConflictRule))] = _RULES.conflict
+    newest_tie: Annotated[Side, BeforeValidator(one_of(Side))] = _RULES.newest_tie
+    blank_overwrites: bool = _RULES.blank_overwrites
+    deletes: Annotated[DeletePolicy, BeforeValidator(one_of(DeletePolicy))] = _RULES.deletes
+    create_in_crm: bool = _RULES.create_in_crm
+    create_in_afas: bool = _RULES.create_in_afas
+    review_first: bool = _RULES.review_first
+    write_correlation_keys: bool = _RULES.write_correlation_keys
+    overlap_seconds: Seconds = 300
+    guards: GuardsTable = GuardsTable()
+
+    def rules(self) -> SyncRules:
+        rules = self.model_dump(exclude={"entities", "mappings", "overlap_seconds", "guards"})
+        return SyncRules(**rules, guards=self.guards.guards())
+
+
+def _gateway(side: Side) -> Callable[[object, ValidationInfo], GatewaySettings]:
+    """The validator of a connection's ``crm``/``afas`` table: its kind picks the model
+    its options are validated with."""
+
+    def gateway(table: object, info: ValidationInfo) -> GatewaySettings:
+        kinds: Mapping[str, GatewayKind] = _context(info).get("kinds", {})
+        allowed = choices(name for name, kind in kinds.items() if side in kind.sides)
+        if table is None:
+            raise said(f'missing; add {side} = {{ kind = "..." }} (kinds: {allowed})')
+        if not isinstance(table, dict):
+            raise said(f'expected a table like {{ kind = "memory" }}, got {describe(table)}')
+        name = table.get("kind")
+        if not isinstance(name, str):
+            got = "nothing" if name is None else describe(name)
+            raise said_at(("kind",), f"expected a gateway kind ({allowed}), got {got}")
+        kind = kinds.get(name)
+        if kind is None or side not in kind.sides:
+            message = f"{name!r} is not a {side} gateway kind; allowed kinds: {allowed}"
+            raise said_at(("kind",), message)
+        current = {key: value for key, value in table.items() if key not in kind.options.retired}
+        try:
+            options = kind.options.model_validate(current, context=info.context)
+        except ValidationError as exc:
+            raise restated(exc, kind.options) from None
+        given = {key: value for key, value in options if key != "kind" and value is not None}
+        return GatewaySettings(name, MappingProxyType(given))
+
+    return gateway
+
+
+class ConnectionTable(Table):
+    crm: Annotated[GatewaySettings, PlainValidator(_gateway(Side.CRM))] = Field(
+        None, validate_default=True
+    )
+    afas: Annotated[GatewaySettings, PlainValidator(_gateway(Side.AFAS))] = Field(
+        None, validate_default=True
+    )
+    fixture: Path_ | None = None
+
+    @model_validator(mode="after")
+    def _fixture_needs_memory(self, info: ValidationInfo) -> ConnectionTable:
+        kinds: Mapping[str, GatewayKind] = _context(info).get("kinds", {})
+        sides = (kinds[self.crm.kind], kinds[self.afas.kind])
+        if self.fixture is not None and not any(kind.uses_fixture for kind in sides):
+            message = 'only memory gateways read a fixture; remove it or use kind = "memory"'
+            raise said_at(("fixture",), message)
+        return self
+
+
+def _connection_name(name: str) -> str:
+    if not _CONNECTION_NAME.fullmatch(name):
+        raise said("use letters, digits, _ and - for a connection name")
+    return name
+
+
+def _some_connections(connections: dict[str, ConnectionTable]) -> dict[str, ConnectionTable]:
+    if not connections:
+        raise said("no connections; add a [connections.<name>] table")
+    return connections
+
+
+class DaemonTable(Table):
+    interval_seconds: Seconds = 60
+    jitter_seconds: Seconds = 10
+    full_sweep_cron: str = "30 3 * * *"
+    shutdown_grace_seconds: Seconds = 30
+    max_backoff_seconds: Seconds = 15 * 60
+    # Replicas on a PostgreSQL store (see syncd.lease): how often a replica checks its
+    # leases and claims free lanes, and how long the server waits for a silent replica.
+    lease_check_seconds: Seconds = 5
+    lease_timeout_seconds: Seconds = 30
+
+    @field_validator("full_sweep_cron")
+    @classmethod
+    def _crontab(cls, cron: str) -> str:
+        reason = crontab_problem(cron)
+        if reason is not None:
+            raise said(
+                f"{cron!r} is not a crontab expression ({reason}); use five fields, "
+                'e.g. "30 3 * * *" for 03:30 UTC every day'
+            )
+        return cron
+
+    @field_validator("interval_seconds", "lease_check_seconds")
+    @classmethod
+    def _a_second_at_least(cls, seconds: float) -> float:
+        if seconds < 1:
+            raise said("must be at least 1 second")
+        return seconds
+
+    @model_validator(mode="after")
+    def _lease_timeout(self) -> DaemonTable:
+        # A replica must notice a broken lease connection (within two checks) before
+        # the server gives its leases to another replica.
+        if self.lease_timeout_seconds < 3 * self.lease_check_seconds:
+            message = "must be at least 3 times lease_check_seconds"
+            raise said_at(("lease_timeout_seconds",), message)
+        return self
+
+
+def _status_token(variable: object, info: ValidationInfo) -> Secret:
+    env: Mapping[str, str] = _context(info).get("env", {})
+    if not isinstance(variable, str) or not env.get(variable):
+        raise said(
+            f"environment variable {variable!r} is not set; set it to the token the "
+            "status server must require"
+        )
+    return Secret(variable, env[variable])
+
+
+class StatusTable(Table):
+    enabled: bool = True
+    host: Annotated[str, Hint(wanted='an address such as "127.0.0.1"')] = "127.0.0.1"
+    port: Annotated[int, AfterValidator(within(0, 65535, whole=True))] = 8686
+    token_env: Annotated[Secret | None, PlainValidator(_status_token)] = None
+
+    @field_validator("host")
+    @classmethod
+    def _host(cls, host: str) -> str:
+        if not host:
+            raise said(f'expected an address such as "127.0.0.1", got {describe(host)}')
+        return host
+
+    @model_validator(mode="after")
+    def _token_off_loopback(self) -> StatusTable:
+        if self.enabled and self.host not in _LOOPBACK and self.token_env is None:
+            raise said_at(
+                ("host",),
+                f"the status server binds {self.host!r}, reachable from other machines: set "
+                "status.token_env to an environment variable holding a token it will require",
+            )
+        return self
+
+
+class ConfigFile(Table):
+    """config.toml as written (paths still relative to the file)."""
+
+    data_dir: Path_ | None = None
+    state: StateTable = StateTable()
+    sync: SyncTable = SyncTable()
+    daemon: DaemonTable = DaemonTable()
+    status: StatusTable = StatusTable()
+    connections: Annotated[
+        dict[Annotated[str, AfterValidator(_connection_name)], ConnectionTable],
+        Hint(
+            wanted="tables [connections.<name>]",
+            missing='add a [connections.<name>] table with crm = { kind = "..." } '
+            'and afas = { kind = "..." }',
+        ),
+        AfterValidator(_some_connections),
+    ]

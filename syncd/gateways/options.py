@@ -1,0 +1,108 @@
+"""What a gateway kind is to the settings: the sides it serves and its option schema.
+
+Each kind owns its options (``gateways/afas/options.py``, ``gateways/hubspot/options.py``)
+as a :class:`GatewayOptions` model; the settings assemble the kinds and validate each
+``crm = {...}`` / ``afas = {...}`` table with its kind's model. Secrets never live in the
+file: an option of type :data:`SecretFromEnv` names an environment variable, read into a
+:class:`Secret` that is shown only by that name.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
+from typing import Annotated, ClassVar
+
+from pydantic import PlainValidator, ValidationInfo
+
+from syncd.problems import describe
+from syncd.records import Side
+from syncd.validation import Table, said
+
+__all__ = [
+    "MEMORY",
+    "GatewayKind",
+    "GatewayOptions",
+    "GatewaySettings",
+    "Secret",
+    "SecretFromEnv",
+    "secrets_context",
+]
+
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A value read from an environment variable; shown only by the variable's name."""
+
+    variable: str
+    value: str = dataclass_field(repr=False, compare=False)
+
+    def __str__(self) -> str:
+        return f"${self.variable}"
+
+
+@dataclass(frozen=True)
+class GatewaySettings:
+    """One side's gateway: its kind and the kind's options (secrets as :class:`Secret`)."""
+
+    kind: str
+    options: Mapping[str, object]
+
+
+class GatewayOptions(Table):
+    """The options of one gateway kind (a kind without options takes none but its name)."""
+
+    kind: str
+
+    retired: ClassVar[Mapping[str, str]] = {}
+    """Options no longer used, and why: a config that still has them starts (warned)."""
+
+
+@dataclass(frozen=True)
+class GatewayKind:
+    """A kind of gateway: the sides it can serve and the options it takes."""
+
+    name: str
+    sides: frozenset[Side]
+    options: type[GatewayOptions] = GatewayOptions
+    uses_fixture: bool = False
+
+
+MEMORY = GatewayKind(name="memory", sides=frozenset(Side), uses_fixture=True)
+"""In-memory systems, both sides, loaded from the connection's fixture file."""
+
+
+def secrets_context(env: Mapping[str, str], *, required: bool) -> dict[str, object]:
+    """The validation context :data:`SecretFromEnv` reads: the environment, and whether a
+    variable that is not set is a problem (commands that never talk to a side need none)."""
+    return {"env": env, "secrets_required": required}
+
+
+def _secret_from_env(value: object, info: ValidationInfo) -> Secret:
+    if not isinstance(value, str) or not _ENV_NAME.fullmatch(value):
+        raise said(
+            f"expected the name of an environment variable, got {_unshown(value)}; "
+            "secrets are read from the environment, never from this file"
+        )
+    context = info.context or {}
+    env: Mapping[str, str] = context.get("env", {})
+    secret = env.get(value, "")
+    if not secret and context.get("secrets_required", True):
+        raise said(f"the environment variable {value} is not set; set it")
+    return Secret(value, secret)
+
+
+def _unshown(value: object) -> str:
+    """What a value is, never what it says: a token put where a variable name belongs
+    must not end up in a log."""
+    if isinstance(value, str):
+        return f"a string of {len(value)} characters (not shown: it may be the secret itself)"
+    return describe(value)
+
+
+SecretFromEnv = Annotated[Secret, PlainValidator(_secret_from_env)]
+"""An option naming the environment variable that holds a secret."""
