@@ -11,12 +11,19 @@ more (what it holds, what to add when it is missing) carries a :class:`Hint`.
 from __future__ import annotations
 
 import types
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    ValidationError,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    model_validator,
+)
 from pydantic.fields import FieldInfo
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
@@ -32,6 +39,7 @@ __all__ = [
     "restated",
     "said",
     "said_at",
+    "said_where",
     "where",
     "within",
 ]
@@ -59,6 +67,30 @@ class Table(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
+    @classmethod
+    def together(
+        cls, table: Mapping[str, Any], context: Mapping[str, Any]
+    ) -> list[tuple[Location, str]]:
+        """Problems of keys that only make sense together, found in the table as written:
+        they are reported even when one of its keys is broken."""
+        return []
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _with_keys_together(
+        cls, data: object, handler: ValidatorFunctionWrapHandler, info: ValidationInfo
+    ) -> Any:
+        together = cls.together(data, info.context or {}) if isinstance(data, dict) else []
+        try:
+            table = handler(data)
+        except ValidationError as exc:
+            if not together:
+                raise
+            raise said_where([*explained(exc, cls), *together]) from None
+        if together:
+            raise said_where(together)
+        return table
+
 
 @dataclass(frozen=True)
 class Hint:
@@ -76,7 +108,12 @@ def said(message: str) -> PydanticCustomError:
 def said_at(loc: Location, *messages: str) -> ValidationError:
     """Problems in words of their own at ``loc`` below the value being checked (raise it
     from a validator: pydantic puts the value's own location in front)."""
-    details = [InitErrorDetails(type=said(m), loc=loc, input=None) for m in messages]
+    return said_where([(loc, message) for message in messages])
+
+
+def said_where(found: Sequence[tuple[Location, str]]) -> ValidationError:
+    """Problems in words of their own, each at its location below the value checked."""
+    details = [InitErrorDetails(type=said(m), loc=loc, input=None) for loc, m in found]
     return ValidationError.from_exception_data("problems", details)
 
 
@@ -130,11 +167,7 @@ def problems_of(error: ValidationError, model: type[BaseModel], source: str) -> 
 def restated(error: ValidationError, model: type[BaseModel]) -> ValidationError:
     """``error`` with the messages said for people, for a table validated inside another
     one's validator (whose model pydantic cannot see into)."""
-    details = [
-        InitErrorDetails(type=said(message), loc=loc, input=None)
-        for loc, message in explained(error, model)
-    ]
-    return ValidationError.from_exception_data(error.title, details)
+    return said_where(explained(error, model))
 
 
 def explained(error: ValidationError, model: type[BaseModel]) -> list[tuple[Location, str]]:

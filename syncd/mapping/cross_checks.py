@@ -1,0 +1,87 @@
+"""Checks across the tables of a mapping file, run on the parts of it that validated.
+
+A field may not share a name, property or path with another field, nor reuse a name
+the side tables already give a role; match keys may only name the file's fields. The
+checks run even when other parts of the file are broken, so that one run reports all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+from syncd.mapping.field_map import FieldMap
+from syncd.matchkeys import parse_element
+from syncd.problems import choices
+from syncd.records import Side
+
+__all__ = ["match_key_problems", "reserved_name_problems", "unique_name_problems"]
+
+Found = list[tuple[str, str]]  # (key, message)
+
+_ROLES = ("id", "modified", "correlation", "inactive", "role_property")
+_UPDATE_ROLES = ("update_key", "correlation_update", "deactivate_update")
+
+
+def unique_name_problems(fields: Sequence[tuple[int, FieldMap]]) -> Found:
+    """Each field needs its own canonical name, CRM property, AFAS field and path."""
+    found: Found = []
+    for attr, what in (
+        ("name", "canonical name"),
+        ("crm", "CRM property"),
+        ("afas", "AFAS field"),
+        ("afas_update", "UpdateConnector path"),
+    ):
+        first: dict[str, int] = {}
+        for index, field in fields:
+            for value in getattr(field, f"{attr}_parts", ()) or (getattr(field, attr),):
+                if value in first:
+                    message = (
+                        f"{value!r} is also the {what} of fields[{first[value]}]; "
+                        "each field needs its own"
+                    )
+                    found.append((f"fields[{index}].{attr}", message))
+                else:
+                    first[value] = index
+    return found
+
+
+def reserved_name_problems(
+    fields: Sequence[tuple[int, FieldMap]],
+    sides: Mapping[Side, Mapping[str, str]],
+    inactive: Mapping[Side, Iterable[str]],
+) -> Found:
+    """A mapped field may not reuse a name the side table already gives a role."""
+    found: Found = []
+    for side, named in sides.items():
+        reserved = {named[k]: k for k in reversed(_ROLES) if k in named}
+        reserved.update({name: "inactive" for name in inactive.get(side, ())})
+        paths = {named[k]: k for k in _UPDATE_ROLES if k in named}
+        for index, field in fields:
+            native = field.native_name(side)
+            if native in reserved:
+                message = (
+                    f"{native!r} is already the [{side}] {reserved[native]}; "
+                    "map the field to another one"
+                )
+                found.append((f"fields[{index}].{side}", message))
+            if field.afas_update in paths:
+                message = (
+                    f"{field.afas_update!r} is already the [afas] {paths[field.afas_update]}; "
+                    "map the field to another one"
+                )
+                found.append((f"fields[{index}].afas_update", message))
+    return found
+
+
+def match_key_problems(keys: Iterable[tuple[str, Sequence[str]]], names: set[str]) -> Found:
+    """Each (location, key) names only fields of the mapping."""
+    found: Found = []
+    for where, key in keys:
+        for element in key:
+            name = parse_element(element)[0]
+            if name not in names:
+                message = (
+                    f"{name!r} is not a field of this mapping; use one of: {choices(sorted(names))}"
+                )
+                found.append((where, message))
+    return found
