@@ -62,11 +62,13 @@ def _path(value: str) -> str:
     return value
 
 
-Path_ = Annotated[str, Hint(wanted="a path (a non-empty string)"), AfterValidator(_path)]
+PathText = Annotated[str, Hint(wanted="a path (a non-empty string)"), AfterValidator(_path)]
 Seconds = Annotated[float, AfterValidator(within(0))]
 
 
 class StateTable(Table):
+    """[state]: where syncd keeps its state."""
+
     url: Annotated[str | None, Hint(wanted="a database URL (a string)")] = None
 
     @field_validator("url")
@@ -83,6 +85,8 @@ class StateTable(Table):
 
 
 class GuardsTable(Table):
+    """[sync.guards]: when a plan is refused before anything is written."""
+
     max_delete_share: Annotated[float, AfterValidator(within(0, 1))] = _GUARDS.max_delete_share
     max_blank_share: Annotated[float, AfterValidator(within(0, 1))] = _GUARDS.max_blank_share
     min_records_for_share: Annotated[int, AfterValidator(within(0, whole=True))] = (
@@ -95,15 +99,14 @@ class GuardsTable(Table):
 
 
 def _entities(entities: list[str]) -> list[str]:
-    known = KNOWN_ENTITIES
     if not entities:
-        raise said(f"empty; list at least one of: {choices(known)}")
+        raise said(f"empty; list at least one of: {choices(KNOWN_ENTITIES)}")
     problems = [
-        f"{e!r} is not an entity; use any of: {choices(known)}"
-        if e not in known
+        f"{e!r} is not an entity; use any of: {choices(KNOWN_ENTITIES)}"
+        if e not in KNOWN_ENTITIES
         else f"{e!r} is listed twice; list it once"
         for i, e in enumerate(entities)
-        if e not in known or e in entities[:i]
+        if e not in KNOWN_ENTITIES or e in entities[:i]
     ]
     if problems:
         raise said_at((), *problems)
@@ -111,12 +114,14 @@ def _entities(entities: list[str]) -> list[str]:
 
 
 class SyncTable(Table):
+    """[sync]: what is synced, with which mapping files and rules."""
+
     entities: Annotated[
         list[str],
         Hint(wanted=f"an array of entity names, like {list(DEFAULT_ENTITIES)}"),
         AfterValidator(_entities),
     ] = Field(default_factory=lambda: list(DEFAULT_ENTITIES))
-    mappings: Path_ | None = None
+    mappings: PathText | None = None
     conflict: Annotated[ConflictRule, BeforeValidator(one_of(ConflictRule))] = _RULES.conflict
     newest_tie: Annotated[Side, BeforeValidator(one_of(Side))] = _RULES.newest_tie
     blank_overwrites: bool = _RULES.blank_overwrites
@@ -164,13 +169,15 @@ def _gateway(side: Side) -> Callable[[object, ValidationInfo], GatewaySettings]:
 
 
 class ConnectionTable(Table):
+    """[connections.<name>]: a CRM and an AFAS side synced together."""
+
     crm: Annotated[GatewaySettings, PlainValidator(_gateway(Side.CRM))] = Field(
         None, validate_default=True
     )
     afas: Annotated[GatewaySettings, PlainValidator(_gateway(Side.AFAS))] = Field(
         None, validate_default=True
     )
-    fixture: Path_ | None = None
+    fixture: PathText | None = None
 
     @model_validator(mode="after")
     def _fixture_needs_memory(self, info: ValidationInfo) -> ConnectionTable:
@@ -195,6 +202,8 @@ def _some_connections(connections: dict[str, ConnectionTable]) -> dict[str, Conn
 
 
 class DaemonTable(Table):
+    """[daemon]: how ``syncd run`` schedules cycles and stops."""
+
     interval_seconds: Seconds = 60
     jitter_seconds: Seconds = 10
     full_sweep_cron: str = "30 3 * * *"
@@ -234,6 +243,7 @@ class DaemonTable(Table):
 
 
 def _status_token(variable: object, info: ValidationInfo) -> Secret:
+    """The token the status server requires, from the variable ``token_env`` names."""
     env: Mapping[str, str] = _context(info).get("env", {})
     if not isinstance(variable, str) or not env.get(variable):
         raise said(
@@ -244,6 +254,8 @@ def _status_token(variable: object, info: ValidationInfo) -> Secret:
 
 
 class StatusTable(Table):
+    """[status]: the HTTP status server of ``syncd run``."""
+
     enabled: bool = True
     host: Annotated[str, Hint(wanted='an address such as "127.0.0.1"')] = "127.0.0.1"
     port: Annotated[int, AfterValidator(within(0, 65535, whole=True))] = 8686
@@ -270,7 +282,7 @@ class StatusTable(Table):
 class ConfigFile(Table):
     """config.toml as written (paths still relative to the file)."""
 
-    data_dir: Path_ | None = None
+    data_dir: PathText | None = None
     state: StateTable = StateTable()
     sync: SyncTable = SyncTable()
     daemon: DaemonTable = DaemonTable()

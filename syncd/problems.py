@@ -3,15 +3,13 @@
 The vocabulary every file check shares (config.toml, the mapping files, gateway
 options): how a value is described in a message, how a list of choices reads, what an
 unknown key is told, and :class:`ProblemReport`, which collects the problems of one file
-in the order they are found.
+in the order they are found. :mod:`syncd.validation` says pydantic's errors in these words.
 """
 
 from __future__ import annotations
 
 import difflib
-import re
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable
 
 from syncd.errors import Problem
 
@@ -55,43 +53,3 @@ class ProblemReport:
 
     def add(self, key: str, message: str) -> None:
         self.problems.append(Problem(self.source, key, message))
-
-    def unknown_keys(self, table: Mapping[str, Any], allowed: Iterable[str], prefix: str) -> None:
-        allowed = tuple(allowed)
-        for key in table:
-            if key not in allowed:
-                self.add(f"{prefix}{key}", unknown_key_message(key, allowed))
-
-    def string(
-        self,
-        table: Mapping[str, Any],
-        key: str,
-        where: str,
-        *,
-        required: bool,
-        pattern: re.Pattern[str] | None = None,
-        rule: str = "",
-    ) -> str | None:
-        """A string value; None (with a problem when required) if absent or wrong."""
-        if key not in table:
-            if required:
-                self.add(where, "missing; this key is required")
-            return None
-        value = table[key]
-        if not isinstance(value, str):
-            self.add(where, f"expected a string, got {describe(value)}")
-            return None
-        if pattern is not None and not pattern.fullmatch(value):
-            self.add(where, f"{value!r} is not valid: {rule}")
-            return None
-        return value
-
-    def table(self, parent: Mapping[str, Any], key: str, where: str) -> dict[str, Any] | None:
-        value = parent.get(key)
-        if value is None:
-            self.add(where, f"missing; add a [{where}] table")
-            return None
-        if not isinstance(value, dict):
-            self.add(where, f"expected a table, got {describe(value)}; write it as [{where}]")
-            return None
-        return value

@@ -32,6 +32,7 @@ from syncd.problems import choices, describe, unknown_key_message
 
 __all__ = [
     "Hint",
+    "Location",
     "Table",
     "explained",
     "one_of",
@@ -210,14 +211,14 @@ def _message(error: Any, model: type[BaseModel]) -> str:
     if kind in _WANTED:
         message = f"expected {hint.wanted or _WANTED[kind]}, got {describe(value)}"
         if _WANTED[kind] == "a table" and not hint.wanted:
-            parent = where(loc[:-1])
-            message += (
-                f"; write it as [[{parent}]]"
-                if isinstance(loc[-1], int)
-                else (f"; write it as [{where(loc)}]")
-            )
+            message += f"; write it as {_table_header(loc)}"
         return message
     return str(error["msg"])
+
+
+def _table_header(loc: Location) -> str:
+    """How the file opens the table at ``loc``: [sync], [[fields]] for an array's item."""
+    return f"[[{where(loc[:-1])}]]" if isinstance(loc[-1], int) else f"[{where(loc)}]"
 
 
 def _keys(model: type[BaseModel]) -> list[str]:
