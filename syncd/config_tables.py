@@ -27,7 +27,13 @@ from pydantic import (
 
 from syncd.crontab import crontab_problem
 from syncd.database_url import url_problem
-from syncd.gateways.options import GatewayKind, GatewaySettings, Secret, secrets_context
+from syncd.gateways.options import (
+    GatewayKind,
+    GatewaySettings,
+    Secret,
+    secrets_context,
+    variable_name_problem,
+)
 from syncd.mapping import KNOWN_ENTITIES
 from syncd.policy import ConflictRule, DeletePolicy, Guards, SyncRules
 from syncd.problems import choices, describe
@@ -244,6 +250,9 @@ class DaemonTable(Table):
 
 def _status_token(variable: object, info: ValidationInfo) -> Secret:
     """The token the status server requires, from the variable ``token_env`` names."""
+    problem = variable_name_problem(variable)
+    if problem is not None:
+        raise said(problem)
     env: Mapping[str, str] = _context(info).get("env", {})
     if not isinstance(variable, str) or not env.get(variable):
         raise said(

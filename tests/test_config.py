@@ -489,3 +489,10 @@ def test_the_shipped_config_names_its_secrets_and_read_only_commands_need_none()
         load_settings(ROOT / "config.toml", env={})
     settings = load_settings(ROOT / "config.toml", env={}, secrets=False)
     assert [c.name for c in settings.connections] == ["demo"]
+
+
+def test_a_status_token_written_in_the_file_is_never_repeated(project: Path) -> None:
+    path = write(project, '[status]\ntoken_env = "pat-na1-0123 4567"\n' + _CONNECTION)
+    found = {k: m for _, k, m in problems(path)}
+    assert "not shown: it may be the secret itself" in found["status.token_env"]
+    assert "0123 4567" not in str(found)

@@ -29,6 +29,7 @@ __all__ = [
     "Secret",
     "SecretFromEnv",
     "secrets_context",
+    "variable_name_problem",
 ]
 
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -82,12 +83,22 @@ def secrets_context(env: Mapping[str, str], *, required: bool) -> dict[str, obje
     return {"env": env, "secrets_required": required}
 
 
+def variable_name_problem(value: object) -> str | None:
+    """What is wrong with ``value`` as the name of the variable holding a secret (never
+    what it says: a token put where a variable name belongs must not end up in a log)."""
+    if isinstance(value, str) and _ENV_NAME.fullmatch(value):
+        return None
+    return (
+        f"expected the name of an environment variable, got {_unshown(value)}; "
+        "secrets are read from the environment, never from this file"
+    )
+
+
 def _secret_from_env(value: object, info: ValidationInfo) -> Secret:
-    if not isinstance(value, str) or not _ENV_NAME.fullmatch(value):
-        raise said(
-            f"expected the name of an environment variable, got {_unshown(value)}; "
-            "secrets are read from the environment, never from this file"
-        )
+    problem = variable_name_problem(value)
+    if problem is not None:
+        raise said(problem)
+    assert isinstance(value, str)
     context = info.context or {}
     env: Mapping[str, str] = context.get("env", {})
     secret = env.get(value, "")
@@ -97,8 +108,6 @@ def _secret_from_env(value: object, info: ValidationInfo) -> Secret:
 
 
 def _unshown(value: object) -> str:
-    """What a value is, never what it says: a token put where a variable name belongs
-    must not end up in a log."""
     if isinstance(value, str):
         return f"a string of {len(value)} characters (not shown: it may be the secret itself)"
     return describe(value)
