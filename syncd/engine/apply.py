@@ -29,7 +29,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from syncd.engine.plan import (
+from syncd.engine.actions import (
     Action,
     Adopt,
     AdvanceBase,

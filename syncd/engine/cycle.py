@@ -21,25 +21,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from syncd.engine import guards
+from syncd.engine.actions import Action, Merged, Note, PairState, Plan, Quarantine, Update
 from syncd.engine.apply import Applier
 from syncd.engine.early import EarlyDecisions
+from syncd.engine.guards import check_guards
 from syncd.engine.heap import held_still
 from syncd.engine.indoubt import InDoubt, creates_in_doubt, cycle_boundaries, outcome_window
 from syncd.engine.match import MatchDecision, MatchInput, MatchKind, match_unlinked, unmatched
-from syncd.engine.plan import (
-    Action,
-    Merged,
-    Note,
-    PairState,
-    Plan,
-    PlanInput,
-    Quarantine,
-    Update,
-    at_base,
-    check_guards,
-    field_rules,
-    make_plan,
-)
+from syncd.engine.plan import PlanInput, at_base, field_rules, make_plan
 from syncd.engine.recovery import settle_pending
 from syncd.engine.siblings import found_in_afas, siblings_of, waiting_for
 from syncd.engine.waves import Beside, Sweep, Waves

@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 
 import pytest
 
+from syncd.engine.actions import Action, Create
 from syncd.engine.apply import IN_FLIGHT, Applier
-from syncd.engine.plan import Action, Create
 from syncd.errors import TransientError
 from syncd.gateways.base import BatchOutcome
 from syncd.gateways.memory import MemoryGateway

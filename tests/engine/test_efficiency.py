@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from syncd.engine.actions import CloseConflicts, PairState, Plan, Update
 from syncd.engine.cycle import Connection, CycleReport, run_cycle
 from syncd.engine.match import MatchInput, unmatched
-from syncd.engine.plan import CloseConflicts, PairState, Plan, PlanInput, Update, make_plan
+from syncd.engine.plan import PlanInput, make_plan
 from syncd.gateways.base import Gateway
 from syncd.mapping import EntityMapping, load_mappings
 from syncd.policy import SyncRules

@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from syncd.engine.actions import Update
 from syncd.engine.apply import _altered
-from syncd.engine.plan import Update
 from syncd.errors import RecordError
 from syncd.mapping import KNOWN_ENTITIES, EntityMapping, FieldMap, load_mappings
 from syncd.records import Record, Side, Value
