@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 
 from syncd.engine import guards
 from syncd.engine.actions import Action, Merged, Note, PairState, Plan, Quarantine, Update
-from syncd.engine.apply import Applier
+from syncd.engine.apply.applier import Applier
 from syncd.engine.early import EarlyDecisions
 from syncd.engine.guards import check_guards
 from syncd.engine.heap import held_still

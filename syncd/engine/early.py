@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from syncd.engine.actions import Action, AdvanceBase, Create, LinkPair, OpenConflict, Update
-from syncd.engine.apply import Applier
+from syncd.engine.apply.applier import Applier
 from syncd.engine.match import MatchDecision, Partners
 from syncd.engine.plan import PlanInput, make_plan
 from syncd.mapping import EntityMapping

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from syncd.engine.actions import Action, AdvanceBase, Update
-from syncd.engine.apply import Applier
+from syncd.engine.apply.applier import Applier
 from syncd.engine.cycle import Connection
 from syncd.engine.reconcile import FieldDecision, Outcome
 from syncd.errors import SyncdError
