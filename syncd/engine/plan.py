@@ -50,6 +50,8 @@ ONE_RECORD = "a company's roles are one record on each side"
 
 @dataclass(frozen=True)
 class PlanInput:
+    """Everything one entity's plan is decided from, read before planning."""
+
     entity: str
     mapping: EntityMapping
     rules: SyncRules
@@ -74,6 +76,7 @@ class PlanInput:
 
 
 def make_plan(data: PlanInput) -> Plan:
+    """Linked pairs reconciled, unlinked records matched or created, then guarded."""
     plan = Plan(data.entity, actions=list(data.quarantine))
     plan.actions.extend(_follow_merge(m) for m in data.merged)
     rules = field_rules(data.mapping, data.rules)
@@ -107,6 +110,7 @@ def field_rules(mapping: EntityMapping, rules: SyncRules) -> dict[str, FieldRule
 
 
 def newer_side(crm: Record, afas: Record, tie: Side) -> Side:
+    """The side modified last (for ``newest_wins``); ``tie`` when that cannot tell."""
     if crm.modified is None or afas.modified is None or crm.modified == afas.modified:
         return tie
     return Side.CRM if crm.modified > afas.modified else Side.AFAS
@@ -119,6 +123,7 @@ def reconcile_pair(
     rules: Mapping[str, FieldRule],
     tie: Side,
 ) -> list[FieldDecision]:
+    """One decision per mapped field, three-way against ``base``."""
     newer = newer_side(crm, afas, tie)
     return [
         reconcile_field(
@@ -136,6 +141,7 @@ def _reconcile_linked(
     rules: Mapping[str, FieldRule],
     data: PlanInput,
 ) -> None:
+    """A pair whose both records were read: its updates, base, conflicts to open or close."""
     open_fields = data.open_conflicts.get(link.id or 0, frozenset())
     if not open_fields and at_base(link.base, crm, afas, rules):
         return  # the common case of a big sweep: every field unchanged, nothing to do
@@ -287,6 +293,7 @@ def _value_or_none(value: object) -> Value:
 
 
 def _follow_merge(merged: Merged) -> Repoint | Detach:
+    """A linked record merged away: the link follows the survivor, if it is free."""
     if not merged.survivor_linked:
         return Repoint(merged.link, merged.side, merged.survivor)
     # Two linked records became one: which partner to keep is for a person to say.
@@ -298,6 +305,8 @@ def _follow_merge(merged: Merged) -> Repoint | Detach:
 
 
 def _detach_gone(state: PairState, data: PlanInput) -> Detach:
+    """A pair with a record gone: unlink it, and deactivate the other only if the delete
+    policy says so and nobody edited it since the base."""
     gone = Side.CRM if state.crm is None else Side.AFAS
     survivor = state.on(gone.other)
     if survivor is None:
@@ -351,6 +360,7 @@ def _plan_link(
     rules: Mapping[str, FieldRule],
     data: PlanInput,
 ) -> None:
+    """A match found: link the two (or adopt one through its other role)."""
     crm, afas = _crm_first(decision.side, decision.record, partner)
     keys = data.rules.write_correlation_keys
     if decision.adopt:
@@ -420,6 +430,8 @@ def _crm_first(side: Side, record: Record, partner: Record) -> tuple[Record, Rec
 def _plan_create(
     plan: Plan, decision: MatchDecision, rules: Mapping[str, FieldRule], sync: SyncRules
 ) -> None:
+    """Create the record on the other side with every field its direction lets through,
+    unless creates there are off."""
     target = decision.side.other
     allowed = sync.create_in_afas if target is Side.AFAS else sync.create_in_crm
     if not allowed:

@@ -51,6 +51,7 @@ class Applier:
         siblings: Sequence[str] = (),
     ) -> None:
         self.context = ApplyContext(store, connection, entity, links, quarantined, now)
+        # What recovery and the cycle read of an applier: where, when, and what was done.
         self.connection = connection
         self.entity = entity
         self.now = now
