@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from syncd.records import Side
 from syncd.sim.afas.app import Fault as AfasFault
 from syncd.sim.campaign.world import Edit, World
-from syncd.sim.hubspot.app import Fault as HubSpotFault
+from syncd.sim.hubspot import Fault as HubSpotFault
 
 TIMEOUT = 1.0  # seconds the campaign's clients wait for an answer
 

@@ -24,8 +24,8 @@ from syncd.sim.afas.app import Fault as AfasFault
 from syncd.sim.afas.app import SimOptions as AfasOptions
 from syncd.sim.companies import Company, companies
 from syncd.sim.demo import seed_simulators
-from syncd.sim.hubspot.app import Fault as HubSpotFault
-from syncd.sim.hubspot.app import HubSpotSimulator, SimConfig
+from syncd.sim.hubspot import Fault as HubSpotFault
+from syncd.sim.hubspot import HubSpotSimulator, SimConfig
 from syncd.state.rows import Conflict, Link
 
 if TYPE_CHECKING:

@@ -43,7 +43,7 @@ def run_search(
     properties: Mapping[str, PropertyDef],
     limits: SearchLimits,
     lookup: Lookup | None = None,
-    remembered: Remembered | None = None,
+    remembered: RememberedSearches | None = None,
 ) -> dict[str, Any]:
     """The search response for ``body`` (Invalid for a request HubSpot refuses).
 
@@ -101,12 +101,12 @@ def _keyset_page(
     return query, int(seeks[0]["value"])
 
 
-class Remembered:
+class RememberedSearches:
     """The matches of the queries asked since the search view last changed.
 
     HubSpot pages a search by offset (``after``); a simulator that ran the whole query
-    again for each page would make every page cost what the query costs (a quarter of a
-    second for a window of 10,000 among 110,000 companies), which HubSpot's does not.
+    again for each page would make every page cost what the whole query costs, which
+    HubSpot's does not.
     """
 
     def __init__(self, version: Callable[[], Hashable], keep: int = 8) -> None:
