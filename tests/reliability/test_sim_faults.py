@@ -7,7 +7,7 @@ import aiohttp
 
 from syncd.gateways.afas.client import token_header
 from syncd.sim.afas import AfasSimulator
-from syncd.sim.afas.app import Fault as AfasFault
+from syncd.sim.afas import Fault as AfasFault
 from syncd.sim.campaign.fault_campaign import serving
 from syncd.sim.campaign.world import World
 from syncd.sim.hubspot import Fault as HubSpotFault

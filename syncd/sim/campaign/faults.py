@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from syncd.records import Side
-from syncd.sim.afas.app import Fault as AfasFault
+from syncd.sim.afas import Fault as AfasFault
 from syncd.sim.campaign.world import Edit, World
 from syncd.sim.hubspot import Fault as HubSpotFault
 

@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING
 from syncd.mapping import EntityMapping
 from syncd.records import Side, Value
 from syncd.sim.afas import AfasSimulator
-from syncd.sim.afas.app import Fault as AfasFault
-from syncd.sim.afas.app import SimOptions as AfasOptions
+from syncd.sim.afas import Fault as AfasFault
+from syncd.sim.afas import SimOptions as AfasOptions
 from syncd.sim.companies import Company, companies
 from syncd.sim.demo import seed_simulators
 from syncd.sim.hubspot import Fault as HubSpotFault
