@@ -29,7 +29,7 @@ from syncd.sim.hubspot import HubSpotSimulator, SimConfig
 from syncd.state.rows import Conflict, Link
 
 if TYPE_CHECKING:
-    from syncd.sim.campaign.first_links import FirstLinks
+    from tests.reliability.campaign.first_links import FirstLinks
 
 # Seconds after which the simulated Profit stops a request (the real one: 900); the
 # campaigns' AFAS gateways are told the same, so a write cut off waits no longer.

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 
 from syncd.records import Side
 from syncd.sim.afas import Fault as AfasFault
-from syncd.sim.campaign.world import Edit, World
 from syncd.sim.hubspot import Fault as HubSpotFault
+from tests.reliability.campaign.world import Edit, World
 
 TIMEOUT = 1.0  # seconds the campaign's clients wait for an answer
 
