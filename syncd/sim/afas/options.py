@@ -21,5 +21,5 @@ class SimOptions:
     max_parallel: int = 8
     max_cells: int | None = None  # rows x columns of one page; more: "Out of String space"
     # Profit stops a request it has worked on this long: 500 "Command timeout expired.",
-    # nothing of it saved (its troubleshooting page says so of 900 seconds)
+    # nothing of it saved (its troubleshooting page: 900 seconds)
     command_timeout: float = 900.0

@@ -41,7 +41,7 @@ from syncd.sim.afas.routes.control import ControlRoutes
 from syncd.sim.afas.routes.metainfo import MetainfoRoutes
 from syncd.sim.afas.schema import Environment
 from syncd.sim.afas.store import ProfitData, ProfitError, SimClock
-from syncd.sim.latency import answered_after
+from syncd.sim.latency import answer_after
 from syncd.sim.requestlog import RequestLog
 
 PREFIX = "/profitrestservices"
@@ -123,7 +123,7 @@ class AfasSimulator:
     def app(self) -> web.Application:
         app = web.Application(middlewares=[self._profit_errors])
         app.router.add_route("*", "/_sim/{what:.*}", ControlRoutes(self).serve)
-        app.router.add_route("*", "/{tail:.*}", self._logged)
+        app.router.add_route("*", "/{tail:.*}", self._serve_and_log)
         return app
 
     @web.middleware
@@ -135,10 +135,10 @@ class AfasSimulator:
         except ProfitError as exc:
             return error_response(exc, request)
 
-    async def _logged(self, request: web.Request) -> web.StreamResponse:
-        return await self.request_log.served(request, self._profit)
+    async def _serve_and_log(self, request: web.Request) -> web.StreamResponse:
+        return await self.request_log.serve_and_log(request, self._serve_profit)
 
-    async def _profit(self, request: web.Request) -> web.StreamResponse:
+    async def _serve_profit(self, request: web.Request) -> web.StreamResponse:
         """Count, authenticate and limit a Profit request, then route it through faults."""
         path = request.path.lower().rstrip("/")
         if not path.startswith(PREFIX):
@@ -163,7 +163,7 @@ class AfasSimulator:
             work = self._fault_injection.serve(
                 request, connector, lambda: self._route(request, parts)
             )
-            return await answered_after(self.latency, work)
+            return await answer_after(self.latency, work)
         finally:
             self.active -= 1
 

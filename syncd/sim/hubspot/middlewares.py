@@ -16,7 +16,7 @@ from syncd.sim.hubspot.faults import fault_response, take_fault
 from syncd.sim.hubspot.portal import PortalError
 from syncd.sim.hubspot.request_parsing import json_body, operation_name
 from syncd.sim.hubspot.responses import error_response, omit_nulls
-from syncd.sim.latency import answered_after
+from syncd.sim.latency import answer_after
 
 if TYPE_CHECKING:
     from syncd.sim.hubspot.simulator import HubSpotSimulator
@@ -52,11 +52,11 @@ class ApiMiddlewares:
         """API requests go to the request log, and to the exchanges when recording."""
         if request.path.startswith(CONTROL_PREFIX):
             return await handler(request)
-        return await self.simulator.request_log.served(
-            request, lambda r: self._recorded(r, handler)
+        return await self.simulator.request_log.serve_and_log(
+            request, lambda r: self._serve_and_record(r, handler)
         )
 
-    async def _recorded(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+    async def _serve_and_record(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         body = await json_body(request)
         response = await handler(request)
         if self.simulator.record and isinstance(response, web.Response):
@@ -91,11 +91,11 @@ class ApiMiddlewares:
             return await handler(request)
         simulator = self.simulator
         simulator.counts[operation_name(request)] += 1
-        return await answered_after(simulator.config.latency, self._guarded(request, handler))
+        return await answer_after(simulator.config.latency, self._admit_and_serve(request, handler))
 
-    async def _guarded(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+    async def _admit_and_serve(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         simulator = self.simulator
-        denied = self._unauthenticated(request) or simulator.rate_limits.refusal(request)
+        denied = self._authentication_refusal(request) or simulator.rate_limits.refusal(request)
         if denied is not None:
             return denied
         fault = take_fault(simulator.faults, request)
@@ -118,7 +118,7 @@ class ApiMiddlewares:
             omit_nulls(response)
         return response
 
-    def _unauthenticated(self, request: web.Request) -> web.Response | None:
+    def _authentication_refusal(self, request: web.Request) -> web.Response | None:
         """HubSpot's 401 unless the request has a Bearer token (the simulator's own, if
         it was given one)."""
         scheme, _, given = request.headers.get("Authorization", "").partition(" ")
