@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from syncd.sim.hubspot.faults import fault_response, take_fault
 from syncd.sim.hubspot.portal import PortalError
@@ -44,7 +45,7 @@ class ApiMiddlewares:
     def __init__(self, simulator: HubSpotSimulator) -> None:
         self.simulator = simulator
 
-    def in_order(self) -> list[Any]:
+    def in_order(self) -> list[Middleware]:
         return [self.log, self.answer_errors, self.guard]
 
     @web.middleware
