@@ -21,7 +21,7 @@ from syncd.policy import SyncRules
 from syncd.records import Record, Side, Value
 from syncd.sim.afas import AfasSimulator, SimClock, SimOptions
 from syncd.sim.companies import companies
-from syncd.sim.hubspot.app import HubSpotSimulator, SimConfig, running
+from syncd.sim.hubspot import HubSpotSimulator, SimConfig, running
 from syncd.state.database import connect, upgrade
 from syncd.state.rows import Link
 from syncd.state.store import StateStore, Transaction
