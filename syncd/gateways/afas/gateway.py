@@ -62,7 +62,7 @@ from syncd.gateways.afas.client import (
     base_url,
     encode_query,
 )
-from syncd.gateways.afas.payload import build
+from syncd.gateways.afas.payload import connector_payload
 from syncd.gateways.afas.profit_time import (
     AMSTERDAM,
     earliest_utc,
@@ -325,7 +325,7 @@ class AfasGateway:
         values = self._native(entity, fields)
         values[spec.options["correlation_update"]] = correlation
         defaults = self._create_defaults(connector, organisation)
-        body = build(connector, values, defaults=defaults, always=["KnOrganisation"])
+        body = connector_payload(connector, values, defaults=defaults, always=["KnOrganisation"])
         answer = await self.client.post(f"connectors/{connector}", body)
         return _created_key(answer, connector, key)
 
@@ -338,7 +338,9 @@ class AfasGateway:
         values = self._native(entity, fields)
         if correlation is not None:
             values[spec.options["correlation_update"]] = correlation
-        body = build(connector, values, key=(key, record_id), defaults=self._update_defaults())
+        body = connector_payload(
+            connector, values, key=(key, record_id), defaults=self._update_defaults()
+        )
         await self.client.put(f"connectors/{connector}", body)
         return record_id
 
@@ -357,7 +359,9 @@ class AfasGateway:
     async def deactivate(self, entity: str, record_id: str) -> None:
         spec = self._spec(entity)
         connector, key = spec.options["update_connector"], spec.options["update_key"]
-        body = build(connector, {spec.options["deactivate_update"]: True}, key=(key, record_id))
+        body = connector_payload(
+            connector, {spec.options["deactivate_update"]: True}, key=(key, record_id)
+        )
         await self.client.put(f"connectors/{connector}", body)
 
     async def aclose(self) -> None:
