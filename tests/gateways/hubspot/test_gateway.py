@@ -513,7 +513,7 @@ async def test_number_date_and_read_only_properties_are_checked(
     hs.sim.portal.properties["iban"] = definition
     record_id = await hs.seed("customer", ACME)
     with pytest.raises(RecordError, match=reason) as raised:
-        await hs.hub._check("customer", {"iban": value})
+        await hs.hub._schemas.check("customer", {"iban": value})
     assert raised.value.field == "iban"
     assert record_id
 
@@ -529,8 +529,8 @@ async def test_start_reports_every_property_the_portal_lacks(hs: HubSpotHarness)
 
 async def test_a_valid_date_is_accepted(hs: HubSpotHarness) -> None:
     hs.sim.portal.properties["iban"] = PropertyDef("iban", "date", "date")
-    await hs.hub._check("customer", {"iban": "2025-03-01"})
-    await hs.hub._check("customer", {"iban": "1572480000000"})
+    await hs.hub._schemas.check("customer", {"iban": "2025-03-01"})
+    await hs.hub._schemas.check("customer", {"iban": "1572480000000"})
 
 
 # -- errors ----------------------------------------------------------------------------------
