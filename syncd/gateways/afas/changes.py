@@ -59,10 +59,10 @@ class ChangeReader:
                 undated = [e for e in entries if e.wall is None]
                 if undated:
                     yield self._page(entity, undated)
-            keep = [e for e in entries if _wanted(e, cursor, since)]
+            keep = [e for e in entries if _is_wanted(e, cursor, since)]
             if len(rows) < page_size:
                 if keep:
-                    yield self._page(entity, _ordered(keep))
+                    yield self._page(entity, _in_time_order(keep))
                 return
             last = max((e.wall for e in entries if e.wall is not None), default=None)
             if last is None:
@@ -71,7 +71,7 @@ class ChangeReader:
             if done:
                 # The last second may go on past the page: the next page starts a second
                 # before it (fractions), re-reading a few rows instead of a request.
-                yield self._page(entity, _ordered(done))
+                yield self._page(entity, _in_time_order(done))
                 cursor = last
                 continue
             # Nothing new but the last second: it fills the page on its own.
@@ -95,9 +95,9 @@ class ChangeReader:
                 terms.append((spec.id, GREATER, after))
             rows = await self._get.rows(entity, [terms], [spec.id])
             entries = [self._entry(entity, row) for row in rows]
-            keep = [e for e in entries if e.wall == second and _wanted(e, None, since)]
+            keep = [e for e in entries if e.wall == second and _is_wanted(e, None, since)]
             if keep:
-                yield self._page(entity, _ordered(keep))
+                yield self._page(entity, _in_time_order(keep))
             if len(rows) < self._get.page_size:
                 return
             after = entries[-1].id
@@ -110,7 +110,7 @@ class ChangeReader:
         return self._relations.convert(entity, [e.row for e in entries])
 
 
-def _wanted(entry: _Entry, cursor: datetime | None, since: datetime | None) -> bool:
+def _is_wanted(entry: _Entry, cursor: datetime | None, since: datetime | None) -> bool:
     if entry.wall is None:
         return False
     if cursor is not None and entry.wall < cursor:
@@ -118,5 +118,5 @@ def _wanted(entry: _Entry, cursor: datetime | None, since: datetime | None) -> b
     return since is None or latest_utc(entry.wall) >= since
 
 
-def _ordered(entries: Sequence[_Entry]) -> list[_Entry]:
+def _in_time_order(entries: Sequence[_Entry]) -> list[_Entry]:
     return sorted(entries, key=lambda e: (e.wall or datetime.min, e.id))

@@ -80,7 +80,7 @@ class RelationReader:
         beside = {
             str(row.get(field)): str(row[other.id])
             for row in await self._get.rows_where(sibling, field, wanted)
-            if not self._relations.blocked(sibling, row)
+            if not self._relations.is_blocked(sibling, row)
         }
         return {i: beside[o] for i, o in organisation_of.items() if o in beside}
 

@@ -37,16 +37,16 @@ class RelationMapping:
     def spec(self, entity: str) -> SideSpec:
         return self.mapping(entity).afas
 
-    def blocked(self, entity: str, row: Row) -> bool:
+    def is_blocked(self, entity: str, row: Row) -> bool:
         spec = self.spec(entity)
         if any(_flag(row.get(flag)) is True for flag in spec.inactive):
             return True
         today = self._today()
-        return any(_ended(row.get(end), today) is True for end in spec.inactive_from)
+        return any(_has_ended(row.get(end), today) is True for end in spec.inactive_from)
 
     def convert(self, entity: str, rows: Sequence[Row]) -> Page:
         """The rows as a page: the active ones as records, the unreadable ones rejected."""
-        return Page.of(self._to_record(entity, r) for r in rows if not self.blocked(entity, r))
+        return Page.of(self._to_record(entity, r) for r in rows if not self.is_blocked(entity, r))
 
     def native(self, entity: str, fields: Mapping[str, Value]) -> dict[str, object]:
         """Canonical values by UpdateConnector path (RecordError if one cannot be written)."""
@@ -66,7 +66,7 @@ class RelationMapping:
                 message = f"field {inactive!r}: {shown!r} is not true or false"
                 return RejectedRecord(record_id, message, inactive)
         for end in spec.inactive_from:
-            if _ended(row.get(end), self._today()) is None:
+            if _has_ended(row.get(end), self._today()) is None:
                 shown = str(row.get(end))[:60]
                 return RejectedRecord(record_id, f"field {end!r}: {shown!r} is not a date", end)
         wall = parse_local(row.get(spec.modified))
@@ -90,7 +90,7 @@ def _flag(value: object) -> bool | None:
     return None
 
 
-def _ended(value: object, today: date) -> bool | None:
+def _has_ended(value: object, today: date) -> bool | None:
     """A GetConnector end date: True from that day on, False when blank or later, None
     when it is neither a date nor blank."""
     if value is None or value == "":

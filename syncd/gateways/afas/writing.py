@@ -57,7 +57,7 @@ class RelationWriter:
         self._today = today
 
     async def create(self, entity: str, fields: Mapping[str, Value], correlation: str) -> Record:
-        return await self._stored(entity, await self._post(entity, fields, correlation))
+        return await self._read_back_one(entity, await self._post(entity, fields, correlation))
 
     async def update(
         self,
@@ -67,7 +67,7 @@ class RelationWriter:
         correlation: str | None = None,
     ) -> Record:
         await self._put(entity, record_id, fields, correlation)
-        return await self._stored(entity, record_id)
+        return await self._read_back_one(entity, record_id)
 
     async def create_beside(
         self,
@@ -84,14 +84,14 @@ class RelationWriter:
             self._post(entity, fields, correlation, organisations.get(correlation))
             for fields, correlation in items
         ]
-        return await self._read_back(entity, await _all_written(writes))
+        return await self._read_back(entity, await _write_all(writes))
 
     async def update_batch(
         self, entity: str, items: Sequence[tuple[str, Mapping[str, Value], str | None]]
     ) -> list[BatchOutcome]:
         """Partial updates of (id, fields, correlation or None), as :meth:`create_beside`."""
         writes = [self._put(entity, *item) for item in items]
-        return await self._read_back(entity, await _all_written(writes))
+        return await self._read_back(entity, await _write_all(writes))
 
     async def deactivate(self, entity: str, record_id: str) -> None:
         spec = self._relations.spec(entity)
@@ -143,7 +143,7 @@ class RelationWriter:
             for w in written
         ]
 
-    async def _stored(self, entity: str, record_id: str) -> Record:
+    async def _read_back_one(self, entity: str, record_id: str) -> Record:
         [outcome] = await self._read_back(entity, [record_id])
         if isinstance(outcome, RecordError):
             raise outcome
@@ -185,7 +185,7 @@ def _unreadable(entity: str, record_id: str, rejected: Mapping[str, RejectedReco
     return RecordError(message, reference=record_id)
 
 
-async def _all_written(writes: Sequence[Awaitable[str]]) -> list[str | RecordError]:
+async def _write_all(writes: Sequence[Awaitable[str]]) -> list[str | RecordError]:
     """Run independent writes at once: each one's key, or the RecordError refusing it.
 
     An error of a whole request is raised as it is when nothing was written, and as

@@ -159,7 +159,7 @@ class BatchWriter:
         by_key = {_input_key(item, key): index for index, item in chunk}  # trace id or id
         for obj in results_of(answer, f"POST {path}", write=True):
             trace = obj.get("objectWriteTraceId") if key == "objectWriteTraceId" else None
-            found = by_key.get(trace) if trace is not None else _answered_input(obj, chunk, by_key)
+            found = by_key.get(trace) if trace is not None else _input_index(obj, chunk, by_key)
             if found is not None:
                 outcomes[found] = self._outcome(entity, obj, answered_only=operation == "update")
         errors = answer.get("errors")
@@ -179,7 +179,7 @@ class BatchWriter:
         """A batch result as its record (only the fields it carries, with
         ``answered_only``), or the RecordError of a result that cannot be read."""
         try:
-            record = self._companies.stored(entity, obj)
+            record = self._companies.stored_record(entity, obj)
         except RecordError as exc:
             return exc
         if answered_only:
@@ -187,7 +187,7 @@ class BatchWriter:
         return record
 
 
-def _answered_input(obj: JsonObject, chunk: _Inputs, by_key: Mapping[str, int]) -> int | None:
+def _input_index(obj: JsonObject, chunk: _Inputs, by_key: Mapping[str, int]) -> int | None:
     """The input a batch result answers: by id, or by the upsert's unique value."""
     if obj["id"] in by_key:
         return by_key[obj["id"]]

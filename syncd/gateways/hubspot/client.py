@@ -48,7 +48,7 @@ from syncd.errors import (
     TransientError,
 )
 from syncd.gateways.http.json_body import UnreadableBody, json_body
-from syncd.gateways.http.tls import connector
+from syncd.gateways.http.tls import tls_connector
 from syncd.gateways.http.transport_errors import why_no_answer
 from syncd.gateways.http.user_agent import user_agent
 from syncd.gateways.hubspot.limits import RequestLimits, seconds_to_midnight
@@ -209,7 +209,7 @@ class HubSpotClient:
     def _open(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
-                connector=connector(self.settings.ca_bundle),
+                connector=tls_connector(self.settings.ca_bundle),
                 headers={
                     "Authorization": f"Bearer {self._token}",
                     "Accept": "application/json",

@@ -75,7 +75,7 @@ class CompanyMapping:
             return RejectedRecord(record_id, message, name)
         return self.mapping(entity).record(Side.CRM, record_id, properties, modified)
 
-    def stored(self, entity: str, obj: JsonObject) -> Record:
+    def stored_record(self, entity: str, obj: JsonObject) -> Record:
         """The record of a company HubSpot just stored; RecordError if it cannot be read."""
         result = self.to_record(entity, obj)
         if isinstance(result, RejectedRecord):

@@ -51,7 +51,7 @@ class CompanyReader:
             return self._client.call("GET", path, params={**params, "after": str(after)})
 
         async for reply in read_ahead(self._client.call("GET", path, params=params), following):
-            page = self._listed(entity, results_of(reply.body, f"GET {path}"))
+            page = self._list_page(entity, results_of(reply.body, f"GET {path}"))
             if page.records or page.rejected or page.others:
                 yield page
 
@@ -124,9 +124,9 @@ class CompanyReader:
         params = {"properties": ",".join(self._companies.names(entity))}
         reply = await self._client.call("GET", path, params=params)
         obj = results_of({"results": [reply.body]}, f"GET {path}")[0]
-        return self._companies.stored(entity, obj)
+        return self._companies.stored_record(entity, obj)
 
-    def _listed(self, entity: str, objects: Sequence[JsonObject]) -> Page:
+    def _list_page(self, entity: str, objects: Sequence[JsonObject]) -> Page:
         """A list page: the entity's companies, and the others by their match keys."""
         ours: list[JsonObject] = []
         others: list[JsonObject] = []

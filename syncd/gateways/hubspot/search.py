@@ -45,7 +45,7 @@ SLICE_SIZE = 20_000
 bigger window costs extra requests to cut it."""
 
 
-class _Crowded(Exception):
+class _CrowdedWindow(Exception):
     """A search window holds more companies than we want to hold at once."""
 
     def __init__(self, sample: list[JsonObject]) -> None:
@@ -113,7 +113,7 @@ class CompanySearch:
         pages = self.pages(entity, filters, at_most=at_most)
         try:
             first: list[JsonObject] = await anext(pages, [])
-        except _Crowded as crowded:
+        except _CrowdedWindow as crowded:
             sort_time = self._companies.sort_time
             times = sorted(epoch_ms(sort_time(entity, obj)) for obj in crowded.sample)
             middle = min(max(times[len(times) // 2], low), high) if times else (low + high) // 2
@@ -182,7 +182,7 @@ class CompanySearch:
         """The companies with the role (any company, with ``any_role``) matching
         ``filters``, a page at a time, keyset-paged on the id (so no company twice).
 
-        _Crowded, at the first page, if HubSpot counts more than ``at_most`` of them.
+        _CrowdedWindow, at the first page, if HubSpot counts more than ``at_most`` of them.
         """
         base = list(filters)
         if (role := self._roles.role(entity)) and not any_role:
@@ -201,7 +201,7 @@ class CompanySearch:
             reply = await self._client.call("POST", path, body=body, search=True)
             results = results_of(reply.body, f"POST {path}")
             if at_most is not None and last is None and total_of(reply.body) > at_most:
-                raise _Crowded(results)
+                raise _CrowdedWindow(results)
             yield [o for o in results if any_role or self._roles.held_by(entity, o)]
             if len(results) < SEARCH_PAGE:
                 return

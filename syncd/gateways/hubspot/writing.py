@@ -47,7 +47,7 @@ class CompanyWriter:
         values = await self.create_values(entity, fields, correlation)
         body = {"properties": values, "associations": []}
         reply = await self.send("POST", self._companies.path(entity), entity, body)
-        return self._companies.stored(entity, reply)
+        return self._companies.stored_record(entity, reply)
 
     async def update(
         self,
