@@ -15,7 +15,8 @@ import pytest
 from syncd.errors import ConfigError, OutcomeUnknownError, RecordError, TransientError
 from syncd.gateways.base import Gateway
 from syncd.gateways.fixture import load_fixture, save_fixture
-from syncd.gateways.memory import LOGICAL_EPOCH, MemoryGateway
+from syncd.gateways.memory import MemoryGateway
+from syncd.gateways.native_tables import LOGICAL_EPOCH
 from syncd.mapping import KNOWN_ENTITIES, EntityMapping, load_mappings
 from syncd.records import Record, Side, Value
 from tests.gateways.contract import GatewayContract, GatewayHarness, collect
