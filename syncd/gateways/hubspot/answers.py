@@ -14,6 +14,7 @@ from syncd.errors import OutcomeUnknownError, PermanentError
 from syncd.mapping import describe
 
 __all__ = [
+    "EPOCH",
     "MERGED_IDS",
     "JsonObject",
     "chunks",

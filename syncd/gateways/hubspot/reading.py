@@ -30,7 +30,9 @@ LIST_PAGE = 100
 class CompanyReader:
     """Lists the entity's companies and reads them by id or by correlation key."""
 
-    def __init__(self, client: HubSpotClient, companies: CompanyMapping, roles: CompanyRoles):
+    def __init__(
+        self, client: HubSpotClient, companies: CompanyMapping, roles: CompanyRoles
+    ) -> None:
         self._client = client
         self._companies = companies
         self._roles = roles
