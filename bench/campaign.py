@@ -6,7 +6,7 @@
 Each campaign prints a markdown table: runs, operations, faults injected (by kind),
 duplicates, lost edits, runs converged, cycles and seconds to converge. Any broken
 invariant is listed after the tables, and the exit code is then 1. Definitions are in
-:mod:`syncd.sim.campaign`.
+:mod:`tests.reliability.campaign`.
 """
 
 from __future__ import annotations
@@ -17,8 +17,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-from syncd.mapping import load_mappings
-from syncd.sim.campaign import (
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the campaigns live with the tests
+
+from syncd.mapping import load_mappings  # noqa: E402
+from tests.reliability.campaign import (  # noqa: E402
     CrashCampaign,
     FaultCampaign,
     Figures,
@@ -26,7 +29,7 @@ from syncd.sim.campaign import (
     run_fault_campaign,
 )
 
-MAPPINGS_DIR = Path(__file__).resolve().parent.parent / "mappings"
+MAPPINGS_DIR = ROOT / "mappings"
 
 
 def _arguments() -> argparse.Namespace:

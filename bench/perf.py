@@ -91,8 +91,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.counting import Counted, Work  # noqa: E402
+from syncd.engine.actions import PairState  # noqa: E402
 from syncd.engine.cycle import Connection, run_cycle  # noqa: E402
-from syncd.engine.plan import PairState, PlanInput, make_plan  # noqa: E402
+from syncd.engine.plan import PlanInput, make_plan  # noqa: E402
 from syncd.gateways.afas.client import QUERY_LIMIT, AfasClient, Limits  # noqa: E402
 from syncd.gateways.afas.gateway import AfasGateway  # noqa: E402
 from syncd.gateways.hubspot.client import ClientSettings  # noqa: E402

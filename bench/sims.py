@@ -40,7 +40,7 @@ from syncd.records import Side, Value
 from syncd.sim.afas import AfasSimulator, SimClock
 from syncd.sim.afas.index import column
 from syncd.sim.companies import companies
-from syncd.sim.hubspot.app import HubSpotSimulator, SimConfig
+from syncd.sim.hubspot import HubSpotSimulator, SimConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 ENTITY = "customer"

@@ -475,7 +475,7 @@ def _sim(args: argparse.Namespace) -> int:
 
         serve_afas(args.host, args.port, seed=args.seed, token=args.token)
     else:
-        from syncd.sim.hubspot.app import serve as serve_hubspot
+        from syncd.sim.hubspot import serve as serve_hubspot
 
         serve_hubspot(args.host, args.port, seed=args.seed, token=args.token)
     return EXIT_CLEAN

@@ -37,7 +37,7 @@ from syncd.mapping import load_mappings
 from syncd.records import Side
 from syncd.sim.afas import AfasSimulator
 from syncd.sim.demo import seed_simulators
-from syncd.sim.hubspot.app import HubSpotSimulator, SimConfig
+from syncd.sim.hubspot import HubSpotSimulator, SimConfig
 from syncd.state.store import StateStore, open_store
 from syncd.status.views import entity_health
 from tests.config_file import write_config

@@ -30,7 +30,7 @@ from syncd.errors import ConfigError, PermanentError
 from syncd.mapping import load_mappings
 from syncd.sim.afas import AfasSimulator
 from syncd.sim.demo import seed_simulators
-from syncd.sim.hubspot.app import HubSpotSimulator
+from syncd.sim.hubspot import HubSpotSimulator
 from tests.config_file import DEMO_CONNECTION, write_config
 from tests.gateways.hubspot.harness import harness_for
 from tests.loopback import free_port

@@ -21,30 +21,19 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from syncd.engine import guards
-from syncd.engine.apply import Applier
+from syncd.engine.actions import Action, Merged, Note, PairState, Plan, Quarantine, Update
+from syncd.engine.apply.applier import Applier
 from syncd.engine.early import EarlyDecisions
+from syncd.engine.guards import check_guards
 from syncd.engine.heap import held_still
 from syncd.engine.indoubt import InDoubt, creates_in_doubt, cycle_boundaries, outcome_window
 from syncd.engine.match import MatchDecision, MatchInput, MatchKind, match_unlinked, unmatched
-from syncd.engine.plan import (
-    Action,
-    Merged,
-    Note,
-    PairState,
-    Plan,
-    PlanInput,
-    Quarantine,
-    Update,
-    at_base,
-    check_guards,
-    field_rules,
-    make_plan,
-)
+from syncd.engine.plan import PlanInput, at_base, field_rules, make_plan
 from syncd.engine.recovery import settle_pending
 from syncd.engine.siblings import found_in_afas, siblings_of, waiting_for
 from syncd.engine.waves import Beside, Sweep, Waves
 from syncd.errors import for_people
-from syncd.gateways.base import Gateway, SharingGateway
+from syncd.gateways.base import Gateway, MultiRoleGateway, SharingGateway
 from syncd.gateways.http.pages_ahead import HeadStart, side_by_side
 from syncd.mapping import EntityMapping
 from syncd.policy import Direction, SyncRules
@@ -831,7 +820,8 @@ class _Cycle:
     ) -> list[Record]:
         """Records of the other entity on ``side`` (where one record holds both) that
         the other side's unlinked records look like, by the exact match keys."""
-        find = getattr(self.conn.gateways[side], "find_in_other_roles", None)
+        gateway = self.conn.gateways[side]
+        find = gateway.find_in_other_roles if isinstance(gateway, MultiRoleGateway) else None
         if find is None:
             return []
         if pulled.complete:
@@ -852,7 +842,7 @@ class _Cycle:
         known = {c.id for c in candidates}
         named = sorted({k for r in seeking if (k := r.correlation) and k not in known})
         gateway = self.conn.gateways[side]
-        if not named or not hasattr(gateway, "find_in_other_roles"):
+        if not named or not isinstance(gateway, MultiRoleGateway):
             return []
         return [r for s in self.siblings for r in (await gateway.read(s, named)).records]
 

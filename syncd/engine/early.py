@@ -31,18 +31,10 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from syncd.engine.apply import Applier
+from syncd.engine.actions import Action, AdvanceBase, Create, LinkPair, OpenConflict, Update
+from syncd.engine.apply.applier import Applier
 from syncd.engine.match import MatchDecision, Partners
-from syncd.engine.plan import (
-    Action,
-    AdvanceBase,
-    Create,
-    LinkPair,
-    OpenConflict,
-    PlanInput,
-    Update,
-    make_plan,
-)
+from syncd.engine.plan import PlanInput, make_plan
 from syncd.mapping import EntityMapping
 from syncd.policy import SyncRules
 from syncd.records import Page, Record, RejectedRecord, Side

@@ -1,26 +1,93 @@
-"""An operator's confirmation of a tripped guard, kept as status events.
+"""Safety guards: the checks that refuse a plan, and an operator's confirmation of them.
 
-A plan that trips a guard (a side that lists nothing, a mass delete, a mass blanking) is
-not applied; every cycle logs ``guard_tripped`` again, so status keeps showing it. (An
-incremental cycle has applied its other changes by then, as their pages came: only what
-a guard counts waits for the whole plan, see :mod:`syncd.engine.waves`.) An
-operator who has checked the plan (``syncd plan``) confirms with ``syncd guards confirm``:
-that logs ``guard_confirmed`` with, per guard, how many records the tripped plan would
-affect. The next cycle applies a plan whose findings are all covered by it: the same
-guards, no more records each. A confirmation is used up by the next cycle that finishes,
-so a later trip needs a new one; one that covers fewer records than a bigger plan does
-not let that plan through.
+**Checks** (pure): a plan is refused before anything is written when a side that had
+records lists none (a broken connector looks exactly like that), or when it would
+detach or blank more than a set share of an entity's links.
+
+**Confirmations**, kept as status events: a refused plan is not applied, and every cycle
+logs ``guard_tripped`` again, so status keeps showing it. (An incremental cycle has
+applied its other changes by then, as their pages came: only what a guard counts waits
+for the whole plan, see :mod:`syncd.engine.waves`.) An operator who has checked the plan
+(``syncd plan``) confirms with ``syncd guards confirm``: that logs ``guard_confirmed``
+with, per guard, how many records the tripped plan would affect. The next cycle applies
+a plan whose findings are all covered by it: the same guards, no more records each. A
+confirmation is used up by the next cycle that finishes, so a later trip needs a new
+one; one that covers fewer records than a bigger plan does not let that plan through.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from syncd.engine.plan import GuardFinding
+from syncd.engine.actions import Action, Detach, GuardFinding, Plan, Update
+from syncd.records import is_blank
 from syncd.state.rows import StatusEvent
-from syncd.state.store import StateStore
 from syncd.status.events import EventName
+
+# Types only: the planner imports this module, and it stays free of the store.
+if TYPE_CHECKING:
+    from syncd.engine.plan import PlanInput
+    from syncd.state.store import StateStore
+
+# --- checks ---------------------------------------------------------------------------
+
+
+def check_guards(plan: Plan, data: PlanInput) -> list[GuardFinding]:
+    """Findings that must stop the plan before anything is written."""
+    guards = data.rules.guards
+    findings: list[GuardFinding] = []
+    if data.listed is not None and guards.refuse_empty_side and data.link_count > 0:
+        for side, count in data.listed.items():
+            if count == 0:
+                findings.append(
+                    GuardFinding(
+                        "empty_side",
+                        f"{side} listed no {data.entity} records, but {data.link_count} are "
+                        "linked: a broken connector looks exactly like this",
+                        data.link_count,
+                    )
+                )
+    if data.link_count < guards.min_records_for_share:
+        return findings
+    gone = sum(1 for a in plan.actions if isinstance(a, Detach))
+    if gone / data.link_count > guards.max_delete_share:
+        findings.append(
+            GuardFinding(
+                "delete_share",
+                f"{gone} of {data.link_count} linked {data.entity} records are gone on one "
+                f"side (limit {guards.max_delete_share:.0%})",
+                gone,
+            )
+        )
+    blanking = sum(1 for a in plan.actions if isinstance(a, Update) and _blanks(a))
+    if blanking / data.link_count > guards.max_blank_share:
+        findings.append(
+            GuardFinding(
+                "blank_share",
+                f"{blanking} of {data.link_count} linked {data.entity} records would have a "
+                f"filled field blanked (limit {guards.max_blank_share:.0%})",
+                blanking,
+            )
+        )
+    return findings
+
+
+def guarded(action: Action) -> bool:
+    """An action a guard counts (a record gone, a filled field blanked): it waits for
+    the guards' judgement of the whole cycle's plan."""
+    return isinstance(action, Detach) or (isinstance(action, Update) and _blanks(action))
+
+
+def _blanks(update: Update) -> bool:
+    return any(
+        is_blank(value) and not is_blank(update.before.get(name))
+        for name, value in update.fields.items()
+    )
+
+
+# --- confirmations --------------------------------------------------------------------
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ import dataclasses
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
-from syncd.engine.apply import Applier
+from syncd.engine.apply.applier import Applier
 from syncd.engine.indoubt import (
     InDoubt,
     creates_in_doubt,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from syncd.engine.apply import Applier
+from syncd.engine.actions import Action, AdvanceBase, Update
+from syncd.engine.apply.applier import Applier
 from syncd.engine.cycle import Connection
-from syncd.engine.plan import Action, AdvanceBase, Update
 from syncd.engine.reconcile import FieldDecision, Outcome
 from syncd.errors import SyncdError
 from syncd.records import Record, Side, Value

@@ -7,7 +7,7 @@ writes, which alone take longer than all of them. So a page of changes is handle
 comes, while the listings go on: the links of its records are looked up, their partners
 read, the pairs planned (with the same fresh read before write) and applied.
 
-What a guard counts (a record gone, a filled field blanked: :func:`~syncd.engine.plan.
+What a guard counts (a record gone, a filled field blanked: :func:`~syncd.engine.guards.
 guarded`) is not applied so: it waits for the cycle's whole plan, which the guards judge
 as before, with all they count. A mass blanking is still refused as a whole, and an
 operator's confirmation still covers it; the ordinary edits of the same cycle are not
@@ -38,7 +38,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from syncd.engine.plan import Action, Note, PairState, Plan, guarded
+from syncd.engine.actions import Action, Note, PairState, Plan
+from syncd.engine.guards import guarded
 from syncd.records import Page, Record, Side
 from syncd.state.rows import Link
 

@@ -26,11 +26,10 @@ Every implementation (in-memory, AFAS, HubSpot) passes the same contract suite i
 * ``requests_sent`` counts the requests made so far (the status log reports them per
   cycle); a ``status()`` method, where there is one, tells of a request budget.
 * A side where one record can hold several entities (a HubSpot company that is customer
-  and supplier) has ``find_in_other_roles(entity, field, values)`` and ``adopt(entity,
-  id)``: the engine gives an existing record the role instead of creating a second one.
-  Its ``list_all`` pages carry such records of other entities in ``Page.others`` (their
-  match-key fields only): after a whole listing the engine looks for them there, not
-  with ``find_in_other_roles``.
+  and supplier) is a :class:`MultiRoleGateway`: the engine gives an existing record the
+  role instead of creating a second one. Its ``list_all`` pages carry such records of
+  other entities in ``Page.others`` (their match-key fields only): after a whole listing
+  the engine looks for them there, not with ``find_in_other_roles``.
 * A side where records of sibling entities share a part (an AFAS debtor and creditor
   of one company share their organisation) has ``create_beside(entity, items,
   beside)``: :meth:`BatchGateway.create_batch`, each item whose correlation key
@@ -157,4 +156,20 @@ class SharingGateway(BatchGateway, Protocol):
         self, entity: str, ids: Sequence[str], sibling: str
     ) -> dict[str, str]:
         """Per record of ``entity`` among ``ids``, a record of ``sibling`` sharing its part."""
+        ...
+
+
+@runtime_checkable
+class MultiRoleGateway(Gateway, Protocol):
+    """A side where one record can hold several entities: a HubSpot company can be a
+    customer and a supplier at once."""
+
+    async def find_in_other_roles(
+        self, entity: str, field: str, values: Sequence[str]
+    ) -> list[Record]:
+        """Records without ``entity``'s role whose canonical ``field`` is one of ``values``."""
+        ...
+
+    async def adopt(self, entity: str, record_id: str) -> Record:
+        """Give an existing record ``entity``'s role; returns it as stored."""
         ...

@@ -52,7 +52,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from syncd.errors import ConfigError, Problem
-from syncd.gateways.memory import DEFAULT_INACTIVE_FIELD, MemoryGateway, NativeRow
+from syncd.gateways.memory import MemoryGateway
+from syncd.gateways.native_tables import DEFAULT_INACTIVE_FIELD, NativeRow
 from syncd.mapping import EntityMapping
 from syncd.records import Side
 

@@ -43,15 +43,15 @@ Stored rows look like this (CRM side of the shipped customer mapping)::
 
 Besides the :class:`~syncd.gateways.base.Gateway` protocol it has a *user* API, for
 tests, the CLI and the simulators' seeds: :meth:`~MemoryGateway.put`,
-:meth:`~MemoryGateway.edit`, :meth:`~MemoryGateway.remove`, :meth:`~MemoryGateway.rows`;
-and fault injection for crash tests: :meth:`~MemoryGateway.fail_next` and
-:attr:`~MemoryGateway.calls`.
+:meth:`~MemoryGateway.edit`, :meth:`~MemoryGateway.remove`, :meth:`~MemoryGateway.rows`
+(the rows are :mod:`syncd.gateways.native_tables`'); and fault injection for crash tests:
+:meth:`~MemoryGateway.fail_next` and :attr:`~MemoryGateway.calls`
+(:mod:`syncd.gateways.fault_injection`).
 """
 
 from __future__ import annotations
 
 import copy
-from collections import Counter, deque
 from collections.abc import (
     AsyncIterator,
     Awaitable,
@@ -61,51 +61,15 @@ from collections.abc import (
     Mapping,
     Sequence,
 )
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from dataclasses import replace
+from datetime import datetime
 
 from syncd.errors import RecordError
 from syncd.gateways.base import BatchOutcome
+from syncd.gateways.fault_injection import FaultInjection
+from syncd.gateways.native_tables import NativeRow, NativeTables, id_order
 from syncd.mapping import EntityMapping, SideSpec, mapping_of
 from syncd.records import Page, Record, RejectedRecord, Side, Value
-
-NativeRow = dict[str, object]
-
-OPERATIONS = frozenset(
-    {
-        "changed_since",
-        "list_all",
-        "page",
-        "read",
-        "find_by_correlation",
-        "find_by_values",
-        "create",
-        "update",
-        "deactivate",
-        "aclose",
-    }
-)
-"""Operation names counted in :attr:`MemoryGateway.calls` and accepted by ``fail_next``.
-
-``page`` is every page a listing (``changed_since`` or ``list_all``) fetches, so a fault
-can be injected halfway through a listing.
-"""
-
-LOGICAL_EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
-"""The first instant of the default logical clock; each write adds one second."""
-
-DEFAULT_INACTIVE_FIELD = {Side.CRM: "archived", Side.AFAS: "Blocked"}
-
-_FIRST_CRM_ID = 9_000_000_001
-"""CRM ids are numbered across entities, as HubSpot numbers all companies in a portal."""
-_FIRST_AFAS_NUMBER = {"customer": 10_001, "supplier": 70_001}
-"""AFAS numbers debtors and creditors each in their own range."""
-
-
-@dataclass(frozen=True)
-class _Fault:
-    error: Exception
-    after_write: bool
 
 
 class MemoryGateway:
@@ -124,16 +88,13 @@ class MemoryGateway:
             raise ValueError(f"page_size must be at least 1, not {page_size}")
         self._side = side
         self._mappings = dict(mappings)
-        self._clock = clock
         self.page_size = page_size
-        self._last_modified = LOGICAL_EPOCH
-        self._rows: dict[str, dict[str, NativeRow]] = {entity: {} for entity in mappings}
+        self._tables = NativeTables(side, self._mappings, clock)
         self.search_lags = search_lags
         self._search_index: dict[str, dict[str, NativeRow]] = {entity: {} for entity in mappings}
-        self._next_id: dict[str, int] = {}
-        self._faults: dict[str, deque[_Fault]] = {}
-        self.calls: Counter[str] = Counter()
-        """Protocol calls made so far, by operation name (see :data:`OPERATIONS`)."""
+        self._faults = FaultInjection()
+        self.calls = self._faults.calls
+        """Protocol calls made so far, by operation name (see ``OPERATIONS``)."""
         self.closed = False
 
     # -- the Gateway protocol ------------------------------------------------------------
@@ -152,8 +113,8 @@ class MemoryGateway:
         return tuple(self._mappings)
 
     async def changed_since(self, entity: str, since: datetime | None) -> AsyncIterator[Page]:
-        fault = self._begin("changed_since")
-        table = self._table(entity)
+        fault = self._faults.begin("changed_since")
+        table = self._tables.table(entity)
         rows = self._search_index[entity] if self.search_lags else table
         after: tuple[datetime, str] | None = None
         while True:
@@ -165,67 +126,69 @@ class MemoryGateway:
             if len(chunk) < self.page_size:
                 break
             after = self._order_key(entity, chunk[-1])
-        self._end(fault)
+        self._faults.end(fault)
 
     async def list_all(self, entity: str) -> AsyncIterator[Page]:
-        fault = self._begin("list_all")
-        table = self._table(entity)
+        fault = self._faults.begin("list_all")
+        table = self._tables.table(entity)
         after: tuple[int, str] | None = None
         while True:
-            self._begin_page()
+            self._faults.begin_page()
             ids = sorted(
                 (
                     record_id
                     for record_id, row in table.items()
-                    if self._active(entity, row) and (after is None or _id_key(record_id) > after)
+                    if self._tables.is_active(entity, row)
+                    and (after is None or id_order(record_id) > after)
                 ),
-                key=_id_key,
+                key=id_order,
             )[: self.page_size]
             if not ids:
                 break
             yield self._convert(entity, [table[record_id] for record_id in ids])
             if len(ids) < self.page_size:
                 break
-            after = _id_key(ids[-1])
-        self._end(fault)
+            after = id_order(ids[-1])
+        self._faults.end(fault)
 
     async def read(self, entity: str, ids: Sequence[str]) -> Page:
-        fault = self._begin("read")
-        table = self._table(entity)
+        fault = self._faults.begin("read")
+        table = self._tables.table(entity)
         wanted = dict.fromkeys(ids)  # keeps the caller's order, drops repeats
-        rows = [table[i] for i in wanted if i in table and self._active(entity, table[i])]
+        active = self._tables.is_active
+        rows = [table[i] for i in wanted if i in table and active(entity, table[i])]
         page = self._convert(entity, rows)
-        self._end(fault)
+        self._faults.end(fault)
         return page
 
     async def find_by_correlation(self, entity: str, keys: Sequence[str]) -> dict[str, Record]:
-        fault = self._begin("find_by_correlation")
+        fault = self._faults.begin("find_by_correlation")
         wanted = set(keys)
         found: dict[str, Record] = {}
         for record in self._active_records(entity):
             key = record.correlation
             if key is not None and key in wanted and key not in found:
                 found[key] = record
-        self._end(fault)
+        self._faults.end(fault)
         return found
 
     async def find_by_values(self, entity: str, field: str, values: Sequence[str]) -> list[Record]:
-        fault = self._begin("find_by_values")
+        fault = self._faults.begin("find_by_values")
         self._mapping(entity).field(field)  # an unknown field is the caller's mistake
         wanted = set(values)
         found = [r for r in self._active_records(entity) if r.fields.get(field) in wanted]
-        self._end(fault)
+        self._faults.end(fault)
         return found
 
     async def create(self, entity: str, fields: Mapping[str, Value], correlation: str) -> Record:
-        fault = self._begin("create")
+        fault = self._faults.begin("create")
         spec = self._spec(entity)
         row = self._to_stored(entity, fields)
         row[spec.correlation] = correlation
         if spec.role is not None:
             row[spec.role.property_name] = spec.role.added_to(None)
-        record_id = self._insert(entity, row)
-        self._end(fault)
+        record_id = self._tables.insert(entity, row)
+        self._faults.end(fault)
         return self._stored_record(entity, record_id)
 
     async def update(
@@ -235,14 +198,14 @@ class MemoryGateway:
         fields: Mapping[str, Value],
         correlation: str | None = None,
     ) -> Record:
-        fault = self._begin("update")
-        row = self._active_row(entity, record_id)
+        fault = self._faults.begin("update")
+        row = self._tables.active_row(entity, record_id)
         changes = self._to_stored(entity, fields)
         if correlation is not None:
             changes[self._spec(entity).correlation] = correlation
         row.update(changes)
-        row[self._spec(entity).modified] = self._tick()
-        self._end(fault)
+        row[self._spec(entity).modified] = self._tables.tick()
+        self._faults.end(fault)
         return self._stored_record(entity, record_id)
 
     async def create_batch(
@@ -263,8 +226,8 @@ class MemoryGateway:
         ]
 
     async def deactivate(self, entity: str, record_id: str) -> None:
-        fault = self._begin("deactivate")
-        row = self._table(entity).get(record_id)
+        fault = self._faults.begin("deactivate")
+        row = self._tables.table(entity).get(record_id)
         if row is None:
             raise RecordError(
                 f"{self._side} {entity} {record_id} does not exist", reference=record_id
@@ -272,13 +235,13 @@ class MemoryGateway:
         flag = self.inactive_field(entity)
         if not row.get(flag):
             row[flag] = True
-            row[self._spec(entity).modified] = self._tick()
-        self._end(fault)
+            row[self._spec(entity).modified] = self._tables.tick()
+        self._faults.end(fault)
 
     async def aclose(self) -> None:
-        fault = self._begin("aclose")
+        fault = self._faults.begin("aclose")
         self.closed = True
-        self._end(fault)
+        self._faults.end(fault)
 
     # -- the user API --------------------------------------------------------------------
 
@@ -294,48 +257,37 @@ class MemoryGateway:
         inactive flag, as a fixture or a seed does; otherwise the id is autonumbered and
         the modification time is the next tick of the clock.
         """
-        spec = self._spec(entity)
-        row = copy.deepcopy(dict(native_row))
-        if spec.id in row:
-            row[spec.id] = str(row[spec.id])
-            if row[spec.id] in self._table(entity):
-                raise ValueError(f"{self._side} {entity} {row[spec.id]} already exists")
-        modified = row.get(spec.modified)
-        if modified is not None:
-            if not isinstance(modified, datetime) or modified.tzinfo is None:
-                raise ValueError(f"{spec.modified} must be a timezone-aware datetime")
-            self._last_modified = max(self._last_modified, modified)
-        return self._insert(entity, row)
+        return self._tables.put(entity, native_row)
 
     def edit(self, entity: str, record_id: str, native_changes: Mapping[str, object]) -> None:
         """A user edits a record (active or not): merge the changes, move its time."""
         spec = self._spec(entity)
         if spec.id in native_changes or spec.modified in native_changes:
             raise ValueError(f"edit cannot change {spec.id} or {spec.modified}")
-        row = self._row(entity, record_id)
+        row = self._tables.row(entity, record_id)
         row.update(copy.deepcopy(dict(native_changes)))
-        row[spec.modified] = self._tick()
+        row[spec.modified] = self._tables.tick()
 
     def remove(self, entity: str, record_id: str) -> None:
         """A user hard-deletes a record (as a CRM delete or an AFAS creditor delete)."""
-        self._row(entity, record_id)
-        del self._table(entity)[record_id]
+        self._tables.row(entity, record_id)
+        del self._tables.table(entity)[record_id]
 
     def catch_up_search(self) -> None:
         """The lagging search index (``search_lags``) shows every record as it is now."""
-        self._search_index = {entity: copy.deepcopy(table) for entity, table in self._rows.items()}
+        self._search_index = self._tables.copy()
 
     def rows(self, entity: str) -> list[NativeRow]:
         """Copies of every stored native row, inactive ones too, ordered by id."""
-        table = self._table(entity)
-        return [copy.deepcopy(table[record_id]) for record_id in sorted(table, key=_id_key)]
+        table = self._tables.table(entity)
+        return [copy.deepcopy(table[record_id]) for record_id in sorted(table, key=id_order)]
 
     def row(self, entity: str, record_id: str) -> NativeRow:
         """A copy of one stored native row, active or not; KeyError if there is none."""
-        return copy.deepcopy(self._row(entity, record_id))
+        return copy.deepcopy(self._tables.row(entity, record_id))
 
     def is_active(self, entity: str, record_id: str) -> bool:
-        return self._active(entity, self._row(entity, record_id))
+        return self._tables.is_active(entity, self._tables.row(entity, record_id))
 
     def inactive_field(self, entity: str) -> str:
         """The native flag deactivating sets (blocked or archived)."""
@@ -343,19 +295,12 @@ class MemoryGateway:
 
     def inactive_fields(self, entity: str) -> tuple[str, ...]:
         """The native flags any of which marks a row inactive."""
-        return self._spec(entity).inactive or (DEFAULT_INACTIVE_FIELD[self._side],)
+        return self._tables.inactive_fields(entity)
 
     def fail_next(self, operation: str, error: Exception, *, after_write: bool = False) -> None:
-        """Make the next call of ``operation`` raise ``error``.
-
-        With ``after_write`` the call first does its work (the write is applied) and then
-        raises: a lost response, for which ``error`` should be an OutcomeUnknownError.
-        Several faults for one operation are used in the order they were given.
-        """
-        if operation not in OPERATIONS:
-            known = ", ".join(sorted(OPERATIONS))
-            raise ValueError(f"unknown operation {operation!r}; one of: {known}")
-        self._faults.setdefault(operation, deque()).append(_Fault(error, after_write))
+        """Make the next call of ``operation`` raise ``error`` (before its work, or after
+        it with ``after_write``: a lost response); see :class:`FaultInjection`."""
+        self._faults.fail_next(operation, error, after_write=after_write)
 
     def clear_faults(self) -> None:
         """Forget every fault given to fail_next that has not fired yet."""
@@ -363,89 +308,15 @@ class MemoryGateway:
 
     def pending_faults(self) -> int:
         """Faults given to fail_next that have not fired yet."""
-        return sum(len(queue) for queue in self._faults.values())
+        return self._faults.pending()
 
-    # -- internals -----------------------------------------------------------------------
-
-    def _begin(self, operation: str) -> _Fault | None:
-        self.calls[operation] += 1
-        queue = self._faults.get(operation)
-        if not queue:
-            return None
-        fault = queue.popleft()
-        if not fault.after_write:
-            raise fault.error
-        return fault
-
-    def _begin_page(self) -> None:
-        fault = self._begin("page")
-        self._end(fault)  # a page has no write to apply first
-
-    @staticmethod
-    def _end(fault: _Fault | None) -> None:
-        if fault is not None:
-            raise fault.error
+    # -- rows as records -----------------------------------------------------------------
 
     def _mapping(self, entity: str) -> EntityMapping:
         return mapping_of(self._mappings, entity)
 
     def _spec(self, entity: str) -> SideSpec:
         return self._mapping(entity).side(self._side)
-
-    def _table(self, entity: str) -> dict[str, NativeRow]:
-        self._mapping(entity)
-        return self._rows[entity]
-
-    def _row(self, entity: str, record_id: str) -> NativeRow:
-        try:
-            return self._table(entity)[record_id]
-        except KeyError:
-            raise KeyError(f"no {self._side} {entity} with id {record_id!r}") from None
-
-    def _active_row(self, entity: str, record_id: str) -> NativeRow:
-        row = self._table(entity).get(record_id)
-        if row is None or not self._active(entity, row):
-            raise RecordError(
-                f"{self._side} {entity} {record_id} does not exist or is inactive",
-                reference=record_id,
-            )
-        return row
-
-    def _active(self, entity: str, row: NativeRow) -> bool:
-        return not any(row.get(flag) for flag in self.inactive_fields(entity))
-
-    def _counter(self, entity: str) -> str:
-        """The id counter ``entity`` draws from: one for the CRM, one per AFAS entity."""
-        if self._side is Side.CRM:
-            self._next_id.setdefault("", _FIRST_CRM_ID)
-            return ""
-        self._next_id.setdefault(entity, _FIRST_AFAS_NUMBER.get(entity, 1))
-        return entity
-
-    def _tick(self) -> datetime:
-        if self._clock is None:
-            now = self._last_modified + timedelta(seconds=1)
-        else:
-            now = self._clock()
-            if now.tzinfo is None:
-                raise ValueError("the clock must return timezone-aware datetimes")
-            now = max(now, self._last_modified + timedelta(microseconds=1))
-        self._last_modified = now
-        return now
-
-    def _insert(self, entity: str, row: NativeRow) -> str:
-        spec = self._spec(entity)
-        counter = self._counter(entity)
-        if spec.id not in row:
-            row[spec.id] = str(self._next_id[counter])
-        record_id = str(row[spec.id])
-        if record_id.isdigit():
-            self._next_id[counter] = max(self._next_id[counter], int(record_id) + 1)
-        if row.get(spec.modified) is None:
-            row[spec.modified] = self._tick()
-        row.setdefault(self.inactive_field(entity), False)
-        self._table(entity)[record_id] = row
-        return record_id
 
     def _to_stored(self, entity: str, fields: Mapping[str, Value]) -> NativeRow:
         """Canonical fields -> native values under their read names (RecordError if not)."""
@@ -465,11 +336,11 @@ class MemoryGateway:
         after: tuple[datetime, str] | None,
     ) -> list[NativeRow]:
         """The next page of changed ``rows``, found afresh like a keyset-paged query."""
-        self._begin_page()
+        self._faults.begin_page()
         keyed = [
             (self._order_key(entity, row), row)
             for row in rows.values()
-            if self._active(entity, row)
+            if self._tables.is_active(entity, row)
         ]
         selected = sorted(
             (key, row)
@@ -488,24 +359,19 @@ class MemoryGateway:
         return self._mapping(entity).record(self._side, str(row[spec.id]), row, stamp)
 
     def _active_records(self, entity: str) -> Iterator[Record]:
-        table = self._table(entity)
-        for record_id in sorted(table, key=_id_key):
+        table = self._tables.table(entity)
+        for record_id in sorted(table, key=id_order):
             row = table[record_id]
-            if self._active(entity, row):
+            if self._tables.is_active(entity, row):
                 result = self._to_record(entity, row)
                 if isinstance(result, Record):
                     yield result
 
     def _stored_record(self, entity: str, record_id: str) -> Record:
-        result = self._to_record(entity, self._row(entity, record_id))
+        result = self._to_record(entity, self._tables.row(entity, record_id))
         if isinstance(result, RejectedRecord):
             raise RecordError(result.message, field=result.field, reference=record_id)
         return result
-
-
-def _id_key(record_id: str) -> tuple[int, str]:
-    """Order numeric ids by number, others after them by text."""
-    return (int(record_id), "") if record_id.isdigit() else (1 << 62, record_id)
 
 
 async def _outcome(write: Awaitable[Record]) -> BatchOutcome:

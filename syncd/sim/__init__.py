@@ -1,4 +1,5 @@
 """Simulators for tests, bench and demo: AFAS Profit (:mod:`syncd.sim.afas`) and HubSpot.
 
-Nothing in syncd imports these but the tests, the benchmarks and ``syncd demo``.
+Nothing in syncd imports these but the ``syncd sim`` and ``syncd demo`` commands; the
+tests and the benchmarks use them too.
 """

@@ -25,7 +25,7 @@ from syncd.mapping import EntityMapping
 from syncd.records import Side, Value
 from syncd.sim.afas import AfasSimulator
 from syncd.sim.companies import companies
-from syncd.sim.hubspot.app import REALISTIC, HubSpotSimulator
+from syncd.sim.hubspot import REALISTIC, HubSpotSimulator
 from syncd.state.store import open_store
 
 DEMO_TOKENS = {"SYNCD_DEMO_AFAS_TOKEN": "demo", "SYNCD_DEMO_HUBSPOT_TOKEN": "demo"}

@@ -4,7 +4,7 @@ work takes longer.
 AFAS and HubSpot work on requests side by side, so a request's work is part of its
 latency, not added to it. A simulator serves every request from one thread: had it
 slept the latency first and worked after, five requests arriving together would each
-wait for the others' work (a few milliseconds each) on top of the latency.
+wait for the others' work on top of the latency.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
-async def answered_after(latency: float, work: Awaitable[T]) -> T:
+async def answer_after(latency: float, work: Awaitable[T]) -> T:
     """``work``'s answer (or error), given no sooner than ``latency`` seconds from now."""
     due = time.monotonic() + latency
     try:

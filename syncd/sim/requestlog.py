@@ -39,7 +39,7 @@ class RequestLog:
     def clear(self) -> None:
         self.entries.clear()
 
-    async def served(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+    async def serve_and_log(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         """Serve ``request`` with ``handler`` and log it, however it ends."""
         started, status = time.monotonic(), None
         try:

@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from syncd.engine.cycle import CycleReport
-from syncd.engine.plan import (
-    ONE_RECORD,
+from syncd.engine.actions import (
     Action,
     Adopt,
     AdvanceBase,
@@ -22,6 +20,8 @@ from syncd.engine.plan import (
     Repoint,
     Update,
 )
+from syncd.engine.cycle import CycleReport
+from syncd.engine.plan import ONE_RECORD
 
 
 def action_as_dict(action: Action | Note) -> dict[str, Any]:

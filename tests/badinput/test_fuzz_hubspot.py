@@ -15,8 +15,9 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from syncd.errors import RecordError, SyncdError
+from syncd.gateways.base import BatchOutcome
 from syncd.gateways.hubspot.client import HubSpotClient, Reply
-from syncd.gateways.hubspot.gateway import BatchOutcome, HubSpotGateway
+from syncd.gateways.hubspot.gateway import HubSpotGateway
 from syncd.mapping import KNOWN_ENTITIES, load_mappings
 from syncd.records import Page, Record
 from syncd.sim.hubspot import DEFAULT_PROPERTIES
@@ -61,8 +62,7 @@ class CannedClient(HubSpotClient):
 
 
 def run(answer: Any, read: Callable[[HubSpotGateway], Coroutine[Any, Any, T]]) -> T:
-    gateway = HubSpotGateway(TOKEN, MAPPINGS)
-    gateway._client = CannedClient(answer)
+    gateway = HubSpotGateway(TOKEN, MAPPINGS, client=CannedClient(answer))
     return asyncio.run(read(gateway))
 
 

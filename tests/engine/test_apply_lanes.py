@@ -10,8 +10,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from syncd.engine.apply import IN_FLIGHT, Applier
-from syncd.engine.plan import Action, Create
+from syncd.engine.actions import Action, Create
+from syncd.engine.apply.applier import Applier
+from syncd.engine.apply.lanes import IN_FLIGHT
 from syncd.errors import TransientError
 from syncd.gateways.base import BatchOutcome
 from syncd.gateways.memory import MemoryGateway

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from syncd.engine import early
+from syncd.engine.actions import Adopt, Create, LinkPair
 from syncd.engine.cycle import Connection, run_cycle
-from syncd.engine.plan import Adopt, Create, LinkPair
 from syncd.errors import AuthError
 from syncd.gateways.base import BatchOutcome
 from syncd.gateways.memory import MemoryGateway

@@ -11,16 +11,17 @@ from pathlib import Path
 
 import pytest
 
+from syncd.engine.actions import CloseConflicts, PairState, Plan, Update
 from syncd.engine.cycle import Connection, CycleReport, run_cycle
 from syncd.engine.match import MatchInput, unmatched
-from syncd.engine.plan import CloseConflicts, PairState, Plan, PlanInput, Update, make_plan
+from syncd.engine.plan import PlanInput, make_plan
 from syncd.gateways.base import Gateway
 from syncd.mapping import EntityMapping, load_mappings
 from syncd.policy import SyncRules
 from syncd.records import Record, Side, Value
 from syncd.sim.afas import AfasSimulator, SimClock, SimOptions
 from syncd.sim.companies import companies
-from syncd.sim.hubspot.app import HubSpotSimulator, SimConfig, running
+from syncd.sim.hubspot import HubSpotSimulator, SimConfig, running
 from syncd.state.database import connect, upgrade
 from syncd.state.rows import Link
 from syncd.state.store import StateStore, Transaction

@@ -15,10 +15,11 @@ from pathlib import Path
 
 import pytest
 
+from syncd.engine.actions import OpenConflict, Update
 from syncd.engine.cycle import Connection, run_cycle
 from syncd.engine.match import MatchDecision, MatchKind
 from syncd.engine.matchplan import to_csv
-from syncd.engine.plan import OpenConflict, PlanInput, Update, make_plan
+from syncd.engine.plan import PlanInput, make_plan
 from syncd.engine.reconcile import MISSING, FieldRule, Outcome, reconcile_field
 from syncd.engine.review import apply_match_plan, match_plan
 from syncd.gateways.memory import MemoryGateway

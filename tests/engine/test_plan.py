@@ -9,8 +9,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from syncd.engine.match import MatchDecision, MatchKind
-from syncd.engine.plan import (
+from syncd.engine.actions import (
     Adopt,
     AdvanceBase,
     CloseConflicts,
@@ -20,13 +19,10 @@ from syncd.engine.plan import (
     OpenConflict,
     PairState,
     Plan,
-    PlanInput,
     Update,
-    agreed_whole,
-    field_rules,
-    make_plan,
-    reconcile_pair,
 )
+from syncd.engine.match import MatchDecision, MatchKind
+from syncd.engine.plan import PlanInput, agreed_whole, field_rules, make_plan, reconcile_pair
 from syncd.engine.reconcile import Outcome
 from syncd.mapping import EntityMapping, load_mapping
 from syncd.policy import ConflictRule, DeletePolicy, Direction, Guards, SyncRules

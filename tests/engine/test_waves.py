@@ -11,7 +11,8 @@ import pytest
 
 from syncd.engine import cycle as cycle_module
 from syncd.engine import guards
-from syncd.engine.plan import Plan, PlanInput, make_plan
+from syncd.engine.actions import Plan
+from syncd.engine.plan import PlanInput, make_plan
 from syncd.engine.waves import Sweep
 from syncd.errors import AuthError
 from syncd.gateways.base import BatchOutcome

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from syncd import cli
-from syncd.engine.apply import Applier
+from syncd.engine.apply.applier import Applier
 from syncd.engine.recovery import settle_pending
 from syncd.errors import OutcomeUnknownError
 from syncd.gateways.memory import MemoryGateway

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from syncd.mapping import load_mappings
-from syncd.sim.campaign import CrashCampaign, run_crash_campaign
+from tests.reliability.campaign import CrashCampaign, run_crash_campaign
 
 ROOT = Path(__file__).resolve().parents[2]
 MAPPINGS = load_mappings(ROOT / "mappings", ["customer", "supplier"])

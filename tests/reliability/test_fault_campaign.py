@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from syncd.mapping import load_mappings
-from syncd.sim.campaign import FaultCampaign, run_fault_campaign
+from tests.reliability.campaign import FaultCampaign, run_fault_campaign
 
 ROOT = Path(__file__).resolve().parents[2]
 MAPPINGS = load_mappings(ROOT / "mappings", ["customer", "supplier"])

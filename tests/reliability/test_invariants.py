@@ -7,9 +7,9 @@ import dataclasses
 from datetime import UTC, datetime
 
 from syncd.records import Side
-from syncd.sim.campaign.first_links import FirstLinks
-from syncd.sim.campaign.world import Edit, World, disagreements, duplicates, lost_edits
 from syncd.state.rows import Conflict, Link
+from tests.reliability.campaign.first_links import FirstLinks
+from tests.reliability.campaign.world import Edit, World, disagreements, duplicates, lost_edits
 from tests.reliability.test_fault_campaign import MAPPINGS
 
 

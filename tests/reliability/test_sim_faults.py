@@ -7,10 +7,10 @@ import aiohttp
 
 from syncd.gateways.afas.client import token_header
 from syncd.sim.afas import AfasSimulator
-from syncd.sim.afas.app import Fault as AfasFault
-from syncd.sim.campaign.fault_campaign import serving
-from syncd.sim.campaign.world import World
-from syncd.sim.hubspot.app import Fault as HubSpotFault
+from syncd.sim.afas import Fault as AfasFault
+from syncd.sim.hubspot import Fault as HubSpotFault
+from tests.reliability.campaign.fault_campaign import serving
+from tests.reliability.campaign.world import World
 from tests.reliability.test_fault_campaign import MAPPINGS
 
 AFAS_AUTH = {"Authorization": token_header("campaign")}

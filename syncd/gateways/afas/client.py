@@ -61,8 +61,8 @@ from syncd.errors import (
     TransientError,
 )
 from syncd.gateways.http.json_body import UnreadableBody, describe_body, json_body, lenient_text
-from syncd.gateways.http.reads_first import READ, WRITE, Slots
-from syncd.gateways.http.tls import connector
+from syncd.gateways.http.reads_first import READ, WRITE, ReadsFirstConcurrency
+from syncd.gateways.http.tls import tls_connector
 from syncd.gateways.http.transport_errors import why_no_answer
 from syncd.gateways.http.user_agent import user_agent
 
@@ -168,7 +168,7 @@ class AfasClient:
         self._language = language
         self._session = session
         self._own_session = session is None
-        self._slots = Slots(self.limits.concurrency)  # fair use: so many at once
+        self._concurrency = ReadsFirstConcurrency(self.limits.concurrency)  # fair use
         self.requests_sent = 0  # every HTTP request, retries included (fair use)
         self._limiter = (
             AsyncLimiter(self.limits.rate, 1.0) if self.limits.rate is not None else None
@@ -219,10 +219,10 @@ class AfasClient:
             reraise=True,
         ):
             with attempt:
-                return await self._authorised(method, path, query, body)
+                return await self._attempt(method, path, query, body)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _authorised(
+    async def _attempt(
         self, method: str, path: str, query: str, body: Mapping[str, object] | None
     ) -> Any:
         """One attempt; with OAuth, a refused bearer token is renewed once."""
@@ -250,7 +250,7 @@ class AfasClient:
             sock_read=limits.write_timeout if write else limits.read_timeout,
         )
         what = f"AFAS {method} {path}"
-        async with self._slots(WRITE if write else READ):
+        async with self._concurrency(WRITE if write else READ):
             if self._limiter is not None:
                 await self._limiter.acquire()
             self.requests_sent += 1
@@ -276,7 +276,7 @@ class AfasClient:
 
     def _session_for_use(self) -> aiohttp.ClientSession:
         if self._session is None:
-            self._session = aiohttp.ClientSession(connector=connector(self.limits.ca_bundle))
+            self._session = aiohttp.ClientSession(connector=tls_connector(self.limits.ca_bundle))
             # aiohttp re-sends a PUT once when a kept-alive connection drops (RFC 9112
             # lets clients retry idempotent methods). An AFAS PUT may already have been
             # done when that happens, so it must surface as OutcomeUnknownError instead.

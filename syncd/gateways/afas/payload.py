@@ -3,7 +3,7 @@
 The mapping names where each value goes as a path into the UpdateConnector's nested
 objects: ``VaId`` is a field of the relation, ``KnOrganisation.Nm`` one of its
 organisation, ``KnOrganisation.KnBasicAddressAdr.ZpCd`` one of the organisation's visit
-address. :func:`build` nests such values into the body AFAS expects::
+address. :func:`connector_payload` nests such values into the body AFAS expects::
 
     {"KnSalesRelationOrg": {"Element": {
         "@DbId": "10001",
@@ -46,7 +46,7 @@ class _Node:
         return element
 
 
-def build(
+def connector_payload(
     connector: str,
     values: Mapping[str, object],
     *,

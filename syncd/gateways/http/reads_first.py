@@ -18,7 +18,7 @@ from types import TracebackType
 READ, WRITE = 0, 1
 
 
-class Slots:
+class ReadsFirstConcurrency:
     """At most ``size`` requests at once; among those waiting, reads go first, then
     in the order they came."""
 
@@ -27,9 +27,9 @@ class Slots:
         self._waiting: list[tuple[int, int, asyncio.Future[None]]] = []
         self._order = itertools.count()
 
-    def __call__(self, priority: int) -> _Slot:
-        """``async with slots(READ):`` holds a slot for the block."""
-        return _Slot(self, priority)
+    def __call__(self, priority: int) -> _SlotGuard:
+        """``async with concurrency(READ):`` holds a slot for the block."""
+        return _SlotGuard(self, priority)
 
     async def acquire(self, priority: int) -> None:
         if self._free > 0 and not self._waiting:
@@ -53,8 +53,8 @@ class Slots:
         self._free += 1
 
 
-class _Slot:
-    def __init__(self, slots: Slots, priority: int) -> None:
+class _SlotGuard:
+    def __init__(self, slots: ReadsFirstConcurrency, priority: int) -> None:
         self._slots = slots
         self._priority = priority
 

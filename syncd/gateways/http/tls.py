@@ -43,5 +43,5 @@ def tls_context(ca_bundle: str | None = None) -> ssl.SSLContext:
     return context
 
 
-def connector(ca_bundle: str | None = None) -> aiohttp.TCPConnector:
+def tls_connector(ca_bundle: str | None = None) -> aiohttp.TCPConnector:
     return aiohttp.TCPConnector(ssl=tls_context(ca_bundle))

@@ -22,15 +22,11 @@ timeout / connection lost, write      OutcomeUnknownError (it may have been appl
 anything else                         PermanentError
 ====================================  ==============================================
 
-Rate limits, as HubSpot enforces them: search requests go through their own limiter
-(HubSpot allows 5 a second per portal, shared by every app in it; we default to 4),
-everything else through the ten-second limiter (100 per ten seconds, counted for each app
-on its own, so syncd's private app may use them all). A 429 is
-retried with backoff (tenacity) as its ``policyName`` asks: ``SECONDLY`` after a second,
-``TEN_SECONDLY_ROLLING`` after ten, ``DAILY`` not at all (a TransientError whose
-``retry_after`` is the time to midnight UTC). ``Retry-After`` wins when HubSpot sends it.
-A daily budget counts every request sent (:meth:`HubSpotClient.status`); when it is
-spent, calls fail fast with a TransientError until the next UTC day.
+Every request waits for room in HubSpot's rate windows and spends syncd's daily budget
+(:mod:`syncd.gateways.hubspot.limits`). A 429 is retried with backoff (tenacity) as its
+``policyName`` asks: ``SECONDLY`` after a second, ``TEN_SECONDLY_ROLLING`` after ten,
+``DAILY`` not at all (a TransientError whose ``retry_after`` is the time to midnight
+UTC). ``Retry-After`` wins when HubSpot sends it.
 """
 
 from __future__ import annotations
@@ -38,7 +34,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -53,10 +48,10 @@ from syncd.errors import (
     TransientError,
 )
 from syncd.gateways.http.json_body import UnreadableBody, json_body
-from syncd.gateways.http.rolling_window import RollingWindow
-from syncd.gateways.http.tls import connector
+from syncd.gateways.http.tls import tls_connector
 from syncd.gateways.http.transport_errors import why_no_answer
 from syncd.gateways.http.user_agent import user_agent
+from syncd.gateways.hubspot.limits import RequestLimits, seconds_to_midnight
 
 __all__ = ["ClientSettings", "HubSpotClient", "NotFound", "Reply", "RetryableError"]
 
@@ -89,7 +84,7 @@ class ClientSettings:
 
     base_url: str = DEFAULT_BASE_URL
     api_version: str = "v3"  # "v3", or a dated version like "2026-03"
-    search_per_second: float = 4.0
+    search_per_second: float = 4.0  # of the portal's 5, one left to its other apps
     requests_per_ten_seconds: float = 100.0
     daily_budget: int = 200_000
     timeout_seconds: float = 30.0
@@ -116,41 +111,23 @@ class Reply:
     body: Any
 
 
-@dataclass
-class _Budget:
-    day: str = ""
-    used: int = 0
-    portal_remaining: int | None = None
-    throttled: int = 0
-
-
 class HubSpotClient:
     """One portal's API, behind a token; every request goes through :meth:`call`."""
 
     def __init__(self, token: str, settings: ClientSettings | None = None) -> None:
         self._token = token
         self.settings = settings or ClientSettings()
-        s = self.settings
-        # As HubSpot counts them: any second sees at most so many searches (the default 4
-        # leaves one of the portal's 5 to other apps), any ten seconds so many other
-        # requests (HubSpot's 100 for the app), a burst of them at once included.
-        self._search_limiter = RollingWindow.at(s.search_per_second, 1.0)
-        self._general_limiter = RollingWindow.at(s.requests_per_ten_seconds, 10.0)
+        self._limits = RequestLimits(
+            search_per_second=self.settings.search_per_second,
+            requests_per_ten_seconds=self.settings.requests_per_ten_seconds,
+            daily_budget=self.settings.daily_budget,
+        )
         self._session: aiohttp.ClientSession | None = None
-        self._budget = _Budget()
         self.requests_sent = 0  # every request since start, retries included
 
     def status(self) -> dict[str, object]:
         """Today's request count against the daily budget, for the status surface."""
-        self._roll_day()
-        return {
-            "day": self._budget.day,
-            "requests_today": self._budget.used,
-            "daily_budget": self.settings.daily_budget,
-            "budget_left": max(0, self.settings.daily_budget - self._budget.used),
-            "portal_daily_remaining": self._budget.portal_remaining,
-            "throttled_today": self._budget.throttled,
-        }
+        return self._limits.status()
 
     async def aclose(self) -> None:
         if self._session is not None:
@@ -202,13 +179,13 @@ class HubSpotClient:
         search: bool,
         write: bool,
     ) -> Reply:
-        self._spend()
-        limiter = self._search_limiter if search else self._general_limiter
+        self._limits.spend()
+        self.requests_sent += 1
         what = f"HubSpot {method} {path}"
         try:
             session = self._open()
             async with (
-                limiter,
+                self._limits.window(search=search),
                 session.request(
                     method,
                     self.settings.base_url + path,
@@ -226,13 +203,13 @@ class HubSpotClient:
             if write:
                 raise OutcomeUnknownError(f"{what}: no answer ({why}); it may apply") from exc
             raise RetryableError(f"{what}: no answer ({why})", 0.5) from exc
-        self._note_headers(headers)
+        self._limits.note_headers(headers)
         return self._reply(what, status, data, headers, write=write)
 
     def _open(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
-                connector=connector(self.settings.ca_bundle),
+                connector=tls_connector(self.settings.ca_bundle),
                 headers={
                     "Authorization": f"Bearer {self._token}",
                     "Accept": "application/json",
@@ -273,9 +250,9 @@ class HubSpotClient:
         if status in _RETRY_LATER:
             policy = body.get("policyName")
             if status == 429:
-                self._budget.throttled += 1
+                self._limits.note_throttled()
             if policy == "DAILY":
-                return TransientError(said, retry_after=_seconds_to_midnight())
+                return TransientError(said, retry_after=seconds_to_midnight())
             wait = _retry_after(headers) or _POLICY_WAIT.get(str(policy), 2.0)
             return RetryableError(said, wait, str(policy) if policy else None)
         if status in _SERVER_ERRORS:
@@ -283,29 +260,6 @@ class HubSpotClient:
                 return OutcomeUnknownError(f"{said} (the write may have been applied)")
             return RetryableError(said, 0.2, None)
         return PermanentError(said)
-
-    # -- the daily budget -----------------------------------------------------------------
-
-    def _roll_day(self) -> None:
-        today = datetime.now(UTC).date().isoformat()
-        if self._budget.day != today:
-            self._budget = _Budget(day=today)
-
-    def _spend(self) -> None:
-        self._roll_day()
-        if self._budget.used >= self.settings.daily_budget:
-            raise TransientError(
-                f"syncd's daily HubSpot budget of {self.settings.daily_budget} requests is "
-                "spent; it renews at midnight UTC",
-                retry_after=_seconds_to_midnight(),
-            )
-        self._budget.used += 1
-        self.requests_sent += 1
-
-    def _note_headers(self, headers: Mapping[str, str]) -> None:
-        remaining = headers.get("X-HubSpot-RateLimit-Daily-Remaining")
-        if remaining is not None and remaining.isdigit():
-            self._budget.portal_remaining = int(remaining)
 
 
 def _unreadable(what: str, status: int, exc: UnreadableBody, write: bool) -> GatewayError:
@@ -343,9 +297,3 @@ def _retry_after(headers: Mapping[str, str]) -> float | None:
         return float(value) if value is not None else None
     except ValueError:
         return None
-
-
-def _seconds_to_midnight() -> float:
-    now = datetime.now(UTC)
-    midnight = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
-    return (midnight - now).total_seconds()

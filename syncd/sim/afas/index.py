@@ -57,7 +57,7 @@ class Term(Protocol):
 
 
 @dataclass(frozen=True)
-class Found:
+class Candidates:
     """The relations an index narrowed a query to, in table order; or, when ``ordered``,
     in the query's order already (so a page can stop at its last row)."""
 
@@ -99,7 +99,7 @@ def column(data: ProfitData, entity: str, getfield: GetField) -> Column:
             holding,
         )
 
-    built: Column = data.derived(("column", entity, getfield.id), entity, build)
+    built: Column = data.keep_until_change(("column", entity, getfield.id), entity, build)
     return built
 
 
@@ -108,14 +108,14 @@ def lookup(
     entity: str,
     groups: Sequence[Sequence[Term]],
     order: Sequence[tuple[GetField, bool]],
-) -> Found | None:
+) -> Candidates | None:
     """The relations that may meet ``groups`` (OR of ANDs), or None when no index helps."""
     ordering = order[0][0] if len(order) == 1 and not order[0][1] else None
     if not groups:
         if ordering is None or ordering.type not in ORDERED_TYPES:
             return None
         index = column(data, entity, ordering)  # NULL sorts first, as in SQL Server
-        return Found([r for _, r in [*index.nulls, *index.entries]], ordered=True)
+        return Candidates([r for _, r in [*index.nulls, *index.entries]], ordered=True)
     first = groups[0][0].field
     if all(len(g) == 1 and g[0].operator == EQUAL and g[0].field is first for g in groups):
         return _equal(data, entity, first, [g[0].wanted for g in groups])
@@ -131,22 +131,22 @@ def lookup(
     getfield = ranged.field
     within = _between(column(data, entity, getfield), [t for t in terms if t.field is getfield])
     if getfield is ordering:
-        return Found([r for _, r in within], ordered=True)
-    return Found([r for _, r in sorted(within, key=lambda e: e[0])])
+        return Candidates([r for _, r in within], ordered=True)
+    return Candidates([r for _, r in sorted(within, key=lambda e: e[0])])
 
 
 def _equal(
     data: ProfitData, entity: str, getfield: GetField, wanted: Iterable[object]
-) -> Found | None:
+) -> Candidates | None:
     values = list(dict.fromkeys(w for w in wanted if w is not None))
     if getfield.part is Part.KEY:
         return _by_number(data, entity, values)
     held = column(data, entity, getfield).holding
     found = sorted((entry for v in values for entry in held.get(v, ())), key=lambda e: e[0])
-    return Found([relation for _, relation in found])
+    return Candidates([relation for _, relation in found])
 
 
-def _by_number(data: ProfitData, entity: str, values: list[object]) -> Found | None:
+def _by_number(data: ProfitData, entity: str, values: list[object]) -> Candidates | None:
     """Relations by number, the table's own key. Wanted text is compared without case,
     so that is exact while no number has capitals (Profit's are digits unless a user
     typed them); otherwise no index. Their order is the wanted values' (numbers never
@@ -154,7 +154,7 @@ def _by_number(data: ProfitData, entity: str, values: list[object]) -> Found | N
     if entity in data.cased_numbers:
         return None
     table = data.relations[entity]
-    return Found([table[v] for v in values if isinstance(v, str) and v in table])
+    return Candidates([table[v] for v in values if isinstance(v, str) and v in table])
 
 
 def _between(index: Column, terms: Sequence[Term]) -> list[Entry]:

@@ -89,11 +89,11 @@ def _condition(connector: GetConnector, name: str, value: str, operator: object)
     if not 1 <= op <= 15:
         raise ProfitError("An unexpected error has occurred.", UNEXPECTED)
     # a bad value fails the query even when no row is there
-    wanted = _typed(getfield, value) if op in (1, 2, 3, 4, 5, 7) else None
+    wanted = _typed_value(getfield, value) if op in (1, 2, 3, 4, 5, 7) else None
     return Condition(getfield, op, value, wanted)
 
 
-def _typed(getfield: GetField, text: str) -> object:
+def _typed_value(getfield: GetField, text: str) -> object:
     """A filter value as the field's type; a date with a ``Z`` (or no date) is refused."""
     kind = getfield.type
     if kind is DataType.DATE:
@@ -169,7 +169,7 @@ def run(
     order = _order(connector, params.get("orderbyfieldids", ""))
     skip, take = _paging(params)
     entity = connector.entity
-    selected = _selected(
+    selected = _select(
         data, entity, groups, order, None if skip == -1 or take == -1 else skip + take
     )
     if order:
@@ -178,11 +178,11 @@ def run(
     elif options.shuffle_unordered:
         rng.shuffle(selected)
     page = selected if skip == -1 else selected[skip : skip + take if take != -1 else None]
-    rows = _shown(data, connector, page, options)
+    rows = _rows_as_shown(data, connector, page, options)
     return {"skip": skip, "take": take, "rows": rows}
 
 
-def _selected(
+def _select(
     data: ProfitData,
     entity: str,
     groups: list[list[Condition]],
@@ -257,12 +257,12 @@ def _integer(text: str | None, default: int) -> int:
         return default
 
 
-def _shown(
+def _rows_as_shown(
     data: ProfitData, connector: GetConnector, relations: Sequence[Relation], options: QueryOptions
 ) -> list[Row]:
     """The rows of ``relations`` as the connector shows them (empty text as null)."""
     # Most columns are text, shown as stored: only the others are converted (a listing
-    # page shows some 150,000 cells).
+    # page shows a great many cells).
     columns = [(f.id, data.reader(f.part, f.source)) for f in connector.fields]
     converted = [
         (f.id, show) for f in connector.fields if (show := _display(f.type, options)) is not None
@@ -283,16 +283,16 @@ def _display(kind: DataType, options: QueryOptions) -> Callable[[Any], object] |
     """How a stored value of ``kind`` is shown: dates as wall time, numbers as JSON's;
     None for text, shown as it is."""
     if kind is DataType.DATE:
-        return lambda value: _date_shown(value, options)
+        return lambda value: _display_date(value, options)
     if kind in (DataType.INT, DataType.DECIMAL):
         return _number
     return None
 
 
-def _date_shown(value: date | datetime, options: QueryOptions) -> str:
+def _display_date(value: date | datetime, options: QueryOptions) -> str:
     if not isinstance(value, datetime):  # a date field holds a day: shown at midnight
         return display_value(datetime.combine(value, time()))
-    return display_value(_rounded(to_wall(value), options))
+    return display_value(_round_to_second(to_wall(value), options))
 
 
 def _number(value: object) -> int | float:
@@ -300,7 +300,7 @@ def _number(value: object) -> int | float:
     return int(number) if number == number.to_integral_value() else float(number)
 
 
-def _rounded(wall: datetime, options: QueryOptions) -> datetime:
+def _round_to_second(wall: datetime, options: QueryOptions) -> datetime:
     """Profit shows whole seconds: rounded here, if so configured; shown without the
     fraction by ``display_value``."""
     if options.precision == "round" and wall.microsecond >= 500_000:

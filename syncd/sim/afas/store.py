@@ -81,7 +81,7 @@ class SimClock:
         """Move a logical clock on (a quiet period); real time moves by itself."""
         self._last += delta
 
-    def seen(self, instant: datetime) -> None:
+    def catch_up_with(self, instant: datetime) -> None:
         """Never hand out a time before one that was loaded from a seed."""
         self._last = max(self._last, instant)
 
@@ -139,14 +139,14 @@ class ProfitData:
 
     def reader(self, part: Part, source: str) -> Callable[[Relation], object]:
         """How a GetConnector field reads a relation, chosen once per query rather than
-        once a cell (a listing page reads some 150,000 cells)."""
+        once a cell (a listing page reads a great many)."""
         read, orgs = _READ[part], self.organisations
         return lambda relation: read(orgs, relation, source)
 
     def each(self, entity: str) -> Iterator[Relation]:
         yield from self.relations[entity].values()
 
-    def derived(self, key: Hashable, entity: str, build: Callable[[], Any]) -> Any:
+    def keep_until_change(self, key: Hashable, entity: str, build: Callable[[], Any]) -> Any:
         """``build()``, kept until a table changes (the queries' indexes).
 
         The entity's row count is part of the check, so a test that empties or refills a
@@ -159,7 +159,7 @@ class ProfitData:
             self._derived[key] = kept
         return kept[1]
 
-    def _changing(self) -> None:
+    def _note_change(self) -> None:
         self._version += 1
 
     # -- seeding and user edits ------------------------------------------------------
@@ -175,18 +175,18 @@ class ProfitData:
                 raise ValueError(f"{connector.id} has no field {key!r}")
             values[getfield.part][getfield.source] = raw
         modified = _instant(values[Part.MODIFIED].get("")) or self.clock.tick()
-        self.clock.seen(modified)
-        self._changing()
-        number = str(values[Part.KEY].get("") or self._number(entity))
+        self.clock.catch_up_with(modified)
+        self._note_change()
+        number = str(values[Part.KEY].get("") or self._next_number(entity))
         if number in self.relations[entity]:
             raise ValueError(f"{entity} {number} already exists")
-        self._bump(entity, number)
-        org_number = str(values[Part.ORG_KEY].get("") or self._org_number())
+        self._reserve_number(entity, number)
+        org_number = str(values[Part.ORG_KEY].get("") or self._next_org_number())
         org = self.organisations.get(org_number)
         if org is None:
             org = Organisation(org_number, {}, modified, {}, modified)
             self.organisations[org_number] = org
-            self._bump_org(org_number)
+            self._reserve_org_number(org_number)
         org.fields.update(values[Part.ORGANISATION])
         org.address.update(values[Part.ADDRESS])
         relation_fields = {info.flag: True, **values[Part.RELATION]}
@@ -199,7 +199,7 @@ class ProfitData:
         org = self.organisations[relation.organisation]
         connector = self.environment.connector_for(entity)
         now = self.clock.tick()
-        self._changing()
+        self._note_change()
         for key, raw in changes.items():
             getfield = connector.field(key)
             if getfield is None or not getfield.source:
@@ -223,7 +223,7 @@ class ProfitData:
     def delete(self, entity: str, number: str) -> None:
         if number not in self.relations[entity]:
             raise ProfitError(f"Record '{number}' does not exist.", NOT_FOUND)
-        self._changing()
+        self._note_change()
         del self.relations[entity][number]
 
     def snapshot(self) -> dict[str, object]:
@@ -241,15 +241,15 @@ class ProfitData:
         if org is not None:
             self._check_begin_date(org, change)
         now = self.clock.tick()
-        self._changing()
-        number = number or self._number(info.name)
-        self._bump(info.name, number)
+        self._note_change()
+        number = number or self._next_number(info.name)
+        self._reserve_number(info.name, number)
         if org is None:
             fields = dict(change.organisation or {})
-            org_number = str(fields.pop("BcCo", "") or "") or self._org_number()
+            org_number = str(fields.pop("BcCo", "") or "") or self._next_org_number()
             if org_number in self.organisations:
                 raise ProfitError(f"Organisation '{org_number}' already exists.")
-            self._bump_org(org_number)
+            self._reserve_org_number(org_number)
             org = Organisation(org_number, fields, now, dict(change.address or {}), now)
             self.organisations[org_number] = org
         else:
@@ -278,7 +278,7 @@ class ProfitData:
                 raise ProfitError("Use MatchOga 0 or 9 to update the relation's organisation.")
         self._check_begin_date(org, change)
         now = self.clock.tick()
-        self._changing()
+        self._note_change()
         if change.relation:
             relation.fields.update(change.relation)
             relation.modified = now
@@ -345,19 +345,19 @@ class ProfitData:
             _organisation(change, child, sub, insert=insert)
         return change
 
-    def _number(self, entity: str) -> str:
+    def _next_number(self, entity: str) -> str:
         return str(self._next[entity])
 
-    def _bump(self, entity: str, number: str) -> None:
+    def _reserve_number(self, entity: str, number: str) -> None:
         if number != number.casefold():
             self.cased_numbers.add(entity)
         if number.isdigit():
             self._next[entity] = max(self._next[entity], int(number) + 1)
 
-    def _org_number(self) -> str:
+    def _next_org_number(self) -> str:
         return str(self._next_org)
 
-    def _bump_org(self, number: str) -> None:
+    def _reserve_org_number(self, number: str) -> None:
         if number.isdigit():
             self._next_org = max(self._next_org, int(number) + 1)
 

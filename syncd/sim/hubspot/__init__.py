@@ -7,26 +7,24 @@ In process::
         simulator.seed({"name": "Acme B.V.", "afas_roles": "customer"})
         ...  # point a HubSpotGateway at url
 
-Standalone: :func:`serve` (``syncd sim hubspot --port N``). The routes, the control API
-and what is faithful to HubSpot are described in :mod:`syncd.sim.hubspot.app`,
-:mod:`~syncd.sim.hubspot.portal` and :mod:`~syncd.sim.hubspot.search`.
+Standalone: :func:`serve` (``syncd sim hubspot --port N``). The routes and the control
+API are listed in :mod:`syncd.sim.hubspot.simulator`; what is faithful to HubSpot in
+:mod:`~syncd.sim.hubspot.portal` (the companies), :mod:`~syncd.sim.hubspot.search`,
+:mod:`~syncd.sim.hubspot.rate_limits` and the modules under ``routes/``.
 """
 
-from syncd.sim.hubspot.app import (
-    REALISTIC,
-    Fault,
-    HubSpotSimulator,
-    SimConfig,
-    load_seed,
-    running,
-    serve,
-)
+from syncd.sim.hubspot.faults import Fault
+from syncd.sim.hubspot.middlewares import Exchange
 from syncd.sim.hubspot.properties import DEFAULT_PROPERTIES, PropertyDef
 from syncd.sim.hubspot.search import SearchLimits
+from syncd.sim.hubspot.settings import REALISTIC, SimConfig
+from syncd.sim.hubspot.simulator import HubSpotSimulator, running
+from syncd.sim.hubspot.standalone import load_seed, serve
 
 __all__ = [
     "DEFAULT_PROPERTIES",
     "REALISTIC",
+    "Exchange",
     "Fault",
     "HubSpotSimulator",
     "PropertyDef",

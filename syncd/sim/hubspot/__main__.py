@@ -9,7 +9,7 @@ import argparse
 from dataclasses import asdict
 from pathlib import Path
 
-from syncd.sim.hubspot.app import REALISTIC, SimConfig, serve
+from syncd.sim.hubspot import REALISTIC, SimConfig, serve
 
 
 def main(argv: list[str] | None = None) -> None:

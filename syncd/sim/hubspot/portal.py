@@ -154,7 +154,7 @@ class Portal:
         due = self.monotonic() + lag
         heapq.heappush(self._pending, (due, next(self._seq), company.id, snapshot))
         for name, holders in self._holders.items():  # every write publishes
-            self._hold(holders, name, company)
+            self._add_holder(holders, name, company)
 
     def search_view(self) -> dict[str, dict[str, str]]:
         """What search sees now: each company as it was ``search_lag`` seconds ago."""
@@ -213,7 +213,7 @@ class Portal:
         prop = self.properties.get(id_property or "")
         if prop is None or not prop.unique:
             raise Invalid(f"{id_property} is not a property with unique values")
-        for company in self._holding(prop.name, value):
+        for company in self._companies_with(prop.name, value):
             if company.merged_into is None and company.archived == archived:
                 return company
         raise NotFound(f"Object not found.  {id_property}={value}")
@@ -229,18 +229,18 @@ class Portal:
             if company.merged_into is None and company.archived == archived:
                 yield company
 
-    def _holding(self, name: str, value: str) -> list[Company]:
+    def _companies_with(self, name: str, value: str) -> list[Company]:
         """Companies whose property ``name`` is ``value`` now, by ascending id."""
         holders = self._holders.get(name)
         if holders is None:
             holders = self._holders[name] = {}
             for company in self.companies.values():
-                self._hold(holders, name, company)
+                self._add_holder(holders, name, company)
         found = (self.companies[i] for i in holders.get(value, ()))
         return sorted((c for c in found if c.properties.get(name) == value), key=_by_id)
 
     @staticmethod
-    def _hold(holders: dict[str, set[str]], name: str, company: Company) -> None:
+    def _add_holder(holders: dict[str, set[str]], name: str, company: Company) -> None:
         value = company.properties.get(name)
         if value is not None:
             holders.setdefault(value, set()).add(company.id)
@@ -273,7 +273,7 @@ class Portal:
             prop = self.properties.get(name)
             if prop is None or not prop.unique or not isinstance(value, str) or value == "":
                 continue  # only a string is stored, so only a string can be taken
-            for other in self._holding(name, value):
+            for other in self._companies_with(name, value):
                 if other.merged_into is not None or other.archived:
                     continue
                 if other.id != own_id:
@@ -309,10 +309,10 @@ class Portal:
 
     def update(self, company: Company, values: Mapping[str, str]) -> Company:
         self.check(values, own_id=company.id)
-        self._apply(company, values)
+        self._write_values(company, values)
         return company
 
-    def _apply(self, company: Company, values: Mapping[str, str]) -> None:
+    def _write_values(self, company: Company, values: Mapping[str, str]) -> None:
         for name, value in values.items():
             if value == "":
                 company.properties.pop(name, None)
@@ -343,7 +343,7 @@ class Portal:
         if primary.id == other.id:
             raise Invalid("A company cannot be merged with itself")
         values = {**other.properties, **primary.properties}
-        merged = _ids(primary) | _ids(other) | {other.id}
+        merged = _merged_ids(primary) | _merged_ids(other) | {other.id}
         if new_id:
             survivor = self._insert(
                 None, {}, None, visible_now=False, created=min(primary.created, other.created)
@@ -455,7 +455,7 @@ def normalise(prop: PropertyDef, value: str) -> str:
     return value
 
 
-def _ids(company: Company) -> set[str]:
+def _merged_ids(company: Company) -> set[str]:
     text = company.properties.get("hs_merged_object_ids", "")
     return {i for i in text.split(";") if i}
 

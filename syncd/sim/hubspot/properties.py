@@ -87,13 +87,13 @@ class PropertyDef:
         )
 
 
-def _defs(*defs: PropertyDef) -> dict[str, PropertyDef]:
+def _by_name(*defs: PropertyDef) -> dict[str, PropertyDef]:
     return {d.name: d for d in defs}
 
 
 _TERMS = ("net_14", "net_30", "net_60")
 
-DEFAULT_PROPERTIES: Mapping[str, PropertyDef] = _defs(
+DEFAULT_PROPERTIES: Mapping[str, PropertyDef] = _by_name(
     # HubSpot's own, server-maintained
     PropertyDef("hs_object_id", "number", "number", "Record ID", read_only=True, unique=True),
     PropertyDef("createdate", "datetime", "date", "Create Date", read_only=True),

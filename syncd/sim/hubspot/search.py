@@ -43,7 +43,7 @@ def run_search(
     properties: Mapping[str, PropertyDef],
     limits: SearchLimits,
     lookup: Lookup | None = None,
-    remembered: Remembered | None = None,
+    remembered: RememberedSearches | None = None,
 ) -> dict[str, Any]:
     """The search response for ``body`` (Invalid for a request HubSpot refuses).
 
@@ -55,7 +55,7 @@ def run_search(
     limit, offset = _paging(body, limits)
 
     def matching() -> list[Match]:
-        return _matching(view, body, groups, properties, lookup)
+        return _all_matches(view, body, groups, properties, lookup)
 
     seek = _keyset_page(body, groups) if remembered is not None else None
     if remembered is None:
@@ -65,14 +65,14 @@ def run_search(
     else:  # the next page of a keyset paging: the matches past its id, as an index seeks
         query, past = seek
         every = remembered(
-            query, lambda: _matching(view, query, _groups(query, limits), properties, lookup)
+            query, lambda: _all_matches(view, query, _groups(query, limits), properties, lookup)
         )
         matched = every[bisect.bisect_right(every, past, key=lambda m: int(m[0])) :]
     names = body.get("properties") or list(DEFAULT_SEARCH_PROPERTIES)
     page = matched[offset : offset + limit]
     response: dict[str, Any] = {
         "total": len(matched),
-        "results": [_public(company_id, props, names) for company_id, props in page],
+        "results": [_search_result(company_id, props, names) for company_id, props in page],
     }
     if offset + limit < len(matched):
         after = str(offset + limit)
@@ -101,12 +101,12 @@ def _keyset_page(
     return query, int(seeks[0]["value"])
 
 
-class Remembered:
+class RememberedSearches:
     """The matches of the queries asked since the search view last changed.
 
     HubSpot pages a search by offset (``after``); a simulator that ran the whole query
-    again for each page would make every page cost what the query costs (a quarter of a
-    second for a window of 10,000 among 110,000 companies), which HubSpot's does not.
+    again for each page would make every page cost what the whole query costs, which
+    HubSpot's does not.
     """
 
     def __init__(self, version: Callable[[], Hashable], keep: int = 8) -> None:
@@ -127,7 +127,7 @@ class Remembered:
         return self._kept[query]
 
 
-def _matching(
+def _all_matches(
     view: Mapping[str, Mapping[str, str]],
     body: Mapping[str, Any],
     groups: list[list[Mapping[str, Any]]],
@@ -146,7 +146,7 @@ def _matching(
         if not compiled or any(all(test(props) for test in group) for group in compiled)
     ]
     _sort(matched, body.get("sorts") or [], properties)
-    _query(matched, body.get("query"))
+    _filter_by_text(matched, body.get("query"))
     return matched
 
 
@@ -352,7 +352,7 @@ def _comparison(op: str, f: Mapping[str, Any], prop: PropertyDef | None) -> Call
     value = _key(prop, str(f.get("value", "")))
     if op == "BETWEEN":
         high = _key(prop, str(f.get("highValue", "")))
-        return lambda raw: any(_cmp(value, h) <= 0 <= _cmp(high, h) for h in have(raw))
+        return lambda raw: any(_compare(value, h) <= 0 <= _compare(high, h) for h in have(raw))
     tests: dict[str, Callable[[int], bool]] = {
         "EQ": lambda c: c == 0,
         "LT": lambda c: c < 0,
@@ -361,14 +361,14 @@ def _comparison(op: str, f: Mapping[str, Any], prop: PropertyDef | None) -> Call
         "GTE": lambda c: c >= 0,
     }
     if op == "NEQ":
-        return lambda raw: all(_cmp(h, value) != 0 for h in have(raw))
+        return lambda raw: all(_compare(h, value) != 0 for h in have(raw))
     if op not in tests:
         raise Invalid(f"Unknown operator {op}")
     check = tests[op]
-    return lambda raw: any(check(_cmp(h, value)) for h in have(raw))
+    return lambda raw: any(check(_compare(h, value)) for h in have(raw))
 
 
-def _cmp(a: Decimal | str, b: Decimal | str) -> int:
+def _compare(a: Decimal | str, b: Decimal | str) -> int:
     if isinstance(a, Decimal) and isinstance(b, Decimal):
         return (a > b) - (a < b)
     sa, sb = str(a), str(b)
@@ -403,10 +403,10 @@ class _SortKey:
         self.value = value
 
     def __lt__(self, other: _SortKey) -> bool:
-        return _cmp(self.value, other.value) < 0
+        return _compare(self.value, other.value) < 0
 
 
-def _query(matched: list[tuple[str, Mapping[str, str]]], query: object) -> None:
+def _filter_by_text(matched: list[tuple[str, Mapping[str, str]]], query: object) -> None:
     if not query:
         return
     needle = str(query).casefold()
@@ -416,7 +416,9 @@ def _query(matched: list[tuple[str, Mapping[str, str]]], query: object) -> None:
     ]
 
 
-def _public(company_id: str, props: Mapping[str, str], names: Sequence[str]) -> dict[str, Any]:
+def _search_result(
+    company_id: str, props: Mapping[str, str], names: Sequence[str]
+) -> dict[str, Any]:
     return {
         "id": company_id,
         "properties": project(props, names),

@@ -16,7 +16,8 @@ from syncd.errors import (
     TransientError,
 )
 from syncd.gateways.afas.client import AfasClient, Limits, OAuthClient, _result
-from syncd.gateways.afas.gateway import AfasGateway, _created_key
+from syncd.gateways.afas.gateway import AfasGateway
+from syncd.gateways.afas.writing import _created_key
 from syncd.mapping import KNOWN_ENTITIES, EntityMapping, load_mappings
 from syncd.sim.afas import AfasSimulator, Fault
 from tests.gateways.afas.helpers import FAST_RETRY, TOKEN, client, gateway, served, simulator

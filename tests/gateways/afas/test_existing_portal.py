@@ -87,7 +87,7 @@ async def test_an_unreadable_flag_or_end_date_quarantines_the_relation_naming_th
     gw, sim = afas
     debtor = sim.data.seed("customer", {"DebtorName": "Raar"})
     row = {**sim.rows("customer")[0], field: value}
-    [rejected] = gw._convert("customer", [row]).rejected
+    [rejected] = gw._relations.convert("customer", [row]).rejected
     assert (rejected.id, rejected.field) == (debtor, field)
     assert said in rejected.message
 

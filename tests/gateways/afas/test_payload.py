@@ -10,7 +10,7 @@ import pytest
 
 from syncd.errors import RecordError
 from syncd.gateways.afas.gateway import AfasGateway
-from syncd.gateways.afas.payload import build
+from syncd.gateways.afas.payload import connector_payload
 from syncd.mapping import KNOWN_ENTITIES, EntityMapping, load_mappings
 from syncd.records import Record
 from syncd.sim.afas import AfasSimulator
@@ -19,7 +19,7 @@ from tests.gateways.contract.gateway_contract import SHIPPED_MAPPINGS
 
 
 def test_paths_nest_into_objects_and_blanks_clear() -> None:
-    body = build(
+    body = connector_payload(
         "KnSalesRelationOrg",
         {"VaId": "NL1", "KnOrganisation.Nm": "Jansen", "KnOrganisation.KnBasicAddressAdr.Rs": None},
         key=("DbId", "10001"),
@@ -51,7 +51,9 @@ def test_paths_nest_into_objects_and_blanks_clear() -> None:
 
 
 def test_a_given_value_wins_over_a_default_and_always_makes_an_object() -> None:
-    body = build("C", {"A": 1}, defaults={"": {"A": 0, "B": 2}, "Sub": {"S": 1}}, always=["Sub"])
+    body = connector_payload(
+        "C", {"A": 1}, defaults={"": {"A": 0, "B": 2}, "Sub": {"S": 1}}, always=["Sub"]
+    )
     element = body["C"]["Element"]  # type: ignore[index]
     assert element["Fields"] == {"A": 1, "B": 2}
     assert element["Objects"] == [{"Sub": {"Element": {"Fields": {"S": 1}}}}]

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
-from syncd.gateways.http.reads_first import READ, WRITE, Slots
+from syncd.gateways.http.reads_first import READ, WRITE, ReadsFirstConcurrency
 
 
 async def test_never_more_at_once_than_allowed_and_reads_go_before_queued_writes() -> None:
-    slots = Slots(2)
+    slots = ReadsFirstConcurrency(2)
     running = 0
     most = 0
     started: list[str] = []
@@ -33,7 +33,7 @@ async def test_never_more_at_once_than_allowed_and_reads_go_before_queued_writes
 
 
 async def test_a_waiter_that_gives_up_keeps_no_slot() -> None:
-    slots = Slots(1)
+    slots = ReadsFirstConcurrency(1)
     await slots.acquire(WRITE)
     gives_up = asyncio.create_task(slots.acquire(READ))
     waits = asyncio.create_task(slots.acquire(WRITE))
@@ -44,7 +44,7 @@ async def test_a_waiter_that_gives_up_keeps_no_slot() -> None:
 
 
 async def test_a_slot_handed_to_a_waiter_cancelled_at_that_moment_is_passed_on() -> None:
-    slots = Slots(1)
+    slots = ReadsFirstConcurrency(1)
     await slots.acquire(WRITE)
     first = asyncio.create_task(slots.acquire(WRITE))
     second = asyncio.create_task(slots.acquire(WRITE))

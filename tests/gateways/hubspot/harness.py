@@ -99,3 +99,17 @@ async def harness_for(
     finally:
         await hub.aclose()
         await sim.close()
+
+
+ACME = {
+    "name": "Acme B.V.",
+    "kvk": "12345678",
+    "city": "Utrecht",
+    "country": "NL",
+    "payment_terms": "30",
+}
+"""A customer as the gateway tests write it."""
+
+
+def roles(harness: HubSpotHarness, company_id: str) -> str:
+    return harness.sim.company(company_id).properties.get("afas_roles", "")

@@ -27,8 +27,7 @@ from openapi_core.testing import MockRequest, MockResponse
 from openapi_schema_validator import OAS30Validator
 
 from syncd.mapping import KNOWN_ENTITIES, EntityMapping, load_mappings
-from syncd.sim.hubspot import Fault, HubSpotSimulator, SimConfig
-from syncd.sim.hubspot.app import Exchange
+from syncd.sim.hubspot import Exchange, Fault, HubSpotSimulator, SimConfig
 from tests.gateways.contract import collect
 from tests.gateways.contract.gateway_contract import ROOT, SHIPPED_MAPPINGS
 from tests.gateways.hubspot.harness import HubSpotHarness, gateway_for, harness_for

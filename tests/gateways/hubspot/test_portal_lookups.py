@@ -7,7 +7,7 @@ import random
 import pytest
 
 from syncd.sim.hubspot.portal import Invalid, NotFound, Portal
-from syncd.sim.hubspot.search import Remembered, SearchLimits, run_search
+from syncd.sim.hubspot.search import RememberedSearches, SearchLimits, run_search
 
 NUMBER = "afas_debtor_number"
 EMPLOYEES = "numberofemployees"
@@ -120,7 +120,7 @@ def test_the_pages_of_a_remembered_search_follow_changes_to_the_view() -> None:
     portal = Portal()
     for n in range(7):
         portal.create({"name": f"Acme {n}", NUMBER: str(n)}, visible_now=True)
-    remembered = Remembered(lambda: portal.view_version)
+    remembered = RememberedSearches(lambda: portal.view_version)
     asked: list[int] = []
 
     def page(after: int, *, remember: bool = True) -> list[str]:
@@ -157,7 +157,7 @@ def test_a_keyset_paged_search_answers_as_its_filters_say_also_as_the_view_chang
         portal.create({"name": f"C{n}", EMPLOYEES: str(rng.randrange(5))}, visible_now=True)
         for n in range(40)
     ]
-    remembered = Remembered(lambda: portal.view_version)
+    remembered = RememberedSearches(lambda: portal.view_version)
 
     def page(past: str | None, *, remember: bool) -> dict[str, object]:
         filters = [_filter(EMPLOYEES, "GTE", "2")]

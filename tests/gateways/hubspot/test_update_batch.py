@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from syncd.engine.apply import _altered
-from syncd.engine.plan import Update
+from syncd.engine.actions import Update
+from syncd.engine.apply.side_writes import altered_fields
 from syncd.errors import RecordError
 from syncd.mapping import KNOWN_ENTITIES, EntityMapping, FieldMap, load_mappings
 from syncd.records import Record, Side, Value
@@ -73,7 +73,7 @@ async def test_a_value_stored_otherwise_than_written_shows_up_as_altered(
     assert isinstance(outcome, Record)
     stored = hs.sim.company(company).properties["last_visit"]
     assert stored == "2025-03-01T10:00:00.000Z"  # HubSpot's own form of the datetime
-    assert _altered(update_of(company, written), outcome) == {"last_visit": stored}
+    assert altered_fields(update_of(company, written), outcome) == {"last_visit": stored}
     assert set(outcome.fields) == {"city", "last_visit"}
 
 
@@ -88,7 +88,7 @@ async def test_a_cleared_value_or_an_unwritten_one_is_never_altered(
     assert isinstance(outcome, Record)
     assert "kvk" not in outcome.fields  # unwritten: unknown, not taken for a blank
     assert outcome.fields.get("city") is None
-    assert _altered(update_of(company, written), outcome) == {}
+    assert altered_fields(update_of(company, written), outcome) == {}
     assert "city" not in hs.sim.company(company).properties
 
 

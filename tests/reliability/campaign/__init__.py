@@ -1,10 +1,10 @@
 """Fault and crash campaigns: syncd against both simulators, with everything going wrong.
 
 Many seeded runs; in each, users edit and create companies on both sides while syncd
-syncs through faults (:mod:`~syncd.sim.campaign.fault_campaign`, in process) or is
-killed at random moments (:mod:`~syncd.sim.campaign.crash_campaign`, ``syncd run`` as a
+syncs through faults (:mod:`~tests.reliability.campaign.fault_campaign`, in process) or is
+killed at random moments (:mod:`~tests.reliability.campaign.crash_campaign`, ``syncd run`` as a
 real process). Then the faults stop and the invariants below are checked; the result
-is a :class:`~syncd.sim.campaign.figures.Figures` table (``bench/campaign.py``).
+is a :class:`~tests.reliability.campaign.figures.Figures` table (``bench/campaign.py``).
 
 Definitions (a company's true identity is its KvK number, from the generator; no user
 edit changes it):
@@ -40,9 +40,9 @@ converged
     converge counts fault-free cycles per entity until the first quiet one.
 """
 
-from syncd.sim.campaign.crash_campaign import CrashCampaign, run_crash_campaign
-from syncd.sim.campaign.fault_campaign import FaultCampaign, run_fault_campaign
-from syncd.sim.campaign.figures import Figures, RunResult
+from tests.reliability.campaign.crash_campaign import CrashCampaign, run_crash_campaign
+from tests.reliability.campaign.fault_campaign import FaultCampaign, run_fault_campaign
+from tests.reliability.campaign.figures import Figures, RunResult
 
 __all__ = [
     "CrashCampaign",

@@ -15,9 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from syncd.records import Side
-from syncd.sim.afas.app import Fault as AfasFault
-from syncd.sim.campaign.world import Edit, World
-from syncd.sim.hubspot.app import Fault as HubSpotFault
+from syncd.sim.afas import Fault as AfasFault
+from syncd.sim.hubspot import Fault as HubSpotFault
+from tests.reliability.campaign.world import Edit, World
 
 TIMEOUT = 1.0  # seconds the campaign's clients wait for an answer
 
@@ -80,7 +80,7 @@ HELD_FOR = TIMEOUT * 1.5  # how long those hold it, from its arrival
 
 
 @dataclass
-class Armed:
+class ArmedFaults:
     """The faults of one round, as armed: how often each may fire, and its page edit."""
 
     kinds: dict[int, str] = field(default_factory=dict)
@@ -89,9 +89,9 @@ class Armed:
     faults: list[object] = field(default_factory=list)
 
 
-def arm(world: World, rng: random.Random, how_many: int, page_edits: int) -> Armed:
+def arm(world: World, rng: random.Random, how_many: int, page_edits: int) -> ArmedFaults:
     """Draw ``how_many`` faults and ``page_edits`` mid-listing edits; arm them."""
-    armed = Armed()
+    armed = ArmedFaults()
     for kind in rng.choices(sorted(KINDS), k=how_many):
         _add(world, armed, kind, KINDS[kind](rng))
     for _ in range(page_edits):
@@ -104,7 +104,7 @@ def arm(world: World, rng: random.Random, how_many: int, page_edits: int) -> Arm
     return armed
 
 
-def disarm(world: World, armed: Armed) -> Counter[str]:
+def disarm(world: World, armed: ArmedFaults) -> Counter[str]:
     """Take away what did not fire; log fired page edits; count fired faults by kind."""
     fired: Counter[str] = Counter()
     for fault in armed.faults:
@@ -114,13 +114,13 @@ def disarm(world: World, armed: Armed) -> Counter[str]:
         if times > 0:
             fired[armed.kinds[id(fault)]] += times
             if id(fault) in armed.edits:
-                world.fired(armed.edits[id(fault)])
+                world.log_fired_page_edit(armed.edits[id(fault)])
     world.afas.faults.clear()
     world.hubspot.faults.clear()
     return fired
 
 
-def _add(world: World, armed: Armed, kind: str, fault: object) -> None:
+def _add(world: World, armed: ArmedFaults, kind: str, fault: object) -> None:
     armed.kinds[id(fault)] = kind
     armed.faults.append(fault)
     if isinstance(fault, AfasFault):

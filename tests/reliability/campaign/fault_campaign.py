@@ -3,7 +3,7 @@
 In one process, for speed: the simulators serve on loopback, the real AFAS and HubSpot
 gateways talk HTTP to them, and ``run_cycle`` runs customers then suppliers, round after
 round. Before each round users edit and create companies; during it, faults drawn from
-the run's seed fire on both sides (see :mod:`syncd.sim.campaign.faults`), and users edit
+the run's seed fire on both sides (see :mod:`tests.reliability.campaign.faults`), and users edit
 records in the middle of syncd's listings. A cycle that fails is simply run again next
 round, as the daemon would. Then the faults stop and cycles run until one round writes
 nothing, and the invariants are checked.
@@ -33,10 +33,11 @@ from syncd.gateways.hubspot.gateway import HubSpotGateway
 from syncd.mapping import EntityMapping
 from syncd.policy import SyncRules
 from syncd.records import Side
-from syncd.sim.campaign.faults import HELD, HELD_FOR, TIMEOUT, arm, disarm
-from syncd.sim.campaign.figures import Figures, RunResult
-from syncd.sim.campaign.first_links import first_links
-from syncd.sim.campaign.world import (
+from syncd.state.store import StateStore, open_store
+from tests.reliability.campaign.faults import HELD, HELD_FOR, TIMEOUT, arm, disarm
+from tests.reliability.campaign.figures import Figures, RunResult
+from tests.reliability.campaign.first_links import first_links
+from tests.reliability.campaign.world import (
     ENTITIES,
     PROFIT_LIMIT,
     World,
@@ -44,7 +45,6 @@ from syncd.sim.campaign.world import (
     duplicates,
     lost_edits,
 )
-from syncd.state.store import StateStore, open_store
 
 CONNECTION = "campaign"
 QUIET = frozenset({"conflicts"})  # counted every cycle while open; not a write

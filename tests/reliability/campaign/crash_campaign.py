@@ -30,10 +30,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from syncd.mapping import EntityMapping
-from syncd.sim.campaign.fault_campaign import check, serving
-from syncd.sim.campaign.figures import Figures, RunResult
-from syncd.sim.campaign.world import ENTITIES, PROFIT_LIMIT, World
 from syncd.state.store import open_store
+from tests.reliability.campaign.fault_campaign import check, serving
+from tests.reliability.campaign.figures import Figures, RunResult
+from tests.reliability.campaign.world import ENTITIES, PROFIT_LIMIT, World
 
 CONNECTION = "campaign"
 MOMENTS = ("pull", "apply", "commit", "anywhere")

@@ -17,9 +17,9 @@ from datetime import UTC, datetime
 from syncd.mapping import EntityMapping
 from syncd.policy import ConflictRule, FirstLink
 from syncd.records import Side, Value, is_blank
-from syncd.sim.campaign.world import ENTITIES, Edit, Snapshot
 from syncd.state.store import StateStore
 from syncd.status.events import EventName
+from tests.reliability.campaign.world import ENTITIES, Edit, Snapshot
 
 _PICKS = {
     Side.AFAS: (FirstLink.AFAS, FirstLink.NEWEST),

@@ -20,16 +20,16 @@ from typing import TYPE_CHECKING
 from syncd.mapping import EntityMapping
 from syncd.records import Side, Value
 from syncd.sim.afas import AfasSimulator
-from syncd.sim.afas.app import Fault as AfasFault
-from syncd.sim.afas.app import SimOptions as AfasOptions
+from syncd.sim.afas import Fault as AfasFault
+from syncd.sim.afas import SimOptions as AfasOptions
 from syncd.sim.companies import Company, companies
 from syncd.sim.demo import seed_simulators
-from syncd.sim.hubspot.app import Fault as HubSpotFault
-from syncd.sim.hubspot.app import HubSpotSimulator, SimConfig
+from syncd.sim.hubspot import Fault as HubSpotFault
+from syncd.sim.hubspot import HubSpotSimulator, SimConfig
 from syncd.state.rows import Conflict, Link
 
 if TYPE_CHECKING:
-    from syncd.sim.campaign.first_links import FirstLinks
+    from tests.reliability.campaign.first_links import FirstLinks
 
 # Seconds after which the simulated Profit stops a request (the real one: 900); the
 # campaigns' AFAS gateways are told the same, so a write cut off waits no longer.
@@ -56,7 +56,7 @@ class Edit:
 
 
 @dataclass(frozen=True)
-class Held:
+class SideRecord:
     """One side's record of a company, in canonical values."""
 
     side: Side
@@ -69,12 +69,12 @@ class Held:
 class Snapshot:
     """Both sides as they are: live records per side and entity, keyed by KvK number."""
 
-    records: dict[tuple[Side, str], dict[str, list[Held]]] = field(default_factory=dict)
+    records: dict[tuple[Side, str], dict[str, list[SideRecord]]] = field(default_factory=dict)
 
-    def of(self, side: Side, entity: str) -> dict[str, list[Held]]:
+    def of(self, side: Side, entity: str) -> dict[str, list[SideRecord]]:
         return self.records.setdefault((side, entity), defaultdict(list))
 
-    def company(self, kvk: str) -> list[Held]:
+    def company(self, kvk: str) -> list[SideRecord]:
         return [h for held in self.records.values() for h in held.get(kvk, [])]
 
 
@@ -195,7 +195,7 @@ class World:
         )
         return fault, Edit(0, side, afas_target[1], name, value, entity)
 
-    def fired(self, edit: Edit) -> None:
+    def log_fired_page_edit(self, edit: Edit) -> None:
         """A page edit's fault fired: the edit happened in the listing it was armed for,
         at the earliest when it was armed (its time)."""
         self._log(edit.side, edit.kvk, edit.field, edit.value, edit.entity, edit.at)
@@ -211,16 +211,17 @@ class World:
                 properties = company.properties
                 if entity not in (properties.get(ROLE_PROPERTY) or "").split(";"):
                     continue
-                held = Held(
+                record = SideRecord(
                     Side.CRM, entity, company.id, mapping.to_canonical(Side.CRM, properties)
                 )
-                crm[str(held.fields[KVK])].append(held)
+                crm[str(record.fields[KVK])].append(record)
             for row in self.afas.rows(entity):
                 if any(row.get(flag) for flag in mapping.afas.inactive):
                     continue
                 record_id = str(row[mapping.afas.id])
-                held = Held(Side.AFAS, entity, record_id, mapping.to_canonical(Side.AFAS, row))
-                afas[str(held.fields[KVK])].append(held)
+                fields = mapping.to_canonical(Side.AFAS, row)
+                record = SideRecord(Side.AFAS, entity, record_id, fields)
+                afas[str(record.fields[KVK])].append(record)
         return found
 
     # -- helpers -----------------------------------------------------------------------
@@ -386,7 +387,7 @@ __all__ = [
     "EDITABLE",
     "ENTITIES",
     "Edit",
-    "Held",
+    "SideRecord",
     "Snapshot",
     "World",
     "disagreements",

@@ -1,0 +1,1 @@
+"""The simulated Profit's routes: connectors, metainfo, and the control API."""

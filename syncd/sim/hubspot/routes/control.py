@@ -1,0 +1,106 @@
+"""The control API under ``/_sim`` (no token): what tests, benchmarks and the demo use to
+seed, edit, merge, inject faults and read the counts, over HTTP."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from syncd.sim.hubspot.faults import Fault
+from syncd.sim.hubspot.properties import PropertyDef
+
+if TYPE_CHECKING:
+    from syncd.sim.hubspot.simulator import HubSpotSimulator
+
+
+class ControlRoutes:
+    """Each route calls the simulator's Python API of the same purpose."""
+
+    def __init__(self, simulator: HubSpotSimulator) -> None:
+        self.simulator = simulator
+
+    def add_to(self, app: web.Application) -> None:
+        add = app.router.add_route
+        add("GET", "/_sim/config", self.settings)
+        add("PATCH", "/_sim/config", self.configure)
+        add("POST", "/_sim/reset", self.reset)
+        add("POST", "/_sim/companies", self.seed)
+        add("GET", "/_sim/companies/{company_id}", self.company)
+        add("PATCH", "/_sim/companies/{company_id}", self.edit)
+        add("POST", "/_sim/companies/{company_id}/archive", self.archive)
+        add("POST", "/_sim/companies/{company_id}/restore", self.restore)
+        add("POST", "/_sim/merge", self.merge)
+        add("POST", "/_sim/properties", self.define_property)
+        add("POST", "/_sim/faults", self.add_fault)
+        add("DELETE", "/_sim/faults", self.clear_faults)
+        add("GET", "/_sim/requests", self.counts)
+        add("DELETE", "/_sim/requests", self.clear_counts)
+        add("GET", "/_sim/log", self.log)
+
+    async def settings(self, request: web.Request) -> web.Response:
+        return web.json_response(asdict(self.simulator.config))
+
+    async def configure(self, request: web.Request) -> web.Response:
+        self.simulator.configure(**await request.json())
+        return web.json_response(asdict(self.simulator.config))
+
+    async def reset(self, request: web.Request) -> web.Response:
+        self.simulator.reset()
+        return web.Response(status=204)
+
+    async def seed(self, request: web.Request) -> web.Response:
+        companies = (await request.json())["companies"]
+        ids = [self.simulator.seed_from_json(item) for item in companies]
+        return web.json_response({"ids": ids}, status=201)
+
+    async def company(self, request: web.Request) -> web.Response:
+        company = self.simulator.company(request.match_info["company_id"])
+        return web.json_response(
+            {**company.public(company.properties), "mergedInto": company.merged_into}
+        )
+
+    async def edit(self, request: web.Request) -> web.Response:
+        properties = (await request.json())["properties"]
+        self.simulator.edit(request.match_info["company_id"], properties)
+        return web.Response(status=204)
+
+    async def archive(self, request: web.Request) -> web.Response:
+        self.simulator.archive(request.match_info["company_id"])
+        return web.Response(status=204)
+
+    async def restore(self, request: web.Request) -> web.Response:
+        self.simulator.restore(request.match_info["company_id"])
+        return web.Response(status=204)
+
+    async def merge(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        survivor = self.simulator.merge(
+            str(body["primary"]), str(body["other"]), new_id=body.get("new_id")
+        )
+        return web.json_response({"id": survivor})
+
+    async def define_property(self, request: web.Request) -> web.Response:
+        """Add or replace a property definition (HubSpot's JSON for one)."""
+        prop = PropertyDef.from_json(await request.json())
+        self.simulator.portal.properties[prop.name] = prop
+        return web.json_response(prop.to_json(), status=201)
+
+    async def add_fault(self, request: web.Request) -> web.Response:
+        self.simulator.fail(Fault(**await request.json()))
+        return web.Response(status=204)
+
+    async def clear_faults(self, request: web.Request) -> web.Response:
+        self.simulator.faults.clear()
+        return web.Response(status=204)
+
+    async def counts(self, request: web.Request) -> web.Response:
+        return web.json_response(dict(self.simulator.counts))
+
+    async def clear_counts(self, request: web.Request) -> web.Response:
+        self.simulator.counts.clear()
+        return web.Response(status=204)
+
+    async def log(self, request: web.Request) -> web.Response:
+        return web.json_response(self.simulator.request_log.as_json())
