@@ -25,7 +25,6 @@ from typing import Any
 from pydantic import ValidationError
 
 from syncd.config_tables import DEFAULT_ENTITIES, STATE_URL_ENV, ConfigFile, table_context
-from syncd.database_url import redact_url, resolve_sqlite_path, url_problem
 from syncd.errors import ConfigError, Problem
 from syncd.gateways.afas.options import AFAS
 from syncd.gateways.hubspot.options import HUBSPOT
@@ -34,6 +33,7 @@ from syncd.mapping import KNOWN_ENTITIES, EntityMapping, load_mappings
 from syncd.policy import SyncRules
 from syncd.problems import ProblemReport
 from syncd.records import Side
+from syncd.state.url import redact_url, resolve_sqlite_path, url_problem
 from syncd.tomlfile import read_toml
 from syncd.validation import problems_of
 

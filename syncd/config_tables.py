@@ -26,7 +26,6 @@ from pydantic import (
 )
 
 from syncd.crontab import crontab_problem
-from syncd.database_url import url_problem
 from syncd.gateways.options import (
     GatewayKind,
     GatewaySettings,
@@ -38,6 +37,7 @@ from syncd.mapping import KNOWN_ENTITIES
 from syncd.policy import ConflictRule, DeletePolicy, Guards, SyncRules
 from syncd.problems import choices, describe
 from syncd.records import Side
+from syncd.state.url import url_problem
 from syncd.validation import Hint, Table, one_of, restated, said, said_at, within
 
 __all__ = ["STATE_URL_ENV", "ConfigFile", "table_context"]

@@ -12,11 +12,11 @@ import pytest
 
 from syncd import config as config_module
 from syncd.config import GATEWAY_KINDS, load_settings
-from syncd.database_url import redact_url
 from syncd.errors import ConfigError
 from syncd.gateways.options import GatewayKind, GatewayOptions, Secret, SecretFromEnv
 from syncd.policy import ConflictRule, DeletePolicy, Guards, SyncRules
 from syncd.records import Side
+from syncd.state.url import redact_url
 from syncd.validation import Hint
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,19 +1,18 @@
-"""The state store's URL as the settings check it, without opening a database.
+"""The state store's URL as the settings check it, before any database is opened.
 
-Only its shape is checked here (a scheme, a backend syncd supports, a port that is a
-number); the state layer opens it. A URL is shown in messages with its password hidden.
+SQLAlchemy, which opens the URL later, parses it here too, so the check and the store
+never disagree about what a URL means. A URL is shown in messages with its password hidden.
 """
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
+
+from sqlalchemy.engine import URL, make_url
 
 __all__ = ["BACKENDS", "redact_url", "resolve_sqlite_path", "url_problem"]
 
 BACKENDS = ("sqlite", "postgresql")
-_URL = re.compile(r"(?P<scheme>[\w+]+)://(?P<rest>.*)", re.DOTALL)
-_PORT = re.compile(r":(?P<port>[^/?:\]]*)$")
 
 
 def redact_url(url: str) -> str:
@@ -30,34 +29,33 @@ def redact_url(url: str) -> str:
 
 def url_problem(url: str) -> str | None:
     """What is wrong with ``url`` as the state store's URL, or None."""
+    parsed = _parsed(url)
     shown = redact_url(url)
-    parts = _URL.fullmatch(url)
-    if parts is None or not _port_is_a_number(parts["rest"]):
+    if parsed is None:
         return (
             f"{shown!r} is not a database URL; use sqlite:///path/to/syncd.db or "
             "postgresql://user@host/database"
         )
-    backend = parts["scheme"].partition("+")[0]
+    backend = parsed.get_backend_name()
     if backend not in BACKENDS:
         return f"{shown!r} uses {backend!r}; syncd keeps its state in {' or '.join(BACKENDS)}"
     return None
 
 
-def _port_is_a_number(rest: str) -> bool:
-    authority = rest.split("?", 1)[0]
-    host = authority.rpartition("@")[2].split("/", 1)[0]
-    port = _PORT.search(host)
-    return port is None or port["port"].isdigit()
-
-
 def resolve_sqlite_path(url: str, base: Path) -> str:
     """A SQLite URL whose file path is relative, made relative to ``base``; other URLs
     as they are."""
-    parts = _URL.fullmatch(url)
-    if parts is None or parts["scheme"].partition("+")[0] != "sqlite":
+    parsed = _parsed(url)
+    if parsed is None or parsed.get_backend_name() != "sqlite":
         return url
-    host, slash, tail = parts["rest"].partition("/")
-    database, question, query = tail.partition("?")
-    if host or not slash or database in ("", ":memory:") or Path(database).is_absolute():
+    database = parsed.database or ""
+    if database in ("", ":memory:") or Path(database).is_absolute():
         return url
-    return f"{parts['scheme']}:///{base / database}{question}{query}"
+    return parsed.set(database=str(base / database)).render_as_string(hide_password=False)
+
+
+def _parsed(url: str) -> URL | None:
+    try:
+        return make_url(url)
+    except Exception:  # make_url raises ArgumentError or ValueError on bad parts
+        return None
