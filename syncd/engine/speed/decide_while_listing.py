@@ -66,7 +66,7 @@ class _Pair:
     record_id: str  # on the side still listing
     partner_id: str  # on the side listed whole
     actions: tuple[Action, ...]  # planned
-    kept: bool  # whether the listing kept the record (see EarlyDecisions.listed)
+    kept: bool  # whether the listing kept the record (see DecisionsWhileListing.listed)
 
 
 class DecisionsWhileListing:
