@@ -100,7 +100,7 @@ async def pull(
         lookups.all_known = True  # nothing was ever linked: no listed record has a link
     for side, listed in collecting.items():
         lookups.keep_rejected(side, listed.rejected)
-    sides = {side: listed.pulled(listings[side].whole) for side, listed in collecting.items()}
+    sides = {side: listed.hand_over(listings[side].whole) for side, listed in collecting.items()}
     return Pull(sides, work, done)
 
 

@@ -71,11 +71,16 @@ class Collecting:
         self.others.extend(page.others)
         self.hints_only |= page.hints_only
 
-    def pulled(self, complete: bool) -> Pulled:
+    def hand_over(self, complete: bool) -> Pulled:
+        """What was listed, for the stages after the pull; kept here no longer (the
+        speed strategy's work may outlive the pull, and must not hold the records)."""
+        records, self.records = self.records, {}
+        rejected, self.rejected = self.rejected, []
+        others, self.others = self.others, []
         return Pulled(
-            self.records,
-            tuple(self.rejected),
-            tuple(self.others),
+            records,
+            tuple(rejected),
+            tuple(others),
             complete,
             self.cursor,
             self.decided_early,
