@@ -91,10 +91,7 @@ async def run_cycle(
     ctx = _context(conn, entity, full=full, dry_run=dry_run)
     try:
         async with speed.cycle_running():
-            # The sides are asked for their first pages once the cursors say which: the
-            # requests are on their way while the cycle settles earlier writes (which
-            # only reads the sides, so the listings show what they would show after).
-            listings = await open_listings(ctx)
+            listings = await open_listings(ctx, speed)
             try:
                 return await _stages(ctx, speed, listings, accept_guards)
             finally:  # a cycle that failed before reading them leaves no request behind

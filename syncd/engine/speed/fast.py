@@ -3,19 +3,28 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 
 from syncd.engine.speed.decide_while_listing import DecisionsWhileListing
 from syncd.engine.speed.gc_pause import gc_paused
 from syncd.engine.speed.page_by_page import ApplyEachPage, SettleAgreeingPairs
 from syncd.engine.speed.plain import NothingBeside
-from syncd.engine.speed.seam import CycleAccess, In, ListingShape, ListingWork, Out
+from syncd.engine.speed.seam import CycleAccess, In, ListingShape, ListingWork, Out, Pages
+from syncd.gateways.http.pages_ahead import HeadStart
+from syncd.records import Page
 
 
 class FastSpeed:
-    """Pages handled as they come, a first sync decided while it lists, the collector's
-    full passes paused, and pure work in a worker thread."""
+    """Listings asked for as the cycle begins, pages handled as they come, a first sync
+    decided while it lists, the collector's full passes paused, and pure work in a
+    worker thread."""
+
+    def pages(self, listing: AsyncIterator[Page]) -> Pages:
+        """The first page asked for at once: its request is on its way while the cycle
+        settles earlier writes (which only read the sides, so the listing shows what it
+        would have shown after)."""
+        return HeadStart(listing)
 
     def cycle_running(self) -> AbstractAsyncContextManager[None]:
         return gc_paused()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 
 from syncd.engine.speed.seam import (
@@ -13,6 +13,7 @@ from syncd.engine.speed.seam import (
     ListingShape,
     ListingWork,
     Out,
+    Pages,
 )
 from syncd.records import Page, Side
 
@@ -45,8 +46,27 @@ class NothingBeside:
         return None
 
 
+class PagesWhenAsked:
+    """A listing's pages, each asked for when the pull reads it."""
+
+    def __init__(self, listing: AsyncIterator[Page]) -> None:
+        self._listing = listing
+
+    def __aiter__(self) -> PagesWhenAsked:
+        return self
+
+    async def __anext__(self) -> Page:
+        return await anext(self._listing)
+
+    async def aclose(self) -> None:
+        return None  # nothing is asked for before it is read
+
+
 class PlainSpeed:
     """DESIGN.md's pipeline as written: one stage after the other."""
+
+    def pages(self, listing: AsyncIterator[Page]) -> Pages:
+        return PagesWhenAsked(listing)
 
     def cycle_running(self) -> AbstractAsyncContextManager[None]:
         return contextlib.nullcontext()

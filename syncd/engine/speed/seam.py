@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -125,8 +125,24 @@ class ListingWork(Protocol):
         ...
 
 
+class Pages(Protocol):
+    """A listing's pages, as the pull reads them."""
+
+    def __aiter__(self) -> Pages: ...
+
+    async def __anext__(self) -> Page: ...
+
+    async def aclose(self) -> None:
+        """Stop: no request left running or unheard (once no one reads the pages)."""
+        ...
+
+
 class SpeedStrategy(Protocol):
     """How a cycle's stages are sped up; the plain strategy leaves them as they are."""
+
+    def pages(self, listing: AsyncIterator[Page]) -> Pages:
+        """A listing's pages, asked for as the cycle begins or when first read."""
+        ...
 
     def cycle_running(self) -> AbstractAsyncContextManager[None]:
         """Held for the whole cycle."""

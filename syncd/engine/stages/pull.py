@@ -16,7 +16,7 @@ from syncd.engine.stages.context import CycleContext
 from syncd.engine.stages.lookups import CycleLookups
 from syncd.engine.stages.pulled import Collecting, Listing, Pulled
 from syncd.engine.stages.standing import Standing
-from syncd.gateways.http.pages_ahead import HeadStart, side_by_side
+from syncd.gateways.http.pages_ahead import side_by_side
 from syncd.records import Cursor, Side
 
 
@@ -27,10 +27,10 @@ class Pull:
     done: DoneWhileListing  # what it did beside the listings
 
 
-async def open_listings(ctx: CycleContext) -> dict[Side, Listing]:
-    """Read the cursors and ask each side for its first page."""
+async def open_listings(ctx: CycleContext, speed: SpeedStrategy) -> dict[Side, Listing]:
+    """Read the cursors and open each side's listing."""
     cursors = {side: await ctx.store.get_cursor(ctx.connection, ctx.entity, side) for side in Side}
-    return {side: _listing(ctx, side, cursors[side]) for side in Side}
+    return {side: _listing(ctx, speed, side, cursors[side]) for side in Side}
 
 
 async def close_listings(listings: Mapping[Side, Listing]) -> None:
@@ -38,14 +38,15 @@ async def close_listings(listings: Mapping[Side, Listing]) -> None:
         await listing.pages.aclose()
 
 
-def _listing(ctx: CycleContext, side: Side, cursor: Cursor | None) -> Listing:
+def _listing(ctx: CycleContext, speed: SpeedStrategy, side: Side, cursor: Cursor | None) -> Listing:
     gateway, started = ctx.gateways[side], ctx.now()
     if ctx.full or cursor is None:
         # The first pull lists everything: a search-based "changed since" may not
         # show the newest records yet (HubSpot), and matching needs them all.
-        return Listing(cursor, True, started, HeadStart(gateway.list_all(ctx.entity)))
+        return Listing(cursor, True, started, speed.pages(gateway.list_all(ctx.entity)))
     since = pull_start(cursor, ctx.overlap, ctx.lag(side))
-    return Listing(cursor, False, started, HeadStart(gateway.changed_since(ctx.entity, since)))
+    pages = speed.pages(gateway.changed_since(ctx.entity, since))
+    return Listing(cursor, False, started, pages)
 
 
 def listing_shape(ctx: CycleContext, listings: Mapping[Side, Listing]) -> ListingShape:

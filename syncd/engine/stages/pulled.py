@@ -7,18 +7,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from syncd.engine.cursors import newest_seen
-from syncd.gateways.http.pages_ahead import HeadStart
+from syncd.engine.speed.seam import Pages
 from syncd.records import Cursor, Page, Record, RejectedRecord
 
 
 @dataclass(frozen=True)
 class Listing:
-    """One side's pull of a cycle, its first page asked for as the cycle begins."""
+    """One side's pull of a cycle, opened as the cycle begins."""
 
     cursor: Cursor | None  # where the last cycle's pull left off
     whole: bool  # every record (the first pull, or a sweep); else the changes since
     started: datetime  # before it was asked for: the cursor's pulled_at
-    pages: HeadStart[Page]
+    pages: Pages
 
 
 @dataclass(frozen=True)
