@@ -119,7 +119,7 @@ async def _links_to_look_at(
     else:
         found = []
         for side in Side:
-            ids = list(pulled[side].records) + standing.due(ctx, side)
+            ids = list(pulled[side].records) + standing.due(side)
             found.extend((await lookups.links_of(side, ids)).values())
         for link_id in standing.touched:
             link = await ctx.store.get_link(link_id)
@@ -128,7 +128,7 @@ async def _links_to_look_at(
     unique = {
         link.id: link for link in found if link.detached_at is None and link.id not in handled
     }
-    active = [link for link in unique.values() if not standing.waiting(ctx, link)]
+    active = [link for link in unique.values() if not standing.waiting(link)]
     lookups.for_applier(active)
     return active
 

@@ -53,7 +53,7 @@ async def plan(
         open_conflicts=await lookups.conflicts(),
         link_count=standing.link_count,
         listed={s: p.listed for s, p in pulled.items()} if ctx.full else None,
-        quarantine=_rejections(ctx, standing, lookups),
+        quarantine=_rejections(standing, lookups),
         awaiting_review=await review_pending(ctx),
         recent_writes=await _recent_writes(ctx, linked.pairs),
         create_cutoff={side: create_cutoff(ctx.started, ctx.lag(side)) for side in Side},
@@ -108,12 +108,12 @@ async def review_pending(ctx: CycleContext) -> bool:
     return not await store.events(ctx.connection, entity=ctx.entity, names=names, limit=1)
 
 
-def _rejections(ctx: CycleContext, standing: Standing, lookups: CycleLookups) -> list[Quarantine]:
+def _rejections(standing: Standing, lookups: CycleLookups) -> list[Quarantine]:
     """Every row that could not be read this cycle, unless it waits in quarantine."""
     return [
         Quarantine(side, r.id, r.message, r.field, r.fields)
         for (side, record_id), r in lookups.rejected.items()
-        if not standing.in_quarantine(ctx, side, record_id)
+        if not standing.in_quarantine(side, record_id)
     ]
 
 

@@ -3,8 +3,9 @@ settled), read before the pull and never changed after."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 from syncd.engine.apply import Applier
 from syncd.engine.indoubt import InDoubt, cycle_boundaries, outcome_window
@@ -24,23 +25,24 @@ class Standing:
     in_doubt: Mapping[Side, frozenset[str]]
     touched: frozenset[int]  # links the recovery settled writes of
     link_count: int  # active links before the cycle
+    now: Callable[[], datetime]  # when a record's retry time has come
 
-    def in_quarantine(self, ctx: CycleContext, side: Side, record_id: str) -> bool:
+    def in_quarantine(self, side: Side, record_id: str) -> bool:
         """The record waits in quarantine for its retry time."""
         q = self.quarantined.get((side, record_id))
-        return q is not None and q.next_attempt is not None and q.next_attempt > ctx.now()
+        return q is not None and q.next_attempt is not None and q.next_attempt > self.now()
 
-    def waiting(self, ctx: CycleContext, link: Link) -> bool:
+    def waiting(self, link: Link) -> bool:
         """A pair with a record in quarantine waits for its retry time."""
-        return any(self.in_quarantine(ctx, side, link.id_on(side)) for side in Side)
+        return any(self.in_quarantine(side, link.id_on(side)) for side in Side)
 
     def quarantined_either(self, link: Link) -> bool:
         """A record of the pair is in quarantine (waiting for its retry, or due)."""
         return any((side, link.id_on(side)) in self.quarantined for side in Side)
 
-    def due(self, ctx: CycleContext, side: Side) -> list[str]:
+    def due(self, side: Side) -> list[str]:
         """``side``'s records in quarantine whose retry time has come."""
-        now = ctx.now()
+        now = self.now()
         return [
             q.record_id
             for (s, _), q in self.quarantined.items()
@@ -62,7 +64,7 @@ async def read_standing(
     touched = set() if ctx.dry_run else await settle_pending(ctx.store, ctx.gateways, applier)
     in_doubt = await _creates_in_doubt(ctx)
     link_count = await ctx.store.link_count(ctx.connection, ctx.entity)
-    return Standing(quarantined, doubted, in_doubt, frozenset(touched), link_count)
+    return Standing(quarantined, doubted, in_doubt, frozenset(touched), link_count, ctx.now)
 
 
 async def _creates_in_doubt(ctx: CycleContext) -> dict[Side, frozenset[str]]:
