@@ -17,12 +17,13 @@ from syncd.config import Settings, load_settings
 from syncd.connections import opened, pick
 from syncd.daemon import Daemon
 from syncd.engine import guards
-from syncd.engine.cycle import CycleReport, run_cycle, utc_now
+from syncd.engine.cycle import CycleReport, run_cycle
 from syncd.engine.matchplan import MatchPlanError, held_back, reviewed_pairs, to_csv
 from syncd.engine.resolve import resolve_conflict
 from syncd.engine.review import apply_match_plan, match_plan
 from syncd.errors import SyncdError
 from syncd.records import Side
+from syncd.state.convert import utc_now
 from syncd.state.rows import StatusEvent
 from syncd.state.store import StateStore, open_store
 from syncd.status.log import event_as_json, event_as_text

@@ -37,7 +37,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from syncd.config import Settings
 from syncd.connections import SideChecks, Systems, opened
-from syncd.engine.cycle import Connection, run_cycle, utc_now
+from syncd.engine.cycle import Connection, run_cycle
 from syncd.errors import (
     AuthError,
     GatewayError,
@@ -48,6 +48,7 @@ from syncd.errors import (
 )
 from syncd.gateways.http.user_agent import calling_as
 from syncd.lease import LeaseChanges, Leases, open_leases
+from syncd.state.convert import utc_now
 from syncd.state.rows import StatusEvent
 from syncd.status.events import EventName
 from syncd.status.log import StatusLog

@@ -184,6 +184,6 @@ class Cursor:
     id: str
     # syncd's clock, only ever compared with itself: when the newest change was first
     # seen, and when the last pull began. The time between tells how far the side's own
-    # clock has moved past the newest change since (see cycle._since).
+    # clock has moved past the newest change since (see cursors.pull_start).
     seen_at: datetime | None = field(default=None, compare=False)
     pulled_at: datetime | None = field(default=None, compare=False)

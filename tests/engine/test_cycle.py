@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from syncd.engine import cycle as cycle_module
 from syncd.engine import recovery
 from syncd.engine.cycle import Connection, CycleReport, run_cycle
+from syncd.engine.stages import standing as standing_stage
 from syncd.errors import OutcomeUnknownError, RecordError, TransientError
 from syncd.gateways.memory import MemoryGateway
 from syncd.mapping import EntityMapping, load_mapping
@@ -533,7 +533,7 @@ async def test_the_sides_are_asked_for_their_pages_before_the_state_store_is_rea
         log.append("settling")
         return await settle(*args)
 
-    monkeypatch.setattr(cycle_module, "settle_pending", settling)
+    monkeypatch.setattr(standing_stage, "settle_pending", settling)
     crm, afas = Watched(CRM, log), Watched(AFAS, log)
     crm.put(ENTITY, MAPPING.to_native(CRM, {"name": "Atlas"}))
     conn = Connection("test", {CRM: crm, AFAS: afas}, store, {ENTITY: MAPPING}, RULES)
@@ -554,7 +554,7 @@ async def test_a_cycle_that_fails_before_it_reads_the_listings_leaves_none_runni
     async def settling(*args: Any) -> set[int]:
         raise TransientError("AFAS answered 503 while a lost write was looked up")
 
-    monkeypatch.setattr(cycle_module, "settle_pending", settling)
+    monkeypatch.setattr(standing_stage, "settle_pending", settling)
     crm, afas = Watched(CRM, log), Watched(AFAS, log)
     crm.release = asyncio.Event()  # the CRM's first page has not come when the cycle fails
     conn = Connection("test", {CRM: crm, AFAS: afas}, store, {ENTITY: MAPPING}, RULES)

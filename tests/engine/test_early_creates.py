@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from syncd.engine import early
 from syncd.engine.actions import Adopt, Create, LinkPair
 from syncd.engine.cycle import Connection, run_cycle
+from syncd.engine.speed import decide_while_listing
 from syncd.errors import AuthError
 from syncd.gateways.base import BatchOutcome
 from syncd.gateways.memory import MemoryGateway
@@ -83,7 +83,7 @@ class Logged(MemoryGateway):
 @pytest.fixture(autouse=True)
 def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
     """Creates start from five queued on: these tests list tens of records, not 100,000."""
-    monkeypatch.setattr(early, "MIN_CHUNK", 5)
+    monkeypatch.setattr(decide_while_listing, "MIN_CHUNK", 5)
 
 
 def sides(log: list[Event], crm_page: int = 5, wait_after: int = 3) -> tuple[Logged, Logged]:
@@ -134,7 +134,7 @@ async def test_a_sides_first_creates_go_with_what_there_is(
     store: StateStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Nothing is being created on AFAS yet: its first creates do not wait for a chunk."""
-    monkeypatch.setattr(early, "MIN_CHUNK", 1000)  # far more than this listing holds
+    monkeypatch.setattr(decide_while_listing, "MIN_CHUNK", 1000)  # far more than this listing holds
     log: list[Event] = []
     crm, afas = sides(log, wait_after=1)
     for company in companies(20, seed=29):  # in the CRM only: created in AFAS, early
@@ -152,7 +152,7 @@ async def test_while_creates_come_faster_than_they_go_each_chunk_doubles(
     """After a side's first creates, the next apply waits only for twice as many, not
     for a whole chunk: it begins while the first still runs and the listing goes on,
     and the applies stay few."""
-    monkeypatch.setattr(early, "MIN_CHUNK", 1000)  # far more than this listing holds
+    monkeypatch.setattr(decide_while_listing, "MIN_CHUNK", 1000)  # far more than this listing holds
     log: list[Event] = []
     crm, afas = sides(log, wait_after=1)
     crm.page_seconds = 0.01  # five records to create every 10 ms

@@ -9,11 +9,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from syncd.engine import cycle as cycle_module
 from syncd.engine import guards
 from syncd.engine.actions import Plan
 from syncd.engine.plan import PlanInput, make_plan
-from syncd.engine.waves import Sweep
+from syncd.engine.speed.page_by_page import SettleAgreeingPairs
+from syncd.engine.stages import plan as plan_stage
 from syncd.errors import AuthError
 from syncd.gateways.base import BatchOutcome
 from syncd.gateways.memory import MemoryGateway
@@ -204,7 +204,7 @@ class Listing:
         for record_id in ids:
             del self.listed[side][record_id]
 
-    async def page(self, sweep: Sweep, side: Side, *records: tuple[str, str]) -> None:
+    async def page(self, sweep: SettleAgreeingPairs, side: Side, *records: tuple[str, str]) -> None:
         page = [Record(record_id, {"city": city}) for record_id, city in records]
         self.listed[side].update((r.id, r) for r in page)  # as the listing keeps them
         sweep.listed(side, Page(page))
@@ -220,7 +220,7 @@ async def test_a_sweep_settles_a_pair_that_agrees_when_its_second_record_is_list
         Link("test", ENTITY, "c4", "a4", id=4, detached_at=gone),
     ]
     listing = Listing(links)
-    sweep = Sweep(listing)
+    sweep = SettleAgreeingPairs(listing)
 
     await listing.page(sweep, CRM, ("c1", "same"), ("c2", "same"), ("c4", "same"), ("c9", "same"))
     assert sweep.handled == set()  # no partner listed yet: nothing to compare
@@ -248,7 +248,7 @@ async def test_a_sweep_still_plans_what_changed_or_went_and_the_pairs_that_agree
         planned.append(len(inputs.pairs))
         return make_plan(inputs)
 
-    monkeypatch.setattr(cycle_module, "make_plan", counting)
+    monkeypatch.setattr(plan_stage, "make_plan", counting)
 
     report = await world.cycle(full=True)
 

@@ -1,4 +1,4 @@
-"""What a first sync decides while it is still listing.
+"""Decide a first sync's records while it is still listing.
 
 A first sync lists both sides whole before it can match. The sides list at their own
 pace (AFAS in large pages, HubSpot 100 companies a request under a rate limit), so one
@@ -27,14 +27,16 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections import Counter
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from syncd.engine.actions import Action, AdvanceBase, Create, LinkPair, OpenConflict, Update
 from syncd.engine.apply.applier import Applier
+from syncd.engine.cancel import cancel_task
 from syncd.engine.match import MatchDecision, Partners
 from syncd.engine.plan import PlanInput, make_plan
+from syncd.engine.speed.seam import DoneWhileListing
 from syncd.mapping import EntityMapping
 from syncd.policy import SyncRules
 from syncd.records import Page, Record, RejectedRecord, Side
@@ -44,7 +46,7 @@ WORKERS = 2
 # AFAS reads back what one apply created by key, about 50 keys a request, so an apply
 # waits for MIN_CHUNK creates. Not a side's first ones: those go with what there is, and
 # each apply after waits for twice as many as the one before until MIN_CHUNK (see
-# :meth:`EarlyDecisions._worker`).
+# :meth:`DecisionsWhileListing._worker`).
 MIN_CHUNK, CHUNK = 50, 200
 
 
@@ -56,10 +58,10 @@ class _Pair:
     record_id: str  # on the side still listing
     partner_id: str  # on the side listed whole
     actions: tuple[Action, ...]  # planned
-    kept: bool  # whether the listing kept the record (see EarlyDecisions.listed)
+    kept: bool  # whether the listing kept the record (see DecisionsWhileListing.listed)
 
 
-class EarlyDecisions:
+class DecisionsWhileListing:
     """Decides the records of the side still listing: creates the new ones at once, and
     keeps the pairs that are certain for the cycle's plan."""
 
@@ -100,9 +102,52 @@ class EarlyDecisions:
         self._least = {side: 1 for side in Side}
         self._closed = False
         self._deciding = asyncio.Lock()
+        self._creating: asyncio.Future[None] | None = None
 
-    async def listed_whole(self, side: Side, whole: Page, waiting: Callable[[], Page]) -> None:
-        """``side`` is listed ``whole``.
+    @property
+    def links_unread(self) -> bool:
+        """Nothing was ever linked, and the early creates' links are of records the
+        cycle is done with: no listed record has a link to look up."""
+        return True
+
+    async def beside(self, listing: Awaitable[object]) -> None:
+        """Run the listing with the creates beside it, until the listing is done; the
+        creates go on (see :meth:`finish`) while the cycle plans the rest. The first
+        error of either stops both."""
+        listed = asyncio.ensure_future(listing)
+        creating = self._creating = asyncio.ensure_future(self.run())
+        try:
+            # Creating ends before the listing only by an error: whichever ends first decides.
+            await asyncio.wait({listed, creating}, return_when=asyncio.FIRST_COMPLETED)
+            if creating.done():
+                creating.result()
+            listed.result()
+        except BaseException:
+            await cancel_task(listed)
+            await cancel_task(creating)
+            raise
+        self.close()
+
+    def outcome(self) -> DoneWhileListing:
+        return DoneWhileListing(
+            paired=tuple(self.paired),
+            decided={side: frozenset(ids) for side, ids in self.decided.items()},
+            set_aside={side: tuple(ids) for side, ids in self.set_aside.items()},
+        )
+
+    async def finish(self) -> None:
+        """The early creates are part of what was applied: an error of theirs after the
+        listings fails the cycle here, before its cursors move."""
+        if self._creating is not None:
+            await self._creating
+
+    async def stop(self) -> None:
+        await cancel_task(self._creating)  # still going only when this cycle failed
+
+    async def listed_whole(
+        self, side: Side, listed: Callable[[], Page], waiting: Callable[[], Page]
+    ) -> None:
+        """``side`` is listed whole (``listed()``).
 
         The first side to finish is indexed, and the other side's records are decided
         by it: those listed so far (``waiting()``, asked once the index is built), then
@@ -111,9 +156,9 @@ class EarlyDecisions:
         nothing claimed, and the pairs kept are final where their record on the first
         side was claimed once (:class:`~syncd.engine.match.PageDecisions`). No index of
         the second side, no second pass over either. Building the index and deciding
-        what was waiting take a while at 100,000 records: both run in a worker thread,
-        so the creates already under way keep going.
+        what was waiting run in a worker thread, so the creates under way keep going.
         """
+        whole = listed()
         async with self._deciding:  # the other side may finish meanwhile: it waits
             if self.whole is not None:  # the second side: every page of it was decided
                 first = self.whole
@@ -141,9 +186,8 @@ class EarlyDecisions:
     def listed(self, side: Side, page: Page) -> set[str]:
         """A page of ``side``: the records with no partner are queued for creating, and
         the pairs found are planned. Returns the ids of the page's records in those
-        pairs: the listing need not keep them (at 100,000 records, most of its memory),
-        as the plan has what applying needs; one whose pair is not final after all is
-        read again."""
+        pairs: the listing need not keep them, as the plan has what applying needs; one
+        whose pair is not final after all is read again."""
         if self.whole is None or side is not self.whole.side.other:
             return set()
         creates, pairs, claims = self._decide(self.whole, page, kept=False)

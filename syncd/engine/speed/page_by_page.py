@@ -1,17 +1,15 @@
-"""An incremental cycle applies its changes as their pages come.
+"""Handle each page of a listing as it comes, while the listings go on.
 
-Planned as one, a cycle's writes start only after both sides' changes are listed, their
-partners read and the whole plan judged by the guards: at 100,000 linked records with
-1 % changed, seconds of reads (HubSpot's search pages come four a second) before AFAS's
-writes, which alone take longer than all of them. So a page of changes is handled as it
-comes, while the listings go on: the links of its records are looked up, their partners
-read, the pairs planned (with the same fresh read before write) and applied.
+An incremental cycle's writes would otherwise start only after both sides' changes are
+listed, their partners read and the whole plan judged by the guards. So a page of changes
+is handled as it comes: the links of its records are looked up, their partners read, the
+pairs planned (with the same fresh read before write) and applied
+(:class:`ApplyEachPage`).
 
 What a guard counts (a record gone, a filled field blanked: :func:`~syncd.engine.guards.
 guarded`) is not applied so: it waits for the cycle's whole plan, which the guards judge
-as before, with all they count. A mass blanking is still refused as a whole, and an
-operator's confirmation still covers it; the ordinary edits of the same cycle are not
-held back by it.
+with all they count. A mass blanking is still refused as a whole, and an operator's
+confirmation still covers it; the ordinary edits of the same cycle are not held back.
 
 A pair is handled once a cycle: the first page that brings one of its records, changed
 since the base, claims it, and its partner is read then, so that a change on both sides
@@ -24,28 +22,28 @@ records in quarantine or unreadable, pairs whose partner is gone or merged, link
 recovery touched.
 
 A full sweep lists both sides whole to compare every pair, and most pairs agree: both
-records still hold their base and no conflict is open, so its plan would find nothing to
-do with them. Such a pair is settled as soon as its second record is listed, and both
-records are let go (at 100,000 per side, both listings held to the end were most of a
-sweep's memory, and their pairs most of its work after the last page). The rest
-(changed, conflicted, gone, unlinked) is planned after the listings, as before.
+records still hold their base and no conflict is open. Such a pair is settled as soon as
+its second record is listed, and both records are let go, so the listings need not hold
+them to the end (:class:`SettleAgreeingPairs`). The rest (changed, conflicted, gone,
+unlinked) is planned after the listings, as before.
 """
 
 from __future__ import annotations
 
 import asyncio
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
 from syncd.engine.actions import Action, Note, PairState, Plan
 from syncd.engine.guards import guarded
+from syncd.engine.speed.seam import DoneWhileListing
 from syncd.records import Page, Record, Side
 from syncd.state.rows import Link
 
 
-class Cycle(Protocol):
-    """What a wave needs of its cycle."""
+class PagePairs(Protocol):
+    """What applying each page needs of its cycle."""
 
     async def links_of(self, side: Side, ids: Sequence[str]) -> dict[str, Link]: ...
 
@@ -62,7 +60,7 @@ class Cycle(Protocol):
     async def apply(self, actions: list[Action]) -> None: ...
 
 
-class Beside(ABC):
+class PageHandlers(ABC):
     """The pages of a listing, each handled by a task of its own as it comes."""
 
     def __init__(self) -> None:
@@ -89,19 +87,50 @@ class Beside(ABC):
             task.cancel()
         await asyncio.gather(*self._running, return_exceptions=True)
 
+    @property
+    def links_unread(self) -> bool:
+        return False
+
+    async def listed_whole(
+        self, side: Side, listed: Callable[[], Page], waiting: Callable[[], Page]
+    ) -> None:
+        return None
+
+    async def beside(self, listing: Awaitable[object]) -> None:
+        """Wait for ``listing``, then for every page it brought to be handled."""
+        try:
+            await listing
+            await self.done()
+        finally:
+            await self.stop()  # still going only when this cycle failed
+
+    async def finish(self) -> None:
+        return None
+
+    def outcome(self) -> DoneWhileListing:
+        return DoneWhileListing(handled=frozenset(self.handled))
+
     @abstractmethod
     async def _handle(self, side: Side, page: Page) -> None: ...
 
 
-class Waves(Beside):
+class ApplyEachPage(PageHandlers):
     """The pages of an incremental cycle's listings, each applied as it comes."""
 
-    def __init__(self, cycle: Cycle) -> None:
+    def __init__(self, cycle: PagePairs) -> None:
         super().__init__()
         self.cycle = cycle
         self.held: list[Action] = []  # what the guards judge with the cycle's plan
         self.applied: list[Action] = []  # for the cycle's report
         self.notes: list[Note] = []  # for the cycle's plan to record (flip-flops held)
+
+    def outcome(self) -> DoneWhileListing:
+        return DoneWhileListing(
+            handled=frozenset(self.handled),
+            applied=tuple(self.applied),
+            held=tuple(self.held),
+            notes=tuple(self.notes),
+        )
 
     async def _handle(self, side: Side, page: Page) -> None:
         pairs = await self._pairs(side, page)
@@ -164,7 +193,7 @@ class Waves(Beside):
         return kept
 
 
-class SweepCycle(Protocol):
+class ListedPairs(Protocol):
     """What settling a sweep's pages needs of its cycle."""
 
     async def links_of(self, side: Side, ids: Sequence[str]) -> dict[str, Link]: ...
@@ -181,11 +210,11 @@ class SweepCycle(Protocol):
     def forget_listed(self, side: Side, ids: Sequence[str]) -> None: ...
 
 
-class Sweep(Beside):
+class SettleAgreeingPairs(PageHandlers):
     """A full sweep's pages: the pairs that agree are settled as their second record is
     listed, and both records let go."""
 
-    def __init__(self, cycle: SweepCycle) -> None:
+    def __init__(self, cycle: ListedPairs) -> None:
         super().__init__()
         self.cycle = cycle
 

@@ -1,0 +1,47 @@
+"""Stage 7, commit: each side's cursor moves on (only after the whole plan was applied,
+so a failed cycle is simply repeated), and the cycle's report goes to the status log."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+
+from syncd.engine.actions import Plan
+from syncd.engine.cursors import before_deferred
+from syncd.engine.stages.context import CycleContext, requests_sent
+from syncd.records import Cursor, Side
+from syncd.status.events import EventName
+
+
+async def commit(
+    ctx: CycleContext, cursors: Mapping[Side, Cursor | None], plan: Plan, counts: Counter[str]
+) -> None:
+    async with ctx.store.transaction() as tx:
+        for side in Side:
+            cursor = before_deferred(cursors[side], plan.deferred, side)
+            if cursor is not None:
+                await tx.set_cursor(ctx.connection, ctx.entity, side, cursor)
+        await tx.add_event(
+            ctx.status(
+                EventName.CYCLE_FINISHED,
+                None,
+                {
+                    "full": ctx.full,
+                    "counts": dict(counts),
+                    "waiting_for_sibling": plan.waiting_for_sibling,
+                    "seconds": round((ctx.now() - ctx.started).total_seconds(), 3),
+                    "requests": _requests(ctx),
+                },
+            )
+        )
+
+
+def _requests(ctx: CycleContext) -> dict[str, object]:
+    """Per side: requests this cycle used, and its budget where it keeps one."""
+    found: dict[str, object] = {}
+    for side, gateway in ctx.gateways.items():
+        status = getattr(gateway, "status", None)
+        extra = status() if callable(status) else {}
+        used = requests_sent(gateway) - ctx.sent_before[side]
+        found[str(side)] = {"used": used, **extra}
+    return found

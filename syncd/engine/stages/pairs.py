@@ -1,0 +1,152 @@
+"""Stage 2a: the linked pairs this cycle reconciles, with both records as they are now.
+
+A pair is reconciled when a side brought one of its records changed since the base (or
+anything at all in a full sweep), when the recovery settled a write of it, or when one of
+its records is due out of quarantine. Records the pull did not bring are read by id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from syncd.engine.actions import Merged, PairState
+from syncd.engine.stages.context import CycleContext
+from syncd.engine.stages.lookups import CycleLookups
+from syncd.engine.stages.pulled import Pulled
+from syncd.engine.stages.standing import Standing
+from syncd.policy import Direction
+from syncd.records import Record, Side
+from syncd.state.rows import Link
+
+
+@dataclass(frozen=True)
+class LinkedPairs:
+    pairs: list[PairState]
+    merged: list[Merged]  # linked records a merge folded into another: not deleted, moved
+
+
+async def linked_pairs(
+    ctx: CycleContext,
+    standing: Standing,
+    lookups: CycleLookups,
+    pulled: Mapping[Side, Pulled],
+    handled: frozenset[int],
+) -> LinkedPairs:
+    await lookups.conflicts()  # what is unchanged since a conflict opened is left alone
+    links = [
+        link
+        for link in await _links_to_look_at(ctx, standing, lookups, pulled, handled)
+        if ctx.full
+        or link.id in standing.touched
+        or not _at_base(ctx, standing, lookups, link, pulled)
+    ]
+    # A listing of hints (a lagging search index) says which records changed, not what
+    # they hold: an earlier version taken for an edit would undo a write. Its records
+    # are read by id like those it did not bring (the pairs here are not at their base).
+    current = {side: {} if pulled[side].hints_only else dict(pulled[side].records) for side in Side}
+    moved: dict[Side, dict[str, str]] = {side: {} for side in Side}
+
+    async def read_missing(side: Side) -> None:
+        # Read what the pull did not bring; even after a full listing, a record missing
+        # from it is read once more before it is taken for deleted.
+        missing = [link.id_on(side) for link in links if link.id_on(side) not in current[side]]
+        if missing:
+            page = await lookups.read(side, missing)
+            current[side].update({r.id: r for r in page.records})
+            moved[side] = page.moved
+
+    await asyncio.gather(*(read_missing(side) for side in Side))  # both sides at once
+    merged = await _merged(lookups, links, current, moved)
+    skip = {m.link.id for m in merged}
+    rejected = lookups.rejected.keys()
+    pairs = [
+        PairState(link, current[Side.CRM].get(link.crm_id), current[Side.AFAS].get(link.afas_id))
+        for link in links
+        if link.id not in skip and not any((s, link.id_on(s)) in rejected for s in Side)
+    ]
+    return LinkedPairs(pairs, merged)
+
+
+def unchanged(
+    ctx: CycleContext, lookups: CycleLookups, side: Side, link: Link, record: Record
+) -> bool:
+    """``record`` changed nothing since the pair's base (our own write come back), nor,
+    in a field in open conflict, since the conflict opened (the overlap window brings
+    a conflicted pair again: it stays as it is, nothing to read or plan)."""
+    base = link.base
+    opened = lookups.opened_now().get(link.id or 0, {})
+    at = 0 if side is Side.CRM else 1
+    for f in ctx.mapping.fields:
+        value = record.fields.get(f.name)
+        if f.direction is Direction.ON_CREATE or (f.name in base and base[f.name] == value):
+            continue
+        if f.name not in opened or opened[f.name][at] != value:
+            return False
+    return True
+
+
+def _at_base(
+    ctx: CycleContext,
+    standing: Standing,
+    lookups: CycleLookups,
+    link: Link,
+    pulled: Mapping[Side, Pulled],
+) -> bool:
+    """Each side that brought the pair's record brought it unchanged.
+
+    The overlap window brings records again and our own writes come back: such a
+    record changed nothing on its side, and the other side did not show a change
+    either, so the pair is left alone as if neither was pulled (no read of the other
+    side, nothing to plan). A record in quarantine is never left alone.
+    """
+    found = [(s, r) for s in Side if (r := pulled[s].records.get(link.id_on(s))) is not None]
+    if not found or standing.quarantined_either(link):
+        return False
+    return all(unchanged(ctx, lookups, side, link, record) for side, record in found)
+
+
+async def _links_to_look_at(
+    ctx: CycleContext,
+    standing: Standing,
+    lookups: CycleLookups,
+    pulled: Mapping[Side, Pulled],
+    handled: frozenset[int],
+) -> list[Link]:
+    if ctx.full:
+        found = lookups.all_links
+    else:
+        found = []
+        for side in Side:
+            ids = list(pulled[side].records) + standing.due(side)
+            found.extend((await lookups.links_of(side, ids)).values())
+        for link_id in standing.touched:
+            link = await ctx.store.get_link(link_id)
+            if link is not None:
+                found.append(link)
+    unique = {
+        link.id: link for link in found if link.detached_at is None and link.id not in handled
+    }
+    active = [link for link in unique.values() if not standing.waiting(link)]
+    lookups.for_applier(active)
+    return active
+
+
+async def _merged(
+    lookups: CycleLookups,
+    links: Sequence[Link],
+    current: Mapping[Side, Mapping[str, Record]],
+    moved: Mapping[Side, Mapping[str, str]],
+) -> list[Merged]:
+    """Linked records that a merge folded into another: not deleted, moved."""
+    found = []
+    for link in links:
+        for side in Side:
+            old = link.id_on(side)
+            survivor = moved[side].get(old)
+            if old in current[side] or survivor is None:
+                continue
+            other = (await lookups.links_of(side, [survivor])).get(survivor)
+            found.append(Merged(link, side, survivor, other is not None and other != link))
+    return found

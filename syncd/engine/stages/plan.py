@@ -1,0 +1,125 @@
+"""Stage 3, plan: the pure planner's plan of the cycle's pairs and matches."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from syncd.engine.actions import Note, PairState, Plan, Quarantine
+from syncd.engine.cursors import create_cutoff
+from syncd.engine.guards import check_guards
+from syncd.engine.plan import PlanInput, make_plan
+from syncd.engine.speed.seam import DoneWhileListing, SpeedStrategy
+from syncd.engine.stages.context import CycleContext
+from syncd.engine.stages.lookups import CycleLookups
+from syncd.engine.stages.match import Matches
+from syncd.engine.stages.pairs import LinkedPairs
+from syncd.engine.stages.pulled import Pulled
+from syncd.engine.stages.standing import Standing
+from syncd.records import Side
+from syncd.status.events import EventName
+
+FLIP_FLOP_WINDOW = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Planned:
+    inputs: PlanInput
+    plan: Plan
+
+
+async def plan(
+    ctx: CycleContext,
+    speed: SpeedStrategy,
+    standing: Standing,
+    lookups: CycleLookups,
+    pulled: Mapping[Side, Pulled],
+    linked: LinkedPairs,
+    matches: Matches,
+) -> Planned:
+    inputs = PlanInput(
+        entity=ctx.entity,
+        mapping=ctx.mapping,
+        rules=ctx.rules,
+        pairs=linked.pairs,
+        matches=matches.decisions,
+        open_conflicts=await lookups.conflicts(),
+        link_count=standing.link_count,
+        listed={s: p.listed for s, p in pulled.items()} if ctx.full else None,
+        quarantine=_rejections(standing, lookups),
+        awaiting_review=await review_pending(ctx),
+        recent_writes=await _recent_writes(ctx, linked.pairs),
+        create_cutoff={side: create_cutoff(ctx.started, ctx.lag(side)) for side in Side},
+        merged=linked.merged,
+        sibling_first=matches.sibling_first,
+        sibling_linked=matches.sibling_linked,
+    )
+    return Planned(inputs, await plan_again(speed, inputs))
+
+
+async def plan_again(speed: SpeedStrategy, inputs: PlanInput) -> Plan:
+    return await speed.run_pure(make_plan, inputs)
+
+
+async def plan_pairs(
+    ctx: CycleContext, standing: Standing, lookups: CycleLookups, pairs: list[PairState]
+) -> Planned:
+    """The plan of ``pairs`` alone (a few hundred: planned in the loop)."""
+    inputs = PlanInput(
+        entity=ctx.entity,
+        mapping=ctx.mapping,
+        rules=ctx.rules,
+        pairs=pairs,
+        matches=[],
+        open_conflicts=await lookups.conflicts(),
+        link_count=standing.link_count,
+        recent_writes=await _recent_writes(ctx, pairs),
+    )
+    lookups.for_applier(p.link for p in pairs)
+    return Planned(inputs, make_plan(inputs))
+
+
+def with_work_done(planned: Planned, done: DoneWhileListing, gone_held: Sequence[Note]) -> Plan:
+    """The whole cycle's plan: what was planned beside the listings joins it, and the
+    guards judge what they count of all of it together."""
+    plan = planned.plan
+    plan.actions.extend(done.paired)  # planned as their pages came (first sync)
+    plan.notes.extend(done.notes)
+    plan.notes.extend(gone_held)
+    if done.held:
+        plan.actions.extend(done.held)
+        plan.findings = check_guards(plan, planned.inputs)
+    return plan
+
+
+async def review_pending(ctx: CycleContext) -> bool:
+    """A first match review is asked for and no person has reviewed yet."""
+    if not ctx.rules.review_first:
+        return False
+    names = [str(EventName.MATCH_REVIEWED)]
+    store = ctx.store
+    return not await store.events(ctx.connection, entity=ctx.entity, names=names, limit=1)
+
+
+def _rejections(standing: Standing, lookups: CycleLookups) -> list[Quarantine]:
+    """Every row that could not be read this cycle, unless it waits in quarantine."""
+    return [
+        Quarantine(side, r.id, r.message, r.field, r.fields)
+        for (side, record_id), r in lookups.rejected.items()
+        if not standing.in_quarantine(side, record_id)
+    ]
+
+
+async def _recent_writes(
+    ctx: CycleContext, pairs: Sequence[PairState]
+) -> dict[int, list[tuple[str, Side]]]:
+    """Per link, the last day's writes that the side stored otherwise (flip-flops)."""
+    ids = [p.link.id for p in pairs if p.link.id is not None]
+    if not ids:
+        return {}
+    found = await ctx.store.recent_updates(ids, ctx.now() - FLIP_FLOP_WINDOW)
+    return {
+        link_id: [(name, entry.target) for entry in entries for name in entry.altered]
+        for link_id, entries in found.items()
+    }

@@ -1,0 +1,84 @@
+"""Stage 0: what stands as a cycle begins (quarantine, writes in doubt, earlier writes
+settled), read before the pull and never changed after."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from syncd.engine.apply.applier import Applier
+from syncd.engine.indoubt import InDoubt, cycle_boundaries, outcome_window
+from syncd.engine.indoubt import creates_in_doubt as summarise_in_doubt
+from syncd.engine.recovery import settle_pending
+from syncd.engine.stages.context import CycleContext
+from syncd.records import Side
+from syncd.state.rows import JournalAction, Link, Quarantined
+
+
+@dataclass(frozen=True)
+class Standing:
+    quarantined: Mapping[tuple[Side, str], Quarantined]
+    # Sources of creates whose outcome is unknown: before settling (read them, they may
+    # be due for a create again) and after (still in doubt: not created again).
+    doubted: Mapping[Side, frozenset[str]]
+    in_doubt: Mapping[Side, frozenset[str]]
+    touched: frozenset[int]  # links the recovery settled writes of
+    link_count: int  # active links before the cycle
+    now: Callable[[], datetime]  # when a record's retry time has come
+
+    def in_quarantine(self, side: Side, record_id: str) -> bool:
+        """The record waits in quarantine for its retry time."""
+        q = self.quarantined.get((side, record_id))
+        return q is not None and q.next_attempt is not None and q.next_attempt > self.now()
+
+    def waiting(self, link: Link) -> bool:
+        """A pair with a record in quarantine waits for its retry time."""
+        return any(self.in_quarantine(side, link.id_on(side)) for side in Side)
+
+    def quarantined_either(self, link: Link) -> bool:
+        """A record of the pair is in quarantine (waiting for its retry, or due)."""
+        return any((side, link.id_on(side)) in self.quarantined for side in Side)
+
+    def due(self, side: Side) -> list[str]:
+        """``side``'s records in quarantine whose retry time has come."""
+        now = self.now()
+        return [
+            q.record_id
+            for (s, _), q in self.quarantined.items()
+            if s is side and (q.next_attempt is None or q.next_attempt <= now)
+        ]
+
+
+async def read_quarantine(ctx: CycleContext) -> dict[tuple[Side, str], Quarantined]:
+    return {
+        (q.side, q.record_id): q for q in await ctx.store.quarantined(ctx.connection, ctx.entity)
+    }
+
+
+async def read_standing(
+    ctx: CycleContext, quarantined: Mapping[tuple[Side, str], Quarantined], applier: Applier
+) -> Standing:
+    """Settle earlier writes (not in a dry run), and read what is in doubt around it."""
+    doubted = await _creates_in_doubt(ctx)
+    touched = set() if ctx.dry_run else await settle_pending(ctx.store, ctx.gateways, applier)
+    in_doubt = await _creates_in_doubt(ctx)
+    link_count = await ctx.store.link_count(ctx.connection, ctx.entity)
+    return Standing(quarantined, doubted, in_doubt, frozenset(touched), link_count, ctx.now)
+
+
+async def _creates_in_doubt(ctx: CycleContext) -> dict[Side, frozenset[str]]:
+    """Per side, the records whose create on the other side is pending (unsettled)."""
+    found: dict[Side, set[str]] = {side: set() for side in Side}
+    for entry in await ctx.store.pending_journal(ctx.connection, ctx.entity):
+        if entry.action is JournalAction.CREATE and entry.source_id is not None:
+            found[entry.target.other].add(entry.source_id)
+    return {side: frozenset(ids) for side, ids in found.items()}
+
+
+async def creates_in_doubt(ctx: CycleContext) -> list[InDoubt]:
+    """The creates not settled yet, per side: shown with a dry run's plan."""
+    pending = await ctx.store.pending_journal(ctx.connection, ctx.entity)
+    windows = {side: outcome_window(g) for side, g in ctx.gateways.items()}
+    ends = await cycle_boundaries(ctx.store, ctx.connection, ctx.entity, pending)
+    return summarise_in_doubt(pending, ends, windows)
