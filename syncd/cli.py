@@ -13,11 +13,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from syncd.clock import utc_now
 from syncd.config import Settings, load_settings
 from syncd.connections import opened, pick
 from syncd.daemon import Daemon
 from syncd.engine import guards
-from syncd.engine.cycle import CycleReport, run_cycle, utc_now
+from syncd.engine.cycle import CycleReport, run_cycle
 from syncd.engine.matchplan import MatchPlanError, held_back, reviewed_pairs, to_csv
 from syncd.engine.resolve import resolve_conflict
 from syncd.engine.review import apply_match_plan, match_plan

@@ -35,9 +35,10 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from syncd.clock import utc_now
 from syncd.config import Settings
 from syncd.connections import SideChecks, Systems, opened
-from syncd.engine.cycle import Connection, run_cycle, utc_now
+from syncd.engine.cycle import Connection, run_cycle
 from syncd.errors import (
     AuthError,
     GatewayError,
@@ -46,10 +47,10 @@ from syncd.errors import (
     TransientError,
     for_people,
 )
+from syncd.events import EventName
 from syncd.gateways.http.user_agent import calling_as
 from syncd.lease import LeaseChanges, Leases, open_leases
 from syncd.state.rows import StatusEvent
-from syncd.status.events import EventName
 from syncd.status.log import StatusLog
 from syncd.status.server import StatusSource, make_app
 

@@ -19,10 +19,10 @@ from syncd.config import load_settings
 from syncd.daemon import Daemon, Lane
 from syncd.engine.cycle import Connection, run_cycle
 from syncd.errors import TransientError
+from syncd.events import EventName
 from syncd.gateways.memory import MemoryGateway
 from syncd.records import Side
 from syncd.state.store import StateStore
-from syncd.status.events import EventName
 from tests.config_file import write_config
 from tests.loopback import free_port
 

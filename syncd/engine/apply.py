@@ -44,6 +44,7 @@ from syncd.engine.plan import (
 )
 from syncd.engine.siblings import linked_beside
 from syncd.errors import GatewayError, OutcomeUnknownError, RecordError
+from syncd.events import EventName
 from syncd.gateways.base import BatchGateway, BatchOutcome, Gateway, SharingGateway
 from syncd.records import Fields, Record, Side, Value
 from syncd.state.rows import (
@@ -56,7 +57,6 @@ from syncd.state.rows import (
     StatusEvent,
 )
 from syncd.state.store import StateStore, Transaction
-from syncd.status.events import EventName
 
 QUARANTINE_FIRST_RETRY = timedelta(minutes=5)
 QUARANTINE_MAX_RETRY = timedelta(hours=24)

@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 
 from syncd.engine import guards
 from syncd.engine.apply import Applier
+from syncd.engine.awaiting import GONE, Awaiting, awaiting_review
 from syncd.engine.early import EarlyDecisions
 from syncd.engine.heap import held_still
 from syncd.engine.indoubt import InDoubt, creates_in_doubt, cycle_boundaries, outcome_window
@@ -44,6 +45,7 @@ from syncd.engine.recovery import settle_pending
 from syncd.engine.siblings import found_in_afas, siblings_of, waiting_for
 from syncd.engine.waves import Beside, Sweep, Waves
 from syncd.errors import for_people
+from syncd.events import EventName
 from syncd.gateways.base import Gateway, SharingGateway
 from syncd.gateways.http.pages_ahead import HeadStart, side_by_side
 from syncd.mapping import EntityMapping
@@ -51,8 +53,6 @@ from syncd.policy import Direction, SyncRules
 from syncd.records import Cursor, Page, Record, RejectedRecord, Side
 from syncd.state.rows import JournalAction, Link, Quarantined, StatusEvent
 from syncd.state.store import Opened, StateStore
-from syncd.status.awaiting import GONE, Awaiting, awaiting_review
-from syncd.status.events import EventName
 
 FLIP_FLOP_WINDOW = timedelta(days=1)
 _In = TypeVar("_In")

@@ -18,9 +18,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from syncd.engine.plan import GuardFinding
+from syncd.events import EventName
 from syncd.state.rows import StatusEvent
 from syncd.state.store import StateStore
-from syncd.status.events import EventName
 
 
 @dataclass(frozen=True)

@@ -21,11 +21,11 @@ from syncd.engine.reconcile import (
     base_of,
     reconcile_field,
 )
+from syncd.events import EventName
 from syncd.mapping import EntityMapping
 from syncd.policy import DeletePolicy, Direction, SyncRules
 from syncd.records import Fields, Record, Side, Value, is_blank
 from syncd.state.rows import Link
-from syncd.status.events import EventName
 
 # --- what the plan is made of -------------------------------------------------------
 

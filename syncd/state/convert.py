@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Row
 
+from syncd.clock import utc_now
 from syncd.records import Cursor, Fields, Side
 from syncd.state.rows import (
     Conflict,
@@ -26,10 +26,6 @@ from syncd.state.tables import (
     LinkRow,
     QuarantineRow,
 )
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def link(row: LinkRow) -> Link:

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from syncd.clock import utc_now
 from syncd.errors import DuplicateLinkError, StateError
 from syncd.records import Cursor, Side, Value
 from syncd.state import convert
@@ -482,7 +483,7 @@ class Transaction:
 
         ``altered``: fields the side stored differently from what was written.
         """
-        values: dict[str, Any] = {"state": str(state), "finished_at": convert.utc_now()}
+        values: dict[str, Any] = {"state": str(state), "finished_at": utc_now()}
         if altered:
             values["altered"] = dict(altered)
         if target_id is not None:
@@ -506,7 +507,7 @@ class Transaction:
             .where(table.c.id == bindparam("done_id"))
             .values(
                 state=str(JournalState.DONE),
-                finished_at=convert.utc_now(),
+                finished_at=utc_now(),
                 target_id=func.coalesce(bindparam("done_target"), table.c.target_id),
                 link_id=func.coalesce(bindparam("done_link"), table.c.link_id),
             )
@@ -590,7 +591,7 @@ class Transaction:
             fields = [fields]  # one field name, not its letters
         with self._db.errors("cannot close conflicts"):
             rows = await self._open_conflicts(link_id, None if fields is None else list(fields))
-            now = convert.utc_now()
+            now = utc_now()
             for row in rows:
                 row.sqlmodel_update(
                     {

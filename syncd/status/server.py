@@ -20,9 +20,9 @@ from datetime import datetime, timedelta
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
 
+from syncd.events import EventName
 from syncd.state.rows import Conflict, StatusEvent
 from syncd.state.store import StateStore
-from syncd.status.events import EventName
 from syncd.status.views import EntityHealth, entity_health
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

@@ -15,7 +15,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from syncd.engine.cycle import Connection, CycleReport, run_cycle, utc_now
+from syncd.clock import utc_now
+from syncd.engine.cycle import Connection, CycleReport, run_cycle
 from syncd.errors import GatewayError
 from syncd.gateways.base import Gateway
 from syncd.gateways.memory import MemoryGateway

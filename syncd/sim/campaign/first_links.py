@@ -14,12 +14,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from syncd.events import EventName
 from syncd.mapping import EntityMapping
 from syncd.policy import ConflictRule, FirstLink
 from syncd.records import Side, Value, is_blank
 from syncd.sim.campaign.world import ENTITIES, Edit, Snapshot
 from syncd.state.store import StateStore
-from syncd.status.events import EventName
 
 _PICKS = {
     Side.AFAS: (FirstLink.AFAS, FirstLink.NEWEST),
