@@ -48,16 +48,9 @@ from syncd.matchkeys import KEY_FUNCTIONS, parse_element
 from syncd.policy import ConflictRule, Direction, FirstLink
 from syncd.records import Record, RejectedRecord, Side, Value
 from syncd.roles import CompanyRole
-from syncd.transforms import (
-    CODECS,
-    COMPOSITE_CODECS,
-    NORMALISERS,
-    Codec,
-    Normaliser,
-    TextCodec,
-    ValueMap,
-    apply_normalisers,
-)
+from syncd.transforms.by_name import CODECS, COMPOSITE_CODECS, NORMALISERS
+from syncd.transforms.codecs import Codec, TextCodec, ValueMap
+from syncd.transforms.normalisers import Normaliser, apply_normalisers
 
 __all__ = [
     "KNOWN_ENTITIES",
