@@ -51,8 +51,9 @@ from syncd.gateways.http.pages_ahead import HeadStart, side_by_side
 from syncd.mapping import EntityMapping
 from syncd.policy import Direction, SyncRules
 from syncd.records import Cursor, Page, Record, RejectedRecord, Side
+from syncd.state.conflicts import OpenConflicts
 from syncd.state.rows import JournalAction, Link, Quarantined, StatusEvent
-from syncd.state.store import Opened, StateStore
+from syncd.state.store import StateStore
 
 FLIP_FLOP_WINDOW = timedelta(days=1)
 _In = TypeVar("_In")
@@ -175,8 +176,8 @@ class _Cycle:
         self.touched: set[int] = set()  # links the recovery settled writes of
         self.link_count = 0  # active links before the cycle
         # Read beside the pull: at 100,000 links a few thousand conflicts take a while.
-        self.conflicts_read: asyncio.Future[Opened] | None = None
-        self.opened: Opened = {}  # once they are read
+        self.conflicts_read: asyncio.Future[OpenConflicts] | None = None
+        self.opened: OpenConflicts = {}  # once they are read
         # Records held for a person's match review: read when matching needs them (after
         # the pull, or as a first sync's early decisions begin), not while pages apply.
         self.awaiting: Awaiting | None = None

@@ -33,7 +33,7 @@ def link(row: LinkRow) -> Link:
 
 
 def scoped_link(connection: str, entity: str, row: Row[Any] | LinkRow) -> Link:
-    """A link of ``connection`` and ``entity`` from a row of ``store.LINK_COLUMNS``.
+    """A link of ``connection`` and ``entity`` from a row of ``links.LINK_COLUMNS``.
 
     A plain row, not an ORM object each (a session keeps those until it ends), and the
     scope's strings shared by every link instead of a copy each: a sweep reads them all.
