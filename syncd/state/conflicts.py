@@ -22,6 +22,8 @@ OpenConflicts = dict[int, dict[str, tuple[Value, Value]]]  # link, field, (crm, 
 
 
 class ConflictReads(StoreSessions):
+    """What :class:`~syncd.state.store.StateStore` reads of conflicts."""
+
     async def conflicts(
         self,
         connection: str | None = None,
@@ -66,6 +68,8 @@ class ConflictReads(StoreSessions):
 
 
 class ConflictWrites(TransactionSession):
+    """How a :class:`~syncd.state.store.Transaction` writes conflicts."""
+
     async def open_conflict(self, conflict: Conflict) -> bool:
         """Record the open conflict of (link, field), or update its values; True if new."""
         [new] = await self.open_conflicts([conflict])

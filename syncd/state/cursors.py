@@ -9,6 +9,8 @@ from syncd.state.tables import CursorRow
 
 
 class CursorReads(StoreSessions):
+    """What :class:`~syncd.state.store.StateStore` reads of cursors."""
+
     async def get_cursor(self, connection: str, entity: str, side: Side) -> Cursor | None:
         async with self._session("cannot read a cursor") as session:
             row = await session.get(CursorRow, (connection, entity, str(side)))
@@ -16,6 +18,8 @@ class CursorReads(StoreSessions):
 
 
 class CursorWrites(TransactionSession):
+    """How a :class:`~syncd.state.store.Transaction` writes cursors."""
+
     async def set_cursor(self, connection: str, entity: str, side: Side, cursor: Cursor) -> None:
         values = {
             "modified": cursor.modified,

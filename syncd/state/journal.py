@@ -20,6 +20,8 @@ from syncd.state.tables import JournalRow
 
 
 class JournalReads(StoreSessions):
+    """What :class:`~syncd.state.store.StateStore` reads of the journal."""
+
     async def pending_journal(self, connection: str, entity: str) -> list[JournalEntry]:
         """Writes recorded but not yet settled, oldest first."""
         query = select(JournalRow).where(
@@ -52,6 +54,9 @@ class JournalReads(StoreSessions):
 
 
 class JournalWrites(TransactionSession):
+    """How a :class:`~syncd.state.store.Transaction` settles journal entries; each was
+    recorded before, outside any transaction (``StateStore.record_intents``)."""
+
     async def finish_journal(
         self,
         entry_id: int,

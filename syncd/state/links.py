@@ -24,6 +24,8 @@ LINK_COLUMNS = (LINKS.c.id, LINKS.c.crm_id, LINKS.c.afas_id, LINKS.c.base, LINKS
 
 
 class LinkReads(StoreSessions):
+    """What :class:`~syncd.state.store.StateStore` reads of links."""
+
     async def get_links(self, connection: str, entity: str) -> list[Link]:
         c = LINKS.c
         query = core_select(*LINK_COLUMNS).where(c.connection == connection, c.entity == entity)
@@ -68,6 +70,8 @@ class LinkReads(StoreSessions):
 
 
 class LinkWrites(TransactionSession):
+    """How a :class:`~syncd.state.store.Transaction` writes links."""
+
     async def save_link(self, link: Link) -> Link:
         """Insert a new link (``id`` None) or update one by id; returns it with its id."""
         with self._db.errors("cannot save a link"):

@@ -15,6 +15,8 @@ from syncd.state.tables import QuarantineRow
 
 
 class QuarantineReads(StoreSessions):
+    """What :class:`~syncd.state.store.StateStore` reads of the quarantine."""
+
     async def quarantined(
         self, connection: str | None = None, entity: str | None = None
     ) -> list[Quarantined]:
@@ -29,6 +31,8 @@ class QuarantineReads(StoreSessions):
 
 
 class QuarantineWrites(TransactionSession):
+    """How a :class:`~syncd.state.store.Transaction` writes the quarantine."""
+
     async def quarantine(self, entry: Quarantined) -> Quarantined:
         """Quarantine a record; if it already is, count one more attempt and update it."""
         values = convert.quarantine_values(entry)

@@ -20,6 +20,8 @@ EVENTS = EventRow.__table__  # many per transaction, never read back in it: plai
 
 
 class EventReads(StoreSessions):
+    """What :class:`~syncd.state.store.StateStore` reads of status events."""
+
     async def events(
         self,
         connection: str | None = None,
@@ -58,6 +60,8 @@ class EventReads(StoreSessions):
 
 
 class EventWrites(TransactionSession):
+    """How a :class:`~syncd.state.store.Transaction` writes status events."""
+
     def __init__(self, session: AsyncSession, db: Database) -> None:
         super().__init__(session, db)
         self._events: list[dict[str, Any]] = []  # inserted together before the commit
