@@ -13,8 +13,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from syncd.clock import utc_now
 from syncd.config import Settings, load_settings
-from syncd.connections import opened, pick
+from syncd.connections import open_connection, pick
 from syncd.daemon import Daemon
 from syncd.engine import guards
 from syncd.engine.cycle import CycleReport, run_cycle
@@ -23,7 +24,6 @@ from syncd.engine.resolve import resolve_conflict
 from syncd.engine.review import apply_match_plan, match_plan
 from syncd.errors import SyncdError
 from syncd.records import Side
-from syncd.state.convert import utc_now
 from syncd.state.rows import StatusEvent
 from syncd.state.store import StateStore, open_store
 from syncd.status.log import event_as_json, event_as_text
@@ -295,7 +295,7 @@ async def _cycles(args: argparse.Namespace, settings: Settings, *, dry_run: bool
     entities = args.entity or list(settings.entities)
     clean = True
     for chosen in pick(settings, args.connection):
-        async with opened(settings, chosen, args.fixture) as (conn, systems):
+        async with open_connection(settings, chosen, args.fixture) as (conn, systems):
             for entity in entities:
                 report = await run_cycle(
                     conn,
@@ -425,7 +425,7 @@ async def _resolve(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_ERROR
     settings = load_settings(args.config)  # with the secrets: it writes to the sides
     chosen = pick(settings, args.connection)[0]
-    async with opened(settings, chosen, args.fixture) as (conn, systems):
+    async with open_connection(settings, chosen, args.fixture) as (conn, systems):
         take = Side(args.take) if args.take else None
         done = await resolve_conflict(conn, args.id, take=take, value=args.value)
         if systems is not None:
@@ -444,7 +444,7 @@ async def _match(args: argparse.Namespace, settings: Settings) -> int:
         except (OSError, MatchPlanError) as error:
             print(f"syncd: {error}", file=sys.stderr)
             return EXIT_ERROR
-    async with opened(settings, chosen, args.fixture) as (conn, _):
+    async with open_connection(settings, chosen, args.fixture) as (conn, _):
         if args.apply is not None:
             counts = await apply_match_plan(conn, args.entity, pairs, declined)
             settled = f", declined {len(declined)}: created in the next cycle" if declined else ""

@@ -138,7 +138,7 @@ def _gateway(
 
 
 @asynccontextmanager
-async def opened(
+async def open_connection(
     settings: Settings,
     chosen: ConnectionSettings,
     fixture: Path | None = None,

@@ -35,8 +35,9 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from syncd.clock import utc_now
 from syncd.config import Settings
-from syncd.connections import SideChecks, Systems, opened
+from syncd.connections import SideChecks, Systems, open_connection
 from syncd.engine.cycle import Connection, run_cycle
 from syncd.errors import (
     AuthError,
@@ -46,11 +47,10 @@ from syncd.errors import (
     TransientError,
     for_people,
 )
+from syncd.events import EventName
 from syncd.gateways.http.user_agent import calling_as
 from syncd.lease import LeaseChanges, Leases, open_leases
-from syncd.state.convert import utc_now
 from syncd.state.rows import StatusEvent
-from syncd.status.events import EventName
 from syncd.status.log import StatusLog
 from syncd.status.server import StatusSource, make_app
 
@@ -120,7 +120,7 @@ class Daemon:
         async with AsyncExitStack() as stack:
             self.leases = await self._open_leases(stack)
             for chosen in self.settings.connections:
-                opening = opened(self.settings, chosen, check_sides=False)
+                opening = open_connection(self.settings, chosen, check_sides=False)
                 conn, systems = await stack.enter_async_context(opening)
                 checks = SideChecks(conn.gateways.values())
                 self.lanes += [
@@ -134,7 +134,7 @@ class Daemon:
             await self.stopping.wait()
             scheduler.shutdown(wait=False)
             await self._drain()
-            await self._ship()
+            await self._copy_events_to_log()
         self.log.close()
         return 0
 
@@ -224,16 +224,16 @@ class Daemon:
                         await lane.checks.run()
                     await run_cycle(lane.conn, lane.entity, full=full)
             except GatewayError as error:
-                await self._failed(lane, error)
+                await self._note_failure(lane, error)
             except Exception as error:  # a bug must not stop the other lanes
                 LOG.error("%s: unexpected error in syncd", lane.key, exc_info=error)
-                await self._failed(lane, error)
+                await self._note_failure(lane, error)
             else:
-                await self._recovered(lane)
+                await self._note_recovery(lane)
             finally:
                 if lane.systems is not None:
                     lane.systems.save()
-                await self._ship()
+                await self._copy_events_to_log()
 
     def _holds(self, lane: Lane) -> bool:
         return self.leases is None or self.leases.holds(lane.key)
@@ -244,13 +244,13 @@ class Daemon:
             return ""
         return f"replica {self.leases.replica}; {lane.key}; cycle {next(self.cycle_numbers)}"
 
-    async def _failed(self, lane: Lane, error: BaseException) -> None:
+    async def _note_failure(self, lane: Lane, error: BaseException) -> None:
         first_failure = lane.backoff.failures == 0
         daemon, now = self.settings.daemon, utc_now()
         lane.backoff.fail(now, daemon.interval, daemon.max_backoff)
         if first_failure:
             wait = (lane.backoff.not_before or now) - now
-            await self._event(
+            await self._add_event(
                 lane,
                 EventName.SOURCE_FAILED,
                 reason=failure_reason(error),
@@ -258,13 +258,13 @@ class Daemon:
                 retry_in_seconds=wait.total_seconds(),
             )
 
-    async def _recovered(self, lane: Lane) -> None:
+    async def _note_recovery(self, lane: Lane) -> None:
         if lane.backoff.failures:
             failures = lane.backoff.failures
             lane.backoff = Backoff()
-            await self._event(lane, EventName.SOURCE_RECOVERED, failed_cycles=failures)
+            await self._add_event(lane, EventName.SOURCE_RECOVERED, failed_cycles=failures)
 
-    async def _event(self, lane: Lane, name: EventName, **data: object) -> None:
+    async def _add_event(self, lane: Lane, name: EventName, **data: object) -> None:
         async with lane.conn.store.transaction() as tx:
             await tx.add_event(StatusEvent(lane.conn.name, lane.entity, str(name), data=data))
 
@@ -305,10 +305,10 @@ class Daemon:
             for lane in (lane for lane in self.lanes if lane.key in keys):
                 extra = {"reason": reason} if reason else {}
                 with contextlib.suppress(StateError):  # a lost lease often means no store
-                    await self._event(lane, name, replica=self.leases.replica, **extra)
+                    await self._add_event(lane, name, replica=self.leases.replica, **extra)
         if changes.acquired or changes.released or changes.lost:
             with contextlib.suppress(StateError):
-                await self._ship()
+                await self._copy_events_to_log()
 
     # --- the status server and log -------------------------------------------------------
 
@@ -339,7 +339,7 @@ class Daemon:
             in_store = (newest[-1].id or 0) if newest else 0
             self.log.last_id = in_store if logged is None else min(logged, in_store)
 
-    async def _ship(self) -> None:
+    async def _copy_events_to_log(self) -> None:
         if not self.lanes:
             return
         store = self.lanes[0].conn.store

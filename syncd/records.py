@@ -62,7 +62,7 @@ class Fields(Mapping[str, Value]):
     _common: ClassVar[dict[str, dict[str, str] | None]] = {}
     _MAX_COMMON: ClassVar[int] = 1024  # distinct values a field may have and be shared
     _MAX_NAMES: ClassVar[int] = 256  # field names followed (one set per mapping)
-    _MAX_LENGTH: ClassVar[int] = 64  # bounds what is kept: at most ~0.1 MB per field
+    _MAX_LENGTH: ClassVar[int] = 64  # with _MAX_COMMON, bounds what a field keeps
 
     def __init__(self, fields: Mapping[str, Value]) -> None:
         names = tuple(fields)
@@ -72,10 +72,10 @@ class Fields(Mapping[str, Value]):
             if len(Fields._layouts) < Fields._MAX_LAYOUTS:
                 Fields._layouts[names] = layout
         self._names = layout
-        self._values = tuple([Fields._shared(name, value) for name, value in fields.items()])
+        self._values = tuple([Fields._share(name, value) for name, value in fields.items()])
 
     @staticmethod
-    def _shared(name: str, value: Value) -> Value:
+    def _share(name: str, value: Value) -> Value:
         """The string kept for ``value`` of field ``name``, if that field's are shared."""
         if type(value) is not str or len(value) > Fields._MAX_LENGTH:
             return value

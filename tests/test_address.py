@@ -6,8 +6,13 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from syncd.address import DutchAddressCodec, dutch_address, join_address, split_address
 from syncd.errors import RecordError
+from syncd.transforms.dutch_address import (
+    DutchAddressCodec,
+    dutch_address,
+    join_address,
+    split_address,
+)
 
 CODEC = DutchAddressCodec()
 

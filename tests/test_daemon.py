@@ -19,10 +19,10 @@ from syncd.config import load_settings
 from syncd.daemon import Daemon, Lane
 from syncd.engine.cycle import Connection, run_cycle
 from syncd.errors import TransientError
+from syncd.events import EventName
 from syncd.gateways.memory import MemoryGateway
 from syncd.records import Side
 from syncd.state.store import StateStore
-from syncd.status.events import EventName
 from tests.config_file import write_config
 from tests.loopback import free_port
 
@@ -151,7 +151,7 @@ async def test_the_log_catches_up_with_events_a_killed_daemon_never_wrote(
     again = Daemon(settings, stream=None)
     again.lanes = [Lane(conn, "customer", None)]
     await again._catch_up_log()
-    await again._ship()
+    await again._copy_events_to_log()
     again.log.close()
 
     in_store = [e.id for e in await store.events("demo")]
@@ -174,7 +174,7 @@ async def test_lanes_finishing_together_log_each_event_once(
     await run_cycle(conn, "customer")
     await run_cycle(conn, "supplier")
 
-    await asyncio.gather(daemon._ship(), daemon._ship())
+    await asyncio.gather(daemon._copy_events_to_log(), daemon._copy_events_to_log())
     daemon.log.close()
 
     assert [e["id"] for e in log_events(tmp_path)] == [e.id for e in await store.events("demo")]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from syncd.cli import build_parser
-from syncd.status.events import EventName
+from syncd.events import EventName
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"

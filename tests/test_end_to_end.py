@@ -228,7 +228,7 @@ async def test_a_first_run_against_both_simulators_creates_nothing_twice(
 ) -> None:
     """Overlapping systems, the match plan applied, one cycle: every company once per side."""
     from syncd.config import load_settings
-    from syncd.connections import opened
+    from syncd.connections import open_connection
     from syncd.engine.cycle import run_cycle
     from syncd.engine.review import apply_match_plan, match_plan
 
@@ -247,7 +247,7 @@ async def test_a_first_run_against_both_simulators_creates_nothing_twice(
     settings = load_settings(config, env=SECRETS)
     await asyncio.sleep(1.5)  # older than HubSpot's search lag, as records of a first run are
     try:
-        async with opened(settings, settings.connections[0]) as (conn, _):
+        async with open_connection(settings, settings.connections[0]) as (conn, _):
             for entity in ("customer", "supplier"):
                 plan = await match_plan(conn, entity)
                 kept = [(p.crm.id, p.afas.id) for p in plan if p.keep]

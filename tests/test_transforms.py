@@ -10,13 +10,10 @@ from hypothesis import strategies as st
 
 from syncd.errors import RecordError
 from syncd.records import Value
-from syncd.transforms import (
-    CODECS,
-    COUNTRIES,
-    NORMALISERS,
-    ValueMap,
-    apply_normalisers,
-)
+from syncd.transforms.by_name import CODECS, NORMALISERS
+from syncd.transforms.codecs import ValueMap
+from syncd.transforms.countries import COUNTRIES
+from syncd.transforms.normalisers import apply_normalisers
 
 # --- normalisers: examples ------------------------------------------------------------
 

@@ -12,9 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from syncd.engine.reconcile import FieldDecision
+from syncd.events import EventName
 from syncd.records import Record, Side, Value
 from syncd.state.rows import Link
-from syncd.status.events import EventName
 
 
 @dataclass(frozen=True, slots=True)  # slots: a full sweep has one per link

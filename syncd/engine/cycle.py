@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from syncd.clock import utc_now
 from syncd.engine.actions import Plan
 from syncd.engine.apply.applier import Applier
 from syncd.engine.cancel import cancel_task
@@ -39,13 +40,12 @@ from syncd.engine.stages.standing import (
     read_standing,
 )
 from syncd.errors import for_people
+from syncd.events import EventName
 from syncd.gateways.base import Gateway
 from syncd.mapping import EntityMapping
 from syncd.policy import SyncRules
 from syncd.records import Side
-from syncd.state.convert import utc_now
 from syncd.state.store import StateStore
-from syncd.status.events import EventName
 
 
 @dataclass(frozen=True)

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from syncd.engine.actions import Action, Detach, GuardFinding, Plan, Update
+from syncd.events import EventName
 from syncd.records import is_blank
 from syncd.state.rows import StatusEvent
-from syncd.status.events import EventName
 
 # Types only: the planner imports this module, and it stays free of the store.
 if TYPE_CHECKING:

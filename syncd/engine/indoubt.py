@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from syncd.events import EventName
 from syncd.records import Side
 from syncd.state.rows import JournalAction, JournalEntry
 from syncd.state.store import StateStore
-from syncd.status.events import EventName
 
 # No request of a cycle leaves after its end, nor after the start of a later cycle.
 BOUNDARIES = (EventName.CYCLE_STARTED, EventName.CYCLE_FINISHED, EventName.CYCLE_FAILED)

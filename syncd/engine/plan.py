@@ -39,11 +39,11 @@ from syncd.engine.reconcile import (
     base_of,
     reconcile_field,
 )
+from syncd.events import EventName
 from syncd.mapping import EntityMapping
 from syncd.policy import DeletePolicy, Direction, SyncRules
 from syncd.records import Fields, Record, Side, Value
 from syncd.state.rows import Link
-from syncd.status.events import EventName
 
 ONE_RECORD = "a company's roles are one record on each side"
 

@@ -31,11 +31,11 @@ from syncd.engine.indoubt import (
     last_landing,
     outcome_window,
 )
+from syncd.events import EventName
 from syncd.gateways.base import Gateway
 from syncd.records import Record, Side
 from syncd.state.rows import JournalAction, JournalEntry, JournalState, StatusEvent
 from syncd.state.store import StateStore
-from syncd.status.events import EventName
 
 
 async def settle_pending(

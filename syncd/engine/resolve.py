@@ -9,9 +9,9 @@ from syncd.engine.apply.applier import Applier
 from syncd.engine.cycle import Connection
 from syncd.engine.reconcile import FieldDecision, Outcome
 from syncd.errors import SyncdError
+from syncd.events import EventName
 from syncd.records import Record, Side, Value
 from syncd.state.rows import Conflict, StatusEvent
-from syncd.status.events import EventName
 
 
 class ResolveError(SyncdError):

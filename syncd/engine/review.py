@@ -6,13 +6,13 @@ import dataclasses
 from collections import Counter
 from collections.abc import Sequence
 
+from syncd.engine.awaiting import awaiting_review
 from syncd.engine.cycle import Connection
 from syncd.engine.matchplan import Proposal, propose, takes_at_first_link
 from syncd.engine.plan import field_rules
+from syncd.events import EventName
 from syncd.records import Record, Side
 from syncd.state.rows import Link, StatusEvent
-from syncd.status.awaiting import awaiting_review
-from syncd.status.events import EventName
 
 
 async def match_plan(conn: Connection, entity: str) -> list[Proposal]:

@@ -9,7 +9,9 @@ from functools import cached_property
 from syncd.errors import RecordError
 from syncd.policy import ConflictRule, Direction, FirstLink
 from syncd.records import Side, Value
-from syncd.transforms import NORMALISERS, Codec, Normaliser, TextCodec, apply_normalisers
+from syncd.transforms.by_name import NORMALISERS
+from syncd.transforms.codecs import Codec, TextCodec
+from syncd.transforms.normalisers import Normaliser, apply_normalisers
 
 __all__ = ["FieldMap"]
 

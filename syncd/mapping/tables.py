@@ -29,7 +29,8 @@ from syncd.policy import ConflictRule, Direction, FirstLink
 from syncd.problems import choices, describe
 from syncd.records import Side
 from syncd.roles import CompanyRole
-from syncd.transforms import COMPOSITE_CODECS, Codec, TextCodec
+from syncd.transforms.by_name import COMPOSITE_CODECS
+from syncd.transforms.codecs import Codec, TextCodec
 from syncd.validation import Hint, Location, Table, one_of, said, said_where
 
 __all__ = ["AfasTable", "CrmTable", "FieldTable", "MappingFile", "MatchTable"]

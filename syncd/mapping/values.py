@@ -17,7 +17,8 @@ from pydantic import ValidationInfo
 from syncd.mapping.entity import KNOWN_ENTITIES
 from syncd.policy import FirstLink
 from syncd.problems import choices, describe
-from syncd.transforms import CODECS, NORMALISERS, Codec, ValueMap
+from syncd.transforms.by_name import CODECS, NORMALISERS
+from syncd.transforms.codecs import Codec, ValueMap
 from syncd.validation import Location, said, said_at, said_where
 
 __all__ = [

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from syncd.records import Value
-from syncd.transforms import mod97
+from syncd.transforms.registrations import mod97
 
 _TRADES = (
     "Bakkerij",

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Row
 
+from syncd.clock import utc_now
 from syncd.records import Cursor, Fields, Side
 from syncd.state.rows import (
     Conflict,
@@ -28,16 +28,12 @@ from syncd.state.tables import (
 )
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 def link(row: LinkRow) -> Link:
     return scoped_link(row.connection, row.entity, row)
 
 
 def scoped_link(connection: str, entity: str, row: Row[Any] | LinkRow) -> Link:
-    """A link of ``connection`` and ``entity`` from a row of ``store.LINK_COLUMNS``.
+    """A link of ``connection`` and ``entity`` from a row of ``links.LINK_COLUMNS``.
 
     A plain row, not an ORM object each (a session keeps those until it ends), and the
     scope's strings shared by every link instead of a copy each: a sweep reads them all.

@@ -115,7 +115,7 @@ class Quarantined:
 
 @dataclass(frozen=True)
 class StatusEvent:
-    """One entry of the status log (names from :class:`syncd.status.events.EventName`)."""
+    """One entry of the status log (names from :class:`syncd.events.EventName`)."""
 
     connection: str
     entity: str | None

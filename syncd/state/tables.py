@@ -86,7 +86,7 @@ class LinkRow(StateModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("connection", "entity", "crm_id"),
         sa.UniqueConstraint("connection", "entity", "afas_id"),
-        # Every cycle counts the active links: from this index alone, not 100,000 rows.
+        # Every cycle counts the active links: from this index alone, not the table.
         sa.Index("ix_links_active", "connection", "entity", "detached_at"),
     )
 

@@ -1,1 +1,2 @@
-"""What syncd tells its operator: status events, and later the log and HTTP surface."""
+"""What syncd shows its operator: the status log, the views of `syncd status`, the HTTP
+surface and page (the event names themselves are the leaf module :mod:`syncd.events`)."""

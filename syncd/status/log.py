@@ -17,8 +17,8 @@ from typing import Any, TextIO
 
 from deepdiff import DeepDiff
 
+from syncd.events import EventName
 from syncd.state.rows import StatusEvent
-from syncd.status.events import EventName
 
 LOG_FILE = "status.log"
 

@@ -20,9 +20,9 @@ from datetime import datetime, timedelta
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
 
+from syncd.events import EventName
 from syncd.state.rows import Conflict, StatusEvent
 from syncd.state.store import StateStore
-from syncd.status.events import EventName
 from syncd.status.views import EntityHealth, entity_health
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -178,7 +178,7 @@ def render_page(
     )
 
 
-def _e(value: object) -> str:
+def _escape(value: object) -> str:
     return html.escape(str(value))
 
 
@@ -191,14 +191,14 @@ def _state(h: EntityHealth) -> str:
         return "<td>no cycle yet</td>"
     if h.healthy:
         return "<td class='ok'>in sync</td>"
-    return f"<td class='bad'>{_e(h.last_outcome)}</td>"
+    return f"<td class='bad'>{_escape(h.last_outcome)}</td>"
 
 
 def _health_table(rows: Sequence[EntityHealth]) -> str:
     body = "".join(
-        f"<tr><td>{_e(h.connection)}</td><td>{_e(h.entity)}</td>{_state(h)}"
+        f"<tr><td>{_escape(h.connection)}</td><td>{_escape(h.entity)}</td>{_state(h)}"
         f"<td class='num'>{h.linked}</td><td class='num'>{h.conflicts}</td>"
-        f"<td class='num'>{h.quarantined}</td><td>{_e(_when(h.last_cycle))}</td></tr>"
+        f"<td class='num'>{h.quarantined}</td><td>{_escape(_when(h.last_cycle))}</td></tr>"
         for h in rows
     )
     return (
@@ -211,7 +211,7 @@ def _health_table(rows: Sequence[EntityHealth]) -> str:
 def _in_doubt_list(rows: Sequence[EntityHealth]) -> str:
     """Creates whose outcome is unknown: their sources are not synced until settled."""
     items = "".join(
-        f"<li>{_e(h.connection)}/{_e(h.entity)}: {_e(d.as_text())}</li>"
+        f"<li>{_escape(h.connection)}/{_escape(h.entity)}: {_escape(d.as_text())}</li>"
         for h in rows
         for d in h.in_doubt
     )
@@ -225,8 +225,8 @@ def _cycles_table(cycles: Sequence[StatusEvent]) -> str:
         return str(e.data.get("error") or text)
 
     body = "".join(
-        f"<tr><td>{_e(_when(e.at))}</td><td>{_e(e.connection)}/{_e(e.entity)}</td>"
-        f"<td>{_e(e.name)}</td><td>{_e(summary(e))}</td></tr>"
+        f"<tr><td>{_escape(_when(e.at))}</td><td>{_escape(e.connection)}/{_escape(e.entity)}</td>"
+        f"<td>{_escape(e.name)}</td><td>{_escape(summary(e))}</td></tr>"
         for e in cycles
     )
     return (
@@ -237,8 +237,8 @@ def _cycles_table(cycles: Sequence[StatusEvent]) -> str:
 
 def _conflicts_table(conflicts: Sequence[Conflict]) -> str:
     body = "".join(
-        f"<tr><td>#{c.id}</td><td>{_e(c.connection)}/{_e(c.entity)}</td><td>{_e(c.field)}</td>"
-        f"<td>{_e(c.crm)}</td><td>{_e(c.afas)}</td></tr>"
+        f"<tr><td>#{c.id}</td><td>{_escape(c.connection)}/{_escape(c.entity)}</td><td>{_escape(c.field)}</td>"
+        f"<td>{_escape(c.crm)}</td><td>{_escape(c.afas)}</td></tr>"
         for c in conflicts
     )
     empty = "" if conflicts else "<p>No open conflicts.</p>"

@@ -7,12 +7,12 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from syncd.engine.awaiting import awaiting_review, waiting_for_sibling
 from syncd.engine.indoubt import InDoubt, creates_in_doubt, cycle_boundaries
+from syncd.events import EventName
 from syncd.records import Side
 from syncd.state.rows import StatusEvent
 from syncd.state.store import StateStore
-from syncd.status.awaiting import awaiting_review, waiting_for_sibling
-from syncd.status.events import EventName
 from syncd.status.render import GUARD_HINT, sibling_waits
 
 # A lane's last outcome: how its last cycle ended, or that its side failed (as the daemon

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from syncd.errors import GatewayError, PermanentError, TransientError
-from syncd.status.events import EventName
+from syncd.events import EventName
 from tests.badinput.tamper import Spoil
 from tests.badinput.worlds import WORLDS, mentions_no_secret, words
 

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from syncd.errors import RecordError
 from syncd.mapping import KNOWN_ENTITIES, FieldMap, load_mappings
 from syncd.records import Side, Value
-from syncd.transforms import CODECS, NORMALISERS
+from syncd.transforms.by_name import CODECS, NORMALISERS
 from tests.badinput.strategies import FUZZ, FUZZ_SLOW, attempt
 from tests.gateways.contract.gateway_contract import SHIPPED_MAPPINGS
 

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from syncd.clock import utc_now
 from syncd.engine.cycle import Connection, CycleReport, run_cycle
 from syncd.errors import GatewayError
 from syncd.gateways.base import Gateway
@@ -23,7 +24,6 @@ from syncd.mapping import KNOWN_ENTITIES, EntityMapping, load_mappings
 from syncd.policy import Guards, SyncRules
 from syncd.records import Cursor, Side, Value
 from syncd.sim.hubspot import HubSpotSimulator
-from syncd.state.convert import utc_now
 from syncd.state.rows import Quarantined
 from syncd.state.store import StateStore, open_store
 from tests.badinput.tamper import Spoil, TamperProxy, tamper_proxy

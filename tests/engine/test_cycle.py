@@ -15,12 +15,12 @@ from syncd.engine import recovery
 from syncd.engine.cycle import Connection, CycleReport, run_cycle
 from syncd.engine.stages import standing as standing_stage
 from syncd.errors import OutcomeUnknownError, RecordError, TransientError
+from syncd.events import EventName
 from syncd.gateways.memory import MemoryGateway
 from syncd.mapping import EntityMapping, load_mapping
 from syncd.policy import DeletePolicy, Direction, Guards, SyncRules
 from syncd.records import Page, Record, Side, Value
 from syncd.state.store import StateStore
-from syncd.status.events import EventName
 
 CRM, AFAS = Side.CRM, Side.AFAS
 ENTITY = "customer"

@@ -20,13 +20,13 @@ import pytest
 from syncd.cli import EXIT_CLEAN, EXIT_NOT_CLEAN, main
 from syncd.engine import guards
 from syncd.engine.cycle import Connection, CycleReport, run_cycle
+from syncd.events import EventName
 from syncd.gateways.base import Gateway
 from syncd.gateways.memory import MemoryGateway
 from syncd.mapping import EntityMapping, load_mapping
 from syncd.policy import DeletePolicy, Guards, SyncRules
 from syncd.records import Side, Value
 from syncd.state.store import StateStore
-from syncd.status.events import EventName
 from syncd.status.views import entity_health, health_as_text
 from tests.gateways.afas.helpers import gateway, served, simulator
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from syncd.mapping import load_mapping
 from syncd.records import Side
 from syncd.sim.companies import companies, iban
-from syncd.transforms import NORMALISERS
+from syncd.transforms.by_name import NORMALISERS
 
 MAPPING = load_mapping(Path(__file__).resolve().parents[2] / "mappings" / "customer.toml")
 

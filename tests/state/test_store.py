@@ -10,8 +10,7 @@ import pytest
 
 from syncd.errors import DuplicateLinkError, StateError
 from syncd.records import Cursor, Side
-from syncd.state import StateStore, open_store
-from syncd.state import store as store_module
+from syncd.state import StateStore, chunks, open_store
 from syncd.state.rows import (
     Conflict,
     ConflictState,
@@ -133,7 +132,7 @@ async def test_links_by_ids_chunks_long_id_lists(store: StateStore) -> None:
 async def test_many_links_go_in_chunks_of_one_transaction(
     store: StateStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(store_module, "ROW_CHUNK", 3)  # 8 links: three statements
+    monkeypatch.setattr(chunks, "ROW_CHUNK", 3)  # 8 links: three statements
     links = [link(f"c{n}", f"a{n}", n=str(n)) for n in range(8)]
 
     async with store.transaction() as tx:
@@ -153,7 +152,7 @@ async def test_many_links_go_in_chunks_of_one_transaction(
 async def test_many_intents_go_in_chunks_with_their_ids_in_order(
     store: StateStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(store_module, "ROW_CHUNK", 2)
+    monkeypatch.setattr(chunks, "ROW_CHUNK", 2)
     entries = [intent(target_id=f"D{n}") for n in range(5)]
 
     recorded = await store.record_intents(entries)
@@ -181,7 +180,7 @@ async def test_intents_alike_still_get_their_own_ids_in_order(store: StateStore)
 async def test_bases_are_saved_together_and_only_for_saved_links(
     store: StateStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(store_module, "ROW_CHUNK", 2)
+    monkeypatch.setattr(chunks, "ROW_CHUNK", 2)
     saved = await save(store, *(link(f"c{n}", f"a{n}", name="old") for n in range(5)))
     moved = [replace(each, base={"name": f"new {n}", "city": None}) for n, each in enumerate(saved)]
 
@@ -571,7 +570,7 @@ async def test_thousands_of_events_of_one_transaction_are_all_kept_in_order(
 async def test_events_inserted_along_the_way_still_go_with_their_transaction(
     store: StateStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(store_module, "ROW_CHUNK", 2)  # inserted every two events
+    monkeypatch.setattr(chunks, "ROW_CHUNK", 2)  # inserted every two events
 
     async def add_then_fail() -> None:
         async with store.transaction() as tx:

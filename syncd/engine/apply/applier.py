@@ -26,11 +26,11 @@ from syncd.engine.apply.lanes import PHASES, STORE_ONLY, cut_into_batches, write
 from syncd.engine.apply.links import LinkActions
 from syncd.engine.apply.quarantine import quarantine_action
 from syncd.engine.apply.side_writes import SideWrites
+from syncd.events import EventName
 from syncd.gateways.base import BatchGateway, Gateway
 from syncd.records import Record, Side, Value
 from syncd.state.rows import JournalEntry, Link, Quarantined
 from syncd.state.store import StateStore
-from syncd.status.events import EventName
 
 A = TypeVar("A")
 

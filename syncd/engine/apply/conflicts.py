@@ -6,9 +6,9 @@ from collections.abc import Sequence
 
 from syncd.engine.actions import OpenConflict
 from syncd.engine.apply.context import ApplyContext, saved_id
+from syncd.events import EventName
 from syncd.state.rows import Conflict, Link
 from syncd.state.store import Transaction
-from syncd.status.events import EventName
 
 SETTLED = "settled: both sides agree or a rule decided"
 

@@ -8,10 +8,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from syncd.events import EventName
 from syncd.records import Side, Value
 from syncd.state.rows import Link, Quarantined, StatusEvent
 from syncd.state.store import StateStore, Transaction
-from syncd.status.events import EventName
 
 
 @dataclass

@@ -16,11 +16,11 @@ from syncd.engine.apply.context import ApplyContext, with_base
 from syncd.engine.apply.journal import entry_id
 from syncd.engine.apply.quarantine import quarantine_refusal, release_from_quarantine
 from syncd.errors import RecordError
+from syncd.events import EventName
 from syncd.gateways.base import Gateway
 from syncd.records import Side, Value
 from syncd.state.rows import JournalEntry, JournalState, Link
 from syncd.state.store import Transaction
-from syncd.status.events import EventName
 
 
 class LinkActions:

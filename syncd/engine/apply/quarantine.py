@@ -12,10 +12,10 @@ from syncd.engine.actions import Quarantine
 from syncd.engine.apply.context import ApplyContext
 from syncd.engine.apply.journal import entry_id
 from syncd.errors import RecordError
+from syncd.events import EventName
 from syncd.records import Side, Value
 from syncd.state.rows import JournalEntry, JournalState, Quarantined
 from syncd.state.store import Transaction
-from syncd.status.events import EventName
 
 QUARANTINE_FIRST_RETRY = timedelta(minutes=5)
 QUARANTINE_MAX_RETRY = timedelta(hours=24)

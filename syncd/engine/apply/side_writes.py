@@ -18,11 +18,11 @@ from syncd.engine.apply.journal import entry_id, intent, record_intents, settle_
 from syncd.engine.apply.quarantine import quarantine_refused_write, release_from_quarantine
 from syncd.engine.siblings import linked_beside
 from syncd.errors import GatewayError, RecordError
+from syncd.events import EventName
 from syncd.gateways.base import BatchGateway, BatchOutcome, Gateway, SharingGateway
 from syncd.records import Fields, Record, Side, Value
 from syncd.state.rows import JournalAction, JournalEntry, JournalState, Link
 from syncd.state.store import Transaction
-from syncd.status.events import EventName
 
 
 class SideWrites:

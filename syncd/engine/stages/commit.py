@@ -9,8 +9,8 @@ from collections.abc import Mapping
 from syncd.engine.actions import Plan
 from syncd.engine.cursors import before_deferred
 from syncd.engine.stages.context import CycleContext, requests_sent
+from syncd.events import EventName
 from syncd.records import Cursor, Side
-from syncd.status.events import EventName
 
 
 async def commit(

@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from syncd.engine.reconcile import FieldRule
+from syncd.events import EventName
 from syncd.gateways.base import Gateway
 from syncd.mapping import EntityMapping
 from syncd.policy import SyncRules
 from syncd.records import Side
 from syncd.state.rows import StatusEvent
 from syncd.state.store import StateStore
-from syncd.status.events import EventName
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from syncd.engine import guards
 from syncd.engine.actions import Plan
 from syncd.engine.stages.context import CycleContext
-from syncd.status.events import EventName
+from syncd.events import EventName
 
 
 async def guards_pass(ctx: CycleContext, plan: Plan, *, accept_guards: bool) -> bool:

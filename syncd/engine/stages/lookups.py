@@ -9,10 +9,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable, Sequence
 
+from syncd.engine.awaiting import Awaiting, awaiting_review
 from syncd.engine.stages.context import CycleContext
 from syncd.records import Page, RejectedRecord, Side, Value
 from syncd.state.rows import Link
-from syncd.status.awaiting import Awaiting, awaiting_review
 
 OpenConflictValues = dict[int, dict[str, tuple[Value, Value]]]  # link, field, (crm, afas)
 

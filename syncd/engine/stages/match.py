@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from syncd.engine.actions import Merged, Note
+from syncd.engine.awaiting import GONE, Awaiting
 from syncd.engine.match import MatchDecision, MatchInput, MatchKind, match_unlinked, unmatched
 from syncd.engine.siblings import found_in_afas, waiting_for
 from syncd.engine.speed.seam import SpeedStrategy
@@ -15,10 +16,9 @@ from syncd.engine.stages.context import CycleContext
 from syncd.engine.stages.lookups import CycleLookups
 from syncd.engine.stages.pulled import Pulled
 from syncd.engine.stages.standing import Standing
+from syncd.events import EventName
 from syncd.gateways.base import MultiRoleGateway, SharingGateway
 from syncd.records import Record, Side
-from syncd.status.awaiting import GONE, Awaiting
-from syncd.status.events import EventName
 
 
 @dataclass(frozen=True)

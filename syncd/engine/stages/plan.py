@@ -17,8 +17,8 @@ from syncd.engine.stages.match import Matches
 from syncd.engine.stages.pairs import LinkedPairs
 from syncd.engine.stages.pulled import Pulled
 from syncd.engine.stages.standing import Standing
+from syncd.events import EventName
 from syncd.records import Side
-from syncd.status.events import EventName
 
 FLIP_FLOP_WINDOW = timedelta(days=1)
 

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from syncd.transforms import COUNTRIES
+from syncd.transforms.countries import COUNTRIES
 
 
 class DataType(StrEnum):

@@ -14,11 +14,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from syncd.events import EventName
 from syncd.mapping import EntityMapping
 from syncd.policy import ConflictRule, FirstLink
 from syncd.records import Side, Value, is_blank
 from syncd.state.store import StateStore
-from syncd.status.events import EventName
 from tests.reliability.campaign.world import ENTITIES, Edit, Snapshot
 
 _PICKS = {

@@ -1,4 +1,7 @@
-"""The closed set of status event names: operators filter and alert on these."""
+"""The closed set of status event names: operators filter and alert on these.
+
+A leaf module: it imports nothing from syncd, so every layer may name an event.
+"""
 
 from __future__ import annotations
 

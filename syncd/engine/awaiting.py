@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from syncd.events import EventName
 from syncd.records import Side
 from syncd.state.store import StateStore
-from syncd.status.events import EventName
 
 GONE = "deleted or inactive on its side: no longer waits for the match review"
 NOTES_READ = 10_000  # the newest notes read: a few full sweeps' worth of held records

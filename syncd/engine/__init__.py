@@ -1,0 +1,1 @@
+"""The cycle and everything it decides: what to match, write, hold and settle."""
