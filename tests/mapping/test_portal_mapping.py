@@ -11,7 +11,7 @@ from syncd.errors import ConfigError
 from syncd.mapping import load_mapping, load_mappings
 from syncd.records import RejectedRecord, Side
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "mappings" / "examples" / "existing-portal"
 CUSTOMER = (EXAMPLE / "customer.toml").read_text(encoding="utf-8")
 ROLE_OPTIONS = (

@@ -32,7 +32,7 @@ from syncd.state.store import StateStore, open_store
 from tests.engine.test_cycle import Clock
 
 ENTITY = "customer"
-MAPPING = load_mapping(Path(__file__).parent / "data" / "stateful_customer.toml")
+MAPPING = load_mapping(Path(__file__).resolve().parents[1] / "data" / "stateful_customer.toml")
 FIELDS = ("name", "city", "phone")
 VALUES = st.sampled_from(["alpha", "beta", "gamma", None])
 NO_GUARDS = Guards(max_delete_share=1.0, max_blank_share=1.0, refuse_empty_side=False)

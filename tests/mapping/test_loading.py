@@ -14,9 +14,9 @@ from syncd.mapping import EntityMapping, FieldMap, load_mapping, load_mappings
 from syncd.policy import Direction
 from syncd.records import Side
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ROOT / "mappings"
-BROKEN = Path(__file__).resolve().parent / "data" / "mappings"
+BROKEN = Path(__file__).resolve().parents[1] / "data" / "mappings"
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ from syncd.records import Page, Side
 
 CRM, AFAS = Side.CRM, Side.AFAS
 ENTITY = "customer"
-MAPPING = load_mapping(Path(__file__).parent / "data" / "stateful_customer.toml")
+MAPPING = load_mapping(Path(__file__).resolve().parents[1] / "data" / "stateful_customer.toml")
 
 
 class Stalling:

@@ -24,7 +24,7 @@ from syncd.state.rows import Link
 from syncd.state.store import StateStore
 from tests.engine.test_first_run import build
 
-MAPPINGS = load_mappings(Path(__file__).resolve().parents[2] / "mappings", ["customer", "supplier"])
+MAPPINGS = load_mappings(Path(__file__).resolve().parents[3] / "mappings", ["customer", "supplier"])
 ENTITY = "customer"
 CRM, AFAS = Side.CRM, Side.AFAS
 RULES = SyncRules(guards=Guards(min_records_for_share=100_000))
