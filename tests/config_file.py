@@ -30,12 +30,14 @@ def write_config(
     connections: str = DEMO_CONNECTION,
     *,
     status_port: int = 0,
+    mappings: Path = ROOT / "mappings",
     sync: Mapping[str, int] | None = None,
     daemon: Mapping[str, int] | None = None,
 ) -> Path:
-    """``directory``/config.toml on the shipped mappings with ``connections``' tables; the
-    status server on ``status_port`` (off at 0). ``sync`` and ``daemon`` add or override
-    settings of those sections. The demo connection gets its fixture file beside it."""
+    """``directory``/config.toml on ``mappings`` (the shipped ones unless told) with
+    ``connections``' tables; the status server on ``status_port`` (off at 0). ``sync`` and
+    ``daemon`` add or override settings of those sections. The demo connection gets its
+    fixture file beside it."""
     directory.mkdir(parents=True, exist_ok=True)
     if DEMO_CONNECTION in connections:
         shutil.copy(ROOT / "tests" / "fixtures" / "systems.json", directory / "systems.json")
@@ -43,7 +45,7 @@ def write_config(
     path.write_text(
         f"""data_dir = "data"
 [sync]
-mappings = "{ROOT / "mappings"}"
+mappings = "{mappings}"
 {settings(sync or {})}
 [daemon]
 {settings({**DAEMON_DEFAULTS, **(daemon or {})})}

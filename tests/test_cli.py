@@ -3,34 +3,17 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 
 from syncd.cli import EXIT_CLEAN, EXIT_ERROR, EXIT_NOT_CLEAN, build_parser, main
-
-ROOT = Path(__file__).resolve().parent.parent
-FIXTURE = ROOT / "tests" / "fixtures" / "systems.json"
+from tests.config_file import write_config
 
 
 @pytest.fixture
 def config(tmp_path: Path) -> Path:
-    path = tmp_path / "config.toml"
-    path.write_text(
-        f"""
-data_dir = "data"
-[sync]
-mappings = "{ROOT / "mappings"}"
-[connections.demo]
-crm = {{ kind = "memory" }}
-afas = {{ kind = "memory" }}
-fixture = "systems.json"
-""",
-        encoding="utf-8",
-    )
-    shutil.copy(FIXTURE, tmp_path / "systems.json")
-    return path
+    return write_config(tmp_path)
 
 
 def rows(path: Path, side: str, entity: str) -> list[dict[str, object]]:

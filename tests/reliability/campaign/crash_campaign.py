@@ -31,6 +31,7 @@ from pathlib import Path
 
 from syncd.mapping import EntityMapping
 from syncd.state.store import open_store
+from tests.config_file import write_config
 from tests.reliability.campaign.fault_campaign import check, serving
 from tests.reliability.campaign.figures import Figures, RunResult
 from tests.reliability.campaign.world import ENTITIES, PROFIT_LIMIT, World
@@ -85,7 +86,14 @@ async def crash_run(
     world.hubspot.configure(latency=campaign.latency)
     rng = random.Random(seed * 15_485_863)
     async with serving(world) as urls:
-        config = write_config(workdir, mappings_dir, *urls)
+        config = write_config(
+            workdir,
+            simulator_connection(*urls),
+            mappings=mappings_dir,
+            sync={"overlap_seconds": 30},
+            # room for the cycle in flight at SIGTERM to end
+            daemon={"shutdown_grace_seconds": 30},
+        )
         for number in range(campaign.kills + 1):
             if number:
                 world.users(campaign.edits_per_round, campaign.creates_per_round)
@@ -109,20 +117,9 @@ async def crash_run(
     return result
 
 
-def write_config(workdir: Path, mappings_dir: Path, afas_url: str, hubspot_url: str) -> Path:
-    path = workdir / "config.toml"
-    path.write_text(
-        f"""
-data_dir = "data"
-[sync]
-mappings = "{mappings_dir}"
-overlap_seconds = 30
-[daemon]
-interval_seconds = 1
-jitter_seconds = 0
-shutdown_grace_seconds = 30
-[status]
-enabled = false
+def simulator_connection(afas_url: str, hubspot_url: str) -> str:
+    """The campaign's connection table, on both simulators."""
+    return f"""
 [connections.{CONNECTION}.afas]
 kind = "afas"
 base_url = "{afas_url}"
@@ -134,10 +131,7 @@ kind = "hubspot"
 base_url = "{hubspot_url}"
 token = "CAMPAIGN_HUBSPOT_TOKEN"
 search_settle_seconds = 0
-""",
-        encoding="utf-8",
-    )
-    return path
+"""
 
 
 async def start(config: Path) -> asyncio.subprocess.Process:
