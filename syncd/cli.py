@@ -490,7 +490,7 @@ async def _guards(args: argparse.Namespace, settings: Settings) -> int:
                 if args.action == "confirm":
                     trips = await guards.confirm(store, name, entity, by=_operator())
                 else:
-                    trips = await guards.tripped(store, name, entity)
+                    trips = await guards.read_trips(store, name, entity)
                 for trip in trips:
                     found = True
                     verb = "confirmed" if args.action == "confirm" else "tripped"

@@ -7,12 +7,13 @@ detach or blank more than a set share of an entity's links.
 **Confirmations**, kept as status events: a refused plan is not applied, and every cycle
 logs ``guard_tripped`` again, so status keeps showing it. (An incremental cycle has
 applied its other changes by then, as their pages came: only what a guard counts waits
-for the whole plan, see :mod:`syncd.engine.waves`.) An operator who has checked the plan
-(``syncd plan``) confirms with ``syncd guards confirm``: that logs ``guard_confirmed``
-with, per guard, how many records the tripped plan would affect. The next cycle applies
-a plan whose findings are all covered by it: the same guards, no more records each. A
-confirmation is used up by the next cycle that finishes, so a later trip needs a new
-one; one that covers fewer records than a bigger plan does not let that plan through.
+for the whole plan, see :mod:`syncd.engine.speed.page_by_page`.) An operator who has
+checked the plan (``syncd plan``) confirms with ``syncd guards confirm``: that logs
+``guard_confirmed`` with, per guard, how many records the tripped plan would affect.
+The next cycle applies a plan whose findings are all covered by it: the same guards, no
+more records each. A confirmation is used up by the next cycle that finishes, so a later
+trip needs a new one; one that covers fewer records than a bigger plan does not let
+that plan through.
 """
 
 from __future__ import annotations
@@ -34,39 +35,39 @@ if TYPE_CHECKING:
 # --- checks ---------------------------------------------------------------------------
 
 
-def check_guards(plan: Plan, data: PlanInput) -> list[GuardFinding]:
+def check_guards(plan: Plan, inputs: PlanInput) -> list[GuardFinding]:
     """Findings that must stop the plan before anything is written."""
-    guards = data.rules.guards
+    guards = inputs.rules.guards
     findings: list[GuardFinding] = []
-    if data.listed is not None and guards.refuse_empty_side and data.link_count > 0:
-        for side, count in data.listed.items():
+    if inputs.listed is not None and guards.refuse_empty_side and inputs.link_count > 0:
+        for side, count in inputs.listed.items():
             if count == 0:
                 findings.append(
                     GuardFinding(
                         "empty_side",
-                        f"{side} listed no {data.entity} records, but {data.link_count} are "
+                        f"{side} listed no {inputs.entity} records, but {inputs.link_count} are "
                         "linked: a broken connector looks exactly like this",
-                        data.link_count,
+                        inputs.link_count,
                     )
                 )
-    if data.link_count < guards.min_records_for_share:
+    if inputs.link_count < guards.min_records_for_share:
         return findings
     gone = sum(1 for a in plan.actions if isinstance(a, Detach))
-    if gone / data.link_count > guards.max_delete_share:
+    if gone / inputs.link_count > guards.max_delete_share:
         findings.append(
             GuardFinding(
                 "delete_share",
-                f"{gone} of {data.link_count} linked {data.entity} records are gone on one "
+                f"{gone} of {inputs.link_count} linked {inputs.entity} records are gone on one "
                 f"side (limit {guards.max_delete_share:.0%})",
                 gone,
             )
         )
-    blanking = sum(1 for a in plan.actions if isinstance(a, Update) and _blanks(a))
-    if blanking / data.link_count > guards.max_blank_share:
+    blanking = sum(1 for a in plan.actions if isinstance(a, Update) and _blanks_a_field(a))
+    if blanking / inputs.link_count > guards.max_blank_share:
         findings.append(
             GuardFinding(
                 "blank_share",
-                f"{blanking} of {data.link_count} linked {data.entity} records would have a "
+                f"{blanking} of {inputs.link_count} linked {inputs.entity} records would have a "
                 f"filled field blanked (limit {guards.max_blank_share:.0%})",
                 blanking,
             )
@@ -74,13 +75,13 @@ def check_guards(plan: Plan, data: PlanInput) -> list[GuardFinding]:
     return findings
 
 
-def guarded(action: Action) -> bool:
+def counted_by_guards(action: Action) -> bool:
     """An action a guard counts (a record gone, a filled field blanked): it waits for
     the guards' judgement of the whole cycle's plan."""
-    return isinstance(action, Detach) or (isinstance(action, Update) and _blanks(action))
+    return isinstance(action, Detach) or (isinstance(action, Update) and _blanks_a_field(action))
 
 
-def _blanks(update: Update) -> bool:
+def _blanks_a_field(update: Update) -> bool:
     return any(
         is_blank(value) and not is_blank(update.before.get(name))
         for name, value in update.fields.items()
@@ -100,14 +101,14 @@ class Trip:
     event_id: int
 
 
-def covered(findings: Sequence[GuardFinding], confirmed: Mapping[str, int]) -> bool:
+def are_covered(findings: Sequence[GuardFinding], confirmation: Mapping[str, int]) -> bool:
     """True when a confirmation lets a plan with these findings through."""
     return bool(findings) and all(
-        f.guard in confirmed and f.count <= confirmed[f.guard] for f in findings
+        f.guard in confirmation and f.count <= confirmation[f.guard] for f in findings
     )
 
 
-async def tripped(store: StateStore, connection: str, entity: str) -> list[Trip]:
+async def read_trips(store: StateStore, connection: str, entity: str) -> list[Trip]:
     """Guards tripped since the last cycle that finished, newest report per guard."""
     since = await _newest_id(store, connection, entity, EventName.CYCLE_FINISHED)
     found: dict[str, Trip] = {}
@@ -119,7 +120,7 @@ async def tripped(store: StateStore, connection: str, entity: str) -> list[Trip]
     return sorted(found.values(), key=lambda t: t.guard)
 
 
-async def confirmed(store: StateStore, connection: str, entity: str) -> dict[str, int]:
+async def read_confirmation(store: StateStore, connection: str, entity: str) -> dict[str, int]:
     """The confirmation not yet used up by a finished cycle: records allowed per guard."""
     finished = await _newest_id(store, connection, entity, EventName.CYCLE_FINISHED)
     found = await store.events(
@@ -138,7 +139,7 @@ async def confirm(
     store: StateStore, connection: str, entity: str, *, by: str | None = None
 ) -> list[Trip]:
     """Confirm every guard tripped since the last finished cycle; returns them."""
-    trips = await tripped(store, connection, entity)
+    trips = await read_trips(store, connection, entity)
     if trips:
         async with store.transaction() as tx:
             await tx.add_event(

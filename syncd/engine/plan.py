@@ -75,19 +75,19 @@ class PlanInput:
     sibling_linked: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
 
-def make_plan(data: PlanInput) -> Plan:
+def make_plan(inputs: PlanInput) -> Plan:
     """Linked pairs reconciled, unlinked records matched or created, then guarded."""
-    plan = Plan(data.entity, actions=list(data.quarantine))
-    plan.actions.extend(_follow_merge(m) for m in data.merged)
-    rules = field_rules(data.mapping, data.rules)
-    for state in data.pairs:
+    plan = Plan(inputs.entity, actions=list(inputs.quarantine))
+    plan.actions.extend(_follow_merge(m) for m in inputs.merged)
+    rules = field_rules(inputs.mapping, inputs.rules)
+    for state in inputs.pairs:
         if state.crm is None or state.afas is None:
-            plan.actions.append(_detach_gone(state, data))
+            plan.actions.append(_detach_gone(state, inputs))
         else:
-            _reconcile_linked(plan, state.link, state.crm, state.afas, rules, data)
-    for decision in data.matches:
-        _plan_match(plan, decision, rules, data)
-    plan.findings.extend(check_guards(plan, data))
+            _reconcile_linked(plan, state.link, state.crm, state.afas, rules, inputs)
+    for decision in inputs.matches:
+        _plan_match(plan, decision, rules, inputs)
+    plan.findings.extend(check_guards(plan, inputs))
     return plan
 
 
@@ -139,15 +139,15 @@ def _reconcile_linked(
     crm: Record,
     afas: Record,
     rules: Mapping[str, FieldRule],
-    data: PlanInput,
+    inputs: PlanInput,
 ) -> None:
     """A pair whose both records were read: its updates, base, conflicts to open or close."""
-    open_fields = data.open_conflicts.get(link.id or 0, frozenset())
+    open_fields = inputs.open_conflicts.get(link.id or 0, frozenset())
     if not open_fields and at_base(link.base, crm, afas, rules):
         return  # the common case of a big sweep: every field unchanged, nothing to do
     pair = (crm.id, afas.id)
-    decisions = reconcile_pair(link.base, crm, afas, rules, data.rules.newest_tie)
-    history = data.recent_writes.get(link.id or 0, ())
+    decisions = reconcile_pair(link.base, crm, afas, rules, inputs.rules.newest_tie)
+    history = inputs.recent_writes.get(link.id or 0, ())
     decisions = [_unless_flip_flop(plan, pair, d, history, crm, afas) for d in decisions]
     # A pair linked without a base (kept in the match review, adopted through its other
     # role) or a field new to the mapping: protected as a first sync's new link is.
@@ -304,14 +304,14 @@ def _follow_merge(merged: Merged) -> Repoint | Detach:
     return Detach(merged.link, merged.side, deactivate=False, reason=reason)
 
 
-def _detach_gone(state: PairState, data: PlanInput) -> Detach:
+def _detach_gone(state: PairState, inputs: PlanInput) -> Detach:
     """A pair with a record gone: unlink it, and deactivate the other only if the delete
     policy says so and nobody edited it since the base."""
     gone = Side.CRM if state.crm is None else Side.AFAS
     survivor = state.on(gone.other)
     if survivor is None:
         return Detach(state.link, gone, deactivate=False, reason="gone on both sides")
-    if data.rules.deletes is DeletePolicy.IGNORE:
+    if inputs.rules.deletes is DeletePolicy.IGNORE:
         return Detach(state.link, gone, deactivate=False, reason=f"gone in {gone}; deletes: ignore")
     edited = [
         name
@@ -333,12 +333,12 @@ def _detach_gone(state: PairState, data: PlanInput) -> Detach:
 
 
 def _plan_match(
-    plan: Plan, decision: MatchDecision, rules: Mapping[str, FieldRule], data: PlanInput
+    plan: Plan, decision: MatchDecision, rules: Mapping[str, FieldRule], inputs: PlanInput
 ) -> None:
     if decision.kind is MatchKind.LINK and decision.partner is not None:
-        _plan_link(plan, decision, decision.partner, rules, data)
+        _plan_link(plan, decision, decision.partner, rules, inputs)
     elif decision.kind is MatchKind.CREATE:
-        _plan_unmatched(plan, decision, rules, data)
+        _plan_unmatched(plan, decision, rules, inputs)
     elif decision.kind is MatchKind.CLASH:
         plan.actions.append(Quarantine(decision.side, decision.record.id, decision.reason))
     else:
@@ -358,11 +358,11 @@ def _plan_link(
     decision: MatchDecision,
     partner: Record,
     rules: Mapping[str, FieldRule],
-    data: PlanInput,
+    inputs: PlanInput,
 ) -> None:
     """A match found: link the two (or adopt one through its other role)."""
     crm, afas = _crm_first(decision.side, decision.record, partner)
-    keys = data.rules.write_correlation_keys
+    keys = inputs.rules.write_correlation_keys
     if decision.adopt:
         target = decision.side.other
         plan.actions.append(
@@ -374,16 +374,16 @@ def _plan_link(
     if agreed is not None:  # most pairs a first sync finds: nothing to reconcile
         plan.actions.append(AdvanceBase((crm.id, afas.id), Fields(agreed)))
         return
-    decisions = reconcile_pair({}, crm, afas, rules, data.rules.newest_tie)
+    decisions = reconcile_pair({}, crm, afas, rules, inputs.rules.newest_tie)
     seed = _seed_base(decisions, crm, afas)
     _append_decisions(plan, (crm.id, afas.id), crm, afas, decisions, {}, seed)
 
 
 def _plan_unmatched(
-    plan: Plan, decision: MatchDecision, rules: Mapping[str, FieldRule], data: PlanInput
+    plan: Plan, decision: MatchDecision, rules: Mapping[str, FieldRule], inputs: PlanInput
 ) -> None:
     """A record with no partner: create it on the other side, unless something waits."""
-    if data.awaiting_review:
+    if inputs.awaiting_review:
         plan.notes.append(
             Note(
                 decision.side,
@@ -392,33 +392,33 @@ def _plan_unmatched(
                 "waiting for the match review: syncd match --plan, then --apply",
             )
         )
-    elif _waits_for_sibling(decision, data):
-        sibling = data.sibling_first[(decision.side, decision.record.id)]
+    elif _waits_for_sibling(decision, inputs):
+        sibling = inputs.sibling_first[(decision.side, decision.record.id)]
         plan.deferred.append((decision.side, decision.record))
         plan.waiting_for_sibling[sibling] = plan.waiting_for_sibling.get(sibling, 0) + 1
         why = f"waits for its {sibling} first: {ONE_RECORD}"
         plan.notes.append(Note(decision.side, decision.record.id, EventName.CREATE_SKIPPED, why))
-    elif company := _linked_company(decision, data):
-        afas, keys = decision.record, data.rules.write_correlation_keys
+    elif company := _linked_company(decision, inputs):
+        afas, keys = decision.record, inputs.rules.write_correlation_keys
         why = "its organisation is linked to this company in another role"
         plan.actions.append(Adopt(company, afas.id, Side.CRM, why, keys, None, afas.correlation))
-    elif _too_fresh(decision, data):
+    elif _too_fresh(decision, inputs):
         plan.deferred.append((decision.side, decision.record))
     else:
-        _plan_create(plan, decision, rules, data.rules)
+        _plan_create(plan, decision, rules, inputs.rules)
 
 
-def _waits_for_sibling(decision: MatchDecision, data: PlanInput) -> bool:
-    return (decision.side, decision.record.id) in data.sibling_first
+def _waits_for_sibling(decision: MatchDecision, inputs: PlanInput) -> bool:
+    return (decision.side, decision.record.id) in inputs.sibling_first
 
 
-def _linked_company(decision: MatchDecision, data: PlanInput) -> str | None:
+def _linked_company(decision: MatchDecision, inputs: PlanInput) -> str | None:
     """The CRM record an AFAS record to create is already, through its organisation."""
-    return data.sibling_linked.get(decision.record.id) if decision.side is Side.AFAS else None
+    return inputs.sibling_linked.get(decision.record.id) if decision.side is Side.AFAS else None
 
 
-def _too_fresh(decision: MatchDecision, data: PlanInput) -> bool:
-    cutoff = data.create_cutoff.get(decision.side.other)
+def _too_fresh(decision: MatchDecision, inputs: PlanInput) -> bool:
+    cutoff = inputs.create_cutoff.get(decision.side.other)
     modified = decision.record.modified
     return cutoff is not None and modified is not None and modified > cutoff
 

@@ -121,14 +121,14 @@ async def test_a_confirmation_covers_no_bigger_plan_and_is_used_up(store: StateS
     systems.crm.remove(ENTITY, ids[4])  # meanwhile, one more is gone: 5, not the 4 confirmed
 
     assert not (await systems.cycle()).applied
-    assert await guards.tripped(store, "test", ENTITY) != []
+    assert await guards.read_trips(store, "test", ENTITY) != []
 
     await guards.confirm(store, "test", ENTITY)
     assert (await systems.cycle()).counts["deactivated"] == 5
     for crm_id in ids[5:9]:  # a new mass delete after that needs a new confirmation
         systems.crm.remove(ENTITY, crm_id)
     assert not (await systems.cycle()).applied
-    assert await guards.confirmed(store, "test", ENTITY) == {}
+    assert await guards.read_confirmation(store, "test", ENTITY) == {}
 
 
 async def test_a_mapping_change_that_blanks_a_field_everywhere_is_held(
@@ -186,7 +186,7 @@ async def test_a_get_connector_that_suddenly_lists_nothing_is_refused(
 
     relations.update(saved)  # the connector is repaired
     assert (await systems.cycle()).applied
-    assert await guards.tripped(systems.store, "test", ENTITY) == []
+    assert await guards.read_trips(systems.store, "test", ENTITY) == []
 
 
 def test_guards_list_and_confirm_through_the_cli(

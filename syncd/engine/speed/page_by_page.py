@@ -6,10 +6,11 @@ is handled as it comes: the links of its records are looked up, their partners r
 pairs planned (with the same fresh read before write) and applied
 (:class:`ApplyEachPage`).
 
-What a guard counts (a record gone, a filled field blanked: :func:`~syncd.engine.guards.
-guarded`) is not applied so: it waits for the cycle's whole plan, which the guards judge
-with all they count. A mass blanking is still refused as a whole, and an operator's
-confirmation still covers it; the ordinary edits of the same cycle are not held back.
+What a guard counts (a record gone, a filled field blanked:
+:func:`~syncd.engine.guards.counted_by_guards`) is not applied so: it waits for the
+cycle's whole plan, which the guards judge with all they count. A mass blanking is
+still refused as a whole, and an operator's confirmation still covers it; the ordinary
+edits of the same cycle are not held back.
 
 A pair is handled once a cycle: the first page that brings one of its records, changed
 since the base, claims it, and its partner is read then, so that a change on both sides
@@ -36,7 +37,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
 from syncd.engine.actions import Action, Note, PairState, Plan
-from syncd.engine.guards import guarded
+from syncd.engine.guards import counted_by_guards
 from syncd.engine.speed.seam import DoneWhileListing
 from syncd.records import Page, Record, Side
 from syncd.state.rows import Link
@@ -137,8 +138,8 @@ class ApplyEachPage(PageHandlers):
         if not pairs:
             return
         plan = await self.cycle.plan_pairs(pairs)
-        now = [action for action in plan.actions if not guarded(action)]
-        self.held.extend(action for action in plan.actions if guarded(action))
+        now = [action for action in plan.actions if not counted_by_guards(action)]
+        self.held.extend(action for action in plan.actions if counted_by_guards(action))
         self.notes.extend(plan.notes)
         self.applied.extend(now)
         await self.cycle.apply(now)

@@ -36,7 +36,7 @@ class DoneWhileListing:
 
     handled: frozenset[int] = frozenset()  # links the cycle's plan leaves be
     applied: tuple[Action, ...] = ()  # applied already: for the report
-    held: tuple[Action, ...] = ()  # guarded: judged with the cycle's plan
+    held: tuple[Action, ...] = ()  # counted by the guards: judged with the cycle's plan
     notes: tuple[Note, ...] = ()
     paired: tuple[Action, ...] = ()  # planned already: added to the cycle's plan
     decided: Mapping[Side, frozenset[str]] = field(default_factory=dict)  # done with

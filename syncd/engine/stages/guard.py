@@ -10,7 +10,7 @@ from syncd.events import EventName
 
 async def guards_pass(ctx: CycleContext, plan: Plan, *, accept_guards: bool) -> bool:
     """True when nothing stops the plan; a stopped one is logged (but in a dry run)."""
-    if not plan.findings or accept_guards or await _confirmed(ctx, plan):
+    if not plan.findings or accept_guards or await _is_confirmed(ctx, plan):
         return True
     if not ctx.dry_run:
         for finding in plan.findings:
@@ -24,7 +24,7 @@ async def guards_pass(ctx: CycleContext, plan: Plan, *, accept_guards: bool) -> 
     return False
 
 
-async def _confirmed(ctx: CycleContext, plan: Plan) -> bool:
+async def _is_confirmed(ctx: CycleContext, plan: Plan) -> bool:
     """True when an operator confirmed these guards (``syncd guards confirm``)."""
-    allowed = await guards.confirmed(ctx.store, ctx.connection, ctx.entity)
-    return guards.covered(plan.findings, allowed)
+    allowed = await guards.read_confirmation(ctx.store, ctx.connection, ctx.entity)
+    return guards.are_covered(plan.findings, allowed)
