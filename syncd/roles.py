@@ -40,20 +40,20 @@ class CompanyRole:
             return (self.ticked,)
         return tuple(option for option, roles in self.meanings.items() if self.entity in roles)
 
-    def held_by(self, native: object) -> bool:
+    def is_held_by(self, native: object) -> bool:
         """Whether a company whose property holds ``native`` has the role."""
         if self.meanings is None:
             return self.ticked in _tokens(native)
         return self.entity in self.meanings.get(_text(native), frozenset())
 
-    def added_to(self, native: object) -> str:
+    def value_with_role(self, native: object) -> str:
         """The property's value that gives the company the role and keeps its others."""
         if self.meanings is None:
             assert self.ticked is not None
             return ";".join(dict.fromkeys([*_tokens(native), self.ticked]))
         return self._option_for(self._roles(native) | {self.entity})
 
-    def taken_from(self, native: object) -> str | None:
+    def value_without_role(self, native: object) -> str | None:
         """The property's value without the role, keeping the others; None when the
         property then says no role at all (the company may go)."""
         if self.meanings is None:

@@ -23,21 +23,21 @@ def select(entity: str) -> CompanyRole:
 
 
 def test_a_customer_that_becomes_a_supplier_too_gets_both() -> None:
-    assert select("supplier").added_to("customer") == "both"
-    assert select("customer").added_to("both") == "both"  # already held: kept as it is
-    assert select("customer").added_to(None) == "customer"
+    assert select("supplier").value_with_role("customer") == "both"
+    assert select("customer").value_with_role("both") == "both"  # already held: kept as it is
+    assert select("customer").value_with_role(None) == "customer"
 
 
 def test_a_both_that_stops_being_a_customer_keeps_the_supplier_role() -> None:
-    assert select("customer").taken_from("both") == "supplier"
-    assert select("supplier").taken_from("both") == "customer"
-    assert select("customer").taken_from("customer") is None  # no role left
+    assert select("customer").value_without_role("both") == "supplier"
+    assert select("supplier").value_without_role("both") == "customer"
+    assert select("customer").value_without_role("customer") is None  # no role left
 
 
 def test_the_role_is_every_option_that_means_it() -> None:
     customer = select("customer")
     assert customer.values == ("customer", "both")
-    assert [customer.held_by(v) for v in ("customer", "both", "supplier", "", None)] == [
+    assert [customer.is_held_by(v) for v in ("customer", "both", "supplier", "", None)] == [
         True,
         True,
         False,
@@ -51,9 +51,9 @@ def test_hubspots_own_type_says_a_supplier_by_vendor() -> None:
         "type", "supplier", meanings=MappingProxyType({"VENDOR": frozenset({"supplier"})})
     )
     assert vendor.values == ("VENDOR",)
-    assert not vendor.held_by("PROSPECT")
-    assert vendor.added_to("PROSPECT") == "VENDOR"
-    assert vendor.taken_from("VENDOR") is None
+    assert not vendor.is_held_by("PROSPECT")
+    assert vendor.value_with_role("PROSPECT") == "VENDOR"
+    assert vendor.value_without_role("VENDOR") is None
 
 
 def test_a_set_of_roles_no_option_means_is_refused_naming_the_property() -> None:
@@ -67,14 +67,14 @@ def test_a_set_of_roles_no_option_means_is_refused_naming_the_property() -> None
     with pytest.raises(
         RecordError, match="'relation_role' has no option meaning customer and supplier"
     ):
-        only_customer.added_to("customer")
+        only_customer.value_with_role("customer")
 
 
 def test_a_multiple_checkbox_keeps_working() -> None:
     ticked = CompanyRole("afas_roles", "supplier", ticked="supplier")
     assert ticked.values == ("supplier",)
-    assert ticked.added_to("customer") == "customer;supplier"
-    assert ticked.taken_from("customer;supplier") == "customer"
-    assert ticked.taken_from("supplier") is None
-    assert ticked.held_by("customer;supplier")
-    assert not ticked.held_by("customer")
+    assert ticked.value_with_role("customer") == "customer;supplier"
+    assert ticked.value_without_role("customer;supplier") == "customer"
+    assert ticked.value_without_role("supplier") is None
+    assert ticked.is_held_by("customer;supplier")
+    assert not ticked.is_held_by("customer")

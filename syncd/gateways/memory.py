@@ -186,7 +186,7 @@ class MemoryGateway:
         row = self._to_stored(entity, fields)
         row[spec.correlation] = correlation
         if spec.role is not None:
-            row[spec.role.property_name] = spec.role.added_to(None)
+            row[spec.role.property_name] = spec.role.value_with_role(None)
         record_id = self._tables.insert(entity, row)
         self._faults.end(fault)
         return self._stored_record(entity, record_id)

@@ -91,7 +91,7 @@ def _company(
     value: str | None = None
     for company_role in (mappings[r].crm.role for r in roles):
         if company_role is not None:
-            value = properties[company_role.property_name] = company_role.added_to(value)
+            value = properties[company_role.property_name] = company_role.value_with_role(value)
     return properties
 
 

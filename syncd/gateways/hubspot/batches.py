@@ -115,7 +115,7 @@ class BatchWriter:
                 values = self._writer.native(entity, fields)
                 if role := self._roles.role(entity):
                     have = existing.get(key, {}).get("properties", {}).get(role.property_name)
-                    values[role.property_name] = role.added_to(have)
+                    values[role.property_name] = role.value_with_role(have)
                 await self._schemas.check(entity, values)
             except RecordError as exc:
                 outcomes[index] = exc

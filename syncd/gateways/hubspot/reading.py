@@ -68,7 +68,7 @@ class CompanyReader:
         while True:
             reply = await self._client.call("GET", path, params=params)
             results = results_of(reply.body, f"GET {path}")
-            ids = [str(o["id"]) for o in results if self._roles.held_by(entity, o)]
+            ids = [str(o["id"]) for o in results if self._roles.is_held_by(entity, o)]
             if ids:
                 yield ids
             after = next_after(reply.body)
@@ -79,7 +79,7 @@ class CompanyReader:
     async def read(self, entity: str, ids: Sequence[str]) -> Page:
         wanted = [i for i in dict.fromkeys(ids) if i.isdigit()]  # HubSpot ids are numbers
         found = await self.batch_read(entity, wanted)
-        objects = [o for o in found if self._roles.held_by(entity, o)]
+        objects = [o for o in found if self._roles.is_held_by(entity, o)]
         page = self._companies.page(entity, objects)
         page.moved.update(merged_away(wanted, objects))
         return page
@@ -96,7 +96,7 @@ class CompanyReader:
         for obj in await self.batch_read(entity, wanted, id_property=spec.correlation):
             record = self._companies.to_record(entity, obj)
             key = properties_of(obj).get(spec.correlation)
-            if isinstance(record, Record) and key in wanted and self._roles.held_by(entity, obj):
+            if isinstance(record, Record) and key in wanted and self._roles.is_held_by(entity, obj):
                 found.setdefault(key, record)
         return found
 
@@ -133,7 +133,7 @@ class CompanyReader:
         ours: list[JsonObject] = []
         others: list[JsonObject] = []
         for obj in objects:
-            (ours if self._roles.held_by(entity, obj) else others).append(obj)
+            (ours if self._roles.is_held_by(entity, obj) else others).append(obj)
         page = self._companies.page(entity, ours)
         mapping = self._companies.mapping(entity)
         page.others.extend(

@@ -25,10 +25,10 @@ class CompanyRoles:
     def role(self, entity: str) -> CompanyRole | None:
         return self._companies.spec(entity).role
 
-    def held_by(self, entity: str, obj: JsonObject) -> bool:
+    def is_held_by(self, entity: str, obj: JsonObject) -> bool:
         """Whether the company ``obj`` holds the entity's role (always, without a role)."""
         role = self.role(entity)
-        return role is None or role.held_by(properties_of(obj).get(role.property_name))
+        return role is None or role.is_held_by(properties_of(obj).get(role.property_name))
 
     def of_others(self, entity: str) -> list[CompanyRole]:
         """The roles of the other entities on the same CRM object, by other properties."""

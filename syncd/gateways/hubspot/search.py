@@ -156,7 +156,7 @@ class CompanySearch:
                 entity, [search_filter(fieldmap.crm, "IN", chunk)], any_role=other_roles
             )
             for obj in objects:
-                if other_roles and self._roles.held_by(entity, obj):
+                if other_roles and self._roles.is_held_by(entity, obj):
                     continue
                 record = self._companies.to_record(entity, obj)
                 if isinstance(record, Record) and record.fields.get(field) in wanted:
@@ -202,7 +202,7 @@ class CompanySearch:
             results = results_of(reply.body, f"POST {path}")
             if at_most is not None and last is None and total_of(reply.body) > at_most:
                 raise _CrowdedWindow(results)
-            yield [o for o in results if any_role or self._roles.held_by(entity, o)]
+            yield [o for o in results if any_role or self._roles.is_held_by(entity, o)]
             if len(results) < SEARCH_PAGE:
                 return
             last = str(max(int(o["id"]) for o in results))

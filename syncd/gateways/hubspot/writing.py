@@ -76,9 +76,9 @@ class CompanyWriter:
                 reference=record_id,
             )
         properties = properties_of(current)
-        kept = role.taken_from(properties.get(role.property_name)) if role else None
+        kept = role.value_without_role(properties.get(role.property_name)) if role else None
         # a role another property says (suppliers by `type`, customers by another) stays
-        elsewhere = any(r.held_by(properties.get(r.property_name)) for r in others)
+        elsewhere = any(r.is_held_by(properties.get(r.property_name)) for r in others)
         if role and (kept is not None or elsewhere):
             values = {role.property_name: kept or ""}
             await self.send("PATCH", path, entity, {"properties": values})
@@ -97,8 +97,8 @@ class CompanyWriter:
         path = f"{self._companies.path(entity)}/{record_id}"
         params = {"properties": role.property_name}
         have = properties_of((await self._client.call("GET", path, params=params)).body)
-        if not role.held_by(have.get(role.property_name)):
-            values = {role.property_name: role.added_to(have.get(role.property_name))}
+        if not role.is_held_by(have.get(role.property_name)):
+            values = {role.property_name: role.value_with_role(have.get(role.property_name))}
             await self.send("PATCH", path, entity, {"properties": values})
         return await self._reader.read_one(entity, record_id)
 
@@ -111,7 +111,7 @@ class CompanyWriter:
         values = self.native(entity, fields)
         values[self._companies.spec(entity).correlation] = correlation
         if role := self._roles.role(entity):
-            values[role.property_name] = role.added_to(None)
+            values[role.property_name] = role.value_with_role(None)
         await self._schemas.check(entity, values)
         return values
 

@@ -66,7 +66,7 @@ class HubSpotHarness:
 
     def role(self, entity: str) -> dict[str, str]:
         role = self.mappings[entity].crm.role
-        return {role.property_name: role.added_to(None)} if role else {}
+        return {role.property_name: role.value_with_role(None)} if role else {}
 
     async def seed(self, entity: str, fields: Mapping[str, Value]) -> str:
         values = {k: v for k, v in native(self.mappings[entity], fields).items() if v}
