@@ -111,12 +111,12 @@ class Daemon:
         self.log = StatusLog(settings.data_dir, stream)
         self.stopping = asyncio.Event()
         self.lanes: list[Lane] = []
-        self.running: set[asyncio.Task[None]] = set()
+        self.cycles_in_flight: set[asyncio.Task[None]] = set()
         self.leases: Leases | None = None
         self.cycle_numbers = itertools.count(1)
 
     async def run(self) -> int:
-        self._on_signals()  # a SIGTERM while starting stops cleanly once started
+        self._stop_on_signals()  # a SIGTERM while starting stops cleanly once started
         async with AsyncExitStack() as stack:
             self.leases = await self._open_leases(stack)
             for chosen in self.settings.connections:
@@ -133,7 +133,7 @@ class Daemon:
             scheduler.start()
             await self.stopping.wait()
             scheduler.shutdown(wait=False)
-            await self._drain()
+            await self._let_cycles_finish()
             await self._copy_events_to_log()
         self.log.close()
         return 0
@@ -150,7 +150,7 @@ class Daemon:
         scheduler = AsyncIOScheduler(timezone="UTC")
         for lane in self.lanes:
             scheduler.add_job(
-                self._spawn,
+                self._start_cycle_task,
                 IntervalTrigger(
                     seconds=daemon.interval.total_seconds(),
                     jitter=int(daemon.jitter.total_seconds()) or None,
@@ -162,7 +162,7 @@ class Daemon:
                 coalesce=True,
             )
             scheduler.add_job(
-                self._spawn,
+                self._start_cycle_task,
                 CronTrigger.from_crontab(daemon.full_sweep_cron, timezone="UTC"),
                 args=[lane, True],
                 id=f"{lane.key}/full",
@@ -179,13 +179,13 @@ class Daemon:
             )
         return scheduler
 
-    def _on_signals(self) -> None:
+    def _stop_on_signals(self) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, self.stop)
 
-    async def _spawn(self, lane: Lane, full: bool) -> None:
+    async def _start_cycle_task(self, lane: Lane, full: bool) -> None:
         """Start a cycle as a task of its own, so shutdown can wait for it.
 
         The job does not wait for its cycle: a cycle that is due while the lane's last
@@ -194,32 +194,32 @@ class Daemon:
         """
         if self.stopping.is_set():
             return
-        task = asyncio.create_task(self._cycle(lane, full))
-        self.running.add(task)
-        task.add_done_callback(self.running.discard)
+        task = asyncio.create_task(self._run_lane_cycle(lane, full))
+        self.cycles_in_flight.add(task)
+        task.add_done_callback(self.cycles_in_flight.discard)
 
-    async def _drain(self) -> None:
+    async def _let_cycles_finish(self) -> None:
         """Let the cycles in flight finish, within the grace period; then cancel them."""
-        if not self.running:
+        if not self.cycles_in_flight:
             return
         grace = self.settings.daemon.shutdown_grace.total_seconds()
-        _, late = await asyncio.wait(set(self.running), timeout=grace)
+        _, late = await asyncio.wait(set(self.cycles_in_flight), timeout=grace)
         for task in late:
             task.cancel()
         await asyncio.gather(*late, return_exceptions=True)
 
     # --- one cycle ----------------------------------------------------------------------
 
-    async def _cycle(self, lane: Lane, full: bool) -> None:
+    async def _run_lane_cycle(self, lane: Lane, full: bool) -> None:
         now = utc_now()
-        if not self._holds(lane) or lane.lock.locked() or not lane.backoff.ready(now):
+        if not self._holds_lease(lane) or lane.lock.locked() or not lane.backoff.ready(now):
             return
         async with lane.lock:
-            if not self._holds(lane):
+            if not self._holds_lease(lane):
                 return  # handed back while this cycle waited for the lane
             lane.cycle = asyncio.current_task()
             try:
-                with calling_as(self._caller(lane)):
+                with calling_as(self._describe_caller(lane)):
                     if lane.checks is not None:
                         await lane.checks.run()
                     await run_cycle(lane.conn, lane.entity, full=full)
@@ -235,10 +235,10 @@ class Daemon:
                     lane.systems.save()
                 await self._copy_events_to_log()
 
-    def _holds(self, lane: Lane) -> bool:
+    def _holds_lease(self, lane: Lane) -> bool:
         return self.leases is None or self.leases.holds(lane.key)
 
-    def _caller(self, lane: Lane) -> str:
+    def _describe_caller(self, lane: Lane) -> str:
         """Who is calling, for the User-Agent: only replicas name themselves."""
         if self.leases is None or not self.leases.shared:
             return ""

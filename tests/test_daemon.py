@@ -103,13 +103,13 @@ async def test_a_failing_side_is_reported_once_and_backed_off(
     for _ in range(2):
         afas.fail_next("list_all", TransientError("503 Service Unavailable", retry_after=1))
 
-    await daemon._cycle(lane, False)
-    await daemon._cycle(lane, False)  # backed off: not even tried
+    await daemon._run_lane_cycle(lane, False)
+    await daemon._run_lane_cycle(lane, False)  # backed off: not even tried
     assert afas.calls["list_all"] == 1
     lane.backoff.not_before = None
-    await daemon._cycle(lane, False)  # fails again: not reported twice
+    await daemon._run_lane_cycle(lane, False)  # fails again: not reported twice
     lane.backoff.not_before = None
-    await daemon._cycle(lane, False)  # works
+    await daemon._run_lane_cycle(lane, False)  # works
 
     names = [
         e.name for e in await store.events("demo", names=["source_failed", "source_recovered"])
@@ -141,7 +141,7 @@ async def test_the_log_catches_up_with_events_a_killed_daemon_never_wrote(
     first = Daemon(settings, stream=None)
     first.lanes = [Lane(conn, "customer", None)]
     await first._catch_up_log()
-    await first._cycle(first.lanes[0], False)
+    await first._run_lane_cycle(first.lanes[0], False)
     logged = [e["id"] for e in log_events(tmp_path)]
     assert logged
     # Killed after committing a cycle's events but before writing them to the file:

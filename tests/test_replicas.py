@@ -432,7 +432,7 @@ async def test_a_lost_lease_stops_the_cycle_in_flight(
     lane = Lane(conn, "customer", None)
     daemon.lanes = [lane]
 
-    spawned = asyncio.create_task(daemon._spawn(lane, False))
+    spawned = asyncio.create_task(daemon._start_cycle_task(lane, False))
     await asyncio.wait_for(in_cycle.wait(), 5)
     await daemon._check_leases()
     await asyncio.wait_for(spawned, 5)  # the job ends quietly: the cycle was cancelled
@@ -443,5 +443,5 @@ async def test_a_lost_lease_stops_the_cycle_in_flight(
     assert callers == [f"{PRODUCT} (replica r9; demo/customer; cycle 1)"]
     [lost] = await store.events("demo", names=["lease_lost"])
     assert lost.data["replica"] == "r9"
-    await daemon._cycle(lane, False)  # no lease, no cycle
+    await daemon._run_lane_cycle(lane, False)  # no lease, no cycle
     assert len(callers) == 1
