@@ -94,7 +94,7 @@ class DecisionsWhileListing:
         # Records created or paired, by side: the rest of the cycle leaves them be.
         self.decided: dict[Side, set[str]] = {side: set() for side in Side}
         # Records of pairs that turned out not final, which the listing did not keep:
-        # the cycle reads them again to match them (rare: see :meth:`listed`).
+        # the cycle reads them again to match them (rare: see :meth:`on_page`).
         self.set_aside: dict[Side, list[str]] = {side: [] for side in Side}
         self._queues: dict[Side, list[Create]] = {side: [] for side in Side}  # by target
         self._wake = {side: asyncio.Event() for side in Side}
@@ -144,14 +144,14 @@ class DecisionsWhileListing:
     async def stop(self) -> None:
         await cancel_task(self._creating)  # still going only when this cycle failed
 
-    async def listed_whole(
+    async def on_side_listed(
         self, side: Side, listed: Callable[[], Page], waiting: Callable[[], Page]
     ) -> None:
         """``side`` is listed whole (``listed()``).
 
         The first side to finish is indexed, and the other side's records are decided
         by it: those listed so far (``waiting()``, asked once the index is built), then
-        page by page (:meth:`listed`). When the second side is listed whole, what its
+        page by page (:meth:`on_page`). When the second side is listed whole, what its
         records claimed settles the rest: the first side's creates are the records
         nothing claimed, and the pairs kept are final where their record on the first
         side was claimed once (:class:`~syncd.engine.match.PageDecisions`). No index of
@@ -167,7 +167,7 @@ class DecisionsWhileListing:
                 self.whole, self.claims, self._pairing = None, Counter(), []
                 return
             keys = self.mapping.match_keys
-            held = _held(whole.rejected)
+            held = _held_records(whole.rejected)
             self.whole = await asyncio.to_thread(
                 functools.partial(
                     Partners,
@@ -181,9 +181,9 @@ class DecisionsWhileListing:
                 whole.others,
             )
             decided = await asyncio.to_thread(self._decide, self.whole, waiting(), kept=True)
-            self._decided(side.other, *decided)
+            self._keep_decisions(side.other, *decided)
 
-    def listed(self, side: Side, page: Page) -> set[str]:
+    def on_page(self, side: Side, page: Page) -> set[str]:
         """A page of ``side``: the records with no partner are queued for creating, and
         the pairs found are planned. Returns the ids of the page's records in those
         pairs: the listing need not keep them, as the plan has what applying needs; one
@@ -191,7 +191,7 @@ class DecisionsWhileListing:
         if self.whole is None or side is not self.whole.side.other:
             return set()
         creates, pairs, claims = self._decide(self.whole, page, kept=False)
-        self._decided(side, creates, pairs, claims)
+        self._keep_decisions(side, creates, pairs, claims)
         return {pair.record_id for pair in pairs}
 
     def _decide(
@@ -199,11 +199,11 @@ class DecisionsWhileListing:
     ) -> tuple[list[Create], list[_Pair], Counter[str]]:
         """The creates of ``page`` (of the side ``whole`` is not), its pairs planned,
         and what it claims of ``whole``'s side. Pure."""
-        decided = whole.decide_page(page.records, _held(page.rejected), page.others)
-        creates = _creates(self._planned(decided.creates))
+        decided = whole.decide_page(page.records, _held_records(page.rejected), page.others)
+        creates = _creates(self._plan_actions(decided.creates))
         on_whole = 1 if whole.side is Side.AFAS else 0  # in (crm_id, afas_id)
         actions: dict[str, list[Action]] = {}
-        for action in self._planned(decided.pairs):
+        for action in self._plan_actions(decided.pairs):
             assert isinstance(action, _OF_A_PAIR)
             actions.setdefault(action.pair[on_whole], []).append(action)
         pairs = [
@@ -213,7 +213,7 @@ class DecisionsWhileListing:
         ]
         return creates, pairs, decided.claims
 
-    def _decided(
+    def _keep_decisions(
         self, side: Side, creates: list[Create], pairs: list[_Pair], claims: Counter[str]
     ) -> None:
         self.claims.update(claims)
@@ -222,7 +222,7 @@ class DecisionsWhileListing:
 
     def _unclaimed(self, first: Partners) -> list[Create]:
         """Both sides are listed: the creates of the first side's records. Pure."""
-        return _creates(self._planned(first.unclaimed(self.claims)))
+        return _creates(self._plan_actions(first.unclaimed(self.claims)))
 
     def _final_pairs(self) -> list[Action]:
         """Both sides are listed: the actions of the pairs whose record on the first
@@ -239,7 +239,7 @@ class DecisionsWhileListing:
                 self.set_aside[first.other].append(pair.record_id)
         return final
 
-    def _planned(self, decisions: list[MatchDecision]) -> list[Action]:
+    def _plan_actions(self, decisions: list[MatchDecision]) -> list[Action]:
         """What the plan does with ``decisions`` (of one kind and one side). Pure."""
         if not decisions:
             return []
@@ -320,6 +320,6 @@ def _creates(actions: list[Action]) -> list[Create]:
     return [a for a in actions if isinstance(a, Create)]
 
 
-def _held(rejected: Sequence[RejectedRecord]) -> list[Record]:
+def _held_records(rejected: Sequence[RejectedRecord]) -> list[Record]:
     """Unreadable rows, as far as they could be read: one may be the same company."""
     return [Record(r.id, r.fields) for r in rejected]

@@ -68,7 +68,7 @@ class PageHandlers(ABC):
         self.handled: set[int] = set()  # link ids: the cycle's plan leaves these be
         self._running: list[asyncio.Task[None]] = []
 
-    def listed(self, side: Side, page: Page) -> set[str]:
+    def on_page(self, side: Side, page: Page) -> set[str]:
         """A page of ``side``: handled beside the listing. The listing keeps every record
         (the cycle's plan skips the pairs handled here)."""
         if page.records:
@@ -92,7 +92,7 @@ class PageHandlers(ABC):
     def links_unread(self) -> bool:
         return False
 
-    async def listed_whole(
+    async def on_side_listed(
         self, side: Side, listed: Callable[[], Page], waiting: Callable[[], Page]
     ) -> None:
         return None

@@ -25,10 +25,10 @@ class NothingBeside:
     def links_unread(self) -> bool:
         return False
 
-    def listed(self, side: Side, page: Page) -> set[str]:
+    def on_page(self, side: Side, page: Page) -> set[str]:
         return set()
 
-    async def listed_whole(
+    async def on_side_listed(
         self, side: Side, listed: Callable[[], Page], waiting: Callable[[], Page]
     ) -> None:
         return None

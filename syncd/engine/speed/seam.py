@@ -99,11 +99,11 @@ class ListingWork(Protocol):
         """True when nothing was ever linked, so no link needs reading."""
         ...
 
-    def listed(self, side: Side, page: Page) -> set[str]:
+    def on_page(self, side: Side, page: Page) -> set[str]:
         """A page of ``side`` came: the ids of its records this work is done with."""
         ...
 
-    async def listed_whole(
+    async def on_side_listed(
         self, side: Side, listed: Callable[[], Page], waiting: Callable[[], Page]
     ) -> None:
         """``side`` is listed whole (``listed()``); ``waiting()`` is what the other side

@@ -94,7 +94,7 @@ class StageAccess:
         """Left to the cycle's plan: links the recovery touched, records in quarantine
         (they wait, or are retried there). Needing nothing: a record unchanged since the
         base or its conflicts (if the partner changed, its own page brings the pair)."""
-        await self.lookups.conflicts()
+        await self.lookups.open_conflict_fields()
         ctx, standing, lookups = self.ctx, self.standing, self.lookups
 
         def alone(side: Side, link: Link, record: Record) -> bool:
@@ -121,7 +121,7 @@ class StageAccess:
     async def agreement(self) -> Callable[[Link, Record, Record], bool]:
         # Unlike leaves_alone, a pair in conflict is always planned: the sweep is where a
         # changed conflict rule reaches the conflicts that stand.
-        conflicted = await self.lookups.conflicts()
+        conflicted = await self.lookups.open_conflict_fields()
         standing, rules = self.standing, self.ctx.field_rules
 
         def agrees(link: Link, crm: Record, afas: Record) -> bool:

@@ -34,7 +34,7 @@ class CycleLookups:
         self.read_now: dict[Side, set[str]] = {side: set() for side in Side}
         self.rejected: dict[tuple[Side, str], RejectedRecord] = {}  # unreadable, this cycle
         self._conflicts_read: asyncio.Future[OpenConflictValues] | None = None
-        self._opened: OpenConflictValues | None = None
+        self._open_values: OpenConflictValues | None = None
         self._open_fields: dict[int, frozenset[str]] | None = None
         self._awaiting: Awaiting | None = None
 
@@ -68,7 +68,7 @@ class CycleLookups:
             for side in Side:
                 self._known[side][link.id_on(side)] = link
 
-    def for_applier(self, links: Iterable[Link]) -> None:
+    def hand_to_applier(self, links: Iterable[Link]) -> None:
         """Links of pairs about to be planned: the applier writes their bases."""
         self.by_pair.update({(link.crm_id, link.afas_id): link for link in links})
 
@@ -96,23 +96,23 @@ class CycleLookups:
         )
         return self._conflicts_read
 
-    async def conflicts(self) -> dict[int, frozenset[str]]:
+    async def open_conflict_fields(self) -> dict[int, frozenset[str]]:
         """The open conflicts' fields by link, as read at the start of the pull."""
         if self._open_fields is None:
-            opened = await self.opened()
-            self._open_fields = {i: frozenset(fields) for i, fields in opened.items()}
+            values = await self.open_conflict_values()
+            self._open_fields = {i: frozenset(fields) for i, fields in values.items()}
         return self._open_fields
 
-    async def opened(self) -> OpenConflictValues:
+    async def open_conflict_values(self) -> OpenConflictValues:
         """The open conflicts' values by link and field."""
         assert self._conflicts_read is not None, "read when the pull starts"
-        if self._opened is None:
-            self._opened = await self._conflicts_read
-        return self._opened
+        if self._open_values is None:
+            self._open_values = await self._conflicts_read
+        return self._open_values
 
-    def opened_now(self) -> OpenConflictValues:
-        """The open conflicts' values, once :meth:`opened` was awaited (else none)."""
-        return self._opened or {}
+    def open_conflict_values_if_read(self) -> OpenConflictValues:
+        """The open conflicts' values, once :meth:`open_conflict_values` was awaited (else none)."""
+        return self._open_values or {}
 
     async def awaiting(self) -> Awaiting:
         if self._awaiting is None:

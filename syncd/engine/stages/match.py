@@ -82,7 +82,7 @@ class _Matching:
             side: frozenset(await self.lookups.links_of(side, [c.id for c in candidates[side]]))
             for side in Side
         }
-        keys, held = self.ctx.mapping.match_keys, self._held()
+        keys, held = self.ctx.mapping.match_keys, self._held_records()
         review, declined = self.ctx.mapping.review_keys, awaiting.declined
         # Only records that would be created can be adopted: after change listings, a
         # first pass finds those, to look up just theirs. Whole listings brought every
@@ -216,7 +216,7 @@ class _Matching:
         # "name:business") match only records listed in the same cycle (a full sweep).
         return sorted({key[0] for key in self.ctx.mapping.match_keys if ":" not in key[0]})
 
-    def _held(self) -> dict[Side, list[Record]]:
+    def _held_records(self) -> dict[Side, list[Record]]:
         """Unreadable records (this cycle's and quarantined ones), as far as they can be read."""
         held: dict[Side, dict[str, Record]] = {side: {} for side in Side}
         for (side, record_id), q in self.standing.quarantined.items():

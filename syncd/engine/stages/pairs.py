@@ -34,7 +34,7 @@ async def linked_pairs(
     pulled: Mapping[Side, Pulled],
     handled: frozenset[int],
 ) -> LinkedPairs:
-    await lookups.conflicts()  # what is unchanged since a conflict opened is left alone
+    await lookups.open_conflict_fields()  # what is unchanged since a conflict opened is left alone
     links = [
         link
         for link in await _links_to_look_at(ctx, standing, lookups, pulled, handled)
@@ -76,13 +76,13 @@ def unchanged(
     in a field in open conflict, since the conflict opened (the overlap window brings
     a conflicted pair again: it stays as it is, nothing to read or plan)."""
     base = link.base
-    opened = lookups.opened_now().get(link.id or 0, {})
+    conflict_values = lookups.open_conflict_values_if_read().get(link.id or 0, {})
     at = 0 if side is Side.CRM else 1
     for f in ctx.mapping.fields:
         value = record.fields.get(f.name)
         if f.direction is Direction.ON_CREATE or (f.name in base and base[f.name] == value):
             continue
-        if f.name not in opened or opened[f.name][at] != value:
+        if f.name not in conflict_values or conflict_values[f.name][at] != value:
             return False
     return True
 
@@ -129,7 +129,7 @@ async def _links_to_look_at(
         link.id: link for link in found if link.detached_at is None and link.id not in handled
     }
     active = [link for link in unique.values() if not standing.waiting(link)]
-    lookups.for_applier(active)
+    lookups.hand_to_applier(active)
     return active
 
 

@@ -44,7 +44,7 @@ async def plan(
         rules=ctx.rules,
         pairs=linked.pairs,
         matches=matches.decisions,
-        open_conflicts=await lookups.conflicts(),
+        open_conflicts=await lookups.open_conflict_fields(),
         link_count=standing.link_count,
         listed={s: p.listed for s, p in pulled.items()} if ctx.full else None,
         quarantine=_rejections(standing, lookups),
@@ -72,11 +72,11 @@ async def plan_pairs(
         rules=ctx.rules,
         pairs=pairs,
         matches=[],
-        open_conflicts=await lookups.conflicts(),
+        open_conflicts=await lookups.open_conflict_fields(),
         link_count=standing.link_count,
         recent_writes=await _recent_writes(ctx, pairs),
     )
-    lookups.for_applier(p.link for p in pairs)
+    lookups.hand_to_applier(p.link for p in pairs)
     return Planned(inputs, make_plan(inputs))
 
 

@@ -114,8 +114,8 @@ async def _pull_side(
 ) -> None:
     listed = collecting[side]
     async for page in listing.pages:
-        listed.keep(page, work.listed(side, page))
-    await work.listed_whole(side, listed.so_far, collecting[side.other].so_far)
+        listed.keep(page, work.on_page(side, page))
+    await work.on_side_listed(side, listed.so_far, collecting[side.other].so_far)
     listed.cursor = after_pull(listing.cursor, listed.cursor, listing.started, ctx.now())
 
 

@@ -207,7 +207,7 @@ class Listing:
     async def page(self, sweep: SettleAgreeingPairs, side: Side, *records: tuple[str, str]) -> None:
         page = [Record(record_id, {"city": city}) for record_id, city in records]
         self.listed[side].update((r.id, r) for r in page)  # as the listing keeps them
-        sweep.listed(side, Page(page))
+        sweep.on_page(side, Page(page))
         await sweep.done()
 
 
