@@ -134,7 +134,7 @@ async def _stages(
             report = await _guard_and_apply(ctx, applier, whole_plan, accept_guards)
             if report.applied:  # the report shows all the cycle did
                 report.plan.actions.extend(done.applied)
-            await work.finish()  # a first sync's early creates are part of what was applied
+            await work.finish()  # what a first sync created while listing was applied too
         finally:
             await work.stop()  # still going only when this cycle failed
     finally:

@@ -36,8 +36,8 @@ class LinkActions:
         """Take the base of each pair this plan links out of ``actions``: the link starts
         with it, instead of a second save for it."""
         linking = {a.pair for a in actions if isinstance(a, LinkPair)}
-        # Added to, never replaced: a first sync's early creates are applied beside the
-        # rest of its plan, by the same applier.
+        # Added to, never replaced: what a first sync creates while listing is applied
+        # beside the rest of its plan, by the same applier.
         self.first_bases.update(
             (a.pair, a.fields) for a in actions if isinstance(a, AdvanceBase) and a.pair in linking
         )

@@ -106,8 +106,8 @@ class DecisionsWhileListing:
 
     @property
     def links_unread(self) -> bool:
-        """Nothing was ever linked, and the early creates' links are of records the
-        cycle is done with: no listed record has a link to look up."""
+        """Nothing was ever linked, and the links of the creates made while listing are of
+        records the cycle is done with: no listed record has a link to look up."""
         return True
 
     async def beside(self, listing: Awaitable[object]) -> None:
@@ -136,7 +136,7 @@ class DecisionsWhileListing:
         )
 
     async def finish(self) -> None:
-        """The early creates are part of what was applied: an error of theirs after the
+        """The creates made while listing are part of what was applied: an error of theirs after the
         listings fails the cycle here, before its cursors move."""
         if self._creating is not None:
             await self._creating

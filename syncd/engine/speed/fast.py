@@ -31,8 +31,8 @@ class FastSpeed:
 
     async def run_pure(self, pure: Callable[[In], Out], data: In) -> Out:
         """Matching and planning a first sync take a while of CPU; meanwhile the event
-        loop keeps the requests of early creates (and of other cycles) going. Pure
-        functions share nothing the loop changes."""
+        loop keeps the requests of the creates made while listing (and of other cycles)
+        going. Pure functions share nothing the loop changes."""
         return await asyncio.to_thread(pure, data)
 
     async def beside_listing(self, shape: ListingShape, cycle: CycleAccess) -> ListingWork:

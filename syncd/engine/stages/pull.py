@@ -122,10 +122,10 @@ async def _pull_side(
 async def _read_again(
     lookups: CycleLookups, listed: Collecting, side: Side, ids: Sequence[str]
 ) -> None:
-    """Records the listing did not keep, whose early pair was not final: matched with
-    the rest after all."""
+    """Records the listing did not keep, whose pair found while listing was not final:
+    matched with the rest after all."""
     if ids:
         page = await lookups.read(side, ids)
         listed.records.update((r.id, r) for r in page.records)
         listed.rejected.extend(page.rejected)
-        listed.decided_early -= len(ids)
+        listed.decided_while_listing -= len(ids)

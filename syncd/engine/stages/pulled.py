@@ -30,12 +30,12 @@ class Pulled:
     others: tuple[Record, ...]  # other entities', by match keys
     complete: bool  # every active record was listed (full sweep or first pull)
     cursor: Cursor | None
-    decided_early: int  # listed and done with beside the listing
+    decided_while_listing: int  # listed and done with beside the listing
     hints_only: bool  # values from a lagging search index: read by id to decide
 
     @property
     def listed(self) -> int:
-        return len(self.records) + len(self.rejected) + self.decided_early
+        return len(self.records) + len(self.rejected) + self.decided_while_listing
 
 
 @dataclass
@@ -46,7 +46,7 @@ class Collecting:
     rejected: list[RejectedRecord] = field(default_factory=list)
     others: list[Record] = field(default_factory=list)
     cursor: Cursor | None = None
-    decided_early: int = 0
+    decided_while_listing: int = 0
     hints_only: bool = False
 
     def so_far(self) -> Page:
@@ -58,11 +58,11 @@ class Collecting:
         count as listed."""
         for record_id in decided:
             if self.records.pop(record_id, None) is not None:
-                self.decided_early += 1
+                self.decided_while_listing += 1
 
     def keep(self, page: Page, decided: set[str]) -> None:
         """Keep what ``page`` brings, but for the records ``decided`` already."""
-        self.decided_early += len(decided)
+        self.decided_while_listing += len(decided)
         for record in page.records:
             if record.id not in decided:
                 self.records[record.id] = record
@@ -83,6 +83,6 @@ class Collecting:
             tuple(others),
             complete,
             self.cursor,
-            self.decided_early,
+            self.decided_while_listing,
             self.hints_only,
         )
