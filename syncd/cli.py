@@ -19,7 +19,7 @@ from syncd.connections import open_connection, pick
 from syncd.daemon import Daemon
 from syncd.engine import guards
 from syncd.engine.cycle import CycleReport, run_cycle
-from syncd.engine.matchplan import MatchPlanError, held_back, reviewed_pairs, to_csv
+from syncd.engine.matchplan import MatchPlanError, count_held_back, parse_reviewed_pairs, to_csv
 from syncd.engine.resolve import resolve_conflict
 from syncd.engine.review import apply_match_plan, match_plan
 from syncd.errors import SyncdError
@@ -440,7 +440,7 @@ async def _match(args: argparse.Namespace, settings: Settings) -> int:
     if args.apply is not None:
         try:
             text = args.apply.read_text(encoding="utf-8")
-            pairs, declined = reviewed_pairs(text, str(args.apply))
+            pairs, declined = parse_reviewed_pairs(text, str(args.apply))
         except (OSError, MatchPlanError) as error:
             print(f"syncd: {error}", file=sys.stderr)
             return EXIT_ERROR
@@ -453,7 +453,7 @@ async def _match(args: argparse.Namespace, settings: Settings) -> int:
         proposals = await match_plan(conn, args.entity)
     args.plan.write_text(to_csv(proposals), encoding="utf-8")
     kinds = Counter(p.kind for p in proposals)
-    waiting = held_back(proposals)
+    waiting = count_held_back(proposals)
     print(
         f"{len(proposals)} proposed links in {args.plan}: {kinds['auto']} confident, "
         f"{kinds['ambiguous']} ambiguous, {kinds['review']} to review; "

@@ -137,7 +137,7 @@ class Repoint:
 
 
 @dataclass(frozen=True)
-class Merged:
+class MergedRecord:
     """What a read found: ``link``'s record on ``side`` now lives on as ``survivor``."""
 
     link: Link

@@ -86,7 +86,7 @@ def propose(
 _FOR_A_PERSON = {MatchKind.AMBIGUOUS: "ambiguous", MatchKind.REVIEW: "review"}
 
 
-def held_back(proposals: Iterable[Proposal]) -> Counter[Side]:
+def count_held_back(proposals: Iterable[Proposal]) -> Counter[Side]:
     """Per side, how many records wait for this review (in a proposal not kept yet)."""
     waiting = {(side, p.on(side).id) for p in proposals if not p.keep for side in Side}
     return Counter(side for side, _ in waiting)
@@ -157,12 +157,14 @@ class MatchPlanError(ValueError):
     """A match plan file that cannot be applied as it is."""
 
 
-def kept_pairs(text: str, source: str) -> list[tuple[str, str]]:
+def parse_kept_pairs(text: str, source: str) -> list[tuple[str, str]]:
     """The (crm_id, afas_id) rows marked keep = yes; every bad row named at once."""
-    return reviewed_pairs(text, source)[0]
+    return parse_reviewed_pairs(text, source)[0]
 
 
-def reviewed_pairs(text: str, source: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+def parse_reviewed_pairs(
+    text: str, source: str
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     """The (crm_id, afas_id) rows marked keep = yes, and those marked no (a person said
     they are not one company); every bad row named at once."""
     rows = list(csv.DictReader(io.StringIO(text)))

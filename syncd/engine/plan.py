@@ -20,7 +20,7 @@ from syncd.engine.actions import (
     Create,
     Detach,
     LinkPair,
-    Merged,
+    MergedRecord,
     Note,
     OpenConflict,
     PairState,
@@ -68,7 +68,7 @@ class PlanInput:
     )
     # Per target side: records changed after this wait before they are created there.
     create_cutoff: Mapping[Side, datetime] = dataclasses.field(default_factory=dict)
-    merged: Sequence[Merged] = ()  # linked records merged into another this cycle
+    merged: Sequence[MergedRecord] = ()  # linked records merged into another this cycle
     # Records whose create waits for a sibling entity's first, by (side, id) (siblings.py).
     sibling_first: Mapping[tuple[Side, str], str] = dataclasses.field(default_factory=dict)
     # AFAS records whose organisation a sibling entity links: the CRM record they are.
@@ -292,7 +292,7 @@ def _value_or_none(value: object) -> Value:
 # --- merged and deleted records -------------------------------------------------------
 
 
-def _follow_merge(merged: Merged) -> Repoint | Detach:
+def _follow_merge(merged: MergedRecord) -> Repoint | Detach:
     """A linked record merged away: the link follows the survivor, if it is free."""
     if not merged.survivor_linked:
         return Repoint(merged.link, merged.side, merged.survivor)

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from syncd.engine.cycle import Connection, run_cycle
-from syncd.engine.matchplan import kept_pairs, to_csv
+from syncd.engine.matchplan import parse_kept_pairs, to_csv
 from syncd.engine.review import apply_match_plan, match_plan
 from syncd.gateways.memory import MemoryGateway
 from syncd.mapping import load_mappings
@@ -128,7 +128,7 @@ async def test_first_run_links_without_a_wrong_link(store: StateStore, seed: int
             )
             for p in plan
         ]
-        await apply_match_plan(conn, entity, kept_pairs(to_csv(edited), "plan.csv"))
+        await apply_match_plan(conn, entity, parse_kept_pairs(to_csv(edited), "plan.csv"))
     precision, recall = score(world, auto)
     print(
         f"\nseed {seed}: {len(auto)} automatic links, precision {precision:.3f}, "

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from syncd.engine.cycle import Connection, run_cycle
-from syncd.engine.matchplan import held_back, reviewed_pairs, to_csv
+from syncd.engine.matchplan import count_held_back, parse_reviewed_pairs, to_csv
 from syncd.engine.review import apply_match_plan, match_plan
 from syncd.gateways.memory import MemoryGateway
 from syncd.mapping import load_mappings
@@ -55,10 +55,10 @@ async def test_look_alikes_wait_for_the_review_on_both_sides_then_follow_it(
         assert health.as_dict()["awaiting_review"] == 2
         plan = await match_plan(conn, CUSTOMER)
         assert [p.kind for p in plan] == ["review"]
-        assert held_back(plan) == {Side.CRM: 1, Side.AFAS: 1}
+        assert count_held_back(plan) == {Side.CRM: 1, Side.AFAS: 1}
 
         # the person says they are two companies: each is created on the other side
-        kept, declined = reviewed_pairs(to_csv(plan), "plan.csv")
+        kept, declined = parse_reviewed_pairs(to_csv(plan), "plan.csv")
         await apply_match_plan(conn, CUSTOMER, kept, declined)
         for _ in range(2):
             await run_cycle(conn, CUSTOMER)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from syncd.engine.actions import Merged, Note
+from syncd.engine.actions import MergedRecord, Note
 from syncd.engine.awaiting import GONE, Awaiting
 from syncd.engine.match import MatchDecision, MatchInput, MatchKind, match_unlinked, unmatched
 from syncd.engine.siblings import found_in_afas, waiting_for
@@ -36,7 +36,7 @@ async def match(
     standing: Standing,
     lookups: CycleLookups,
     pulled: Mapping[Side, Pulled],
-    merged: Sequence[Merged],
+    merged: Sequence[MergedRecord],
 ) -> Matches:
     matching = _Matching(ctx, speed, standing, lookups, merged)
     decisions = await matching.decide(pulled)
@@ -53,7 +53,7 @@ class _Matching:
         speed: SpeedStrategy,
         standing: Standing,
         lookups: CycleLookups,
-        merged: Sequence[Merged],
+        merged: Sequence[MergedRecord],
     ) -> None:
         self.ctx = ctx
         self.speed = speed

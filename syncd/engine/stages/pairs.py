@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from syncd.engine.actions import Merged, PairState
+from syncd.engine.actions import MergedRecord, PairState
 from syncd.engine.stages.context import CycleContext
 from syncd.engine.stages.lookups import CycleLookups
 from syncd.engine.stages.pulled import Pulled
@@ -24,7 +24,7 @@ from syncd.state.rows import Link
 @dataclass(frozen=True)
 class LinkedPairs:
     pairs: list[PairState]
-    merged: list[Merged]  # linked records a merge folded into another: not deleted, moved
+    merged: list[MergedRecord]  # linked records a merge folded into another: not deleted, moved
 
 
 async def linked_pairs(
@@ -138,7 +138,7 @@ async def _merged(
     links: Sequence[Link],
     current: Mapping[Side, Mapping[str, Record]],
     moved: Mapping[Side, Mapping[str, str]],
-) -> list[Merged]:
+) -> list[MergedRecord]:
     """Linked records that a merge folded into another: not deleted, moved."""
     found = []
     for link in links:
@@ -148,5 +148,5 @@ async def _merged(
             if old in current[side] or survivor is None:
                 continue
             other = (await lookups.links_of(side, [survivor])).get(survivor)
-            found.append(Merged(link, side, survivor, other is not None and other != link))
+            found.append(MergedRecord(link, side, survivor, other is not None and other != link))
     return found
