@@ -190,11 +190,11 @@ class Partners:
         found: dict[str, Record] = {}
         for key in self.review_keys:
             for r in self.pool.matching(record, key):
-                if not told_apart(record, r, self.keys) and not self._declined(record, r):
+                if not told_apart(record, r, self.keys) and not self._was_declined(record, r):
                     found[r.id] = r
         return list(found.values())
 
-    def _declined(self, record: Record, mine: Record) -> bool:
+    def _was_declined(self, record: Record, mine: Record) -> bool:
         pair = (mine.id, record.id) if self.side is Side.CRM else (record.id, mine.id)
         return pair in self.declined
 

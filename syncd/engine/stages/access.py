@@ -100,7 +100,7 @@ class StageAccess:
         def alone(side: Side, link: Link, record: Record) -> bool:
             return (
                 link.id in standing.touched
-                or standing.quarantined_either(link)
+                or standing.has_record_in_quarantine(link)
                 or unchanged(ctx, lookups, side, link, record)
             )
 
@@ -128,7 +128,7 @@ class StageAccess:
             return (
                 link.id not in conflicted
                 and link.id not in standing.touched
-                and not standing.quarantined_either(link)
+                and not standing.has_record_in_quarantine(link)
                 and at_base(link.base, crm, afas, rules)
             )
 

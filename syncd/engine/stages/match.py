@@ -115,7 +115,8 @@ class _Matching:
         # have settled them (a declined look-alike is created).
         reviewed = [i for i, before in awaiting.held[side].items() if before]
         doubted = self.standing.doubted[side]
-        due = [i for i in [*self.standing.due(side), *doubted, *reviewed] if i not in found]
+        retry = self.standing.due_for_retry(side)
+        due = [i for i in [*retry, *doubted, *reviewed] if i not in found]
         if due:
             found.update({r.id: r for r in (await self.lookups.read(side, due)).records})
         known = await self.lookups.links_of(side, list(found))
@@ -126,7 +127,7 @@ class _Matching:
             if r.id not in known
             and r.id not in survivors
             and r.id not in self.standing.in_doubt[side]
-            and not self.standing.in_quarantine(side, r.id)
+            and not self.standing.is_waiting_in_quarantine(side, r.id)
         ]
         return await self._as_read(side, unlinked, records) if hints_only else unlinked
 

@@ -102,7 +102,7 @@ def _at_base(
     side, nothing to plan). A record in quarantine is never left alone.
     """
     found = [(s, r) for s in Side if (r := pulled[s].records.get(link.id_on(s))) is not None]
-    if not found or standing.quarantined_either(link):
+    if not found or standing.has_record_in_quarantine(link):
         return False
     return all(unchanged(ctx, lookups, side, link, record) for side, record in found)
 
@@ -119,7 +119,7 @@ async def _links_to_look_at(
     else:
         found = []
         for side in Side:
-            ids = list(pulled[side].records) + standing.due(side)
+            ids = list(pulled[side].records) + standing.due_for_retry(side)
             found.extend((await lookups.links_of(side, ids)).values())
         for link_id in standing.touched:
             link = await ctx.store.get_link(link_id)
@@ -128,7 +128,7 @@ async def _links_to_look_at(
     unique = {
         link.id: link for link in found if link.detached_at is None and link.id not in handled
     }
-    active = [link for link in unique.values() if not standing.waiting(link)]
+    active = [link for link in unique.values() if not standing.is_pair_waiting(link)]
     lookups.hand_to_applier(active)
     return active
 

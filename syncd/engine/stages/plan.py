@@ -107,7 +107,7 @@ def _rejections(standing: Standing, lookups: CycleLookups) -> list[Quarantine]:
     return [
         Quarantine(side, r.id, r.message, r.field, r.fields)
         for (side, record_id), r in lookups.rejected.items()
-        if not standing.in_quarantine(side, record_id)
+        if not standing.is_waiting_in_quarantine(side, record_id)
     ]
 
 

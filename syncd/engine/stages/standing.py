@@ -27,20 +27,20 @@ class Standing:
     link_count: int  # active links before the cycle
     now: Callable[[], datetime]  # when a record's retry time has come
 
-    def in_quarantine(self, side: Side, record_id: str) -> bool:
+    def is_waiting_in_quarantine(self, side: Side, record_id: str) -> bool:
         """The record waits in quarantine for its retry time."""
         q = self.quarantined.get((side, record_id))
         return q is not None and q.next_attempt is not None and q.next_attempt > self.now()
 
-    def waiting(self, link: Link) -> bool:
+    def is_pair_waiting(self, link: Link) -> bool:
         """A pair with a record in quarantine waits for its retry time."""
-        return any(self.in_quarantine(side, link.id_on(side)) for side in Side)
+        return any(self.is_waiting_in_quarantine(side, link.id_on(side)) for side in Side)
 
-    def quarantined_either(self, link: Link) -> bool:
+    def has_record_in_quarantine(self, link: Link) -> bool:
         """A record of the pair is in quarantine (waiting for its retry, or due)."""
         return any((side, link.id_on(side)) in self.quarantined for side in Side)
 
-    def due(self, side: Side) -> list[str]:
+    def due_for_retry(self, side: Side) -> list[str]:
         """``side``'s records in quarantine whose retry time has come."""
         now = self.now()
         return [

@@ -19,7 +19,7 @@ __all__ = [
     "JsonObject",
     "chunks",
     "epoch_ms",
-    "merged_away",
+    "merge_survivors",
     "next_after",
     "parse_time",
     "properties_of",
@@ -89,7 +89,7 @@ def total_of(body: object) -> int:
     return total if isinstance(total, int) and not isinstance(total, bool) else 0
 
 
-def merged_away(wanted: Sequence[str], objects: Sequence[JsonObject]) -> dict[str, str]:
+def merge_survivors(wanted: Sequence[str], objects: Sequence[JsonObject]) -> dict[str, str]:
     """Asked-for ids that a merge folded into another company: old id -> survivor."""
     asked = set(wanted)
     moved: dict[str, str] = {}

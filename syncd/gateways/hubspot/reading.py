@@ -9,7 +9,7 @@ from syncd.gateways.http.pages_ahead import read_ahead, side_by_side
 from syncd.gateways.hubspot.answers import (
     JsonObject,
     chunks,
-    merged_away,
+    merge_survivors,
     next_after,
     properties_of,
     results_of,
@@ -81,13 +81,13 @@ class CompanyReader:
         found = await self.batch_read(entity, wanted)
         objects = [o for o in found if self._roles.is_held_by(entity, o)]
         page = self._companies.page(entity, objects)
-        page.moved.update(merged_away(wanted, objects))
+        page.moved.update(merge_survivors(wanted, objects))
         return page
 
     async def merged_into(self, entity: str, ids: Sequence[str]) -> dict[str, str]:
         """Which of ``ids`` were merged away, and the id of the company each lives on in."""
         wanted = sorted({i for i in ids if i.isdigit()})
-        return merged_away(wanted, await self.batch_read(entity, wanted))
+        return merge_survivors(wanted, await self.batch_read(entity, wanted))
 
     async def find_by_correlation(self, entity: str, keys: Sequence[str]) -> dict[str, Record]:
         spec = self._companies.spec(entity)
