@@ -61,32 +61,32 @@ class PagePairs(Protocol):
     async def apply(self, actions: list[Action]) -> None: ...
 
 
-class PageHandlers(ABC):
+class PageWork(ABC):
     """The pages of a listing, each handled by a task of its own as it comes."""
 
     def __init__(self) -> None:
         self.handled: set[int] = set()  # link ids: the cycle's plan leaves these be
-        self._running: list[asyncio.Task[None]] = []
+        self._page_tasks: list[asyncio.Task[None]] = []
 
     def on_page(self, side: Side, page: Page) -> set[str]:
         """A page of ``side``: handled beside the listing. The listing keeps every record
         (the cycle's plan skips the pairs handled here)."""
         if page.records:
-            self._running.append(asyncio.ensure_future(self._handle(side, page)))
+            self._page_tasks.append(asyncio.ensure_future(self._work_on_page(side, page)))
         return set()
 
-    async def done(self) -> None:
+    async def wait_for_pages(self) -> None:
         """Wait for every page handled; the first error stops the rest and is raised."""
         try:
-            await asyncio.gather(*self._running)
+            await asyncio.gather(*self._page_tasks)
         finally:
             await self.stop()
 
     async def stop(self) -> None:
         """Cancel what still runs (a failed cycle), and wait until it has stopped."""
-        for task in self._running:
+        for task in self._page_tasks:
             task.cancel()
-        await asyncio.gather(*self._running, return_exceptions=True)
+        await asyncio.gather(*self._page_tasks, return_exceptions=True)
 
     @property
     def links_unread(self) -> bool:
@@ -101,7 +101,7 @@ class PageHandlers(ABC):
         """Wait for ``listing``, then for every page it brought to be handled."""
         try:
             await listing
-            await self.done()
+            await self.wait_for_pages()
         finally:
             await self.stop()  # still going only when this cycle failed
 
@@ -112,10 +112,10 @@ class PageHandlers(ABC):
         return DoneWhileListing(handled=frozenset(self.handled))
 
     @abstractmethod
-    async def _handle(self, side: Side, page: Page) -> None: ...
+    async def _work_on_page(self, side: Side, page: Page) -> None: ...
 
 
-class ApplyEachPage(PageHandlers):
+class ApplyEachPage(PageWork):
     """The pages of an incremental cycle's listings, each applied as it comes."""
 
     def __init__(self, cycle: PagePairs) -> None:
@@ -133,7 +133,7 @@ class ApplyEachPage(PageHandlers):
             notes=tuple(self.notes),
         )
 
-    async def _handle(self, side: Side, page: Page) -> None:
+    async def _work_on_page(self, side: Side, page: Page) -> None:
         pairs = await self._pairs(side, page)
         if not pairs:
             return
@@ -211,7 +211,7 @@ class ListedPairs(Protocol):
     def forget_listed(self, side: Side, ids: Sequence[str]) -> None: ...
 
 
-class SettleAgreeingPairs(PageHandlers):
+class SettleAgreeingPairs(PageWork):
     """A full sweep's pages: the pairs that agree are settled as their second record is
     listed, and both records let go."""
 
@@ -219,7 +219,7 @@ class SettleAgreeingPairs(PageHandlers):
         super().__init__()
         self.cycle = cycle
 
-    async def _handle(self, side: Side, page: Page) -> None:
+    async def _work_on_page(self, side: Side, page: Page) -> None:
         links = await self.cycle.links_of(side, [r.id for r in page.records])
         agrees = await self.cycle.agreement()
         other = side.other

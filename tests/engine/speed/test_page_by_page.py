@@ -208,7 +208,7 @@ class Listing:
         page = [Record(record_id, {"city": city}) for record_id, city in records]
         self.listed[side].update((r.id, r) for r in page)  # as the listing keeps them
         sweep.on_page(side, Page(page))
-        await sweep.done()
+        await sweep.wait_for_pages()
 
 
 async def test_a_sweep_settles_a_pair_that_agrees_when_its_second_record_is_listed() -> None:
