@@ -18,27 +18,27 @@ from contextlib import asynccontextmanager
 LOOK_EVERY = 0.5  # seconds between looks for a full pass since the last
 
 
-class _Running:
-    cycles = 0
+class _RunningCycles:
+    count = 0
     freezing: asyncio.Task[None] | None = None
 
 
 @asynccontextmanager
 async def gc_paused() -> AsyncIterator[None]:
     """Run a cycle (or several side by side) with what survives full passes frozen."""
-    _Running.cycles += 1
-    if _Running.freezing is None:
+    _RunningCycles.count += 1
+    if _RunningCycles.freezing is None:
         # What the process holds as its first cycle starts (modules, sessions, mappings)
         # outlives the cycle too: frozen with the rest.
         _freeze()
-        _Running.freezing = asyncio.ensure_future(_freeze_as_it_ages(_full_passes()))
+        _RunningCycles.freezing = asyncio.ensure_future(_freeze_as_it_ages(_full_passes()))
     try:
         yield
     finally:
-        _Running.cycles -= 1
-        if _Running.cycles == 0 and _Running.freezing is not None:
-            _Running.freezing.cancel()
-            _Running.freezing = None
+        _RunningCycles.count -= 1
+        if _RunningCycles.count == 0 and _RunningCycles.freezing is not None:
+            _RunningCycles.freezing.cancel()
+            _RunningCycles.freezing = None
             gc.unfreeze()
 
 
