@@ -26,12 +26,12 @@ from syncd.engine.stages.apply import apply
 from syncd.engine.stages.commit import commit
 from syncd.engine.stages.context import CycleContext, requests_sent
 from syncd.engine.stages.guard import guards_pass
+from syncd.engine.stages.listings import Listing
 from syncd.engine.stages.lookups import CycleLookups
 from syncd.engine.stages.match import match
 from syncd.engine.stages.pairs import linked_pairs
-from syncd.engine.stages.plan import Planned, plan, plan_again, with_work_done
+from syncd.engine.stages.plan import CyclePlan, plan, plan_again, with_work_done
 from syncd.engine.stages.pull import Pull, close_listings, open_listings, pull
-from syncd.engine.stages.pulled import Listing
 from syncd.engine.stages.read_again import read_again
 from syncd.engine.stages.standing import (
     Standing,
@@ -158,7 +158,7 @@ async def _decide(
     if not ctx.dry_run:
         fresh = await read_again(lookups, planned.inputs, planned.plan)
         if fresh is not None:
-            planned = Planned(fresh, await plan_again(speed, fresh))
+            planned = CyclePlan(fresh, await plan_again(speed, fresh))
     return with_work_done(planned, pulled.done, matches.gone_held)
 
 

@@ -13,10 +13,10 @@ from syncd.engine.cursors import create_cutoff
 from syncd.engine.plan import at_base
 from syncd.engine.speed.seam import SpeedStrategy
 from syncd.engine.stages.context import CycleContext
+from syncd.engine.stages.listings import PullSoFar
 from syncd.engine.stages.lookups import CycleLookups
 from syncd.engine.stages.pairs import unchanged
 from syncd.engine.stages.plan import plan_again, plan_pairs, review_pending
-from syncd.engine.stages.pulled import Collecting
 from syncd.engine.stages.read_again import read_again
 from syncd.engine.stages.standing import Standing
 from syncd.mapping import EntityMapping
@@ -33,7 +33,7 @@ class StageAccess:
         standing: Standing,
         lookups: CycleLookups,
         applier: Applier,
-        collecting: Mapping[Side, Collecting],
+        collecting: Mapping[Side, PullSoFar],
     ) -> None:
         self.ctx = ctx
         self.speed = speed

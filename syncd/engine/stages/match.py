@@ -13,8 +13,8 @@ from syncd.engine.match import MatchDecision, MatchInput, MatchKind, match_unlin
 from syncd.engine.siblings import found_in_afas, waiting_for
 from syncd.engine.speed.seam import SpeedStrategy
 from syncd.engine.stages.context import CycleContext
+from syncd.engine.stages.listings import SidePull
 from syncd.engine.stages.lookups import CycleLookups
-from syncd.engine.stages.pulled import Pulled
 from syncd.engine.stages.standing import Standing
 from syncd.events import EventName
 from syncd.gateways.base import MultiRoleGateway, SharingGateway
@@ -35,7 +35,7 @@ async def match(
     speed: SpeedStrategy,
     standing: Standing,
     lookups: CycleLookups,
-    pulled: Mapping[Side, Pulled],
+    pulled: Mapping[Side, SidePull],
     merged: Sequence[MergedRecord],
 ) -> Matches:
     matching = _Matching(ctx, speed, standing, lookups, merged)
@@ -62,7 +62,7 @@ class _Matching:
         self.merged = merged
         self.gone_held: list[Note] = []
 
-    async def decide(self, pulled: Mapping[Side, Pulled]) -> list[MatchDecision]:
+    async def decide(self, pulled: Mapping[Side, SidePull]) -> list[MatchDecision]:
         awaiting = await self.lookups.awaiting()
         # A listing of hints has its unlinked records read by id: matching uses these.
         listed = {side: dict(pulled[side].records) for side in Side}
@@ -178,7 +178,7 @@ class _Matching:
         return list(found.values())
 
     async def _adoptable(
-        self, side: Side, seeking: Sequence[Record], pulled: Pulled
+        self, side: Side, seeking: Sequence[Record], pulled: SidePull
     ) -> list[Record]:
         """Records of the other entity on ``side`` (where one record holds both) that
         the other side's unlinked records look like, by the exact match keys."""

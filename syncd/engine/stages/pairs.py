@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 from syncd.engine.actions import MergedRecord, PairState
 from syncd.engine.stages.context import CycleContext
+from syncd.engine.stages.listings import SidePull
 from syncd.engine.stages.lookups import CycleLookups
-from syncd.engine.stages.pulled import Pulled
 from syncd.engine.stages.standing import Standing
 from syncd.policy import Direction
 from syncd.records import Record, Side
@@ -31,7 +31,7 @@ async def linked_pairs(
     ctx: CycleContext,
     standing: Standing,
     lookups: CycleLookups,
-    pulled: Mapping[Side, Pulled],
+    pulled: Mapping[Side, SidePull],
     handled: frozenset[int],
 ) -> LinkedPairs:
     await lookups.open_conflict_fields()  # what is unchanged since a conflict opened is left alone
@@ -92,7 +92,7 @@ def _at_base(
     standing: Standing,
     lookups: CycleLookups,
     link: Link,
-    pulled: Mapping[Side, Pulled],
+    pulled: Mapping[Side, SidePull],
 ) -> bool:
     """Each side that brought the pair's record brought it unchanged.
 
@@ -111,7 +111,7 @@ async def _links_to_look_at(
     ctx: CycleContext,
     standing: Standing,
     lookups: CycleLookups,
-    pulled: Mapping[Side, Pulled],
+    pulled: Mapping[Side, SidePull],
     handled: frozenset[int],
 ) -> list[Link]:
     if ctx.full:

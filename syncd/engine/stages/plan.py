@@ -12,10 +12,10 @@ from syncd.engine.guards import check_guards
 from syncd.engine.plan import PlanInput, make_plan
 from syncd.engine.speed.seam import DoneWhileListing, SpeedStrategy
 from syncd.engine.stages.context import CycleContext
+from syncd.engine.stages.listings import SidePull
 from syncd.engine.stages.lookups import CycleLookups
 from syncd.engine.stages.match import Matches
 from syncd.engine.stages.pairs import LinkedPairs
-from syncd.engine.stages.pulled import Pulled
 from syncd.engine.stages.standing import Standing
 from syncd.events import EventName
 from syncd.records import Side
@@ -24,7 +24,7 @@ FLIP_FLOP_WINDOW = timedelta(days=1)
 
 
 @dataclass(frozen=True)
-class Planned:
+class CyclePlan:
     inputs: PlanInput
     plan: Plan
 
@@ -34,10 +34,10 @@ async def plan(
     speed: SpeedStrategy,
     standing: Standing,
     lookups: CycleLookups,
-    pulled: Mapping[Side, Pulled],
+    pulled: Mapping[Side, SidePull],
     linked: LinkedPairs,
     matches: Matches,
-) -> Planned:
+) -> CyclePlan:
     inputs = PlanInput(
         entity=ctx.entity,
         mapping=ctx.mapping,
@@ -55,7 +55,7 @@ async def plan(
         sibling_first=matches.sibling_first,
         sibling_linked=matches.sibling_linked,
     )
-    return Planned(inputs, await plan_again(speed, inputs))
+    return CyclePlan(inputs, await plan_again(speed, inputs))
 
 
 async def plan_again(speed: SpeedStrategy, inputs: PlanInput) -> Plan:
@@ -64,7 +64,7 @@ async def plan_again(speed: SpeedStrategy, inputs: PlanInput) -> Plan:
 
 async def plan_pairs(
     ctx: CycleContext, standing: Standing, lookups: CycleLookups, pairs: list[PairState]
-) -> Planned:
+) -> CyclePlan:
     """The plan of ``pairs`` alone (a few hundred: planned in the loop)."""
     inputs = PlanInput(
         entity=ctx.entity,
@@ -77,10 +77,10 @@ async def plan_pairs(
         recent_writes=await _recent_writes(ctx, pairs),
     )
     lookups.hand_to_applier(p.link for p in pairs)
-    return Planned(inputs, make_plan(inputs))
+    return CyclePlan(inputs, make_plan(inputs))
 
 
-def with_work_done(planned: Planned, done: DoneWhileListing, gone_held: Sequence[Note]) -> Plan:
+def with_work_done(planned: CyclePlan, done: DoneWhileListing, gone_held: Sequence[Note]) -> Plan:
     """The whole cycle's plan: what was planned beside the listings joins it, and the
     guards judge what they count of all of it together."""
     plan = planned.plan

@@ -13,8 +13,8 @@ from syncd.engine.cursors import after_pull, pull_start
 from syncd.engine.speed.seam import DoneWhileListing, ListingShape, ListingWork, SpeedStrategy
 from syncd.engine.stages.access import StageAccess
 from syncd.engine.stages.context import CycleContext
+from syncd.engine.stages.listings import Listing, PullSoFar, SidePull
 from syncd.engine.stages.lookups import CycleLookups
-from syncd.engine.stages.pulled import Collecting, Listing, Pulled
 from syncd.engine.stages.standing import Standing
 from syncd.gateways.http.pages_ahead import side_by_side
 from syncd.records import Cursor, Side
@@ -22,7 +22,7 @@ from syncd.records import Cursor, Side
 
 @dataclass(frozen=True)
 class Pull:
-    sides: Mapping[Side, Pulled]
+    sides: Mapping[Side, SidePull]
     work: ListingWork  # the speed strategy's, which may still go on
     done: DoneWhileListing  # what it did beside the listings
 
@@ -69,7 +69,7 @@ async def pull(
     applier: Applier,
 ) -> Pull:
     """Both sides' listings, to their ends, and what the speed strategy did beside them."""
-    collecting = {side: Collecting() for side in Side}
+    collecting = {side: PullSoFar() for side in Side}
     access = StageAccess(ctx, speed, standing, lookups, applier, collecting)
     work = await speed.beside_listing(listing_shape(ctx, listings), access)
     # A sweep compares every link: they are read while the sides list.
@@ -109,7 +109,7 @@ async def _pull_side(
     ctx: CycleContext,
     side: Side,
     listing: Listing,
-    collecting: Mapping[Side, Collecting],
+    collecting: Mapping[Side, PullSoFar],
     work: ListingWork,
 ) -> None:
     listed = collecting[side]
@@ -120,7 +120,7 @@ async def _pull_side(
 
 
 async def _read_again(
-    lookups: CycleLookups, listed: Collecting, side: Side, ids: Sequence[str]
+    lookups: CycleLookups, listed: PullSoFar, side: Side, ids: Sequence[str]
 ) -> None:
     """Records the listing did not keep, whose pair found while listing was not final:
     matched with the rest after all."""

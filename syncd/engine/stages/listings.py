@@ -22,7 +22,7 @@ class Listing:
 
 
 @dataclass(frozen=True)
-class Pulled:
+class SidePull:
     """What one side's listing brought this cycle."""
 
     records: Mapping[str, Record]
@@ -39,7 +39,7 @@ class Pulled:
 
 
 @dataclass
-class Collecting:
+class PullSoFar:
     """What one side's listing has brought so far."""
 
     records: dict[str, Record] = field(default_factory=dict)
@@ -71,13 +71,13 @@ class Collecting:
         self.others.extend(page.others)
         self.hints_only |= page.hints_only
 
-    def hand_over(self, complete: bool) -> Pulled:
+    def hand_over(self, complete: bool) -> SidePull:
         """What was listed, for the stages after the pull; kept here no longer (the
         speed strategy's work may outlive the pull, and must not hold the records)."""
         records, self.records = self.records, {}
         rejected, self.rejected = self.rejected, []
         others, self.others = self.others, []
-        return Pulled(
+        return SidePull(
             records,
             tuple(rejected),
             tuple(others),
