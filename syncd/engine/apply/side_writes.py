@@ -107,7 +107,7 @@ class SideWrites:
                     EventName.RECORD_CHANGED,
                     update.target_id,
                     side=str(target),
-                    fields=_changes(update, altered),
+                    fields=_field_changes(update, altered),
                 )
                 context.counts[f"updated_{target}"] += 1
 
@@ -125,7 +125,7 @@ class SideWrites:
             ],
         )
         items = [(c.fields, c.source.id) for c in creates]
-        beside = await self._beside_siblings(target, [c.source.id for c in creates])
+        beside = await self._creates_beside_siblings(target, [c.source.id for c in creates])
         outcomes = await self._send(target, entries, items, beside)
         if outcomes is not None:
             await self._commit_creates(target, creates, entries, outcomes)
@@ -202,7 +202,7 @@ class SideWrites:
         )
         self.context.links[(link.crm_id, link.afas_id)] = link
 
-    async def _beside_siblings(
+    async def _creates_beside_siblings(
         self, target: Side, sources: list[str]
     ) -> dict[str, tuple[str, str]]:
         """The creates that go beside a sibling's record (siblings.py), by source id."""
@@ -262,14 +262,14 @@ class SideWrites:
                 return await gateway.update_batch(entity, items)
             [item] = items
             if creating:
-                return [await _refusal(gateway.create(entity, item[0], correlation=item[1]))]
-            return [await _refusal(gateway.update(entity, item[0], item[1]))]
+                return [await _outcome_of(gateway.create(entity, item[0], correlation=item[1]))]
+            return [await _outcome_of(gateway.update(entity, item[0], item[1]))]
         except GatewayError as error:
             await settle_failed_request(self.context, entries, error)
             return None
 
 
-async def _refusal(write: Awaitable[Record]) -> BatchOutcome:
+async def _outcome_of(write: Awaitable[Record]) -> BatchOutcome:
     """A single write as a batch outcome: the record, or the side's refusal."""
     try:
         return await write
@@ -286,7 +286,7 @@ def altered_fields(update: Update, stored: Record) -> dict[str, Value]:
     }
 
 
-def _changes(update: Update, altered: Mapping[str, Value]) -> dict[str, dict[str, Value]]:
+def _field_changes(update: Update, altered: Mapping[str, Value]) -> dict[str, dict[str, Value]]:
     """Before and after per field, with the rule that decided, for the status log."""
     changes = {
         d.field: {"before": update.before.get(d.field), "after": d.value, "rule": d.reason}
