@@ -16,7 +16,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from syncd.errors import RecordError, SyncdError
-from syncd.gateways.afas.client import AfasClient, _result
+from syncd.gateways.afas.client import AfasClient, _read_answer
 from syncd.gateways.afas.gateway import AfasGateway
 from syncd.mapping import KNOWN_ENTITIES, load_mappings
 from syncd.records import Page
@@ -114,7 +114,7 @@ ERROR_KEYS = st.sampled_from(["externalMessage", "message", "profitLogReference"
     write=st.booleans(),
 )
 def test_any_answer_body_gives_json_or_a_syncd_error(status: int, body: bytes, write: bool) -> None:
-    error = raised(lambda: _result("AFAS GET connectors/x", status, {}, body, write))
+    error = raised(lambda: _read_answer("AFAS GET connectors/x", status, {}, body, write))
     if 200 <= status < 300 and not write:
         assert error is None or "unreadable body" in str(error)
     if status >= 300:
@@ -126,7 +126,7 @@ def test_any_answer_body_gives_json_or_a_syncd_error(status: int, body: bytes, w
 def test_any_update_connector_error_body_names_the_request(body: dict[str, Any]) -> None:
     what = "AFAS PUT connectors/KnSalesRelationOrg"
     with pytest.raises(SyncdError) as caught:
-        _result(what, 500, {}, json.dumps(body), True)
+        _read_answer(what, 500, {}, json.dumps(body), True)
     if isinstance(caught.value, RecordError):
         assert "AFAS refused the record" in str(caught.value)
     else:

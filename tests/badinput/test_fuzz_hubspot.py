@@ -148,7 +148,9 @@ def test_any_answer_body_gives_a_reply_or_a_syncd_error(
     status: int, body: bytes, write: bool
 ) -> None:
     client = HubSpotClient(TOKEN)
-    reply, error = attempt(lambda: client._reply("HubSpot GET /x", status, body, {}, write=write))
+    reply, error = attempt(
+        lambda: client._read_reply("HubSpot GET /x", status, body, {}, write=write)
+    )
     assert TOKEN not in str(error)
     if status >= 300:
         assert error is not None  # an error status is never taken for an answer

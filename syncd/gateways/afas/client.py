@@ -262,7 +262,7 @@ class AfasClient:
                     method, url, data=data, headers=headers, timeout=timeout
                 ) as response:
                     data = await response.read()
-                    return _result(what, response.status, response.headers, data, write)
+                    return _read_answer(what, response.status, response.headers, data, write)
             except (aiohttp.ClientConnectorError, aiohttp.ClientSSLError) as exc:
                 raise TransientError(f"{what}: cannot connect ({exc})") from exc
             except (TimeoutError, aiohttp.ClientError) as exc:
@@ -316,14 +316,16 @@ class AfasClient:
                     f"AFAS refused the OAuth client credentials ({response.status}); "
                     "check the client id and secret of the app connector"
                 )
-            doc = _result("AFAS POST oauth/token", response.status, response.headers, data, False)
+            doc = _read_answer(
+                "AFAS POST oauth/token", response.status, response.headers, data, False
+            )
         token = str(doc["access_token"])
         lifetime = float(doc.get("expires_in", 3600))
         self._bearer = (token, time.monotonic() + max(lifetime - 60, lifetime / 2))
         return token
 
 
-def _result(
+def _read_answer(
     what: str, status: int, headers: Mapping[str, str], raw: bytes | str, write: bool
 ) -> Any:
     """The JSON of a 2xx answer, or the error that ``status`` and the body stand for."""
@@ -351,14 +353,14 @@ def _result(
             f"{what}: AFAS answered 404; check the connector id (and that the query is "
             f"at most {QUERY_LIMIT} characters)"
         )
-    body = _json(text)
+    body = _parse_json(text)
     if status == 503:
         retry_after = body.get("retry_after") or headers.get("Retry-After")
-        raise TransientError(f"{what}: AFAS is unavailable (503)", _seconds(retry_after))
+        raise TransientError(f"{what}: AFAS is unavailable (503)", _as_seconds(retry_after))
     if status == 500 and not (body.get("externalMessage") or body.get("message")):
-        raise _foreign_500(what, data, write)
+        raise _error_from_foreign_500(what, data, write)
     if status == 500:
-        raise _from_500(what, body, write)
+        raise _error_from_500(what, body, write)
     if status >= 500:
         if write:
             raise OutcomeUnknownError(
@@ -369,7 +371,7 @@ def _result(
     raise PermanentError(f"{what}: AFAS answered {status}: {message}")
 
 
-def _from_500(what: str, body: Mapping[str, Any], write: bool) -> GatewayError | RecordError:
+def _error_from_500(what: str, body: Mapping[str, Any], write: bool) -> GatewayError | RecordError:
     message = str(body.get("externalMessage") or body.get("message") or "no message")
     reference = body.get("profitLogReference")
     shown = f"{message} (AFAS log reference {reference})" if reference else message
@@ -392,7 +394,7 @@ def _from_500(what: str, body: Mapping[str, Any], write: bool) -> GatewayError |
     return PermanentError(f"{what}: {shown}")
 
 
-def _foreign_500(what: str, data: bytes, write: bool) -> GatewayError:
+def _error_from_foreign_500(what: str, data: bytes, write: bool) -> GatewayError:
     """A 500 without AFAS's error JSON: something between syncd and AFAS failed."""
     shown = describe_body(data)
     said = f"{what}: answered 500 with a body that {shown}, not AFAS's error message"
@@ -401,7 +403,7 @@ def _foreign_500(what: str, data: bytes, write: bool) -> GatewayError:
     return TransientError(f"{said}; a proxy or load balancer may have failed: tried again later")
 
 
-def _json(text: str) -> dict[str, Any]:
+def _parse_json(text: str) -> dict[str, Any]:
     try:
         doc = json.loads(text) if text.strip() else {}
     except ValueError:
@@ -409,7 +411,7 @@ def _json(text: str) -> dict[str, Any]:
     return doc if isinstance(doc, dict) else {}
 
 
-def _seconds(value: object) -> float | None:
+def _as_seconds(value: object) -> float | None:
     try:
         return float(value) if value is not None else None  # type: ignore[arg-type]
     except (TypeError, ValueError):

@@ -139,7 +139,9 @@ class RelationWriter:
         stored = {r.id: r for r in page.records}
         rejected = {r.id: r for r in page.rejected}
         return [
-            w if isinstance(w, RecordError) else stored.get(w) or _unreadable(entity, w, rejected)
+            w
+            if isinstance(w, RecordError)
+            else stored.get(w) or _unreadable_error(entity, w, rejected)
             for w in written
         ]
 
@@ -176,7 +178,9 @@ class RelationWriter:
         }
 
 
-def _unreadable(entity: str, record_id: str, rejected: Mapping[str, RejectedRecord]) -> RecordError:
+def _unreadable_error(
+    entity: str, record_id: str, rejected: Mapping[str, RejectedRecord]
+) -> RecordError:
     """Why a relation just written cannot be returned as stored."""
     bad = rejected.get(record_id)
     if bad is not None:

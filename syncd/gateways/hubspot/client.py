@@ -157,7 +157,7 @@ class HubSpotClient:
         )
         async for attempt in retrying:
             with attempt:
-                return await self._once(method, path, body, params, search=search, write=write)
+                return await self._call_once(method, path, body, params, search=search, write=write)
         raise AssertionError("unreachable: tenacity re-raises the last error")
 
     def _wait(self, state: Any) -> float:
@@ -169,7 +169,7 @@ class HubSpotClient:
 
     # -- one request: the only place aiohttp's exceptions are caught ---------------------
 
-    async def _once(
+    async def _call_once(
         self,
         method: str,
         path: str,
@@ -183,7 +183,7 @@ class HubSpotClient:
         self.requests_sent += 1
         what = f"HubSpot {method} {path}"
         try:
-            session = self._open()
+            session = self._open_session()
             async with (
                 self._limits.window(search=search),
                 session.request(
@@ -204,9 +204,9 @@ class HubSpotClient:
                 raise OutcomeUnknownError(f"{what}: no answer ({why}); it may apply") from exc
             raise RetryableError(f"{what}: no answer ({why})", 0.5) from exc
         self._limits.note_headers(headers)
-        return self._reply(what, status, data, headers, write=write)
+        return self._read_reply(what, status, data, headers, write=write)
 
-    def _open(self) -> aiohttp.ClientSession:
+    def _open_session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
                 connector=tls_connector(self.settings.ca_bundle),
@@ -218,7 +218,7 @@ class HubSpotClient:
             )
         return self._session
 
-    def _reply(
+    def _read_reply(
         self, what: str, status: int, data: bytes, headers: Mapping[str, str], *, write: bool
     ) -> Reply:
         try:
@@ -226,12 +226,14 @@ class HubSpotClient:
         except UnreadableBody as exc:
             parsed = None
             if 200 <= status < 300:
-                raise _unreadable(what, status, exc, write) from None
+                raise _unreadable_body_error(what, status, exc, write) from None
         if 200 <= status < 300:
             return Reply(status, parsed)
-        raise self._error(what, status, parsed if isinstance(parsed, dict) else {}, headers, write)
+        raise self._error_for(
+            what, status, parsed if isinstance(parsed, dict) else {}, headers, write
+        )
 
-    def _error(
+    def _error_for(
         self,
         what: str,
         status: int,
@@ -262,7 +264,9 @@ class HubSpotClient:
         return PermanentError(said)
 
 
-def _unreadable(what: str, status: int, exc: UnreadableBody, write: bool) -> GatewayError:
+def _unreadable_body_error(
+    what: str, status: int, exc: UnreadableBody, write: bool
+) -> GatewayError:
     said = f"{what}: answered {status} with a body that {exc}"
     if write:
         return OutcomeUnknownError(f"{said}; the write may have happened: look it up first")

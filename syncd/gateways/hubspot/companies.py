@@ -42,7 +42,7 @@ class CompanyMapping:
         """The API path of the entity's objects."""
         return self._settings.objects_path(self.object_type(entity))
 
-    def names(self, entity: str) -> list[str]:
+    def property_names(self, entity: str) -> list[str]:
         """The properties syncd reads: the mapped ones and those it keeps records by."""
         spec = self.spec(entity)
         names = [f.crm for f in self.mapping(entity).fields]
@@ -83,7 +83,7 @@ class CompanyMapping:
             raise RecordError(result.message, field=result.field, reference=result.id)
         return result
 
-    def page(self, entity: str, objects: Iterable[JsonObject]) -> Page:
+    def to_page(self, entity: str, objects: Iterable[JsonObject]) -> Page:
         return Page.of(self.to_record(entity, obj) for obj in objects)
 
     def modified(self, entity: str, obj: JsonObject) -> datetime | None:

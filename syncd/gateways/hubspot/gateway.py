@@ -99,7 +99,7 @@ class HubSpotGateway:
         for entity in self._companies.mappings:
             schema = await self._schemas.of(entity)
             spec = self._companies.spec(entity)
-            missing = schema.missing(self._companies.names(entity))
+            missing = schema.missing(self._companies.property_names(entity))
             problems += [f"{entity}: the portal has no company property {n!r}" for n in missing]
             correlation = schema.definitions.get(spec.correlation)
             if correlation is not None and not correlation.unique:

@@ -41,7 +41,7 @@ class CompanyReader:
         """Every active company, a page at a time, the next page asked for ahead."""
         params = {
             "limit": str(page_size),
-            "properties": ",".join(self._companies.names(entity)),
+            "properties": ",".join(self._companies.property_names(entity)),
             "archived": "false",
         }
         path = self._companies.path(entity)
@@ -80,7 +80,7 @@ class CompanyReader:
         wanted = [i for i in dict.fromkeys(ids) if i.isdigit()]  # HubSpot ids are numbers
         found = await self.batch_read(entity, wanted)
         objects = [o for o in found if self._roles.is_held_by(entity, o)]
-        page = self._companies.page(entity, objects)
+        page = self._companies.to_page(entity, objects)
         page.moved.update(merge_survivors(wanted, objects))
         return page
 
@@ -109,7 +109,7 @@ class CompanyReader:
         async def read(chunk: list[str]) -> list[JsonObject]:
             body: JsonObject = {
                 "inputs": [{"id": i} for i in chunk],
-                "properties": self._companies.names(entity),
+                "properties": self._companies.property_names(entity),
                 "propertiesWithHistory": [],
             }
             if id_property is not None:
@@ -123,7 +123,7 @@ class CompanyReader:
     async def read_one(self, entity: str, record_id: str) -> Record:
         """One company as stored (RecordError if it cannot be read)."""
         path = f"{self._companies.path(entity)}/{record_id}"
-        params = {"properties": ",".join(self._companies.names(entity))}
+        params = {"properties": ",".join(self._companies.property_names(entity))}
         reply = await self._client.call("GET", path, params=params)
         obj = results_of({"results": [reply.body]}, f"GET {path}")[0]
         return self._companies.stored_record(entity, obj)
@@ -134,7 +134,7 @@ class CompanyReader:
         others: list[JsonObject] = []
         for obj in objects:
             (ours if self._roles.is_held_by(entity, obj) else others).append(obj)
-        page = self._companies.page(entity, ours)
+        page = self._companies.to_page(entity, ours)
         mapping = self._companies.mapping(entity)
         page.others.extend(
             mapping.key_record(Side.CRM, str(o["id"]), properties_of(o)) for o in others

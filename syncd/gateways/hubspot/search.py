@@ -85,7 +85,7 @@ class CompanySearch:
         async for window in self._window(entity, low, epoch_ms(upper), slice_size):
             for chunk in chunks(window, page_size):
                 # Search may still show an earlier version of a company: hints only.
-                page = self._companies.page(entity, chunk)
+                page = self._companies.to_page(entity, chunk)
                 yield dataclasses.replace(page, hints_only=True)
 
     async def _window(
@@ -194,7 +194,7 @@ class CompanySearch:
             body = {
                 "filterGroups": [{"filters": page_filters}],
                 "sorts": [{"propertyName": "hs_object_id", "direction": "ASCENDING"}],
-                "properties": self._companies.names(entity),
+                "properties": self._companies.property_names(entity),
                 "limit": SEARCH_PAGE,
                 "after": "0",
             }

@@ -15,7 +15,7 @@ from syncd.errors import (
     RecordError,
     TransientError,
 )
-from syncd.gateways.afas.client import AfasClient, Limits, OAuthClient, _result
+from syncd.gateways.afas.client import AfasClient, Limits, OAuthClient, _read_answer
 from syncd.gateways.afas.gateway import AfasGateway
 from syncd.gateways.afas.writing import _created_key
 from syncd.mapping import KNOWN_ENTITIES, EntityMapping, load_mappings
@@ -238,20 +238,20 @@ def test_status_and_body_become_one_error(
     status: int, body: str, write: bool, error: type[Exception], text: str
 ) -> None:
     with pytest.raises(error, match=text):
-        _result("AFAS GET x", status, {}, body, write)
+        _read_answer("AFAS GET x", status, {}, body, write)
 
 
 def test_a_retry_after_header_counts_when_the_body_has_none() -> None:
     with pytest.raises(TransientError) as caught:
-        _result("AFAS GET x", 503, {"Retry-After": "30"}, "", False)
+        _read_answer("AFAS GET x", 503, {"Retry-After": "30"}, "", False)
     assert caught.value.retry_after == 30
 
 
 def test_an_unreadable_answer_is_transient_for_a_read_and_done_for_a_write() -> None:
     with pytest.raises(TransientError, match="unreadable"):
-        _result("AFAS GET x", 200, {}, "<html>", False)
-    assert _result("AFAS PUT x", 201, {}, "<html>", True) is None
-    assert _result("AFAS PUT x", 200, {}, "", True) is None
+        _read_answer("AFAS GET x", 200, {}, "<html>", False)
+    assert _read_answer("AFAS PUT x", 201, {}, "<html>", True) is None
+    assert _read_answer("AFAS PUT x", 200, {}, "", True) is None
 
 
 def test_a_create_answered_without_its_key_must_be_looked_up() -> None:
