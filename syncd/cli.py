@@ -15,7 +15,7 @@ from pathlib import Path
 
 from syncd.clock import utc_now
 from syncd.config import Settings, load_settings
-from syncd.connections import open_connection, pick
+from syncd.connections import open_connection, select_connections
 from syncd.daemon import Daemon
 from syncd.engine import guards
 from syncd.engine.cycle import CycleReport, run_cycle
@@ -270,7 +270,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _names(args: argparse.Namespace, settings: Settings) -> list[str]:
-    return [c.name for c in pick(settings, args.connection)]
+    return [c.name for c in select_connections(settings, args.connection)]
 
 
 # --- cycles -------------------------------------------------------------------------------
@@ -278,7 +278,7 @@ def _names(args: argparse.Namespace, settings: Settings) -> list[str]:
 
 async def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.connection:
-        chosen = pick(settings, args.connection)
+        chosen = select_connections(settings, args.connection)
         settings = dataclasses.replace(settings, connections=tuple(chosen))
     return await Daemon(settings).run()
 
@@ -294,7 +294,7 @@ async def _once(args: argparse.Namespace, settings: Settings) -> int:
 async def _cycles(args: argparse.Namespace, settings: Settings, *, dry_run: bool) -> int:
     entities = args.entity or list(settings.entities)
     clean = True
-    for chosen in pick(settings, args.connection):
+    for chosen in select_connections(settings, args.connection):
         async with open_connection(settings, chosen, args.fixture) as (conn, systems):
             for entity in entities:
                 report = await run_cycle(
@@ -424,7 +424,7 @@ async def _resolve(args: argparse.Namespace, settings: Settings) -> int:
         print("syncd: conflicts resolve ID needs --take crm|afas or --value V", file=sys.stderr)
         return EXIT_ERROR
     settings = load_settings(args.config)  # with the secrets: it writes to the sides
-    chosen = pick(settings, args.connection)[0]
+    chosen = select_connections(settings, args.connection)[0]
     async with open_connection(settings, chosen, args.fixture) as (conn, systems):
         take = Side(args.take) if args.take else None
         done = await resolve_conflict(conn, args.id, take=take, value=args.value)
@@ -436,7 +436,7 @@ async def _resolve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _match(args: argparse.Namespace, settings: Settings) -> int:
-    chosen = pick(settings, args.connection)[0]
+    chosen = select_connections(settings, args.connection)[0]
     if args.apply is not None:
         try:
             text = args.apply.read_text(encoding="utf-8")

@@ -70,7 +70,7 @@ class Systems:
         save_fixture(self.path, self.memory[Side.CRM], self.memory[Side.AFAS])
 
 
-def pick(settings: Settings, name: str | None) -> list[ConnectionSettings]:
+def select_connections(settings: Settings, name: str | None) -> list[ConnectionSettings]:
     """The connection called ``name``, or all of them."""
     if name is None:
         return list(settings.connections)
@@ -117,7 +117,7 @@ def _load_systems(settings: Settings, chosen: ConnectionSettings, fixture: Path 
     return Systems(path, {Side.CRM: crm, Side.AFAS: afas}, fixture is not None)
 
 
-def _gateway(
+def _build_gateway(
     settings: Settings, chosen: ConnectionSettings, side: Side, systems: Systems | None
 ) -> Gateway:
     config = chosen.side(side)
@@ -152,7 +152,7 @@ async def open_connection(
     """
     uses_memory = fixture is not None or any(chosen.side(side).kind == "memory" for side in Side)
     systems = _load_systems(settings, chosen, fixture) if uses_memory else None
-    gateways = {side: _gateway(settings, chosen, side, systems) for side in Side}
+    gateways = {side: _build_gateway(settings, chosen, side, systems) for side in Side}
     store: StateStore = await open_store(settings.state_url)
     try:
         if check_sides:  # e.g. HubSpot: read and check the property definitions

@@ -163,19 +163,21 @@ class PostgresLeases:
             )
         except _FAILURES as exc:
             if first:
-                raise StateError(self._scrub(f"cannot open the lease session ({exc})")) from None
+                raise StateError(
+                    self._hide_password(f"cannot open the lease session ({exc})")
+                ) from None
             return False
         try:
             present = await conn.fetchval(
                 "SELECT pg_try_advisory_lock($1, $2)", REPLICAS, lock_id(self.replica)
             )
         except _FAILURES:
-            await _close(conn)
+            await _close_or_terminate(conn)
             if first:
                 raise
             return False
         if not present:
-            await _close(conn)
+            await _close_or_terminate(conn)
             if first:
                 raise StateError(
                     f"another replica called {self.replica!r} is running on {self._safe};"
@@ -207,8 +209,8 @@ class PostgresLeases:
         if self._conn is None and not await self.connect():
             return LeaseChanges()
         try:
-            await self._fetch("SELECT 1")
-            replicas = await self._fetch(
+            await self._fetch_value("SELECT 1")
+            replicas = await self._fetch_value(
                 "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
                 " AND classid = $1 AND objsubid = 2 AND database ="
                 " (SELECT oid FROM pg_database WHERE datname = current_database())",
@@ -242,7 +244,7 @@ class PostgresLeases:
 
     async def _unlock(self, lane: str) -> None:
         self._held.discard(lane)  # first: if the unlock fails, the session goes anyway
-        await self._fetch("SELECT pg_advisory_unlock($1, $2)", LANES, lock_id(lane))
+        await self._fetch_value("SELECT pg_advisory_unlock($1, $2)", LANES, lock_id(lane))
 
     async def _claim_up_to(self, share: int, locks: Mapping[str, asyncio.Lock]) -> list[str]:
         acquired: list[str] = []
@@ -251,7 +253,7 @@ class PostgresLeases:
                 break
             if lane in self._held:
                 continue
-            if await self._fetch("SELECT pg_try_advisory_lock($1, $2)", LANES, lock_id(lane)):
+            if await self._fetch_value("SELECT pg_try_advisory_lock($1, $2)", LANES, lock_id(lane)):
                 self._held.add(lane)
                 acquired.append(lane)
         return acquired
@@ -264,7 +266,7 @@ class PostgresLeases:
             conn.terminate()  # do not wait for a server that does not answer
         return LeaseChanges(lost=lost)
 
-    async def _fetch(self, query: str, *args: object) -> Any:
+    async def _fetch_value(self, query: str, *args: object) -> Any:
         if self._conn is None:
             raise asyncpg.InterfaceError("the lease session is closed")
         return await self._conn.fetchval(query, *args, timeout=self._check)
@@ -295,13 +297,13 @@ class PostgresLeases:
         self._held.clear()
         conn, self._conn = self._conn, None
         if conn is not None:
-            await _close(conn)
+            await _close_or_terminate(conn)
 
-    def _scrub(self, message: str) -> str:
+    def _hide_password(self, message: str) -> str:
         return message.replace(self._password, "***") if self._password else message
 
 
-async def _close(conn: asyncpg.Connection) -> None:
+async def _close_or_terminate(conn: asyncpg.Connection) -> None:
     try:
         await asyncio.wait_for(conn.close(), 5)
     except (*_FAILURES, asyncio.CancelledError):

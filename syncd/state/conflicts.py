@@ -79,7 +79,7 @@ class ConflictWrites(TransactionSession):
         """:meth:`open_conflict` for many, in a few statements; True for each one new
         (a (link, field) given twice is new the first time, updated the second)."""
         table = ConflictRow.__table__
-        with self._db.errors("cannot save a conflict"):
+        with self._db.failing_as("cannot save a conflict"):
             existing = await self._open_conflict_ids({c.link_id for c in conflicts})
             latest: dict[tuple[int, str], Conflict] = {}
             new = []
@@ -125,7 +125,7 @@ class ConflictWrites(TransactionSession):
         """Resolve the link's open conflicts (of ``fields``, or all); returns those closed."""
         if isinstance(fields, str):
             fields = [fields]  # one field name, not its letters
-        with self._db.errors("cannot close conflicts"):
+        with self._db.failing_as("cannot close conflicts"):
             rows = await self._open_conflicts(link_id, None if fields is None else list(fields))
             now = utc_now()
             for row in rows:

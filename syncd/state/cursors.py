@@ -29,5 +29,5 @@ class CursorWrites(TransactionSession):
         }
         key = {"connection": connection, "entity": entity, "side": str(side)}
         statement = self._upsert(CursorRow, {**key, **values}, list(key), values)
-        with self._db.errors("cannot save a cursor"):
+        with self._db.failing_as("cannot save a cursor"):
             await self._session.exec(statement)

@@ -64,14 +64,16 @@ class Database:
             shutil.rmtree(self.temp_dir, ignore_errors=True)
 
     @contextmanager
-    def errors(self, what: str) -> Iterator[None]:
+    def failing_as(self, what: str) -> Iterator[None]:
         """Turn database and driver failures into :class:`StateError` saying ``what`` failed."""
         try:
             yield
         except (SQLAlchemyError, OSError) as exc:
-            raise StateError(self.scrub(f"{what} ({self.safe_url}): {describe(exc)}")) from None
+            raise StateError(
+                self.hide_password(f"{what} ({self.safe_url}): {describe(exc)}")
+            ) from None
 
-    def scrub(self, message: str) -> str:
+    def hide_password(self, message: str) -> str:
         return message.replace(self.password, "***") if self.password else message
 
 
@@ -167,7 +169,7 @@ async def upgrade(db: Database) -> None:
 
 
 async def _upgrade(db: Database) -> None:
-    with db.errors("cannot migrate the state database"):
+    with db.failing_as("cannot migrate the state database"):
         async with db.writer.begin() as conn:
             if db.dialect == "postgresql":
                 await conn.execute(

@@ -78,7 +78,7 @@ class JournalWrites(TransactionSession):
         if link_id is not None:
             values["link_id"] = link_id
         statement = update(JournalRow).where(col(JournalRow.id) == entry_id).values(**values)
-        with self._db.errors("cannot update the journal"):
+        with self._db.failing_as("cannot update the journal"):
             result = await self._session.exec(statement)
         if result.rowcount == 0:
             raise StateError(f"cannot finish journal entry {entry_id}: it does not exist")
@@ -103,6 +103,6 @@ class JournalWrites(TransactionSession):
             {"done_id": entry_id, "done_target": target_id, "done_link": link_id}
             for entry_id, target_id, link_id in done
         ]
-        with self._db.errors("cannot update the journal"):
+        with self._db.failing_as("cannot update the journal"):
             for chunk in row_chunks(rows):
                 await self._session.exec(statement, params=chunk)

@@ -74,7 +74,7 @@ class LinkWrites(TransactionSession):
 
     async def save_link(self, link: Link) -> Link:
         """Insert a new link (``id`` None) or update one by id; returns it with its id."""
-        with self._db.errors("cannot save a link"):
+        with self._db.failing_as("cannot save a link"):
             if link.id is None:
                 return await self._insert_link(link)
             await self._refuse_duplicate(link)
@@ -101,7 +101,7 @@ class LinkWrites(TransactionSession):
         ]
         statement = self._dialect.insert(LINKS).on_conflict_do_nothing()
         statement = statement.returning(LINKS.c.id, LINKS.c.crm_id, LINKS.c.afas_id)
-        with self._db.errors("cannot save links"):
+        with self._db.failing_as("cannot save links"):
             result = await self._session.exec(statement, params=rows)
             ids = {(crm_id, afas_id): new_id for new_id, crm_id, afas_id in result.all()}
             saved = []
@@ -121,7 +121,7 @@ class LinkWrites(TransactionSession):
                 raise StateError(f"cannot save the base of {_describe_link(link)}: it is not saved")
         statement = update(LINKS).where(LINKS.c.id == bindparam("saved_id"))
         statement = statement.values(base=bindparam("saved_base", type_=LINKS.c.base.type))
-        with self._db.errors("cannot save a link"):
+        with self._db.failing_as("cannot save a link"):
             for chunk in row_chunks(links):
                 # Not every driver counts the rows of a many-row UPDATE (asyncpg does not).
                 ids = {link.id for link in chunk if link.id is not None}
@@ -168,7 +168,7 @@ class LinkWrites(TransactionSession):
 
     async def delete_link(self, link_id: int) -> None:
         """Forget a link; its conflicts go with it, journal entries keep no reference."""
-        with self._db.errors("cannot delete a link"):
+        with self._db.failing_as("cannot delete a link"):
             await self._session.exec(delete(LinkRow).where(col(LinkRow.id) == link_id))
 
 

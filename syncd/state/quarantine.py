@@ -43,7 +43,7 @@ class QuarantineWrites(TransactionSession):
         changes["attempts"] = col(QuarantineRow.attempts) + 1
         key = ["connection", "entity", "side", "record_id"]
         statement = self._upsert(QuarantineRow, values, key, changes).returning(QuarantineRow)
-        with self._db.errors("cannot quarantine a record"):
+        with self._db.failing_as("cannot quarantine a record"):
             result = await self._session.exec(
                 statement, execution_options={"populate_existing": True}
             )
@@ -58,7 +58,7 @@ class QuarantineWrites(TransactionSession):
             col(QuarantineRow.side) == str(side),
             col(QuarantineRow.record_id) == record_id,
         )
-        with self._db.errors("cannot release a record"):
+        with self._db.failing_as("cannot release a record"):
             result = await self._session.exec(statement)
         return result.rowcount > 0
 
@@ -76,6 +76,6 @@ class QuarantineWrites(TransactionSession):
             )
             .values(next_attempt=at)
         )
-        with self._db.errors("cannot reschedule a quarantined record"):
+        with self._db.failing_as("cannot reschedule a quarantined record"):
             result = await self._session.exec(statement)
         return result.rowcount > 0

@@ -35,7 +35,7 @@ class StoreSessions:
         token = self._writing.set(True) if write else None
         try:
             bind = self._db.writer if write else self._db.engine
-            with self._db.errors(what):
+            with self._db.failing_as(what):
                 kind = WriteSession if write else AsyncSession
                 async with kind(bind, expire_on_commit=False) as session:
                     await session.begin()

@@ -78,6 +78,6 @@ class EventWrites(TransactionSession):
     async def flush_events(self) -> None:
         """Insert the events added so far, in the order they were added."""
         events, self._events = self._events, []
-        with self._db.errors("cannot add status events"):
+        with self._db.failing_as("cannot add status events"):
             for chunk in chunks.row_chunks(events):
                 await self._session.exec(insert(EVENTS), params=chunk)
