@@ -56,7 +56,7 @@ class StatusSource:
 
 
 def make_app(source: StatusSource, *, token: str | None = None) -> web.Application:
-    middlewares = [_require(token)] if token else []
+    middlewares = [_token_required(token)] if token else []
     app = web.Application(middlewares=middlewares)  # type: ignore[arg-type]
     metrics = _Metrics()
 
@@ -89,16 +89,16 @@ def make_app(source: StatusSource, *, token: str | None = None) -> web.Applicati
     return app
 
 
-def _require(token: str) -> Middleware:
+def _token_required(token: str) -> Middleware:
     @web.middleware
-    async def check(request: web.Request, handler: Handler) -> web.StreamResponse:
+    async def check_token(request: web.Request, handler: Handler) -> web.StreamResponse:
         given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
         given = given or request.query.get("token", "")
         if not hmac.compare_digest(given.encode(), token.encode()):
             return web.Response(status=401, text="a token is required\n")
         return await handler(request)
 
-    return check
+    return check_token
 
 
 class _Metrics:
@@ -182,11 +182,11 @@ def _escape(value: object) -> str:
     return html.escape(str(value))
 
 
-def _when(at: datetime | None) -> str:
+def _format_time(at: datetime | None) -> str:
     return at.strftime("%Y-%m-%d %H:%M:%S UTC") if at else "never"
 
 
-def _state(h: EntityHealth) -> str:
+def _state_cell(h: EntityHealth) -> str:
     if h.last_cycle is None:
         return "<td>no cycle yet</td>"
     if h.healthy:
@@ -196,9 +196,9 @@ def _state(h: EntityHealth) -> str:
 
 def _health_table(rows: Sequence[EntityHealth]) -> str:
     body = "".join(
-        f"<tr><td>{_escape(h.connection)}</td><td>{_escape(h.entity)}</td>{_state(h)}"
+        f"<tr><td>{_escape(h.connection)}</td><td>{_escape(h.entity)}</td>{_state_cell(h)}"
         f"<td class='num'>{h.linked}</td><td class='num'>{h.conflicts}</td>"
-        f"<td class='num'>{h.quarantined}</td><td>{_escape(_when(h.last_cycle))}</td></tr>"
+        f"<td class='num'>{h.quarantined}</td><td>{_escape(_format_time(h.last_cycle))}</td></tr>"
         for h in rows
     )
     return (
@@ -225,7 +225,7 @@ def _cycles_table(cycles: Sequence[StatusEvent]) -> str:
         return str(e.data.get("error") or text)
 
     body = "".join(
-        f"<tr><td>{_escape(_when(e.at))}</td><td>{_escape(e.connection)}/{_escape(e.entity)}</td>"
+        f"<tr><td>{_escape(_format_time(e.at))}</td><td>{_escape(e.connection)}/{_escape(e.entity)}</td>"
         f"<td>{_escape(e.name)}</td><td>{_escape(summary(e))}</td></tr>"
         for e in cycles
     )

@@ -62,7 +62,8 @@ class EntityHealth:
 async def entity_health(
     store: StateStore, connection: str, entity: str, interval: timedelta | None = None
 ) -> EntityHealth:
-    ends = await _last(store, connection, entity, [str(n) for n in CYCLE_ENDS])
+    ends = await _newest_event(store, connection, entity, [str(n) for n in CYCLE_ENDS])
+    lease = await _newest_event(store, connection, entity, [str(n) for n in LEASES])
     cursors = {}
     for side in Side:
         cursor = await store.get_cursor(connection, entity, side)
@@ -77,10 +78,10 @@ async def entity_health(
         last_cycle=ends.at if ends else None,
         next_cycle=ends.at + interval if ends and ends.at and interval else None,
         last_outcome=ends.name if ends else None,
-        last_message=_message(ends) if ends else None,
+        last_message=_event_message(ends) if ends else None,
         cursors=cursors,
-        requests=_budgets(ends),
-        replica=_holder(await _last(store, connection, entity, [str(n) for n in LEASES])),
+        requests=_request_budgets(ends),
+        replica=_lease_holder(lease),
         in_doubt=tuple(await _in_doubt(store, connection, entity)),
         awaiting_review=(await awaiting_review(store, connection, entity)).count(),
         waiting_for_sibling=await waiting_for_sibling(store, connection, entity),
@@ -109,7 +110,7 @@ async def _in_doubt(store: StateStore, connection: str, entity: str) -> list[InD
     return creates_in_doubt(pending, ends, windows)
 
 
-async def _last(
+async def _newest_event(
     store: StateStore, connection: str, entity: str, names: Sequence[str]
 ) -> StatusEvent | None:
     """The newest event of ``names``."""
@@ -117,19 +118,19 @@ async def _last(
     return found[-1] if found else None
 
 
-def _holder(event: StatusEvent | None) -> str | None:
+def _lease_holder(event: StatusEvent | None) -> str | None:
     """Who holds a lane's lease, as its newest lease event says (replicas only)."""
     if event is None or event.name != EventName.LEASE_ACQUIRED:
         return None
     return str(event.data.get("replica"))
 
 
-def _budgets(event: StatusEvent | None) -> dict[str, object]:
+def _request_budgets(event: StatusEvent | None) -> dict[str, object]:
     found = event.data.get("requests") if event else None
     return dict(found) if isinstance(found, dict) else {}
 
 
-def _message(event: StatusEvent) -> str | None:
+def _event_message(event: StatusEvent) -> str | None:
     for key in ("message", "error"):
         if event.data.get(key):
             return str(event.data[key])
