@@ -99,7 +99,7 @@ async def run_cycle(
                 await close_listings(listings)
     except Exception as error:
         if not dry_run:
-            await ctx.event(EventName.CYCLE_FAILED, None, error=for_people(error))
+            await ctx.log_event(EventName.CYCLE_FAILED, None, error=for_people(error))
         raise
 
 
@@ -107,7 +107,7 @@ async def _stages(
     ctx: CycleContext, speed: SpeedStrategy, listings: Mapping[Side, Listing], accept_guards: bool
 ) -> CycleReport:
     if not ctx.dry_run:
-        await ctx.event(EventName.CYCLE_STARTED, None, full=ctx.full)
+        await ctx.log_event(EventName.CYCLE_STARTED, None, full=ctx.full)
     lookups = CycleLookups(ctx)
     quarantined = await read_quarantine(ctx)
     applier = Applier(

@@ -45,10 +45,11 @@ class InDoubt:
         }
 
     def as_text(self) -> str:
-        head = f"{self.count} create(s) in {self.target} in doubt since {_at(self.since)}"
+        head = f"{self.count} create(s) in {self.target} in doubt since {_as_utc_text(self.since)}"
         if self.retry_at is None:
             return f"{head}: looked up again next cycle"
-        return f"{head}: looked up each cycle, sent again from {_at(self.retry_at)} if not found"
+        again = _as_utc_text(self.retry_at)
+        return f"{head}: looked up each cycle, sent again from {again} if not found"
 
 
 def outcome_window(gateway: object) -> timedelta:
@@ -114,5 +115,5 @@ def _first_retry(
     return min(known) if known else None
 
 
-def _at(when: datetime) -> str:
+def _as_utc_text(when: datetime) -> str:
     return when.strftime("%Y-%m-%d %H:%M:%S UTC")

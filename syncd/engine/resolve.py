@@ -44,7 +44,9 @@ async def resolve_conflict(
     link = await conn.store.get_link(conflict.link_id)
     if link is None or link.id is None or link.detached_at is not None:
         raise ResolveError(f"conflict {conflict_id}: its link is gone")
-    records = {side: await _read(conn, conflict.entity, side, link.id_on(side)) for side in Side}
+    records = {
+        side: await _read_record(conn, conflict.entity, side, link.id_on(side)) for side in Side
+    }
     field = conn.mappings[conflict.entity].field(conflict.field)
     chosen = records[take].fields.get(conflict.field) if take else field.normal(value)
     how = f"operator took {take}" if take else "operator gave the value"
@@ -65,18 +67,18 @@ async def resolve_conflict(
     counts = await applier.apply(actions)
     if counts["quarantined"]:
         raise ResolveError(f"conflict {conflict_id}: a side refused the value; see quarantine")
-    await _close(conn, conflict, link.crm_id, how)
+    await _close_conflict(conn, conflict, link.crm_id, how)
     return Resolution(conflict, chosen, tuple(a.target for a in actions if isinstance(a, Update)))
 
 
-async def _read(conn: Connection, entity: str, side: Side, record_id: str) -> Record:
+async def _read_record(conn: Connection, entity: str, side: Side, record_id: str) -> Record:
     page = await conn.gateways[side].read(entity, [record_id])
     for record in page.records:
         return record
     raise ResolveError(f"{side} record {record_id} is gone or cannot be read")
 
 
-async def _close(conn: Connection, conflict: Conflict, crm_id: str, how: str) -> None:
+async def _close_conflict(conn: Connection, conflict: Conflict, crm_id: str, how: str) -> None:
     async with conn.store.transaction() as tx:
         for closed in await tx.close_conflicts(conflict.link_id, [conflict.field], how):
             await tx.add_event(

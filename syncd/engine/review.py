@@ -17,7 +17,7 @@ from syncd.state.rows import Link, StatusEvent
 
 async def match_plan(conn: Connection, entity: str) -> list[Proposal]:
     """Every proposed link between the unlinked records of both sides."""
-    records = {side: await _all(conn, entity, side) for side in Side}
+    records = {side: await _list_all_records(conn, entity, side) for side in Side}
     links = await conn.store.get_links(conn.name, entity)
     linked = {side: frozenset(link.id_on(side) for link in links) for side in Side}
     mapping = conn.mappings[entity]
@@ -29,7 +29,7 @@ async def match_plan(conn: Connection, entity: str) -> list[Proposal]:
     ]
 
 
-async def _all(conn: Connection, entity: str, side: Side) -> list[Record]:
+async def _list_all_records(conn: Connection, entity: str, side: Side) -> list[Record]:
     found: list[Record] = []
     async for page in conn.gateways[side].list_all(entity):
         found.extend(page.records)

@@ -35,7 +35,7 @@ async def open_conflicts(
     )
     for (action, link), new in zip(live, opening, strict=True):
         if new:
-            await context.event(
+            await context.log_event(
                 tx,
                 EventName.CONFLICT_OPENED,
                 link.crm_id,
@@ -57,4 +57,4 @@ async def close_conflicts(
 ) -> None:
     """Close ``link``'s open conflicts of ``fields`` (None: all of them)."""
     for conflict in await tx.close_conflicts(saved_id(link), fields, resolution):
-        await context.event(tx, EventName.CONFLICT_CLOSED, link.crm_id, field=conflict.field)
+        await context.log_event(tx, EventName.CONFLICT_CLOSED, link.crm_id, field=conflict.field)

@@ -26,7 +26,7 @@ class ApplyContext:
     now: Callable[[], datetime]
     counts: Counter[str] = dataclasses.field(default_factory=Counter)
 
-    async def event(
+    async def log_event(
         self, tx: Transaction, name: EventName, record: str | None, **data: object
     ) -> None:
         """Add a status event for this connection and entity to ``tx``."""

@@ -60,7 +60,7 @@ class LinkActions:
         for action, link in zip(actions, links, strict=True):
             await release_from_quarantine(context, tx, Side.CRM, action.crm_id)
             await release_from_quarantine(context, tx, Side.AFAS, action.afas_id)
-            await context.event(
+            await context.log_event(
                 tx,
                 EventName.RECORD_LINKED,
                 action.crm_id,
@@ -99,7 +99,7 @@ class LinkActions:
             return
         async with context.store.transaction() as tx:
             link = await tx.save_link(Link(context.connection, context.entity, *action.pair))
-            await context.event(
+            await context.log_event(
                 tx,
                 EventName.RECORD_LINKED,
                 action.crm_id,
@@ -119,7 +119,7 @@ class LinkActions:
         else:
             moved = dataclasses.replace(link, afas_id=action.new_id)
         await tx.save_link(moved)
-        await self.context.event(
+        await self.context.log_event(
             tx,
             EventName.RECORD_LINKED,
             action.new_id,
@@ -150,7 +150,7 @@ class LinkActions:
             reason = f"unlinked: its {action.gone} record is gone"
             await close_conflicts(context, tx, link, None, reason)
             name = EventName.RECORD_DEACTIVATED if action.deactivate else EventName.RECORD_UNLINKED
-            await context.event(
+            await context.log_event(
                 tx,
                 name,
                 link.id_on(survivor),

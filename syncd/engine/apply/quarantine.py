@@ -56,7 +56,7 @@ async def put_in_quarantine(
             fields=fields or {},
         )
     )
-    await context.event(
+    await context.log_event(
         tx,
         EventName.RECORD_QUARANTINED,
         record_id,
@@ -110,4 +110,4 @@ async def release_from_quarantine(
     if (side, record_id) in context.quarantined and await tx.release(
         context.connection, context.entity, side, record_id
     ):
-        await context.event(tx, EventName.RECORD_RELEASED, record_id, side=str(side))
+        await context.log_event(tx, EventName.RECORD_RELEASED, record_id, side=str(side))

@@ -102,7 +102,7 @@ class SideWrites:
             await tx.finish_journals(as_written)
             for update, altered in landed:
                 await release_from_quarantine(context, tx, target, update.target_id)
-                await context.event(
+                await context.log_event(
                     tx,
                     EventName.RECORD_CHANGED,
                     update.target_id,
@@ -197,7 +197,7 @@ class SideWrites:
     ) -> None:
         """A create is linked and its journal row closed: release it, tell the log."""
         await release_from_quarantine(self.context, tx, target.other, source_id)
-        await self.context.event(
+        await self.context.log_event(
             tx, event, created.id, side=str(target), source=source_id, fields=dict(link.base)
         )
         self.context.links[(link.crm_id, link.afas_id)] = link

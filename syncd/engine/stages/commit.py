@@ -22,7 +22,7 @@ async def commit(
             if cursor is not None:
                 await tx.set_cursor(ctx.connection, ctx.entity, side, cursor)
         await tx.add_event(
-            ctx.status(
+            ctx.status_event(
                 EventName.CYCLE_FINISHED,
                 None,
                 {

@@ -39,12 +39,14 @@ class CycleContext:
         lag = getattr(self.gateways[side], "visibility_lag", timedelta(0))
         return lag if isinstance(lag, timedelta) else timedelta(0)
 
-    def status(self, name: EventName, record: str | None, data: dict[str, object]) -> StatusEvent:
+    def status_event(
+        self, name: EventName, record: str | None, data: dict[str, object]
+    ) -> StatusEvent:
         return StatusEvent(self.connection, self.entity, str(name), record=record, data=data)
 
-    async def event(self, name: EventName, record: str | None, **data: object) -> None:
+    async def log_event(self, name: EventName, record: str | None, **data: object) -> None:
         async with self.store.transaction() as tx:
-            await tx.add_event(self.status(name, record, data))
+            await tx.add_event(self.status_event(name, record, data))
 
 
 def requests_sent(gateway: Gateway) -> int:

@@ -14,7 +14,7 @@ async def guards_pass(ctx: CycleContext, plan: Plan, *, accept_guards: bool) -> 
         return True
     if not ctx.dry_run:
         for finding in plan.findings:
-            await ctx.event(
+            await ctx.log_event(
                 EventName.GUARD_TRIPPED,
                 None,
                 guard=finding.guard,
