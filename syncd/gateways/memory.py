@@ -121,7 +121,7 @@ class MemoryGateway:
             chunk = self._next_chunk(entity, rows, since, after)
             if not chunk:
                 break
-            page = self._convert(entity, chunk)
+            page = self._to_page(entity, chunk)
             yield replace(page, hints_only=True) if self.search_lags else page
             if len(chunk) < self.page_size:
                 break
@@ -145,7 +145,7 @@ class MemoryGateway:
             )[: self.page_size]
             if not ids:
                 break
-            yield self._convert(entity, [table[record_id] for record_id in ids])
+            yield self._to_page(entity, [table[record_id] for record_id in ids])
             if len(ids) < self.page_size:
                 break
             after = id_order(ids[-1])
@@ -157,7 +157,7 @@ class MemoryGateway:
         wanted = dict.fromkeys(ids)  # keeps the caller's order, drops repeats
         active = self._tables.is_active
         rows = [table[i] for i in wanted if i in table and active(entity, table[i])]
-        page = self._convert(entity, rows)
+        page = self._to_page(entity, rows)
         self._faults.end(fault)
         return page
 
@@ -213,7 +213,7 @@ class MemoryGateway:
     ) -> list[BatchOutcome]:
         """Each item as ``create`` would do it; a refused one is its RecordError."""
         self.calls["create_batch"] += 1
-        return [await _outcome(self.create(entity, fields, key)) for fields, key in items]
+        return [await _outcome_of(self.create(entity, fields, key)) for fields, key in items]
 
     async def update_batch(
         self, entity: str, items: Sequence[tuple[str, Mapping[str, Value], str | None]]
@@ -221,7 +221,7 @@ class MemoryGateway:
         """Each item as ``update`` would do it; a refused one is its RecordError."""
         self.calls["update_batch"] += 1
         return [
-            await _outcome(self.update(entity, record_id, fields, correlation))
+            await _outcome_of(self.update(entity, record_id, fields, correlation))
             for record_id, fields, correlation in items
         ]
 
@@ -349,7 +349,7 @@ class MemoryGateway:
         )
         return [row for _, row in selected[: self.page_size]]
 
-    def _convert(self, entity: str, rows: Iterable[NativeRow]) -> Page:
+    def _to_page(self, entity: str, rows: Iterable[NativeRow]) -> Page:
         return Page.of(self._to_record(entity, row) for row in rows)
 
     def _to_record(self, entity: str, row: NativeRow) -> Record | RejectedRecord:
@@ -374,7 +374,7 @@ class MemoryGateway:
         return result
 
 
-async def _outcome(write: Awaitable[Record]) -> BatchOutcome:
+async def _outcome_of(write: Awaitable[Record]) -> BatchOutcome:
     try:
         return await write
     except RecordError as refused:

@@ -76,11 +76,11 @@ class ChangeReader:
                 continue
             # Nothing new but the last second: it fills the page on its own.
             second = last if cursor is None else max(last, cursor)
-            async for page in self._second(entity, second, since):
+            async for page in self._rows_of_second(entity, second, since):
                 yield page
             cursor = second + _SECOND
 
-    async def _second(
+    async def _rows_of_second(
         self, entity: str, second: datetime, since: datetime | None
     ) -> AsyncIterator[Page]:
         """Every row shown with modification time ``second``, keyset-paged on the key."""

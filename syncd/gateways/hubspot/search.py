@@ -82,13 +82,13 @@ class CompanySearch:
         if since is not None and since > upper:
             return
         low = epoch_ms(since, up=True) if since is not None else 0
-        async for window in self._window(entity, low, epoch_ms(upper), slice_size):
+        async for window in self._search_window(entity, low, epoch_ms(upper), slice_size):
             for chunk in chunks(window, page_size):
                 # Search may still show an earlier version of a company: hints only.
                 page = self._companies.to_page(entity, chunk)
                 yield dataclasses.replace(page, hints_only=True)
 
-    async def _window(
+    async def _search_window(
         self, entity: str, low: int, high: int, slice_size: int
     ) -> AsyncIterator[list[JsonObject]]:
         """Companies modified in [low, high] (epoch ms), a search page at a time, each
@@ -118,16 +118,16 @@ class CompanySearch:
             times = sorted(epoch_ms(sort_time(entity, obj)) for obj in crowded.sample)
             middle = min(max(times[len(times) // 2], low), high) if times else (low + high) // 2
             for part in ((low, middle - 1), (middle, middle), (middle + 1, high)):
-                async for found_part in self._window(entity, *part, slice_size):
+                async for found_part in self._search_window(entity, *part, slice_size):
                     yield found_part
             return
         if first:
-            yield self._by_time(entity, first)
+            yield self._sorted_by_time(entity, first)
         async for page in pages:
             if page:
-                yield self._by_time(entity, page)
+                yield self._sorted_by_time(entity, page)
 
-    def _by_time(self, entity: str, objects: list[JsonObject]) -> list[JsonObject]:
+    def _sorted_by_time(self, entity: str, objects: list[JsonObject]) -> list[JsonObject]:
         sort_time = self._companies.sort_time
         return sorted(objects, key=lambda obj: (sort_time(entity, obj), obj["id"]))
 
@@ -152,7 +152,7 @@ class CompanySearch:
         wanted = set(values)
         found: dict[str, Record] = {}
         for chunk in chunks(sorted(natives), BATCH_SIZE):
-            objects = await self._matching(
+            objects = await self._search_matching(
                 entity, [search_filter(fieldmap.crm, "IN", chunk)], any_role=other_roles
             )
             for obj in objects:
@@ -163,7 +163,7 @@ class CompanySearch:
                     found[record.id] = record
         return sorted(found.values(), key=lambda r: int(r.id))
 
-    async def _matching(
+    async def _search_matching(
         self, entity: str, filters: Sequence[JsonObject], *, any_role: bool = False
     ) -> list[JsonObject]:
         """Every company with the role (any company, with ``any_role``) matching
