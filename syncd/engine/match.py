@@ -488,12 +488,12 @@ def _settle_claims(proposals: list[MatchDecision]) -> list[MatchDecision]:
     return _one_per_record(decided)
 
 
-def _contested(p: MatchDecision, pairs: set[tuple[str, str]]) -> MatchDecision:
-    partners = {afas if p.side is Side.CRM else crm for crm, afas in pairs}
+def _contested(decision: MatchDecision, pairs: set[tuple[str, str]]) -> MatchDecision:
+    partners = {afas if decision.side is Side.CRM else crm for crm, afas in pairs}
     return MatchDecision(
         MatchKind.AMBIGUOUS,
-        p.side,
-        p.record,
+        decision.side,
+        decision.record,
         reason="it and another record match the same partner",
         candidates=tuple(sorted(partners)),
     )

@@ -141,30 +141,33 @@ def plan_as_text(plan: Plan, connection: str) -> str:
     return "\n".join(lines)
 
 
-def _describe(d: dict[str, Any]) -> list[str]:
-    kind = d["action"]
+def _describe(action: dict[str, Any]) -> list[str]:
+    kind = action["action"]
     if kind == "update":
-        head = f"update {d['target']} {d['crm_id' if d['target'] == 'crm' else 'afas_id']}"
+        target = action["target"]
+        head = f"update {target} {action['crm_id' if target == 'crm' else 'afas_id']}"
         return [head] + [
             f"    {name}: {f['before']!r} -> {f['after']!r}  ({f['why']})"
-            for name, f in d["fields"].items()
+            for name, f in action["fields"].items()
         ]
     if kind == "create":
-        filled = {k: v for k, v in d["fields"].items() if v is not None}
-        return [f"create in {d['target']} from {d['source_id']}"] + [
+        filled = {k: v for k, v in action["fields"].items() if v is not None}
+        return [f"create in {action['target']} from {action['source_id']}"] + [
             f"    {k}: {v!r}" for k, v in filled.items()
         ]
     if kind == "conflict":
         return [
-            f"conflict crm {d['crm_id']} / afas {d['afas_id']} on {d['field']}: "
-            f"base {d['base']!r}, crm {d['crm']!r}, afas {d['afas']!r} (left for a person)"
+            f"conflict crm {action['crm_id']} / afas {action['afas_id']} on {action['field']}: "
+            f"base {action['base']!r}, crm {action['crm']!r}, afas {action['afas']!r} "
+            "(left for a person)"
         ]
     if kind in ("link", "agree", "close_conflicts"):
-        extra = d.get("why") or ", ".join(d.get("fields", []))
-        return [f"{kind} crm {d['crm_id']} / afas {d['afas_id']}  ({extra})"]
+        extra = action.get("why") or ", ".join(action.get("fields", []))
+        return [f"{kind} crm {action['crm_id']} / afas {action['afas_id']}  ({extra})"]
     if kind in ("unlink", "deactivate"):
-        return [f"{kind} crm {d['crm_id']} / afas {d['afas_id']}  ({d['why']})"]
-    return [f"{kind} {d.get('side')} {d.get('id')}: {d.get('why') or d.get('event')}"]
+        return [f"{kind} crm {action['crm_id']} / afas {action['afas_id']}  ({action['why']})"]
+    why = action.get("why") or action.get("event")
+    return [f"{kind} {action.get('side')} {action.get('id')}: {why}"]
 
 
 def sibling_waits(waiting: Mapping[str, int]) -> list[str]:

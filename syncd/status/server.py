@@ -186,12 +186,12 @@ def _format_time(at: datetime | None) -> str:
     return at.strftime("%Y-%m-%d %H:%M:%S UTC") if at else "never"
 
 
-def _state_cell(h: EntityHealth) -> str:
-    if h.last_cycle is None:
+def _state_cell(health: EntityHealth) -> str:
+    if health.last_cycle is None:
         return "<td>no cycle yet</td>"
-    if h.healthy:
+    if health.healthy:
         return "<td class='ok'>in sync</td>"
-    return f"<td class='bad'>{_escape(h.last_outcome)}</td>"
+    return f"<td class='bad'>{_escape(health.last_outcome)}</td>"
 
 
 def _health_table(rows: Sequence[EntityHealth]) -> str:
@@ -219,19 +219,19 @@ def _in_doubt_list(rows: Sequence[EntityHealth]) -> str:
 
 
 def _cycles_table(cycles: Sequence[StatusEvent]) -> str:
-    def summary(e: StatusEvent) -> str:
-        counts = e.data.get("counts") or {}
+    def summary(event: StatusEvent) -> str:
+        counts = event.data.get("counts") or {}
         text = ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "no changes"
-        return str(e.data.get("error") or text)
+        return str(event.data.get("error") or text)
 
-    body = "".join(
+    rows = "".join(
         f"<tr><td>{_escape(_format_time(e.at))}</td><td>{_escape(e.connection)}/{_escape(e.entity)}</td>"
         f"<td>{_escape(e.name)}</td><td>{_escape(summary(e))}</td></tr>"
         for e in cycles
     )
     return (
         "<h2>Recent cycles</h2><table><tr><th>at</th><th>where</th><th>outcome</th>"
-        f"<th>what</th></tr>{body}</table>"
+        f"<th>what</th></tr>{rows}</table>"
     )
 
 
