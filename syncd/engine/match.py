@@ -106,22 +106,22 @@ def _add(index: dict[_Lookup, Record | list[Record]], value: _Lookup, record: Re
         held.append(record)
 
 
-def match_unlinked(data: MatchInput) -> list[MatchDecision]:
+def match_unlinked(inputs: MatchInput) -> list[MatchDecision]:
     """One decision per unlinked record; a pair found from both sides is decided once."""
     # The indexes are gone by the time the claims are settled (a first sync's are the
     # size of both listings' keys): only the proposals are kept for that.
-    return _settle_claims(_proposals(data))
+    return _settle_claims(_proposals(inputs))
 
 
-def _proposals(data: MatchInput) -> list[MatchDecision]:
+def _proposals(inputs: MatchInput) -> list[MatchDecision]:
     """What each unlinked record would be, seen from its own side alone."""
-    return [p for side in Side for p in _proposals_of(side, data)]
+    return [p for side in Side for p in _proposals_of(side, inputs)]
 
 
-def _proposals_of(side: Side, data: MatchInput) -> list[MatchDecision]:
+def _proposals_of(side: Side, inputs: MatchInput) -> list[MatchDecision]:
     """The proposals of one side's unlinked records. The other side's indexes are gone
     when it returns: only one side's are ever alive (each a whole listing's, at first)."""
-    return Partners.of(side.other, data).propose(data.unlinked[side])
+    return Partners.of(side.other, inputs).propose(inputs.unlinked[side])
 
 
 class Partners:
@@ -156,20 +156,20 @@ class Partners:
         self.adoptable = KeyIndex(adoptable, frozenset(), self.keys)
 
     @classmethod
-    def of(cls, side: Side, data: MatchInput, *, adopting: bool = True) -> Partners:
-        """``side``'s partners as ``data`` has them (without adoptable ones, if not
+    def of(cls, side: Side, inputs: MatchInput, *, adopting: bool = True) -> Partners:
+        """``side``'s partners as ``inputs`` have them (without adoptable ones, if not
         ``adopting``)."""
-        adoptable = data.adoptable.get(side, ()) if adopting else ()
-        held = data.held.get(side, ())
+        adoptable = inputs.adoptable.get(side, ()) if adopting else ()
+        held = inputs.held.get(side, ())
         return cls(
             side,
-            data.candidates[side],
-            data.match_keys,
+            inputs.candidates[side],
+            inputs.match_keys,
             held,
             adoptable,
-            data.linked[side],
-            review_keys=data.review_keys,
-            declined=data.declined,
+            inputs.linked[side],
+            review_keys=inputs.review_keys,
+            declined=inputs.declined,
         )
 
     def propose(self, records: Iterable[Record]) -> list[MatchDecision]:
@@ -288,16 +288,16 @@ def _sole_pair(proposal: MatchDecision, claimed: set[str]) -> bool:
     )
 
 
-def unmatched(data: MatchInput) -> dict[Side, list[Record]]:
+def unmatched(inputs: MatchInput) -> dict[Side, list[Record]]:
     """The unlinked records that no partner, clash or look-alike claims: only these are
     ever adopted by a record of the other entity, so only these need looking up there."""
-    return {side: _unmatched_of(side, data) for side in Side}
+    return {side: _unmatched_of(side, inputs) for side in Side}
 
 
-def _unmatched_of(side: Side, data: MatchInput) -> list[Record]:
+def _unmatched_of(side: Side, inputs: MatchInput) -> list[Record]:
     """:func:`unmatched` of one side, with only the other side's indexes alive."""
-    partners = Partners.of(side.other, data, adopting=False)
-    return [d.record for d in partners.creates(data.unlinked[side])]
+    partners = Partners.of(side.other, inputs, adopting=False)
+    return [d.record for d in partners.creates(inputs.unlinked[side])]
 
 
 def _propose(side: Side, record: Record, partners: Partners) -> MatchDecision:

@@ -69,11 +69,11 @@ def propose(
     """Proposals for every unlinked record, best first."""
     unlinked = {s: [r for r in records[s] if r.id not in linked[s]] for s in Side}
     by_id = {s: {r.id: r for r in records[s]} for s in Side}
-    data = MatchInput(
+    inputs = MatchInput(
         unlinked, records, linked, match_keys, review_keys=review_keys, declined=declined
     )
     found: dict[tuple[str, str], Proposal] = {}
-    for d in match_unlinked(data):
+    for d in match_unlinked(inputs):
         if d.kind is MatchKind.LINK and d.partner is not None:
             _add(found, "auto", d.side, d.record, d.partner)
         elif d.kind in _FOR_A_PERSON:

@@ -29,11 +29,11 @@ class FastSpeed:
     def cycle_running(self) -> AbstractAsyncContextManager[None]:
         return gc_paused()
 
-    async def run_pure(self, pure: Callable[[In], Out], data: In) -> Out:
+    async def run_pure(self, pure: Callable[[In], Out], inputs: In) -> Out:
         """Matching and planning a first sync take a while of CPU; meanwhile the event
         loop keeps the requests of the creates made while listing (and of other cycles)
         going. Pure functions share nothing the loop changes."""
-        return await asyncio.to_thread(pure, data)
+        return await asyncio.to_thread(pure, inputs)
 
     async def beside_listing(self, shape: ListingShape, cycle: CycleAccess) -> ListingWork:
         if not shape.dry_run and (shape.full or shape.first) and await cycle.first_sync_alone():

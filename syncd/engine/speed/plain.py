@@ -71,8 +71,8 @@ class PlainSpeed:
     def cycle_running(self) -> AbstractAsyncContextManager[None]:
         return contextlib.nullcontext()
 
-    async def run_pure(self, pure: Callable[[In], Out], data: In) -> Out:
-        return pure(data)
+    async def run_pure(self, pure: Callable[[In], Out], inputs: In) -> Out:
+        return pure(inputs)
 
     async def beside_listing(self, shape: ListingShape, cycle: CycleAccess) -> ListingWork:
         return NothingBeside()

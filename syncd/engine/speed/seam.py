@@ -148,8 +148,8 @@ class SpeedStrategy(Protocol):
         """Held for the whole cycle."""
         ...
 
-    async def run_pure(self, pure: Callable[[In], Out], data: In) -> Out:
-        """``pure(data)``, in the loop or beside it."""
+    async def run_pure(self, pure: Callable[[In], Out], inputs: In) -> Out:
+        """``pure(inputs)``, in the loop or beside it."""
         ...
 
     async def beside_listing(self, shape: ListingShape, cycle: CycleAccess) -> ListingWork:

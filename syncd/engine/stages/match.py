@@ -102,8 +102,8 @@ class _Matching:
             )
             for side in Side
         }
-        data = MatchInput(unlinked, candidates, linked, keys, held, adoptable, review, declined)
-        return await self.speed.run_pure(match_unlinked, data)
+        inputs = MatchInput(unlinked, candidates, linked, keys, held, adoptable, review, declined)
+        return await self.speed.run_pure(match_unlinked, inputs)
 
     async def _unlinked(
         self, side: Side, records: dict[str, Record], hints_only: bool, awaiting: Awaiting
