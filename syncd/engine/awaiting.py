@@ -20,7 +20,7 @@ NOTES_READ = 10_000  # the newest notes read: a few full sweeps' worth of held r
 
 
 @dataclass
-class Awaiting:
+class AwaitingReview:
     """Per side, the records noted as held (and not linked since), by id: whether the
     newest note is older than the last review (then the review may have settled it)."""
 
@@ -31,7 +31,9 @@ class Awaiting:
         return sum(len(ids) for ids in self.held.values())
 
 
-async def waiting_for_sibling(store: StateStore, connection: str, entity: str) -> dict[str, int]:
+async def read_waiting_for_sibling(
+    store: StateStore, connection: str, entity: str
+) -> dict[str, int]:
     """Per sibling entity, how many creates the lane's last finished cycle left waiting
     for it (siblings.py): such records are decided again each cycle until they go."""
     names = [str(EventName.CYCLE_FINISHED)]
@@ -42,7 +44,7 @@ async def waiting_for_sibling(store: StateStore, connection: str, entity: str) -
     return {str(sibling): n for sibling, n in waiting.items() if isinstance(n, int) and n}
 
 
-async def awaiting_review(store: StateStore, connection: str, entity: str) -> Awaiting:
+async def read_awaiting_review(store: StateStore, connection: str, entity: str) -> AwaitingReview:
     reviews = await store.events(connection, entity=entity, names=[str(EventName.MATCH_REVIEWED)])
     declined = frozenset(
         (str(crm), str(afas)) for r in reviews for crm, afas in r.data.get("declined", [])
@@ -55,7 +57,7 @@ async def awaiting_review(store: StateStore, connection: str, entity: str) -> Aw
         limit=NOTES_READ,
         newest=True,
     )
-    found = Awaiting(declined=declined)
+    found = AwaitingReview(declined=declined)
     sides = {str(side): side for side in Side}
     for note in notes:  # oldest first: the newest note of a record decides
         side = sides.get(str(note.data.get("side")))

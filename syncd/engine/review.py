@@ -6,7 +6,7 @@ import dataclasses
 from collections import Counter
 from collections.abc import Sequence
 
-from syncd.engine.awaiting import awaiting_review
+from syncd.engine.awaiting import read_awaiting_review
 from syncd.engine.cycle import Connection
 from syncd.engine.matchplan import Proposal, propose, takes_at_first_link
 from syncd.engine.plan import field_rules
@@ -21,7 +21,7 @@ async def match_plan(conn: Connection, entity: str) -> list[Proposal]:
     links = await conn.store.get_links(conn.name, entity)
     linked = {side: frozenset(link.id_on(side) for link in links) for side in Side}
     mapping = conn.mappings[entity]
-    declined = (await awaiting_review(conn.store, conn.name, entity)).declined
+    declined = (await read_awaiting_review(conn.store, conn.name, entity)).declined
     rules, tie = field_rules(mapping, conn.rules), conn.rules.newest_tie
     return [
         dataclasses.replace(p, takes=takes_at_first_link(p.crm, p.afas, rules, tie))

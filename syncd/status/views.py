@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from syncd.engine.awaiting import awaiting_review, waiting_for_sibling
+from syncd.engine.awaiting import read_awaiting_review, read_waiting_for_sibling
 from syncd.engine.indoubt import InDoubt, creates_in_doubt, cycle_boundaries
 from syncd.events import EventName
 from syncd.records import Side
@@ -83,8 +83,8 @@ async def entity_health(
         requests=_request_budgets(ends),
         replica=_lease_holder(lease),
         in_doubt=tuple(await _in_doubt(store, connection, entity)),
-        awaiting_review=(await awaiting_review(store, connection, entity)).count(),
-        waiting_for_sibling=await waiting_for_sibling(store, connection, entity),
+        awaiting_review=(await read_awaiting_review(store, connection, entity)).count(),
+        waiting_for_sibling=await read_waiting_for_sibling(store, connection, entity),
     )
 
 

@@ -74,7 +74,7 @@ class StageAccess:
         return bool(await count(name, entity) or await count(name, entity, detached=True))
 
     async def declined(self) -> frozenset[tuple[str, str]]:
-        return (await self.lookups.awaiting()).declined
+        return (await self.lookups.awaiting_review()).declined
 
     def creates_later(self) -> frozenset[Side]:
         """A second role's creates may wait for its first's: the cycle's plan says."""

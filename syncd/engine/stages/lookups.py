@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable, Sequence
 
-from syncd.engine.awaiting import Awaiting, awaiting_review
+from syncd.engine.awaiting import AwaitingReview, read_awaiting_review
 from syncd.engine.stages.context import CycleContext
 from syncd.records import Page, RejectedRecord, Side, Value
 from syncd.state.rows import Link
@@ -36,7 +36,7 @@ class CycleLookups:
         self._conflicts_read: asyncio.Future[OpenConflictValues] | None = None
         self._open_values: OpenConflictValues | None = None
         self._open_fields: dict[int, frozenset[str]] | None = None
-        self._awaiting: Awaiting | None = None
+        self._awaiting: AwaitingReview | None = None
 
     # --- links ---------------------------------------------------------------------------
 
@@ -114,8 +114,8 @@ class CycleLookups:
         """The open conflicts' values, once :meth:`open_conflict_values` was awaited (else none)."""
         return self._open_values or {}
 
-    async def awaiting(self) -> Awaiting:
+    async def awaiting_review(self) -> AwaitingReview:
         if self._awaiting is None:
             ctx = self.ctx
-            self._awaiting = await awaiting_review(ctx.store, ctx.connection, ctx.entity)
+            self._awaiting = await read_awaiting_review(ctx.store, ctx.connection, ctx.entity)
         return self._awaiting

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from syncd.engine.actions import MergedRecord, Note
-from syncd.engine.awaiting import GONE, Awaiting
+from syncd.engine.awaiting import GONE, AwaitingReview
 from syncd.engine.match import MatchDecision, MatchInput, MatchKind, match_unlinked, unmatched
 from syncd.engine.siblings import found_in_afas, waiting_for
 from syncd.engine.speed.seam import SpeedStrategy
@@ -63,7 +63,7 @@ class _Matching:
         self.gone_held: list[Note] = []
 
     async def decide(self, pulled: Mapping[Side, SidePull]) -> list[MatchDecision]:
-        awaiting = await self.lookups.awaiting()
+        awaiting = await self.lookups.awaiting_review()
         # A listing of hints has its unlinked records read by id: matching uses these.
         listed = {side: dict(pulled[side].records) for side in Side}
         unlinked = {
@@ -106,7 +106,7 @@ class _Matching:
         return await self.speed.run_pure(match_unlinked, inputs)
 
     async def _unlinked(
-        self, side: Side, records: dict[str, Record], hints_only: bool, awaiting: Awaiting
+        self, side: Side, records: dict[str, Record], hints_only: bool, awaiting: AwaitingReview
     ) -> list[Record]:
         """``side``'s unlinked records; with ``hints_only``, as read by id now (and so in
         ``records`` too: matching and creating use what they hold)."""
@@ -151,7 +151,7 @@ class _Matching:
         seeking: Sequence[Record],
         listed: Mapping[str, Record],
         complete: bool,
-        awaiting: Awaiting,
+        awaiting: AwaitingReview,
     ) -> list[Record]:
         """Records on ``side`` that the other side's unlinked records could pair with."""
         found = dict(listed)
