@@ -7,14 +7,14 @@ organisation's external key). The second role of a company is created in AFAS un
 organisation its first role has, never under a new one nor one found by its KvK number:
 
 * a company that a sibling entity links already is created beside that link's AFAS
-  record (:func:`linked_beside`, asked by the applier just before it creates);
+  record (:func:`read_sibling_links`, asked by the applier just before it creates);
 * a company that a sibling entity will create (it has that role, is neither linked nor
   in quarantine there) waits for it when that sibling comes first, by name
-  (:func:`waiting_for`, asked by the cycle before it plans): the two lanes run at once,
+  (:func:`find_crm_waits`, asked by the cycle before it plans): the two lanes run at once,
   and two creates side by side would make two organisations. The sibling that comes
   first never waits, so one of the two always goes.
 
-The same the other way (:func:`found_in_afas`): a relation whose organisation has a
+The same the other way (:func:`find_afas_siblings`): a relation whose organisation has a
 relation of a sibling entity linked to a company is that company (its role is ticked,
 no second company is created), and waits while that sibling's relation is still to be
 created in the CRM, when that sibling comes first.
@@ -48,7 +48,7 @@ def _shared(mapping: EntityMapping) -> tuple[str, str]:
     return (mapping.crm.options["object"], mapping.afas.options["correlation_update"])
 
 
-async def linked_beside(
+async def read_sibling_links(
     store: StateStore, connection: str, siblings: Sequence[str], crm_ids: Sequence[str]
 ) -> dict[str, tuple[str, str]]:
     """Per CRM record a sibling entity links, that (sibling, its AFAS record)."""
@@ -66,7 +66,7 @@ async def linked_beside(
     return found
 
 
-async def waiting_for(
+async def find_crm_waits(
     store: StateStore,
     crm: Gateway,
     connection: str,
@@ -91,7 +91,7 @@ async def waiting_for(
     return waits
 
 
-async def found_in_afas(
+async def find_afas_siblings(
     store: StateStore,
     afas: SharingGateway,
     connection: str,

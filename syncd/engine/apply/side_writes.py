@@ -16,7 +16,7 @@ from syncd.engine.actions import Create, Update
 from syncd.engine.apply.context import ApplyContext, with_base
 from syncd.engine.apply.journal import entry_id, intent, record_intents, settle_failed_request
 from syncd.engine.apply.quarantine import quarantine_refused_write, release_from_quarantine
-from syncd.engine.siblings import linked_beside
+from syncd.engine.siblings import read_sibling_links
 from syncd.errors import GatewayError, RecordError
 from syncd.events import EventName
 from syncd.gateways.base import BatchGateway, BatchOutcome, Gateway, SharingGateway
@@ -209,7 +209,7 @@ class SideWrites:
         if not self.siblings or not self._sharing[target]:
             return {}
         context = self.context
-        return await linked_beside(context.store, context.connection, self.siblings, sources)
+        return await read_sibling_links(context.store, context.connection, self.siblings, sources)
 
     # --- deactivations -----------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from syncd.engine.actions import MergedRecord, Note
 from syncd.engine.awaiting import GONE, AwaitingReview
 from syncd.engine.match import MatchDecision, MatchInput, MatchKind, match_unlinked, unmatched
-from syncd.engine.siblings import found_in_afas, waiting_for
+from syncd.engine.siblings import find_afas_siblings, find_crm_waits
 from syncd.engine.speed.seam import SpeedStrategy
 from syncd.engine.stages.context import CycleContext
 from syncd.engine.stages.listings import SidePull
@@ -40,7 +40,7 @@ async def match(
 ) -> Matches:
     matching = _Matching(ctx, speed, standing, lookups, merged)
     decisions = await matching.decide(pulled)
-    first, linked = await _siblings_say(ctx, decisions)
+    first, linked = await _ask_siblings(ctx, decisions)
     return Matches(decisions, matching.gone_held, first, linked)
 
 
@@ -228,7 +228,7 @@ class _Matching:
         return {side: list(found.values()) for side, found in held.items()}
 
 
-async def _siblings_say(
+async def _ask_siblings(
     ctx: CycleContext, matches: Sequence[MatchDecision]
 ) -> tuple[dict[tuple[Side, str], str], dict[str, str]]:
     """What sibling entities say of the records to create (siblings.py): which wait
@@ -244,10 +244,11 @@ async def _siblings_say(
     store, name, entity, siblings = ctx.store, ctx.connection, ctx.entity, ctx.siblings
     crm, afas = ctx.gateways[Side.CRM], ctx.gateways[Side.AFAS]
     if new[Side.CRM]:
-        waits = await waiting_for(store, crm, name, entity, siblings, new[Side.CRM])
+        waits = await find_crm_waits(store, crm, name, entity, siblings, new[Side.CRM])
         first.update(((Side.CRM, i), s) for i, s in waits.items())
     if new[Side.AFAS] and isinstance(afas, SharingGateway):
-        linked, waits = await found_in_afas(store, afas, name, entity, siblings, new[Side.AFAS])
+        found = await find_afas_siblings(store, afas, name, entity, siblings, new[Side.AFAS])
+        linked, waits = found
         first.update(((Side.AFAS, i), s) for i, s in waits.items())
     return first, linked
 
