@@ -24,7 +24,7 @@ def is_identifier(key: Key) -> bool:
     return len(key) == 1 and parse_element(key[0])[1] is None
 
 
-def told_apart(record: Record, other: Record, keys: Sequence[Key]) -> bool:
+def are_told_apart(record: Record, other: Record, keys: Sequence[Key]) -> bool:
     """Whether an identifier among ``keys`` has a value on both records, and they differ."""
     for key in keys:
         if is_identifier(key):

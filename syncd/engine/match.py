@@ -17,7 +17,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from syncd.engine.keyrules import single_out, told_apart
+from syncd.engine.keyrules import are_told_apart, single_out
 from syncd.matchkeys import key_value
 from syncd.records import Record, Side
 
@@ -190,7 +190,7 @@ class Partners:
         found: dict[str, Record] = {}
         for key in self.review_keys:
             for r in self.pool.matching(record, key):
-                if not told_apart(record, r, self.keys) and not self._was_declined(record, r):
+                if not are_told_apart(record, r, self.keys) and not self._was_declined(record, r):
                     found[r.id] = r
         return list(found.values())
 
@@ -404,7 +404,7 @@ def _not_told_apart(
     record: Record, found: list[Record], earlier: Sequence[Sequence[str]]
 ) -> list[Record]:
     """``found`` less the records an identifier among ``earlier`` keys tells apart."""
-    return [r for r in found if not told_apart(record, r, earlier)] if earlier else found
+    return [r for r in found if not are_told_apart(record, r, earlier)] if earlier else found
 
 
 def _pair_or_clash(

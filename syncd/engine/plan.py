@@ -143,7 +143,7 @@ def _reconcile_linked(
 ) -> None:
     """A pair whose both records were read: its updates, base, conflicts to open or close."""
     open_fields = inputs.open_conflicts.get(link.id or 0, frozenset())
-    if not open_fields and at_base(link.base, crm, afas, rules):
+    if not open_fields and is_at_base(link.base, crm, afas, rules):
         return  # the common case of a big sweep: every field unchanged, nothing to do
     pair = (crm.id, afas.id)
     decisions = reconcile_pair(link.base, crm, afas, rules, inputs.rules.newest_tie)
@@ -160,7 +160,7 @@ def _reconcile_linked(
         plan.actions.append(CloseConflicts(link, closing))
 
 
-def at_base(
+def is_at_base(
     base: Mapping[str, Value], crm: Record, afas: Record, rules: Mapping[str, FieldRule]
 ) -> bool:
     """Both sides hold the base in every field: reconciling would only say "unchanged"
@@ -173,7 +173,7 @@ def at_base(
     )
 
 
-def agreed_whole(
+def full_agreement(
     record: Record, partner: Record, rules: Mapping[str, FieldRule]
 ) -> dict[str, Value] | None:
     """What a new pair's records agree on, if they agree in every field reconciled:
@@ -199,7 +199,7 @@ FLIP_FLOP_WRITES = 2
 """Altered writes of one field to alternating sides, in a row, that make a flip-flop."""
 
 
-def flip_flopping(history: Sequence[tuple[str, Side]], field: str, target: Side) -> bool:
+def is_flip_flopping(history: Sequence[tuple[str, Side]], field: str, target: Side) -> bool:
     """Each side stored the field otherwise than written, in turn; this write goes on.
 
     Two systems that normalise a value differently keep "correcting" each other: each
@@ -222,7 +222,7 @@ def _unless_flip_flop(
     crm: Record,
     afas: Record,
 ) -> FieldDecision:
-    if decision.target is None or not flip_flopping(history, decision.field, decision.target):
+    if decision.target is None or not is_flip_flopping(history, decision.field, decision.target):
         return decision
     plan.notes.append(
         Note(
@@ -370,7 +370,7 @@ def _plan_link(
         )
         return
     plan.actions.append(LinkPair.of(crm, afas, decision.reason, write_keys=keys))
-    agreed = agreed_whole(decision.record, partner, rules)
+    agreed = full_agreement(decision.record, partner, rules)
     if agreed is not None:  # most pairs a first sync finds: nothing to reconcile
         plan.actions.append(AdvanceBase((crm.id, afas.id), Fields(agreed)))
         return

@@ -22,7 +22,7 @@ from syncd.engine.actions import (
     Update,
 )
 from syncd.engine.match import MatchDecision, MatchKind
-from syncd.engine.plan import PlanInput, agreed_whole, field_rules, make_plan, reconcile_pair
+from syncd.engine.plan import PlanInput, field_rules, full_agreement, make_plan, reconcile_pair
 from syncd.engine.reconcile import Outcome
 from syncd.mapping import EntityMapping, load_mapping
 from syncd.policy import ConflictRule, DeletePolicy, Direction, Guards, SyncRules
@@ -257,8 +257,8 @@ def test_a_new_pair_that_agrees_everywhere_plans_what_reconciling_would(
         reconciled = [d for d in decisions if d.field not in on_create]
         agreed = {d.field: d.value for d in reconciled if d.outcome is Outcome.AGREED}
         every = len(agreed) == len(reconciled)
-        assert agreed_whole(crm, afas, rules) == (agreed if every else None)
-        assert agreed_whole(afas, crm, rules) == (agreed if every else None)
+        assert full_agreement(crm, afas, rules) == (agreed if every else None)
+        assert full_agreement(afas, crm, rules) == (agreed if every else None)
         if every:
             match = MatchDecision(MatchKind.LINK, CRM, crm, afas, "kvk")
             plan = plan_for([], mapping=mapping, matches=[match])

@@ -10,12 +10,12 @@ from datetime import datetime
 from syncd.engine.actions import Action, PairState, Plan
 from syncd.engine.apply.applier import Applier
 from syncd.engine.cursors import create_cutoff
-from syncd.engine.plan import at_base
+from syncd.engine.plan import is_at_base
 from syncd.engine.speed.seam import SpeedStrategy
 from syncd.engine.stages.context import CycleContext
 from syncd.engine.stages.listings import PullSoFar
 from syncd.engine.stages.lookups import CycleLookups
-from syncd.engine.stages.pairs import unchanged
+from syncd.engine.stages.pairs import is_unchanged
 from syncd.engine.stages.plan import plan_again, plan_pairs, review_pending
 from syncd.engine.stages.read_again import read_again
 from syncd.engine.stages.standing import Standing
@@ -101,7 +101,7 @@ class StageAccess:
             return (
                 link.id in standing.touched
                 or standing.has_record_in_quarantine(link)
-                or unchanged(ctx, lookups, side, link, record)
+                or is_unchanged(ctx, lookups, side, link, record)
             )
 
         return alone
@@ -129,7 +129,7 @@ class StageAccess:
                 link.id not in conflicted
                 and link.id not in standing.touched
                 and not standing.has_record_in_quarantine(link)
-                and at_base(link.base, crm, afas, rules)
+                and is_at_base(link.base, crm, afas, rules)
             )
 
         return agrees

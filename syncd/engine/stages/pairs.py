@@ -40,7 +40,7 @@ async def linked_pairs(
         for link in await _links_to_look_at(ctx, standing, lookups, pulled, handled)
         if ctx.full
         or link.id in standing.touched
-        or not _at_base(ctx, standing, lookups, link, pulled)
+        or not _is_at_base(ctx, standing, lookups, link, pulled)
     ]
     # A listing of hints (a lagging search index) says which records changed, not what
     # they hold: an earlier version taken for an edit would undo a write. Its records
@@ -69,7 +69,7 @@ async def linked_pairs(
     return LinkedPairs(pairs, merged)
 
 
-def unchanged(
+def is_unchanged(
     ctx: CycleContext, lookups: CycleLookups, side: Side, link: Link, record: Record
 ) -> bool:
     """``record`` changed nothing since the pair's base (our own write come back), nor,
@@ -87,7 +87,7 @@ def unchanged(
     return True
 
 
-def _at_base(
+def _is_at_base(
     ctx: CycleContext,
     standing: Standing,
     lookups: CycleLookups,
@@ -104,7 +104,7 @@ def _at_base(
     found = [(s, r) for s in Side if (r := pulled[s].records.get(link.id_on(s))) is not None]
     if not found or standing.has_record_in_quarantine(link):
         return False
-    return all(unchanged(ctx, lookups, side, link, record) for side, record in found)
+    return all(is_unchanged(ctx, lookups, side, link, record) for side, record in found)
 
 
 async def _links_to_look_at(
