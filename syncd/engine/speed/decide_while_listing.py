@@ -42,11 +42,9 @@ from syncd.policy import SyncRules
 from syncd.records import Page, Record, RejectedRecord, Side
 
 WORKERS = 2
-# Creates per apply: each apply commits its journal intents and outcomes together, and
-# AFAS reads back what one apply created by key, about 50 keys a request, so an apply
-# waits for MIN_CHUNK creates. Not a side's first ones: those go with what there is, and
-# each apply after waits for twice as many as the one before until MIN_CHUNK (see
-# :meth:`DecisionsWhileListing._worker`).
+# Creates per apply: an apply commits its journal together and AFAS reads its creates
+# back by key, as many a request as its query length allows, so fuller applies cost
+# fewer requests; the first ones grow towards MIN_CHUNK (see ``_worker``).
 MIN_CHUNK, CHUNK = 50, 200
 
 
