@@ -89,7 +89,7 @@ def variable_name_problem(value: object) -> str | None:
     if isinstance(value, str) and _ENV_NAME.fullmatch(value):
         return None
     return (
-        f"expected the name of an environment variable, got {_unshown(value)}; "
+        f"expected the name of an environment variable, got {_describe_unshown(value)}; "
         "secrets are read from the environment, never from this file"
     )
 
@@ -107,7 +107,7 @@ def _secret_from_env(value: object, info: ValidationInfo) -> Secret:
     return Secret(value, secret)
 
 
-def _unshown(value: object) -> str:
+def _describe_unshown(value: object) -> str:
     if isinstance(value, str):
         return f"a string of {len(value)} characters (not shown: it may be the secret itself)"
     return describe(value)

@@ -56,7 +56,7 @@ class RollingWindow:
             if self._answered:  # an answer given later leaves the window later
                 await asyncio.sleep(self._answered[0] + self.seconds - now)
             else:
-                await self._an_answer()
+                await self._wait_for_an_answer()
 
     async def __aexit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -68,7 +68,7 @@ class RollingWindow:
             if not waiter.done():
                 waiter.set_result(None)
 
-    async def _an_answer(self) -> None:
+    async def _wait_for_an_answer(self) -> None:
         waiter = asyncio.get_running_loop().create_future()
         self._answer_waiters.append(waiter)
         await waiter
