@@ -333,7 +333,7 @@ class Daemon:
     async def _catch_up_log(self) -> None:
         """Go on after the last event in the log file; with no file yet, after the newest
         event in the store (the history is not repeated into a new file)."""
-        logged = self.log.last_logged()
+        logged = self.log.last_logged_id()
         for lane in self.lanes[:1]:
             newest = await lane.conn.store.events(limit=1, newest=True)
             in_store = (newest[-1].id or 0) if newest else 0

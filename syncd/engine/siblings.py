@@ -39,12 +39,12 @@ def siblings_of(mappings: Mapping[str, EntityMapping], entity: str) -> tuple[str
         sorted(
             name
             for name, other in mappings.items()
-            if name != entity and _shared(other) == _shared(mine)
+            if name != entity and _shared_record_key(other) == _shared_record_key(mine)
         )
     )
 
 
-def _shared(mapping: EntityMapping) -> tuple[str, str]:
+def _shared_record_key(mapping: EntityMapping) -> tuple[str, str]:
     return (mapping.crm.options["object"], mapping.afas.options["correlation_update"])
 
 

@@ -29,7 +29,7 @@ def redact_url(url: str) -> str:
 
 def url_problem(url: str) -> str | None:
     """What is wrong with ``url`` as the state store's URL, or None."""
-    parsed = _parsed(url)
+    parsed = _parse_or_none(url)
     shown = redact_url(url)
     if parsed is None:
         return (
@@ -45,7 +45,7 @@ def url_problem(url: str) -> str | None:
 def resolve_sqlite_path(url: str, base: Path) -> str:
     """A SQLite URL whose file path is relative, made relative to ``base``; other URLs
     as they are."""
-    parsed = _parsed(url)
+    parsed = _parse_or_none(url)
     if parsed is None or parsed.get_backend_name() != "sqlite":
         return url
     database = parsed.database or ""
@@ -54,7 +54,7 @@ def resolve_sqlite_path(url: str, base: Path) -> str:
     return parsed.set(database=str(base / database)).render_as_string(hide_password=False)
 
 
-def _parsed(url: str) -> URL | None:
+def _parse_or_none(url: str) -> URL | None:
     try:
         return make_url(url)
     except Exception:  # make_url raises ArgumentError or ValueError on bad parts

@@ -113,7 +113,7 @@ class StatusLog:
             self._logger.addHandler(logging.StreamHandler(stream))
         self.last_id = 0
 
-    def last_logged(self) -> int | None:
+    def last_logged_id(self) -> int | None:
         """The id of the newest event in the file (or its newest backup), if any.
 
         A daemon killed between committing events and writing them here picks up from

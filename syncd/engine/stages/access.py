@@ -64,11 +64,11 @@ class StageAccess:
             or standing.quarantined
             or any(standing.doubted.values())
             or any(standing.in_doubt.values())
-            or await self._ever_linked()
+            or await self._was_ever_linked()
             or await review_pending(self.ctx)
         )
 
-    async def _ever_linked(self) -> bool:
+    async def _was_ever_linked(self) -> bool:
         """Links, or their tombstones: a record whose partner is gone is not new."""
         count, name, entity = self.ctx.store.link_count, self.ctx.connection, self.ctx.entity
         return bool(await count(name, entity) or await count(name, entity, detached=True))

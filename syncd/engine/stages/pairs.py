@@ -58,7 +58,7 @@ async def linked_pairs(
             moved[side] = page.moved
 
     await asyncio.gather(*(read_missing(side) for side in Side))  # both sides at once
-    merged = await _merged(lookups, links, current, moved)
+    merged = await _find_merged(lookups, links, current, moved)
     skip = {m.link.id for m in merged}
     rejected = lookups.rejected.keys()
     pairs = [
@@ -133,7 +133,7 @@ async def _links_to_look_at(
     return active
 
 
-async def _merged(
+async def _find_merged(
     lookups: CycleLookups,
     links: Sequence[Link],
     current: Mapping[Side, Mapping[str, Record]],
