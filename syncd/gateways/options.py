@@ -17,9 +17,10 @@ from typing import Annotated, ClassVar
 
 from pydantic import PlainValidator, ValidationInfo
 
-from syncd.problems import describe
+from syncd.problems.pydantic_errors import said
+from syncd.problems.report import describe
+from syncd.problems.table import Table
 from syncd.records import Side
-from syncd.validation import Table, said
 
 __all__ = [
     "MEMORY",

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from syncd.mapping.field_map import FieldMap
 from syncd.matchkeys import parse_element
-from syncd.problems import choices
+from syncd.problems.report import choices
 from syncd.records import Side
 
 __all__ = ["match_key_problems", "reserved_name_problems", "unique_name_problems"]

@@ -13,7 +13,7 @@ from types import MappingProxyType
 from syncd.errors import RecordError
 from syncd.mapping.field_map import FieldMap
 from syncd.matchkeys import parse_element
-from syncd.problems import describe
+from syncd.problems.report import describe
 from syncd.records import Record, RejectedRecord, Side, Value
 from syncd.roles import CompanyRole
 

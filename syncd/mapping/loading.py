@@ -22,10 +22,10 @@ from syncd.mapping.cross_checks import (
 from syncd.mapping.entity import EntityMapping
 from syncd.mapping.field_map import FieldMap
 from syncd.mapping.tables import AfasTable, CrmTable, FieldTable, MappingFile
-from syncd.problems import ProblemReport
+from syncd.problems.pydantic_errors import Location, explained, where
+from syncd.problems.report import ProblemReport
+from syncd.problems.toml_file import read_toml
 from syncd.records import Side
-from syncd.tomlfile import read_toml
-from syncd.validation import Location, explained, where
 
 __all__ = ["load_mapping", "load_mappings", "mapping_of"]
 

@@ -26,12 +26,13 @@ from syncd.mapping.entity import KNOWN_ENTITIES, SideSpec
 from syncd.mapping.field_map import FieldMap
 from syncd.matchkeys import KEY_FUNCTIONS, parse_element
 from syncd.policy import ConflictRule, Direction, FirstLink
-from syncd.problems import choices, describe
+from syncd.problems.pydantic_errors import Hint, Location, said, said_where
+from syncd.problems.report import choices, describe
+from syncd.problems.table import Table, one_of
 from syncd.records import Side
 from syncd.roles import CompanyRole
 from syncd.transforms.by_name import COMPOSITE_CODECS
 from syncd.transforms.codecs import Codec, TextCodec
-from syncd.validation import Hint, Location, Table, one_of, said, said_where
 
 __all__ = ["AfasTable", "CrmTable", "FieldTable", "MappingFile", "MatchTable"]
 

@@ -1,7 +1,8 @@
 """Validators of the values a mapping file holds: names, update paths, codecs, roles.
 
 Each takes a value as written and returns what the mapping keeps, or raises a problem in
-words of its own (:func:`syncd.validation.said`) naming what is wrong and what to do.
+words of its own (:func:`syncd.problems.pydantic_errors.said`) naming what is wrong and
+what to do.
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ from pydantic import ValidationInfo
 
 from syncd.mapping.entity import KNOWN_ENTITIES
 from syncd.policy import FirstLink
-from syncd.problems import choices, describe
+from syncd.problems.pydantic_errors import Location, said, said_at, said_where
+from syncd.problems.report import choices, describe
 from syncd.transforms.by_name import CODECS, NORMALISERS
 from syncd.transforms.codecs import Codec, ValueMap
-from syncd.validation import Location, said, said_at, said_where
 
 __all__ = [
     "NATIVE_NAME",

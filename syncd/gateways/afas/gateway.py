@@ -158,7 +158,7 @@ class AfasGateway:
 def build_afas_gateway(
     settings: GatewaySettings, side: Side, mappings: Mapping[str, EntityMapping]
 ) -> AfasGateway:
-    """The gateway for ``afas = { kind = "afas", ... }`` (options in :mod:`syncd.config`).
+    """The gateway for ``afas = { kind = "afas", ... }`` (options: :class:`AfasOptions`).
 
     Raises :class:`ConfigError` with every problem of the options at once.
     """

@@ -14,7 +14,7 @@ from syncd.errors import PermanentError
 from syncd.gateways.afas.client import QUERY_LIMIT, AfasClient, encode_query
 from syncd.gateways.afas.relations import RelationMapping, Row
 from syncd.gateways.http.pages_ahead import side_by_side
-from syncd.problems import describe
+from syncd.problems.report import describe
 
 __all__ = ["AT_LEAST", "EQUAL", "GREATER", "LESS", "GetConnector", "Terms", "has_separator"]
 

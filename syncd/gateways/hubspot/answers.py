@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from syncd.errors import OutcomeUnknownError, PermanentError
-from syncd.problems import describe
+from syncd.problems.report import describe
 
 __all__ = [
     "EPOCH",

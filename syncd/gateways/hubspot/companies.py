@@ -16,7 +16,7 @@ from syncd.gateways.hubspot.answers import (
 )
 from syncd.gateways.hubspot.client import ClientSettings
 from syncd.mapping import EntityMapping, SideSpec, mapping_of
-from syncd.problems import describe
+from syncd.problems.report import describe
 from syncd.records import Page, Record, RejectedRecord, Side
 
 __all__ = ["CompanyMapping"]

@@ -7,8 +7,8 @@ from typing import Annotated
 from pydantic import Field
 
 from syncd.gateways.options import GatewayKind, GatewayOptions, SecretFromEnv
+from syncd.problems.pydantic_errors import Hint
 from syncd.records import Side
-from syncd.validation import Hint
 
 __all__ = ["HUBSPOT", "HubSpotOptions"]
 

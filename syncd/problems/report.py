@@ -1,9 +1,9 @@
 """Problems found in an input file, said for people: where, what is wrong, what to do.
 
-The vocabulary every file check shares (config.toml, the mapping files, gateway
-options): how a value is described in a message, how a list of choices reads, what an
-unknown key is told, and :class:`ProblemReport`, which collects the problems of one file
-in the order they are found. :mod:`syncd.validation` says pydantic's errors in these words.
+The words every file check shares (config.toml, the mapping files, gateway options): how
+a value is described in a message, how a list of choices reads, what an unknown key is
+told; and :class:`ProblemReport`, which collects the problems of one file in the order
+they are found.
 """
 
 from __future__ import annotations

@@ -15,12 +15,12 @@ from syncd.config import GATEWAY_KINDS, load_settings
 from syncd.errors import ConfigError
 from syncd.gateways.options import GatewayKind, GatewayOptions, Secret, SecretFromEnv
 from syncd.policy import ConflictRule, DeletePolicy, Guards, SyncRules
+from syncd.problems.pydantic_errors import Hint
 from syncd.records import Side
 from syncd.state.url import redact_url
-from syncd.validation import Hint
 
-ROOT = Path(__file__).resolve().parent.parent
-DATA = Path(__file__).resolve().parent / "data" / "config"
+ROOT = Path(__file__).resolve().parents[2]
+DATA = ROOT / "tests" / "data" / "config"
 
 _CONNECTION = """
 [connections.demo]

@@ -7,7 +7,8 @@ from typing import Annotated
 import pytest
 from pydantic import Field, ValidationError
 
-from syncd.validation import Hint, Table, problems_of, where
+from syncd.problems.pydantic_errors import Hint, problems_of, where
+from syncd.problems.table import Table
 
 
 class Inner(Table):

@@ -1,6 +1,6 @@
 """``config.toml`` -> :class:`Settings`: frozen, validated, every problem reported at once.
 
-The shipped ``config.toml`` documents every key; :mod:`syncd.config_tables` holds its
+The shipped ``config.toml`` documents every key; :mod:`syncd.config.tables` holds its
 schema. Relative paths in it are relative to the directory of the file itself. The
 environment may override the state URL (``SYNCD_STATE_URL``), the data directory, the
 status port, and names this replica; secrets (API tokens) never live in the file: an
@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from types import MappingProxyType
@@ -24,27 +23,20 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from syncd.config_tables import DEFAULT_ENTITIES, STATE_URL_ENV, ConfigFile, table_context
+from syncd.config.settings import ConnectionSettings, DaemonSettings, Settings, StatusSettings
+from syncd.config.tables import DEFAULT_ENTITIES, STATE_URL_ENV, ConfigFile, table_context
 from syncd.errors import ConfigError, Problem
 from syncd.gateways.afas.options import AFAS
 from syncd.gateways.hubspot.options import HUBSPOT
-from syncd.gateways.options import MEMORY, GatewayKind, GatewaySettings, Secret
+from syncd.gateways.options import MEMORY, GatewayKind
 from syncd.mapping import KNOWN_ENTITIES, EntityMapping, load_mappings
-from syncd.policy import SyncRules
-from syncd.problems import ProblemReport
+from syncd.problems.pydantic_errors import problems_of
+from syncd.problems.report import ProblemReport
+from syncd.problems.toml_file import read_toml
 from syncd.records import Side
-from syncd.state.url import redact_url, resolve_sqlite_path, url_problem
-from syncd.tomlfile import read_toml
-from syncd.validation import problems_of
+from syncd.state.url import resolve_sqlite_path, url_problem
 
-__all__ = [
-    "GATEWAY_KINDS",
-    "ConnectionSettings",
-    "DaemonSettings",
-    "Settings",
-    "StatusSettings",
-    "load_settings",
-]
+__all__ = ["GATEWAY_KINDS", "load_settings"]
 
 DATA_DIR_ENV = "SYNCD_DATA_DIR"  # the container sets it to its /data volume
 REPLICA_ENV = "SYNCD_REPLICA"  # names this replica in leases, status and User-Agent
@@ -52,66 +44,6 @@ STATUS_PORT_ENV = "SYNCD_STATUS_PORT"  # replicas on one host each need a port o
 
 GATEWAY_KINDS: dict[str, GatewayKind] = {kind.name: kind for kind in (MEMORY, AFAS, HUBSPOT)}
 """Gateway kinds by name; each gateway package defines its own."""
-
-
-@dataclass(frozen=True)
-class ConnectionSettings:
-    """A CRM portal and an AFAS environment synced together."""
-
-    name: str
-    crm: GatewaySettings
-    afas: GatewaySettings
-    fixture: Path | None  # JSON file of both in-memory systems, for kind = "memory"
-
-    def side(self, side: Side) -> GatewaySettings:
-        return self.crm if side is Side.CRM else self.afas
-
-
-@dataclass(frozen=True)
-class DaemonSettings:
-    """How ``syncd run`` schedules cycles and stops."""
-
-    interval: timedelta
-    jitter: timedelta
-    full_sweep_cron: str
-    shutdown_grace: timedelta
-    max_backoff: timedelta
-    lease_check: timedelta  # replicas: how often a replica checks its leases
-    lease_timeout: timedelta  # and how long the server waits for a silent replica
-    replica: str | None  # from $SYNCD_REPLICA; None: host name and process id
-
-
-@dataclass(frozen=True)
-class StatusSettings:
-    """The HTTP status server of ``syncd run``."""
-
-    enabled: bool
-    host: str
-    port: int
-    token: Secret | None
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Everything config.toml and the mapping files say, validated."""
-
-    source: Path
-    data_dir: Path
-    state_url: str
-    rules: SyncRules
-    overlap: timedelta
-    entities: tuple[str, ...]
-    mappings: Mapping[str, EntityMapping]
-    connections: tuple[ConnectionSettings, ...]
-    daemon: DaemonSettings
-    status: StatusSettings
-
-    def __repr__(self) -> str:
-        return (
-            f"Settings(source={str(self.source)!r}, data_dir={str(self.data_dir)!r}, "
-            f"state_url={redact_url(self.state_url)!r}, entities={self.entities!r}, "
-            f"connections={[c.name for c in self.connections]!r})"
-        )
 
 
 def load_settings(

@@ -7,7 +7,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from syncd.problems import ProblemReport
+from syncd.problems.report import ProblemReport
 
 __all__ = ["read_toml"]
 

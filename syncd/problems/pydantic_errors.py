@@ -1,52 +1,38 @@
-"""Pydantic models of the input files, and their errors said as syncd's :class:`Problem`.
+"""Pydantic's errors said as syncd's :class:`Problem`: at the key the file names, in the
+project's words (what is wrong and what to do).
 
-Every table of ``config.toml``, of a mapping file and of a gateway's options is a
-:class:`Table`: strict (a string is no number, 1 is no boolean), closed (an unknown key is
-a problem) and frozen. Pydantic finds every problem at once; :func:`problems_of` turns each
-into a problem at the key it concerns, in the project's words: what is wrong and what to
-do. A check with words of its own raises :func:`said`; a key whose generic words need
-more (what it holds, what to add when it is missing) carries a :class:`Hint`.
+A check with words of its own raises :func:`said`; a key whose generic words need more
+(what it holds, what to add when it is missing) carries a :class:`Hint`. The tables these
+errors come from are :class:`~syncd.problems.table.Table` models.
 """
 
 from __future__ import annotations
 
 import types
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import Enum
-from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
+from typing import Annotated, Any, Union, get_args, get_origin
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    ValidationError,
-    ValidationInfo,
-    ValidatorFunctionWrapHandler,
-    model_validator,
-)
+from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from syncd.errors import Problem
-from syncd.problems import choices, describe, unknown_key_message
+from syncd.problems.report import describe, unknown_key_message
 
 __all__ = [
     "Hint",
     "Location",
-    "Table",
     "explained",
-    "one_of",
     "problems_of",
     "restated",
     "said",
     "said_at",
     "said_where",
     "where",
-    "within",
 ]
 
 Location = tuple[int | str, ...]
-_Choice = TypeVar("_Choice", bound=Enum)
 
 _SAID = "said"  # the error type of a check that words its problem itself
 
@@ -61,36 +47,6 @@ _WANTED = {  # pydantic's type errors: what the key should have held
     "model_type": "a table",
     "model_attributes_type": "a table",
 }
-
-
-class Table(BaseModel):
-    """A table of an input file: strict types, no unknown keys, read only."""
-
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-    @classmethod
-    def together(
-        cls, table: Mapping[str, Any], context: Mapping[str, Any]
-    ) -> list[tuple[Location, str]]:
-        """Problems of keys that only make sense together, found in the table as written:
-        they are reported even when one of its keys is broken."""
-        return []
-
-    @model_validator(mode="wrap")
-    @classmethod
-    def _with_keys_together(
-        cls, data: object, handler: ValidatorFunctionWrapHandler, info: ValidationInfo
-    ) -> Any:
-        together = cls.together(data, info.context or {}) if isinstance(data, dict) else []
-        try:
-            table = handler(data)
-        except ValidationError as exc:
-            if not together:
-                raise
-            raise said_where([*explained(exc, cls), *together]) from None
-        if together:
-            raise said_where(together)
-        return table
 
 
 @dataclass(frozen=True)
@@ -116,38 +72,6 @@ def said_where(found: Sequence[tuple[Location, str]]) -> ValidationError:
     """Problems in words of their own, each at its location below the value checked."""
     details = [InitErrorDetails(type=said(m), loc=loc, input=None) for loc, m in found]
     return ValidationError.from_exception_data("problems", details)
-
-
-def within(
-    low: float, high: float | None = None, *, whole: bool = False
-) -> Callable[[float], float]:
-    """A validator of a number from ``low`` (to ``high``)."""
-    wanted = "a whole number" if whole else "a number"
-    bounds = f"from {low:g} to {high:g}" if high is not None else f"of at least {low:g}"
-
-    def check(number: float) -> float:
-        if number < low or (high is not None and number > high):
-            shown = int(number) if float(number).is_integer() else number
-            raise said(f"{shown!r} is out of range; use {wanted} {bounds}")
-        return number
-
-    return check
-
-
-def one_of(kind: type[_Choice], what: str = "", *, after: str = "") -> Callable[[object], _Choice]:
-    """A validator of a member of ``kind`` given by its value: "x is not {what}; use one
-    of: ..." (``what`` left out: "is not allowed")."""
-
-    def member(value: object) -> _Choice:
-        try:
-            return kind(value)
-        except ValueError:
-            shown = repr(value) if isinstance(value, str) else describe(value)
-            verdict = f"is not {what}" if what else "is not allowed"
-            allowed = choices(str(m.value) for m in kind)
-            raise said(f"{shown} {verdict}; use one of: {allowed}{after}") from None
-
-    return member
 
 
 def where(location: Location) -> str:

@@ -2,9 +2,9 @@
 
 Validation reads two things from its context: the environment (secrets, and whether
 ``$SYNCD_STATE_URL`` replaces ``[state] url``) and the registry of gateway kinds that
-:mod:`syncd.config` assembles. Turning the validated tables into
-:class:`~syncd.config.Settings` (paths, the environment, the mapping files) is the
-loader's.
+:mod:`syncd.config.loading` assembles. Turning the validated tables into
+:class:`~syncd.config.settings.Settings` (paths, the environment, the mapping files) is
+the loader's.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from pydantic import (
     model_validator,
 )
 
-from syncd.crontab import crontab_problem
+from syncd.config.crontab import crontab_problem
 from syncd.gateways.options import (
     GatewayKind,
     GatewaySettings,
@@ -35,10 +35,11 @@ from syncd.gateways.options import (
 )
 from syncd.mapping import KNOWN_ENTITIES
 from syncd.policy import ConflictRule, DeletePolicy, Guards, SyncRules
-from syncd.problems import choices, describe
+from syncd.problems.pydantic_errors import Hint, restated, said, said_at
+from syncd.problems.report import choices, describe
+from syncd.problems.table import Table, one_of, within
 from syncd.records import Side
 from syncd.state.url import url_problem
-from syncd.validation import Hint, Table, one_of, restated, said, said_at, within
 
 __all__ = ["STATE_URL_ENV", "ConfigFile", "table_context"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from syncd.crontab import crontab_problem
+from syncd.config.crontab import crontab_problem
 
 
 @pytest.mark.parametrize(

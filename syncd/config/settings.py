@@ -1,0 +1,77 @@
+"""The settings syncd runs with: what config.toml and the mapping files say, validated,
+with paths resolved and the environment's overrides and secrets read in."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from syncd.gateways.options import GatewaySettings, Secret
+from syncd.mapping import EntityMapping
+from syncd.policy import SyncRules
+from syncd.records import Side
+from syncd.state.url import redact_url
+
+__all__ = ["ConnectionSettings", "DaemonSettings", "Settings", "StatusSettings"]
+
+
+@dataclass(frozen=True)
+class ConnectionSettings:
+    """A CRM portal and an AFAS environment synced together."""
+
+    name: str
+    crm: GatewaySettings
+    afas: GatewaySettings
+    fixture: Path | None  # JSON file of both in-memory systems, for kind = "memory"
+
+    def side(self, side: Side) -> GatewaySettings:
+        return self.crm if side is Side.CRM else self.afas
+
+
+@dataclass(frozen=True)
+class DaemonSettings:
+    """How ``syncd run`` schedules cycles and stops."""
+
+    interval: timedelta
+    jitter: timedelta
+    full_sweep_cron: str
+    shutdown_grace: timedelta
+    max_backoff: timedelta
+    lease_check: timedelta  # replicas: how often a replica checks its leases
+    lease_timeout: timedelta  # and how long the server waits for a silent replica
+    replica: str | None  # from $SYNCD_REPLICA; None: host name and process id
+
+
+@dataclass(frozen=True)
+class StatusSettings:
+    """The HTTP status server of ``syncd run``."""
+
+    enabled: bool
+    host: str
+    port: int
+    token: Secret | None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything config.toml and the mapping files say, validated."""
+
+    source: Path
+    data_dir: Path
+    state_url: str
+    rules: SyncRules
+    overlap: timedelta
+    entities: tuple[str, ...]
+    mappings: Mapping[str, EntityMapping]
+    connections: tuple[ConnectionSettings, ...]
+    daemon: DaemonSettings
+    status: StatusSettings
+
+    def __repr__(self) -> str:
+        return (
+            f"Settings(source={str(self.source)!r}, data_dir={str(self.data_dir)!r}, "
+            f"state_url={redact_url(self.state_url)!r}, entities={self.entities!r}, "
+            f"connections={[c.name for c in self.connections]!r})"
+        )
