@@ -28,6 +28,7 @@ Modules, by what they hold:
 ``normalisers``     text, contact details, postcodes and numbers in their normal form
 ``registrations``   KvK, VAT and IBAN numbers (with their check digits)
 ``dutch_address``   one address line against AFAS's street, house number and addition
+``person_names``    one last name against AFAS's prefix (tussenvoegsel) and last name
 ``codecs``          the codec protocol, the scalar codecs and mapping files' value maps
 ``countries``       the countries syncd knows and their AFAS codes and names
 ``by_name``         the normalisers and codecs a mapping file may name

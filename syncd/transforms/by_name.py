@@ -20,6 +20,8 @@ from syncd.transforms.normalisers import (
     trim,
     upper,
 )
+from syncd.transforms.person_names import PARTS as LAST_NAME_PARTS
+from syncd.transforms.person_names import DutchLastNameCodec, dutch_last_name
 from syncd.transforms.registrations import iban, kvk, vat
 
 NORMALISERS: Mapping[str, Normaliser] = {
@@ -36,6 +38,7 @@ NORMALISERS: Mapping[str, Normaliser] = {
     "iban": iban,
     "decimal": decimal,
     "dutch_address": dutch_address,
+    "dutch_last_name": dutch_last_name,
 }
 """The normalisers a mapping file may name in ``normalize = [...]``."""
 
@@ -50,9 +53,13 @@ CODECS: Mapping[str, Codec] = {
         AfasCountryCodec(),
         CountryNameCodec(),
         DutchAddressCodec(),
+        DutchLastNameCodec(),
     )
 }
 """The built-in codecs a mapping file may name in ``crm_codec`` / ``afas_codec``."""
 
-COMPOSITE_CODECS: Mapping[str, tuple[str, ...]] = {"dutch_address": ADDRESS_PARTS}
+COMPOSITE_CODECS: Mapping[str, tuple[str, ...]] = {
+    "dutch_address": ADDRESS_PARTS,
+    "dutch_last_name": LAST_NAME_PARTS,
+}
 """The codecs whose AFAS value is several fields, and what each field holds, in order."""
