@@ -21,21 +21,26 @@ stands alone ("Jan van der Berg", "mevrouw Van der Berg"); in Belgium the name i
 as registered, usually capitalised even after a first name ("Tom De Coninck"). syncd
 cannot tell the two apart from the letters, so the case is part of the value: a
 HubSpot "Van der Berg" against AFAS "van der" + "Berg" is a difference like any other,
-settled by the field's ``first_link`` / conflict rule, and whatever is written carries
-the winning side's letters exactly. Only the shape of the line is normalised: runs of
-spaces, and the apostrophes word processors type (U+2019 and its kin) as "'".
+settled by the field's ``first_link`` / conflict rule (``"afas"`` keeps the registered
+spelling), and whatever is written carries the winning side's letters exactly. Only the
+shape of the line is normalised: runs of spaces, and the apostrophes word processors
+type (U+2019 and its kin) as "'".
 
 Round trips: a canonical line split and joined is the same line; AFAS's fields joined
 and split are the same fields when ``Is`` is a known prefix (or blank) and ``LaNm`` does
 not itself start with one. Fields laid out otherwise (a Flemish "De Smet" whole in
-``LaNm``, "van" + "der Berg") read as the same line, so they are not rewritten; only a
-change of the name writes them again, split as above.
+``LaNm``, "van" + "der Berg") read as the line HubSpot holds for them, so no change is
+seen and they are not rewritten; only a change of the name writes them, split as above.
 
 Initials are not derived. HubSpot's ``firstname`` is the name a person goes by ("Hans"),
 AFAS's ``In`` abbreviates the registered given names ("J." for Johannes); computing one
 from the other would write wrong initials into AFAS, so ``In`` stays AFAS's own. So do
 the partner's name fields (``IsPa``, ``NmPa``): a double name ("van der Ven-van Dijk")
 is one last name after its first prefix.
+
+Sources: field names and lengths from AFAS's OpenAPI "Organisaties en personen" 6.6.9
+(KnPerson ``Is`` 15, ``LaNm`` 80); the capitals from the Taalunie's taaladvies.net and
+Onze Taal on Dutch and Belgian surnames.
 """
 
 from __future__ import annotations
