@@ -22,7 +22,15 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from syncd.sim.afas.schema import DataType, Entity, Environment, Part, UpdateField, UpdateObject
+from syncd.sim.afas.schema import (
+    CONTACT_ENTITY,
+    DataType,
+    Entity,
+    Environment,
+    Part,
+    UpdateField,
+    UpdateObject,
+)
 
 UNEXPECTED = -2147180999
 VALIDATION = -2147180996
@@ -101,6 +109,17 @@ class Relation:
     organisation: str
     fields: dict[str, object]
     modified: datetime
+    person: str = ""  # a contact's person (``BcCo`` of a KnPerson)
+
+
+@dataclass
+class Person:
+    """A person (``KnPerson``): linked to organisations by contacts, each a :class:`Relation`
+    of the ``contact`` table whose ``person`` is this one's number."""
+
+    number: str
+    fields: dict[str, object]
+    modified: datetime
 
 
 @dataclass
@@ -123,6 +142,9 @@ class ProfitData:
         self.clock = clock
         self.organisations: dict[str, Organisation] = {}
         self.relations: dict[str, dict[str, Relation]] = {e: {} for e in environment.entities}
+        self.relations[CONTACT_ENTITY] = {}  # keyed by CdId; ``person`` says whose
+        self.persons: dict[str, Person] = {}
+        self.next_contact_id = 1
         self._next_org = 100001
         self._next: dict[str, int] = {n: e.first_number for n, e in environment.entities.items()}
         self.require_begin_date = True
@@ -135,13 +157,13 @@ class ProfitData:
     # -- reading ----------------------------------------------------------------------
 
     def value(self, entity: str, relation: Relation, part: Part, source: str) -> object:
-        return _READ[part](self.organisations, relation, source)
+        return _READ[part](self, relation, source)
 
     def reader(self, part: Part, source: str) -> Callable[[Relation], object]:
         """How a GetConnector field reads a relation, chosen once per query rather than
         once a cell (a listing page reads a great many)."""
-        read, orgs = _READ[part], self.organisations
-        return lambda relation: read(orgs, relation, source)
+        read = _READ[part]
+        return lambda relation: read(self, relation, source)
 
     def each(self, entity: str) -> Iterator[Relation]:
         yield from self.relations[entity].values()
@@ -354,6 +376,17 @@ class ProfitData:
         if number.isdigit():
             self._next[entity] = max(self._next[entity], int(number) + 1)
 
+    def next_person_number(self) -> str:
+        """Persons and organisations are both relations in Profit, numbered from one
+        range (``BcCo``)."""
+        return self._next_org_number()
+
+    def reserve_person_number(self, number: str) -> None:
+        self._reserve_org_number(number)
+
+    def note_change(self) -> None:
+        self._note_change()
+
     def _next_org_number(self) -> str:
         return str(self._next_org)
 
@@ -394,6 +427,9 @@ def _organisation(
         child = schema.child(name)
         if child is None:
             raise ProfitError(f"Object '{name}' is unknown in '{schema.name}'.")
+        if name == "KnContact":
+            # Not simulated inside a relation: syncd adds contacts through KnOrganisation.
+            raise ProfitError("KnContact is only simulated in the KnOrganisation connector.")
         if name != "KnBasicAddressAdr":
             continue  # a postal address is checked, not kept
         address = _fields(child, sub, insert=insert)
@@ -507,19 +543,22 @@ def _instant(value: object) -> datetime | None:
     return moment.astimezone(UTC)
 
 
-_Orgs = Mapping[str, Organisation]
-# Where each part of a GetConnector row is read from: the relation, its organisation
-# (by number) or that one's address.
-_READ: dict[Part, Callable[[_Orgs, Relation, str], object]] = {
-    Part.KEY: lambda orgs, r, source: r.number,
-    Part.ORG_KEY: lambda orgs, r, source: orgs[r.organisation].number,
-    Part.RELATION: lambda orgs, r, source: r.fields.get(source),
-    Part.ORGANISATION: lambda orgs, r, source: orgs[r.organisation].fields.get(source),
-    Part.ADDRESS: lambda orgs, r, source: orgs[r.organisation].address.get(source),
-    Part.RELATION_MODIFIED: lambda orgs, r, source: r.modified,
-    Part.ORGANISATION_MODIFIED: lambda orgs, r, source: orgs[r.organisation].modified,
-    Part.ADDRESS_MODIFIED: lambda orgs, r, source: orgs[r.organisation].address_modified,
-    Part.MODIFIED: lambda orgs, r, source: _latest(r, orgs[r.organisation]),
+# Where each part of a GetConnector row is read from: the relation (or contact), its
+# organisation (by number), that one's address, or a contact's person.
+_READ: dict[Part, Callable[[ProfitData, Relation, str], object]] = {
+    Part.KEY: lambda d, r, source: r.number,
+    Part.ORG_KEY: lambda d, r, source: d.organisations[r.organisation].number,
+    Part.RELATION: lambda d, r, source: r.fields.get(source),
+    Part.ORGANISATION: lambda d, r, source: d.organisations[r.organisation].fields.get(source),
+    Part.ADDRESS: lambda d, r, source: d.organisations[r.organisation].address.get(source),
+    Part.RELATION_MODIFIED: lambda d, r, source: r.modified,
+    Part.ORGANISATION_MODIFIED: lambda d, r, source: d.organisations[r.organisation].modified,
+    Part.ADDRESS_MODIFIED: lambda d, r, source: d.organisations[r.organisation].address_modified,
+    Part.MODIFIED: lambda d, r, source: _latest(r, d.organisations[r.organisation]),
+    Part.PERSON_KEY: lambda d, r, source: r.person,
+    Part.PERSON: lambda d, r, source: d.persons[r.person].fields.get(source),
+    Part.PERSON_MODIFIED: lambda d, r, source: d.persons[r.person].modified,
+    Part.CONTACT_LATEST: lambda d, r, source: max(r.modified, d.persons[r.person].modified),
 }
 
 

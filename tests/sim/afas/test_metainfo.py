@@ -15,8 +15,13 @@ async def test_paths_are_case_insensitive_and_metainfo_lists_the_connectors(http
     lower = url.replace("ProfitRestServices", "profitrestservices")
     async with session.get(f"{lower}/MetaInfo", headers=AUTH) as response:
         doc = await response.json()
-    assert {c["id"] for c in doc["getConnectors"]} == {"syncd_debtors", "syncd_creditors"}
-    assert "KnSalesRelationOrg" in {c["id"] for c in doc["updateConnectors"]}
+    assert {c["id"] for c in doc["getConnectors"]} == {
+        "syncd_debtors",
+        "syncd_creditors",
+        "syncd_contacts",
+    }
+    updates = {c["id"] for c in doc["updateConnectors"]}
+    assert {"KnSalesRelationOrg", "KnOrganisation", "KnContact", "KnPerson"} <= updates
     assert doc["info"]["envid"]
 
 
