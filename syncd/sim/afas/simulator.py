@@ -4,13 +4,15 @@ API, and the aiohttp app that serves ProfitRestServices plus a control API.
 Profit's routes live under ``/ProfitRestServices`` (any case): ``/metainfo``,
 ``/metainfo/get/{id}``, ``/metainfo/update/{id}``, ``/profitversion``, ``/oauth/token``,
 ``GET /connectors/{GetConnector}``, ``POST``/``PUT /connectors/{UpdateConnector}`` and
-``DELETE /connectors/{UpdateConnector}/{Element}/@{Key}/{value}`` (creditors only).
+``DELETE /connectors/{UpdateConnector}/{Element}/@{Key}/{value}`` (creditors only);
+contact persons through ``KnOrganisation``, ``KnContact`` and ``KnPerson`` (:mod:`.contacts`).
 
 The control API lives under ``/_sim`` and needs no token::
 
     POST   /_sim/reset                         empty every table, forget faults and counts
-    POST   /_sim/seed        {"customer": [rows], "supplier": [rows]}  rows as a GetConnector
-                                                shows them (a fixture's "afas" part works too)
+    POST   /_sim/seed        {"customer": [rows], "supplier": [rows], "contact": [rows]}
+                                                rows as a GetConnector shows them (a
+                                                fixture's "afas" part works too)
     GET    /_sim/rows/{entity}                 every row, blocked ones too
     POST   /_sim/edit        {"entity", "id", "fields": {GetConnector field: value}}
                                                 a user edits in Profit (dates move)
