@@ -25,16 +25,16 @@ from datetime import datetime
 from syncd.sim.afas.schema import CONTACT, CONTACT_ENTITY, ORGANISATION, PERSON, Part
 from syncd.sim.afas.store import (
     NOT_FOUND,
+    Change,
     Organisation,
     Person,
     ProfitData,
     ProfitError,
     Relation,
-    _Change,
-    _fields,
-    _instant,
-    _objects,
-    _organisation,
+    element_fields,
+    instant,
+    nested_objects,
+    read_organisation,
 )
 
 _NAME = ("LaNm", "Is", "In", "ViGe")
@@ -91,24 +91,24 @@ def write(
 def _organisation_with_contact(
     data: ProfitData, element: Mapping[str, object], *, insert: bool
 ) -> dict[str, str]:
-    contacts = [one for name, one in _objects(element) if name == "KnContact"]
+    contacts = [one for name, one in nested_objects(element) if name == "KnContact"]
     if len(contacts) > 1:
         raise ProfitError("KnContact: supplying multiple lines is not supported.")
-    rest = [{n: {"Element": one}} for n, one in _objects(element) if n != "KnContact"]
-    change = _Change({}, None, "0", False, None, False)
-    _organisation(change, ORGANISATION, {**element, "Objects": rest}, insert=insert)
+    rest = [{n: {"Element": one}} for n, one in nested_objects(element) if n != "KnContact"]
+    change = Change({}, None, "0", False, None, False)
+    read_organisation(change, ORGANISATION, {**element, "Objects": rest}, insert=insert)
     assert change.organisation is not None
     if not insert and change.match == "0" and not change.organisation.get("BcCo"):
         raise ProfitError("Field 'BcCo' is required.")
     # A match value overrides the method: one match is changed, none is added.
-    org = data._organisation_for_insert(change)
+    org = data.organisation_matching(change)
     if org is None and not insert:  # a PUT never adds the organisation it names
         raise ProfitError(
             f"The entered value for 'BcCo' ({change.organisation.get('BcCo')}) does not exist.",
             NOT_FOUND,
         )
     if org is not None:
-        data._check_begin_date(org, change)
+        data.check_begin_date(org, change)
     number = str(change.organisation.get("BcCo") or "")
     if org is None and number in data.organisations:
         raise ProfitError(f"Organisation '{number}' already exists.")
@@ -116,13 +116,9 @@ def _organisation_with_contact(
     now = data.clock.tick()
     data.note_change()
     if org is None:
-        fields = {k: v for k, v in change.organisation.items() if k != "BcCo"}
-        number = number or data._next_org_number()
-        data._reserve_org_number(number)
-        org = Organisation(number, fields, now, dict(change.address or {}), now)
-        data.organisations[number] = org
+        org = data.add_organisation(change, now)
     else:
-        data._apply_org(org, change, now)
+        data.apply_organisation(org, change, now)
     keys = {"BcCo": org.number}
     if new_contact is not None:
         person = _save_person(data, new_contact.person, now)
@@ -139,13 +135,13 @@ def _organisation_with_contact(
 def _new_contact(
     data: ProfitData, org: Organisation | None, element: Mapping[str, object]
 ) -> _NewContact:
-    fields = _fields(CONTACT, element, insert=True)
+    fields = element_fields(CONTACT, element, insert=True)
     for key in ("CdId", "BcCoOga", "BcCoPer"):
         if fields.pop(key, None) is not None:
             raise ProfitError(f"Field '{key}' cannot be given when adding a contact.")
     if fields.pop("ViKc", None) not in (None, "PRS"):
         raise ProfitError("Only contacts of type 'PRS' (person at organisation) are simulated.")
-    persons = [one for name, one in _objects(element) if name == "KnPerson"]
+    persons = [one for name, one in nested_objects(element) if name == "KnPerson"]
     if len(persons) != 1:
         raise ProfitError("A contact of type 'PRS' needs one KnPerson.")
     person = _person(data, persons[0], insert=True)
@@ -168,7 +164,7 @@ def _new_contact(
 
 def _person(data: ProfitData, element: Mapping[str, object], *, insert: bool) -> _PersonChange:
     """The person ``element`` means, by ``MatchPer``; validated, nothing changed yet."""
-    fields = _fields(PERSON, element, insert=False)
+    fields = element_fields(PERSON, element, insert=False)
     match = str(fields.pop("MatchPer", None) or "0")
     autonum = bool(fields.pop("AutoNum", False))
     fields.pop("BcId", None)
@@ -226,8 +222,8 @@ def _save_person(data: ProfitData, change: _PersonChange, now: datetime) -> str:
 
 
 def _update_contact(data: ProfitData, element: Mapping[str, object]) -> dict[str, str]:
-    fields = _fields(CONTACT, element, insert=False)
-    for name, _one in _objects(element):
+    fields = element_fields(CONTACT, element, insert=False)
+    for name, _one in nested_objects(element):
         raise ProfitError(f"Object '{name}' cannot be changed through KnContact.")
     contact = _contact_for(data, fields)
     for key in _CONTACT_KEYS:
@@ -276,7 +272,7 @@ def seed(data: ProfitData, row: Mapping[str, object]) -> str:
     org = str(parts[Part.ORG_KEY].get(""))
     if org not in data.organisations:
         raise ValueError(f"no organisation {org!r} for the contact")
-    modified = _instant(parts[Part.CONTACT_LATEST].get("")) or data.clock.tick()
+    modified = instant(parts[Part.CONTACT_LATEST].get("")) or data.clock.tick()
     data.clock.catch_up_with(modified)
     data.note_change()
     number = str(parts[Part.PERSON_KEY].get("") or data.next_person_number())

@@ -123,7 +123,7 @@ class Person:
 
 
 @dataclass
-class _Change:
+class Change:
     """A validated write, applied by :meth:`ProfitData.apply`."""
 
     relation: dict[str, object]
@@ -196,7 +196,7 @@ class ProfitData:
             if getfield is None:
                 raise ValueError(f"{connector.id} has no field {key!r}")
             values[getfield.part][getfield.source] = raw
-        modified = _instant(values[Part.MODIFIED].get("")) or self.clock.tick()
+        modified = instant(values[Part.MODIFIED].get("")) or self.clock.tick()
         self.clock.catch_up_with(modified)
         self._note_change()
         number = str(values[Part.KEY].get("") or self._next_number(entity))
@@ -259,23 +259,17 @@ class ProfitData:
         number = str(change.relation.pop(info.key, "") or "")
         if number and number in self.relations[info.name]:
             raise ProfitError(f"Record '{number}' already exists.")
-        org = self._organisation_for_insert(change)
+        org = self.organisation_matching(change)
         if org is not None:
-            self._check_begin_date(org, change)
+            self.check_begin_date(org, change)
         now = self.clock.tick()
         self._note_change()
         number = number or self._next_number(info.name)
         self._reserve_number(info.name, number)
         if org is None:
-            fields = dict(change.organisation or {})
-            org_number = str(fields.pop("BcCo", "") or "") or self._next_org_number()
-            if org_number in self.organisations:
-                raise ProfitError(f"Organisation '{org_number}' already exists.")
-            self._reserve_org_number(org_number)
-            org = Organisation(org_number, fields, now, dict(change.address or {}), now)
-            self.organisations[org_number] = org
+            org = self.add_organisation(change, now)
         else:
-            self._apply_org(org, change, now)
+            self.apply_organisation(org, change, now)
         relation_fields = {info.flag: True, **change.relation}
         self.relations[info.name][number] = Relation(number, org.number, relation_fields, now)
         return {info.key: number, "BcCo": org.number}
@@ -298,22 +292,33 @@ class ProfitData:
                 raise ProfitError("The organisation does not belong to this relation.")
             if change.match not in ("0", "9"):
                 raise ProfitError("Use MatchOga 0 or 9 to update the relation's organisation.")
-        self._check_begin_date(org, change)
+        self.check_begin_date(org, change)
         now = self.clock.tick()
         self._note_change()
         if change.relation:
             relation.fields.update(change.relation)
             relation.modified = now
-        self._apply_org(org, change, now)
+        self.apply_organisation(org, change, now)
         return {info.key: number, "BcCo": org.number}
 
-    def _check_begin_date(self, org: Organisation, change: _Change) -> None:
+    def add_organisation(self, change: Change, now: datetime) -> Organisation:
+        """The new organisation ``change`` describes (``organisation_matching`` found none)."""
+        fields = dict(change.organisation or {})
+        number = str(fields.pop("BcCo", "") or "") or self._next_org_number()
+        if number in self.organisations:
+            raise ProfitError(f"Organisation '{number}' already exists.")
+        self._reserve_org_number(number)
+        org = Organisation(number, fields, now, dict(change.address or {}), now)
+        self.organisations[number] = org
+        return org
+
+    def check_begin_date(self, org: Organisation, change: Change) -> None:
         """Profit keeps an address history: an organisation's address changes as of a date."""
         needs_date = change.address is not None and org.address and self.require_begin_date
         if needs_date and not change.begin_date:
             raise ProfitError("Field 'BeginDate' is required when changing an address.")
 
-    def _apply_org(self, org: Organisation, change: _Change, now: datetime) -> None:
+    def apply_organisation(self, org: Organisation, change: Change, now: datetime) -> None:
         if change.organisation:
             fields = {k: v for k, v in change.organisation.items() if k != "BcCo"}
             if fields:
@@ -323,7 +328,7 @@ class ProfitData:
             org.address.update(change.address)
             org.address_modified = now
 
-    def _organisation_for_insert(self, change: _Change) -> Organisation | None:
+    def organisation_matching(self, change: Change) -> Organisation | None:
         """The existing organisation MatchOga points at, or None for a new one."""
         fields = change.organisation
         if fields is None:
@@ -352,19 +357,19 @@ class ProfitData:
             raise ProfitError(f"More than one organisation matches on '{attribute}'.")
         return found[0] if found else None
 
-    def _validate(self, info: Entity, element: Mapping[str, object], *, insert: bool) -> _Change:
+    def _validate(self, info: Entity, element: Mapping[str, object], *, insert: bool) -> Change:
         """Check a whole element (fields, lengths, code tables, nesting) before any write."""
         schema = self.environment.update_connectors[info.update_connector]
-        relation = _fields(schema, element, insert=insert)
+        relation = element_fields(schema, element, insert=insert)
         key = element.get(f"@{info.key}")
         if key not in (None, ""):
             relation[info.key] = _coerce(schema.field(info.key), key, schema.name)
-        change = _Change(relation, None, "0", False, None, False)
-        for name, sub in _objects(element):
+        change = Change(relation, None, "0", False, None, False)
+        for name, sub in nested_objects(element):
             child = schema.child(name)
             if child is None:
                 raise ProfitError(f"Object '{name}' is unknown in '{schema.name}'.")
-            _organisation(change, child, sub, insert=insert)
+            read_organisation(change, child, sub, insert=insert)
         return change
 
     def _next_number(self, entity: str) -> str:
@@ -413,17 +418,17 @@ def _without_collection(build: Callable[[], Any]) -> Any:
             gc.enable()
 
 
-def _organisation(
-    change: _Change, schema: UpdateObject, element: Mapping[str, object], *, insert: bool
+def read_organisation(
+    change: Change, schema: UpdateObject, element: Mapping[str, object], *, insert: bool
 ) -> None:
     """The organisation part of ``change``: its fields, control fields and visit address."""
-    fields = _fields(schema, element, insert=insert)
+    fields = element_fields(schema, element, insert=insert)
     change.match = str(fields.pop("MatchOga", None) or "0")
     change.autonum = bool(fields.pop("AutoNum", False))
     fields.pop("PadAdr", None)
     fields.pop("BcId", None)
     change.organisation = fields
-    for name, sub in _objects(element):
+    for name, sub in nested_objects(element):
         child = schema.child(name)
         if child is None:
             raise ProfitError(f"Object '{name}' is unknown in '{schema.name}'.")
@@ -432,7 +437,7 @@ def _organisation(
             raise ProfitError("KnContact is only simulated in the KnOrganisation connector.")
         if name != "KnBasicAddressAdr":
             continue  # a postal address is checked, not kept
-        address = _fields(child, sub, insert=insert)
+        address = element_fields(child, sub, insert=insert)
         change.begin_date = address.pop("BeginDate", None) is not None
         address.pop("ResZip", None)
         if insert and not address.get("CoId"):
@@ -440,7 +445,7 @@ def _organisation(
         change.address = address
 
 
-def _objects(element: Mapping[str, object]) -> Iterator[tuple[str, Mapping[str, object]]]:
+def nested_objects(element: Mapping[str, object]) -> Iterator[tuple[str, Mapping[str, object]]]:
     """The nested objects of an element, given as a list of one-key objects or one object."""
     raw = element.get("Objects")
     if raw is None:
@@ -459,7 +464,7 @@ def _objects(element: Mapping[str, object]) -> Iterator[tuple[str, Mapping[str, 
                 yield name, one
 
 
-def _fields(
+def element_fields(
     schema: UpdateObject, element: Mapping[str, object], *, insert: bool
 ) -> dict[str, object]:
     raw = element.get("Fields", {})
@@ -531,7 +536,7 @@ def _coerce(field_def: UpdateField | None, value: object, where: str) -> object:
     return text
 
 
-def _instant(value: object) -> datetime | None:
+def instant(value: object) -> datetime | None:
     if value is None or value == "":
         return None
     if isinstance(value, datetime):
