@@ -69,11 +69,19 @@ class _NewContact:
 
 
 def write(
-    data: ProfitData, connector: str, element: Mapping[str, object], *, insert: bool
+    data: ProfitData,
+    connector: str,
+    element: Mapping[str, object],
+    *,
+    insert: bool,
+    subobject: str = "",
 ) -> dict[str, str]:
-    """POST (``insert``) or PUT one element of ``connector``; the keys of the answer."""
+    """POST (``insert``) or PUT one element of ``connector`` (a POST on ``connector/
+    subobject`` when given); the keys of the answer."""
+    if subobject and (connector, subobject) != ("KnOrganisation", "KnContact"):
+        raise ProfitError(f"A POST on '{connector}/{subobject}' is not simulated.")
     if connector == "KnOrganisation":
-        return _organisation_with_contact(data, element, insert=insert)
+        return _organisation_with_contact(data, element, insert=insert, subobject=bool(subobject))
     if connector == "KnContact":
         if insert:
             raise ProfitError(
@@ -89,29 +97,27 @@ def write(
 
 
 def _organisation_with_contact(
-    data: ProfitData, element: Mapping[str, object], *, insert: bool
+    data: ProfitData, element: Mapping[str, object], *, insert: bool, subobject: bool
 ) -> dict[str, str]:
+    """Add the nested contact to the organisation ``element`` names (or adds).
+
+    A contact is added by a POST (on the organisation, or on its ``KnContact``
+    sub-object), or by a PUT whose ``KnContact`` element says ``"@Action": "insert"``
+    (update-connector.md, "POST on SubObject"); a PUT without it would change a contact,
+    which KnOrganisation cannot (help App_Conect_UpdDsc_010).
+    """
     contacts = [one for name, one in nested_objects(element) if name == "KnContact"]
     if len(contacts) > 1:
         raise ProfitError("KnContact: supplying multiple lines is not supported.")
-    rest = [{n: {"Element": one}} for n, one in nested_objects(element) if n != "KnContact"]
-    change = Change({}, None, "0", False, None, False)
-    read_organisation(change, ORGANISATION, {**element, "Objects": rest}, insert=insert)
-    assert change.organisation is not None
-    if not insert and change.match == "0" and not change.organisation.get("BcCo"):
-        raise ProfitError("Field 'BcCo' is required.")
-    # A match value overrides the method: one match is changed, none is added.
-    org = data.organisation_matching(change)
-    if org is None and not insert:  # a PUT never adds the organisation it names
+    if subobject and not contacts:
+        raise ProfitError("Object 'KnContact' is required.")
+    if contacts and not insert and not subobject and contacts[0].get("@Action") != "insert":
         raise ProfitError(
-            f"The entered value for 'BcCo' ({change.organisation.get('BcCo')}) does not exist.",
-            NOT_FOUND,
+            "Contacts cannot be changed with UpdateConnector 'KnOrganisation'; add one with "
+            "a POST on 'KnOrganisation/KnContact' or '@Action': 'insert'."
         )
-    if org is not None:
-        data.check_begin_date(org, change)
-    number = str(change.organisation.get("BcCo") or "")
-    if org is None and number in data.organisations:
-        raise ProfitError(f"Organisation '{number}' already exists.")
+    # the sub-object URL updates the main object: it must exist, as for a PUT
+    change, org = _organisation(data, element, existing=subobject or not insert)
     new_contact = _new_contact(data, org, contacts[0]) if contacts else None
     now = data.clock.tick()
     data.note_change()
@@ -130,6 +136,29 @@ def _organisation_with_contact(
         )
         keys["BcCoPer"] = person  # the answer names the person (help App_Conect_UpdDsc_020)
     return keys
+
+
+def _organisation(
+    data: ProfitData, element: Mapping[str, object], *, existing: bool
+) -> tuple[Change, Organisation | None]:
+    """The validated organisation part, and the organisation MatchOga finds (None: a new
+    one, unless only an ``existing`` one may be meant)."""
+    rest = [{n: {"Element": one}} for n, one in nested_objects(element) if n != "KnContact"]
+    change = Change({}, None, "0", False, None, False)
+    read_organisation(change, ORGANISATION, {**element, "Objects": rest}, insert=not existing)
+    assert change.organisation is not None
+    number = str(change.organisation.get("BcCo") or "")
+    if existing and change.match == "0" and not number:
+        raise ProfitError("Field 'BcCo' is required.")
+    # A match value overrides the method: one match is changed, none is added.
+    org = data.organisation_matching(change)
+    if org is None and existing:
+        raise ProfitError(f"The entered value for 'BcCo' ({number}) does not exist.", NOT_FOUND)
+    if org is None and number in data.organisations:
+        raise ProfitError(f"Organisation '{number}' already exists.")
+    if org is not None:
+        data.check_begin_date(org, change)
+    return change, org
 
 
 def _new_contact(

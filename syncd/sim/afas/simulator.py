@@ -5,7 +5,8 @@ Profit's routes live under ``/ProfitRestServices`` (any case): ``/metainfo``,
 ``/metainfo/get/{id}``, ``/metainfo/update/{id}``, ``/profitversion``, ``/oauth/token``,
 ``GET /connectors/{GetConnector}``, ``POST``/``PUT /connectors/{UpdateConnector}`` and
 ``DELETE /connectors/{UpdateConnector}/{Element}/@{Key}/{value}`` (creditors only);
-contact persons through ``KnOrganisation``, ``KnContact`` and ``KnPerson`` (:mod:`.contacts`).
+contact persons through ``KnOrganisation`` (also ``POST /connectors/KnOrganisation/KnContact``),
+``KnContact`` and ``KnPerson`` (:mod:`.contacts`).
 
 The control API lives under ``/_sim`` and needs no token::
 
@@ -194,6 +195,8 @@ class AfasSimulator:
                 return self._connectors.get(request, parts[1])
             if method in ("POST", "PUT") and len(lower) == 2:
                 return await self._connectors.write(request, parts[1])
+            if method == "POST" and len(lower) == 3:
+                return await self._connectors.write(request, parts[1], parts[2])
             if method == "DELETE":
                 return self._connectors.delete(parts[1:])
         return web.Response(status=404)

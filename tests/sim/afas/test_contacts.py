@@ -37,6 +37,15 @@ def contact_update(fields: Mapping[str, object]) -> dict[str, Any]:
 WORK = {"ViKc": "PRS", "EmAd": "jan@tromp.nl", "TeNr": "030-1234567", "FuDs": "Inkoper"}
 
 
+async def add_to(
+    http: Any, org_number: str, person: Mapping[str, object]
+) -> tuple[int, dict[str, Any]]:
+    """Add a contact to an existing organisation: a POST on the KnContact sub-object."""
+    body = organisation({"MatchOga": "0", "BcCo": org_number}, WORK, person)
+    status, doc, _ = await call(http, "POST", "connectors/KnOrganisation/KnContact", body=body)
+    return status, doc
+
+
 async def add_jan(http: Any) -> dict[str, str]:
     status, doc, _ = await call(
         http, "POST", "connectors/KnOrganisation", body=organisation(NEW_ORG, WORK, JAN)
@@ -69,25 +78,38 @@ async def test_a_contact_is_added_with_a_new_organisation_and_a_new_person(
     assert row["ModifiedDate"] == row["ContactModifiedDate"] == row["PersonModifiedDate"]
 
 
-async def test_a_contact_is_added_to_an_existing_debtor_organisation_with_a_put(
+async def test_a_contact_is_added_to_an_existing_debtor_organisation_by_its_subobject(
     http: Any, sim: AfasSimulator
 ) -> None:
     await call(http, "POST", "connectors/KnSalesRelationOrg", body=DEBTOR)
-    org = {"MatchOga": "0", "BcCo": "100001"}
-    status, doc, _ = await call(
-        http, "PUT", "connectors/KnOrganisation", body=organisation(org, WORK, JAN)
-    )
+    status, doc = await add_to(http, "100001", JAN)
     assert status == 201
     assert doc["results"]["KnOrganisation"] == {"BcCo": "100001", "BcCoPer": "100002"}
     assert sim.rows("contact")[0]["OrganisationId"] == "100001"
     assert sim.rows("customer")[0]["DebtorName"] == "Jansen"  # the organisation unchanged
 
 
-async def test_a_put_on_an_unknown_organisation_adds_nothing(http: Any, sim: AfasSimulator) -> None:
-    org = {"MatchOga": "0", "BcCo": "999999"}
-    status, doc, _ = await call(
-        http, "PUT", "connectors/KnOrganisation", body=organisation(org, WORK, JAN)
+async def test_a_put_adds_a_contact_only_with_action_insert(http: Any, sim: AfasSimulator) -> None:
+    await call(http, "POST", "connectors/KnSalesRelationOrg", body=DEBTOR)
+    body = organisation({"MatchOga": "0", "BcCo": "100001"}, WORK, JAN)
+    status, doc, _ = await call(http, "PUT", "connectors/KnOrganisation", body=body)
+    assert status == 500
+    assert (
+        "Contacts cannot be changed with UpdateConnector 'KnOrganisation'"
+        in (doc["externalMessage"])
     )
+    contact = body["KnOrganisation"]["Element"]["Objects"][0]["KnContact"]["Element"]
+    contact["@Action"] = "insert"
+    status, doc, _ = await call(http, "PUT", "connectors/KnOrganisation", body=body)
+    assert status == 201
+    assert doc["results"]["KnOrganisation"]["BcCoPer"] == "100002"
+    assert len(sim.rows("contact")) == 1
+
+
+async def test_adding_to_an_unknown_organisation_adds_nothing(
+    http: Any, sim: AfasSimulator
+) -> None:
+    status, doc = await add_to(http, "999999", JAN)
     assert status == 500
     assert doc["externalMessage"] == "The entered value for 'BcCo' (999999) does not exist."
     assert doc["errorNumber"] == -2147220469
@@ -129,10 +151,7 @@ async def test_matchper_0_links_a_known_person_once_per_organisation(
     http: Any, sim: AfasSimulator
 ) -> None:
     await add_jan(http)
-    again = organisation(
-        {"MatchOga": "0", "BcCo": "100001"}, WORK, {"MatchPer": "0", "BcCo": "100002"}
-    )
-    status, doc, _ = await call(http, "PUT", "connectors/KnOrganisation", body=again)
+    status, doc = await add_to(http, "100001", {"MatchPer": "0", "BcCo": "100002"})
     assert status == 500
     assert "already has a contact" in doc["externalMessage"]
     assert len(sim.rows("contact")) == 1
@@ -142,18 +161,14 @@ async def test_matchper_7_adds_a_second_person_with_the_same_name(
     http: Any, sim: AfasSimulator
 ) -> None:
     await add_jan(http)
-    org = {"MatchOga": "0", "BcCo": "100001"}
-    status, _, _ = await call(
-        http, "PUT", "connectors/KnOrganisation", body=organisation(org, WORK, JAN)
-    )
+    status, _ = await add_to(http, "100001", JAN)
     assert status == 201
     assert [r["PersonId"] for r in sim.rows("contact")] == ["100002", "100003"]
 
 
 async def test_matching_on_a_name_twice_in_profit_is_refused(http: Any, sim: AfasSimulator) -> None:
     await add_jan(http)
-    org = {"MatchOga": "0", "BcCo": "100001"}
-    await call(http, "PUT", "connectors/KnOrganisation", body=organisation(org, WORK, JAN))
+    await add_to(http, "100001", JAN)
     by_name = {"MatchPer": "2", "LaNm": "Berg", "Is": "van der", "In": "J."}
     body = organisation({**NEW_ORG, "Nm": "Ander"}, WORK, by_name)
     status, doc, _ = await call(http, "POST", "connectors/KnOrganisation", body=body)
@@ -296,10 +311,8 @@ async def test_the_contacts_getconnector_pages_and_filters_on_modification() -> 
 
 async def _pages_and_filters(http: Any, sim: AfasSimulator) -> None:
     await add_jan(http)
-    org = {"MatchOga": "0", "BcCo": "100001"}
     for name in ("Visser", "de Vries", "Bakker"):
-        person = {**JAN, "LaNm": name, "Is": None}
-        await call(http, "PUT", "connectors/KnOrganisation", body=organisation(org, WORK, person))
+        assert (await add_to(http, "100001", {**JAN, "LaNm": name, "Is": None}))[0] == 201
     since = str(sim.rows("contact")[2]["ModifiedDate"]).removesuffix("Z")  # shown with a fake Z
     query = (
         "skip=0&take=2&orderbyfieldids=ContactId"
@@ -326,3 +339,18 @@ async def test_contacts_are_seeded_and_edited_like_relations(sim: AfasSimulator)
         "anna@tromp.nl",
     )
     assert str(row["ContactModifiedDate"]) > str(row["PersonModifiedDate"])
+
+
+async def test_the_subobject_url_needs_a_contact_and_takes_no_other_subobject(
+    http: Any, sim: AfasSimulator
+) -> None:
+    await add_jan(http)
+    body = {"KnOrganisation": {"Element": {"Fields": {"MatchOga": "0", "BcCo": "100001"}}}}
+    status, doc, _ = await call(http, "POST", "connectors/KnOrganisation/KnContact", body=body)
+    assert (status, doc["externalMessage"]) == (500, "Object 'KnContact' is required.")
+    status, doc, _ = await call(http, "POST", "connectors/KnOrganisation/KnBankAccount", body=body)
+    assert (status, doc["externalMessage"]) == (
+        500,
+        "A POST on 'KnOrganisation/KnBankAccount' is not simulated.",
+    )
+    assert len(sim.rows("contact")) == 1

@@ -43,12 +43,15 @@ class ConnectorRoutes:
             raise ProfitError("Out of String space")
         return json_response(body)
 
-    async def write(self, request: web.Request, name: str) -> web.StreamResponse:
-        """POST inserts, PUT updates; one element or a list of them."""
+    async def write(
+        self, request: web.Request, name: str, subobject: str = ""
+    ) -> web.StreamResponse:
+        """POST inserts, PUT updates; one element or a list of them. A POST on
+        ``name/subobject`` updates the main object and adds the sub-object."""
         simulator = self.simulator
         info = simulator.environment.entity_of(name)
         known = info is not None or name in CONTACT_CONNECTORS
-        if not known or not self._allowed(name):
+        if not known or not self._allowed(name) or (subobject and info is not None):
             return not_supported(
                 simulator.options,
                 "General message: Deze UpdateConnector wordt niet ondersteund of de gebruiker "
@@ -66,7 +69,10 @@ class ConnectorRoutes:
         )
         data, insert = simulator.data, request.method == "POST"
         if info is None:
-            results = [contacts.write(data, name, one, insert=insert) for one in elements]
+            results = [
+                contacts.write(data, name, one, insert=insert, subobject=subobject)
+                for one in elements
+            ]
         else:
             write = data.insert if insert else data.update
             results = [write(info, one) for one in elements]
