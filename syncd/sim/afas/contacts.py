@@ -302,11 +302,14 @@ def seed(data: ProfitData, row: Mapping[str, object]) -> str:
     if org not in data.organisations:
         raise ValueError(f"no organisation {org!r} for the contact")
     modified = instant(parts[Part.CONTACT_LATEST].get("")) or data.clock.tick()
-    data.clock.catch_up_with(modified)
+    # each table's own date when the row gives it, else the row's
+    contact_modified = instant(parts[Part.RELATION_MODIFIED].get("")) or modified
+    person_modified = instant(parts[Part.PERSON_MODIFIED].get("")) or modified
+    data.clock.catch_up_with(max(modified, contact_modified, person_modified))
     data.note_change()
     number = str(parts[Part.PERSON_KEY].get("") or data.next_person_number())
     data.reserve_person_number(number)
-    person = data.persons.setdefault(number, Person(number, {}, modified))
+    person = data.persons.setdefault(number, Person(number, {}, person_modified))
     person.fields.update(parts[Part.PERSON])
     fields = parts[Part.RELATION]
     contact_id = int(str(fields.get("CdId") or data.next_contact_id))
@@ -314,7 +317,7 @@ def seed(data: ProfitData, row: Mapping[str, object]) -> str:
     fields["CdId"] = contact_id
     fields.setdefault("Bl", False)
     data.relations[CONTACT_ENTITY][str(contact_id)] = Relation(
-        str(contact_id), org, fields, modified, person=number
+        str(contact_id), org, fields, contact_modified, person=number
     )
     return str(contact_id)
 

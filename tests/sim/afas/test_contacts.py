@@ -354,3 +354,22 @@ async def test_the_subobject_url_needs_a_contact_and_takes_no_other_subobject(
         "A POST on 'KnOrganisation/KnBankAccount' is not simulated.",
     )
     assert len(sim.rows("contact")) == 1
+
+
+async def test_a_seeded_contact_keeps_each_tables_date(sim: AfasSimulator) -> None:
+    sim.seed({"customer": [{"DebtorId": "10001", "OrganisationId": "200", "DebtorName": "Tromp"}]})
+    row = {
+        "OrganisationId": "200",
+        "PersonId": "300",
+        "LastName": "Smit",
+        "ContactModifiedDate": "2024-05-01T08:00:00+00:00",
+        "PersonModifiedDate": "2024-06-01T08:00:00+00:00",
+    }
+    sim.seed({"contact": [row]})
+    [shown] = sim.rows("contact")
+    assert (shown["ContactModifiedDate"], shown["PersonModifiedDate"]) == (
+        "2024-05-01T10:00:00Z",  # Amsterdam wall time, shown with Profit's fake Z
+        "2024-06-01T10:00:00Z",
+    )
+    assert shown["ModifiedDate"] == shown["PersonModifiedDate"]
+    assert shown["PersonId"] == "300"
