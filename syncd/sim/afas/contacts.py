@@ -2,9 +2,11 @@
 
 How Profit takes them (sources in docs/afas-setup.md, "Contact persons"):
 
-- ``KnOrganisation`` (POST or PUT) adds a contact with a nested ``KnContact`` holding one
-  ``KnPerson``; ``MatchOga`` finds the organisation, ``MatchPer`` the person (an existing
-  person is reused and the given fields change it; none matching: a new person).
+- ``KnOrganisation`` adds a contact with a nested ``KnContact`` holding one ``KnPerson``:
+  a POST (the organisation new, or found by ``MatchOga``), a POST on
+  ``KnOrganisation/KnContact`` or a PUT with ``"@Action": "insert"`` on the contact (the
+  organisation must exist). ``MatchPer`` finds the person (an existing person is reused
+  and the given fields change it; none matching: a new person).
 - ``KnContact`` only *updates* a contact (its work e-mail, phone, mobile, function,
   ``Bl``): found by ``CdId``, or by ``BcCoOga`` and ``BcCoPer``. A POST is refused;
   contacts are never deleted, only blocked.
@@ -49,7 +51,6 @@ MATCH_PER: Mapping[str, tuple[str, ...] | None] = {
     "6": (*_NAME, "DaBi"),
     "7": None,
 }
-_CONTROL = ("MatchPer", "AutoNum", "BcId")
 _CONTACT_KEYS = ("CdId", "BcCoOga", "BcCoPer", "ViKc")
 
 
@@ -204,6 +205,8 @@ def _person(data: ProfitData, element: Mapping[str, object], *, insert: bool) ->
         if not number and not insert:
             raise ProfitError("Field 'BcCo' is required.")
         found = data.persons.get(number) if number else None
+        if found is None and number and not insert:  # a PUT changes a known person only
+            raise ProfitError(f"The entered value for 'BcCo' ({number}) does not exist.", NOT_FOUND)
     elif attributes is not None:
         wanted = {a: (number if a == "BcCo" else fields.get(a)) for a in attributes}
         named = attributes[: len(_NAME)] == _NAME  # a prefix, initials or gender may be blank

@@ -287,6 +287,13 @@ async def test_knperson_changes_the_persons_names_and_date(http: Any, sim: AfasS
     body["KnPerson"]["Element"]["Fields"] = {"MatchPer": "0", "Is": "van"}
     status, doc, _ = await call(http, "PUT", "connectors/KnPerson", body=body)
     assert (status, doc["externalMessage"]) == (500, "Field 'BcCo' is required.")
+    body["KnPerson"]["Element"]["Fields"] = {"MatchPer": "0", "BcCo": "777", "LaNm": "Smit"}
+    status, doc, _ = await call(http, "PUT", "connectors/KnPerson", body=body)
+    assert (status, doc["externalMessage"]) == (
+        500,
+        "The entered value for 'BcCo' (777) does not exist.",
+    )
+    assert set(sim.data.persons) == {"100002"}
 
 
 async def test_a_contact_inside_a_relation_is_refused_not_dropped(
