@@ -40,6 +40,11 @@ class Part(StrEnum):
     RELATION_MODIFIED = "relation_modified"
     ORGANISATION_MODIFIED = "organisation_modified"
     ADDRESS_MODIFIED = "address_modified"
+    # a contact's row: its person, and the latest of the contact's and the person's dates
+    PERSON = "person"
+    PERSON_KEY = "person_key"
+    PERSON_MODIFIED = "person_modified"
+    CONTACT_LATEST = "contact_latest"
 
 
 @dataclass(frozen=True)
@@ -109,6 +114,8 @@ _S, _I, _D, _B, _DT = (
     DataType.DATE,
 )
 
+CONTACT_KEY_FREE_FIELD = "U8B1D4F6A2C9E3B5D7F0A1C3E5B7D9F24"
+
 ADDRESS_FIELDS = (
     UpdateField("CoId", "Land", _S, 3, AFAS_COUNTRY_CODES),
     UpdateField("PbAd", "Postbusadres", _B),
@@ -121,6 +128,62 @@ ADDRESS_FIELDS = (
     UpdateField("AdAd", "Adres toevoeging", _S, 100),
     UpdateField("BeginDate", "Ingangsdatum wijziging", _DT),
     UpdateField("ResZip", "Woonplaats opzoeken", _B),
+)
+
+# A person (KnPerson) and the contact (KnContact) that links it to an organisation. Field
+# ids: AFAS help App_Conect_UpdDsc_020/030 and the OAS; lengths only where documented.
+PERSON = UpdateObject(
+    "KnPerson",
+    "Persoon",
+    (
+        UpdateField("AutoNum", "Autonummering", _B),
+        UpdateField(
+            "MatchPer", "Persoon vergelijken op", _S, 1, ("0", "1", "2", "3", "4", "5", "6", "7")
+        ),
+        UpdateField("BcId", "Interne id", _I),
+        UpdateField("BcCo", "Nummer", _S, 15),
+        UpdateField("SeNm", "Zoeknaam", _S, 10),
+        UpdateField("CaNm", "Roepnaam", _S),
+        UpdateField("FiNm", "Voornaam", _S),
+        UpdateField("In", "Voorletters", _S),
+        UpdateField("Is", "Voorvoegsel", _S),
+        UpdateField("LaNm", "Achternaam", _S),
+        UpdateField("SpNm", "Geboortenaam apart vastleggen", _B),
+        UpdateField("ViGe", "Geslacht", _S, 1, ("M", "O", "V", "X")),
+        UpdateField("DaBi", "Geboortedatum", _DT),
+        UpdateField("SoSe", "BSN", _S, 9),
+        UpdateField("TeNr", "Telefoonnr. werk", _S, 30),
+        UpdateField("MbNr", "Mobiel werk", _S, 30),
+        UpdateField("EmAd", "E-mail werk", _S, 255),
+        UpdateField("TeN2", "Telefoonnr. privé", _S, 30),
+        UpdateField("MbN2", "Mobiel privé", _S, 30),
+        UpdateField("EmA2", "E-mail privé", _S, 255),
+        UpdateField("Corr", "Correspondentie", _B),
+    ),
+    required_on_insert=("LaNm",),
+)
+
+CONTACT = UpdateObject(
+    "KnContact",
+    "Contact",
+    (
+        UpdateField("CdId", "Contact", _I),
+        UpdateField("BcCoOga", "Code organisatie", _S, 15),
+        UpdateField("BcCoPer", "Code persoon", _S, 15),
+        UpdateField("ViKc", "Soort contact", _S, 3, ("AFD", "AFL", "PRS", "ORG", "PER")),
+        UpdateField("ExAd", "Afdeling", _S),
+        UpdateField("ViFu", "Functie", _S),
+        UpdateField("FuDs", "Functie op visitekaart", _S, 50),
+        UpdateField("TeNr", "Telefoonnr. werk", _S, 30),
+        UpdateField("MbNr", "Mobiel werk", _S, 30),
+        UpdateField("EmAd", "E-mail werk", _S, 255),
+        UpdateField("Bl", "Geblokkeerd", _B),
+        UpdateField("Re", "Toelichting", _S),
+        # A free field an administrator may add to find a contact again (Profit names
+        # free fields by a GUID).
+        UpdateField(CONTACT_KEY_FREE_FIELD, "CRM-sleutel", _S, 40),
+    ),
+    (PERSON,),
 )
 
 ORGANISATION = UpdateObject(
@@ -149,6 +212,7 @@ ORGANISATION = UpdateObject(
     (
         UpdateObject("KnBasicAddressAdr", "Bezoekadres", ADDRESS_FIELDS),
         UpdateObject("KnBasicAddressPad", "Postadres", ADDRESS_FIELDS),
+        CONTACT,
     ),
 )
 
@@ -197,8 +261,12 @@ PURCHASE_RELATION = UpdateObject(
 )
 
 UPDATE_CONNECTORS: Mapping[str, UpdateObject] = {
-    o.name: o for o in (SALES_RELATION, PURCHASE_RELATION, ORGANISATION)
+    o.name: o for o in (SALES_RELATION, PURCHASE_RELATION, ORGANISATION, CONTACT, PERSON)
 }
+CONTACT_ENTITY = "contact"
+# What the simulated environment offers for contacts: KnContact only updates (help
+# App_Conect_UpdDsc_030); contacts are added through KnOrganisation.
+CONTACT_CONNECTORS = ("KnOrganisation", "KnContact", "KnPerson")
 
 ENTITIES: Mapping[str, Entity] = {
     "customer": Entity("customer", "KnSalesRelationOrg", "DbId", 10001, "IsDb", False),
@@ -238,6 +306,26 @@ def _relation_fields(key_id: str, name_id: str, partly_blocked: str) -> tuple[Ge
     )
 
 
+CONTACT_FIELDS: tuple[GetField, ...] = (
+    GetField("ContactId", "Contact", _I, Part.RELATION, "CdId"),
+    GetField("OrganisationId", "Code organisatie", _S, Part.ORG_KEY, length=15),
+    GetField("PersonId", "Code persoon", _S, Part.PERSON_KEY, length=15),
+    GetField("FirstName", "Voornaam", _S, Part.PERSON, "FiNm"),
+    GetField("Initials", "Voorletters", _S, Part.PERSON, "In"),
+    GetField("Prefix", "Voorvoegsel", _S, Part.PERSON, "Is"),
+    GetField("LastName", "Achternaam", _S, Part.PERSON, "LaNm"),
+    GetField("Email", "E-mail werk", _S, Part.RELATION, "EmAd", 255),
+    GetField("Phone", "Telefoonnr. werk", _S, Part.RELATION, "TeNr", 30),
+    GetField("Mobile", "Mobiel werk", _S, Part.RELATION, "MbNr", 30),
+    GetField("Function", "Functie op visitekaart", _S, Part.RELATION, "FuDs", 50),
+    GetField("Blocked", "Geblokkeerd", _B, Part.RELATION, "Bl"),
+    GetField("CrmKey", "CRM-sleutel", _S, Part.RELATION, CONTACT_KEY_FREE_FIELD, 40),
+    GetField("ModifiedDate", "Gewijzigd op", _DT, Part.CONTACT_LATEST),
+    GetField("ContactModifiedDate", "Contact gewijzigd op", _DT, Part.RELATION_MODIFIED),
+    GetField("PersonModifiedDate", "Persoon gewijzigd op", _DT, Part.PERSON_MODIFIED),
+)
+
+
 @dataclass(frozen=True)
 class Environment:
     """The connectors of one simulated environment."""
@@ -264,6 +352,7 @@ class Environment:
                         GetField("AutoPayment", "Automatisch betalen", _B, Part.RELATION, "AuPa"),
                     ),
                 ),
+                GetConnector("syncd_contacts", "syncd: contactpersonen", "contact", CONTACT_FIELDS),
             )
         }
     )

@@ -4,13 +4,16 @@ API, and the aiohttp app that serves ProfitRestServices plus a control API.
 Profit's routes live under ``/ProfitRestServices`` (any case): ``/metainfo``,
 ``/metainfo/get/{id}``, ``/metainfo/update/{id}``, ``/profitversion``, ``/oauth/token``,
 ``GET /connectors/{GetConnector}``, ``POST``/``PUT /connectors/{UpdateConnector}`` and
-``DELETE /connectors/{UpdateConnector}/{Element}/@{Key}/{value}`` (creditors only).
+``DELETE /connectors/{UpdateConnector}/{Element}/@{Key}/{value}`` (creditors only);
+contact persons through ``KnOrganisation`` (also ``POST /connectors/KnOrganisation/KnContact``),
+``KnContact`` and ``KnPerson`` (:mod:`.contacts`).
 
 The control API lives under ``/_sim`` and needs no token::
 
     POST   /_sim/reset                         empty every table, forget faults and counts
-    POST   /_sim/seed        {"customer": [rows], "supplier": [rows]}  rows as a GetConnector
-                                                shows them (a fixture's "afas" part works too)
+    POST   /_sim/seed        {"customer": [rows], "supplier": [rows], "contact": [rows]}
+                                                rows as a GetConnector shows them (a
+                                                fixture's "afas" part works too)
     GET    /_sim/rows/{entity}                 every row, blocked ones too
     POST   /_sim/edit        {"entity", "id", "fields": {GetConnector field: value}}
                                                 a user edits in Profit (dates move)
@@ -31,6 +34,7 @@ from datetime import timedelta
 
 from aiohttp import web
 
+from syncd.sim.afas import contacts
 from syncd.sim.afas.auth import Authentication
 from syncd.sim.afas.faults import FAULT_KINDS, Fault, FaultInjection
 from syncd.sim.afas.options import SimOptions
@@ -39,7 +43,7 @@ from syncd.sim.afas.responses import error_response, json_response
 from syncd.sim.afas.routes.connectors import ConnectorRoutes
 from syncd.sim.afas.routes.control import ControlRoutes
 from syncd.sim.afas.routes.metainfo import MetainfoRoutes
-from syncd.sim.afas.schema import Environment
+from syncd.sim.afas.schema import CONTACT_ENTITY, Environment
 from syncd.sim.afas.store import ProfitData, ProfitError, SimClock
 from syncd.sim.latency import answer_after
 from syncd.sim.requestlog import RequestLog
@@ -92,14 +96,20 @@ class AfasSimulator:
         """Load rows per entity; accepts a fixture file's whole document too."""
         afas = rows.get("afas", rows)
         assert isinstance(afas, Mapping)
-        return {
+        loaded = {
             entity: [self.data.seed(entity, row) for row in entity_rows]
             for entity, entity_rows in afas.items()
             if entity in self.environment.entities
         }
+        if CONTACT_ENTITY in afas:  # after the relations: a contact needs its organisation
+            loaded[CONTACT_ENTITY] = [contacts.seed(self.data, r) for r in afas[CONTACT_ENTITY]]
+        return loaded
 
     def edit(self, entity: str, number: str, fields: Mapping[str, object]) -> None:
-        self.data.edit(entity, number, fields)
+        if entity == CONTACT_ENTITY:
+            contacts.edit(self.data, number, fields)
+        else:
+            self.data.edit(entity, number, fields)
 
     def rows(self, entity: str) -> list[dict[str, object]]:
         """Every row of ``entity``'s GetConnector, in key order, unrounded and unshuffled."""
@@ -108,7 +118,9 @@ class AfasSimulator:
         body = run(self.data, connector, {"skip": "-1", "orderbyfieldids": ""}, plain, self.rng)
         rows = body["rows"]
         assert isinstance(rows, list)
-        return sorted(rows, key=lambda r: str(r[connector.fields[0].id]))
+        key = connector.fields[0].id
+        # a contact's id is a number: compared as one
+        return sorted(rows, key=lambda r: f"{v:020d}" if isinstance(v := r[key], int) else str(v))
 
     def add_fault(self, fault: Fault) -> None:
         if fault.kind not in FAULT_KINDS:
@@ -183,6 +195,8 @@ class AfasSimulator:
                 return self._connectors.get(request, parts[1])
             if method in ("POST", "PUT") and len(lower) == 2:
                 return await self._connectors.write(request, parts[1])
+            if method == "POST" and len(lower) == 3:
+                return await self._connectors.write(request, parts[1], parts[2])
             if method == "DELETE":
                 return self._connectors.delete(parts[1:])
         return web.Response(status=404)

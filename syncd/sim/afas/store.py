@@ -22,7 +22,15 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from syncd.sim.afas.schema import DataType, Entity, Environment, Part, UpdateField, UpdateObject
+from syncd.sim.afas.schema import (
+    CONTACT_ENTITY,
+    DataType,
+    Entity,
+    Environment,
+    Part,
+    UpdateField,
+    UpdateObject,
+)
 
 UNEXPECTED = -2147180999
 VALIDATION = -2147180996
@@ -101,10 +109,21 @@ class Relation:
     organisation: str
     fields: dict[str, object]
     modified: datetime
+    person: str = ""  # a contact's person (``BcCo`` of a KnPerson)
 
 
 @dataclass
-class _Change:
+class Person:
+    """A person (``KnPerson``): linked to organisations by contacts, each a :class:`Relation`
+    of the ``contact`` table whose ``person`` is this one's number."""
+
+    number: str
+    fields: dict[str, object]
+    modified: datetime
+
+
+@dataclass
+class Change:
     """A validated write, applied by :meth:`ProfitData.apply`."""
 
     relation: dict[str, object]
@@ -123,6 +142,9 @@ class ProfitData:
         self.clock = clock
         self.organisations: dict[str, Organisation] = {}
         self.relations: dict[str, dict[str, Relation]] = {e: {} for e in environment.entities}
+        self.relations[CONTACT_ENTITY] = {}  # keyed by CdId; ``person`` says whose
+        self.persons: dict[str, Person] = {}
+        self.next_contact_id = 1
         self._next_org = 100001
         self._next: dict[str, int] = {n: e.first_number for n, e in environment.entities.items()}
         self.require_begin_date = True
@@ -135,13 +157,13 @@ class ProfitData:
     # -- reading ----------------------------------------------------------------------
 
     def value(self, entity: str, relation: Relation, part: Part, source: str) -> object:
-        return _READ[part](self.organisations, relation, source)
+        return _READ[part](self, relation, source)
 
     def reader(self, part: Part, source: str) -> Callable[[Relation], object]:
         """How a GetConnector field reads a relation, chosen once per query rather than
         once a cell (a listing page reads a great many)."""
-        read, orgs = _READ[part], self.organisations
-        return lambda relation: read(orgs, relation, source)
+        read = _READ[part]
+        return lambda relation: read(self, relation, source)
 
     def each(self, entity: str) -> Iterator[Relation]:
         yield from self.relations[entity].values()
@@ -174,7 +196,7 @@ class ProfitData:
             if getfield is None:
                 raise ValueError(f"{connector.id} has no field {key!r}")
             values[getfield.part][getfield.source] = raw
-        modified = _instant(values[Part.MODIFIED].get("")) or self.clock.tick()
+        modified = instant(values[Part.MODIFIED].get("")) or self.clock.tick()
         self.clock.catch_up_with(modified)
         self._note_change()
         number = str(values[Part.KEY].get("") or self._next_number(entity))
@@ -237,23 +259,17 @@ class ProfitData:
         number = str(change.relation.pop(info.key, "") or "")
         if number and number in self.relations[info.name]:
             raise ProfitError(f"Record '{number}' already exists.")
-        org = self._organisation_for_insert(change)
+        org = self.organisation_matching(change)
         if org is not None:
-            self._check_begin_date(org, change)
+            self.check_begin_date(org, change)
         now = self.clock.tick()
         self._note_change()
         number = number or self._next_number(info.name)
         self._reserve_number(info.name, number)
         if org is None:
-            fields = dict(change.organisation or {})
-            org_number = str(fields.pop("BcCo", "") or "") or self._next_org_number()
-            if org_number in self.organisations:
-                raise ProfitError(f"Organisation '{org_number}' already exists.")
-            self._reserve_org_number(org_number)
-            org = Organisation(org_number, fields, now, dict(change.address or {}), now)
-            self.organisations[org_number] = org
+            org = self.add_organisation(change, now)
         else:
-            self._apply_org(org, change, now)
+            self.apply_organisation(org, change, now)
         relation_fields = {info.flag: True, **change.relation}
         self.relations[info.name][number] = Relation(number, org.number, relation_fields, now)
         return {info.key: number, "BcCo": org.number}
@@ -276,22 +292,33 @@ class ProfitData:
                 raise ProfitError("The organisation does not belong to this relation.")
             if change.match not in ("0", "9"):
                 raise ProfitError("Use MatchOga 0 or 9 to update the relation's organisation.")
-        self._check_begin_date(org, change)
+        self.check_begin_date(org, change)
         now = self.clock.tick()
         self._note_change()
         if change.relation:
             relation.fields.update(change.relation)
             relation.modified = now
-        self._apply_org(org, change, now)
+        self.apply_organisation(org, change, now)
         return {info.key: number, "BcCo": org.number}
 
-    def _check_begin_date(self, org: Organisation, change: _Change) -> None:
+    def add_organisation(self, change: Change, now: datetime) -> Organisation:
+        """The new organisation ``change`` describes (``organisation_matching`` found none)."""
+        fields = dict(change.organisation or {})
+        number = str(fields.pop("BcCo", "") or "") or self._next_org_number()
+        if number in self.organisations:
+            raise ProfitError(f"Organisation '{number}' already exists.")
+        self._reserve_org_number(number)
+        org = Organisation(number, fields, now, dict(change.address or {}), now)
+        self.organisations[number] = org
+        return org
+
+    def check_begin_date(self, org: Organisation, change: Change) -> None:
         """Profit keeps an address history: an organisation's address changes as of a date."""
         needs_date = change.address is not None and org.address and self.require_begin_date
         if needs_date and not change.begin_date:
             raise ProfitError("Field 'BeginDate' is required when changing an address.")
 
-    def _apply_org(self, org: Organisation, change: _Change, now: datetime) -> None:
+    def apply_organisation(self, org: Organisation, change: Change, now: datetime) -> None:
         if change.organisation:
             fields = {k: v for k, v in change.organisation.items() if k != "BcCo"}
             if fields:
@@ -301,7 +328,7 @@ class ProfitData:
             org.address.update(change.address)
             org.address_modified = now
 
-    def _organisation_for_insert(self, change: _Change) -> Organisation | None:
+    def organisation_matching(self, change: Change) -> Organisation | None:
         """The existing organisation MatchOga points at, or None for a new one."""
         fields = change.organisation
         if fields is None:
@@ -330,19 +357,19 @@ class ProfitData:
             raise ProfitError(f"More than one organisation matches on '{attribute}'.")
         return found[0] if found else None
 
-    def _validate(self, info: Entity, element: Mapping[str, object], *, insert: bool) -> _Change:
+    def _validate(self, info: Entity, element: Mapping[str, object], *, insert: bool) -> Change:
         """Check a whole element (fields, lengths, code tables, nesting) before any write."""
         schema = self.environment.update_connectors[info.update_connector]
-        relation = _fields(schema, element, insert=insert)
+        relation = element_fields(schema, element, insert=insert)
         key = element.get(f"@{info.key}")
         if key not in (None, ""):
             relation[info.key] = _coerce(schema.field(info.key), key, schema.name)
-        change = _Change(relation, None, "0", False, None, False)
-        for name, sub in _objects(element):
+        change = Change(relation, None, "0", False, None, False)
+        for name, sub in nested_objects(element):
             child = schema.child(name)
             if child is None:
                 raise ProfitError(f"Object '{name}' is unknown in '{schema.name}'.")
-            _organisation(change, child, sub, insert=insert)
+            read_organisation(change, child, sub, insert=insert)
         return change
 
     def _next_number(self, entity: str) -> str:
@@ -353,6 +380,17 @@ class ProfitData:
             self.cased_numbers.add(entity)
         if number.isdigit():
             self._next[entity] = max(self._next[entity], int(number) + 1)
+
+    def next_person_number(self) -> str:
+        """Persons and organisations are both relations in Profit, numbered from one
+        range (``BcCo``)."""
+        return self._next_org_number()
+
+    def reserve_person_number(self, number: str) -> None:
+        self._reserve_org_number(number)
+
+    def note_change(self) -> None:
+        self._note_change()
 
     def _next_org_number(self) -> str:
         return str(self._next_org)
@@ -380,23 +418,26 @@ def _without_collection(build: Callable[[], Any]) -> Any:
             gc.enable()
 
 
-def _organisation(
-    change: _Change, schema: UpdateObject, element: Mapping[str, object], *, insert: bool
+def read_organisation(
+    change: Change, schema: UpdateObject, element: Mapping[str, object], *, insert: bool
 ) -> None:
     """The organisation part of ``change``: its fields, control fields and visit address."""
-    fields = _fields(schema, element, insert=insert)
+    fields = element_fields(schema, element, insert=insert)
     change.match = str(fields.pop("MatchOga", None) or "0")
     change.autonum = bool(fields.pop("AutoNum", False))
     fields.pop("PadAdr", None)
     fields.pop("BcId", None)
     change.organisation = fields
-    for name, sub in _objects(element):
+    for name, sub in nested_objects(element):
         child = schema.child(name)
         if child is None:
             raise ProfitError(f"Object '{name}' is unknown in '{schema.name}'.")
+        if name == "KnContact":
+            # Not simulated inside a relation: syncd adds contacts through KnOrganisation.
+            raise ProfitError("KnContact is only simulated in the KnOrganisation connector.")
         if name != "KnBasicAddressAdr":
             continue  # a postal address is checked, not kept
-        address = _fields(child, sub, insert=insert)
+        address = element_fields(child, sub, insert=insert)
         change.begin_date = address.pop("BeginDate", None) is not None
         address.pop("ResZip", None)
         if insert and not address.get("CoId"):
@@ -404,7 +445,7 @@ def _organisation(
         change.address = address
 
 
-def _objects(element: Mapping[str, object]) -> Iterator[tuple[str, Mapping[str, object]]]:
+def nested_objects(element: Mapping[str, object]) -> Iterator[tuple[str, Mapping[str, object]]]:
     """The nested objects of an element, given as a list of one-key objects or one object."""
     raw = element.get("Objects")
     if raw is None:
@@ -423,7 +464,7 @@ def _objects(element: Mapping[str, object]) -> Iterator[tuple[str, Mapping[str, 
                 yield name, one
 
 
-def _fields(
+def element_fields(
     schema: UpdateObject, element: Mapping[str, object], *, insert: bool
 ) -> dict[str, object]:
     raw = element.get("Fields", {})
@@ -495,7 +536,7 @@ def _coerce(field_def: UpdateField | None, value: object, where: str) -> object:
     return text
 
 
-def _instant(value: object) -> datetime | None:
+def instant(value: object) -> datetime | None:
     if value is None or value == "":
         return None
     if isinstance(value, datetime):
@@ -507,19 +548,22 @@ def _instant(value: object) -> datetime | None:
     return moment.astimezone(UTC)
 
 
-_Orgs = Mapping[str, Organisation]
-# Where each part of a GetConnector row is read from: the relation, its organisation
-# (by number) or that one's address.
-_READ: dict[Part, Callable[[_Orgs, Relation, str], object]] = {
-    Part.KEY: lambda orgs, r, source: r.number,
-    Part.ORG_KEY: lambda orgs, r, source: orgs[r.organisation].number,
-    Part.RELATION: lambda orgs, r, source: r.fields.get(source),
-    Part.ORGANISATION: lambda orgs, r, source: orgs[r.organisation].fields.get(source),
-    Part.ADDRESS: lambda orgs, r, source: orgs[r.organisation].address.get(source),
-    Part.RELATION_MODIFIED: lambda orgs, r, source: r.modified,
-    Part.ORGANISATION_MODIFIED: lambda orgs, r, source: orgs[r.organisation].modified,
-    Part.ADDRESS_MODIFIED: lambda orgs, r, source: orgs[r.organisation].address_modified,
-    Part.MODIFIED: lambda orgs, r, source: _latest(r, orgs[r.organisation]),
+# Where each part of a GetConnector row is read from: the relation (or contact), its
+# organisation (by number), that one's address, or a contact's person.
+_READ: dict[Part, Callable[[ProfitData, Relation, str], object]] = {
+    Part.KEY: lambda d, r, source: r.number,
+    Part.ORG_KEY: lambda d, r, source: d.organisations[r.organisation].number,
+    Part.RELATION: lambda d, r, source: r.fields.get(source),
+    Part.ORGANISATION: lambda d, r, source: d.organisations[r.organisation].fields.get(source),
+    Part.ADDRESS: lambda d, r, source: d.organisations[r.organisation].address.get(source),
+    Part.RELATION_MODIFIED: lambda d, r, source: r.modified,
+    Part.ORGANISATION_MODIFIED: lambda d, r, source: d.organisations[r.organisation].modified,
+    Part.ADDRESS_MODIFIED: lambda d, r, source: d.organisations[r.organisation].address_modified,
+    Part.MODIFIED: lambda d, r, source: _latest(r, d.organisations[r.organisation]),
+    Part.PERSON_KEY: lambda d, r, source: r.person,
+    Part.PERSON: lambda d, r, source: d.persons[r.person].fields.get(source),
+    Part.PERSON_MODIFIED: lambda d, r, source: d.persons[r.person].modified,
+    Part.CONTACT_LATEST: lambda d, r, source: max(r.modified, d.persons[r.person].modified),
 }
 
 

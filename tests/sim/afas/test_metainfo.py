@@ -15,8 +15,13 @@ async def test_paths_are_case_insensitive_and_metainfo_lists_the_connectors(http
     lower = url.replace("ProfitRestServices", "profitrestservices")
     async with session.get(f"{lower}/MetaInfo", headers=AUTH) as response:
         doc = await response.json()
-    assert {c["id"] for c in doc["getConnectors"]} == {"syncd_debtors", "syncd_creditors"}
-    assert "KnSalesRelationOrg" in {c["id"] for c in doc["updateConnectors"]}
+    assert {c["id"] for c in doc["getConnectors"]} == {
+        "syncd_debtors",
+        "syncd_creditors",
+        "syncd_contacts",
+    }
+    updates = {c["id"] for c in doc["updateConnectors"]}
+    assert {"KnSalesRelationOrg", "KnOrganisation", "KnContact", "KnPerson"} <= updates
     assert doc["info"]["envid"]
 
 
@@ -40,3 +45,15 @@ async def test_metainfo_update_describes_nested_objects(http: Any) -> None:
     assert xpre["length"] == 40
     country = next(f for f in org["objects"][0]["fields"] if f["fieldId"] == "CoId")
     assert {"id": "B", "description": "B"} in country["values"]
+
+
+async def test_metainfo_describes_the_contact_connectors(http: Any) -> None:
+    status, doc, _ = await call(http, "GET", "metainfo/get/syncd_contacts")
+    assert status == 200
+    ids = {f["id"] for f in doc["fields"]}
+    assert {"ContactId", "OrganisationId", "PersonId", "Email", "Blocked"} <= ids
+    assert {"ContactModifiedDate", "PersonModifiedDate", "ModifiedDate"} <= ids
+    status, doc, _ = await call(http, "GET", "metainfo/update/KnOrganisation")
+    contact = next(o for o in doc["objects"] if o["name"] == "KnContact")
+    assert {"BcCoOga", "BcCoPer", "EmAd", "Bl"} <= {f["fieldId"] for f in contact["fields"]}
+    assert contact["objects"][0]["name"] == "KnPerson"

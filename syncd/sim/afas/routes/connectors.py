@@ -7,8 +7,10 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from syncd.sim.afas import contacts
 from syncd.sim.afas.query import run
 from syncd.sim.afas.responses import json_response, not_supported
+from syncd.sim.afas.schema import CONTACT_CONNECTORS
 from syncd.sim.afas.store import ProfitError
 
 if TYPE_CHECKING:
@@ -41,11 +43,15 @@ class ConnectorRoutes:
             raise ProfitError("Out of String space")
         return json_response(body)
 
-    async def write(self, request: web.Request, name: str) -> web.StreamResponse:
-        """POST inserts, PUT updates; one element or a list of them."""
+    async def write(
+        self, request: web.Request, name: str, subobject: str = ""
+    ) -> web.StreamResponse:
+        """POST inserts, PUT updates; one element or a list of them. A POST on
+        ``name/subobject`` updates the main object and adds the sub-object."""
         simulator = self.simulator
         info = simulator.environment.entity_of(name)
-        if info is None or not self._allowed(name):
+        known = info is not None or name in CONTACT_CONNECTORS
+        if not known or not self._allowed(name) or (subobject and info is not None):
             return not_supported(
                 simulator.options,
                 "General message: Deze UpdateConnector wordt niet ondersteund of de gebruiker "
@@ -55,14 +61,21 @@ class ConnectorRoutes:
             body = await request.json()
         except ValueError:
             return json_response({"message": "Invalid json"}, status=400)
-        element = body.get(info.update_connector) if isinstance(body, dict) else None
+        element = body.get(name) if isinstance(body, dict) else None
         if not isinstance(element, dict) or "Element" not in element:
             raise ProfitError(f"Invalid json: expected {{'{name}': {{'Element': ...}}}}.")
         elements = (
             element["Element"] if isinstance(element["Element"], list) else [element["Element"]]
         )
-        write = simulator.data.insert if request.method == "POST" else simulator.data.update
-        results = [write(info, one) for one in elements]
+        data, insert = simulator.data, request.method == "POST"
+        if info is None:
+            results = [
+                contacts.write(data, name, one, insert=insert, subobject=subobject)
+                for one in elements
+            ]
+        else:
+            write = data.insert if insert else data.update
+            results = [write(info, one) for one in elements]
         keys: object = results[0] if len(results) == 1 else results
         put_status = simulator.options.put_status
         if request.method == "PUT" and put_status == 200:
@@ -76,6 +89,9 @@ class ConnectorRoutes:
             return web.Response(status=404)
         connector, _element, key, value = parts
         info = self.simulator.environment.entity_of(connector)
+        if connector in CONTACT_CONNECTORS:
+            # Organisations, persons and contacts are never deleted; a contact is blocked.
+            raise ProfitError(f"Deleting is not supported by UpdateConnector '{connector}'.")
         if info is None:
             return web.Response(status=404)
         if not info.deletable:
