@@ -20,7 +20,7 @@ def operation_name(request: web.Request) -> str:
     companies; the same after "contacts " for contacts ("contacts POST search"), and
     "associations POST batch/read" and the like for associations."""
     path = request.path.rstrip("/")
-    if path.startswith("/crm/v4/"):
+    if path.startswith(("/crm/v4/", "/crm/associations/")) or "/associations/default/" in path:
         action = path.rsplit("/batch/", 1)[-1] if "/batch/" in path else "default"
         prefix = "batch/" if "/batch/" in path else ""
         return f"associations {request.method} {prefix}{action}"

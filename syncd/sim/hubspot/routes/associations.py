@@ -1,5 +1,6 @@
 """Associations v4 between contacts and companies: batch read, batch create, batch
-archive, and the default (unlabeled) association, single and in batch.
+archive, and the default (unlabeled) association, single and in batch; under
+``/crm/v4/...`` and the dated ``/crm/associations/{YYYY-MM}/...`` alike.
 
 ``{fromObjectType}``/``{toObjectType}`` may name a type by plural, singular or type id
 (``contacts``, ``contact``, ``0-1``). A batch read answers each record without
@@ -22,8 +23,19 @@ if TYPE_CHECKING:
     from syncd.sim.hubspot.associations import Associations
     from syncd.sim.hubspot.simulator import HubSpotSimulator
 
-V4_BATCH = "/crm/v4/associations/{from_type}/{to_type}/batch"
-V4_DEFAULT = "/crm/v4/objects/{from_type}/{from_id}/associations/default/{to_type}/{to_id}"
+_DATED = "{version:[0-9]{4}-[0-9]{2}}"
+# (batch, default) paths of v4 and of the dated API, which serve the same associations
+PATHS = (
+    (
+        "/crm/v4/associations/{from_type}/{to_type}/batch",
+        "/crm/v4/objects/{from_type}/{from_id}/associations/default/{to_type}/{to_id}",
+    ),
+    (
+        f"/crm/associations/{_DATED}/{{from_type}}/{{to_type}}/batch",
+        f"/crm/objects/{_DATED}/{{from_type}}/{{from_id}}/associations/default/"
+        "{to_type}/{to_id}",
+    ),
+)
 READ_LIMIT = 1_000
 CATEGORY = "HUBSPOT_DEFINED"
 
@@ -36,11 +48,12 @@ class AssociationRoutes:
 
     def add_to(self, app: web.Application) -> None:
         add = app.router.add_route
-        add("POST", f"{V4_BATCH}/read", self.read)
-        add("POST", f"{V4_BATCH}/create", self.create)
-        add("POST", f"{V4_BATCH}/archive", self.archive)
-        add("POST", f"{V4_BATCH}/associate/default", self.associate_default)
-        add("PUT", V4_DEFAULT, self.put_default)
+        for batch, default in PATHS:
+            add("POST", f"{batch}/read", self.read)
+            add("POST", f"{batch}/create", self.create)
+            add("POST", f"{batch}/archive", self.archive)
+            add("POST", f"{batch}/associate/default", self.associate_default)
+            add("PUT", default, self.put_default)
 
     @property
     def associations(self) -> Associations:
