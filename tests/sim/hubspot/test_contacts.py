@@ -9,6 +9,7 @@ from typing import Any
 import aiohttp
 
 from syncd.sim.hubspot import HubSpotSimulator, SimConfig
+from syncd.sim.hubspot.kinds import CONTACTS as CONTACTS_KIND
 from tests.sim.hubspot.api import AUTH, COMPANIES, CONTACTS, call
 
 
@@ -206,3 +207,26 @@ async def test_contacts_search_sees_writes_only_after_the_lag() -> None:
             assert [r["id"] for r in found] == [created["id"]]
     finally:
         await sim.close()
+
+
+async def test_the_control_api_seeds_edits_associates_archives_and_resets_contacts(
+    sim: HubSpotSimulator, http: aiohttp.ClientSession
+) -> None:
+    acme = sim.seed({"name": "Acme"})
+    seed = {"contacts": [{"properties": {"email": "jan@acme.nl"}, "modified": "2024-01-02"}]}
+    status, answer = await call(http, "POST", "/_sim/contacts", seed)
+    assert status == 201
+    jan = answer["ids"][0]
+    _, stored = await call(http, "GET", f"/_sim/contacts/{jan}")
+    assert stored["properties"]["lastmodifieddate"] == "2024-01-02T00:00:00.000Z"
+    edit = {"properties": {"jobtitle": "Inkoper"}}
+    assert (await call(http, "PATCH", f"/_sim/contacts/{jan}", edit))[0] == 204
+    assert sim.contact(jan).properties["jobtitle"] == "Inkoper"
+    link = {"contact": jan, "company": acme, "primary": True}
+    assert (await call(http, "POST", "/_sim/associations", link))[0] == 204
+    assert [(a.id, a.primary) for a in sim.associations.of(CONTACTS_KIND, jan)] == [(acme, True)]
+    assert (await call(http, "POST", f"/_sim/contacts/{jan}/archive"))[0] == 204
+    assert (await call(http, "GET", f"{CONTACTS}/{jan}"))[0] == 404
+    assert (await call(http, "POST", "/_sim/reset"))[0] == 204
+    assert sim.contacts.companies == {}
+    assert "email" in sim.contacts.properties  # a reset keeps the contact properties
