@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from syncd.sim.hubspot.kinds import COMPANIES, CONTACTS, ObjectKind
-from syncd.sim.hubspot.portal import Invalid, NotFound, Portal
+from syncd.sim.hubspot.portal import Company, Invalid, NotFound, Portal
 
 CONTACT_TO_COMPANY = 279
 CONTACT_TO_PRIMARY_COMPANY = 1
@@ -48,6 +48,8 @@ class Associations:
         self.companies = companies
         # contact id -> company id -> primary; stored as written, shown as they stand now
         self._pairs: dict[str, dict[str, bool]] = {}
+        # company id -> contact ids once paired with it (checked again when read)
+        self._contacts_by_company: dict[str, set[str]] = {}
 
     def type_ids(self, source: ObjectKind, target: ObjectKind) -> tuple[int, int]:
         """(unlabeled, primary) type ids from ``source`` to ``target``."""
@@ -79,6 +81,7 @@ class Associations:
             companies[company_id] = True
         else:
             companies.setdefault(company_id, False)
+        self._contacts_by_company.setdefault(company_id, set()).add(contact_id)
         return [unlabeled, primary] if companies[company_id] else [unlabeled]
 
     def dissociate(self, source: ObjectKind, from_id: str, to_id: str) -> None:
@@ -113,7 +116,11 @@ class Associations:
         return [Associated(i, p) for i, p in shown.items()]
 
     def _contacts_of(self, company_id: str) -> Iterable[tuple[str, bool]]:
-        for contact_id, companies in self._pairs.items():
+        """Contacts of the company, including those paired with companies merged into it."""
+        stored = {company_id, *_merged_ids(self.companies.get(company_id))}
+        candidates = set().union(*(self._contacts_by_company.get(i, set()) for i in stored))
+        for contact_id in candidates:
+            companies = self._pairs.get(contact_id, {})
             if self._active(self.contacts, contact_id) is None:
                 continue
             linked = [
@@ -142,7 +149,12 @@ class Associations:
 
     @staticmethod
     def _active(portal: Portal, record_id: str) -> str | None:
+        """The id of the active record ``record_id`` is (or was merged into), or None."""
         try:
             return portal.get(record_id).id
         except NotFound:
             return None
+
+
+def _merged_ids(company: Company) -> set[str]:
+    return {i for i in company.properties.get("hs_merged_object_ids", "").split(";") if i}

@@ -145,6 +145,8 @@ class Portal:
         # Per property asked about: value -> ids that held it at some write. Entries are
         # only added (a write may change the value in place), so a hit is checked again.
         self._holders: dict[str, dict[str, set[str]]] = {}
+        # Contacts by e-mail as compared (case folded), added to like _holders.
+        self._email_holders: dict[str, set[str]] = {}
         # Search-view indexes by (property, how values are compared): key -> ids.
         self._view_lookups: dict[Hashable, ViewLookup] = {}
 
@@ -166,6 +168,9 @@ class Portal:
         heapq.heappush(self._pending, (due, next(self._seq), company.id, snapshot))
         for name, holders in self._holders.items():  # every write publishes
             self._add_holder(holders, name, company)
+        email = company.properties.get("email")
+        if self.kind.unique_email and email:
+            self._email_holders.setdefault(email.casefold(), set()).add(company.id)
 
     def search_view(self) -> dict[str, dict[str, str]]:
         """What search sees now: each company as it was ``search_lag`` seconds ago."""
@@ -290,7 +295,17 @@ class Portal:
     def holders_of_email(self, email: str) -> list[Company]:
         """Active contacts whose e-mail is ``email``, by ascending id."""
         wanted = email.casefold()
-        return [c for c in self.live() if c.properties.get("email", "").casefold() == wanted]
+        found = (self.companies[i] for i in self._email_holders.get(wanted, ()))
+        return sorted(
+            (
+                c
+                for c in found
+                if not c.archived
+                and c.merged_into is None
+                and c.properties.get("email", "").casefold() == wanted
+            ),
+            key=_by_id,
+        )
 
     def _unique_problems(
         self, values: Mapping[str, object], own_id: str | None

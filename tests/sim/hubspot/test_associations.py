@@ -127,6 +127,7 @@ async def test_archived_records_hide_their_associations_until_restored_and_merge
     await call(http, "POST", f"/_sim/contacts/{jan}/restore")
     survivor = sim.merge(beta, acme)
     assert type_ids((await read(http, TO_COMPANIES, jan))[1]) == {jan: {survivor: [1, 279]}}
+    assert type_ids((await read(http, TO_CONTACTS, survivor))[1]) == {survivor: {jan: [2, 280]}}
 
 
 async def test_a_contact_created_with_associations_has_them(

@@ -88,6 +88,10 @@ async def test_a_taken_email_is_a_409_naming_the_existing_contact(
     # writing a contact's own e-mail again is no conflict
     assert (await call(http, "PATCH", f"{CONTACTS}/{existing}", patch))[0] == 200
     assert sim.contact(other).properties["email"] == "piet@acme.nl"
+    # an e-mail given up is free again
+    await call(http, "PATCH", f"{CONTACTS}/{existing}", {"properties": {"email": "j@acme.nl"}})
+    status, _ = await call(http, "POST", CONTACTS, {"properties": {"email": "jan@acme.nl"}})
+    assert status == 201
 
 
 async def test_a_batch_create_with_a_taken_email_fails_whole_with_the_409(
