@@ -44,6 +44,7 @@ from syncd.sim.hubspot.properties import (
     format_datetime,
     parse_datetime,
 )
+from syncd.sim.hubspot.unique_emails import EmailHolders
 
 FIRST_ID = 9_000_000_001
 SERVER_PROPERTIES = COMPANIES.server_properties
@@ -145,8 +146,7 @@ class Portal:
         # Per property asked about: value -> ids that held it at some write. Entries are
         # only added (a write may change the value in place), so a hit is checked again.
         self._holders: dict[str, dict[str, set[str]]] = {}
-        # Contacts by e-mail as compared (case folded), added to like _holders.
-        self._email_holders: dict[str, set[str]] = {}
+        self.emails = EmailHolders(self.companies) if self.kind.unique_email else None
         # Search-view indexes by (property, how values are compared): key -> ids.
         self._view_lookups: dict[Hashable, ViewLookup] = {}
 
@@ -168,9 +168,8 @@ class Portal:
         heapq.heappush(self._pending, (due, next(self._seq), company.id, snapshot))
         for name, holders in self._holders.items():  # every write publishes
             self._add_holder(holders, name, company)
-        email = company.properties.get("email")
-        if self.kind.unique_email and email:
-            self._email_holders.setdefault(email.casefold(), set()).add(company.id)
+        if self.emails is not None:
+            self.emails.add(company)
 
     def search_view(self) -> dict[str, dict[str, str]]:
         """What search sees now: each company as it was ``search_lag`` seconds ago."""
@@ -284,28 +283,12 @@ class Portal:
         return _problem(name, *found) if found else None
 
     def check_email_free(self, email: object, own_id: str | None = None) -> None:
-        """HubSpot's 409 for a contact e-mail another contact has (compared without
-        regard to case, as e-mail addresses are)."""
-        if not self.kind.unique_email or not isinstance(email, str) or email == "":
+        """HubSpot's 409 for a contact e-mail another active contact has."""
+        if self.emails is None or not isinstance(email, str) or email == "":
             return
-        for other in self.holders_of_email(email):
+        for other in self.emails.holders(email):
             if other.id != own_id:
                 raise Conflict(f"Contact already exists. Existing ID: {other.id}")
-
-    def holders_of_email(self, email: str) -> list[Company]:
-        """Active contacts whose e-mail is ``email``, by ascending id."""
-        wanted = email.casefold()
-        found = (self.companies[i] for i in self._email_holders.get(wanted, ()))
-        return sorted(
-            (
-                c
-                for c in found
-                if not c.archived
-                and c.merged_into is None
-                and c.properties.get("email", "").casefold() == wanted
-            ),
-            key=_by_id,
-        )
 
     def _unique_problems(
         self, values: Mapping[str, object], own_id: str | None
