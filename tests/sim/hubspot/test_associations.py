@@ -8,7 +8,7 @@ from typing import Any
 
 import aiohttp
 
-from syncd.sim.hubspot import HubSpotSimulator
+from syncd.sim.hubspot import Fault, HubSpotSimulator
 from tests.sim.hubspot.api import ASSOCIATIONS, COMPANIES, CONTACTS, call
 
 TO_COMPANIES = f"{ASSOCIATIONS}/contacts/companies/batch"
@@ -147,3 +147,17 @@ async def test_a_contact_created_with_associations_has_them(
     assert [c.id for c in sim.contacts.live()] == [jan]  # the bad one created nothing
     _, companies = await call(http, "GET", COMPANIES)
     assert len(companies["results"]) == 1
+
+
+async def test_faults_limits_and_the_request_log_reach_associations_and_contacts(
+    sim: HubSpotSimulator, http: aiohttp.ClientSession
+) -> None:
+    jan = sim.seed_contact({})
+    sim.fail(Fault(path="/crm/v4/associations", status=429))  # the ten-secondly 429
+    status, answer = await read(http, TO_COMPANIES, jan)
+    assert status == 429
+    assert answer["policyName"] == "TEN_SECONDLY_ROLLING"
+    sim.fail(Fault(method="POST", path="/contacts/search", status=502))
+    assert (await call(http, "POST", f"{CONTACTS}/search", {}))[0] == 502
+    logged = [entry["path"] for entry in sim.request_log.as_json()]
+    assert logged == [f"{TO_COMPANIES}/read", f"{CONTACTS}/search"]
