@@ -230,12 +230,16 @@ class HubSpotSimulator:
             (str(a["to"]["id"]), [int(t["associationTypeId"]) for t in a.get("types") or []])
             for a in body.get("associations") or []
         ]
-        other = self.portal_of(CONTACTS if kind is COMPANIES else COMPANIES)
-        for to_id, _ in wanted:
+        other_kind = CONTACTS if kind is COMPANIES else COMPANIES
+        other = self.portal_of(other_kind)
+        allowed = set(self.associations.type_ids(kind, other_kind)) if wanted else set()
+        for to_id, type_ids in wanted:
             try:
                 other.get(to_id)
             except NotFound:
                 raise Invalid(f"Cannot associate with {to_id}: no such object") from None
+            if not set(type_ids) <= allowed:
+                raise Invalid(f"association types {type_ids} are not {kind.singular} types")
         record = portal.create(written_properties(body))
         for to_id, type_ids in wanted:
             self.associations.associate(kind, record.id, to_id, type_ids)

@@ -145,6 +145,9 @@ async def test_a_contact_created_with_associations_has_them(
     body = {"properties": {"email": "piet@acme.nl"}, "associations": [{"to": {"id": "404"}}]}
     assert (await call(http, "POST", CONTACTS, body))[0] == 400
     assert [c.id for c in sim.contacts.live()] == [jan]  # the bad one created nothing
+    wrong_way = {"properties": {}, "associations": [{"to": {"id": acme}, "types": types(280)}]}
+    assert (await call(http, "POST", CONTACTS, wrong_way))[0] == 400
+    assert [c.id for c in sim.contacts.live()] == [jan]
     _, companies = await call(http, "GET", COMPANIES)
     assert len(companies["results"]) == 1
 
