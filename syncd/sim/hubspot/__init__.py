@@ -1,4 +1,5 @@
-"""A faithful HubSpot CRM simulator (companies), for tests, bench and ``syncd demo``.
+"""A faithful HubSpot CRM simulator (companies, contacts and the associations between
+them), for tests, bench and ``syncd demo``.
 
 In process::
 
@@ -9,7 +10,8 @@ In process::
 
 Standalone: :func:`serve` (``syncd sim hubspot --port N``). The routes and the control
 API are listed in :mod:`syncd.sim.hubspot.simulator`; what is faithful to HubSpot in
-:mod:`~syncd.sim.hubspot.portal` (the companies), :mod:`~syncd.sim.hubspot.search`,
+:mod:`~syncd.sim.hubspot.portal` (the companies and contacts),
+:mod:`~syncd.sim.hubspot.associations`, :mod:`~syncd.sim.hubspot.search`,
 :mod:`~syncd.sim.hubspot.rate_limits` and the modules under ``routes/``.
 """
 

@@ -1,14 +1,19 @@
-"""The simulated portal's companies: the store behind every route of the simulator.
+"""The simulated portal's records of one object type (companies, or contacts): the store
+behind the simulator's object routes. The code calls every record a company; a contacts
+portal (``kind=CONTACTS``) holds contacts the same way.
 
 What it keeps like HubSpot does:
 
-* Every property value is a string. ``hs_object_id``, ``createdate`` and
-  ``hs_lastmodifieddate`` are kept by the portal; the last moves on every write (the
-  portal's clock gives strictly increasing millisecond times).
+* Every property value is a string. ``hs_object_id``, ``createdate`` and the kind's
+  modification property (``hs_lastmodifieddate`` on companies, ``lastmodifieddate`` on
+  contacts) are kept by the portal; the last moves on every write (the portal's clock
+  gives strictly increasing millisecond times).
 * Writes are checked against the property definitions: unknown and read-only properties,
   enumeration options, numbers, booleans, dates (midnight UTC) and datetimes, and unique
   values; problems come back all at once as :class:`Invalid`. ``""`` clears a value.
-* No deduplication: two companies may carry the same name and domain.
+* No deduplication of companies: two may carry the same name and domain. Contacts are
+  unique by ``email``: a create or update with an e-mail another contact has is a
+  409 :class:`Conflict` "Contact already exists. Existing ID: <id>".
 * Archiving hides a company from listings, reads and search; restoring brings it back.
 * Merging folds one company into another (or both into a new id, as HubSpot sometimes
   does); the merged ids are listed in ``hs_merged_object_ids`` and a read of a merged id
@@ -32,16 +37,17 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from syncd.sim.hubspot.kinds import COMPANIES, ObjectKind
 from syncd.sim.hubspot.properties import (
-    DEFAULT_PROPERTIES,
     PropertyDef,
     check_value,
     format_datetime,
     parse_datetime,
 )
+from syncd.sim.hubspot.unique_emails import EmailHolders
 
 FIRST_ID = 9_000_000_001
-SERVER_PROPERTIES = ("hs_object_id", "createdate", "hs_lastmodifieddate")
+SERVER_PROPERTIES = COMPANIES.server_properties
 
 
 class PortalError(Exception):
@@ -86,12 +92,13 @@ class Company:
     archived: bool = False
     archived_at: datetime | None = None
     merged_into: str | None = None
+    kind: ObjectKind = COMPANIES
 
     def public(self, names: Iterable[str] | None) -> dict[str, Any]:
         """The record as the API shows it (SimplePublicObject)."""
         return {
             "id": self.id,
-            "properties": project(self.properties, names),
+            "properties": project(self.properties, names, self.kind),
             "createdAt": format_datetime(self.created),
             "updatedAt": format_datetime(self.updated),
             "archived": self.archived,
@@ -99,26 +106,31 @@ class Company:
         }
 
 
-def project(properties: Mapping[str, str], names: Iterable[str] | None) -> dict[str, str | None]:
+def project(
+    properties: Mapping[str, str], names: Iterable[str] | None, kind: ObjectKind = COMPANIES
+) -> dict[str, str | None]:
     """The requested properties (unset ones as None), plus the server-kept ones."""
-    wanted = ["name", "domain"] if names is None else list(names)
+    wanted = list(kind.listed) if names is None else list(names)
     shown: dict[str, str | None] = {n: properties.get(n) for n in wanted}
-    for name in SERVER_PROPERTIES:
+    for name in kind.server_properties:
         shown[name] = properties.get(name)
     return shown
 
 
 @dataclass
 class Portal:
-    """All companies of one simulated portal."""
+    """All companies (or, with ``kind=CONTACTS``, contacts) of one simulated portal."""
 
-    properties: dict[str, PropertyDef] = field(default_factory=lambda: dict(DEFAULT_PROPERTIES))
+    properties: dict[str, PropertyDef] = field(default_factory=dict)  # empty: the kind's
     search_lag: float = 0.0
     search_jitter: float = 0.0  # up to this much more lag, at random: out-of-order visibility
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     monotonic: Callable[[], float] = time.monotonic
+    kind: ObjectKind = COMPANIES
 
     def __post_init__(self) -> None:
+        if not self.properties:
+            self.properties = dict(self.kind.properties)
         self.companies: dict[str, Company] = {}
         self.next_id = FIRST_ID
         self._last = datetime(2000, 1, 1, tzinfo=UTC)
@@ -134,6 +146,7 @@ class Portal:
         # Per property asked about: value -> ids that held it at some write. Entries are
         # only added (a write may change the value in place), so a hit is checked again.
         self._holders: dict[str, dict[str, set[str]]] = {}
+        self.emails = EmailHolders(self.companies) if self.kind.unique_email else None
         # Search-view indexes by (property, how values are compared): key -> ids.
         self._view_lookups: dict[Hashable, ViewLookup] = {}
 
@@ -155,6 +168,8 @@ class Portal:
         heapq.heappush(self._pending, (due, next(self._seq), company.id, snapshot))
         for name, holders in self._holders.items():  # every write publishes
             self._add_holder(holders, name, company)
+        if self.emails is not None:
+            self.emails.add(company)
 
     def search_view(self) -> dict[str, dict[str, str]]:
         """What search sees now: each company as it was ``search_lag`` seconds ago."""
@@ -248,7 +263,9 @@ class Portal:
     # -- writing -----------------------------------------------------------------------------
 
     def check(self, values: Mapping[str, object], *, own_id: str | None = None) -> None:
-        """Invalid with every problem of ``values``, as HubSpot reports them."""
+        """Invalid with every problem of ``values``, as HubSpot reports them; for
+        contacts first a Conflict when the e-mail is another contact's."""
+        self.check_email_free(values.get("email"), own_id)
         problems = [p for name, value in values.items() if (p := self._problem(name, value))]
         problems += self._unique_problems(values, own_id)
         if problems:
@@ -265,6 +282,14 @@ class Portal:
         found = check_value(prop, value)
         return _problem(name, *found) if found else None
 
+    def check_email_free(self, email: object, own_id: str | None = None) -> None:
+        """HubSpot's 409 for a contact e-mail another active contact has."""
+        if self.emails is None or not isinstance(email, str) or email == "":
+            return
+        for other in self.emails.holders(email):
+            if other.id != own_id:
+                raise Conflict(f"Contact already exists. Existing ID: {other.id}")
+
     def _unique_problems(
         self, values: Mapping[str, object], own_id: str | None
     ) -> list[dict[str, Any]]:
@@ -273,6 +298,8 @@ class Portal:
             prop = self.properties.get(name)
             if prop is None or not prop.unique or not isinstance(value, str) or value == "":
                 continue  # only a string is stored, so only a string can be taken
+            if name == "email" and self.kind.unique_email:
+                continue  # a Conflict, checked before
             for other in self._companies_with(name, value):
                 if other.merged_into is not None or other.archived:
                     continue
@@ -298,11 +325,11 @@ class Portal:
             company_id = str(self.next_id)
         self.next_id = max(self.next_id, int(company_id) + 1)
         moment = modified or self.now()
-        company = Company(company_id, {}, created or moment, moment)
+        company = Company(company_id, {}, created or moment, moment, kind=self.kind)
         company.properties.update({k: v for k, v in values.items() if v != ""})
         company.properties["hs_object_id"] = company_id
         company.properties["createdate"] = format_datetime(company.created)
-        company.properties["hs_lastmodifieddate"] = format_datetime(moment)
+        company.properties[self.kind.modified] = format_datetime(moment)
         self.companies[company_id] = company
         self._publish(company, at_once=visible_now)
         return company
@@ -322,7 +349,7 @@ class Portal:
 
     def touch(self, company: Company, modified: datetime | None = None) -> None:
         company.updated = modified or self.now()
-        company.properties["hs_lastmodifieddate"] = format_datetime(company.updated)
+        company.properties[self.kind.modified] = format_datetime(company.updated)
         self._publish(company)
 
     def archive(self, company: Company) -> None:
@@ -331,7 +358,10 @@ class Portal:
         self.touch(company)
 
     def restore(self, company_id: str) -> Company:
+        """Bring an archived record back; a contact whose e-mail an active contact now
+        has cannot be (HubSpot refuses such a restore)."""
         company = self.get(company_id, archived=True)
+        self.check_email_free(company.properties.get("email"), company.id)
         company.archived = False
         company.archived_at = None
         self.touch(company)
@@ -354,7 +384,7 @@ class Portal:
         else:
             survivor = primary
         for name, value in values.items():
-            if name not in SERVER_PROPERTIES:
+            if name not in self.kind.server_properties:
                 survivor.properties[name] = value
         survivor.properties["hs_merged_object_ids"] = ";".join(sorted(merged, key=int))
         other.merged_into = survivor.id
@@ -377,7 +407,7 @@ class Portal:
             raise Invalid(f"company {company_id} already exists")
         if modified is not None:
             self._last = max(self._last, modified)
-        values = {k: v for k, v in values.items() if k not in SERVER_PROPERTIES}
+        values = {k: v for k, v in values.items() if k not in self.kind.server_properties}
         company = self._insert(company_id, values, modified, visible_now=True)
         if archived:
             company.archived = True

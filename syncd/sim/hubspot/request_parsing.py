@@ -16,16 +16,28 @@ BATCH_LIMIT = 100
 
 
 def operation_name(request: web.Request) -> str:
-    """A request's operation name: "POST search", "GET list", "PATCH object", ..."""
+    """A request's operation name: "POST search", "GET list", "PATCH object", ... for
+    companies; the same after "contacts " for contacts ("contacts POST search"), and
+    "associations POST batch/read" and the like for associations."""
     path = request.path.rstrip("/")
-    tail = path.rsplit("/companies", 1)[-1].strip("/")
-    if path.endswith("/properties/companies") or "/properties/" in path:
-        return f"{request.method} properties"
+    if path.startswith(("/crm/v4/", "/crm/associations/")) or "/associations/default/" in path:
+        action = path.rsplit("/batch/", 1)[-1] if "/batch/" in path else "default"
+        prefix = "batch/" if "/batch/" in path else ""
+        return f"associations {request.method} {prefix}{action}"
+    if "/contacts" in path:
+        return "contacts " + _operation(request.method, path, "/contacts")
+    return _operation(request.method, path, "/companies")
+
+
+def _operation(method: str, path: str, objects: str) -> str:
+    tail = path.rsplit(objects, 1)[-1].strip("/")
+    if "/properties/" in path:
+        return f"{method} properties"
     if tail == "":
-        return f"{request.method} {'list' if request.method == 'GET' else 'create'}"
+        return f"{method} {'list' if method == 'GET' else 'create'}"
     if tail in ("search", "merge") or tail.startswith("batch/"):
-        return f"{request.method} {tail}"
-    return f"{request.method} object"
+        return f"{method} {tail}"
+    return f"{method} object"
 
 
 async def json_body(request: web.Request) -> Any:

@@ -1,10 +1,13 @@
-"""``POST .../companies/search`` over the portal's lagging search view.
+"""``POST .../companies/search`` (and ``.../contacts/search``) over the portal's lagging
+search view.
 
 Filters (every operator of the spec) are ANDed within a group and groups are ORed; one
 sort rule is honoured (``{"propertyName", "direction"}`` objects as HubSpot's guides show
 them, or a name, ``-name`` for descending); ``after`` is an offset as a string; pages hold
 at most 200; paging past the 10,000th result is answered with 400, as HubSpot does;
 archived and merged-away companies never appear; the values are those search has seen.
+Contacts are searched alike; their modification time is ``lastmodifieddate`` (a filter on
+``hs_lastmodifieddate``, which contacts do not carry, matches none of them).
 """
 
 from __future__ import annotations
@@ -17,10 +20,9 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from syncd.sim.hubspot.kinds import COMPANIES, ObjectKind
 from syncd.sim.hubspot.portal import Invalid, ViewLookup, project
 from syncd.sim.hubspot.properties import PropertyDef, parse_datetime
-
-DEFAULT_SEARCH_PROPERTIES = ("name", "domain")
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,7 @@ def run_search(
     limits: SearchLimits,
     lookup: Lookup | None = None,
     remembered: RememberedSearches | None = None,
+    kind: ObjectKind = COMPANIES,
 ) -> dict[str, Any]:
     """The search response for ``body`` (Invalid for a request HubSpot refuses).
 
@@ -55,7 +58,7 @@ def run_search(
     limit, offset = _paging(body, limits)
 
     def matching() -> list[Match]:
-        return _all_matches(view, body, groups, properties, lookup)
+        return _all_matches(view, body, groups, properties, lookup, kind)
 
     seek = _keyset_page(body, groups) if remembered is not None else None
     if remembered is None:
@@ -65,14 +68,15 @@ def run_search(
     else:  # the next page of a keyset paging: the matches past its id, as an index seeks
         query, past = seek
         every = remembered(
-            query, lambda: _all_matches(view, query, _groups(query, limits), properties, lookup)
+            query,
+            lambda: _all_matches(view, query, _groups(query, limits), properties, lookup, kind),
         )
         matched = every[bisect.bisect_right(every, past, key=lambda m: int(m[0])) :]
-    names = body.get("properties") or list(DEFAULT_SEARCH_PROPERTIES)
+    names = body.get("properties") or list(kind.listed)
     page = matched[offset : offset + limit]
     response: dict[str, Any] = {
         "total": len(matched),
-        "results": [_search_result(company_id, props, names) for company_id, props in page],
+        "results": [_search_result(i, props, names, kind) for i, props in page],
     }
     if offset + limit < len(matched):
         after = str(offset + limit)
@@ -133,6 +137,7 @@ def _all_matches(
     groups: list[list[Mapping[str, Any]]],
     properties: Mapping[str, PropertyDef],
     lookup: Lookup | None,
+    kind: ObjectKind,
 ) -> list[Match]:
     """Every company that meets the query, in the order of its sort."""
     compiled = [
@@ -146,7 +151,7 @@ def _all_matches(
         if not compiled or any(all(test(props) for test in group) for group in compiled)
     ]
     _sort(matched, body.get("sorts") or [], properties)
-    _filter_by_text(matched, body.get("query"))
+    _filter_by_text(matched, body.get("query"), kind.text_fields)
     return matched
 
 
@@ -406,23 +411,24 @@ class _SortKey:
         return _compare(self.value, other.value) < 0
 
 
-def _filter_by_text(matched: list[tuple[str, Mapping[str, str]]], query: object) -> None:
+def _filter_by_text(
+    matched: list[tuple[str, Mapping[str, str]]], query: object, fields: Sequence[str]
+) -> None:
     if not query:
         return
     needle = str(query).casefold()
-    fields = ("name", "domain", "website", "phone")
     matched[:] = [
         m for m in matched if any(needle in (m[1].get(f) or "").casefold() for f in fields)
     ]
 
 
 def _search_result(
-    company_id: str, props: Mapping[str, str], names: Sequence[str]
+    company_id: str, props: Mapping[str, str], names: Sequence[str], kind: ObjectKind
 ) -> dict[str, Any]:
     return {
         "id": company_id,
-        "properties": project(props, names),
+        "properties": project(props, names, kind),
         "createdAt": props.get("createdate", ""),
-        "updatedAt": props.get("hs_lastmodifieddate", ""),
+        "updatedAt": props.get(kind.modified, ""),
         "archived": False,
     }

@@ -1,5 +1,6 @@
-"""The HubSpot simulator: a simulated portal's companies, settings, faults and request
-counts, its Python control API, and the aiohttp app that serves them.
+"""The HubSpot simulator: a simulated portal's companies, contacts and their associations,
+settings, faults and request counts, its Python control API, and the aiohttp app that
+serves them.
 
 Public API (both path families over one store, ``/crm/v3/objects/companies`` and the dated
 ``/crm/objects/{YYYY-MM}/companies``; properties under ``/crm/v3/properties/companies``
@@ -18,6 +19,15 @@ and ``/crm/properties/{YYYY-MM}/companies``)::
     POST   /companies/batch/archive   204
     POST   /companies/search          see :mod:`syncd.sim.hubspot.search`
     POST   /companies/merge           the survivor
+
+Contacts are served the same way under ``/crm/v3/objects/contacts`` and
+``/crm/objects/{YYYY-MM}/contacts`` (no merge), with their properties under
+``.../properties/contacts``; an e-mail another contact has answers 409. Associations v4
+between contacts and companies (:mod:`syncd.sim.hubspot.routes.associations`)::
+
+    POST   /crm/v4/associations/{from}/{to}/batch/read | create | archive
+    POST   /crm/v4/associations/{from}/{to}/batch/associate/default
+    PUT    /crm/v4/objects/{from}/{id}/associations/default/{to}/{id}
 
 Every request needs ``Authorization: Bearer <token>`` (any token, unless the simulator
 was given one; else 401 with HubSpot's body). Rate limits, when set, answer 429 with the
@@ -47,6 +57,12 @@ Control API, under ``/_sim`` (no token)::
                                       ten-secondly one, or the secondly one on search
     GET    /_sim/requests             request counts by "METHOD operation"; DELETE resets
     GET    /_sim/log                  every API request: times, path, User-Agent
+    POST   /_sim/contacts             seed contacts, as companies are seeded
+    GET    /_sim/contacts/{id}        the stored contact
+    PATCH  /_sim/contacts/{id}        a user edits a contact
+    POST   /_sim/contacts/{id}/archive | /restore
+    POST   /_sim/associations         {"contact", "company", "primary"?}: a user
+                                      associates them
 """
 
 from __future__ import annotations
@@ -61,11 +77,15 @@ from typing import Any
 
 from aiohttp import web
 
+from syncd.sim.hubspot.associations import Associations
 from syncd.sim.hubspot.faults import Fault
+from syncd.sim.hubspot.kinds import COMPANIES, CONTACTS, ObjectKind
 from syncd.sim.hubspot.middlewares import ApiMiddlewares, Exchange
-from syncd.sim.hubspot.portal import Company, Portal
+from syncd.sim.hubspot.portal import Company, Invalid, NotFound, Portal
 from syncd.sim.hubspot.properties import parse_datetime
 from syncd.sim.hubspot.rate_limits import RateLimits
+from syncd.sim.hubspot.request_parsing import written_properties
+from syncd.sim.hubspot.routes.associations import AssociationRoutes
 from syncd.sim.hubspot.routes.batch import BatchRoutes
 from syncd.sim.hubspot.routes.companies import CompanyRoutes
 from syncd.sim.hubspot.routes.control import ControlRoutes
@@ -73,10 +93,10 @@ from syncd.sim.hubspot.search import RememberedSearches, SearchLimits, search_lo
 from syncd.sim.hubspot.settings import SimConfig
 from syncd.sim.requestlog import RequestLog
 
-OBJECTS_V3 = "/crm/v3/objects/companies"
-OBJECTS_DATED = "/crm/objects/{version:[0-9]{4}-[0-9]{2}}/companies"
-PROPERTIES_V3 = "/crm/v3/properties/companies"
-PROPERTIES_DATED = "/crm/properties/{version:[0-9]{4}-[0-9]{2}}/companies"
+OBJECTS_V3 = "/crm/v3/objects/{objects}"
+OBJECTS_DATED = "/crm/objects/{version:[0-9]{4}-[0-9]{2}}/{objects}"
+PROPERTIES_V3 = "/crm/v3/properties/{objects}"
+PROPERTIES_DATED = "/crm/properties/{version:[0-9]{4}-[0-9]{2}}/{objects}"
 # Writes shown to search per turn of the background indexing, so requests keep flowing.
 INDEXED_PER_TURN = 200
 
@@ -98,7 +118,14 @@ class HubSpotSimulator:
         self.portal = Portal(
             search_lag=self.config.search_lag, search_jitter=self.config.search_jitter
         )
+        self.contacts = Portal(
+            search_lag=self.config.search_lag,
+            search_jitter=self.config.search_jitter,
+            kind=CONTACTS,
+        )
+        self.associations = Associations(self.contacts, self.portal)
         self.searches = RememberedSearches(self._search_version)
+        self.contact_searches = RememberedSearches(self._contact_search_version)
         self.faults: list[Fault] = []
         self.counts: Counter[str] = Counter()
         self.request_log = RequestLog()
@@ -163,6 +190,67 @@ class HubSpotSimulator:
         """The stored company, whatever its state (KeyError if there is none)."""
         return self.portal.companies[company_id]
 
+    # -- contacts and their associations ----------------------------------------------------
+
+    def seed_contact(
+        self,
+        properties: Mapping[str, str | None],
+        *,
+        contact_id: str | None = None,
+        modified: datetime | None = None,
+        archived: bool = False,
+    ) -> str:
+        """Store a contact as it is (visible to search at once); returns its id."""
+        values = {k: v for k, v in properties.items() if v is not None}
+        return self.contacts.seed(
+            values, company_id=contact_id, modified=modified, archived=archived
+        ).id
+
+    def edit_contact(self, contact_id: str, properties: Mapping[str, str | None]) -> None:
+        """A user edits a contact (checked; search sees it after the lag)."""
+        contact = self.contacts.get(contact_id)
+        self.contacts.update(contact, {k: v or "" for k, v in properties.items()})
+
+    def contact(self, contact_id: str) -> Company:
+        """The stored contact, whatever its state (KeyError if there is none)."""
+        return self.contacts.companies[contact_id]
+
+    def associate(self, contact_id: str, company_id: str, *, primary: bool = False) -> None:
+        """A user associates a contact with a company (as its primary company, if asked)."""
+        unlabeled, first = self.associations.type_ids(CONTACTS, COMPANIES)
+        self.associations.associate(
+            CONTACTS, contact_id, company_id, [first] if primary else [unlabeled]
+        )
+
+    def create_with_associations(self, kind: ObjectKind, body: Mapping[str, Any]) -> Company:
+        """Create a record of ``kind`` with the ``associations`` its create body carries
+        (their records checked first, so a bad one creates nothing)."""
+        portal = self.portal_of(kind)
+        wanted = [
+            (str(a["to"]["id"]), [int(t["associationTypeId"]) for t in a.get("types") or []])
+            for a in body.get("associations") or []
+        ]
+        other_kind = CONTACTS if kind is COMPANIES else COMPANIES
+        other = self.portal_of(other_kind)
+        allowed = set(self.associations.type_ids(kind, other_kind)) if wanted else set()
+        for to_id, type_ids in wanted:
+            try:
+                other.get(to_id)
+            except NotFound:
+                raise Invalid(f"Cannot associate with {to_id}: no such object") from None
+            if not set(type_ids) <= allowed:
+                raise Invalid(f"association types {type_ids} are not {kind.singular} types")
+        record = portal.create(written_properties(body))
+        for to_id, type_ids in wanted:
+            self.associations.associate(kind, record.id, to_id, type_ids)
+        return record
+
+    def portal_of(self, kind: ObjectKind) -> Portal:
+        return self.contacts if kind is CONTACTS else self.portal
+
+    def searches_of(self, kind: ObjectKind) -> RememberedSearches:
+        return self.contact_searches if kind is CONTACTS else self.searches
+
     def fail(self, fault: Fault) -> None:
         self.faults.append(fault)
 
@@ -171,8 +259,9 @@ class HubSpotSimulator:
             if name not in {f.name for f in fields(SimConfig)}:
                 raise ValueError(f"unknown setting {name!r}")
             setattr(self.config, name, value)
-        self.portal.search_lag = self.config.search_lag
-        self.portal.search_jitter = self.config.search_jitter
+        for portal in (self.portal, self.contacts):
+            portal.search_lag = self.config.search_lag
+            portal.search_jitter = self.config.search_jitter
 
     def reset(self) -> None:
         self.portal = Portal(
@@ -180,7 +269,15 @@ class HubSpotSimulator:
             search_lag=self.config.search_lag,
             search_jitter=self.config.search_jitter,
         )
+        self.contacts = Portal(
+            properties=self.contacts.properties,
+            search_lag=self.config.search_lag,
+            search_jitter=self.config.search_jitter,
+            kind=CONTACTS,
+        )
+        self.associations = Associations(self.contacts, self.portal)
         self.searches = RememberedSearches(self._search_version)
+        self.contact_searches = RememberedSearches(self._contact_search_version)
         self.faults.clear()
         self.counts.clear()
         self.request_log.clear()
@@ -191,6 +288,9 @@ class HubSpotSimulator:
         properties it can filter on (a reset starts a new memory of its own)."""
         return self.portal.view_version, len(self.portal.properties)
 
+    def _contact_search_version(self) -> tuple[int, int]:
+        return self.contacts.view_version, len(self.contacts.properties)
+
     # -- running ----------------------------------------------------------------------------
 
     def app(self) -> web.Application:
@@ -198,12 +298,14 @@ class HubSpotSimulator:
             middlewares=ApiMiddlewares(self).in_order(),
             client_max_size=16 * 1024 * 1024,
         )
-        companies, batches = CompanyRoutes(self), BatchRoutes(self)
-        for objects in (OBJECTS_V3, OBJECTS_DATED):
-            batches.add_to(app, objects)
-            companies.add_to(app, objects)
-        for properties in (PROPERTIES_V3, PROPERTIES_DATED):
-            app.router.add_get(properties, companies.properties)
+        for kind in (COMPANIES, CONTACTS):
+            records, batches = CompanyRoutes(self, kind), BatchRoutes(self, kind)
+            for objects in (OBJECTS_V3, OBJECTS_DATED):
+                batches.add_to(app, objects.replace("{objects}", kind.plural))
+                records.add_to(app, objects.replace("{objects}", kind.plural))
+            for properties in (PROPERTIES_V3, PROPERTIES_DATED):
+                app.router.add_get(properties.replace("{objects}", kind.plural), records.properties)
+        AssociationRoutes(self).add_to(app)
         ControlRoutes(self).add_to(app)
         return app
 
@@ -233,6 +335,7 @@ class HubSpotSimulator:
         showing every write made before it."""
         while True:
             more = self.portal.publish_due(at_most=INDEXED_PER_TURN)
+            more = self.contacts.publish_due(at_most=INDEXED_PER_TURN) or more
             await asyncio.sleep(0 if more else 0.05)
 
 

@@ -202,6 +202,13 @@ async def test_error_bodies_match_the_spec(specs: dict[str, OpenAPI]) -> None:
 def test_the_spec_files_are_in_the_repository_and_named_by_its_readme() -> None:
     """They are part of the repository, so a missing file fails the checks, never skips them."""
     readme = (SPECS / "README.md").read_text(encoding="utf-8")
-    for name in ("companies-v3.json", "companies-2026-03.json"):
+    for name in (
+        "companies-v3.json",
+        "companies-2026-03.json",
+        "contacts-v3.json",
+        "contacts-2026-03.json",
+        "associations-v4.json",
+        "associations-2026-03.json",
+    ):
         assert (SPECS / name).is_file()
         assert name in readme

@@ -9,6 +9,8 @@ import aiohttp
 
 AUTH = {"Authorization": "Bearer pat-na1-any"}
 COMPANIES = "/crm/v3/objects/companies"
+CONTACTS = "/crm/v3/objects/contacts"
+ASSOCIATIONS = "/crm/v4/associations"
 
 
 async def call(

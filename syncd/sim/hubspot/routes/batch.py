@@ -1,5 +1,7 @@
-"""The companies API's batch endpoints: read, create, update, upsert and archive up to a
-hundred companies in one request; each input that fails is one error of a 207."""
+"""The objects API's batch endpoints (companies, or contacts): read, create, update,
+upsert and archive up to a hundred records in one request; each input that fails is one
+error of a 207. A contacts batch create with an e-mail another contact has fails whole
+with HubSpot's 409, naming the first taken e-mail's contact."""
 
 from __future__ import annotations
 
@@ -7,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from syncd.sim.hubspot.portal import Company, Invalid, NotFound, PortalError
+from syncd.sim.hubspot.kinds import COMPANIES, ObjectKind
+from syncd.sim.hubspot.portal import Company, Invalid, NotFound, Portal, PortalError
 from syncd.sim.hubspot.request_parsing import asks_archived, batch_inputs, written_properties
 from syncd.sim.hubspot.responses import batch_response, standard_error
 
@@ -18,8 +21,13 @@ if TYPE_CHECKING:
 class BatchRoutes:
     """Serves the batch endpoints over the simulator's portal (read at each request)."""
 
-    def __init__(self, simulator: HubSpotSimulator) -> None:
+    def __init__(self, simulator: HubSpotSimulator, kind: ObjectKind = COMPANIES) -> None:
         self.simulator = simulator
+        self.kind = kind
+
+    @property
+    def portal(self) -> Portal:
+        return self.simulator.portal_of(self.kind)
 
     def add_to(self, app: web.Application, objects: str) -> None:
         add = app.router.add_route
@@ -40,9 +48,7 @@ class BatchRoutes:
         missing: list[str] = []
         for item in inputs:
             try:
-                company = self.simulator.portal.get_by(
-                    id_property, str(item["id"]), archived=archived
-                )
+                company = self.portal.get_by(id_property, str(item["id"]), archived=archived)
             except NotFound:
                 missing.append(str(item["id"]))
                 continue
@@ -52,7 +58,8 @@ class BatchRoutes:
             errors.append(
                 standard_error(
                     "OBJECT_NOT_FOUND",
-                    "Could not get some COMPANY objects, they may be deleted or not exist. "
+                    f"Could not get some {self.kind.label} objects, they may be deleted or "
+                    "not exist. "
                     "Check that ids are valid.",
                     {"ids": missing},
                 )
@@ -63,8 +70,10 @@ class BatchRoutes:
         """201; when every input has an ``objectWriteTraceId``, a bad one is an error of a
         207 and the others are created, else one bad input fails them all (400)."""
         inputs = batch_inputs(await request.json())
-        portal = self.simulator.portal
+        portal = self.portal
         traced = all("objectWriteTraceId" in item for item in inputs)
+        for item in inputs:  # a taken contact e-mail fails the whole batch, traced or not
+            portal.check_email_free(written_properties(item).get("email"))
         if not traced:
             for item in inputs:
                 portal.check(written_properties(item))
@@ -72,7 +81,7 @@ class BatchRoutes:
         for item in inputs:
             trace = item.get("objectWriteTraceId")
             try:
-                company = portal.create(written_properties(item))
+                company = self.simulator.create_with_associations(self.kind, item)
             except PortalError as exc:
                 errors.append(
                     standard_error(exc.category, exc.message, {"objectWriteTraceId": [trace]})
@@ -85,7 +94,7 @@ class BatchRoutes:
         return batch_response(results, errors, 201)
 
     async def update(self, request: web.Request) -> web.Response:
-        portal = self.simulator.portal
+        portal = self.portal
         results, errors = [], []
         for item in batch_inputs(await request.json()):
             given = str(item["id"])
@@ -107,7 +116,7 @@ class BatchRoutes:
     async def upsert(self, request: web.Request) -> web.Response:
         """Each input by a unique property: updated if a company holds that value, else
         created with it; results carry ``new``."""
-        portal = self.simulator.portal
+        portal = self.portal
         results: list[dict[str, Any]] = []
         errors = []
         for item in batch_inputs(await request.json()):
@@ -131,7 +140,7 @@ class BatchRoutes:
 
     async def archive(self, request: web.Request) -> web.Response:
         """204, unknown ids left alone."""
-        portal = self.simulator.portal
+        portal = self.portal
         for item in batch_inputs(await request.json()):
             try:
                 portal.archive(portal.get(str(item["id"])))

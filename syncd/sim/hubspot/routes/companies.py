@@ -1,5 +1,5 @@
-"""The companies API, one company at a time: list, read, create, update, archive, merge,
-search, and the property definitions."""
+"""The objects API (companies, or contacts), one record at a time: list, read, create,
+update, archive, merge, search, and the property definitions."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from syncd.sim.hubspot.portal import Company, Invalid, NotFound
+from syncd.sim.hubspot.kinds import COMPANIES, ObjectKind
+from syncd.sim.hubspot.portal import Company, Invalid, NotFound, Portal
 from syncd.sim.hubspot.request_parsing import (
     asks_archived,
     id_after,
@@ -24,11 +25,16 @@ LIST_LIMIT = 100
 
 
 class CompanyRoutes:
-    """Serves the simulator's companies; reads its portal at each request (a reset
-    replaces it)."""
+    """Serves the simulator's companies (or the records of ``kind``); reads its portal at
+    each request (a reset replaces it)."""
 
-    def __init__(self, simulator: HubSpotSimulator) -> None:
+    def __init__(self, simulator: HubSpotSimulator, kind: ObjectKind = COMPANIES) -> None:
         self.simulator = simulator
+        self.kind = kind
+
+    @property
+    def portal(self) -> Portal:
+        return self.simulator.portal_of(self.kind)
 
     def add_to(self, app: web.Application, objects: str) -> None:
         """Routes under ``objects``, the companies' path (before ``/batch``)."""
@@ -36,13 +42,14 @@ class CompanyRoutes:
         add("GET", objects, self.list)
         add("POST", objects, self.create)
         add("POST", f"{objects}/search", self.search)
-        add("POST", f"{objects}/merge", self.merge)
+        if self.kind is COMPANIES:
+            add("POST", f"{objects}/merge", self.merge)
         add("GET", objects + "/{company_id}", self.read)
         add("PATCH", objects + "/{company_id}", self.update)
         add("DELETE", objects + "/{company_id}", self.archive)
 
     async def properties(self, request: web.Request) -> web.Response:
-        properties = self.simulator.portal.properties
+        properties = self.portal.properties
         return web.json_response({"results": [p.to_json() for p in properties.values()]})
 
     async def list(self, request: web.Request) -> web.Response:
@@ -54,7 +61,7 @@ class CompanyRoutes:
         names = requested_names(query)
         chosen: list[Company] = []
         more = False
-        for company in self.simulator.portal.live(archived=asks_archived(query), after=after):
+        for company in self.portal.live(archived=asks_archived(query), after=after):
             if len(chosen) == limit:
                 more = True
                 break
@@ -67,7 +74,7 @@ class CompanyRoutes:
 
     async def read(self, request: web.Request) -> web.Response:
         query = request.query
-        company = self.simulator.portal.get_by(
+        company = self.portal.get_by(
             query.get("idProperty"),
             request.match_info["company_id"],
             archived=asks_archived(query),
@@ -76,19 +83,19 @@ class CompanyRoutes:
 
     async def create(self, request: web.Request) -> web.Response:
         body = await request.json()
-        company = self.simulator.portal.create(written_properties(body))
+        company = self.simulator.create_with_associations(self.kind, body)
         return web.json_response(company.public(company.properties), status=201)
 
     async def update(self, request: web.Request) -> web.Response:
         body = await request.json()
-        portal = self.simulator.portal
+        portal = self.portal
         company = portal.get_by(request.query.get("idProperty"), request.match_info["company_id"])
         portal.update(company, written_properties(body))
         return web.json_response(company.public(company.properties))
 
     async def archive(self, request: web.Request) -> web.Response:
         """DELETE archives; an unknown or archived id is answered 204 all the same."""
-        portal = self.simulator.portal
+        portal = self.portal
         try:
             company = portal.get(request.match_info["company_id"])
         except NotFound:
@@ -99,14 +106,15 @@ class CompanyRoutes:
     async def search(self, request: web.Request) -> web.Response:
         body = await request.json()
         simulator = self.simulator
-        portal = simulator.portal
+        portal = self.portal
         found = run_search(
             portal.search_view(),
             body,
             portal.properties,
             simulator.limits,
             portal.view_lookup,
-            simulator.searches,
+            simulator.searches_of(self.kind),
+            self.kind,
         )
         return web.json_response(found)
 
@@ -115,5 +123,5 @@ class CompanyRoutes:
         survivor_id = self.simulator.merge(
             str(body["primaryObjectId"]), str(body["objectIdToMerge"])
         )
-        survivor = self.simulator.portal.companies[survivor_id]
+        survivor = self.portal.companies[survivor_id]
         return web.json_response(survivor.public(survivor.properties))

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from syncd.sim.hubspot.faults import Fault
-from syncd.sim.hubspot.properties import PropertyDef
+from syncd.sim.hubspot.properties import PropertyDef, parse_datetime
 
 if TYPE_CHECKING:
     from syncd.sim.hubspot.simulator import HubSpotSimulator
@@ -32,6 +32,12 @@ class ControlRoutes:
         add("POST", "/_sim/companies/{company_id}/archive", self.archive)
         add("POST", "/_sim/companies/{company_id}/restore", self.restore)
         add("POST", "/_sim/merge", self.merge)
+        add("POST", "/_sim/contacts", self.seed_contacts)
+        add("GET", "/_sim/contacts/{contact_id}", self.contact)
+        add("PATCH", "/_sim/contacts/{contact_id}", self.edit_contact)
+        add("POST", "/_sim/contacts/{contact_id}/archive", self.archive_contact)
+        add("POST", "/_sim/contacts/{contact_id}/restore", self.restore_contact)
+        add("POST", "/_sim/associations", self.associate)
         add("POST", "/_sim/properties", self.define_property)
         add("POST", "/_sim/faults", self.add_fault)
         add("DELETE", "/_sim/faults", self.clear_faults)
@@ -80,6 +86,48 @@ class ControlRoutes:
             str(body["primary"]), str(body["other"]), new_id=body.get("new_id")
         )
         return web.json_response({"id": survivor})
+
+    async def seed_contacts(self, request: web.Request) -> web.Response:
+        """Seed ``{"contacts": [{"id"?, "properties", "modified"?, "archived"?}]}``."""
+        ids = []
+        for item in (await request.json())["contacts"]:
+            modified = item.get("modified")
+            ids.append(
+                self.simulator.seed_contact(
+                    item.get("properties") or {},
+                    contact_id=str(item["id"]) if item.get("id") else None,
+                    modified=parse_datetime(str(modified)) if modified else None,
+                    archived=bool(item.get("archived", False)),
+                )
+            )
+        return web.json_response({"ids": ids}, status=201)
+
+    async def contact(self, request: web.Request) -> web.Response:
+        contact = self.simulator.contact(request.match_info["contact_id"])
+        return web.json_response(
+            {**contact.public(contact.properties), "mergedInto": contact.merged_into}
+        )
+
+    async def edit_contact(self, request: web.Request) -> web.Response:
+        properties = (await request.json())["properties"]
+        self.simulator.edit_contact(request.match_info["contact_id"], properties)
+        return web.Response(status=204)
+
+    async def archive_contact(self, request: web.Request) -> web.Response:
+        contacts = self.simulator.contacts
+        contacts.archive(contacts.get(request.match_info["contact_id"]))
+        return web.Response(status=204)
+
+    async def restore_contact(self, request: web.Request) -> web.Response:
+        self.simulator.contacts.restore(request.match_info["contact_id"])
+        return web.Response(status=204)
+
+    async def associate(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.simulator.associate(
+            str(body["contact"]), str(body["company"]), primary=bool(body.get("primary"))
+        )
+        return web.Response(status=204)
 
     async def define_property(self, request: web.Request) -> web.Response:
         """Add or replace a property definition (HubSpot's JSON for one)."""
