@@ -131,7 +131,7 @@ ADDRESS_FIELDS = (
 )
 
 # A person (KnPerson) and the contact (KnContact) that links it to an organisation. Field
-# ids: AFAS help App_Conect_UpdDsc_020/030 and the OAS; lengths only where documented.
+# ids: AFAS help App_Conect_UpdDsc_020/030 and the OAS, with its maximum lengths.
 PERSON = UpdateObject(
     "KnPerson",
     "Persoon",
@@ -143,11 +143,11 @@ PERSON = UpdateObject(
         UpdateField("BcId", "Interne id", _I),
         UpdateField("BcCo", "Nummer", _S, 15),
         UpdateField("SeNm", "Zoeknaam", _S, 10),
-        UpdateField("CaNm", "Roepnaam", _S),
-        UpdateField("FiNm", "Voornaam", _S),
-        UpdateField("In", "Voorletters", _S),
-        UpdateField("Is", "Voorvoegsel", _S),
-        UpdateField("LaNm", "Achternaam", _S),
+        UpdateField("CaNm", "Roepnaam", _S, 80),
+        UpdateField("FiNm", "Voornaam", _S, 50),
+        UpdateField("In", "Voorletters", _S, 15),
+        UpdateField("Is", "Voorvoegsel", _S, 15),
+        UpdateField("LaNm", "Achternaam", _S, 80),
         UpdateField("SpNm", "Geboortenaam apart vastleggen", _B),
         UpdateField("ViGe", "Geslacht", _S, 1, ("M", "O", "V", "X")),
         UpdateField("DaBi", "Geboortedatum", _DT),
@@ -310,10 +310,10 @@ CONTACT_FIELDS: tuple[GetField, ...] = (
     GetField("ContactId", "Contact", _I, Part.RELATION, "CdId"),
     GetField("OrganisationId", "Code organisatie", _S, Part.ORG_KEY, length=15),
     GetField("PersonId", "Code persoon", _S, Part.PERSON_KEY, length=15),
-    GetField("FirstName", "Voornaam", _S, Part.PERSON, "FiNm"),
-    GetField("Initials", "Voorletters", _S, Part.PERSON, "In"),
-    GetField("Prefix", "Voorvoegsel", _S, Part.PERSON, "Is"),
-    GetField("LastName", "Achternaam", _S, Part.PERSON, "LaNm"),
+    GetField("FirstName", "Voornaam", _S, Part.PERSON, "FiNm", 50),
+    GetField("Initials", "Voorletters", _S, Part.PERSON, "In", 15),
+    GetField("Prefix", "Voorvoegsel", _S, Part.PERSON, "Is", 15),
+    GetField("LastName", "Achternaam", _S, Part.PERSON, "LaNm", 80),
     GetField("Email", "E-mail werk", _S, Part.RELATION, "EmAd", 255),
     GetField("Phone", "Telefoonnr. werk", _S, Part.RELATION, "TeNr", 30),
     GetField("Mobile", "Mobiel werk", _S, Part.RELATION, "MbNr", 30),

@@ -198,6 +198,19 @@ async def test_required_fields_of_a_new_contact(http: Any, sim: AfasSimulator) -
     assert sim.rows("contact") == []
 
 
+async def test_a_persons_names_are_held_to_the_lengths_of_afass_openapi_file(
+    http: Any, sim: AfasSimulator
+) -> None:
+    too_long = {"Is": "van der " * 2, "LaNm": "B" * 81, "FiNm": "J" * 51, "In": "J." * 8}
+    for field_id, value in too_long.items():
+        body = organisation(NEW_ORG, WORK, {**JAN, field_id: value})
+        status, doc, _ = await call(http, "POST", "connectors/KnOrganisation", body=body)
+        assert status == 500
+        assert f"field '{field_id}'" in doc["externalMessage"]
+        assert "too long" in doc["externalMessage"]
+    assert sim.rows("contact") == []
+
+
 async def test_one_contact_a_call(http: Any, sim: AfasSimulator) -> None:
     body = organisation(NEW_ORG, WORK, JAN)
     element = body["KnOrganisation"]["Element"]
