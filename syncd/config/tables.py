@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from types import MappingProxyType
 from typing import Annotated, Any
 
 from pydantic import (
@@ -169,8 +168,7 @@ def _gateway(side: Side) -> Callable[[object, ValidationInfo], GatewaySettings]:
             options = kind.options.model_validate(current, context=info.context)
         except ValidationError as exc:
             raise restated(exc, kind.options) from None
-        given = {key: value for key, value in options if key != "kind" and value is not None}
-        return GatewaySettings(name, MappingProxyType(given))
+        return GatewaySettings(name, options)
 
     return gateway
 

@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
-from typing import Annotated, ClassVar
+from typing import Annotated, ClassVar, TypeVar
 
 from pydantic import PlainValidator, ValidationInfo
 
@@ -34,6 +34,7 @@ __all__ = [
 ]
 
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_Options = TypeVar("_Options", bound="GatewayOptions")
 
 
 @dataclass(frozen=True)
@@ -47,14 +48,6 @@ class Secret:
         return f"${self.variable}"
 
 
-@dataclass(frozen=True)
-class GatewaySettings:
-    """One side's gateway: its kind and the kind's options (secrets as :class:`Secret`)."""
-
-    kind: str
-    options: Mapping[str, object]
-
-
 class GatewayOptions(Table):
     """The options of one gateway kind (a kind without options takes none but its name)."""
 
@@ -62,6 +55,23 @@ class GatewayOptions(Table):
 
     retired: ClassVar[Mapping[str, str]] = {}
     """Options no longer used, and why: a config that still has them starts (warned)."""
+
+
+@dataclass(frozen=True)
+class GatewaySettings:
+    """One side's gateway: its kind and the kind's validated options (secrets as
+    :class:`Secret`)."""
+
+    kind: str
+    options: GatewayOptions
+
+    def options_as(self, model: type[_Options]) -> _Options:
+        """The options as ``model``, the kind's own: a builder takes its attributes, so
+        their defaults live in the model alone."""
+        if not isinstance(self.options, model):
+            shown = type(self.options).__name__
+            raise TypeError(f"{self.kind} options are {shown}, not {model.__name__}")
+        return self.options
 
 
 @dataclass(frozen=True)

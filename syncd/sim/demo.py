@@ -21,6 +21,8 @@ from aiohttp import web
 from syncd.config import ConnectionSettings, Settings, load_settings
 from syncd.daemon import Daemon
 from syncd.errors import ConfigError, Problem
+from syncd.gateways.afas.options import AfasOptions
+from syncd.gateways.hubspot.options import HubSpotOptions
 from syncd.mapping import EntityMapping
 from syncd.records import Side, Value
 from syncd.sim.afas import AfasSimulator
@@ -99,7 +101,7 @@ def _has(mapping: EntityMapping, name: str) -> bool:
     return any(f.name == name for f in mapping.fields)
 
 
-def _port(url: object, where: str, settings: Settings) -> int:
+def _port(url: str | None, where: str, settings: Settings) -> int:
     parts = urlsplit(str(url))
     if parts.hostname not in ("127.0.0.1", "localhost") or parts.port is None:
         raise ConfigError(
@@ -136,8 +138,10 @@ async def run_demo(config: Path, *, count: int = 300) -> int:
         os.environ.setdefault(variable, value)
     settings = load_settings(config)
     connection = _demo_connection(settings)
-    afas_port = _port(connection.afas.options.get("base_url"), "afas.base_url", settings)
-    crm_port = _port(connection.crm.options.get("base_url"), "crm.base_url", settings)
+    afas_url = connection.afas.options_as(AfasOptions).base_url
+    crm_url = connection.crm.options_as(HubSpotOptions).base_url
+    afas_port = _port(afas_url, "afas.base_url", settings)
+    crm_port = _port(crm_url, "crm.base_url", settings)
     settings = dataclasses.replace(
         settings,
         connections=(connection,),

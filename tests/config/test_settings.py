@@ -13,6 +13,8 @@ import pytest
 from syncd import config as config_module
 from syncd.config import GATEWAY_KINDS, load_settings
 from syncd.errors import ConfigError
+from syncd.gateways.afas.options import AfasOptions
+from syncd.gateways.hubspot.options import HubSpotOptions
 from syncd.gateways.options import GatewayKind, GatewayOptions, Secret, SecretFromEnv
 from syncd.policy import ConflictRule, DeletePolicy, Guards, SyncRules
 from syncd.problems.pydantic_errors import Hint
@@ -66,8 +68,8 @@ def test_shipped_config_loads() -> None:
     assert connection.name == "demo"
     assert connection.crm.kind == "hubspot"
     assert connection.side(Side.AFAS).kind == "afas"
-    assert connection.crm.options["base_url"] == "http://127.0.0.1:8702"
-    assert connection.afas.options["token"].value == "a"  # type: ignore[attr-defined]
+    assert connection.crm.options_as(HubSpotOptions).base_url == "http://127.0.0.1:8702"
+    assert connection.afas.options_as(AfasOptions).token.value == "a"  # type: ignore[union-attr]
     assert connection.fixture is None
 
 
@@ -399,11 +401,12 @@ afas = { kind = "rest", environment = "12345", token_env = "AFAS_TOKEN", timeout
     settings = load_settings(write(project, text), env={"AFAS_TOKEN": "t0ken"})
     afas = settings.connections[0].afas
     assert afas.kind == "rest"
-    assert afas.options["environment"] == "12345"
-    assert afas.options["page_size"] == 100
-    assert afas.options["timeout"] == 2.5
-    assert afas.options["verify"] is True
-    token = afas.options["token_env"]
+    options = afas.options_as(RestOptions)
+    assert options.environment == "12345"
+    assert options.page_size == 100
+    assert options.timeout == 2.5
+    assert options.verify is True
+    token = options.token_env
     assert isinstance(token, Secret)
     assert token.value == "t0ken"
     assert "t0ken" not in repr(afas)

@@ -24,13 +24,14 @@ from syncd.gateways.afas.changes import ChangeReader
 from syncd.gateways.afas.client import AfasClient, Limits, OAuthClient, RetryPolicy, base_url
 from syncd.gateways.afas.environment import missing_in_environment
 from syncd.gateways.afas.get_connector import GetConnector
+from syncd.gateways.afas.options import AfasOptions
 from syncd.gateways.afas.profit_time import AMSTERDAM
 from syncd.gateways.afas.reading import RelationReader
 from syncd.gateways.afas.relations import RelationMapping
 from syncd.gateways.afas.writing import RelationWriter, WriteOptions
 from syncd.gateways.base import BatchOutcome
-from syncd.gateways.http.tls import ca_bundle
-from syncd.gateways.options import GatewaySettings, Secret
+from syncd.gateways.http.tls import checked_ca_bundle
+from syncd.gateways.options import GatewaySettings
 from syncd.mapping import EntityMapping
 from syncd.records import Page, Record, Side, Value
 
@@ -162,70 +163,61 @@ def build_afas_gateway(
 
     Raises :class:`ConfigError` with every problem of the options at once.
     """
-    options = settings.options
+    options = settings.options_as(AfasOptions)
     problems: list[Problem] = []
     if side is not Side.AFAS:
         problems.append(_problem("kind", "the afas gateway serves the afas side only"))
     url = _url(options, problems)
     token, oauth = _credentials(options, problems)
-    concurrency = int(str(options.get("concurrency", 5)))
-    if not 1 <= concurrency <= 8:
-        problems.append(
-            _problem("concurrency", f"{concurrency} is out of range; AFAS allows 1 to 8 at once")
-        )
+    if not 1 <= options.concurrency <= 8:
+        message = f"{options.concurrency} is out of range; AFAS allows 1 to 8 at once"
+        problems.append(_problem("concurrency", message))
     if problems:
         raise ConfigError(problems)
-    rate = options.get("rate")
     limits = Limits(
-        concurrency=concurrency,
-        rate=float(str(rate)) if rate is not None else None,
-        read_timeout=float(str(options.get("read_timeout", 900.0))),
-        write_timeout=float(str(options.get("write_timeout", 300.0))),
-        server_timeout=float(str(options.get("server_timeout", 900.0))),
-        ca_bundle=ca_bundle(options),
+        concurrency=options.concurrency,
+        rate=options.rate,
+        read_timeout=options.read_timeout,
+        write_timeout=options.write_timeout,
+        server_timeout=options.server_timeout,
+        ca_bundle=checked_ca_bundle(options.ca_bundle),
     )
     client = AfasClient(str(url), token=token, oauth=oauth, limits=limits, retry=RetryPolicy())
-    write = WriteOptions(
-        currency=str(options.get("currency", "EUR")),
-        autonum=bool(options.get("autonum", True)),
-    )
-    page_size = int(str(options.get("page_size", 500)))
-    return AfasGateway(client, mappings, page_size=page_size, write=write)
+    write = WriteOptions(currency=options.currency, autonum=options.autonum)
+    return AfasGateway(client, mappings, page_size=options.page_size, write=write)
 
 
 def _problem(key: str, message: str) -> Problem:
     return Problem("config.toml", f"afas.{key}", message)
 
 
-def _url(options: Mapping[str, object], problems: list[Problem]) -> str | None:
+def _url(options: AfasOptions, problems: list[Problem]) -> str | None:
     """``base_url``, or the URL of ``environment`` and ``environment_type``."""
-    if options.get("base_url") is not None:
-        return str(options["base_url"])
-    environment = options.get("environment")
-    if environment is None:
+    if options.base_url is not None:
+        return options.base_url
+    if options.environment is None:
         problems.append(_problem("environment", "set the environment number, or base_url"))
         return None
     try:
-        return base_url(str(environment), str(options.get("environment_type", "production")))
+        return base_url(options.environment, options.environment_type)
     except ValueError as exc:
         problems.append(_problem("environment_type", str(exc)))
         return None
 
 
 def _credentials(
-    options: Mapping[str, object], problems: list[Problem]
+    options: AfasOptions, problems: list[Problem]
 ) -> tuple[str | None, OAuthClient | None]:
     """The classic token, or OAuth client credentials: exactly one of them."""
-    token = options.get("token")
-    client_id, secret = options.get("oauth_client_id"), options.get("oauth_client_secret")
+    client_id, secret = options.oauth_client_id, options.oauth_client_secret
     oauth = None
     if client_id is not None or secret is not None:
-        if not isinstance(secret, Secret) or client_id is None:
+        if secret is None or client_id is None:
             message = "give oauth_client_id and oauth_client_secret together"
             problems.append(_problem("oauth_client_secret", message))
             return None, None
-        oauth = OAuthClient(str(client_id), secret.value)
-    if (token is None) == (oauth is None):
+        oauth = OAuthClient(client_id, secret.value)
+    if (options.token is None) == (oauth is None):
         message = "give either token (an environment variable) or OAuth client credentials"
         problems.append(_problem("token", message))
-    return (token.value if isinstance(token, Secret) else None), oauth
+    return (options.token.value if options.token is not None else None), oauth

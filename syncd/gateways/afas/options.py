@@ -37,10 +37,10 @@ class AfasOptions(GatewayOptions):
     concurrency: int = Field(5, description="parallel requests, 1 to 8 (AFAS allows 8)")
     rate: float | None = Field(None, description="requests per second at most")
     ca_bundle: str | None = Field(None, description=_CA_BUNDLE)
-    read_timeout: float = Field(900, description="seconds; AFAS gives up after 900")
-    write_timeout: float = Field(300, description="seconds to wait for a write")
+    read_timeout: float = Field(900.0, description="seconds; AFAS gives up after 900")
+    write_timeout: float = Field(300.0, description="seconds to wait for a write")
     server_timeout: float = Field(
-        900,
+        900.0,
         description="seconds after which Profit stops a request (its own limit: 900); a "
         "create not answered is not sent again before this long has passed",
     )

@@ -7,32 +7,30 @@ proxy, a test environment) is trusted by adding its bundle, never by trusting an
 from __future__ import annotations
 
 import ssl
-from collections.abc import Mapping
 
 import aiohttp
 
 from syncd.errors import ConfigError, Problem
 
 
-def ca_bundle(options: Mapping[str, object]) -> str | None:
-    """The ``ca_bundle`` gateway option: a readable PEM file, or ConfigError."""
-    value = options.get("ca_bundle")
-    if value is None:
+def checked_ca_bundle(path: str | None) -> str | None:
+    """The ``ca_bundle`` gateway option: a readable PEM file (or none), or ConfigError."""
+    if path is None:
         return None
     try:
-        tls_context(str(value))
+        tls_context(path)
     except (OSError, ssl.SSLError) as error:
         raise ConfigError(
             [
                 Problem(
                     "config",
                     "ca_bundle",
-                    f"{value!r} cannot be read as PEM "
+                    f"{path!r} cannot be read as PEM "
                     f"certificates ({error}); point it at a CA bundle file",
                 )
             ]
         ) from None
-    return str(value)
+    return path
 
 
 def tls_context(ca_bundle: str | None = None) -> ssl.SSLContext:

@@ -31,16 +31,17 @@ from datetime import datetime, timedelta
 
 from syncd.errors import ConfigError, PermanentError, Problem
 from syncd.gateways.base import BatchOutcome
-from syncd.gateways.http.tls import ca_bundle
+from syncd.gateways.http.tls import checked_ca_bundle
 from syncd.gateways.hubspot.batches import BatchWriter
 from syncd.gateways.hubspot.client import ClientSettings, HubSpotClient
 from syncd.gateways.hubspot.companies import CompanyMapping
+from syncd.gateways.hubspot.options import HubSpotOptions
 from syncd.gateways.hubspot.reading import LIST_PAGE, CompanyReader
 from syncd.gateways.hubspot.roles import CompanyRoles, role_problems
 from syncd.gateways.hubspot.schemas import PortalSchemas
 from syncd.gateways.hubspot.search import SLICE_SIZE, CompanySearch
 from syncd.gateways.hubspot.writing import CompanyWriter
-from syncd.gateways.options import GatewaySettings, Secret
+from syncd.gateways.options import GatewaySettings
 from syncd.mapping import EntityMapping
 from syncd.records import Page, Record, Side, Value
 
@@ -215,32 +216,16 @@ def build_hubspot(
     """The ``hubspot`` gateway kind, from its config options (see GATEWAY_KINDS)."""
     if side is not Side.CRM:
         raise ConfigError([Problem("config", f"{side}.kind", "hubspot can only be the crm side")])
-    options = settings.options
-    token = options["token"]
-    assert isinstance(token, Secret)
-    default = ClientSettings()  # what an option left out comes to
+    options = settings.options_as(HubSpotOptions)
     client = ClientSettings(
-        base_url=str(options.get("base_url", default.base_url)).rstrip("/"),
-        api_version=str(options.get("api_version", default.api_version)),
-        search_per_second=_number(options, "search_per_second", default.search_per_second),
-        requests_per_ten_seconds=_number(
-            options, "requests_per_ten_seconds", default.requests_per_ten_seconds
-        ),
-        daily_budget=int(_number(options, "daily_budget", default.daily_budget)),
-        timeout_seconds=_number(options, "timeout_seconds", default.timeout_seconds),
-        ca_bundle=ca_bundle(options),
+        base_url=options.base_url.rstrip("/"),
+        api_version=options.api_version,
+        search_per_second=options.search_per_second,
+        requests_per_ten_seconds=options.requests_per_ten_seconds,
+        daily_budget=options.daily_budget,
+        timeout_seconds=options.timeout_seconds,
+        ca_bundle=checked_ca_bundle(options.ca_bundle),
     )
     return HubSpotGateway(
-        token.value,
-        mappings,
-        client,
-        settle_seconds=float(_number(options, "search_settle_seconds", 60.0)),
+        options.token.value, mappings, client, settle_seconds=options.search_settle_seconds
     )
-
-
-# --- helpers ------------------------------------------------------------------------------
-
-
-def _number(options: Mapping[str, object], key: str, default: float) -> float:
-    value = options.get(key, default)
-    return float(value) if isinstance(value, int | float) else default

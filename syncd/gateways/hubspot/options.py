@@ -26,20 +26,20 @@ class HubSpotOptions(GatewayOptions):
         "v3", description='"v3" (/crm/v3/...) or a dated version like "2026-03"'
     )
     search_settle_seconds: float = Field(
-        60, description="leave the newest seconds to a later cycle: search lags behind writes"
+        60.0, description="leave the newest seconds to a later cycle: search lags behind writes"
     )
     search_per_second: float = Field(
-        4, description="HubSpot allows 5 per portal, shared by all its apps"
+        4.0, description="HubSpot allows 5 per portal, shared by all its apps"
     )
     requests_per_ten_seconds: float = Field(
-        100,
+        100.0,
         description="HubSpot allows each app 100 (190 on Pro/Enterprise); lower it if "
         "other tools use the same private app",
     )
     daily_budget: int = Field(
         200_000, description="requests a day syncd may use; the portal's 250,000+ is shared"
     )
-    timeout_seconds: float = 30
+    timeout_seconds: float = 30.0
     ca_bundle: str | None = Field(
         None, description="a PEM file of CAs to trust besides the system's"
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from types import MappingProxyType
+from typing import Any
 
 import pytest
 
@@ -12,6 +12,7 @@ from syncd.connections import BUILDERS
 from syncd.errors import ConfigError
 from syncd.gateways.afas.client import base_url, token_header
 from syncd.gateways.afas.gateway import AfasGateway, build_afas_gateway
+from syncd.gateways.afas.options import AfasOptions
 from syncd.gateways.options import GatewaySettings, Secret
 from syncd.mapping import KNOWN_ENTITIES, load_mappings
 from syncd.records import Side
@@ -20,8 +21,9 @@ from tests.gateways.afas.helpers import TOKEN, gateway, served, simulator
 from tests.gateways.contract.gateway_contract import SHIPPED_MAPPINGS
 
 
-def settings(**options: object) -> GatewaySettings:
-    return GatewaySettings("afas", MappingProxyType(options))
+def settings(**options: Any) -> GatewaySettings:
+    """AFAS settings of these options, as the config would give them once validated."""
+    return GatewaySettings("afas", AfasOptions.model_construct(kind="afas", **options))
 
 
 def test_hosts_per_environment_type() -> None:
@@ -86,9 +88,9 @@ def test_config_toml_accepts_an_afas_side(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     loaded = load_settings(config, env={"AFAS_TOKEN": "secret-data"})
-    options = loaded.connections[0].afas.options
-    assert options["token"] == Secret("AFAS_TOKEN", "secret-data")
-    assert "secret-data" not in repr(options["token"])
+    options = loaded.connections[0].afas.options_as(AfasOptions)
+    assert options.token == Secret("AFAS_TOKEN", "secret-data")
+    assert "secret-data" not in repr(options.token)
     with pytest.raises(ConfigError, match="AFAS_TOKEN"):
         load_settings(config, env={})
 
@@ -115,8 +117,8 @@ async def test_match_oga_of_an_old_config_still_starts_and_no_company_is_matched
     mappings = load_mappings(SHIPPED_MAPPINGS, KNOWN_ENTITIES)
     sim = simulator()
     async with served(sim) as url:
-        options = {**loaded.connections[0].afas.options, "base_url": url}
-        afas = build_afas_gateway(settings(**options), Side.AFAS, mappings)
+        options = loaded.connections[0].afas.options.model_copy(update={"base_url": url})
+        afas = build_afas_gateway(GatewaySettings("afas", options), Side.AFAS, mappings)
         belgian = {"name": "Brugse Bakkerij", "country": "BE"}
         first = await afas.create("customer", belgian, "1")
         second = await afas.create("customer", {**belgian, "name": "Gentse Molen"}, "2")

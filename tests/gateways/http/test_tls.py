@@ -6,6 +6,7 @@ import ssl
 import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiohttp import web
@@ -13,6 +14,7 @@ from aiohttp import web
 from syncd.errors import ConfigError, GatewayError
 from syncd.gateways.afas.client import Limits
 from syncd.gateways.afas.gateway import build_afas_gateway
+from syncd.gateways.afas.options import AfasOptions
 from syncd.gateways.options import GatewaySettings, Secret
 from syncd.mapping import load_mappings
 from syncd.records import Side
@@ -86,10 +88,11 @@ async def test_an_added_ca_bundle_is_trusted(
 
 
 def test_an_unreadable_ca_bundle_is_a_config_error(tmp_path: Path) -> None:
-    options: dict[str, object] = {
+    options: dict[str, Any] = {
         "base_url": "https://127.0.0.1:1/ProfitRestServices",
         "token": Secret("AFAS_TOKEN", "x"),
         "ca_bundle": str(tmp_path / "missing.pem"),
     }
+    afas = GatewaySettings("afas", AfasOptions.model_construct(kind="afas", **options))
     with pytest.raises(ConfigError, match="ca_bundle"):
-        build_afas_gateway(GatewaySettings("afas", options), Side.AFAS, MAPPINGS)
+        build_afas_gateway(afas, Side.AFAS, MAPPINGS)

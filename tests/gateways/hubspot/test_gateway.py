@@ -17,6 +17,7 @@ from syncd.errors import (
     TransientError,
 )
 from syncd.gateways.hubspot.gateway import HubSpotGateway
+from syncd.gateways.hubspot.options import HubSpotOptions
 from syncd.mapping import EntityMapping
 from syncd.records import Side
 from syncd.sim.hubspot import Fault, PropertyDef
@@ -267,7 +268,7 @@ def test_the_hubspot_kind_is_configured_and_built(tmp_path: Path) -> None:
     )
     settings = load_settings(tmp_path / "config.toml", env={"HUBSPOT_TOKEN": "pat-eu1-x"})
     crm = settings.connections[0].crm
-    assert str(crm.options["token"]) == "$HUBSPOT_TOKEN"
+    assert str(crm.options_as(HubSpotOptions).token) == "$HUBSPOT_TOKEN"
     assert "pat-eu1-x" not in repr(crm)
     gateway = BUILDERS["hubspot"](crm, Side.CRM, settings.mappings)
     assert isinstance(gateway, HubSpotGateway)
