@@ -181,7 +181,7 @@ class ProfitData:
             self._derived[key] = kept
         return kept[1]
 
-    def _note_change(self) -> None:
+    def note_change(self) -> None:
         self._version += 1
 
     # -- seeding and user edits ------------------------------------------------------
@@ -198,7 +198,7 @@ class ProfitData:
             values[getfield.part][getfield.source] = raw
         modified = instant(values[Part.MODIFIED].get("")) or self.clock.tick()
         self.clock.catch_up_with(modified)
-        self._note_change()
+        self.note_change()
         number = str(values[Part.KEY].get("") or self._next_number(entity))
         if number in self.relations[entity]:
             raise ValueError(f"{entity} {number} already exists")
@@ -221,7 +221,7 @@ class ProfitData:
         org = self.organisations[relation.organisation]
         connector = self.environment.connector_for(entity)
         now = self.clock.tick()
-        self._note_change()
+        self.note_change()
         for key, raw in changes.items():
             getfield = connector.field(key)
             if getfield is None or not getfield.source:
@@ -245,7 +245,7 @@ class ProfitData:
     def delete(self, entity: str, number: str) -> None:
         if number not in self.relations[entity]:
             raise ProfitError(f"Record '{number}' does not exist.", NOT_FOUND)
-        self._note_change()
+        self.note_change()
         del self.relations[entity][number]
 
     def snapshot(self) -> dict[str, object]:
@@ -263,7 +263,7 @@ class ProfitData:
         if org is not None:
             self.check_begin_date(org, change)
         now = self.clock.tick()
-        self._note_change()
+        self.note_change()
         number = number or self._next_number(info.name)
         self._reserve_number(info.name, number)
         if org is None:
@@ -294,7 +294,7 @@ class ProfitData:
                 raise ProfitError("Use MatchOga 0 or 9 to update the relation's organisation.")
         self.check_begin_date(org, change)
         now = self.clock.tick()
-        self._note_change()
+        self.note_change()
         if change.relation:
             relation.fields.update(change.relation)
             relation.modified = now
@@ -388,9 +388,6 @@ class ProfitData:
 
     def reserve_person_number(self, number: str) -> None:
         self._reserve_org_number(number)
-
-    def note_change(self) -> None:
-        self._note_change()
 
     def _next_org_number(self) -> str:
         return str(self._next_org)
