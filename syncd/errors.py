@@ -83,6 +83,16 @@ class RecordError(SyncdError):
         self.reference = reference  # e.g. AFAS's profitLogReference
 
 
+class TakenError(RecordError):
+    """A create was refused because a unique value (a HubSpot contact's e-mail) is
+    another record's already: ``existing_id`` is that record, to adopt rather than
+    duplicate when it is the same person."""
+
+    def __init__(self, message: str, *, existing_id: str, field: str | None = None):
+        super().__init__(message, field=field)
+        self.existing_id = existing_id
+
+
 class StateError(SyncdError):
     """The state store cannot be opened, read or written; nothing of the failed step is kept."""
 

@@ -42,6 +42,17 @@ Every implementation (in-memory, AFAS, HubSpot) passes the same contract suite i
 * A side that may save a write after its caller gave up (AFAS) has an
   ``outcome_window`` (a timedelta): a create whose outcome is unknown and that is not
   found there is not sent again before the window has passed since it was sent.
+* A side where a contact is at an *organisation* that its company records (a debtor, a
+  creditor) share (AFAS) is an :class:`OrganisationGateway`: a contact's company field
+  holds the organisation's number, and ``organisations_of`` / ``at_organisations`` tell
+  which company records are at which organisation, so that the engine can translate it
+  to the linked CRM company. Elsewhere (HubSpot) a contact's company field holds the
+  company record's id itself. A contact ``update`` whose fields include the company
+  *moves* the person: the returned record may have a new id (AFAS ends the contact at
+  the old organisation and adds one at the new); ``read`` of the old id then reports it
+  in ``moved``.
+* A create refused because a unique value is taken (a HubSpot contact's e-mail) raises,
+  or returns in its batch place, :class:`TakenError` naming the record holding it.
 * Errors: :class:`TransientError` (retry later), :class:`OutcomeUnknownError` (a write
   may have happened), :class:`RecordError` (this record is refused), :class:`AuthError`.
 """
@@ -156,6 +167,23 @@ class SharingGateway(BatchGateway, Protocol):
         self, entity: str, ids: Sequence[str], sibling: str
     ) -> dict[str, str]:
         """Per record of ``entity`` among ``ids``, a record of ``sibling`` sharing its part."""
+        ...
+
+
+@runtime_checkable
+class OrganisationGateway(Gateway, Protocol):
+    """A side where contacts are at organisations, which the records of its company
+    entities (debtors, creditors) share: AFAS."""
+
+    async def organisations_of(self, entity: str, ids: Sequence[str]) -> dict[str, str]:
+        """Per record of the company entity ``entity`` among ``ids``, its organisation."""
+        ...
+
+    async def at_organisations(
+        self, entity: str, organisations: Sequence[str]
+    ) -> dict[str, list[str]]:
+        """Per organisation among ``organisations``, the active records of the company
+        entity ``entity`` there (organisations without any are left out)."""
         ...
 
 

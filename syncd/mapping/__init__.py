@@ -31,11 +31,12 @@ gateways use; :mod:`.tables` (pydantic models) with :mod:`.values` and
 one :class:`~syncd.errors.ConfigError`.
 """
 
-from syncd.mapping.entity import KNOWN_ENTITIES, EntityMapping, SideSpec
+from syncd.mapping.entity import COMPANY_ENTITIES, KNOWN_ENTITIES, EntityMapping, SideSpec
 from syncd.mapping.field_map import FieldMap
 from syncd.mapping.loading import load_mapping, load_mappings, mapping_of
 
 __all__ = [
+    "COMPANY_ENTITIES",
     "KNOWN_ENTITIES",
     "EntityMapping",
     "FieldMap",

@@ -17,10 +17,14 @@ from syncd.problems.report import describe
 from syncd.records import Record, RejectedRecord, Side, Value
 from syncd.roles import CompanyRole
 
-__all__ = ["KNOWN_ENTITIES", "EntityMapping", "SideSpec"]
+__all__ = ["COMPANY_ENTITIES", "KNOWN_ENTITIES", "EntityMapping", "SideSpec"]
 
-KNOWN_ENTITIES = ("customer", "supplier")
-"""The entities syncd can sync: customer (AFAS debtor) and supplier (AFAS creditor)."""
+KNOWN_ENTITIES = ("customer", "supplier", "contact")
+"""The entities syncd can sync: customer (AFAS debtor), supplier (AFAS creditor) and
+contact (a person at one of their companies: a HubSpot contact, an AFAS contact)."""
+
+COMPANY_ENTITIES = ("customer", "supplier")
+"""The entities whose records are companies: a contact's company is linked as one."""
 
 
 @dataclass(frozen=True)
@@ -125,6 +129,12 @@ class EntityMapping:
             modified=modified,
             correlation=None if correlation in (None, "") else str(correlation),
         )
+
+    @cached_property
+    def reference(self) -> FieldMap | None:
+        """The field naming the company a record belongs to (a contact's), if any: its
+        canonical value is the CRM id of that company, wherever it was read."""
+        return next((f for f in self.fields if f.refers_to), None)
 
     @cached_property
     def key_fields(self) -> tuple[str, ...]:

@@ -38,6 +38,10 @@ class FieldMap:
     # field and update path, in the codec's order; ``afas``/``afas_update`` are the first.
     afas_parts: tuple[str, ...] = ()
     afas_update_parts: tuple[str, ...] = ()
+    # A reference to a company (a contact's): the entities the company may be linked as.
+    # The sides keep their own id of it (the HubSpot company, the AFAS organisation);
+    # canonical is the CRM company's id, translated by the engine through the links.
+    refers_to: tuple[str, ...] = ()
 
     def native_name(self, side: Side) -> str:
         """The field's name in ``side``'s read API (a composite's first)."""

@@ -22,7 +22,7 @@ from pydantic import (
 
 from syncd.errors import RecordError
 from syncd.mapping import values
-from syncd.mapping.entity import KNOWN_ENTITIES, SideSpec
+from syncd.mapping.entity import COMPANY_ENTITIES, KNOWN_ENTITIES, SideSpec
 from syncd.mapping.field_map import FieldMap
 from syncd.matchkeys import KEY_FUNCTIONS, parse_element
 from syncd.policy import ConflictRule, Direction, FirstLink
@@ -115,6 +115,7 @@ class AfasTable(Table):
     ] = ()
     deactivate_update: UpdatePath = "BlTl"
     organisation: Name = "OrganisationId"
+    person: Name | None = None  # a contact's person number (KnPerson BcCo) in the GetConnector
 
     def spec(self) -> SideSpec:
         special = {"id", "modified", "correlation", "inactive", "inactive_from"}
@@ -126,6 +127,25 @@ class AfasTable(Table):
             inactive=self.inactive,
             inactive_from=self.inactive_from,
         )
+
+
+def _company_entities(value: object, info: ValidationInfo) -> tuple[str, ...]:
+    """refers_to: the company entities a contact's company may be linked as."""
+    example = f"like {list(COMPANY_ENTITIES)}".replace("'", '"')
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+        raise said(f"expected a non-empty array of entity names, {example}; got {describe(value)}")
+    unknown = [v for v in value if v not in COMPANY_ENTITIES]
+    if unknown:
+        raise said(
+            f"{unknown[0]!r} is not an entity of companies; use some of: "
+            f"{choices(COMPANY_ENTITIES)}"
+        )
+    entity = (info.context or {}).get("entity")
+    if entity in COMPANY_ENTITIES:
+        raise said(f"a {entity} is a company itself; only a contact refers to one")
+    if len(set(value)) != len(value):
+        raise said("names an entity more than once; list each once")
+    return tuple(value)
 
 
 class FieldTable(Table):
@@ -154,6 +174,7 @@ class FieldTable(Table):
     max_length: Annotated[
         int | None, Hint(wanted="a positive integer"), AfterValidator(values.positive)
     ] = None
+    refers_to: Annotated[tuple[str, ...], PlainValidator(_company_entities)] = ()
 
     @classmethod
     def together(
@@ -209,6 +230,7 @@ class FieldTable(Table):
             crm_codec=self.crm_codec,
             afas_codec=self.afas_codec,
             max_length=self.max_length,
+            refers_to=self.refers_to,
             afas_parts=() if isinstance(self.afas, str) else self.afas,
             afas_update_parts=() if isinstance(self.afas_update, str) else self.afas_update,
         )
@@ -321,6 +343,17 @@ class MappingFile(Table):
         Hint(wanted="an array of tables ([[fields]])", missing="add at least one [[fields]] entry"),
         AfterValidator(_some_fields),
     ]
+
+    @model_validator(mode="after")
+    def _one_reference(self) -> MappingFile:
+        references = [i for i, entry in enumerate(self.fields) if entry.refers_to]
+        if len(references) > 1:
+            message = (
+                f"fields[{references[0]}] already names the company; a record belongs to "
+                "one company: remove refers_to here"
+            )
+            raise said_where([(("fields", references[1], "refers_to"), message)])
+        return self
 
     def field_maps(self) -> list[tuple[int, FieldMap]]:
         return [(i, entry.field_map()) for i, entry in enumerate(self.fields)]

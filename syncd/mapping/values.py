@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import ValidationInfo
 
-from syncd.mapping.entity import KNOWN_ENTITIES
+from syncd.mapping.entity import COMPANY_ENTITIES
 from syncd.policy import FirstLink
 from syncd.problems.pydantic_errors import Location, said, said_at, said_where
 from syncd.problems.report import choices, describe
@@ -203,11 +203,11 @@ def role_options(value: object, info: ValidationInfo) -> Mapping[str, frozenset[
         if (
             not isinstance(roles, list)
             or not roles
-            or not all(r in KNOWN_ENTITIES for r in roles)
+            or not all(r in COMPANY_ENTITIES for r in roles)
             or len(set(roles)) != len(roles)
         ):
             message = (
-                f"expected an array of roles ({choices(KNOWN_ENTITIES)}), each once, "
+                f"expected an array of roles ({choices(COMPANY_ENTITIES)}), each once, "
                 f"got {describe(roles)}"
             )
             found.append(((option,), message))
@@ -226,7 +226,7 @@ def role_options(value: object, info: ValidationInfo) -> Mapping[str, frozenset[
     if found:
         raise said_where(found)
     entity = (info.context or {}).get("entity")
-    if entity in KNOWN_ENTITIES and not any(entity in roles for roles in meanings.values()):
+    if entity in COMPANY_ENTITIES and not any(entity in roles for roles in meanings.values()):
         raise said(
             f"no option means {entity!r}; give the option(s) that mean it, like "
             f'{{ {entity} = ["{entity}"] }}'
