@@ -181,7 +181,7 @@ def row(**extra: object) -> dict[str, object]:
         ({"crm": {}, "erp": {}}, "$.erp", "unknown key"),
         ({"comment": ["a", "b"]}, "$.comment", "must be a string"),
         ({"afas": []}, "$.afas", "must be an object of entity -> rows"),
-        ({"afas": {"contact": []}}, "$.afas.contact", "unknown entity"),
+        ({"afas": {"project": []}}, "$.afas.project", "unknown entity"),
         ({"afas": {"customer": {}}}, "$.afas.customer", "must be a list of rows"),
         ({"afas": {"customer": ["10001"]}}, "$.afas.customer[0]", "must be an object"),
         ({"afas": {"customer": [{"ModifiedDate": "2025-01-01T10:00:00Z"}]}},
