@@ -242,7 +242,11 @@ def test_every_problem_of_config_and_mappings_at_once() -> None:
             "'mysql://syncd:***@db.internal/syncd' uses 'mysql'; syncd keeps its state in "
             "sqlite or postgresql",
         ),
-        (src, "sync.entities", "'customers' is not an entity; use any of: customer, supplier, contact"),
+        (
+            src,
+            "sync.entities",
+            "'customers' is not an entity; use any of: customer, supplier, contact",
+        ),
         (
             src,
             "sync.conflict",

@@ -10,7 +10,7 @@ import pytest
 
 from syncd.errors import ConfigError
 from syncd.gateways.fixture import load_fixture, save_fixture
-from syncd.mapping import KNOWN_ENTITIES, EntityMapping, load_mappings
+from syncd.mapping import COMPANY_ENTITIES, KNOWN_ENTITIES, EntityMapping, load_mappings
 from syncd.records import Side
 from tests.gateways.contract import collect
 from tests.gateways.contract.gateway_contract import SHIPPED_FIXTURE, SHIPPED_MAPPINGS
@@ -34,6 +34,8 @@ async def test_the_shipped_fixture_loads(mappings: dict[str, EntityMapping]) -> 
         (CRM, "supplier"): 3,
         (AFAS, "customer"): 5,
         (AFAS, "supplier"): 4,
+        (CRM, "contact"): 5,
+        (AFAS, "contact"): 5,
     }
     assert len(afas.rows("customer")) == 6  # one blocked debtor: stored, not listed
     for g in (crm, afas):
@@ -46,7 +48,7 @@ async def test_shipped_companies_on_both_sides_match_on_kvk(
     mappings: dict[str, EntityMapping],
 ) -> None:
     crm, afas = load_fixture(SHIPPED_FIXTURE, mappings)
-    for entity in KNOWN_ENTITIES:
+    for entity in COMPANY_ENTITIES:
         crm_by_kvk = {r.fields["kvk"]: r for r in await records(crm.list_all(entity))}
         afas_by_kvk = {r.fields["kvk"]: r for r in await records(afas.list_all(entity))}
         shared = set(crm_by_kvk) & set(afas_by_kvk) - {None}
@@ -60,6 +62,17 @@ async def test_shipped_companies_on_both_sides_match_on_kvk(
     }
     crm_linden = (await crm.find_by_values("customer", "kvk", ["17283946"]))[0]
     assert customers["17283946"]["email"] != crm_linden.fields["email"]
+
+
+async def test_shipped_contacts_on_both_sides_share_e_mails_and_some_are_on_one_side(
+    mappings: dict[str, EntityMapping],
+) -> None:
+    crm, afas = load_fixture(SHIPPED_FIXTURE, mappings)
+    crm_mails = {r.fields["email"] for r in await records(crm.list_all("contact"))}
+    afas_mails = {r.fields["email"] for r in await records(afas.list_all("contact"))}
+    assert len(crm_mails & afas_mails) >= 2
+    assert crm_mails - afas_mails, "some only in the CRM"
+    assert afas_mails - crm_mails, "some only in AFAS"
 
 
 def test_save_then_load_gives_the_same_systems(
