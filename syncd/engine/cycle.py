@@ -19,6 +19,7 @@ from syncd.engine.apply.applier import Applier
 from syncd.engine.cancel import cancel_task
 from syncd.engine.indoubt import InDoubt
 from syncd.engine.plan import field_rules
+from syncd.engine.references import following_companies
 from syncd.engine.siblings import siblings_of
 from syncd.engine.speed.fast import FAST
 from syncd.engine.speed.seam import SpeedStrategy
@@ -180,10 +181,11 @@ async def _guard_and_apply(
 
 def _context(conn: Connection, entity: str, *, full: bool, dry_run: bool) -> CycleContext:
     mapping = conn.mappings[entity]
+    gateways, waits = following_companies(conn.store, conn.name, mapping, conn.gateways)
     return CycleContext(
         connection=conn.name,
         entity=entity,
-        gateways=conn.gateways,
+        gateways=gateways,
         store=conn.store,
         mapping=mapping,
         rules=conn.rules,
@@ -195,4 +197,5 @@ def _context(conn: Connection, entity: str, *, full: bool, dry_run: bool) -> Cyc
         dry_run=dry_run,
         started=conn.now(),
         sent_before={side: requests_sent(gateway) for side, gateway in conn.gateways.items()},
+        waits=waits,
     )

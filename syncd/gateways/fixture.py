@@ -24,7 +24,8 @@ Rules, each checked on load (all problems are reported at once, as a ConfigError
 the file and the JSON path of each problem):
 
 * The top level has ``crm`` and ``afas`` (both optional) and may have ``comment``.
-* Under a side, each key is an entity of the mappings; its value is a list of rows.
+* Under a side, each key is an entity; its value is a list of rows. An entity that is
+  not synced (not in the mappings given) is left alone, and saved back as it was.
 * A row is an object of native field names to JSON scalars (string, number, true/false,
   null). It must carry its id (a non-empty string, unique per side and entity) and its
   modification time (ISO 8601 with a UTC offset or ``Z``), under the names the mapping's
@@ -54,7 +55,7 @@ from pathlib import Path
 from syncd.errors import ConfigError, Problem
 from syncd.gateways.memory import MemoryGateway
 from syncd.gateways.native_tables import DEFAULT_INACTIVE_FIELD, NativeRow
-from syncd.mapping import EntityMapping
+from syncd.mapping import KNOWN_ENTITIES, EntityMapping
 from syncd.records import Side
 
 _TOP_LEVEL = {"comment", *(side.value for side in Side)}
@@ -88,23 +89,31 @@ def save_fixture(path: Path, crm: MemoryGateway, afas: MemoryGateway) -> None:
         raise ValueError("save_fixture takes the CRM gateway first, then the AFAS gateway")
     path = Path(path)
     document: dict[str, object] = {}
-    comment = _comment_of(path)
-    if comment is not None:
+    before = _document_at(path)
+    comment = before.get("comment")
+    if isinstance(comment, str):
         document["comment"] = comment
     for gateway in (crm, afas):
-        document[gateway.side.value] = {entity: gateway.rows(entity) for entity in gateway.entities}
+        kept = before.get(gateway.side.value)
+        unsynced = {
+            entity: rows
+            for entity, rows in (kept.items() if isinstance(kept, dict) else ())
+            if entity not in gateway.entities
+        }
+        synced = {entity: gateway.rows(entity) for entity in gateway.entities}
+        document[gateway.side.value] = {**synced, **unsynced}
     text = json.dumps(document, indent=2, ensure_ascii=False, default=_json_default) + "\n"
     _write_atomically(path, text)
 
 
-def _comment_of(path: Path) -> str | None:
-    """The ``comment`` of the fixture file at ``path``, to keep it when saving over it."""
+def _document_at(path: Path) -> dict[str, object]:
+    """The fixture file at ``path`` (empty if there is none), to keep its comment and
+    the tables of entities not synced when saving over it."""
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return None
-    comment = document.get("comment") if isinstance(document, dict) else None
-    return comment if isinstance(comment, str) else None
+        return {}
+    return document if isinstance(document, dict) else {}
 
 
 def format_time(moment: datetime) -> str:
@@ -178,6 +187,8 @@ class _Reader:
             for entity, rows in entities.items():
                 entity_where = _path(where, entity)
                 mapping = mappings.get(entity)
+                if mapping is None and entity in KNOWN_ENTITIES:
+                    continue  # an entity not synced: left as it is (and saved so)
                 if mapping is None:
                     known = ", ".join(sorted(mappings)) or "none"
                     self.problem(entity_where, f"unknown entity; the mappings have: {known}")

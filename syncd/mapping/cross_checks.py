@@ -14,7 +14,12 @@ from syncd.matchkeys import parse_element
 from syncd.problems.report import choices
 from syncd.records import Side
 
-__all__ = ["match_key_problems", "reserved_name_problems", "unique_name_problems"]
+__all__ = [
+    "match_key_problems",
+    "reference_key_problems",
+    "reserved_name_problems",
+    "unique_name_problems",
+]
 
 Found = list[tuple[str, str]]  # (key, message)
 
@@ -85,3 +90,22 @@ def match_key_problems(keys: Iterable[tuple[str, Sequence[str]]], names: set[str
                 )
                 found.append((where, message))
     return found
+
+
+def reference_key_problems(
+    keys: Iterable[tuple[str, Sequence[str]]], fields: Sequence[tuple[int, FieldMap]]
+) -> Found:
+    """Records that follow a company (contacts) match only within one company: each key
+    names the company field."""
+    reference = next((f.name for _, f in fields if f.refers_to), None)
+    if reference is None:
+        return []
+    return [
+        (
+            where,
+            f"matches across companies; add {reference!r} to the key, as in "
+            f'["email", "{reference}"]',
+        )
+        for where, key in keys
+        if reference not in {parse_element(element)[0] for element in key}
+    ]

@@ -114,6 +114,20 @@ class Quarantined:
 
 
 @dataclass(frozen=True)
+class Waiting:
+    """A record that waits for its company to be linked first (a contact whose company
+    is not a linked customer or supplier): neither matched nor created meanwhile."""
+
+    connection: str
+    entity: str
+    side: Side
+    record_id: str
+    company: Value  # the record's company, canonical: what must be linked
+    reason: str
+    since: datetime | None = None
+
+
+@dataclass(frozen=True)
 class StatusEvent:
     """One entry of the status log (names from :class:`syncd.events.EventName`)."""
 

@@ -31,9 +31,12 @@ from syncd.state.tables import (
     CursorRow,
     EventRow,
     JournalRow,
+    LinkMarkRow,
     LinkRow,
     QuarantineRow,
+    WaitingRow,
 )
+from syncd.state.waiting import WaitingReads, WaitingWrites
 
 JOURNAL = JournalRow.__table__  # intents come a batch at a time: one statement each
 _INTENT_KEY = (JOURNAL.c.target, JOURNAL.c.target_id, JOURNAL.c.source_id, JOURNAL.c.link_id)
@@ -54,7 +57,9 @@ async def open_store(url: str) -> StateStore:
     return StateStore(db)
 
 
-class StateStore(LinkReads, CursorReads, JournalReads, ConflictReads, QuarantineReads, EventReads):
+class StateStore(
+    LinkReads, CursorReads, JournalReads, ConflictReads, QuarantineReads, WaitingReads, EventReads
+):
     """What syncd remembers between cycles: links and their base, cursors, the write journal,
     conflicts, quarantined records and status events, each scoped by connection and entity.
 
@@ -126,7 +131,16 @@ class StateStore(LinkReads, CursorReads, JournalReads, ConflictReads, Quarantine
     async def forget(self, connection: str) -> None:
         """Remove everything kept for ``connection`` (its systems were reset, as the
         demo's simulators are at every start)."""
-        tables = (EventRow, QuarantineRow, ConflictRow, JournalRow, CursorRow, LinkRow)
+        tables = (
+            EventRow,
+            QuarantineRow,
+            WaitingRow,
+            LinkMarkRow,
+            ConflictRow,
+            JournalRow,
+            CursorRow,
+            LinkRow,
+        )
         async with self._session("cannot forget a connection", write=True) as session:
             for table in tables:
                 await session.exec(delete(table).where(col(table.connection) == connection))
@@ -144,7 +158,13 @@ class StateStore(LinkReads, CursorReads, JournalReads, ConflictReads, Quarantine
 
 
 class Transaction(
-    LinkWrites, CursorWrites, JournalWrites, ConflictWrites, QuarantineWrites, EventWrites
+    LinkWrites,
+    CursorWrites,
+    JournalWrites,
+    ConflictWrites,
+    QuarantineWrites,
+    WaitingWrites,
+    EventWrites,
 ):
     """The writes of one :meth:`StateStore.transaction`; see there for the contract."""
 

@@ -183,6 +183,32 @@ class QuarantineRow(StateModel, table=True):
     fields: dict[str, str | None] | None = Field(default=None, sa_type=JSONText())
 
 
+class WaitingRow(StateModel, table=True):
+    """A record that waits for another to be linked first (a contact for its company)."""
+
+    __tablename__ = "waiting"
+    __table_args__ = (sa.UniqueConstraint("connection", "entity", "side", "record_id"),)
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=BigId)
+    connection: str = Field(sa_type=sa.String())
+    entity: str = Field(sa_type=sa.String())
+    side: str = Field(sa_type=sa.String())
+    record_id: str = Field(sa_type=sa.String())
+    company: str | None = Field(default=None, sa_type=sa.String())
+    reason: str = Field(sa_type=sa.Text())
+    since: datetime = Field(sa_type=UTCDateTime())
+
+
+class LinkMarkRow(StateModel, table=True):
+    """Per connection and waiting entity, the newest company link it has looked at."""
+
+    __tablename__ = "link_marks"
+
+    connection: str = Field(primary_key=True, sa_type=sa.String())
+    entity: str = Field(primary_key=True, sa_type=sa.String())
+    last_link_id: int = Field(sa_type=BigId)
+
+
 class EventRow(StateModel, table=True):
     __tablename__ = "status_events"
     __table_args__ = (

@@ -94,6 +94,21 @@ def test_save_then_load_gives_the_same_systems(
     assert files_in(tmp_path) == ["systems.json"]
 
 
+def test_an_entity_not_synced_is_left_alone_and_saved_as_it_was(
+    mappings: dict[str, EntityMapping], tmp_path: Path
+) -> None:
+    companies_only = {e: mappings[e] for e in COMPANY_ENTITIES}
+    path = tmp_path / "systems.json"
+    shutil.copy(SHIPPED_FIXTURE, path)
+    crm, afas = load_fixture(path, companies_only)
+    assert crm.entities == afas.entities == COMPANY_ENTITIES
+    save_fixture(path, crm, afas)
+    shipped = json.loads(SHIPPED_FIXTURE.read_text(encoding="utf-8"))
+    saved = json.loads(path.read_text(encoding="utf-8"))
+    for side in ("crm", "afas"):
+        assert saved[side]["contact"] == shipped[side]["contact"]
+
+
 async def test_writes_survive_a_save_and_numbering_goes_on(
     mappings: dict[str, EntityMapping], tmp_path: Path
 ) -> None:

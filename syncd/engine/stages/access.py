@@ -59,8 +59,11 @@ class StageAccess:
 
     async def first_sync_alone(self) -> bool:
         standing = self.standing
+        # Records that wait for their company (contacts) are sorted before any create:
+        # deciding while listing would create them unsorted.
         return not (
-            standing.touched
+            self.ctx.waits is not None
+            or standing.touched
             or standing.quarantined
             or any(standing.doubted.values())
             or any(standing.in_doubt.values())

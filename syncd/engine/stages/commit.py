@@ -21,6 +21,8 @@ async def commit(
             cursor = before_deferred(cursors[side], plan.deferred, side)
             if cursor is not None:
                 await tx.set_cursor(ctx.connection, ctx.entity, side, cursor)
+        if ctx.waits is not None:
+            await ctx.waits.save(tx, whole=ctx.full)
         await tx.add_event(
             ctx.status_event(
                 EventName.CYCLE_FINISHED,
@@ -29,11 +31,20 @@ async def commit(
                     "full": ctx.full,
                     "counts": dict(counts),
                     "waiting_for_sibling": plan.waiting_for_sibling,
+                    **_waiting_for_company(ctx),
                     "seconds": round((ctx.now() - ctx.started).total_seconds(), 3),
                     "requests": _requests(ctx),
                 },
             )
         )
+
+
+def _waiting_for_company(ctx: CycleContext) -> dict[str, object]:
+    """What this cycle saw waiting for its company, by reason (contacts only)."""
+    if ctx.waits is None:
+        return {}
+    reasons = Counter(w.reason for w in ctx.waits.found.waiting.values())
+    return {"waiting_for_company": dict(reasons)}
 
 
 def _requests(ctx: CycleContext) -> dict[str, object]:

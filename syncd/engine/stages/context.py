@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from syncd.engine.reconcile import FieldRule
+from syncd.engine.references.waits import CompanyWaits
 from syncd.events import EventName
 from syncd.gateways.base import Gateway
 from syncd.mapping import EntityMapping
@@ -33,6 +34,8 @@ class CycleContext:
     dry_run: bool
     started: datetime
     sent_before: Mapping[Side, int]  # requests each side had sent as the cycle began
+    # For an entity whose records follow a company (contacts): which of them wait for it.
+    waits: CompanyWaits | None = None
 
     def lag(self, side: Side) -> timedelta:
         """How long a change may stay out of ``side``'s searches (its ``visibility_lag``)."""

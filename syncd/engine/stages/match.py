@@ -64,10 +64,14 @@ class _Matching:
 
     async def decide(self, pulled: Mapping[Side, SidePull]) -> list[MatchDecision]:
         awaiting = await self.lookups.awaiting_review()
+        waits = self.ctx.waits
+        freed = await waits.due() if waits is not None else {side: [] for side in Side}
         # A listing of hints has its unlinked records read by id: matching uses these.
         listed = {side: dict(pulled[side].records) for side in Side}
         unlinked = {
-            side: await self._unlinked(side, listed[side], pulled[side].hints_only, awaiting)
+            side: await self._unlinked(
+                side, listed[side], pulled[side].hints_only, awaiting, freed[side]
+            )
             for side in Side
         }
         if not any(unlinked.values()):
@@ -106,19 +110,28 @@ class _Matching:
         return await self.speed.run_pure(match_unlinked, inputs)
 
     async def _unlinked(
-        self, side: Side, records: dict[str, Record], hints_only: bool, awaiting: AwaitingReview
+        self,
+        side: Side,
+        records: dict[str, Record],
+        hints_only: bool,
+        awaiting: AwaitingReview,
+        freed: Sequence[str],
     ) -> list[Record]:
-        """``side``'s unlinked records; with ``hints_only``, as read by id now (and so in
-        ``records`` too: matching and creating use what they hold)."""
+        """``side``'s unlinked records (but those waiting for their company); with
+        ``hints_only``, as read by id now (and so in ``records`` too: matching and
+        creating use what they hold). ``freed``: waiting ones whose company is linked now."""
         found = dict(records)
         # Held for review before the last review: decided again, as the review may
         # have settled them (a declined look-alike is created).
         reviewed = [i for i, before in awaiting.held[side].items() if before]
         doubted = self.standing.doubted[side]
         retry = self.standing.due_for_retry(side)
-        due = [i for i in [*retry, *doubted, *reviewed] if i not in found]
+        due = [i for i in [*retry, *doubted, *reviewed, *freed] if i not in found]
         if due:
             found.update({r.id: r for r in (await self.lookups.read(side, due)).records})
+        waits = self.ctx.waits
+        if waits is not None:  # a freed record that is gone waits no more
+            waits.release(side, [i for i in freed if i not in found])
         known = await self.lookups.links_of(side, list(found))
         survivors = {m.survivor for m in self.merged if m.side is side}  # links follow them
         unlinked = [
@@ -129,7 +142,9 @@ class _Matching:
             and r.id not in self.standing.in_doubt[side]
             and not self.standing.is_waiting_in_quarantine(side, r.id)
         ]
-        return await self._as_read(side, unlinked, records) if hints_only else unlinked
+        if hints_only:
+            unlinked = await self._as_read(side, unlinked, records)
+        return unlinked if waits is None else await waits.sort(side, unlinked)
 
     async def _as_read(
         self, side: Side, records: list[Record], listed: dict[str, Record]

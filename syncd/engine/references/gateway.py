@@ -1,0 +1,203 @@
+"""A side's gateway as a cycle of a contact entity sees it: companies in CRM ids.
+
+The stages compare and copy canonical values; a contact's company must mean the same
+company on both sides for that to work (directory.py). :class:`ReferencingGateway` wraps
+a side's gateway for one cycle and translates the reference field on the way in (AFAS
+organisation -> CRM company id) and on the way out (the CRM company id -> the AFAS
+organisation linked to it). A write naming a company that is not linked is refused as a
+:class:`RecordError` (quarantined with the reason, retried later), never sent.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import Any
+
+from syncd.engine.references.directory import (
+    UNLINKED_PREFIX,
+    CompanyDirectory,
+    unlinked_organisation,
+)
+from syncd.errors import RecordError
+from syncd.gateways.base import BatchGateway, BatchOutcome, Gateway
+from syncd.records import Page, Record, Side, Value
+
+__all__ = ["ReferencingGateway"]
+
+_THE_SIDES_OWN = frozenset({"requests_sent", "visibility_lag", "outcome_window", "status"})
+
+
+class ReferencingGateway:
+    """``inner`` with the company of ``entity``'s records in canonical CRM ids."""
+
+    def __init__(
+        self, inner: Gateway, entity: str, field: str, directory: CompanyDirectory
+    ) -> None:
+        self._inner = inner
+        self._entity = entity
+        self._field = field
+        self._directory = directory
+
+    def __getattr__(self, name: str) -> Any:
+        # What tells of the side itself is the side's own. Nothing else passes through:
+        # a protocol the stages test for (roles, shared organisations) would bypass the
+        # translation, and contacts need neither.
+        if name in _THE_SIDES_OWN:
+            return getattr(self._inner, name)
+        raise AttributeError(name)
+
+    @property
+    def side(self) -> Side:
+        return self._inner.side
+
+    # -- reading ------------------------------------------------------------------------
+
+    async def changed_since(self, entity: str, since: Any) -> AsyncIterator[Page]:
+        async for page in self._inner.changed_since(entity, since):
+            yield await self._page_in(entity, page)
+
+    async def list_all(self, entity: str) -> AsyncIterator[Page]:
+        async for page in self._inner.list_all(entity):
+            yield await self._page_in(entity, page)
+
+    async def read(self, entity: str, ids: Sequence[str]) -> Page:
+        return await self._page_in(entity, await self._inner.read(entity, ids))
+
+    async def find_by_correlation(self, entity: str, keys: Sequence[str]) -> dict[str, Record]:
+        found = await self._inner.find_by_correlation(entity, keys)
+        records = await self._records_in(entity, list(found.values()))
+        return dict(zip(found, records, strict=True))
+
+    async def find_by_values(self, entity: str, field: str, values: Sequence[str]) -> list[Record]:
+        if entity == self._entity and field == self._field:
+            natives = await self._natives(values)
+            values = [n for v in values if (n := natives.get(v)) is not None]
+        return await self._records_in(
+            entity, await self._inner.find_by_values(entity, field, values)
+        )
+
+    # -- writing ------------------------------------------------------------------------
+
+    async def create(self, entity: str, fields: Mapping[str, Value], correlation: str) -> Record:
+        native = await self._fields_out(entity, fields)
+        return await self._record_in(entity, await self._inner.create(entity, native, correlation))
+
+    async def update(
+        self,
+        entity: str,
+        record_id: str,
+        fields: Mapping[str, Value],
+        correlation: str | None = None,
+    ) -> Record:
+        native = await self._fields_out(entity, fields)
+        record = await self._inner.update(entity, record_id, native, correlation)
+        return await self._record_in(entity, record)
+
+    async def create_batch(
+        self, entity: str, items: Sequence[tuple[Mapping[str, Value], str]]
+    ) -> list[BatchOutcome]:
+        out: list[BatchOutcome | None] = [None] * len(items)
+        sent: list[tuple[int, tuple[Mapping[str, Value], str]]] = []
+        for i, (fields, correlation) in enumerate(items):
+            try:
+                sent.append((i, (await self._fields_out(entity, fields), correlation)))
+            except RecordError as refused:
+                out[i] = refused
+        outcomes = await self._batch(self._inner).create_batch(entity, [s for _, s in sent])
+        return await self._merge(entity, out, [i for i, _ in sent], outcomes)
+
+    async def update_batch(
+        self, entity: str, items: Sequence[tuple[str, Mapping[str, Value], str | None]]
+    ) -> list[BatchOutcome]:
+        out: list[BatchOutcome | None] = [None] * len(items)
+        sent: list[tuple[int, tuple[str, Mapping[str, Value], str | None]]] = []
+        for i, (record_id, fields, correlation) in enumerate(items):
+            try:
+                native = await self._fields_out(entity, fields)
+            except RecordError as refused:
+                out[i] = refused
+                continue
+            sent.append((i, (record_id, native, correlation)))
+        outcomes = await self._batch(self._inner).update_batch(entity, [s for _, s in sent])
+        return await self._merge(entity, out, [i for i, _ in sent], outcomes)
+
+    async def deactivate(self, entity: str, record_id: str) -> None:
+        await self._inner.deactivate(entity, record_id)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+    # -- translating --------------------------------------------------------------------
+
+    async def _page_in(self, entity: str, page: Page) -> Page:
+        if entity != self._entity or not page.records:
+            return page
+        return dataclasses.replace(page, records=await self._records_in(entity, page.records))
+
+    async def _record_in(self, entity: str, record: Record) -> Record:
+        [translated] = await self._records_in(entity, [record])
+        return translated
+
+    async def _records_in(self, entity: str, records: list[Record]) -> list[Record]:
+        if entity != self._entity or self.side is Side.CRM or not records:
+            return records
+        organisations = [v for r in records if (v := r.fields.get(self._field)) is not None]
+        crm = await self._directory.crm_of_organisations(organisations)
+        return [self._with_company(r, crm) for r in records]
+
+    def _with_company(self, record: Record, crm: Mapping[str, str]) -> Record:
+        organisation = record.fields.get(self._field)
+        if organisation is None:
+            return record
+        company = crm.get(organisation) or unlinked_organisation(organisation)
+        fields = {**record.fields, self._field: company}
+        return dataclasses.replace(record, fields=fields)
+
+    async def _fields_out(self, entity: str, fields: Mapping[str, Value]) -> Mapping[str, Value]:
+        company = fields.get(self._field)
+        if entity != self._entity or company is None:
+            return fields
+        natives = await self._natives([company])
+        if company not in natives:
+            raise RecordError(
+                f"its company ({_company_words(company)}) is not linked as a customer or "
+                "supplier; the contact waits until its company syncs",
+                field=self._field,
+            )
+        return {**fields, self._field: natives[company]}
+
+    async def _natives(self, companies: Sequence[str]) -> dict[str, str]:
+        """This side's id of each of ``companies`` that is linked."""
+        if self.side is Side.CRM:
+            return {c: c for c in await self._directory.linked_crm(companies)}
+        own = {
+            c: c.removeprefix(UNLINKED_PREFIX) for c in companies if c.startswith(UNLINKED_PREFIX)
+        }
+        return {
+            **own,
+            **await self._directory.organisations_of_crm(c for c in companies if c not in own),
+        }
+
+    async def _merge(
+        self,
+        entity: str,
+        out: list[BatchOutcome | None],
+        positions: Sequence[int],
+        outcomes: Sequence[BatchOutcome],
+    ) -> list[BatchOutcome]:
+        records = await self._records_in(entity, [o for o in outcomes if isinstance(o, Record)])
+        translated = iter(records)
+        for position, outcome in zip(positions, outcomes, strict=True):
+            out[position] = next(translated) if isinstance(outcome, Record) else outcome
+        return [o for o in out if o is not None]
+
+    @staticmethod
+    def _batch(gateway: Gateway) -> BatchGateway:
+        if not isinstance(gateway, BatchGateway):
+            raise TypeError(f"{type(gateway).__name__} writes one record at a time")
+        return gateway
+
+
+def _company_words(company: str) -> str:
+    return company if company.startswith(UNLINKED_PREFIX) else f"CRM company {company}"

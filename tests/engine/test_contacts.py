@@ -1,0 +1,133 @@
+"""Contacts follow their company: matched within it, created under the linked one, and
+waiting (visibly) while their company is not linked.
+
+The systems are the shipped fixture: five contacts a side, three of them on both sides
+with one work e-mail, each at a company that the customer and supplier cycles link.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from types import MethodType
+
+import pytest
+
+from syncd.engine.cycle import Connection, run_cycle
+from syncd.gateways.fixture import load_fixture
+from syncd.gateways.memory import MemoryGateway
+from syncd.mapping import KNOWN_ENTITIES, load_mappings
+from syncd.policy import SyncRules
+from syncd.records import Record, Side
+from syncd.state.store import StateStore
+from tests.gateways.contract.gateway_contract import SHIPPED_FIXTURE, SHIPPED_MAPPINGS, collect
+
+MAPPINGS = load_mappings(SHIPPED_MAPPINGS, KNOWN_ENTITIES)
+CRM, AFAS = Side.CRM, Side.AFAS
+
+
+def _with_organisations(afas: MemoryGateway) -> MemoryGateway:
+    """In the fixture's AFAS, a debtor or creditor is its own organisation."""
+
+    async def organisations_of(
+        self: MemoryGateway, entity: str, ids: Sequence[str]
+    ) -> dict[str, str]:
+        return {r.id: r.id for r in (await self.read(entity, ids)).records}
+
+    async def at_organisations(
+        self: MemoryGateway, entity: str, organisations: Sequence[str]
+    ) -> dict[str, list[str]]:
+        return {r.id: [r.id] for r in (await self.read(entity, organisations)).records}
+
+    afas.organisations_of = MethodType(organisations_of, afas)  # type: ignore[attr-defined]
+    afas.at_organisations = MethodType(at_organisations, afas)  # type: ignore[attr-defined]
+    return afas
+
+
+@pytest.fixture
+def systems() -> tuple[MemoryGateway, MemoryGateway]:
+    crm, afas = load_fixture(SHIPPED_FIXTURE, MAPPINGS)
+    return crm, _with_organisations(afas)
+
+
+def _connection(store: StateStore, crm: MemoryGateway, afas: MemoryGateway) -> Connection:
+    return Connection("c", {CRM: crm, AFAS: afas}, store, MAPPINGS, SyncRules())
+
+
+async def _contacts(gateway: MemoryGateway) -> dict[str, Record]:
+    _, records, _ = await collect(gateway.list_all("contact"))
+    return {str(r.fields["email"]): r for r in records}
+
+
+async def _sync_companies(conn: Connection) -> None:
+    for entity in ("customer", "supplier"):
+        await run_cycle(conn, entity)
+
+
+async def test_contacts_match_on_e_mail_within_their_company_and_the_rest_are_created_under_it(
+    store: StateStore, systems: tuple[MemoryGateway, MemoryGateway]
+) -> None:
+    crm, afas = systems
+    conn = _connection(store, crm, afas)
+    await _sync_companies(conn)
+    report = await run_cycle(conn, "contact")
+
+    assert report.counts["linked"] == 3  # Anouk, Fatima, Pieter: same e-mail, same company
+    links = await store.get_links("c", "contact")
+    crm_contacts, afas_contacts = await _contacts(crm), await _contacts(afas)
+    assert len(links) == len(crm_contacts) == len(afas_contacts) == 7  # none twice
+    companies = {
+        link.crm_id: link.afas_id
+        for entity in ("customer", "supplier")
+        for link in await store.get_links("c", entity)
+    }
+    for email, person in crm_contacts.items():
+        twin = afas_contacts[email]
+        # the AFAS contact is at the organisation of the company the CRM contact is at
+        assert companies[str(person.fields["company"])] == twin.fields["company"]
+    joost = afas_contacts["joost@korenaar.nl"]
+    assert (joost.fields["first_name"], joost.fields["last_name"]) == ("Joost", "de Vries")
+    assert afas.row("contact", joost.id)["Prefix"] == "de"
+    hendrik = crm_contacts["h.vandijk@kromme-hout.nl"]
+    assert crm.row("contact", hendrik.id)["lastname"] == "van Dijk"
+
+    again = await run_cycle(conn, "contact", full=True)
+    assert +again.counts == {}  # converged: nothing to write, nothing held
+
+
+async def test_contacts_of_companies_not_linked_wait_visibly_and_go_once_linked(
+    store: StateStore, systems: tuple[MemoryGateway, MemoryGateway]
+) -> None:
+    crm, afas = systems
+    conn = _connection(store, crm, afas)
+    first = await run_cycle(conn, "contact")  # before any company is linked
+
+    assert await store.get_links("c", "contact") == []
+    assert len(await _contacts(crm)) == len(await _contacts(afas)) == 5  # nothing created
+    waiting = await store.waiting_reasons("c", "contact")
+    assert sum(waiting.values()) == 10
+    assert any("not a synced customer or supplier" in reason for reason in waiting)
+    assert any("no synced debtor or creditor" in reason for reason in waiting)
+    assert first.counts["created_afas"] == first.counts["created_crm"] == 0
+
+    await _sync_companies(conn)
+    await run_cycle(conn, "contact")  # an incremental cycle: the new links free them
+
+    assert len(await store.get_links("c", "contact")) == 7
+    assert sum((await store.waiting_reasons("c", "contact")).values()) == 0
+
+
+async def test_a_contact_edit_goes_to_the_other_side_and_a_company_change_moves_it(
+    store: StateStore, systems: tuple[MemoryGateway, MemoryGateway]
+) -> None:
+    crm, afas = systems
+    conn = _connection(store, crm, afas)
+    await _sync_companies(conn)
+    await run_cycle(conn, "contact")
+    anouk = (await _contacts(crm))["anouk@korenaar.nl"]
+    crm.edit("contact", anouk.id, {"mobilephone": "06-11112222", "primary_company": "9000000105"})
+
+    await run_cycle(conn, "contact")
+
+    moved = (await _contacts(afas))["anouk@korenaar.nl"]
+    assert moved.fields["mobile"] == "+31611112222"
+    assert moved.fields["company"] == "10005"  # Drukkerij Atlas's organisation
