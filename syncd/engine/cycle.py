@@ -120,6 +120,7 @@ async def _stages(
         quarantined,
         ctx.now,
         siblings=ctx.siblings,
+        company_field=reference.name if (reference := ctx.mapping.reference) else None,
     )
     standing = await read_standing(ctx, quarantined, applier)
     conflicts_read = lookups.read_conflicts()  # beside the pull

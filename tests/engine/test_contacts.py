@@ -7,17 +7,19 @@ with one work e-mail, each at a company that the customer and supplier cycles li
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+from collections.abc import AsyncIterator, Mapping, Sequence
 from types import MethodType
 
 import pytest
 
 from syncd.engine.cycle import Connection, run_cycle
+from syncd.errors import TakenError
 from syncd.gateways.fixture import load_fixture
 from syncd.gateways.memory import MemoryGateway
 from syncd.mapping import KNOWN_ENTITIES, load_mappings
 from syncd.policy import SyncRules
-from syncd.records import Record, Side
+from syncd.records import Page, Record, Side, Value
 from syncd.state.store import StateStore
 from tests.gateways.contract.gateway_contract import SHIPPED_FIXTURE, SHIPPED_MAPPINGS, collect
 
@@ -131,3 +133,86 @@ async def test_a_contact_edit_goes_to_the_other_side_and_a_company_change_moves_
     moved = (await _contacts(afas))["anouk@korenaar.nl"]
     assert moved.fields["mobile"] == "+31611112222"
     assert moved.fields["company"] == "10005"  # Drukkerij Atlas's organisation
+
+
+class _UniqueEmails(MemoryGateway):
+    """A CRM that keeps contacts' e-mails unique (a taken one: TakenError, as HubSpot's
+    409) and whose search has not shown the contacts in ``unseen`` yet."""
+
+    unseen: set[str]
+
+    async def create(self, entity: str, fields: Mapping[str, Value], correlation: str) -> Record:
+        if entity == "contact":
+            holder = next(
+                (r for r in self.rows(entity) if r.get("email") == fields.get("email")), None
+            )
+            if holder is not None:
+                existing = str(holder["hs_object_id"])
+                raise TakenError(
+                    f"Contact already exists. Existing ID: {existing}",
+                    existing_id=existing,
+                    field="email",
+                )
+        return await super().create(entity, fields, correlation)
+
+    async def list_all(self, entity: str) -> AsyncIterator[Page]:
+        async for page in super().list_all(entity):
+            yield dataclasses.replace(
+                page, records=[r for r in page.records if r.id not in self.unseen]
+            )
+
+    async def find_by_values(self, entity: str, field: str, values: Sequence[str]) -> list[Record]:
+        found = await super().find_by_values(entity, field, values)
+        return [r for r in found if r.id not in self.unseen]
+
+
+def _unique_emails_crm() -> _UniqueEmails:
+    crm = _UniqueEmails(CRM, MAPPINGS)
+    loaded, _ = load_fixture(SHIPPED_FIXTURE, MAPPINGS)
+    for entity in KNOWN_ENTITIES:
+        for row in loaded.rows(entity):
+            crm.put(entity, row)
+    crm.unseen = set()
+    return crm
+
+
+async def _crm_company_of(store: StateStore, afas_id: str) -> str:
+    [link] = [k for k in await store.get_links("c", "customer") if k.afas_id == afas_id]
+    return link.crm_id
+
+
+@pytest.mark.parametrize("same_company", [True, False])
+async def test_a_create_refused_for_a_taken_e_mail_adopts_that_contact_only_at_the_same_company(
+    store: StateStore, systems: tuple[MemoryGateway, MemoryGateway], same_company: bool
+) -> None:
+    _, afas = systems
+    crm = _unique_emails_crm()
+    conn = _connection(store, crm, afas)
+    await _sync_companies(conn)
+    kromme_hout = await _crm_company_of(store, "10003")  # Hendrik van Dijk's, AFAS only
+    company = kromme_hout if same_company else "9000000101"
+    hendrik = crm.put(
+        "contact",
+        {
+            "firstname": "Hendrik",
+            "lastname": "van Dijk",
+            "email": "h.vandijk@kromme-hout.nl",
+            "primary_company": company,
+        },
+    )
+    crm.unseen = {hendrik}  # just created: HubSpot's search does not show it yet
+
+    report = await run_cycle(conn, "contact")
+
+    hendrik_links = [k for k in await store.get_links("c", "contact") if k.afas_id == "20003"]
+    held = await store.quarantined("c", "contact")
+    if same_company:
+        assert report.counts["adopted"] == 1
+        assert [k.crm_id for k in hendrik_links] == [hendrik]
+        assert held == []
+    else:
+        assert hendrik_links == []
+        [entry] = held
+        assert (entry.side, entry.record_id) == (AFAS, "20003")
+        assert "another company" in entry.reason
+    assert sum(r.get("email") == "h.vandijk@kromme-hout.nl" for r in crm.rows("contact")) == 1

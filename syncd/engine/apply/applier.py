@@ -49,6 +49,7 @@ class Applier:
         now: Callable[[], datetime],
         *,
         siblings: Sequence[str] = (),
+        company_field: str | None = None,
     ) -> None:
         self.context = ApplyContext(store, connection, entity, links, quarantined, now)
         # What recovery and the cycle read of an applier: where, when, and what was done.
@@ -56,7 +57,7 @@ class Applier:
         self.entity = entity
         self.now = now
         self.counts: Counter[str] = self.context.counts
-        self.side_writes = SideWrites(self.context, gateways, siblings)
+        self.side_writes = SideWrites(self.context, gateways, siblings, company_field)
         self.link_actions = LinkActions(self.context, gateways)
         # Asked once per side, not per action: a check against a runtime protocol looks
         # at every method of the gateway.

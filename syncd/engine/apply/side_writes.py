@@ -9,6 +9,7 @@ leaves its intents pending for the next cycle to settle.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Awaitable, Mapping, Sequence
 from typing import Any
 
@@ -16,6 +17,7 @@ from syncd.engine.actions import Create, Update
 from syncd.engine.apply.context import ApplyContext, with_base
 from syncd.engine.apply.journal import entry_id, intent, record_intents, settle_failed_request
 from syncd.engine.apply.quarantine import quarantine_refused_write, release_from_quarantine
+from syncd.engine.apply.taken import Adoption, adopt_taken
 from syncd.engine.siblings import read_sibling_links
 from syncd.errors import GatewayError, RecordError
 from syncd.events import EventName
@@ -33,10 +35,12 @@ class SideWrites:
         context: ApplyContext,
         gateways: Mapping[Side, Gateway],
         siblings: Sequence[str],
+        company_field: str | None = None,
     ) -> None:
         self.context = context
         self.gateways = gateways
         self.siblings = siblings  # entities whose records are this one's in another role
+        self.company_field = company_field  # a contact's company: an adoption must share it
         # Both sides' lanes may move one pair's base: each commit starts from the other's,
         # or the fields of the one saved first go missing from the base.
         self._moving_bases = asyncio.Lock()
@@ -90,7 +94,10 @@ class SideWrites:
                         context, tx, entry, target, update.target_id, outcome
                     )
                     continue
-                moved.append(with_base(links[update.pair], update.fields))
+                link = with_base(links[update.pair], update.fields)
+                if outcome.id != update.target_id:
+                    link = await self._follow_move(tx, link, target, outcome.id)
+                moved.append(link)
                 links[update.pair] = moved[-1]
                 altered = altered_fields(update, outcome)
                 if altered:
@@ -110,6 +117,24 @@ class SideWrites:
                     fields=_field_changes(update, altered),
                 )
                 context.counts[f"updated_{target}"] += 1
+
+    async def _follow_move(self, tx: Transaction, link: Link, side: Side, new_id: str) -> Link:
+        """The link of a record the side moved while updating it (an AFAS contact ended
+        at one organisation and added at the other), pointed at its new id."""
+        old_id = link.id_on(side)
+        if side is Side.CRM:
+            link = dataclasses.replace(link, crm_id=new_id)
+        else:
+            link = dataclasses.replace(link, afas_id=new_id)
+        await tx.save_link(link)
+        await self.context.log_event(
+            tx,
+            EventName.RECORD_LINKED,
+            new_id,
+            side=str(side),
+            reason=f"{old_id} was moved to another company as {new_id}; the link follows it",
+        )
+        return link
 
     # --- creates -----------------------------------------------------------------------
 
@@ -138,25 +163,31 @@ class SideWrites:
         outcomes: list[BatchOutcome],
     ) -> None:
         context = self.context
+        decided = await adopt_taken(
+            context, self.gateways[target], target, creates, outcomes, self.company_field
+        )
         async with context.store.transaction() as tx:
-            made: list[tuple[Create, JournalEntry, Record]] = []
-            for create, entry, outcome in zip(creates, entries, outcomes, strict=True):
+            made: list[tuple[Create, JournalEntry, Record, Mapping[str, Value], bool]] = []
+            for create, entry, outcome in zip(creates, entries, decided, strict=True):
                 if isinstance(outcome, RecordError):
                     await quarantine_refused_write(
                         context, tx, entry, target.other, create.source.id, outcome
                     )
+                elif isinstance(outcome, Adoption):
+                    made.append((create, entry, outcome.record, outcome.base, True))
                 else:
-                    made.append((create, entry, outcome))
+                    made.append((create, entry, outcome, create.base, False))
             links = await tx.insert_links(
-                [self._new_link(target, c.source.id, record, c.base) for c, _, record in made]
+                [self._new_link(target, c.source.id, r, base) for c, _, r, base, _ in made]
             )
             pairs = list(zip(made, links, strict=True))
-            await tx.finish_journals([(entry_id(e), r.id, link.id) for (_, e, r), link in pairs])
-            for (create, _, record), link in pairs:
-                await self._announce_create(
-                    tx, target, create.source.id, record, link, EventName.RECORD_CREATED
-                )
-                context.counts[f"created_{target}"] += 1
+            await tx.finish_journals(
+                [(entry_id(e), r.id, link.id) for (_, e, r, _, _), link in pairs]
+            )
+            for (create, _, record, _, adopted), link in pairs:
+                event = EventName.RECORD_LINKED if adopted else EventName.RECORD_CREATED
+                await self._announce_create(tx, target, create.source.id, record, link, event)
+                context.counts["adopted" if adopted else f"created_{target}"] += 1
 
     async def commit_create(
         self,
