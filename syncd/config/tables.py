@@ -32,7 +32,7 @@ from syncd.gateways.options import (
     secrets_context,
     variable_name_problem,
 )
-from syncd.mapping import KNOWN_ENTITIES
+from syncd.mapping import COMPANY_ENTITIES, KNOWN_ENTITIES
 from syncd.policy import ConflictRule, DeletePolicy, Guards, SyncRules
 from syncd.problems.pydantic_errors import Hint, restated, said, said_at
 from syncd.problems.report import choices, describe
@@ -116,7 +116,14 @@ def _entities(entities: list[str]) -> list[str]:
     ]
     if problems:
         raise said_at((), *problems)
-    return entities
+    companies = [e for e in entities if e in COMPANY_ENTITIES]
+    if not companies:
+        raise said(
+            "contacts follow their company: list customer or supplier too, as in "
+            '["customer", "supplier", "contact"]'
+        )
+    # A cycle of contacts finds their companies linked when the companies go first.
+    return companies + [e for e in entities if e not in COMPANY_ENTITIES]
 
 
 class SyncTable(Table):

@@ -45,6 +45,8 @@ class EntityHealth:
     awaiting_review: int = 0  # unlinked records held back until a person's match review
     # Per sibling entity, creates waiting for its create first (a company's second role).
     waiting_for_sibling: dict[str, int] = field(default_factory=dict)
+    # Records that wait for their company to be linked (contacts), by reason.
+    waiting_for_company: dict[str, int] = field(default_factory=dict)
 
     @property
     def healthy(self) -> bool:
@@ -85,6 +87,7 @@ async def entity_health(
         in_doubt=tuple(await _in_doubt(store, connection, entity)),
         awaiting_review=(await read_awaiting_review(store, connection, entity)).count(),
         waiting_for_sibling=await read_waiting_for_sibling(store, connection, entity),
+        waiting_for_company=dict(await store.waiting_reasons(connection, entity)),
     )
 
 
@@ -161,6 +164,10 @@ def health_as_text(rows: Sequence[EntityHealth]) -> str:
                 else ""
             )
             + "".join(f"\n  {line}" for line in sibling_waits(h.waiting_for_sibling))
+            + "".join(
+                f"\n  {count} wait for their company: {reason}"
+                for reason, count in sorted(h.waiting_for_company.items())
+            )
             + (f"\n  {GUARD_HINT}" if h.last_outcome == EventName.GUARD_TRIPPED else "")
         )
     return "\n".join(lines) or "no connections"

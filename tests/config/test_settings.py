@@ -191,6 +191,12 @@ def test_redact_url(url: str, shown: str) -> None:
 # --- relative paths -------------------------------------------------------------------
 
 
+def test_companies_come_before_the_contacts_that_follow_them(project: Path) -> None:
+    text = "[sync]\nentities = ['contact', 'supplier', 'customer']\n" + _CONNECTION
+    settings = load_settings(write(project, text), env={})
+    assert settings.entities == ("supplier", "customer", "contact")
+
+
 def test_paths_are_relative_to_the_config_file(
     project: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -352,6 +358,11 @@ def test_invalid_toml(tmp_path: Path) -> None:
             "[sync]\nentities = ['customer', 'customer']\n" + _CONNECTION,
             "sync.entities",
             "'customer' is listed twice; list it once",
+        ),
+        (
+            "[sync]\nentities = ['contact']\n" + _CONNECTION,
+            "sync.entities",
+            "contacts follow their company: list customer or supplier too",
         ),
         (
             "[sync]\noverlap_seconds = true\n" + _CONNECTION,

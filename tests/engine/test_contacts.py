@@ -21,6 +21,7 @@ from syncd.mapping import KNOWN_ENTITIES, load_mappings
 from syncd.policy import SyncRules
 from syncd.records import Page, Record, Side, Value
 from syncd.state.store import StateStore
+from syncd.status.views import entity_health, health_as_text
 from tests.gateways.contract.gateway_contract import SHIPPED_FIXTURE, SHIPPED_MAPPINGS, collect
 
 MAPPINGS = load_mappings(SHIPPED_MAPPINGS, KNOWN_ENTITIES)
@@ -110,12 +111,18 @@ async def test_contacts_of_companies_not_linked_wait_visibly_and_go_once_linked(
     assert any("not a synced customer or supplier" in reason for reason in waiting)
     assert any("no synced debtor or creditor" in reason for reason in waiting)
     assert first.counts["created_afas"] == first.counts["created_crm"] == 0
+    shown = health_as_text([await entity_health(store, "c", "contact")])
+    assert "5 wait for their company: its company is not linked" in shown
+    assert "5 wait for their company: its organisation is not linked" in shown
 
     await _sync_companies(conn)
     await run_cycle(conn, "contact")  # an incremental cycle: the new links free them
 
     assert len(await store.get_links("c", "contact")) == 7
     assert sum((await store.waiting_reasons("c", "contact")).values()) == 0
+    assert "wait for their company" not in health_as_text(
+        [await entity_health(store, "c", "contact")]
+    )
 
 
 async def test_a_contact_edit_goes_to_the_other_side_and_a_company_change_moves_it(
