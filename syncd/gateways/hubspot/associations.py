@@ -33,6 +33,8 @@ __all__ = ["PRIMARY_COMPANY", "PrimaryCompanies"]
 
 PRIMARY_COMPANY = 1
 """HubSpot's association type id of a contact's primary company (HUBSPOT_DEFINED)."""
+PRIMARY_FROM_COMPANY = 2
+"""The same association read from the company: the contacts it is the primary one of."""
 _CATEGORY = "HUBSPOT_DEFINED"
 _PRIMARY = {"associationCategory": _CATEGORY, "associationTypeId": PRIMARY_COMPANY}
 _COMPANIES = "companies"
@@ -61,6 +63,23 @@ class PrimaryCompanies:
         primaries = await self.of(entity, [str(o["id"]) for o in objects])
         return [_with_property(o, name, primaries.get(str(o["id"]))) for o in objects]
 
+    async def contacts_at(self, entity: str, companies: Sequence[str]) -> list[str]:
+        """The contacts whose primary company is one of ``companies`` (a request per
+        1,000 companies: the associations read from the company side)."""
+        path = self._path(entity, "read", reverse=True)
+        found: list[str] = []
+        pending: list[JsonObject] = [{"id": i} for i in dict.fromkeys(companies) if i.isdigit()]
+        while pending:
+            more: list[JsonObject] = []
+            for chunk in chunks(pending, READ_BATCH):
+                reply = await self._client.call("POST", path, body={"inputs": chunk})
+                for result in _results(reply.body, f"POST {path}"):
+                    found += _typed(result["to"], PRIMARY_FROM_COMPANY, f"POST {path}")
+                    if after := next_after(result):
+                        more.append({"id": str(result["from"]["id"]), "after": after})
+            pending = more
+        return list(dict.fromkeys(found))
+
     async def of(self, entity: str, ids: Sequence[str]) -> dict[str, str]:
         """The primary company of each of ``ids`` that has one (a request per 1,000 ids).
 
@@ -77,9 +96,9 @@ class PrimaryCompanies:
                 reply = await self._client.call("POST", path, body={"inputs": chunk})
                 for result in _results(reply.body, f"POST {path}"):
                     contact = str(result["from"]["id"])
-                    primary = _primary_in(result["to"], f"POST {path}")
-                    if primary is not None:
-                        found[contact] = primary
+                    primary = _typed(result["to"], PRIMARY_COMPANY, f"POST {path}")
+                    if primary:
+                        found[contact] = primary[0]
                     elif after := next_after(result):
                         more.append({"id": contact, "after": after})
             pending = more
@@ -153,10 +172,12 @@ class PrimaryCompanies:
             return exc
         return RecordError(str(exc), field=self.field_name(entity))
 
-    def _path(self, entity: str, action: str) -> str:
+    def _path(self, entity: str, action: str, *, reverse: bool = False) -> str:
+        """The path of a batch ``action`` from contacts to companies (or back)."""
         settings = self._client.settings
-        from_type = self._companies.object_type(entity)
-        return f"{settings.associations_path(from_type, _COMPANIES)}/{action}"
+        types = (self._companies.object_type(entity), _COMPANIES)
+        from_type, to_type = reversed(types) if reverse else types
+        return f"{settings.associations_path(from_type, to_type)}/{action}"
 
 
 def _with_property(obj: JsonObject, name: str, value: str | None) -> JsonObject:
@@ -184,17 +205,18 @@ def _readable(result: object) -> bool:
     return isinstance(source, dict) and "id" in source and isinstance(result.get("to"), list)
 
 
-def _primary_in(associated: list[Any], request: str) -> str | None:
-    """The id of the company among ``associated`` with the primary type, if any."""
+def _typed(associated: list[Any], type_id: int, request: str) -> list[str]:
+    """The ids of the records among ``associated`` with the HubSpot-defined ``type_id``."""
+    found: list[str] = []
     for target in associated:
         types = target.get("associationTypes") if isinstance(target, dict) else None
         if not isinstance(types, list) or "toObjectId" not in target:
             raise PermanentError(f"HubSpot {request}: an association is {describe(target)}")
-        for kind in types:
-            if (
-                isinstance(kind, dict)
-                and kind.get("category") == _CATEGORY
-                and kind.get("typeId") == PRIMARY_COMPANY
-            ):
-                return str(target["toObjectId"])
-    return None
+        if any(
+            isinstance(kind, dict)
+            and kind.get("category") == _CATEGORY
+            and kind.get("typeId") == type_id
+            for kind in types
+        ):
+            found.append(str(target["toObjectId"]))
+    return found

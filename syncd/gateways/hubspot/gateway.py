@@ -80,7 +80,7 @@ class HubSpotGateway:
         self._companies = CompanyMapping(mappings, self._client.settings)
         self._roles = CompanyRoles(self._companies)
         self._schemas = PortalSchemas(self._client, self._companies)
-        primaries = PrimaryCompanies(self._client, self._companies)
+        self._primaries = primaries = PrimaryCompanies(self._client, self._companies)
         self._reader = CompanyReader(self._client, self._companies, self._roles, primaries)
         self._search = CompanySearch(
             self._client, self._companies, self._roles, self._schemas, primaries
@@ -169,7 +169,18 @@ class HubSpotGateway:
         return await self._reader.find_by_correlation(entity, keys)
 
     async def find_by_values(self, entity: str, field: str, values: Sequence[str]) -> list[Record]:
-        return await self._search.find_by_values(entity, field, values, other_roles=False)
+        """Records whose ``field`` is one of ``values``: by search, or for a contact's
+        company (an association, which search cannot filter on) the contacts that the
+        companies are primary to, read by id."""
+        reference = self._companies.mapping(entity).reference
+        if reference is None or reference.name != field:
+            return await self._search.find_by_values(entity, field, values, other_roles=False)
+        ids = await self._primaries.contacts_at(entity, values)
+        wanted = set(values)
+        page = await self._reader.read(entity, ids)
+        return sorted(
+            (r for r in page.records if r.fields.get(field) in wanted), key=lambda r: int(r.id)
+        )
 
     async def find_in_other_roles(
         self, entity: str, field: str, values: Sequence[str]

@@ -19,7 +19,7 @@ import dataclasses
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
 
-from syncd.errors import PermanentError, RecordError
+from syncd.errors import RecordError
 from syncd.gateways.hubspot.answers import (
     JsonObject,
     chunks,
@@ -141,11 +141,6 @@ class CompanySearch:
         """Companies whose canonical ``field`` is one of ``values``: with the entity's
         role, or with ``other_roles`` those without it."""
         fieldmap = self._companies.mapping(entity).field(field)
-        if fieldmap.crm == self._companies.reference(entity):
-            raise PermanentError(
-                f"HubSpot cannot search {self._companies.object_type(entity)} by "
-                f"{field!r}: it is an association, not a property"
-            )
         natives: set[str] = set()
         for value in values:
             try:

@@ -83,9 +83,22 @@ async def test_a_contact_of_an_archived_company_has_none(hs: HubSpotHarness) -> 
     assert (await hs.hub.read("contact", [contact])).records[0].fields["company"] is None
 
 
-async def test_the_company_is_no_search_filter(hs: HubSpotHarness) -> None:
-    with pytest.raises(PermanentError, match="association"):
-        await hs.hub.find_by_values("contact", "company", ["9000000101"])
+async def test_find_by_company_reads_the_companies_associations(hs: HubSpotHarness) -> None:
+    """Search cannot filter on an association: the companies' contacts are read from the
+    company side (one request), then those contacts by id."""
+    korenaar, linden = hs.company_at("Korenaar"), hs.company_at("Linden")
+    at_korenaar = await hs.seed("contact", {**ANOUK, "company": korenaar})
+    moved_on = await hs.seed("contact", {**person(1), "company": korenaar})
+    await hs.edit("contact", moved_on, {"company": linden})  # korenaar stays, unlabeled
+    await hs.seed("contact", person(2))
+    hs.sim.counts.clear()
+
+    found = await hs.hub.find_by_values("contact", "company", [korenaar, "999999999"])
+
+    assert [r.id for r in found] == [at_korenaar]
+    assert hs.sim.counts["associations POST batch/read"] == 2  # from companies, then back
+    assert hs.sim.counts["contacts POST batch/read"] == 1
+    assert hs.sim.counts["contacts POST search"] == 0
 
 
 async def test_find_by_email(hs: HubSpotHarness) -> None:
