@@ -147,6 +147,7 @@ class BatchWriter:
         """Create or update by correlation key (the unique property), 100 per request.
 
         The role is added to the roles a company already has, never put in their place.
+        A contact's company (an association) is not written by an upsert.
         """
         spec = self._companies.spec(entity)
         existing = {
