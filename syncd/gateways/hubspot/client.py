@@ -12,6 +12,7 @@ timeout / connection lost, write      OutcomeUnknownError (it may have been appl
 401, 403                              AuthError (bad token, missing scopes)
 404                                   NotFound, a RecordError
 400, 409, 422 on a write              RecordError naming the property HubSpot names
+409 "... Existing ID: N" on a write   TakenError(existing_id=N) (a contact's e-mail)
 400 on a read or search               PermanentError (our request is wrong)
 429, 423, 477, 503                    TransientError(retry_after), retried first
 500, 502, 504, 524                    TransientError for reads (retried first);
@@ -45,6 +46,7 @@ from syncd.errors import (
     OutcomeUnknownError,
     PermanentError,
     RecordError,
+    TakenError,
     TransientError,
 )
 from syncd.gateways.http.json_body import UnreadableBody, json_body
@@ -62,6 +64,8 @@ _SERVER_ERRORS = {500, 502, 504, 524}
 _RECORD_STATUSES = {400, 409, 422}
 _POLICY_WAIT = {"SECONDLY": 1.0, "TEN_SECONDLY_ROLLING": 10.0}
 _NAMED_IN_MESSAGE = re.compile(r'"name"\s*:\s*"([^"]+)"')
+# HubSpot names the contact holding a taken e-mail only inside its 409's message
+_EXISTING_ID = re.compile(r"Existing ID:\s*(\d+)")
 
 
 class NotFound(RecordError):
@@ -101,6 +105,12 @@ class ClientSettings:
         if self.api_version == "v3":
             return f"/crm/v3/properties/{object_type}"
         return f"/crm/properties/{self.api_version}/{object_type}"
+
+    def associations_path(self, from_type: str, to_type: str) -> str:
+        """The batch associations path between two object types (v4, or dated)."""
+        if self.api_version == "v3":  # associations have no v3 worth using: v4 beside it
+            return f"/crm/v4/associations/{from_type}/{to_type}/batch"
+        return f"/crm/associations/{self.api_version}/{from_type}/{to_type}/batch"
 
 
 @dataclass(frozen=True)
@@ -247,6 +257,8 @@ class HubSpotClient:
             return AuthError(f"{what}: HubSpot refused the token ({status}): {message}")
         if status == 404:
             return NotFound(said)
+        if status == 409 and write and (taken := _EXISTING_ID.search(message)):
+            return TakenError(said, existing_id=taken[1])
         if status in _RECORD_STATUSES and write:
             return RecordError(said, field=property_named(body))
         if status in _RETRY_LATER:

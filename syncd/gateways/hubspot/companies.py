@@ -1,5 +1,9 @@
-"""What the mappings say about an entity's companies: where they live, which properties
-syncd reads, and how a company's JSON becomes a canonical record."""
+"""What the mappings say about an entity's companies (or contacts): where they live, which
+properties syncd reads, and how a record's JSON becomes a canonical record.
+
+A contact's reference field (the mapping field with ``refers_to``, ``primary_company``) is
+no property: :mod:`~syncd.gateways.hubspot.associations` reads it from the contact's
+associations and puts it among the JSON's properties before the record is made."""
 
 from __future__ import annotations
 
@@ -42,10 +46,17 @@ class CompanyMapping:
         """The API path of the entity's objects."""
         return self._settings.objects_path(self.object_type(entity))
 
+    def reference(self, entity: str) -> str | None:
+        """The name under which a record's company (its primary association) is kept, if
+        the entity has such a field: not a property, so never asked for or written as one."""
+        field = self.mapping(entity).reference
+        return field.crm if field is not None else None
+
     def property_names(self, entity: str) -> list[str]:
         """The properties syncd reads: the mapped ones and those it keeps records by."""
         spec = self.spec(entity)
-        names = [f.crm for f in self.mapping(entity).fields]
+        reference = self.reference(entity)
+        names = [f.crm for f in self.mapping(entity).fields if f.crm != reference]
         names += [spec.id, spec.modified, spec.correlation, MERGED_IDS]
         if role := spec.role:
             names.append(role.property_name)

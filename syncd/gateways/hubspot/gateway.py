@@ -1,7 +1,12 @@
-"""The HubSpot gateway: companies as the CRM side of customers and suppliers.
+"""The HubSpot gateway: companies as the CRM side of customers and suppliers, contacts as
+the CRM side of contact persons.
 
 A *company* is a HubSpot object; it is a *customer* or a *supplier* (or both) when its
-role property says so (:mod:`syncd.gateways.hubspot.roles`). :class:`HubSpotGateway`
+role property says so (:mod:`syncd.gateways.hubspot.roles`). A *contact* is read and
+written like a company (its modification time is ``lastmodifieddate``, it has no roles);
+its company is its primary company association, read once per page and written with the
+contact (:mod:`~syncd.gateways.hubspot.associations`), and a create whose e-mail another
+contact has raises TakenError naming that contact. :class:`HubSpotGateway`
 meets the Gateway contract (:mod:`syncd.gateways.base`) by handing each call to the part
 that knows it:
 
@@ -32,6 +37,7 @@ from datetime import datetime, timedelta
 from syncd.errors import ConfigError, PermanentError, Problem
 from syncd.gateways.base import BatchOutcome
 from syncd.gateways.http.tls import checked_ca_bundle
+from syncd.gateways.hubspot.associations import PrimaryCompanies
 from syncd.gateways.hubspot.batches import BatchWriter
 from syncd.gateways.hubspot.client import ClientSettings, HubSpotClient
 from syncd.gateways.hubspot.companies import CompanyMapping
@@ -46,6 +52,8 @@ from syncd.mapping import EntityMapping
 from syncd.records import Page, Record, Side, Value
 
 __all__ = ["HubSpotGateway", "build_hubspot"]
+
+_SINGULAR = {"companies": "company", "contacts": "contact"}
 
 
 class HubSpotGateway:
@@ -72,10 +80,13 @@ class HubSpotGateway:
         self._companies = CompanyMapping(mappings, self._client.settings)
         self._roles = CompanyRoles(self._companies)
         self._schemas = PortalSchemas(self._client, self._companies)
-        self._reader = CompanyReader(self._client, self._companies, self._roles)
-        self._search = CompanySearch(self._client, self._companies, self._roles, self._schemas)
+        self._primaries = primaries = PrimaryCompanies(self._client, self._companies)
+        self._reader = CompanyReader(self._client, self._companies, self._roles, primaries)
+        self._search = CompanySearch(
+            self._client, self._companies, self._roles, self._schemas, primaries
+        )
         self._writer = CompanyWriter(
-            self._client, self._companies, self._roles, self._schemas, self._reader
+            self._client, self._companies, self._roles, self._schemas, self._reader, primaries
         )
         self._batches = BatchWriter(
             self._companies, self._roles, self._schemas, self._writer, self._reader
@@ -101,7 +112,8 @@ class HubSpotGateway:
             schema = await self._schemas.of(entity)
             spec = self._companies.spec(entity)
             missing = schema.missing(self._companies.property_names(entity))
-            problems += [f"{entity}: the portal has no company property {n!r}" for n in missing]
+            kind = _SINGULAR.get(self._companies.object_type(entity), "object")
+            problems += [f"{entity}: the portal has no {kind} property {n!r}" for n in missing]
             correlation = schema.definitions.get(spec.correlation)
             if correlation is not None and not correlation.unique:
                 problems.append(
@@ -157,7 +169,18 @@ class HubSpotGateway:
         return await self._reader.find_by_correlation(entity, keys)
 
     async def find_by_values(self, entity: str, field: str, values: Sequence[str]) -> list[Record]:
-        return await self._search.find_by_values(entity, field, values, other_roles=False)
+        """Records whose ``field`` is one of ``values``: by search, or for a contact's
+        company (an association, which search cannot filter on) the contacts that the
+        companies are primary to, read by id."""
+        reference = self._companies.mapping(entity).reference
+        if reference is None or reference.name != field:
+            return await self._search.find_by_values(entity, field, values, other_roles=False)
+        ids = await self._primaries.contacts_at(entity, values)
+        wanted = set(values)
+        page = await self._reader.read(entity, ids)
+        return sorted(
+            (r for r in page.records if r.fields.get(field) in wanted), key=lambda r: int(r.id)
+        )
 
     async def find_in_other_roles(
         self, entity: str, field: str, values: Sequence[str]

@@ -1,5 +1,7 @@
-"""Reading companies by listing and by id: the list endpoint, paged ahead, and
-``batch/read``, which, unlike search, does not lag behind writes."""
+"""Reading companies (or contacts) by listing and by id: the list endpoint, paged ahead,
+and ``batch/read``, which, unlike search, does not lag behind writes. A contact's company
+comes from its associations, read once per page
+(:mod:`~syncd.gateways.hubspot.associations`)."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from syncd.gateways.hubspot.answers import (
     properties_of,
     results_of,
 )
+from syncd.gateways.hubspot.associations import PrimaryCompanies
 from syncd.gateways.hubspot.client import HubSpotClient, Reply
 from syncd.gateways.hubspot.companies import CompanyMapping
 from syncd.gateways.hubspot.roles import CompanyRoles
@@ -31,11 +34,16 @@ class CompanyReader:
     """Lists the entity's companies and reads them by id or by correlation key."""
 
     def __init__(
-        self, client: HubSpotClient, companies: CompanyMapping, roles: CompanyRoles
+        self,
+        client: HubSpotClient,
+        companies: CompanyMapping,
+        roles: CompanyRoles,
+        primaries: PrimaryCompanies,
     ) -> None:
         self._client = client
         self._companies = companies
         self._roles = roles
+        self._primaries = primaries
 
     async def list_all(self, entity: str, page_size: int) -> AsyncIterator[Page]:
         """Every active company, a page at a time, the next page asked for ahead."""
@@ -53,7 +61,7 @@ class CompanyReader:
             return self._client.call("GET", path, params={**params, "after": str(after)})
 
         async for reply in read_ahead(self._client.call("GET", path, params=params), following):
-            page = self._list_page(entity, results_of(reply.body, f"GET {path}"))
+            page = await self._list_page(entity, results_of(reply.body, f"GET {path}"))
             if page.records or page.rejected or page.others:
                 yield page
 
@@ -80,7 +88,7 @@ class CompanyReader:
         wanted = [i for i in dict.fromkeys(ids) if i.isdigit()]  # HubSpot ids are numbers
         found = await self.batch_read(entity, wanted)
         objects = [o for o in found if self._roles.is_held_by(entity, o)]
-        page = self._companies.to_page(entity, objects)
+        page = self._companies.to_page(entity, await self._primaries.attach(entity, objects))
         page.moved.update(merge_survivors(wanted, objects))
         return page
 
@@ -93,7 +101,8 @@ class CompanyReader:
         spec = self._companies.spec(entity)
         wanted = list(dict.fromkeys(k for k in keys if k))
         found: dict[str, Record] = {}
-        for obj in await self.batch_read(entity, wanted, id_property=spec.correlation):
+        objects = await self.batch_read(entity, wanted, id_property=spec.correlation)
+        for obj in await self._primaries.attach(entity, objects):
             record = self._companies.to_record(entity, obj)
             key = properties_of(obj).get(spec.correlation)
             if isinstance(record, Record) and key in wanted and self._roles.is_held_by(entity, obj):
@@ -126,15 +135,16 @@ class CompanyReader:
         params = {"properties": ",".join(self._companies.property_names(entity))}
         reply = await self._client.call("GET", path, params=params)
         obj = results_of({"results": [reply.body]}, f"GET {path}")[0]
+        (obj,) = await self._primaries.attach(entity, [obj])
         return self._companies.stored_record(entity, obj)
 
-    def _list_page(self, entity: str, objects: Sequence[JsonObject]) -> Page:
+    async def _list_page(self, entity: str, objects: Sequence[JsonObject]) -> Page:
         """A list page: the entity's companies, and the others by their match keys."""
         ours: list[JsonObject] = []
         others: list[JsonObject] = []
         for obj in objects:
             (ours if self._roles.is_held_by(entity, obj) else others).append(obj)
-        page = self._companies.to_page(entity, ours)
+        page = self._companies.to_page(entity, await self._primaries.attach(entity, ours))
         mapping = self._companies.mapping(entity)
         page.others.extend(
             mapping.key_record(Side.CRM, str(o["id"]), properties_of(o)) for o in others

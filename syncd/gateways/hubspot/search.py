@@ -28,6 +28,7 @@ from syncd.gateways.hubspot.answers import (
     search_filter,
     total_of,
 )
+from syncd.gateways.hubspot.associations import PrimaryCompanies
 from syncd.gateways.hubspot.client import HubSpotClient
 from syncd.gateways.hubspot.companies import CompanyMapping
 from syncd.gateways.hubspot.properties import to_text
@@ -62,11 +63,13 @@ class CompanySearch:
         companies: CompanyMapping,
         roles: CompanyRoles,
         schemas: PortalSchemas,
+        primaries: PrimaryCompanies,
     ) -> None:
         self._client = client
         self._companies = companies
         self._roles = roles
         self._schemas = schemas
+        self._primaries = primaries
 
     async def changed_since(
         self,
@@ -85,7 +88,8 @@ class CompanySearch:
         async for window in self._search_window(entity, low, epoch_ms(upper), slice_size):
             for chunk in chunks(window, page_size):
                 # Search may still show an earlier version of a company: hints only.
-                page = self._companies.to_page(entity, chunk)
+                objects = await self._primaries.attach(entity, chunk)
+                page = self._companies.to_page(entity, objects)
                 yield dataclasses.replace(page, hints_only=True)
 
     async def _search_window(
@@ -155,7 +159,7 @@ class CompanySearch:
             objects = await self._search_matching(
                 entity, [search_filter(fieldmap.crm, "IN", chunk)], any_role=other_roles
             )
-            for obj in objects:
+            for obj in await self._primaries.attach(entity, objects):
                 if other_roles and self._roles.is_held_by(entity, obj):
                     continue
                 record = self._companies.to_record(entity, obj)

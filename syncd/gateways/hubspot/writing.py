@@ -1,11 +1,16 @@
-"""Writing one company: create, partial update, and the role a company takes on or gives up.
+"""Writing one company (or contact): create, partial update, and the role a company takes
+on or gives up.
 
-``create`` writes the correlation key and the role; ``update`` is a partial ``PATCH``
-read back whole; ``deactivate`` takes the entity's role off a company that keeps another
-role, archives it otherwise, and refuses a merged-away id (its survivor may be linked to
-another record); ``adopt`` gives an existing company a second role. Before any write the
-values are checked against the portal's property definitions: a bad value is a
-RecordError naming the canonical field and the property, and costs no request.
+``create`` writes the correlation key and the role, and a contact's primary company in
+the same request (the create body's ``associations``); ``update`` makes a changed
+company the contact's primary one (:mod:`~syncd.gateways.hubspot.associations`), then is
+a partial ``PATCH``, read back whole. A contact e-mail another contact has is refused
+with :class:`~syncd.errors.TakenError` naming that contact. ``deactivate`` takes the
+entity's role off a company that keeps another role, archives it otherwise, and refuses a
+merged-away id (its survivor may be linked to another record); ``adopt`` gives an
+existing company a second role. Before any write the values are checked against the
+portal's property definitions: a bad value is a RecordError naming the canonical field and
+the property, and costs no request.
 """
 
 from __future__ import annotations
@@ -13,8 +18,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from syncd.errors import RecordError
-from syncd.gateways.hubspot.answers import properties_of
+from syncd.errors import RecordError, TakenError
+from syncd.gateways.hubspot.answers import JsonObject, properties_of
+from syncd.gateways.hubspot.associations import PrimaryCompanies
 from syncd.gateways.hubspot.client import HubSpotClient, NotFound, property_named
 from syncd.gateways.hubspot.companies import CompanyMapping
 from syncd.gateways.hubspot.properties import to_text
@@ -24,6 +30,9 @@ from syncd.gateways.hubspot.schemas import PortalSchemas
 from syncd.records import Record, Side, Value
 
 __all__ = ["CompanyWriter"]
+
+UNIQUE_EMAIL = "email"
+"""The contact property HubSpot keeps unique (a taken one is a 409 naming its holder)."""
 
 
 class CompanyWriter:
@@ -36,18 +45,19 @@ class CompanyWriter:
         roles: CompanyRoles,
         schemas: PortalSchemas,
         reader: CompanyReader,
+        primaries: PrimaryCompanies,
     ) -> None:
         self._client = client
         self._companies = companies
         self._roles = roles
         self._schemas = schemas
         self._reader = reader
+        self.primaries = primaries
 
     async def create(self, entity: str, fields: Mapping[str, Value], correlation: str) -> Record:
-        values = await self.create_values(entity, fields, correlation)
-        body = {"properties": values, "associations": []}
+        body = await self.create_body(entity, fields, correlation)
         reply = await self.send("POST", self._companies.path(entity), entity, body)
-        return self._companies.stored_record(entity, reply)
+        return self.created_record(entity, reply, fields)
 
     async def update(
         self,
@@ -57,8 +67,14 @@ class CompanyWriter:
         correlation: str | None = None,
     ) -> Record:
         values = await self.update_values(entity, fields, correlation)
-        path = f"{self._companies.path(entity)}/{record_id}"
-        await self.send("PATCH", path, entity, {"properties": values})
+        company = self.company_written(entity, fields)
+        if company:
+            refused = await self.primaries.make_primary(entity, [(record_id, company)])
+            if record_id in refused:
+                raise refused[record_id]
+        if values or not company:
+            path = f"{self._companies.path(entity)}/{record_id}"
+            await self.send("PATCH", path, entity, {"properties": values})
         return await self._reader.read_one(entity, record_id)
 
     async def deactivate(self, entity: str, record_id: str) -> None:
@@ -104,6 +120,29 @@ class CompanyWriter:
 
     # -- what a write sends -------------------------------------------------------------
 
+    async def create_body(
+        self, entity: str, fields: Mapping[str, Value], correlation: str
+    ) -> JsonObject:
+        """A create's body: the properties, and the primary company's association."""
+        values = await self.create_values(entity, fields, correlation)
+        company = self.company_written(entity, fields)
+        return {"properties": values, "associations": self.primaries.for_create(company)}
+
+    def created_record(self, entity: str, obj: JsonObject, fields: Mapping[str, Value]) -> Record:
+        """The record of a create's answer, with the company it was created at."""
+        record = self._companies.stored_record(entity, obj)
+        return self.primaries.with_company(entity, record, self.company_written(entity, fields))
+
+    def company_written(self, entity: str, fields: Mapping[str, Value]) -> str | None:
+        """The company id ``fields`` give the record ("" to blank it; None if they give
+        none, or the entity has no company)."""
+        name = self.primaries.field_name(entity)
+        if name is None or name not in fields:
+            return None
+        reference = self._companies.reference(entity)
+        native = self._companies.mapping(entity).to_native(Side.CRM, {name: fields[name]})
+        return to_text(native.get(reference or ""))
+
     async def create_values(
         self, entity: str, fields: Mapping[str, Value], correlation: str
     ) -> dict[str, str]:
@@ -118,7 +157,10 @@ class CompanyWriter:
     async def update_values(
         self, entity: str, fields: Mapping[str, Value], correlation: str | None
     ) -> dict[str, str]:
-        """The properties a partial update writes (and the correlation key, if given)."""
+        """The properties a partial update writes (and the correlation key, if given);
+        RecordError for a blank company, which HubSpot cannot leave a contact without."""
+        if self.company_written(entity, fields) == "":
+            raise self.primaries.refuse_blank(entity)
         values = self.native(entity, fields)
         if correlation is not None:
             values[self._companies.spec(entity).correlation] = correlation
@@ -126,9 +168,11 @@ class CompanyWriter:
         return values
 
     def native(self, entity: str, fields: Mapping[str, Value]) -> dict[str, str]:
-        """Canonical fields as HubSpot property strings (RecordError from the mapping)."""
+        """Canonical fields as HubSpot property strings (RecordError from the mapping); the
+        company, an association, is no property and is left out."""
         native = self._companies.mapping(entity).to_native(Side.CRM, fields)
-        return {name: to_text(value) for name, value in native.items()}
+        reference = self._companies.reference(entity)
+        return {name: to_text(value) for name, value in native.items() if name != reference}
 
     async def send(self, method: str, path: str, entity: str, body: Mapping[str, Any]) -> Any:
         """A write; a RecordError from HubSpot comes back naming the canonical field."""
@@ -136,6 +180,9 @@ class CompanyWriter:
             return (await self._client.call(method, path, body=body, write=True)).body
         except NotFound:
             raise
+        except TakenError as exc:
+            field = self._companies.canonical(entity, UNIQUE_EMAIL)
+            raise TakenError(str(exc), existing_id=exc.existing_id, field=field) from exc
         except RecordError as exc:
             raise RecordError(str(exc), field=self._companies.canonical(entity, exc.field)) from exc
 

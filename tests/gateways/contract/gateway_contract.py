@@ -24,7 +24,10 @@ gateway), and who can leave a row the mapping cannot read. Keep ``page_size`` sm
 
 Sample data comes from the shipped fixture (``tests/fixtures/systems.json``) read through
 the shipped mappings (``mappings/``), so the suite follows the mappings as they change.
-A test module may override :meth:`GatewayContract.samples` for other data.
+A test module may override :meth:`GatewayContract.samples` for other data (with
+:func:`shipped_samples`, say, made to fit its side), and :meth:`GatewayContract.another`
+for a side that keeps a value unique (HubSpot contacts' e-mail), where the suite creates
+a record like one it created before.
 
 What is tested is the contract in :mod:`syncd.gateways.base`: create then read;
 create stores the correlation key; update is partial and moves the modification time;
@@ -99,6 +102,18 @@ def _requests(gateway: Gateway) -> int:
     return sent
 
 
+async def shipped_samples(entity: str, mappings: dict[str, EntityMapping]) -> list[Fields]:
+    """The records of ``entity`` in the shipped fixture, both sides, each once."""
+    found: list[Fields] = []
+    for gateway in load_fixture(SHIPPED_FIXTURE, mappings):
+        _, records, _ = await collect(gateway.list_all(entity))
+        for record in records:
+            if dict(record.fields) not in found:
+                found.append(dict(record.fields))
+    assert len(found) >= 3, f"the shipped fixture needs three or more {entity} records"
+    return found
+
+
 def order_key(record: Record) -> tuple[datetime, str]:
     assert record.modified is not None, f"record {record.id} has no modification time"
     return record.modified, record.id
@@ -119,16 +134,20 @@ class GatewayContract:
     @pytest.fixture
     async def samples(self, entity: str, mappings: dict[str, EntityMapping]) -> list[Fields]:
         """Valid canonical records of ``entity``, all different (at least three)."""
-        found: list[Fields] = []
-        for gateway in load_fixture(SHIPPED_FIXTURE, mappings):
-            _, records, _ = await collect(gateway.list_all(entity))
-            for record in records:
-                if dict(record.fields) not in found:
-                    found.append(dict(record.fields))
-        assert len(found) >= 3, f"the shipped fixture needs three or more {entity} records"
-        return found
+        return await shipped_samples(entity, mappings)
 
     # -- helpers ----------------------------------------------------------------------
+
+    def another(self, entity: str, fields: Fields, number: int) -> Fields:
+        """The ``number``-th further record like ``fields``, to create beside it: the same
+        fields here; a side that keeps a value unique makes that value differ."""
+        return fields
+
+    def nth(self, entity: str, samples: Sequence[Fields], n: int) -> Fields:
+        """The n-th record of a run of creates: the samples over and over, each round
+        made another record of its own (:meth:`another`)."""
+        rounds, position = divmod(n, len(samples))
+        return self.another(entity, samples[position], rounds) if rounds else samples[position]
 
     @staticmethod
     def differing_field(a: Mapping[str, Value], b: Mapping[str, Value]) -> str:
@@ -180,7 +199,7 @@ class GatewayContract:
         gateway = harness.gateway
         keys = [f"corr-{n}" for n in range(2 * harness.page_size + 1)]
         made = {
-            k: await gateway.create(entity, samples[n % len(samples)], k)
+            k: await gateway.create(entity, self.nth(entity, samples, n), k)
             for n, k in enumerate(keys)
         }
         before = _requests(gateway)
@@ -384,7 +403,7 @@ class GatewayContract:
         value = samples[0][name]
         assert value is not None
         gone = await gateway.create(entity, samples[0], "corr-gone")
-        kept = await gateway.create(entity, samples[0], "corr-kept")
+        kept = await gateway.create(entity, self.another(entity, samples[0], 1), "corr-kept")
         await gateway.deactivate(entity, gone.id)
 
         _, changed, _ = await collect(gateway.changed_since(entity, None))

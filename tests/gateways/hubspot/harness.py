@@ -1,7 +1,12 @@
-"""The HubSpot gateway on a simulator in process, and a user who works in the portal."""
+"""The HubSpot gateway on a simulator in process, and a user who works in the portal.
+
+The user's contacts are at companies of the portal: a contact's ``company`` is the id of
+a company seeded first, made its primary company. HubSpot lets no two contacts share an
+e-mail, so a contact seeded with a taken one gets it tagged (``anouk+2@...``)."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -15,6 +20,9 @@ from syncd.mapping import EntityMapping
 from syncd.records import Side, Value
 from syncd.sim.hubspot import HubSpotSimulator, SimConfig
 from tests.gateways.test_memory import unmappable_row
+
+PRIMARY_COMPANY = "primary_company"
+"""Where the shipped contact mapping keeps a contact's company (an association)."""
 
 FAST = ClientSettings(
     search_per_second=1000,
@@ -70,15 +78,47 @@ class HubSpotHarness:
 
     async def seed(self, entity: str, fields: Mapping[str, Value]) -> str:
         values = {k: v for k, v in native(self.mappings[entity], fields).items() if v}
-        return self.sim.seed({**values, **self.role(entity)})
+        if not self.is_contact(entity):
+            return self.sim.seed({**values, **self.role(entity)})
+        company = values.pop(PRIMARY_COMPANY, None)
+        if email := values.get("email"):
+            values["email"] = self.free_email(email)
+        contact_id = self.sim.seed_contact(values)
+        if company:
+            self.sim.associate(contact_id, company, primary=True)
+        return contact_id
 
     async def edit(self, entity: str, record_id: str, fields: Mapping[str, Value]) -> None:
-        self.sim.edit(record_id, native(self.mappings[entity], fields))
+        values = native(self.mappings[entity], fields)
+        if not self.is_contact(entity):
+            self.sim.edit(record_id, values)
+            return
+        if company := values.pop(PRIMARY_COMPANY, None):
+            self.sim.associate(record_id, company, primary=True)
+        if values:
+            self.sim.edit_contact(record_id, values)
 
     async def seed_unmappable(self, entity: str) -> str:
         row = unmappable_row(self.mappings[entity], Side.CRM)
         values = {k: to_text(v) for k, v in row.items()}
+        if self.is_contact(entity):
+            return self.sim.seed_contact(values)
         return self.sim.seed({**values, **self.role(entity)})
+
+    def is_contact(self, entity: str) -> bool:
+        return self.mappings[entity].crm.options.get("object") == "contacts"
+
+    def free_email(self, email: str) -> str:
+        """``email``, or a tagged form of it that no contact of the portal has."""
+        local, _, domain = email.partition("@")
+        holders = self.sim.contacts.emails
+        assert holders is not None, "contacts keep their e-mails unique"
+        tagged = (f"{local}+{n}@{domain}" for n in itertools.count(2))
+        return next(c for c in itertools.chain([email], tagged) if not holders.holders(c))
+
+    def company_at(self, name: str) -> str:
+        """A company a user made in the portal for contacts to work at; its id."""
+        return self.sim.seed({"name": name, "domain": f"{name.lower()}.example"})
 
 
 @asynccontextmanager
