@@ -39,7 +39,8 @@ Stored rows look like this (CRM side of the shipped customer mapping)::
   row (debtor, creditor) is at the organisation its ``organisation`` field (the mapping's
   ``[afas]``) names, or, when it has none (as in fixtures), at an organisation numbered
   as the row itself (so a contact row's ``"OrganisationId": "10001"`` is at debtor
-  10001). The CRM side has no organisations and refuses to be asked.
+  10001). The CRM side has no organisations and refuses to be asked
+  (:mod:`~syncd.gateways.memory_organisations`).
 * With ``search_lags``, ``changed_since`` answers from a search index that lags behind
   writes, as HubSpot's does: each record as it stood when the index last caught up
   (:meth:`MemoryGateway.catch_up_search`), its earlier values and modification time,
@@ -72,12 +73,13 @@ from datetime import datetime
 from syncd.errors import RecordError
 from syncd.gateways.base import BatchOutcome
 from syncd.gateways.fault_injection import FaultInjection
+from syncd.gateways.memory_organisations import MemoryOrganisations
 from syncd.gateways.native_tables import NativeRow, NativeTables, id_order
 from syncd.mapping import EntityMapping, SideSpec, mapping_of
 from syncd.records import Page, Record, RejectedRecord, Side, Value
 
 
-class MemoryGateway:
+class MemoryGateway(MemoryOrganisations):
     """One side (CRM or AFAS) of a connection, for every entity in ``mappings``."""
 
     def __init__(
@@ -243,23 +245,6 @@ class MemoryGateway:
             row[self._spec(entity).modified] = self._tables.tick()
         self._faults.end(fault)
 
-    async def organisations_of(self, entity: str, ids: Sequence[str]) -> dict[str, str]:
-        """Per record of the company entity ``entity`` among ``ids``, its organisation."""
-        table = self._company_table(entity)
-        return {i: self._organisation(entity, table[i]) for i in dict.fromkeys(ids) if i in table}
-
-    async def at_organisations(
-        self, entity: str, organisations: Sequence[str]
-    ) -> dict[str, list[str]]:
-        """Per organisation among ``organisations``, the active records of ``entity`` there."""
-        table = self._company_table(entity)
-        found: dict[str, list[str]] = {}
-        for record_id in sorted(table, key=id_order):
-            row = table[record_id]
-            if self._tables.is_active(entity, row):
-                found.setdefault(self._organisation(entity, row), []).append(record_id)
-        return {o: found[o] for o in dict.fromkeys(organisations) if o in found}
-
     async def aclose(self) -> None:
         fault = self._faults.begin("aclose")
         self.closed = True
@@ -343,17 +328,6 @@ class MemoryGateway:
     def _to_stored(self, entity: str, fields: Mapping[str, Value]) -> NativeRow:
         """Canonical fields -> native values under their read names (RecordError if not)."""
         return self._mapping(entity).to_native(self._side, fields)
-
-    def _company_table(self, entity: str) -> dict[str, NativeRow]:
-        if self._side is not Side.AFAS:
-            raise ValueError(f"organisations are AFAS's; the {self._side} side has none")
-        return self._tables.table(entity)
-
-    def _organisation(self, entity: str, row: NativeRow) -> str:
-        """The organisation a company row is at: its own field, else one numbered as it."""
-        spec = self._spec(entity)
-        number = row.get(spec.options.get("organisation") or spec.id)
-        return str(row[spec.id]) if number in (None, "") else str(number)
 
     def _order_key(self, entity: str, row: NativeRow) -> tuple[datetime, str]:
         spec = self._spec(entity)

@@ -383,6 +383,27 @@ async def test_a_move_interrupted_after_its_create_is_finished_not_repeated(
     assert profit.contacts_of("30001") == {old: (old_place, True), new: (new_place, False)}
 
 
+async def test_a_person_who_returns_gets_their_blocked_contact_there_back(
+    profit: Profit,
+) -> None:
+    first_place, second_place = profit.company("Korenaar"), profit.company("Atlas")
+    first = profit.contact({**ANOUK, "company": first_place}, PersonId="30001")
+    second = await profit.afas.update(CONTACT, first, {"company": second_place})
+    profit.writes.clear()
+
+    back = await profit.afas.update(CONTACT, second.id, {"company": first_place})
+    assert back.id == first
+    assert [(method, path) for method, path, _ in profit.writes] == [
+        ("PUT", "KnContact"),
+        ("PUT", "KnContact"),
+    ]
+    assert profit.writes[0][2]["Fields"]["Bl"] is False
+    assert profit.contacts_of("30001") == {
+        first: (first_place, False),
+        second.id: (second_place, True),
+    }
+
+
 async def test_a_company_cannot_be_blanked(profit: Profit) -> None:
     contact = profit.contact({**ANOUK, "company": profit.company("Korenaar")})
     with pytest.raises(RecordError, match="always at an organisation"):
