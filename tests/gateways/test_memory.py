@@ -336,8 +336,8 @@ async def test_unknown_entities_and_fields_are_mistakes(
     mappings: dict[str, EntityMapping],
 ) -> None:
     memory = gateway(mappings)
-    with pytest.raises(ValueError, match="unknown entity 'contact'"):
-        await memory.read("contact", ["1"])
+    with pytest.raises(ValueError, match="unknown entity 'project'"):
+        await memory.read("project", ["1"])
     with pytest.raises(KeyError, match="no field 'colour'"):
         await memory.find_by_values("customer", "colour", ["red"])
 
