@@ -35,6 +35,12 @@ Stored rows look like this (CRM side of the shipped customer mapping)::
   RecordError.
 * Listings are keyset-paged afresh for every page, like the real APIs: a record edited
   during a listing moves to its end and may come twice (the engine dedupes).
+* On the AFAS side it is an :class:`~syncd.gateways.base.OrganisationGateway`: a company
+  row (debtor, creditor) is at the organisation its ``organisation`` field (the mapping's
+  ``[afas]``) names, or, when it has none (as in fixtures), at an organisation numbered
+  as the row itself (so a contact row's ``"OrganisationId": "10001"`` is at debtor
+  10001). The CRM side has no organisations and refuses to be asked
+  (:mod:`~syncd.gateways.memory_organisations`).
 * With ``search_lags``, ``changed_since`` answers from a search index that lags behind
   writes, as HubSpot's does: each record as it stood when the index last caught up
   (:meth:`MemoryGateway.catch_up_search`), its earlier values and modification time,
@@ -67,12 +73,13 @@ from datetime import datetime
 from syncd.errors import RecordError
 from syncd.gateways.base import BatchOutcome
 from syncd.gateways.fault_injection import FaultInjection
+from syncd.gateways.memory_organisations import MemoryOrganisations
 from syncd.gateways.native_tables import NativeRow, NativeTables, id_order
 from syncd.mapping import EntityMapping, SideSpec, mapping_of
 from syncd.records import Page, Record, RejectedRecord, Side, Value
 
 
-class MemoryGateway:
+class MemoryGateway(MemoryOrganisations):
     """One side (CRM or AFAS) of a connection, for every entity in ``mappings``."""
 
     def __init__(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import AsyncIterator, Mapping, Sequence
-from types import MethodType
 
 import pytest
 
@@ -28,28 +27,9 @@ MAPPINGS = load_mappings(SHIPPED_MAPPINGS, KNOWN_ENTITIES)
 CRM, AFAS = Side.CRM, Side.AFAS
 
 
-def _with_organisations(afas: MemoryGateway) -> MemoryGateway:
-    """In the fixture's AFAS, a debtor or creditor is its own organisation."""
-
-    async def organisations_of(
-        self: MemoryGateway, entity: str, ids: Sequence[str]
-    ) -> dict[str, str]:
-        return {r.id: r.id for r in (await self.read(entity, ids)).records}
-
-    async def at_organisations(
-        self: MemoryGateway, entity: str, organisations: Sequence[str]
-    ) -> dict[str, list[str]]:
-        return {r.id: [r.id] for r in (await self.read(entity, organisations)).records}
-
-    afas.organisations_of = MethodType(organisations_of, afas)  # type: ignore[attr-defined]
-    afas.at_organisations = MethodType(at_organisations, afas)  # type: ignore[attr-defined]
-    return afas
-
-
 @pytest.fixture
 def systems() -> tuple[MemoryGateway, MemoryGateway]:
-    crm, afas = load_fixture(SHIPPED_FIXTURE, MAPPINGS)
-    return crm, _with_organisations(afas)
+    return load_fixture(SHIPPED_FIXTURE, MAPPINGS)
 
 
 def _connection(store: StateStore, crm: MemoryGateway, afas: MemoryGateway) -> Connection:

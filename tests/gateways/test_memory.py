@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from syncd.errors import OutcomeUnknownError, RecordError, TransientError
-from syncd.gateways.base import Gateway
+from syncd.gateways.base import Gateway, OrganisationGateway
 from syncd.gateways.memory import MemoryGateway
 from syncd.gateways.native_tables import LOGICAL_EPOCH
 from syncd.mapping import KNOWN_ENTITIES, EntityMapping, load_mappings
@@ -291,12 +291,53 @@ async def test_a_value_the_mapping_refuses_writes_nothing(
     assert "City" not in memory.row("customer", created.id)
 
 
+# -- organisations (the AFAS side) ---------------------------------------------------------
+
+
+async def test_a_company_row_is_at_its_organisation_or_at_one_numbered_as_itself(
+    mappings: dict[str, EntityMapping],
+) -> None:
+    memory: OrganisationGateway = gateway(mappings, AFAS)  # mypy checks the protocol here
+    assert isinstance(memory, MemoryGateway)
+    own = memory.put("customer", {"DebtorId": "10001", "DebtorName": "Korenaar"})
+    shared = memory.put(
+        "customer", {"DebtorId": "10002", "DebtorName": "Atlas", "OrganisationId": "500"}
+    )
+    creditor = memory.put(
+        "supplier", {"CreditorId": "70001", "CreditorName": "Atlas", "OrganisationId": "500"}
+    )
+    found = await memory.organisations_of("customer", [own, shared, "404"])
+    assert found == {own: "10001", shared: "500"}
+    assert await memory.organisations_of("supplier", [creditor]) == {creditor: "500"}
+
+
+async def test_at_organisations_lists_the_active_records_there(
+    mappings: dict[str, EntityMapping],
+) -> None:
+    memory = gateway(mappings, AFAS)
+    first = memory.put("customer", {"DebtorId": "10001", "OrganisationId": "500"})
+    second = memory.put("customer", {"DebtorId": "10002", "OrganisationId": "500"})
+    blocked = memory.put("customer", {"DebtorId": "10003", "OrganisationId": "600"})
+    alone = memory.put("customer", {"DebtorId": "10004"})
+    await memory.deactivate("customer", blocked)
+    found = await memory.at_organisations("customer", ["500", "600", alone, "700"])
+    assert found == {"500": [first, second], alone: [alone]}
+
+
+async def test_the_crm_side_has_no_organisations(mappings: dict[str, EntityMapping]) -> None:
+    memory = gateway(mappings, CRM)
+    with pytest.raises(ValueError, match="organisations are AFAS's"):
+        await memory.organisations_of("customer", ["1"])
+    with pytest.raises(ValueError, match="organisations are AFAS's"):
+        await memory.at_organisations("customer", ["1"])
+
+
 async def test_unknown_entities_and_fields_are_mistakes(
     mappings: dict[str, EntityMapping],
 ) -> None:
     memory = gateway(mappings)
-    with pytest.raises(ValueError, match="unknown entity 'contact'"):
-        await memory.read("contact", ["1"])
+    with pytest.raises(ValueError, match="unknown entity 'project'"):
+        await memory.read("project", ["1"])
     with pytest.raises(KeyError, match="no field 'colour'"):
         await memory.find_by_values("customer", "colour", ["red"])
 

@@ -11,6 +11,10 @@ from syncd.records import Side
 
 __all__ = ["missing_in_environment"]
 
+# A contact is added under its organisation and its person's names are changed apart
+# (docs/afas-setup.md, "Contact persons").
+_CONTACT_CONNECTORS = ("KnOrganisation", "KnPerson")
+
 
 async def missing_in_environment(
     client: AfasClient, mappings: Mapping[str, EntityMapping]
@@ -29,8 +33,10 @@ async def missing_in_environment(
     for entity, mapping in mappings.items():
         spec = mapping.afas
         get, update = spec.options["get_connector"], spec.options["update_connector"]
-        if update not in offered["updateConnectors"]:
-            problems.append(f"{entity}: the app connector lacks UpdateConnector {update}")
+        updates = [update, *(_CONTACT_CONNECTORS if update == "KnContact" else ())]
+        for name in updates:
+            if name not in offered["updateConnectors"]:
+                problems.append(f"{entity}: the app connector lacks UpdateConnector {name}")
         if get not in offered["getConnectors"]:
             problems.append(f"{entity}: the app connector lacks GetConnector {get}")
             continue
@@ -38,6 +44,7 @@ async def missing_in_environment(
         have = {str(f.get("id")) for f in fields.get("fields", []) if isinstance(f, dict)}
         wanted = [spec.id, spec.modified, spec.correlation, *spec.inactive, *spec.inactive_from]
         wanted.append(spec.options["organisation"])
+        wanted += [spec.options["person"]] if spec.options.get("person") else []
         wanted += [name for f in mapping.fields for name in f.native_names(Side.AFAS)]
         missing = [name for name in wanted if name not in have]
         if missing:

@@ -1,4 +1,5 @@
-"""The AFAS Profit gateway: debtors and creditors through GetConnectors and UpdateConnectors.
+"""The AFAS Profit gateway: debtors, creditors and contacts through GetConnectors and
+UpdateConnectors.
 
 Everything AFAS-specific that the mapping does not say is decided in this package;
 :class:`AfasGateway` meets the Gateway contract (:mod:`syncd.gateways.base`) by handing
@@ -10,6 +11,11 @@ each call to the part that knows it:
   are left out, as :mod:`~syncd.gateways.afas.relations` says;
 * writing: UpdateConnector requests, the second role under the first one's organisation
   (:mod:`~syncd.gateways.afas.writing`, bodies by :mod:`~syncd.gateways.afas.payload`);
+* contacts (an entity whose ``update_connector`` is ``KnContact``): read by id following
+  a person who moved (:mod:`~syncd.gateways.afas.contact_reading`), written through
+  KnOrganisation, KnContact and KnPerson (:mod:`~syncd.gateways.afas.contacts`); which
+  debtors and creditors are at which organisation (a contact's company) comes from
+  :mod:`~syncd.gateways.afas.reading`, kept once read (it never changes);
 * the HTTP work (auth, fair use, retries, error translation) is
   :mod:`~syncd.gateways.afas.client`'s, time zones :mod:`~syncd.gateways.afas.profit_time`'s.
 """
@@ -22,6 +28,8 @@ from datetime import date, datetime, timedelta
 from syncd.errors import ConfigError, Problem
 from syncd.gateways.afas.changes import ChangeReader
 from syncd.gateways.afas.client import AfasClient, Limits, OAuthClient, RetryPolicy, base_url
+from syncd.gateways.afas.contact_reading import ContactReader
+from syncd.gateways.afas.contacts import ContactWriter
 from syncd.gateways.afas.environment import missing_in_environment
 from syncd.gateways.afas.get_connector import GetConnector
 from syncd.gateways.afas.options import AfasOptions
@@ -64,6 +72,12 @@ class AfasGateway:
         self._writer = RelationWriter(
             client, self._relations, self._reader, self.write, in_amsterdam
         )
+        self._contacts = ContactReader(get, self._relations)
+        self._contact_writer = ContactWriter(
+            client, self._relations, self._contacts, self._reader, self.write
+        )
+        # (company entity, relation) -> its organisation: a relation never moves
+        self._organisation_of: dict[tuple[str, str], str] = {}
 
     @property
     def side(self) -> Side:
@@ -95,6 +109,8 @@ class AfasGateway:
         return self._reader.list_all(entity)
 
     async def read(self, entity: str, ids: Sequence[str]) -> Page:
+        if self._is_contact(entity):
+            return await self._contacts.read(entity, ids)
         return await self._reader.read(entity, ids)
 
     async def find_by_correlation(self, entity: str, keys: Sequence[str]) -> dict[str, Record]:
@@ -110,9 +126,34 @@ class AfasGateway:
         under the same organisation (the creditor of a debtor's organisation)."""
         return await self._reader.relations_beside(entity, ids, sibling)
 
+    async def organisations_of(self, entity: str, ids: Sequence[str]) -> dict[str, str]:
+        """Per relation of the company entity ``entity`` among ``ids``, its organisation
+        (kept once read: a relation stays at its organisation)."""
+        unknown = [i for i in ids if (entity, i) not in self._organisation_of]
+        if unknown:
+            for relation, organisation in (
+                await self._reader.organisations_of(entity, unknown)
+            ).items():
+                self._organisation_of[(entity, relation)] = organisation
+        known = self._organisation_of
+        return {i: known[(entity, i)] for i in dict.fromkeys(ids) if (entity, i) in known}
+
+    async def at_organisations(
+        self, entity: str, organisations: Sequence[str]
+    ) -> dict[str, list[str]]:
+        """Per organisation among ``organisations``, the active relations of ``entity``
+        there; always asked (a relation may be added or blocked), never kept."""
+        found = await self._reader.at_organisations(entity, organisations)
+        for organisation, relations in found.items():
+            for relation in relations:
+                self._organisation_of[(entity, relation)] = organisation
+        return found
+
     # -- writing ----------------------------------------------------------------------
 
     async def create(self, entity: str, fields: Mapping[str, Value], correlation: str) -> Record:
+        if self._is_contact(entity):
+            return await self._contact_writer.create(entity, fields, correlation)
         return await self._writer.create(entity, fields, correlation)
 
     async def update(
@@ -122,6 +163,8 @@ class AfasGateway:
         fields: Mapping[str, Value],
         correlation: str | None = None,
     ) -> Record:
+        if self._is_contact(entity):
+            return await self._contact_writer.update(entity, record_id, fields, correlation)
         return await self._writer.update(entity, record_id, fields, correlation)
 
     async def create_batch(
@@ -130,6 +173,8 @@ class AfasGateway:
         """Create (fields, correlation) items: one POST each (UpdateConnectors take one
         record a request), sent side by side up to the client's concurrency, then read
         back together (one GetConnector call per chunk of keys, not one per record)."""
+        if self._is_contact(entity):
+            return await self._contact_writer.create_batch(entity, items)
         return await self._writer.create_beside(entity, items, {})
 
     async def create_beside(
@@ -140,17 +185,29 @@ class AfasGateway:
     ) -> list[BatchOutcome]:
         """:meth:`create_batch`, each item whose correlation ``beside`` names (with an
         entity and a relation of it) under that relation's organisation: a company's
-        debtor and creditor are one organisation."""
+        debtor and creditor are one organisation. (A contact shares nothing: its items
+        are created as by :meth:`create_batch`.)"""
+        if self._is_contact(entity):
+            return await self._contact_writer.create_batch(entity, items)
         return await self._writer.create_beside(entity, items, beside)
 
     async def update_batch(
         self, entity: str, items: Sequence[tuple[str, Mapping[str, Value], str | None]]
     ) -> list[BatchOutcome]:
         """Partial updates of (id, fields, correlation or None), as :meth:`create_batch`."""
+        if self._is_contact(entity):
+            return await self._contact_writer.update_batch(entity, items)
         return await self._writer.update_batch(entity, items)
 
     async def deactivate(self, entity: str, record_id: str) -> None:
-        await self._writer.deactivate(entity, record_id)
+        if self._is_contact(entity):
+            await self._contact_writer.deactivate(entity, record_id)
+        else:
+            await self._writer.deactivate(entity, record_id)
+
+    def _is_contact(self, entity: str) -> bool:
+        """Contacts are written through KnContact (and KnOrganisation, KnPerson)."""
+        return self._relations.spec(entity).options["update_connector"] == "KnContact"
 
 
 # -- building from config.toml ----------------------------------------------------------

@@ -4,7 +4,9 @@
 ``find_by_correlation`` make one filtered call (``key = a;b;c``) per chunk of values that
 fits AFAS's query limit; ``find_by_values`` compares canonical values over a full sweep
 (a server-side filter would compare raw, unnormalised text). The debtor and the creditor
-of one company share an organisation: ``relations_beside`` finds one from the other.
+of one company share an organisation: ``relations_beside`` finds one from the other, and
+``organisations_of`` / ``at_organisations`` tell which relations are at which organisation
+(a contact is at an organisation, not at a debtor).
 """
 
 from __future__ import annotations
@@ -84,6 +86,33 @@ class RelationReader:
         }
         return {i: beside[o] for i, o in organisation_of.items() if o in beside}
 
+    async def organisations_of(self, entity: str, ids: Sequence[str]) -> dict[str, str]:
+        """The organisation number of each relation of ``entity`` among ``ids`` (blocked
+        ones too: a relation never moves to another organisation)."""
+        spec = self._relations.spec(entity)
+        field = spec.options["organisation"]
+        wanted = list(dict.fromkeys(i for i in ids if i and not has_separator(i)))
+        found: dict[str, str] = {}
+        for row in await self._get.rows_where(entity, spec.id, wanted):
+            number = _number(row.get(field))
+            if number is not None:
+                found[str(row[spec.id])] = number
+        return found
+
+    async def at_organisations(
+        self, entity: str, organisations: Sequence[str]
+    ) -> dict[str, list[str]]:
+        """The active relations of ``entity`` at each of ``organisations`` that has any."""
+        spec = self._relations.spec(entity)
+        field = spec.options["organisation"]
+        wanted = list(dict.fromkeys(o for o in organisations if o and not has_separator(o)))
+        found: dict[str, list[str]] = {}
+        for row in await self._get.rows_where(entity, field, wanted):
+            number = _number(row.get(field))
+            if number in wanted and not self._relations.is_blocked(entity, row):
+                found.setdefault(number, []).append(str(row[spec.id]))
+        return {o: sorted(found[o]) for o in wanted if o in found}
+
     async def organisations(self, beside: Mapping[str, tuple[str, str]]) -> dict[str, str]:
         """The organisation number of each relation ``beside`` names, by its key."""
         by_entity: dict[str, list[str]] = {}
@@ -93,7 +122,14 @@ class RelationReader:
         for entity, relations in by_entity.items():
             spec = self._relations.spec(entity)
             for row in await self._get.rows_where(entity, spec.id, relations):
-                number = row.get(spec.options["organisation"])
-                if isinstance(number, str | int) and str(number).strip():
-                    numbers[(entity, str(row[spec.id]))] = str(number)
+                number = _number(row.get(spec.options["organisation"]))
+                if number is not None:
+                    numbers[(entity, str(row[spec.id]))] = number
         return {key: numbers[at] for key, at in beside.items() if at in numbers}
+
+
+def _number(value: object) -> str | None:
+    """An organisation number as a GetConnector shows it; None when it shows none."""
+    if isinstance(value, bool) or not isinstance(value, str | int) or not str(value).strip():
+        return None
+    return str(value)

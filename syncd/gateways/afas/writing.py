@@ -17,6 +17,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import TypeVar
 
 from syncd.errors import GatewayError, OutcomeUnknownError, RecordError
 from syncd.gateways.afas.client import AfasClient
@@ -26,7 +27,9 @@ from syncd.gateways.afas.relations import RelationMapping
 from syncd.gateways.base import BatchOutcome
 from syncd.records import Record, RejectedRecord, Value
 
-__all__ = ["RelationWriter", "WriteOptions"]
+__all__ = ["RelationWriter", "WriteOptions", "unreadable_error", "write_all"]
+
+_Written = TypeVar("_Written")
 
 _RELATION_FLAGS = {"KnSalesRelationOrg": "IsDb", "KnPurchaseRelationOrg": "IsCr"}
 
@@ -84,14 +87,14 @@ class RelationWriter:
             self._post(entity, fields, correlation, organisations.get(correlation))
             for fields, correlation in items
         ]
-        return await self._read_back(entity, await _write_all(writes))
+        return await self._read_back(entity, await write_all(writes))
 
     async def update_batch(
         self, entity: str, items: Sequence[tuple[str, Mapping[str, Value], str | None]]
     ) -> list[BatchOutcome]:
         """Partial updates of (id, fields, correlation or None), as :meth:`create_beside`."""
         writes = [self._put(entity, *item) for item in items]
-        return await self._read_back(entity, await _write_all(writes))
+        return await self._read_back(entity, await write_all(writes))
 
     async def deactivate(self, entity: str, record_id: str) -> None:
         spec = self._relations.spec(entity)
@@ -141,7 +144,7 @@ class RelationWriter:
         return [
             w
             if isinstance(w, RecordError)
-            else stored.get(w) or _unreadable_error(entity, w, rejected)
+            else stored.get(w) or unreadable_error(entity, w, rejected)
             for w in written
         ]
 
@@ -178,7 +181,7 @@ class RelationWriter:
         }
 
 
-def _unreadable_error(
+def unreadable_error(
     entity: str, record_id: str, rejected: Mapping[str, RejectedRecord]
 ) -> RecordError:
     """Why a relation just written cannot be returned as stored."""
@@ -189,8 +192,8 @@ def _unreadable_error(
     return RecordError(message, reference=record_id)
 
 
-async def _write_all(writes: Sequence[Awaitable[str]]) -> list[str | RecordError]:
-    """Run independent writes at once: each one's key, or the RecordError refusing it.
+async def write_all(writes: Sequence[Awaitable[_Written]]) -> list[_Written | RecordError]:
+    """Run independent writes at once: what each one gives, or the RecordError refusing it.
 
     An error of a whole request is raised as it is when nothing was written, and as
     OutcomeUnknownError when some writes went through, so that every intent stays
@@ -198,16 +201,16 @@ async def _write_all(writes: Sequence[Awaitable[str]]) -> list[str | RecordError
     """
     results = await asyncio.gather(*writes, return_exceptions=True)
     failed = [r for r in results if isinstance(r, BaseException) and not isinstance(r, RecordError)]
+    done = [r for r in results if not isinstance(r, BaseException)]
     if failed:
-        if not any(isinstance(r, str) for r in results) and isinstance(failed[0], GatewayError):
+        if not done and isinstance(failed[0], GatewayError):
             raise failed[0]
         if isinstance(failed[0], GatewayError):
-            written = sum(isinstance(r, str) for r in results)
             raise OutcomeUnknownError(
-                f"{written} of {len(results)} AFAS writes went through, then: {failed[0]}"
+                f"{len(done)} of {len(results)} AFAS writes went through, then: {failed[0]}"
             ) from failed[0]
         raise failed[0]
-    return [r for r in results if isinstance(r, str | RecordError)]
+    return [r for r in results if not isinstance(r, BaseException) or isinstance(r, RecordError)]
 
 
 def _created_key(answer: object, connector: str, key: str) -> str:

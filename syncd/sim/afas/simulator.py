@@ -13,7 +13,10 @@ The control API lives under ``/_sim`` and needs no token::
     POST   /_sim/reset                         empty every table, forget faults and counts
     POST   /_sim/seed        {"customer": [rows], "supplier": [rows], "contact": [rows]}
                                                 rows as a GetConnector shows them (a
-                                                fixture's "afas" part works too)
+                                                fixture's "afas" part works too; a
+                                                debtor or creditor without
+                                                OrganisationId is at one numbered as
+                                                itself, if that number is free)
     GET    /_sim/rows/{entity}                 every row, blocked ones too
     POST   /_sim/edit        {"entity", "id", "fields": {GetConnector field: value}}
                                                 a user edits in Profit (dates move)

@@ -203,7 +203,7 @@ class ProfitData:
         if number in self.relations[entity]:
             raise ValueError(f"{entity} {number} already exists")
         self._reserve_number(entity, number)
-        org_number = str(values[Part.ORG_KEY].get("") or self._next_org_number())
+        org_number = str(values[Part.ORG_KEY].get("") or self._own_org_number(number))
         org = self.organisations.get(org_number)
         if org is None:
             org = Organisation(org_number, {}, modified, {}, modified)
@@ -388,6 +388,13 @@ class ProfitData:
 
     def reserve_person_number(self, number: str) -> None:
         self._reserve_org_number(number)
+
+    def _own_org_number(self, relation: str) -> str:
+        """A seeded relation without an organisation number is at one numbered as itself
+        (a fixture's contact at ``"OrganisationId": "10001"`` is at debtor 10001's), unless
+        that number is taken."""
+        taken = relation in self.organisations or relation in self.persons
+        return self._next_org_number() if taken else relation
 
     def _next_org_number(self) -> str:
         return str(self._next_org)

@@ -59,11 +59,13 @@ def gateway(
 
 @dataclass
 class AfasHarness:
-    """The contract's user works straight in the simulator's tables."""
+    """The contract's user works straight in the simulator's tables. A contact is at
+    an organisation that exists: one the user adds (with a debtor) when first needed."""
 
     sim: AfasSimulator
     afas: AfasGateway
     mappings: Mapping[str, EntityMapping]
+    _organisation: str | None = None
 
     @property
     def gateway(self) -> Gateway:
@@ -77,7 +79,7 @@ class AfasHarness:
         return self.mappings[entity].to_native(Side.AFAS, fields)
 
     async def seed(self, entity: str, fields: Mapping[str, Value]) -> str:
-        return self.sim.data.seed(entity, self.native(entity, fields))
+        return self.sim.seed({entity: [self.native(entity, fields)]})[entity][0]
 
     async def edit(self, entity: str, record_id: str, fields: Mapping[str, Value]) -> None:
         self.sim.edit(entity, record_id, self.native(entity, fields))
@@ -85,4 +87,15 @@ class AfasHarness:
     async def seed_unmappable(self, entity: str) -> str:
         from tests.gateways.test_memory import unmappable_row
 
-        return self.sim.data.seed(entity, unmappable_row(self.mappings[entity], Side.AFAS))
+        mapping = self.mappings[entity]
+        row = unmappable_row(mapping, Side.AFAS)
+        if mapping.reference is not None:  # at an organisation that exists
+            row[mapping.reference.native_name(Side.AFAS)] = self.organisation()
+        return self.sim.seed({entity: [row]})[entity][0]
+
+    def organisation(self) -> str:
+        """The number of the organisation the user's contacts are at (a debtor's)."""
+        if self._organisation is None:
+            debtor = self.sim.data.seed("customer", {"DebtorName": "Contactbedrijf B.V."})
+            self._organisation = self.sim.data.relation("customer", debtor).organisation
+        return self._organisation

@@ -147,5 +147,29 @@ async def test_verify_names_what_the_environment_lacks() -> None:
         assert await afas.verify() == [
             "customer: GetConnector syncd_debtors lacks ExternalKey, Iban",
             "supplier: the app connector lacks GetConnector syncd_creditors",
+            "contact: the app connector lacks GetConnector syncd_contacts",
+        ]
+        await afas.aclose()
+
+
+async def test_verify_names_the_connectors_contacts_are_written_with() -> None:
+    mappings = load_mappings(SHIPPED_MAPPINGS, ["contact"])
+    sim = simulator()
+    contacts = sim.environment.get_connectors["syncd_contacts"]
+    without_person = GetConnector(
+        contacts.id,
+        contacts.description,
+        contacts.entity,
+        tuple(f for f in contacts.fields if f.id != "PersonId"),
+    )
+    updates = {k: v for k, v in sim.environment.update_connectors.items() if k != "KnPerson"}
+    sim.environment = Environment(
+        get_connectors={contacts.id: without_person}, update_connectors=updates
+    )
+    async with served(sim) as url:
+        afas = gateway(url, mappings)
+        assert await afas.verify() == [
+            "contact: the app connector lacks UpdateConnector KnPerson",
+            "contact: GetConnector syncd_contacts lacks PersonId",
         ]
         await afas.aclose()

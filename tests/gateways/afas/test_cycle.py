@@ -61,17 +61,32 @@ def writes(report: CycleReport) -> int:
     return sum(n for key, n in report.counts.items() if key.startswith(("created", "updated")))
 
 
-@pytest.mark.parametrize("entity", KNOWN_ENTITIES)
+# The engine does not translate a contact's company between the sides yet (the CRM
+# company's id, the AFAS organisation's number): every contact it sends AFAS is refused.
+_COMPANY_NOT_TRANSLATED = pytest.mark.xfail(
+    strict=True, reason="the engine does not translate a contact's company yet (issue #22)"
+)
+
+
+@pytest.mark.parametrize(
+    "entity",
+    [
+        pytest.param(e, marks=[_COMPANY_NOT_TRANSLATED] if e == "contact" else [])
+        for e in KNOWN_ENTITIES
+    ],
+)
 async def test_cycles_converge_with_no_duplicates(world: World, entity: str) -> None:
     first = await world.cycle(entity)
     assert first.applied
     assert writes(first) > 0, first.counts
+    assert first.counts["quarantined"] == 0, first.counts
     await world.cycle(entity)
     third = await world.cycle(entity)
     assert writes(third) == 0, third.counts
     afas_rows = world.sim.rows(entity)
-    keys = [row["ExternalKey"] for row in afas_rows if row["ExternalKey"]]
-    assert len(keys) == len(set(keys))  # one AFAS record per CRM company
+    correlation = world.mappings[entity].afas.correlation
+    keys = [row[correlation] for row in afas_rows if row[correlation]]
+    assert len(keys) == len(set(keys))  # one AFAS record per CRM record
 
 
 async def test_a_lost_create_is_found_not_repeated(world: World) -> None:

@@ -25,9 +25,11 @@ gateway), and who can leave a row the mapping cannot read. Keep ``page_size`` sm
 Sample data comes from the shipped fixture (``tests/fixtures/systems.json``) read through
 the shipped mappings (``mappings/``), so the suite follows the mappings as they change.
 A test module may override :meth:`GatewayContract.samples` for other data (with
-:func:`shipped_samples`, say, made to fit its side), and :meth:`GatewayContract.another`
-for a side that keeps a value unique (HubSpot contacts' e-mail), where the suite creates
-a record like one it created before.
+:func:`shipped_samples`, say, made to fit its side: the AFAS suite puts its contacts at a
+company it seeds), :meth:`GatewayContract.another` for a side that keeps a value unique
+(HubSpot contacts' e-mail), where the suite creates a record like one it created before,
+and :meth:`GatewayContract.required` for the fields without which its side refuses a new
+record (an AFAS contact: its company and a last name).
 
 What is tested is the contract in :mod:`syncd.gateways.base`: create then read;
 create stores the correlation key; update is partial and moves the modification time;
@@ -95,15 +97,8 @@ async def collect(pages: AsyncIterator[Page]) -> tuple[list[Page], list[Record],
     return seen, records, rejected
 
 
-def _requests(gateway: Gateway) -> int:
-    """Requests the gateway sent so far (its ``requests_sent``, see the contract)."""
-    sent = getattr(gateway, "requests_sent", None)
-    assert isinstance(sent, int), "a gateway counts the requests it sends"
-    return sent
-
-
-async def shipped_samples(entity: str, mappings: dict[str, EntityMapping]) -> list[Fields]:
-    """The records of ``entity`` in the shipped fixture, both sides, each once."""
+async def shipped_samples(entity: str, mappings: Mapping[str, EntityMapping]) -> list[Fields]:
+    """The different records of ``entity`` in the shipped fixture (three or more)."""
     found: list[Fields] = []
     for gateway in load_fixture(SHIPPED_FIXTURE, mappings):
         _, records, _ = await collect(gateway.list_all(entity))
@@ -112,6 +107,13 @@ async def shipped_samples(entity: str, mappings: dict[str, EntityMapping]) -> li
                 found.append(dict(record.fields))
     assert len(found) >= 3, f"the shipped fixture needs three or more {entity} records"
     return found
+
+
+def _requests(gateway: Gateway) -> int:
+    """Requests the gateway sent so far (its ``requests_sent``, see the contract)."""
+    sent = getattr(gateway, "requests_sent", None)
+    assert isinstance(sent, int), "a gateway counts the requests it sends"
+    return sent
 
 
 def order_key(record: Record) -> tuple[datetime, str]:
@@ -135,6 +137,11 @@ class GatewayContract:
     async def samples(self, entity: str, mappings: dict[str, EntityMapping]) -> list[Fields]:
         """Valid canonical records of ``entity``, all different (at least three)."""
         return await shipped_samples(entity, mappings)
+
+    @pytest.fixture
+    def required(self, entity: str) -> tuple[str, ...]:
+        """The fields a new record of ``entity`` must have on this side (none by default)."""
+        return ()
 
     # -- helpers ----------------------------------------------------------------------
 
@@ -208,11 +215,18 @@ class GatewayContract:
         assert _requests(gateway) - before <= math.ceil((len(keys) + 1) / harness.page_size)
 
     async def test_create_with_some_fields_leaves_the_rest_blank(
-        self, harness: GatewayHarness, entity: str, samples: list[Fields]
+        self,
+        harness: GatewayHarness,
+        entity: str,
+        samples: list[Fields],
+        required: tuple[str, ...],
     ) -> None:
-        name, value = next((k, v) for k, v in samples[0].items() if v is not None)
-        created = await harness.gateway.create(entity, {name: value}, "corr-1")
-        assert created.fields == {k: (value if k == name else None) for k in samples[0]}
+        given = {k: samples[0][k] for k in required}
+        name, value = next(
+            (k, v) for k, v in samples[0].items() if v is not None and k not in required
+        )
+        created = await harness.gateway.create(entity, {**given, name: value}, "corr-1")
+        assert created.fields == {k: {**given, name: value}.get(k) for k in samples[0]}
 
     async def test_read_leaves_out_unknown_ids(
         self, harness: GatewayHarness, entity: str, samples: list[Fields]
@@ -292,10 +306,14 @@ class GatewayContract:
         assert isinstance(unknown, RecordError)
 
     async def test_blank_values_round_trip_as_none(
-        self, harness: GatewayHarness, entity: str, samples: list[Fields]
+        self,
+        harness: GatewayHarness,
+        entity: str,
+        samples: list[Fields],
+        required: tuple[str, ...],
     ) -> None:
         gateway = harness.gateway
-        filled = [k for k, v in samples[0].items() if v is not None]
+        filled = [k for k, v in samples[0].items() if v is not None and k not in required]
         blanked, cleared = filled[0], filled[-1]
         created = await gateway.create(entity, {**samples[0], blanked: None}, "corr-1")
         assert created.fields[blanked] is None
