@@ -7,8 +7,9 @@ with one work e-mail, each at a company that the customer and supplier cycles li
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 
 import pytest
 
@@ -203,3 +204,50 @@ async def test_a_create_refused_for_a_taken_e_mail_adopts_that_contact_only_at_t
         assert (entry.side, entry.record_id) == (AFAS, "20003")
         assert "another company" in entry.reason
     assert sum(r.get("email") == "h.vandijk@kromme-hout.nl" for r in crm.rows("contact")) == 1
+
+
+class _ListedThenLinked(MemoryGateway):
+    """AFAS whose contact listing, once read whole, lets the company cycles run (another
+    lane's, in the daemon) before the CRM's contact listing gives its first page."""
+
+    companies_linked: asyncio.Event
+    link_companies: Callable[[], Awaitable[None]]
+
+    async def list_all(self, entity: str) -> AsyncIterator[Page]:
+        async for page in super().list_all(entity):
+            yield page
+        if entity == "contact":
+            await self.link_companies()
+            self.companies_linked.set()
+
+
+class _ListedAfterLinks(MemoryGateway):
+    companies_linked: asyncio.Event
+
+    async def list_all(self, entity: str) -> AsyncIterator[Page]:
+        if entity == "contact":
+            await self.companies_linked.wait()
+        async for page in super().list_all(entity):
+            yield page
+
+
+async def test_companies_linked_while_a_contact_cycle_runs_free_both_sides_contacts_together(
+    store: StateStore,
+) -> None:
+    """Regression: the AFAS contacts, read before their companies were linked, waited;
+    the CRM contacts, read after, found no partner and were created again in AFAS."""
+    loaded = load_fixture(SHIPPED_FIXTURE, MAPPINGS)
+    crm, afas = _ListedAfterLinks(CRM, MAPPINGS), _ListedThenLinked(AFAS, MAPPINGS)
+    for copy, source in ((crm, loaded[0]), (afas, loaded[1])):
+        for entity in KNOWN_ENTITIES:
+            for row in source.rows(entity):
+                copy.put(entity, row)
+    crm.companies_linked = afas.companies_linked = asyncio.Event()
+    conn = _connection(store, crm, afas)
+    afas.link_companies = lambda: _sync_companies(conn)
+
+    await run_cycle(conn, "contact")
+    await run_cycle(conn, "contact")
+
+    assert len(afas.rows("contact")) == len(crm.rows("contact")) == 7  # none twice
+    assert len(await store.get_links("c", "contact")) == 7

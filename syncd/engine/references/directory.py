@@ -10,7 +10,11 @@ never matched with, nor written as, a CRM company's contact; it waits (see waits
 
 A :class:`CompanyDirectory` serves one cycle: what it looked up it keeps until the cycle
 ends, so that a page of contacts at fifty organisations costs one look-up per company
-entity, not one per contact.
+entity, not one per contact. It sees the company links as they were at its first look
+(:meth:`CompanyDirectory.ceiling`): the company cycles run in lanes of their own, and a
+link made while a contact cycle runs must not free one side's contacts of that company
+and not the other's (the freed one would find no partner and be created: a duplicate).
+The next contact cycle sees that link, and the waiting contacts of both sides go then.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from syncd.errors import ConfigError, Problem
 from syncd.gateways.base import Gateway, OrganisationGateway
 from syncd.records import Side, Value
+from syncd.state.rows import Link
 from syncd.state.store import StateStore
 
 __all__ = ["UNLINKED_PREFIX", "CompanyDirectory", "unlinked_organisation"]
@@ -49,6 +54,13 @@ class CompanyDirectory:
         self._crm_by_organisation: dict[str, str | None] = {}
         self._organisation_by_crm: dict[str, str | None] = {}
         self._linked_crm: dict[str, bool] = {}
+        self._ceiling: int | None = None
+
+    async def ceiling(self) -> int:
+        """The newest company link this cycle sees (fixed at the first call)."""
+        if self._ceiling is None:
+            self._ceiling = await self._store.newest_link_id(self._connection, self._entities)
+        return self._ceiling
 
     async def crm_of_organisations(self, organisations: Iterable[str]) -> dict[str, str]:
         """The linked CRM company of each organisation that has one."""
@@ -60,7 +72,9 @@ class CompanyDirectory:
                 break
             at = await organisation_gateway.at_organisations(entity, wanted)
             relations = [r for ids in at.values() for r in ids]
-            links = await self._store.links_by_ids(self._connection, entity, Side.AFAS, relations)
+            links = await self._seen(
+                await self._store.links_by_ids(self._connection, entity, Side.AFAS, relations)
+            )
             for organisation, ids in at.items():
                 crm = next(
                     (links[r].crm_id for r in ids if r in links and not links[r].detached_at),
@@ -83,7 +97,9 @@ class CompanyDirectory:
         for entity in self._entities:
             if not wanted:
                 break
-            links = await self._store.links_by_ids(self._connection, entity, Side.CRM, wanted)
+            links = await self._seen(
+                await self._store.links_by_ids(self._connection, entity, Side.CRM, wanted)
+            )
             relation_of = {
                 crm: link.afas_id for crm, link in links.items() if link.detached_at is None
             }
@@ -111,7 +127,9 @@ class CompanyDirectory:
         for entity in self._entities:
             if not wanted:
                 break
-            links = await self._store.links_by_ids(self._connection, entity, Side.CRM, wanted)
+            links = await self._seen(
+                await self._store.links_by_ids(self._connection, entity, Side.CRM, wanted)
+            )
             for crm, link in links.items():
                 if link.detached_at is None:
                     self._linked_crm[crm] = True
@@ -124,6 +142,11 @@ class CompanyDirectory:
         if company is None or company.startswith(UNLINKED_PREFIX):
             return False
         return company in await self.linked_crm([company])
+
+    async def _seen(self, links: Mapping[str, Link]) -> dict[str, Link]:
+        """The links this cycle sees: made before its ceiling."""
+        ceiling = await self.ceiling()
+        return {key: link for key, link in links.items() if (link.id or 0) <= ceiling}
 
     def _organisation_gateway(self) -> OrganisationGateway:
         if not isinstance(self._afas, OrganisationGateway):
