@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from syncd.mapping import load_mappings
+from syncd.mapping import KNOWN_ENTITIES, load_mappings
 from tests.reliability.campaign import FaultCampaign, run_fault_campaign
 
 ROOT = Path(__file__).resolve().parents[2]
-MAPPINGS = load_mappings(ROOT / "mappings", ["customer", "supplier"])
+MAPPINGS = load_mappings(ROOT / "mappings", KNOWN_ENTITIES)
 
 
 pytestmark = pytest.mark.slow

@@ -25,7 +25,7 @@ import random
 import signal
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,7 +34,7 @@ from syncd.state.store import open_store
 from tests.config_file import write_config
 from tests.reliability.campaign.fault_campaign import check, serving
 from tests.reliability.campaign.figures import Figures, RunResult
-from tests.reliability.campaign.world import ENTITIES, PROFIT_LIMIT, World
+from tests.reliability.campaign.world import PROFIT_LIMIT, World
 
 CONNECTION = "campaign"
 MOMENTS = ("pull", "apply", "commit", "anywhere")
@@ -90,7 +90,7 @@ async def crash_run(
             workdir,
             simulator_connection(*urls),
             mappings=mappings_dir,
-            sync={"overlap_seconds": 30},
+            sync={"overlap_seconds": 30, "entities": list(world.entities)},
             # room for the cycle in flight at SIGTERM to end
             daemon={"shutdown_grace_seconds": 30},
         )
@@ -110,7 +110,7 @@ async def crash_run(
                 if await _exit_code(daemon, 60) != 0:
                     result.errors.append(f"SIGTERM during apply: exit {daemon.returncode}")
         await _count_cycles(workdir, result)
-        await _converge(config, workdir, result, campaign.converge_seconds)
+        await _converge(config, workdir, world.entities, result, campaign.converge_seconds)
         await _check(world, workdir, result)
     result.operations = world.operations
     result.seconds = time.monotonic() - started
@@ -206,7 +206,9 @@ async def _rises(count: Callable[[World], int], world: World, seconds: float) ->
 # -- settling and checking ---------------------------------------------------------------
 
 
-async def _converge(config: Path, workdir: Path, result: RunResult, seconds: float) -> None:
+async def _converge(
+    config: Path, workdir: Path, entities: Sequence[str], result: RunResult, seconds: float
+) -> None:
     """Run the daemon without faults until two rounds of cycles write nothing.
 
     A create cut off by the last kill is in doubt for the simulated Profit's limit from
@@ -218,7 +220,7 @@ async def _converge(config: Path, workdir: Path, result: RunResult, seconds: flo
     try:
         while time.monotonic() - started < seconds:
             finished = [e for e in events(workdir)[seen:] if e.get("event") == "cycle_finished"]
-            quiet = _quiet_rounds(finished)
+            quiet = _quiet_rounds(finished, entities)
             if quiet is not None:
                 result.converged_after = quiet
                 break
@@ -230,10 +232,10 @@ async def _converge(config: Path, workdir: Path, result: RunResult, seconds: flo
             result.errors.append(f"SIGTERM when idle: exit {daemon.returncode}")
 
 
-def _quiet_rounds(finished: list[dict[str, object]]) -> int | None:
+def _quiet_rounds(finished: list[dict[str, object]], entities: Sequence[str]) -> int | None:
     """Cycles per entity until the first of two quiet cycles in a row, for every entity."""
     needed = 0
-    for entity in ENTITIES:
+    for entity in entities:
         mine = [e for e in finished if e.get("entity") == entity]
         quiet = [_quiet(e.get("counts")) for e in mine]
         at = next((i for i in range(len(quiet) - 1) if quiet[i] and quiet[i + 1]), None)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -34,9 +34,11 @@ from syncd.mapping import EntityMapping
 from syncd.policy import SyncRules
 from syncd.records import Side
 from syncd.state.store import StateStore, open_store
+from tests.reliability.campaign.contact_checks import contact_duplicates, contact_problems
 from tests.reliability.campaign.faults import HELD, HELD_FOR, TIMEOUT, arm, disarm
 from tests.reliability.campaign.figures import Figures, RunResult
 from tests.reliability.campaign.first_links import first_links
+from tests.reliability.campaign.people import CONTACT
 from tests.reliability.campaign.world import (
     ENTITIES,
     PROFIT_LIMIT,
@@ -93,7 +95,7 @@ async def fault_run(
                 if number:
                     world.users(campaign.edits_per_round, campaign.creates_per_round)
                 armed = arm(world, rng, campaign.faults_per_round, campaign.page_edits_per_round)
-                for entity in ENTITIES:
+                for entity in world.entities:
                     result.cycles += 1
                     if await _cycle(conn, entity, result) is None:
                         result.failed_cycles += 1
@@ -104,7 +106,7 @@ async def fault_run(
                     # after a user's edit of the same field overwrites it in the system
                     # itself, which no client can prevent
                     await asyncio.sleep(HELD_FOR)
-            await converge(conn, result, campaign.converge_limit)
+            await converge(conn, world.entities, result, campaign.converge_limit)
             await check(world, store, result)
         finally:
             for gateway in gateways.values():
@@ -115,7 +117,9 @@ async def fault_run(
     return result
 
 
-async def converge(conn: Connection, result: RunResult, limit: int) -> None:
+async def converge(
+    conn: Connection, entities: Sequence[str], result: RunResult, limit: int
+) -> None:
     """Fault-free rounds of cycles until one writes nothing (at most ``limit``).
 
     It starts once writes still in flight have landed or are given up for lost (the
@@ -128,7 +132,7 @@ async def converge(conn: Connection, result: RunResult, limit: int) -> None:
     started = time.monotonic()
     await retry_quarantined(conn)
     for number in range(1, limit + 1):
-        reports = [await _cycle(conn, entity, result) for entity in ENTITIES]
+        reports = [await _cycle(conn, entity, result) for entity in entities]
         if all(r is not None and not set(+r.counts) - QUIET for r in reports):
             result.converged_after = number
             break
@@ -146,14 +150,23 @@ async def check(world: World, store: StateStore, result: RunResult) -> None:
     conflicts = await store.conflicts(CONNECTION)
     links = [
         link
-        for entity in ENTITIES
+        for entity in world.entities
         for link in await store.get_links(CONNECTION, entity)
         if link.detached_at is None
     ]
-    result.duplicates = duplicates(snapshot)
+    result.duplicates = duplicates(snapshot) + contact_duplicates(snapshot)
     firsts = await first_links(store, CONNECTION, snapshot, world.origins)
     result.lost = lost_edits(world.edits, snapshot, world.mappings, conflicts, links, firsts)
     result.disagreements = disagreements(snapshot, world.mappings, conflicts, links)
+    if CONTACT in world.mappings:
+        organisation_of = {
+            number: relation.organisation
+            for entity in ENTITIES
+            for number, relation in world.afas.data.relations[entity].items()
+        }
+        result.contacts = contact_problems(
+            snapshot, world.people, world.mappings[CONTACT], links, conflicts, organisation_of
+        )
     result.open_conflicts = len(conflicts)
     result.quarantined = len(await store.quarantined(CONNECTION))
 

@@ -18,6 +18,7 @@ class RunResult:
     duplicates: list[str] = field(default_factory=list)  # what was found twice, and where
     lost: list[str] = field(default_factory=list)  # edits on neither side
     disagreements: list[str] = field(default_factory=list)  # left after convergence
+    contacts: list[str] = field(default_factory=list)  # contacts not linked once, or misplaced
     errors: list[str] = field(default_factory=list)  # crashes that are not syncd's errors
     converged_after: int | None = None  # fault-free cycles (per entity) until quiet
     converge_seconds: float = 0.0
@@ -27,13 +28,14 @@ class RunResult:
 
     @property
     def converged(self) -> bool:
-        return self.converged_after is not None and not self.disagreements
+        return self.converged_after is not None and not self.disagreements and not self.contacts
 
     def problems(self) -> list[str]:
         """Every broken invariant, one line each (empty when the run is sound)."""
         found = [f"seed {self.seed}: duplicate: {d}" for d in self.duplicates]
         found += [f"seed {self.seed}: lost edit: {e}" for e in self.lost]
         found += [f"seed {self.seed}: not converged: {d}" for d in self.disagreements]
+        found += [f"seed {self.seed}: contact: {c}" for c in self.contacts]
         found += [f"seed {self.seed}: error: {e}" for e in self.errors]
         if self.converged_after is None:
             found.append(f"seed {self.seed}: still writing after the convergence limit")
@@ -72,6 +74,7 @@ class Figures:
             ("faults by kind", kinds or "-"),
             ("duplicates", str(sum(len(r.duplicates) for r in runs))),
             ("lost edits", str(sum(len(r.lost) for r in runs))),
+            ("contacts not linked once or misplaced", str(sum(len(r.contacts) for r in runs))),
             ("runs converged", f"{sum(r.converged for r in runs)} / {len(runs)}"),
             ("fault-free cycles per entity to converge (max)", str(max(settle)) if settle else "-"),
             ("seconds to converge (max; after writes in flight settled)", _max(seconds)),

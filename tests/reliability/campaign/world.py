@@ -13,7 +13,7 @@ import dataclasses
 import random
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -27,6 +27,17 @@ from syncd.sim.demo import seed_simulators
 from syncd.sim.hubspot import Fault as HubSpotFault
 from syncd.sim.hubspot import HubSpotSimulator, SimConfig
 from syncd.state.rows import Conflict, Link
+from tests.reliability.campaign.contact_checks import read_contacts
+from tests.reliability.campaign.people import (
+    CONTACT,
+    CONTACT_EDITABLE,
+    Person,
+    contact_value,
+    seats_of,
+    seed_people,
+    share_organisations,
+)
+from tests.reliability.campaign.snapshot import SideRecord, Snapshot
 
 if TYPE_CHECKING:
     from tests.reliability.campaign.first_links import FirstLinks
@@ -55,29 +66,6 @@ class Edit:
     at: datetime = dataclasses.field(default_factory=lambda: datetime.now(UTC))
 
 
-@dataclass(frozen=True)
-class SideRecord:
-    """One side's record of a company, in canonical values."""
-
-    side: Side
-    entity: str
-    record_id: str
-    fields: dict[str, Value]
-
-
-@dataclass
-class Snapshot:
-    """Both sides as they are: live records per side and entity, keyed by KvK number."""
-
-    records: dict[tuple[Side, str], dict[str, list[SideRecord]]] = field(default_factory=dict)
-
-    def of(self, side: Side, entity: str) -> dict[str, list[SideRecord]]:
-        return self.records.setdefault((side, entity), defaultdict(list))
-
-    def company(self, kvk: str) -> list[SideRecord]:
-        return [h for held in self.records.values() for h in held.get(kvk, [])]
-
-
 class World:
     """Two simulators with generated companies, and a log of every user edit."""
 
@@ -95,6 +83,12 @@ class World:
         self.afas = AfasSimulator(options=AfasOptions(command_timeout=PROFIT_LIMIT))
         self.hubspot = HubSpotSimulator(config=SimConfig(search_lag=search_lag))
         seed_simulators(self.afas, self.hubspot, mappings, count, seed=seed)
+        self.entities = ENTITIES + ((CONTACT,) if CONTACT in mappings else ())
+        self.people: list[Person] = []
+        if CONTACT in mappings:
+            share_organisations(self.afas, self.snapshot())
+            seats = seats_of(self.afas, self.snapshot())
+            self.people = seed_people(self.afas, self.hubspot, mappings[CONTACT], seats, seed)
         self.edits: list[Edit] = []
         self.operations = 0
         # What each record held before any user edit: a first link may take it.
@@ -108,8 +102,12 @@ class World:
     # -- users -------------------------------------------------------------------------
 
     def user_edit(self) -> None:
-        """A user somewhere edits one field of one company to a value never seen before."""
+        """A user somewhere edits one field of one company (or, a third of the time,
+        of one contact) to a value never seen before."""
         side = self.rng.choice(list(Side))
+        if self.people and self.rng.random() < 1 / 3:
+            self._contact_edit(side)
+            return
         name = self.rng.choice(EDITABLE)
         if side is Side.CRM:
             target = self._crm_target()
@@ -200,6 +198,25 @@ class World:
         at the earliest when it was armed (its time)."""
         self._log(edit.side, edit.kvk, edit.field, edit.value, edit.entity, edit.at)
 
+    def _contact_edit(self, side: Side) -> None:
+        name = self.rng.choice(CONTACT_EDITABLE)
+        mapping = self.mappings[CONTACT]
+        native = mapping.native_name(side, name)
+        value = contact_value(name, self.seed, len(self.edits) + 1)
+        held = [
+            (r.record_id, email)
+            for email, rs in self.snapshot().of(side, CONTACT).items()
+            for r in rs
+        ]
+        if not held:
+            return
+        record_id, email = self.rng.choice(sorted(held))
+        if side is Side.CRM:
+            self.hubspot.edit_contact(record_id, {native: value})
+        else:
+            self.afas.edit(CONTACT, record_id, {native: value})
+        self._log(side, email, name, value, CONTACT)
+
     # -- reading both sides whole ------------------------------------------------------
 
     def snapshot(self) -> Snapshot:
@@ -222,6 +239,8 @@ class World:
                 fields = mapping.to_canonical(Side.AFAS, row)
                 record = SideRecord(Side.AFAS, entity, record_id, fields)
                 afas[str(record.fields[KVK])].append(record)
+        if CONTACT in self.mappings:
+            read_contacts(self.afas, self.hubspot, self.mappings[CONTACT], found)
         return found
 
     # -- helpers -----------------------------------------------------------------------
@@ -287,6 +306,8 @@ def duplicates(snapshot: Snapshot) -> list[str]:
     found: list[str] = []
     crm_ids: dict[str, set[str]] = defaultdict(set)
     for (side, entity), held in snapshot.records.items():
+        if entity not in ENTITIES:
+            continue  # contacts: contact_checks.contact_duplicates
         for kvk, records in held.items():
             if side is Side.CRM:
                 crm_ids[kvk].update(h.record_id for h in records)
@@ -317,7 +338,7 @@ def lost_edits(
     held = _held_in_conflicts(conflicts, links, snapshot)
     lost: list[str] = []
     for (kvk, name), edit in sorted(last.items()):
-        wanted = mappings[ENTITIES[0]].field(name).normal(edit.value)
+        wanted = mappings[edit.entity or ENTITIES[0]].field(name).normal(edit.value)
         if any(h.fields.get(name) == wanted for h in snapshot.company(kvk)):
             continue
         if (kvk, name, wanted) in held:
@@ -368,16 +389,17 @@ def disagreements(
 def _held_in_conflicts(
     conflicts: Iterable[Conflict], links: Iterable[Link], snapshot: Snapshot
 ) -> set[tuple[str, str, Value]]:
-    """(KvK, field, value) of every value an open conflict holds."""
+    """(identity, field, value) of every value an open conflict holds."""
+    # by entity: a HubSpot contact and a HubSpot company may have the same id
     kvk_of: dict[tuple[str, str], str] = {}
-    for (side, _entity), held in snapshot.records.items():
+    for (side, entity), held in snapshot.records.items():
         if side is Side.CRM:
-            kvk_of.update({(side, h.record_id): kvk for kvk, hs in held.items() for h in hs})
+            kvk_of.update({(entity, h.record_id): kvk for kvk, hs in held.items() for h in hs})
     by_id = {link.id: link for link in links}
     found: set[tuple[str, str, Value]] = set()
     for conflict in conflicts:
         link = by_id.get(conflict.link_id)
-        kvk = kvk_of.get((Side.CRM, link.crm_id)) if link else None
+        kvk = kvk_of.get((link.entity, link.crm_id)) if link else None
         if kvk is not None:
             found |= {(kvk, conflict.field, conflict.crm), (kvk, conflict.field, conflict.afas)}
     return found
