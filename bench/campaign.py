@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the campaigns live with the tests
 
-from syncd.mapping import load_mappings  # noqa: E402
+from syncd.mapping import KNOWN_ENTITIES, load_mappings  # noqa: E402
 from tests.reliability.campaign import (  # noqa: E402
     CrashCampaign,
     FaultCampaign,
@@ -45,7 +45,7 @@ def _arguments() -> argparse.Namespace:
 
 
 async def _main(args: argparse.Namespace) -> list[Figures]:
-    mappings = load_mappings(MAPPINGS_DIR, ["customer", "supplier"])
+    mappings = load_mappings(MAPPINGS_DIR, KNOWN_ENTITIES)
     done: list[Figures] = []
     with tempfile.TemporaryDirectory(prefix="syncd-campaign-") as workdir:
         if args.only != "crash":

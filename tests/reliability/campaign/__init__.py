@@ -38,6 +38,12 @@ converged
     entity it belongs to, the two records are linked, and they agree on every field
     synced both ways, or the difference is an open conflict of their link. Cycles to
     converge counts fault-free cycles per entity until the first quiet one.
+
+With the contact mapping, the runs sync contacts too: a person's identity is their work
+e-mail, users edit contacts' phone numbers and job titles (edits as above, by e-mail), and
+:mod:`~tests.reliability.campaign.contact_checks` defines what is checked of contacts (no
+duplicate, every contact of a linked company linked once, at the right organisation,
+prospects' contacts waiting); :mod:`~tests.reliability.campaign.people` who works where.
 """
 
 from tests.reliability.campaign.crash_campaign import CrashCampaign, run_crash_campaign

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -75,8 +75,8 @@ def seed_people(
         for crm, on_afas in sides:
             people.append(Person(_email(seed, len(people)), kvk, crm, on_afas))
     for company in companies(PROSPECTS, seed=seed + 104_723):
-        crm_id = hubspot.seed({"name": str(company.fields["name"])})
-        people.append(Person(_email(seed, len(people)), crm_id, True, False, prospect=True))
+        prospect = hubspot.seed({"name": str(company.fields["name"])})
+        people.append(Person(_email(seed, len(people)), prospect, True, False, prospect=True))
     for n, person in enumerate(people):
         fields = _fields(person, n)
         if person.afas:
@@ -85,7 +85,7 @@ def seed_people(
             afas.seed({CONTACT: [{**row, "OrganisationId": rng.choice(at.organisations)}]})
         if person.crm:
             crm_id = person.company if person.prospect else seats[person.company].crm_id
-            assert crm_id is not None
+            assert crm_id is not None  # a person on the CRM side is at a HubSpot company
             native = mapping.to_native(Side.CRM, fields)
             native.pop(mapping.native_name(Side.CRM, COMPANY), None)  # an association
             contact_id = hubspot.seed_contact({k: _text(v) for k, v in native.items()})
@@ -158,9 +158,5 @@ def _email(seed: int, n: int) -> str:
     return f"persoon{n}.run{seed}@example.nl"
 
 
-def _text(value: Value) -> str | None:
+def _text(value: object) -> str | None:
     return None if value is None else str(value)
-
-
-def by_email(people: Iterable[Person]) -> dict[str, Person]:
-    return {p.email: p for p in people}

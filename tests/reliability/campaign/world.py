@@ -106,7 +106,7 @@ class World:
         of one contact) to a value never seen before."""
         side = self.rng.choice(list(Side))
         if self.people and self.rng.random() < 1 / 3:
-            self._contact_edit(side)
+            self.contact_edit(side)
             return
         name = self.rng.choice(EDITABLE)
         if side is Side.CRM:
@@ -198,7 +198,8 @@ class World:
         at the earliest when it was armed (its time)."""
         self._log(edit.side, edit.kvk, edit.field, edit.value, edit.entity, edit.at)
 
-    def _contact_edit(self, side: Side) -> None:
+    def contact_edit(self, side: Side) -> None:
+        """A user edits one field of one contact on ``side`` to a value never seen before."""
         name = self.rng.choice(CONTACT_EDITABLE)
         mapping = self.mappings[CONTACT]
         native = mapping.native_name(side, name)
