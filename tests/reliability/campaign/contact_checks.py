@@ -80,8 +80,10 @@ def contact_problems(
     found: list[str] = []
     for person in people:
         if person.prospect:
-            if afas.get(person.email) or crm.get(person.email) is None:
-                found.append(f"prospect's contact {person.email} left HubSpot only")
+            if afas.get(person.email):
+                found.append(f"prospect's contact {person.email} is in AFAS: it must wait")
+            if not crm.get(person.email):
+                found.append(f"prospect's contact {person.email} is gone from HubSpot")
             continue
         company = _crm_company(snapshot, person.company)
         if company is None or company not in company_organisations:
