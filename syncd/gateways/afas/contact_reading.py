@@ -42,13 +42,13 @@ class ContactReader:
         page.moved.update(moved)
         return page
 
-    async def row(self, entity: str, record_id: str) -> Row | None:
-        """The contact's row, blocked or not; None when there is none."""
-        if not record_id.isdigit():
-            return None
+    async def rows(self, entity: str, record_ids: Sequence[str]) -> dict[str, Row]:
+        """The rows of the contacts among ``record_ids`` that exist, blocked or not, by id
+        (read together: a request per chunk of ids, not one a contact)."""
         spec = self._relations.spec(entity)
-        found = await self._get.rows_where(entity, spec.id, [record_id])
-        return next((r for r in found if str(r[spec.id]) == record_id), None)
+        wanted = [i for i in dict.fromkeys(record_ids) if i.isdigit()]
+        found = await self._get.rows_where(entity, spec.id, wanted) if wanted else []
+        return {str(r[spec.id]): r for r in found if str(r[spec.id]) in wanted}
 
     async def of_persons(self, entity: str, persons: Sequence[str]) -> list[Row]:
         """Every contact (blocked ones too) of the given persons."""

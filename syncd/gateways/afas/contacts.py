@@ -155,8 +155,12 @@ class ContactWriter:
     async def update_batch(
         self, entity: str, items: Sequence[tuple[str, Mapping[str, Value], str | None]]
     ) -> list[BatchOutcome]:
-        """Each item's requests, the items side by side, then read back together."""
-        written = await write_all([self._update(entity, *item) for item in items])
+        """The contacts read together, each item's requests, the items side by side, then
+        read back together."""
+        rows = await self._contacts.rows(entity, [record_id for record_id, _, _ in items])
+        written = await write_all(
+            [self._update(entity, rows.get(item[0]), *item) for item in items]
+        )
         page = await self._contacts.read(entity, [w for w in written if isinstance(w, str)])
         stored = {r.id: r for r in page.records}
         rejected = {r.id: r for r in page.rejected}
@@ -218,11 +222,16 @@ class ContactWriter:
     # -- update and move -------------------------------------------------------------------
 
     async def _update(
-        self, entity: str, record_id: str, fields: Mapping[str, Value], correlation: str | None
+        self,
+        entity: str,
+        row: Row | None,
+        record_id: str,
+        fields: Mapping[str, Value],
+        correlation: str | None,
     ) -> str:
-        """Write one contact's changes; the id of the contact that holds them now."""
+        """Write one contact's changes (``row``: as read just before, None if there is
+        none); the id of the contact that holds them now."""
         spec = self._relations.spec(entity)
-        row = await self._contacts.row(entity, record_id)
         if row is None or self._relations.is_blocked(entity, row):
             raise RecordError(f"AFAS {entity} {record_id} is blocked or gone", reference=record_id)
         values = split_values(self._relations.native(entity, fields))

@@ -262,6 +262,25 @@ async def test_an_update_of_the_contact_alone_leaves_the_person_be(profit: Profi
     assert [(method, path) for method, path, _ in profit.writes] == [("PUT", "KnContact")]
 
 
+async def test_updates_of_several_contacts_read_them_together_not_one_a_contact(
+    profit: Profit, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    organisation = profit.company("Korenaar")
+    contacts = [
+        profit.contact({**ANOUK, "email": f"p{n}@korenaar.nl", "company": organisation})
+        for n in range(4)
+    ]
+    asked = filters_asked(profit, monkeypatch)
+    items = [(c, {"job_title": f"Functie {n}"}, None) for n, c in enumerate(contacts)]
+
+    outcomes = await profit.afas.update_batch(CONTACT, items)
+
+    assert [o.fields["job_title"] for o in outcomes if isinstance(o, Record)] == [
+        f"Functie {n}" for n in range(4)
+    ]
+    assert len(asked) == 2  # the four before writing, and read back: not a request each
+
+
 async def test_an_update_of_a_blocked_contact_is_refused(profit: Profit) -> None:
     organisation = profit.company("Korenaar")
     contact = profit.contact({**ANOUK, "company": organisation})

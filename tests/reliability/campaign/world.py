@@ -4,7 +4,9 @@ A :class:`World` is one seeded run's pair of simulators: seeded with generated c
 spread over the sides as a first run finds them, edited by users through the simulators'
 own user APIs (a HubSpot user's edit, a Profit user's edit, a company created by hand),
 and finally read back whole to check what syncd left behind. A company's true identity
-is its KvK number, which no edit touches.
+is its KvK number, which no edit touches. With the contact mapping, the companies' people
+are seeded too (:mod:`~tests.reliability.campaign.people`), users edit them as well, and
+a contact's identity is its work e-mail.
 """
 
 from __future__ import annotations
@@ -59,7 +61,7 @@ class Edit:
 
     seq: int
     side: Side
-    kvk: str
+    kvk: str  # the company's KvK number; for a contact (entity "contact"), its e-mail
     field: str
     value: str
     entity: str | None = None  # the AFAS table edited; a HubSpot company holds every role
