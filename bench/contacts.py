@@ -51,10 +51,11 @@ OVERLAP = timedelta(seconds=2)
 ORGANISATION_TABLES = ("syncd_debtors", "syncd_creditors")
 
 HEADER = (
-    "| cycle | companies | contacts HubSpot / AFAS | requests AFAS / HubSpot | minimum "
+    "| cycle | companies | contacts HubSpot / AFAS | written AFAS / HubSpot "
+    "| requests AFAS / HubSpot | minimum "
     "| AFAS organisation look-ups | HubSpot association reads / contact pages "
     "| wall s | CPU s | peak MB |\n"
-    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 )
 
 
@@ -139,6 +140,7 @@ async def _cycle(
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     row = (
         f"| {name} | {size:,} | {contacts[0]:,} / {contacts[1]:,} "
+        f"| {_written(report, 'afas'):,} / {_written(report, 'crm'):,} "
         f"| {sum(sent.afas.values()):,} / {sum(sent.hubspot.values()):,} "
         f"| {minimum[0]:,} / {minimum[1]:,} | {look_ups:,} "
         f"| {sent.hubspot_kind('associations POST batch/read'):,} / {pages:,} "
@@ -179,6 +181,11 @@ def _minimum(
     reads = _pages(2 * edits, HUBSPOT_PAGE, 0)
     partners = 1 if edits else 0
     return 1 + partners + afas_writes, 1 + 2 * reads + batches
+
+
+def _written(report: CycleReport, side: str) -> int:
+    """Records the cycle created or updated on ``side`` ("afas" or "crm")."""
+    return report.counts[f"created_{side}"] + report.counts[f"updated_{side}"]
 
 
 def _pages(count: int, size: int, least: int = 1) -> int:
