@@ -23,6 +23,7 @@ from syncd.engine.matchplan import MatchPlanError, count_held_back, parse_review
 from syncd.engine.resolve import resolve_conflict
 from syncd.engine.review import apply_match_plan, match_plan
 from syncd.errors import SyncdError
+from syncd.mapping import KNOWN_ENTITIES
 from syncd.records import Side
 from syncd.state.rows import StatusEvent
 from syncd.state.store import StateStore, open_store
@@ -31,7 +32,7 @@ from syncd.status.render import GUARD_HINT, plan_as_dict, plan_as_text, report_a
 from syncd.status.views import entity_health, health_as_text, history
 
 EXIT_CLEAN, EXIT_NOT_CLEAN, EXIT_ERROR = 0, 1, 2
-ENTITIES = ["customer", "supplier"]
+ENTITIES = list(KNOWN_ENTITIES)
 
 Command = Callable[[argparse.Namespace, Settings], Awaitable[int]]
 
