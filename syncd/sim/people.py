@@ -81,21 +81,15 @@ class People:
         self._emails: set[str] = set()
 
     def at(self, domain: str, area_code: str, at_least: int = 0) -> list[Person]:
-        """0-4 people (``at_least`` of them) working at the company of ``domain``, whose
-        phone numbers start with the Dutch ``area_code`` ("020")."""
+        """0-4 people (but ``at_least``) working at the company of ``domain``, whose phone
+        numbers start with the Dutch ``area_code`` ("020")."""
         headcount = max(at_least, self._rng.choice(_HEADCOUNTS))
         return [self.one(domain, area_code) for _ in range(headcount)]
 
     def one(self, domain: str, area_code: str) -> Person:
+        """One person working at the company of ``domain``."""
         rng = self._rng
-        if rng.random() < _FLEMISH_SHARE:
-            first, prefix, last = (
-                rng.choice(_FLEMISH_FIRST_NAMES),
-                "",
-                rng.choice(_FLEMISH_LAST_NAMES),
-            )
-        else:
-            first, (prefix, last) = rng.choice(_DUTCH_FIRST_NAMES), rng.choice(_DUTCH_LAST_NAMES)
+        first, prefix, last = _name(rng)
         return Person(
             first_name=first,
             prefix=prefix,
@@ -122,6 +116,14 @@ class People:
         email = next(c for c in candidates if c not in self._emails)
         self._emails.add(email)
         return email
+
+
+def _name(rng: random.Random) -> tuple[str, str, str]:
+    """First name, prefix and last name: Dutch, or now and then Flemish."""
+    if rng.random() < _FLEMISH_SHARE:
+        return rng.choice(_FLEMISH_FIRST_NAMES), "", rng.choice(_FLEMISH_LAST_NAMES)
+    prefix, last = rng.choice(_DUTCH_LAST_NAMES)
+    return rng.choice(_DUTCH_FIRST_NAMES), prefix, last
 
 
 def _letters(name: str) -> str:
