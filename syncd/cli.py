@@ -189,8 +189,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="try syncd: both simulators on loopback, seeded, and the daemon syncing them",
         description="Start the AFAS Profit and HubSpot simulators on the loopback addresses "
         "the config's demo connection names, seed them with realistic Dutch companies "
-        "(customers and suppliers, some on both sides, some drifted apart), then run the "
-        "daemon. Edit through the simulators' control APIs to see changes flow.",
+        "(customers and suppliers, some on both sides, some drifted apart) and their "
+        "contact persons, then run the daemon. Edit through the simulators' control APIs "
+        "to see changes flow.",
     )
     demo.add_argument(
         "--config",
