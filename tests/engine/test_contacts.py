@@ -8,7 +8,7 @@ with one work e-mail, each at a company that the customer and supplier cycles li
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 
 import pytest
 
@@ -203,3 +203,37 @@ async def test_a_create_refused_for_a_taken_e_mail_adopts_that_contact_only_at_t
         assert (entry.side, entry.record_id) == (AFAS, "20003")
         assert "another company" in entry.reason
     assert sum(r.get("email") == "h.vandijk@kromme-hout.nl" for r in crm.rows("contact")) == 1
+
+
+class _LinkedWhileListing(MemoryGateway):
+    """An AFAS whose contacts listing ends as the company lanes link the companies (they
+    run beside the contact lane): ``meanwhile`` runs once, after the last page."""
+
+    meanwhile: Callable[[], Awaitable[None]] | None = None
+
+    async def list_all(self, entity: str) -> AsyncIterator[Page]:
+        async for page in super().list_all(entity):
+            yield page
+        if entity == "contact" and self.meanwhile is not None:
+            hook, self.meanwhile = self.meanwhile, None
+            await hook()
+
+
+async def test_companies_linked_during_a_contact_cycle_wait_for_the_next_one_on_both_sides(
+    store: StateStore,
+) -> None:
+    crm, loaded = load_fixture(SHIPPED_FIXTURE, MAPPINGS)
+    afas = _LinkedWhileListing(AFAS, MAPPINGS)
+    for entity in KNOWN_ENTITIES:
+        for row in loaded.rows(entity):
+            afas.put(entity, row)
+    conn = _connection(store, crm, afas)
+    afas.meanwhile = lambda: _sync_companies(conn)
+
+    await run_cycle(conn, "contact")  # its AFAS side read before the links, its CRM side after
+    await run_cycle(conn, "contact")
+
+    # had the CRM side seen the new links and the AFAS side not, the people on both
+    # sides would not have matched and would now be in AFAS twice
+    assert len(await _contacts(afas)) == len(afas.rows("contact")) == 7
+    assert len(await store.get_links("c", "contact")) == 7

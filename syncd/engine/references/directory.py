@@ -10,7 +10,11 @@ never matched with, nor written as, a CRM company's contact; it waits (see waits
 
 A :class:`CompanyDirectory` serves one cycle: what it looked up it keeps until the cycle
 ends, so that a page of contacts at fifty organisations costs one look-up per company
-entity, not one per contact.
+entity, not one per contact. It sees the company links as they were when it first looked
+(its *horizon*: the newest link id then): the company lanes run beside the contact lane
+and link companies meanwhile, and a company seen linked on one side of a contact and
+not on the other would keep the contact from matching its twin, which would then be
+created a second time. Links after the horizon free waiting contacts in the next cycle.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from syncd.errors import ConfigError, Problem
 from syncd.gateways.base import Gateway, OrganisationGateway
 from syncd.records import Side, Value
+from syncd.state.rows import Link
 from syncd.state.store import StateStore
 
 __all__ = ["UNLINKED_PREFIX", "CompanyDirectory", "unlinked_organisation"]
@@ -49,6 +54,23 @@ class CompanyDirectory:
         self._crm_by_organisation: dict[str, str | None] = {}
         self._organisation_by_crm: dict[str, str | None] = {}
         self._linked_crm: dict[str, bool] = {}
+        self._horizon: int | None = None
+
+    async def horizon(self) -> int:
+        """The newest company link this cycle's view holds (read once, at first use)."""
+        if self._horizon is None:
+            self._horizon = await self._store.newest_link_id(self._connection, self._entities)
+        return self._horizon
+
+    async def _links(self, entity: str, side: Side, ids: Sequence[str]) -> dict[str, Link]:
+        """The active links of ``ids`` on ``side`` within this cycle's view."""
+        horizon = await self.horizon()
+        found = await self._store.links_by_ids(self._connection, entity, side, ids)
+        return {
+            i: link
+            for i, link in found.items()
+            if link.detached_at is None and (link.id or 0) <= horizon
+        }
 
     async def crm_of_organisations(self, organisations: Iterable[str]) -> dict[str, str]:
         """The linked CRM company of each organisation that has one."""
@@ -60,12 +82,9 @@ class CompanyDirectory:
                 break
             at = await organisation_gateway.at_organisations(entity, wanted)
             relations = [r for ids in at.values() for r in ids]
-            links = await self._store.links_by_ids(self._connection, entity, Side.AFAS, relations)
+            links = await self._links(entity, Side.AFAS, relations)
             for organisation, ids in at.items():
-                crm = next(
-                    (links[r].crm_id for r in ids if r in links and not links[r].detached_at),
-                    None,
-                )
+                crm = next((links[r].crm_id for r in ids if r in links), None)
                 if crm is not None:
                     self._crm_by_organisation[organisation] = crm
                     self._organisation_by_crm.setdefault(crm, organisation)
@@ -83,10 +102,8 @@ class CompanyDirectory:
         for entity in self._entities:
             if not wanted:
                 break
-            links = await self._store.links_by_ids(self._connection, entity, Side.CRM, wanted)
-            relation_of = {
-                crm: link.afas_id for crm, link in links.items() if link.detached_at is None
-            }
+            links = await self._links(entity, Side.CRM, wanted)
+            relation_of = {crm: link.afas_id for crm, link in links.items()}
             if not relation_of:
                 continue
             organisations = await organisation_gateway.organisations_of(
@@ -111,10 +128,8 @@ class CompanyDirectory:
         for entity in self._entities:
             if not wanted:
                 break
-            links = await self._store.links_by_ids(self._connection, entity, Side.CRM, wanted)
-            for crm, link in links.items():
-                if link.detached_at is None:
-                    self._linked_crm[crm] = True
+            for crm in await self._links(entity, Side.CRM, wanted):
+                self._linked_crm[crm] = True
             wanted = [c for c in wanted if c not in self._linked_crm]
         self._linked_crm.update(dict.fromkeys(wanted, False))
         return {c for c in crm_ids if self._linked_crm.get(c)}
