@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 import pytest
 
 from syncd.engine.cycle import Connection, run_cycle
+from syncd.engine.review import match_plan
 from syncd.errors import TakenError
 from syncd.gateways.fixture import load_fixture
 from syncd.gateways.memory import MemoryGateway
@@ -237,3 +238,28 @@ async def test_companies_linked_during_a_contact_cycle_wait_for_the_next_one_on_
     # sides would not have matched and would now be in AFAS twice
     assert len(await _contacts(afas)) == len(afas.rows("contact")) == 7
     assert len(await store.get_links("c", "contact")) == 7
+
+
+async def test_the_match_plan_proposes_people_by_name_within_their_company_only(
+    store: StateStore, systems: tuple[MemoryGateway, MemoryGateway]
+) -> None:
+    crm, afas = systems
+    conn = _connection(store, crm, afas)
+    await _sync_companies(conn)
+    anouk = (await _contacts(crm))["anouk@korenaar.nl"]
+    crm.edit("contact", anouk.id, {"email": "a.vanderberg@korenaar.nl"})  # e-mails differ now
+    # a namesake at another company is no candidate
+    afas.put(
+        "contact",
+        {
+            "OrganisationId": "10005",
+            "FirstName": "Anouk",
+            "Prefix": "van der",
+            "LastName": "Berg",
+            "Email": "anouk@drukkerij-atlas.nl",
+        },
+    )
+
+    proposals = [p for p in await match_plan(conn, "contact") if p.crm.id == anouk.id]
+
+    assert [(p.kind, p.afas.id) for p in proposals] == [("review", "20001")]
