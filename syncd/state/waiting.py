@@ -30,7 +30,7 @@ class WaitingReads(StoreSessions):
         )
         async with self._session("cannot read the waiting records") as session:
             rows = await session.exec(query.order_by(col(WaitingRow.id)))
-            return [_waiting(row) for row in rows]
+            return [convert.waiting(row) for row in rows]
 
     async def waiting_reasons(self, connection: str, entity: str) -> Counter[str]:
         """How many records wait, by reason."""
@@ -130,15 +130,3 @@ class WaitingWrites(TransactionSession):
         )
         with self._db.failing_as("cannot save a link mark"):
             await self._session.exec(statement)
-
-
-def _waiting(row: WaitingRow) -> Waiting:
-    return Waiting(
-        connection=row.connection,
-        entity=row.entity,
-        side=Side(row.side),
-        record_id=row.record_id,
-        company=row.company,
-        reason=row.reason,
-        since=row.since,
-    )
