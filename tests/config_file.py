@@ -31,7 +31,7 @@ def write_config(
     *,
     status_port: int = 0,
     mappings: Path = ROOT / "mappings",
-    sync: Mapping[str, int] | None = None,
+    sync: Mapping[str, int | str] | None = None,
     daemon: Mapping[str, int] | None = None,
 ) -> Path:
     """``directory``/config.toml on ``mappings`` (the shipped ones unless told) with
@@ -58,5 +58,5 @@ port = {status_port}
     return path
 
 
-def settings(values: Mapping[str, int]) -> str:
+def settings(values: Mapping[str, int | str]) -> str:
     return "\n".join(f"{key} = {value}" for key, value in values.items())
