@@ -23,6 +23,7 @@ from syncd.engine.matchplan import MatchPlanError, count_held_back, parse_review
 from syncd.engine.resolve import resolve_conflict
 from syncd.engine.review import apply_match_plan, match_plan
 from syncd.errors import SyncdError
+from syncd.mapping import KNOWN_ENTITIES
 from syncd.records import Side
 from syncd.state.rows import StatusEvent
 from syncd.state.store import StateStore, open_store
@@ -31,7 +32,7 @@ from syncd.status.render import GUARD_HINT, plan_as_dict, plan_as_text, report_a
 from syncd.status.views import entity_health, health_as_text, history
 
 EXIT_CLEAN, EXIT_NOT_CLEAN, EXIT_ERROR = 0, 1, 2
-ENTITIES = ["customer", "supplier"]
+ENTITIES = list(KNOWN_ENTITIES)
 
 Command = Callable[[argparse.Namespace, Settings], Awaitable[int]]
 
@@ -188,8 +189,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="try syncd: both simulators on loopback, seeded, and the daemon syncing them",
         description="Start the AFAS Profit and HubSpot simulators on the loopback addresses "
         "the config's demo connection names, seed them with realistic Dutch companies "
-        "(customers and suppliers, some on both sides, some drifted apart), then run the "
-        "daemon. Edit through the simulators' control APIs to see changes flow.",
+        "(customers and suppliers, some on both sides, some drifted apart) and their "
+        "contact persons, then run the daemon. Edit through the simulators' control APIs "
+        "to see changes flow.",
     )
     demo.add_argument(
         "--config",

@@ -3,7 +3,6 @@ so a new setting of the daemon reaches every such test from one place."""
 
 from __future__ import annotations
 
-import json
 import shutil
 from collections.abc import Mapping
 from pathlib import Path
@@ -32,7 +31,7 @@ def write_config(
     *,
     status_port: int = 0,
     mappings: Path = ROOT / "mappings",
-    sync: Mapping[str, int | list[str]] | None = None,
+    sync: Mapping[str, int | str] | None = None,
     daemon: Mapping[str, int] | None = None,
 ) -> Path:
     """``directory``/config.toml on ``mappings`` (the shipped ones unless told) with
@@ -59,5 +58,5 @@ port = {status_port}
     return path
 
 
-def settings(values: Mapping[str, int | list[str]]) -> str:
-    return "\n".join(f"{key} = {json.dumps(value)}" for key, value in values.items())
+def settings(values: Mapping[str, int | str]) -> str:
+    return "\n".join(f"{key} = {value}" for key, value in values.items())

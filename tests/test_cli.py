@@ -101,13 +101,16 @@ def test_once_syncs_both_systems_without_duplicates(
     # Every active customer on one side has exactly one partner on the other.
     active_afas = [r for r in afas if not r["Blocked"]]
     assert len(crm) == len(active_afas)
-    assert out.strip().splitlines()[-2:] == [
+    assert out.strip().splitlines()[-3:] == [
         "demo / customer: no changes",
         "demo / supplier: no changes",
+        "demo / contact: no changes",
     ]
+    contacts = rows(systems, "crm", "contact")
+    assert len(contacts) == len({r["email"] for r in contacts}) == 7  # every person, once
     plant_conflict(systems)
     assert main(["once", "--config", str(config)]) == EXIT_NOT_CLEAN  # waits for a person
-    assert capsys.readouterr().out.strip().splitlines()[-2] == "demo / customer: conflicts 1"
+    assert capsys.readouterr().out.strip().splitlines()[-3] == "demo / customer: conflicts 1"
 
 
 def test_a_bad_config_names_the_problem(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

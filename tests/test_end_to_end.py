@@ -208,7 +208,7 @@ async def test_the_demo_runs_from_its_entry_point(tmp_path: Path) -> None:
 
         async def synced() -> bool:
             done = {e["entity"] for e in events(tmp_path) if e["event"] == "cycle_finished"}
-            return done == {"customer", "supplier"}
+            return done == {"customer", "supplier", "contact"}
 
         await until("the demo's first cycles are done", synced)
     finally:

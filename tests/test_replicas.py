@@ -124,7 +124,8 @@ search_settle_seconds = 1
         directory,
         connections,
         status_port=free_port(),
-        sync={"overlap_seconds": 30},
+        # the lanes of companies: six, two a replica (contacts would add three)
+        sync={"overlap_seconds": 30, "entities": '["customer", "supplier"]'},
         daemon=daemon,
     )
 

@@ -27,7 +27,7 @@ from aiohttp import web
 from syncd.config import load_settings
 from syncd.connections import SideChecks
 from syncd.errors import ConfigError, PermanentError
-from syncd.mapping import load_mappings
+from syncd.mapping import KNOWN_ENTITIES, load_mappings
 from syncd.sim.afas import AfasSimulator
 from syncd.sim.demo import seed_simulators
 from syncd.sim.hubspot import HubSpotSimulator
@@ -127,7 +127,7 @@ def lanes_with(directory: Path, event: str) -> set[str]:
 async def every_lane(
     directory: Path, connection: str, event: str, daemon: asyncio.subprocess.Process
 ) -> None:
-    lanes = {f"{connection}/{entity}" for entity in ("customer", "supplier")}
+    lanes = {f"{connection}/{entity}" for entity in KNOWN_ENTITIES}
     await until(
         f"every lane of {connection} logs {event}",
         lambda: lanes <= lanes_with(directory, event),
@@ -214,7 +214,7 @@ async def test_a_side_down_at_start_stops_only_its_connection_until_it_answers(
     events = log_events(tmp_path)
     failures = [e for e in events if e["event"] == "source_failed"]
     assert {e["reason"] for e in failures} == {"unavailable"}
-    assert len(failures) == 2  # reported once per lane, not at every retry
+    assert len(failures) == len(KNOWN_ENTITIES)  # once per lane, not at every retry
     assert not [name for name in CLASS_NAMES if name in output(tmp_path)]
     # The AFAS client retries a refused connection within the cycle, so the lane's next
     # cycles come due while it runs: normal, and none of the scheduler's business to say.

@@ -45,7 +45,7 @@ __all__ = ["STATE_URL_ENV", "ConfigFile", "table_context"]
 STATE_URL_ENV = "SYNCD_STATE_URL"
 """Environment variable that overrides ``[state] url``."""
 
-DEFAULT_ENTITIES = ("customer", "supplier")
+DEFAULT_ENTITIES = ("customer", "supplier", "contact")
 _CONNECTION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 _LOOPBACK = ("127.0.0.1", "::1", "localhost")
 _RULES, _GUARDS = SyncRules(), Guards()

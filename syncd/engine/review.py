@@ -10,14 +10,18 @@ from syncd.engine.awaiting import read_awaiting_review
 from syncd.engine.cycle import Connection
 from syncd.engine.matchplan import Proposal, propose, takes_at_first_link
 from syncd.engine.plan import field_rules
+from syncd.engine.references import following_companies
 from syncd.events import EventName
+from syncd.gateways.base import Gateway
 from syncd.records import Record, Side
 from syncd.state.rows import Link, StatusEvent
 
 
 async def match_plan(conn: Connection, entity: str) -> list[Proposal]:
     """Every proposed link between the unlinked records of both sides."""
-    records = {side: await _list_all_records(conn, entity, side) for side in Side}
+    # as a cycle sees them: a contact's company in CRM ids on both sides
+    gateways, _ = following_companies(conn.store, conn.name, conn.mappings[entity], conn.gateways)
+    records = {side: await _list_all_records(gateways[side], entity) for side in Side}
     links = await conn.store.get_links(conn.name, entity)
     linked = {side: frozenset(link.id_on(side) for link in links) for side in Side}
     mapping = conn.mappings[entity]
@@ -29,9 +33,9 @@ async def match_plan(conn: Connection, entity: str) -> list[Proposal]:
     ]
 
 
-async def _list_all_records(conn: Connection, entity: str, side: Side) -> list[Record]:
+async def _list_all_records(gateway: Gateway, entity: str) -> list[Record]:
     found: list[Record] = []
-    async for page in conn.gateways[side].list_all(entity):
+    async for page in gateway.list_all(entity):
         found.extend(page.records)
     return found
 

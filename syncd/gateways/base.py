@@ -50,7 +50,8 @@ Every implementation (in-memory, AFAS, HubSpot) passes the same contract suite i
   company record's id itself. A contact ``update`` whose fields include the company
   *moves* the person: the returned record may have a new id (AFAS ends the contact at
   the old organisation and adds one at the new); ``read`` of the old id then reports it
-  in ``moved``.
+  in ``moved``, and a :class:`MovingGateway` tells which new records a move made
+  (``moved_here``), as a listing of changes shows the new record only.
 * A create refused because a unique value is taken (a HubSpot contact's e-mail) raises,
   or returns in its batch place, :class:`TakenError` naming the record holding it.
 * Errors: :class:`TransientError` (retry later), :class:`OutcomeUnknownError` (a write
@@ -184,6 +185,17 @@ class OrganisationGateway(Gateway, Protocol):
     ) -> dict[str, list[str]]:
         """Per organisation among ``organisations``, the active records of the company
         entity ``entity`` there (organisations without any are left out)."""
+        ...
+
+
+@runtime_checkable
+class MovingGateway(Gateway, Protocol):
+    """A side where a record that moves gets a new id and its old one ends (an AFAS
+    contact moved to another organisation): a listing of changes shows only the new one."""
+
+    async def moved_here(self, entity: str, ids: Sequence[str]) -> dict[str, str]:
+        """For records among ``ids`` that a move made: the ended record each replaced ->
+        it (``read`` of the ended one reports the same in ``Page.moved``)."""
         ...
 
 

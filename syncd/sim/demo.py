@@ -1,4 +1,5 @@
-"""``syncd demo``: both simulators on loopback, seeded with Dutch companies, and the daemon.
+"""``syncd demo``: both simulators on loopback, seeded with Dutch companies and their
+contact persons (:mod:`syncd.sim.demo_people`), and the daemon.
 
 The default ``config.toml`` points its ``demo`` connection at the simulators' addresses,
 so the demo is ``syncd run`` with the two systems started next to it. The newcomer
@@ -27,6 +28,7 @@ from syncd.mapping import EntityMapping
 from syncd.records import Side, Value
 from syncd.sim.afas import AfasSimulator
 from syncd.sim.companies import companies
+from syncd.sim.demo_people import SeededCompany, seed_people
 from syncd.sim.hubspot import REALISTIC, HubSpotSimulator
 from syncd.state.store import open_store
 
@@ -72,14 +74,22 @@ def seed_simulators(
     count: int,
     *,
     seed: int = 2026,
-) -> None:
+) -> list[SeededCompany]:
+    """Seed ``count`` companies, spread as :func:`placed` says; where each one went."""
+    seeded = []
     for fields, where in placed(count, seed):
         rows = {entity: mappings[entity].to_native(Side.AFAS, fields) for entity in where.afas}
+        organisation = None
         if rows:
-            afas.seed({entity: [row] for entity, row in rows.items()})
+            numbers = afas.seed({entity: [row] for entity, row in rows.items()})
+            first = where.afas[0]
+            organisation = afas.data.relation(first, numbers[first][0]).organisation
+        crm_id = None
         if where.crm:
             crm_fields = {**fields, "phone": "+31600000000"} if where.conflicting else fields
-            hubspot.seed(_company(mappings, crm_fields, where.crm))
+            crm_id = hubspot.seed(_company(mappings, crm_fields, where.crm))
+        seeded.append(SeededCompany(fields, crm_id, organisation))
+    return seeded
 
 
 def _company(
@@ -148,7 +158,8 @@ async def run_demo(config: Path, *, count: int = 300) -> int:
         daemon=dataclasses.replace(settings.daemon, interval=DEMO_INTERVAL),
     )
     afas, hubspot = AfasSimulator(), HubSpotSimulator(config=dataclasses.replace(REALISTIC))
-    seed_simulators(afas, hubspot, settings.mappings, count)
+    seeded = seed_simulators(afas, hubspot, settings.mappings, count)
+    seed_people(afas, hubspot, seeded)
     runner = web.AppRunner(afas.app(), access_log=None)
     await runner.setup()
     try:
@@ -183,8 +194,8 @@ async def run_demo(config: Path, *, count: int = 300) -> int:
 def _banner(afas_port: int, crm_port: int, count: int, settings: Settings) -> str:
     status = f"http://{settings.status.host}:{settings.status.port}/"
     return f"""\
-syncd demo: {count} Dutch companies in two simulated systems, syncing every
-{DEMO_INTERVAL.seconds} s. Ctrl-C stops it.
+syncd demo: {count} Dutch companies and their contact persons in two simulated
+systems, syncing every {DEMO_INTERVAL.seconds} s. Ctrl-C stops it.
 
   AFAS Profit simulator  http://127.0.0.1:{afas_port}/ProfitRestServices   (control: /_sim)
   HubSpot simulator      http://127.0.0.1:{crm_port}                       (control: /_sim)

@@ -17,6 +17,7 @@ from syncd.state.rows import (
     Link,
     Quarantined,
     StatusEvent,
+    Waiting,
 )
 from syncd.state.tables import (
     ConflictRow,
@@ -25,6 +26,7 @@ from syncd.state.tables import (
     JournalRow,
     LinkRow,
     QuarantineRow,
+    WaitingRow,
 )
 
 
@@ -188,3 +190,15 @@ def event_values(event: StatusEvent) -> dict[str, Any]:
         "data": dict(event.data),
         "at": event.at or utc_now(),
     }
+
+
+def waiting(row: WaitingRow) -> Waiting:
+    return Waiting(
+        connection=row.connection,
+        entity=row.entity,
+        side=Side(row.side),
+        record_id=row.record_id,
+        company=row.company,
+        reason=row.reason,
+        since=row.since,
+    )

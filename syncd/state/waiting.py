@@ -12,7 +12,7 @@ from sqlmodel import col, select
 from syncd.clock import utc_now
 from syncd.records import Side
 from syncd.state import convert
-from syncd.state.chunks import id_chunks
+from syncd.state.chunks import id_chunks, row_chunks
 from syncd.state.links import LINK_COLUMNS, LINKS
 from syncd.state.rows import Link, Waiting
 from syncd.state.sessions import StoreSessions, TransactionSession, core_rows
@@ -30,7 +30,7 @@ class WaitingReads(StoreSessions):
         )
         async with self._session("cannot read the waiting records") as session:
             rows = await session.exec(query.order_by(col(WaitingRow.id)))
-            return [_waiting(row) for row in rows]
+            return [convert.waiting(row) for row in rows]
 
     async def waiting_reasons(self, connection: str, entity: str) -> Counter[str]:
         """How many records wait, by reason."""
@@ -86,8 +86,8 @@ class WaitingWrites(TransactionSession):
 
     async def hold_waiting(self, entries: Sequence[Waiting]) -> None:
         """Keep ``entries`` waiting (a record already waiting keeps its ``since``)."""
-        for entry in entries:
-            values = {
+        rows = [
+            {
                 "connection": entry.connection,
                 "entity": entry.entity,
                 "side": str(entry.side),
@@ -96,10 +96,16 @@ class WaitingWrites(TransactionSession):
                 "reason": entry.reason,
                 "since": entry.since or utc_now(),
             }
-            key = ["connection", "entity", "side", "record_id"]
-            changes = {"company": entry.company, "reason": entry.reason}
-            with self._db.failing_as("cannot keep a record waiting"):
-                await self._session.exec(self._upsert(WaitingRow, values, key, changes))
+            for entry in entries
+        ]
+        key = ["connection", "entity", "side", "record_id"]
+        for chunk in row_chunks(rows):  # a sweep may find thousands: a statement a chunk
+            statement = self._dialect.insert(WaitingRow).values(list(chunk))
+            kept = {"company": statement.excluded.company, "reason": statement.excluded.reason}
+            with self._db.failing_as("cannot keep records waiting"):
+                await self._session.exec(
+                    statement.on_conflict_do_update(index_elements=key, set_=kept)
+                )
 
     async def stop_waiting(
         self, connection: str, entity: str, side: Side, record_ids: Sequence[str]
@@ -130,15 +136,3 @@ class WaitingWrites(TransactionSession):
         )
         with self._db.failing_as("cannot save a link mark"):
             await self._session.exec(statement)
-
-
-def _waiting(row: WaitingRow) -> Waiting:
-    return Waiting(
-        connection=row.connection,
-        entity=row.entity,
-        side=Side(row.side),
-        record_id=row.record_id,
-        company=row.company,
-        reason=row.reason,
-        since=row.since,
-    )

@@ -61,8 +61,8 @@ def test_shipped_config_loads() -> None:
     assert settings.state_url == f"sqlite:///{ROOT / 'data' / 'syncd.db'}"
     assert settings.rules == SyncRules()
     assert settings.overlap == timedelta(seconds=300)
-    assert settings.entities == ("customer", "supplier")
-    assert set(settings.mappings) == {"customer", "supplier"}
+    assert settings.entities == ("customer", "supplier", "contact")
+    assert set(settings.mappings) == {"customer", "supplier", "contact"}
     assert settings.mappings["customer"].source == ROOT / "mappings" / "customer.toml"
     (connection,) = settings.connections
     assert connection.name == "demo"
@@ -83,7 +83,7 @@ def test_defaults(project: Path) -> None:
     assert settings.rules == SyncRules()
     assert settings.rules.guards == Guards()
     assert settings.overlap == timedelta(seconds=300)
-    assert settings.entities == ("customer", "supplier")
+    assert settings.entities == ("customer", "supplier", "contact")
     assert settings.connections[0].fixture is None
 
 

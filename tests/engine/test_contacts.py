@@ -7,13 +7,13 @@ with one work e-mail, each at a company that the customer and supplier cycles li
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 
 import pytest
 
 from syncd.engine.cycle import Connection, run_cycle
+from syncd.engine.review import match_plan
 from syncd.errors import TakenError
 from syncd.gateways.fixture import load_fixture
 from syncd.gateways.memory import MemoryGateway
@@ -206,48 +206,60 @@ async def test_a_create_refused_for_a_taken_e_mail_adopts_that_contact_only_at_t
     assert sum(r.get("email") == "h.vandijk@kromme-hout.nl" for r in crm.rows("contact")) == 1
 
 
-class _ListedThenLinked(MemoryGateway):
-    """AFAS whose contact listing, once read whole, lets the company cycles run (another
-    lane's, in the daemon) before the CRM's contact listing gives its first page."""
+class _LinkedWhileListing(MemoryGateway):
+    """An AFAS whose contacts listing ends as the company lanes link the companies (they
+    run beside the contact lane): ``meanwhile`` runs once, after the last page."""
 
-    companies_linked: asyncio.Event
-    link_companies: Callable[[], Awaitable[None]]
+    meanwhile: Callable[[], Awaitable[None]] | None = None
 
     async def list_all(self, entity: str) -> AsyncIterator[Page]:
         async for page in super().list_all(entity):
             yield page
-        if entity == "contact":
-            await self.link_companies()
-            self.companies_linked.set()
+        if entity == "contact" and self.meanwhile is not None:
+            hook, self.meanwhile = self.meanwhile, None
+            await hook()
 
 
-class _ListedAfterLinks(MemoryGateway):
-    companies_linked: asyncio.Event
-
-    async def list_all(self, entity: str) -> AsyncIterator[Page]:
-        if entity == "contact":
-            await self.companies_linked.wait()
-        async for page in super().list_all(entity):
-            yield page
-
-
-async def test_companies_linked_while_a_contact_cycle_runs_free_both_sides_contacts_together(
+async def test_companies_linked_during_a_contact_cycle_wait_for_the_next_one_on_both_sides(
     store: StateStore,
 ) -> None:
-    """Regression: the AFAS contacts, read before their companies were linked, waited;
-    the CRM contacts, read after, found no partner and were created again in AFAS."""
-    loaded = load_fixture(SHIPPED_FIXTURE, MAPPINGS)
-    crm, afas = _ListedAfterLinks(CRM, MAPPINGS), _ListedThenLinked(AFAS, MAPPINGS)
-    for copy, source in ((crm, loaded[0]), (afas, loaded[1])):
-        for entity in KNOWN_ENTITIES:
-            for row in source.rows(entity):
-                copy.put(entity, row)
-    crm.companies_linked = afas.companies_linked = asyncio.Event()
+    crm, loaded = load_fixture(SHIPPED_FIXTURE, MAPPINGS)
+    afas = _LinkedWhileListing(AFAS, MAPPINGS)
+    for entity in KNOWN_ENTITIES:
+        for row in loaded.rows(entity):
+            afas.put(entity, row)
     conn = _connection(store, crm, afas)
-    afas.link_companies = lambda: _sync_companies(conn)
+    afas.meanwhile = lambda: _sync_companies(conn)
 
-    await run_cycle(conn, "contact")
+    await run_cycle(conn, "contact")  # its AFAS side read before the links, its CRM side after
     await run_cycle(conn, "contact")
 
-    assert len(afas.rows("contact")) == len(crm.rows("contact")) == 7  # none twice
+    # had the CRM side seen the new links and the AFAS side not, the people on both
+    # sides would not have matched and would now be in AFAS twice
+    assert len(await _contacts(afas)) == len(afas.rows("contact")) == 7
     assert len(await store.get_links("c", "contact")) == 7
+
+
+async def test_the_match_plan_proposes_people_by_name_within_their_company_only(
+    store: StateStore, systems: tuple[MemoryGateway, MemoryGateway]
+) -> None:
+    crm, afas = systems
+    conn = _connection(store, crm, afas)
+    await _sync_companies(conn)
+    anouk = (await _contacts(crm))["anouk@korenaar.nl"]
+    crm.edit("contact", anouk.id, {"email": "a.vanderberg@korenaar.nl"})  # e-mails differ now
+    # a namesake at another company is no candidate
+    afas.put(
+        "contact",
+        {
+            "OrganisationId": "10005",
+            "FirstName": "Anouk",
+            "Prefix": "van der",
+            "LastName": "Berg",
+            "Email": "anouk@drukkerij-atlas.nl",
+        },
+    )
+
+    proposals = [p for p in await match_plan(conn, "contact") if p.crm.id == anouk.id]
+
+    assert [(p.kind, p.afas.id) for p in proposals] == [("review", "20001")]

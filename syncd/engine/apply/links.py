@@ -119,12 +119,13 @@ class LinkActions:
         else:
             moved = dataclasses.replace(link, afas_id=action.new_id)
         await tx.save_link(moved)
+        self.context.links[(moved.crm_id, moved.afas_id)] = moved  # for its pair's writes
         await self.context.log_event(
             tx,
             EventName.RECORD_LINKED,
             action.new_id,
             side=str(action.side),
-            reason=f"{old} was merged into {action.new_id}; the link follows it",
+            reason=f"{old} lives on as {action.new_id} (merged or moved); the link follows it",
         )
         self.context.counts["merged"] += 1
 

@@ -10,11 +10,11 @@ never matched with, nor written as, a CRM company's contact; it waits (see waits
 
 A :class:`CompanyDirectory` serves one cycle: what it looked up it keeps until the cycle
 ends, so that a page of contacts at fifty organisations costs one look-up per company
-entity, not one per contact. It sees the company links as they were at its first look
-(:meth:`CompanyDirectory.ceiling`): the company cycles run in lanes of their own, and a
-link made while a contact cycle runs must not free one side's contacts of that company
-and not the other's (the freed one would find no partner and be created: a duplicate).
-The next contact cycle sees that link, and the waiting contacts of both sides go then.
+entity, not one per contact. It sees the company links as they were when it first looked
+(its *horizon*: the newest link id then): the company lanes run beside the contact lane
+and link companies meanwhile, and a company seen linked on one side of a contact and
+not on the other would keep the contact from matching its twin, which would then be
+created a second time. Links after the horizon free waiting contacts in the next cycle.
 """
 
 from __future__ import annotations
@@ -54,13 +54,23 @@ class CompanyDirectory:
         self._crm_by_organisation: dict[str, str | None] = {}
         self._organisation_by_crm: dict[str, str | None] = {}
         self._linked_crm: dict[str, bool] = {}
-        self._ceiling: int | None = None
+        self._horizon: int | None = None
 
-    async def ceiling(self) -> int:
-        """The newest company link this cycle sees (fixed at the first call)."""
-        if self._ceiling is None:
-            self._ceiling = await self._store.newest_link_id(self._connection, self._entities)
-        return self._ceiling
+    async def horizon(self) -> int:
+        """The newest company link this cycle's view holds (read once, at first use)."""
+        if self._horizon is None:
+            self._horizon = await self._store.newest_link_id(self._connection, self._entities)
+        return self._horizon
+
+    async def _links(self, entity: str, side: Side, ids: Sequence[str]) -> dict[str, Link]:
+        """The active links of ``ids`` on ``side`` within this cycle's view."""
+        horizon = await self.horizon()
+        found = await self._store.links_by_ids(self._connection, entity, side, ids)
+        return {
+            i: link
+            for i, link in found.items()
+            if link.detached_at is None and (link.id or 0) <= horizon
+        }
 
     async def crm_of_organisations(self, organisations: Iterable[str]) -> dict[str, str]:
         """The linked CRM company of each organisation that has one."""
@@ -72,14 +82,9 @@ class CompanyDirectory:
                 break
             at = await organisation_gateway.at_organisations(entity, wanted)
             relations = [r for ids in at.values() for r in ids]
-            links = await self._seen(
-                await self._store.links_by_ids(self._connection, entity, Side.AFAS, relations)
-            )
+            links = await self._links(entity, Side.AFAS, relations)
             for organisation, ids in at.items():
-                crm = next(
-                    (links[r].crm_id for r in ids if r in links and not links[r].detached_at),
-                    None,
-                )
+                crm = next((links[r].crm_id for r in ids if r in links), None)
                 if crm is not None:
                     self._crm_by_organisation[organisation] = crm
                     self._organisation_by_crm.setdefault(crm, organisation)
@@ -97,12 +102,8 @@ class CompanyDirectory:
         for entity in self._entities:
             if not wanted:
                 break
-            links = await self._seen(
-                await self._store.links_by_ids(self._connection, entity, Side.CRM, wanted)
-            )
-            relation_of = {
-                crm: link.afas_id for crm, link in links.items() if link.detached_at is None
-            }
+            links = await self._links(entity, Side.CRM, wanted)
+            relation_of = {crm: link.afas_id for crm, link in links.items()}
             if not relation_of:
                 continue
             organisations = await organisation_gateway.organisations_of(
@@ -127,12 +128,8 @@ class CompanyDirectory:
         for entity in self._entities:
             if not wanted:
                 break
-            links = await self._seen(
-                await self._store.links_by_ids(self._connection, entity, Side.CRM, wanted)
-            )
-            for crm, link in links.items():
-                if link.detached_at is None:
-                    self._linked_crm[crm] = True
+            for crm in await self._links(entity, Side.CRM, wanted):
+                self._linked_crm[crm] = True
             wanted = [c for c in wanted if c not in self._linked_crm]
         self._linked_crm.update(dict.fromkeys(wanted, False))
         return {c for c in crm_ids if self._linked_crm.get(c)}
@@ -142,11 +139,6 @@ class CompanyDirectory:
         if company is None or company.startswith(UNLINKED_PREFIX):
             return False
         return company in await self.linked_crm([company])
-
-    async def _seen(self, links: Mapping[str, Link]) -> dict[str, Link]:
-        """The links this cycle sees: made before its ceiling."""
-        ceiling = await self.ceiling()
-        return {key: link for key, link in links.items() if (link.id or 0) <= ceiling}
 
     def _organisation_gateway(self) -> OrganisationGateway:
         if not isinstance(self._afas, OrganisationGateway):

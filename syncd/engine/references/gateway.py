@@ -20,7 +20,7 @@ from syncd.engine.references.directory import (
     unlinked_organisation,
 )
 from syncd.errors import RecordError
-from syncd.gateways.base import BatchGateway, BatchOutcome, Gateway
+from syncd.gateways.base import BatchGateway, BatchOutcome, Gateway, MovingGateway
 from syncd.records import Page, Record, Side, Value
 
 __all__ = ["ReferencingGateway"]
@@ -76,6 +76,12 @@ class ReferencingGateway:
         return await self._records_in(
             entity, await self._inner.find_by_values(entity, field, values)
         )
+
+    async def moved_here(self, entity: str, ids: Sequence[str]) -> dict[str, str]:
+        """The side's own answer (ids need no translation); none where it has none."""
+        if not isinstance(self._inner, MovingGateway):
+            return {}
+        return await self._inner.moved_here(entity, ids)
 
     # -- writing ------------------------------------------------------------------------
 

@@ -81,12 +81,12 @@ class CompanyWaits:
     async def due(self) -> dict[Side, list[str]]:
         """Waiting records whose company was linked since the last look: read them again."""
         mark = await self._store.link_mark(self._connection, self._entity)
-        ceiling = await self._directory.ceiling()  # links after it: the next cycle's
-        self._mark = max(ceiling, mark or 0)
+        horizon = await self._directory.horizon()  # the links this cycle sees
+        self._mark = horizon
         if mark is None:  # a first cycle lists everything: nothing to look back on
             return {side: [] for side in Side}
         after = await self._store.links_after(self._connection, self._company_entities, mark)
-        links = [link for link in after if (link.id or 0) <= ceiling]
+        links = [link for link in after if (link.id or 0) <= horizon]
         if not links:
             return {side: [] for side in Side}
         companies = {link.crm_id for link in links}

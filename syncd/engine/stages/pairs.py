@@ -8,6 +8,7 @@ its records is due out of quarantine. Records the pull did not bring are read by
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -16,6 +17,7 @@ from syncd.engine.stages.context import CycleContext
 from syncd.engine.stages.listings import SidePull
 from syncd.engine.stages.lookups import CycleLookups
 from syncd.engine.stages.standing import Standing
+from syncd.gateways.base import MovingGateway
 from syncd.policy import Direction
 from syncd.records import Record, Side
 from syncd.state.rows import Link
@@ -35,9 +37,10 @@ async def linked_pairs(
     handled: frozenset[int],
 ) -> LinkedPairs:
     await lookups.open_conflict_fields()  # what is unchanged since a conflict opened is left alone
+    moves = await _moves_into(ctx, lookups, pulled)
     links = [
         link
-        for link in await _links_to_look_at(ctx, standing, lookups, pulled, handled)
+        for link in await _links_to_look_at(ctx, standing, lookups, pulled, handled, moves)
         if ctx.full
         or link.id in standing.touched
         or not _is_at_base(ctx, standing, lookups, link, pulled)
@@ -46,7 +49,7 @@ async def linked_pairs(
     # they hold: an earlier version taken for an edit would undo a write. Its records
     # are read by id like those it did not bring (the pairs here are not at their base).
     current = {side: {} if pulled[side].hints_only else dict(pulled[side].records) for side in Side}
-    moved: dict[Side, dict[str, str]] = {side: {} for side in Side}
+    moved: dict[Side, dict[str, str]] = {side: dict(moves[side]) for side in Side}
 
     async def read_missing(side: Side) -> None:
         # Read what the pull did not bring; even after a full listing, a record missing
@@ -55,18 +58,31 @@ async def linked_pairs(
         if missing:
             page = await lookups.read(side, missing)
             current[side].update({r.id: r for r in page.records})
-            moved[side] = page.moved
+            moved[side].update(page.moved)
 
     await asyncio.gather(*(read_missing(side) for side in Side))  # both sides at once
     merged = await _find_merged(lookups, links, current, moved)
-    skip = {m.link.id for m in merged}
+    # A link that follows its record's survivor is reconciled with it at once: a move's
+    # new company (or a merge's values) reach the other side in this same cycle.
+    followed = {
+        m.link.id: _repointed(m.link, m.side, m.survivor)
+        for m in merged
+        if not m.survivor_linked and m.survivor in current[m.side]
+    }
+    skip = {m.link.id for m in merged} - followed.keys()
     rejected = lookups.rejected.keys()
     pairs = [
         PairState(link, current[Side.CRM].get(link.crm_id), current[Side.AFAS].get(link.afas_id))
-        for link in links
+        for link in (followed.get(k.id, k) for k in links)
         if link.id not in skip and not any((s, link.id_on(s)) in rejected for s in Side)
     ]
     return LinkedPairs(pairs, merged)
+
+
+def _repointed(link: Link, side: Side, survivor: str) -> Link:
+    if side is Side.CRM:
+        return dataclasses.replace(link, crm_id=survivor)
+    return dataclasses.replace(link, afas_id=survivor)
 
 
 def is_unchanged(
@@ -113,13 +129,14 @@ async def _links_to_look_at(
     lookups: CycleLookups,
     pulled: Mapping[Side, SidePull],
     handled: frozenset[int],
+    moves: Mapping[Side, Mapping[str, str]],
 ) -> list[Link]:
     if ctx.full:
         found = lookups.all_links
     else:
         found = []
         for side in Side:
-            ids = list(pulled[side].records) + standing.due_for_retry(side)
+            ids = list(pulled[side].records) + standing.due_for_retry(side) + list(moves[side])
             found.extend((await lookups.links_of(side, ids)).values())
         for link_id in standing.touched:
             link = await ctx.store.get_link(link_id)
@@ -131,6 +148,31 @@ async def _links_to_look_at(
     active = [link for link in unique.values() if not standing.is_pair_waiting(link)]
     lookups.hand_to_applier(active)
     return active
+
+
+async def _moves_into(
+    ctx: CycleContext, lookups: CycleLookups, pulled: Mapping[Side, SidePull]
+) -> dict[Side, dict[str, str]]:
+    """Per side, the ended records that unlinked records of this listing replaced by a
+    move (an AFAS contact moved to another organisation): old id -> new id.
+
+    A listing of changes brings the new record only; the ended one is not listed (it
+    is inactive) and would look deleted at the next sweep, while the new one would be
+    created on the other side a second time. A sweep reads every missing linked record
+    by id, which tells the same (``Page.moved``)."""
+    found: dict[Side, dict[str, str]] = {side: {} for side in Side}
+    if ctx.full:
+        return found
+    for side in Side:
+        gateway = ctx.gateways[side]
+        ids = list(pulled[side].records)
+        if not ids or not isinstance(gateway, MovingGateway):
+            continue
+        known = await lookups.links_of(side, ids)
+        new = [i for i in ids if i not in known]
+        if new:
+            found[side] = await gateway.moved_here(ctx.entity, new)
+    return found
 
 
 async def _find_merged(

@@ -42,6 +42,35 @@ class ContactReader:
         page.moved.update(moved)
         return page
 
+    async def moved_here(self, entity: str, ids: Sequence[str]) -> dict[str, str]:
+        """For contacts among ``ids`` that are their person's only active contact, the
+        blocked contact of that person they replaced (the latest changed one): old -> new.
+
+        A person who moved is a new contact to a listing of changes, and the blocked one
+        it replaced is not listed at all (inactive): this is how the move is told."""
+        spec = self._relations.spec(entity)
+        field = person_field(self._relations, entity)
+        wanted = list(dict.fromkeys(i for i in ids if i.isdigit()))
+        person_of = {
+            str(r[spec.id]): str(r[field])
+            for r in await self._get.rows_where(entity, spec.id, wanted)
+            if r.get(field) is not None and not self._relations.is_blocked(entity, r)
+        }
+        if not person_of:
+            return {}
+        active: dict[str, list[Row]] = {}
+        ended: dict[str, list[Row]] = {}
+        for row in await self.of_persons(entity, sorted(set(person_of.values()))):
+            shelf = ended if self._relations.is_blocked(entity, row) else active
+            shelf.setdefault(str(row.get(field)), []).append(row)
+        found: dict[str, str] = {}
+        for new_id, person in person_of.items():
+            if len(active.get(person, [])) != 1 or not ended.get(person):
+                continue
+            latest = max(ended[person], key=lambda r: str(r.get(spec.modified) or ""))
+            found[str(latest[spec.id])] = new_id
+        return found
+
     async def rows(self, entity: str, record_ids: Sequence[str]) -> dict[str, Row]:
         """The rows of the contacts among ``record_ids`` that exist, blocked or not, by id
         (read together: a request per chunk of ids, not one a contact)."""

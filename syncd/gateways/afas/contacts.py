@@ -36,7 +36,7 @@ from syncd.gateways.afas.contact_reading import ContactReader, person_field
 from syncd.gateways.afas.payload import connector_payload
 from syncd.gateways.afas.reading import RelationReader
 from syncd.gateways.afas.relations import RelationMapping, Row
-from syncd.gateways.afas.writing import WriteOptions, unreadable_error, write_all
+from syncd.gateways.afas.writing import WriteOptions, as_stored, unreadable_error, write_all
 from syncd.gateways.base import BatchOutcome
 from syncd.records import Record, Side, Value
 
@@ -162,14 +162,7 @@ class ContactWriter:
             [self._update(entity, rows.get(item[0]), *item) for item in items]
         )
         page = await self._contacts.read(entity, [w for w in written if isinstance(w, str)])
-        stored = {r.id: r for r in page.records}
-        rejected = {r.id: r for r in page.rejected}
-        return [
-            w
-            if isinstance(w, RecordError)
-            else stored.get(w) or unreadable_error(entity, w, rejected)
-            for w in written
-        ]
+        return as_stored(entity, written, page)
 
     async def deactivate(self, entity: str, record_id: str) -> None:
         flag = self._relations.spec(entity).options["deactivate_update"]

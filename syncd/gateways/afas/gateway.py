@@ -113,6 +113,13 @@ class AfasGateway:
             return await self._contacts.read(entity, ids)
         return await self._reader.read(entity, ids)
 
+    async def moved_here(self, entity: str, ids: Sequence[str]) -> dict[str, str]:
+        """Contacts among ``ids`` that a person's move made: the blocked contact each
+        replaced -> it (relations never move)."""
+        if not self._is_contact(entity):
+            return {}
+        return await self._contacts.moved_here(entity, ids)
+
     async def find_by_correlation(self, entity: str, keys: Sequence[str]) -> dict[str, Record]:
         return await self._reader.find_by_correlation(entity, keys)
 

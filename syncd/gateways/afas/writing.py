@@ -25,7 +25,7 @@ from syncd.gateways.afas.payload import connector_payload
 from syncd.gateways.afas.reading import RelationReader
 from syncd.gateways.afas.relations import RelationMapping
 from syncd.gateways.base import BatchOutcome
-from syncd.records import Record, RejectedRecord, Value
+from syncd.records import Page, Record, RejectedRecord, Value
 
 __all__ = ["RelationWriter", "WriteOptions", "unreadable_error", "write_all"]
 
@@ -139,14 +139,7 @@ class RelationWriter:
     ) -> list[BatchOutcome]:
         """Each written relation as stored (or why it cannot be), in ``written``'s order."""
         page = await self._reader.read(entity, [w for w in written if isinstance(w, str)])
-        stored = {r.id: r for r in page.records}
-        rejected = {r.id: r for r in page.rejected}
-        return [
-            w
-            if isinstance(w, RecordError)
-            else stored.get(w) or unreadable_error(entity, w, rejected)
-            for w in written
-        ]
+        return as_stored(entity, written, page)
 
     async def _read_back_one(self, entity: str, record_id: str) -> Record:
         [outcome] = await self._read_back(entity, [record_id])
@@ -179,6 +172,17 @@ class RelationWriter:
             "KnOrganisation": {"MatchOga": "9"},
             "KnOrganisation.KnBasicAddressAdr": {"BeginDate": self._today().isoformat()},
         }
+
+
+def as_stored(entity: str, written: Sequence[str | RecordError], page: Page) -> list[BatchOutcome]:
+    """Each write as ``page`` read it back (or why it cannot be), in ``written``'s order:
+    a refused write is its RecordError, a written one its record."""
+    stored = {r.id: r for r in page.records}
+    rejected = {r.id: r for r in page.rejected}
+    return [
+        w if isinstance(w, RecordError) else stored.get(w) or unreadable_error(entity, w, rejected)
+        for w in written
+    ]
 
 
 def unreadable_error(

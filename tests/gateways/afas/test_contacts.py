@@ -365,6 +365,22 @@ async def test_read_of_the_old_contact_says_where_the_person_went(profit: Profit
     assert page.records == [moved]
 
 
+async def test_the_new_contact_of_a_move_tells_the_ended_one_it_replaced(profit: Profit) -> None:
+    old_place, new_place = profit.company("Korenaar"), profit.company("Atlas")
+    old = profit.contact({**ANOUK, "company": old_place}, PersonId="30001")
+    moved = await profit.afas.update(CONTACT, old, {"company": new_place})
+    newcomer = profit.contact({**ANOUK, "company": old_place}, PersonId="30002")
+    twice = profit.contact({**ANOUK, "company": old_place}, PersonId="30003")
+    profit.contact({**ANOUK, "company": new_place}, PersonId="30003")
+    await profit.afas.deactivate(
+        CONTACT, profit.contact({**ANOUK, "company": new_place}, PersonId="30003")
+    )
+    found = await profit.afas.moved_here(CONTACT, [moved.id, newcomer, twice, "nonsense"])
+    # a person with two active contacts could have come from either: no move is told
+    assert found == {old: moved.id}
+    assert await profit.afas.moved_here("customer", [moved.id]) == {}
+
+
 async def test_a_blocked_contact_of_a_person_with_several_or_no_others_is_just_gone(
     profit: Profit,
 ) -> None:

@@ -90,7 +90,7 @@ async def crash_run(
             workdir,
             simulator_connection(*urls),
             mappings=mappings_dir,
-            sync={"overlap_seconds": 30, "entities": list(world.entities)},
+            sync={"overlap_seconds": 30, "entities": json.dumps(list(world.entities))},
             # room for the cycle in flight at SIGTERM to end
             daemon={"shutdown_grace_seconds": 30},
         )

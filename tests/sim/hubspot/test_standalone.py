@@ -12,6 +12,7 @@ from pathlib import Path
 import aiohttp
 
 from syncd.sim.hubspot import load_seed
+from syncd.sim.hubspot.standalone import load_contact_seed
 from tests.gateways.contract.gateway_contract import ROOT, SHIPPED_FIXTURE
 from tests.sim.hubspot.api import AUTH, COMPANIES
 
@@ -21,7 +22,11 @@ def test_a_syncd_fixture_seeds_one_company_per_hubspot_id() -> None:
     ids = [s["id"] for s in seeds]
     assert len(ids) == len(set(ids))
     fixture = json.loads(SHIPPED_FIXTURE.read_text(encoding="utf-8"))
-    assert set(ids) == {r["hs_object_id"] for rows in fixture["crm"].values() for r in rows}
+    companies = {e: rows for e, rows in fixture["crm"].items() if e != "contact"}
+    assert set(ids) == {r["hs_object_id"] for rows in companies.values() for r in rows}
+    contacts = load_contact_seed(SHIPPED_FIXTURE)
+    assert [c[0] for c in contacts] == [r["hs_object_id"] for r in fixture["crm"]["contact"]]
+    assert {company for _, _, company in contacts} <= set(ids)  # each at a seeded company
     roles = {s["properties"].get("afas_roles") for s in seeds}
     assert roles <= {"customer", "supplier", "customer;supplier"}
 
