@@ -28,11 +28,9 @@ import dataclasses
 import os
 import shutil
 import tempfile
-from collections.abc import AsyncIterator, Awaitable
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from collections.abc import Awaitable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import hypothesis.strategies as st
 import pytest
@@ -41,12 +39,13 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 
 from syncd.engine.cycle import Connection, CycleReport, run_cycle
 from syncd.engine.review import apply_match_plan
-from syncd.errors import OutcomeUnknownError
 from syncd.gateways.memory import MemoryGateway
 from syncd.mapping import EntityMapping, load_mapping
 from syncd.policy import ConflictRule, DeletePolicy, FirstLink, Guards, SyncRules
 from syncd.records import Side, Value
-from syncd.state.store import StateStore, Transaction, open_store
+from syncd.state.store import StateStore, open_store
+from tests.engine.stateful_faults import FAULTS, Crash, CrashingStore, arm
+from tests.engine.stateful_rules import ModelRecord, RulesModel, fill_created_id
 
 T = TypeVar("T")
 ENTITY = "customer"
@@ -54,59 +53,7 @@ FIELDS = ("name", "city", "phone")
 VALUES = st.sampled_from(["alpha", "beta", "gamma", None])
 MAPPING = Path(__file__).parent / "data" / "stateful_customer.toml"
 NO_GUARDS = Guards(max_delete_share=1.0, max_blank_share=1.0, refuse_empty_side=False)
-WRITES = ("create", "update", "deactivate")
-MISSING = object()
-
-
-class Crash(Exception):
-    """The process dies: not a syncd error, so nothing in the engine catches it."""
-
-
-@dataclass
-class Company:
-    """The model's view of one company: its record on each side and what they hold."""
-
-    ids: dict[Side, str | None]
-    values: dict[Side, dict[str, Value]]
-    base: dict[str, Any] | None = None  # None until linked; MISSING per field = no base
-    tombstone: bool = False
-    deleted: set[Side] = field(default_factory=set)  # removed by a user
-    blocked: set[Side] = field(default_factory=set)  # deactivated by the engine
-
-    def present(self, side: Side) -> bool:
-        return self.ids[side] is not None and not {side} & (self.deleted | self.blocked)
-
-    def stored(self, side: Side) -> bool:
-        """A row exists on ``side`` (a blocked one too)."""
-        return self.ids[side] is not None and side not in self.deleted
-
-
-class CrashingStore:
-    """The real store, but the commit of the n-th transaction dies."""
-
-    def __init__(self, inner: StateStore, crash_at: int | None) -> None:
-        self.inner = inner
-        self.crash_at = crash_at
-        self.count = 0
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.inner, name)
-
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Transaction]:
-        async with self.inner.transaction() as tx:
-            yield tx
-            self.count += 1
-            if self.count == self.crash_at:
-                raise Crash(f"died committing transaction {self.count}")
-
-
-FAULTS = st.tuples(
-    st.sampled_from(["crash_before", "crash_after", "lost", "crash_commit"]),
-    st.sampled_from(list(Side)),
-    st.sampled_from(WRITES),
-    st.integers(min_value=1, max_value=6),
-)
+Company = ModelRecord
 
 
 class SyncMachine(RuleBasedStateMachine):
@@ -264,19 +211,10 @@ class SyncMachine(RuleBasedStateMachine):
         except Crash:
             return None  # the process died; the next cycle is a restart on the same state
 
-    def _arm(self, kind: str, side: Side, operation: str) -> None:
-        gateway = self.gateways[side]
-        if kind == "crash_before":
-            gateway.fail_next(operation, Crash(f"died before {operation}"))
-        elif kind == "crash_after":
-            gateway.fail_next(operation, Crash(f"died after {operation}"), after_write=True)
-        elif kind == "lost":
-            gateway.fail_next(operation, OutcomeUnknownError("timed out"), after_write=True)
-
     @rule(faults=st.lists(FAULTS, max_size=3), full_first=st.booleans())
     def sync(self, faults: list[tuple[str, Side, str, int]], full_first: bool) -> None:
         for kind, side, operation, n in faults:
-            self._arm(kind, side, operation)
+            arm(self.gateways[side], kind, operation)
             crash_at = n if kind == "crash_commit" else None
             self._cycle(CrashingStore(self.store, crash_at), full=full_first)
             for gateway in self.gateways.values():
@@ -296,101 +234,9 @@ class SyncMachine(RuleBasedStateMachine):
 
     def _expect(self) -> None:
         """Advance the model: what every company must look like after the sync phase."""
+        model = RulesModel(self.sync_rules, self.first_link, FIELDS)
         for company in self.companies:
-            if company.tombstone:
-                continue
-            if company.base is None:
-                self._expect_new(company)
-            elif company.deleted:
-                self._expect_deleted(company)
-            else:
-                for name in FIELDS:
-                    self._expect_field(company, name)
-
-    def _expect_new(self, company: Company) -> None:
-        if all(company.ids[side] is not None for side in Side):
-            company.base = dict.fromkeys(FIELDS, MISSING)
-            for name in FIELDS:
-                self._expect_field(company, name)
-            return
-        source = Side.CRM if company.ids[Side.CRM] else Side.AFAS
-        company.values[source.other] = dict(company.values[source])
-        company.base = dict(company.values[source])
-
-    def _expect_deleted(self, company: Company) -> None:
-        company.tombstone = True
-        survivors = [side for side in Side if side not in company.deleted]
-        if not survivors or self.sync_rules.deletes is DeletePolicy.IGNORE:
-            return
-        survivor = survivors[0]
-        assert company.base is not None
-        edited = any(
-            company.base.get(name, MISSING) is not MISSING
-            and company.values[survivor].get(name) != company.base[name]
-            for name in FIELDS
-        )
-        if not edited:
-            company.blocked.add(survivor)
-
-    def _expect_field(self, company: Company, name: str) -> None:
-        assert company.base is not None
-        base = company.base.get(name, MISSING)
-        crm, afas = company.values[Side.CRM].get(name), company.values[Side.AFAS].get(name)
-        crm_changed = base is MISSING or crm != base
-        afas_changed = base is MISSING or afas != base
-        keep_blank = not self.sync_rules.blank_overwrites
-        if not crm_changed and not afas_changed:
-            return
-        if crm == afas:
-            company.base[name] = crm
-            return
-        if base is MISSING:
-            self._expect_first_link(company, name, crm, afas)
-            return
-        if crm_changed != afas_changed:
-            source = Side.CRM if crm_changed else Side.AFAS
-            value, other = company.values[source].get(name), company.values[source.other].get(name)
-            if value is None and other is not None and keep_blank:
-                return  # held: a blank never overwrites a value
-            self._settle(company, name, value)
-            return
-        if (crm is None) != (afas is None) and keep_blank:
-            self._settle(company, name, crm if afas is None else afas)
-        elif self.sync_rules.conflict is ConflictRule.MANUAL:
-            return  # a conflict for a person; both sides keep their values
-        elif self.sync_rules.conflict is ConflictRule.CRM_WINS:
-            self._settle(company, name, crm)
-        elif self.sync_rules.conflict is ConflictRule.AFAS_WINS:
-            self._settle(company, name, afas)
-        else:
-            self._settle_newest(company, name, crm, afas)
-
-    def _expect_first_link(self, company: Company, name: str, crm: Value, afas: Value) -> None:
-        """No base: the pair (or this field of it) is linked for the first time."""
-        rule = self.first_link[name]
-        if (crm is None) != (afas is None):
-            self._settle(company, name, crm if afas is None else afas)  # never a blank
-        elif rule is FirstLink.MANUAL:
-            return  # a conflict for a person; both sides keep their values
-        elif rule is FirstLink.CRM:
-            self._settle(company, name, crm)
-        elif rule is FirstLink.AFAS:
-            self._settle(company, name, afas)
-        else:
-            self._settle_newest(company, name, crm, afas)
-
-    def _settle_newest(self, company: Company, name: str, crm: Value, afas: Value) -> None:
-        # newest depends on record times the model does not keep: the sides must agree on
-        # one of the two users' values (checked against both sides later).
-        actual = self._actual(Side.CRM, company).get(name)
-        assert actual in (crm, afas), f"{name}: {actual!r} is neither user's value"
-        self._settle(company, name, actual)
-
-    def _settle(self, company: Company, name: str, value: Value) -> None:
-        assert company.base is not None
-        company.base[name] = value
-        for side in Side:
-            company.values[side][name] = value
+            model.expect(company, lambda c, name: self._actual(Side.CRM, c).get(name))
 
     # --- comparing the model with the systems -----------------------------------------
 
@@ -403,7 +249,7 @@ class SyncMachine(RuleBasedStateMachine):
         links = self.run(self.store.get_links("test", ENTITY))
         active_links = {(k.crm_id, k.afas_id) for k in links if k.detached_at is None}
         for company in self.companies:
-            self._fill_created_id(company, active_links)
+            fill_created_id(company.ids, active_links)
             for side in Side:
                 if company.stored(side):
                     active = self.gateways[side].is_active(ENTITY, company.ids[side] or "")
@@ -412,16 +258,6 @@ class SyncMachine(RuleBasedStateMachine):
                     expected = {k: company.values[side].get(k) for k in FIELDS}
                     assert actual == expected, f"{side} {company.ids[side]}: {actual} != {expected}"
         self._check_no_duplicates(active_links)
-
-    def _fill_created_id(self, company: Company, links: set[tuple[str, str]]) -> None:
-        """Learn the id the engine gave a company it created on the other side."""
-        for side in Side:
-            mine = company.ids[side.other]
-            if company.ids[side] is None and mine is not None:
-                index = 1 if side is Side.AFAS else 0
-                partners = [pair[index] for pair in links if pair[1 - index] == mine]
-                assert len(partners) == 1, f"{side.other} {mine} linked {len(partners)} times"
-                company.ids[side] = partners[0]
 
     def _check_no_duplicates(self, links: set[tuple[str, str]]) -> None:
         for side in Side:
