@@ -263,3 +263,24 @@ async def test_the_match_plan_proposes_people_by_name_within_their_company_only(
     proposals = [p for p in await match_plan(conn, "contact") if p.crm.id == anouk.id]
 
     assert [(p.kind, p.afas.id) for p in proposals] == [("review", "20001")]
+
+
+async def test_a_move_to_a_company_not_linked_is_held_with_its_reason_and_the_rest_goes(
+    store: StateStore, systems: tuple[MemoryGateway, MemoryGateway]
+) -> None:
+    crm, afas = systems
+    conn = _connection(store, crm, afas)
+    await _sync_companies(conn)
+    await run_cycle(conn, "contact")
+    people = await _contacts(crm)
+    anouk, fatima = people["anouk@korenaar.nl"], people["f.elamrani@vanderlinden.nl"]
+    crm.edit("contact", anouk.id, {"primary_company": "9999999999"})  # a prospect's
+    crm.edit("contact", fatima.id, {"jobtitle": "Directeur"})
+
+    await run_cycle(conn, "contact")
+
+    [held] = await store.quarantined("c", "contact")
+    assert (held.side, held.record_id) == (AFAS, "20001")  # the write to Anouk's AFAS twin
+    assert "is not linked as a customer or supplier" in held.reason
+    assert (await _contacts(afas))["anouk@korenaar.nl"].fields["company"] == "10001"  # stays
+    assert (await _contacts(afas))["f.elamrani@vanderlinden.nl"].fields["job_title"] == "Directeur"

@@ -23,19 +23,15 @@ record as it was, with its earlier values and modification time. The checks:
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import os
-import shutil
-import tempfile
-from collections.abc import Awaitable
 from pathlib import Path
 from typing import TypeVar
 
 import hypothesis.strategies as st
 import pytest
 from hypothesis import HealthCheck, settings
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+from hypothesis.stateful import initialize, invariant, precondition, rule
 
 from syncd.engine.cycle import Connection, CycleReport, run_cycle
 from syncd.engine.review import apply_match_plan
@@ -43,8 +39,9 @@ from syncd.gateways.memory import MemoryGateway
 from syncd.mapping import EntityMapping, load_mapping
 from syncd.policy import ConflictRule, DeletePolicy, FirstLink, Guards, SyncRules
 from syncd.records import Side, Value
-from syncd.state.store import StateStore, open_store
+from syncd.state.store import StateStore
 from tests.engine.stateful_faults import FAULTS, Crash, CrashingStore, arm
+from tests.engine.stateful_machine import StoreMachine
 from tests.engine.stateful_rules import ModelRecord, RulesModel, fill_created_id
 
 T = TypeVar("T")
@@ -56,11 +53,9 @@ NO_GUARDS = Guards(max_delete_share=1.0, max_blank_share=1.0, refuse_empty_side=
 Company = ModelRecord
 
 
-class SyncMachine(RuleBasedStateMachine):
+class SyncMachine(StoreMachine):
     def __init__(self) -> None:
         super().__init__()
-        self.loop = asyncio.new_event_loop()
-        self.tmp = Path(tempfile.mkdtemp())
         self.mapping: EntityMapping = load_mapping(MAPPING)
         self.gateways = {
             side: MemoryGateway(
@@ -68,19 +63,10 @@ class SyncMachine(RuleBasedStateMachine):
             )
             for side in Side
         }
-        self.store = self.run(open_store(f"sqlite:///{self.tmp / 'state.db'}"))
         self.companies: list[Company] = []
         self.next_kvk = 10_000_000
         self.sync_rules = SyncRules()
         self.first_link: dict[str, FirstLink] = {}
-
-    def run(self, awaitable: Awaitable[T]) -> T:
-        return self.loop.run_until_complete(awaitable)
-
-    def teardown(self) -> None:
-        self.run(self.store.close())
-        self.loop.close()
-        shutil.rmtree(self.tmp, ignore_errors=True)
 
     # --- configuration ---------------------------------------------------------------
 

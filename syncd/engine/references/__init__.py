@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from syncd.engine.references.directory import CompanyDirectory
 from syncd.engine.references.gateway import ReferencingGateway
 from syncd.engine.references.waits import CompanyWaits
-from syncd.gateways.base import Gateway, OrganisationGateway
+from syncd.gateways.base import Gateway
 from syncd.mapping import EntityMapping
 from syncd.records import Side
 from syncd.state.store import StateStore
@@ -32,15 +32,8 @@ def following_companies(
     if reference is None:
         return gateways, None
     directory = CompanyDirectory(store, connection, reference.refers_to, gateways)
-    afas = gateways[Side.AFAS]
     waits = CompanyWaits(
-        store,
-        connection,
-        mapping.entity,
-        reference.name,
-        reference.refers_to,
-        directory,
-        afas if isinstance(afas, OrganisationGateway) else None,
+        store, connection, mapping.entity, reference.name, reference.refers_to, directory
     )
     translated = {
         side: ReferencingGateway(gateway, mapping.entity, reference.name, directory)

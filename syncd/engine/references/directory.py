@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from syncd.errors import ConfigError, Problem
 from syncd.gateways.base import Gateway, OrganisationGateway
-from syncd.records import Side, Value
+from syncd.records import Side
 from syncd.state.rows import Link
 from syncd.state.store import StateStore
 
@@ -134,11 +134,15 @@ class CompanyDirectory:
         self._linked_crm.update(dict.fromkeys(wanted, False))
         return {c for c in crm_ids if self._linked_crm.get(c)}
 
-    async def is_linked(self, company: Value) -> bool:
-        """Whether a canonical company value is a linked CRM company."""
-        if company is None or company.startswith(UNLINKED_PREFIX):
-            return False
-        return company in await self.linked_crm([company])
+    async def organisations_of_links(self, links: Sequence[Link]) -> set[str]:
+        """The AFAS organisations of the relations that company ``links`` link."""
+        organisation_gateway = self._organisation_gateway()
+        found: set[str] = set()
+        for entity in self._entities:
+            ids = [link.afas_id for link in links if link.entity == entity]
+            if ids:
+                found |= set((await organisation_gateway.organisations_of(entity, ids)).values())
+        return found
 
     def _organisation_gateway(self) -> OrganisationGateway:
         if not isinstance(self._afas, OrganisationGateway):

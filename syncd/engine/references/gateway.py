@@ -11,8 +11,8 @@ organisation linked to it). A write naming a company that is not linked is refus
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator, Mapping, Sequence
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from syncd.engine.references.directory import (
     UNLINKED_PREFIX,
@@ -25,6 +25,7 @@ from syncd.records import Page, Record, Side, Value
 
 __all__ = ["ReferencingGateway"]
 
+_Item = TypeVar("_Item")
 _THE_SIDES_OWN = frozenset({"requests_sent", "visibility_lag", "outcome_window", "status"})
 
 
@@ -103,30 +104,24 @@ class ReferencingGateway:
     async def create_batch(
         self, entity: str, items: Sequence[tuple[Mapping[str, Value], str]]
     ) -> list[BatchOutcome]:
-        out: list[BatchOutcome | None] = [None] * len(items)
-        sent: list[tuple[int, tuple[Mapping[str, Value], str]]] = []
-        for i, (fields, correlation) in enumerate(items):
-            try:
-                sent.append((i, (await self._fields_out(entity, fields), correlation)))
-            except RecordError as refused:
-                out[i] = refused
-        outcomes = await self._batch(self._inner).create_batch(entity, [s for _, s in sent])
-        return await self._merge(entity, out, [i for i, _ in sent], outcomes)
+        return await self._batch_out(
+            entity,
+            items,
+            lambda item: item[0],
+            lambda item, native: (native, item[1]),
+            self._batch(self._inner).create_batch,
+        )
 
     async def update_batch(
         self, entity: str, items: Sequence[tuple[str, Mapping[str, Value], str | None]]
     ) -> list[BatchOutcome]:
-        out: list[BatchOutcome | None] = [None] * len(items)
-        sent: list[tuple[int, tuple[str, Mapping[str, Value], str | None]]] = []
-        for i, (record_id, fields, correlation) in enumerate(items):
-            try:
-                native = await self._fields_out(entity, fields)
-            except RecordError as refused:
-                out[i] = refused
-                continue
-            sent.append((i, (record_id, native, correlation)))
-        outcomes = await self._batch(self._inner).update_batch(entity, [s for _, s in sent])
-        return await self._merge(entity, out, [i for i, _ in sent], outcomes)
+        return await self._batch_out(
+            entity,
+            items,
+            lambda item: item[1],
+            lambda item, native: (item[0], native, item[2]),
+            self._batch(self._inner).update_batch,
+        )
 
     async def deactivate(self, entity: str, record_id: str) -> None:
         await self._inner.deactivate(entity, record_id)
@@ -185,16 +180,27 @@ class ReferencingGateway:
             **await self._directory.organisations_of_crm(c for c in companies if c not in own),
         }
 
-    async def _merge(
+    async def _batch_out(
         self,
         entity: str,
-        out: list[BatchOutcome | None],
-        positions: Sequence[int],
-        outcomes: Sequence[BatchOutcome],
+        items: Sequence[_Item],
+        fields_of: Callable[[_Item], Mapping[str, Value]],
+        with_fields: Callable[[_Item, Mapping[str, Value]], _Item],
+        send: Callable[[str, Sequence[_Item]], Awaitable[list[BatchOutcome]]],
     ) -> list[BatchOutcome]:
+        """``items`` translated and sent in one batch; an item naming a company that is
+        not linked is refused in its place without being sent."""
+        out: list[BatchOutcome | None] = [None] * len(items)
+        sent: list[tuple[int, _Item]] = []
+        for i, item in enumerate(items):
+            try:
+                sent.append((i, with_fields(item, await self._fields_out(entity, fields_of(item)))))
+            except RecordError as refused:
+                out[i] = refused
+        outcomes = await send(entity, [item for _, item in sent]) if sent else []
         records = await self._records_in(entity, [o for o in outcomes if isinstance(o, Record)])
         translated = iter(records)
-        for position, outcome in zip(positions, outcomes, strict=True):
+        for (position, _), outcome in zip(sent, outcomes, strict=True):
             out[position] = next(translated) if isinstance(outcome, Record) else outcome
         return [o for o in out if o is not None]
 

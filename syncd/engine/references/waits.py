@@ -21,9 +21,8 @@ from syncd.engine.references.directory import (
     CompanyDirectory,
     unlinked_organisation,
 )
-from syncd.gateways.base import OrganisationGateway
 from syncd.records import Record, Side
-from syncd.state.rows import Link, Waiting
+from syncd.state.rows import Waiting
 from syncd.state.store import StateStore, Transaction
 
 __all__ = ["CompanyWaits", "WaitingRecords", "why_waiting"]
@@ -50,10 +49,6 @@ class WaitingRecords:
     waiting: dict[tuple[Side, str], Waiting] = field(default_factory=dict)
     released: dict[Side, set[str]] = field(default_factory=lambda: {s: set() for s in Side})
 
-    def reason(self, side: Side, record_id: str) -> str | None:
-        entry = self.waiting.get((side, record_id))
-        return None if entry is None else entry.reason
-
 
 class CompanyWaits:
     """The waits of one contact cycle: which records wait, which may go now."""
@@ -66,7 +61,6 @@ class CompanyWaits:
         company_field: str,
         company_entities: Sequence[str],
         directory: CompanyDirectory,
-        afas: OrganisationGateway | None,
     ) -> None:
         self._store = store
         self._connection = connection
@@ -74,7 +68,6 @@ class CompanyWaits:
         self._field = company_field
         self._company_entities = tuple(company_entities)
         self._directory = directory
-        self._afas = afas
         self.found = WaitingRecords()
         self._mark: int | None = None
 
@@ -89,8 +82,10 @@ class CompanyWaits:
         links = [link for link in after if (link.id or 0) <= horizon]
         if not links:
             return {side: [] for side in Side}
+        # a waiting AFAS contact reads as its organisation, unlinked (directory.py)
+        organisations = await self._directory.organisations_of_links(links)
         companies = {link.crm_id for link in links}
-        companies |= await self._organisations(links)
+        companies |= {unlinked_organisation(o) for o in organisations}
         waiting = await self._store.waiting(self._connection, self._entity)
         return {
             side: [w.record_id for w in waiting if w.side is side and w.company in companies]
@@ -126,23 +121,11 @@ class CompanyWaits:
         """Keep what waits; with ``whole`` (a full sweep) forget everything else."""
         if whole:
             await tx.forget_waiting(self._connection, self._entity)
-        for side in Side:
-            gone = self.found.released[side] - {i for s, i in self.found.waiting if s is side}
-            if gone and not whole:
-                await tx.stop_waiting(self._connection, self._entity, side, sorted(gone))
+        else:
+            for side in Side:
+                going = self.found.released[side] - {i for s, i in self.found.waiting if s is side}
+                if going:
+                    await tx.stop_waiting(self._connection, self._entity, side, sorted(going))
         await tx.hold_waiting(list(self.found.waiting.values()))
         if self._mark is not None:
             await tx.set_link_mark(self._connection, self._entity, self._mark)
-
-    async def _organisations(self, links: Sequence[Link]) -> set[str]:
-        """The canonical companies AFAS contacts of the newly linked relations read as
-        while they waited: their organisations, unlinked."""
-        if self._afas is None:
-            return set()
-        found: set[str] = set()
-        for entity in self._company_entities:
-            ids = [link.afas_id for link in links if link.entity == entity]
-            if ids:
-                organisations = await self._afas.organisations_of(entity, ids)
-                found |= {unlinked_organisation(o) for o in organisations.values()}
-        return found
