@@ -1,9 +1,9 @@
 """The shipped Prometheus alerts and Grafana dashboard (deploy/).
 
-promtool (Debian's prometheus package) checks the rules and fires each alert on
-synthetic series (syncd-alerts.test.yml beside this file); the dashboard is a Grafana
-JSON model whose queries parse; and every metric either names is one that /metrics
-serves after real cycles against both simulators.
+promtool (Debian's prometheus package) checks the rules and the example configuration
+that loads them, and fires each alert on synthetic series (syncd-alerts.test.yml beside
+this file); the dashboard is a Grafana JSON model whose queries parse; and every metric
+either names is one that /metrics serves after real cycles against both simulators.
 """
 
 from __future__ import annotations
@@ -38,6 +38,8 @@ from tests.two_simulators import TwoSimulators
 ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "deploy" / "prometheus" / "syncd-alerts.yml"
 RULE_TESTS = Path(__file__).with_name("syncd-alerts.test.yml")
+EXAMPLE_CONFIG = ROOT / "deploy" / "prometheus" / "prometheus.yml"
+TOKEN_FILE = "/etc/prometheus/syncd-status-token"
 DASHBOARD = ROOT / "deploy" / "grafana" / "syncd-dashboard.json"
 PROMTOOL = shutil.which("promtool")
 METRIC = re.compile(r"\bsyncd_[a-z_]+\b")
@@ -159,6 +161,20 @@ def test_the_rules_parse_and_each_alert_fires_on_its_series() -> None:
     cases = [case for group in read_yaml(RULE_TESTS)["tests"] for case in group["alert_rule_test"]]
     fired = {case["alertname"] for case in cases if case.get("exp_alerts")}
     assert fired == {rule["alert"] for rule in alert_rules()}
+
+
+def test_the_example_configuration_scrapes_syncd_and_loads_the_rules(tmp_path: Path) -> None:
+    need_promtool()
+    config = read_yaml(EXAMPLE_CONFIG)
+    assert config["rule_files"] == [RULES.name]
+    [job] = config["scrape_configs"]
+    assert job["authorization"]["credentials_file"] == TOKEN_FILE
+    # promtool reads the token file and the rules it names: a copy beside them here
+    shutil.copy(RULES, tmp_path)
+    (tmp_path / "token").write_text("a-status-token\n", encoding="utf-8")
+    text = EXAMPLE_CONFIG.read_text(encoding="utf-8").replace(TOKEN_FILE, str(tmp_path / "token"))
+    (tmp_path / "prometheus.yml").write_text(text, encoding="utf-8")
+    promtool("check", "config", tmp_path / "prometheus.yml")
 
 
 def test_the_dashboard_is_a_grafana_model_whose_queries_parse(tmp_path: Path) -> None:
