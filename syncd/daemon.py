@@ -312,6 +312,14 @@ class Daemon:
 
     # --- the status server and log -------------------------------------------------------
 
+    def failed_in_a_row(self) -> dict[tuple[str, str], int]:
+        """Per lane this replica holds, its cycles that failed since its last good one."""
+        return {
+            (lane.conn.name, lane.entity): lane.backoff.failures
+            for lane in self.lanes
+            if self._holds_lease(lane)
+        }
+
     async def _serve_status(self, stack: AsyncExitStack) -> None:
         config = self.settings.status
         if not config.enabled or not self.lanes:
@@ -320,6 +328,7 @@ class Daemon:
             self.lanes[0].conn.store,
             [(lane.conn.name, lane.entity) for lane in self.lanes],
             self.settings.daemon.interval,
+            self.failed_in_a_row,
         )
         token = config.token.value if config.token else None
         runner = web.AppRunner(make_app(source, token=token), access_log=None)
