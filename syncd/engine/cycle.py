@@ -142,7 +142,7 @@ async def _stages(
     finally:
         await cancel_task(conflicts_read)
     if report.applied:
-        await commit(ctx, cursors, report.plan, report.counts)
+        await commit(ctx, cursors, report.plan, report.counts, lookups.links_now())
     return report
 
 
