@@ -29,7 +29,15 @@ from syncd.state.rows import StatusEvent
 from syncd.state.store import StateStore, open_store
 from syncd.status.log import event_as_json, event_as_text
 from syncd.status.render import GUARD_HINT, plan_as_dict, plan_as_text, report_as_text
-from syncd.status.views import entity_health, health_as_text, history
+from syncd.status.record_lookup import (
+    event_refs,
+    hubspot_pages,
+    link_ref,
+    link_refs,
+    quarantine_refs,
+)
+from syncd.status.record_names import HubSpotPages, RecordRef, as_dict, as_text
+from syncd.status.views import entity_health, find_records, health_as_text, history
 
 EXIT_CLEAN, EXIT_NOT_CLEAN, EXIT_ERROR = 0, 1, 2
 ENTITIES = list(KNOWN_ENTITIES)
@@ -156,8 +164,13 @@ def build_parser() -> argparse.ArgumentParser:
         commands, "history", _history, "every change to one record, with the rule that decided"
     )
     _config(hist, reads_state_only=True)
-    hist.add_argument("record", help="a record id on either side")
-    hist.add_argument("--entity", choices=ENTITIES, default="customer")
+    hist.add_argument(
+        "record",
+        help="a name (or part of one, any case), a HubSpot id or an AFAS number",
+    )
+    hist.add_argument(
+        "--entity", choices=ENTITIES, help="only this entity (default: those in the config)"
+    )
 
     conflicts = _add(commands, "conflicts", _conflicts, "list, show or resolve open conflicts")
     _cycle_options(conflicts)
@@ -167,6 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
     take = conflicts.add_mutually_exclusive_group()
     take.add_argument("--take", choices=["crm", "afas"], help="resolve: keep this side's value")
     take.add_argument("--value", help="resolve: write this value to both sides")
+    conflicts.add_argument("--json", action="store_true", help="list or show as JSON")
 
     match = _add(
         commands,
@@ -275,6 +289,11 @@ def _names(args: argparse.Namespace, settings: Settings) -> list[str]:
     return [c.name for c in select_connections(settings, args.connection)]
 
 
+def _pages(settings: Settings) -> dict[str, HubSpotPages]:
+    """Per connection, where its portal shows records (for links in what is printed)."""
+    return {c.name: hubspot_pages(settings, c) for c in settings.connections}
+
+
 # --- cycles -------------------------------------------------------------------------------
 
 
@@ -380,7 +399,7 @@ async def _log(args: argparse.Namespace, settings: Settings) -> int:
                 after_id=after,
                 limit=args.limit,
             )
-            _print_events(events, as_json=args.json)
+            await _print_events(store, settings, events, as_json=args.json)
             after = events[-1].id or after if events else after
             if not args.follow:
                 return EXIT_CLEAN
@@ -389,33 +408,109 @@ async def _log(args: argparse.Namespace, settings: Settings) -> int:
     return await _with_store(settings, work)
 
 
-def _print_events(events: Sequence[StatusEvent], *, as_json: bool) -> None:
+async def _print_events(
+    store: StateStore, settings: Settings, events: Sequence[StatusEvent], *, as_json: bool
+) -> None:
+    """As JSON lines, as logged; or as text, each record named as people know it."""
+    if as_json:
+        for event in events:
+            print(event_as_json(event), flush=True)
+        return
+    refs, pages = await event_refs(store, events), _pages(settings)
     for event in events:
-        print(event_as_json(event) if as_json else event_as_text(event), flush=True)
+        ref = refs.get(event.id or 0) if event.id is not None else None
+        shown = as_text(ref, pages.get(event.connection, HubSpotPages())) if ref else None
+        print(event_as_text(event, shown), flush=True)
 
 
 async def _history(args: argparse.Namespace, settings: Settings) -> int:
+    entities = [args.entity] if args.entity else list(settings.entities)
+    pages = _pages(settings)
+
     async def work(store: StateStore) -> int:
-        for name in _names(args, settings):
-            _print_events(await history(store, name, args.entity, args.record), as_json=False)
+        found = [
+            link
+            for name in _names(args, settings)
+            for link in await find_records(store, name, entities, args.record)
+        ]
+        if not found:
+            return await _history_of_unlinked(store, settings, args.record, entities)
+        if len(found) > 1 and all(args.record.strip() not in (f.crm_id, f.afas_id) for f in found):
+            print(
+                f"'{args.record}' names {len(found)} records; give one's HubSpot id or AFAS number:"
+            )
+            for link in found:
+                ref = as_text(link_ref(link), pages[link.connection])
+                print(f"  {link.connection}/{link.entity} {ref}")
+            return EXIT_NOT_CLEAN
+        for link in found:
+            print(
+                f"{link.connection}/{link.entity} {as_text(link_ref(link), pages[link.connection])}"
+            )
+            events = await history(store, link.connection, link.entity, link.crm_id)
+            await _print_events(store, settings, events, as_json=False)
         return EXIT_CLEAN
 
     return await _with_store(settings, work)
+
+
+async def _history_of_unlinked(
+    store: StateStore, settings: Settings, record: str, entities: Sequence[str]
+) -> int:
+    """A record that is linked to none: the events about its id, if any."""
+    events = [
+        event
+        for connection in settings.connections
+        for entity in entities
+        for event in await history(store, connection.name, entity, record.strip())
+    ]
+    if not events:
+        print(
+            f"syncd: no record is called or has the id '{record}'; give (part of) a name, "
+            "a HubSpot id or an AFAS number (syncd conflicts and syncd log show them)",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
+    await _print_events(store, settings, events, as_json=False)
+    return EXIT_CLEAN
 
 
 async def _conflicts(args: argparse.Namespace, settings: Settings) -> int:
     if args.action == "resolve":
         return await _resolve(args, settings)
 
+    pages = _pages(settings)
+
     async def work(store: StateStore) -> int:
+        shown: list[dict[str, object]] = []
         for name in _names(args, settings):
-            for c in await store.conflicts(name):
-                if args.action == "show" and c.id != args.id:
+            found = [
+                c for c in await store.conflicts(name) if args.action != "show" or c.id == args.id
+            ]
+            refs = await link_refs(store, [c.link_id for c in found])
+            for c in found:
+                ref = refs.get(c.link_id, RecordRef(c.entity))
+                if args.json:
+                    shown.append(
+                        {
+                            "id": c.id,
+                            "connection": name,
+                            "entity": c.entity,
+                            **as_dict(ref, pages[name]),
+                            "link_id": c.link_id,
+                            "field": c.field,
+                            "base": c.base,
+                            "crm": c.crm,
+                            "afas": c.afas,
+                        }
+                    )
                     continue
                 print(
-                    f"#{c.id} {name}/{c.entity} link {c.link_id} field {c.field}: "
+                    f"#{c.id} {name}/{c.entity} {as_text(ref, pages[name])} field {c.field}: "
                     f"base {c.base!r}, crm {c.crm!r}, afas {c.afas!r}"
                 )
+        if args.json:
+            print(json.dumps(shown, indent=2))
         return EXIT_CLEAN
 
     return await _with_store(settings, work)
@@ -517,16 +612,23 @@ def _operator() -> str | None:
 async def _quarantine(args: argparse.Namespace, settings: Settings) -> int:
     wanted = {tuple(r.split(":", 1)) for r in args.records}
 
+    pages = _pages(settings)
+
     async def work(store: StateStore) -> int:
         for name in _names(args, settings):
-            for q in await store.quarantined(name, args.entity):
-                if wanted and (str(q.side), q.record_id) not in wanted:
-                    continue
+            entries = [
+                q
+                for q in await store.quarantined(name, args.entity)
+                if not wanted or (str(q.side), q.record_id) in wanted
+            ]
+            refs = await quarantine_refs(store, entries, settings.mappings)
+            for q, ref in zip(entries, refs, strict=True):
                 if args.action == "list":
                     due = f"{q.next_attempt:%Y-%m-%d %H:%M}" if q.next_attempt else "now"
                     print(
-                        f"{q.side}:{q.record_id} {name}/{q.entity} attempts {q.attempts}, "
-                        f"next {due}: {q.reason}" + (f" (ref {q.reference})" if q.reference else "")
+                        f"{q.side}:{q.record_id} {name}/{q.entity} {as_text(ref, pages[name])} "
+                        f"attempts {q.attempts}, next {due}: {q.reason}"
+                        + (f" (ref {q.reference})" if q.reference else "")
                     )
                     continue
                 async with store.transaction() as tx:

@@ -11,7 +11,7 @@ from syncd.engine.awaiting import read_awaiting_review, read_waiting_for_sibling
 from syncd.engine.indoubt import InDoubt, creates_in_doubt, cycle_boundaries
 from syncd.events import EventName
 from syncd.records import Side
-from syncd.state.rows import StatusEvent
+from syncd.state.rows import Link, StatusEvent
 from syncd.state.store import StateStore
 from syncd.status.render import GUARD_HINT, sibling_waits
 
@@ -202,3 +202,22 @@ async def history(
             found.extend(page)
             after = page[-1].id or after
     return sorted(found, key=lambda e: e.id or 0)
+
+
+def best_matches(links: Sequence[Link], wanted: str) -> list[Link]:
+    """Of the links a search for ``wanted`` found: those with it as an id, else those
+    whose name it is (any case), else all (their names contain it)."""
+    text = wanted.strip()
+    by_id = [link for link in links if text in (link.crm_id, link.afas_id)]
+    if by_id:
+        return by_id
+    exact = [link for link in links if (link.name or "").casefold() == text.casefold()]
+    return exact or list(links)
+
+
+async def find_records(
+    store: StateStore, connection: str, entities: Sequence[str], wanted: str
+) -> list[Link]:
+    """The linked records ``wanted`` names: a HubSpot id, an AFAS number, or (part of)
+    a name. Several when a name fits several records: the operator picks one."""
+    return best_matches(await store.find_links(connection, entities, wanted), wanted)
