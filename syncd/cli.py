@@ -28,7 +28,6 @@ from syncd.records import Side
 from syncd.state.rows import StatusEvent
 from syncd.state.store import StateStore, open_store
 from syncd.status.log import event_as_json, event_as_text
-from syncd.status.render import GUARD_HINT, plan_as_dict, plan_as_text, report_as_text
 from syncd.status.record_lookup import (
     event_refs,
     hubspot_pages,
@@ -37,6 +36,7 @@ from syncd.status.record_lookup import (
     quarantine_refs,
 )
 from syncd.status.record_names import HubSpotPages, RecordRef, as_dict, as_text
+from syncd.status.render import GUARD_HINT, plan_as_dict, plan_as_text, report_as_text
 from syncd.status.views import entity_health, find_records, health_as_text, history
 
 EXIT_CLEAN, EXIT_NOT_CLEAN, EXIT_ERROR = 0, 1, 2

@@ -217,7 +217,8 @@ def test_history_of_a_name_several_records_have_lists_them(
     code, out = run(capsys, "history", *cfg, "b.v.")
     assert code == EXIT_NOT_CLEAN
     head, *listed = out.splitlines()
-    assert head.startswith("'b.v.' names ") and "HubSpot id or AFAS number" in head
+    assert head.startswith("'b.v.' names ")
+    assert "HubSpot id or AFAS number" in head
     assert f"  demo/customer {VAN_DER_LINDEN}" in listed
     assert any(line.startswith("  demo/supplier ") and "AFAS creditor" in line for line in listed)
     assert "record_linked" not in out
@@ -247,7 +248,8 @@ def test_the_log_names_each_record(config: Path, capsys: pytest.CaptureFixture[s
     assert f"conflict_opened  {VAN_DER_LINDEN}" in out
     _, out = run(capsys, "log", *cfg, "--event", "record_created", "--entity", "contact")
     lines = out.splitlines()
-    assert lines and all("AFAS contact " in line and "HubSpot " in line for line in lines)
+    assert lines
+    assert all("AFAS contact " in line and "HubSpot " in line for line in lines)
     assert not any("unnamed" in line for line in lines)
     [logged] = [
         json.loads(line)
