@@ -8,7 +8,8 @@ side that is down (or refuses the token) as the daemon starts is such a failing 
 its connection's lanes wait and retry, the others sync. Only a bad configuration stops
 the start.
 SIGTERM (or SIGINT) stops new cycles, gives the one in flight a bounded time to finish,
-and exits 0. Status events are mirrored from the state store to the status log.
+and exits 0. Status events are mirrored from the state store to the status log (and stdout: JSON
+lines, or readable lines on a console).
 
 A lane (connection and entity) cycles only while this process holds its lease
 (:mod:`syncd.lease`): on SQLite that is every lane, for the one daemon the store allows;
@@ -34,6 +35,7 @@ from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from rich.console import Console
 
 from syncd.clock import utc_now
 from syncd.config import Settings
@@ -106,9 +108,15 @@ def failure_reason(error: BaseException) -> str:
 
 
 class Daemon:
-    def __init__(self, settings: Settings, *, stream: TextIO | None = sys.stdout) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        stream: TextIO | None = sys.stdout,
+        console: Console | None = None,
+    ) -> None:
         self.settings = settings
-        self.log = StatusLog(settings.data_dir, stream)
+        self.log = StatusLog(settings.data_dir, stream, console=console)
         self.stopping = asyncio.Event()
         self.lanes: list[Lane] = []
         self.cycles_in_flight: set[asyncio.Task[None]] = set()
