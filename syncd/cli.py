@@ -29,6 +29,7 @@ from syncd.state.rows import StatusEvent
 from syncd.state.store import StateStore, open_store
 from syncd.status.log import StatusLog, event_as_json, event_as_text
 from syncd.status.output import LogFormat, console_for
+from syncd.status.progress import progress_for
 from syncd.status.render import GUARD_HINT, plan_as_dict, plan_as_text
 from syncd.status.views import entity_health, health_as_text, history
 
@@ -312,9 +313,10 @@ async def _cycles(args: argparse.Namespace, settings: Settings, *, dry_run: bool
     entities = args.entity or list(settings.entities)
     clean = True
     # A cycle's status events, as the daemon shows them; a dry run shows its plan instead.
-    echo = None
+    echo, progress = None, progress_for(None)
     if not dry_run:
-        echo = StatusLog(None, sys.stdout, console=console_for(args.log_format, sys.stdout))
+        console = console_for(args.log_format, sys.stdout)
+        echo, progress = StatusLog(None, sys.stdout, console=console), progress_for(console)
     for chosen in select_connections(settings, args.connection):
         async with open_connection(settings, chosen, args.fixture) as (conn, systems):
             if echo is not None:
@@ -328,6 +330,7 @@ async def _cycles(args: argparse.Namespace, settings: Settings, *, dry_run: bool
                         full=args.full,
                         dry_run=dry_run,
                         accept_guards=getattr(args, "accept_guards", False),
+                        progress=progress,
                     )
                 finally:  # a failed cycle's events too
                     if echo is not None:

@@ -54,6 +54,7 @@ from syncd.gateways.http.user_agent import calling_as
 from syncd.lease import LeaseChanges, Leases, open_leases
 from syncd.state.rows import StatusEvent
 from syncd.status.log import StatusLog
+from syncd.status.progress import progress_for
 from syncd.status.server import StatusSource, make_app
 
 LOG = logging.getLogger(__name__)
@@ -117,6 +118,7 @@ class Daemon:
     ) -> None:
         self.settings = settings
         self.log = StatusLog(settings.data_dir, stream, console=console)
+        self.progress = progress_for(console)  # bars for long listings, on a terminal only
         self.stopping = asyncio.Event()
         self.lanes: list[Lane] = []
         self.cycles_in_flight: set[asyncio.Task[None]] = set()
@@ -230,7 +232,7 @@ class Daemon:
                 with calling_as(self._describe_caller(lane)):
                     if lane.checks is not None:
                         await lane.checks.run()
-                    await run_cycle(lane.conn, lane.entity, full=full)
+                    await run_cycle(lane.conn, lane.entity, full=full, progress=self.progress)
             except GatewayError as error:
                 await self._note_failure(lane, error)
             except Exception as error:  # a bug must not stop the other lanes
