@@ -483,7 +483,9 @@ async def _match(args: argparse.Namespace, settings: Settings) -> int:
             settled = f", declined {len(declined)}: created in the next cycle" if declined else ""
             print(f"linked {counts['linked']}, already linked {counts['already_linked']}{settled}")
             return EXIT_CLEAN
-        proposals = await match_plan(conn, args.entity)
+        # Bars while both sides are listed, on a terminal; the plan goes to a file.
+        progress = progress_for(console_for(LogFormat.AUTO, sys.stdout))
+        proposals = await match_plan(conn, args.entity, progress)
     args.plan.write_text(to_csv(proposals), encoding="utf-8")
     kinds = Counter(p.kind for p in proposals)
     waiting = count_held_back(proposals)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from syncd.engine.cycle import run_cycle
+from syncd.engine.review import match_plan
 from syncd.records import Side
 from syncd.state.store import StateStore
 from tests.engine.test_cycle import AFAS, CRM, ENTITY, MAPPING, RULES, World
@@ -66,3 +67,17 @@ async def test_whole_listings_tell_their_counts_and_a_sweep_its_expected_total(
     await cycle(world, sweep, full=True)
     assert [w.expected for w in sweep.listings] == [6, 6]  # as many as are linked
     assert all(w.counts[-1] == 6 and w.finished for w in sweep.listings)
+
+
+async def test_a_match_plan_tells_how_far_each_side_is_listed(store: StateStore) -> None:
+    world = World(store, RULES, MAPPING)
+    for n in range(3):
+        world.put(CRM, name=f"Company {n}")
+    recorder = Recorder()
+
+    await match_plan(world.conn, ENTITY, recorder)
+
+    assert [(w.side, w.counts, w.finished) for w in recorder.listings] == [
+        (CRM, [2, 3], True),
+        (AFAS, [], True),
+    ]
