@@ -8,8 +8,8 @@ side that is down (or refuses the token) as the daemon starts is such a failing 
 its connection's lanes wait and retry, the others sync. Only a bad configuration stops
 the start.
 SIGTERM (or SIGINT) stops new cycles, gives the one in flight a bounded time to finish,
-and exits 0. Status events are mirrored from the state store to the status log (and stdout: JSON
-lines, or readable lines on a console).
+and exits 0. Status events are mirrored from the state store to the status log (and to
+stdout: JSON lines, or readable lines on a console).
 
 A lane (connection and entity) cycles only while this process holds its lease
 (:mod:`syncd.lease`): on SQLite that is every lane, for the one daemon the store allows;
@@ -322,6 +322,14 @@ class Daemon:
 
     # --- the status server and log -------------------------------------------------------
 
+    def failed_in_a_row(self) -> dict[tuple[str, str], int]:
+        """Per lane this replica holds, its cycles that failed since its last good one."""
+        return {
+            (lane.conn.name, lane.entity): lane.backoff.failures
+            for lane in self.lanes
+            if self._holds_lease(lane)
+        }
+
     async def _serve_status(self, stack: AsyncExitStack) -> None:
         config = self.settings.status
         if not config.enabled or not self.lanes:
@@ -330,6 +338,7 @@ class Daemon:
             self.lanes[0].conn.store,
             [(lane.conn.name, lane.entity) for lane in self.lanes],
             self.settings.daemon.interval,
+            self.failed_in_a_row,
         )
         token = config.token.value if config.token else None
         runner = web.AppRunner(make_app(source, token=token), access_log=None)

@@ -113,8 +113,10 @@ async def test_a_failing_side_is_reported_once_and_backed_off(
     assert afas.calls["list_all"] == 1
     lane.backoff.not_before = None
     await daemon._run_lane_cycle(lane, False)  # fails again: not reported twice
+    assert daemon.failed_in_a_row() == {("demo", "customer"): 2}  # for /metrics
     lane.backoff.not_before = None
     await daemon._run_lane_cycle(lane, False)  # works
+    assert daemon.failed_in_a_row() == {("demo", "customer"): 0}
 
     names = [
         e.name for e in await store.events("demo", names=["source_failed", "source_recovered"])

@@ -2,7 +2,7 @@
 
 ``/healthz``  the process answers (liveness)
 ``/readyz``   200 when every connection and entity's last cycle went well, else 503
-``/metrics``  Prometheus text format (prometheus-client)
+``/metrics``  Prometheus text format (:mod:`syncd.status.metrics`)
 ``/status``   the health of every connection and entity, as JSON
 ``/``         a small server-rendered page: health, recent cycles, open conflicts
 
@@ -14,15 +14,16 @@ from __future__ import annotations
 
 import hmac
 import html
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from syncd.events import EventName
 from syncd.state.rows import Conflict, StatusEvent
 from syncd.state.store import StateStore
+from syncd.status.metrics import Lane, Metrics
 from syncd.status.views import EntityHealth, entity_health
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -31,17 +32,23 @@ LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 
 class StatusSource:
-    """What the pages show, read from the state store on each request."""
+    """What the pages show, read from the state store on each request; and from the
+    daemon, the cycles of its lanes that failed in a row (``failing``)."""
 
     def __init__(
         self,
         store: StateStore,
-        lanes: Sequence[tuple[str, str]],
+        lanes: Sequence[Lane],
         interval: timedelta | None = None,
+        failing: Callable[[], Mapping[Lane, int]] | None = None,
     ) -> None:
         self.store = store
-        self.lanes = lanes  # (connection, entity)
+        self.lanes = lanes
         self.interval = interval
+        self._failing = failing
+
+    def failed_in_a_row(self) -> Mapping[Lane, int]:
+        return self._failing() if self._failing else {}
 
     async def health(self) -> list[EntityHealth]:
         return [await entity_health(self.store, c, e, self.interval) for c, e in self.lanes]
@@ -58,7 +65,12 @@ class StatusSource:
 def make_app(source: StatusSource, *, token: str | None = None) -> web.Application:
     middlewares = [_token_required(token)] if token else []
     app = web.Application(middlewares=middlewares)  # type: ignore[arg-type]
-    metrics = _Metrics()
+    metrics = Metrics()
+
+    async def start_counting(_: web.Application) -> None:
+        await metrics.start(source)
+
+    app.on_startup.append(start_counting)
 
     async def healthz(_: web.Request) -> web.Response:
         return web.Response(text="ok\n")
@@ -72,7 +84,7 @@ def make_app(source: StatusSource, *, token: str | None = None) -> web.Applicati
         return web.json_response([h.as_dict() for h in await source.health()])
 
     async def prometheus(_: web.Request) -> web.Response:
-        body = metrics.render(await source.health())
+        body = await metrics.scrape(source)
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     async def page(_: web.Request) -> web.Response:
@@ -99,58 +111,6 @@ def _token_required(token: str) -> Middleware:
         return await handler(request)
 
     return check_token
-
-
-class _Metrics:
-    """Gauges filled from the health rows at each scrape."""
-
-    def __init__(self) -> None:
-        self.registry = CollectorRegistry()
-        labels = ["connection", "entity"]
-        self.linked = Gauge(
-            "syncd_linked_records", "Linked record pairs", labels, registry=self.registry
-        )
-        self.conflicts = Gauge(
-            "syncd_open_conflicts", "Conflicts waiting for a person", labels, registry=self.registry
-        )
-        self.quarantined = Gauge(
-            "syncd_quarantined_records", "Records in quarantine", labels, registry=self.registry
-        )
-        self.healthy = Gauge(
-            "syncd_healthy", "1 when the last cycle went well", labels, registry=self.registry
-        )
-        self.last = Gauge(
-            "syncd_last_cycle_timestamp_seconds",
-            "End of the last cycle",
-            labels,
-            registry=self.registry,
-        )
-        self.in_doubt = Gauge(
-            "syncd_creates_in_doubt",
-            "Creates whose outcome is unknown (looked up each cycle)",
-            labels,
-            registry=self.registry,
-        )
-        self.budget = Gauge(
-            "syncd_request_budget_left",
-            "Requests left today in a side's daily budget (HubSpot)",
-            ["connection", "side"],
-            registry=self.registry,
-        )
-
-    def render(self, rows: Sequence[EntityHealth]) -> bytes:
-        for h in rows:
-            key = (h.connection, h.entity)
-            self.linked.labels(*key).set(h.linked)
-            self.conflicts.labels(*key).set(h.conflicts)
-            self.quarantined.labels(*key).set(h.quarantined)
-            self.in_doubt.labels(*key).set(sum(d.count for d in h.in_doubt))
-            self.healthy.labels(*key).set(1 if h.healthy else 0)
-            self.last.labels(*key).set(h.last_cycle.timestamp() if h.last_cycle else 0)
-            for side, status in h.requests.items():
-                if isinstance(status, dict) and isinstance(status.get("budget_left"), int):
-                    self.budget.labels(h.connection, side).set(status["budget_left"])
-        return generate_latest(self.registry)
 
 
 # --- the page ---------------------------------------------------------------------------
