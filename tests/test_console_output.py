@@ -58,7 +58,12 @@ def demo(config: Path, stdout: int | IO[bytes]) -> Iterator[subprocess.Popen[byt
         yield process
     finally:
         process.send_signal(signal.SIGINT)
-        process.communicate(timeout=60)  # reads what is left in a pipe, and closes it
+        try:
+            process.communicate(timeout=60)  # reads what is left in a pipe, and closes it
+        except subprocess.TimeoutExpired:
+            process.kill()  # a demo that does not stop fails the test, and goes
+            process.communicate()
+            raise
 
 
 def lines_until_cycles_end(read: Iterator[str]) -> list[str]:

@@ -44,7 +44,7 @@ def event_line(event: StatusEvent) -> Text | None:
     line (at its end) makes redundant on a terminal."""
     if event.name == EventName.CYCLE_STARTED and not event.data.get("full"):
         return None
-    line = Text(no_wrap=False)
+    line = Text()
     # The operator's local time: the JSON lines keep UTC.
     at = event.at.astimezone().strftime("%H:%M:%S") if event.at else "--:--:--"
     line.append(at, style="dim")
@@ -102,9 +102,10 @@ def _append_details(line: Text, event: StatusEvent) -> None:
         )
     elif event.name == EventName.CYCLE_STARTED:
         line.append("  full sweep: every record on both sides is listed")
-    for key in ("reason", "message", "error", "field", "guard"):
-        if event.name == EventName.CONFLICT_OPENED and key == "field":
-            continue
+    shown = ("reason", "message", "error", "guard")
+    if event.name != EventName.CONFLICT_OPENED:  # its field leads its values, above
+        shown += ("field",)
+    for key in shown:
         if data.get(key):
             line.append(f"  {data[key]}", style="dim" if key == "reason" else "")
     if event.name == EventName.GUARD_TRIPPED:
