@@ -102,7 +102,7 @@ def _append_details(line: Text, event: StatusEvent) -> None:
         )
     elif event.name == EventName.CYCLE_STARTED:
         line.append("  full sweep: every record on both sides is listed")
-    shown = ("reason", "message", "error", "guard")
+    shown: tuple[str, ...] = ("reason", "message", "error", "guard")
     if event.name != EventName.CONFLICT_OPENED:  # its field leads its values, above
         shown += ("field",)
     for key in shown:
