@@ -55,6 +55,7 @@ from syncd.lease import LeaseChanges, Leases, open_leases
 from syncd.state.rows import StatusEvent
 from syncd.status.log import StatusLog
 from syncd.status.progress import progress_for
+from syncd.status.record_lookup import hubspot_pages
 from syncd.status.server import StatusSource, make_app
 
 LOG = logging.getLogger(__name__)
@@ -339,6 +340,7 @@ class Daemon:
             [(lane.conn.name, lane.entity) for lane in self.lanes],
             self.settings.daemon.interval,
             self.failed_in_a_row,
+            {c.name: hubspot_pages(self.settings, c) for c in self.settings.connections},
         )
         token = config.token.value if config.token else None
         runner = web.AppRunner(make_app(source, token=token), access_log=None)

@@ -24,6 +24,8 @@ from syncd.events import EventName
 from syncd.state.rows import Conflict, StatusEvent
 from syncd.state.store import StateStore
 from syncd.status.metrics import Lane, Metrics
+from syncd.status.record_lookup import link_refs
+from syncd.status.record_names import HubSpotPages, as_html
 from syncd.status.views import EntityHealth, entity_health
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -33,7 +35,8 @@ LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 class StatusSource:
     """What the pages show, read from the state store on each request; and from the
-    daemon, the cycles of its lanes that failed in a row (``failing``)."""
+    daemon, the cycles of its lanes that failed in a row (``failing``); ``pages``: per
+    connection, where its HubSpot portal shows records (links from the page to them)."""
 
     def __init__(
         self,
@@ -41,11 +44,13 @@ class StatusSource:
         lanes: Sequence[Lane],
         interval: timedelta | None = None,
         failing: Callable[[], Mapping[Lane, int]] | None = None,
+        pages: Mapping[str, HubSpotPages] | None = None,
     ) -> None:
         self.store = store
         self.lanes = lanes
         self.interval = interval
         self._failing = failing
+        self.pages = pages or {}
 
     def failed_in_a_row(self) -> Mapping[Lane, int]:
         return self._failing() if self._failing else {}
@@ -60,6 +65,15 @@ class StatusSource:
 
     async def conflicts(self) -> list[Conflict]:
         return await self.store.conflicts()
+
+    async def records_of(self, conflicts: Sequence[Conflict]) -> dict[int, str]:
+        """Each conflict's record as HTML: its name and both ids, by conflict id."""
+        refs = await link_refs(self.store, [c.link_id for c in conflicts])
+        return {
+            c.id: as_html(refs[c.link_id], self.pages.get(c.connection, HubSpotPages()))
+            for c in conflicts
+            if c.id is not None and c.link_id in refs
+        }
 
 
 def make_app(source: StatusSource, *, token: str | None = None) -> web.Application:
@@ -88,8 +102,12 @@ def make_app(source: StatusSource, *, token: str | None = None) -> web.Applicati
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     async def page(_: web.Request) -> web.Response:
+        conflicts = await source.conflicts()
         body = render_page(
-            await source.health(), await source.recent_cycles(), await source.conflicts()
+            await source.health(),
+            await source.recent_cycles(),
+            conflicts,
+            await source.records_of(conflicts),
         )
         return web.Response(text=body, content_type="text/html")
 
@@ -125,15 +143,19 @@ td,th{padding:.3rem .8rem;border-bottom:1px solid #ddd;text-align:left}
 
 
 def render_page(
-    rows: Sequence[EntityHealth], cycles: Sequence[StatusEvent], conflicts: Sequence[Conflict]
+    rows: Sequence[EntityHealth],
+    cycles: Sequence[StatusEvent],
+    conflicts: Sequence[Conflict],
+    records: Mapping[int, str] | None = None,
 ) -> str:
+    """``records``: each conflict's record as HTML, by conflict id."""
     return (
         "<!doctype html><html><head><meta charset='utf-8'><title>syncd status</title>"
         f"<style>{_STYLE}</style></head><body><h1>syncd</h1>"
         + _health_table(rows)
         + _in_doubt_list(rows)
         + _cycles_table(cycles)
-        + _conflicts_table(conflicts)
+        + _conflicts_table(conflicts, records or {})
         + "</body></html>"
     )
 
@@ -195,14 +217,16 @@ def _cycles_table(cycles: Sequence[StatusEvent]) -> str:
     )
 
 
-def _conflicts_table(conflicts: Sequence[Conflict]) -> str:
+def _conflicts_table(conflicts: Sequence[Conflict], records: Mapping[int, str]) -> str:
+    """``records``: HTML already, escaped where it holds text (names, ids)."""
     body = "".join(
-        f"<tr><td>#{c.id}</td><td>{_escape(c.connection)}/{_escape(c.entity)}</td><td>{_escape(c.field)}</td>"
+        f"<tr><td>#{c.id}</td><td>{_escape(c.connection)}/{_escape(c.entity)}</td>"
+        f"<td>{records.get(c.id or 0, '')}</td><td>{_escape(c.field)}</td>"
         f"<td>{_escape(c.crm)}</td><td>{_escape(c.afas)}</td></tr>"
         for c in conflicts
     )
     empty = "" if conflicts else "<p>No open conflicts.</p>"
     return (
         f"<h2>Open conflicts ({len(conflicts)})</h2>{empty}<table><tr><th>id</th><th>where</th>"
-        f"<th>field</th><th>crm</th><th>afas</th></tr>{body}</table>"
+        f"<th>record</th><th>field</th><th>crm</th><th>afas</th></tr>{body}</table>"
     )
