@@ -39,7 +39,13 @@ from syncd.status.record_lookup import (
 )
 from syncd.status.record_names import HubSpotPages, RecordRef, as_dict, as_text
 from syncd.status.render import GUARD_HINT, plan_as_dict, plan_as_text
-from syncd.status.views import entity_health, find_records, health_as_text, history
+from syncd.status.views import (
+    entity_health,
+    find_records,
+    health_as_text,
+    history,
+    needing_a_person,
+)
 
 EXIT_CLEAN, EXIT_NOT_CLEAN, EXIT_ERROR = 0, 1, 2
 ENTITIES = list(KNOWN_ENTITIES)
@@ -394,10 +400,36 @@ async def _status(args: argparse.Namespace, settings: Settings) -> int:
             for name in _names(args, settings)
             for entity in settings.entities
         ]
+        pages = _pages(settings)
+        waiting = [
+            await needing_a_person(store, h.connection, h.entity, settings.mappings)
+            if h.conflicts or h.quarantined
+            else []
+            for h in rows
+        ]
         if args.json:
-            print(json.dumps([h.as_dict() for h in rows], indent=2))
+            shown = [
+                {
+                    **h.as_dict(),
+                    "needs_a_person": [
+                        {**n.as_dict(), **as_dict(n.record, pages[h.connection])} for n in found
+                    ],
+                }
+                for h, found in zip(rows, waiting, strict=True)
+            ]
+            print(json.dumps(shown, indent=2))
         else:
-            print(health_as_text(rows))
+            print(
+                "\n".join(
+                    health_as_text([h])
+                    + "".join(
+                        f"\n  {n.what}: {as_text(n.record, pages[h.connection])}: {n.why}"
+                        for n in found
+                    )
+                    for h, found in zip(rows, waiting, strict=True)
+                )
+                or health_as_text([])
+            )
         return EXIT_CLEAN if all(h.healthy for h in rows) else EXIT_NOT_CLEAN
 
     return await _with_store(settings, work)

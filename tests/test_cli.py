@@ -224,6 +224,27 @@ def test_conflicts_name_the_record_and_both_its_ids(
     assert shown["hubspot_url"] is None  # the memory CRM has no portal id
 
 
+def test_status_names_the_records_that_wait_for_a_person(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = ("--config", str(config))
+    run(capsys, "once", *cfg)
+    plant_conflict(config.parent / "systems.json")
+    run(capsys, "once", *cfg)
+
+    _, out = run(capsys, "status", *cfg)
+    assert f"\n  conflict #1 on email: {VAN_DER_LINDEN}: crm 'sales@" in out
+    health = {h["entity"]: h for h in json.loads(run(capsys, "status", *cfg, "--json")[1])}
+    [waiting] = health["customer"]["needs_a_person"]
+    assert (waiting["name"], waiting["crm_id"], waiting["afas_id"]) == (
+        "Van der Linden Installatietechniek B.V.",
+        "9000000102",
+        "10002",
+    )
+    assert isinstance(waiting["link_id"], int)
+    assert health["supplier"]["needs_a_person"] == []
+
+
 def test_history_finds_a_record_by_name_hubspot_id_or_afas_number(
     config: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
