@@ -36,6 +36,7 @@ from syncd.status.record_lookup import (
     link_ref,
     link_refs,
     quarantine_refs,
+    record_refs,
 )
 from syncd.status.record_names import HubSpotPages, RecordRef, as_dict, as_text
 from syncd.status.render import GUARD_HINT, plan_as_dict, plan_as_text
@@ -646,6 +647,8 @@ def _sim(args: argparse.Namespace) -> int:
 
 
 async def _guards(args: argparse.Namespace, settings: Settings) -> int:
+    pages = _pages(settings)
+
     async def work(store: StateStore) -> int:
         found = False
         for name in _names(args, settings):
@@ -658,6 +661,12 @@ async def _guards(args: argparse.Namespace, settings: Settings) -> int:
                     found = True
                     verb = "confirmed" if args.action == "confirm" else "tripped"
                     print(f"{name}/{entity}: {verb} {trip.guard}: {trip.message}")
+                    keys = [(Side.CRM, crm_id) for crm_id, _ in trip.pairs]
+                    refs = await record_refs(store, name, entity, keys)
+                    for key in keys:
+                        print(f"  {as_text(refs[key], pages[name])}")
+                    if trip.count > len(keys) > 0:
+                        print(f"  and {trip.count - len(keys)} more: syncd plan shows them all")
         if not found:
             print("no guard has tripped since the last finished cycle")
         elif args.action == "list":

@@ -321,6 +321,31 @@ def test_the_log_names_each_record(config: Path, capsys: pytest.CaptureFixture[s
     assert logged["record"] == "9000000102"  # as logged: ids, for tools
 
 
+def test_guards_name_the_records_a_tripped_guard_counts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    guarded = "{ min_records_for_share = 1, max_delete_share = 0.1 }"
+    config = write_config(tmp_path, sync={"guards": guarded})
+    cfg = ("--config", str(config))
+    run(capsys, "once", *cfg)
+    systems = config.parent / "systems.json"
+    data = json.loads(systems.read_text(encoding="utf-8"))
+    gone = {"9000000101", "9000000102"}  # deleted in HubSpot: a mass delete for this guard
+    data["crm"]["customer"] = [r for r in data["crm"]["customer"] if r["hs_object_id"] not in gone]
+    systems.write_text(json.dumps(data), encoding="utf-8")
+    assert run(capsys, "once", "--full", *cfg)[0] == EXIT_NOT_CLEAN
+
+    code, out = run(capsys, "guards", *cfg)
+
+    assert code == EXIT_NOT_CLEAN
+    lines = out.splitlines()
+    assert lines[0].startswith("demo/customer: tripped delete_share: 2 of 7 linked")
+    assert sorted(lines[1:3]) == [
+        "  Bakkerij De Korenaar B.V. (HubSpot 9000000101, AFAS debtor 10001)",
+        f"  {VAN_DER_LINDEN}",
+    ]
+
+
 def test_resolving_a_conflict_writes_both_sides(
     config: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

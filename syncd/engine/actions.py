@@ -209,6 +209,8 @@ class GuardFinding:
     guard: str
     message: str
     count: int  # records the plan would affect: an operator's confirmation covers this many
+    # The first few of them, as (crm id, afas id): for the operator to look at.
+    pairs: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
