@@ -27,26 +27,12 @@ from syncd.mapping import KNOWN_ENTITIES
 from syncd.records import Side
 from syncd.state.rows import StatusEvent
 from syncd.state.store import StateStore, open_store
-from syncd.status.log import StatusLog, event_as_json, event_as_text
+from syncd.status.log import StatusLog, event_as_json
 from syncd.status.output import LogFormat, console_for
 from syncd.status.progress import progress_for
-from syncd.status.record_lookup import (
-    event_refs,
-    hubspot_pages,
-    link_ref,
-    link_refs,
-    quarantine_refs,
-    record_refs,
-)
-from syncd.status.record_names import HubSpotPages, RecordRef, as_dict, as_text
+from syncd.status.record_lists import Found, RecordLists, not_found
 from syncd.status.render import GUARD_HINT, plan_as_dict, plan_as_text
-from syncd.status.views import (
-    entity_health,
-    find_records,
-    health_as_text,
-    history,
-    needing_a_person,
-)
+from syncd.status.views import entity_health
 
 EXIT_CLEAN, EXIT_NOT_CLEAN, EXIT_ERROR = 0, 1, 2
 ENTITIES = list(KNOWN_ENTITIES)
@@ -186,13 +172,8 @@ def build_parser() -> argparse.ArgumentParser:
         commands, "history", _history, "every change to one record, with the rule that decided"
     )
     _config(hist, reads_state_only=True)
-    hist.add_argument(
-        "record",
-        help="a name (or part of one, any case), a HubSpot id or an AFAS number",
-    )
-    hist.add_argument(
-        "--entity", choices=ENTITIES, help="only this entity (default: those in the config)"
-    )
+    hist.add_argument("record", help="(part of) a name, a HubSpot id or an AFAS number")
+    hist.add_argument("--entity", choices=ENTITIES, help="only this entity (default: all)")
 
     conflicts = _add(commands, "conflicts", _conflicts, "list, show or resolve open conflicts")
     _cycle_options(conflicts)
@@ -312,11 +293,6 @@ def _names(args: argparse.Namespace, settings: Settings) -> list[str]:
     return [c.name for c in select_connections(settings, args.connection)]
 
 
-def _pages(settings: Settings) -> dict[str, HubSpotPages]:
-    """Per connection, where its portal shows records (for links in what is printed)."""
-    return {c.name: hubspot_pages(settings, c) for c in settings.connections}
-
-
 # --- cycles -------------------------------------------------------------------------------
 
 
@@ -401,36 +377,11 @@ async def _status(args: argparse.Namespace, settings: Settings) -> int:
             for name in _names(args, settings)
             for entity in settings.entities
         ]
-        pages = _pages(settings)
-        waiting = [
-            await needing_a_person(store, h.connection, h.entity, settings.mappings)
-            if h.conflicts or h.quarantined
-            else []
-            for h in rows
-        ]
+        lists = RecordLists(store, settings)
         if args.json:
-            shown = [
-                {
-                    **h.as_dict(),
-                    "needs_a_person": [
-                        {**n.as_dict(), **as_dict(n.record, pages[h.connection])} for n in found
-                    ],
-                }
-                for h, found in zip(rows, waiting, strict=True)
-            ]
-            print(json.dumps(shown, indent=2))
+            print(json.dumps(await lists.status_dicts(rows), indent=2))
         else:
-            print(
-                "\n".join(
-                    health_as_text([h])
-                    + "".join(
-                        f"\n  {n.what}: {as_text(n.record, pages[h.connection])}: {n.why}"
-                        for n in found
-                    )
-                    for h, found in zip(rows, waiting, strict=True)
-                )
-                or health_as_text([])
-            )
+            print(await lists.status_text(rows))
         return EXIT_CLEAN if all(h.healthy for h in rows) else EXIT_NOT_CLEAN
 
     return await _with_store(settings, work)
@@ -476,105 +427,42 @@ async def _print_events(
     store: StateStore, settings: Settings, events: Sequence[StatusEvent], *, as_json: bool
 ) -> None:
     """As JSON lines, as logged; or as text, each record named as people know it."""
-    if as_json:
-        for event in events:
-            print(event_as_json(event), flush=True)
-        return
-    refs, pages = await event_refs(store, events), _pages(settings)
-    for event in events:
-        ref = refs.get(event.id or 0) if event.id is not None else None
-        shown = as_text(ref, pages.get(event.connection, HubSpotPages())) if ref else None
-        print(event_as_text(event, shown), flush=True)
+    lists = RecordLists(store, settings)
+    _print_lines([event_as_json(e) for e in events] if as_json else await lists.event_lines(events))
+
+
+def _print_lines(lines: Sequence[str]) -> None:
+    for line in lines:
+        print(line, flush=True)
 
 
 async def _history(args: argparse.Namespace, settings: Settings) -> int:
     entities = [args.entity] if args.entity else list(settings.entities)
-    pages = _pages(settings)
 
     async def work(store: StateStore) -> int:
-        found = [
-            link
-            for name in _names(args, settings)
-            for link in await find_records(store, name, entities, args.record)
-        ]
-        if not found:
-            return await _history_of_unlinked(store, settings, args.record, entities)
-        if len(found) > 1 and all(args.record.strip() not in (f.crm_id, f.afas_id) for f in found):
-            print(
-                f"'{args.record}' names {len(found)} records; give one's HubSpot id or AFAS number:"
-            )
-            for link in found:
-                ref = as_text(link_ref(link), pages[link.connection])
-                print(f"  {link.connection}/{link.entity} {ref}")
-            return EXIT_NOT_CLEAN
-        for link in found:
-            print(
-                f"{link.connection}/{link.entity} {as_text(link_ref(link), pages[link.connection])}"
-            )
-            events = await history(store, link.connection, link.entity, link.crm_id)
-            await _print_events(store, settings, events, as_json=False)
-        return EXIT_CLEAN
+        lists = RecordLists(store, settings)
+        found, lines = await lists.history(_names(args, settings), entities, args.record)
+        if found is Found.NONE:
+            print(f"syncd: {not_found(args.record)}", file=sys.stderr)
+            return EXIT_ERROR
+        _print_lines(lines)
+        return EXIT_CLEAN if found is Found.ONE else EXIT_NOT_CLEAN
 
     return await _with_store(settings, work)
-
-
-async def _history_of_unlinked(
-    store: StateStore, settings: Settings, record: str, entities: Sequence[str]
-) -> int:
-    """A record that is linked to none: the events about its id, if any."""
-    events = [
-        event
-        for connection in settings.connections
-        for entity in entities
-        for event in await history(store, connection.name, entity, record.strip())
-    ]
-    if not events:
-        print(
-            f"syncd: no record is called or has the id '{record}'; give (part of) a name, "
-            "a HubSpot id or an AFAS number (syncd conflicts and syncd log show them)",
-            file=sys.stderr,
-        )
-        return EXIT_ERROR
-    await _print_events(store, settings, events, as_json=False)
-    return EXIT_CLEAN
 
 
 async def _conflicts(args: argparse.Namespace, settings: Settings) -> int:
     if args.action == "resolve":
         return await _resolve(args, settings)
 
-    pages = _pages(settings)
-
     async def work(store: StateStore) -> int:
-        shown: list[dict[str, object]] = []
-        for name in _names(args, settings):
-            found = [
-                c for c in await store.conflicts(name) if args.action != "show" or c.id == args.id
-            ]
-            refs = await link_refs(store, [c.link_id for c in found])
-            for c in found:
-                ref = refs.get(c.link_id, RecordRef(c.entity))
-                if args.json:
-                    shown.append(
-                        {
-                            "id": c.id,
-                            "connection": name,
-                            "entity": c.entity,
-                            **as_dict(ref, pages[name]),
-                            "link_id": c.link_id,
-                            "field": c.field,
-                            "base": c.base,
-                            "crm": c.crm,
-                            "afas": c.afas,
-                        }
-                    )
-                    continue
-                print(
-                    f"#{c.id} {name}/{c.entity} {as_text(ref, pages[name])} field {c.field}: "
-                    f"base {c.base!r}, crm {c.crm!r}, afas {c.afas!r}"
-                )
+        lists = RecordLists(store, settings)
+        only = args.id if args.action == "show" else None
+        found = [c for name in _names(args, settings) for c in await lists.conflicts(name, only)]
         if args.json:
-            print(json.dumps(shown, indent=2))
+            print(json.dumps([lists.conflict_dict(c) for c in found], indent=2))
+        else:
+            _print_lines([lists.conflict_line(c) for c in found])
         return EXIT_CLEAN
 
     return await _with_store(settings, work)
@@ -647,9 +535,8 @@ def _sim(args: argparse.Namespace) -> int:
 
 
 async def _guards(args: argparse.Namespace, settings: Settings) -> int:
-    pages = _pages(settings)
-
     async def work(store: StateStore) -> int:
+        lists = RecordLists(store, settings)
         found = False
         for name in _names(args, settings):
             for entity in args.entity or settings.entities:
@@ -661,12 +548,7 @@ async def _guards(args: argparse.Namespace, settings: Settings) -> int:
                     found = True
                     verb = "confirmed" if args.action == "confirm" else "tripped"
                     print(f"{name}/{entity}: {verb} {trip.guard}: {trip.message}")
-                    keys = [(Side.CRM, crm_id) for crm_id, _ in trip.pairs]
-                    refs = await record_refs(store, name, entity, keys)
-                    for key in keys:
-                        print(f"  {as_text(refs[key], pages[name])}")
-                    if trip.count > len(keys) > 0:
-                        print(f"  and {trip.count - len(keys)} more: syncd plan shows them all")
+                    _print_lines(await lists.guard_lines(name, entity, trip))
         if not found:
             print("no guard has tripped since the last finished cycle")
         elif args.action == "list":
@@ -687,8 +569,6 @@ def _operator() -> str | None:
 async def _quarantine(args: argparse.Namespace, settings: Settings) -> int:
     wanted = {tuple(r.split(":", 1)) for r in args.records}
 
-    pages = _pages(settings)
-
     async def work(store: StateStore) -> int:
         for name in _names(args, settings):
             entries = [
@@ -696,16 +576,10 @@ async def _quarantine(args: argparse.Namespace, settings: Settings) -> int:
                 for q in await store.quarantined(name, args.entity)
                 if not wanted or (str(q.side), q.record_id) in wanted
             ]
-            refs = await quarantine_refs(store, entries, settings.mappings)
-            for q, ref in zip(entries, refs, strict=True):
-                if args.action == "list":
-                    due = f"{q.next_attempt:%Y-%m-%d %H:%M}" if q.next_attempt else "now"
-                    print(
-                        f"{q.side}:{q.record_id} {name}/{q.entity} {as_text(ref, pages[name])} "
-                        f"attempts {q.attempts}, next {due}: {q.reason}"
-                        + (f" (ref {q.reference})" if q.reference else "")
-                    )
-                    continue
+            if args.action == "list":
+                _print_lines(await RecordLists(store, settings).quarantine_lines(entries))
+                continue
+            for q in entries:
                 async with store.transaction() as tx:
                     if args.action == "retry":
                         await tx.retry_now(name, q.entity, q.side, q.record_id, utc_now())
