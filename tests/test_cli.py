@@ -386,6 +386,9 @@ def test_quarantine_list_retry_and_drop(config: Path, capsys: pytest.CaptureFixt
     assert run(capsys, "quarantine", *cfg, "retry", f"crm:{bad}")[1] == f"retry: crm:{bad}\n"
     run(capsys, "once", *cfg)  # retried at once instead of in five minutes
     assert "attempts 2" in run(capsys, "quarantine", *cfg)[1]
+    code, out = run(capsys, "history", *cfg, bad)  # linked to nothing: its events by id
+    assert code == EXIT_CLEAN
+    assert f"record_quarantined  Bakkerij De Korenaar B.V. (HubSpot {bad})" in out
     assert run(capsys, "quarantine", *cfg, "drop")[1] == f"drop: crm:{bad}\n"
     assert run(capsys, "quarantine", *cfg) == (EXIT_CLEAN, "")
 

@@ -75,7 +75,7 @@ class RecordLists:
 
     async def event_lines(self, events: Sequence[StatusEvent]) -> list[str]:
         """Each event as text, its record named instead of its side and id."""
-        refs = await event_refs(self.store, events)
+        refs = await event_refs(self.store, events, self.settings.mappings)
         return [
             event_as_text(event, self.named(event.connection, ref) if ref else None)
             for event in events

@@ -64,8 +64,13 @@ def event_side(event: StatusEvent) -> Side:
     return Side(side) if side in {str(s) for s in Side} else Side.CRM
 
 
-async def event_refs(store: StateStore, events: Sequence[StatusEvent]) -> dict[int, RecordRef]:
-    """The record of each event about one, by event id."""
+async def event_refs(
+    store: StateStore,
+    events: Sequence[StatusEvent],
+    mappings: Mapping[str, EntityMapping] | None = None,
+) -> dict[int, RecordRef]:
+    """The record of each event about one, by event id; with the ``mappings``, one that
+    is linked to none but quarantined is named by what could be read of it."""
     wanted: dict[tuple[str, str], list[StatusEvent]] = {}
     for event in events:
         if event.record and event.entity and event.id is not None:
@@ -74,6 +79,8 @@ async def event_refs(store: StateStore, events: Sequence[StatusEvent]) -> dict[i
     for (connection, entity), about in wanted.items():
         keys = [(event_side(e), e.record or "") for e in about]
         refs = await record_refs(store, connection, entity, keys)
+        if mappings is not None and any(ref.name is None for ref in refs.values()):
+            refs = {**refs, **await _quarantined_refs(store, connection, entity, mappings)}
         for event, key in zip(about, keys, strict=True):
             ref = refs[key]
             named = event.data.get("name")  # events that carry the name the record had then
@@ -81,6 +88,19 @@ async def event_refs(store: StateStore, events: Sequence[StatusEvent]) -> dict[i
                 ref = dataclasses.replace(ref, name=named)
             found[event.id or 0] = ref
     return found
+
+
+async def _quarantined_refs(
+    store: StateStore, connection: str, entity: str, mappings: Mapping[str, EntityMapping]
+) -> dict[tuple[Side, str], RecordRef]:
+    """The lane's quarantined records that are linked to none, named as far as read."""
+    held = await store.quarantined(connection, entity)
+    refs = await quarantine_refs(store, held, mappings)
+    return {
+        (q.side, q.record_id): ref
+        for q, ref in zip(held, refs, strict=True)
+        if ref.crm_id is None or ref.afas_id is None
+    }
 
 
 async def quarantine_refs(
