@@ -52,6 +52,7 @@ from syncd.gateways.http.user_agent import calling_as
 from syncd.lease import LeaseChanges, Leases, open_leases
 from syncd.state.rows import StatusEvent
 from syncd.status.log import StatusLog
+from syncd.status.running import RunningListings
 from syncd.status.server import StatusSource, make_app
 
 LOG = logging.getLogger(__name__)
@@ -114,6 +115,7 @@ class Daemon:
         self.cycles_in_flight: set[asyncio.Task[None]] = set()
         self.leases: Leases | None = None
         self.cycle_numbers = itertools.count(1)
+        self.running = RunningListings()  # whole listings under way, for the status page
 
     async def run(self) -> int:
         self._stop_on_signals()  # a SIGTERM while starting stops cleanly once started
@@ -222,7 +224,7 @@ class Daemon:
                 with calling_as(self._describe_caller(lane)):
                     if lane.checks is not None:
                         await lane.checks.run()
-                    await run_cycle(lane.conn, lane.entity, full=full)
+                    await run_cycle(lane.conn, lane.entity, full=full, progress=self.running)
             except GatewayError as error:
                 await self._note_failure(lane, error)
             except Exception as error:  # a bug must not stop the other lanes
@@ -329,6 +331,7 @@ class Daemon:
             [(lane.conn.name, lane.entity) for lane in self.lanes],
             self.settings.daemon.interval,
             self.failed_in_a_row,
+            self.running,
         )
         token = config.token.value if config.token else None
         runner = web.AppRunner(make_app(source, token=token), access_log=None)
