@@ -19,7 +19,7 @@ SIDES = tuple(str(side) for side in Side)
 STYLE = """
 svg.chart{vertical-align:middle}svg.chart .hit{fill:transparent}
 svg.chart .axis{stroke:#bbb}.bar-changes{fill:#2a6fb0}.bar-crm{fill:#e8743b}
-.bar-afas{fill:#5b9a3c}.track{fill:#e6e6e6}.budget{fill:#2a6fb0}.budget-high{fill:#a11}
+.bar-afas{fill:#5b9a3c}.key-crm{color:#c85a22}.key-afas{color:#45802a}.track{fill:#e6e6e6}.budget{fill:#2a6fb0}.budget-high{fill:#a11}
 details table{margin:.3rem 0}summary{cursor:pointer;color:#555}
 """
 
@@ -58,8 +58,13 @@ def day_section(days: Sequence[LaneDay]) -> str:
     rows = "".join(_day_row(day) for day in days)
     return (
         "<h2>Last 24 hours</h2><table><tr><th>where</th><th>changes per hour</th>"
-        f"<th>requests per hour ({' / '.join(SIDES)})</th><th>numbers</th></tr>{rows}</table>"
+        f"<th>requests per hour ({_sides_key()})</th><th>numbers</th></tr>{rows}</table>"
     )
+
+
+def _sides_key() -> str:
+    """The sides' names in their bars' colours: the requests chart's legend."""
+    return " / ".join(f"<span class='key-{side}'>{side}</span>" for side in SIDES)
 
 
 def _day_row(day: LaneDay) -> str:
