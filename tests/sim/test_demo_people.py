@@ -96,7 +96,7 @@ def test_most_people_of_companies_on_both_sides_are_on_both_sides(demo: Demo) ->
         )
 
 
-_DIFFERING = {
+_DIFFERING: dict[Where | None, set[str]] = {
     Where.NEW_MOBILE_IN_CRM: {"mobile"},
     Where.NEW_MOBILE_IN_AFAS: {"mobile"},
     Where.NEW_EMAIL_IN_CRM: {"email"},
