@@ -35,8 +35,10 @@ def running_section(listings: Sequence[Listing], now: datetime) -> str:
 def _listing_text(listing: Listing, now: datetime) -> str:
     text = f"{listing.lane}, {listing.side}: {listing.listed:,} records listed"
     share = listing.share()
-    if listing.expected is None or share is None:
+    if listing.expected is None:
         return text + " (total not known: a first sync)"
+    if share is None:
+        return text + " (total not known: nothing was linked)"
     text += f" of about {listing.expected:,} ({share:.0%})"
     left = listing.time_left(now)
     return text + (f", about {_duration(left)} left" if left is not None else "")

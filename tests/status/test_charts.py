@@ -117,9 +117,12 @@ def test_running_listings_say_how_far_they_are_and_how_long_is_left() -> None:
     sweep = Listing("demo/customer", Side.CRM, expected=3000, started=started, listed=1000)
     first = Listing("demo/supplier", Side.AFAS, expected=None, started=started, listed=250)
 
-    text = "".join(parse(running_section([sweep, first], NOW)).itertext())
+    empty = Listing("demo/contact", Side.CRM, expected=0, started=started, listed=40)
+
+    text = "".join(parse(running_section([sweep, first, empty], NOW)).itertext())
 
     assert "demo/customer, crm: 1,000 records listed of about 3,000 (33%)" in text
     assert "about 20 min left" in text  # a third in ten minutes
-    assert "demo/supplier, afas: 250 records listed (total not known" in text
+    assert "demo/supplier, afas: 250 records listed (total not known: a first sync)" in text
+    assert "demo/contact, crm: 40 records listed (total not known: nothing was linked)" in text
     assert running_section([], NOW) == ""
