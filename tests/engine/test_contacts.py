@@ -327,3 +327,41 @@ async def test_a_move_to_a_company_not_linked_waits_visibly_and_goes_once_it_is_
     assert await store.quarantined("c", "contact") == []
     again = await run_cycle(conn, "contact", full=True)
     assert +again.counts == {}
+
+
+class _MovedWhileReading(MemoryGateway):
+    """An AFAS where a user moves contact ``moving[0]`` to organisation ``moving[1]`` just
+    as syncd first reads it by id."""
+
+    moving: tuple[str, str] | None = None
+
+    async def read(self, entity: str, ids: Sequence[str]) -> Page:
+        if entity == "contact" and self.moving is not None and self.moving[0] in ids:
+            (record_id, organisation), self.moving = self.moving, None
+            self.edit("contact", record_id, {"OrganisationId": organisation})
+        return await super().read(entity, ids)
+
+
+async def test_a_move_found_only_by_the_read_before_writing_holds_the_pair_too(
+    store: StateStore,
+) -> None:
+    crm, loaded = load_fixture(SHIPPED_FIXTURE, MAPPINGS)
+    afas = _MovedWhileReading(AFAS, MAPPINGS)
+    for entity in KNOWN_ENTITIES:
+        for row in loaded.rows(entity):
+            afas.put(entity, row)
+    conn = dataclasses.replace(_connection(store, crm, afas), speed=PLAIN)
+    await _sync_companies(conn)
+    await run_cycle(conn, "contact")
+    fatima = (await _contacts(crm))["f.elamrani@vanderlinden.nl"]
+    crm.edit("contact", fatima.id, {"jobtitle": "Directeur"})
+    afas.edit("contact", "20002", {"Phone": "+31 40 2448121"})  # both listed: read once, later
+    afas.moving = ("20002", "10006")  # De Spaak: its debtor is blocked, linked to nothing
+
+    await run_cycle(conn, "contact")
+
+    assert await store.quarantined("c", "contact") == []
+    reasons = await store.waiting_reasons("c", "contact")
+    assert reasons == {"moved to AFAS organisation 10006, not linked yet": 1}
+    assert afas.row("contact", "20002")["Function"] == "Projectleider"  # nothing written
+    assert crm.row("contact", fatima.id)["phone"] is None

@@ -5,9 +5,9 @@ company on both sides for that to work (directory.py). :class:`ReferencingGatewa
 a side's gateway for one cycle and translates the reference field on the way in (AFAS
 organisation -> CRM company id) and on the way out (the CRM company id -> the AFAS
 organisation linked to it). A write naming a company that is not linked is never sent:
-the stages hold a pair whose record moved to one before planning it (waits.py), and a
-write that names one all the same (a move found only by the fresh read before write) is
-refused as a :class:`RecordError`: quarantined with the reason, retried later.
+the stages hold a pair whose record moved to one before planning it, and again after the
+fresh read before write (waits.py); should a write name one all the same, it is refused
+as a :class:`RecordError` (quarantined with the reason, retried later).
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -61,6 +62,13 @@ async def plan(
 
 async def plan_again(speed: SpeedStrategy, inputs: PlanInput) -> Plan:
     return await speed.run_pure(make_plan, inputs)
+
+
+async def plan_fresh(ctx: CycleContext, speed: SpeedStrategy, fresh: PlanInput) -> CyclePlan:
+    """The plan again, of what was read just before writing: a move found only now holds
+    its pair as well."""
+    inputs = dataclasses.replace(fresh, pairs=await _not_held(ctx, fresh.pairs))
+    return CyclePlan(inputs, await plan_again(speed, inputs))
 
 
 async def plan_pairs(
