@@ -355,7 +355,9 @@ async def test_a_move_found_only_by_the_read_before_writing_holds_the_pair_too(
     await run_cycle(conn, "contact")
     fatima = (await _contacts(crm))["f.elamrani@vanderlinden.nl"]
     crm.edit("contact", fatima.id, {"jobtitle": "Directeur"})
-    afas.edit("contact", "20002", {"Phone": "+31 40 2448121"})  # both listed: read once, later
+    # changed on both sides, so both are listed: the first read by id is the one before
+    # writing, and the move is found there
+    afas.edit("contact", "20002", {"Phone": "+31 40 2448121"})
     afas.moving = ("20002", "10006")  # De Spaak: its debtor is blocked, linked to nothing
 
     await run_cycle(conn, "contact")
