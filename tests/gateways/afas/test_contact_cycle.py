@@ -16,6 +16,7 @@ import pytest
 
 from syncd.engine.cycle import Connection, CycleReport, run_cycle
 from syncd.gateways.afas.gateway import AfasGateway
+from syncd.gateways.base import Gateway
 from syncd.gateways.fixture import load_fixture
 from syncd.gateways.memory import MemoryGateway
 from syncd.mapping import KNOWN_ENTITIES, load_mappings
@@ -41,7 +42,7 @@ class World:
     overlap: timedelta = timedelta(minutes=5)  # the change listings' overlap window
 
     async def cycle(self, entity: str, *, full: bool = False) -> CycleReport:
-        gateways = {Side.CRM: self.crm, Side.AFAS: self.afas}
+        gateways: dict[Side, Gateway] = {Side.CRM: self.crm, Side.AFAS: self.afas}
         conn = Connection("test", gateways, self.store, MAPPINGS, SyncRules(), self.overlap)
         return await run_cycle(conn, entity, full=full)
 
