@@ -56,6 +56,7 @@ from syncd.state.rows import StatusEvent
 from syncd.status.log import StatusLog
 from syncd.status.progress import progress_for
 from syncd.status.record_lookup import hubspot_pages
+from syncd.status.running import RunningListings
 from syncd.status.server import StatusSource, make_app
 
 LOG = logging.getLogger(__name__)
@@ -120,6 +121,8 @@ class Daemon:
         self.settings = settings
         self.log = StatusLog(settings.data_dir, stream, console=console)
         self.progress = progress_for(console)  # bars for long listings, on a terminal only
+        # Whole listings under way, for the status page; it tells the bars too.
+        self.running = RunningListings(also=self.progress)
         self.stopping = asyncio.Event()
         self.lanes: list[Lane] = []
         self.cycles_in_flight: set[asyncio.Task[None]] = set()
@@ -233,7 +236,7 @@ class Daemon:
                 with calling_as(self._describe_caller(lane)):
                     if lane.checks is not None:
                         await lane.checks.run()
-                    await run_cycle(lane.conn, lane.entity, full=full, progress=self.progress)
+                    await run_cycle(lane.conn, lane.entity, full=full, progress=self.running)
             except GatewayError as error:
                 await self._note_failure(lane, error)
             except Exception as error:  # a bug must not stop the other lanes
@@ -340,7 +343,8 @@ class Daemon:
             [(lane.conn.name, lane.entity) for lane in self.lanes],
             self.settings.daemon.interval,
             self.failed_in_a_row,
-            {c.name: hubspot_pages(self.settings, c) for c in self.settings.connections},
+            self.running,
+            pages={c.name: hubspot_pages(self.settings, c) for c in self.settings.connections},
         )
         token = config.token.value if config.token else None
         runner = web.AppRunner(make_app(source, token=token), access_log=None)

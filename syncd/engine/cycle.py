@@ -32,7 +32,7 @@ from syncd.engine.stages.listings import Listing
 from syncd.engine.stages.lookups import CycleLookups
 from syncd.engine.stages.match import match
 from syncd.engine.stages.pairs import linked_pairs
-from syncd.engine.stages.plan import CyclePlan, plan, plan_again, with_work_done
+from syncd.engine.stages.plan import plan, plan_fresh, with_work_done
 from syncd.engine.stages.pull import Pull, close_listings, open_listings, pull
 from syncd.engine.stages.read_again import read_again
 from syncd.engine.stages.standing import (
@@ -164,7 +164,7 @@ async def _decide(
     if not ctx.dry_run:
         fresh = await read_again(lookups, planned.inputs, planned.plan)
         if fresh is not None:
-            planned = CyclePlan(fresh, await plan_again(speed, fresh))
+            planned = await plan_fresh(ctx, speed, fresh)
     return with_work_done(planned, pulled.done, matches.gone_held)
 
 

@@ -22,13 +22,11 @@ from syncd.events import EventName
 from syncd.records import Side
 from syncd.state.rows import StatusEvent
 from syncd.state.store import StateStore
+from syncd.status.activity import changes_of, requests_of
 from syncd.status.views import EntityHealth
 
 Lane = tuple[str, str]  # (connection, entity)
 LANE = ["connection", "entity"]
-# Counts of a cycle_finished event that are standing numbers, not things it did: the
-# gauges show them (syncd_open_conflicts, syncd_creates_in_doubt).
-STANDING = frozenset({"conflicts", "creates_in_doubt"})
 # From a cycle of a few seconds to a first sync of hours.
 DURATION_BUCKETS = (1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 4 * 3600)
 FINISHED = [str(EventName.CYCLE_FINISHED)]
@@ -175,14 +173,10 @@ class Metrics:
 
     def _count(self, event: StatusEvent) -> None:
         lane = (event.connection, event.entity or "")
-        counts = event.data.get("counts")
-        for kind, number in (counts if isinstance(counts, dict) else {}).items():
-            if kind not in STANDING and isinstance(number, int):
-                self.changes.labels(*lane, kind).inc(number)
-        requests = event.data.get("requests")
-        for side, used in (requests if isinstance(requests, dict) else {}).items():
-            if isinstance(used, dict) and isinstance(used.get("used"), int):
-                self.requests.labels(*lane, side).inc(used["used"])
+        for kind, number in changes_of(event).items():
+            self.changes.labels(*lane, kind).inc(number)
+        for side, used in requests_of(event).items():
+            self.requests.labels(*lane, side).inc(used)
         seconds = event.data.get("seconds")
         if isinstance(seconds, int | float):
             self.duration.labels(*lane).observe(seconds)

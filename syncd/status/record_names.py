@@ -61,8 +61,12 @@ def as_text(ref: RecordRef, pages: HubSpotPages) -> str:
     return f"{ref.name or 'unnamed'} ({', '.join(ids) or 'no ids'})"
 
 
-def as_html(ref: RecordRef, pages: HubSpotPages) -> str:
-    """As :func:`as_text`, the HubSpot id a link to the record's page."""
+def name_html(ref: RecordRef) -> str:
+    return html.escape(ref.name) if ref.name else "<i>unnamed</i>"
+
+
+def ids_html(ref: RecordRef, pages: HubSpotPages) -> str:
+    """As in :func:`as_text`, the HubSpot id a link to the record's page; escaped."""
     ids = []
     if ref.crm_id:
         url = pages.url(ref.entity, ref.crm_id)
@@ -71,8 +75,7 @@ def as_html(ref: RecordRef, pages: HubSpotPages) -> str:
         ids.append(f"HubSpot {shown}")
     if ref.afas_id:
         ids.append(f"AFAS {afas_number(ref.entity)} {html.escape(ref.afas_id)}")
-    name = html.escape(ref.name) if ref.name else "<i>unnamed</i>"
-    return f"{name} ({', '.join(ids) or 'no ids'})"
+    return ", ".join(ids) or "no ids"
 
 
 def as_dict(ref: RecordRef, pages: HubSpotPages) -> dict[str, Any]:

@@ -4,7 +4,9 @@
 ``/readyz``   200 when every connection and entity's last cycle went well, else 503
 ``/metrics``  Prometheus text format (:mod:`syncd.status.metrics`)
 ``/status``   the health of every connection and entity, as JSON
-``/``         a small server-rendered page: health, recent cycles, open conflicts
+``/``         a small server-rendered page: health, what runs now, the last day's
+              changes and requests per hour (charts), the daily request budget, recent
+              cycles, open conflicts
 
 It binds 127.0.0.1 by default. Bound to any other address it requires a token (from the
 environment), sent as ``Authorization: Bearer <token>`` or ``?token=``.
@@ -15,17 +17,23 @@ from __future__ import annotations
 import hmac
 import html
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from syncd.clock import utc_now
 from syncd.events import EventName
 from syncd.state.rows import Conflict, StatusEvent
 from syncd.state.store import StateStore
-from syncd.status.metrics import Lane, Metrics
+from syncd.status.activity import LaneDay, by_hour, day_start
+from syncd.status.charts import STYLE as CHART_STYLE
+from syncd.status.charts import budget_section, day_section, running_section
+from syncd.status.metrics import Lane, Metrics, newest_budgets
 from syncd.status.record_lookup import link_refs
-from syncd.status.record_names import HubSpotPages, as_html
+from syncd.status.record_names import HubSpotPages, RecordRef, ids_html, name_html
+from syncd.status.running import Listing, RunningListings
 from syncd.status.views import EntityHealth, entity_health
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -35,8 +43,9 @@ LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 class StatusSource:
     """What the pages show, read from the state store on each request; and from the
-    daemon, the cycles of its lanes that failed in a row (``failing``); ``pages``: per
-    connection, where its HubSpot portal shows records (links from the page to them)."""
+    daemon, the cycles of its lanes that failed in a row (``failing``) and the whole
+    listings its cycles run now (``running``); ``pages``: per connection, where its
+    HubSpot portal shows records (links from the page to them)."""
 
     def __init__(
         self,
@@ -44,12 +53,16 @@ class StatusSource:
         lanes: Sequence[Lane],
         interval: timedelta | None = None,
         failing: Callable[[], Mapping[Lane, int]] | None = None,
+        running: RunningListings | None = None,
+        clock: Callable[[], datetime] = utc_now,
         pages: Mapping[str, HubSpotPages] | None = None,
     ) -> None:
         self.store = store
         self.lanes = lanes
         self.interval = interval
         self._failing = failing
+        self._running = running
+        self.clock = clock
         self.pages = pages or {}
 
     def failed_in_a_row(self) -> Mapping[Lane, int]:
@@ -66,14 +79,29 @@ class StatusSource:
     async def conflicts(self) -> list[Conflict]:
         return await self.store.conflicts()
 
+    async def last_day(self) -> list[LaneDay]:
+        """Each lane's changes and requests per hour over the last 24 hours: one read of
+        the day's finished cycles."""
+        now = self.clock()
+        finished = await self.store.events_since(day_start(now), [str(EventName.CYCLE_FINISHED)])
+        return by_hour(finished, self.lanes, now)
+
+    def running(self) -> list[Listing]:
+        return self._running.now() if self._running else []
+
     async def records_of(self, conflicts: Sequence[Conflict]) -> dict[int, str]:
         """Each conflict's record as HTML: its name and both ids, by conflict id."""
         refs = await link_refs(self.store, [c.link_id for c in conflicts])
         return {
-            c.id: as_html(refs[c.link_id], self.pages.get(c.connection, HubSpotPages()))
+            c.id: record_cell(refs[c.link_id], self.pages.get(c.connection, HubSpotPages()))
             for c in conflicts
             if c.id is not None and c.link_id in refs
         }
+
+
+def record_cell(ref: RecordRef, pages: HubSpotPages) -> str:
+    """A record in a table cell: its name, and its ids below it (the page stays narrow)."""
+    return f"{name_html(ref)}<br><small>{ids_html(ref, pages)}</small>"
 
 
 def make_app(source: StatusSource, *, token: str | None = None) -> web.Application:
@@ -107,6 +135,7 @@ def make_app(source: StatusSource, *, token: str | None = None) -> web.Applicati
             await source.health(),
             await source.recent_cycles(),
             conflicts,
+            Pictures(source.running(), await source.last_day(), source.clock()),
             await source.records_of(conflicts),
         )
         return web.Response(text=body, content_type="text/html")
@@ -142,18 +171,31 @@ td,th{padding:.3rem .8rem;border-bottom:1px solid #ddd;text-align:left}
 """
 
 
+@dataclass(frozen=True)
+class Pictures:
+    """What the page draws besides its tables (:mod:`syncd.status.charts`)."""
+
+    running: Sequence[Listing] = ()
+    last_day: Sequence[LaneDay] = ()
+    now: datetime | None = None
+
+
 def render_page(
     rows: Sequence[EntityHealth],
     cycles: Sequence[StatusEvent],
     conflicts: Sequence[Conflict],
+    pictures: Pictures = Pictures(),
     records: Mapping[int, str] | None = None,
 ) -> str:
     """``records``: each conflict's record as HTML, by conflict id."""
     return (
         "<!doctype html><html><head><meta charset='utf-8'><title>syncd status</title>"
-        f"<style>{_STYLE}</style></head><body><h1>syncd</h1>"
+        f"<style>{_STYLE}{CHART_STYLE}</style></head><body><h1>syncd</h1>"
         + _health_table(rows)
+        + running_section(pictures.running, pictures.now or utc_now())
         + _in_doubt_list(rows)
+        + day_section(pictures.last_day)
+        + budget_section(newest_budgets(rows))
         + _cycles_table(cycles)
         + _conflicts_table(conflicts, records or {})
         + "</body></html>"

@@ -14,6 +14,7 @@ from syncd.state.rows import Conflict, Link, StatusEvent
 from syncd.state.store import StateStore, open_store
 from syncd.status.server import StatusSource, make_app
 
+BUDGET = {"requests_today": 250, "daily_budget": 1000, "budget_left": 750}
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 TESSERACT = shutil.which("tesseract")
 
@@ -32,13 +33,22 @@ async def seed(store: StateStore) -> None:
     async with store.transaction() as tx:
         for n in range(42):
             await tx.save_link(Link("acme", "customer", f"90{n}", f"100{n}"))
-        link = await tx.save_link(Link("acme", "supplier", "9999", "70001"))
+        houthandel = Link("acme", "supplier", "9999", "70001", name="Hollandse Houthandel")
+        link = await tx.save_link(houthandel)
         assert link.id is not None
         await tx.open_conflict(
             Conflict("acme", "supplier", link.id, "iban", None, "NL91ABNA0417164300", "x")
         )
         await tx.add_event(
-            StatusEvent("acme", "customer", "cycle_finished", data={"counts": {"created_afas": 7}})
+            StatusEvent(
+                "acme",
+                "customer",
+                "cycle_finished",
+                data={
+                    "counts": {"created_afas": 7},
+                    "requests": {"crm": {"used": 9, **BUDGET}, "afas": {"used": 4}},
+                },
+            )
         )
 
 
@@ -103,5 +113,10 @@ async def test_the_page_shows_the_key_figures(tmp_path: Path) -> None:
     assert "in sync" in text
     assert "no cycle yet" in text  # the suppliers
     assert "Open conflicts (1)" in text
+    assert "Hollandse Houthandel" in text  # the conflict's record: its name and both ids
+    assert "HubSpot 9999, AFAS creditor 70001" in text
     assert "created_afas 7" in text
     assert "NL91ABNA0417164300" in text
+    assert "Last 24 hours" in text  # the charts' section, with its numbers beside them
+    assert "afas 4" in text  # requests today, beside their chart
+    assert "250 of 1,000 (25%)" in text  # the daily budget's bar

@@ -9,7 +9,14 @@ import pytest
 from syncd.config import load_settings
 from syncd.errors import ConfigError
 from syncd.status.record_lookup import hubspot_pages
-from syncd.status.record_names import HubSpotPages, RecordRef, as_dict, as_html, as_text
+from syncd.status.record_names import (
+    HubSpotPages,
+    RecordRef,
+    as_dict,
+    as_text,
+    ids_html,
+    name_html,
+)
 from tests.config_file import write_config
 
 OBJECTS = {"customer": "companies", "supplier": "companies", "contact": "contacts"}
@@ -52,13 +59,14 @@ def test_a_record_known_on_one_side_or_without_a_name() -> None:
     )
 
 
-def test_as_html_links_the_id_and_escapes_names() -> None:
-    shown = as_html(RecordRef("customer", "9", "10", "Smit & <Zn>"), PORTAL)
-    assert shown == (
-        "Smit &amp; &lt;Zn&gt; (HubSpot <a href='https://app.hubspot.com/contacts/4711/"
-        "record/0-2/9'>9</a>, AFAS debtor 10)"
+def test_in_html_the_id_links_to_its_page_and_names_are_escaped() -> None:
+    ref = RecordRef("customer", "9", "10", "Smit & <Zn>")
+    assert name_html(ref) == "Smit &amp; &lt;Zn&gt;"
+    assert ids_html(ref, PORTAL) == (
+        "HubSpot <a href='https://app.hubspot.com/contacts/4711/record/0-2/9'>9</a>, AFAS debtor 10"
     )
-    assert "<a " not in as_html(COMPANY, UNKNOWN_PORTAL)
+    assert ids_html(COMPANY, UNKNOWN_PORTAL) == "HubSpot 9000000102, AFAS debtor 10002"
+    assert name_html(RecordRef("customer", "9")) == "<i>unnamed</i>"
 
 
 def test_as_dict_keeps_both_ids_and_the_page() -> None:

@@ -91,7 +91,7 @@ async def test_the_conflicts_table_names_the_record_and_links_it_to_hubspot(
     conflicts = page[page.index("Open conflicts") :]
     assert "<th>record</th>" in conflicts
     hubspot = "<a href='https://app.hubspot.com/contacts/4711/record/0-2/9001'>9001</a>"
-    assert f"Atlas &amp; Zn (HubSpot {hubspot}, AFAS debtor 10001)" in conflicts
+    assert f"Atlas &amp; Zn<br><small>HubSpot {hubspot}, AFAS debtor 10001</small>" in conflicts
 
 
 async def test_a_token_is_required_when_set(store: StateStore) -> None:
