@@ -17,7 +17,7 @@ from syncd.clock import utc_now
 from syncd.config import Settings, load_settings
 from syncd.connections import open_connection, select_connections
 from syncd.daemon import Daemon
-from syncd.engine import guards
+from syncd.engine import guards, requeue
 from syncd.engine.cycle import CycleReport, run_cycle
 from syncd.engine.matchplan import MatchPlanError, count_held_back, parse_reviewed_pairs, to_csv
 from syncd.engine.resolve import resolve_conflict
@@ -460,7 +460,7 @@ async def _resolve(args: argparse.Namespace, settings: Settings) -> int:
     chosen = select_connections(settings, args.connection)[0]
     async with open_connection(settings, chosen, args.fixture) as (conn, systems):
         take = Side(args.take) if args.take else None
-        done = await resolve_conflict(conn, args.id, take=take, value=args.value)
+        done = await resolve_conflict(conn, args.id, take=take, value=args.value, by=_operator())
         if systems is not None:
             systems.save()
     written = ", ".join(str(s) for s in done.written) or "nothing (both sides agree)"
@@ -563,11 +563,12 @@ async def _quarantine(args: argparse.Namespace, settings: Settings) -> int:
                         f"next {due}: {q.reason}" + (f" (ref {q.reference})" if q.reference else "")
                     )
                     continue
-                async with store.transaction() as tx:
-                    if args.action == "retry":
-                        await tx.retry_now(name, q.entity, q.side, q.record_id, utc_now())
-                    else:
-                        await tx.release(name, q.entity, q.side, q.record_id)
+                if args.action == "retry":
+                    await requeue.retry_now(
+                        store, name, q.entity, q.side, q.record_id, at=utc_now(), by=_operator()
+                    )
+                else:
+                    await requeue.drop(store, name, q.entity, q.side, q.record_id, by=_operator())
                 print(f"{args.action}: {q.side}:{q.record_id}")
         return EXIT_CLEAN
 
