@@ -21,7 +21,7 @@ body{font:15px/1.4 system-ui,sans-serif;margin:2rem;color:#222}
 h1{font-size:1.4rem}h2{font-size:1.1rem;margin-top:2rem}
 table{border-collapse:collapse}
 td,th{padding:.3rem .8rem;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}
-nav a{margin-right:1rem}form{display:inline;margin:0 .3rem 0 0}
+nav a{margin-right:1rem}td form{display:inline;margin:0 .3rem 0 0}
 .said{background:#eef6ee;padding:.5rem}.refused{background:#fbeaea;padding:.5rem}
 pre{white-space:pre-wrap;margin:0}
 """
@@ -59,13 +59,20 @@ def _shown(value: object) -> str:
 
 
 def nav() -> str:
-    """Links to every page, and the search box that opens a record's history."""
+    """Links to every page of the console."""
     return (
         "<nav><a href='/'>Health</a><a href='/conflicts'>Conflicts</a>"
         "<a href='/quarantine'>Quarantine</a><a href='/guards'>Guards</a>"
+        "<a href='/history'>History</a></nav>"
+    )
+
+
+def search_box(query: str = "") -> str:
+    """The search box that opens a record's history."""
+    return (
         "<form method='get' action='/history'><label>Record "
-        "<input name='q' placeholder='HubSpot id or AFAS number'></label> "
-        "<button type='submit'>History</button></form></nav>"
+        f"<input name='q' value='{_escape(query)}' placeholder='HubSpot id or AFAS number'>"
+        "</label> <button type='submit'>Show its history</button></form>"
     )
 
 
@@ -216,9 +223,9 @@ class RecordHistory:
 
 def history_page(query: str, found: Sequence[RecordHistory]) -> str:
     if not query:
-        return page("history", "<p>Give a HubSpot id or an AFAS number.</p>")
+        return page("history", search_box())
     if not found:
-        return page("history", f"<p>No record {_escape(query)} is known to syncd.</p>")
+        return page("history", f"{search_box(query)}<p>No record {_escape(query)} is known.</p>")
     sections = "".join(
         f"<h2>{_escape(h.connection)}/{_escape(h.entity)} {_escape(h.record)}</h2>"
         + "<pre>"
@@ -226,4 +233,4 @@ def history_page(query: str, found: Sequence[RecordHistory]) -> str:
         + "</pre>"
         for h in found
     )
-    return page(f"history of {query}", sections)
+    return page(f"history of {query}", search_box(query) + sections)

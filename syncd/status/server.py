@@ -168,7 +168,7 @@ _STYLE = """
 body{font:15px/1.4 system-ui,sans-serif;margin:2rem;color:#222}
 h1{font-size:1.4rem}h2{font-size:1.1rem;margin-top:2rem}
 table{border-collapse:collapse}
-nav a{margin-right:1rem}nav form{display:inline}
+nav a{margin-right:1rem}
 td,th{padding:.3rem .8rem;border-bottom:1px solid #ddd;text-align:left}
 .ok{color:#176a2c;font-weight:600}.bad{color:#a11;font-weight:600}.num{text-align:right}
 """
@@ -192,7 +192,6 @@ def render_page(
     return (
         "<!doctype html><html><head><meta charset='utf-8'><title>syncd status</title>"
         f"<style>{_STYLE}{CHART_STYLE}</style></head><body><h1>syncd</h1>"
-        + nav()
         + _health_table(rows)
         + running_section(pictures.running, pictures.now or utc_now())
         + _in_doubt_list(rows)
@@ -200,6 +199,7 @@ def render_page(
         + budget_section(newest_budgets(rows))
         + _cycles_table(cycles)
         + _conflicts_table(conflicts)
+        + nav()
         + "</body></html>"
     )
 
