@@ -126,7 +126,7 @@ async def test_a_post_without_the_csrf_token_or_from_elsewhere_is_refused(
 
 
 async def test_take_hubspot_writes_afas_and_names_who_did_it(world: World, acting: Client) -> None:
-    crm_id, afas_id = await a_conflict(world)
+    _crm_id, afas_id = await a_conflict(world)
     csrf = await form_token(acting, "/conflicts")
     [conflict] = await world.store.conflicts("test")
     done = await acting.post(
