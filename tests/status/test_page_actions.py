@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from syncd.config import load_settings
 from syncd.engine.cycle import Connection
+from syncd.errors import ConfigError
 from syncd.events import EventName
 from syncd.records import Side
 from syncd.state.rows import Quarantined, StatusEvent
@@ -192,3 +195,23 @@ async def test_the_search_box_opens_a_records_history(world: World, acting: Clie
         assert "record_created" in text
     unknown = await (await acting.get("/history", params={"q": "nobody"})).text()
     assert "No record nobody is known" in unknown
+
+
+def test_actions_are_off_by_default_and_need_a_token_even_on_loopback(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    root = Path(__file__).resolve().parents[2]
+    config = (
+        f'[sync]\nmappings = "{root / "mappings"}"\n'
+        '[connections.demo]\ncrm = { kind = "memory" }\nafas = { kind = "memory" }\n'
+        "[status]\n"
+    )
+    path.write_text(config, encoding="utf-8")
+    assert load_settings(path, env={}).status.actions is False
+    path.write_text(config + "actions = true\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"status\.actions") as refused:
+        load_settings(path, env={})
+    assert "token_env" in str(refused.value)
+    path.write_text(config + 'actions = true\ntoken_env = "TOKEN"\n', encoding="utf-8")
+    status = load_settings(path, env={"TOKEN": "t0k"}).status
+    assert status.actions is True
+    assert status.operator == "status page"
