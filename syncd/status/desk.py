@@ -18,11 +18,12 @@ from syncd.clock import utc_now
 from syncd.engine import guards, requeue
 from syncd.engine.cycle import Connection
 from syncd.engine.guards import Trip
-from syncd.engine.resolve import Resolution, ResolveError, find_conflict, resolve_conflict
+from syncd.engine.resolve import Resolution, find_conflict, resolve_conflict
+from syncd.errors import SyncdError
 from syncd.records import Side, Value
 
 
-class DeskError(ResolveError):
+class DeskError(SyncdError):
     """An action the page cannot do as asked (an unknown connection or record)."""
 
 

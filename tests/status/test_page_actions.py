@@ -215,3 +215,46 @@ def test_actions_are_off_by_default_and_need_a_token_even_on_loopback(tmp_path: 
     status = load_settings(path, env={"TOKEN": "t0k"}).status
     assert status.actions is True
     assert status.operator == "status page"
+
+
+async def test_enter_a_value_writes_it_to_both_sides(world: World, acting: Client) -> None:
+    crm_id, afas_id = await a_conflict(world)
+    csrf = await form_token(acting, "/conflicts")
+    [conflict] = await world.store.conflicts("test")
+    await acting.post(
+        f"/conflicts/{conflict.id}/resolve",
+        data={"connection": "test", "value": "Atlas Holding", "csrf": csrf},
+        headers=origin(acting),
+    )
+    assert world.fields(Side.CRM, crm_id)["name"] == "Atlas Holding"
+    assert world.fields(Side.AFAS, afas_id)["name"] == "Atlas Holding"
+    assert await world.store.conflicts("test") == []
+
+
+async def test_confirm_a_tripped_guard(world: World, acting: Client) -> None:
+    async with world.store.transaction() as tx:
+        await tx.add_event(
+            StatusEvent(
+                "test",
+                "customer",
+                str(EventName.GUARD_TRIPPED),
+                data={"guard": "delete_share", "message": "4 of 10 are gone", "count": 4},
+            )
+        )
+    csrf = await form_token(acting, "/guards")
+    assert "4 of 10 are gone" in await (await acting.get("/guards")).text()
+    confirmed = await acting.post(
+        "/guards/confirm",
+        data={"connection": "test", "entity": "customer", "csrf": csrf},
+        headers=origin(acting),
+    )
+    assert "confirmed" in await confirmed.text()
+    [event] = await world.store.events("test", names=[str(EventName.GUARD_CONFIRMED)])
+    assert event.data == {"guards": {"delete_share": 4}, "by": "office (127.0.0.1)"}
+    nothing = await acting.post(
+        "/guards/confirm",
+        data={"connection": "test", "entity": "supplier", "csrf": csrf},
+        headers=origin(acting),
+    )
+    assert nothing.status == 409  # nothing tripped there, and the page says so
+    assert "no guard of test/supplier waits" in await nothing.text()

@@ -190,6 +190,8 @@ async def test_an_office_settles_a_conflict_and_retries_a_refused_record(
         page = await asyncio.to_thread(lambda: browser.page_source)
         assert "Zwolle" in page
         assert "Deventer" in page
+        for secret in (TOKEN, *SECRETS.values()):
+            assert secret not in page
         await asyncio.to_thread(click_in_row, browser, "Zwolle", "take HubSpot")
         assert "settled" in await asyncio.to_thread(notice, browser)
         assert afas_city(office, both.afas_id) == "Zwolle"  # the value landed in AFAS
