@@ -240,7 +240,9 @@ def test_quarantine_list_retry_and_drop(config: Path, capsys: pytest.CaptureFixt
     assert run(capsys, "quarantine", *cfg, "retry", f"crm:{bad}")[1] == f"retry: crm:{bad}\n"
     run(capsys, "once", *cfg)  # retried at once instead of in five minutes
     assert "attempts 2" in run(capsys, "quarantine", *cfg)[1]
-    assert run(capsys, "quarantine", *cfg, "drop")[1] == f"drop: crm:{bad}\n"
+    assert main(["quarantine", *cfg, "drop"]) == EXIT_ERROR  # every one? only if told so
+    assert "--all" in capsys.readouterr().err
+    assert run(capsys, "quarantine", *cfg, "drop", "--all")[1] == f"drop: crm:{bad}\n"
     assert run(capsys, "quarantine", *cfg) == (EXIT_CLEAN, "")
 
 

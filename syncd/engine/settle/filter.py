@@ -59,7 +59,7 @@ class RecordFilter:
         if not self.narrows and not self.everything:
             raise FilterError(
                 f"no filter chosen for {what}: give an entity, field, side, age or search "
-                "text to select some, or 'all' to settle every one"
+                "text to select some, or ask for all of them (--all on the command line)"
             )
 
 
