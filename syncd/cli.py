@@ -728,15 +728,16 @@ async def _settle_quarantine(args: argparse.Namespace, settings: Settings) -> in
 def _show_conflicts_settled(result: Settlement[SelectedConflict]) -> None:
     """One line per conflict; the line's form is :func:`_conflict_line`'s."""
     if result.dry_run:
-        print(f"dry run: {len(result.selected)} conflicts would be resolved; nothing written")
+        print(f"dry run: {_count(result.selected, 'conflict')} would be resolved; nothing written")
         for item in result.selected:
             print(f"  {_conflict_line(item)}")
         return
-    for verb, outcomes in (("resolved", result.settled), ("skipped", result.skipped)):
+    if not result.selected:
+        print("no open conflict matches")
+    done, skipped, failed = result.settled, result.skipped, result.failed
+    for verb, outcomes in (("resolved", done), ("skipped", skipped), ("failed", failed)):
         for outcome in outcomes:
             print(f"{verb} {_conflict_line(outcome.item)}: {outcome.detail}")
-    for outcome in result.failed:
-        print(f"failed {_conflict_line(outcome.item)}: {outcome.detail}")
 
 
 def _conflict_line(item: SelectedConflict) -> str:
@@ -751,15 +752,23 @@ def _conflict_line(item: SelectedConflict) -> str:
 def _show_quarantine_settled(action: str, result: Settlement[Quarantined]) -> None:
     """One line per record; the line's form is :func:`_quarantine_line`'s."""
     if result.dry_run:
-        print(f"dry run: {len(result.selected)} records would be {action}ed; nothing written")
+        count = _count(result.selected, "record")
+        done = {"retry": "retried", "drop": "dropped"}[action]
+        print(f"dry run: {count} would be {done}; nothing written")
         for entry in result.selected:
             print(f"  {_quarantine_line(entry)}")
         return
-    for outcome in result.settled:
+    if not result.selected:
+        print("no quarantined record matches")
+    for outcome in result.settled:  # as a single record's retry or drop always said it
         print(f"{action}: {outcome.item.side}:{outcome.item.record_id}")
     for verb, outcomes in (("skipped", result.skipped), ("failed", result.failed)):
         for outcome in outcomes:
             print(f"{verb} {_quarantine_line(outcome.item)}: {outcome.detail}")
+
+
+def _count(items: Sequence[object], noun: str) -> str:
+    return f"{len(items)} {noun}{'' if len(items) == 1 else 's'}"
 
 
 def _quarantine_line(q: Quarantined) -> str:
