@@ -277,6 +277,8 @@ def test_resolving_conflicts_in_bulk_by_a_filter(
     closed = [json.loads(line) for line in out.splitlines()]
     assert sorted(e["record"] for e in closed) == ["9000000102", "9000000105"]
     assert {e["by"] for e in closed} == {getpass.getuser()}
+    _, out = run(capsys, "log", *cfg, "--event", "conflict_closed")  # as a person reads it
+    assert all(f"by={getpass.getuser()}" in line for line in out.splitlines())
 
 
 def test_a_bulk_action_without_a_filter_is_refused(

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from syncd.engine.cycle import Connection
-from syncd.engine.resolve import ConflictNotOpen, resolve_conflict
-from syncd.engine.settle.filter import FilterError, SelectedConflict
+from syncd.engine.resolve import ConflictNotOpen, ResolveError, resolve_conflict
+from syncd.engine.settle.filter import SelectedConflict
 from syncd.engine.settle.outcome import Outcome, Settlement
 from syncd.errors import SyncdError
 from syncd.records import Side, Value
@@ -26,7 +26,7 @@ async def settle_conflicts(
     rest go on; a dry run only says which would be settled.
     """
     if (take is None) == (value is None):
-        raise FilterError("settling conflicts needs a side to take or a value, one of them")
+        raise ResolveError("settling conflicts needs a side to take or a value, one of them")
     result = Settlement(selection, dry_run)
     if dry_run:
         return result
