@@ -18,6 +18,10 @@ class ResolveError(SyncdError):
     """The conflict cannot be resolved as asked (unknown id, a record gone...)."""
 
 
+class ConflictNotOpen(ResolveError):
+    """No such open conflict: unknown, or settled already (by a cycle or a person)."""
+
+
 @dataclass(frozen=True)
 class Resolution:
     conflict: Conflict
@@ -29,7 +33,7 @@ async def find_conflict(conn: Connection, conflict_id: int) -> Conflict:
     for conflict in await conn.store.conflicts(conn.name):
         if conflict.id == conflict_id:
             return conflict
-    raise ResolveError(f"no open conflict {conflict_id} in connection {conn.name!r}")
+    raise ConflictNotOpen(f"no open conflict {conflict_id} in connection {conn.name!r}")
 
 
 async def resolve_conflict(
@@ -40,11 +44,11 @@ async def resolve_conflict(
     value: Value = None,
     by: str | None = None,
 ) -> Resolution:
-    """Write the chosen value where it differs (journalled), then close the conflict;
-    ``conflict_closed`` names who did (``by``).
+    """Write the chosen value where it differs (journalled), then close the conflict.
 
     ``take`` uses that side's *current* value (read now, not the one recorded with the
-    conflict), so an edit made since is not thrown away by accident.
+    conflict), so an edit made since is not thrown away by accident. ``by`` (who settled
+    it: a user name, the status page) is named in the ``conflict_closed`` event.
     """
     conflict = await find_conflict(conn, conflict_id)
     link = await conn.store.get_link(conflict.link_id)

@@ -1,6 +1,6 @@
 """What a person may do from the status page, through the same functions as the CLI:
 settle a conflict (:func:`~syncd.engine.resolve.resolve_conflict`), retry or drop a
-quarantined record (:mod:`syncd.engine.requeue`), confirm tripped guards
+quarantined record (:mod:`syncd.engine.settle`, one record at a time), confirm tripped guards
 (:func:`~syncd.engine.guards.confirm`). Each names who acted (``by``) in its status event.
 
 A conflict is settled while its lane is held, so that no cycle of the lane runs
@@ -15,12 +15,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from syncd.clock import utc_now
-from syncd.engine import guards, requeue
+from syncd.engine import guards
 from syncd.engine.cycle import Connection
 from syncd.engine.guards import Trip
 from syncd.engine.resolve import Resolution, find_conflict, resolve_conflict
+from syncd.engine.settle import drop_quarantined_record, retry_quarantined_record
 from syncd.errors import SyncdError
 from syncd.records import Side, Value
+from syncd.state.rows import Quarantined
+from syncd.state.store import StateStore
 
 
 class DeskError(SyncdError):
@@ -63,11 +66,15 @@ class Desk:
 
     async def retry(self, connection: str, entity: str, side: Side, record: str, by: str) -> bool:
         store = self.connection(connection).store
-        return await requeue.retry_now(store, connection, entity, side, record, at=utc_now(), by=by)
+        entry = await _quarantined(store, connection, entity, side, record)
+        return entry is not None and await retry_quarantined_record(
+            store, entry, by=by, now=utc_now()
+        )
 
     async def drop(self, connection: str, entity: str, side: Side, record: str, by: str) -> bool:
         store = self.connection(connection).store
-        return await requeue.drop(store, connection, entity, side, record, by=by)
+        entry = await _quarantined(store, connection, entity, side, record)
+        return entry is not None and await drop_quarantined_record(store, entry, by=by)
 
     async def confirm(self, connection: str, entity: str, by: str) -> list[Trip]:
         store = self.connection(connection).store
@@ -76,3 +83,12 @@ class Desk:
     def _lane(self, connection: str, entity: str) -> asyncio.Lock | contextlib.nullcontext[None]:
         lock = self.lane_locks.get((connection, entity))
         return lock if lock is not None else contextlib.nullcontext()
+
+
+async def _quarantined(
+    store: StateStore, connection: str, entity: str, side: Side, record: str
+) -> Quarantined | None:
+    for entry in await store.quarantined(connection, entity):
+        if entry.side == side and entry.record_id == record:
+            return entry
+    return None

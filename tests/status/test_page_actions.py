@@ -162,7 +162,7 @@ async def test_retry_and_drop_a_quarantined_record(world: World, acting: Client)
     assert "is due now" in await retried.text()
     [entry] = await world.store.quarantined("test")
     assert entry.next_attempt is not None
-    asked = await world.store.events("test", names=[str(EventName.RETRY_ASKED)])
+    asked = await world.store.events("test", names=[str(EventName.RETRY_REQUESTED)])
     assert asked[-1].data["by"] == "office (127.0.0.1)"
     assert asked[-1].record == "10007"
 
