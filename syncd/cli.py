@@ -10,7 +10,7 @@ import json
 import sys
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from syncd.clock import utc_now
@@ -22,10 +22,22 @@ from syncd.engine.cycle import CycleReport, run_cycle
 from syncd.engine.matchplan import MatchPlanError, count_held_back, parse_reviewed_pairs, to_csv
 from syncd.engine.resolve import resolve_conflict
 from syncd.engine.review import apply_match_plan, match_plan
+from syncd.engine.settle import (
+    FilterError,
+    RecordFilter,
+    SelectedConflict,
+    Settlement,
+    drop_quarantined,
+    parse_age,
+    retry_quarantined,
+    select_conflicts,
+    select_quarantined,
+    settle_conflicts,
+)
 from syncd.errors import SyncdError
 from syncd.mapping import KNOWN_ENTITIES
 from syncd.records import Side
-from syncd.state.rows import StatusEvent
+from syncd.state.rows import Quarantined, StatusEvent
 from syncd.state.store import StateStore, open_store
 from syncd.status.log import StatusLog, event_as_json
 from syncd.status.output import LogFormat, console_for
@@ -184,6 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
     take.add_argument("--take", choices=["crm", "afas"], help="resolve: keep this side's value")
     take.add_argument("--value", help="resolve: write this value to both sides")
     conflicts.add_argument("--json", action="store_true", help="list or show as JSON")
+    _bulk_filters(conflicts, "resolve every open conflict that matches, instead of one ID")
 
     match = _add(
         commands,
@@ -258,10 +271,49 @@ def build_parser() -> argparse.ArgumentParser:
     _config(quarantine, reads_state_only=True)
     quarantine.add_argument("action", nargs="?", choices=["list", "retry", "drop"], default="list")
     quarantine.add_argument(
-        "records", nargs="*", help="records as side:id (e.g. afas:10001); none = all"
+        "records",
+        nargs="*",
+        type=_record_reference,
+        help="records as side:id (e.g. afas:10001); list: none = all",
     )
-    quarantine.add_argument("--entity", choices=ENTITIES, default="customer")
+    quarantine.add_argument("--entity", choices=ENTITIES, help="only this entity (default: all)")
+    quarantine.add_argument("--side", choices=["crm", "afas"], help="only records of this side")
+    _bulk_filters(quarantine, "retry or drop every quarantined record that matches")
     return parser
+
+
+def _bulk_filters(parser: argparse.ArgumentParser, what: str) -> None:
+    """The filters of a bulk action; --entity (and --side) each command has already."""
+    group = parser.add_argument_group(
+        "many at once", f"{what}; without a filter, --all is needed to act on every one"
+    )
+    group.add_argument("--all", dest="everything", action="store_true", help="every one")
+    group.add_argument("--field", help="only those about this field (canonical name)")
+    group.add_argument(
+        "--older-than", type=_age, metavar="AGE", help="only those older than AGE: 90m, 12h, 2d"
+    )
+    group.add_argument(
+        "--search", metavar="TEXT", help="only those whose name, ids, values or reason hold TEXT"
+    )
+    group.add_argument(
+        "--dry-run", action="store_true", help="show how many and which; write nothing"
+    )
+
+
+def _age(text: str) -> timedelta:
+    try:
+        return parse_age(text)
+    except FilterError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _record_reference(text: str) -> str:
+    side, _, record_id = text.partition(":")
+    if side not in ("crm", "afas") or not record_id:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a record: give its side and id as crm:ID or afas:ID"
+        )
+    return text
 
 
 def _when(text: str) -> datetime:
@@ -453,7 +505,10 @@ async def _history(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _conflicts(args: argparse.Namespace, settings: Settings) -> int:
     if args.action == "resolve":
-        return await _resolve(args, settings)
+        many = args.id is None and (args.everything or _conflict_filter(args).narrows)
+        return await (_resolve_many(args, settings) if many else _resolve(args, settings))
+    if _bulk_options_given(args) or args.entity:
+        return _refuse_filters("conflicts", "resolve --take crm")
 
     async def work(store: StateStore) -> int:
         lists = RecordLists(store, settings)
@@ -469,14 +524,24 @@ async def _conflicts(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _resolve(args: argparse.Namespace, settings: Settings) -> int:
-    if args.id is None or (args.take is None and args.value is None):
+    if args.id is None:
+        print(
+            "syncd: conflicts resolve needs a conflict ID, or filters (--entity, --field, "
+            "--older-than, --search) or --all to resolve many",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
+    if args.take is None and args.value is None:
         print("syncd: conflicts resolve ID needs --take crm|afas or --value V", file=sys.stderr)
+        return EXIT_ERROR
+    if args.everything or _conflict_filter(args).narrows:
+        print("syncd: give a conflict ID or filters, not both", file=sys.stderr)
         return EXIT_ERROR
     settings = load_settings(args.config)  # with the secrets: it writes to the sides
     chosen = select_connections(settings, args.connection)[0]
     async with open_connection(settings, chosen, args.fixture) as (conn, systems):
         take = Side(args.take) if args.take else None
-        done = await resolve_conflict(conn, args.id, take=take, value=args.value)
+        done = await resolve_conflict(conn, args.id, take=take, value=args.value, by=_operator())
         if systems is not None:
             systems.save()
     written = ", ".join(str(s) for s in done.written) or "nothing (both sides agree)"
@@ -567,6 +632,10 @@ def _operator() -> str | None:
 
 
 async def _quarantine(args: argparse.Namespace, settings: Settings) -> int:
+    if args.action != "list":
+        return await _settle_quarantine(args, settings)
+    if _bulk_options_given(args) or args.side:
+        return _refuse_filters("quarantine", "retry")
     wanted = {tuple(r.split(":", 1)) for r in args.records}
 
     async def work(store: StateStore) -> int:
@@ -576,19 +645,150 @@ async def _quarantine(args: argparse.Namespace, settings: Settings) -> int:
                 for q in await store.quarantined(name, args.entity)
                 if not wanted or (str(q.side), q.record_id) in wanted
             ]
-            if args.action == "list":
-                _print_lines(await RecordLists(store, settings).quarantine_lines(entries))
-                continue
-            for q in entries:
-                async with store.transaction() as tx:
-                    if args.action == "retry":
-                        await tx.retry_now(name, q.entity, q.side, q.record_id, utc_now())
-                    else:
-                        await tx.release(name, q.entity, q.side, q.record_id)
-                print(f"{args.action}: {q.side}:{q.record_id}")
+            _print_lines(await RecordLists(store, settings).quarantine_lines(entries))
         return EXIT_CLEAN
 
     return await _with_store(settings, work)
+
+
+# --- settling many at once (the logic is in syncd.engine.settle) ---------------------------
+
+
+def _bulk_options_given(args: argparse.Namespace) -> bool:
+    chosen = (args.field, args.older_than, args.search)
+    return args.everything or args.dry_run or any(c is not None for c in chosen)
+
+
+def _refuse_filters(command: str, action: str) -> int:
+    print(
+        f"syncd: the filters select what to settle; to see which match, run "
+        f"'syncd {command} {action} FILTERS --dry-run'",
+        file=sys.stderr,
+    )
+    return EXIT_ERROR
+
+
+def _conflict_filter(args: argparse.Namespace, connection: str | None = None) -> RecordFilter:
+    return RecordFilter(
+        connection=connection,
+        entities=frozenset(args.entity or ()),
+        field=args.field,
+        older_than=args.older_than,
+        search=args.search,
+        everything=args.everything,
+    )
+
+
+def _quarantine_filter(args: argparse.Namespace, connection: str) -> RecordFilter:
+    return RecordFilter(
+        connection=connection,
+        entities=frozenset([args.entity] if args.entity else []),
+        field=args.field,
+        side=Side(args.side) if args.side else None,
+        older_than=args.older_than,
+        search=args.search,
+        records=frozenset(args.records),
+        everything=args.everything,
+    )
+
+
+async def _resolve_many(args: argparse.Namespace, settings: Settings) -> int:
+    if args.take is None and args.value is None:
+        print("syncd: conflicts resolve needs --take crm|afas or --value V", file=sys.stderr)
+        return EXIT_ERROR
+    take = Side(args.take) if args.take else None
+    if args.dry_run:  # reads the state store only: no secrets, no sides
+
+        async def preview(store: StateStore) -> int:
+            for name in _names(args, settings):
+                selection = await select_conflicts(store, _conflict_filter(args, name), utc_now())
+                _show_conflicts_settled(Settlement(selection, dry_run=True))
+            return EXIT_CLEAN
+
+        return await _with_store(settings, preview)
+    settings = load_settings(args.config)  # with the secrets: it writes to the sides
+    clean = True
+    for chosen in select_connections(settings, args.connection):
+        async with open_connection(settings, chosen, args.fixture) as (conn, systems):
+            selection = await select_conflicts(
+                conn.store, _conflict_filter(args, conn.name), utc_now()
+            )
+            result = await settle_conflicts(
+                conn, selection, take=take, value=args.value, by=_operator()
+            )
+            if systems is not None:
+                systems.save()
+        _show_conflicts_settled(result)
+        clean &= result.clean
+    return EXIT_CLEAN if clean else EXIT_NOT_CLEAN
+
+
+async def _settle_quarantine(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(store: StateStore) -> int:
+        clean, by, now = True, _operator(), utc_now()
+        for name in _names(args, settings):
+            selection = await select_quarantined(store, _quarantine_filter(args, name), now)
+            if args.action == "retry":
+                result = await retry_quarantined(
+                    store, selection, by=by, now=now, dry_run=args.dry_run
+                )
+            else:
+                result = await drop_quarantined(store, selection, by=by, dry_run=args.dry_run)
+            _show_quarantine_settled(args.action, result)
+            clean &= result.clean
+        return EXIT_CLEAN if clean else EXIT_NOT_CLEAN
+
+    return await _with_store(settings, work)
+
+
+def _show_conflicts_settled(result: Settlement[SelectedConflict]) -> None:
+    """One line per conflict; the line's form is :func:`_conflict_line`'s."""
+    if result.dry_run:
+        print(f"dry run: {_count(result.selected, 'conflict')} would be resolved; nothing written")
+        for item in result.selected:
+            print(f"  {_conflict_line(item)}")
+        return
+    if not result.selected:
+        print("no open conflict matches")
+    done, skipped, failed = result.settled, result.skipped, result.failed
+    for verb, outcomes in (("resolved", done), ("skipped", skipped), ("failed", failed)):
+        for outcome in outcomes:
+            print(f"{verb} {_conflict_line(outcome.item)}: {outcome.detail}")
+
+
+def _conflict_line(item: SelectedConflict) -> str:
+    c = item.conflict
+    record = f"{item.name or ''} (crm {item.crm_id}, afas {item.afas_id})".lstrip()
+    return (
+        f"#{c.id} {c.connection}/{c.entity} {record} field {c.field}: "
+        f"base {c.base!r}, crm {c.crm!r}, afas {c.afas!r}"
+    )
+
+
+def _show_quarantine_settled(action: str, result: Settlement[Quarantined]) -> None:
+    """One line per record; the line's form is :func:`_quarantine_line`'s."""
+    if result.dry_run:
+        count = _count(result.selected, "record")
+        done = {"retry": "retried", "drop": "dropped"}[action]
+        print(f"dry run: {count} would be {done}; nothing written")
+        for entry in result.selected:
+            print(f"  {_quarantine_line(entry)}")
+        return
+    if not result.selected:
+        print("no quarantined record matches")
+    for outcome in result.settled:  # as a single record's retry or drop always said it
+        print(f"{action}: {outcome.item.side}:{outcome.item.record_id}")
+    for verb, outcomes in (("skipped", result.skipped), ("failed", result.failed)):
+        for outcome in outcomes:
+            print(f"{verb} {_quarantine_line(outcome.item)}: {outcome.detail}")
+
+
+def _count(items: Sequence[object], noun: str) -> str:
+    return f"{len(items)} {noun}{'' if len(items) == 1 else 's'}"
+
+
+def _quarantine_line(q: Quarantined) -> str:
+    return f"{q.side}:{q.record_id} {q.connection}/{q.entity}: {q.reason}"
 
 
 if __name__ == "__main__":

@@ -53,6 +53,7 @@ from syncd.events import EventName
 from syncd.gateways.http.user_agent import calling_as
 from syncd.lease import LeaseChanges, Leases, open_leases
 from syncd.state.rows import StatusEvent
+from syncd.status.desk import Desk
 from syncd.status.log import StatusLog
 from syncd.status.progress import progress_for
 from syncd.status.record_lookup import hubspot_pages
@@ -347,13 +348,31 @@ class Daemon:
             pages={c.name: hubspot_pages(self.settings, c) for c in self.settings.connections},
         )
         token = config.token.value if config.token else None
-        runner = web.AppRunner(make_app(source, token=token), access_log=None)
+        desk = self._desk() if config.actions else None
+        runner = web.AppRunner(make_app(source, token=token, desk=desk), access_log=None)
         await runner.setup()
         stack.push_async_callback(runner.cleanup)
         await web.TCPSite(runner, config.host, config.port).start()
         for host, port, *_ in runner.addresses:  # port 0 binds any free port: say which
             where = f"[{host}]" if ":" in host else host
             print(f"syncd: status server on http://{where}:{port}/", file=sys.stderr, flush=True)
+
+    def _desk(self) -> Desk:
+        """What the status page's buttons act on: the lanes' connections, each conflict
+        settled while its lane is held."""
+        systems = {lane.conn.name: lane.systems for lane in self.lanes}
+
+        def saved(connection: str) -> None:
+            kept = systems.get(connection)
+            if kept is not None:
+                kept.save()
+
+        return Desk(
+            connections={lane.conn.name: lane.conn for lane in self.lanes},
+            operator=self.settings.status.operator,
+            lane_locks={(lane.conn.name, lane.entity): lane.lock for lane in self.lanes},
+            saved=saved,
+        )
 
     async def _catch_up_log(self) -> None:
         """Go on after the last event in the log file; with no file yet, after the newest

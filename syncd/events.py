@@ -26,6 +26,7 @@ class EventName(StrEnum):
     CREATE_SKIPPED = "create_skipped"
     RECORD_QUARANTINED = "record_quarantined"
     RECORD_RELEASED = "record_released"
+    RETRY_REQUESTED = "retry_requested"  # an operator made a quarantined record due now
     WRITE_RECOVERED = "write_recovered"
     CREATES_IN_DOUBT = "creates_in_doubt"  # not found yet, may still be saved: not resent
     GUARD_TRIPPED = "guard_tripped"

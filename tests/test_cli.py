@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 from pathlib import Path
 from typing import Any
@@ -368,6 +369,84 @@ def test_resolving_a_conflict_writes_both_sides(
     assert run(capsys, "once", *cfg)[0] == EXIT_CLEAN  # nothing left for a person
 
 
+def plant_second_conflict(systems: Path) -> None:
+    """Users on both sides change Drukkerij Atlas's e-mail too."""
+    data = json.loads(systems.read_text(encoding="utf-8"))
+    (crm,) = (r for r in data["crm"]["customer"] if r["hs_object_id"] == "9000000105")
+    (afas,) = (r for r in data["afas"]["customer"] if r["DebtorId"] == "10005")
+    crm.update(company_email="drukwerk@drukkerij-atlas.nl")
+    crm["hs_lastmodifieddate"] = "2026-01-05T09:00:00.000Z"
+    afas.update(Email="debiteuren@drukkerij-atlas.nl", ModifiedDate="2026-01-05T10:00:00+01:00")
+    systems.write_text(json.dumps(data), encoding="utf-8")
+
+
+def test_resolving_conflicts_in_bulk_by_a_filter(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = ("--config", str(config))
+    systems = config.parent / "systems.json"
+    run(capsys, "once", *cfg)
+    plant_conflict(systems)
+    plant_second_conflict(systems)
+    run(capsys, "once", *cfg)
+    before = systems.read_text(encoding="utf-8")
+    resolve = ("conflicts", *cfg, "resolve", "--take", "afas")
+
+    code, out = run(capsys, *resolve, "--search", "LINDEN", "--dry-run")
+
+    assert code == EXIT_CLEAN
+    heading, *lines = out.splitlines()
+    assert heading == "dry run: 1 conflict would be resolved; nothing written"
+    assert len(lines) == 1
+    assert "Van der Linden" in lines[0]
+    assert "crm 9000000102, afas 10002" in lines[0]
+    assert "field email" in lines[0]
+    assert systems.read_text(encoding="utf-8") == before
+    assert len(run(capsys, "conflicts", *cfg)[1].splitlines()) == 2
+
+    code, out = run(capsys, *resolve, "--field", "email", "--older-than", "1m")
+    assert (code, out) == (EXIT_CLEAN, "no open conflict matches\n")  # both just opened
+
+    code, out = run(capsys, *resolve, "--field", "email")
+
+    assert code == EXIT_CLEAN
+    assert [line.split(" ", 2)[:2] for line in out.splitlines()] == [
+        ["resolved", "#1"],
+        ["resolved", "#2"],
+    ]
+    crm = {r["hs_object_id"]: r for r in rows(systems, "crm", "customer")}
+    assert crm["9000000102"]["company_email"] == "facturen@vdlinden-installatie.nl"
+    assert crm["9000000105"]["company_email"] == "debiteuren@drukkerij-atlas.nl"
+    _, out = run(capsys, "log", *cfg, "--json", "--event", "conflict_closed")
+    closed = [json.loads(line) for line in out.splitlines()]
+    assert sorted(e["record"] for e in closed) == ["9000000102", "9000000105"]
+    assert {e["by"] for e in closed} == {getpass.getuser()}
+    _, out = run(capsys, "log", *cfg, "--event", "conflict_closed")  # as a person reads it
+    assert all(f"by={getpass.getuser()}" in line for line in out.splitlines())
+
+
+def test_a_bulk_action_without_a_filter_is_refused(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = ("--config", str(config))
+    systems = config.parent / "systems.json"
+    run(capsys, "once", *cfg)
+    plant_conflict(systems)
+    run(capsys, "once", *cfg)
+
+    for argv in (["resolve", "--take", "crm"], ["resolve", "--take", "crm", "--dry-run"]):
+        assert main(["conflicts", *cfg, *argv]) == EXIT_ERROR
+        assert "--all" in capsys.readouterr().err
+    both = ["resolve", "1", "--field", "email", "--take", "crm"]
+    assert main(["conflicts", *cfg, *both]) == EXIT_ERROR
+    assert "a conflict ID or filters, not both" in capsys.readouterr().err
+    assert len(run(capsys, "conflicts", *cfg)[1].splitlines()) == 1
+
+    code, out = run(capsys, "conflicts", *cfg, "resolve", "--all", "--take", "crm", "--dry-run")
+    assert code == EXIT_CLEAN
+    assert out.startswith("dry run: 1 conflict would be resolved")
+
+
 def test_quarantine_list_retry_and_drop(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
     cfg = ("--config", str(config))
     systems = config.parent / "systems.json"
@@ -389,8 +468,42 @@ def test_quarantine_list_retry_and_drop(config: Path, capsys: pytest.CaptureFixt
     code, out = run(capsys, "history", *cfg, bad)  # linked to nothing: its events by id
     assert code == EXIT_CLEAN
     assert f"record_quarantined  Bakkerij De Korenaar B.V. (HubSpot {bad})" in out
-    assert run(capsys, "quarantine", *cfg, "drop")[1] == f"drop: crm:{bad}\n"
+    assert main(["quarantine", *cfg, "drop"]) == EXIT_ERROR  # every one? only if told so
+    assert "--all" in capsys.readouterr().err
+    assert run(capsys, "quarantine", *cfg, "drop", "--all")[1] == f"drop: crm:{bad}\n"
     assert run(capsys, "quarantine", *cfg) == (EXIT_CLEAN, "")
+
+
+def test_quarantine_retry_and_drop_by_a_filter(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = ("--config", str(config))
+    systems = config.parent / "systems.json"
+    data = json.loads(systems.read_text(encoding="utf-8"))
+    for row in data["crm"]["customer"][:2]:
+        row["kvk_number"] = "12"  # not a KvK number
+    systems.write_text(json.dumps(data), encoding="utf-8")
+    first, second = (r["hs_object_id"] for r in data["crm"]["customer"][:2])
+    run(capsys, "once", *cfg)
+
+    code, out = run(capsys, "quarantine", *cfg, "drop", "--search", "korenaar", "--dry-run")
+
+    assert code == EXIT_CLEAN
+    assert out.splitlines()[0] == "dry run: 1 record would be dropped; nothing written"
+    assert out.splitlines()[1].startswith(f"  crm:{first} demo/customer: ")
+    assert len(run(capsys, "quarantine", *cfg)[1].splitlines()) == 2
+
+    code, out = run(capsys, "quarantine", *cfg, "retry", "--side", "crm", "--entity", "customer")
+    assert out == f"retry: crm:{first}\nretry: crm:{second}\n"
+    _, out = run(capsys, "log", *cfg, "--json", "--event", "retry_requested")
+    asked = [json.loads(line) for line in out.splitlines()]
+    me = getpass.getuser()
+    assert [(e["record"], e["by"]) for e in asked] == [(first, me), (second, me)]
+
+    assert (
+        run(capsys, "quarantine", *cfg, "drop", "--search", "korenaar")[1] == f"drop: crm:{first}\n"
+    )
+    assert run(capsys, "quarantine", *cfg)[1].startswith(f"crm:{second} ")
 
 
 def test_match_plan_and_apply_through_the_cli(

@@ -132,6 +132,8 @@ def _settings(
             host=status.host,
             port=status.port if port is None else port,
             token=status.token_env,
+            actions=status.actions,
+            operator=status.operator,
         ),
     )
 

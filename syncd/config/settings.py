@@ -52,6 +52,8 @@ class StatusSettings:
     host: str
     port: int
     token: Secret | None
+    actions: bool = False  # the page's buttons; they always require the token
+    operator: str = "status page"  # who acts from the page, in status events
 
 
 @dataclass(frozen=True)

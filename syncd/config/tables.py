@@ -275,6 +275,10 @@ class StatusTable(Table):
     host: Annotated[str, Hint(wanted='an address such as "127.0.0.1"')] = "127.0.0.1"
     port: Annotated[int, AfterValidator(within(0, 65535, whole=True))] = 8686
     token_env: Annotated[Secret | None, PlainValidator(_status_token)] = None
+    # The page's buttons (resolve, retry, drop, confirm): off unless switched on.
+    actions: bool = False
+    # Who acts from the page, as status events name them (with the client's address).
+    operator: str = "status page"
 
     @field_validator("host")
     @classmethod
@@ -290,6 +294,17 @@ class StatusTable(Table):
                 ("host",),
                 f"the status server binds {self.host!r}, reachable from other machines: set "
                 "status.token_env to an environment variable holding a token it will require",
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _token_for_actions(self) -> StatusTable:
+        # The page's buttons change both systems: never without a token, even on loopback.
+        if self.enabled and self.actions and self.token_env is None:
+            raise said_at(
+                ("actions",),
+                "the status page's actions change both systems: set status.token_env to an "
+                "environment variable holding a token they will require, or actions = false",
             )
         return self
 

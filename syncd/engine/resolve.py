@@ -18,6 +18,10 @@ class ResolveError(SyncdError):
     """The conflict cannot be resolved as asked (unknown id, a record gone...)."""
 
 
+class ConflictNotOpen(ResolveError):
+    """No such open conflict: unknown, or settled already (by a cycle or a person)."""
+
+
 @dataclass(frozen=True)
 class Resolution:
     conflict: Conflict
@@ -29,16 +33,22 @@ async def find_conflict(conn: Connection, conflict_id: int) -> Conflict:
     for conflict in await conn.store.conflicts(conn.name):
         if conflict.id == conflict_id:
             return conflict
-    raise ResolveError(f"no open conflict {conflict_id} in connection {conn.name!r}")
+    raise ConflictNotOpen(f"no open conflict {conflict_id} in connection {conn.name!r}")
 
 
 async def resolve_conflict(
-    conn: Connection, conflict_id: int, *, take: Side | None = None, value: Value = None
+    conn: Connection,
+    conflict_id: int,
+    *,
+    take: Side | None = None,
+    value: Value = None,
+    by: str | None = None,
 ) -> Resolution:
     """Write the chosen value where it differs (journalled), then close the conflict.
 
     ``take`` uses that side's *current* value (read now, not the one recorded with the
-    conflict), so an edit made since is not thrown away by accident.
+    conflict), so an edit made since is not thrown away by accident. ``by`` (who settled
+    it: a user name, the status page) is named in the ``conflict_closed`` event.
     """
     conflict = await find_conflict(conn, conflict_id)
     link = await conn.store.get_link(conflict.link_id)
@@ -74,7 +84,7 @@ async def resolve_conflict(
     counts = await applier.apply(actions)
     if counts["quarantined"]:
         raise ResolveError(f"conflict {conflict_id}: a side refused the value; see quarantine")
-    await _close_conflict(conn, conflict, link.crm_id, how)
+    await _close_conflict(conn, conflict, link.crm_id, how, by)
     return Resolution(conflict, chosen, tuple(a.target for a in actions if isinstance(a, Update)))
 
 
@@ -85,7 +95,9 @@ async def _read_record(conn: Connection, entity: str, side: Side, record_id: str
     raise ResolveError(f"{side} record {record_id} is gone or cannot be read")
 
 
-async def _close_conflict(conn: Connection, conflict: Conflict, crm_id: str, how: str) -> None:
+async def _close_conflict(
+    conn: Connection, conflict: Conflict, crm_id: str, how: str, by: str | None
+) -> None:
     async with conn.store.transaction() as tx:
         for closed in await tx.close_conflicts(conflict.link_id, [conflict.field], how):
             await tx.add_event(
@@ -94,6 +106,6 @@ async def _close_conflict(conn: Connection, conflict: Conflict, crm_id: str, how
                     conflict.entity,
                     str(EventName.CONFLICT_CLOSED),
                     record=crm_id,
-                    data={"field": closed.field, "resolution": how},
+                    data={"field": closed.field, "resolution": how, "by": by},
                 )
             )

@@ -62,7 +62,7 @@ def _details(event: StatusEvent) -> str:
     data = event.data
     if event.name == EventName.CYCLE_FINISHED:
         return cycle_summary(data)
-    keys = ("reason", "message", "error", "field", "guard", "afas_id", "source")
+    keys = ("reason", "message", "error", "field", "guard", "afas_id", "source", "by")
     return " ".join(f"{k}={data[k]}" for k in keys if data.get(k) is not None)
 
 

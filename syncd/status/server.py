@@ -7,6 +7,8 @@
 ``/``         a small server-rendered page: health, what runs now, the last day's
               changes and requests per hour (charts), the daily request budget, recent
               cycles, open conflicts
+``/conflicts`` ``/quarantine`` ``/guards`` ``/history?q=``  the console of an office
+              (:mod:`syncd.status.office`): read-only unless ``[status] actions`` is on
 
 It binds 127.0.0.1 by default. Bound to any other address it requires a token (from the
 environment), sent as ``Authorization: Bearer <token>`` or ``?token=``.
@@ -27,10 +29,14 @@ from syncd.clock import utc_now
 from syncd.events import EventName
 from syncd.state.rows import Conflict, StatusEvent
 from syncd.state.store import StateStore
+from syncd.status import csrf
 from syncd.status.activity import LaneDay, by_hour, day_start
 from syncd.status.charts import STYLE as CHART_STYLE
 from syncd.status.charts import budget_section, day_section, running_section
+from syncd.status.desk import Desk
 from syncd.status.metrics import Lane, Metrics, newest_budgets
+from syncd.status.office import add_office
+from syncd.status.pages import nav
 from syncd.status.record_lookup import link_refs
 from syncd.status.record_names import HubSpotPages, RecordRef, ids_html, name_html
 from syncd.status.running import Listing, RunningListings
@@ -104,9 +110,14 @@ def record_cell(ref: RecordRef, pages: HubSpotPages) -> str:
     return f"{name_html(ref)}<br><small>{ids_html(ref, pages)}</small>"
 
 
-def make_app(source: StatusSource, *, token: str | None = None) -> web.Application:
+def make_app(
+    source: StatusSource, *, token: str | None = None, desk: Desk | None = None
+) -> web.Application:
+    """The status server; with a ``desk`` (``[status] actions``) the page can act, and
+    then a token is required for every request, on loopback too."""
     middlewares = [_token_required(token)] if token else []
     app = web.Application(middlewares=middlewares)  # type: ignore[arg-type]
+    add_office(app, source.store, source.lanes, desk, token)
     metrics = Metrics()
 
     async def start_counting(_: web.Application) -> None:
@@ -149,13 +160,25 @@ def make_app(source: StatusSource, *, token: str | None = None) -> web.Applicati
 
 
 def _token_required(token: str) -> Middleware:
+    """The token, as a header or ``?token=``; a browser that gave it once keeps a cookie
+    proving it (not the token), so the page's links and forms need not carry it."""
+    session = csrf.session_value(token)
+
     @web.middleware
     async def check_token(request: web.Request, handler: Handler) -> web.StreamResponse:
         given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
         given = given or request.query.get("token", "")
-        if not hmac.compare_digest(given.encode(), token.encode()):
-            return web.Response(status=401, text="a token is required\n")
-        return await handler(request)
+        if hmac.compare_digest(given.encode(), token.encode()):
+            response = await handler(request)
+            if "token" in request.query and not response.prepared:
+                response.set_cookie(
+                    csrf.SESSION_COOKIE, session, httponly=True, samesite="Strict", path="/"
+                )
+            return response
+        kept = request.cookies.get(csrf.SESSION_COOKIE, "")
+        if kept and hmac.compare_digest(kept.encode(), session.encode()):
+            return await handler(request)
+        return web.Response(status=401, text="a token is required\n")
 
     return check_token
 
@@ -166,6 +189,7 @@ _STYLE = """
 body{font:15px/1.4 system-ui,sans-serif;margin:2rem;color:#222}
 h1{font-size:1.4rem}h2{font-size:1.1rem;margin-top:2rem}
 table{border-collapse:collapse}
+nav a{margin-right:1rem}
 td,th{padding:.3rem .8rem;border-bottom:1px solid #ddd;text-align:left}
 .ok{color:#176a2c;font-weight:600}.bad{color:#a11;font-weight:600}.num{text-align:right}
 """
@@ -198,6 +222,7 @@ def render_page(
         + budget_section(newest_budgets(rows))
         + _cycles_table(cycles)
         + _conflicts_table(conflicts, records or {})
+        + nav()
         + "</body></html>"
     )
 

@@ -1,0 +1,94 @@
+"""What a person may do from the status page, through the same functions as the CLI:
+settle a conflict (:func:`~syncd.engine.resolve.resolve_conflict`), retry or drop a
+quarantined record (:mod:`syncd.engine.settle`, one record at a time), confirm tripped guards
+(:func:`~syncd.engine.guards.confirm`). Each names who acted (``by``) in its status event.
+
+A conflict is settled while its lane is held, so that no cycle of the lane runs
+meanwhile (the daemon's lane locks; a cycle due then is skipped, as when one overruns).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from syncd.clock import utc_now
+from syncd.engine import guards
+from syncd.engine.cycle import Connection
+from syncd.engine.guards import Trip
+from syncd.engine.resolve import Resolution, find_conflict, resolve_conflict
+from syncd.engine.settle import drop_quarantined_record, retry_quarantined_record
+from syncd.errors import SyncdError
+from syncd.records import Side, Value
+from syncd.state.rows import Quarantined
+from syncd.state.store import StateStore
+
+
+class DeskError(SyncdError):
+    """An action the page cannot do as asked (an unknown connection or record)."""
+
+
+def _nothing_to_save(_: str) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class Desk:
+    """The connections the page may act on, and who it says acted."""
+
+    connections: Mapping[str, Connection]
+    operator: str = "status page"
+    lane_locks: Mapping[tuple[str, str], asyncio.Lock] = field(default_factory=dict)
+    # After a write to a connection's sides: in-memory systems keep it in their file.
+    saved: Callable[[str], None] = _nothing_to_save
+
+    def who(self, client: str | None) -> str:
+        """``by`` in status events: the configured label and the client's address."""
+        return f"{self.operator} ({client or 'unknown address'})"
+
+    def connection(self, name: str) -> Connection:
+        found = self.connections.get(name)
+        if found is None:
+            raise DeskError(f"no connection {name!r}")
+        return found
+
+    async def resolve(
+        self, connection: str, conflict_id: int, take: Side | None, value: Value, by: str
+    ) -> Resolution:
+        conn = self.connection(connection)
+        conflict = await find_conflict(conn, conflict_id)
+        async with self._lane(connection, conflict.entity):
+            done = await resolve_conflict(conn, conflict_id, take=take, value=value, by=by)
+        self.saved(connection)
+        return done
+
+    async def retry(self, connection: str, entity: str, side: Side, record: str, by: str) -> bool:
+        store = self.connection(connection).store
+        entry = await _quarantined(store, connection, entity, side, record)
+        return entry is not None and await retry_quarantined_record(
+            store, entry, by=by, now=utc_now()
+        )
+
+    async def drop(self, connection: str, entity: str, side: Side, record: str, by: str) -> bool:
+        store = self.connection(connection).store
+        entry = await _quarantined(store, connection, entity, side, record)
+        return entry is not None and await drop_quarantined_record(store, entry, by=by)
+
+    async def confirm(self, connection: str, entity: str, by: str) -> list[Trip]:
+        store = self.connection(connection).store
+        return await guards.confirm(store, connection, entity, by=by)
+
+    def _lane(self, connection: str, entity: str) -> asyncio.Lock | contextlib.nullcontext[None]:
+        lock = self.lane_locks.get((connection, entity))
+        return lock if lock is not None else contextlib.nullcontext()
+
+
+async def _quarantined(
+    store: StateStore, connection: str, entity: str, side: Side, record: str
+) -> Quarantined | None:
+    for entry in await store.quarantined(connection, entity):
+        if entry.side == side and entry.record_id == record:
+            return entry
+    return None

@@ -1,0 +1,207 @@
+"""The status page's console routes: conflicts, quarantine, guards, a record's history,
+and, with ``[status] actions`` on, the POSTs of their buttons.
+
+Safe by default: without a :class:`~syncd.status.desk.Desk` the pages are read-only,
+render no form, and every POST answers 403 naming ``[status] actions``. With one, the
+server requires the token for every request (:func:`syncd.status.server.make_app`), and
+each POST must come from the page's origin and carry the CSRF token of its form. After
+an action the browser is sent back to the page it came from (POST, then redirect).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+
+from aiohttp import web
+from yarl import URL
+
+from syncd.engine import guards
+from syncd.errors import SyncdError
+from syncd.records import Side
+from syncd.state.store import StateStore
+from syncd.status import csrf
+from syncd.status.desk import Desk
+from syncd.status.pages import (
+    Forms,
+    GuardTrip,
+    Notice,
+    RecordHistory,
+    conflicts_page,
+    guards_page,
+    history_page,
+    quarantine_page,
+)
+from syncd.status.pages import page as layout
+from syncd.status.views import history
+
+Lanes = Sequence[tuple[str, str]]
+ACTIONS_OFF = (
+    "the status page is read-only: its actions are off. To act from it, set "
+    "[status] actions = true (with [status] token_env naming the token they require)\n"
+)
+NOT_FROM_THE_PAGE = (
+    "refused: this request did not come from the status page itself (its Origin or "
+    "Referer names another site, or neither is sent)\n"
+)
+BAD_CSRF = "refused: the form's CSRF token is missing or wrong; reload the page and try again\n"
+# What a redirect after an action says, by the code it carries (never text from the URL).
+DONE = {
+    "resolved": "Conflict #{} settled.",
+    "retry": "Record {} is due now: the next cycle tries it again.",
+    "drop": "Record {} left the quarantine.",
+    "confirmed": "Guards of {} confirmed: the next cycle applies a plan of this size.",
+}
+
+
+def add_office(
+    app: web.Application, store: StateStore, lanes: Lanes, desk: Desk | None, token: str | None
+) -> None:
+    """The console's pages on ``app``; actions only with a desk, which needs the token."""
+    if desk is not None and not token:
+        raise ValueError("the status page's actions require a token ([status] token_env)")
+    office = _Office(store, lanes, desk, token or "")
+    app.router.add_get("/conflicts", office.conflicts)
+    app.router.add_get("/quarantine", office.quarantine)
+    app.router.add_get("/guards", office.guards)
+    app.router.add_get("/history", office.history)
+    app.router.add_post("/conflicts/{id}/resolve", office.resolve)
+    app.router.add_post("/quarantine/{action:retry|drop}", office.requeue)
+    app.router.add_post("/guards/confirm", office.confirm)
+
+
+class _Office:
+    def __init__(self, store: StateStore, lanes: Lanes, desk: Desk | None, token: str) -> None:
+        self.store = store
+        self.lanes = lanes
+        self.desk = desk
+        self.token = token
+
+    # --- pages ---------------------------------------------------------------------------
+
+    async def conflicts(self, request: web.Request) -> web.Response:
+        found = [(c, await self.store.get_link(c.link_id)) for c in await self.store.conflicts()]
+        return self._html(request, lambda forms: conflicts_page(found, forms, _notice(request)))
+
+    async def quarantine(self, request: web.Request) -> web.Response:
+        entries = await self.store.quarantined()
+        return self._html(request, lambda forms: quarantine_page(entries, forms, _notice(request)))
+
+    async def guards(self, request: web.Request) -> web.Response:
+        trips = [
+            GuardTrip(connection, entity, trip)
+            for connection, entity in self.lanes
+            for trip in await guards.read_trips(self.store, connection, entity)
+        ]
+        return self._html(request, lambda forms: guards_page(trips, forms, _notice(request)))
+
+    async def history(self, request: web.Request) -> web.Response:
+        query = request.query.get("q", "").strip()
+        found = await self._histories(query) if query else []
+        return web.Response(text=history_page(query, found), content_type="text/html")
+
+    async def _histories(self, query: str) -> list[RecordHistory]:
+        """The record with this HubSpot id or AFAS number, in every lane that knows it.
+
+        By id only: a lookup by the record's name belongs here once the state store keeps
+        names (then ``query`` may name several records, each its own section).
+        """
+        found = []
+        for connection, entity in self.lanes:
+            events = await history(self.store, connection, entity, query)
+            if events:
+                found.append(RecordHistory(connection, entity, query, events))
+        return found
+
+    def _html(self, request: web.Request, render: Callable[[Forms | None], str]) -> web.Response:
+        if self.desk is None:
+            return web.Response(text=render(None), content_type="text/html")
+        nonce = request.cookies.get(csrf.NONCE_COOKIE) or csrf.new_nonce()
+        response = web.Response(
+            text=render(Forms(csrf.form_token(self.token, nonce))), content_type="text/html"
+        )
+        response.set_cookie(csrf.NONCE_COOKIE, nonce, httponly=True, samesite="Strict", path="/")
+        return response
+
+    # --- actions -------------------------------------------------------------------------
+
+    async def resolve(self, request: web.Request) -> web.StreamResponse:
+        async def act(desk: Desk, form: dict[str, str], by: str) -> str:
+            conflict_id = _whole_number(request.match_info["id"])
+            take = Side(form["take"]) if form.get("take") in ("crm", "afas") else None
+            if take is None and "value" not in form:
+                raise SyncdError("give a value, or take one side's")
+            await desk.resolve(form.get("connection", ""), conflict_id, take, form.get("value"), by)
+            return _back("/conflicts", "resolved", str(conflict_id))
+
+        return await self._act(request, "/conflicts", act)
+
+    async def requeue(self, request: web.Request) -> web.StreamResponse:
+        action = request.match_info["action"]
+
+        async def act(desk: Desk, form: dict[str, str], by: str) -> str:
+            where = (form.get("connection", ""), form.get("entity", ""))
+            side, record = _side(form.get("side", "")), form.get("record", "")
+            work = desk.retry if action == "retry" else desk.drop
+            if not await work(*where, side, record, by):
+                raise SyncdError(f"{side} record {record} is not in quarantine")
+            return _back("/quarantine", action, f"{side} {record}")
+
+        return await self._act(request, "/quarantine", act)
+
+    async def confirm(self, request: web.Request) -> web.StreamResponse:
+        async def act(desk: Desk, form: dict[str, str], by: str) -> str:
+            connection, entity = form.get("connection", ""), form.get("entity", "")
+            if not await desk.confirm(connection, entity, by):
+                raise SyncdError(f"no guard of {connection}/{entity} waits to be confirmed")
+            return _back("/guards", "confirmed", f"{connection}/{entity}")
+
+        return await self._act(request, "/guards", act)
+
+    async def _act(
+        self,
+        request: web.Request,
+        page: str,
+        act: Callable[[Desk, dict[str, str], str], Awaitable[str]],
+    ) -> web.StreamResponse:
+        """The checks every POST passes, then the action, then back to ``page``."""
+        if self.desk is None:
+            return web.Response(status=403, text=ACTIONS_OFF)
+        origin, referer = request.headers.get("Origin"), request.headers.get("Referer")
+        if not csrf.same_origin(request.host, origin, referer):
+            return web.Response(status=403, text=NOT_FROM_THE_PAGE)
+        form = {k: str(v) for k, v in (await request.post()).items()}
+        nonce = request.cookies.get(csrf.NONCE_COOKIE)
+        if not csrf.form_token_is_valid(self.token, nonce, form.get(csrf.FORM_FIELD)):
+            return web.Response(status=403, text=BAD_CSRF)
+        try:
+            target = await act(self.desk, form, self.desk.who(request.remote))
+        except (SyncdError, ValueError) as error:
+            return _refused_page(page, Notice(f"Not done: {error}", refused=True))
+        raise web.HTTPSeeOther(target)
+
+
+def _refused_page(page: str, notice: Notice) -> web.Response:
+    """An action that failed: say why, with a way back to the page."""
+    body = f"<p><a href='{page}'>Back</a></p>"
+    return web.Response(status=409, text=layout("not done", body, notice), content_type="text/html")
+
+
+def _back(page: str, code: str, item: str) -> str:
+    return str(URL(page).with_query(done=code, item=item))
+
+
+def _notice(request: web.Request) -> Notice | None:
+    text = DONE.get(request.query.get("done", ""))
+    return Notice(text.format(request.query.get("item", ""))) if text else None
+
+
+def _whole_number(text: str) -> int:
+    if not text.isdigit():
+        raise SyncdError(f"a conflict is a whole number, not {text!r}")
+    return int(text)
+
+
+def _side(text: str) -> Side:
+    if text not in ("crm", "afas"):
+        raise SyncdError(f"a side is crm or afas, not {text!r}")
+    return Side(text)

@@ -1,0 +1,236 @@
+"""The status page's console for an office (pure HTML, no script): open conflicts side
+by side, quarantined records, tripped guards, and a record's history.
+
+With actions on, each item has its buttons: small forms that POST (with the CSRF token,
+:mod:`syncd.status.csrf`) and come back here. With actions off, ``forms`` is ``None``
+and no form is rendered at all.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from syncd.engine.guards import Trip
+from syncd.state.rows import Conflict, Link, Quarantined, StatusEvent
+from syncd.status.log import event_as_text
+
+STYLE = """
+body{font:15px/1.4 system-ui,sans-serif;margin:2rem;color:#222}
+h1{font-size:1.4rem}h2{font-size:1.1rem;margin-top:2rem}
+table{border-collapse:collapse}
+td,th{padding:.3rem .8rem;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}
+nav a{margin-right:1rem}td form{display:inline;margin:0 .3rem 0 0}
+.said{background:#eef6ee;padding:.5rem}.refused{background:#fbeaea;padding:.5rem}
+pre{white-space:pre-wrap;margin:0}
+"""
+SIDE_NAMES = {"crm": "HubSpot", "afas": "AFAS"}
+
+
+@dataclass(frozen=True)
+class Forms:
+    """What every form carries: the CSRF token bound to this browser's nonce."""
+
+    csrf: str
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A line at the top of a page: what an action did, or why it was refused."""
+
+    text: str
+    refused: bool = False
+
+
+@dataclass(frozen=True)
+class GuardTrip:
+    connection: str
+    entity: str
+    trip: Trip
+
+
+def _escape(value: object) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _shown(value: object) -> str:
+    return "<em>(blank)</em>" if value is None or value == "" else _escape(value)
+
+
+def nav() -> str:
+    """Links to every page of the console."""
+    return (
+        "<nav><a href='/'>Health</a><a href='/conflicts'>Conflicts</a>"
+        "<a href='/quarantine'>Quarantine</a><a href='/guards'>Guards</a>"
+        "<a href='/history'>History</a></nav>"
+    )
+
+
+def search_box(query: str = "") -> str:
+    """The search box that opens a record's history."""
+    return (
+        "<form method='get' action='/history'><label>Record "
+        f"<input name='q' value='{_escape(query)}' placeholder='HubSpot id or AFAS number'>"
+        "</label> <button type='submit'>Show its history</button></form>"
+    )
+
+
+def page(title: str, body: str, notice: Notice | None = None) -> str:
+    said = ""
+    if notice is not None:
+        kind = "refused" if notice.refused else "said"
+        said = f"<p class='{kind}' role='status'>{_escape(notice.text)}</p>"
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>syncd: {_escape(title)}"
+        f"</title><style>{STYLE}</style></head><body><h1>syncd: {_escape(title)}</h1>"
+        f"{nav()}{said}{body}</body></html>"
+    )
+
+
+def _form(
+    forms: Forms, action: str, fields: Mapping[str, str], button: str, extra: str = ""
+) -> str:
+    hidden = "".join(
+        f"<input type='hidden' name='{_escape(k)}' value='{_escape(v)}'>"
+        for k, v in {"csrf": forms.csrf, **fields}.items()
+    )
+    return (
+        f"<form method='post' action='{_escape(action)}'>{hidden}{extra}"
+        f"<button type='submit'>{_escape(button)}</button></form>"
+    )
+
+
+# --- conflicts ---------------------------------------------------------------------------
+
+
+def conflicts_page(
+    conflicts: Sequence[tuple[Conflict, Link | None]],
+    forms: Forms | None,
+    notice: Notice | None = None,
+) -> str:
+    if not conflicts:
+        return page("open conflicts", "<p>No open conflicts.</p>", notice)
+    head = (
+        "<table><tr><th>conflict</th><th>record</th><th>field</th><th>base</th>"
+        "<th>HubSpot</th><th>AFAS</th>" + ("<th>settle</th>" if forms else "") + "</tr>"
+    )
+    rows = "".join(_conflict_row(c, link, forms) for c, link in conflicts)
+    return page(f"open conflicts ({len(conflicts)})", f"{head}{rows}</table>", notice)
+
+
+def _conflict_row(conflict: Conflict, link: Link | None, forms: Forms | None) -> str:
+    record = f"HubSpot {_escape(link.crm_id)}<br>AFAS {_escape(link.afas_id)}" if link else "(gone)"
+    cells = (
+        f"<td>#{conflict.id} {_escape(conflict.connection)}/{_escape(conflict.entity)}</td>"
+        f"<td>{record}</td><td>{_escape(conflict.field)}</td><td>{_shown(conflict.base)}</td>"
+        f"<td>{_shown(conflict.crm)}</td><td>{_shown(conflict.afas)}</td>"
+    )
+    if forms is None:
+        return f"<tr>{cells}</tr>"
+    action = f"/conflicts/{conflict.id}/resolve"
+    where = {"connection": conflict.connection}
+    enter = (
+        f"<label>value <input name='value' aria-label='value for conflict {conflict.id}'></label> "
+    )
+    buttons = (
+        _form(forms, action, {**where, "take": "crm"}, "take HubSpot")
+        + _form(forms, action, {**where, "take": "afas"}, "take AFAS")
+        + _form(forms, action, where, "enter a value", enter)
+    )
+    return f"<tr>{cells}<td>{buttons}</td></tr>"
+
+
+# --- quarantine --------------------------------------------------------------------------
+
+
+def quarantine_page(
+    entries: Sequence[Quarantined], forms: Forms | None, notice: Notice | None = None
+) -> str:
+    if not entries:
+        return page("quarantine", "<p>No record is in quarantine.</p>", notice)
+    head = (
+        "<table><tr><th>record</th><th>where</th><th>what the side said</th>"
+        "<th>attempts</th><th>next attempt</th>" + ("<th>act</th>" if forms else "") + "</tr>"
+    )
+    rows = "".join(_quarantine_row(q, forms) for q in entries)
+    return page(f"quarantine ({len(entries)})", f"{head}{rows}</table>", notice)
+
+
+def _quarantine_row(q: Quarantined, forms: Forms | None) -> str:
+    side = SIDE_NAMES.get(str(q.side), str(q.side))
+    said = _escape(q.reason) + (f"<br>reference {_escape(q.reference)}" if q.reference else "")
+    due = f"{q.next_attempt:%Y-%m-%d %H:%M} UTC" if q.next_attempt else "now"
+    cells = (
+        f"<td>{_escape(side)} {_escape(q.record_id)}</td>"
+        f"<td>{_escape(q.connection)}/{_escape(q.entity)}</td><td>{said}</td>"
+        f"<td>{q.attempts}</td><td>{_escape(due)}</td>"
+    )
+    if forms is None:
+        return f"<tr>{cells}</tr>"
+    which = {
+        "connection": q.connection,
+        "entity": q.entity,
+        "side": str(q.side),
+        "record": q.record_id,
+    }
+    buttons = _form(forms, "/quarantine/retry", which, "retry") + _form(
+        forms, "/quarantine/drop", which, "drop"
+    )
+    return f"<tr>{cells}<td>{buttons}</td></tr>"
+
+
+# --- guards ------------------------------------------------------------------------------
+
+
+def guards_page(
+    trips: Sequence[GuardTrip], forms: Forms | None, notice: Notice | None = None
+) -> str:
+    if not trips:
+        return page("guards", "<p>No guard has tripped since the last finished cycle.</p>", notice)
+    head = (
+        "<p>A tripped guard held back this plan; check it with <code>syncd plan</code>. "
+        "Confirming lets the next cycle apply a plan of this size, no bigger.</p>"
+        "<table><tr><th>where</th><th>guard</th><th>what the plan would do</th>"
+        "<th>records</th>" + ("<th>act</th>" if forms else "") + "</tr>"
+    )
+    rows = "".join(_guard_row(t, forms) for t in trips)
+    return page("tripped guards", f"{head}{rows}</table>", notice)
+
+
+def _guard_row(item: GuardTrip, forms: Forms | None) -> str:
+    cells = (
+        f"<td>{_escape(item.connection)}/{_escape(item.entity)}</td>"
+        f"<td>{_escape(item.trip.guard)}</td><td>{_escape(item.trip.message)}</td>"
+        f"<td>{item.trip.count}</td>"
+    )
+    if forms is None:
+        return f"<tr>{cells}</tr>"
+    which = {"connection": item.connection, "entity": item.entity}
+    return f"<tr>{cells}<td>{_form(forms, '/guards/confirm', which, 'confirm')}</td></tr>"
+
+
+# --- history -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RecordHistory:
+    connection: str
+    entity: str
+    record: str
+    events: Sequence[StatusEvent]
+
+
+def history_page(query: str, found: Sequence[RecordHistory]) -> str:
+    if not query:
+        return page("history", search_box())
+    if not found:
+        return page("history", f"{search_box(query)}<p>No record {_escape(query)} is known.</p>")
+    sections = "".join(
+        f"<h2>{_escape(h.connection)}/{_escape(h.entity)} {_escape(h.record)}</h2>"
+        + "<pre>"
+        + "\n".join(_escape(event_as_text(e)) for e in h.events)
+        + "</pre>"
+        for h in found
+    )
+    return page(f"history of {query}", search_box(query) + sections)
