@@ -61,6 +61,11 @@ def as_text(ref: RecordRef, pages: HubSpotPages) -> str:
     return f"{ref.name or 'unnamed'} ({', '.join(ids) or 'no ids'})"
 
 
+def cell_html(ref: RecordRef, pages: HubSpotPages) -> str:
+    """A record in a table cell: its name, and its ids below it (tables stay narrow)."""
+    return f"{name_html(ref)}<br><small>{ids_html(ref, pages)}</small>"
+
+
 def name_html(ref: RecordRef) -> str:
     return html.escape(ref.name) if ref.name else "<i>unnamed</i>"
 

@@ -38,7 +38,7 @@ from syncd.status.metrics import Lane, Metrics, newest_budgets
 from syncd.status.office import add_office
 from syncd.status.pages import nav
 from syncd.status.record_lookup import link_refs
-from syncd.status.record_names import HubSpotPages, RecordRef, ids_html, name_html
+from syncd.status.record_names import HubSpotPages, cell_html
 from syncd.status.running import Listing, RunningListings
 from syncd.status.views import EntityHealth, entity_health
 
@@ -99,15 +99,10 @@ class StatusSource:
         """Each conflict's record as HTML: its name and both ids, by conflict id."""
         refs = await link_refs(self.store, [c.link_id for c in conflicts])
         return {
-            c.id: record_cell(refs[c.link_id], self.pages.get(c.connection, HubSpotPages()))
+            c.id: cell_html(refs[c.link_id], self.pages.get(c.connection, HubSpotPages()))
             for c in conflicts
             if c.id is not None and c.link_id in refs
         }
-
-
-def record_cell(ref: RecordRef, pages: HubSpotPages) -> str:
-    """A record in a table cell: its name, and its ids below it (the page stays narrow)."""
-    return f"{name_html(ref)}<br><small>{ids_html(ref, pages)}</small>"
 
 
 def make_app(
@@ -117,7 +112,7 @@ def make_app(
     then a token is required for every request, on loopback too."""
     middlewares = [_token_required(token)] if token else []
     app = web.Application(middlewares=middlewares)  # type: ignore[arg-type]
-    add_office(app, source.store, source.lanes, desk, token)
+    add_office(app, source.store, source.lanes, desk, token, pages=source.pages)
     metrics = Metrics()
 
     async def start_counting(_: web.Application) -> None:
