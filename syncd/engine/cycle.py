@@ -182,7 +182,7 @@ async def _guard_and_apply(
 
 def _context(conn: Connection, entity: str, *, full: bool, dry_run: bool) -> CycleContext:
     mapping = conn.mappings[entity]
-    gateways, waits = following_companies(conn.store, conn.name, mapping, conn.gateways)
+    gateways, waits = following_companies(conn.store, conn.name, mapping, conn.gateways, full=full)
     return CycleContext(
         connection=conn.name,
         entity=entity,
