@@ -27,4 +27,5 @@ HEALTHCHECK --interval=60s --timeout=10s --start-period=120s \
     CMD ["syncd", "check", "--config", "/etc/syncd/config.toml"]
 
 ENTRYPOINT ["syncd"]
-CMD ["run", "--config", "/etc/syncd/config.toml"]
+# JSON lines for docker logs and log shippers, even under "docker run -t".
+CMD ["run", "--config", "/etc/syncd/config.toml", "--log-format", "json"]

@@ -27,8 +27,10 @@ from syncd.mapping import KNOWN_ENTITIES
 from syncd.records import Side
 from syncd.state.rows import StatusEvent
 from syncd.state.store import StateStore, open_store
-from syncd.status.log import event_as_json, event_as_text
-from syncd.status.render import GUARD_HINT, plan_as_dict, plan_as_text, report_as_text
+from syncd.status.log import StatusLog, event_as_json, event_as_text
+from syncd.status.output import LogFormat, console_for
+from syncd.status.progress import progress_for
+from syncd.status.render import GUARD_HINT, plan_as_dict, plan_as_text
 from syncd.status.views import entity_health, health_as_text, history
 
 EXIT_CLEAN, EXIT_NOT_CLEAN, EXIT_ERROR = 0, 1, 2
@@ -50,6 +52,17 @@ def _config(parser: argparse.ArgumentParser, *, reads_state_only: bool = False) 
         help="the configuration file (default: ./config.toml)",
     )
     parser.add_argument("--connection", help="only this connection (default: all)")
+
+
+def _log_format(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--log-format",
+        type=LogFormat,
+        choices=list(LogFormat),
+        default=LogFormat.AUTO,
+        help="status events on stdout: 'console', a readable line each; 'json', one JSON "
+        "object per line; 'auto' (default): console on a terminal, else json",
+    )
 
 
 def _cycle_options(parser: argparse.ArgumentParser) -> None:
@@ -101,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
         "log to <data_dir>/status.log and stdout. SIGTERM or Ctrl-C stops it cleanly.",
     )
     _config(run)
+    _log_format(run)
 
     plan = _add(
         commands,
@@ -124,6 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
         "looked up again next cycle), 2 on a configuration or connection error.",
     )
     _cycle_options(once)
+    _log_format(once)
     once.add_argument(
         "--accept-guards",
         action="store_true",
@@ -200,6 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="the configuration file (default: ./config.toml)",
     )
     demo.add_argument("--companies", type=int, default=300, help="how many (default 300)")
+    _log_format(demo)
 
     sim = commands.add_parser(
         "sim",
@@ -282,7 +298,7 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.connection:
         chosen = select_connections(settings, args.connection)
         settings = dataclasses.replace(settings, connections=tuple(chosen))
-    return await Daemon(settings).run()
+    return await Daemon(settings, console=console_for(args.log_format, sys.stdout)).run()
 
 
 async def _plan(args: argparse.Namespace, settings: Settings) -> int:
@@ -296,26 +312,41 @@ async def _once(args: argparse.Namespace, settings: Settings) -> int:
 async def _cycles(args: argparse.Namespace, settings: Settings, *, dry_run: bool) -> int:
     entities = args.entity or list(settings.entities)
     clean = True
+    # A cycle's status events, as the daemon shows them; a dry run shows its plan instead.
+    echo, progress = None, progress_for(None)
+    if not dry_run:
+        console = console_for(args.log_format, sys.stdout)
+        echo, progress = StatusLog(None, sys.stdout, console=console), progress_for(console)
     for chosen in select_connections(settings, args.connection):
         async with open_connection(settings, chosen, args.fixture) as (conn, systems):
+            if echo is not None:
+                newest = await conn.store.events(limit=1, newest=True)
+                echo.last_id = newest[-1].id or 0 if newest else 0
             for entity in entities:
-                report = await run_cycle(
-                    conn,
-                    entity,
-                    full=args.full,
-                    dry_run=dry_run,
-                    accept_guards=getattr(args, "accept_guards", False),
-                )
-                clean &= _show(args, report, dry_run)
+                try:
+                    report = await run_cycle(
+                        conn,
+                        entity,
+                        full=args.full,
+                        dry_run=dry_run,
+                        accept_guards=getattr(args, "accept_guards", False),
+                        progress=progress,
+                    )
+                finally:  # a failed cycle's events too
+                    if echo is not None:
+                        await _echo_events(conn.store, echo)
+                clean &= report.clean if echo is not None else _show_plan(args, report)
             if not dry_run and systems is not None:
                 systems.save()
     return EXIT_CLEAN if clean else EXIT_NOT_CLEAN
 
 
-def _show(args: argparse.Namespace, report: CycleReport, dry_run: bool) -> bool:
-    if not dry_run:
-        print(report_as_text(report))
-        return report.clean
+async def _echo_events(store: StateStore, echo: StatusLog) -> None:
+    while page := await store.events(after_id=echo.last_id):
+        echo.write(page)
+
+
+def _show_plan(args: argparse.Namespace, report: CycleReport) -> bool:
     doubts = report.in_doubt  # not in the plan: settled by the next cycle, not by it
     if args.json:
         shown = plan_as_dict(report.plan, report.connection)
@@ -452,7 +483,9 @@ async def _match(args: argparse.Namespace, settings: Settings) -> int:
             settled = f", declined {len(declined)}: created in the next cycle" if declined else ""
             print(f"linked {counts['linked']}, already linked {counts['already_linked']}{settled}")
             return EXIT_CLEAN
-        proposals = await match_plan(conn, args.entity)
+        # Bars while both sides are listed, on a terminal; the plan goes to a file.
+        progress = progress_for(console_for(LogFormat.AUTO, sys.stdout))
+        proposals = await match_plan(conn, args.entity, progress)
     args.plan.write_text(to_csv(proposals), encoding="utf-8")
     kinds = Counter(p.kind for p in proposals)
     waiting = count_held_back(proposals)
@@ -468,7 +501,8 @@ async def _match(args: argparse.Namespace, settings: Settings) -> int:
 async def _demo(args: argparse.Namespace) -> int:
     from syncd.sim.demo import run_demo  # the daemon itself never imports the simulators
 
-    return await run_demo(args.config, count=args.companies)
+    console = console_for(args.log_format, sys.stdout)
+    return await run_demo(args.config, count=args.companies, console=console)
 
 
 def _sim(args: argparse.Namespace) -> int:

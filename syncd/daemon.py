@@ -8,7 +8,8 @@ side that is down (or refuses the token) as the daemon starts is such a failing 
 its connection's lanes wait and retry, the others sync. Only a bad configuration stops
 the start.
 SIGTERM (or SIGINT) stops new cycles, gives the one in flight a bounded time to finish,
-and exits 0. Status events are mirrored from the state store to the status log.
+and exits 0. Status events are mirrored from the state store to the status log (and to
+stdout: JSON lines, or readable lines on a console).
 
 A lane (connection and entity) cycles only while this process holds its lease
 (:mod:`syncd.lease`): on SQLite that is every lane, for the one daemon the store allows;
@@ -34,6 +35,7 @@ from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from rich.console import Console
 
 from syncd.clock import utc_now
 from syncd.config import Settings
@@ -52,6 +54,8 @@ from syncd.gateways.http.user_agent import calling_as
 from syncd.lease import LeaseChanges, Leases, open_leases
 from syncd.state.rows import StatusEvent
 from syncd.status.log import StatusLog
+from syncd.status.progress import progress_for
+from syncd.status.running import RunningListings
 from syncd.status.server import StatusSource, make_app
 
 LOG = logging.getLogger(__name__)
@@ -106,9 +110,18 @@ def failure_reason(error: BaseException) -> str:
 
 
 class Daemon:
-    def __init__(self, settings: Settings, *, stream: TextIO | None = sys.stdout) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        stream: TextIO | None = sys.stdout,
+        console: Console | None = None,
+    ) -> None:
         self.settings = settings
-        self.log = StatusLog(settings.data_dir, stream)
+        self.log = StatusLog(settings.data_dir, stream, console=console)
+        self.progress = progress_for(console)  # bars for long listings, on a terminal only
+        # Whole listings under way, for the status page; it tells the bars too.
+        self.running = RunningListings(also=self.progress)
         self.stopping = asyncio.Event()
         self.lanes: list[Lane] = []
         self.cycles_in_flight: set[asyncio.Task[None]] = set()
@@ -222,7 +235,7 @@ class Daemon:
                 with calling_as(self._describe_caller(lane)):
                     if lane.checks is not None:
                         await lane.checks.run()
-                    await run_cycle(lane.conn, lane.entity, full=full)
+                    await run_cycle(lane.conn, lane.entity, full=full, progress=self.running)
             except GatewayError as error:
                 await self._note_failure(lane, error)
             except Exception as error:  # a bug must not stop the other lanes
@@ -312,6 +325,14 @@ class Daemon:
 
     # --- the status server and log -------------------------------------------------------
 
+    def failed_in_a_row(self) -> dict[tuple[str, str], int]:
+        """Per lane this replica holds, its cycles that failed since its last good one."""
+        return {
+            (lane.conn.name, lane.entity): lane.backoff.failures
+            for lane in self.lanes
+            if self._holds_lease(lane)
+        }
+
     async def _serve_status(self, stack: AsyncExitStack) -> None:
         config = self.settings.status
         if not config.enabled or not self.lanes:
@@ -320,6 +341,8 @@ class Daemon:
             self.lanes[0].conn.store,
             [(lane.conn.name, lane.entity) for lane in self.lanes],
             self.settings.daemon.interval,
+            self.failed_in_a_row,
+            self.running,
         )
         token = config.token.value if config.token else None
         runner = web.AppRunner(make_app(source, token=token), access_log=None)

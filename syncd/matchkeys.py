@@ -1,12 +1,15 @@
 """Match key values: how a field is compared when pairing unlinked records.
 
 A match key element is a canonical field name, compared as it is (``"kvk"``), or a
-field with a comparison function (``"name:business"``, ``"email:domain"``). Pure.
+field with a comparison function (``"name:business"``, ``"email:domain"``), or a field
+with all the values a side keeps of it (``"email:any"``: a HubSpot contact's e-mail and
+its additional e-mails), any of which matches any of the other record's. Pure.
 """
 
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
@@ -115,6 +118,18 @@ KEY_FUNCTIONS: Mapping[str, Callable[[str], str | None]] = {
 }
 
 
+ANY = "any"
+"""The comparison of every value a record keeps of a field (its own and its others)."""
+
+OTHERS_APART = ";"  # HubSpot's separator in a property of several values
+
+
+def others_of(field: str) -> str:
+    """The name under which a record keeps a field's other values (``"email+others"``,
+    ";" apart): not a field name, so never mapped, compared field by field or written."""
+    return f"{field}+others"
+
+
 @functools.cache  # a mapping has a handful of elements, parsed for every record
 def parse_element(element: str) -> tuple[str, str | None]:
     """ "name:business" -> ("name", "business"); "kvk" -> ("kvk", None)."""
@@ -123,11 +138,23 @@ def parse_element(element: str) -> tuple[str, str | None]:
 
 
 def element_value(fields: Mapping[str, Value], element: str) -> str | None:
+    """The element's value (of ``"email:any"``, the field's own value)."""
     field, function = parse_element(element)
     value = fields.get(field)
     if value is None or value == "":
         return None
-    return KEY_FUNCTIONS[function](value) if function else value
+    return KEY_FUNCTIONS[function](value) if function and function != ANY else value
+
+
+def element_values(fields: Mapping[str, Value], element: str) -> tuple[str, ...]:
+    """Every value of an element: none, one, or of ``"email:any"`` each one kept."""
+    field, function = parse_element(element)
+    if function != ANY:
+        value = element_value(fields, element)
+        return () if value is None else (value,)
+    others = fields.get(others_of(field)) or ""
+    values = [fields.get(field), *others.split(OTHERS_APART)]
+    return tuple(dict.fromkeys(v for v in values if v))
 
 
 def key_value(fields: Mapping[str, Value], key: Sequence[str]) -> tuple[str, ...] | None:
@@ -139,3 +166,12 @@ def key_value(fields: Mapping[str, Value], key: Sequence[str]) -> tuple[str, ...
             return None
         values.append(value)
     return tuple(values)
+
+
+def key_values(fields: Mapping[str, Value], key: Sequence[str]) -> list[tuple[str, ...]]:
+    """Every value of a (composite) key: one, or several when an element has several
+    (``"email:any"``); none when any part is blank."""
+    if not any(parse_element(element)[1] == ANY for element in key):
+        value = key_value(fields, key)  # the common case, without the product
+        return [] if value is None else [value]
+    return list(itertools.product(*(element_values(fields, element) for element in key)))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -90,27 +91,68 @@ def test_once_syncs_both_systems_without_duplicates(
     afas_before = len(rows(systems, "afas", "customer"))
 
     first = main(["once", "--config", str(config)])
+    first_events = json_lines(capsys.readouterr().out)  # not a terminal: JSON lines
     second = main(["once", "--config", str(config)])
+    second_events = json_lines(capsys.readouterr().out)
 
-    out = capsys.readouterr().out
     assert first == second == EXIT_CLEAN  # the differing e-mail was settled by first_link
-    assert "created_afas" in out
+    assert cycle_counts(first_events)["customer"]["created_afas"] > 0
     crm, afas = rows(systems, "crm", "customer"), rows(systems, "afas", "customer")
     assert len(crm) > crm_before
     assert len(afas) > afas_before
     # Every active customer on one side has exactly one partner on the other.
     active_afas = [r for r in afas if not r["Blocked"]]
     assert len(crm) == len(active_afas)
-    assert out.strip().splitlines()[-3:] == [
-        "demo / customer: no changes",
-        "demo / supplier: no changes",
-        "demo / contact: no changes",
-    ]
+    assert cycle_counts(second_events) == {"customer": {}, "supplier": {}, "contact": {}}
     contacts = rows(systems, "crm", "contact")
     assert len(contacts) == len({r["email"] for r in contacts}) == 7  # every person, once
     plant_conflict(systems)
     assert main(["once", "--config", str(config)]) == EXIT_NOT_CLEAN  # waits for a person
-    assert capsys.readouterr().out.strip().splitlines()[-3] == "demo / customer: conflicts 1"
+    conflicted = json_lines(capsys.readouterr().out)
+    assert cycle_counts(conflicted)["customer"] == {"conflicts": 1}
+
+
+def json_lines(out: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in out.splitlines()]
+
+
+def cycle_counts(events: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """Each entity's finished cycle's counts."""
+    return {e["entity"]: e["counts"] for e in events if e["event"] == "cycle_finished"}
+
+
+def test_once_names_the_records_in_its_events(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    systems = config.parent / "systems.json"
+    names = {r["DebtorId"]: r["DebtorName"] for r in rows(systems, "afas", "customer")}
+
+    main(["once", "--config", str(config), "--entity", "customer", "--log-format", "json"])
+
+    events = json_lines(capsys.readouterr().out)
+    linked = [e for e in events if e["event"] == "record_linked"]
+    assert linked
+    assert all(e["name"] == names[e["afas_id"]] for e in linked)
+    changed = [e for e in events if e["event"] == "record_changed"]
+    assert changed
+    assert all(e["crm_id"] and e["afas_id"] and e["name"] for e in changed)
+    created = [e for e in events if e["event"] == "record_created"]
+    assert created
+    assert all(e["name"] == e["fields"]["name"] for e in created)
+
+
+def test_once_on_the_console_reads_as_lines_with_a_summary_per_cycle(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["once", "--config", str(config), "--log-format", "console"])
+    main(["once", "--config", str(config), "--log-format", "console"])
+
+    lines = capsys.readouterr().out.splitlines()
+    assert any("linked  " in line and "(crm " in line for line in lines)
+    assert [line.split("  ", 1)[1].split(" (")[0] for line in lines[-3:]] == [
+        f"demo/{entity}  cycle  no changes" for entity in ("customer", "supplier", "contact")
+    ]
+    assert not any(line.startswith("{") for line in lines)
 
 
 def test_a_bad_config_names_the_problem(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

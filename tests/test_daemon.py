@@ -12,17 +12,21 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import cast
 
 import pytest
 
 from syncd.config import load_settings
 from syncd.daemon import Daemon, Lane
 from syncd.engine.cycle import Connection, run_cycle
+from syncd.engine.progress import NO_PROGRESS, SideListing
 from syncd.errors import TransientError
 from syncd.events import EventName
 from syncd.gateways.memory import MemoryGateway
 from syncd.records import Side
 from syncd.state.store import StateStore
+from syncd.status.activity import STANDING
+from syncd.status.running import RunningListings
 from tests.config_file import write_config
 from tests.loopback import free_port
 
@@ -60,6 +64,7 @@ def test_run_syncs_on_a_schedule_and_stops_cleanly_on_sigterm(tmp_path: Path) ->
             time.sleep(0.2)
         status, body = get(f"http://127.0.0.1:{port}/status")
         metrics = get(f"http://127.0.0.1:{port}/metrics")[1]
+        page = get(f"http://127.0.0.1:{port}/")[1]
         ready = get(f"http://127.0.0.1:{port}/readyz")[0]
         daemon.send_signal(signal.SIGTERM)
         out, _ = daemon.communicate(timeout=20)
@@ -77,6 +82,15 @@ def test_run_syncs_on_a_schedule_and_stops_cleanly_on_sigterm(tmp_path: Path) ->
     assert 'syncd_open_conflicts{connection="demo",entity="customer"} 0.0' in metrics
     assert ready == 200
     events = log_events(tmp_path)
+    for entity in ("customer", "supplier", "contact"):  # the page charts what they did
+        changed = sum(
+            n
+            for e in events
+            if e["event"] == "cycle_finished" and e["entity"] == entity
+            for kind, n in cast(dict[str, int], e["counts"]).items()
+            if kind not in STANDING
+        )
+        assert f'aria-label="demo/{entity}: {changed} changes in the last 24 hours' in page
     names = {e["event"] for e in events}
     assert names <= {str(n) for n in EventName}
     assert {"cycle_started", "cycle_finished", "record_created", "record_linked"} <= names
@@ -113,8 +127,10 @@ async def test_a_failing_side_is_reported_once_and_backed_off(
     assert afas.calls["list_all"] == 1
     lane.backoff.not_before = None
     await daemon._run_lane_cycle(lane, False)  # fails again: not reported twice
+    assert daemon.failed_in_a_row() == {("demo", "customer"): 2}  # for /metrics
     lane.backoff.not_before = None
     await daemon._run_lane_cycle(lane, False)  # works
+    assert daemon.failed_in_a_row() == {("demo", "customer"): 0}
 
     names = [
         e.name for e in await store.events("demo", names=["source_failed", "source_recovered"])
@@ -183,3 +199,28 @@ async def test_lanes_finishing_together_log_each_event_once(
     daemon.log.close()
 
     assert [e["id"] for e in log_events(tmp_path)] == [e.id for e in await store.events("demo")]
+
+
+async def test_the_daemon_s_cycles_tell_the_status_page_their_whole_listings(
+    tmp_path: Path, store: StateStore
+) -> None:
+    settings = load_settings(write_config(tmp_path))
+    mapping = settings.mappings
+    crm, afas = MemoryGateway(Side.CRM, mapping), MemoryGateway(Side.AFAS, mapping)
+    crm.put("customer", {"name": "Atlas B.V."})
+    conn = Connection("demo", {Side.CRM: crm, Side.AFAS: afas}, store, mapping, settings.rules)
+    daemon = Daemon(settings, stream=None)
+    lane = Lane(conn, "customer", None)
+    daemon.lanes = [lane]
+    seen: list[tuple[str, Side]] = []
+
+    class Watching:
+        def listing(self, lane: str, side: Side, expected: int | None) -> SideListing:
+            seen.append((lane, side))
+            return NO_PROGRESS.listing(lane, side, expected)
+
+    daemon.running = RunningListings(also=Watching())
+    await daemon._run_lane_cycle(lane, False)  # a first sync: both sides listed whole
+
+    assert sorted(seen) == [("demo/customer", Side.AFAS), ("demo/customer", Side.CRM)]
+    assert daemon.running.now() == []  # done, gone from the page

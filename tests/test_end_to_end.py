@@ -215,7 +215,8 @@ async def test_the_demo_runs_from_its_entry_point(tmp_path: Path) -> None:
         demo.send_signal(signal.SIGTERM)
         out, err = await asyncio.wait_for(demo.communicate(), 30)
     assert demo.returncode == 0, err.decode()
-    assert "syncd demo: 40 Dutch companies" in out.decode()
+    assert "syncd demo: 40 Dutch companies" in err.decode()  # the banner: stdout is events'
+    assert all(json.loads(line)["event"] for line in out.decode().splitlines())
     names = {e["event"] for e in events(tmp_path)}
     assert {"record_linked", "record_created", "record_changed"} <= names
     # The demo's companies whose phone numbers differ between the sides take the CRM's

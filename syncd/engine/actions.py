@@ -185,6 +185,7 @@ class Note:
     event: EventName
     reason: str
     candidates: tuple[str, ...] = ()
+    name: str | None = None  # the record's (engine/naming.py), for the status log
 
 
 Action = (

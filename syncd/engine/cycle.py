@@ -19,6 +19,7 @@ from syncd.engine.apply.applier import Applier
 from syncd.engine.cancel import cancel_task
 from syncd.engine.indoubt import InDoubt
 from syncd.engine.plan import field_rules
+from syncd.engine.progress import NO_PROGRESS, ListingProgress
 from syncd.engine.references import following_companies
 from syncd.engine.siblings import siblings_of
 from syncd.engine.speed.fast import FAST
@@ -31,7 +32,7 @@ from syncd.engine.stages.listings import Listing
 from syncd.engine.stages.lookups import CycleLookups
 from syncd.engine.stages.match import match
 from syncd.engine.stages.pairs import linked_pairs
-from syncd.engine.stages.plan import CyclePlan, plan, plan_again, with_work_done
+from syncd.engine.stages.plan import plan, plan_fresh, with_work_done
 from syncd.engine.stages.pull import Pull, close_listings, open_listings, pull
 from syncd.engine.stages.read_again import read_again
 from syncd.engine.stages.standing import (
@@ -87,10 +88,12 @@ async def run_cycle(
     full: bool = False,
     dry_run: bool = False,
     accept_guards: bool = False,
+    progress: ListingProgress = NO_PROGRESS,
 ) -> CycleReport:
-    """Run one cycle; with ``dry_run`` nothing is written anywhere, the plan is returned."""
+    """Run one cycle; with ``dry_run`` nothing is written anywhere, the plan is returned.
+    ``progress`` is told how far a whole listing (first sync, full sweep) has come."""
     speed = conn.speed
-    ctx = _context(conn, entity, full=full, dry_run=dry_run)
+    ctx = _context(conn, entity, full=full, dry_run=dry_run, progress=progress)
     try:
         async with speed.cycle_running():
             listings = await open_listings(ctx, speed)
@@ -160,7 +163,7 @@ async def _decide(
     if not ctx.dry_run:
         fresh = await read_again(lookups, planned.inputs, planned.plan)
         if fresh is not None:
-            planned = CyclePlan(fresh, await plan_again(speed, fresh))
+            planned = await plan_fresh(ctx, speed, fresh)
     return with_work_done(planned, pulled.done, matches.gone_held)
 
 
@@ -180,7 +183,9 @@ async def _guard_and_apply(
     return report
 
 
-def _context(conn: Connection, entity: str, *, full: bool, dry_run: bool) -> CycleContext:
+def _context(
+    conn: Connection, entity: str, *, full: bool, dry_run: bool, progress: ListingProgress
+) -> CycleContext:
     mapping = conn.mappings[entity]
     gateways, waits = following_companies(conn.store, conn.name, mapping, conn.gateways, full=full)
     return CycleContext(
@@ -199,4 +204,5 @@ def _context(conn: Connection, entity: str, *, full: bool, dry_run: bool) -> Cyc
         started=conn.now(),
         sent_before={side: requests_sent(gateway) for side, gateway in conn.gateways.items()},
         waits=waits,
+        progress=progress,
     )

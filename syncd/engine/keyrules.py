@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from syncd.matchkeys import key_value, parse_element
+from syncd.matchkeys import key_value, key_values, parse_element
 from syncd.records import Record
 
 Key = Sequence[str]
@@ -38,10 +38,10 @@ def single_out(record: Record, found: Sequence[Record], later: Sequence[Key]) ->
     """The one record of ``found`` that also shares the first later key that tells one
     of them from the others (a branch by its name and postcode); None if none does."""
     for key in later:
-        value = key_value(record.fields, key)
-        if value is None:
+        values = set(key_values(record.fields, key))
+        if not values:
             continue
-        same = [r for r in found if key_value(r.fields, key) == value]
+        same = [r for r in found if values.intersection(key_values(r.fields, key))]
         if len(same) == 1:
             return same[0]
     return None

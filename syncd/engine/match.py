@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from syncd.engine.keyrules import are_told_apart, single_out
-from syncd.matchkeys import key_value
+from syncd.matchkeys import key_values
 from syncd.records import Record, Side
 
 
@@ -80,13 +80,18 @@ class KeyIndex:
         for key in keys:
             index = self.by_key.setdefault(tuple(key), {})
             for r in records:
-                if r.id not in taken and (value := key_value(r.fields, key)) is not None:
-                    _add(index, _lookup(value), r)
+                if r.id not in taken:
+                    for value in key_values(r.fields, key):
+                        _add(index, _lookup(value), r)
 
     def matching(self, record: Record, key: Sequence[str]) -> list[Record]:
-        value = key_value(record.fields, key)
-        found = None if value is None else self.by_key[tuple(key)].get(_lookup(value))
-        return [] if found is None else [found] if isinstance(found, Record) else list(found)
+        index = self.by_key[tuple(key)]
+        found: dict[str, Record] = {}  # a record may share several of a key's values
+        for value in key_values(record.fields, key):
+            held = index.get(_lookup(value))
+            for r in () if held is None else [held] if isinstance(held, Record) else held:
+                found.setdefault(r.id, r)
+        return list(found.values())
 
 
 _Lookup = str | tuple[str, ...]

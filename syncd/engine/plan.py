@@ -31,6 +31,7 @@ from syncd.engine.actions import (
 )
 from syncd.engine.guards import check_guards
 from syncd.engine.match import MatchDecision, MatchKind
+from syncd.engine.naming import record_name
 from syncd.engine.reconcile import (
     MISSING,
     FieldDecision,
@@ -233,6 +234,7 @@ def _unless_flip_flop(
             f"crm {crm.fields.get(decision.field)!r}, afas "
             f"{afas.fields.get(decision.field)!r}; held until a person resolves it "
             "(check the normalisers of this field in the mapping)",
+            name=record_name(crm.fields),
         )
     )
     return FieldDecision(decision.field, Outcome.CONFLICT, reason="flip-flop: held")
@@ -349,6 +351,7 @@ def _plan_match(
                 EventName.MATCH_AMBIGUOUS,
                 decision.reason,
                 decision.candidates,
+                record_name(decision.record.fields),
             )
         )
 
@@ -390,6 +393,7 @@ def _plan_unmatched(
                 decision.record.id,
                 EventName.CREATE_SKIPPED,
                 "waiting for the match review: syncd match --plan, then --apply",
+                name=record_name(decision.record.fields),
             )
         )
     elif _waits_for_sibling(decision, inputs):
@@ -397,7 +401,10 @@ def _plan_unmatched(
         plan.deferred.append((decision.side, decision.record))
         plan.waiting_for_sibling[sibling] = plan.waiting_for_sibling.get(sibling, 0) + 1
         why = f"waits for its {sibling} first: {ONE_RECORD}"
-        plan.notes.append(Note(decision.side, decision.record.id, EventName.CREATE_SKIPPED, why))
+        name = record_name(decision.record.fields)
+        plan.notes.append(
+            Note(decision.side, decision.record.id, EventName.CREATE_SKIPPED, why, name=name)
+        )
     elif company := _linked_company(decision, inputs):
         afas, keys = decision.record, inputs.rules.write_correlation_keys
         why = "its organisation is linked to this company in another role"
@@ -441,6 +448,7 @@ def _plan_create(
                 decision.record.id,
                 EventName.CREATE_SKIPPED,
                 f"creates in {target} are off",
+                name=record_name(decision.record.fields),
             )
         )
         return

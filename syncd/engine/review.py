@@ -10,6 +10,7 @@ from syncd.engine.awaiting import read_awaiting_review
 from syncd.engine.cycle import Connection
 from syncd.engine.matchplan import Proposal, propose, takes_at_first_link
 from syncd.engine.plan import field_rules
+from syncd.engine.progress import NO_PROGRESS, ListingProgress, SideListing
 from syncd.engine.references import following_companies
 from syncd.events import EventName
 from syncd.gateways.base import Gateway
@@ -17,11 +18,18 @@ from syncd.records import Record, Side
 from syncd.state.rows import Link, StatusEvent
 
 
-async def match_plan(conn: Connection, entity: str) -> list[Proposal]:
-    """Every proposed link between the unlinked records of both sides."""
+async def match_plan(
+    conn: Connection, entity: str, progress: ListingProgress = NO_PROGRESS
+) -> list[Proposal]:
+    """Every proposed link between the unlinked records of both sides; ``progress`` is
+    told how far each side's listing has come."""
     # as a cycle sees them: a contact's company in CRM ids on both sides
     gateways, _ = following_companies(conn.store, conn.name, conn.mappings[entity], conn.gateways)
-    records = {side: await _list_all_records(gateways[side], entity) for side in Side}
+    lane = f"{conn.name}/{entity}"
+    records = {
+        side: await _list_all_records(gateways[side], entity, progress.listing(lane, side, None))
+        for side in Side
+    }
     links = await conn.store.get_links(conn.name, entity)
     linked = {side: frozenset(link.id_on(side) for link in links) for side in Side}
     mapping = conn.mappings[entity]
@@ -33,10 +41,14 @@ async def match_plan(conn: Connection, entity: str) -> list[Proposal]:
     ]
 
 
-async def _list_all_records(gateway: Gateway, entity: str) -> list[Record]:
+async def _list_all_records(gateway: Gateway, entity: str, watched: SideListing) -> list[Record]:
     found: list[Record] = []
-    async for page in gateway.list_all(entity):
-        found.extend(page.records)
+    try:
+        async for page in gateway.list_all(entity):
+            found.extend(page.records)
+            watched.listed(len(found))
+    finally:
+        watched.done()
     return found
 
 

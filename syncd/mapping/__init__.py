@@ -24,6 +24,7 @@ every key; in short::
     first_link = "afas"               # optional: afas | crm | newest | manual
     blank_overwrites = false          # optional per-field override
     max_length = 30                   # optional: longest value a side can hold
+    crm_others = "hs_additional_emails"   # optional: more values, for a "<name>:any" key
 
 The package: :mod:`.field_map` and :mod:`.entity` are the mapping the engine and the
 gateways use; :mod:`.tables` (pydantic models) with :mod:`.values` and

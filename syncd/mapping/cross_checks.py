@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 
 from syncd.mapping.field_map import FieldMap
-from syncd.matchkeys import parse_element
+from syncd.matchkeys import ANY, parse_element
 from syncd.problems.report import choices
 from syncd.records import Side
 
 __all__ = [
+    "many_valued_key_problems",
     "match_key_problems",
     "reference_key_problems",
     "reserved_name_problems",
@@ -38,7 +39,7 @@ def unique_name_problems(fields: Sequence[tuple[int, FieldMap]]) -> Found:
     ):
         first: dict[str, int] = {}
         for index, field in fields:
-            for value in getattr(field, f"{attr}_parts", ()) or (getattr(field, attr),):
+            for value in _names_of(field, attr):
                 if value in first:
                     message = (
                         f"{value!r} is also the {what} of fields[{first[value]}]; "
@@ -48,6 +49,14 @@ def unique_name_problems(fields: Sequence[tuple[int, FieldMap]]) -> Found:
                 else:
                     first[value] = index
     return found
+
+
+def _names_of(field: FieldMap, attr: str) -> tuple[str, ...]:
+    """The field's names of one kind (of the CRM's, its property for other values too)."""
+    names: tuple[str, ...] = getattr(field, f"{attr}_parts", ()) or (getattr(field, attr),)
+    if attr == "crm" and field.crm_others:
+        names += (field.crm_others,)
+    return names
 
 
 def reserved_name_problems(
@@ -90,6 +99,24 @@ def match_key_problems(keys: Iterable[tuple[str, Sequence[str]]], names: set[str
                 )
                 found.append((where, message))
     return found
+
+
+def many_valued_key_problems(
+    keys: Iterable[tuple[str, Sequence[str]]], fields: Sequence[tuple[int, FieldMap]]
+) -> Found:
+    """An element ``"<field>:any"`` needs a field that keeps other values (``crm_others``)."""
+    kept = {f.name for _, f in fields if f.crm_others}
+    return [
+        (
+            where,
+            f"{element!r} compares every value of {field!r}, but it keeps one: give the "
+            f'field crm_others = "<property>", or write "{field}"',
+        )
+        for where, key in keys
+        for element in key
+        for field, function in [parse_element(element)]
+        if function == ANY and field not in kept
+    ]
 
 
 def reference_key_problems(

@@ -12,7 +12,7 @@ from types import MappingProxyType
 
 from syncd.errors import RecordError
 from syncd.mapping.field_map import FieldMap
-from syncd.matchkeys import parse_element
+from syncd.matchkeys import others_of, parse_element
 from syncd.problems.report import describe
 from syncd.records import Record, RejectedRecord, Side, Value
 from syncd.roles import CompanyRole
@@ -76,11 +76,27 @@ class EntityMapping:
         return self.field(field).native_name(side)
 
     def to_canonical(self, side: Side, native: Mapping[str, object]) -> dict[str, Value]:
-        """Every mapped field of a native row, canonical; a missing native key is blank."""
-        return {
+        """Every mapped field of a native row, canonical; a missing native key is blank.
+        Of the CRM, also the other values of fields that keep some (``crm_others``)."""
+        fields = {
             name: read(native.get(key) if whole is None else whole(native))
             for name, key, read, whole in self._reading[side]
         }
+        if side is Side.CRM:
+            fields.update(self.others(native))
+        return fields
+
+    def others(
+        self, native: Mapping[str, object], names: Iterable[str] | None = None
+    ) -> dict[str, Value]:
+        """The other values (``crm_others``) of the fields (all, or ``names``) of a CRM row,
+        where it has some: a record without keeps just its fields."""
+        found = {
+            others_of(f.name): f.others(native.get(f.crm_others))
+            for f in self.fields
+            if f.crm_others is not None and (names is None or f.name in names)
+        }
+        return {name: values for name, values in found.items() if values is not None}
 
     @cached_property
     def _reading(self) -> dict[Side, tuple[_FieldReading, ...]]:
@@ -162,11 +178,19 @@ class EntityMapping:
                 readable[f.name] = f.read(side, f.native_of(side, native))
             except RecordError:
                 continue
+        if side is Side.CRM:
+            readable.update(self.others(native, names))
         return readable
 
     def to_native(self, side: Side, canonical: Mapping[str, Value]) -> dict[str, object]:
         """The given canonical fields as ``side`` stores them, by native read name."""
         native: dict[str, object] = {}
         for name, value in canonical.items():
-            native.update(self.field(name).natives(side, value))
+            if name not in self._others_names:  # read to match on, never written
+                native.update(self.field(name).natives(side, value))
         return native
+
+    @cached_property
+    def _others_names(self) -> frozenset[str]:
+        """The names records keep the other values of fields under (``crm_others``)."""
+        return frozenset(others_of(f.name) for f in self.fields if f.crm_others)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from syncd.errors import RecordError
+from syncd.matchkeys import OTHERS_APART
 from syncd.policy import ConflictRule, Direction, FirstLink
 from syncd.records import Side, Value
 from syncd.transforms.by_name import NORMALISERS
@@ -42,6 +43,9 @@ class FieldMap:
     # The sides keep their own id of it (the HubSpot company, the AFAS organisation);
     # canonical is the CRM company's id, translated by the engine through the links.
     refers_to: tuple[str, ...] = ()
+    # A CRM property with the field's other values, ";" apart (a HubSpot contact's
+    # additional e-mails): read only for a match key ``"<name>:any"``, never written.
+    crm_others: str | None = None
 
     def native_name(self, side: Side) -> str:
         """The field's name in ``side``'s read API (a composite's first)."""
@@ -72,6 +76,22 @@ class FieldMap:
     def updates(self, value: Value) -> dict[str, object]:
         """The native values to write to AFAS, by UpdateConnector path."""
         return self.natives(Side.AFAS, value, self.afas_update_parts or (self.afas_update,))
+
+    def others(self, native: object) -> Value:
+        """The other values of a ``crm_others`` property, each in the field's normal form,
+        ";" apart; one that cannot be read is left out (it only ever helps a match)."""
+        if not isinstance(native, str):
+            return None
+        read = self.reader(Side.CRM)
+        values: list[str] = []
+        for part in native.split(OTHERS_APART):
+            try:
+                value = read(part.strip())
+            except RecordError:
+                continue
+            if value and value not in values:
+                values.append(value)
+        return OTHERS_APART.join(values) or None
 
     def codec(self, side: Side) -> Codec:
         return self.crm_codec if side is Side.CRM else self.afas_codec

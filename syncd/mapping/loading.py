@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from syncd.errors import ConfigError, Problem
 from syncd.mapping.cross_checks import (
+    many_valued_key_problems,
     match_key_problems,
     reference_key_problems,
     reserved_name_problems,
@@ -67,7 +68,10 @@ def _mapping_problems(path: Path) -> tuple[EntityMapping | None, list[Problem]]:
             report.add(where(loc), message)
     for key, message in match_key_problems(valid.match_keys(), valid.field_names()):
         report.add(key, message)
-    for key, message in reference_key_problems(list(valid.match_keys()), fields):
+    for key, message in (
+        *reference_key_problems(list(valid.match_keys()), fields),
+        *many_valued_key_problems(list(valid.match_keys()), fields),
+    ):
         report.add(key, message)
     if report.problems or file is None:
         return None, report.problems

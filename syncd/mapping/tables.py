@@ -24,7 +24,7 @@ from syncd.errors import RecordError
 from syncd.mapping import values
 from syncd.mapping.entity import COMPANY_ENTITIES, KNOWN_ENTITIES, SideSpec
 from syncd.mapping.field_map import FieldMap
-from syncd.matchkeys import KEY_FUNCTIONS, parse_element
+from syncd.matchkeys import ANY, KEY_FUNCTIONS, parse_element
 from syncd.policy import ConflictRule, Direction, FirstLink
 from syncd.problems.pydantic_errors import Hint, Location, said, said_where
 from syncd.problems.report import choices, describe
@@ -175,6 +175,7 @@ class FieldTable(Table):
         int | None, Hint(wanted="a positive integer"), AfterValidator(values.positive)
     ] = None
     refers_to: Annotated[tuple[str, ...], PlainValidator(_company_entities)] = ()
+    crm_others: Name | None = None
 
     @classmethod
     def together(
@@ -231,6 +232,7 @@ class FieldTable(Table):
             afas_codec=self.afas_codec,
             max_length=self.max_length,
             refers_to=self.refers_to,
+            crm_others=self.crm_others,
             afas_parts=() if isinstance(self.afas, str) else self.afas,
             afas_update_parts=() if isinstance(self.afas_update, str) else self.afas_update,
         )
@@ -297,10 +299,10 @@ def _key_problem(key: object, earlier: list[tuple[str, ...]], where: str) -> str
         )
     for element in key:
         function = parse_element(element)[1]
-        if function is not None and function not in KEY_FUNCTIONS:
+        if function is not None and function not in KEY_FUNCTIONS and function != ANY:
             return (
                 f"{element!r}: {function!r} is not a comparison; use one of: "
-                f'{choices(sorted(KEY_FUNCTIONS))} (as in "name:business")'
+                f'{choices(sorted([*KEY_FUNCTIONS, ANY]))} (as in "name:business")'
             )
     if len(set(key)) != len(key):
         return "names a field more than once; list each field once"

@@ -12,12 +12,14 @@ from __future__ import annotations
 import dataclasses
 import os
 import random
+import sys
 from collections.abc import Iterator, Mapping
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from aiohttp import web
+from rich.console import Console
 
 from syncd.config import ConnectionSettings, Settings, load_settings
 from syncd.daemon import Daemon
@@ -143,7 +145,7 @@ def _demo_connection(settings: Settings) -> ConnectionSettings:
     )
 
 
-async def run_demo(config: Path, *, count: int = 300) -> int:
+async def run_demo(config: Path, *, count: int = 300, console: Console | None = None) -> int:
     for variable, value in DEMO_TOKENS.items():
         os.environ.setdefault(variable, value)
     settings = load_settings(config)
@@ -183,9 +185,10 @@ async def run_demo(config: Path, *, count: int = 300) -> int:
         await store.forget(connection.name)  # the simulators start afresh: so does its state
     finally:
         await store.close()
-    print(_banner(afas_port, crm_port, count, settings), flush=True)
+    # On stderr: stdout is the status events', JSON lines when it is not a terminal.
+    print(_banner(afas_port, crm_port, count, settings), file=sys.stderr, flush=True)
     try:
-        return await Daemon(settings).run()
+        return await Daemon(settings, console=console).run()
     finally:
         await hubspot.close()
         await runner.cleanup()

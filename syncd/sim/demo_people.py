@@ -39,15 +39,18 @@ class Where(StrEnum):
     AFAS_ONLY = "afas only"
     NEW_MOBILE_IN_CRM = "new mobile in crm"
     NEW_MOBILE_IN_AFAS = "new mobile in afas"
+    # HubSpot has a new work e-mail, the one AFAS still has among its additional ones
+    NEW_EMAIL_IN_CRM = "new e-mail in crm"
 
 
 # Out of 20 people at a company on both sides
 _SHARES = {
-    Where.BOTH: 14,
+    Where.BOTH: 13,
     Where.CRM_ONLY: 2,
     Where.AFAS_ONLY: 2,
     Where.NEW_MOBILE_IN_CRM: 1,
     Where.NEW_MOBILE_IN_AFAS: 1,
+    Where.NEW_EMAIL_IN_CRM: 1,
 }
 PROSPECT_SHARE = 10
 """One HubSpot prospect for every this many companies."""
@@ -95,6 +98,8 @@ def _placed(rng: random.Random, people: People, company: SeededCompany, person: 
         crm = people.with_new_mobile(person)
     if where is Where.NEW_MOBILE_IN_AFAS:
         afas = people.with_new_mobile(person)
+    if where is Where.NEW_EMAIL_IN_CRM:
+        crm = people.with_new_email(person)
     return Staffed(company, crm, afas, where)
 
 
@@ -143,6 +148,7 @@ def crm_properties(person: Person) -> dict[str, str | None]:
         "phone": person.phone,
         "mobilephone": person.mobile,
         "jobtitle": person.job_title,
+        "hs_additional_emails": ";".join(person.other_emails) or None,
     }
 
 

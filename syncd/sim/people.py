@@ -63,6 +63,9 @@ class Person:
     phone: str | None  # direct line
     mobile: str | None
     job_title: str
+    # Addresses the person had before: HubSpot keeps a contact's former e-mail among its
+    # additional ones (hs_additional_emails) when its e-mail changes.
+    other_emails: tuple[str, ...] = ()
 
     @property
     def last_name_line(self) -> str:
@@ -105,6 +108,14 @@ class People:
         while (mobile := mobile_number(self._rng)) == person.mobile:
             pass
         return replace(person, mobile=mobile)
+
+    def with_new_email(self, person: Person) -> Person:
+        """``person`` after changing to another work e-mail at the same domain, the former
+        one kept as another."""
+        first, last = person.first_name, person.last_name
+        domain = person.email.partition("@")[2]
+        email = self._email(first, person.prefix, last, domain)
+        return replace(person, email=email, other_emails=(person.email,))
 
     def _email(self, first: str, prefix: str, last: str, domain: str) -> str:
         given = _letters(first)

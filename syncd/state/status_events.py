@@ -58,6 +58,16 @@ class EventReads(StoreSessions):
             ]
         return rows[::-1] if newest else rows
 
+    async def events_since(self, since: datetime, names: Sequence[str]) -> list[StatusEvent]:
+        """Every event of ``names`` at or after ``since``, oldest first, in one query and
+        unpaged: for a window the caller keeps short (the status page reads a day)."""
+        query = select(EventRow).where(
+            col(EventRow.at) >= since, col(EventRow.name).in_(list(names))
+        )
+        async with self._session("cannot read status events") as session:
+            found = await session.exec(query.order_by(col(EventRow.id)))
+            return [convert.event(row) for row in found]
+
 
 class EventWrites(TransactionSession):
     """How a :class:`~syncd.state.store.Transaction` writes status events."""

@@ -16,9 +16,11 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from deepdiff import DeepDiff
+from rich.console import Console
 
 from syncd.events import EventName
 from syncd.state.rows import StatusEvent
+from syncd.status.console import cycle_summary, event_line
 
 LOG_FILE = "status.log"
 
@@ -56,15 +58,7 @@ def event_as_text(event: StatusEvent) -> str:
 def _details(event: StatusEvent) -> str:
     data = event.data
     if event.name == EventName.CYCLE_FINISHED:
-        counts = data.get("counts") or {}
-        summary = ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "no changes"
-        requests = data.get("requests") or {}
-        used = ", ".join(
-            f"{side} {r['used']}"
-            for side, r in sorted(requests.items())
-            if isinstance(r, dict) and "used" in r
-        )
-        return f"{summary} ({data.get('seconds', '?')} s" + (f"; requests {used})" if used else ")")
+        return cycle_summary(data)
     keys = ("reason", "message", "error", "field", "guard", "afas_id", "source")
     return " ".join(f"{k}={data[k]}" for k in keys if data.get(k) is not None)
 
@@ -86,16 +80,19 @@ def _rule(change: dict[str, Any]) -> str:
 
 
 class StatusLog:
-    """Writes events as JSON lines to a rotating file and, optionally, a stream."""
+    """Writes events as JSON lines to a rotating file and, optionally, a stream; or, with
+    ``console``, as lines a person reads there (:mod:`syncd.status.console`) instead."""
 
     def __init__(
         self,
         directory: Path | None,
         stream: TextIO | None = sys.stdout,
         *,
+        console: Console | None = None,
         max_bytes: int = 10_000_000,
         backups: int = 5,
     ) -> None:
+        self._console = console
         self.path: Path | None = None
         self._logger = logging.getLogger(f"syncd.status.{id(self)}")
         self._logger.propagate = False
@@ -109,7 +106,7 @@ class StatusLog:
                 path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8"
             )
             self._logger.addHandler(handler)
-        if stream is not None:
+        if stream is not None and console is None:
             self._logger.addHandler(logging.StreamHandler(stream))
         self.last_id = 0
 
@@ -134,6 +131,8 @@ class StatusLog:
             if (event.id or 0) <= self.last_id:
                 continue
             self._logger.info(event_as_json(event))
+            if self._console is not None and (line := event_line(event)) is not None:
+                self._console.print(line)
             self.last_id = event.id or 0
 
     def close(self) -> None:

@@ -20,7 +20,6 @@ from syncd.engine.actions import (
     Repoint,
     Update,
 )
-from syncd.engine.cycle import CycleReport
 from syncd.engine.plan import ONE_RECORD
 
 
@@ -181,14 +180,3 @@ def sibling_waits(waiting: Mapping[str, int]) -> list[str]:
 
 
 GUARD_HINT = "check the plan with 'syncd plan', then allow it with 'syncd guards confirm'"
-
-
-def report_as_text(report: CycleReport) -> str:
-    counts = ", ".join(f"{k} {v}" for k, v in sorted(report.counts.items())) or "no changes"
-    if not report.applied:
-        reasons = "; ".join(f"{f.guard}: {f.message}" for f in report.plan.findings)
-        return (
-            f"{report.connection} / {report.entity}: NOT applied, guard tripped: {reasons}\n"
-            f"  {GUARD_HINT}"
-        )
-    return f"{report.connection} / {report.entity}: {counts}"

@@ -2,9 +2,11 @@
 
 ``/healthz``  the process answers (liveness)
 ``/readyz``   200 when every connection and entity's last cycle went well, else 503
-``/metrics``  Prometheus text format (prometheus-client)
+``/metrics``  Prometheus text format (:mod:`syncd.status.metrics`)
 ``/status``   the health of every connection and entity, as JSON
-``/``         a small server-rendered page: health, recent cycles, open conflicts
+``/``         a small server-rendered page: health, what runs now, the last day's
+              changes and requests per hour (charts), the daily request budget, recent
+              cycles, open conflicts
 
 It binds 127.0.0.1 by default. Bound to any other address it requires a token (from the
 environment), sent as ``Authorization: Bearer <token>`` or ``?token=``.
@@ -14,15 +16,22 @@ from __future__ import annotations
 
 import hmac
 import html
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 
+from syncd.clock import utc_now
 from syncd.events import EventName
 from syncd.state.rows import Conflict, StatusEvent
 from syncd.state.store import StateStore
+from syncd.status.activity import LaneDay, by_hour, day_start
+from syncd.status.charts import STYLE as CHART_STYLE
+from syncd.status.charts import budget_section, day_section, running_section
+from syncd.status.metrics import Lane, Metrics, newest_budgets
+from syncd.status.running import Listing, RunningListings
 from syncd.status.views import EntityHealth, entity_health
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -31,17 +40,28 @@ LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 
 class StatusSource:
-    """What the pages show, read from the state store on each request."""
+    """What the pages show, read from the state store on each request; and from the
+    daemon, the cycles of its lanes that failed in a row (``failing``) and the whole
+    listings its cycles run now (``running``)."""
 
     def __init__(
         self,
         store: StateStore,
-        lanes: Sequence[tuple[str, str]],
+        lanes: Sequence[Lane],
         interval: timedelta | None = None,
+        failing: Callable[[], Mapping[Lane, int]] | None = None,
+        running: RunningListings | None = None,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.store = store
-        self.lanes = lanes  # (connection, entity)
+        self.lanes = lanes
         self.interval = interval
+        self._failing = failing
+        self._running = running
+        self.clock = clock
+
+    def failed_in_a_row(self) -> Mapping[Lane, int]:
+        return self._failing() if self._failing else {}
 
     async def health(self) -> list[EntityHealth]:
         return [await entity_health(self.store, c, e, self.interval) for c, e in self.lanes]
@@ -54,11 +74,26 @@ class StatusSource:
     async def conflicts(self) -> list[Conflict]:
         return await self.store.conflicts()
 
+    async def last_day(self) -> list[LaneDay]:
+        """Each lane's changes and requests per hour over the last 24 hours: one read of
+        the day's finished cycles."""
+        now = self.clock()
+        finished = await self.store.events_since(day_start(now), [str(EventName.CYCLE_FINISHED)])
+        return by_hour(finished, self.lanes, now)
+
+    def running(self) -> list[Listing]:
+        return self._running.now() if self._running else []
+
 
 def make_app(source: StatusSource, *, token: str | None = None) -> web.Application:
     middlewares = [_token_required(token)] if token else []
     app = web.Application(middlewares=middlewares)  # type: ignore[arg-type]
-    metrics = _Metrics()
+    metrics = Metrics()
+
+    async def start_counting(_: web.Application) -> None:
+        await metrics.start(source)
+
+    app.on_startup.append(start_counting)
 
     async def healthz(_: web.Request) -> web.Response:
         return web.Response(text="ok\n")
@@ -72,12 +107,15 @@ def make_app(source: StatusSource, *, token: str | None = None) -> web.Applicati
         return web.json_response([h.as_dict() for h in await source.health()])
 
     async def prometheus(_: web.Request) -> web.Response:
-        body = metrics.render(await source.health())
+        body = await metrics.scrape(source)
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     async def page(_: web.Request) -> web.Response:
         body = render_page(
-            await source.health(), await source.recent_cycles(), await source.conflicts()
+            await source.health(),
+            await source.recent_cycles(),
+            await source.conflicts(),
+            Pictures(source.running(), await source.last_day(), source.clock()),
         )
         return web.Response(text=body, content_type="text/html")
 
@@ -101,58 +139,6 @@ def _token_required(token: str) -> Middleware:
     return check_token
 
 
-class _Metrics:
-    """Gauges filled from the health rows at each scrape."""
-
-    def __init__(self) -> None:
-        self.registry = CollectorRegistry()
-        labels = ["connection", "entity"]
-        self.linked = Gauge(
-            "syncd_linked_records", "Linked record pairs", labels, registry=self.registry
-        )
-        self.conflicts = Gauge(
-            "syncd_open_conflicts", "Conflicts waiting for a person", labels, registry=self.registry
-        )
-        self.quarantined = Gauge(
-            "syncd_quarantined_records", "Records in quarantine", labels, registry=self.registry
-        )
-        self.healthy = Gauge(
-            "syncd_healthy", "1 when the last cycle went well", labels, registry=self.registry
-        )
-        self.last = Gauge(
-            "syncd_last_cycle_timestamp_seconds",
-            "End of the last cycle",
-            labels,
-            registry=self.registry,
-        )
-        self.in_doubt = Gauge(
-            "syncd_creates_in_doubt",
-            "Creates whose outcome is unknown (looked up each cycle)",
-            labels,
-            registry=self.registry,
-        )
-        self.budget = Gauge(
-            "syncd_request_budget_left",
-            "Requests left today in a side's daily budget (HubSpot)",
-            ["connection", "side"],
-            registry=self.registry,
-        )
-
-    def render(self, rows: Sequence[EntityHealth]) -> bytes:
-        for h in rows:
-            key = (h.connection, h.entity)
-            self.linked.labels(*key).set(h.linked)
-            self.conflicts.labels(*key).set(h.conflicts)
-            self.quarantined.labels(*key).set(h.quarantined)
-            self.in_doubt.labels(*key).set(sum(d.count for d in h.in_doubt))
-            self.healthy.labels(*key).set(1 if h.healthy else 0)
-            self.last.labels(*key).set(h.last_cycle.timestamp() if h.last_cycle else 0)
-            for side, status in h.requests.items():
-                if isinstance(status, dict) and isinstance(status.get("budget_left"), int):
-                    self.budget.labels(h.connection, side).set(status["budget_left"])
-        return generate_latest(self.registry)
-
-
 # --- the page ---------------------------------------------------------------------------
 
 _STYLE = """
@@ -164,14 +150,29 @@ td,th{padding:.3rem .8rem;border-bottom:1px solid #ddd;text-align:left}
 """
 
 
+@dataclass(frozen=True)
+class Pictures:
+    """What the page draws besides its tables (:mod:`syncd.status.charts`)."""
+
+    running: Sequence[Listing] = ()
+    last_day: Sequence[LaneDay] = ()
+    now: datetime | None = None
+
+
 def render_page(
-    rows: Sequence[EntityHealth], cycles: Sequence[StatusEvent], conflicts: Sequence[Conflict]
+    rows: Sequence[EntityHealth],
+    cycles: Sequence[StatusEvent],
+    conflicts: Sequence[Conflict],
+    pictures: Pictures = Pictures(),
 ) -> str:
     return (
         "<!doctype html><html><head><meta charset='utf-8'><title>syncd status</title>"
-        f"<style>{_STYLE}</style></head><body><h1>syncd</h1>"
+        f"<style>{_STYLE}{CHART_STYLE}</style></head><body><h1>syncd</h1>"
         + _health_table(rows)
+        + running_section(pictures.running, pictures.now or utc_now())
         + _in_doubt_list(rows)
+        + day_section(pictures.last_day)
+        + budget_section(newest_budgets(rows))
         + _cycles_table(cycles)
         + _conflicts_table(conflicts)
         + "</body></html>"

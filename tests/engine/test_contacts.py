@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from datetime import timedelta
 
 import pytest
 
 from syncd.engine.cycle import Connection, run_cycle
 from syncd.engine.review import match_plan
+from syncd.engine.speed.fast import FAST
+from syncd.engine.speed.plain import PLAIN
+from syncd.engine.speed.seam import SpeedStrategy
 from syncd.errors import TakenError
 from syncd.gateways.fixture import load_fixture
 from syncd.gateways.memory import MemoryGateway
@@ -265,22 +269,101 @@ async def test_the_match_plan_proposes_people_by_name_within_their_company_only(
     assert [(p.kind, p.afas.id) for p in proposals] == [("review", "20001")]
 
 
-async def test_a_move_to_a_company_not_linked_is_held_with_its_reason_and_the_rest_goes(
-    store: StateStore, systems: tuple[MemoryGateway, MemoryGateway]
+def _new_customer_on_both_sides(crm: MemoryGateway, afas: MemoryGateway) -> dict[Side, str]:
+    """A customer in both systems (same KvK number) that no customer cycle linked yet;
+    in AFAS, the debtor's id is its organisation's number."""
+    values: dict[str, Value] = {"name": "Lijstenmakerij Noord", "kvk": "41234567"}
+    return {
+        side: gateway.put("customer", MAPPINGS["customer"].to_native(side, values))
+        for side, gateway in ((CRM, crm), (AFAS, afas))
+    }
+
+
+@pytest.mark.parametrize("speed", [PLAIN, FAST], ids=["plain", "fast"])
+@pytest.mark.parametrize("side", [CRM, AFAS], ids=["moved-in-hubspot", "moved-in-afas"])
+async def test_a_move_to_a_company_not_linked_waits_visibly_and_goes_once_it_is_linked(
+    store: StateStore,
+    systems: tuple[MemoryGateway, MemoryGateway],
+    side: Side,
+    speed: SpeedStrategy,
 ) -> None:
     crm, afas = systems
-    conn = _connection(store, crm, afas)
+    # no overlap window: a later cycle lists Anouk again only if she changes again
+    conn = dataclasses.replace(_connection(store, crm, afas), speed=speed, overlap=timedelta(0))
     await _sync_companies(conn)
     await run_cycle(conn, "contact")
-    people = await _contacts(crm)
-    anouk, fatima = people["anouk@korenaar.nl"], people["f.elamrani@vanderlinden.nl"]
-    crm.edit("contact", anouk.id, {"primary_company": "9999999999"})  # a prospect's
+    people = {s: await _contacts(g) for s, g in ((CRM, crm), (AFAS, afas))}
+    new_company = _new_customer_on_both_sides(crm, afas)
+    anouk = people[side]["anouk@korenaar.nl"]
+    fatima = people[side]["f.elamrani@vanderlinden.nl"]
+    users = crm if side is CRM else afas
+    moved = {"company": new_company[side], "job_title": "Filiaalhoofd"}  # a new job
+    users.edit("contact", anouk.id, MAPPINGS["contact"].to_native(side, moved))
+    # edited last: the next change listing starts after Anouk's move
+    users.edit(
+        "contact", fatima.id, MAPPINGS["contact"].to_native(side, {"job_title": "Directeur"})
+    )
+
+    report = await run_cycle(conn, "contact")
+
+    assert await store.quarantined("c", "contact") == []
+    assert report.counts["quarantined"] == 0
+    where = "CRM company " if side is CRM else "AFAS organisation "
+    reason = f"moved to {where}{new_company[side]}, not linked yet"
+    assert await store.waiting_reasons("c", "contact") == {reason: 1}
+    shown = health_as_text([await entity_health(store, "c", "contact")])
+    assert f"1 wait for their company: {reason}" in shown
+    twins = await _contacts(afas if side is CRM else crm)
+    assert twins["anouk@korenaar.nl"] == people[side.other]["anouk@korenaar.nl"]  # untouched
+    assert twins["f.elamrani@vanderlinden.nl"].fields["job_title"] == "Directeur"  # goes
+
+    await _sync_companies(conn)  # the new customer is linked
+    await run_cycle(conn, "contact")  # incremental: Anouk is no change; the link frees her
+
+    twin = (await _contacts(afas if side is CRM else crm))["anouk@korenaar.nl"]
+    assert twin.fields["company"] == new_company[side.other]
+    assert twin.fields["job_title"] == "Filiaalhoofd"  # her other change went with the move
+    assert sum((await store.waiting_reasons("c", "contact")).values()) == 0
+    assert await store.quarantined("c", "contact") == []
+    again = await run_cycle(conn, "contact", full=True)
+    assert +again.counts == {}
+
+
+class _MovedWhileReading(MemoryGateway):
+    """An AFAS where a user moves contact ``moving[0]`` to organisation ``moving[1]`` just
+    as syncd first reads it by id."""
+
+    moving: tuple[str, str] | None = None
+
+    async def read(self, entity: str, ids: Sequence[str]) -> Page:
+        if entity == "contact" and self.moving is not None and self.moving[0] in ids:
+            (record_id, organisation), self.moving = self.moving, None
+            self.edit("contact", record_id, {"OrganisationId": organisation})
+        return await super().read(entity, ids)
+
+
+async def test_a_move_found_only_by_the_read_before_writing_holds_the_pair_too(
+    store: StateStore,
+) -> None:
+    crm, loaded = load_fixture(SHIPPED_FIXTURE, MAPPINGS)
+    afas = _MovedWhileReading(AFAS, MAPPINGS)
+    for entity in KNOWN_ENTITIES:
+        for row in loaded.rows(entity):
+            afas.put(entity, row)
+    conn = dataclasses.replace(_connection(store, crm, afas), speed=PLAIN)
+    await _sync_companies(conn)
+    await run_cycle(conn, "contact")
+    fatima = (await _contacts(crm))["f.elamrani@vanderlinden.nl"]
     crm.edit("contact", fatima.id, {"jobtitle": "Directeur"})
+    # changed on both sides, so both are listed: the first read by id is the one before
+    # writing, and the move is found there
+    afas.edit("contact", "20002", {"Phone": "+31 40 2448121"})
+    afas.moving = ("20002", "10006")  # De Spaak: its debtor is blocked, linked to nothing
 
     await run_cycle(conn, "contact")
 
-    [held] = await store.quarantined("c", "contact")
-    assert (held.side, held.record_id) == (AFAS, "20001")  # the write to Anouk's AFAS twin
-    assert "is not linked as a customer or supplier" in held.reason
-    assert (await _contacts(afas))["anouk@korenaar.nl"].fields["company"] == "10001"  # stays
-    assert (await _contacts(afas))["f.elamrani@vanderlinden.nl"].fields["job_title"] == "Directeur"
+    assert await store.quarantined("c", "contact") == []
+    reasons = await store.waiting_reasons("c", "contact")
+    assert reasons == {"moved to AFAS organisation 10006, not linked yet": 1}
+    assert afas.row("contact", "20002")["Function"] == "Projectleider"  # nothing written
+    assert crm.row("contact", fatima.id)["phone"] is None

@@ -97,7 +97,7 @@ class World:
     def writes(self) -> int:
         return sum(g.calls[op] for g in (self.crm, self.afas) for op in WRITES)
 
-    async def cycle(self, **options: bool) -> CycleReport:
+    async def cycle(self, **options: Any) -> CycleReport:
         return await run_cycle(self.conn, ENTITY, **options)
 
     async def events(self) -> list[str]:

@@ -207,8 +207,11 @@ def test_guards_list_and_confirm_through_the_cli(
     systems.write_text(json.dumps(data), encoding="utf-8")
     capsys.readouterr()
 
-    assert main(["once", "--full", "--config", str(config)]) == EXIT_NOT_CLEAN
-    assert "customer: NOT applied, guard tripped: empty_side" in capsys.readouterr().out
+    console = ("--log-format", "console")
+    assert main(["once", "--full", "--config", str(config), *console]) == EXIT_NOT_CLEAN
+    (tripped,) = (x for x in capsys.readouterr().out.splitlines() if "guard tripped" in x)
+    assert "demo/customer  guard tripped  afas listed no customer records" in tripped
+    assert "syncd guards confirm" in tripped
     assert main(["status", "--config", str(config)]) == EXIT_NOT_CLEAN
     assert "demo/customer: guard_tripped" in capsys.readouterr().out
     assert main(["guards", "--config", str(config)]) == EXIT_NOT_CLEAN
@@ -219,7 +222,8 @@ def test_guards_list_and_confirm_through_the_cli(
 
     assert main(["guards", "confirm", "--config", str(config)]) == EXIT_CLEAN
     assert "demo/customer: confirmed empty_side" in capsys.readouterr().out
-    main(["once", "--full", "--config", str(config)])
-    assert f"customer: unlinked {linked}" in capsys.readouterr().out  # what was confirmed
+    main(["once", "--full", "--config", str(config), *console])
+    (summary,) = (x for x in capsys.readouterr().out.splitlines() if "customer  cycle  " in x)
+    assert f"unlinked {linked}" in summary  # what was confirmed
     assert main(["guards", "--config", str(config)]) == EXIT_CLEAN
     assert "no guard has tripped" in capsys.readouterr().out

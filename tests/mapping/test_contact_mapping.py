@@ -67,7 +67,7 @@ def test_a_company_does_not_refer_to_a_company(tmp_path: Path) -> None:
 
 
 def test_a_match_key_of_contacts_must_stay_within_the_company(tmp_path: Path) -> None:
-    text = edited('keys = [["email", "company"]]', 'keys = [["email"]]')
+    text = edited('keys = [["email", "company"], ', 'keys = [["email"], ')
     [(key, said)] = problems(tmp_path, text)
     assert key == "match.keys[0]"
     assert "matches across companies; add 'company' to the key" in said
@@ -80,3 +80,35 @@ def test_one_company_a_contact(tmp_path: Path) -> None:
     )
     found = problems(tmp_path, text)
     assert any("a record belongs to one company" in message for _, message in found), found
+
+
+def test_hubspots_additional_emails_are_read_as_the_emails_other_values() -> None:
+    mapping = load_mapping(SHIPPED)
+    row = {
+        "email": "Anna@Bakker.nl",
+        "hs_additional_emails": "a.bakker@gmail.com; ANNA@bakker.nl;x@",
+    }
+    fields = mapping.to_canonical(Side.CRM, row)
+    assert fields["email"] == "anna@bakker.nl"
+    # each in the field's normal form, once; one that cannot be read is left out
+    assert fields["email+others"] == "a.bakker@gmail.com;anna@bakker.nl"
+    assert "email+others" not in mapping.to_canonical(Side.AFAS, {"Email": "anna@bakker.nl"})
+    # never written: HubSpot keeps them read-only, changed through its own endpoints
+    assert mapping.to_native(Side.CRM, {"email": "b@c.nl", "email+others": "d@c.nl"}) == {
+        "email": "b@c.nl"
+    }
+
+
+def test_a_key_on_every_value_needs_a_field_that_keeps_others(tmp_path: Path) -> None:
+    text = edited('crm_others = "hs_additional_emails"\n', "")
+    [(key, said)] = problems(tmp_path, text)
+    assert key == "match.keys[1]"
+    assert "'email:any' compares every value of 'email', but it keeps one" in said
+    assert 'crm_others = "<property>"' in said
+
+
+def test_the_other_values_property_is_no_other_fields_property(tmp_path: Path) -> None:
+    text = edited('crm_others = "hs_additional_emails"', 'crm_others = "phone"')
+    [(key, said)] = problems(tmp_path, text)
+    assert key == "fields[4].crm"
+    assert "'phone' is also the CRM property of fields[" in said

@@ -595,3 +595,18 @@ async def test_the_newest_events_come_without_reading_the_whole_log(store: State
     assert [e.record for e in newest] == ["1", "3"]  # the last two, oldest first
     [last] = await store.events(C, limit=1, newest=True)
     assert last.record == "4"
+
+
+async def test_events_since_a_time_come_whole_in_one_read(store: StateStore) -> None:
+    t0 = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+    async with store.transaction() as tx:
+        for n in range(chunks.ROW_CHUNK + 3):  # more than one statement's worth
+            at = t0 + timedelta(seconds=n)
+            await tx.add_event(StatusEvent(C, E, "cycle_finished", record=str(n), at=at))
+        await tx.add_event(StatusEvent(C, E, "cycle_failed", at=t0 + timedelta(hours=1)))
+        await tx.add_event(StatusEvent("other", E, "cycle_finished", at=t0 - timedelta(hours=1)))
+
+    found = await store.events_since(t0 + timedelta(seconds=2), ["cycle_finished"])
+
+    assert [e.record for e in found] == [str(n) for n in range(2, chunks.ROW_CHUNK + 3)]
+    assert await store.events_since(t0, ["record_linked"]) == []

@@ -14,6 +14,7 @@ from syncd.state.rows import Conflict, Link, StatusEvent
 from syncd.state.store import StateStore, open_store
 from syncd.status.server import StatusSource, make_app
 
+BUDGET = {"requests_today": 250, "daily_budget": 1000, "budget_left": 750}
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 TESSERACT = shutil.which("tesseract")
 
@@ -38,7 +39,15 @@ async def seed(store: StateStore) -> None:
             Conflict("acme", "supplier", link.id, "iban", None, "NL91ABNA0417164300", "x")
         )
         await tx.add_event(
-            StatusEvent("acme", "customer", "cycle_finished", data={"counts": {"created_afas": 7}})
+            StatusEvent(
+                "acme",
+                "customer",
+                "cycle_finished",
+                data={
+                    "counts": {"created_afas": 7},
+                    "requests": {"crm": {"used": 9, **BUDGET}, "afas": {"used": 4}},
+                },
+            )
         )
 
 
@@ -105,3 +114,6 @@ async def test_the_page_shows_the_key_figures(tmp_path: Path) -> None:
     assert "Open conflicts (1)" in text
     assert "created_afas 7" in text
     assert "NL91ABNA0417164300" in text
+    assert "Last 24 hours" in text  # the charts' section, with its numbers beside them
+    assert "afas 4" in text  # requests today, beside their chart
+    assert "250 of 1,000 (25%)" in text  # the daily budget's bar

@@ -27,9 +27,10 @@ class ApplyContext:
     counts: Counter[str] = dataclasses.field(default_factory=Counter)
 
     async def log_event(
-        self, tx: Transaction, name: EventName, record: str | None, **data: object
+        self, tx: Transaction, name: EventName, record: str | None, /, **data: object
     ) -> None:
-        """Add a status event for this connection and entity to ``tx``."""
+        """Add a status event for this connection and entity to ``tx``; positional
+        parameters only, so that ``data`` may hold a record's ``name``."""
         await tx.add_event(
             StatusEvent(self.connection, self.entity, str(name), record=record, data=data)
         )

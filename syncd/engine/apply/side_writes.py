@@ -18,6 +18,7 @@ from syncd.engine.apply.context import ApplyContext, with_base
 from syncd.engine.apply.journal import entry_id, intent, record_intents, settle_failed_request
 from syncd.engine.apply.quarantine import quarantine_refused_write, release_from_quarantine
 from syncd.engine.apply.taken import Adoption, adopt_taken
+from syncd.engine.naming import record_name
 from syncd.engine.siblings import read_sibling_links
 from syncd.errors import GatewayError, RecordError
 from syncd.events import EventName
@@ -109,12 +110,16 @@ class SideWrites:
             await tx.finish_journals(as_written)
             for update, altered in landed:
                 await release_from_quarantine(context, tx, target, update.target_id)
+                link = links[update.pair]
                 await context.log_event(
                     tx,
                     EventName.RECORD_CHANGED,
                     update.target_id,
                     side=str(target),
                     fields=_field_changes(update, altered),
+                    name=record_name(link.base),
+                    crm_id=link.crm_id,
+                    afas_id=link.afas_id,
                 )
                 context.counts[f"updated_{target}"] += 1
 
@@ -133,6 +138,7 @@ class SideWrites:
             new_id,
             side=str(side),
             reason=f"{old_id} was moved to another company as {new_id}; the link follows it",
+            name=record_name(link.base),
         )
         return link
 
@@ -229,7 +235,13 @@ class SideWrites:
         """A create is linked and its journal row closed: release it, tell the log."""
         await release_from_quarantine(self.context, tx, target.other, source_id)
         await self.context.log_event(
-            tx, event, created.id, side=str(target), source=source_id, fields=dict(link.base)
+            tx,
+            event,
+            created.id,
+            side=str(target),
+            source=source_id,
+            name=record_name(link.base),
+            fields=dict(link.base),
         )
         self.context.links[(link.crm_id, link.afas_id)] = link
 

@@ -37,7 +37,7 @@ from syncd.records import Side
 from syncd.state.rows import Link
 from syncd.state.store import StateStore
 
-__all__ = ["UNLINKED_PREFIX", "CompanyDirectory", "unlinked_organisation"]
+__all__ = ["UNLINKED_PREFIX", "CompanyDirectory", "company_words", "unlinked_organisation"]
 
 UNLINKED_PREFIX = "AFAS organisation "
 
@@ -45,6 +45,11 @@ UNLINKED_PREFIX = "AFAS organisation "
 def unlinked_organisation(organisation: str) -> str:
     """The canonical company of an AFAS contact whose organisation is linked to none."""
     return f"{UNLINKED_PREFIX}{organisation}"
+
+
+def company_words(company: str) -> str:
+    """A contact's canonical company as an operator reads it."""
+    return company if company.startswith(UNLINKED_PREFIX) else f"CRM company {company}"
 
 
 class CompanyDirectory:

@@ -4,8 +4,10 @@ The stages compare and copy canonical values; a contact's company must mean the 
 company on both sides for that to work (directory.py). :class:`ReferencingGateway` wraps
 a side's gateway for one cycle and translates the reference field on the way in (AFAS
 organisation -> CRM company id) and on the way out (the CRM company id -> the AFAS
-organisation linked to it). A write naming a company that is not linked is refused as a
-:class:`RecordError` (quarantined with the reason, retried later), never sent.
+organisation linked to it). A write naming a company that is not linked is never sent:
+the stages hold a pair whose record moved to one before planning it, and again after the
+fresh read before write (waits.py); should a write name one all the same, it is refused
+as a :class:`RecordError` (quarantined with the reason, retried later).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any, TypeVar
 from syncd.engine.references.directory import (
     UNLINKED_PREFIX,
     CompanyDirectory,
+    company_words,
     unlinked_organisation,
 )
 from syncd.errors import RecordError
@@ -162,7 +165,7 @@ class ReferencingGateway:
         natives = await self._natives([company])
         if company not in natives:
             raise RecordError(
-                f"its company ({_company_words(company)}) is not linked as a customer or "
+                f"its company ({company_words(company)}) is not linked as a customer or "
                 "supplier; the contact waits until its company syncs",
                 field=self._field,
             )
@@ -209,7 +212,3 @@ class ReferencingGateway:
         if not isinstance(gateway, BatchGateway):
             raise TypeError(f"{type(gateway).__name__} writes one record at a time")
         return gateway
-
-
-def _company_words(company: str) -> str:
-    return company if company.startswith(UNLINKED_PREFIX) else f"CRM company {company}"

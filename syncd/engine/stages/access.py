@@ -16,7 +16,7 @@ from syncd.engine.stages.context import CycleContext
 from syncd.engine.stages.listings import PullSoFar
 from syncd.engine.stages.lookups import CycleLookups
 from syncd.engine.stages.pairs import is_unchanged
-from syncd.engine.stages.plan import plan_again, plan_pairs, review_pending
+from syncd.engine.stages.plan import plan_fresh, plan_pairs, review_pending
 from syncd.engine.stages.read_again import read_again
 from syncd.engine.stages.standing import Standing
 from syncd.mapping import EntityMapping
@@ -113,7 +113,9 @@ class StageAccess:
         """The plan of ``pairs`` alone, with the fresh read before write."""
         planned = await plan_pairs(self.ctx, self.standing, self.lookups, pairs)
         fresh = await read_again(self.lookups, planned.inputs, planned.plan)
-        return planned.plan if fresh is None else await plan_again(self.speed, fresh)
+        if fresh is None:
+            return planned.plan
+        return (await plan_fresh(self.ctx, self.speed, fresh)).plan
 
     async def apply(self, actions: list[Action]) -> None:
         await self._applier.apply(actions)

@@ -32,5 +32,7 @@ async def _record_notes(ctx: CycleContext, plan: Plan) -> Counter[str]:
                 "reason": note.reason,
                 "candidates": list(note.candidates),
             }
+            if note.name is not None:
+                data["name"] = note.name
             await tx.add_event(ctx.status_event(note.event, note.record_id, data))
     return Counter(str(note.event) for note in plan.notes)

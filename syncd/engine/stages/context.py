@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from syncd.engine.progress import NO_PROGRESS, ListingProgress
 from syncd.engine.reconcile import FieldRule
 from syncd.engine.references.waits import CompanyWaits
 from syncd.events import EventName
@@ -36,6 +37,11 @@ class CycleContext:
     sent_before: Mapping[Side, int]  # requests each side had sent as the cycle began
     # For an entity whose records follow a company (contacts): which of them wait for it.
     waits: CompanyWaits | None = None
+    progress: ListingProgress = NO_PROGRESS  # who watches a whole listing come in
+
+    @property
+    def lane(self) -> str:
+        return f"{self.connection}/{self.entity}"
 
     def lag(self, side: Side) -> timedelta:
         """How long a change may stay out of ``side``'s searches (its ``visibility_lag``)."""

@@ -49,6 +49,10 @@ class PullSoFar:
     decided_while_listing: int = 0
     hints_only: bool = False
 
+    @property
+    def listed(self) -> int:
+        return len(self.records) + len(self.rejected) + self.decided_while_listing
+
     def so_far(self) -> Page:
         """What the listing brought so far, as one page."""
         return Page(list(self.records.values()), list(self.rejected), others=list(self.others))

@@ -119,8 +119,11 @@ class _Matching:
     ) -> list[Record]:
         """``side``'s unlinked records (but those waiting for their company); with
         ``hints_only``, as read by id now (and so in ``records`` too: matching and
-        creating use what they hold). ``freed``: waiting ones whose company is linked now."""
+        creating use what they hold). ``freed``: waiting ones whose company is linked now
+        (those of linked pairs, held for a move, are the pairs stage's)."""
         found = dict(records)
+        freed_links = await self.lookups.links_of(side, freed)
+        freed = [i for i in freed if i not in freed_links]
         # Held for review before the last review: decided again, as the review may
         # have settled them (a declined look-alike is created).
         reviewed = [i for i, before in awaiting.held[side].items() if before]

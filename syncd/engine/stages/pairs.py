@@ -135,8 +135,15 @@ async def _links_to_look_at(
         found = lookups.all_links
     else:
         found = []
+        # pairs held for a move to a company not linked: freed once it is (waits.py)
+        freed = await ctx.waits.due() if ctx.waits is not None else {}
         for side in Side:
-            ids = list(pulled[side].records) + standing.due_for_retry(side) + list(moves[side])
+            ids = [
+                *pulled[side].records,
+                *standing.due_for_retry(side),
+                *moves[side],
+                *freed.get(side, ()),
+            ]
             found.extend((await lookups.links_of(side, ids)).values())
         for link_id in standing.touched:
             link = await ctx.store.get_link(link_id)

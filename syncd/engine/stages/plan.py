@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -38,18 +39,19 @@ async def plan(
     linked: LinkedPairs,
     matches: Matches,
 ) -> CyclePlan:
+    pairs = await _not_held(ctx, linked.pairs)
     inputs = PlanInput(
         entity=ctx.entity,
         mapping=ctx.mapping,
         rules=ctx.rules,
-        pairs=linked.pairs,
+        pairs=pairs,
         matches=matches.decisions,
         open_conflicts=await lookups.open_conflict_fields(),
         link_count=standing.link_count,
         listed={s: p.listed for s, p in pulled.items()} if ctx.full else None,
         quarantine=_rejections(standing, lookups),
         awaiting_review=await review_pending(ctx),
-        recent_writes=await _recent_writes(ctx, linked.pairs),
+        recent_writes=await _recent_writes(ctx, pairs),
         create_cutoff={side: create_cutoff(ctx.started, ctx.lag(side)) for side in Side},
         merged=linked.merged,
         sibling_first=matches.sibling_first,
@@ -62,10 +64,18 @@ async def plan_again(speed: SpeedStrategy, inputs: PlanInput) -> Plan:
     return await speed.run_pure(make_plan, inputs)
 
 
+async def plan_fresh(ctx: CycleContext, speed: SpeedStrategy, fresh: PlanInput) -> CyclePlan:
+    """The plan again, of what was read just before writing: a move found only now holds
+    its pair as well."""
+    inputs = dataclasses.replace(fresh, pairs=await _not_held(ctx, fresh.pairs))
+    return CyclePlan(inputs, await plan_again(speed, inputs))
+
+
 async def plan_pairs(
     ctx: CycleContext, standing: Standing, lookups: CycleLookups, pairs: list[PairState]
 ) -> CyclePlan:
     """The plan of ``pairs`` alone (a few hundred: planned in the loop)."""
+    pairs = await _not_held(ctx, pairs)
     inputs = PlanInput(
         entity=ctx.entity,
         mapping=ctx.mapping,
@@ -78,6 +88,13 @@ async def plan_pairs(
     )
     lookups.hand_to_applier(p.link for p in pairs)
     return CyclePlan(inputs, make_plan(inputs))
+
+
+async def _not_held(ctx: CycleContext, pairs: Sequence[PairState]) -> list[PairState]:
+    """``pairs`` but those held while a record's new company is not linked (contacts)."""
+    if ctx.waits is None:
+        return list(pairs)
+    return await ctx.waits.hold_moves(pairs)
 
 
 def with_work_done(planned: CyclePlan, done: DoneWhileListing, gone_held: Sequence[Note]) -> Plan:

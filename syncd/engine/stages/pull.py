@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from syncd.engine.apply.applier import Applier
 from syncd.engine.cancel import cancel_task
 from syncd.engine.cursors import after_pull, pull_start
+from syncd.engine.progress import NO_PROGRESS, SideListing
 from syncd.engine.speed.seam import DoneWhileListing, ListingShape, ListingWork, SpeedStrategy
 from syncd.engine.stages.access import StageAccess
 from syncd.engine.stages.context import CycleContext
@@ -113,10 +114,26 @@ async def _pull_side(
     work: ListingWork,
 ) -> None:
     listed = collecting[side]
-    async for page in listing.pages:
-        listed.keep(page, work.on_page(side, page))
+    watched = await _watched(ctx, side, listing)
+    try:
+        async for page in listing.pages:
+            listed.keep(page, work.on_page(side, page))
+            watched.listed(listed.listed)
+    finally:
+        watched.done()
     await work.on_side_listed(side, listed.so_far, collecting[side.other].so_far)
     listed.cursor = after_pull(listing.cursor, listed.cursor, listing.started, ctx.now())
+
+
+async def _watched(ctx: CycleContext, side: Side, listing: Listing) -> SideListing:
+    """Who watches a whole listing come in; changes since the cursor come quickly. A
+    sweep lists about as many records as are linked; a first sync's count is not known."""
+    if not listing.whole:
+        return NO_PROGRESS.listing(ctx.lane, side, None)
+    expected = None
+    if listing.cursor is not None:
+        expected = await ctx.store.link_count(ctx.connection, ctx.entity)
+    return ctx.progress.listing(ctx.lane, side, expected)
 
 
 async def _read_again(

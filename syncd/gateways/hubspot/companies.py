@@ -56,7 +56,9 @@ class CompanyMapping:
         """The properties syncd reads: the mapped ones and those it keeps records by."""
         spec = self.spec(entity)
         reference = self.reference(entity)
-        names = [f.crm for f in self.mapping(entity).fields if f.crm != reference]
+        fields = self.mapping(entity).fields
+        names = [f.crm for f in fields if f.crm != reference]
+        names += [f.crm_others for f in fields if f.crm_others]
         names += [spec.id, spec.modified, spec.correlation, MERGED_IDS]
         if role := spec.role:
             names.append(role.property_name)

@@ -9,12 +9,14 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from syncd.engine.cycle import Connection, CycleReport, run_cycle
 from syncd.gateways.afas.gateway import AfasGateway
+from syncd.gateways.base import Gateway
 from syncd.gateways.fixture import load_fixture
 from syncd.gateways.memory import MemoryGateway
 from syncd.mapping import KNOWN_ENTITIES, load_mappings
@@ -28,6 +30,7 @@ from tests.gateways.contract.gateway_contract import SHIPPED_FIXTURE, SHIPPED_MA
 
 MAPPINGS = load_mappings(SHIPPED_MAPPINGS, KNOWN_ENTITIES)
 ANOUK, ATLAS = "anouk@korenaar.nl", "9000000105"  # Drukkerij Atlas: debtor 10005 in AFAS
+SPAAK = "10006"  # Fietsenwinkel De Spaak: a blocked debtor, so linked to no company
 
 
 @dataclass
@@ -36,11 +39,11 @@ class World:
     afas: AfasGateway
     sim: AfasSimulator
     store: StateStore
+    overlap: timedelta = timedelta(minutes=5)  # the change listings' overlap window
 
     async def cycle(self, entity: str, *, full: bool = False) -> CycleReport:
-        conn = Connection(
-            "test", {Side.CRM: self.crm, Side.AFAS: self.afas}, self.store, MAPPINGS, SyncRules()
-        )
+        gateways: dict[Side, Gateway] = {Side.CRM: self.crm, Side.AFAS: self.afas}
+        conn = Connection("test", gateways, self.store, MAPPINGS, SyncRules(), self.overlap)
         return await run_cycle(conn, entity, full=full)
 
     async def link_of(self, email: str) -> Link:
@@ -110,4 +113,35 @@ async def test_a_move_in_afas_follows_the_person_and_moves_the_crm_contact(
     assert world.crm.row("contact", before.crm_id)["primary_company"] == ATLAS
     assert report.counts["created_crm"] == 0  # followed, not created a second time
     assert sum(row["email"] == ANOUK for row in world.crm.rows("contact")) == 1
+    assert _writes(await world.cycle("contact", full=True)) == 0
+
+
+async def test_a_move_in_afas_to_an_organisation_not_linked_waits_and_goes_once_it_is(
+    world: World,
+) -> None:
+    world.overlap = timedelta(0)  # a later cycle lists Anouk again only if she changes
+    before = await world.link_of(ANOUK)
+    anouk_in_crm = world.crm.row("contact", before.crm_id)
+    # De Spaak's debtor is blocked: its organisation is linked to no company
+    await world.afas.update("contact", before.afas_id, {"company": SPAAK})
+    fatima = await world.link_of("f.elamrani@vanderlinden.nl")
+    world.sim.edit("contact", fatima.afas_id, {"Function": "Directeur"})  # the newest change
+
+    await world.cycle("contact")
+
+    held = await world.link_of(ANOUK)
+    assert held.afas_id != before.afas_id  # the link follows her new contact
+    assert world.crm.row("contact", before.crm_id) == anouk_in_crm  # nothing written
+    assert world.crm.row("contact", fatima.crm_id)["jobtitle"] == "Directeur"  # the rest goes
+    assert await world.store.quarantined("test", "contact") == []
+    reasons = await world.store.waiting_reasons("test", "contact")
+    assert reasons == {f"moved to AFAS organisation {SPAAK}, not linked yet": 1}
+
+    world.sim.edit("customer", SPAAK, {"Blocked": False})  # a customer again
+    await world.cycle("customer")  # created in the CRM and linked
+    await world.cycle("contact")  # nothing new listed: the link frees the pair
+
+    [spaak] = [k for k in await world.store.get_links("test", "customer") if k.afas_id == SPAAK]
+    assert world.crm.row("contact", before.crm_id)["primary_company"] == spaak.crm_id
+    assert sum((await world.store.waiting_reasons("test", "contact")).values()) == 0
     assert _writes(await world.cycle("contact", full=True)) == 0

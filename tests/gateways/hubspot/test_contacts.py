@@ -125,6 +125,16 @@ async def test_find_by_email(hs: HubSpotHarness) -> None:
     assert [(r.id, r.fields["company"]) for r in found] == [(anouk, korenaar)]
 
 
+async def test_the_additional_emails_are_read_with_the_contact(hs: HubSpotHarness) -> None:
+    others = "anouk.private@gmail.com;A.vd.Berg@Korenaar.nl"
+    # a user adds them in HubSpot; the API cannot write them
+    anouk = hs.sim.seed_contact({"email": "anouk@korenaar.nl", "hs_additional_emails": others})
+    _, listed, _ = await collect(hs.hub.list_all("contact"))
+    page = await hs.hub.read("contact", [anouk])
+    for record in [*listed, *page.records]:
+        assert record.fields["email+others"] == "anouk.private@gmail.com;a.vd.berg@korenaar.nl"
+
+
 # -- creating --------------------------------------------------------------------------------
 
 
@@ -147,6 +157,17 @@ async def test_a_taken_email_names_the_contact_that_has_it(hs: HubSpotHarness) -
         await hs.hub.create("contact", {**person(1), "email": "Anouk@Korenaar.nl"}, "5001")
     assert taken.value.existing_id == holder
     assert taken.value.field == "email"
+
+
+async def test_an_email_held_as_another_contacts_additional_one_is_taken(
+    hs: HubSpotHarness,
+) -> None:
+    holder = hs.sim.seed_contact(
+        {"email": "anouk@korenaar.nl", "hs_additional_emails": "info@korenaar.nl"}
+    )
+    with pytest.raises(TakenError) as taken:
+        await hs.hub.create("contact", {**person(1), "email": "Info@Korenaar.nl"}, "5001")
+    assert taken.value.existing_id == holder
 
 
 async def test_a_batch_with_a_taken_email_creates_the_others(hs: HubSpotHarness) -> None:
