@@ -188,7 +188,7 @@ def _context(
     conn: Connection, entity: str, *, full: bool, dry_run: bool, progress: ListingProgress
 ) -> CycleContext:
     mapping = conn.mappings[entity]
-    gateways, waits = following_companies(conn.store, conn.name, mapping, conn.gateways)
+    gateways, waits = following_companies(conn.store, conn.name, mapping, conn.gateways, full=full)
     return CycleContext(
         connection=conn.name,
         entity=entity,

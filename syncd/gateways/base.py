@@ -44,10 +44,11 @@ Every implementation (in-memory, AFAS, HubSpot) passes the same contract suite i
   found there is not sent again before the window has passed since it was sent.
 * A side where a contact is at an *organisation* that its company records (a debtor, a
   creditor) share (AFAS) is an :class:`OrganisationGateway`: a contact's company field
-  holds the organisation's number, and ``organisations_of`` / ``at_organisations`` tell
-  which company records are at which organisation, so that the engine can translate it
-  to the linked CRM company. Elsewhere (HubSpot) a contact's company field holds the
-  company record's id itself. A contact ``update`` whose fields include the company
+  holds the organisation's number; ``organisations_of`` reads which organisation company
+  records are at, and ``organisations_seen`` tells what the company records read since
+  the last call showed (a record can move to another organisation), so that the engine
+  can translate it to the linked CRM company. Elsewhere (HubSpot) a contact's company
+  field holds the company record's id itself. A contact ``update`` whose fields include the company
   *moves* the person: the returned record may have a new id (AFAS ends the contact at
   the old organisation and adds one at the new); ``read`` of the old id then reports it
   in ``moved``, and a :class:`MovingGateway` tells which new records a move made
@@ -180,11 +181,9 @@ class OrganisationGateway(Gateway, Protocol):
         """Per record of the company entity ``entity`` among ``ids``, its organisation."""
         ...
 
-    async def at_organisations(
-        self, entity: str, organisations: Sequence[str]
-    ) -> dict[str, list[str]]:
-        """Per organisation among ``organisations``, the active records of the company
-        entity ``entity`` there (organisations without any are left out)."""
+    def organisations_seen(self, entity: str) -> dict[str, str | None]:
+        """The organisation each record of the company entity ``entity`` showed when it
+        was read since the last call (None: at none); each sighting is handed out once."""
         ...
 
 

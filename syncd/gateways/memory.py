@@ -99,6 +99,7 @@ class MemoryGateway(MemoryOrganisations):
         self._tables = NativeTables(side, self._mappings, clock)
         self.search_lags = search_lags
         self._search_index: dict[str, dict[str, NativeRow]] = {entity: {} for entity in mappings}
+        self._organisations_seen = {}
         self._faults = FaultInjection()
         self.calls = self._faults.calls
         """Protocol calls made so far, by operation name (see ``OPERATIONS``)."""
@@ -361,6 +362,8 @@ class MemoryGateway(MemoryOrganisations):
 
     def _to_record(self, entity: str, row: NativeRow) -> Record | RejectedRecord:
         spec = self._spec(entity)
+        if self._side is Side.AFAS and self._mapping(entity).reference is None:
+            self._note_organisation(entity, row)
         modified = row.get(spec.modified)
         stamp = modified if isinstance(modified, datetime) else None
         return self._mapping(entity).record(self._side, str(row[spec.id]), row, stamp)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from syncd.gateways.native_tables import NativeRow, NativeTables, id_order
+from syncd.gateways.native_tables import NativeRow, NativeTables
 from syncd.records import Side
 
 __all__ = ["MemoryOrganisations"]
@@ -22,23 +22,24 @@ class MemoryOrganisations:
 
     _side: Side
     _tables: NativeTables
+    _organisations_seen: dict[str, dict[str, str | None]]
 
     async def organisations_of(self, entity: str, ids: Sequence[str]) -> dict[str, str]:
         """Per record of the company entity ``entity`` among ``ids``, its organisation."""
         table = self._company_table(entity)
         return {i: self._organisation(entity, table[i]) for i in dict.fromkeys(ids) if i in table}
 
-    async def at_organisations(
-        self, entity: str, organisations: Sequence[str]
-    ) -> dict[str, list[str]]:
-        """Per organisation among ``organisations``, the active records of ``entity`` there."""
-        table = self._company_table(entity)
-        found: dict[str, list[str]] = {}
-        for record_id in sorted(table, key=id_order):
-            row = table[record_id]
-            if self._tables.is_active(entity, row):
-                found.setdefault(self._organisation(entity, row), []).append(record_id)
-        return {o: found[o] for o in dict.fromkeys(organisations) if o in found}
+    def organisations_seen(self, entity: str) -> dict[str, str | None]:
+        """The organisation each record of ``entity`` read since the last call showed."""
+        self._company_table(entity)
+        return self._organisations_seen.pop(entity, {})
+
+    def _note_organisation(self, entity: str, row: NativeRow) -> None:
+        """A company row was read: what it shows is handed out by :meth:`organisations_seen`."""
+        spec = self._tables.spec(entity)
+        self._organisations_seen.setdefault(entity, {})[str(row[spec.id])] = self._organisation(
+            entity, row
+        )
 
     def _company_table(self, entity: str) -> dict[str, NativeRow]:
         if self._side is not Side.AFAS:

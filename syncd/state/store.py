@@ -23,6 +23,7 @@ from syncd.state.cursors import CursorReads, CursorWrites
 from syncd.state.database import connect, upgrade
 from syncd.state.journal import JournalReads, JournalWrites
 from syncd.state.links import LinkReads, LinkWrites
+from syncd.state.organisations import OrganisationReads, OrganisationWrites
 from syncd.state.quarantine import QuarantineReads, QuarantineWrites
 from syncd.state.rows import JournalEntry
 from syncd.state.status_events import EventReads, EventWrites
@@ -33,6 +34,7 @@ from syncd.state.tables import (
     JournalRow,
     LinkMarkRow,
     LinkRow,
+    OrganisationRow,
     QuarantineRow,
     WaitingRow,
 )
@@ -58,7 +60,14 @@ async def open_store(url: str) -> StateStore:
 
 
 class StateStore(
-    LinkReads, CursorReads, JournalReads, ConflictReads, QuarantineReads, WaitingReads, EventReads
+    LinkReads,
+    CursorReads,
+    JournalReads,
+    ConflictReads,
+    QuarantineReads,
+    WaitingReads,
+    OrganisationReads,
+    EventReads,
 ):
     """What syncd remembers between cycles: links and their base, cursors, the write journal,
     conflicts, quarantined records and status events, each scoped by connection and entity.
@@ -136,6 +145,7 @@ class StateStore(
             QuarantineRow,
             WaitingRow,
             LinkMarkRow,
+            OrganisationRow,
             ConflictRow,
             JournalRow,
             CursorRow,
@@ -164,6 +174,7 @@ class Transaction(
     ConflictWrites,
     QuarantineWrites,
     WaitingWrites,
+    OrganisationWrites,
     EventWrites,
 ):
     """The writes of one :meth:`StateStore.transaction`; see there for the contract."""

@@ -212,6 +212,19 @@ class LinkMarkRow(StateModel, table=True):
     last_link_id: int = Field(sa_type=BigId)
 
 
+class OrganisationRow(StateModel, table=True):
+    """The AFAS organisation a company record (a debtor, a creditor) was last seen at;
+    ``organisation`` None when it was read and shows none."""
+
+    __tablename__ = "organisations"
+    __table_args__ = (sa.Index(None, "connection", "organisation"),)
+
+    connection: str = Field(primary_key=True, sa_type=sa.String())
+    entity: str = Field(primary_key=True, sa_type=sa.String())
+    relation_id: str = Field(primary_key=True, sa_type=sa.String())
+    organisation: str | None = Field(default=None, sa_type=sa.String())
+
+
 class EventRow(StateModel, table=True):
     __tablename__ = "status_events"
     __table_args__ = (

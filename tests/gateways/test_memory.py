@@ -311,17 +311,20 @@ async def test_a_company_row_is_at_its_organisation_or_at_one_numbered_as_itself
     assert await memory.organisations_of("supplier", [creditor]) == {creditor: "500"}
 
 
-async def test_at_organisations_lists_the_active_records_there(
+async def test_company_rows_read_show_their_organisations_once(
     mappings: dict[str, EntityMapping],
 ) -> None:
     memory = gateway(mappings, AFAS)
     first = memory.put("customer", {"DebtorId": "10001", "OrganisationId": "500"})
-    second = memory.put("customer", {"DebtorId": "10002", "OrganisationId": "500"})
-    blocked = memory.put("customer", {"DebtorId": "10003", "OrganisationId": "600"})
     alone = memory.put("customer", {"DebtorId": "10004"})
-    await memory.deactivate("customer", blocked)
-    found = await memory.at_organisations("customer", ["500", "600", alone, "700"])
-    assert found == {"500": [first, second], alone: [alone]}
+    assert memory.organisations_seen("customer") == {}
+    await memory.read("customer", [first, alone])
+    assert memory.organisations_seen("customer") == {first: "500", alone: alone}
+    assert memory.organisations_seen("customer") == {}  # handed out once
+    memory.edit("customer", first, {"OrganisationId": "600"})  # its organisation merged away
+    listed = [r.id async for page in memory.list_all("customer") for r in page.records]
+    assert listed == [first, alone]
+    assert memory.organisations_seen("customer") == {first: "600", alone: alone}
 
 
 async def test_the_crm_side_has_no_organisations(mappings: dict[str, EntityMapping]) -> None:
@@ -329,7 +332,7 @@ async def test_the_crm_side_has_no_organisations(mappings: dict[str, EntityMappi
     with pytest.raises(ValueError, match="organisations are AFAS's"):
         await memory.organisations_of("customer", ["1"])
     with pytest.raises(ValueError, match="organisations are AFAS's"):
-        await memory.at_organisations("customer", ["1"])
+        memory.organisations_seen("customer")
 
 
 async def test_unknown_entities_and_fields_are_mistakes(

@@ -23,15 +23,21 @@ __all__ = ["following_companies"]
 
 
 def following_companies(
-    store: StateStore, connection: str, mapping: EntityMapping, gateways: Mapping[Side, Gateway]
+    store: StateStore,
+    connection: str,
+    mapping: EntityMapping,
+    gateways: Mapping[Side, Gateway],
+    *,
+    full: bool = False,
 ) -> tuple[Mapping[Side, Gateway], CompanyWaits | None]:
     """The gateways one cycle of ``mapping``'s entity uses, and its waits: for an entity
     whose records follow a company (contacts), both sides speak of the company in CRM
-    ids, and the records of companies not linked wait; for any other, as they are."""
+    ids, and the records of companies not linked wait; for any other, as they are. A
+    ``full`` cycle (a sweep) reads the organisations of the company links again."""
     reference = mapping.reference
     if reference is None:
         return gateways, None
-    directory = CompanyDirectory(store, connection, reference.refers_to, gateways)
+    directory = CompanyDirectory(store, connection, reference.refers_to, gateways, sweep=full)
     waits = CompanyWaits(
         store, connection, mapping.entity, reference.name, reference.refers_to, directory
     )

@@ -14,8 +14,9 @@ each call to the part that knows it:
 * contacts (an entity whose ``update_connector`` is ``KnContact``): read by id following
   a person who moved (:mod:`~syncd.gateways.afas.contact_reading`), written through
   KnOrganisation, KnContact and KnPerson (:mod:`~syncd.gateways.afas.contacts`); which
-  debtors and creditors are at which organisation (a contact's company) comes from
-  :mod:`~syncd.gateways.afas.reading`, kept once read (it never changes);
+  organisation a debtor or creditor is at (a contact's company) is read by
+  :mod:`~syncd.gateways.afas.reading` and noted from every row read
+  (:mod:`~syncd.gateways.afas.organisations`);
 * the HTTP work (auth, fair use, retries, error translation) is
   :mod:`~syncd.gateways.afas.client`'s, time zones :mod:`~syncd.gateways.afas.profit_time`'s.
 """
@@ -76,8 +77,6 @@ class AfasGateway:
         self._contact_writer = ContactWriter(
             client, self._relations, self._contacts, self._reader, self.write
         )
-        # (company entity, relation) -> its organisation: a relation never moves
-        self._organisation_of: dict[tuple[str, str], str] = {}
 
     @property
     def side(self) -> Side:
@@ -134,27 +133,13 @@ class AfasGateway:
         return await self._reader.relations_beside(entity, ids, sibling)
 
     async def organisations_of(self, entity: str, ids: Sequence[str]) -> dict[str, str]:
-        """Per relation of the company entity ``entity`` among ``ids``, its organisation
-        (kept once read: a relation stays at its organisation)."""
-        unknown = [i for i in ids if (entity, i) not in self._organisation_of]
-        if unknown:
-            for relation, organisation in (
-                await self._reader.organisations_of(entity, unknown)
-            ).items():
-                self._organisation_of[(entity, relation)] = organisation
-        known = self._organisation_of
-        return {i: known[(entity, i)] for i in dict.fromkeys(ids) if (entity, i) in known}
+        """Per relation of the company entity ``entity`` among ``ids``, its organisation."""
+        return await self._reader.organisations_of(entity, ids)
 
-    async def at_organisations(
-        self, entity: str, organisations: Sequence[str]
-    ) -> dict[str, list[str]]:
-        """Per organisation among ``organisations``, the active relations of ``entity``
-        there; always asked (a relation may be added or blocked), never kept."""
-        found = await self._reader.at_organisations(entity, organisations)
-        for organisation, relations in found.items():
-            for relation in relations:
-                self._organisation_of[(entity, relation)] = organisation
-        return found
+    def organisations_seen(self, entity: str) -> dict[str, str | None]:
+        """The organisation each relation of ``entity`` showed in the rows read since the
+        last call (None: it showed none), handed out once."""
+        return self._relations.seen.take(entity)
 
     # -- writing ----------------------------------------------------------------------
 

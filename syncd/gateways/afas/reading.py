@@ -5,8 +5,8 @@
 fits AFAS's query limit; ``find_by_values`` compares canonical values over a full sweep
 (a server-side filter would compare raw, unnormalised text). The debtor and the creditor
 of one company share an organisation: ``relations_beside`` finds one from the other, and
-``organisations_of`` / ``at_organisations`` tell which relations are at which organisation
-(a contact is at an organisation, not at a debtor).
+``organisations_of`` tells which organisation relations are at (a contact is at an
+organisation, not at a debtor).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Mapping, Sequence
 
 from syncd.gateways.afas.get_connector import GREATER, GetConnector, has_separator
+from syncd.gateways.afas.organisations import organisation_number
 from syncd.gateways.afas.relations import RelationMapping, Row
 from syncd.gateways.http.pages_ahead import read_ahead
 from syncd.records import Page, Record
@@ -88,30 +89,16 @@ class RelationReader:
 
     async def organisations_of(self, entity: str, ids: Sequence[str]) -> dict[str, str]:
         """The organisation number of each relation of ``entity`` among ``ids`` (blocked
-        ones too: a relation never moves to another organisation)."""
+        ones too: a blocked relation is still at its organisation)."""
         spec = self._relations.spec(entity)
         field = spec.options["organisation"]
         wanted = list(dict.fromkeys(i for i in ids if i and not has_separator(i)))
         found: dict[str, str] = {}
         for row in await self._get.rows_where(entity, spec.id, wanted):
-            number = _number(row.get(field))
+            number = organisation_number(row.get(field))
             if number is not None:
                 found[str(row[spec.id])] = number
         return found
-
-    async def at_organisations(
-        self, entity: str, organisations: Sequence[str]
-    ) -> dict[str, list[str]]:
-        """The active relations of ``entity`` at each of ``organisations`` that has any."""
-        spec = self._relations.spec(entity)
-        field = spec.options["organisation"]
-        wanted = list(dict.fromkeys(o for o in organisations if o and not has_separator(o)))
-        found: dict[str, list[str]] = {}
-        for row in await self._get.rows_where(entity, field, wanted):
-            number = _number(row.get(field))
-            if number in wanted and not self._relations.is_blocked(entity, row):
-                found.setdefault(number, []).append(str(row[spec.id]))
-        return {o: sorted(found[o]) for o in wanted if o in found}
 
     async def organisations(self, beside: Mapping[str, tuple[str, str]]) -> dict[str, str]:
         """The organisation number of each relation ``beside`` names, by its key."""
@@ -122,14 +109,7 @@ class RelationReader:
         for entity, relations in by_entity.items():
             spec = self._relations.spec(entity)
             for row in await self._get.rows_where(entity, spec.id, relations):
-                number = _number(row.get(spec.options["organisation"]))
+                number = organisation_number(row.get(spec.options["organisation"]))
                 if number is not None:
                     numbers[(entity, str(row[spec.id]))] = number
         return {key: numbers[at] for key, at in beside.items() if at in numbers}
-
-
-def _number(value: object) -> str | None:
-    """An organisation number as a GetConnector shows it; None when it shows none."""
-    if isinstance(value, bool) or not isinstance(value, str | int) or not str(value).strip():
-        return None
-    return str(value)

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
+from syncd.gateways.afas.organisations import SeenOrganisations
 from syncd.gateways.afas.profit_time import earliest_utc, parse_local
 from syncd.mapping import EntityMapping, SideSpec, mapping_of
 from syncd.records import Page, Record, RejectedRecord, Side, Value
@@ -30,6 +31,9 @@ class RelationMapping:
     def __init__(self, mappings: Mapping[str, EntityMapping], today: Callable[[], date]) -> None:
         self.mappings = dict(mappings)
         self._today = today  # Amsterdam's day, as Profit's dates are
+        self.seen = SeenOrganisations()  # what company rows converted here showed
+        # only contacts ask which organisation a relation is at
+        self._notes_organisations = any(m.reference is not None for m in self.mappings.values())
 
     def mapping(self, entity: str) -> EntityMapping:
         return mapping_of(self.mappings, entity)
@@ -45,7 +49,11 @@ class RelationMapping:
         return any(_has_ended(row.get(end), today) is True for end in spec.inactive_from)
 
     def convert(self, entity: str, rows: Sequence[Row]) -> Page:
-        """The rows as a page: the active ones as records, the unreadable ones rejected."""
+        """The rows as a page: the active ones as records, the unreadable ones rejected.
+        A company entity's rows note their organisations (:attr:`seen`)."""
+        spec = self.spec(entity)
+        if self._notes_organisations and self.mapping(entity).reference is None:
+            self.seen.note(entity, spec.id, spec.options["organisation"], rows)
         return Page.of(self._to_record(entity, r) for r in rows if not self.is_blocked(entity, r))
 
     def native(self, entity: str, fields: Mapping[str, Value]) -> dict[str, object]:

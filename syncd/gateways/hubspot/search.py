@@ -86,10 +86,12 @@ class CompanySearch:
             return
         low = epoch_ms(since, up=True) if since is not None else 0
         async for window in self._search_window(entity, low, epoch_ms(upper), slice_size):
-            for chunk in chunks(window, page_size):
+            # A search page's primary companies in one read (it takes up to 1,000 ids),
+            # then handed out in pages of page_size.
+            objects = await self._primaries.attach(entity, window)
+            for chunk in chunks(objects, page_size):
                 # Search may still show an earlier version of a company: hints only.
-                objects = await self._primaries.attach(entity, chunk)
-                page = self._companies.to_page(entity, objects)
+                page = self._companies.to_page(entity, chunk)
                 yield dataclasses.replace(page, hints_only=True)
 
     async def _search_window(

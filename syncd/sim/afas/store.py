@@ -248,6 +248,26 @@ class ProfitData:
         self.note_change()
         del self.relations[entity][number]
 
+    def merge_organisations(self, source: str, target: str) -> None:
+        """A user merges organisation ``source`` into ``target`` (CRM / Samenvoegen): its
+        debtor or creditor moves to ``target`` unless ``target`` has one of that kind
+        already (then nothing is merged), its contacts go along, and ``source`` is gone.
+        No table's modification date moves (Profit's help does not say they do), so a
+        listing of changes need not show the moved relations."""
+        moving = {
+            entity: [r for r in table.values() if r.organisation == source]
+            for entity, table in self.relations.items()
+        }
+        for entity, relations in moving.items():
+            there = any(r.organisation == target for r in self.relations[entity].values())
+            if relations and there and entity != CONTACT_ENTITY:
+                raise ProfitError(f"Organisation '{target}' has a {entity} already.")
+        self.note_change()
+        for relations in moving.values():
+            for relation in relations:
+                relation.organisation = target
+        del self.organisations[source]
+
     def snapshot(self) -> dict[str, object]:
         return copy.deepcopy({"organisations": self.organisations, "relations": self.relations})
 

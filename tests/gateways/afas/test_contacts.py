@@ -449,25 +449,27 @@ async def test_a_company_cannot_be_blanked(profit: Profit) -> None:
 # -- the organisations of debtors and creditors ---------------------------------------------
 
 
-async def test_organisations_of_are_read_once_and_kept(profit: Profit) -> None:
-    organisation = profit.company("Korenaar")
-    [debtor] = profit.sim.data.relations["customer"]
+async def test_organisations_of_reads_where_a_relation_is_now(profit: Profit) -> None:
+    organisation, other = profit.company("Korenaar"), profit.company("Atlas")
+    [debtor, elsewhere] = profit.sim.data.relations["customer"]
     afas: OrganisationGateway = profit.afas
     assert await afas.organisations_of("customer", [debtor, "99999"]) == {debtor: organisation}
-    before = profit.afas.requests_sent
-    assert await afas.organisations_of("customer", [debtor]) == {debtor: organisation}
-    assert profit.afas.requests_sent == before
+    profit.sim.data.delete("customer", elsewhere)  # Atlas's debtor goes; Atlas stays
+    profit.sim.data.merge_organisations(organisation, other)  # a user merges Korenaar in
+    assert await afas.organisations_of("customer", [debtor]) == {debtor: other}
 
 
-async def test_at_organisations_asks_every_time_and_leaves_blocked_relations_out(
-    profit: Profit,
-) -> None:
-    organisation, empty = profit.company("Korenaar"), profit.company("Atlas")
+async def test_rows_read_show_their_relations_organisations_once(profit: Profit) -> None:
+    organisation, other = profit.company("Korenaar"), profit.company("Atlas")
     [debtor, blocked] = profit.sim.data.relations["customer"]
     await profit.afas.deactivate("customer", blocked)
-    assert await profit.afas.at_organisations("customer", [organisation, empty]) == {
-        organisation: [debtor]
-    }
-    profit.sim.data.seed("customer", {"DebtorName": "Atlas", "OrganisationId": empty})
-    found = await profit.afas.at_organisations("customer", [empty])
-    assert list(found) == [empty]
+    assert profit.afas.organisations_seen("customer") == {}
+    [page] = [page async for page in profit.afas.list_all("customer")]
+    assert [r.id for r in page.records] == [debtor]
+    seen = {debtor: organisation, blocked: other}  # a blocked one is still somewhere
+    assert profit.afas.organisations_seen("customer") == seen
+    assert profit.afas.organisations_seen("customer") == {}  # handed out once
+    await profit.afas.read("customer", [debtor])
+    assert profit.afas.organisations_seen("customer") == {debtor: organisation}
+    await profit.afas.read(CONTACT, [profit.contact({**ANOUK, "company": organisation})])
+    assert profit.afas.organisations_seen(CONTACT) == {}  # a contact is no company record

@@ -76,6 +76,22 @@ async def test_search_and_read_by_id_read_the_company_in_one_request_each(
     assert hs.sim.counts["associations POST batch/read"] == 2
 
 
+async def test_a_search_page_reads_its_companies_once_however_it_is_paged(
+    hs: HubSpotHarness,
+) -> None:
+    korenaar = hs.company_at("Korenaar")
+    for n in range(10):
+        await hs.seed("contact", {**person(n), "company": korenaar})
+    hs.sim.counts.clear()
+
+    pages, changed, _ = await collect(hs.hub.changed_since("contact", None))
+
+    assert len(pages) == 3  # ten rows handed out four at a time
+    assert {r.fields["company"] for r in changed} == {korenaar}
+    assert hs.sim.counts["contacts POST search"] == 1
+    assert hs.sim.counts["associations POST batch/read"] == 1
+
+
 async def test_a_contact_of_an_archived_company_has_none(hs: HubSpotHarness) -> None:
     korenaar = hs.company_at("Korenaar")
     contact = await hs.seed("contact", {**ANOUK, "company": korenaar})
