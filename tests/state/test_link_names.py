@@ -72,7 +72,7 @@ async def test_upgrading_keeps_the_links_without_names_until_cycles_name_them(
     db = await connect(state_url)
     try:
         async with db.writer.begin() as connection:
-            await connection.run_sync(_upgrade_to, "0006")
+            await connection.run_sync(_upgrade_to, "0007")
             await connection.execute(
                 sa.text(
                     "INSERT INTO links (connection, entity, crm_id, afas_id, base)"
