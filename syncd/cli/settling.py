@@ -52,7 +52,7 @@ async def conflicts(args: argparse.Namespace, settings: Settings) -> int:
         if args.json:
             print(json.dumps([lists.conflict_dict(c) for c in found], indent=2))
         else:
-            print_lines([lists.conflict_line(c) for c in found])
+            print_lines([lists.conflict_line(c) for c in found] or ["no open conflicts"])
         return EXIT_CLEAN
 
     return await with_store(settings, work)
@@ -116,13 +116,14 @@ async def quarantine(args: argparse.Namespace, settings: Settings) -> int:
     wanted = {tuple(r.split(":", 1)) for r in args.records}
 
     async def work(store: StateStore) -> int:
-        for name in names(args, settings):
-            entries = [
-                q
-                for q in await store.quarantined(name, args.entity)
-                if not wanted or (str(q.side), q.record_id) in wanted
-            ]
-            print_lines(await RecordLists(store, settings).quarantine_lines(entries))
+        entries = [
+            q
+            for name in names(args, settings)
+            for q in await store.quarantined(name, args.entity)
+            if not wanted or (str(q.side), q.record_id) in wanted
+        ]
+        lines = await RecordLists(store, settings).quarantine_lines(entries)
+        print_lines(lines or ["no quarantined records"])
         return EXIT_CLEAN
 
     return await with_store(settings, work)
