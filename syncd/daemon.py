@@ -1,7 +1,9 @@
 """``syncd run``: the long-running daemon.
 
 APScheduler's ``AsyncIOScheduler`` starts, per connection and entity, an incremental cycle
-every interval (with jitter) and a full sweep on a cron schedule. A lock per connection
+every interval (with jitter) and a full sweep on a cron schedule; a lane whose cycles
+changed something polls sooner for a while (:mod:`syncd.polling`, decided in
+:meth:`Daemon.next_poll`). A lock per connection
 and entity makes sure two cycles of one entity never overlap. A failing side is backed
 off with a doubling delay and reported once when it fails and once when it recovers; a
 side that is down (or refuses the token) as the daemon starts is such a failing side:
@@ -52,6 +54,7 @@ from syncd.errors import (
 from syncd.events import EventName
 from syncd.gateways.http.user_agent import calling_as
 from syncd.lease import LeaseChanges, Leases, open_leases
+from syncd.polling import next_poll_delay, saw_changes
 from syncd.state.rows import StatusEvent
 from syncd.status.desk import Desk
 from syncd.status.log import StatusLog
@@ -89,6 +92,7 @@ class Lane:
     backoff: Backoff = field(default_factory=Backoff)
     cycle: asyncio.Task[Any] | None = None  # the one in flight, cancelled if the lease goes
     checks: SideChecks | None = None  # the connection's, shared by its lanes
+    last_change: datetime | None = None  # when a cycle last changed something: busy
 
     @property
     def key(self) -> str:
@@ -97,6 +101,11 @@ class Lane:
 
 def lane_key(connection: str, entity: str) -> str:
     return f"{connection}/{entity}"
+
+
+def incremental_job(lane: Lane) -> str:
+    """The scheduler's id of ``lane``'s incremental cycles."""
+    return f"{lane.key}/incremental"
 
 
 def failure_reason(error: BaseException) -> str:
@@ -128,6 +137,8 @@ class Daemon:
         self.cycles_in_flight: set[asyncio.Task[None]] = set()
         self.leases: Leases | None = None
         self.cycle_numbers = itertools.count(1)
+        self.scheduler: AsyncIOScheduler | None = None
+        self.clock = utc_now  # when cycles changed something, and so when to poll next
 
     async def run(self) -> int:
         self._stop_on_signals()  # a SIGTERM while starting stops cleanly once started
@@ -143,7 +154,7 @@ class Daemon:
             await self._catch_up_log()
             await self._serve_status(stack)
             await self._check_leases()
-            scheduler = self._schedule()
+            scheduler = self.scheduler = self._schedule()
             scheduler.start()
             await self.stopping.wait()
             scheduler.shutdown(wait=False)
@@ -170,7 +181,7 @@ class Daemon:
                     jitter=int(daemon.jitter.total_seconds()) or None,
                 ),
                 args=[lane, False],
-                id=f"{lane.key}/incremental",
+                id=incremental_job(lane),
                 next_run_time=utc_now(),
                 max_instances=1,
                 coalesce=True,
@@ -236,7 +247,11 @@ class Daemon:
                 with calling_as(self._describe_caller(lane)):
                     if lane.checks is not None:
                         await lane.checks.run()
-                    await run_cycle(lane.conn, lane.entity, full=full, progress=self.running)
+                    report = await run_cycle(
+                        lane.conn, lane.entity, full=full, progress=self.running
+                    )
+                if saw_changes(report.counts):
+                    lane.last_change = self.clock()
             except GatewayError as error:
                 await self._note_failure(lane, error)
             except Exception as error:  # a bug must not stop the other lanes
@@ -247,7 +262,18 @@ class Daemon:
             finally:
                 if lane.systems is not None:
                     lane.systems.save()
+                self._poll_next(lane)
                 await self._copy_events_to_log()
+
+    def next_poll(self, lane: Lane) -> datetime:
+        """When ``lane``'s next incremental cycle is due: sooner while it is busy."""
+        now = self.clock()
+        return now + next_poll_delay(lane.last_change, now, self.settings.daemon.pace)
+
+    def _poll_next(self, lane: Lane) -> None:
+        job = self.scheduler.get_job(incremental_job(lane)) if self.scheduler else None
+        if job is not None:
+            job.modify(next_run_time=self.next_poll(lane))
 
     def _holds_lease(self, lane: Lane) -> bool:
         return self.leases is None or self.leases.holds(lane.key)
