@@ -64,7 +64,7 @@ def load_settings(
     problems: list[Problem] = []
     try:
         file: ConfigFile | None = ConfigFile.model_validate(
-            doc, context=table_context(env, GATEWAY_KINDS, secrets=secrets)
+            doc, context=table_context(env, GATEWAY_KINDS, secrets=secrets, base=base)
         )
     except ValidationError as exc:
         file, problems = None, problems_of(exc, ConfigFile, str(path))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import (
@@ -53,10 +54,14 @@ _RULES, _GUARDS = SyncRules(), Guards()
 
 
 def table_context(
-    env: Mapping[str, str], kinds: Mapping[str, GatewayKind], *, secrets: bool
+    env: Mapping[str, str],
+    kinds: Mapping[str, GatewayKind],
+    *,
+    secrets: bool,
+    base: Path | None = None,
 ) -> dict[str, object]:
-    """What validating config.toml needs besides the file."""
-    return {**secrets_context(env, required=secrets), "kinds": kinds}
+    """What validating config.toml needs besides the file (``base``: its directory)."""
+    return {**secrets_context(env, required=secrets, base=base), "kinds": kinds}
 
 
 def _context(info: ValidationInfo) -> dict[str, Any]:
