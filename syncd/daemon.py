@@ -34,20 +34,24 @@ from datetime import datetime, timedelta
 from typing import Any, TextIO
 
 from aiohttp import web
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from rich.console import Console
 
 from syncd.clock import utc_now
-from syncd.config import Settings
+from syncd.config import ConnectionSettings, Settings, load_settings
+from syncd.config.changes import config_changes, keep_for_restart
 from syncd.connections import SideChecks, Systems, open_connection
 from syncd.engine.cycle import Connection, run_cycle
 from syncd.errors import (
     AuthError,
+    ConfigError,
     GatewayError,
     PermanentError,
     StateError,
+    SyncdError,
     TransientError,
     for_people,
 )
@@ -56,6 +60,7 @@ from syncd.gateways.http.user_agent import calling_as
 from syncd.lease import LeaseChanges, Leases, open_leases
 from syncd.polling import next_poll_delay, saw_changes
 from syncd.state.rows import StatusEvent
+from syncd.state.store import StateStore, open_store
 from syncd.status.desk import Desk
 from syncd.status.log import StatusLog
 from syncd.status.progress import progress_for
@@ -93,10 +98,20 @@ class Lane:
     cycle: asyncio.Task[Any] | None = None  # the one in flight, cancelled if the lease goes
     checks: SideChecks | None = None  # the connection's, shared by its lanes
     last_change: datetime | None = None  # when a cycle last changed something: busy
+    retired: bool = False  # its connection was removed or restarted by a reload
 
     @property
     def key(self) -> str:
         return lane_key(self.conn.name, self.entity)
+
+
+@dataclass
+class OpenConnection:
+    """A connection the daemon runs: its settings, lanes, and what closes it."""
+
+    settings: ConnectionSettings
+    lanes: list[Lane]
+    stack: AsyncExitStack
 
 
 def lane_key(connection: str, entity: str) -> str:
@@ -106,6 +121,10 @@ def lane_key(connection: str, entity: str) -> str:
 def incremental_job(lane: Lane) -> str:
     """The scheduler's id of ``lane``'s incremental cycles."""
     return f"{lane.key}/incremental"
+
+
+def full_sweep_job(lane: Lane) -> str:
+    return f"{lane.key}/full"
 
 
 def failure_reason(error: BaseException) -> str:
@@ -139,23 +158,29 @@ class Daemon:
         self.cycle_numbers = itertools.count(1)
         self.scheduler: AsyncIOScheduler | None = None
         self.clock = utc_now  # when cycles changed something, and so when to poll next
+        self.opened: dict[str, OpenConnection] = {}
+        self.store: StateStore | None = None  # the status log's and server's own
+        self.reloading = asyncio.Lock()  # one reload at a time
+        # What the status server shows and acts on: kept in step with the lanes.
+        self.shown: list[tuple[str, str]] = []
+        self.desk_connections: dict[str, Connection] = {}
+        self.desk_locks: dict[tuple[str, str], asyncio.Lock] = {}
 
     async def run(self) -> int:
         self._stop_on_signals()  # a SIGTERM while starting stops cleanly once started
         async with AsyncExitStack() as stack:
             self.leases = await self._open_leases(stack)
+            self.store = await open_store(self.settings.state_url)
+            stack.push_async_callback(self.store.close)
+            stack.push_async_callback(self._close_connections)
             for chosen in self.settings.connections:
-                opening = open_connection(self.settings, chosen, check_sides=False)
-                conn, systems = await stack.enter_async_context(opening)
-                checks = SideChecks(conn.gateways.values())
-                self.lanes += [
-                    Lane(conn, e, systems, checks=checks) for e in self.settings.entities
-                ]
+                await self._open(chosen)
             await self._catch_up_log()
             await self._serve_status(stack)
             await self._check_leases()
             scheduler = self.scheduler = self._schedule()
             scheduler.start()
+            self._reload_on_sighup()
             await self.stopping.wait()
             scheduler.shutdown(wait=False)
             await self._let_cycles_finish()
@@ -166,6 +191,98 @@ class Daemon:
     def stop(self) -> None:
         self.stopping.set()
 
+    # --- connections, opened at start and by reloads ------------------------------------
+
+    async def _open(self, chosen: ConnectionSettings) -> None:
+        """Open a connection and give it its lanes (and their jobs, once scheduling)."""
+        stack = AsyncExitStack()
+        opening = open_connection(self.settings, chosen, check_sides=False)
+        try:
+            conn, systems = await stack.enter_async_context(opening)
+        except BaseException:
+            await stack.aclose()
+            raise
+        checks = SideChecks(conn.gateways.values())
+        lanes = [Lane(conn, e, systems, checks=checks) for e in self.settings.entities]
+        self.opened[chosen.name] = OpenConnection(chosen, lanes, stack)
+        self.lanes += lanes
+        await self._lanes_changed()
+        for lane in lanes if self.scheduler is not None else ():
+            self._add_jobs(self.scheduler, lane)
+
+    async def _close(self, name: str) -> None:
+        """Stop a connection's lanes, each after its cycle in flight ends (never cut)."""
+        opened = self.opened[name]
+        for lane in opened.lanes:
+            self._remove_jobs(lane)
+        for lane in opened.lanes:
+            async with lane.lock:  # waits for the cycle in flight
+                lane.retired = True  # a cycle started but still waiting will not run
+        closing = {id(lane) for lane in opened.lanes}
+        self.lanes = [lane for lane in self.lanes if id(lane) not in closing]
+        await self._lanes_changed()
+        del self.opened[name]
+        await opened.stack.aclose()
+
+    async def _lanes_changed(self) -> None:
+        self._show_lanes()
+        if self.leases is not None:
+            await self.leases.set_lanes([lane.key for lane in self.lanes])
+
+    async def _close_connections(self) -> None:
+        for name in list(self.opened):
+            await self.opened.pop(name).stack.aclose()
+
+    # --- reloading the configuration (SIGHUP) ------------------------------------------
+
+    def _reload_on_sighup(self) -> None:
+        with contextlib.suppress(NotImplementedError, RuntimeError, AttributeError):
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self._reload_soon)
+
+    def _reload_soon(self) -> None:
+        if self.stopping.is_set():
+            return
+        task = asyncio.create_task(self._reload_in_background())
+        self.cycles_in_flight.add(task)  # shutdown waits for it as for a cycle
+        task.add_done_callback(self.cycles_in_flight.discard)
+
+    async def _reload_in_background(self) -> None:
+        await self.reload()
+
+    async def reload(self) -> bool:
+        """Read config.toml and the mapping files again and apply what changed: open
+        added connections, close removed ones, restart changed ones. A configuration
+        with problems is refused, and the running one kept. True if it was applied."""
+        async with self.reloading:
+            try:
+                new = load_settings(self.settings.source)
+            except ConfigError as error:
+                LOG.error("syncd: reload refused, still running the previous config:\n%s", error)
+                return False
+            changes = config_changes(self.settings, new)
+            for setting in changes.need_restart:
+                LOG.warning("syncd: %s changed; it applies when syncd restarts", setting)
+            self.settings = keep_for_restart(self.settings, new)
+            for name in changes.removed + changes.changed:
+                await self._close(name)
+            for chosen in new.connections:
+                if chosen.name in changes.added + changes.changed:
+                    await self._open_reloaded(chosen)
+            await self._check_leases()  # claims the new lanes' leases now
+            LOG.warning(
+                "syncd: config reloaded; connections added %s, removed %s, restarted %s",
+                list(changes.added),
+                list(changes.removed),
+                list(changes.changed),
+            )
+            return True
+
+    async def _open_reloaded(self, chosen: ConnectionSettings) -> None:
+        try:
+            await self._open(chosen)
+        except SyncdError as error:  # e.g. its fixture file is missing: the others go on
+            LOG.error("syncd: connection %s not opened: %s", chosen.name, for_people(error))
+
     # --- scheduling ---------------------------------------------------------------------
 
     def _schedule(self) -> AsyncIOScheduler:
@@ -174,26 +291,7 @@ class Daemon:
         logging.getLogger("apscheduler").setLevel(logging.ERROR)
         scheduler = AsyncIOScheduler(timezone="UTC")
         for lane in self.lanes:
-            scheduler.add_job(
-                self._start_cycle_task,
-                IntervalTrigger(
-                    seconds=daemon.interval.total_seconds(),
-                    jitter=int(daemon.jitter.total_seconds()) or None,
-                ),
-                args=[lane, False],
-                id=incremental_job(lane),
-                next_run_time=utc_now(),
-                max_instances=1,
-                coalesce=True,
-            )
-            scheduler.add_job(
-                self._start_cycle_task,
-                CronTrigger.from_crontab(daemon.full_sweep_cron, timezone="UTC"),
-                args=[lane, True],
-                id=f"{lane.key}/full",
-                max_instances=1,
-                coalesce=True,
-            )
+            self._add_jobs(scheduler, lane)
         if self.leases is not None and self.leases.shared:
             scheduler.add_job(
                 self._check_leases,
@@ -203,6 +301,35 @@ class Daemon:
                 coalesce=True,
             )
         return scheduler
+
+    def _add_jobs(self, scheduler: AsyncIOScheduler, lane: Lane) -> None:
+        daemon = self.settings.daemon
+        scheduler.add_job(
+            self._start_cycle_task,
+            IntervalTrigger(
+                seconds=daemon.interval.total_seconds(),
+                jitter=int(daemon.jitter.total_seconds()) or None,
+            ),
+            args=[lane, False],
+            id=incremental_job(lane),
+            next_run_time=utc_now(),
+            max_instances=1,
+            coalesce=True,
+        )
+        scheduler.add_job(
+            self._start_cycle_task,
+            CronTrigger.from_crontab(daemon.full_sweep_cron, timezone="UTC"),
+            args=[lane, True],
+            id=full_sweep_job(lane),
+            max_instances=1,
+            coalesce=True,
+        )
+
+    def _remove_jobs(self, lane: Lane) -> None:
+        for job in (incremental_job(lane), full_sweep_job(lane)):
+            with contextlib.suppress(JobLookupError):
+                if self.scheduler is not None:
+                    self.scheduler.remove_job(job)
 
     def _stop_on_signals(self) -> None:
         loop = asyncio.get_running_loop()
@@ -240,8 +367,8 @@ class Daemon:
         if not self._holds_lease(lane) or lane.lock.locked() or not lane.backoff.ready(now):
             return
         async with lane.lock:
-            if not self._holds_lease(lane):
-                return  # handed back while this cycle waited for the lane
+            if lane.retired or not self._holds_lease(lane):
+                return  # handed back, or its connection closed, while this one waited
             lane.cycle = asyncio.current_task()
             try:
                 with calling_as(self._describe_caller(lane)):
@@ -362,11 +489,12 @@ class Daemon:
 
     async def _serve_status(self, stack: AsyncExitStack) -> None:
         config = self.settings.status
-        if not config.enabled or not self.lanes:
+        store = self._events_store()
+        if not config.enabled or store is None:
             return
         source = StatusSource(
-            self.lanes[0].conn.store,
-            [(lane.conn.name, lane.entity) for lane in self.lanes],
+            store,
+            self.shown,
             self.settings.daemon.interval,
             self.failed_in_a_row,
             self.running,
@@ -384,32 +512,46 @@ class Daemon:
     def _desk(self) -> Desk:
         """What the status page's buttons act on: the lanes' connections, each conflict
         settled while its lane is held."""
-        systems = {lane.conn.name: lane.systems for lane in self.lanes}
 
         def saved(connection: str) -> None:
-            kept = systems.get(connection)
+            opened = self.opened.get(connection)
+            kept = opened.lanes[0].systems if opened and opened.lanes else None
             if kept is not None:
                 kept.save()
 
         return Desk(
-            connections={lane.conn.name: lane.conn for lane in self.lanes},
+            connections=self.desk_connections,
             operator=self.settings.status.operator,
-            lane_locks={(lane.conn.name, lane.entity): lane.lock for lane in self.lanes},
+            lane_locks=self.desk_locks,
             saved=saved,
         )
+
+    def _show_lanes(self) -> None:
+        """Tell the status server (its lists are shared) what the lanes are now."""
+        self.shown[:] = [(lane.conn.name, lane.entity) for lane in self.lanes]
+        self.desk_connections.clear()
+        self.desk_connections.update({lane.conn.name: lane.conn for lane in self.lanes})
+        self.desk_locks.clear()
+        self.desk_locks.update({(lane.conn.name, lane.entity): lane.lock for lane in self.lanes})
+
+    def _events_store(self) -> StateStore | None:
+        if self.store is not None:
+            return self.store
+        return self.lanes[0].conn.store if self.lanes else None
 
     async def _catch_up_log(self) -> None:
         """Go on after the last event in the log file; with no file yet, after the newest
         event in the store (the history is not repeated into a new file)."""
         logged = self.log.last_logged_id()
-        for lane in self.lanes[:1]:
-            newest = await lane.conn.store.events(limit=1, newest=True)
+        store = self._events_store()
+        if store is not None:
+            newest = await store.events(limit=1, newest=True)
             in_store = (newest[-1].id or 0) if newest else 0
             self.log.last_id = in_store if logged is None else min(logged, in_store)
 
     async def _copy_events_to_log(self) -> None:
-        if not self.lanes:
+        store = self._events_store()
+        if store is None:
             return
-        store = self.lanes[0].conn.store
         while page := await store.events(after_id=self.log.last_id, limit=1000):
             self.log.write(page)
