@@ -43,7 +43,7 @@ from syncd.status.log import StatusLog, event_as_json, event_as_text
 from syncd.status.output import LogFormat, console_for
 from syncd.status.progress import progress_for
 from syncd.status.render import GUARD_HINT, plan_as_dict, plan_as_text
-from syncd.status.views import entity_health, health_as_text, history
+from syncd.status.views import entity_health, health_by_connection, history
 
 EXIT_CLEAN, EXIT_NOT_CLEAN, EXIT_ERROR = 0, 1, 2
 ENTITIES = list(KNOWN_ENTITIES)
@@ -430,7 +430,7 @@ async def _status(args: argparse.Namespace, settings: Settings) -> int:
         if args.json:
             print(json.dumps([h.as_dict() for h in rows], indent=2))
         else:
-            print(health_as_text(rows))
+            print(health_by_connection(rows))
         return EXIT_CLEAN if all(h.healthy for h in rows) else EXIT_NOT_CLEAN
 
     return await _with_store(settings, work)

@@ -9,6 +9,9 @@ off with a doubling delay and reported once when it fails and once when it recov
 side that is down (or refuses the token) as the daemon starts is such a failing side:
 its connection's lanes wait and retry, the others sync. Only a bad configuration stops
 the start.
+SIGHUP reads config.toml and the mappings again: connections are opened, closed (after
+their cycle in flight) or restarted as they changed; a config with problems is refused
+and the running one kept (:mod:`syncd.config.changes` says what changed).
 SIGTERM (or SIGINT) stops new cycles, gives the one in flight a bounded time to finish,
 and exits 0. Status events are mirrored from the state store to the status log (and to
 stdout: JSON lines, or readable lines on a console).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
@@ -171,6 +172,20 @@ def health_as_text(rows: Sequence[EntityHealth]) -> str:
             + (f"\n  {GUARD_HINT}" if h.last_outcome == EventName.GUARD_TRIPPED else "")
         )
     return "\n".join(lines) or "no connections"
+
+
+def health_by_connection(rows: Sequence[EntityHealth]) -> str:
+    """``syncd status``: a header per connection saying whether all its lanes are well,
+    then its lanes, indented."""
+    groups: dict[str, list[EntityHealth]] = {}
+    for row in rows:
+        groups.setdefault(row.connection, []).append(row)
+    blocks = []
+    for name, lanes in groups.items():
+        unwell = sum(not lane.healthy for lane in lanes)
+        state = f"{unwell} of {len(lanes)} not ok" if unwell else "ok"
+        blocks.append(f"{name}: {state}\n" + textwrap.indent(health_as_text(lanes), "  "))
+    return "\n\n".join(blocks) or "no connections"
 
 
 def _budget_text(requests: dict[str, object]) -> str:
