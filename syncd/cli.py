@@ -347,10 +347,18 @@ def _names(args: argparse.Namespace, settings: Settings) -> list[str]:
 
 
 async def _run(args: argparse.Namespace, settings: Settings) -> int:
-    if args.connection:
+    def narrowed(settings: Settings) -> Settings:
+        """Only the --connection chosen, if one is: at start and at each reload."""
+        if not args.connection:
+            return settings
         chosen = select_connections(settings, args.connection)
-        settings = dataclasses.replace(settings, connections=tuple(chosen))
-    return await Daemon(settings, console=console_for(args.log_format, sys.stdout)).run()
+        return dataclasses.replace(settings, connections=tuple(chosen))
+
+    def reread() -> Settings:
+        return narrowed(load_settings(args.config))
+
+    console = console_for(args.log_format, sys.stdout)
+    return await Daemon(narrowed(settings), console=console, reread=reread).run()
 
 
 async def _plan(args: argparse.Namespace, settings: Settings) -> int:

@@ -27,10 +27,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import itertools
 import logging
 import signal
 import sys
+from collections.abc import Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -148,8 +150,12 @@ class Daemon:
         *,
         stream: TextIO | None = sys.stdout,
         console: Console | None = None,
+        reread: Callable[[], Settings] | None = None,
     ) -> None:
+        """``reread`` reads the configuration again for a reload (SIGHUP); by default,
+        the file ``settings`` came from, as it is now."""
         self.settings = settings
+        self.reread = reread or functools.partial(load_settings, settings.source)
         self.log = StatusLog(settings.data_dir, stream, console=console)
         self.progress = progress_for(console)  # bars for long listings, on a terminal only
         # Whole listings under way, for the status page; it tells the bars too.
@@ -258,7 +264,7 @@ class Daemon:
         with problems is refused, and the running one kept. True if it was applied."""
         async with self.reloading:
             try:
-                new = load_settings(self.settings.source)
+                new = self.reread()
             except ConfigError as error:
                 LOG.error("syncd: reload refused, still running the previous config:\n%s", error)
                 return False
