@@ -39,11 +39,12 @@ from syncd.mapping import KNOWN_ENTITIES
 from syncd.records import Side
 from syncd.state.rows import Quarantined, StatusEvent
 from syncd.state.store import StateStore, open_store
-from syncd.status.log import StatusLog, event_as_json, event_as_text
+from syncd.status.log import StatusLog, event_as_json
 from syncd.status.output import LogFormat, console_for
 from syncd.status.progress import progress_for
+from syncd.status.record_lists import Found, RecordLists, not_found
 from syncd.status.render import GUARD_HINT, plan_as_dict, plan_as_text
-from syncd.status.views import entity_health, health_by_connection, history
+from syncd.status.views import entity_health
 
 EXIT_CLEAN, EXIT_NOT_CLEAN, EXIT_ERROR = 0, 1, 2
 ENTITIES = list(KNOWN_ENTITIES)
@@ -183,8 +184,8 @@ def build_parser() -> argparse.ArgumentParser:
         commands, "history", _history, "every change to one record, with the rule that decided"
     )
     _config(hist, reads_state_only=True)
-    hist.add_argument("record", help="a record id on either side")
-    hist.add_argument("--entity", choices=ENTITIES, default="customer")
+    hist.add_argument("record", help="(part of) a name, a HubSpot id or an AFAS number")
+    hist.add_argument("--entity", choices=ENTITIES, help="only this entity (default: all)")
 
     conflicts = _add(commands, "conflicts", _conflicts, "list, show or resolve open conflicts")
     _cycle_options(conflicts)
@@ -194,6 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
     take = conflicts.add_mutually_exclusive_group()
     take.add_argument("--take", choices=["crm", "afas"], help="resolve: keep this side's value")
     take.add_argument("--value", help="resolve: write this value to both sides")
+    conflicts.add_argument("--json", action="store_true", help="list or show as JSON")
     _bulk_filters(conflicts, "resolve every open conflict that matches, instead of one ID")
 
     match = _add(
@@ -435,10 +437,11 @@ async def _status(args: argparse.Namespace, settings: Settings) -> int:
             for name in _names(args, settings)
             for entity in settings.entities
         ]
+        lists = RecordLists(store, settings)
         if args.json:
-            print(json.dumps([h.as_dict() for h in rows], indent=2))
+            print(json.dumps(await lists.status_dicts(rows), indent=2))
         else:
-            print(health_by_connection(rows))
+            print(await lists.status_text(rows))
         return EXIT_CLEAN if all(h.healthy for h in rows) else EXIT_NOT_CLEAN
 
     return await _with_store(settings, work)
@@ -471,7 +474,7 @@ async def _log(args: argparse.Namespace, settings: Settings) -> int:
                 after_id=after,
                 limit=args.limit,
             )
-            _print_events(events, as_json=args.json)
+            await _print_events(store, settings, events, as_json=args.json)
             after = events[-1].id or after if events else after
             if not args.follow:
                 return EXIT_CLEAN
@@ -480,16 +483,30 @@ async def _log(args: argparse.Namespace, settings: Settings) -> int:
     return await _with_store(settings, work)
 
 
-def _print_events(events: Sequence[StatusEvent], *, as_json: bool) -> None:
-    for event in events:
-        print(event_as_json(event) if as_json else event_as_text(event), flush=True)
+async def _print_events(
+    store: StateStore, settings: Settings, events: Sequence[StatusEvent], *, as_json: bool
+) -> None:
+    """As JSON lines, as logged; or as text, each record named as people know it."""
+    lists = RecordLists(store, settings)
+    _print_lines([event_as_json(e) for e in events] if as_json else await lists.event_lines(events))
+
+
+def _print_lines(lines: Sequence[str]) -> None:
+    for line in lines:
+        print(line, flush=True)
 
 
 async def _history(args: argparse.Namespace, settings: Settings) -> int:
+    entities = [args.entity] if args.entity else list(settings.entities)
+
     async def work(store: StateStore) -> int:
-        for name in _names(args, settings):
-            _print_events(await history(store, name, args.entity, args.record), as_json=False)
-        return EXIT_CLEAN
+        lists = RecordLists(store, settings)
+        found, lines = await lists.history(_names(args, settings), entities, args.record)
+        if found is Found.NONE:
+            print(f"syncd: {not_found(args.record)}", file=sys.stderr)
+            return EXIT_ERROR
+        _print_lines(lines)
+        return EXIT_CLEAN if found is Found.ONE else EXIT_NOT_CLEAN
 
     return await _with_store(settings, work)
 
@@ -502,14 +519,13 @@ async def _conflicts(args: argparse.Namespace, settings: Settings) -> int:
         return _refuse_filters("conflicts", "resolve --take crm")
 
     async def work(store: StateStore) -> int:
-        for name in _names(args, settings):
-            for c in await store.conflicts(name):
-                if args.action == "show" and c.id != args.id:
-                    continue
-                print(
-                    f"#{c.id} {name}/{c.entity} link {c.link_id} field {c.field}: "
-                    f"base {c.base!r}, crm {c.crm!r}, afas {c.afas!r}"
-                )
+        lists = RecordLists(store, settings)
+        only = args.id if args.action == "show" else None
+        found = [c for name in _names(args, settings) for c in await lists.conflicts(name, only)]
+        if args.json:
+            print(json.dumps([lists.conflict_dict(c) for c in found], indent=2))
+        else:
+            _print_lines([lists.conflict_line(c) for c in found])
         return EXIT_CLEAN
 
     return await _with_store(settings, work)
@@ -593,6 +609,7 @@ def _sim(args: argparse.Namespace) -> int:
 
 async def _guards(args: argparse.Namespace, settings: Settings) -> int:
     async def work(store: StateStore) -> int:
+        lists = RecordLists(store, settings)
         found = False
         for name in _names(args, settings):
             for entity in args.entity or settings.entities:
@@ -604,6 +621,7 @@ async def _guards(args: argparse.Namespace, settings: Settings) -> int:
                     found = True
                     verb = "confirmed" if args.action == "confirm" else "tripped"
                     print(f"{name}/{entity}: {verb} {trip.guard}: {trip.message}")
+                    _print_lines(await lists.guard_lines(name, entity, trip))
         if not found:
             print("no guard has tripped since the last finished cycle")
         elif args.action == "list":
@@ -630,14 +648,12 @@ async def _quarantine(args: argparse.Namespace, settings: Settings) -> int:
 
     async def work(store: StateStore) -> int:
         for name in _names(args, settings):
-            for q in await store.quarantined(name, args.entity):
-                if wanted and (str(q.side), q.record_id) not in wanted:
-                    continue
-                due = f"{q.next_attempt:%Y-%m-%d %H:%M}" if q.next_attempt else "now"
-                print(
-                    f"{q.side}:{q.record_id} {name}/{q.entity} attempts {q.attempts}, "
-                    f"next {due}: {q.reason}" + (f" (ref {q.reference})" if q.reference else "")
-                )
+            entries = [
+                q
+                for q in await store.quarantined(name, args.entity)
+                if not wanted or (str(q.side), q.record_id) in wanted
+            ]
+            _print_lines(await RecordLists(store, settings).quarantine_lines(entries))
         return EXIT_CLEAN
 
     return await _with_store(settings, work)

@@ -69,6 +69,8 @@ from syncd.state.store import StateStore, open_store
 from syncd.status.desk import Desk
 from syncd.status.log import StatusLog
 from syncd.status.progress import progress_for
+from syncd.status.record_lookup import hubspot_pages
+from syncd.status.record_names import HubSpotPages
 from syncd.status.running import RunningListings
 from syncd.status.server import StatusSource, make_app
 
@@ -174,6 +176,7 @@ class Daemon:
         self.shown: list[tuple[str, str]] = []
         self.desk_connections: dict[str, Connection] = {}
         self.desk_locks: dict[tuple[str, str], asyncio.Lock] = {}
+        self.pages: dict[str, HubSpotPages] = {}
 
     async def run(self) -> int:
         self._stop_on_signals()  # a SIGTERM while starting stops cleanly once started
@@ -229,8 +232,8 @@ class Daemon:
                 lane.retired = True  # a cycle started but still waiting will not run
         closing = {id(lane) for lane in opened.lanes}
         self.lanes = [lane for lane in self.lanes if id(lane) not in closing]
-        await self._lanes_changed()
         del self.opened[name]
+        await self._lanes_changed()
         await opened.stack.aclose()
 
     async def _lanes_changed(self) -> None:
@@ -507,6 +510,7 @@ class Daemon:
             self.settings.daemon.interval,
             self.failed_in_a_row,
             self.running,
+            pages=self.pages,
         )
         token = config.token.value if config.token else None
         desk = self._desk() if config.actions else None
@@ -542,6 +546,10 @@ class Daemon:
         self.desk_connections.update({lane.conn.name: lane.conn for lane in self.lanes})
         self.desk_locks.clear()
         self.desk_locks.update({(lane.conn.name, lane.entity): lane.lock for lane in self.lanes})
+        self.pages.clear()
+        self.pages.update(
+            {n: hubspot_pages(self.settings, c.settings) for n, c in self.opened.items()}
+        )
 
     def _events_store(self) -> StateStore | None:
         if self.store is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from syncd.status.views import EntityHealth, health_by_connection
+from syncd.status.views import EntityHealth, by_connection, health_as_text
 
 
 def lane(connection: str, entity: str, outcome: str | None) -> EntityHealth:
@@ -19,7 +19,7 @@ def test_each_connection_gets_a_header_and_its_lanes_below_it() -> None:
         lane("north", "supplier", "cycle_finished"),
     ]
 
-    text = health_by_connection(rows)
+    text = by_connection([(row, health_as_text([row])) for row in rows])
 
     acme, north = text.split("\n\n")
     assert acme.splitlines()[0] == "acme: ok"
@@ -32,4 +32,4 @@ def test_each_connection_gets_a_header_and_its_lanes_below_it() -> None:
 
 
 def test_no_connections() -> None:
-    assert health_by_connection([]) == "no connections"
+    assert by_connection([]) == "no connections"
