@@ -179,3 +179,29 @@ afas = { kind = "afas", environment = 12345, token_file = "afas-token" }
 
     assert config_changes(old, new).changed == ("acme",)
     assert "second-token" not in f"{new!r} {new.connections!r}"
+
+
+def test_syncd_run_for_one_connection_reloads_that_connection_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from syncd import cli
+    from syncd.config import Settings
+
+    shutil.copy(ROOT / "tests" / "fixtures" / "systems.json", tmp_path / "north.json")
+    config = write_config(tmp_path, DEMO_CONNECTION + NORTH)
+    started: list[Settings] = []
+
+    class Recording:
+        def __init__(
+            self, settings: Settings, *, reread: Callable[[], Settings], **_: object
+        ) -> None:
+            started.append(settings)
+            self.reread = reread
+
+        async def run(self) -> int:
+            started.append(self.reread())
+            return 0
+
+    monkeypatch.setattr(cli, "Daemon", Recording)
+    assert cli.main(["run", "--config", str(config), "--connection", "north"]) == 0
+    assert [[c.name for c in s.connections] for s in started] == [["north"], ["north"]]
