@@ -16,6 +16,11 @@ A lane (connection and entity) cycles only while this process holds its lease
 on PostgreSQL, replicas share the lanes and check their leases every
 ``lease_check_seconds``. A lane whose lease is lost has its cycle in flight cancelled.
 With replicas, each request's User-Agent names the replica, lane and cycle.
+
+With HubSpot's webhooks on for a connection (docs/webhooks.md), a receiver on a port of
+its own turns HubSpot's calls into hints (:mod:`syncd.engine.hints`), and each of the
+connection's lanes runs a hinted cycle for them soon after, under the lane's lock like
+any cycle. Polling goes on as before: it is what a lost hint falls back on.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ from syncd.clock import utc_now
 from syncd.config import Settings
 from syncd.connections import SideChecks, Systems, open_connection
 from syncd.engine.cycle import Connection, run_cycle
+from syncd.engine.hints import HintedIds, Hints, LaneHints
 from syncd.errors import (
     AuthError,
     GatewayError,
@@ -58,6 +64,7 @@ from syncd.status.log import StatusLog
 from syncd.status.progress import progress_for
 from syncd.status.running import RunningListings
 from syncd.status.server import StatusSource, make_app
+from syncd.webhooks.receiver import Endpoint, Received, make_receiver
 
 LOG = logging.getLogger(__name__)
 
@@ -89,6 +96,7 @@ class Lane:
     backoff: Backoff = field(default_factory=Backoff)
     cycle: asyncio.Task[Any] | None = None  # the one in flight, cancelled if the lease goes
     checks: SideChecks | None = None  # the connection's, shared by its lanes
+    hints: LaneHints = field(default_factory=LaneHints)  # records due for a look
 
     @property
     def key(self) -> str:
@@ -128,6 +136,8 @@ class Daemon:
         self.cycles_in_flight: set[asyncio.Task[None]] = set()
         self.leases: Leases | None = None
         self.cycle_numbers = itertools.count(1)
+        self.hints = Hints()
+        self.webhooks_received = Received()
 
     async def run(self) -> int:
         self._stop_on_signals()  # a SIGTERM while starting stops cleanly once started
@@ -138,16 +148,22 @@ class Daemon:
                 conn, systems = await stack.enter_async_context(opening)
                 checks = SideChecks(conn.gateways.values())
                 self.lanes += [
-                    Lane(conn, e, systems, checks=checks) for e in self.settings.entities
+                    Lane(conn, e, systems, checks=checks, hints=self.hints.lane(conn.name, e))
+                    for e in self.settings.entities
                 ]
             await self._catch_up_log()
             await self._serve_status(stack)
+            await self._serve_webhooks(stack)
             await self._check_leases()
             scheduler = self._schedule()
             scheduler.start()
+            followers = [asyncio.create_task(self._follow_hints(lane)) for lane in self.lanes]
             await self.stopping.wait()
             scheduler.shutdown(wait=False)
             await self._let_cycles_finish()
+            for follower in followers:
+                follower.cancel()
+            await asyncio.gather(*followers, return_exceptions=True)
             await self._copy_events_to_log()
         self.log.close()
         return 0
@@ -222,6 +238,26 @@ class Daemon:
             task.cancel()
         await asyncio.gather(*late, return_exceptions=True)
 
+    # --- hinted cycles -------------------------------------------------------------------
+
+    async def _follow_hints(self, lane: Lane) -> None:
+        """Run a hinted cycle whenever ids wait in the lane's hints: after a moment that
+        gathers a burst of calls, and once the lane's cycle in flight is done."""
+        gather = self.settings.webhooks.gather.total_seconds()
+        while not self.stopping.is_set():
+            await lane.hints.wait()
+            await asyncio.sleep(gather)
+            if not self._holds_lease(lane) or not lane.backoff.ready(utc_now()):
+                lane.hints.take()  # polling catches up when the lane is back
+                continue
+            async with lane.lock:  # waits for a cycle in flight; the hints keep coming
+                if self.stopping.is_set():
+                    return
+                task = asyncio.create_task(self._lane_cycle(lane, hinted=lane.hints.take()))
+                self.cycles_in_flight.add(task)
+                task.add_done_callback(self.cycles_in_flight.discard)
+                await asyncio.wait([task])  # shutdown lets it finish within the grace
+
     # --- one cycle ----------------------------------------------------------------------
 
     async def _run_lane_cycle(self, lane: Lane, full: bool) -> None:
@@ -229,25 +265,33 @@ class Daemon:
         if not self._holds_lease(lane) or lane.lock.locked() or not lane.backoff.ready(now):
             return
         async with lane.lock:
-            if not self._holds_lease(lane):
-                return  # handed back while this cycle waited for the lane
-            lane.cycle = asyncio.current_task()
-            try:
-                with calling_as(self._describe_caller(lane)):
-                    if lane.checks is not None:
-                        await lane.checks.run()
-                    await run_cycle(lane.conn, lane.entity, full=full, progress=self.running)
-            except GatewayError as error:
-                await self._note_failure(lane, error)
-            except Exception as error:  # a bug must not stop the other lanes
-                LOG.error("%s: unexpected error in syncd", lane.key, exc_info=error)
-                await self._note_failure(lane, error)
-            else:
-                await self._note_recovery(lane)
-            finally:
-                if lane.systems is not None:
-                    lane.systems.save()
-                await self._copy_events_to_log()
+            await self._lane_cycle(lane, full=full)
+
+    async def _lane_cycle(
+        self, lane: Lane, *, full: bool = False, hinted: HintedIds | None = None
+    ) -> None:
+        """One cycle of ``lane``, whose lock the caller holds."""
+        if not self._holds_lease(lane):
+            return  # handed back while this cycle waited for the lane
+        lane.cycle = asyncio.current_task()
+        try:
+            with calling_as(self._describe_caller(lane)):
+                if lane.checks is not None:
+                    await lane.checks.run()
+                await run_cycle(
+                    lane.conn, lane.entity, full=full, progress=self.running, hinted=hinted
+                )
+        except GatewayError as error:
+            await self._note_failure(lane, error)
+        except Exception as error:  # a bug must not stop the other lanes
+            LOG.error("%s: unexpected error in syncd", lane.key, exc_info=error)
+            await self._note_failure(lane, error)
+        else:
+            await self._note_recovery(lane)
+        finally:
+            if lane.systems is not None:
+                lane.systems.save()
+            await self._copy_events_to_log()
 
     def _holds_lease(self, lane: Lane) -> bool:
         return self.leases is None or self.leases.holds(lane.key)
@@ -354,6 +398,29 @@ class Daemon:
         for host, port, *_ in runner.addresses:  # port 0 binds any free port: say which
             where = f"[{host}]" if ":" in host else host
             print(f"syncd: status server on http://{where}:{port}/", file=sys.stderr, flush=True)
+
+    async def _serve_webhooks(self, stack: AsyncExitStack) -> None:
+        """The receiver of HubSpot's webhook calls, when a connection takes them."""
+        endpoints = {
+            c.name: Endpoint(c.webhooks.public_url, c.webhooks.client_secret.value)
+            for c in self.settings.connections
+            if c.webhooks is not None
+        }
+        if not endpoints:
+            return
+        app = make_receiver(endpoints, self.hints, received=self.webhooks_received)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        stack.push_async_callback(runner.cleanup)
+        where = self.settings.webhooks
+        await web.TCPSite(runner, where.host, where.port).start()
+        for host, port, *_ in runner.addresses:
+            shown = f"[{host}]" if ":" in host else host
+            print(
+                f"syncd: webhook receiver on http://{shown}:{port}/hubspot/webhooks/<connection>",
+                file=sys.stderr,
+                flush=True,
+            )
 
     def _desk(self) -> Desk:
         """What the status page's buttons act on: the lanes' connections, each conflict
