@@ -63,6 +63,10 @@ Control API, under ``/_sim`` (no token)::
     POST   /_sim/contacts/{id}/archive | /restore
     POST   /_sim/associations         {"contact", "company", "primary"?}: a user
                                       associates them
+    PUT    /_sim/webhooks             {"target_url", "client_secret", "first_retry"?,
+                                      ...}: send changes there as HubSpot's webhooks
+                                      (:mod:`syncd.sim.hubspot.webhooks`); GET counts
+                                      deliveries, DELETE stops them
 """
 
 from __future__ import annotations
@@ -91,6 +95,7 @@ from syncd.sim.hubspot.routes.companies import CompanyRoutes
 from syncd.sim.hubspot.routes.control import ControlRoutes
 from syncd.sim.hubspot.search import RememberedSearches, SearchLimits, search_lookup
 from syncd.sim.hubspot.settings import SimConfig
+from syncd.sim.hubspot.webhooks import Subscription, WebhookSender
 from syncd.sim.requestlog import RequestLog
 
 OBJECTS_V3 = "/crm/v3/objects/{objects}"
@@ -135,6 +140,25 @@ class HubSpotSimulator:
         self._runner: web.AppRunner | None = None
         self._indexing: asyncio.Future[None] | None = None
         self.url = ""
+        self.webhooks: WebhookSender | None = None  # off unless subscribed
+
+    # -- webhooks -------------------------------------------------------------------------
+
+    async def subscribe_webhooks(self, subscription: Subscription) -> WebhookSender:
+        """From now on, changes are sent to ``subscription``'s target URL as HubSpot sends
+        them (:mod:`syncd.sim.hubspot.webhooks`); a subscription before replaces it."""
+        await self.unsubscribe_webhooks()
+        self.webhooks = WebhookSender(subscription)
+        for source in (self.portal, self.contacts, self.associations):
+            source.changes = self.webhooks.notify
+        return self.webhooks
+
+    async def unsubscribe_webhooks(self) -> None:
+        for source in (self.portal, self.contacts, self.associations):
+            source.changes = None
+        if self.webhooks is not None:
+            await self.webhooks.aclose()
+            self.webhooks = None
 
     # -- the user and operator API (also served under /_sim) ------------------------------
 
@@ -321,6 +345,7 @@ class HubSpotSimulator:
         return self.url
 
     async def close(self) -> None:
+        await self.unsubscribe_webhooks()
         if self._indexing is not None:
             self._indexing.cancel()
             await asyncio.gather(self._indexing, return_exceptions=True)
