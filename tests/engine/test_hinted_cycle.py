@@ -4,11 +4,18 @@ back, and a hint about a record that did not change writes nothing."""
 
 from __future__ import annotations
 
+from syncd.engine.cycle import Connection, run_cycle
 from syncd.engine.hints import Hints
+from syncd.gateways.fixture import load_fixture
 from syncd.gateways.memory import MemoryGateway
+from syncd.mapping import KNOWN_ENTITIES, load_mappings
+from syncd.policy import SyncRules
 from syncd.records import Side
 from syncd.state.store import StateStore
 from tests.engine.test_cycle import AFAS, CRM, ENTITY, MAPPING, RULES, World
+from tests.gateways.contract.gateway_contract import SHIPPED_FIXTURE, SHIPPED_MAPPINGS
+
+CONTACT_MAPPINGS = load_mappings(SHIPPED_MAPPINGS, KNOWN_ENTITIES)
 
 
 async def synced_world(store: StateStore) -> tuple[World, str, str]:
@@ -101,3 +108,21 @@ def test_hints_are_deduplicated_until_taken() -> None:
     assert lane.waiting == 2
     assert lane.take() == {CRM: frozenset({"1", "2"}), AFAS: frozenset()}
     assert lane.waiting == 0
+
+
+async def test_a_hinted_contact_edit_reaches_afas(store: StateStore) -> None:
+    """Contacts follow their company: a hinted contact cycle reads the contact by id and
+    writes its partner, as the contact lane's poll would."""
+    crm, afas = load_fixture(SHIPPED_FIXTURE, CONTACT_MAPPINGS)
+    conn = Connection("c", {CRM: crm, AFAS: afas}, store, CONTACT_MAPPINGS, SyncRules())
+    for entity in ("customer", "supplier", "contact", "contact"):
+        await run_cycle(conn, entity)
+    link = (await store.get_links("c", "contact"))[0]
+    mapping = CONTACT_MAPPINGS["contact"]
+    crm.edit("contact", link.crm_id, mapping.to_native(CRM, {"first_name": "Annemiek"}))
+
+    report = await run_cycle(conn, "contact", hinted=hinted(CRM, link.crm_id))
+
+    assert report.counts["updated_afas"] == 1
+    fields = mapping.to_canonical(AFAS, afas.row("contact", link.afas_id))
+    assert fields["first_name"] == "Annemiek"
