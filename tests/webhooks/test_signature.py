@@ -65,3 +65,10 @@ def test_a_call_without_signature_headers_is_refused() -> None:
     reason = refusal(SECRET, "POST", URL, BODY, None, None, NOW)
     assert reason is not None
     assert "X-HubSpot-Signature-v3" in reason
+
+
+def test_other_escapes_stay_as_they_are() -> None:
+    stamp = millis(NOW)
+    assert sign(SECRET, "POST", URL + "?a=b%20c", BODY, stamp) != sign(
+        SECRET, "POST", URL + "?a=b c", BODY, stamp
+    )

@@ -25,12 +25,13 @@ import json
 import time
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import unquote
 
 import aiohttp
 
 MAX_BATCH = 100  # events per request, as HubSpot sends them
 MAX_RETRIES = 10  # after the first attempt
+# The escapes HubSpot decodes in the URL it signs (others, like %20, stay).
+RESERVED_ESCAPES = {f"%{ord(c):02X}": c for c in ":/?@!$'()*,;"}
 
 
 @dataclass(frozen=True)
@@ -142,7 +143,10 @@ class WebhookSender:
         return ok
 
     def signature(self, method: str, body: bytes, stamp: str) -> str:
-        signed = f"{method}{unquote(self.subscription.target_url)}".encode() + body
+        url = self.subscription.target_url
+        for escaped, char in RESERVED_ESCAPES.items():
+            url = url.replace(escaped, char).replace(escaped.lower(), char)
+        signed = f"{method}{url}".encode() + body
         secret = self.subscription.client_secret.encode()
         digest = hmac.new(secret, signed + stamp.encode(), hashlib.sha256).digest()
         return base64.b64encode(digest).decode()
