@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
@@ -169,3 +170,31 @@ async def test_no_subscription_sends_nothing(subscriber: Subscriber) -> None:
     finally:
         await simulator.close()
     assert subscriber.calls == []
+
+
+async def test_the_control_api_subscribes_counts_and_stops(subscriber: Subscriber) -> None:
+    simulator = HubSpotSimulator()
+    url = await simulator.start()
+    try:
+        async with aiohttp.ClientSession() as session:
+            given = {"target_url": subscriber.url, "client_secret": SECRET, "gather": 0.01}
+            async with session.put(f"{url}/_sim/webhooks", json=given) as reply:
+                assert reply.status == 204
+            simulator.edit(simulator.seed({"name": "Atlas"}), {"city": "Zeist"})
+            await settled(simulator)
+            async with session.get(f"{url}/_sim/webhooks") as reply:
+                counts = await reply.json()
+            async with session.put(f"{url}/_sim/webhooks", json={"url": "x"}) as reply:
+                assert reply.status == 400
+            async with session.delete(f"{url}/_sim/webhooks") as reply:
+                assert reply.status == 204
+    finally:
+        await simulator.close()
+    assert counts == {
+        "subscribed": True,
+        "requests": 1,
+        "failed": 0,
+        "delivered": 1,
+        "dropped": 0,
+    }
+    assert simulator.webhooks is None
