@@ -31,6 +31,7 @@ import itertools
 import logging
 import signal
 import sys
+from collections.abc import Callable, Coroutine
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -62,9 +63,10 @@ from syncd.state.rows import StatusEvent
 from syncd.status.desk import Desk
 from syncd.status.log import StatusLog
 from syncd.status.progress import progress_for
+from syncd.status.record_lookup import hubspot_pages
 from syncd.status.running import RunningListings
 from syncd.status.server import StatusSource, make_app
-from syncd.webhooks.receiver import Endpoint, Received, make_receiver
+from syncd.webhooks.receiver import Received, serve_webhooks
 
 LOG = logging.getLogger(__name__)
 
@@ -118,6 +120,44 @@ def failure_reason(error: BaseException) -> str:
     return "error"
 
 
+@dataclass(frozen=True)
+class HintedCycles:
+    """Runs a lane's hinted cycle whenever ids wait in its hints: after ``gather``, which
+    lets a burst of calls come in, and under the lane's lock (after a cycle in flight).
+    A lane that may not cycle now (another replica's, or backed off) drops its hints:
+    polling catches up."""
+
+    gather: timedelta
+    stopping: asyncio.Event
+    may_cycle: Callable[[Lane], bool]
+    cycle: Callable[[Lane, HintedIds], Coroutine[Any, Any, None]]
+    in_flight: set[asyncio.Task[None]]  # what shutdown waits for, within its grace
+    followers: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def start(self, lanes: list[Lane]) -> None:
+        self.followers.extend(asyncio.create_task(self.follow(lane)) for lane in lanes)
+
+    async def stop(self) -> None:
+        """Once the cycles in flight are done: stop following."""
+        for follower in self.followers:
+            follower.cancel()
+        await asyncio.gather(*self.followers, return_exceptions=True)
+
+    async def follow(self, lane: Lane) -> None:
+        while not self.stopping.is_set():
+            await lane.hints.wait()
+            await asyncio.sleep(self.gather.total_seconds())
+            async with lane.lock:
+                if self.stopping.is_set():
+                    return
+                ids = lane.hints.take()
+                if self.may_cycle(lane):
+                    task = asyncio.create_task(self.cycle(lane, ids))
+                    self.in_flight.add(task)
+                    task.add_done_callback(self.in_flight.discard)
+                    await asyncio.wait([task])
+
+
 class Daemon:
     def __init__(
         self,
@@ -153,17 +193,22 @@ class Daemon:
                 ]
             await self._catch_up_log()
             await self._serve_status(stack)
-            await self._serve_webhooks(stack)
+            await serve_webhooks(stack, self.settings, self.hints, self.webhooks_received)
             await self._check_leases()
             scheduler = self._schedule()
             scheduler.start()
-            followers = [asyncio.create_task(self._follow_hints(lane)) for lane in self.lanes]
+            hinted = HintedCycles(
+                self.settings.webhooks.gather,
+                self.stopping,
+                lambda lane: self._holds_lease(lane) and lane.backoff.ready(utc_now()),
+                lambda lane, ids: self._lane_cycle(lane, hinted=ids),
+                self.cycles_in_flight,
+            )
+            hinted.start(self.lanes)
             await self.stopping.wait()
             scheduler.shutdown(wait=False)
             await self._let_cycles_finish()
-            for follower in followers:
-                follower.cancel()
-            await asyncio.gather(*followers, return_exceptions=True)
+            await hinted.stop()
             await self._copy_events_to_log()
         self.log.close()
         return 0
@@ -237,26 +282,6 @@ class Daemon:
         for task in late:
             task.cancel()
         await asyncio.gather(*late, return_exceptions=True)
-
-    # --- hinted cycles -------------------------------------------------------------------
-
-    async def _follow_hints(self, lane: Lane) -> None:
-        """Run a hinted cycle whenever ids wait in the lane's hints: after a moment that
-        gathers a burst of calls, and once the lane's cycle in flight is done."""
-        gather = self.settings.webhooks.gather.total_seconds()
-        while not self.stopping.is_set():
-            await lane.hints.wait()
-            await asyncio.sleep(gather)
-            if not self._holds_lease(lane) or not lane.backoff.ready(utc_now()):
-                lane.hints.take()  # polling catches up when the lane is back
-                continue
-            async with lane.lock:  # waits for a cycle in flight; the hints keep coming
-                if self.stopping.is_set():
-                    return
-                task = asyncio.create_task(self._lane_cycle(lane, hinted=lane.hints.take()))
-                self.cycles_in_flight.add(task)
-                task.add_done_callback(self.cycles_in_flight.discard)
-                await asyncio.wait([task])  # shutdown lets it finish within the grace
 
     # --- one cycle ----------------------------------------------------------------------
 
@@ -388,6 +413,7 @@ class Daemon:
             self.settings.daemon.interval,
             self.failed_in_a_row,
             self.running,
+            pages={c.name: hubspot_pages(self.settings, c) for c in self.settings.connections},
         )
         token = config.token.value if config.token else None
         desk = self._desk() if config.actions else None
@@ -398,29 +424,6 @@ class Daemon:
         for host, port, *_ in runner.addresses:  # port 0 binds any free port: say which
             where = f"[{host}]" if ":" in host else host
             print(f"syncd: status server on http://{where}:{port}/", file=sys.stderr, flush=True)
-
-    async def _serve_webhooks(self, stack: AsyncExitStack) -> None:
-        """The receiver of HubSpot's webhook calls, when a connection takes them."""
-        endpoints = {
-            c.name: Endpoint(c.webhooks.public_url, c.webhooks.client_secret.value)
-            for c in self.settings.connections
-            if c.webhooks is not None
-        }
-        if not endpoints:
-            return
-        app = make_receiver(endpoints, self.hints, received=self.webhooks_received)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        stack.push_async_callback(runner.cleanup)
-        where = self.settings.webhooks
-        await web.TCPSite(runner, where.host, where.port).start()
-        for host, port, *_ in runner.addresses:
-            shown = f"[{host}]" if ":" in host else host
-            print(
-                f"syncd: webhook receiver on http://{shown}:{port}/hubspot/webhooks/<connection>",
-                file=sys.stderr,
-                flush=True,
-            )
 
     def _desk(self) -> Desk:
         """What the status page's buttons act on: the lanes' connections, each conflict

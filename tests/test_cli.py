@@ -203,6 +203,150 @@ def test_operator_commands_after_a_cycle(config: Path, capsys: pytest.CaptureFix
     assert "conflict_opened" in out
 
 
+VAN_DER_LINDEN = "Van der Linden Installatietechniek B.V. (HubSpot 9000000102, AFAS debtor 10002)"
+
+
+def test_conflicts_name_the_record_and_both_its_ids(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = ("--config", str(config))
+    run(capsys, "once", *cfg)
+    plant_conflict(config.parent / "systems.json")
+    run(capsys, "once", *cfg)
+
+    _, out = run(capsys, "conflicts", *cfg)
+    assert out.startswith(f"#1 demo/customer {VAN_DER_LINDEN} field email: ")
+    assert "link" not in out  # the internal link id is for tools: --json
+    assert run(capsys, "conflicts", *cfg, "show", "1")[1] == out
+    [shown] = json.loads(run(capsys, "conflicts", *cfg, "--json")[1])
+    assert shown["name"] == "Van der Linden Installatietechniek B.V."
+    assert (shown["crm_id"], shown["afas_id"], shown["field"]) == ("9000000102", "10002", "email")
+    assert isinstance(shown["link_id"], int)
+    assert shown["hubspot_url"] is None  # the memory CRM has no portal id
+
+
+def test_status_names_the_records_that_wait_for_a_person(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = ("--config", str(config))
+    run(capsys, "once", *cfg)
+    plant_conflict(config.parent / "systems.json")
+    run(capsys, "once", *cfg)
+
+    _, out = run(capsys, "status", *cfg)
+    assert f"\n  conflict #1 on email: {VAN_DER_LINDEN}: crm 'sales@" in out
+    health = {h["entity"]: h for h in json.loads(run(capsys, "status", *cfg, "--json")[1])}
+    [waiting] = health["customer"]["needs_a_person"]
+    assert (waiting["name"], waiting["crm_id"], waiting["afas_id"]) == (
+        "Van der Linden Installatietechniek B.V.",
+        "9000000102",
+        "10002",
+    )
+    assert isinstance(waiting["link_id"], int)
+    assert health["supplier"]["needs_a_person"] == []
+
+
+def test_history_finds_a_record_by_name_hubspot_id_or_afas_number(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = ("--config", str(config))
+    run(capsys, "once", *cfg)
+    plant_conflict(config.parent / "systems.json")
+    run(capsys, "once", *cfg)
+
+    outputs = [
+        run(capsys, "history", *cfg, wanted)
+        for wanted in (
+            "van der LINDEN",
+            "9000000102",
+            "10002",
+            "Van der Linden Installatietechniek B.V.",
+        )
+    ]
+    for code, out in outputs:
+        assert code == EXIT_CLEAN
+        assert out.startswith(f"demo/customer {VAN_DER_LINDEN}\n")
+        assert f"record_linked  {VAN_DER_LINDEN}" in out
+        assert f"conflict_opened  {VAN_DER_LINDEN}" in out
+    assert len({out for _, out in outputs}) == 1
+    assert run(capsys, "history", *cfg, "10002", "--entity", "supplier")[0] == EXIT_ERROR
+
+
+def test_history_of_a_name_several_records_have_lists_them(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = ("--config", str(config))
+    run(capsys, "once", *cfg)
+
+    code, out = run(capsys, "history", *cfg, "b.v.")
+    assert code == EXIT_NOT_CLEAN
+    head, *listed = out.splitlines()
+    assert head.startswith("'b.v.' names ")
+    assert "HubSpot id or AFAS number" in head
+    assert f"  demo/customer {VAN_DER_LINDEN}" in listed
+    assert any(line.startswith("  demo/supplier ") and "AFAS creditor" in line for line in listed)
+    assert "record_linked" not in out
+
+    code, out = run(capsys, "history", *cfg, "Anouk")  # a contact, by first name
+    assert code == EXIT_CLEAN
+    assert out.startswith("demo/contact Anouk van der Berg (HubSpot 9000000501, AFAS contact ")
+
+
+def test_history_of_nothing_known_says_what_to_give(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(capsys, "once", "--config", str(config))
+    assert main(["history", "--config", str(config), "Nobody Here"]) == EXIT_ERROR
+    err = capsys.readouterr().err
+    assert "no record is called or has the id 'Nobody Here'" in err
+    assert "a HubSpot id or an AFAS number" in err
+
+
+def test_the_log_names_each_record(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = ("--config", str(config))
+    run(capsys, "once", *cfg)
+    plant_conflict(config.parent / "systems.json")
+    run(capsys, "once", *cfg)
+
+    _, out = run(capsys, "log", *cfg, "--event", "conflict_opened")
+    assert f"conflict_opened  {VAN_DER_LINDEN}" in out
+    _, out = run(capsys, "log", *cfg, "--event", "record_created", "--entity", "contact")
+    lines = out.splitlines()
+    assert lines
+    assert all("AFAS contact " in line and "HubSpot " in line for line in lines)
+    assert not any("unnamed" in line for line in lines)
+    [logged] = [
+        json.loads(line)
+        for line in run(capsys, "log", *cfg, "--json", "--event", "conflict_opened")[1].splitlines()
+    ]
+    assert logged["record"] == "9000000102"  # as logged: ids, for tools
+
+
+def test_guards_name_the_records_a_tripped_guard_counts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    guarded = "{ min_records_for_share = 1, max_delete_share = 0.1 }"
+    config = write_config(tmp_path, sync={"guards": guarded})
+    cfg = ("--config", str(config))
+    run(capsys, "once", *cfg)
+    systems = config.parent / "systems.json"
+    data = json.loads(systems.read_text(encoding="utf-8"))
+    gone = {"9000000101", "9000000102"}  # deleted in HubSpot: a mass delete for this guard
+    data["crm"]["customer"] = [r for r in data["crm"]["customer"] if r["hs_object_id"] not in gone]
+    systems.write_text(json.dumps(data), encoding="utf-8")
+    assert run(capsys, "once", "--full", *cfg)[0] == EXIT_NOT_CLEAN
+
+    code, out = run(capsys, "guards", *cfg)
+
+    assert code == EXIT_NOT_CLEAN
+    lines = out.splitlines()
+    assert lines[0].startswith("demo/customer: tripped delete_share: 2 of 7 linked")
+    assert sorted(lines[1:3]) == [
+        "  Bakkerij De Korenaar B.V. (HubSpot 9000000101, AFAS debtor 10001)",
+        f"  {VAN_DER_LINDEN}",
+    ]
+
+
 def test_resolving_a_conflict_writes_both_sides(
     config: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -314,11 +458,16 @@ def test_quarantine_list_retry_and_drop(config: Path, capsys: pytest.CaptureFixt
     assert run(capsys, "once", *cfg)[0] == EXIT_NOT_CLEAN
 
     _, out = run(capsys, "quarantine", *cfg)
-    assert out.startswith(f"crm:{bad} demo/customer attempts 1")
+    # named by what could be read of it: it is linked to nothing in AFAS yet
+    named = f"crm:{bad} demo/customer Bakkerij De Korenaar B.V. (HubSpot {bad}) attempts 1"
+    assert out.startswith(named)
     assert "kvk" in out
     assert run(capsys, "quarantine", *cfg, "retry", f"crm:{bad}")[1] == f"retry: crm:{bad}\n"
     run(capsys, "once", *cfg)  # retried at once instead of in five minutes
     assert "attempts 2" in run(capsys, "quarantine", *cfg)[1]
+    code, out = run(capsys, "history", *cfg, bad)  # linked to nothing: its events by id
+    assert code == EXIT_CLEAN
+    assert f"record_quarantined  Bakkerij De Korenaar B.V. (HubSpot {bad})" in out
     assert main(["quarantine", *cfg, "drop"]) == EXIT_ERROR  # every one? only if told so
     assert "--all" in capsys.readouterr().err
     assert run(capsys, "quarantine", *cfg, "drop", "--all")[1] == f"drop: crm:{bad}\n"

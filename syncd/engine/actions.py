@@ -185,7 +185,7 @@ class Note:
     event: EventName
     reason: str
     candidates: tuple[str, ...] = ()
-    name: str | None = None  # the record's (engine/naming.py), for the status log
+    name: str | None = None  # the record's (its mapping's record_name), for the status log
 
 
 Action = (
@@ -209,6 +209,8 @@ class GuardFinding:
     guard: str
     message: str
     count: int  # records the plan would affect: an operator's confirmation covers this many
+    # The first few of them, as (crm id, afas id): for the operator to look at.
+    pairs: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass

@@ -128,6 +128,7 @@ async def _stages(
         ctx.now,
         siblings=ctx.siblings,
         company_field=reference.name if (reference := ctx.mapping.reference) else None,
+        record_name=ctx.mapping.display_name,
     )
     standing = await read_standing(ctx, quarantined, applier)
     conflicts_read = lookups.read_conflicts()  # beside the pull
@@ -149,7 +150,7 @@ async def _stages(
     finally:
         await cancel_task(conflicts_read)
     if report.applied:
-        await commit(ctx, cursors, report.plan, report.counts)
+        await commit(ctx, cursors, report.plan, report.counts, lookups.links_now())
     return report
 
 

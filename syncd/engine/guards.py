@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 
 # --- checks ---------------------------------------------------------------------------
 
+SHOWN = 10  # records of a finding kept for the operator to look at; the count has them all
+
 
 def check_guards(plan: Plan, inputs: PlanInput) -> list[GuardFinding]:
     """Findings that must stop the plan before anything is written."""
@@ -52,24 +54,26 @@ def check_guards(plan: Plan, inputs: PlanInput) -> list[GuardFinding]:
                 )
     if inputs.link_count < guards.min_records_for_share:
         return findings
-    gone = sum(1 for a in plan.actions if isinstance(a, Detach))
-    if gone / inputs.link_count > guards.max_delete_share:
+    gone = [(a.link.crm_id, a.link.afas_id) for a in plan.actions if isinstance(a, Detach)]
+    if len(gone) / inputs.link_count > guards.max_delete_share:
         findings.append(
             GuardFinding(
                 "delete_share",
-                f"{gone} of {inputs.link_count} linked {inputs.entity} records are gone on one "
-                f"side (limit {guards.max_delete_share:.0%})",
-                gone,
+                f"{len(gone)} of {inputs.link_count} linked {inputs.entity} records are gone on "
+                f"one side (limit {guards.max_delete_share:.0%})",
+                len(gone),
+                tuple(gone[:SHOWN]),
             )
         )
-    blanking = sum(1 for a in plan.actions if isinstance(a, Update) and _blanks_a_field(a))
-    if blanking / inputs.link_count > guards.max_blank_share:
+    blanking = [a.pair for a in plan.actions if isinstance(a, Update) and _blanks_a_field(a)]
+    if len(blanking) / inputs.link_count > guards.max_blank_share:
         findings.append(
             GuardFinding(
                 "blank_share",
-                f"{blanking} of {inputs.link_count} linked {inputs.entity} records would have a "
-                f"filled field blanked (limit {guards.max_blank_share:.0%})",
-                blanking,
+                f"{len(blanking)} of {inputs.link_count} linked {inputs.entity} records would "
+                f"have a filled field blanked (limit {guards.max_blank_share:.0%})",
+                len(blanking),
+                tuple(blanking[:SHOWN]),
             )
         )
     return findings
@@ -99,6 +103,7 @@ class Trip:
     message: str
     count: int
     event_id: int
+    pairs: tuple[tuple[str, str], ...] = ()  # the first few records it counts (crm, afas)
 
 
 def are_covered(findings: Sequence[GuardFinding], confirmation: Mapping[str, int]) -> bool:
@@ -116,7 +121,8 @@ async def read_trips(store: StateStore, connection: str, entity: str) -> list[Tr
         connection, entity=entity, names=[EventName.GUARD_TRIPPED], after_id=since
     ):
         guard = str(event.data.get("guard"))
-        found[guard] = Trip(guard, str(event.data.get("message", "")), _count(event), event.id or 0)
+        message = str(event.data.get("message", ""))
+        found[guard] = Trip(guard, message, _count(event), event.id or 0, _pairs(event))
     return sorted(found.values(), key=lambda t: t.guard)
 
 
@@ -156,6 +162,13 @@ async def confirm(
 async def _newest_id(store: StateStore, connection: str, entity: str, name: EventName) -> int:
     found = await store.events(connection, entity=entity, names=[name], limit=1, newest=True)
     return found[-1].id or 0 if found else 0
+
+
+def _pairs(event: StatusEvent) -> tuple[tuple[str, str], ...]:
+    found = event.data.get("records")
+    if not isinstance(found, list):
+        return ()
+    return tuple((str(p[0]), str(p[1])) for p in found if isinstance(p, list) and len(p) == 2)
 
 
 def _count(event: StatusEvent) -> int:

@@ -31,7 +31,6 @@ from syncd.engine.actions import (
 )
 from syncd.engine.guards import check_guards
 from syncd.engine.match import MatchDecision, MatchKind
-from syncd.engine.naming import record_name
 from syncd.engine.reconcile import (
     MISSING,
     FieldDecision,
@@ -149,7 +148,8 @@ def _reconcile_linked(
     pair = (crm.id, afas.id)
     decisions = reconcile_pair(link.base, crm, afas, rules, inputs.rules.newest_tie)
     history = inputs.recent_writes.get(link.id or 0, ())
-    decisions = [_unless_flip_flop(plan, pair, d, history, crm, afas) for d in decisions]
+    name = inputs.mapping.display_name(crm.fields)
+    decisions = [_unless_flip_flop(plan, pair, d, history, crm, afas, name) for d in decisions]
     # A pair linked without a base (kept in the match review, adopted through its other
     # role) or a field new to the mapping: protected as a first sync's new link is.
     without_base = [d for d in decisions if d.field not in link.base]
@@ -222,6 +222,7 @@ def _unless_flip_flop(
     history: Sequence[tuple[str, Side]],
     crm: Record,
     afas: Record,
+    name: str | None,
 ) -> FieldDecision:
     if decision.target is None or not is_flip_flopping(history, decision.field, decision.target):
         return decision
@@ -234,7 +235,7 @@ def _unless_flip_flop(
             f"crm {crm.fields.get(decision.field)!r}, afas "
             f"{afas.fields.get(decision.field)!r}; held until a person resolves it "
             "(check the normalisers of this field in the mapping)",
-            name=record_name(crm.fields),
+            name=name,
         )
     )
     return FieldDecision(decision.field, Outcome.CONFLICT, reason="flip-flop: held")
@@ -351,7 +352,7 @@ def _plan_match(
                 EventName.MATCH_AMBIGUOUS,
                 decision.reason,
                 decision.candidates,
-                record_name(decision.record.fields),
+                inputs.mapping.display_name(decision.record.fields),
             )
         )
 
@@ -393,7 +394,7 @@ def _plan_unmatched(
                 decision.record.id,
                 EventName.CREATE_SKIPPED,
                 "waiting for the match review: syncd match --plan, then --apply",
-                name=record_name(decision.record.fields),
+                name=inputs.mapping.display_name(decision.record.fields),
             )
         )
     elif _waits_for_sibling(decision, inputs):
@@ -401,7 +402,7 @@ def _plan_unmatched(
         plan.deferred.append((decision.side, decision.record))
         plan.waiting_for_sibling[sibling] = plan.waiting_for_sibling.get(sibling, 0) + 1
         why = f"waits for its {sibling} first: {ONE_RECORD}"
-        name = record_name(decision.record.fields)
+        name = inputs.mapping.display_name(decision.record.fields)
         plan.notes.append(
             Note(decision.side, decision.record.id, EventName.CREATE_SKIPPED, why, name=name)
         )
@@ -412,7 +413,8 @@ def _plan_unmatched(
     elif _too_fresh(decision, inputs):
         plan.deferred.append((decision.side, decision.record))
     else:
-        _plan_create(plan, decision, rules, inputs.rules)
+        name = inputs.mapping.display_name(decision.record.fields)
+        _plan_create(plan, decision, rules, inputs.rules, name)
 
 
 def _waits_for_sibling(decision: MatchDecision, inputs: PlanInput) -> bool:
@@ -435,7 +437,11 @@ def _crm_first(side: Side, record: Record, partner: Record) -> tuple[Record, Rec
 
 
 def _plan_create(
-    plan: Plan, decision: MatchDecision, rules: Mapping[str, FieldRule], sync: SyncRules
+    plan: Plan,
+    decision: MatchDecision,
+    rules: Mapping[str, FieldRule],
+    sync: SyncRules,
+    name: str | None,
 ) -> None:
     """Create the record on the other side with every field its direction lets through,
     unless creates there are off."""
@@ -448,7 +454,7 @@ def _plan_create(
                 decision.record.id,
                 EventName.CREATE_SKIPPED,
                 f"creates in {target} are off",
-                name=record_name(decision.record.fields),
+                name=name,
             )
         )
         return

@@ -72,7 +72,14 @@ async def resolve_conflict(
     if not actions:
         actions.append(AdvanceBase(pair, {conflict.field: chosen}))
     applier = Applier(
-        conn.store, conn.gateways, conn.name, conflict.entity, {pair: link}, {}, conn.now
+        conn.store,
+        conn.gateways,
+        conn.name,
+        conflict.entity,
+        {pair: link},
+        {},
+        conn.now,
+        record_name=conn.mappings[conflict.entity].display_name,
     )
     counts = await applier.apply(actions)
     if counts["quarantined"]:

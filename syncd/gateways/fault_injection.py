@@ -82,3 +82,22 @@ class FaultInjection:
         """Raise the fault of a call that has done its work, if it has one."""
         if fault is not None:
             raise fault.error
+
+
+class InjectsFaults:
+    """A test double's way to fail its next calls, through its :class:`FaultInjection`."""
+
+    _faults: FaultInjection
+
+    def fail_next(self, operation: str, error: Exception, *, after_write: bool = False) -> None:
+        """Make the next call of ``operation`` raise ``error`` (before its work, or after
+        it with ``after_write``: a lost response); see :class:`FaultInjection`."""
+        self._faults.fail_next(operation, error, after_write=after_write)
+
+    def clear_faults(self) -> None:
+        """Forget every fault given to fail_next that has not fired yet."""
+        self._faults.clear()
+
+    def pending_faults(self) -> int:
+        """Faults given to fail_next that have not fired yet."""
+        return self._faults.pending()

@@ -72,14 +72,14 @@ from datetime import datetime
 
 from syncd.errors import RecordError
 from syncd.gateways.base import BatchOutcome
-from syncd.gateways.fault_injection import FaultInjection
+from syncd.gateways.fault_injection import FaultInjection, InjectsFaults
 from syncd.gateways.memory_organisations import MemoryOrganisations
 from syncd.gateways.native_tables import NativeRow, NativeTables, id_order
 from syncd.mapping import EntityMapping, SideSpec, mapping_of
 from syncd.records import Page, Record, RejectedRecord, Side, Value
 
 
-class MemoryGateway(MemoryOrganisations):
+class MemoryGateway(MemoryOrganisations, InjectsFaults):
     """One side (CRM or AFAS) of a connection, for every entity in ``mappings``."""
 
     def __init__(
@@ -304,19 +304,6 @@ class MemoryGateway(MemoryOrganisations):
     def inactive_fields(self, entity: str) -> tuple[str, ...]:
         """The native flags any of which marks a row inactive."""
         return self._tables.inactive_fields(entity)
-
-    def fail_next(self, operation: str, error: Exception, *, after_write: bool = False) -> None:
-        """Make the next call of ``operation`` raise ``error`` (before its work, or after
-        it with ``after_write``: a lost response); see :class:`FaultInjection`."""
-        self._faults.fail_next(operation, error, after_write=after_write)
-
-    def clear_faults(self) -> None:
-        """Forget every fault given to fail_next that has not fired yet."""
-        self._faults.clear()
-
-    def pending_faults(self) -> int:
-        """Faults given to fail_next that have not fired yet."""
-        return self._faults.pending()
 
     # -- rows as records -----------------------------------------------------------------
 

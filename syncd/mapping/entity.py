@@ -56,6 +56,9 @@ class EntityMapping:
     crm: SideSpec
     afas: SideSpec
     review_keys: tuple[tuple[str, ...], ...] = ()  # matches on these are only proposed
+    # The fields that name a record for people (a company's name, a person's first and
+    # last name), in the order they are written.
+    record_name: tuple[str, ...] = ()
     _by_name: Mapping[str, FieldMap] = dataclass_field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -71,6 +74,11 @@ class EntityMapping:
         except KeyError:
             known = ", ".join(self._by_name)
             raise KeyError(f"{self.entity} has no field {name!r}; fields: {known}") from None
+
+    def display_name(self, fields: Mapping[str, Value]) -> str | None:
+        """What people call a record of these canonical fields; None if they are blank."""
+        parts = [fields.get(name) for name in self.record_name]
+        return " ".join(p for p in parts if p) or None
 
     def native_name(self, side: Side, field: str) -> str:
         return self.field(field).native_name(side)

@@ -68,6 +68,8 @@ def _mapping_problems(path: Path) -> tuple[EntityMapping | None, list[Problem]]:
             report.add(where(loc), message)
     for key, message in match_key_problems(valid.match_keys(), valid.field_names()):
         report.add(key, message)
+    for key, message in match_key_problems(valid.record_name(), valid.field_names()):
+        report.add(key, message)
     for key, message in (
         *reference_key_problems(list(valid.match_keys()), fields),
         *many_valued_key_problems(list(valid.match_keys()), fields),
@@ -81,6 +83,7 @@ def _mapping_problems(path: Path) -> tuple[EntityMapping | None, list[Problem]]:
         fields=tuple(f for _, f in fields),
         match_keys=file.match.keys,
         review_keys=file.match.review,
+        record_name=file.naming_fields(),
         crm=file.crm.spec(file.entity),
         afas=file.afas.spec(),
     )
@@ -144,6 +147,12 @@ class _ValidParts:
             if self._clean((Side.AFAS.value, key)):
                 names += [value] if isinstance(value, str) else list(value)
         return {Side.AFAS: tuple(names)}
+
+    def record_name(self) -> Iterator[tuple[str, Sequence[str]]]:
+        """The fields that name a record, if their shape is valid, with their location."""
+        names = self.doc.get("record_name")
+        if self._clean(("record_name",)) and names is not None:
+            yield "record_name", [names] if isinstance(names, str) else names
 
     def match_keys(self) -> Iterator[tuple[str, Sequence[str]]]:
         """Each match key whose shape is valid, with its location."""

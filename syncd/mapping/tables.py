@@ -321,6 +321,16 @@ class MatchTable(Table):
     review: MatchKeys = ()
 
 
+def _record_name(value: object) -> tuple[str, ...]:
+    names = [value] if isinstance(value, str) else value
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+        raise said(
+            f'expected a field name or an array of them, like ["first_name", "last_name"], '
+            f"got {describe(value)}"
+        )
+    return tuple(names)
+
+
 def _entity(entity: str) -> str:
     if entity not in KNOWN_ENTITIES:
         raise said(f"{entity!r} is not an entity; use one of: {choices(KNOWN_ENTITIES)}")
@@ -340,6 +350,8 @@ class MappingFile(Table):
     crm: Annotated[CrmTable, Hint(missing="add a [crm] table")]
     afas: Annotated[AfasTable, Hint(missing="add a [afas] table")]
     match: MatchTable = MatchTable()
+    # The fields that name a record for people; by default the field "name", if any.
+    record_name: Annotated[tuple[str, ...] | None, PlainValidator(_record_name)] = None
     fields: Annotated[
         list[FieldTable],
         Hint(wanted="an array of tables ([[fields]])", missing="add at least one [[fields]] entry"),
@@ -359,3 +371,9 @@ class MappingFile(Table):
 
     def field_maps(self) -> list[tuple[int, FieldMap]]:
         return [(i, entry.field_map()) for i, entry in enumerate(self.fields)]
+
+    def naming_fields(self) -> tuple[str, ...]:
+        """``record_name``, or the field called "name" if there is one."""
+        if self.record_name is not None:
+            return self.record_name
+        return ("name",) if any(entry.name == "name" for entry in self.fields) else ()

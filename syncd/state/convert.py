@@ -48,6 +48,7 @@ def scoped_link(connection: str, entity: str, row: Row[Any] | LinkRow) -> Link:
         base=Fields(row.base),
         detached_at=row.detached_at,
         id=row.id,
+        name=row.name,
     )
 
 
@@ -58,6 +59,7 @@ def link_values(link: Link) -> dict[str, Any]:
         "afas_id": link.afas_id,
         "base": dict(link.base),
         "detached_at": link.detached_at,
+        "name": link.name,
     }
 
 

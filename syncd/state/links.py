@@ -20,7 +20,14 @@ from syncd.state.tables import LinkRow
 
 LINKS = LinkRow.__table__  # link writes go through Core: no ORM identity map to keep in step
 # What a read of links by connection and entity selects (see convert.scoped_link).
-LINK_COLUMNS = (LINKS.c.id, LINKS.c.crm_id, LINKS.c.afas_id, LINKS.c.base, LINKS.c.detached_at)
+LINK_COLUMNS = (
+    LINKS.c.id,
+    LINKS.c.crm_id,
+    LINKS.c.afas_id,
+    LINKS.c.base,
+    LINKS.c.detached_at,
+    LINKS.c.name,
+)
 
 
 class LinkReads(StoreSessions):
@@ -55,6 +62,37 @@ class LinkReads(StoreSessions):
         async with self._session("cannot read a link") as session:
             row = await session.get(LinkRow, link_id)
             return None if row is None else convert.link(row)
+
+    async def links_by_link_ids(self, link_ids: Sequence[int]) -> dict[int, Link]:
+        """The links of these ids (those that exist), keyed by id."""
+        wanted = list(dict.fromkeys(link_ids))
+        found: dict[int, Link] = {}
+        async with self._session("cannot read links") as session:
+            for chunk in id_chunks(wanted):
+                query = select(LinkRow).where(col(LinkRow.id).in_(chunk))
+                for row in await session.exec(query):
+                    found[row.id or 0] = convert.link(row)
+        return found
+
+    async def find_links(
+        self, connection: str, entities: Sequence[str], wanted: str, *, limit: int = 50
+    ) -> list[Link]:
+        """Links whose CRM id or AFAS number is ``wanted``, or whose name contains it
+        (any case), of ``entities``; exact ids first, then by name, at most ``limit``."""
+        c = LINKS.c
+        text = wanted.strip()
+        by_id = or_(c.crm_id == text, c.afas_id == text)
+        by_name = func.lower(c.name).contains(text.lower(), autoescape=True)
+        query = (
+            core_select(*LINK_COLUMNS, c.entity)
+            .where(c.connection == connection, c.entity.in_(list(entities)))
+            .where(or_(by_id, by_name) if text else by_id)
+            .order_by(by_id.desc(), c.name, c.id)
+            .limit(limit)
+        )
+        async with self._session("cannot search links") as session:
+            rows = await core_rows(session, query)
+            return [convert.scoped_link(connection, row.entity, row) for row in rows]
 
     async def link_count(self, connection: str, entity: str, *, detached: bool = False) -> int:
         """Active links, or with ``detached`` the tombstones (a partner gone)."""
@@ -130,6 +168,16 @@ class LinkWrites(TransactionSession):
                     raise StateError(f"cannot save the bases of links {sorted(ids)}: not all exist")
                 rows = [{"saved_id": link.id, "saved_base": dict(link.base)} for link in chunk]
                 await self._session.exec(statement, params=rows)
+
+    async def save_names(self, links: Sequence[Link]) -> None:
+        """Save what saved links' records are called (only their ``name``),
+        :data:`~syncd.state.chunks.ROW_CHUNK` a statement."""
+        statement = update(LINKS).where(LINKS.c.id == bindparam("named_id"))
+        statement = statement.values(name=bindparam("new_name"))
+        rows = [{"named_id": link.id, "new_name": link.name} for link in links if link.id]
+        with self._db.failing_as("cannot save the names of links"):
+            for chunk in row_chunks(rows):
+                await self._session.exec(statement, params=chunk)
 
     async def _insert_link(self, link: Link) -> Link:
         values = {"connection": link.connection, "entity": link.entity}

@@ -32,6 +32,7 @@ class Link:
     # is neither reconciled nor created again on the other side.
     detached_at: datetime | None = None
     id: int | None = None
+    name: str | None = None  # what people call the record, as its base last said
 
     def id_on(self, side: Side) -> str:
         return self.crm_id if side is Side.CRM else self.afas_id

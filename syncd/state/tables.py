@@ -97,6 +97,9 @@ class LinkRow(StateModel, table=True):
     afas_id: str = Field(sa_type=sa.String())
     base: dict[str, str | None] = Field(sa_type=JSONText())
     detached_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+    # What people call the record (a company's name, a person's names), from the base:
+    # the operator's views show it without asking either side.
+    name: str | None = Field(default=None, sa_type=sa.Text())
 
 
 class CursorRow(StateModel, table=True):

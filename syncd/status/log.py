@@ -41,12 +41,15 @@ def event_as_json(event: StatusEvent) -> str:
     return json.dumps(event_as_dict(event), ensure_ascii=False, sort_keys=False, default=str)
 
 
-def event_as_text(event: StatusEvent) -> str:
-    """One line (more for field changes) that an operator reads."""
+def event_as_text(event: StatusEvent, record: str | None = None) -> str:
+    """One line (more for field changes) that an operator reads; ``record``: the record
+    as people know it (:mod:`syncd.status.record_names`), instead of its side and id."""
     at = event.at.strftime("%Y-%m-%d %H:%M:%S") if event.at else "-"
     where = "/".join(p for p in (event.connection, event.entity) if p)
     head = f"{at}  {where}  {event.name}"
-    if event.record:
+    if record is not None:
+        head += f"  {record}"
+    elif event.record:
         side = event.data.get("side")
         head += f"  {side} {event.record}" if side else f"  {event.record}"
     if event.name == EventName.RECORD_CHANGED:

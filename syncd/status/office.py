@@ -10,7 +10,7 @@ an action the browser is sent back to the page it came from (POST, then redirect
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 from aiohttp import web
 from yarl import URL
@@ -32,7 +32,9 @@ from syncd.status.pages import (
     quarantine_page,
 )
 from syncd.status.pages import page as layout
-from syncd.status.views import history
+from syncd.status.record_lookup import link_ref, link_refs
+from syncd.status.record_names import HubSpotPages, as_text, cell_html
+from syncd.status.views import find_records, history
 
 Lanes = Sequence[tuple[str, str]]
 ACTIONS_OFF = (
@@ -54,12 +56,18 @@ DONE = {
 
 
 def add_office(
-    app: web.Application, store: StateStore, lanes: Lanes, desk: Desk | None, token: str | None
+    app: web.Application,
+    store: StateStore,
+    lanes: Lanes,
+    desk: Desk | None,
+    token: str | None,
+    pages: Mapping[str, HubSpotPages] | None = None,
 ) -> None:
-    """The console's pages on ``app``; actions only with a desk, which needs the token."""
+    """The console's pages on ``app``; actions only with a desk, which needs the token.
+    ``pages``: per connection, where its HubSpot portal shows records."""
     if desk is not None and not token:
         raise ValueError("the status page's actions require a token ([status] token_env)")
-    office = _Office(store, lanes, desk, token or "")
+    office = _Office(store, lanes, desk, token or "", pages or {})
     app.router.add_get("/conflicts", office.conflicts)
     app.router.add_get("/quarantine", office.quarantine)
     app.router.add_get("/guards", office.guards)
@@ -70,16 +78,31 @@ def add_office(
 
 
 class _Office:
-    def __init__(self, store: StateStore, lanes: Lanes, desk: Desk | None, token: str) -> None:
+    def __init__(
+        self,
+        store: StateStore,
+        lanes: Lanes,
+        desk: Desk | None,
+        token: str,
+        pages: Mapping[str, HubSpotPages],
+    ) -> None:
         self.store = store
         self.lanes = lanes
         self.desk = desk
         self.token = token
+        self.pages = pages
 
     # --- pages ---------------------------------------------------------------------------
 
     async def conflicts(self, request: web.Request) -> web.Response:
-        found = [(c, await self.store.get_link(c.link_id)) for c in await self.store.conflicts()]
+        conflicts = await self.store.conflicts()
+        refs = await link_refs(self.store, [c.link_id for c in conflicts])
+        found = [
+            (c, cell_html(refs[c.link_id], self.pages.get(c.connection, HubSpotPages())))
+            if c.link_id in refs
+            else (c, None)
+            for c in conflicts
+        ]
         return self._html(request, lambda forms: conflicts_page(found, forms, _notice(request)))
 
     async def quarantine(self, request: web.Request) -> web.Response:
@@ -100,12 +123,16 @@ class _Office:
         return web.Response(text=history_page(query, found), content_type="text/html")
 
     async def _histories(self, query: str) -> list[RecordHistory]:
-        """The record with this HubSpot id or AFAS number, in every lane that knows it.
-
-        By id only: a lookup by the record's name belongs here once the state store keeps
-        names (then ``query`` may name several records, each its own section).
-        """
+        """The records ``query`` names (part of a name, a HubSpot id or an AFAS number),
+        each its own section, in every lane that knows them; else an id's events."""
         found = []
+        for connection, entity in self.lanes:
+            for link in await find_records(self.store, connection, [entity], query):
+                events = await history(self.store, connection, entity, link.crm_id)
+                label = as_text(link_ref(link), HubSpotPages())
+                found.append(RecordHistory(connection, entity, label, events))
+        if found:
+            return found
         for connection, entity in self.lanes:
             events = await history(self.store, connection, entity, query)
             if events:

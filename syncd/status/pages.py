@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from syncd.engine.guards import Trip
-from syncd.state.rows import Conflict, Link, Quarantined, StatusEvent
+from syncd.state.rows import Conflict, Quarantined, StatusEvent
 from syncd.status.log import event_as_text
 
 STYLE = """
@@ -71,7 +71,7 @@ def search_box(query: str = "") -> str:
     """The search box that opens a record's history."""
     return (
         "<form method='get' action='/history'><label>Record "
-        f"<input name='q' value='{_escape(query)}' placeholder='HubSpot id or AFAS number'>"
+        f"<input name='q' value='{_escape(query)}' placeholder='name, HubSpot id or AFAS number'>"
         "</label> <button type='submit'>Show its history</button></form>"
     )
 
@@ -105,7 +105,7 @@ def _form(
 
 
 def conflicts_page(
-    conflicts: Sequence[tuple[Conflict, Link | None]],
+    conflicts: Sequence[tuple[Conflict, str | None]],
     forms: Forms | None,
     notice: Notice | None = None,
 ) -> str:
@@ -115,12 +115,14 @@ def conflicts_page(
         "<table><tr><th>conflict</th><th>record</th><th>field</th><th>base</th>"
         "<th>HubSpot</th><th>AFAS</th>" + ("<th>settle</th>" if forms else "") + "</tr>"
     )
-    rows = "".join(_conflict_row(c, link, forms) for c, link in conflicts)
+    rows = "".join(_conflict_row(c, record, forms) for c, record in conflicts)
     return page(f"open conflicts ({len(conflicts)})", f"{head}{rows}</table>", notice)
 
 
-def _conflict_row(conflict: Conflict, link: Link | None, forms: Forms | None) -> str:
-    record = f"HubSpot {_escape(link.crm_id)}<br>AFAS {_escape(link.afas_id)}" if link else "(gone)"
+def _conflict_row(conflict: Conflict, record: str | None, forms: Forms | None) -> str:
+    """``record``: the pair as an HTML cell (:func:`~syncd.status.record_names.cell_html`),
+    None when it was unlinked since."""
+    record = record or "(gone)"
     cells = (
         f"<td>#{conflict.id} {_escape(conflict.connection)}/{_escape(conflict.entity)}</td>"
         f"<td>{record}</td><td>{_escape(conflict.field)}</td><td>{_shown(conflict.base)}</td>"

@@ -37,6 +37,8 @@ from syncd.status.desk import Desk
 from syncd.status.metrics import Lane, Metrics, newest_budgets
 from syncd.status.office import add_office
 from syncd.status.pages import nav
+from syncd.status.record_lookup import link_refs
+from syncd.status.record_names import HubSpotPages, cell_html
 from syncd.status.running import Listing, RunningListings
 from syncd.status.views import EntityHealth, entity_health
 
@@ -48,7 +50,8 @@ LOOPBACK = ("127.0.0.1", "::1", "localhost")
 class StatusSource:
     """What the pages show, read from the state store on each request; and from the
     daemon, the cycles of its lanes that failed in a row (``failing``) and the whole
-    listings its cycles run now (``running``)."""
+    listings its cycles run now (``running``); ``pages``: per connection, where its
+    HubSpot portal shows records (links from the page to them)."""
 
     def __init__(
         self,
@@ -58,6 +61,7 @@ class StatusSource:
         failing: Callable[[], Mapping[Lane, int]] | None = None,
         running: RunningListings | None = None,
         clock: Callable[[], datetime] = utc_now,
+        pages: Mapping[str, HubSpotPages] | None = None,
     ) -> None:
         self.store = store
         self.lanes = lanes
@@ -65,6 +69,7 @@ class StatusSource:
         self._failing = failing
         self._running = running
         self.clock = clock
+        self.pages = pages or {}
 
     def failed_in_a_row(self) -> Mapping[Lane, int]:
         return self._failing() if self._failing else {}
@@ -90,6 +95,15 @@ class StatusSource:
     def running(self) -> list[Listing]:
         return self._running.now() if self._running else []
 
+    async def records_of(self, conflicts: Sequence[Conflict]) -> dict[int, str]:
+        """Each conflict's record as HTML: its name and both ids, by conflict id."""
+        refs = await link_refs(self.store, [c.link_id for c in conflicts])
+        return {
+            c.id: cell_html(refs[c.link_id], self.pages.get(c.connection, HubSpotPages()))
+            for c in conflicts
+            if c.id is not None and c.link_id in refs
+        }
+
 
 def make_app(
     source: StatusSource, *, token: str | None = None, desk: Desk | None = None
@@ -98,7 +112,7 @@ def make_app(
     then a token is required for every request, on loopback too."""
     middlewares = [_token_required(token)] if token else []
     app = web.Application(middlewares=middlewares)  # type: ignore[arg-type]
-    add_office(app, source.store, source.lanes, desk, token)
+    add_office(app, source.store, source.lanes, desk, token, pages=source.pages)
     metrics = Metrics()
 
     async def start_counting(_: web.Application) -> None:
@@ -122,11 +136,13 @@ def make_app(
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     async def page(_: web.Request) -> web.Response:
+        conflicts = await source.conflicts()
         body = render_page(
             await source.health(),
             await source.recent_cycles(),
-            await source.conflicts(),
+            conflicts,
             Pictures(source.running(), await source.last_day(), source.clock()),
+            await source.records_of(conflicts),
         )
         return web.Response(text=body, content_type="text/html")
 
@@ -188,7 +204,9 @@ def render_page(
     cycles: Sequence[StatusEvent],
     conflicts: Sequence[Conflict],
     pictures: Pictures = Pictures(),
+    records: Mapping[int, str] | None = None,
 ) -> str:
+    """``records``: each conflict's record as HTML, by conflict id."""
     return (
         "<!doctype html><html><head><meta charset='utf-8'><title>syncd status</title>"
         f"<style>{_STYLE}{CHART_STYLE}</style></head><body><h1>syncd</h1>"
@@ -198,7 +216,7 @@ def render_page(
         + day_section(pictures.last_day)
         + budget_section(newest_budgets(rows))
         + _cycles_table(cycles)
-        + _conflicts_table(conflicts)
+        + _conflicts_table(conflicts, records or {})
         + nav()
         + "</body></html>"
     )
@@ -261,14 +279,16 @@ def _cycles_table(cycles: Sequence[StatusEvent]) -> str:
     )
 
 
-def _conflicts_table(conflicts: Sequence[Conflict]) -> str:
+def _conflicts_table(conflicts: Sequence[Conflict], records: Mapping[int, str]) -> str:
+    """``records``: HTML already, escaped where it holds text (names, ids)."""
     body = "".join(
-        f"<tr><td>#{c.id}</td><td>{_escape(c.connection)}/{_escape(c.entity)}</td><td>{_escape(c.field)}</td>"
+        f"<tr><td>#{c.id}</td><td>{_escape(c.connection)}/{_escape(c.entity)}</td>"
+        f"<td>{records.get(c.id or 0, '')}</td><td>{_escape(c.field)}</td>"
         f"<td>{_escape(c.crm)}</td><td>{_escape(c.afas)}</td></tr>"
         for c in conflicts
     )
     empty = "" if conflicts else "<p>No open conflicts.</p>"
     return (
         f"<h2>Open conflicts ({len(conflicts)})</h2>{empty}<table><tr><th>id</th><th>where</th>"
-        f"<th>field</th><th>crm</th><th>afas</th></tr>{body}</table>"
+        f"<th>record</th><th>field</th><th>crm</th><th>afas</th></tr>{body}</table>"
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -10,9 +10,12 @@ from typing import Any
 from syncd.engine.awaiting import read_awaiting_review, read_waiting_for_sibling
 from syncd.engine.indoubt import InDoubt, creates_in_doubt, cycle_boundaries
 from syncd.events import EventName
+from syncd.mapping import EntityMapping
 from syncd.records import Side
-from syncd.state.rows import StatusEvent
+from syncd.state.rows import Link, StatusEvent
 from syncd.state.store import StateStore
+from syncd.status.record_lookup import link_refs, quarantine_refs
+from syncd.status.record_names import RecordRef
 from syncd.status.render import GUARD_HINT, sibling_waits
 
 # A lane's last outcome: how its last cycle ended, or that its side failed (as the daemon
@@ -202,3 +205,63 @@ async def history(
             found.extend(page)
             after = page[-1].id or after
     return sorted(found, key=lambda e: e.id or 0)
+
+
+def best_matches(links: Sequence[Link], wanted: str) -> list[Link]:
+    """Of the links a search for ``wanted`` found: those with it as an id, else those
+    whose name it is (any case), else all (their names contain it)."""
+    text = wanted.strip()
+    by_id = [link for link in links if text in (link.crm_id, link.afas_id)]
+    if by_id:
+        return by_id
+    exact = [link for link in links if (link.name or "").casefold() == text.casefold()]
+    return exact or list(links)
+
+
+async def find_records(
+    store: StateStore, connection: str, entities: Sequence[str], wanted: str
+) -> list[Link]:
+    """The linked records ``wanted`` names: a HubSpot id, an AFAS number, or (part of)
+    a name. Several when a name fits several records: the operator picks one."""
+    return best_matches(await store.find_links(connection, entities, wanted), wanted)
+
+
+@dataclass(frozen=True)
+class NeedsAPerson:
+    """A record that waits for a person: a field in conflict, or syncd could not read or
+    write it (quarantined)."""
+
+    what: str  # "conflict #3 on email", "quarantined"
+    why: str  # the values in conflict, or the reason
+    record: RecordRef
+    link_id: int | None = None  # for tools (--json): the state store's link
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"what": self.what, "why": self.why, "link_id": self.link_id}
+
+
+async def needing_a_person(
+    store: StateStore,
+    connection: str,
+    entity: str,
+    mappings: Mapping[str, EntityMapping],
+    limit: int = 10,
+) -> list[NeedsAPerson]:
+    """The first ``limit`` records of a lane with open conflicts, then those quarantined."""
+    conflicts = (await store.conflicts(connection, entity))[:limit]
+    refs = await link_refs(store, [c.link_id for c in conflicts])
+    found = [
+        NeedsAPerson(
+            f"conflict #{c.id} on {c.field}",
+            f"crm {c.crm!r}, afas {c.afas!r}",
+            refs.get(c.link_id, RecordRef(entity)),
+            c.link_id,
+        )
+        for c in conflicts
+    ]
+    held = (await store.quarantined(connection, entity))[: limit - len(found)]
+    named = await quarantine_refs(store, held, mappings)
+    found += [
+        NeedsAPerson("quarantined", q.reason, ref) for q, ref in zip(held, named, strict=True)
+    ]
+    return found

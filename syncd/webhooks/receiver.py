@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Mapping
+import sys
+from collections.abc import Callable, Iterable, Mapping
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from aiohttp import web
 
 from syncd.clock import utc_now
+from syncd.config import ConnectionSettings, Settings
 from syncd.engine.hints import Hints
 from syncd.mapping import COMPANY_ENTITIES
 from syncd.records import Side
@@ -43,6 +46,34 @@ class Received:
 
     accepted: int = 0
     refused: int = 0
+
+
+def endpoints_of(connections: Iterable[ConnectionSettings]) -> dict[str, Endpoint]:
+    """The connections that take webhook calls, by name."""
+    return {
+        c.name: Endpoint(c.webhooks.public_url, c.webhooks.client_secret.value)
+        for c in connections
+        if c.webhooks is not None
+    }
+
+
+async def serve_webhooks(
+    stack: AsyncExitStack, settings: Settings, hints: Hints, received: Received
+) -> None:
+    """When a connection takes webhook calls, the receiver on ``[webhooks] host`` and
+    ``port`` until ``stack`` closes; it says where on stderr."""
+    endpoints = endpoints_of(settings.connections)
+    if not endpoints:
+        return
+    app = make_receiver(endpoints, hints, received=received)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    stack.push_async_callback(runner.cleanup)
+    await web.TCPSite(runner, settings.webhooks.host, settings.webhooks.port).start()
+    for bound, bound_port, *_ in runner.addresses:  # port 0 binds any free port
+        shown = f"[{bound}]" if ":" in bound else bound
+        where = f"http://{shown}:{bound_port}{PATH.replace('{connection}', '<connection>')}"
+        print(f"syncd: webhook receiver on {where}", file=sys.stderr, flush=True)
 
 
 def make_receiver(

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from syncd import cli
+from syncd.cli import cycles
 from syncd.engine.apply.applier import Applier
 from syncd.engine.recovery import settle_pending
 from syncd.errors import OutcomeUnknownError
@@ -133,9 +133,9 @@ async def test_plan_shows_the_creates_in_doubt(
     assert doubt.retry_at is not None
     assert doubt.retry_at > datetime.now(UTC)
 
-    cli._show_plan(argparse.Namespace(json=False), report)
+    cycles._show_plan(argparse.Namespace(json=False), report)
     assert "3 create(s) in afas in doubt since" in capsys.readouterr().out
-    cli._show_plan(argparse.Namespace(json=True), report)
+    cycles._show_plan(argparse.Namespace(json=True), report)
     assert '"count": 3' in capsys.readouterr().out
 
 

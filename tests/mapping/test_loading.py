@@ -255,7 +255,7 @@ def test_broken_fields_are_all_reported() -> None:
     assert_problems(
         BROKEN / "bad_fields.toml",
         [
-            ("colour", "unknown key; allowed keys: entity, crm, afas, match, fields"),
+            ("colour", "unknown key; allowed keys: entity, crm, afas, match, record_name, fields"),
             ("fields[1].normalise", "unknown key; did you mean 'normalize'?"),
             ("fields[1].direction", "'sideways' is not a direction; use one of: both, to_afas"),
             ("fields[1].conflict", "'crm_win' is not a conflict rule; use one of: crm_wins"),
@@ -332,6 +332,8 @@ def test_missing_file() -> None:
         ("match = 1", "match", "expected a table, got an integer (1)"),
         ("[match]\nkeys = 'kvk'", "match.keys", "expected an array of arrays of field names"),
         ("[match]\nkey = [['kvk']]", "match.key", "did you mean 'keys'?"),
+        ("record_name = []", "record_name", "expected a field name or an array of them"),
+        ("record_name = 3", "record_name", "expected a field name or an array of them"),
     ],
 )
 def test_shape_problems(tmp_path: Path, text: str, key: str, fragment: str) -> None:
@@ -377,6 +379,27 @@ def test_minimal_mapping_gets_defaults(tmp_path: Path) -> None:
     assert name.first_link is None
     assert name.max_length is None
     assert name.normalize == ()
+
+
+def test_records_are_named_by_the_field_name_unless_told(tmp_path: Path) -> None:
+    path = tmp_path / "customer.toml"
+    path.write_text(_MINIMAL, encoding="utf-8")
+    assert load_mapping(path).record_name == ("name",)
+    assert load_mapping(path).display_name({"name": "Acme BV", "kvk": "1"}) == "Acme BV"
+    assert load_mapping(path).display_name({"name": None}) is None
+    path.write_text(
+        _MINIMAL.replace('entity = "customer"', 'entity = "customer"\nrecord_name = ["kvk"]')
+    )
+    found = {k: m for _, k, m in problems_of(path)}
+    assert found == {"record_name": "'kvk' is not a field of this mapping; use one of: name"}
+
+
+def test_a_contact_is_named_by_first_and_last_name() -> None:
+    contact = load_mapping(SHIPPED / "contact.toml")
+    assert contact.record_name == ("first_name", "last_name")
+    fields = {"first_name": "Jan", "last_name": "van der Berg", "email": "jan@example.nl"}
+    assert contact.display_name(fields) == "Jan van der Berg"
+    assert contact.display_name({**fields, "first_name": None}) == "van der Berg"
 
 
 def test_inline_value_maps_may_hold_numbers_and_booleans(tmp_path: Path) -> None:

@@ -197,6 +197,18 @@ async def test_the_search_box_opens_a_records_history(world: World, acting: Clie
     assert "No record nobody is known" in unknown
 
 
+async def test_the_console_names_records_and_finds_them_by_name(
+    world: World, acting: Client
+) -> None:
+    crm_id, afas_id = await a_conflict(world)  # agreed as "Atlas" before both renamed it
+    assert (await acting.get("/", params={"token": TOKEN})).status == 200
+    conflicts = await (await acting.get("/conflicts")).text()
+    assert f"Atlas<br><small>HubSpot {crm_id}, AFAS debtor {afas_id}</small>" in conflicts
+    by_name = await (await acting.get("/history", params={"q": "ATL"})).text()
+    assert f"test/customer Atlas (HubSpot {crm_id}, AFAS debtor {afas_id})" in by_name
+    assert "conflict_opened" in by_name
+
+
 def test_actions_are_off_by_default_and_need_a_token_even_on_loopback(tmp_path: Path) -> None:
     path = tmp_path / "config.toml"
     root = Path(__file__).resolve().parents[2]

@@ -33,7 +33,8 @@ async def seed(store: StateStore) -> None:
     async with store.transaction() as tx:
         for n in range(42):
             await tx.save_link(Link("acme", "customer", f"90{n}", f"100{n}"))
-        link = await tx.save_link(Link("acme", "supplier", "9999", "70001"))
+        houthandel = Link("acme", "supplier", "9999", "70001", name="Hollandse Houthandel")
+        link = await tx.save_link(houthandel)
         assert link.id is not None
         await tx.open_conflict(
             Conflict("acme", "supplier", link.id, "iban", None, "NL91ABNA0417164300", "x")
@@ -112,6 +113,8 @@ async def test_the_page_shows_the_key_figures(tmp_path: Path) -> None:
     assert "in sync" in text
     assert "no cycle yet" in text  # the suppliers
     assert "Open conflicts (1)" in text
+    assert "Hollandse Houthandel" in text  # the conflict's record: its name and both ids
+    assert "HubSpot 9999, AFAS creditor 70001" in text
     assert "created_afas 7" in text
     assert "NL91ABNA0417164300" in text
     assert "Last 24 hours" in text  # the charts' section, with its numbers beside them

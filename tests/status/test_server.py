@@ -13,6 +13,7 @@ from syncd.config import load_settings
 from syncd.errors import ConfigError
 from syncd.state.rows import Conflict, Link, StatusEvent
 from syncd.state.store import StateStore
+from syncd.status.record_names import HubSpotPages
 from syncd.status.server import StatusSource, make_app
 
 LANES = [("demo", "customer"), ("demo", "supplier")]
@@ -20,7 +21,8 @@ LANES = [("demo", "customer"), ("demo", "supplier")]
 
 async def seed(store: StateStore) -> None:
     async with store.transaction() as tx:
-        link = await tx.save_link(Link("demo", "customer", "9001", "10001", {"name": "Atlas"}))
+        atlas = Link("demo", "customer", "9001", "10001", {"name": "Atlas"}, name="Atlas & Zn")
+        link = await tx.save_link(atlas)
         assert link.id is not None
         await tx.open_conflict(
             Conflict("demo", "customer", link.id, "email", None, "a@atlas.nl", "b@atlas.nl")
@@ -77,6 +79,19 @@ async def test_the_page_shows_health_cycles_and_conflicts(
     assert "Open conflicts (1)" in page
     assert "b@atlas.nl" in page
     assert "linked 1" in page
+
+
+async def test_the_conflicts_table_names_the_record_and_links_it_to_hubspot(
+    store: StateStore,
+) -> None:
+    await seed(store)
+    pages = {"demo": HubSpotPages(4711, {"customer": "companies"})}
+    async with TestClient(TestServer(make_app(StatusSource(store, LANES, pages=pages)))) as client:
+        page = await (await client.get("/")).text()
+    conflicts = page[page.index("Open conflicts") :]
+    assert "<th>record</th>" in conflicts
+    hubspot = "<a href='https://app.hubspot.com/contacts/4711/record/0-2/9001'>9001</a>"
+    assert f"Atlas &amp; Zn<br><small>HubSpot {hubspot}, AFAS debtor 10001</small>" in conflicts
 
 
 async def test_a_token_is_required_when_set(store: StateStore) -> None:

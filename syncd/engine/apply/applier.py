@@ -50,8 +50,11 @@ class Applier:
         *,
         siblings: Sequence[str] = (),
         company_field: str | None = None,
+        record_name: Callable[[Mapping[str, Value]], str | None] | None = None,
     ) -> None:
         self.context = ApplyContext(store, connection, entity, links, quarantined, now)
+        if record_name is not None:
+            self.context.record_name = record_name
         # What recovery and the cycle read of an applier: where, when, and what was done.
         self.connection = connection
         self.entity = entity

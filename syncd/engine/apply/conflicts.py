@@ -6,7 +6,6 @@ from collections.abc import Sequence
 
 from syncd.engine.actions import OpenConflict
 from syncd.engine.apply.context import ApplyContext, saved_id
-from syncd.engine.naming import record_name
 from syncd.events import EventName
 from syncd.state.rows import Conflict, Link
 from syncd.state.store import Transaction
@@ -41,7 +40,7 @@ async def open_conflicts(
                 EventName.CONFLICT_OPENED,
                 link.crm_id,
                 afas_id=link.afas_id,
-                name=record_name(link.base),
+                name=context.record_name(link.base),
                 field=action.field,
                 base=action.base,
                 crm=action.crm,

@@ -25,6 +25,8 @@ class ApplyContext:
     quarantined: Mapping[tuple[Side, str], Quarantined]  # held before this plan
     now: Callable[[], datetime]
     counts: Counter[str] = dataclasses.field(default_factory=Counter)
+    # What people call a record of these fields (the mapping's record_name), for events.
+    record_name: Callable[[Mapping[str, Value]], str | None] = lambda fields: None
 
     async def log_event(
         self, tx: Transaction, name: EventName, record: str | None, /, **data: object

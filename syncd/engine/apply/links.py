@@ -15,7 +15,6 @@ from syncd.engine.apply.conflicts import close_conflicts
 from syncd.engine.apply.context import ApplyContext, with_base
 from syncd.engine.apply.journal import entry_id
 from syncd.engine.apply.quarantine import quarantine_refusal, release_from_quarantine
-from syncd.engine.naming import record_name
 from syncd.errors import RecordError
 from syncd.events import EventName
 from syncd.gateways.base import Gateway
@@ -67,7 +66,7 @@ class LinkActions:
                 action.crm_id,
                 afas_id=action.afas_id,
                 reason=action.reason,
-                name=record_name(link.base),
+                name=context.record_name(link.base),
             )
             context.links[action.pair] = link
             context.counts["linked"] += 1
@@ -128,7 +127,7 @@ class LinkActions:
             action.new_id,
             side=str(action.side),
             reason=f"{old} lives on as {action.new_id} (merged or moved); the link follows it",
-            name=record_name(link.base),
+            name=self.context.record_name(link.base),
         )
         self.context.counts["merged"] += 1
 
@@ -160,7 +159,7 @@ class LinkActions:
                 link.id_on(survivor),
                 side=str(survivor),
                 reason=action.reason,
-                name=record_name(link.base),
+                name=context.record_name(link.base),
                 crm_id=link.crm_id,
                 afas_id=link.afas_id,
             )

@@ -18,7 +18,6 @@ from syncd.engine.apply.context import ApplyContext, with_base
 from syncd.engine.apply.journal import entry_id, intent, record_intents, settle_failed_request
 from syncd.engine.apply.quarantine import quarantine_refused_write, release_from_quarantine
 from syncd.engine.apply.taken import Adoption, adopt_taken
-from syncd.engine.naming import record_name
 from syncd.engine.siblings import read_sibling_links
 from syncd.errors import GatewayError, RecordError
 from syncd.events import EventName
@@ -117,7 +116,7 @@ class SideWrites:
                     update.target_id,
                     side=str(target),
                     fields=_field_changes(update, altered),
-                    name=record_name(link.base),
+                    name=context.record_name(link.base),
                     crm_id=link.crm_id,
                     afas_id=link.afas_id,
                 )
@@ -138,7 +137,7 @@ class SideWrites:
             new_id,
             side=str(side),
             reason=f"{old_id} was moved to another company as {new_id}; the link follows it",
-            name=record_name(link.base),
+            name=self.context.record_name(link.base),
         )
         return link
 
@@ -240,7 +239,7 @@ class SideWrites:
             created.id,
             side=str(target),
             source=source_id,
-            name=record_name(link.base),
+            name=self.context.record_name(link.base),
             fields=dict(link.base),
         )
         self.context.links[(link.crm_id, link.afas_id)] = link

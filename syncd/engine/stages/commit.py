@@ -1,22 +1,31 @@
 """Stage 7, commit: each side's cursor moves on (only after the whole plan was applied,
-so a failed cycle is simply repeated), and the cycle's report goes to the status log."""
+so a failed cycle is simply repeated), the links the cycle touched keep their records'
+names, and the cycle's report goes to the status log."""
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from syncd.engine.actions import Plan
 from syncd.engine.cursors import before_deferred
+from syncd.engine.link_names import renamed
 from syncd.engine.stages.context import CycleContext, hinted_counts, requests_sent
 from syncd.events import EventName
 from syncd.records import Cursor, Side
+from syncd.state.rows import Link
 
 
 async def commit(
-    ctx: CycleContext, cursors: Mapping[Side, Cursor | None], plan: Plan, counts: Counter[str]
+    ctx: CycleContext,
+    cursors: Mapping[Side, Cursor | None],
+    plan: Plan,
+    counts: Counter[str],
+    links: Iterable[Link] = (),
 ) -> None:
+    """``links``: those the cycle touched (new ones too), as they are now."""
     async with ctx.store.transaction() as tx:
+        await tx.save_names(renamed(links, ctx.mapping))
         for side in Side:
             cursor = before_deferred(cursors[side], plan.deferred, side)
             if cursor is not None:

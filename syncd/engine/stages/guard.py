@@ -20,6 +20,7 @@ async def guards_pass(ctx: CycleContext, plan: Plan, *, accept_guards: bool) -> 
                 guard=finding.guard,
                 message=finding.message,
                 count=finding.count,
+                records=[list(pair) for pair in finding.pairs],
             )
     return False
 

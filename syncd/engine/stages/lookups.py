@@ -72,6 +72,12 @@ class CycleLookups:
         """Links of pairs about to be planned: the applier writes their bases."""
         self.by_pair.update({(link.crm_id, link.afas_id): link for link in links})
 
+    def links_now(self) -> list[Link]:
+        """Every link this cycle read or made, as it is now (the applier's, if it moved)."""
+        by_id = {link.id: link for link in self._known[Side.CRM].values()}
+        by_id.update({link.id: link for link in self.by_pair.values()})
+        return list(by_id.values())
+
     # --- records -------------------------------------------------------------------------
 
     async def read(self, side: Side, ids: Sequence[str]) -> Page:

@@ -43,6 +43,12 @@ class HubSpotOptions(GatewayOptions):
     ca_bundle: str | None = Field(
         None, description="a PEM file of CAs to trust besides the system's"
     )
+    portal_id: int | None = Field(
+        None,
+        gt=0,
+        description="the portal's id (HubSpot's account id): syncd's views link each "
+        "record to its page in HubSpot; without it they show the record id alone",
+    )
 
 
 HUBSPOT = GatewayKind(name="hubspot", sides=frozenset({Side.CRM}), options=HubSpotOptions)

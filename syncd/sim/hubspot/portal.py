@@ -127,8 +127,6 @@ class Portal:
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     monotonic: Callable[[], float] = time.monotonic
     kind: ObjectKind = COMPANIES
-    # Told of each change a webhook subscriber hears of: (subscription type, id, fields).
-    changes: Callable[..., None] | None = None
 
     def __post_init__(self) -> None:
         if not self.properties:
@@ -312,13 +310,7 @@ class Portal:
 
     def create(self, values: Mapping[str, str], *, visible_now: bool = False) -> Company:
         self.check(values)
-        company = self._insert(None, values, None, visible_now=visible_now)
-        self._tell("creation", company.id)
-        return company
-
-    def _tell(self, action: str, record_id: str, **fields: object) -> None:
-        if self.changes is not None:
-            self.changes(f"{self.kind.singular}.{action}", record_id, **fields)
+        return self._insert(None, values, None, visible_now=visible_now)
 
     def _insert(
         self,
@@ -349,14 +341,10 @@ class Portal:
 
     def _write_values(self, company: Company, values: Mapping[str, str]) -> None:
         for name, value in values.items():
-            before = company.properties.get(name)
             if value == "":
                 company.properties.pop(name, None)
             else:
                 company.properties[name] = normalise(self.properties[name], value)
-            after = company.properties.get(name)
-            if after != before:
-                self._tell("propertyChange", company.id, propertyName=name, propertyValue=after)
         self.touch(company)
 
     def touch(self, company: Company, modified: datetime | None = None) -> None:
@@ -368,7 +356,6 @@ class Portal:
         company.archived = True
         company.archived_at = self.now()
         self.touch(company)
-        self._tell("deletion", company.id)
 
     def restore(self, company_id: str) -> Company:
         """Bring an archived record back; a contact whose e-mail an active contact now
@@ -378,7 +365,6 @@ class Portal:
         company.archived = False
         company.archived_at = None
         self.touch(company)
-        self._tell("restore", company.id)
         return company
 
     def merge(self, primary_id: str, other_id: str, *, new_id: bool = False) -> Company:
@@ -404,13 +390,6 @@ class Portal:
         other.merged_into = survivor.id
         self._publish(other)
         self.touch(survivor)
-        self._tell(
-            "merge",
-            survivor.id,
-            primaryObjectId=int(primary.id),
-            mergedObjectIds=[int(other.id)],
-            **({"newObjectId": int(survivor.id)} if new_id else {}),
-        )
         return survivor
 
     # -- seeding -----------------------------------------------------------------------------

@@ -95,6 +95,7 @@ from syncd.sim.hubspot.routes.companies import CompanyRoutes
 from syncd.sim.hubspot.routes.control import ControlRoutes
 from syncd.sim.hubspot.search import RememberedSearches, SearchLimits, search_lookup
 from syncd.sim.hubspot.settings import SimConfig
+from syncd.sim.hubspot.telling import TellingPortal
 from syncd.sim.hubspot.webhooks import Subscription, WebhookSender
 from syncd.sim.requestlog import RequestLog
 
@@ -120,10 +121,10 @@ class HubSpotSimulator:
         self.token = token
         self.config = config or SimConfig()
         self.limits = limits or SearchLimits()
-        self.portal = Portal(
+        self.portal = TellingPortal(
             search_lag=self.config.search_lag, search_jitter=self.config.search_jitter
         )
-        self.contacts = Portal(
+        self.contacts = TellingPortal(
             search_lag=self.config.search_lag,
             search_jitter=self.config.search_jitter,
             kind=CONTACTS,
@@ -149,16 +150,19 @@ class HubSpotSimulator:
         them (:mod:`syncd.sim.hubspot.webhooks`); a subscription before replaces it."""
         await self.unsubscribe_webhooks()
         self.webhooks = WebhookSender(subscription)
-        for source in (self.portal, self.contacts, self.associations):
-            source.changes = self.webhooks.notify
+        self._tell_webhooks()
         return self.webhooks
 
-    async def unsubscribe_webhooks(self) -> None:
+    def _tell_webhooks(self) -> None:
+        told = self.webhooks.notify if self.webhooks is not None else None
         for source in (self.portal, self.contacts, self.associations):
-            source.changes = None
+            source.changes = told
+
+    async def unsubscribe_webhooks(self) -> None:
         if self.webhooks is not None:
             await self.webhooks.aclose()
             self.webhooks = None
+        self._tell_webhooks()
 
     # -- the user and operator API (also served under /_sim) ------------------------------
 
@@ -288,18 +292,19 @@ class HubSpotSimulator:
             portal.search_jitter = self.config.search_jitter
 
     def reset(self) -> None:
-        self.portal = Portal(
+        self.portal = TellingPortal(
             properties=self.portal.properties,
             search_lag=self.config.search_lag,
             search_jitter=self.config.search_jitter,
         )
-        self.contacts = Portal(
+        self.contacts = TellingPortal(
             properties=self.contacts.properties,
             search_lag=self.config.search_lag,
             search_jitter=self.config.search_jitter,
             kind=CONTACTS,
         )
         self.associations = Associations(self.contacts, self.portal)
+        self._tell_webhooks()  # a subscription outlives a reset, as an app's does
         self.searches = RememberedSearches(self._search_version)
         self.contact_searches = RememberedSearches(self._contact_search_version)
         self.faults.clear()
