@@ -198,3 +198,13 @@ async def test_the_control_api_subscribes_counts_and_stops(subscriber: Subscribe
         "dropped": 0,
     }
     assert simulator.webhooks is None
+
+
+async def test_a_subscription_outlives_a_reset(
+    sim: HubSpotSimulator, subscriber: Subscriber
+) -> None:
+    sim.reset()
+    sim.edit(sim.seed({"name": "Atlas"}), {"city": "Zeist"})
+    await settled(sim)
+
+    assert [e["subscriptionType"] for e in subscriber.events()] == ["company.propertyChange"]
