@@ -23,8 +23,21 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from syncd.config.settings import ConnectionSettings, DaemonSettings, Settings, StatusSettings
-from syncd.config.tables import DEFAULT_ENTITIES, STATE_URL_ENV, ConfigFile, table_context
+from syncd.config.settings import (
+    ConnectionSettings,
+    ConnectionWebhooks,
+    DaemonSettings,
+    Settings,
+    StatusSettings,
+    WebhooksSettings,
+)
+from syncd.config.tables import (
+    DEFAULT_ENTITIES,
+    STATE_URL_ENV,
+    ConfigFile,
+    ConnectionWebhooksTable,
+    table_context,
+)
 from syncd.errors import ConfigError, Problem
 from syncd.gateways.afas.options import AFAS
 from syncd.gateways.hubspot.options import HUBSPOT
@@ -104,7 +117,13 @@ def _settings(
         else f"sqlite:///{data_dir / 'syncd.db'}"
     )
     connections = tuple(
-        ConnectionSettings(name, table.crm, table.afas, _resolved(base, table.fixture))
+        ConnectionSettings(
+            name,
+            table.crm,
+            table.afas,
+            _resolved(base, table.fixture),
+            _webhooks(table.webhooks),
+        )
         for name, table in file.connections.items()
     )
     daemon, status, port = file.daemon, file.status, _status_port(env)
@@ -137,7 +156,18 @@ def _settings(
             actions=status.actions,
             operator=status.operator,
         ),
+        webhooks=WebhooksSettings(
+            host=file.webhooks.host,
+            port=file.webhooks.port,
+            gather=timedelta(seconds=file.webhooks.gather_seconds),
+        ),
     )
+
+
+def _webhooks(table: ConnectionWebhooksTable | None) -> ConnectionWebhooks | None:
+    if table is None:
+        return None
+    return ConnectionWebhooks(table.public_url, table.client_secret_env)
 
 
 def _resolved(base: Path, value: str | None) -> Path | None:

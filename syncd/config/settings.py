@@ -15,7 +15,22 @@ from syncd.polling import PollPace
 from syncd.records import Side
 from syncd.state.url import redact_url
 
-__all__ = ["ConnectionSettings", "DaemonSettings", "Settings", "StatusSettings"]
+__all__ = [
+    "ConnectionSettings",
+    "ConnectionWebhooks",
+    "DaemonSettings",
+    "Settings",
+    "StatusSettings",
+    "WebhooksSettings",
+]
+
+
+@dataclass(frozen=True)
+class ConnectionWebhooks:
+    """How HubSpot's webhook calls for one connection are checked."""
+
+    public_url: str  # the URL HubSpot calls and signs
+    client_secret: Secret  # the app's client secret, from the environment
 
 
 @dataclass(frozen=True)
@@ -26,6 +41,7 @@ class ConnectionSettings:
     crm: GatewaySettings
     afas: GatewaySettings
     fixture: Path | None  # JSON file of both in-memory systems, for kind = "memory"
+    webhooks: ConnectionWebhooks | None = None  # None: no webhooks, polling alone
 
     def side(self, side: Side) -> GatewaySettings:
         return self.crm if side is Side.CRM else self.afas
@@ -65,6 +81,15 @@ class StatusSettings:
 
 
 @dataclass(frozen=True)
+class WebhooksSettings:
+    """Where ``syncd run`` listens for HubSpot's webhook calls (when a connection takes them)."""
+
+    host: str = "127.0.0.1"
+    port: int = 8687
+    gather: timedelta = timedelta(seconds=1)  # calls this close together: one hinted cycle
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything config.toml and the mapping files say, validated."""
 
@@ -78,6 +103,7 @@ class Settings:
     connections: tuple[ConnectionSettings, ...]
     daemon: DaemonSettings
     status: StatusSettings
+    webhooks: WebhooksSettings = WebhooksSettings()
 
     def __repr__(self) -> str:
         return (

@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from pydantic import (
     AfterValidator,
@@ -30,6 +31,7 @@ from syncd.gateways.options import (
     GatewayKind,
     GatewaySettings,
     Secret,
+    SecretFromEnv,
     secrets_context,
     variable_name_problem,
 )
@@ -186,6 +188,27 @@ def _gateway(side: Side) -> Callable[[object, ValidationInfo], GatewaySettings]:
     return gateway
 
 
+def _public_url(url: str) -> str:
+    """The URL HubSpot calls: https, but for a receiver on this machine (tests, demo)."""
+    parts = urlsplit(url.strip())
+    local = parts.scheme == "http" and parts.hostname in _LOOPBACK
+    if (parts.scheme != "https" and not local) or not parts.hostname:
+        raise said(
+            f"expected the https URL HubSpot calls, as set in the app's webhook settings "
+            f'(like "https://sync.example.com/hubspot/webhooks/main"), got {describe(url)}'
+        )
+    return url.strip()
+
+
+class ConnectionWebhooksTable(Table):
+    """[connections.<name>.webhooks]: HubSpot calls syncd when records change."""
+
+    public_url: Annotated[
+        str, Hint(wanted="the https URL HubSpot calls"), AfterValidator(_public_url)
+    ]
+    client_secret_env: SecretFromEnv
+
+
 class ConnectionTable(Table):
     """[connections.<name>]: a CRM and an AFAS side synced together."""
 
@@ -196,6 +219,16 @@ class ConnectionTable(Table):
         None, validate_default=True
     )
     fixture: PathText | None = None
+    webhooks: ConnectionWebhooksTable | None = None  # off unless the table is there
+
+    @model_validator(mode="after")
+    def _webhooks_need_hubspot(self) -> ConnectionTable:
+        if self.webhooks is not None and self.crm.kind != "hubspot":
+            message = (
+                'webhooks come from HubSpot: remove this table or use crm = { kind = "hubspot" }'
+            )
+            raise said_at(("webhooks",), message)
+        return self
 
     @model_validator(mode="after")
     def _fixture_needs_memory(self, info: ValidationInfo) -> ConnectionTable:
@@ -346,6 +379,15 @@ class StatusTable(Table):
         return self
 
 
+class WebhooksTable(Table):
+    """[webhooks]: where ``syncd run`` takes HubSpot's webhook calls (behind a proxy)."""
+
+    host: Annotated[str, Hint(wanted='an address such as "127.0.0.1"')] = "127.0.0.1"
+    port: Annotated[int, AfterValidator(within(0, 65535, whole=True))] = 8687
+    # Calls that come within this long of each other are read in one hinted cycle.
+    gather_seconds: Annotated[float, AfterValidator(within(0, 60))] = 1.0
+
+
 class ConfigFile(Table):
     """config.toml as written (paths still relative to the file)."""
 
@@ -354,6 +396,7 @@ class ConfigFile(Table):
     sync: SyncTable = SyncTable()
     daemon: DaemonTable = DaemonTable()
     status: StatusTable = StatusTable()
+    webhooks: WebhooksTable = WebhooksTable()
     connections: Annotated[
         dict[Annotated[str, AfterValidator(_connection_name)], ConnectionTable],
         Hint(

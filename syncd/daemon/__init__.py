@@ -21,6 +21,11 @@ A lane (connection and entity) cycles only while this process holds its lease
 on PostgreSQL, replicas share the lanes and check their leases every
 ``lease_check_seconds``. A lane whose lease is lost has its cycle in flight cancelled.
 With replicas, each request's User-Agent names the replica, lane and cycle.
+
+With HubSpot's webhooks on for a connection (docs/webhooks.md), a receiver on a port of
+its own turns HubSpot's calls into hints (:mod:`syncd.engine.hints`), and each of the
+connection's lanes runs a hinted cycle for them soon after (:mod:`.hinted`), under the
+lane's lock like any cycle. Polling goes on as before: it is what a lost hint falls back on.
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ from rich.console import Console
 from syncd.clock import utc_now
 from syncd.config import ConnectionSettings, Settings, load_settings
 from syncd.connections import SideChecks, open_connection
+from syncd.daemon.hinted import HintedCycles
 from syncd.daemon.lanes import (
     Backoff,
     Lane,
@@ -59,6 +65,7 @@ from syncd.daemon.leasing import LeaseKeeping
 from syncd.daemon.reloading import Reloading
 from syncd.daemon.serving import StatusServing
 from syncd.engine.cycle import Connection, run_cycle
+from syncd.engine.hints import HintedIds, Hints
 from syncd.errors import GatewayError, for_people
 from syncd.events import EventName
 from syncd.gateways.http.user_agent import calling_as
@@ -70,6 +77,7 @@ from syncd.status.log import StatusLog
 from syncd.status.progress import progress_for
 from syncd.status.record_names import HubSpotPages
 from syncd.status.running import RunningListings
+from syncd.webhooks.receiver import Received, serve_webhooks
 
 __all__ = [
     "Backoff",
@@ -117,6 +125,9 @@ class Daemon(LeaseKeeping, StatusServing, Reloading):
         self.desk_connections: dict[str, Connection] = {}
         self.desk_locks: dict[tuple[str, str], asyncio.Lock] = {}
         self.pages: dict[str, HubSpotPages] = {}
+        self.hints = Hints()  # records named by webhooks, per lane
+        self.webhooks_received = Received()
+        self.hinted: HintedCycles | None = None
 
     async def run(self) -> int:
         self._stop_on_signals()  # a SIGTERM while starting stops cleanly once started
@@ -129,13 +140,23 @@ class Daemon(LeaseKeeping, StatusServing, Reloading):
                 await self._open(chosen)
             await self._catch_up_log()
             await self._serve_status(stack)
+            await serve_webhooks(stack, self.settings, self.hints, self.webhooks_received)
             await self._check_leases()
             scheduler = self.scheduler = self._schedule()
             scheduler.start()
+            hinted = self.hinted = HintedCycles(
+                self.settings.webhooks.gather,
+                self.stopping,
+                lambda lane: self._holds_lease(lane) and lane.backoff.ready(utc_now()),
+                lambda lane, ids: self._lane_cycle(lane, hinted=ids),
+                self.cycles_in_flight,
+            )
+            hinted.start(self.lanes)
             self._reload_on_sighup()
             await self.stopping.wait()
             scheduler.shutdown(wait=False)
             await self._let_cycles_finish()
+            await hinted.stop()
             await self._copy_events_to_log()
         self.log.close()
         return 0
@@ -155,12 +176,17 @@ class Daemon(LeaseKeeping, StatusServing, Reloading):
             await stack.aclose()
             raise
         checks = SideChecks(conn.gateways.values())
-        lanes = [Lane(conn, e, systems, checks=checks) for e in self.settings.entities]
+        lanes = [
+            Lane(conn, e, systems, checks=checks, hints=self.hints.lane(conn.name, e))
+            for e in self.settings.entities
+        ]
         self.opened[chosen.name] = OpenConnection(chosen, lanes, stack)
         self.lanes += lanes
         await self._lanes_changed()
         for lane in lanes if self.scheduler is not None else ():
             self._add_jobs(self.scheduler, lane)
+        if self.hinted is not None:  # opened by a reload: follow its hints too
+            self.hinted.start(lanes)
 
     async def _close(self, name: str) -> None:
         """Stop a connection's lanes, each after its cycle in flight ends (never cut)."""
@@ -269,30 +295,36 @@ class Daemon(LeaseKeeping, StatusServing, Reloading):
         if not self._holds_lease(lane) or lane.lock.locked() or not lane.backoff.ready(now):
             return
         async with lane.lock:
-            if lane.retired or not self._holds_lease(lane):
-                return  # handed back, or its connection closed, while this one waited
-            lane.cycle = asyncio.current_task()
-            try:
-                with calling_as(self._describe_caller(lane)):
-                    if lane.checks is not None:
-                        await lane.checks.run()
-                    report = await run_cycle(
-                        lane.conn, lane.entity, full=full, progress=self.running
-                    )
-                if saw_changes(report.counts):
-                    lane.last_change = self.clock()
-            except GatewayError as error:
-                await self._note_failure(lane, error)
-            except Exception as error:  # a bug must not stop the other lanes
-                LOG.error("%s: unexpected error in syncd", lane.key, exc_info=error)
-                await self._note_failure(lane, error)
-            else:
-                await self._note_recovery(lane)
-            finally:
-                if lane.systems is not None:
-                    lane.systems.save()
-                self._poll_next(lane)
-                await self._copy_events_to_log()
+            await self._lane_cycle(lane, full=full)
+
+    async def _lane_cycle(
+        self, lane: Lane, *, full: bool = False, hinted: HintedIds | None = None
+    ) -> None:
+        """One cycle of ``lane``, whose lock the caller holds."""
+        if lane.retired or not self._holds_lease(lane):
+            return  # handed back, or its connection closed, while this one waited
+        lane.cycle = asyncio.current_task()
+        try:
+            with calling_as(self._describe_caller(lane)):
+                if lane.checks is not None:
+                    await lane.checks.run()
+                report = await run_cycle(
+                    lane.conn, lane.entity, full=full, progress=self.running, hinted=hinted
+                )
+            if saw_changes(report.counts):
+                lane.last_change = self.clock()
+        except GatewayError as error:
+            await self._note_failure(lane, error)
+        except Exception as error:  # a bug must not stop the other lanes
+            LOG.error("%s: unexpected error in syncd", lane.key, exc_info=error)
+            await self._note_failure(lane, error)
+        else:
+            await self._note_recovery(lane)
+        finally:
+            if lane.systems is not None:
+                lane.systems.save()
+            self._poll_next(lane)
+            await self._copy_events_to_log()
 
     def next_poll(self, lane: Lane) -> datetime:
         """When ``lane``'s next incremental cycle is due: sooner while it is busy."""

@@ -11,6 +11,7 @@ from typing import Any
 from syncd.config import ConnectionSettings
 from syncd.connections import SideChecks, Systems
 from syncd.engine.cycle import Connection
+from syncd.engine.hints import LaneHints
 from syncd.errors import AuthError, PermanentError, TransientError
 
 
@@ -43,6 +44,7 @@ class Lane:
     checks: SideChecks | None = None  # the connection's, shared by its lanes
     last_change: datetime | None = None  # when a cycle last changed something: busy
     retired: bool = False  # its connection was removed or restarted by a reload
+    hints: LaneHints = field(default_factory=LaneHints)  # records due for a look
 
     @property
     def key(self) -> str:

@@ -17,6 +17,7 @@ from syncd.clock import utc_now
 from syncd.engine.actions import Plan
 from syncd.engine.apply.applier import Applier
 from syncd.engine.cancel import cancel_task
+from syncd.engine.hints import HintedIds
 from syncd.engine.indoubt import InDoubt
 from syncd.engine.plan import field_rules
 from syncd.engine.progress import NO_PROGRESS, ListingProgress
@@ -26,7 +27,7 @@ from syncd.engine.speed.fast import FAST
 from syncd.engine.speed.seam import SpeedStrategy
 from syncd.engine.stages.apply import apply
 from syncd.engine.stages.commit import commit
-from syncd.engine.stages.context import CycleContext, requests_sent
+from syncd.engine.stages.context import CycleContext, hinted_counts, requests_sent
 from syncd.engine.stages.guard import guards_pass
 from syncd.engine.stages.listings import Listing
 from syncd.engine.stages.lookups import CycleLookups
@@ -89,11 +90,14 @@ async def run_cycle(
     dry_run: bool = False,
     accept_guards: bool = False,
     progress: ListingProgress = NO_PROGRESS,
+    hinted: HintedIds | None = None,
 ) -> CycleReport:
     """Run one cycle; with ``dry_run`` nothing is written anywhere, the plan is returned.
-    ``progress`` is told how far a whole listing (first sync, full sweep) has come."""
+    ``progress`` is told how far a whole listing (first sync, full sweep) has come.
+    A ``hinted`` cycle reads those ids by id instead of listing the changes since the
+    cursors (:mod:`syncd.engine.hints`), and leaves the cursors where they are."""
     speed = conn.speed
-    ctx = _context(conn, entity, full=full, dry_run=dry_run, progress=progress)
+    ctx = _context(conn, entity, full=full, dry_run=dry_run, progress=progress, hinted=hinted)
     try:
         async with speed.cycle_running():
             listings = await open_listings(ctx, speed)
@@ -111,7 +115,7 @@ async def _stages(
     ctx: CycleContext, speed: SpeedStrategy, listings: Mapping[Side, Listing], accept_guards: bool
 ) -> CycleReport:
     if not ctx.dry_run:
-        await ctx.log_event(EventName.CYCLE_STARTED, None, full=ctx.full)
+        await ctx.log_event(EventName.CYCLE_STARTED, None, full=ctx.full, **hinted_counts(ctx))
     lookups = CycleLookups(ctx)
     quarantined = await read_quarantine(ctx)
     applier = Applier(
@@ -185,7 +189,13 @@ async def _guard_and_apply(
 
 
 def _context(
-    conn: Connection, entity: str, *, full: bool, dry_run: bool, progress: ListingProgress
+    conn: Connection,
+    entity: str,
+    *,
+    full: bool,
+    dry_run: bool,
+    progress: ListingProgress,
+    hinted: HintedIds | None,
 ) -> CycleContext:
     mapping = conn.mappings[entity]
     gateways, waits = following_companies(conn.store, conn.name, mapping, conn.gateways, full=full)
@@ -206,4 +216,5 @@ def _context(
         sent_before={side: requests_sent(gateway) for side, gateway in conn.gateways.items()},
         waits=waits,
         progress=progress,
+        hinted=hinted,
     )

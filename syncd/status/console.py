@@ -135,6 +135,10 @@ def cycle_summary(data: dict[str, Any]) -> str:
     summary = ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "no changes"
     if data.get("full"):
         summary = f"full sweep: {summary}"
+    hinted = data.get("hinted")
+    if isinstance(hinted, dict) and hinted:  # a look at the records hints named
+        looked = ", ".join(f"{side} {n}" for side, n in sorted(hinted.items()))
+        summary = f"hinted ({looked}): {summary}"
     requests = data.get("requests") or {}
     used = ", ".join(
         f"{side} {r['used']}"

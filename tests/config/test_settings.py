@@ -239,7 +239,8 @@ def test_every_problem_of_config_and_mappings_at_once() -> None:
         (
             src,
             "colour",
-            "unknown key; allowed keys: data_dir, state, sync, daemon, status, connections",
+            "unknown key; allowed keys: data_dir, state, sync, daemon, status, webhooks, "
+            "connections",
         ),
         (src, "data_dir", "expected a path (a non-empty string), got an integer (5)"),
         (
@@ -277,7 +278,7 @@ def test_every_problem_of_config_and_mappings_at_once() -> None:
         (
             src,
             "connections.demo.fixtures",
-            "unknown key; did you mean 'fixture'? allowed keys: crm, afas, fixture",
+            "unknown key; did you mean 'fixture'? allowed keys: crm, afas, fixture, webhooks",
         ),
         (
             src,

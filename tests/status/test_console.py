@@ -119,6 +119,11 @@ def test_an_incremental_cycle_start_is_left_to_its_summary_a_sweep_is_announced(
     assert line_of(sweep).endswith("cycle  full sweep: no changes (3 s)")
 
 
+def test_a_hinted_cycle_says_how_many_records_it_looked_at() -> None:
+    hinted = event("cycle_finished", counts={"updated_afas": 1}, hinted={"crm": 2}, seconds=1)
+    assert line_of(hinted).endswith("cycle  hinted (crm 2): updated_afas 1 (1 s)")
+
+
 def test_a_tripped_guard_says_what_to_do() -> None:
     tripped = event("guard_tripped", guard="max_delete_share", message="12 of 40 deleted")
 

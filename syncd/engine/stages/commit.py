@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from syncd.engine.actions import Plan
 from syncd.engine.cursors import before_deferred
 from syncd.engine.link_names import renamed
-from syncd.engine.stages.context import CycleContext, requests_sent
+from syncd.engine.stages.context import CycleContext, hinted_counts, requests_sent
 from syncd.events import EventName
 from syncd.records import Cursor, Side
 from syncd.state.rows import Link
@@ -38,6 +38,7 @@ async def commit(
                 None,
                 {
                     "full": ctx.full,
+                    **hinted_counts(ctx),
                     "counts": dict(counts),
                     "waiting_for_sibling": plan.waiting_for_sibling,
                     **_waiting_for_company(ctx),

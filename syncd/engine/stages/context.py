@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from syncd.engine.hints import HintedIds
 from syncd.engine.progress import NO_PROGRESS, ListingProgress
 from syncd.engine.reconcile import FieldRule
 from syncd.engine.references.waits import CompanyWaits
@@ -38,6 +39,8 @@ class CycleContext:
     # For an entity whose records follow a company (contacts): which of them wait for it.
     waits: CompanyWaits | None = None
     progress: ListingProgress = NO_PROGRESS  # who watches a whole listing come in
+    # A hinted cycle: per side, the ids it reads by id instead of listing changes.
+    hinted: HintedIds | None = None
 
     @property
     def lane(self) -> str:
@@ -61,3 +64,10 @@ class CycleContext:
 def requests_sent(gateway: Gateway) -> int:
     sent = getattr(gateway, "requests_sent", 0)
     return sent if isinstance(sent, int) else 0
+
+
+def hinted_counts(ctx: CycleContext) -> dict[str, object]:
+    """For a hinted cycle's events: how many ids per side it looked at."""
+    if ctx.hinted is None:
+        return {}
+    return {"hinted": {str(side): len(ids) for side, ids in ctx.hinted.items() if ids}}

@@ -19,6 +19,7 @@ class Listing:
     whole: bool  # every record (the first pull, or a sweep); else the changes since
     started: datetime  # before it was asked for: the cursor's pulled_at
     pages: Pages
+    hinted: bool = False  # hinted records read by id: the cursor stays where it is
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ strategy's work beside the listings."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from syncd.engine.apply.applier import Applier
@@ -17,8 +17,9 @@ from syncd.engine.stages.context import CycleContext
 from syncd.engine.stages.listings import Listing, PullSoFar, SidePull
 from syncd.engine.stages.lookups import CycleLookups
 from syncd.engine.stages.standing import Standing
+from syncd.gateways.base import Gateway
 from syncd.gateways.http.pages_ahead import side_by_side
-from syncd.records import Cursor, Side
+from syncd.records import Cursor, Page, Side
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,9 @@ class Pull:
 async def open_listings(ctx: CycleContext, speed: SpeedStrategy) -> dict[Side, Listing]:
     """Read the cursors and open each side's listing."""
     cursors = {side: await ctx.store.get_cursor(ctx.connection, ctx.entity, side) for side in Side}
+    if ctx.hinted is not None and not ctx.full and None not in cursors.values():
+        return {side: _hinted(ctx, speed, side, cursors[side]) for side in Side}
+    # A hint before the first sync: the first sync it is.
     return {side: _listing(ctx, speed, side, cursors[side]) for side in Side}
 
 
@@ -48,6 +52,19 @@ def _listing(ctx: CycleContext, speed: SpeedStrategy, side: Side, cursor: Cursor
     since = pull_start(cursor, ctx.overlap, ctx.lag(side))
     pages = speed.pages(gateway.changed_since(ctx.entity, since))
     return Listing(cursor, False, started, pages)
+
+
+def _hinted(ctx: CycleContext, speed: SpeedStrategy, side: Side, cursor: Cursor | None) -> Listing:
+    """The hinted records of ``side``, read by id (no search, so no search lag); a side
+    without hints lists nothing, its partners are read again before any write."""
+    ids = sorted(ctx.hinted.get(side, frozenset()) if ctx.hinted is not None else ())
+    pages = speed.pages(_read_by_id(ctx.gateways[side], ctx.entity, ids))
+    return Listing(cursor, False, ctx.now(), pages, hinted=True)
+
+
+async def _read_by_id(gateway: Gateway, entity: str, ids: Sequence[str]) -> AsyncIterator[Page]:
+    if ids:
+        yield await gateway.read(entity, ids)
 
 
 def listing_shape(ctx: CycleContext, listings: Mapping[Side, Listing]) -> ListingShape:
@@ -122,7 +139,10 @@ async def _pull_side(
     finally:
         watched.done()
     await work.on_side_listed(side, listed.so_far, collecting[side.other].so_far)
-    listed.cursor = after_pull(listing.cursor, listed.cursor, listing.started, ctx.now())
+    if listing.hinted:
+        listed.cursor = None  # a look at some records is no pull: the next poll goes on
+    else:
+        listed.cursor = after_pull(listing.cursor, listed.cursor, listing.started, ctx.now())
 
 
 async def _watched(ctx: CycleContext, side: Side, listing: Listing) -> SideListing:

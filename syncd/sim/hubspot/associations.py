@@ -13,7 +13,7 @@ company was merged away is shown with the surviving company.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from syncd.sim.hubspot.kinds import COMPANIES, CONTACTS, ObjectKind
@@ -50,6 +50,7 @@ class Associations:
         self._pairs: dict[str, dict[str, bool]] = {}
         # company id -> contact ids once paired with it (checked again when read)
         self._contacts_by_company: dict[str, set[str]] = {}
+        self.changes: Callable[..., None] | None = None  # webhook subscribers hear of changes
 
     def type_ids(self, source: ObjectKind, target: ObjectKind) -> tuple[int, int]:
         """(unlabeled, primary) type ids from ``source`` to ``target``."""
@@ -82,7 +83,23 @@ class Associations:
         else:
             companies.setdefault(company_id, False)
         self._contacts_by_company.setdefault(company_id, set()).add(contact_id)
+        self._tell(contact_id, company_id, removed=False)
         return [unlabeled, primary] if companies[company_id] else [unlabeled]
+
+    def _tell(self, contact_id: str, company_id: str, *, removed: bool) -> None:
+        """Both ends hear of an association change, as webhook subscribers do."""
+        if self.changes is None:
+            return
+        contact, company = ("contact", contact_id, "COMPANY"), ("company", company_id, "CONTACT")
+        for (kind, one, other_kind), other in ((contact, company_id), (company, contact_id)):
+            self.changes(
+                f"{kind}.associationChange",
+                one,
+                fromObjectId=int(one),
+                toObjectId=int(other),
+                associationType=f"{kind.upper()}_TO_{other_kind}",
+                associationRemoved=removed,
+            )
 
     def dissociate(self, source: ObjectKind, from_id: str, to_id: str) -> None:
         """Remove every association between the two records (none is fine)."""
@@ -90,7 +107,8 @@ class Associations:
             contact_id, company_id = self._pair(source, from_id, to_id)
         except NotFound:
             return
-        self._pairs.get(contact_id, {}).pop(company_id, None)
+        if self._pairs.get(contact_id, {}).pop(company_id, None) is not None:
+            self._tell(contact_id, company_id, removed=True)
 
     # -- reading -----------------------------------------------------------------------------
 

@@ -63,6 +63,10 @@ Control API, under ``/_sim`` (no token)::
     POST   /_sim/contacts/{id}/archive | /restore
     POST   /_sim/associations         {"contact", "company", "primary"?}: a user
                                       associates them
+    PUT    /_sim/webhooks             {"target_url", "client_secret", "first_retry"?,
+                                      ...}: send changes there as HubSpot's webhooks
+                                      (:mod:`syncd.sim.hubspot.webhooks`); GET counts
+                                      deliveries, DELETE stops them
 """
 
 from __future__ import annotations
@@ -91,6 +95,8 @@ from syncd.sim.hubspot.routes.companies import CompanyRoutes
 from syncd.sim.hubspot.routes.control import ControlRoutes
 from syncd.sim.hubspot.search import RememberedSearches, SearchLimits, search_lookup
 from syncd.sim.hubspot.settings import SimConfig
+from syncd.sim.hubspot.telling import TellingPortal
+from syncd.sim.hubspot.webhooks import Subscription, WebhookSender
 from syncd.sim.requestlog import RequestLog
 
 OBJECTS_V3 = "/crm/v3/objects/{objects}"
@@ -115,10 +121,10 @@ class HubSpotSimulator:
         self.token = token
         self.config = config or SimConfig()
         self.limits = limits or SearchLimits()
-        self.portal = Portal(
+        self.portal = TellingPortal(
             search_lag=self.config.search_lag, search_jitter=self.config.search_jitter
         )
-        self.contacts = Portal(
+        self.contacts = TellingPortal(
             search_lag=self.config.search_lag,
             search_jitter=self.config.search_jitter,
             kind=CONTACTS,
@@ -135,6 +141,28 @@ class HubSpotSimulator:
         self._runner: web.AppRunner | None = None
         self._indexing: asyncio.Future[None] | None = None
         self.url = ""
+        self.webhooks: WebhookSender | None = None  # off unless subscribed
+
+    # -- webhooks -------------------------------------------------------------------------
+
+    async def subscribe_webhooks(self, subscription: Subscription) -> WebhookSender:
+        """From now on, changes are sent to ``subscription``'s target URL as HubSpot sends
+        them (:mod:`syncd.sim.hubspot.webhooks`); a subscription before replaces it."""
+        await self.unsubscribe_webhooks()
+        self.webhooks = WebhookSender(subscription)
+        self._tell_webhooks()
+        return self.webhooks
+
+    def _tell_webhooks(self) -> None:
+        told = self.webhooks.notify if self.webhooks is not None else None
+        for source in (self.portal, self.contacts, self.associations):
+            source.changes = told
+
+    async def unsubscribe_webhooks(self) -> None:
+        if self.webhooks is not None:
+            await self.webhooks.aclose()
+            self.webhooks = None
+        self._tell_webhooks()
 
     # -- the user and operator API (also served under /_sim) ------------------------------
 
@@ -264,18 +292,19 @@ class HubSpotSimulator:
             portal.search_jitter = self.config.search_jitter
 
     def reset(self) -> None:
-        self.portal = Portal(
+        self.portal = TellingPortal(
             properties=self.portal.properties,
             search_lag=self.config.search_lag,
             search_jitter=self.config.search_jitter,
         )
-        self.contacts = Portal(
+        self.contacts = TellingPortal(
             properties=self.contacts.properties,
             search_lag=self.config.search_lag,
             search_jitter=self.config.search_jitter,
             kind=CONTACTS,
         )
         self.associations = Associations(self.contacts, self.portal)
+        self._tell_webhooks()  # a subscription outlives a reset, as an app's does
         self.searches = RememberedSearches(self._search_version)
         self.contact_searches = RememberedSearches(self._contact_search_version)
         self.faults.clear()
@@ -321,6 +350,7 @@ class HubSpotSimulator:
         return self.url
 
     async def close(self) -> None:
+        await self.unsubscribe_webhooks()
         if self._indexing is not None:
             self._indexing.cancel()
             await asyncio.gather(self._indexing, return_exceptions=True)

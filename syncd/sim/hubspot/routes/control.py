@@ -10,6 +10,7 @@ from aiohttp import web
 
 from syncd.sim.hubspot.faults import Fault
 from syncd.sim.hubspot.properties import PropertyDef, parse_datetime
+from syncd.sim.hubspot.webhooks import Subscription
 
 if TYPE_CHECKING:
     from syncd.sim.hubspot.simulator import HubSpotSimulator
@@ -44,6 +45,37 @@ class ControlRoutes:
         add("GET", "/_sim/requests", self.counts)
         add("DELETE", "/_sim/requests", self.clear_counts)
         add("GET", "/_sim/log", self.log)
+        add("PUT", "/_sim/webhooks", self.subscribe_webhooks)
+        add("GET", "/_sim/webhooks", self.webhook_deliveries)
+        add("DELETE", "/_sim/webhooks", self.unsubscribe_webhooks)
+
+    async def subscribe_webhooks(self, request: web.Request) -> web.Response:
+        given = await request.json()
+        try:
+            subscription = Subscription(**given)
+        except TypeError as error:
+            raise web.HTTPBadRequest(text=f"{error}; give target_url and client_secret") from None
+        await self.simulator.subscribe_webhooks(subscription)
+        return web.Response(status=204)
+
+    async def webhook_deliveries(self, request: web.Request) -> web.Response:
+        sender = self.simulator.webhooks
+        if sender is None:
+            return web.json_response({"subscribed": False})
+        done = sender.deliveries
+        return web.json_response(
+            {
+                "subscribed": True,
+                "requests": done.requests,
+                "failed": done.failed,
+                "delivered": len(done.delivered),
+                "dropped": len(done.dropped),
+            }
+        )
+
+    async def unsubscribe_webhooks(self, request: web.Request) -> web.Response:
+        await self.simulator.unsubscribe_webhooks()
+        return web.Response(status=204)
 
     async def settings(self, request: web.Request) -> web.Response:
         return web.json_response(asdict(self.simulator.config))

@@ -1,0 +1,1 @@
+"""HubSpot's webhooks: calls that say which records changed, turned into hints."""
