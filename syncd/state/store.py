@@ -22,6 +22,7 @@ from syncd.state.conflicts import ConflictReads, ConflictWrites
 from syncd.state.cursors import CursorReads, CursorWrites
 from syncd.state.database import connect, upgrade
 from syncd.state.journal import JournalReads, JournalWrites
+from syncd.state.journal_offsets import JournalOffsets
 from syncd.state.links import LinkReads, LinkWrites
 from syncd.state.organisations import OrganisationReads, OrganisationWrites
 from syncd.state.quarantine import QuarantineReads, QuarantineWrites
@@ -68,6 +69,7 @@ class StateStore(
     WaitingReads,
     OrganisationReads,
     EventReads,
+    JournalOffsets,
 ):
     """What syncd remembers between cycles: links and their base, cursors, the write journal,
     conflicts, quarantined records and status events, each scoped by connection and entity.

@@ -240,3 +240,13 @@ class EventRow(StateModel, table=True):
     record: str | None = Field(default=None, sa_type=sa.String())
     data: dict[str, Any] = Field(sa_type=JSONText())
     at: datetime = Field(sa_type=UTCDateTime())
+
+
+class JournalOffsetRow(StateModel, table=True):
+    """Per connection, how far HubSpot's Webhooks Journal has been read."""
+
+    __tablename__ = "journal_offsets"
+
+    connection: str = Field(primary_key=True, sa_type=sa.String())
+    offset: str = Field(sa_type=sa.String())
+    read_at: datetime = Field(sa_type=UTCDateTime())

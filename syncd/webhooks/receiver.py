@@ -21,9 +21,9 @@ from aiohttp import web
 from syncd.clock import utc_now
 from syncd.config import ConnectionSettings, Settings
 from syncd.engine.hints import Hints
+from syncd.gateways.hubspot.change_events import COMPANY, CONTACT, NotEvents, hinted_by
 from syncd.mapping import COMPANY_ENTITIES
 from syncd.records import Side
-from syncd.webhooks.events import COMPANY, CONTACT, NotEvents, hinted_by
 from syncd.webhooks.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, refusal
 
 LOG = logging.getLogger(__name__)

@@ -133,6 +133,7 @@ class HubSpotClient:
             daily_budget=self.settings.daily_budget,
         )
         self._session: aiohttp.ClientSession | None = None
+        self._files: aiohttp.ClientSession | None = None  # no token: files are elsewhere
         self.requests_sent = 0  # every request since start, retries included
 
     def status(self) -> dict[str, object]:
@@ -140,9 +141,35 @@ class HubSpotClient:
         return self._limits.status()
 
     async def aclose(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        for session in (self._session, self._files):
+            if session is not None:
+                await session.close()
+        self._session = self._files = None
+
+    async def download(self, url: str) -> Any:
+        """The JSON file at a pre-signed ``url`` HubSpot handed out (a journal entry's).
+
+        The token is not sent: the URL carries its own permission, and its host is not
+        HubSpot's API. Nor does it spend the API's budget. Any failure is a TransientError
+        (the entry is read again at the next poll).
+        """
+        if self._files is None or self._files.closed:
+            self._files = aiohttp.ClientSession(
+                connector=tls_connector(self.settings.ca_bundle),
+                timeout=aiohttp.ClientTimeout(total=self.settings.timeout_seconds),
+            )
+        what = "HubSpot journal file"
+        try:
+            async with self._files.get(url, headers={"User-Agent": user_agent()}) as response:
+                data, status = await response.read(), response.status
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise TransientError(f"{what}: no answer ({why_no_answer(exc)})") from exc
+        if not 200 <= status < 300:
+            raise TransientError(f"{what}: answered {status} (its link may have expired)")
+        try:
+            return json_body(data)
+        except UnreadableBody as exc:
+            raise TransientError(f"{what}: a body that {exc}") from None
 
     async def call(
         self,

@@ -31,7 +31,7 @@ Besides the protocol it is a ``BatchGateway`` and a ``MultiRoleGateway``;
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from syncd.errors import ConfigError, PermanentError, Problem
@@ -39,8 +39,10 @@ from syncd.gateways.base import BatchOutcome
 from syncd.gateways.http.tls import checked_ca_bundle
 from syncd.gateways.hubspot.associations import PrimaryCompanies
 from syncd.gateways.hubspot.batches import BatchWriter
+from syncd.gateways.hubspot.change_events import Hinted
 from syncd.gateways.hubspot.client import ClientSettings, HubSpotClient
 from syncd.gateways.hubspot.companies import CompanyMapping
+from syncd.gateways.hubspot.journal import JournalReader, JournalStore
 from syncd.gateways.hubspot.options import HubSpotOptions
 from syncd.gateways.hubspot.reading import LIST_PAGE, CompanyReader
 from syncd.gateways.hubspot.roles import CompanyRoles, role_problems
@@ -134,6 +136,11 @@ class HubSpotGateway:
 
     async def aclose(self) -> None:
         await self._client.aclose()
+
+    def journal_reader(self, store: JournalStore, hint: Callable[[Hinted], None]) -> JournalReader:
+        """A reader of this portal's Webhooks Journal, whose requests go through (and
+        are counted by) the gateway's own client."""
+        return JournalReader(self._client, store, hint)
 
     # -- reading ----------------------------------------------------------------------------
 

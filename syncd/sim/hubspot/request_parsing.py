@@ -20,6 +20,8 @@ def operation_name(request: web.Request) -> str:
     companies; the same after "contacts " for contacts ("contacts POST search"), and
     "associations POST batch/read" and the like for associations."""
     path = request.path.rstrip("/")
+    if path.startswith("/webhooks-journal/"):
+        return f"journal {request.method} {path.split('/2026-03/', 1)[-1].split('/', 1)[0]}"
     if path.startswith(("/crm/v4/", "/crm/associations/")) or "/associations/default/" in path:
         action = path.rsplit("/batch/", 1)[-1] if "/batch/" in path else "default"
         prefix = "batch/" if "/batch/" in path else ""

@@ -29,6 +29,9 @@ between contacts and companies (:mod:`syncd.sim.hubspot.routes.associations`)::
     POST   /crm/v4/associations/{from}/{to}/batch/associate/default
     PUT    /crm/v4/objects/{from}/{id}/associations/default/{to}/{id}
 
+The Webhooks Journal (``/webhooks-journal/journal-local/2026-03/...``) holds every
+change, as :mod:`syncd.sim.hubspot.journal` says.
+
 Every request needs ``Authorization: Bearer <token>`` (any token, unless the simulator
 was given one; else 401 with HubSpot's body). Rate limits, when set, answer 429 with the
 real bodies (:mod:`syncd.sim.hubspot.rate_limits`).
@@ -83,6 +86,7 @@ from aiohttp import web
 
 from syncd.sim.hubspot.associations import Associations
 from syncd.sim.hubspot.faults import Fault
+from syncd.sim.hubspot.journal import SimJournal
 from syncd.sim.hubspot.kinds import COMPANIES, CONTACTS, ObjectKind
 from syncd.sim.hubspot.middlewares import ApiMiddlewares, Exchange
 from syncd.sim.hubspot.portal import Company, Invalid, NotFound, Portal
@@ -142,6 +146,8 @@ class HubSpotSimulator:
         self._indexing: asyncio.Future[None] | None = None
         self.url = ""
         self.webhooks: WebhookSender | None = None  # off unless subscribed
+        self.journal = SimJournal()  # every change, for an app to pull
+        self._tell_webhooks()
 
     # -- webhooks -------------------------------------------------------------------------
 
@@ -154,9 +160,14 @@ class HubSpotSimulator:
         return self.webhooks
 
     def _tell_webhooks(self) -> None:
-        told = self.webhooks.notify if self.webhooks is not None else None
         for source in (self.portal, self.contacts, self.associations):
-            source.changes = told
+            source.changes = self._changed
+
+    def _changed(self, subscription_type: str, object_id: str, **more: Any) -> None:
+        """A change goes to the journal, and to the webhook subscriber if there is one."""
+        self.journal.record(subscription_type, object_id, **more)
+        if self.webhooks is not None:
+            self.webhooks.notify(subscription_type, object_id, **more)
 
     async def unsubscribe_webhooks(self) -> None:
         if self.webhooks is not None:
@@ -305,6 +316,7 @@ class HubSpotSimulator:
         )
         self.associations = Associations(self.contacts, self.portal)
         self._tell_webhooks()  # a subscription outlives a reset, as an app's does
+        self.journal.entries.clear()
         self.searches = RememberedSearches(self._search_version)
         self.contact_searches = RememberedSearches(self._contact_search_version)
         self.faults.clear()
@@ -335,6 +347,7 @@ class HubSpotSimulator:
             for properties in (PROPERTIES_V3, PROPERTIES_DATED):
                 app.router.add_get(properties.replace("{objects}", kind.plural), records.properties)
         AssociationRoutes(self).add_to(app)
+        self.journal.add_to(app)
         ControlRoutes(self).add_to(app)
         return app
 

@@ -34,6 +34,30 @@ MAX_RETRIES = 10  # after the first attempt
 RESERVED_ESCAPES = {f"%{ord(c):02X}": c for c in ":/?@!$'()*,;"}
 
 
+def change_event(
+    subscription_type: str,
+    object_id: str,
+    event_id: int,
+    *,
+    portal_id: int = 62515,
+    app_id: int = 1001,
+    **more: Any,
+) -> dict[str, Any]:
+    """One change event as HubSpot's webhooks (and its journal) carry it."""
+    return {
+        "eventId": event_id,
+        "subscriptionId": 1,
+        "portalId": portal_id,
+        "appId": app_id,
+        "occurredAt": int(time.time() * 1000),
+        "subscriptionType": subscription_type,
+        "attemptNumber": 0,
+        "objectId": int(object_id),
+        "changeSource": "CRM",
+        **more,
+    }
+
+
 @dataclass(frozen=True)
 class Subscription:
     """Where and how the simulated app's webhooks go."""
@@ -72,20 +96,16 @@ class WebhookSender:
 
     def notify(self, subscription_type: str, object_id: str, **more: Any) -> None:
         """A change HubSpot tells subscribers of (``company.propertyChange``...)."""
-        self._queue.append(
-            {
-                "eventId": next(self._event_ids),
-                "subscriptionId": 1,
-                "portalId": self.subscription.portal_id,
-                "appId": self.subscription.app_id,
-                "occurredAt": int(time.time() * 1000),
-                "subscriptionType": subscription_type,
-                "attemptNumber": 0,
-                "objectId": int(object_id),
-                "changeSource": "CRM",
-                **more,
-            }
+        subscription = self.subscription
+        event = change_event(
+            subscription_type,
+            object_id,
+            next(self._event_ids),
+            portal_id=subscription.portal_id,
+            app_id=subscription.app_id,
+            **more,
         )
+        self._queue.append(event)
         self._start()
 
     def _start(self) -> None:

@@ -1,4 +1,6 @@
-"""What a batch of HubSpot webhook events hints: which companies and contacts to read.
+"""What a batch of HubSpot change events hints: which companies and contacts to read.
+
+Webhook calls and the Webhooks Journal carry the same event shapes; both are read here.
 
 Only the ids are taken; the values an event carries (``propertyValue``) are never used,
 since events come at least once, out of order, and say nothing a read by id would not.

@@ -1,0 +1,142 @@
+"""The Webhooks Journal reader against the simulator: it reads from the stored offset,
+pages until caught up, hints what the entries name and stores the offset after."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+
+from syncd.gateways.hubspot.change_events import COMPANY, CONTACT, Hinted
+from syncd.gateways.hubspot.journal import JournalReader, JournalStore
+from tests.gateways.hubspot.harness import HubSpotHarness
+
+BATCH = "journal GET batch"
+
+
+@dataclass
+class Kept:
+    """An offset kept in memory, and every hint handed on."""
+
+    offset: str | None = None
+    hinted: list[Hinted] = field(default_factory=list)
+
+    async def load(self) -> str | None:
+        return self.offset
+
+    async def save(self, offset: str | None) -> None:
+        self.offset = offset
+
+    def ids(self, kind: str) -> set[str]:
+        return {i for hinted in self.hinted for i in hinted.ids[kind]}
+
+
+def reader(hs: HubSpotHarness, kept: Kept, *, page: int = 100) -> JournalReader:
+    client = hs.hub._client  # the gateway's own, as journal_reader gives it
+    return JournalReader(client, JournalStore(kept.load, kept.save), kept.hinted.append, page=page)
+
+
+def edited_companies(hs: HubSpotHarness, count: int) -> list[str]:
+    ids = [hs.sim.seed({"name": f"Company {n}"}) for n in range(count)]
+    for n, company in enumerate(ids):
+        hs.sim.edit(company, {"name": f"Renamed {n}"})
+    return ids
+
+
+async def test_a_first_poll_starts_at_the_newest_entry(hs: HubSpotHarness) -> None:
+    edited_companies(hs, 2)
+    kept = Kept()
+    await reader(hs, kept).poll()
+    assert kept.offset == hs.sim.journal.entries[-1].offset
+    assert kept.hinted == []  # what came before is polling's
+
+
+async def test_it_pages_until_caught_up_and_stores_the_offset(hs: HubSpotHarness) -> None:
+    edited_companies(hs, 1)
+    kept = Kept()
+    journal = reader(hs, kept, page=2)
+    await journal.poll()
+    companies = edited_companies(hs, 5)
+    hs.sim.counts.clear()
+
+    done = await journal.poll()
+
+    assert done.entries == 5
+    assert kept.ids(COMPANY) == set(companies)
+    assert kept.ids(CONTACT) == set()
+    assert kept.offset == hs.sim.journal.entries[-1].offset
+    assert hs.sim.counts[BATCH] == 3  # pages of 2, 2 and 1
+
+
+async def test_nothing_happened_costs_one_request(hs: HubSpotHarness) -> None:
+    edited_companies(hs, 1)
+    kept = Kept()
+    journal = reader(hs, kept)
+    await journal.poll()
+    offset, sent = kept.offset, hs.hub.requests_sent
+    hs.sim.counts.clear()
+
+    done = await journal.poll()
+
+    assert done.entries == 0
+    assert kept.hinted == []
+    assert kept.offset == offset
+    assert hs.hub.requests_sent == sent + 1  # counted in the HubSpot budget
+    assert dict(hs.sim.counts) == {BATCH: 1}
+
+
+async def test_the_offset_moves_only_after_the_hints_are_handed_on(hs: HubSpotHarness) -> None:
+    edited_companies(hs, 1)
+    kept = Kept()
+    await reader(hs, kept).poll()
+    before = kept.offset
+    edited_companies(hs, 1)
+
+    def refuse(hinted: Hinted) -> None:
+        raise RuntimeError("the daemon fell over")
+
+    client = hs.hub._client
+    failing = JournalReader(client, JournalStore(kept.load, kept.save), refuse)
+    with pytest.raises(RuntimeError):
+        await failing.poll()
+    assert kept.offset == before  # read again next time: hints are idempotent
+    await reader(hs, kept).poll()
+    assert kept.hinted
+    assert kept.offset != before
+
+
+async def test_contacts_and_their_associations_are_hinted(hs: HubSpotHarness) -> None:
+    company = hs.sim.seed({"name": "Acme"})
+    contact = hs.sim.seed_contact({"email": "anouk@acme.example"})
+    kept = Kept()
+    journal = reader(hs, kept)
+    hs.sim.edit(company, {"name": "Acme B.V."})  # so that the journal has a newest entry
+    await journal.poll()
+
+    hs.sim.edit_contact(contact, {"firstname": "Anouk"})
+    hs.sim.associate(contact, company)
+    await journal.poll()
+
+    assert kept.ids(CONTACT) == {contact}
+    assert kept.ids(COMPANY) == {company}
+
+
+async def test_an_expired_offset_is_forgotten_and_reading_starts_again(
+    hs: HubSpotHarness,
+) -> None:
+    edited_companies(hs, 1)
+    kept = Kept()
+    journal = reader(hs, kept)
+    await journal.poll()
+    stale = kept.offset
+    later = hs.sim.journal.clock() + hs.sim.journal.retention + 60
+    hs.sim.journal.clock = lambda: later  # three days on: the entry is gone
+    edited_companies(hs, 1)
+
+    done = await journal.poll()
+
+    assert done.expired
+    assert kept.offset is None
+    assert kept.hinted == []
+    await journal.poll()  # starts at the newest entry again; polling covered the gap
+    assert kept.offset not in (None, stale)
