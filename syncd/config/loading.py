@@ -123,6 +123,7 @@ def _settings(
             table.afas,
             _resolved(base, table.fixture),
             _webhooks(table.webhooks),
+            timedelta(seconds=table.journal.poll_seconds) if table.journal else None,
         )
         for name, table in file.connections.items()
     )

@@ -42,6 +42,7 @@ class ConnectionSettings:
     afas: GatewaySettings
     fixture: Path | None  # JSON file of both in-memory systems, for kind = "memory"
     webhooks: ConnectionWebhooks | None = None  # None: no webhooks, polling alone
+    journal_poll: timedelta | None = None  # how often to read the Webhooks Journal; None: not
 
     def side(self, side: Side) -> GatewaySettings:
         return self.crm if side is Side.CRM else self.afas

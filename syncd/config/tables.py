@@ -209,6 +209,13 @@ class ConnectionWebhooksTable(Table):
     client_secret_env: SecretFromEnv
 
 
+class ConnectionJournalTable(Table):
+    """[connections.<name>.journal]: syncd pulls HubSpot's Webhooks Journal for hints."""
+
+    # A poll when nothing happened is one request; HubSpot keeps entries three days.
+    poll_seconds: Annotated[float, AfterValidator(within(1, 3600))] = 5.0
+
+
 class ConnectionTable(Table):
     """[connections.<name>]: a CRM and an AFAS side synced together."""
 
@@ -220,14 +227,15 @@ class ConnectionTable(Table):
     )
     fixture: PathText | None = None
     webhooks: ConnectionWebhooksTable | None = None  # off unless the table is there
+    journal: ConnectionJournalTable | None = None  # off unless the table is there
 
     @model_validator(mode="after")
-    def _webhooks_need_hubspot(self) -> ConnectionTable:
-        if self.webhooks is not None and self.crm.kind != "hubspot":
-            message = (
-                'webhooks come from HubSpot: remove this table or use crm = { kind = "hubspot" }'
-            )
-            raise said_at(("webhooks",), message)
+    def _hints_need_hubspot(self) -> ConnectionTable:
+        whose = {"webhooks": "webhooks come from HubSpot", "journal": "the journal is HubSpot's"}
+        for table, why in whose.items():
+            if getattr(self, table) is not None and self.crm.kind != "hubspot":
+                message = f'{why}: remove this table or use crm = {{ kind = "hubspot" }}'
+                raise said_at((table,), message)
         return self
 
     @model_validator(mode="after")

@@ -278,7 +278,8 @@ def test_every_problem_of_config_and_mappings_at_once() -> None:
         (
             src,
             "connections.demo.fixtures",
-            "unknown key; did you mean 'fixture'? allowed keys: crm, afas, fixture, webhooks",
+            "unknown key; did you mean 'fixture'? "
+            "allowed keys: crm, afas, fixture, webhooks, journal",
         ),
         (
             src,

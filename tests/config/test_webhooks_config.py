@@ -91,3 +91,33 @@ def test_webhooks_need_a_hubspot_crm(tmp_path: Path) -> None:
     ((key, message),) = problems(tmp_path / "config.toml")
     assert key == "connections.main.webhooks"
     assert "webhooks come from HubSpot" in message
+
+
+def test_the_journal_is_off_by_default_and_polls_every_five_seconds(tmp_path: Path) -> None:
+    assert load_settings(config(tmp_path, ""), env=ENV).connections[0].journal_poll is None
+    table = "[connections.main.journal]\n"
+    settings = load_settings(config(tmp_path / "on", table), env=ENV)
+    assert settings.connections[0].journal_poll == timedelta(seconds=5)
+
+
+def test_the_journal_goes_with_webhooks_or_alone(tmp_path: Path) -> None:
+    table = TABLE + "\n[connections.main.journal]\npoll_seconds = 2\n"
+    connection = load_settings(config(tmp_path, table), env=ENV).connections[0]
+    assert connection.webhooks is not None
+    assert connection.journal_poll == timedelta(seconds=2)
+
+
+def test_a_journal_poll_under_a_second_is_refused(tmp_path: Path) -> None:
+    table = "[connections.main.journal]\npoll_seconds = 0.1\n"
+    ((key, _),) = problems(config(tmp_path, table))
+    assert key == "connections.main.journal.poll_seconds"
+
+
+def test_the_journal_needs_a_hubspot_crm(tmp_path: Path) -> None:
+    text = config(tmp_path, "[connections.main.journal]\n", crm='kind = "memory"').read_text()
+    (tmp_path / "config.toml").write_text(
+        text.replace(', token = "HUBSPOT_TOKEN"', ""), encoding="utf-8"
+    )
+    ((key, message),) = problems(tmp_path / "config.toml")
+    assert key == "connections.main.journal"
+    assert "the journal is HubSpot's" in message
