@@ -25,7 +25,9 @@ With replicas, each request's User-Agent names the replica, lane and cycle.
 With HubSpot's webhooks on for a connection (docs/webhooks.md), a receiver on a port of
 its own turns HubSpot's calls into hints (:mod:`syncd.engine.hints`), and each of the
 connection's lanes runs a hinted cycle for them soon after (:mod:`.hinted`), under the
-lane's lock like any cycle. Polling goes on as before: it is what a lost hint falls back on.
+lane's lock like any cycle. With its Webhooks Journal on, a job per connection pulls the
+same hints instead (:mod:`.journal_polls`), with no inbound port. Polling goes on as
+before: it is what a lost hint falls back on.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ from syncd.clock import utc_now
 from syncd.config import ConnectionSettings, Settings, load_settings
 from syncd.connections import SideChecks, open_connection
 from syncd.daemon.hinted import HintedCycles
+from syncd.daemon.journal_polls import JournalPolls
 from syncd.daemon.lanes import (
     Backoff,
     Lane,
@@ -128,6 +131,9 @@ class Daemon(LeaseKeeping, StatusServing, Reloading):
         self.hints = Hints()  # records named by webhooks, per lane
         self.webhooks_received = Received()
         self.hinted: HintedCycles | None = None
+        self.journal_polls = JournalPolls(
+            self.hints, lambda opened: any(self._holds_lease(lane) for lane in opened.lanes)
+        )
 
     async def run(self) -> int:
         self._stop_on_signals()  # a SIGTERM while starting stops cleanly once started
@@ -185,12 +191,15 @@ class Daemon(LeaseKeeping, StatusServing, Reloading):
         await self._lanes_changed()
         for lane in lanes if self.scheduler is not None else ():
             self._add_jobs(self.scheduler, lane)
+        if self.scheduler is not None:
+            self.journal_polls.add(self.scheduler, self.opened[chosen.name])
         if self.hinted is not None:  # opened by a reload: follow its hints too
             self.hinted.start(lanes)
 
     async def _close(self, name: str) -> None:
         """Stop a connection's lanes, each after its cycle in flight ends (never cut)."""
         opened = self.opened[name]
+        self.journal_polls.remove(self.scheduler, name)
         for lane in opened.lanes:
             self._remove_jobs(lane)
         for lane in opened.lanes:
@@ -220,6 +229,8 @@ class Daemon(LeaseKeeping, StatusServing, Reloading):
         scheduler = AsyncIOScheduler(timezone="UTC")
         for lane in self.lanes:
             self._add_jobs(scheduler, lane)
+        for opened in self.opened.values():
+            self.journal_polls.add(scheduler, opened)
         if self.leases is not None and self.leases.shared:
             scheduler.add_job(
                 self._check_leases,

@@ -21,7 +21,7 @@ from aiohttp import web
 from syncd.clock import utc_now
 from syncd.config import ConnectionSettings, Settings
 from syncd.engine.hints import Hints
-from syncd.gateways.hubspot.change_events import COMPANY, CONTACT, NotEvents, hinted_by
+from syncd.gateways.hubspot.change_events import COMPANY, CONTACT, Hinted, NotEvents, hinted_by
 from syncd.mapping import COMPANY_ENTITIES
 from syncd.records import Side
 from syncd.webhooks.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, refusal
@@ -76,6 +76,14 @@ async def serve_webhooks(
         print(f"syncd: webhook receiver on {where}", file=sys.stderr, flush=True)
 
 
+def queue_hinted(hints: Hints, connection: str, hinted: Hinted) -> None:
+    """Queue the ids HubSpot's events name in the connection's lanes: a company in the
+    customer and supplier lanes, a contact in the contact lane."""
+    for kind, ids in hinted.ids.items():
+        for entity in _ENTITIES[kind]:
+            hints.add(connection, entity, Side.CRM, ids)
+
+
 def make_receiver(
     endpoints: Mapping[str, Endpoint],
     hints: Hints,
@@ -108,9 +116,7 @@ def make_receiver(
             hinted = hinted_by(json.loads(body))
         except (ValueError, NotEvents) as error:
             raise web.HTTPBadRequest(text=f"{error}\n") from None
-        for kind, ids in hinted.ids.items():
-            for entity in _ENTITIES[kind]:
-                hints.add(connection, entity, Side.CRM, ids)
+        queue_hinted(hints, connection, hinted)
         counts.accepted += 1
         return web.Response(status=200)
 

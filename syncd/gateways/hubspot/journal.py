@@ -9,9 +9,13 @@ the entries again, which costs reads by id and nothing else. When nothing happen
 poll is one request (an empty page).
 
 With no offset stored yet, reading starts at the newest entry: older changes are
-polling's. An offset HubSpot no longer knows (older than its retention) answers 404;
-the offset is then forgotten and the next poll starts at the newest entry again, while
-polling finds the changes in between, as it always would.
+polling's. A journal with no entry at all (HubSpot answers 404) is read from its
+earliest entry from then on, since everything that comes is new (an empty offset is
+kept for that, so a restart does not lose it).
+
+An offset HubSpot no longer knows (older than its retention) answers 404: it is then
+forgotten and the next poll starts at the newest entry again, while polling finds the
+changes in between, as it always would.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ LOG = logging.getLogger(__name__)
 
 JOURNAL = "/webhooks-journal/journal-local/2026-03"
 PAGE = 100  # entries asked for per request
+FROM_EARLIEST = ""  # the offset kept while the journal had no entry: all that comes is new
 
 
 @dataclass(frozen=True)
@@ -68,13 +73,12 @@ class JournalReader:
         done = JournalPoll()
         offset = await self._store.load()
         if offset is None:
-            await self._store.save(await self._newest_offset())
+            newest = await self._newest_offset()
+            await self._store.save(FROM_EARLIEST if newest is None else newest)
             return done
         while True:
             try:
-                reply = await self._client.call(
-                    "GET", f"{JOURNAL}/batch/{offset}/next/{self._page}"
-                )
+                reply = await self._client.call("GET", _after(offset, self._page))
             except NotFound:
                 LOG.warning("the journal no longer has offset %s: polling covers the gap", offset)
                 await self._store.save(None)
@@ -105,6 +109,12 @@ class JournalReader:
             raise TransientError(
                 f"HubSpot journal entry {entry['currentOffset']}: {error}"
             ) from None
+
+
+def _after(offset: str, count: int) -> str:
+    if offset == FROM_EARLIEST:
+        return f"{JOURNAL}/batch/earliest/{count}"
+    return f"{JOURNAL}/batch/{offset}/next/{count}"
 
 
 def _results(body: Any) -> list[dict[str, Any]]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from syncd.gateways.hubspot.change_events import COMPANY, CONTACT, Hinted
-from syncd.gateways.hubspot.journal import JournalReader, JournalStore
+from syncd.gateways.hubspot.journal import FROM_EARLIEST, JournalReader, JournalStore
 from tests.gateways.hubspot.harness import HubSpotHarness
 
 BATCH = "journal GET batch"
@@ -140,3 +140,18 @@ async def test_an_expired_offset_is_forgotten_and_reading_starts_again(
     assert kept.hinted == []
     await journal.poll()  # starts at the newest entry again; polling covered the gap
     assert kept.offset not in (None, stale)
+
+
+async def test_a_journal_that_was_empty_is_read_from_its_first_entry(
+    hs: HubSpotHarness,
+) -> None:
+    kept = Kept()
+    journal = reader(hs, kept)
+    await journal.poll()
+    assert kept.offset == FROM_EARLIEST  # nothing to start after yet
+    companies = edited_companies(hs, 2)
+
+    await journal.poll()
+
+    assert kept.ids(COMPANY) == set(companies)
+    assert kept.offset == hs.sim.journal.entries[-1].offset
