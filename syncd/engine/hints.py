@@ -1,7 +1,7 @@
 """Hints: records a lane should look at before its next poll.
 
 A hint names records, never what they hold. Whoever learns of a change early (HubSpot's
-webhooks now; later its Webhooks Journal or an adaptive AFAS poll) adds the ids to the
+webhooks or its Webhooks Journal now; later an adaptive AFAS poll) adds the ids to the
 lane's :class:`LaneHints`; the daemon then runs a *hinted* cycle that reads just those
 records by id and reconciles them as any cycle does. A hint that is lost, late, repeated
 or forged therefore changes nothing a poll would not: at worst it costs a read.
