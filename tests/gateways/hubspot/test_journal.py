@@ -3,13 +3,17 @@ pages until caught up, hints what the entries name and stores the offset after."
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 import pytest
+from openapi_core import OpenAPI
+from openapi_core.testing import MockRequest, MockResponse
 
 from syncd.gateways.hubspot.change_events import COMPANY, CONTACT, Hinted
 from syncd.gateways.hubspot.journal import FROM_EARLIEST, JournalReader, JournalStore
 from tests.gateways.hubspot.harness import HubSpotHarness
+from tests.gateways.hubspot.test_openapi import HOST, SPECS, check_error
 
 BATCH = "journal GET batch"
 
@@ -155,3 +159,31 @@ async def test_a_journal_that_was_empty_is_read_from_its_first_entry(
 
     assert kept.ids(COMPANY) == set(companies)
     assert kept.offset == hs.sim.journal.entries[-1].offset
+
+
+@pytest.mark.filterwarnings(
+    "ignore:Unsupported scheme type:UserWarning:openapi_core.security.providers"
+)
+async def test_the_journal_exchanges_match_hubspots_openapi_file(hs: HubSpotHarness) -> None:
+    journal = OpenAPI.from_file_path(str(SPECS / "webhooks-journal-2026-03.json"))
+    hs.sim.record = True
+    kept = Kept()
+    await reader(hs, kept, page=2).poll()  # empty: latest answers 404
+    edited_companies(hs, 3)
+    await reader(hs, kept, page=2).poll()
+    kept.offset = "3c90c3cc-0d44-4b50-8888-8dd25736052a"  # unknown: 404
+    await reader(hs, kept).poll()
+
+    statuses = []
+    for exchange in hs.sim.exchanges:
+        request = MockRequest(
+            HOST, "get", exchange.path, headers={"Authorization": "Bearer pat-test"}
+        )
+        journal.validate_request(request)
+        statuses.append(exchange.status)
+        if exchange.status >= 400:
+            check_error(exchange.response)
+        else:
+            body = json.dumps(exchange.response).encode()
+            journal.validate_response(request, MockResponse(body, status_code=exchange.status))
+    assert statuses == [404, 200, 200, 404]
