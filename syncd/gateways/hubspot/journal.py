@@ -99,7 +99,10 @@ class JournalReader:
             reply = await self._client.call("GET", f"{JOURNAL}/latest")
         except NotFound:  # nothing in the journal yet
             return None
-        return str(reply.body["currentOffset"]) if isinstance(reply.body, dict) else None
+        newest = reply.body.get("currentOffset") if isinstance(reply.body, dict) else None
+        if not newest:
+            raise TransientError("HubSpot's journal named its newest entry without an offset")
+        return str(newest)
 
     async def _hinted_in(self, entry: dict[str, Any]) -> Hinted:
         body = await self._client.download(str(entry["url"]))

@@ -6,12 +6,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+import aiohttp
 import pytest
 from openapi_core import OpenAPI
 from openapi_core.testing import MockRequest, MockResponse
 
+from syncd.errors import TransientError
 from syncd.gateways.hubspot.change_events import COMPANY, CONTACT, Hinted
-from syncd.gateways.hubspot.journal import FROM_EARLIEST, JournalReader, JournalStore
+from syncd.gateways.hubspot.journal import FROM_EARLIEST, JOURNAL, JournalReader, JournalStore
 from tests.gateways.hubspot.harness import HubSpotHarness
 from tests.gateways.hubspot.test_openapi import HOST, SPECS, check_error
 
@@ -187,3 +189,20 @@ async def test_the_journal_exchanges_match_hubspots_openapi_file(hs: HubSpotHarn
             body = json.dumps(exchange.response).encode()
             journal.validate_response(request, MockResponse(body, status_code=exchange.status))
     assert statuses == [404, 200, 200, 404]
+
+
+async def test_an_entry_file_takes_no_token_and_its_link_expires(hs: HubSpotHarness) -> None:
+    (company,) = edited_companies(hs, 1)
+    client = hs.hub._client
+    url = (await client.call("GET", f"{JOURNAL}/latest")).body["url"]
+    async with aiohttp.ClientSession() as session:
+        with_token = {"Authorization": "Bearer pat-test-token"}
+        async with session.get(url, headers=with_token) as reply:
+            assert reply.status == 400  # the token never goes to the file store
+    events = await client.download(url)
+    assert [e["objectId"] for e in events] == [int(company)]
+
+    later = hs.sim.journal.clock() + 3600
+    hs.sim.journal.clock = lambda: later
+    with pytest.raises(TransientError, match="expired"):
+        await client.download(url)
