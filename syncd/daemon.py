@@ -346,6 +346,7 @@ class Daemon:
             self.failed_in_a_row,
             self.running,
             pages={c.name: hubspot_pages(self.settings, c) for c in self.settings.connections},
+            mappings=self.settings.mappings,
         )
         token = config.token.value if config.token else None
         desk = self._desk() if config.actions else None
