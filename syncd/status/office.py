@@ -19,10 +19,16 @@ from yarl import URL
 
 from syncd.clock import utc_now
 from syncd.engine import guards
-from syncd.engine.settle import FilterError, select_conflicts, select_quarantined
+from syncd.engine.settle import (
+    FilterError,
+    SelectedConflict,
+    conflict_matches,
+    select_quarantined,
+)
 from syncd.errors import SyncdError
 from syncd.mapping import EntityMapping
 from syncd.records import Side
+from syncd.state.rows import Conflict
 from syncd.state.store import StateStore
 from syncd.status import bulk_pages, csrf
 from syncd.status.bulk import CONFLICT_BUTTONS, QUARANTINE_BUTTONS, BulkDesk, everything
@@ -39,7 +45,7 @@ from syncd.status.pages import (
 )
 from syncd.status.pages import page as layout
 from syncd.status.record_lookup import link_ref, link_refs, quarantine_refs
-from syncd.status.record_names import HubSpotPages, as_text, cell_html
+from syncd.status.record_names import HubSpotPages, RecordRef, as_text, cell_html
 from syncd.status.views import find_records, history
 
 Lanes = Sequence[tuple[str, str]]
@@ -113,15 +119,14 @@ class _Office:
             chosen = bulk_pages.page_filter(query, sides=False)
         except FilterError as error:
             return _bad_filter("/conflicts", error)
-        conflicts = [
-            s.conflict for s in await select_conflicts(self.store, everything(chosen), utc_now())
-        ]
+        conflicts = await self.store.conflicts(chosen.connection)
         refs = await link_refs(self.store, [c.link_id for c in conflicts])
+        now = utc_now()
         found = [
-            (c, cell_html(refs[c.link_id], self.pages.get(c.connection, HubSpotPages())))
-            if c.link_id in refs
-            else (c, None)
+            (c, cell_html(ref, self.pages.get(c.connection, HubSpotPages())) if ref else None)
             for c in conflicts
+            for ref in [refs.get(c.link_id)]
+            if conflict_matches(chosen, _selected(c, ref), now)
         ]
 
         def render(forms: Forms | None) -> str:
@@ -277,6 +282,13 @@ def _refused_page(page: str, notice: Notice) -> web.Response:
     """An action that failed: say why, with a way back to the page."""
     body = f"<p><a href='{page}'>Back</a></p>"
     return web.Response(status=409, text=layout("not done", body, notice), content_type="text/html")
+
+
+def _selected(conflict: Conflict, ref: RecordRef | None) -> SelectedConflict:
+    """A conflict as the filter reads it, named by its link (None: unlinked since)."""
+    if ref is None:
+        return SelectedConflict(conflict, None, None, None)
+    return SelectedConflict(conflict, ref.crm_id, ref.afas_id, ref.name)
 
 
 def _bad_filter(page: str, error: FilterError) -> web.Response:
