@@ -49,6 +49,7 @@ key spaces. Each deployment needs its own database, and the lease session needs 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fcntl
 import hashlib
 import math
@@ -104,6 +105,10 @@ class Leases(Protocol):
     async def check(self, locks: Mapping[str, asyncio.Lock]) -> LeaseChanges: ...
 
     async def holders(self) -> dict[str, str]: ...
+
+    async def set_lanes(self, lanes: Sequence[str]) -> None:
+        """The lanes there are now (a reloaded config added or removed connections);
+        a lease on a lane no longer there is handed back."""
 
     async def close(self) -> None: ...
 
@@ -222,6 +227,12 @@ class PostgresLeases:
         except _FAILURES:
             return await self._lose_all()
         return LeaseChanges(acquired=acquired, released=released)
+
+    async def set_lanes(self, lanes: Sequence[str]) -> None:
+        self._lanes = {lock_id(lane): lane for lane in lanes}
+        for lane in sorted(self._held - set(lanes)):
+            with contextlib.suppress(*_FAILURES):  # a broken session holds nothing anyway
+                await self._unlock(lane)
 
     async def _release_beyond(self, share: int, locks: Mapping[str, asyncio.Lock]) -> list[str]:
         """Hand back lanes beyond ``share``: those not in a cycle first; then, if need
@@ -355,6 +366,9 @@ class SoleLeases:
 
     async def holders(self) -> dict[str, str]:
         return dict.fromkeys(sorted(self._lanes), self.replica)
+
+    async def set_lanes(self, lanes: Sequence[str]) -> None:
+        self._lanes = set(lanes)
 
     async def close(self) -> None:
         if self._lock_file is not None:

@@ -234,7 +234,8 @@ def test_status_names_the_records_that_wait_for_a_person(
     run(capsys, "once", *cfg)
 
     _, out = run(capsys, "status", *cfg)
-    assert f"\n  conflict #1 on email: {VAN_DER_LINDEN}: crm 'sales@" in out
+    # under the connection's header, below its lane
+    assert f"\n    conflict #1 on email: {VAN_DER_LINDEN}: crm 'sales@" in out
     health = {h["entity"]: h for h in json.loads(run(capsys, "status", *cfg, "--json")[1])}
     [waiting] = health["customer"]["needs_a_person"]
     assert (waiting["name"], waiting["crm_id"], waiting["afas_id"]) == (

@@ -11,13 +11,14 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import cast
 
 import pytest
 
 from syncd.config import load_settings
-from syncd.daemon import Daemon, Lane
+from syncd.daemon import Daemon, Lane, incremental_job
 from syncd.engine.cycle import Connection, run_cycle
 from syncd.engine.progress import NO_PROGRESS, SideListing
 from syncd.errors import TransientError
@@ -139,7 +140,15 @@ async def test_a_failing_side_is_reported_once_and_backed_off(
     assert lane.backoff.failures == 0
 
 
-@pytest.mark.parametrize("bad", ['full_sweep_cron = "every day"', "max_backoff_seconds = -1"])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        'full_sweep_cron = "every day"',
+        "max_backoff_seconds = -1",
+        "busy_interval_seconds = 5",  # below AFAS's fair-use floor
+        "busy_interval_seconds = 120",  # slower than interval_seconds
+    ],
+)
 def test_bad_schedules_are_refused(tmp_path: Path, bad: str) -> None:
     from syncd.errors import ConfigError
 
@@ -224,3 +233,42 @@ async def test_the_daemon_s_cycles_tell_the_status_page_their_whole_listings(
 
     assert sorted(seen) == [("demo/customer", Side.AFAS), ("demo/customer", Side.CRM)]
     assert daemon.running.now() == []  # done, gone from the page
+
+
+async def test_a_lane_polls_sooner_after_a_change_and_settles_back(
+    tmp_path: Path, store: StateStore
+) -> None:
+    pace = {"interval_seconds": 60, "busy_interval_seconds": 15, "busy_for_seconds": 300}
+    settings = load_settings(write_config(tmp_path, daemon=pace))
+    mapping = settings.mappings
+    crm, afas = MemoryGateway(Side.CRM, mapping), MemoryGateway(Side.AFAS, mapping)
+    conn = Connection("demo", {Side.CRM: crm, Side.AFAS: afas}, store, mapping, settings.rules)
+    daemon = Daemon(settings, stream=None)
+    lane = Lane(conn, "customer", None)
+    daemon.lanes = [lane]
+    start = datetime.now(UTC) + timedelta(days=1)  # the paused scheduler never runs it
+    now = start
+    daemon.clock = lambda: now
+    daemon.scheduler = daemon._schedule()
+    daemon.scheduler.start(paused=True)
+    try:
+
+        async def cycle_at(when: datetime) -> datetime:
+            nonlocal now
+            now = when
+            await daemon._run_lane_cycle(lane, False)
+            job = daemon.scheduler.get_job(incremental_job(lane)) if daemon.scheduler else None
+            assert job is not None
+            return cast(datetime, job.next_run_time)
+
+        crm.put("customer", {"name": "Atlas B.V."})
+        assert await cycle_at(start) == start + timedelta(seconds=15)  # created: busy
+        quiet = start + timedelta(seconds=15)
+        assert await cycle_at(quiet) == quiet + timedelta(seconds=15)  # still busy
+        settled = start + timedelta(seconds=301)
+        assert await cycle_at(settled) == settled + timedelta(seconds=60)  # back to interval
+        crm.put("customer", {"name": "Borealis B.V."})
+        again = settled + timedelta(seconds=60)
+        assert await cycle_at(again) == again + timedelta(seconds=15)
+    finally:
+        daemon.scheduler.shutdown(wait=False)

@@ -18,7 +18,7 @@ import signal
 import sys
 import time
 from collections import defaultdict
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -409,6 +409,9 @@ class _LosingLeases:
 
     async def holders(self) -> dict[str, str]:
         return {}
+
+    async def set_lanes(self, lanes: Sequence[str]) -> None:
+        return None
 
     async def close(self) -> None:
         return None

@@ -196,7 +196,11 @@ async def test_a_side_down_at_start_stops_only_its_connection_until_it_answers(
         assert "demo" not in why
         code, status = await syncd(tmp_path, "status")
         assert code == 1
-        lines = {line.split(":")[0]: line for line in status.splitlines() if "/" in line}
+        lines = {
+            line.split(":")[0]: line for line in map(str.strip, status.splitlines()) if "/" in line
+        }
+        assert "\ndemo: ok\n" in f"\n{status}", status  # a header per connection
+        assert "\nbroken: 3 of 3 not ok\n" in f"\n{status}", status
         assert lines["demo/customer"].startswith("demo/customer: ok")
         assert re.search(r"broken/customer: (source|cycle)_failed", lines["broken/customer"])
         assert "cannot connect" in lines["broken/customer"]

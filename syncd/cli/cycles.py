@@ -13,7 +13,7 @@ from syncd.cli.common import (
     EXIT_ERROR,
     EXIT_NOT_CLEAN,
 )
-from syncd.config import Settings
+from syncd.config import Settings, load_settings
 from syncd.connections import open_connection, select_connections
 from syncd.daemon import Daemon
 from syncd.engine.cycle import CycleReport, run_cycle
@@ -28,10 +28,18 @@ from syncd.status.render import plan_as_dict, plan_as_text
 
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:
-    if args.connection:
+    def narrowed(settings: Settings) -> Settings:
+        """Only the --connection chosen, if one is: at start and at each reload."""
+        if not args.connection:
+            return settings
         chosen = select_connections(settings, args.connection)
-        settings = dataclasses.replace(settings, connections=tuple(chosen))
-    return await Daemon(settings, console=console_for(args.log_format, sys.stdout)).run()
+        return dataclasses.replace(settings, connections=tuple(chosen))
+
+    def reread() -> Settings:
+        return narrowed(load_settings(args.config))
+
+    console = console_for(args.log_format, sys.stdout)
+    return await Daemon(narrowed(settings), console=console, reread=reread).run()
 
 
 async def plan(args: argparse.Namespace, settings: Settings) -> int:

@@ -64,7 +64,7 @@ def load_settings(
     problems: list[Problem] = []
     try:
         file: ConfigFile | None = ConfigFile.model_validate(
-            doc, context=table_context(env, GATEWAY_KINDS, secrets=secrets)
+            doc, context=table_context(env, GATEWAY_KINDS, secrets=secrets, base=base)
         )
     except ValidationError as exc:
         file, problems = None, problems_of(exc, ConfigFile, str(path))
@@ -126,6 +126,8 @@ def _settings(
             lease_check=timedelta(seconds=daemon.lease_check_seconds),
             lease_timeout=timedelta(seconds=daemon.lease_timeout_seconds),
             replica=env.get(REPLICA_ENV, "").strip() or None,
+            busy_interval=timedelta(seconds=daemon.busy_interval()),
+            busy_for=timedelta(seconds=daemon.busy_for_seconds),
         ),
         status=StatusSettings(
             enabled=status.enabled,

@@ -11,6 +11,7 @@ from pathlib import Path
 from syncd.gateways.options import GatewaySettings, Secret
 from syncd.mapping import EntityMapping
 from syncd.policy import SyncRules
+from syncd.polling import PollPace
 from syncd.records import Side
 from syncd.state.url import redact_url
 
@@ -42,6 +43,13 @@ class DaemonSettings:
     lease_check: timedelta  # replicas: how often a replica checks its leases
     lease_timeout: timedelta  # and how long the server waits for a silent replica
     replica: str | None  # from $SYNCD_REPLICA; None: host name and process id
+    # Adaptive polling (syncd.polling): sooner after a change, for a while.
+    busy_interval: timedelta = timedelta(seconds=15)
+    busy_for: timedelta = timedelta(minutes=5)
+
+    @property
+    def pace(self) -> PollPace:
+        return PollPace(self.interval, self.busy_interval, self.busy_for)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import (
@@ -34,6 +35,7 @@ from syncd.gateways.options import (
 )
 from syncd.mapping import COMPANY_ENTITIES, KNOWN_ENTITIES
 from syncd.policy import ConflictRule, DeletePolicy, Guards, SyncRules
+from syncd.polling import FAIR_USE_FLOOR
 from syncd.problems.pydantic_errors import Hint, restated, said, said_at
 from syncd.problems.report import choices, describe
 from syncd.problems.table import Table, one_of, within
@@ -52,10 +54,14 @@ _RULES, _GUARDS = SyncRules(), Guards()
 
 
 def table_context(
-    env: Mapping[str, str], kinds: Mapping[str, GatewayKind], *, secrets: bool
+    env: Mapping[str, str],
+    kinds: Mapping[str, GatewayKind],
+    *,
+    secrets: bool,
+    base: Path | None = None,
 ) -> dict[str, object]:
-    """What validating config.toml needs besides the file."""
-    return {**secrets_context(env, required=secrets), "kinds": kinds}
+    """What validating config.toml needs besides the file (``base``: its directory)."""
+    return {**secrets_context(env, required=secrets, base=base), "kinds": kinds}
 
 
 def _context(info: ValidationInfo) -> dict[str, Any]:
@@ -225,6 +231,18 @@ class DaemonTable(Table):
     # leases and claims free lanes, and how long the server waits for a silent replica.
     lease_check_seconds: Seconds = 5
     lease_timeout_seconds: Seconds = 30
+    # Adaptive polling (syncd.polling): after a cycle that changed something, the lane
+    # polls every busy_interval_seconds (default: a quarter of interval_seconds, not
+    # below AFAS's fair-use floor) until busy_for_seconds have passed without a change.
+    busy_interval_seconds: Seconds | None = None
+    busy_for_seconds: Seconds = 300
+
+    def busy_interval(self) -> float:
+        """The busy interval in seconds: as set, or a quarter of the quiet one."""
+        if self.busy_interval_seconds is not None:
+            return self.busy_interval_seconds
+        floor = FAIR_USE_FLOOR.total_seconds()
+        return min(self.interval_seconds, max(self.interval_seconds / 4, floor))
 
     @field_validator("full_sweep_cron")
     @classmethod
@@ -243,6 +261,25 @@ class DaemonTable(Table):
         if seconds < 1:
             raise said("must be at least 1 second")
         return seconds
+
+    @field_validator("busy_interval_seconds")
+    @classmethod
+    def _not_below_fair_use(cls, seconds: float | None) -> float | None:
+        floor = FAIR_USE_FLOOR.total_seconds()
+        if seconds is not None and seconds < floor:
+            raise said(
+                f"must be at least {floor:g} seconds: polling AFAS faster risks its fair-use "
+                "block; raise it, or leave it out for a quarter of interval_seconds"
+            )
+        return seconds
+
+    @model_validator(mode="after")
+    def _busy_not_slower(self) -> DaemonTable:
+        busy = self.busy_interval_seconds
+        if busy is not None and busy > self.interval_seconds:
+            message = "must not exceed interval_seconds (busy lanes poll sooner, not later)"
+            raise said_at(("busy_interval_seconds",), message)
+        return self
 
     @model_validator(mode="after")
     def _lease_timeout(self) -> DaemonTable:

@@ -188,7 +188,8 @@ async def run_demo(config: Path, *, count: int = 300, console: Console | None = 
     # On stderr: stdout is the status events', JSON lines when it is not a terminal.
     print(_banner(afas_port, crm_port, count, settings), file=sys.stderr, flush=True)
     try:
-        return await Daemon(settings, console=console).run()
+        # The demo's settings point at its own simulators: a reload keeps them.
+        return await Daemon(settings, console=console, reread=lambda: settings).run()
     finally:
         await hubspot.close()
         await runner.cleanup()

@@ -27,6 +27,7 @@ from syncd.status.record_names import HubSpotPages, RecordRef, as_dict, as_text
 from syncd.status.views import (
     EntityHealth,
     NeedsAPerson,
+    by_connection,
     find_records,
     health_as_text,
     history,
@@ -170,17 +171,22 @@ class RecordLists:
     # --- syncd status --------------------------------------------------------------------
 
     async def status_text(self, rows: Sequence[EntityHealth]) -> str:
-        """Each lane's health, then the records in it that wait for a person."""
-        lines = []
+        """Each lane's health, then the records in it that wait for a person; grouped
+        by connection."""
+        lanes = []
         for h in rows:
             waiting = await self._waiting(h)
-            lines.append(
-                health_as_text([h])
-                + "".join(
-                    f"\n  {n.what}: {self.named(h.connection, n.record)}: {n.why}" for n in waiting
+            lanes.append(
+                (
+                    h,
+                    health_as_text([h])
+                    + "".join(
+                        f"\n  {n.what}: {self.named(h.connection, n.record)}: {n.why}"
+                        for n in waiting
+                    ),
                 )
             )
-        return "\n".join(lines) or health_as_text([])
+        return by_connection(lanes)
 
     async def status_dicts(self, rows: Sequence[EntityHealth]) -> list[dict[str, Any]]:
         return [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
@@ -174,6 +175,21 @@ def health_as_text(rows: Sequence[EntityHealth]) -> str:
             + (f"\n  {GUARD_HINT}" if h.last_outcome == EventName.GUARD_TRIPPED else "")
         )
     return "\n".join(lines) or "no connections"
+
+
+def by_connection(lanes: Sequence[tuple[EntityHealth, str]]) -> str:
+    """``syncd status``: each lane's text under a header per connection, which says
+    whether all its lanes are well."""
+    groups: dict[str, list[tuple[EntityHealth, str]]] = {}
+    for health, text in lanes:
+        groups.setdefault(health.connection, []).append((health, text))
+    blocks = []
+    for name, group in groups.items():
+        unwell = sum(not health.healthy for health, _ in group)
+        state = f"{unwell} of {len(group)} not ok" if unwell else "ok"
+        texts = "\n".join(text for _, text in group)
+        blocks.append(f"{name}: {state}\n" + textwrap.indent(texts, "  "))
+    return "\n\n".join(blocks) or "no connections"
 
 
 def _budget_text(requests: dict[str, object]) -> str:

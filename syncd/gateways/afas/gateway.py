@@ -266,7 +266,11 @@ def _credentials(
             problems.append(_problem("oauth_client_secret", message))
             return None, None
         oauth = OAuthClient(client_id, secret.value)
-    if (options.token is None) == (oauth is None):
-        message = "give either token (an environment variable) or OAuth client credentials"
+    token = options.token_secret
+    if (token is None) == (oauth is None):
+        message = (
+            "give either token (an environment variable), token_file (a file) or OAuth "
+            "client credentials"
+        )
         problems.append(_problem("token", message))
-    return (options.token.value if options.token is not None else None), oauth
+    return (token.value if token is not None else None), oauth

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from pydantic import Field
 
-from syncd.gateways.options import GatewayKind, GatewayOptions, SecretFromEnv
+from syncd.gateways.options import (
+    GatewayKind,
+    GatewayOptions,
+    Secret,
+    SecretFromEnv,
+    SecretFromFile,
+    token_problems,
+)
+from syncd.problems.pydantic_errors import Location
 from syncd.records import Side
 
 __all__ = ["AFAS", "AfasOptions"]
@@ -29,6 +37,9 @@ class AfasOptions(GatewayOptions):
     )
     token: SecretFromEnv | None = Field(
         None, description="environment variable holding the app connector token"
+    )
+    token_file: SecretFromFile | None = Field(
+        None, description="a file holding the token (a mounted secret), instead of token"
     )
     oauth_client_id: str | None = Field(None, description="OAuth client credentials")
     oauth_client_secret: SecretFromEnv | None = Field(
@@ -53,6 +64,16 @@ class AfasOptions(GatewayOptions):
         "its first, any other company gets a new one (never one found by its KvK "
         "number, which not every company has); remove it",
     }
+
+    @classmethod
+    def together(
+        cls, table: Mapping[str, Any], context: Mapping[str, Any]
+    ) -> list[tuple[Location, str]]:
+        return token_problems(table, required=False)  # OAuth may take the token's place
+
+    @property
+    def token_secret(self) -> Secret | None:
+        return self.token or self.token_file
 
 
 AFAS = GatewayKind(name="afas", sides=frozenset({Side.AFAS}), options=AfasOptions)

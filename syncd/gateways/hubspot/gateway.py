@@ -250,5 +250,5 @@ def build_hubspot(
         ca_bundle=checked_ca_bundle(options.ca_bundle),
     )
     return HubSpotGateway(
-        options.token.value, mappings, client, settle_seconds=options.search_settle_seconds
+        options.token_value(), mappings, client, settle_seconds=options.search_settle_seconds
     )

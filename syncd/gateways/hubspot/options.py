@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Mapping
+from typing import Any
 
 from pydantic import Field
 
-from syncd.gateways.options import GatewayKind, GatewayOptions, SecretFromEnv
-from syncd.problems.pydantic_errors import Hint
+from syncd.gateways.options import (
+    GatewayKind,
+    GatewayOptions,
+    SecretFromEnv,
+    SecretFromFile,
+    token_problems,
+)
+from syncd.problems.pydantic_errors import Location
 from syncd.records import Side
 
 __all__ = ["HUBSPOT", "HubSpotOptions"]
@@ -18,8 +25,9 @@ _TOKEN = "environment variable holding the private-app or service-key token"
 class HubSpotOptions(GatewayOptions):
     """How syncd reaches one HubSpot portal, and how much of its limits it may use."""
 
-    token: Annotated[SecretFromEnv, Hint(missing=f"this option is required ({_TOKEN})")] = Field(
-        description=_TOKEN
+    token: SecretFromEnv | None = Field(None, description=_TOKEN)
+    token_file: SecretFromFile | None = Field(
+        None, description="a file holding the token (a mounted secret), instead of token"
     )
     base_url: str = "https://api.hubapi.com"
     api_version: str = Field(
@@ -49,6 +57,18 @@ class HubSpotOptions(GatewayOptions):
         description="the portal's id (HubSpot's account id): syncd's views link each "
         "record to its page in HubSpot; without it they show the record id alone",
     )
+
+    @classmethod
+    def together(
+        cls, table: Mapping[str, Any], context: Mapping[str, Any]
+    ) -> list[tuple[Location, str]]:
+        return token_problems(table, required=True)
+
+    def token_value(self) -> str:
+        secret = self.token or self.token_file
+        if secret is None:  # validation requires one of them
+            raise ValueError("a HubSpot gateway needs token or token_file")
+        return secret.value
 
 
 HUBSPOT = GatewayKind(name="hubspot", sides=frozenset({Side.CRM}), options=HubSpotOptions)

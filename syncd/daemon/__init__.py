@@ -1,0 +1,331 @@
+"""``syncd run``: the long-running daemon.
+
+APScheduler's ``AsyncIOScheduler`` starts, per connection and entity, an incremental cycle
+every interval (with jitter) and a full sweep on a cron schedule; a lane whose cycles
+changed something polls sooner for a while (:mod:`syncd.polling`, decided in
+:meth:`Daemon.next_poll`). A lock per connection
+and entity makes sure two cycles of one entity never overlap. A failing side is backed
+off with a doubling delay and reported once when it fails and once when it recovers; a
+side that is down (or refuses the token) as the daemon starts is such a failing side:
+its connection's lanes wait and retry, the others sync. Only a bad configuration stops
+the start.
+SIGHUP reads config.toml and the mappings again: connections are opened, closed (after
+their cycle in flight) or restarted as they changed; a config with problems is refused
+and the running one kept (:mod:`syncd.config.changes` says what changed).
+SIGTERM (or SIGINT) stops new cycles, gives the one in flight a bounded time to finish,
+and exits 0. Status events are mirrored from the state store to the status log (and to
+stdout: JSON lines, or readable lines on a console).
+
+A lane (connection and entity) cycles only while this process holds its lease
+(:mod:`syncd.lease`): on SQLite that is every lane, for the one daemon the store allows;
+on PostgreSQL, replicas share the lanes and check their leases every
+``lease_check_seconds``. A lane whose lease is lost has its cycle in flight cancelled.
+With replicas, each request's User-Agent names the replica, lane and cycle.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import itertools
+import logging
+import signal
+import sys
+from collections.abc import Callable
+from contextlib import AsyncExitStack
+from datetime import datetime
+from typing import TextIO
+
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from rich.console import Console
+
+from syncd.clock import utc_now
+from syncd.config import ConnectionSettings, Settings, load_settings
+from syncd.connections import SideChecks, open_connection
+from syncd.daemon.lanes import (
+    Backoff,
+    Lane,
+    OpenConnection,
+    failure_reason,
+    full_sweep_job,
+    incremental_job,
+    lane_key,
+)
+from syncd.daemon.leasing import LeaseKeeping
+from syncd.daemon.reloading import Reloading
+from syncd.daemon.serving import StatusServing
+from syncd.engine.cycle import Connection, run_cycle
+from syncd.errors import GatewayError, for_people
+from syncd.events import EventName
+from syncd.gateways.http.user_agent import calling_as
+from syncd.lease import Leases
+from syncd.mapping import EntityMapping
+from syncd.polling import next_poll_delay, saw_changes
+from syncd.state.rows import StatusEvent
+from syncd.state.store import StateStore, open_store
+from syncd.status.log import StatusLog
+from syncd.status.progress import progress_for
+from syncd.status.record_names import HubSpotPages
+from syncd.status.running import RunningListings
+
+__all__ = [
+    "Backoff",
+    "Daemon",
+    "Lane",
+    "OpenConnection",
+    "failure_reason",
+    "full_sweep_job",
+    "incremental_job",
+    "lane_key",
+]
+
+LOG = logging.getLogger(__name__)
+
+
+class Daemon(LeaseKeeping, StatusServing, Reloading):
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        stream: TextIO | None = sys.stdout,
+        console: Console | None = None,
+        reread: Callable[[], Settings] | None = None,
+    ) -> None:
+        """``reread`` reads the configuration again for a reload (SIGHUP); by default,
+        the file ``settings`` came from, as it is now."""
+        self.settings = settings
+        self.reread = reread or functools.partial(load_settings, settings.source)
+        self.log = StatusLog(settings.data_dir, stream, console=console)
+        self.progress = progress_for(console)  # bars for long listings, on a terminal only
+        # Whole listings under way, for the status page; it tells the bars too.
+        self.running = RunningListings(also=self.progress)
+        self.stopping = asyncio.Event()
+        self.lanes: list[Lane] = []
+        self.cycles_in_flight: set[asyncio.Task[None]] = set()
+        self.leases: Leases | None = None
+        self.cycle_numbers = itertools.count(1)
+        self.scheduler: AsyncIOScheduler | None = None
+        self.clock = utc_now  # when cycles changed something, and so when to poll next
+        self.opened: dict[str, OpenConnection] = {}
+        self.store: StateStore | None = None  # the status log's and server's own
+        self.reloading = asyncio.Lock()  # one reload at a time
+        # What the status server shows and acts on: kept in step with the lanes.
+        self.shown: list[tuple[str, str]] = []
+        self.desk_connections: dict[str, Connection] = {}
+        self.desk_locks: dict[tuple[str, str], asyncio.Lock] = {}
+        self.pages: dict[str, HubSpotPages] = {}
+        self.page_mappings: dict[str, EntityMapping] = {}  # to name quarantined records
+
+    async def run(self) -> int:
+        self._stop_on_signals()  # a SIGTERM while starting stops cleanly once started
+        async with AsyncExitStack() as stack:
+            self.leases = await self._open_leases(stack)
+            self.store = await open_store(self.settings.state_url)
+            stack.push_async_callback(self.store.close)
+            stack.push_async_callback(self._close_connections)
+            for chosen in self.settings.connections:
+                await self._open(chosen)
+            await self._catch_up_log()
+            await self._serve_status(stack)
+            await self._check_leases()
+            scheduler = self.scheduler = self._schedule()
+            scheduler.start()
+            self._reload_on_sighup()
+            await self.stopping.wait()
+            scheduler.shutdown(wait=False)
+            await self._let_cycles_finish()
+            await self._copy_events_to_log()
+        self.log.close()
+        return 0
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+    # --- connections, opened at start and by reloads ------------------------------------
+
+    async def _open(self, chosen: ConnectionSettings) -> None:
+        """Open a connection and give it its lanes (and their jobs, once scheduling)."""
+        stack = AsyncExitStack()
+        opening = open_connection(self.settings, chosen, check_sides=False)
+        try:
+            conn, systems = await stack.enter_async_context(opening)
+        except BaseException:
+            await stack.aclose()
+            raise
+        checks = SideChecks(conn.gateways.values())
+        lanes = [Lane(conn, e, systems, checks=checks) for e in self.settings.entities]
+        self.opened[chosen.name] = OpenConnection(chosen, lanes, stack)
+        self.lanes += lanes
+        await self._lanes_changed()
+        for lane in lanes if self.scheduler is not None else ():
+            self._add_jobs(self.scheduler, lane)
+
+    async def _close(self, name: str) -> None:
+        """Stop a connection's lanes, each after its cycle in flight ends (never cut)."""
+        opened = self.opened[name]
+        for lane in opened.lanes:
+            self._remove_jobs(lane)
+        for lane in opened.lanes:
+            async with lane.lock:  # waits for the cycle in flight
+                lane.retired = True  # a cycle started but still waiting will not run
+        closing = {id(lane) for lane in opened.lanes}
+        self.lanes = [lane for lane in self.lanes if id(lane) not in closing]
+        del self.opened[name]
+        await self._lanes_changed()
+        await opened.stack.aclose()
+
+    async def _lanes_changed(self) -> None:
+        self._show_lanes()
+        if self.leases is not None:
+            await self.leases.set_lanes([lane.key for lane in self.lanes])
+
+    async def _close_connections(self) -> None:
+        for name in list(self.opened):
+            await self.opened.pop(name).stack.aclose()
+
+    # --- scheduling ---------------------------------------------------------------------
+
+    def _schedule(self) -> AsyncIOScheduler:
+        daemon = self.settings.daemon
+        # A job run late on a busy machine is no news for an operator; a job's error is.
+        logging.getLogger("apscheduler").setLevel(logging.ERROR)
+        scheduler = AsyncIOScheduler(timezone="UTC")
+        for lane in self.lanes:
+            self._add_jobs(scheduler, lane)
+        if self.leases is not None and self.leases.shared:
+            scheduler.add_job(
+                self._check_leases,
+                IntervalTrigger(seconds=daemon.lease_check.total_seconds()),
+                id="leases",
+                max_instances=1,
+                coalesce=True,
+            )
+        return scheduler
+
+    def _add_jobs(self, scheduler: AsyncIOScheduler, lane: Lane) -> None:
+        daemon = self.settings.daemon
+        scheduler.add_job(
+            self._start_cycle_task,
+            IntervalTrigger(
+                seconds=daemon.interval.total_seconds(),
+                jitter=int(daemon.jitter.total_seconds()) or None,
+            ),
+            args=[lane, False],
+            id=incremental_job(lane),
+            next_run_time=utc_now(),
+            max_instances=1,
+            coalesce=True,
+        )
+        scheduler.add_job(
+            self._start_cycle_task,
+            CronTrigger.from_crontab(daemon.full_sweep_cron, timezone="UTC"),
+            args=[lane, True],
+            id=full_sweep_job(lane),
+            max_instances=1,
+            coalesce=True,
+        )
+
+    def _remove_jobs(self, lane: Lane) -> None:
+        for job in (incremental_job(lane), full_sweep_job(lane)):
+            with contextlib.suppress(JobLookupError):
+                if self.scheduler is not None:
+                    self.scheduler.remove_job(job)
+
+    def _stop_on_signals(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, self.stop)
+
+    async def _start_cycle_task(self, lane: Lane, full: bool) -> None:
+        """Start a cycle as a task of its own, so shutdown can wait for it.
+
+        The job does not wait for its cycle: a cycle that is due while the lane's last
+        one still runs is skipped by the lane (normal: the next one comes at the next
+        interval), not warned about by the scheduler as a job over its instances.
+        """
+        if self.stopping.is_set():
+            return
+        task = asyncio.create_task(self._run_lane_cycle(lane, full))
+        self.cycles_in_flight.add(task)
+        task.add_done_callback(self.cycles_in_flight.discard)
+
+    async def _let_cycles_finish(self) -> None:
+        """Let the cycles in flight finish, within the grace period; then cancel them."""
+        if not self.cycles_in_flight:
+            return
+        grace = self.settings.daemon.shutdown_grace.total_seconds()
+        _, late = await asyncio.wait(set(self.cycles_in_flight), timeout=grace)
+        for task in late:
+            task.cancel()
+        await asyncio.gather(*late, return_exceptions=True)
+
+    # --- one cycle ----------------------------------------------------------------------
+
+    async def _run_lane_cycle(self, lane: Lane, full: bool) -> None:
+        now = utc_now()
+        if not self._holds_lease(lane) or lane.lock.locked() or not lane.backoff.ready(now):
+            return
+        async with lane.lock:
+            if lane.retired or not self._holds_lease(lane):
+                return  # handed back, or its connection closed, while this one waited
+            lane.cycle = asyncio.current_task()
+            try:
+                with calling_as(self._describe_caller(lane)):
+                    if lane.checks is not None:
+                        await lane.checks.run()
+                    report = await run_cycle(
+                        lane.conn, lane.entity, full=full, progress=self.running
+                    )
+                if saw_changes(report.counts):
+                    lane.last_change = self.clock()
+            except GatewayError as error:
+                await self._note_failure(lane, error)
+            except Exception as error:  # a bug must not stop the other lanes
+                LOG.error("%s: unexpected error in syncd", lane.key, exc_info=error)
+                await self._note_failure(lane, error)
+            else:
+                await self._note_recovery(lane)
+            finally:
+                if lane.systems is not None:
+                    lane.systems.save()
+                self._poll_next(lane)
+                await self._copy_events_to_log()
+
+    def next_poll(self, lane: Lane) -> datetime:
+        """When ``lane``'s next incremental cycle is due: sooner while it is busy."""
+        now = self.clock()
+        return now + next_poll_delay(lane.last_change, now, self.settings.daemon.pace)
+
+    def _poll_next(self, lane: Lane) -> None:
+        job = self.scheduler.get_job(incremental_job(lane)) if self.scheduler else None
+        if job is not None:
+            job.modify(next_run_time=self.next_poll(lane))
+
+    async def _note_failure(self, lane: Lane, error: BaseException) -> None:
+        first_failure = lane.backoff.failures == 0
+        daemon, now = self.settings.daemon, utc_now()
+        lane.backoff.fail(now, daemon.interval, daemon.max_backoff)
+        if first_failure:
+            wait = (lane.backoff.not_before or now) - now
+            await self._add_event(
+                lane,
+                EventName.SOURCE_FAILED,
+                reason=failure_reason(error),
+                error=for_people(error),
+                retry_in_seconds=wait.total_seconds(),
+            )
+
+    async def _note_recovery(self, lane: Lane) -> None:
+        if lane.backoff.failures:
+            failures = lane.backoff.failures
+            lane.backoff = Backoff()
+            await self._add_event(lane, EventName.SOURCE_RECOVERED, failed_cycles=failures)
+
+    async def _add_event(self, lane: Lane, name: EventName, **data: object) -> None:
+        async with lane.conn.store.transaction() as tx:
+            await tx.add_event(StatusEvent(lane.conn.name, lane.entity, str(name), data=data))
