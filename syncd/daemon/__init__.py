@@ -73,6 +73,7 @@ from syncd.errors import GatewayError, for_people
 from syncd.events import EventName
 from syncd.gateways.http.user_agent import calling_as
 from syncd.lease import Leases
+from syncd.mapping import EntityMapping
 from syncd.polling import next_poll_delay, saw_changes
 from syncd.state.rows import StatusEvent
 from syncd.state.store import StateStore, open_store
@@ -134,6 +135,7 @@ class Daemon(LeaseKeeping, StatusServing, Reloading):
         self.journal_polls = JournalPolls(
             self.hints, lambda opened: any(self._holds_lease(lane) for lane in opened.lanes)
         )
+        self.page_mappings: dict[str, EntityMapping] = {}  # to name quarantined records
 
     async def run(self) -> int:
         self._stop_on_signals()  # a SIGTERM while starting stops cleanly once started

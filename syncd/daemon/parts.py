@@ -18,6 +18,7 @@ from syncd.daemon.lanes import Lane, OpenConnection
 from syncd.engine.cycle import Connection
 from syncd.events import EventName
 from syncd.lease import Leases
+from syncd.mapping import EntityMapping
 from syncd.state.store import StateStore
 from syncd.status.log import StatusLog
 from syncd.status.record_names import HubSpotPages
@@ -44,6 +45,7 @@ class DaemonState:
     desk_connections: dict[str, Connection]
     desk_locks: dict[tuple[str, str], asyncio.Lock]
     pages: dict[str, HubSpotPages]
+    page_mappings: dict[str, EntityMapping]
 
     async def _open(self, chosen: ConnectionSettings) -> None:
         raise NotImplementedError

@@ -37,6 +37,7 @@ class StatusServing(DaemonState):
             self.failed_in_a_row,
             self.running,
             pages=self.pages,
+            mappings=self.page_mappings,
         )
         token = config.token.value if config.token else None
         desk = self._desk() if config.actions else None
@@ -76,6 +77,8 @@ class StatusServing(DaemonState):
         self.pages.update(
             {n: hubspot_pages(self.settings, c.settings) for n, c in self.opened.items()}
         )
+        self.page_mappings.clear()
+        self.page_mappings.update(self.settings.mappings)
 
     def _events_store(self) -> StateStore | None:
         if self.store is not None:

@@ -1,7 +1,8 @@
 """What a person may do from the status page, through the same functions as the CLI:
 settle a conflict (:func:`~syncd.engine.resolve.resolve_conflict`), retry or drop a
-quarantined record (:mod:`syncd.engine.settle`, one record at a time), confirm tripped guards
-(:func:`~syncd.engine.guards.confirm`). Each names who acted (``by``) in its status event.
+quarantined record, or many of either at once (:mod:`syncd.engine.settle`), confirm tripped
+guards (:func:`~syncd.engine.guards.confirm`). Each names who acted (``by``) in its status
+event; a bulk action settles each record as if alone, so each has its own event.
 
 A conflict is settled while its lane is held, so that no cycle of the lane runs
 meanwhile (the daemon's lane locks; a cycle due then is skipped, as when one overruns).
@@ -11,19 +12,30 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from syncd.clock import utc_now
 from syncd.engine import guards
 from syncd.engine.cycle import Connection
 from syncd.engine.guards import Trip
 from syncd.engine.resolve import Resolution, find_conflict, resolve_conflict
-from syncd.engine.settle import drop_quarantined_record, retry_quarantined_record
+from syncd.engine.settle import (
+    SelectedConflict,
+    Settlement,
+    drop_quarantined,
+    drop_quarantined_record,
+    retry_quarantined,
+    retry_quarantined_record,
+    settle_conflicts,
+)
 from syncd.errors import SyncdError
 from syncd.records import Side, Value
 from syncd.state.rows import Quarantined
 from syncd.state.store import StateStore
+
+Item = TypeVar("Item")
 
 
 class DeskError(SyncdError):
@@ -76,6 +88,42 @@ class Desk:
         entry = await _quarantined(store, connection, entity, side, record)
         return entry is not None and await drop_quarantined_record(store, entry, by=by)
 
+    async def settle_conflicts(
+        self, selection: list[SelectedConflict], take: Side, by: str, *, dry_run: bool
+    ) -> Settlement[SelectedConflict]:
+        """Take one side's value for each selected conflict, lane by lane, each lane held
+        while its conflicts are settled; a dry run only says which."""
+        lanes = _by_lane(selection, lambda s: (s.conflict.connection, s.conflict.entity))
+        for connection, _ in lanes:
+            self.connection(connection)  # every connection known before anything is written
+        total = Settlement(selection, dry_run)
+        for (connection, entity), group in lanes.items():
+            async with self._lane(connection, entity):
+                done = await settle_conflicts(
+                    self.connection(connection), group, take=take, by=by, dry_run=dry_run
+                )
+            _add(total, done)
+            if not dry_run:
+                self.saved(connection)
+        return total
+
+    async def requeue_many(
+        self, selection: list[Quarantined], retry: bool, by: str, *, dry_run: bool
+    ) -> Settlement[Quarantined]:
+        """Retry (due now) or drop each selected quarantined record; a dry run only says
+        which."""
+        lanes = _by_lane(selection, lambda q: (q.connection, q.entity))
+        stores = {connection: self.connection(connection).store for connection, _ in lanes}
+        total = Settlement(selection, dry_run)
+        for (connection, _), group in lanes.items():
+            store = stores[connection]
+            if retry:
+                done = await retry_quarantined(store, group, by=by, now=utc_now(), dry_run=dry_run)
+            else:
+                done = await drop_quarantined(store, group, by=by, dry_run=dry_run)
+            _add(total, done)
+        return total
+
     async def confirm(self, connection: str, entity: str, by: str) -> list[Trip]:
         store = self.connection(connection).store
         return await guards.confirm(store, connection, entity, by=by)
@@ -92,3 +140,18 @@ async def _quarantined(
         if entry.side == side and entry.record_id == record:
             return entry
     return None
+
+
+def _by_lane(
+    selection: Iterable[Item], lane: Callable[[Item], tuple[str, str]]
+) -> dict[tuple[str, str], list[Item]]:
+    grouped: dict[tuple[str, str], list[Item]] = {}
+    for item in selection:
+        grouped.setdefault(lane(item), []).append(item)
+    return grouped
+
+
+def _add(total: Settlement[Item], part: Settlement[Item]) -> None:
+    total.settled += part.settled
+    total.skipped += part.skipped
+    total.failed += part.failed

@@ -1,11 +1,13 @@
 """The status page's console routes: conflicts, quarantine, guards, a record's history,
-and, with ``[status] actions`` on, the POSTs of their buttons.
+and, with ``[status] actions`` on, the POSTs of their buttons, one record's or, for all
+the records a filter shows, in bulk (:mod:`syncd.status.bulk`).
 
 Safe by default: without a :class:`~syncd.status.desk.Desk` the pages are read-only,
 render no form, and every POST answers 403 naming ``[status] actions``. With one, the
 server requires the token for every request (:func:`syncd.status.server.make_app`), and
 each POST must come from the page's origin and carry the CSRF token of its form. After
-an action the browser is sent back to the page it came from (POST, then redirect).
+an action on one record the browser is sent back to the page it came from (POST, then
+redirect); a bulk action answers with its confirmation, then with what became of each.
 """
 
 from __future__ import annotations
@@ -15,11 +17,21 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from aiohttp import web
 from yarl import URL
 
+from syncd.clock import utc_now
 from syncd.engine import guards
+from syncd.engine.settle import (
+    FilterError,
+    SelectedConflict,
+    conflict_matches,
+    select_quarantined,
+)
 from syncd.errors import SyncdError
+from syncd.mapping import EntityMapping
 from syncd.records import Side
+from syncd.state.rows import Conflict
 from syncd.state.store import StateStore
-from syncd.status import csrf
+from syncd.status import bulk_pages, csrf
+from syncd.status.bulk import CONFLICT_BUTTONS, QUARANTINE_BUTTONS, BulkDesk, everything
 from syncd.status.desk import Desk
 from syncd.status.pages import (
     Forms,
@@ -32,8 +44,8 @@ from syncd.status.pages import (
     quarantine_page,
 )
 from syncd.status.pages import page as layout
-from syncd.status.record_lookup import link_ref, link_refs
-from syncd.status.record_names import HubSpotPages, as_text, cell_html
+from syncd.status.record_lookup import link_ref, link_refs, quarantine_refs
+from syncd.status.record_names import HubSpotPages, RecordRef, as_text, cell_html
 from syncd.status.views import find_records, history
 
 Lanes = Sequence[tuple[str, str]]
@@ -62,16 +74,20 @@ def add_office(
     desk: Desk | None,
     token: str | None,
     pages: Mapping[str, HubSpotPages] | None = None,
+    mappings: Mapping[str, EntityMapping] | None = None,
 ) -> None:
     """The console's pages on ``app``; actions only with a desk, which needs the token.
-    ``pages``: per connection, where its HubSpot portal shows records."""
+    ``pages``: per connection, where its HubSpot portal shows records; ``mappings``: to
+    name a quarantined record by what could be read of it."""
     if desk is not None and not token:
         raise ValueError("the status page's actions require a token ([status] token_env)")
-    office = _Office(store, lanes, desk, token or "", pages or {})
+    office = _Office(store, lanes, desk, token or "", pages or {}, mappings or {})
     app.router.add_get("/conflicts", office.conflicts)
     app.router.add_get("/quarantine", office.quarantine)
     app.router.add_get("/guards", office.guards)
     app.router.add_get("/history", office.history)
+    app.router.add_post("/conflicts/bulk", office.bulk_conflicts)
+    app.router.add_post("/quarantine/bulk", office.bulk_quarantine)
     app.router.add_post("/conflicts/{id}/resolve", office.resolve)
     app.router.add_post("/quarantine/{action:retry|drop}", office.requeue)
     app.router.add_post("/guards/confirm", office.confirm)
@@ -85,29 +101,67 @@ class _Office:
         desk: Desk | None,
         token: str,
         pages: Mapping[str, HubSpotPages],
+        mappings: Mapping[str, EntityMapping],
     ) -> None:
         self.store = store
         self.lanes = lanes
         self.desk = desk
         self.token = token
         self.pages = pages
+        self.mappings = mappings
 
     # --- pages ---------------------------------------------------------------------------
 
     async def conflicts(self, request: web.Request) -> web.Response:
-        conflicts = await self.store.conflicts()
+        """The open conflicts the query's filter selects (all without one)."""
+        query = dict(request.query)
+        try:
+            chosen = bulk_pages.page_filter(query, sides=False)
+        except FilterError as error:
+            return _bad_filter("/conflicts", error)
+        conflicts = await self.store.conflicts(chosen.connection)
         refs = await link_refs(self.store, [c.link_id for c in conflicts])
+        now = utc_now()
         found = [
-            (c, cell_html(refs[c.link_id], self.pages.get(c.connection, HubSpotPages())))
-            if c.link_id in refs
-            else (c, None)
+            (c, cell_html(ref, self.pages.get(c.connection, HubSpotPages())) if ref else None)
             for c in conflicts
+            for ref in [refs.get(c.link_id)]
+            if conflict_matches(chosen, _selected(c, ref), now)
         ]
-        return self._html(request, lambda forms: conflicts_page(found, forms, _notice(request)))
+
+        def render(forms: Forms | None) -> str:
+            tools = bulk_pages.filter_form("/conflicts", query, self.lanes, sides=False)
+            if forms is not None:
+                tools += bulk_pages.bulk_forms(
+                    forms, "/conflicts/bulk", query, CONFLICT_BUTTONS, len(found), chosen.narrows
+                )
+            return conflicts_page(found, forms, _notice(request), tools)
+
+        return self._html(request, render)
 
     async def quarantine(self, request: web.Request) -> web.Response:
-        entries = await self.store.quarantined()
-        return self._html(request, lambda forms: quarantine_page(entries, forms, _notice(request)))
+        """The quarantined records the query's filter selects, each by name and ids."""
+        query = dict(request.query)
+        try:
+            chosen = bulk_pages.page_filter(query, sides=True)
+        except FilterError as error:
+            return _bad_filter("/quarantine", error)
+        entries = await select_quarantined(self.store, everything(chosen), utc_now())
+        refs = await quarantine_refs(self.store, entries, self.mappings)
+        found = [
+            (q, cell_html(ref, self.pages.get(q.connection, HubSpotPages())))
+            for q, ref in zip(entries, refs, strict=True)
+        ]
+
+        def render(forms: Forms | None) -> str:
+            tools = bulk_pages.filter_form("/quarantine", query, self.lanes, sides=True)
+            if forms is not None:
+                tools += bulk_pages.bulk_forms(
+                    forms, "/quarantine/bulk", query, QUARANTINE_BUTTONS, len(found), chosen.narrows
+                )
+            return quarantine_page(found, forms, _notice(request), tools)
+
+        return self._html(request, render)
 
     async def guards(self, request: web.Request) -> web.Response:
         trips = [
@@ -175,6 +229,20 @@ class _Office:
 
         return await self._act(request, "/quarantine", act)
 
+    async def bulk_conflicts(self, request: web.Request) -> web.StreamResponse:
+        async def act(desk: Desk, form: dict[str, str], by: str) -> web.Response:
+            bulk = BulkDesk(self.store, desk, self.pages, self.mappings)
+            return _page(await bulk.conflicts(form, Forms(form[csrf.FORM_FIELD]), by))
+
+        return await self._act(request, "/conflicts", act)
+
+    async def bulk_quarantine(self, request: web.Request) -> web.StreamResponse:
+        async def act(desk: Desk, form: dict[str, str], by: str) -> web.Response:
+            bulk = BulkDesk(self.store, desk, self.pages, self.mappings)
+            return _page(await bulk.quarantine(form, Forms(form[csrf.FORM_FIELD]), by))
+
+        return await self._act(request, "/quarantine", act)
+
     async def confirm(self, request: web.Request) -> web.StreamResponse:
         async def act(desk: Desk, form: dict[str, str], by: str) -> str:
             connection, entity = form.get("connection", ""), form.get("entity", "")
@@ -188,9 +256,10 @@ class _Office:
         self,
         request: web.Request,
         page: str,
-        act: Callable[[Desk, dict[str, str], str], Awaitable[str]],
+        act: Callable[[Desk, dict[str, str], str], Awaitable[str | web.Response]],
     ) -> web.StreamResponse:
-        """The checks every POST passes, then the action, then back to ``page``."""
+        """The checks every POST passes, then the action, then back to ``page`` (or the
+        page the action answers with)."""
         if self.desk is None:
             return web.Response(status=403, text=ACTIONS_OFF)
         origin, referer = request.headers.get("Origin"), request.headers.get("Referer")
@@ -204,6 +273,8 @@ class _Office:
             target = await act(self.desk, form, self.desk.who(request.remote))
         except (SyncdError, ValueError) as error:
             return _refused_page(page, Notice(f"Not done: {error}", refused=True))
+        if isinstance(target, web.Response):
+            return target
         raise web.HTTPSeeOther(target)
 
 
@@ -211,6 +282,23 @@ def _refused_page(page: str, notice: Notice) -> web.Response:
     """An action that failed: say why, with a way back to the page."""
     body = f"<p><a href='{page}'>Back</a></p>"
     return web.Response(status=409, text=layout("not done", body, notice), content_type="text/html")
+
+
+def _selected(conflict: Conflict, ref: RecordRef | None) -> SelectedConflict:
+    """A conflict as the filter reads it, named by its link (None: unlinked since)."""
+    if ref is None:
+        return SelectedConflict(conflict, None, None, None)
+    return SelectedConflict(conflict, ref.crm_id, ref.afas_id, ref.name)
+
+
+def _bad_filter(page: str, error: FilterError) -> web.Response:
+    body = f"<p><a href='{page}'>Show all</a></p>"
+    notice = Notice(f"The filter is not understood: {error}", refused=True)
+    return web.Response(status=400, text=layout("filter", body, notice), content_type="text/html")
+
+
+def _page(text: str) -> web.Response:
+    return web.Response(text=text, content_type="text/html")
 
 
 def _back(page: str, code: str, item: str) -> str:

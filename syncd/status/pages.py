@@ -3,7 +3,7 @@ by side, quarantined records, tripped guards, and a record's history.
 
 With actions on, each item has its buttons: small forms that POST (with the CSRF token,
 :mod:`syncd.status.csrf`) and come back here. With actions off, ``forms`` is ``None``
-and no form is rendered at all.
+and no form that POSTs is rendered (a list's filter is a GET, changing nothing).
 """
 
 from __future__ import annotations
@@ -108,15 +108,17 @@ def conflicts_page(
     conflicts: Sequence[tuple[Conflict, str | None]],
     forms: Forms | None,
     notice: Notice | None = None,
+    tools: str = "",
 ) -> str:
+    """``tools``: the filter and bulk forms (:mod:`syncd.status.bulk_pages`), above."""
     if not conflicts:
-        return page("open conflicts", "<p>No open conflicts.</p>", notice)
+        return page("open conflicts", f"{tools}<p>No open conflicts.</p>", notice)
     head = (
         "<table><tr><th>conflict</th><th>record</th><th>field</th><th>base</th>"
         "<th>HubSpot</th><th>AFAS</th>" + ("<th>settle</th>" if forms else "") + "</tr>"
     )
     rows = "".join(_conflict_row(c, record, forms) for c, record in conflicts)
-    return page(f"open conflicts ({len(conflicts)})", f"{head}{rows}</table>", notice)
+    return page(f"open conflicts ({len(conflicts)})", f"{tools}{head}{rows}</table>", notice)
 
 
 def _conflict_row(conflict: Conflict, record: str | None, forms: Forms | None) -> str:
@@ -147,24 +149,29 @@ def _conflict_row(conflict: Conflict, record: str | None, forms: Forms | None) -
 
 
 def quarantine_page(
-    entries: Sequence[Quarantined], forms: Forms | None, notice: Notice | None = None
+    entries: Sequence[tuple[Quarantined, str]],
+    forms: Forms | None,
+    notice: Notice | None = None,
+    tools: str = "",
 ) -> str:
+    """``entries``: each record with its name and ids as an HTML cell
+    (:func:`~syncd.status.record_names.cell_html`); ``tools`` as for conflicts."""
     if not entries:
-        return page("quarantine", "<p>No record is in quarantine.</p>", notice)
+        return page("quarantine", f"{tools}<p>No record is in quarantine.</p>", notice)
     head = (
         "<table><tr><th>record</th><th>where</th><th>what the side said</th>"
         "<th>attempts</th><th>next attempt</th>" + ("<th>act</th>" if forms else "") + "</tr>"
     )
-    rows = "".join(_quarantine_row(q, forms) for q in entries)
-    return page(f"quarantine ({len(entries)})", f"{head}{rows}</table>", notice)
+    rows = "".join(_quarantine_row(q, record, forms) for q, record in entries)
+    return page(f"quarantine ({len(entries)})", f"{tools}{head}{rows}</table>", notice)
 
 
-def _quarantine_row(q: Quarantined, forms: Forms | None) -> str:
+def _quarantine_row(q: Quarantined, record: str, forms: Forms | None) -> str:
     side = SIDE_NAMES.get(str(q.side), str(q.side))
     said = _escape(q.reason) + (f"<br>reference {_escape(q.reference)}" if q.reference else "")
     due = f"{q.next_attempt:%Y-%m-%d %H:%M} UTC" if q.next_attempt else "now"
     cells = (
-        f"<td>{_escape(side)} {_escape(q.record_id)}</td>"
+        f"<td>{record}<br><small>held: {_escape(side)} {_escape(q.record_id)}</small></td>"
         f"<td>{_escape(q.connection)}/{_escape(q.entity)}</td><td>{said}</td>"
         f"<td>{q.attempts}</td><td>{_escape(due)}</td>"
     )

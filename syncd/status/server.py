@@ -27,6 +27,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from syncd.clock import utc_now
 from syncd.events import EventName
+from syncd.mapping import EntityMapping
 from syncd.state.rows import Conflict, StatusEvent
 from syncd.state.store import StateStore
 from syncd.status import csrf
@@ -62,6 +63,7 @@ class StatusSource:
         running: RunningListings | None = None,
         clock: Callable[[], datetime] = utc_now,
         pages: Mapping[str, HubSpotPages] | None = None,
+        mappings: Mapping[str, EntityMapping] | None = None,
     ) -> None:
         self.store = store
         self.lanes = lanes
@@ -70,6 +72,7 @@ class StatusSource:
         self._running = running
         self.clock = clock
         self.pages = pages or {}
+        self.mappings = mappings or {}
 
     def failed_in_a_row(self) -> Mapping[Lane, int]:
         return self._failing() if self._failing else {}
@@ -112,7 +115,9 @@ def make_app(
     then a token is required for every request, on loopback too."""
     middlewares = [_token_required(token)] if token else []
     app = web.Application(middlewares=middlewares)  # type: ignore[arg-type]
-    add_office(app, source.store, source.lanes, desk, token, pages=source.pages)
+    add_office(
+        app, source.store, source.lanes, desk, token, pages=source.pages, mappings=source.mappings
+    )
     metrics = Metrics()
 
     async def start_counting(_: web.Application) -> None:

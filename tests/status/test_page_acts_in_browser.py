@@ -214,3 +214,67 @@ async def test_an_office_settles_a_conflict_and_retries_a_refused_record(
     assert await office.store.quarantined("office") == []
     closed = await office.store.events("office", names=["conflict_closed"])
     assert closed[-1].data["by"] == "office (127.0.0.1)"
+
+
+def fill_in(browser: WebDriver, field: str, text: str) -> None:
+    browser.find_element(By.NAME, field).send_keys(text)
+
+
+def click(browser: WebDriver, button: str) -> None:
+    [found] = [b for b in browser.find_elements(By.TAG_NAME, "button") if b.text == button]
+    found.click()
+
+
+def heading(browser: WebDriver, wanted: str) -> str:
+    """The next page's title once it says ``wanted``."""
+    WebDriverWait(browser, 30).until(
+        expected_conditions.text_to_be_present_in_element((By.TAG_NAME, "h1"), wanted)
+    )
+    return str(browser.find_element(By.TAG_NAME, "h1").text)
+
+
+async def test_an_office_filters_conflicts_and_settles_them_in_bulk(
+    office: Office, tmp_path: Path
+) -> None:
+    need_browser()
+
+    async def linked() -> bool:
+        return len(await office.store.get_links("office", "customer")) >= 3
+
+    await until("the first sync has linked the customers", linked)
+    links = sorted(await office.store.get_links("office", "customer"), key=lambda k: k.crm_id)
+    # Three cities changed on both sides; the filter picks the two HubSpot moved to Zwolle.
+    cities = ["Zwolle Noord", "Zwolle Zuid", "Kampen"]
+    for link, city in zip(links, cities, strict=False):
+        office.hubspot.edit(link.crm_id, {"city": city})
+        office.afas.edit("customer", link.afas_id, {CITY: f"Deventer {link.afas_id}"})
+
+    async def in_conflict() -> bool:
+        return len(await office.store.conflicts("office")) == 3
+
+    await until("the conflicts are open", in_conflict)
+    browser = await asyncio.to_thread(chromium, tmp_path / "profile")
+    try:
+        await asyncio.to_thread(browser.get, f"{office.page}/conflicts?token={TOKEN}")
+        await asyncio.to_thread(fill_in, browser, "search", "zwolle")
+        await asyncio.to_thread(click, browser, "Filter")
+        assert "(2)" in await asyncio.to_thread(heading, browser, "open conflicts (2)")
+        await asyncio.to_thread(click, browser, "take AFAS for all 2 shown")
+        await asyncio.to_thread(heading, browser, "confirm")
+        listed = await asyncio.to_thread(lambda: browser.find_element(By.TAG_NAME, "table").text)
+        assert "Zwolle Noord" in listed
+        assert "Kampen" not in listed
+        assert len(await office.store.conflicts("office")) == 3  # nothing written yet
+        await asyncio.to_thread(click, browser, "Yes: take AFAS for all 2")
+        await asyncio.to_thread(heading, browser, "2 settled, 0 skipped, 0 failed")
+    finally:
+        await asyncio.to_thread(browser.quit)
+
+    for link in links[:2]:
+        assert office.hubspot.company(link.crm_id).properties.get("city") == (
+            f"Deventer {link.afas_id}"
+        )
+    [left] = await office.store.conflicts("office")
+    assert left.crm == "Kampen"
+    closed = await office.store.events("office", names=["conflict_closed"])
+    assert [e.data["by"] for e in closed] == ["office (127.0.0.1)"] * 2
