@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -122,6 +123,11 @@ async def until(what: str, check: Callable[[], Awaitable[bool]], seconds: float 
         await asyncio.sleep(0.25)
 
 
+# While the browser goes to the next page, an element of the one it leaves may be asked
+# for its text: Chromium answers that the node is no longer in the document.
+NAVIGATING = (StaleElementReferenceException, WebDriverException)
+
+
 def chromium(profile: Path) -> WebDriver:
     assert CHROMIUM is not None
     assert DRIVER is not None
@@ -144,7 +150,7 @@ def click_in_row(browser: WebDriver, row_text: str, button: str) -> None:
 
 def notice(browser: WebDriver) -> str:
     """What the page the browser was sent back to says the action did."""
-    found = WebDriverWait(browser, 30).until(
+    found = WebDriverWait(browser, 30, ignored_exceptions=NAVIGATING).until(
         expected_conditions.presence_of_element_located((By.CLASS_NAME, "said"))
     )
     return str(found.text)
@@ -227,7 +233,7 @@ def click(browser: WebDriver, button: str) -> None:
 
 def heading(browser: WebDriver, wanted: str) -> str:
     """The next page's title once it says ``wanted``."""
-    WebDriverWait(browser, 30).until(
+    WebDriverWait(browser, 30, ignored_exceptions=NAVIGATING).until(
         expected_conditions.text_to_be_present_in_element((By.TAG_NAME, "h1"), wanted)
     )
     return str(browser.find_element(By.TAG_NAME, "h1").text)
