@@ -6,12 +6,6 @@ cycle runs, what survived a full pass is frozen after it (``gc.freeze``), and so
 the process held as the cycle began; reference counting still frees what the cycle lets
 go of. Young objects are collected before each freeze, so little garbage is frozen, and
 everything goes back to the collector when the last running cycle ends.
-
-Many lanes cycling side by side may leave no moment without a running cycle, for days;
-then what was frozen alive and has died since (in reference cycles: statements, retry
-state, journal rows) would never be collected. So after every ``HAND_BACK_EVERY`` cycles
-that end while others run, everything is handed back, collected in one full pass and
-frozen again.
 """
 
 from __future__ import annotations
@@ -22,12 +16,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 LOOK_EVERY = 0.5  # seconds between looks for a full pass since the last
-HAND_BACK_EVERY = 20  # cycles ended while others still ran, between full collections
 
 
 class _RunningCycles:
     count = 0
-    ended_since_hand_back = 0
     freezing: asyncio.Task[None] | None = None
 
 
@@ -44,22 +36,10 @@ async def gc_paused() -> AsyncIterator[None]:
         yield
     finally:
         _RunningCycles.count -= 1
-        _RunningCycles.ended_since_hand_back += 1
         if _RunningCycles.count == 0 and _RunningCycles.freezing is not None:
             _RunningCycles.freezing.cancel()
             _RunningCycles.freezing = None
-            _RunningCycles.ended_since_hand_back = 0
             gc.unfreeze()
-        elif _RunningCycles.ended_since_hand_back >= HAND_BACK_EVERY:
-            _collect_what_died_frozen()
-
-
-def _collect_what_died_frozen() -> None:
-    """One full pass over everything, the running cycles' objects too, then freeze again."""
-    _RunningCycles.ended_since_hand_back = 0
-    gc.unfreeze()
-    gc.collect()
-    gc.freeze()
 
 
 async def _freeze_as_it_ages(passes: int) -> None:

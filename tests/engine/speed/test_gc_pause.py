@@ -66,25 +66,3 @@ async def test_cycles_side_by_side_keep_it_frozen_until_the_last_one_ends() -> N
     assert after_first > 0  # the other cycle still runs: nothing handed back
     assert during_second > 0
     assert gc.get_freeze_count() == 0
-
-
-async def test_lanes_that_always_overlap_still_have_their_dead_garbage_collected() -> None:
-    class Node:
-        def __init__(self) -> None:
-            self.me = self  # freed only by the collector
-
-    held = Node()  # alive as the first cycle starts: frozen with the process's own
-    async with gc_paused():  # a long cycle (a first sync) while other lanes keep cycling
-        assert gc.get_freeze_count() > 0
-        dead = weakref.ref(held)
-        del held  # garbage now, but frozen
-        for _ in range(gc_pause.HAND_BACK_EVERY - 1):
-            async with gc_paused():
-                pass
-        gc.collect()
-        assert dead() is not None  # still frozen: the hand-back is not due yet
-        async with gc_paused():
-            pass
-        assert dead() is None  # handed back and collected, though a cycle still runs
-        assert gc.get_freeze_count() > 0  # and what lives is frozen again
-    assert gc.get_freeze_count() == 0
