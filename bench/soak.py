@@ -252,7 +252,7 @@ def _print_growth(counter: CycleCounter, every: float, warm_up: int) -> None:
     while counter.read() < warm_up:
         time.sleep(1)
     gc.collect()
-    baseline, kinds = tracemalloc.take_snapshot(), _object_kinds()
+    baseline, kinds, blocks = tracemalloc.take_snapshot(), _object_kinds(), _blocks()
     since = counter.read()
     ours = tracemalloc.Filter(False, tracemalloc.__file__)
     while True:
@@ -267,7 +267,9 @@ def _print_growth(counter: CycleCounter, every: float, warm_up: int) -> None:
             print(f"{size:+9.1f} KiB {stat.count_diff:+7}  {where}", file=sys.stderr)
         now = _object_kinds()
         more = sorted(((now[k] - kinds.get(k, 0), k) for k in now), reverse=True)[:8]
-        print("objects: " + ", ".join(f"{k} {n:+}" for n, k in more), file=sys.stderr)
+        # gc.get_objects() leaves out what a running cycle froze (engine/speed/gc_pause.py)
+        print("unfrozen objects: " + ", ".join(f"{k} {n:+}" for n, k in more), file=sys.stderr)
+        print(f"Python's memory blocks: {_blocks() - blocks:+,}", file=sys.stderr)
         print(f"SQLite's own memory: {_sqlite_bytes() / 2**20:.1f} MB", file=sys.stderr)
         print(f"SQLAlchemy's compiled statements: {_compiled_statements()}", file=sys.stderr)
         sys.stderr.flush()
@@ -278,6 +280,11 @@ def _sqlite_bytes() -> int:
     used = ctypes.CDLL(_sqlite3.__file__).sqlite3_memory_used
     used.restype = ctypes.c_int64
     return int(used())
+
+
+def _blocks() -> int:
+    """Blocks Python's small-object allocator holds: every object, frozen or not."""
+    return sys.getallocatedblocks()
 
 
 def _compiled_statements() -> int:
