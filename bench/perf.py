@@ -289,13 +289,14 @@ def _windows(requests: int, limit: tuple[int, float], latency: float) -> float:
 class Sims:
     """bench/sims.py as two child processes: the AFAS and the HubSpot simulator."""
 
-    def __init__(self, latency: float) -> None:
+    def __init__(self, latency: float, *options: str) -> None:
         self.processes: list[subprocess.Popen[str]] = []
         self.urls: dict[str, str] = {}
         self.controls: list[str] = []
+        sims = [sys.executable, str(ROOT / "bench" / "sims.py")]
         for side in ("afas", "hubspot"):
             process = subprocess.Popen(
-                [sys.executable, str(ROOT / "bench" / "sims.py"), side, "--latency", str(latency)],
+                [*sims, side, "--latency", str(latency), *options],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 text=True,

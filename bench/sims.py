@@ -17,6 +17,7 @@ Control app::
 
     POST /seed    {"size": N}       N customers per side (see :func:`placement`)
     POST /change  {"fraction": f}   f of the shared companies edited on each side
+                  {"fraction": f, "round": r}   ... each round to a city of its own
     GET  /counts                    {side: requests by operation}
     GET  /info                      AFAS only: the customer GetConnector's column count
 """
@@ -50,9 +51,13 @@ SEEDED_OVER = timedelta(days=365)
 SIDES = ("afas", "hubspot")
 
 
-def limits(latency: float) -> SimConfig:
+def limits(latency: float, *, unlimited: bool = False) -> SimConfig:
     """HubSpot's documented Free/Starter limits: 100 requests per 10 s per app, 5 search
-    requests per second, 250,000 a day (reference: hubspot-and-crm-apis.md §2.8, §2.10)."""
+    requests per second, 250,000 a day (reference: hubspot-and-crm-apis.md §2.8, §2.10).
+    ``unlimited`` lifts them, for bench/soak.py: it counts memory, not requests, and runs
+    a week of many lanes' cycles in minutes through one portal."""
+    if unlimited:
+        return SimConfig(latency=latency, search_lag=0.5)
     return SimConfig(
         latency=latency,
         search_lag=0.5,
@@ -91,8 +96,8 @@ class Bench(ABC):
         _hold_still()
         return shared
 
-    def change(self, fraction: float) -> int:
-        edited = self._change(fraction)
+    def change(self, fraction: float, round_: int = 0) -> int:
+        edited = self._change(fraction, round_)
         self.settle()
         _hold_still()
         return edited
@@ -118,15 +123,17 @@ class Bench(ABC):
                     self.shared.append(record_id)
         return len(self.shared)
 
-    def _change(self, fraction: float) -> int:
+    def _change(self, fraction: float, round_: int) -> int:
         """Users edit the city of ``fraction`` of the shared companies on each side
-        (different companies on each side: HubSpot's n-th ones, AFAS's next ones)."""
+        (different companies on each side: HubSpot's n-th ones, AFAS's next ones); a
+        round after the first gives them cities of its own, so that each is a change."""
         step = max(1, round(1 / fraction))
         offset = 1 if self.side == "hubspot" else 2
         edited = 0
         for n, record_id in enumerate(self.shared):
             if n % step == offset:
-                self.edit(record_id, f"{CHANGED_CITY} {n}")
+                suffix = f" r{round_}" if round_ else ""
+                self.edit(record_id, f"{CHANGED_CITY} {n}{suffix}")
                 edited += 1
         return edited
 
@@ -148,7 +155,8 @@ class Bench(ABC):
             return web.json_response({"shared": self.seed(int((await request.json())["size"]))})
 
         async def change(request: web.Request) -> web.Response:
-            edited = self.change(float((await request.json())["fraction"]))
+            body = await request.json()
+            edited = self.change(float(body["fraction"]), int(body.get("round", 0)))
             return web.json_response({self.side: edited})
 
         async def counts(request: web.Request) -> web.Response:
@@ -211,9 +219,9 @@ class AfasBench(Bench):
 class HubSpotBench(Bench):
     side = "hubspot"
 
-    def __init__(self, mapping: EntityMapping, latency: float) -> None:
+    def __init__(self, mapping: EntityMapping, latency: float, *, unlimited: bool) -> None:
         super().__init__(mapping)
-        self.sim = HubSpotSimulator(config=limits(latency))
+        self.sim = HubSpotSimulator(config=limits(latency, unlimited=unlimited))
 
     def add(self, fields: dict[str, Value], moment: datetime, index: int, shared: bool) -> str:
         if shared and index % DIFFERENT_EVERY == 0:
@@ -261,9 +269,13 @@ def _url(runner: web.AppRunner) -> str:
     return f"http://127.0.0.1:{runner.addresses[0][1]}"
 
 
-async def serve(side: str, latency: float) -> None:
+async def serve(side: str, latency: float, *, unlimited: bool = False) -> None:
     mapping = load_mappings(ROOT / "mappings", [ENTITY])[ENTITY]
-    bench = AfasBench(mapping, latency) if side == "afas" else HubSpotBench(mapping, latency)
+    bench: Bench
+    if side == "afas":
+        bench = AfasBench(mapping, latency)
+    else:
+        bench = HubSpotBench(mapping, latency, unlimited=unlimited)
     url = await bench.start()
     control = await _serve(bench.app())
     print(json.dumps({"url": url, "control": _url(control)}), flush=True)
@@ -279,8 +291,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("side", choices=SIDES)
     parser.add_argument("--latency", type=float, default=0.05)
+    parser.add_argument("--unlimited", action="store_true", help="no HubSpot rate limits")
     args = parser.parse_args()
-    asyncio.run(serve(args.side, args.latency))
+    asyncio.run(serve(args.side, args.latency, unlimited=args.unlimited))
 
 
 if __name__ == "__main__":
