@@ -272,3 +272,49 @@ async def test_a_lane_polls_sooner_after_a_change_and_settles_back(
         assert await cycle_at(again) == again + timedelta(seconds=15)
     finally:
         daemon.scheduler.shutdown(wait=False)
+
+
+async def test_a_hinted_cycle_never_puts_off_the_poll_but_may_bring_it_sooner(
+    tmp_path: Path, store: StateStore
+) -> None:
+    pace = {"interval_seconds": 60, "busy_interval_seconds": 15, "busy_for_seconds": 300}
+    settings = load_settings(write_config(tmp_path, daemon=pace))
+    mapping = settings.mappings
+    crm, afas = MemoryGateway(Side.CRM, mapping), MemoryGateway(Side.AFAS, mapping)
+    conn = Connection("demo", {Side.CRM: crm, Side.AFAS: afas}, store, mapping, settings.rules)
+    daemon = Daemon(settings, stream=None)
+    lane = Lane(conn, "customer", None)
+    daemon.lanes = [lane]
+    start = datetime.now(UTC) + timedelta(days=1)  # the paused scheduler never runs it
+    now = start
+    daemon.clock = lambda: now
+    daemon.scheduler = daemon._schedule()
+    daemon.scheduler.start(paused=True)
+
+    def next_poll() -> datetime:
+        job = daemon.scheduler.get_job(incremental_job(lane)) if daemon.scheduler else None
+        assert job is not None
+        return cast(datetime, job.next_run_time)
+
+    async def hinted_cycle_at(when: datetime, crm_id: str) -> None:
+        nonlocal now
+        now = when
+        async with lane.lock:
+            await daemon._lane_cycle(
+                lane, hinted={Side.CRM: frozenset({crm_id}), Side.AFAS: frozenset()}
+            )
+
+    try:
+        await daemon._run_lane_cycle(lane, False)  # nothing to do: quiet, next in 60 s
+        assert next_poll() == start + timedelta(seconds=60)
+        crm_id = crm.put("customer", {"name": "Atlas B.V."})
+        # a hint of a change makes the lane busy: its poll comes sooner
+        await hinted_cycle_at(start + timedelta(seconds=5), crm_id)
+        assert next_poll() == start + timedelta(seconds=20)
+        # hints that keep coming do not put the poll off (AFAS's changes wait for it)
+        for n in range(3):
+            crm.edit("customer", crm_id, {"name": f"Atlas {n} B.V."})
+            await hinted_cycle_at(start + timedelta(seconds=10 + n), crm_id)
+            assert next_poll() == start + timedelta(seconds=20)
+    finally:
+        daemon.scheduler.shutdown(wait=False)

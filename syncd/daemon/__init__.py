@@ -323,7 +323,7 @@ class Daemon(LeaseKeeping, StatusServing, Reloading):
         finally:
             if lane.systems is not None:
                 lane.systems.save()
-            self._poll_next(lane)
+            self._poll_next(lane, may_postpone=hinted is None)
             await self._copy_events_to_log()
 
     def next_poll(self, lane: Lane) -> datetime:
@@ -331,10 +331,16 @@ class Daemon(LeaseKeeping, StatusServing, Reloading):
         now = self.clock()
         return now + next_poll_delay(lane.last_change, now, self.settings.daemon.pace)
 
-    def _poll_next(self, lane: Lane) -> None:
+    def _poll_next(self, lane: Lane, *, may_postpone: bool) -> None:
+        """Schedule ``lane``'s next poll. After a hinted cycle it may only come sooner:
+        polling is the safety net and the only way AFAS's changes are found, so webhook
+        calls that keep coming must not keep putting it off."""
         job = self.scheduler.get_job(incremental_job(lane)) if self.scheduler else None
-        if job is not None:
-            job.modify(next_run_time=self.next_poll(lane))
+        if job is None:
+            return
+        due = self.next_poll(lane)
+        if may_postpone or job.next_run_time is None or due < job.next_run_time:
+            job.modify(next_run_time=due)
 
     async def _note_failure(self, lane: Lane, error: BaseException) -> None:
         first_failure = lane.backoff.failures == 0
