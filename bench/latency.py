@@ -12,10 +12,12 @@ on both sides, so the first sync links them and writes nothing.
 
 Runs: ``hubspot->afas`` by polling alone, ``hubspot->afas`` with HubSpot's webhooks (the
 simulator signs and sends them to syncd's receiver), ``afas->hubspot`` (AFAS is polled;
-adaptive polling). Before the edits, syncd idles for ``--idle`` seconds and the requests
-each simulator counted meanwhile are its idle cost. Then one company after another is
-edited (a new city), ``--spacing`` seconds apart, each company once, and the other side
-is read every :data:`LOOK_EVERY` seconds until the new city is there.
+adaptive polling), and ``afas->hubspot`` again while other companies are edited in
+HubSpot between the AFAS edits, their webhook calls bringing hinted cycles. Before the
+edits, syncd idles for ``--idle`` seconds and the requests each simulator counted
+meanwhile are its idle cost. Then one company after another is edited (a new city),
+``--spacing`` seconds apart, each company once, and the other side is read every
+:data:`LOOK_EVERY` seconds until the new city is there.
 """
 
 from __future__ import annotations
@@ -55,12 +57,14 @@ class Run:
     name: str
     edited: Side  # the side users edit; the latency is until the other side shows it
     webhooks: bool
+    hubspot_busy: bool = False  # other companies edited in HubSpot too, between the edits
 
 
 RUNS = (
     Run("hubspot->afas, polling", Side.CRM, webhooks=False),
     Run("hubspot->afas, webhooks", Side.CRM, webhooks=True),
     Run("afas->hubspot, polling", Side.AFAS, webhooks=False),
+    Run("afas->hubspot, polling, HubSpot webhooks coming", Side.AFAS, True, hubspot_busy=True),
 )
 
 
@@ -130,7 +134,9 @@ class Sims:
             properties[role["role_property"]] = role["role_value"]
             hubspot_items.append({"properties": properties})
         numbers = await self._send("POST", f"{self.afas}/_sim/seed", {ENTITY: afas_rows})
-        ids = await self._send("POST", f"{self.hubspot}/_sim/companies", {"companies": hubspot_items})
+        ids = await self._send(
+            "POST", f"{self.hubspot}/_sim/companies", {"companies": hubspot_items}
+        )
         return list(zip(ids["ids"], numbers[ENTITY], strict=True))
 
     async def subscribe(self, receiver: str) -> None:
@@ -254,18 +260,23 @@ async def edit_and_watch(
     other = Side.AFAS if run.edited is Side.CRM else Side.CRM
     waiting: dict[str, tuple[str, float]] = {}  # other side's id -> (new city, edited at)
     latencies: list[float] = []
+    all_edited, all_seen = False, asyncio.Event()
+
+    async def look() -> None:
+        now = loop.time()
+        cities = await sims.cities(other, list(waiting))
+        for record_id, (city, edited_at) in list(waiting.items()):
+            if cities.get(record_id) == city:
+                latencies.append(now - edited_at)
+                del waiting[record_id]
 
     async def watch() -> None:
         while True:
             await asyncio.sleep(LOOK_EVERY)
-            if not waiting:
-                continue
-            now = loop.time()
-            cities = await sims.cities(other, list(waiting))
-            for record_id, (city, edited_at) in list(waiting.items()):
-                if cities.get(record_id) == city:
-                    latencies.append(now - edited_at)
-                    del waiting[record_id]
+            if waiting:
+                await look()
+            if all_edited and not waiting:
+                all_seen.set()
 
     watcher = asyncio.create_task(watch())
     try:
@@ -274,10 +285,15 @@ async def edit_and_watch(
             city = f"Latency {n}"
             waiting[seen_on] = (city, loop.time())
             await sims.edit(run.edited, edited, city)
-            await asyncio.sleep(settings.spacing)
-        deadline = loop.time() + give_up
-        while waiting and loop.time() < deadline:
-            await asyncio.sleep(LOOK_EVERY)
+            if run.hubspot_busy:  # its webhook calls bring hinted cycles between the polls
+                await asyncio.sleep(settings.spacing / 2)
+                await sims.edit(Side.CRM, pairs[settings.edits + n][0], f"Busy {n}")
+                await asyncio.sleep(settings.spacing / 2)
+            else:
+                await asyncio.sleep(settings.spacing)
+        all_edited = True
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(all_seen.wait(), give_up)
     finally:
         watcher.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -299,7 +315,7 @@ async def measure(run: Run, settings: Settings, mapping: EntityMapping) -> Outco
             ):
                 await until("the simulators answer", lambda: _answer(sims))
                 await sims.configure(settings)
-                pairs = await sims.seed(settings.edits)
+                pairs = await sims.seed(2 * settings.edits)
                 async with process(directory / "syncd.log", "run", "--config", str(path)):
                     await until(
                         "the first sync linked every company",
@@ -350,7 +366,9 @@ def main() -> None:
     parser.add_argument("--runs", default="all", help="indexes of the runs, e.g. 0,2")
     args = parser.parse_args()
     low, high = (float(s) for s in args.search_lag.split(","))
-    settings = Settings(args.edits, args.spacing, args.interval, args.idle, (low, high), args.latency)
+    settings = Settings(
+        args.edits, args.spacing, args.interval, args.idle, (low, high), args.latency
+    )
     mapping = load_mappings(ROOT / "mappings", [ENTITY])[ENTITY]
     chosen = RUNS if args.runs == "all" else [RUNS[int(i)] for i in args.runs.split(",")]
     print(json.dumps({"settings": settings.__dict__}, default=str), flush=True)
