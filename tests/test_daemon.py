@@ -318,3 +318,29 @@ async def test_a_hinted_cycle_never_puts_off_the_poll_but_may_bring_it_sooner(
             assert next_poll() == start + timedelta(seconds=20)
     finally:
         daemon.scheduler.shutdown(wait=False)
+
+
+async def test_a_poll_due_during_a_hinted_cycle_waits_for_it_but_not_for_another_poll(
+    tmp_path: Path, store: StateStore
+) -> None:
+    settings = load_settings(write_config(tmp_path))
+    mapping = settings.mappings
+    crm, afas = MemoryGateway(Side.CRM, mapping), MemoryGateway(Side.AFAS, mapping)
+    conn = Connection("demo", {Side.CRM: crm, Side.AFAS: afas}, store, mapping, settings.rules)
+    daemon = Daemon(settings, stream=None)
+    lane = Lane(conn, "customer", None)
+    daemon.lanes = [lane]
+    crm.put("customer", {"name": "Atlas B.V."})
+
+    async with lane.lock:  # a poll or sweep in flight: this poll is skipped
+        await daemon._run_lane_cycle(lane, False)
+    assert await store.get_links("demo", "customer") == []
+
+    async with lane.lock:  # as a hinted cycle holds it
+        lane.hinted_in_flight = True
+        poll = asyncio.create_task(daemon._run_lane_cycle(lane, False))
+        await asyncio.sleep(0.05)
+        assert not poll.done()
+        lane.hinted_in_flight = False
+    await poll  # ran right after it, not an interval later
+    assert len(await store.get_links("demo", "customer")) == 1

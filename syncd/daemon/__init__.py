@@ -291,11 +291,14 @@ class Daemon(LeaseKeeping, StatusServing, Reloading):
     # --- one cycle ----------------------------------------------------------------------
 
     async def _run_lane_cycle(self, lane: Lane, full: bool) -> None:
-        now = utc_now()
-        if not self._holds_lease(lane) or lane.lock.locked() or not lane.backoff.ready(now):
+        if not self._holds_lease(lane) or not lane.backoff.ready(utc_now()):
             return
+        if lane.lock.locked() and not lane.hinted_in_flight:
+            return  # its last poll or sweep still runs: the next comes at the next interval
+        # A hinted cycle is short: the poll waits for it instead of an interval more.
         async with lane.lock:
-            await self._lane_cycle(lane, full=full)
+            if lane.backoff.ready(utc_now()):
+                await self._lane_cycle(lane, full=full)
 
     async def _lane_cycle(
         self, lane: Lane, *, full: bool = False, hinted: HintedIds | None = None
@@ -304,6 +307,7 @@ class Daemon(LeaseKeeping, StatusServing, Reloading):
         if lane.retired or not self._holds_lease(lane):
             return  # handed back, or its connection closed, while this one waited
         lane.cycle = asyncio.current_task()
+        lane.hinted_in_flight = hinted is not None
         try:
             with calling_as(self._describe_caller(lane)):
                 if lane.checks is not None:
@@ -321,6 +325,7 @@ class Daemon(LeaseKeeping, StatusServing, Reloading):
         else:
             await self._note_recovery(lane)
         finally:
+            lane.hinted_in_flight = False
             if lane.systems is not None:
                 lane.systems.save()
             self._poll_next(lane, may_postpone=hinted is None)
