@@ -272,3 +272,75 @@ async def test_a_lane_polls_sooner_after_a_change_and_settles_back(
         assert await cycle_at(again) == again + timedelta(seconds=15)
     finally:
         daemon.scheduler.shutdown(wait=False)
+
+
+async def test_a_hinted_cycle_never_puts_off_the_poll_but_may_bring_it_sooner(
+    tmp_path: Path, store: StateStore
+) -> None:
+    pace = {"interval_seconds": 60, "busy_interval_seconds": 15, "busy_for_seconds": 300}
+    settings = load_settings(write_config(tmp_path, daemon=pace))
+    mapping = settings.mappings
+    crm, afas = MemoryGateway(Side.CRM, mapping), MemoryGateway(Side.AFAS, mapping)
+    conn = Connection("demo", {Side.CRM: crm, Side.AFAS: afas}, store, mapping, settings.rules)
+    daemon = Daemon(settings, stream=None)
+    lane = Lane(conn, "customer", None)
+    daemon.lanes = [lane]
+    start = datetime.now(UTC) + timedelta(days=1)  # the paused scheduler never runs it
+    now = start
+    daemon.clock = lambda: now
+    daemon.scheduler = daemon._schedule()
+    daemon.scheduler.start(paused=True)
+
+    def next_poll() -> datetime:
+        job = daemon.scheduler.get_job(incremental_job(lane)) if daemon.scheduler else None
+        assert job is not None
+        return cast(datetime, job.next_run_time)
+
+    async def hinted_cycle_at(when: datetime, crm_id: str) -> None:
+        nonlocal now
+        now = when
+        async with lane.lock:
+            await daemon._lane_cycle(
+                lane, hinted={Side.CRM: frozenset({crm_id}), Side.AFAS: frozenset()}
+            )
+
+    try:
+        await daemon._run_lane_cycle(lane, False)  # nothing to do: quiet, next in 60 s
+        assert next_poll() == start + timedelta(seconds=60)
+        crm_id = crm.put("customer", {"name": "Atlas B.V."})
+        # a hint of a change makes the lane busy: its poll comes sooner
+        await hinted_cycle_at(start + timedelta(seconds=5), crm_id)
+        assert next_poll() == start + timedelta(seconds=20)
+        # hints that keep coming do not put the poll off (AFAS's changes wait for it)
+        for n in range(3):
+            crm.edit("customer", crm_id, {"name": f"Atlas {n} B.V."})
+            await hinted_cycle_at(start + timedelta(seconds=10 + n), crm_id)
+            assert next_poll() == start + timedelta(seconds=20)
+    finally:
+        daemon.scheduler.shutdown(wait=False)
+
+
+async def test_a_poll_due_during_a_hinted_cycle_waits_for_it_but_not_for_another_poll(
+    tmp_path: Path, store: StateStore
+) -> None:
+    settings = load_settings(write_config(tmp_path))
+    mapping = settings.mappings
+    crm, afas = MemoryGateway(Side.CRM, mapping), MemoryGateway(Side.AFAS, mapping)
+    conn = Connection("demo", {Side.CRM: crm, Side.AFAS: afas}, store, mapping, settings.rules)
+    daemon = Daemon(settings, stream=None)
+    lane = Lane(conn, "customer", None)
+    daemon.lanes = [lane]
+    crm.put("customer", {"name": "Atlas B.V."})
+
+    async with lane.lock:  # a poll or sweep in flight: this poll is skipped
+        await daemon._run_lane_cycle(lane, False)
+    assert await store.get_links("demo", "customer") == []
+
+    async with lane.lock:  # as a hinted cycle holds it
+        lane.hinted_in_flight = True
+        poll = asyncio.create_task(daemon._run_lane_cycle(lane, False))
+        await asyncio.sleep(0.05)
+        assert not poll.done()
+        lane.hinted_in_flight = False
+    await poll  # ran right after it, not an interval later
+    assert len(await store.get_links("demo", "customer")) == 1

@@ -304,11 +304,14 @@ class Daemon(LeaseKeeping, StatusServing, Reloading):
     # --- one cycle ----------------------------------------------------------------------
 
     async def _run_lane_cycle(self, lane: Lane, full: bool) -> None:
-        now = utc_now()
-        if not self._holds_lease(lane) or lane.lock.locked() or not lane.backoff.ready(now):
+        if not self._holds_lease(lane) or not lane.backoff.ready(utc_now()):
             return
+        if lane.lock.locked() and not lane.hinted_in_flight:
+            return  # its last poll or sweep still runs: the next comes at the next interval
+        # A hinted cycle is short: the poll waits for it instead of an interval more.
         async with lane.lock:
-            await self._lane_cycle(lane, full=full)
+            if lane.backoff.ready(utc_now()):
+                await self._lane_cycle(lane, full=full)
 
     async def _lane_cycle(
         self, lane: Lane, *, full: bool = False, hinted: HintedIds | None = None
@@ -317,6 +320,7 @@ class Daemon(LeaseKeeping, StatusServing, Reloading):
         if lane.retired or not self._holds_lease(lane):
             return  # handed back, or its connection closed, while this one waited
         lane.cycle = asyncio.current_task()
+        lane.hinted_in_flight = hinted is not None
         try:
             with calling_as(self._describe_caller(lane)):
                 if lane.checks is not None:
@@ -334,9 +338,10 @@ class Daemon(LeaseKeeping, StatusServing, Reloading):
         else:
             await self._note_recovery(lane)
         finally:
+            lane.hinted_in_flight = False
             if lane.systems is not None:
                 lane.systems.save()
-            self._poll_next(lane)
+            self._poll_next(lane, may_postpone=hinted is None)
             await self._copy_events_to_log()
 
     def next_poll(self, lane: Lane) -> datetime:
@@ -344,10 +349,16 @@ class Daemon(LeaseKeeping, StatusServing, Reloading):
         now = self.clock()
         return now + next_poll_delay(lane.last_change, now, self.settings.daemon.pace)
 
-    def _poll_next(self, lane: Lane) -> None:
+    def _poll_next(self, lane: Lane, *, may_postpone: bool) -> None:
+        """Schedule ``lane``'s next poll. After a hinted cycle it may only come sooner:
+        polling is the safety net and the only way AFAS's changes are found, so webhook
+        calls that keep coming must not keep putting it off."""
         job = self.scheduler.get_job(incremental_job(lane)) if self.scheduler else None
-        if job is not None:
-            job.modify(next_run_time=self.next_poll(lane))
+        if job is None:
+            return
+        due = self.next_poll(lane)
+        if may_postpone or job.next_run_time is None or due < job.next_run_time:
+            job.modify(next_run_time=due)
 
     async def _note_failure(self, lane: Lane, error: BaseException) -> None:
         first_failure = lane.backoff.failures == 0

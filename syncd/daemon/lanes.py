@@ -41,6 +41,7 @@ class Lane:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     backoff: Backoff = field(default_factory=Backoff)
     cycle: asyncio.Task[Any] | None = None  # the one in flight, cancelled if the lease goes
+    hinted_in_flight: bool = False  # the cycle in flight is a hinted one: a poll waits for it
     checks: SideChecks | None = None  # the connection's, shared by its lanes
     last_change: datetime | None = None  # when a cycle last changed something: busy
     retired: bool = False  # its connection was removed or restarted by a reload
