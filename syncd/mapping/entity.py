@@ -100,11 +100,16 @@ class EntityMapping:
         """The other values (``crm_others``) of the fields (all, or ``names``) of a CRM row,
         where it has some: a record without keeps just its fields."""
         found = {
-            others_of(f.name): f.others(native.get(f.crm_others))
-            for f in self.fields
-            if f.crm_others is not None and (names is None or f.name in names)
+            others_of(f.name): f.others(native.get(prop))
+            for f, prop in self._keeping_others
+            if names is None or f.name in names
         }
         return {name: values for name, values in found.items() if values is not None}
+
+    @cached_property
+    def _keeping_others(self) -> tuple[tuple[FieldMap, str], ...]:
+        # Looked up once: every CRM row read asks, and most mappings have none.
+        return tuple((f, f.crm_others) for f in self.fields if f.crm_others is not None)
 
     @cached_property
     def _reading(self) -> dict[Side, tuple[_FieldReading, ...]]:
