@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from syncd.config import load_settings
+from syncd.config import ConnectionSettings, Settings, load_settings
 from syncd.config.changes import config_changes
 from syncd.daemon import Daemon
 from syncd.engine.cycle import Connection
@@ -131,6 +131,61 @@ async def test_a_removed_connection_s_cycle_in_flight_is_not_cut(
     assert ended == ["ended"]
 
 
+async def test_a_removed_connection_s_long_cycle_holds_up_neither_the_added_ones_nor_the_reload(
+    tmp_path: Path, store: StateStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An AFAS that never answers keeps a cycle in flight until the read timeout (15
+    minutes): a reload removing its connection must not wait that long to add others."""
+    shutil.copy(ROOT / "tests" / "fixtures" / "systems.json", tmp_path / "north.json")
+    settings = load_settings(write_config(tmp_path), env={})
+    daemon = Daemon(settings, stream=None)
+    in_cycle, finish = asyncio.Event(), asyncio.Event()
+
+    async def demo_hangs(conn: Connection, *_: object, **__: object) -> None:
+        if conn.name == "demo":
+            in_cycle.set()
+            await finish.wait()
+        raise RuntimeError("stop here: the test only watches the cycles")
+
+    monkeypatch.setattr("syncd.daemon.run_cycle", demo_hangs)
+    monkeypatch.setattr("syncd.daemon.open_connection", _opening_each(store, settings))
+    await daemon._open(settings.connections[0])
+    cycle = asyncio.create_task(daemon._run_lane_cycle(daemon.lanes[0], False))
+    await asyncio.wait_for(in_cycle.wait(), 5)
+
+    rewrite(tmp_path, NORTH)
+    assert await asyncio.wait_for(daemon.reload(), 5)
+    assert "north" in daemon.opened  # added while demo's cycle still runs
+    assert not cycle.done()  # and that cycle is not cut
+    assert "demo" in daemon.closing
+
+    finish.set()
+    await cycle
+    await until("demo was closed", lambda: _closed(daemon))
+    assert {lane.conn.name for lane in daemon.lanes} == {"north"}
+    assert list(daemon.opened) == ["north"]
+    await daemon._close("north")
+
+
+async def _closed(daemon: Daemon) -> bool:
+    return not daemon.closing
+
+
+def _opening_each(
+    store: StateStore, settings: Settings
+) -> Callable[..., AbstractAsyncContextManager[tuple[Connection, None]]]:
+    """open_connection, handing out a connection of memory sides on ``store``."""
+
+    @asynccontextmanager
+    async def opening(
+        _: object, chosen: ConnectionSettings, **__: object
+    ) -> AsyncIterator[tuple[Connection, None]]:
+        gateways = {side: MemoryGateway(side, settings.mappings) for side in Side}
+        yield Connection(chosen.name, gateways, store, settings.mappings, settings.rules), None
+
+    return opening
+
+
 def _opening(
     conn: Connection,
 ) -> Callable[..., AbstractAsyncContextManager[tuple[Connection, None]]]:
@@ -186,7 +241,6 @@ def test_syncd_run_for_one_connection_reloads_that_connection_alone(
 ) -> None:
     from syncd import cli
     from syncd.cli import cycles
-    from syncd.config import Settings
 
     shutil.copy(ROOT / "tests" / "fixtures" / "systems.json", tmp_path / "north.json")
     config = write_config(tmp_path, DEMO_CONNECTION + NORTH)

@@ -124,6 +124,7 @@ class Daemon(LeaseKeeping, StatusServing, Reloading):
         self.opened: dict[str, OpenConnection] = {}
         self.store: StateStore | None = None  # the status log's and server's own
         self.reloading = asyncio.Lock()  # one reload at a time
+        self.closing: dict[str, asyncio.Task[None]] = {}  # by a reload, each on its own
         # What the status server shows and acts on: kept in step with the lanes.
         self.shown: list[tuple[str, str]] = []
         self.desk_connections: dict[str, Connection] = {}

@@ -41,6 +41,7 @@ class DaemonState:
     opened: dict[str, OpenConnection]
     store: StateStore | None
     reloading: asyncio.Lock
+    closing: dict[str, asyncio.Task[None]]  # connections a reload closes or restarts
     shown: list[tuple[str, str]]
     desk_connections: dict[str, Connection]
     desk_locks: dict[tuple[str, str], asyncio.Lock]

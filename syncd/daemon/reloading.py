@@ -1,4 +1,11 @@
-"""Reloading the configuration on SIGHUP: connections opened, closed or restarted."""
+"""Reloading the configuration on SIGHUP: connections opened, closed or restarted.
+
+A removed or changed connection is closed after its cycle in flight ends (never cut),
+and that cycle may take long: a big first sync, or an AFAS that does not answer until
+the read timeout (15 minutes). So each is closed (and a changed one opened again) in a
+task of its own, and the added connections open at once: one slow connection holds up
+neither the others nor the next reload.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +13,8 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import Coroutine
+from typing import Any
 
 from syncd.config import ConnectionSettings
 from syncd.config.changes import config_changes, keep_for_restart
@@ -50,11 +59,14 @@ class Reloading(DaemonState):
             for setting in changes.need_restart:
                 LOG.warning("syncd: %s changed; it applies when syncd restarts", setting)
             self.settings = keep_for_restart(self.settings, new)
-            for name in changes.removed + changes.changed:
-                await self._close(name)
             for chosen in new.connections:
-                if chosen.name in changes.added + changes.changed:
+                if chosen.name in changes.added:
                     await self._open_reloaded(chosen)
+            for name in changes.removed:
+                self._aside(name, self._close(name))
+            for chosen in new.connections:
+                if chosen.name in changes.changed:
+                    self._aside(chosen.name, self._restart(chosen))
             await self._check_leases()  # claims the new lanes' leases now
             LOG.warning(
                 "syncd: config reloaded; connections added %s, removed %s, restarted %s",
@@ -64,8 +76,34 @@ class Reloading(DaemonState):
             )
             return True
 
-    async def _open_reloaded(self, chosen: ConnectionSettings) -> None:
+    def _aside(self, name: str, work: Coroutine[Any, Any, None]) -> None:
+        """Close or restart connection ``name`` in a task of its own; shutdown waits for
+        it as for a cycle."""
+        task = asyncio.create_task(work)
+        self.closing[name] = task
+        self.cycles_in_flight.add(task)
+
+        def done(task: asyncio.Task[None]) -> None:
+            self.cycles_in_flight.discard(task)
+            if self.closing.get(name) is task:
+                del self.closing[name]
+
+        task.add_done_callback(done)
+
+    async def _restart(self, chosen: ConnectionSettings) -> None:
+        await self._close(chosen.name)
+        await self._open_reloaded(chosen, claim=True)
+
+    async def _open_reloaded(self, chosen: ConnectionSettings, *, claim: bool = False) -> None:
+        """Open a connection of the new config (once an earlier one of its name is
+        closed); ``claim``: take its lanes' leases now, not at the next check."""
+        earlier = self.closing.get(chosen.name)
+        if earlier is not None and earlier is not asyncio.current_task():
+            await asyncio.wait({earlier})
         try:
             await self._open(chosen)
         except SyncdError as error:  # e.g. its fixture file is missing: the others go on
             LOG.error("syncd: connection %s not opened: %s", chosen.name, for_people(error))
+            return
+        if claim:
+            await self._check_leases()
