@@ -344,3 +344,20 @@ async def test_a_poll_due_during_a_hinted_cycle_waits_for_it_but_not_for_another
         lane.hinted_in_flight = False
     await poll  # ran right after it, not an interval later
     assert len(await store.get_links("demo", "customer")) == 1
+
+
+async def test_each_poll_comes_a_random_part_of_the_jitter_after_the_interval(
+    tmp_path: Path, store: StateStore
+) -> None:
+    """Lanes that start together must not poll together for ever: a burst of every lane's
+    cycle each interval keeps the lanes at its end waiting."""
+    pace = {"interval_seconds": 60, "jitter_seconds": 10}
+    settings = load_settings(write_config(tmp_path, daemon=pace))
+    conn = Connection("demo", {}, store, settings.mappings, settings.rules)
+    daemon = Daemon(settings, stream=None)
+    now = datetime(2026, 12, 8, tzinfo=UTC)
+    daemon.clock = lambda: now
+    lanes = [Lane(conn, "customer", None), Lane(conn, "supplier", None)]
+    polls = [daemon.next_poll(lane) for _ in range(20) for lane in lanes]
+    assert all(now + timedelta(seconds=60) <= at <= now + timedelta(seconds=70) for at in polls)
+    assert len(set(polls)) > 10

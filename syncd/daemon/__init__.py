@@ -1,9 +1,9 @@
 """``syncd run``: the long-running daemon.
 
 APScheduler's ``AsyncIOScheduler`` starts, per connection and entity, an incremental cycle
-every interval (with jitter) and a full sweep on a cron schedule; a lane whose cycles
-changed something polls sooner for a while (:mod:`syncd.polling`, decided in
-:meth:`Daemon.next_poll`). A lock per connection
+an interval (and a random part of the jitter) after the last one ended, and a full sweep
+on a cron schedule; a lane whose cycles changed something polls sooner for a while
+(:mod:`syncd.polling`, decided in :meth:`Daemon.next_poll`). A lock per connection
 and entity makes sure two cycles of one entity never overlap. A failing side is backed
 off with a doubling delay and reported once when it fails and once when it recovers; a
 side that is down (or refuses the token) as the daemon starts is such a failing side:
@@ -37,11 +37,12 @@ import contextlib
 import functools
 import itertools
 import logging
+import random
 import signal
 import sys
 from collections.abc import Callable
 from contextlib import AsyncExitStack
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TextIO
 
 from apscheduler.jobstores.base import JobLookupError
@@ -121,6 +122,7 @@ class Daemon(LeaseKeeping, StatusServing, Reloading):
         self.cycle_numbers = itertools.count(1)
         self.scheduler: AsyncIOScheduler | None = None
         self.clock = utc_now  # when cycles changed something, and so when to poll next
+        self.random = random.Random()  # the jitter's
         self.opened: dict[str, OpenConnection] = {}
         self.store: StateStore | None = None  # the status log's and server's own
         self.reloading = asyncio.Lock()  # one reload at a time
@@ -254,7 +256,7 @@ class Daemon(LeaseKeeping, StatusServing, Reloading):
             ),
             args=[lane, False],
             id=incremental_job(lane),
-            next_run_time=utc_now(),
+            next_run_time=utc_now() + self._jitter(),
             max_instances=1,
             coalesce=True,
         )
@@ -346,9 +348,18 @@ class Daemon(LeaseKeeping, StatusServing, Reloading):
             await self._copy_events_to_log()
 
     def next_poll(self, lane: Lane) -> datetime:
-        """When ``lane``'s next incremental cycle is due: sooner while it is busy."""
+        """When ``lane``'s next incremental cycle is due: sooner while it is busy, and a
+        random part of the jitter later."""
         now = self.clock()
-        return now + next_poll_delay(lane.last_change, now, self.settings.daemon.pace)
+        return (
+            now + next_poll_delay(lane.last_change, now, self.settings.daemon.pace) + self._jitter()
+        )
+
+    def _jitter(self) -> timedelta:
+        """Up to ``jitter_seconds``: lanes started together (all of them, as the daemon
+        starts) would otherwise poll together for ever, a burst of cycles each interval
+        that keeps the lanes at its end waiting."""
+        return self.settings.daemon.jitter * self.random.random()
 
     def _poll_next(self, lane: Lane, *, may_postpone: bool) -> None:
         """Schedule ``lane``'s next poll. After a hinted cycle it may only come sooner:
