@@ -292,6 +292,7 @@ class Sims:
     def __init__(self, latency: float, *options: str) -> None:
         self.processes: list[subprocess.Popen[str]] = []
         self.urls: dict[str, str] = {}
+        self.environments: dict[str, list[str]] = {}  # with --environments: each one's URL
         self.controls: list[str] = []
         sims = [sys.executable, str(ROOT / "bench" / "sims.py")]
         for side in ("afas", "hubspot"):
@@ -305,6 +306,7 @@ class Sims:
             assert process.stdout is not None
             started = json.loads(process.stdout.readline())
             self.urls[side] = started["url"]
+            self.environments[side] = started["urls"]
             self.controls.append(started["control"])
 
     def call(self, method: str, path: str, body: object = None) -> dict[str, Any]:

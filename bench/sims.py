@@ -6,7 +6,11 @@
 Runs the AFAS Profit or the HubSpot simulator on loopback with the given latency (and
 HubSpot's documented Free/Starter limits), and a small control app for the benchmark.
 Prints one JSON line with the simulator's and the control app's base URLs, then serves
-until stdin closes. Kept out of syncd's process so that the simulators' CPU and memory do
+until stdin closes. With ``--environments N`` it serves N simulators of its side
+(bench/many_lanes.py), each an AFAS environment or HubSpot portal of its own: its own
+data, counts, loopback port and (with ``--token``) token, ``TOKEN-0`` .. ``TOKEN-{N-1}``,
+as Profit gives each environment an address and a token of its own; the control app
+seeds and edits each alike. Kept out of syncd's process so that the simulators' CPU and memory do
 not count as syncd's, and each in a process of its own because AFAS and HubSpot are two
 servers: one answering a large page does not hold up the other's answers.
 
@@ -15,7 +19,8 @@ side's share of them, so "the n-th shared company" is the same company in both.
 
 Control app::
 
-    POST /seed    {"size": N}       N customers per side (see :func:`placement`)
+    POST /seed    {"size": N}       N customers per side (see :func:`placement`), in
+                                    each environment
     POST /change  {"fraction": f}   f of the shared companies edited on each side
                   {"fraction": f, "round": r}   ... each round to a city of its own
     GET  /counts                    {side: requests by operation}
@@ -30,6 +35,7 @@ import gc
 import json
 import sys
 from abc import ABC, abstractmethod
+from collections import Counter
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -38,7 +44,7 @@ from aiohttp import web
 
 from syncd.mapping import EntityMapping, load_mappings
 from syncd.records import Side, Value
-from syncd.sim.afas import AfasSimulator, SimClock
+from syncd.sim.afas import AfasSimulator, SimClock, SimOptions
 from syncd.sim.afas.index import column
 from syncd.sim.companies import companies
 from syncd.sim.hubspot import HubSpotSimulator, SimConfig
@@ -150,36 +156,16 @@ class Bench(ABC):
     def info(self) -> dict[str, object]:
         return {}
 
-    def app(self) -> web.Application:
-        async def seed(request: web.Request) -> web.Response:
-            return web.json_response({"shared": self.seed(int((await request.json())["size"]))})
-
-        async def change(request: web.Request) -> web.Response:
-            body = await request.json()
-            edited = self.change(float(body["fraction"]), int(body.get("round", 0)))
-            return web.json_response({self.side: edited})
-
-        async def counts(request: web.Request) -> web.Response:
-            return web.json_response({self.side: dict(self.counts())})
-
-        async def info(request: web.Request) -> web.Response:
-            return web.json_response(self.info())
-
-        app = web.Application()
-        app.router.add_post("/seed", seed)
-        app.router.add_post("/change", change)
-        app.router.add_get("/counts", counts)
-        app.router.add_get("/info", info)
-        return app
-
 
 class AfasBench(Bench):
     side = "afas"
 
-    def __init__(self, mapping: EntityMapping, latency: float) -> None:
+    def __init__(self, mapping: EntityMapping, latency: float, token: str | None = None) -> None:
         super().__init__(mapping)
         # real time, and ticks of a microsecond so that quick seeding does not run ahead
-        self.sim = AfasSimulator(clock=SimClock(step=timedelta(microseconds=1)))
+        self.sim = AfasSimulator(
+            options=SimOptions(token=token), clock=SimClock(step=timedelta(microseconds=1))
+        )
         self.sim.latency = latency
 
     def add(self, fields: dict[str, Value], moment: datetime, index: int, shared: bool) -> str:
@@ -219,9 +205,11 @@ class AfasBench(Bench):
 class HubSpotBench(Bench):
     side = "hubspot"
 
-    def __init__(self, mapping: EntityMapping, latency: float, *, unlimited: bool) -> None:
+    def __init__(
+        self, mapping: EntityMapping, latency: float, *, unlimited: bool, token: str | None = None
+    ) -> None:
         super().__init__(mapping)
-        self.sim = HubSpotSimulator(config=limits(latency, unlimited=unlimited))
+        self.sim = HubSpotSimulator(token=token, config=limits(latency, unlimited=unlimited))
 
     def add(self, fields: dict[str, Value], moment: datetime, index: int, shared: bool) -> str:
         if shared and index % DIFFERENT_EVERY == 0:
@@ -250,6 +238,37 @@ class HubSpotBench(Bench):
         await self.sim.close()
 
 
+def control_app(benches: list[Bench]) -> web.Application:
+    """The benchmark's control app over one side's environments: each seeded and edited
+    alike, their request counts summed."""
+    side = benches[0].side
+
+    async def seed(request: web.Request) -> web.Response:
+        size = int((await request.json())["size"])
+        return web.json_response({"shared": sum(b.seed(size) for b in benches)})
+
+    async def change(request: web.Request) -> web.Response:
+        body = await request.json()
+        fraction, round_ = float(body["fraction"]), int(body.get("round", 0))
+        return web.json_response({side: sum(b.change(fraction, round_) for b in benches)})
+
+    async def counts(request: web.Request) -> web.Response:
+        total: Counter[str] = Counter()
+        for bench in benches:
+            total.update(bench.counts())
+        return web.json_response({side: dict(total)})
+
+    async def info(request: web.Request) -> web.Response:
+        return web.json_response(benches[0].info())
+
+    app = web.Application()
+    app.router.add_post("/seed", seed)
+    app.router.add_post("/change", change)
+    app.router.add_get("/counts", counts)
+    app.router.add_get("/info", info)
+    return app
+
+
 def _hold_still() -> None:
     """The companies live as long as the simulator: its cycle collector's full passes
     leave them out (a pass over 110,000 companies held up a search by 0.2-0.5 s, which
@@ -269,22 +288,32 @@ def _url(runner: web.AppRunner) -> str:
     return f"http://127.0.0.1:{runner.addresses[0][1]}"
 
 
-async def serve(side: str, latency: float, *, unlimited: bool = False) -> None:
+async def serve(
+    side: str,
+    latency: float,
+    *,
+    unlimited: bool = False,
+    environments: int = 1,
+    token: str | None = None,
+) -> None:
     mapping = load_mappings(ROOT / "mappings", [ENTITY])[ENTITY]
-    bench: Bench
-    if side == "afas":
-        bench = AfasBench(mapping, latency)
-    else:
-        bench = HubSpotBench(mapping, latency, unlimited=unlimited)
-    url = await bench.start()
-    control = await _serve(bench.app())
-    print(json.dumps({"url": url, "control": _url(control)}), flush=True)
+    benches: list[Bench] = []
+    for n in range(environments):
+        own = f"{token}-{n}" if token and environments > 1 else token
+        if side == "afas":
+            benches.append(AfasBench(mapping, latency, own))
+        else:
+            benches.append(HubSpotBench(mapping, latency, unlimited=unlimited, token=own))
+    urls = [await bench.start() for bench in benches]
+    control = await _serve(control_app(benches))
+    print(json.dumps({"url": urls[0], "urls": urls, "control": _url(control)}), flush=True)
     try:
         # serve until the benchmark closes our stdin
         await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
     finally:
         await control.cleanup()
-        await bench.close()
+        for bench in benches:
+            await bench.close()
 
 
 def main() -> None:
@@ -292,8 +321,19 @@ def main() -> None:
     parser.add_argument("side", choices=SIDES)
     parser.add_argument("--latency", type=float, default=0.05)
     parser.add_argument("--unlimited", action="store_true", help="no HubSpot rate limits")
+    parser.add_argument("--environments", type=int, default=1, help="simulators of the side")
+    parser.add_argument("--token", help="accept only this token (TOKEN-n with environments)")
     args = parser.parse_args()
-    asyncio.run(serve(args.side, args.latency, unlimited=args.unlimited))
+    environments, token = args.environments, args.token
+    asyncio.run(
+        serve(
+            args.side,
+            args.latency,
+            unlimited=args.unlimited,
+            environments=environments,
+            token=token,
+        )
+    )
 
 
 if __name__ == "__main__":

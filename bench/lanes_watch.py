@@ -1,0 +1,101 @@
+"""What bench/many_lanes.py reads of running daemons: each lane's finished cycles from
+the status log, how late they came, and a process's CPU time from /proc."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+FINISHED = "cycle_finished"
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system time of process ``pid`` so far (its threads included)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    utime, stime = int(fields[11]), int(fields[12])  # fields 14 and 15 of proc(5)
+    return (utime + stime) / TICKS
+
+
+class Finishes:
+    """Each lane's finished cycles (epoch seconds), read from a status log as it grows."""
+
+    def __init__(self, log: Path) -> None:
+        self.log = log
+        self.offset = 0
+        self.partial = ""
+        self.by_lane: dict[str, list[float]] = defaultdict(list)
+
+    def read(self) -> Mapping[str, list[float]]:
+        if self.log.exists():
+            with self.log.open() as file:
+                file.seek(self.offset)
+                text = self.partial + file.read()
+                self.offset = file.tell()
+            *lines, self.partial = text.split("\n")
+            for line in lines:
+                if f'"{FINISHED}"' in line:
+                    event = json.loads(line)
+                    lane = f"{event['connection']}/{event['entity']}"
+                    self.by_lane[lane].append(datetime.fromisoformat(event["at"]).timestamp())
+        return self.by_lane
+
+    def count(self, lanes: Iterable[str] | None = None, since: float = 0.0) -> int:
+        """Cycles finished after ``since`` by ``lanes`` (all by default)."""
+        by_lane = self.read()
+        chosen = by_lane if lanes is None else {lane: by_lane.get(lane, []) for lane in lanes}
+        return sum(1 for times in chosen.values() for at in times if at > since)
+
+
+@dataclass(frozen=True)
+class Lateness:
+    """How late the lanes' cycles came in a window, against the interval and jitter."""
+
+    lanes: int
+    gaps: int  # times between cycles looked at (a lane's last one to the window's end too)
+    worst: float  # seconds beyond the allowed gap; negative: every cycle came in time
+    p99: float
+    late_lanes: int  # lanes with a gap beyond the allowed one
+
+    def row(self) -> str:
+        return (
+            f"{self.lanes} lanes, {self.gaps} gaps: lateness max {self.worst:+.1f} s, "
+            f"p99 {self.p99:+.1f} s, {self.late_lanes} lanes late"
+        )
+
+
+def lateness(
+    finished: Mapping[str, Sequence[float]],
+    lanes: Iterable[str],
+    window: tuple[float, float],
+    allowed: float,
+) -> Lateness:
+    """Each gap between a lane's finished cycles that ends in ``window``, and the one from
+    its last cycle to the window's end (a starving lane finishes none), less ``allowed``:
+    the seconds it came late. A lane with no cycle before the window's end counts from
+    the window's start."""
+    start, end = window
+    overs: list[float] = []
+    late: set[str] = set()
+    chosen = list(lanes)
+    for lane in chosen:
+        times = sorted(t for t in finished.get(lane, ()) if t <= end)
+        before = [t for t in times if t < start]
+        points = [before[-1] if before else start, *(t for t in times if t >= start), end]
+        for earlier, later in itertools.pairwise(points):
+            over = later - earlier - allowed
+            overs.append(over)
+            if over > 0:
+                late.add(lane)
+    if not overs:
+        return Lateness(len(chosen), 0, 0.0, 0.0, 0)
+    ordered = sorted(overs)
+    p99 = ordered[-1] if len(ordered) < 2 else statistics.quantiles(ordered, n=100)[-1]
+    return Lateness(len(chosen), len(overs), ordered[-1], p99, len(late))
