@@ -146,7 +146,7 @@ class _Office:
             chosen = bulk_pages.page_filter(query, sides=True)
         except FilterError as error:
             return _bad_filter("/quarantine", error)
-        entries = await select_quarantined(self.store, everything(chosen), utc_now())
+        entries = await select_quarantined(self.store, everything(chosen), utc_now(), self.mappings)
         refs = await quarantine_refs(self.store, entries, self.mappings)
         found = [
             (q, cell_html(ref, self.pages.get(q.connection, HubSpotPages())))
