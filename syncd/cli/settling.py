@@ -99,6 +99,8 @@ async def guards(args: argparse.Namespace, settings: Settings) -> int:
                     verb = "confirmed" if args.action == "confirm" else "tripped"
                     print(f"{name}/{entity}: {verb} {trip.guard}: {trip.message}")
                     print_lines(await lists.guard_lines(name, entity, trip))
+                if trips:
+                    print_lines(await lists.held_plan_lines(name, entity))
         if not found:
             print("no guard has tripped since the last finished cycle")
         elif args.action == "list":

@@ -219,6 +219,10 @@ def test_guards_list_and_confirm_through_the_cli(
     assert "demo/customer: tripped empty_side: afas listed no customer records" in listed
     assert "demo/supplier" not in listed
     linked = int(re.search(r"but (\d+) are linked", listed).group(1))  # type: ignore[union-attr]
+    assert f"  would write: unlink (gone from AFAS) {linked} (held back at " in listed
+    assert re.search(
+        r"\n    unlink \(gone from AFAS\) .+ \(HubSpot \d+, AFAS debtor \d+\)\n", listed
+    )
 
     assert main(["guards", "confirm", "--config", str(config)]) == EXIT_CLEAN
     assert "demo/customer: confirmed empty_side" in capsys.readouterr().out
