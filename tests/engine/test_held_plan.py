@@ -74,10 +74,7 @@ def test_a_big_plan_keeps_the_first_writes_and_counts_them_all() -> None:
 
 async def test_a_tripped_guard_keeps_the_plan_until_a_cycle_finishes(store: StateStore) -> None:
     systems = Systems(store)
-    ids = systems.companies(6)
-    await systems.cycle()
-    for crm_id in ids[:3]:
-        systems.crm.remove(ENTITY, crm_id)
+    ids = await systems.linked_then_deleted(6, 3)
     assert await guards.read_held_plan(store, "test", ENTITY) is None
 
     assert not (await systems.cycle()).applied

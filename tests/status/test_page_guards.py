@@ -23,10 +23,7 @@ TOKEN = "guards-s3cret"
 async def a_mass_delete(store: StateStore) -> list[str]:
     """Six linked companies, three of them deleted in HubSpot: the guard holds the plan."""
     systems = Systems(store)
-    ids = systems.companies(6)
-    await systems.cycle()
-    for crm_id in ids[:3]:
-        systems.crm.remove(ENTITY, crm_id)
+    ids = await systems.linked_then_deleted(6, 3)
     assert not (await systems.cycle()).applied
     return ids
 
