@@ -1,8 +1,8 @@
 """The state store: what syncd remembers between cycles, on SQLite or PostgreSQL.
 
 Each concern keeps its reads and writes in a module of its own (links, cursors, journal,
-conflicts, quarantine, status_events); :class:`StateStore` and :class:`Transaction` gather
-them into the one interface the engine uses.
+conflicts, quarantine, status_events, held_plans); :class:`StateStore` and
+:class:`Transaction` gather them into the one interface the engine uses.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from syncd.state.chunks import row_chunks
 from syncd.state.conflicts import ConflictReads, ConflictWrites
 from syncd.state.cursors import CursorReads, CursorWrites
 from syncd.state.database import connect, upgrade
+from syncd.state.held_plans import HeldPlanReads, HeldPlanWrites
 from syncd.state.journal import JournalReads, JournalWrites
 from syncd.state.journal_offsets import JournalOffsets
 from syncd.state.links import LinkReads, LinkWrites
@@ -32,6 +33,7 @@ from syncd.state.tables import (
     ConflictRow,
     CursorRow,
     EventRow,
+    HeldPlanRow,
     JournalRow,
     LinkMarkRow,
     LinkRow,
@@ -70,6 +72,7 @@ class StateStore(
     OrganisationReads,
     EventReads,
     JournalOffsets,
+    HeldPlanReads,
 ):
     """What syncd remembers between cycles: links and their base, cursors, the write journal,
     conflicts, quarantined records and status events, each scoped by connection and entity.
@@ -144,6 +147,7 @@ class StateStore(
         demo's simulators are at every start)."""
         tables = (
             EventRow,
+            HeldPlanRow,
             QuarantineRow,
             WaitingRow,
             LinkMarkRow,
@@ -178,6 +182,7 @@ class Transaction(
     WaitingWrites,
     OrganisationWrites,
     EventWrites,
+    HeldPlanWrites,
 ):
     """The writes of one :meth:`StateStore.transaction`; see there for the contract."""
 

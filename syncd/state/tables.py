@@ -250,3 +250,14 @@ class JournalOffsetRow(StateModel, table=True):
     connection: str = Field(primary_key=True, sa_type=sa.String())
     offset: str = Field(sa_type=sa.String())
     read_at: datetime = Field(sa_type=UTCDateTime())
+
+
+class HeldPlanRow(StateModel, table=True):
+    """Per lane, what the plan a guard held back last would write (as plain data)."""
+
+    __tablename__ = "held_plans"
+
+    connection: str = Field(primary_key=True, sa_type=sa.String())
+    entity: str = Field(primary_key=True, sa_type=sa.String())
+    plan: dict[str, Any] = Field(sa_type=JSONText())
+    at: datetime = Field(sa_type=UTCDateTime())

@@ -11,14 +11,14 @@
               (:mod:`syncd.status.office`): read-only unless ``[status] actions`` is on
 
 It binds 127.0.0.1 by default. Bound to any other address it requires a token (from the
-environment), sent as ``Authorization: Bearer <token>`` or ``?token=``.
+environment), sent as ``Authorization: Bearer <token>`` or ``?token=``, or given once in
+the sign-in form a browser gets (:mod:`syncd.status.signin`).
 """
 
 from __future__ import annotations
 
-import hmac
 import html
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -30,7 +30,6 @@ from syncd.events import EventName
 from syncd.mapping import EntityMapping
 from syncd.state.rows import Conflict, StatusEvent
 from syncd.state.store import StateStore
-from syncd.status import csrf
 from syncd.status.activity import LaneDay, by_hour, day_start
 from syncd.status.charts import STYLE as CHART_STYLE
 from syncd.status.charts import budget_section, day_section, running_section
@@ -41,10 +40,9 @@ from syncd.status.pages import nav
 from syncd.status.record_lookup import link_refs
 from syncd.status.record_names import HubSpotPages, cell_html
 from syncd.status.running import Listing, RunningListings
+from syncd.status.signin import token_required
 from syncd.status.views import EntityHealth, entity_health
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-Middleware = Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 
@@ -113,7 +111,7 @@ def make_app(
 ) -> web.Application:
     """The status server; with a ``desk`` (``[status] actions``) the page can act, and
     then a token is required for every request, on loopback too."""
-    middlewares = [_token_required(token)] if token else []
+    middlewares = [token_required(token)] if token else []
     app = web.Application(middlewares=middlewares)  # type: ignore[arg-type]
     add_office(
         app, source.store, source.lanes, desk, token, pages=source.pages, mappings=source.mappings
@@ -157,30 +155,6 @@ def make_app(
     app.router.add_get("/metrics", prometheus)
     app.router.add_get("/", page)
     return app
-
-
-def _token_required(token: str) -> Middleware:
-    """The token, as a header or ``?token=``; a browser that gave it once keeps a cookie
-    proving it (not the token), so the page's links and forms need not carry it."""
-    session = csrf.session_value(token)
-
-    @web.middleware
-    async def check_token(request: web.Request, handler: Handler) -> web.StreamResponse:
-        given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-        given = given or request.query.get("token", "")
-        if hmac.compare_digest(given.encode(), token.encode()):
-            response = await handler(request)
-            if "token" in request.query and not response.prepared:
-                response.set_cookie(
-                    csrf.SESSION_COOKIE, session, httponly=True, samesite="Strict", path="/"
-                )
-            return response
-        kept = request.cookies.get(csrf.SESSION_COOKIE, "")
-        if kept and hmac.compare_digest(kept.encode(), session.encode()):
-            return await handler(request)
-        return web.Response(status=401, text="a token is required\n")
-
-    return check_token
 
 
 # --- the page ---------------------------------------------------------------------------
