@@ -151,6 +151,7 @@ class StoredProgress:
                 self._still_running()
             self._wake.clear()
             await self._write_told()
+        await self._write_told()  # what was told while it closed
 
     def _still_running(self) -> None:
         """Nothing told for a beat: each listing says it still runs."""

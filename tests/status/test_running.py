@@ -219,3 +219,28 @@ async def test_the_page_shows_the_work_of_every_process_sharing_the_store(
     ) in text
     assert "<td>total unknown; 25 a minute</td><td>laptop, pid 7</td>" in text
     assert "old-box" not in text
+
+
+async def test_what_ends_while_a_write_is_under_way_is_written_before_the_exit() -> None:
+    class Slow(Writes):
+        def __init__(self) -> None:
+            super().__init__()
+            self.writing, self.go_on = asyncio.Event(), asyncio.Event()
+
+        async def tell_work(self, work: RunningWork) -> None:
+            self.writing.set()
+            await self.go_on.wait()
+            await super().tell_work(work)
+
+    writes = Slow()
+    progress = StoredProgress(writes)
+    await progress.__aenter__()
+    progress.listing(LANE, Side.CRM, None)
+    await writes.writing.wait()  # the writer is in the start's write
+
+    closing = asyncio.ensure_future(progress.__aexit__(None, None, None))
+    await asyncio.sleep(0)  # the exit ends the listing meanwhile
+    writes.go_on.set()
+    await closing
+
+    assert [what for what, _ in writes.asked] == ["forget", "tell", "end"]
