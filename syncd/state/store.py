@@ -28,6 +28,7 @@ from syncd.state.links import LinkReads, LinkWrites
 from syncd.state.organisations import OrganisationReads, OrganisationWrites
 from syncd.state.quarantine import QuarantineReads, QuarantineWrites
 from syncd.state.rows import JournalEntry
+from syncd.state.running_work import RunningWorkStore
 from syncd.state.status_events import EventReads, EventWrites
 from syncd.state.tables import (
     ConflictRow,
@@ -73,9 +74,11 @@ class StateStore(
     EventReads,
     JournalOffsets,
     HeldPlanReads,
+    RunningWorkStore,
 ):
     """What syncd remembers between cycles: links and their base, cursors, the write journal,
-    conflicts, quarantined records and status events, each scoped by connection and entity.
+    conflicts, quarantined records and status events, each scoped by connection and entity;
+    and the long work running now in any process.
 
     The contract, for every backend:
 

@@ -261,3 +261,21 @@ class HeldPlanRow(StateModel, table=True):
     entity: str = Field(primary_key=True, sa_type=sa.String())
     plan: dict[str, Any] = Field(sa_type=JSONText())
     at: datetime = Field(sa_type=UTCDateTime())
+
+
+class RunningWorkRow(StateModel, table=True):
+    """A long piece of work under way in some process (a whole listing, a match plan's
+    listing), kept so that any process's status page can show it."""
+
+    __tablename__ = "running_work"
+
+    key: str = Field(primary_key=True, sa_type=sa.String())
+    lane: str = Field(sa_type=sa.String())
+    side: str = Field(sa_type=sa.String())
+    kind: str = Field(sa_type=sa.String())
+    listed: int = Field(sa_type=sa.Integer())
+    expected: int | None = Field(default=None, sa_type=sa.Integer())
+    started: datetime = Field(sa_type=UTCDateTime())
+    heard: datetime = Field(sa_type=UTCDateTime())
+    host: str = Field(sa_type=sa.String())
+    pid: int = Field(sa_type=sa.Integer())

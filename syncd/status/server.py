@@ -28,7 +28,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from syncd.clock import utc_now
 from syncd.events import EventName
 from syncd.mapping import EntityMapping
-from syncd.state.rows import Conflict, StatusEvent
+from syncd.state.rows import Conflict, RunningWork, StatusEvent
 from syncd.state.store import StateStore
 from syncd.status.activity import LaneDay, by_hour, day_start
 from syncd.status.charts import STYLE as CHART_STYLE
@@ -39,7 +39,7 @@ from syncd.status.office import add_office
 from syncd.status.pages import nav
 from syncd.status.record_lookup import link_refs
 from syncd.status.record_names import HubSpotPages, cell_html
-from syncd.status.running import Listing, RunningListings
+from syncd.status.running import STALE
 from syncd.status.signin import token_required
 from syncd.status.views import EntityHealth, entity_health
 
@@ -48,9 +48,8 @@ LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 class StatusSource:
     """What the pages show, read from the state store on each request; and from the
-    daemon, the cycles of its lanes that failed in a row (``failing``) and the whole
-    listings its cycles run now (``running``); ``pages``: per connection, where its
-    HubSpot portal shows records (links from the page to them)."""
+    daemon, the cycles of its lanes that failed in a row (``failing``); ``pages``: per
+    connection, where its HubSpot portal shows records (links from the page to them)."""
 
     def __init__(
         self,
@@ -58,7 +57,6 @@ class StatusSource:
         lanes: Sequence[Lane],
         interval: timedelta | None = None,
         failing: Callable[[], Mapping[Lane, int]] | None = None,
-        running: RunningListings | None = None,
         clock: Callable[[], datetime] = utc_now,
         pages: Mapping[str, HubSpotPages] | None = None,
         mappings: Mapping[str, EntityMapping] | None = None,
@@ -67,7 +65,6 @@ class StatusSource:
         self.lanes = lanes
         self.interval = interval
         self._failing = failing
-        self._running = running
         self.clock = clock
         self.pages = pages or {}
         self.mappings = mappings or {}
@@ -93,8 +90,10 @@ class StatusSource:
         finished = await self.store.events_since(day_start(now), [str(EventName.CYCLE_FINISHED)])
         return by_hour(finished, self.lanes, now)
 
-    def running(self) -> list[Listing]:
-        return self._running.now() if self._running else []
+    async def running(self) -> list[RunningWork]:
+        """The long work under way in every process sharing the store (this one, other
+        replicas, ``syncd once``, ``syncd match --plan``), leaving out what died."""
+        return await self.store.running_work(heard_since=self.clock() - STALE)
 
     async def records_of(self, conflicts: Sequence[Conflict]) -> dict[int, str]:
         """Each conflict's record as HTML: its name and both ids, by conflict id."""
@@ -144,7 +143,7 @@ def make_app(
             await source.health(),
             await source.recent_cycles(),
             conflicts,
-            Pictures(source.running(), await source.last_day(), source.clock()),
+            Pictures(await source.running(), await source.last_day(), source.clock()),
             await source.records_of(conflicts),
         )
         return web.Response(text=body, content_type="text/html")
@@ -173,7 +172,7 @@ td,th{padding:.3rem .8rem;border-bottom:1px solid #ddd;text-align:left}
 class Pictures:
     """What the page draws besides its tables (:mod:`syncd.status.charts`)."""
 
-    running: Sequence[Listing] = ()
+    running: Sequence[RunningWork] = ()
     last_day: Sequence[LaneDay] = ()
     now: datetime | None = None
 

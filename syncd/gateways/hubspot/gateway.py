@@ -164,6 +164,10 @@ class HubSpotGateway:
     def list_all(self, entity: str) -> AsyncIterator[Page]:
         return self._reader.list_all(entity, self.page_size)
 
+    async def count_all(self, entity: str) -> int | None:
+        """About how many records ``list_all`` lists: one search request."""
+        return await self._search.count(entity)
+
     def list_archived(self, entity: str) -> AsyncIterator[list[str]]:
         """Pages of the ids of archived companies with the role (the sweep for deletes)."""
         return self._reader.list_archived(entity)
