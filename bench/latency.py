@@ -12,8 +12,10 @@ on both sides, so the first sync links them and writes nothing.
 
 Runs: ``hubspot->afas`` by polling alone, ``hubspot->afas`` with HubSpot's webhooks (the
 simulator signs and sends them to syncd's receiver), ``afas->hubspot`` (AFAS is polled;
-adaptive polling), and ``afas->hubspot`` again while other companies are edited in
-HubSpot between the AFAS edits, their webhook calls bringing hinted cycles. Before the
+adaptive polling), ``afas->hubspot`` again while other companies are edited in
+HubSpot between the AFAS edits, their webhook calls bringing hinted cycles, and
+``hubspot->afas`` with hints pulled from HubSpot's Webhooks Journal every
+``--journal-poll`` seconds instead (no inbound port). Before the
 edits, syncd idles for ``--idle`` seconds and the requests each simulator counted
 meanwhile are its idle cost. Then one company after another is edited (a new city),
 ``--spacing`` seconds apart, each company once, and the other side is read every
@@ -42,6 +44,7 @@ import aiohttp
 from syncd.mapping import EntityMapping, load_mappings
 from syncd.records import Side
 from syncd.sim.companies import companies
+from syncd.sim.hubspot.app_tokens import SimApp
 from syncd.state.store import open_store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,7 +52,13 @@ ENTITY = "customer"
 CONNECTION = "lat"
 LOOK_EVERY = 0.25  # seconds between reads of the other side: the figures' resolution
 SECRET = "latency-bench-client-secret"
-ENV = {"LAT_AFAS_TOKEN": "afas", "LAT_HUBSPOT_TOKEN": "hubspot", "LAT_SECRET": SECRET}
+APP = SimApp()  # what `syncd sim hubspot` installs
+ENV = {
+    "LAT_AFAS_TOKEN": "afas",
+    "LAT_HUBSPOT_TOKEN": "hubspot",
+    "LAT_SECRET": SECRET,
+    "LAT_APP_SECRET": APP.client_secret,
+}
 
 
 @dataclass(frozen=True)
@@ -58,6 +67,7 @@ class Run:
     edited: Side  # the side users edit; the latency is until the other side shows it
     webhooks: bool
     hubspot_busy: bool = False  # other companies edited in HubSpot too, between the edits
+    journal: bool = False  # hints pulled from HubSpot's Webhooks Journal: no inbound port
 
 
 RUNS = (
@@ -65,6 +75,7 @@ RUNS = (
     Run("hubspot->afas, webhooks", Side.CRM, webhooks=True),
     Run("afas->hubspot, polling", Side.AFAS, webhooks=False),
     Run("afas->hubspot, polling, HubSpot webhooks coming", Side.AFAS, True, hubspot_busy=True),
+    Run("hubspot->afas, journal", Side.CRM, webhooks=False, journal=True),
 )
 
 
@@ -76,6 +87,7 @@ class Settings:
     idle: float
     search_lag: tuple[float, float]
     latency: float
+    journal_poll: float
 
 
 @dataclass(frozen=True)
@@ -174,8 +186,10 @@ class Sims:
             return None if reply.status == 204 else await reply.json()
 
 
-def config(directory: Path, sims: Sims, settings: Settings, receiver_port: int | None) -> Path:
-    webhooks = ""
+def config(
+    directory: Path, sims: Sims, settings: Settings, receiver_port: int | None, journal: bool
+) -> Path:
+    webhooks = journal_table = ""
     if receiver_port is not None:
         webhooks = f"""
 [connections.{CONNECTION}.webhooks]
@@ -183,6 +197,13 @@ public_url = "http://127.0.0.1:{receiver_port}/hubspot/webhooks/{CONNECTION}"
 client_secret_env = "LAT_SECRET"
 [webhooks]
 port = {receiver_port}
+"""
+    if journal:  # the standalone simulator's installed app, with its default credentials
+        journal_table = f"""
+[connections.{CONNECTION}.journal]
+poll_seconds = {settings.journal_poll}
+client_id = "{APP.client_id}"
+client_secret_env = "LAT_APP_SECRET"
 """
     path = directory / "config.toml"
     path.write_text(
@@ -197,8 +218,9 @@ jitter_seconds = 0
 enabled = false
 [connections.{CONNECTION}]
 afas = {{ kind = "afas", base_url = "{sims.afas}/ProfitRestServices", token = "LAT_AFAS_TOKEN" }}
-crm = {{ kind = "hubspot", base_url = "{sims.hubspot}", token = "LAT_HUBSPOT_TOKEN" }}
-{webhooks}""",
+crm = {{ kind = "hubspot", base_url = "{sims.hubspot}", token = "LAT_HUBSPOT_TOKEN", \
+portal_id = {APP.portal_id} }}
+{webhooks}{journal_table}""",
         encoding="utf-8",
     )
     return path
@@ -307,7 +329,7 @@ async def measure(run: Run, settings: Settings, mapping: EntityMapping) -> Outco
         async with aiohttp.ClientSession() as session:
             sims = Sims(session, mapping)
             receiver_port = free_port() if run.webhooks else None
-            path = config(directory, sims, settings, receiver_port)
+            path = config(directory, sims, settings, receiver_port, run.journal)
             afas_port, hubspot_port = sims.afas.rsplit(":", 1)[1], sims.hubspot.rsplit(":", 1)[1]
             async with (
                 process(directory / "afas.log", "sim", "afas", "--port", afas_port),
@@ -363,11 +385,18 @@ def main() -> None:
     parser.add_argument("--idle", type=float, default=60, help="seconds idle before the edits")
     parser.add_argument("--search-lag", default="30,60", help="HubSpot's search lag, s: low,high")
     parser.add_argument("--latency", type=float, default=0.05, help="each request's least time")
+    parser.add_argument("--journal-poll", type=float, default=2, help="journal poll_seconds")
     parser.add_argument("--runs", default="all", help="indexes of the runs, e.g. 0,2")
     args = parser.parse_args()
     low, high = (float(s) for s in args.search_lag.split(","))
     settings = Settings(
-        args.edits, args.spacing, args.interval, args.idle, (low, high), args.latency
+        args.edits,
+        args.spacing,
+        args.interval,
+        args.idle,
+        (low, high),
+        args.latency,
+        args.journal_poll,
     )
     mapping = load_mappings(ROOT / "mappings", [ENTITY])[ENTITY]
     chosen = RUNS if args.runs == "all" else [RUNS[int(i)] for i in args.runs.split(",")]

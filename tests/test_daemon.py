@@ -27,7 +27,7 @@ from syncd.gateways.memory import MemoryGateway
 from syncd.records import Side
 from syncd.state.store import StateStore
 from syncd.status.activity import STANDING
-from syncd.status.running import RunningListings
+from syncd.status.running import StoredProgress
 from tests.config_file import write_config
 from tests.loopback import free_port
 
@@ -228,11 +228,13 @@ async def test_the_daemon_s_cycles_tell_the_status_page_their_whole_listings(
             seen.append((lane, side))
             return NO_PROGRESS.listing(lane, side, expected)
 
-    daemon.running = RunningListings(also=Watching())
-    await daemon._run_lane_cycle(lane, False)  # a first sync: both sides listed whole
+    async with StoredProgress(store, also=Watching()) as told:
+        daemon.running = told
+        await daemon._run_lane_cycle(lane, False)  # a first sync: both sides listed whole
+        await told.written()
 
     assert sorted(seen) == [("demo/customer", Side.AFAS), ("demo/customer", Side.CRM)]
-    assert daemon.running.now() == []  # done, gone from the page
+    assert await store.running_work(heard_since=datetime.min.replace(tzinfo=UTC)) == []
 
 
 async def test_a_lane_polls_sooner_after_a_change_and_settles_back(

@@ -7,6 +7,7 @@ import dataclasses
 import json
 import sys
 from collections import Counter
+from contextlib import AbstractAsyncContextManager, nullcontext
 
 from syncd.cli.common import (
     EXIT_CLEAN,
@@ -18,13 +19,16 @@ from syncd.connections import open_connection, select_connections
 from syncd.daemon import Daemon
 from syncd.engine.cycle import CycleReport, run_cycle
 from syncd.engine.matchplan import MatchPlanError, count_held_back, parse_reviewed_pairs, to_csv
+from syncd.engine.progress import ListingProgress
 from syncd.engine.review import apply_match_plan, match_plan
 from syncd.records import Side
+from syncd.state.rows import WorkKind
 from syncd.state.store import StateStore
 from syncd.status.log import StatusLog
 from syncd.status.output import LogFormat, console_for
 from syncd.status.progress import progress_for
 from syncd.status.render import plan_as_dict, plan_as_text
+from syncd.status.running import StoredProgress
 
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -59,7 +63,10 @@ async def _cycles(args: argparse.Namespace, settings: Settings, *, dry_run: bool
         console = console_for(args.log_format, sys.stdout)
         echo, progress = StatusLog(None, sys.stdout, console=console), progress_for(console)
     for chosen in select_connections(settings, args.connection):
-        async with open_connection(settings, chosen, args.fixture) as (conn, systems):
+        async with (
+            open_connection(settings, chosen, args.fixture) as (conn, systems),
+            _told(conn.store, progress, dry_run=dry_run) as told,
+        ):
             if echo is not None:
                 newest = await conn.store.events(limit=1, newest=True)
                 echo.last_id = newest[-1].id or 0 if newest else 0
@@ -71,7 +78,7 @@ async def _cycles(args: argparse.Namespace, settings: Settings, *, dry_run: bool
                         full=args.full,
                         dry_run=dry_run,
                         accept_guards=getattr(args, "accept_guards", False),
-                        progress=progress,
+                        progress=told,
                     )
                 finally:  # a failed cycle's events too
                     if echo is not None:
@@ -80,6 +87,16 @@ async def _cycles(args: argparse.Namespace, settings: Settings, *, dry_run: bool
             if not dry_run and systems is not None:
                 systems.save()
     return EXIT_CLEAN if clean else EXIT_NOT_CLEAN
+
+
+def _told(
+    store: StateStore, bars: ListingProgress, *, dry_run: bool
+) -> AbstractAsyncContextManager[ListingProgress]:
+    """Who is told of a cycle's whole listings: the bars, and the status pages of every
+    process sharing the store (not for a dry run, which writes nothing)."""
+    if dry_run:
+        return nullcontext(bars)
+    return StoredProgress(store, also=bars)
 
 
 async def _echo_events(store: StateStore, echo: StatusLog) -> None:
@@ -113,9 +130,11 @@ async def match(args: argparse.Namespace, settings: Settings) -> int:
             settled = f", declined {len(declined)}: created in the next cycle" if declined else ""
             print(f"linked {counts['linked']}, already linked {counts['already_linked']}{settled}")
             return EXIT_CLEAN
-        # Bars while both sides are listed, on a terminal; the plan goes to a file.
-        progress = progress_for(console_for(LogFormat.AUTO, sys.stdout))
-        proposals = await match_plan(conn, args.entity, progress)
+        # Bars while both sides are listed, on a terminal, and the status pages told;
+        # the plan goes to a file.
+        bars = progress_for(console_for(LogFormat.AUTO, sys.stdout))
+        async with StoredProgress(conn.store, kind=WorkKind.MATCH_PLAN, also=bars) as told:
+            proposals = await match_plan(conn, args.entity, told)
     args.plan.write_text(to_csv(proposals), encoding="utf-8")
     kinds = Counter(p.kind for p in proposals)
     waiting = count_held_back(proposals)

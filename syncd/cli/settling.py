@@ -99,6 +99,8 @@ async def guards(args: argparse.Namespace, settings: Settings) -> int:
                     verb = "confirmed" if args.action == "confirm" else "tripped"
                     print(f"{name}/{entity}: {verb} {trip.guard}: {trip.message}")
                     print_lines(await lists.guard_lines(name, entity, trip))
+                if trips:
+                    print_lines(await lists.held_plan_lines(name, entity))
         if not found:
             print("no guard has tripped since the last finished cycle")
         elif args.action == "list":
@@ -203,15 +205,18 @@ async def _resolve_many(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _settle_quarantine(args: argparse.Namespace, settings: Settings) -> int:
     async def work(store: StateStore) -> int:
-        clean, by, now = True, operator(), utc_now()
+        clean, by, now, mappings = True, operator(), utc_now(), settings.mappings
         for name in names(args, settings):
-            selection = await select_quarantined(store, _quarantine_filter(args, name), now)
+            chosen = _quarantine_filter(args, name)
+            selection = await select_quarantined(store, chosen, now, mappings)
             if args.action == "retry":
                 result = await retry_quarantined(
-                    store, selection, by=by, now=now, dry_run=args.dry_run
+                    store, selection, mappings, by=by, now=now, dry_run=args.dry_run
                 )
             else:
-                result = await drop_quarantined(store, selection, by=by, dry_run=args.dry_run)
+                result = await drop_quarantined(
+                    store, selection, mappings, by=by, dry_run=args.dry_run
+                )
             _show_quarantine_settled(args.action, result)
             clean &= result.clean
         return EXIT_CLEAN if clean else EXIT_NOT_CLEAN

@@ -24,6 +24,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from syncd.config.settings import (
+    ConnectionJournal,
     ConnectionSettings,
     ConnectionWebhooks,
     DaemonSettings,
@@ -35,6 +36,7 @@ from syncd.config.tables import (
     DEFAULT_ENTITIES,
     STATE_URL_ENV,
     ConfigFile,
+    ConnectionTable,
     ConnectionWebhooksTable,
     table_context,
 )
@@ -123,7 +125,7 @@ def _settings(
             table.afas,
             _resolved(base, table.fixture),
             _webhooks(table.webhooks),
-            timedelta(seconds=table.journal.poll_seconds) if table.journal else None,
+            _journal(table),
         )
         for name, table in file.connections.items()
     )
@@ -169,6 +171,15 @@ def _webhooks(table: ConnectionWebhooksTable | None) -> ConnectionWebhooks | Non
     if table is None:
         return None
     return ConnectionWebhooks(table.public_url, table.client_secret_env)
+
+
+def _journal(table: ConnectionTable) -> ConnectionJournal | None:
+    journal = table.journal
+    portal = getattr(table.crm.options, "portal_id", None)
+    if journal is None or not isinstance(portal, int):
+        return None
+    poll = timedelta(seconds=journal.poll_seconds)
+    return ConnectionJournal(poll, journal.client_id, journal.client_secret_env, portal)
 
 
 def _resolved(base: Path, value: str | None) -> Path | None:

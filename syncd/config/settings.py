@@ -34,6 +34,16 @@ class ConnectionWebhooks:
 
 
 @dataclass(frozen=True)
+class ConnectionJournal:
+    """How HubSpot's Webhooks Journal is read for one connection."""
+
+    poll: timedelta  # how often
+    client_id: str  # the app's, for its client-credentials token
+    client_secret: Secret  # the app's client secret, from the environment
+    portal_id: int  # the portal whose journal it is (installPortalId)
+
+
+@dataclass(frozen=True)
 class ConnectionSettings:
     """A CRM portal and an AFAS environment synced together."""
 
@@ -42,7 +52,7 @@ class ConnectionSettings:
     afas: GatewaySettings
     fixture: Path | None  # JSON file of both in-memory systems, for kind = "memory"
     webhooks: ConnectionWebhooks | None = None  # None: no webhooks, polling alone
-    journal_poll: timedelta | None = None  # how often to read the Webhooks Journal; None: not
+    journal: ConnectionJournal | None = None  # None: the Webhooks Journal is not read
 
     def side(self, side: Side) -> GatewaySettings:
         return self.crm if side is Side.CRM else self.afas

@@ -209,11 +209,20 @@ class ConnectionWebhooksTable(Table):
     client_secret_env: SecretFromEnv
 
 
+def _client_id(value: str) -> str:
+    if not value.strip():
+        raise said("expected the HubSpot app's client id (its Auth settings show it)")
+    return value.strip()
+
+
 class ConnectionJournalTable(Table):
     """[connections.<name>.journal]: syncd pulls HubSpot's Webhooks Journal for hints."""
 
     # A poll when nothing happened is one request; HubSpot keeps entries three days.
     poll_seconds: Annotated[float, AfterValidator(within(1, 3600))] = 5.0
+    # The journal answers the app's client-credentials token, not the portal's token.
+    client_id: Annotated[str, AfterValidator(_client_id)]
+    client_secret_env: SecretFromEnv
 
 
 class ConnectionTable(Table):
@@ -236,6 +245,17 @@ class ConnectionTable(Table):
             if getattr(self, table) is not None and self.crm.kind != "hubspot":
                 message = f'{why}: remove this table or use crm = {{ kind = "hubspot" }}'
                 raise said_at((table,), message)
+        return self
+
+    @model_validator(mode="after")
+    def _journal_names_its_portal(self) -> ConnectionTable:
+        portal = getattr(self.crm.options, "portal_id", None) if self.crm else None
+        if self.journal is not None and portal is None:
+            message = (
+                "the journal is read with the app's token, which names no portal: "
+                "set portal_id in this connection's crm table"
+            )
+            raise said_at(("journal",), message)
         return self
 
     @model_validator(mode="after")

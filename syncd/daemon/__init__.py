@@ -70,6 +70,7 @@ from syncd.daemon.reloading import Reloading
 from syncd.daemon.serving import StatusServing
 from syncd.engine.cycle import Connection, run_cycle
 from syncd.engine.hints import HintedIds, Hints
+from syncd.engine.progress import ListingProgress
 from syncd.errors import GatewayError, for_people
 from syncd.events import EventName
 from syncd.gateways.http.user_agent import calling_as
@@ -81,7 +82,7 @@ from syncd.state.store import StateStore, open_store
 from syncd.status.log import StatusLog
 from syncd.status.progress import progress_for
 from syncd.status.record_names import HubSpotPages
-from syncd.status.running import RunningListings
+from syncd.status.running import StoredProgress
 from syncd.webhooks.receiver import Received, serve_webhooks
 
 __all__ = [
@@ -113,8 +114,9 @@ class Daemon(LeaseKeeping, StatusServing, Reloading):
         self.reread = reread or functools.partial(load_settings, settings.source)
         self.log = StatusLog(settings.data_dir, stream, console=console)
         self.progress = progress_for(console)  # bars for long listings, on a terminal only
-        # Whole listings under way, for the status page; it tells the bars too.
-        self.running = RunningListings(also=self.progress)
+        # Whole listings under way, told to the store for the status pages once it is
+        # open (and to the bars).
+        self.running: ListingProgress = self.progress
         self.stopping = asyncio.Event()
         self.lanes: list[Lane] = []
         self.cycles_in_flight: set[asyncio.Task[None]] = set()
@@ -146,6 +148,9 @@ class Daemon(LeaseKeeping, StatusServing, Reloading):
             self.leases = await self._open_leases(stack)
             self.store = await open_store(self.settings.state_url)
             stack.push_async_callback(self.store.close)
+            self.running = await stack.enter_async_context(
+                StoredProgress(self.store, also=self.progress)
+            )
             stack.push_async_callback(self._close_connections)
             for chosen in self.settings.connections:
                 await self._open(chosen)

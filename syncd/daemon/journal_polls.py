@@ -17,9 +17,11 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from syncd.clock import utc_now
+from syncd.config.settings import ConnectionJournal
 from syncd.daemon.lanes import OpenConnection
 from syncd.engine.hints import Hints
 from syncd.errors import SyncdError
+from syncd.gateways.hubspot.app_token import AppCredentials
 from syncd.gateways.hubspot.gateway import HubSpotGateway
 from syncd.gateways.hubspot.journal import JournalReader, JournalStore
 from syncd.records import Side
@@ -39,13 +41,13 @@ class JournalPolls:
 
     def add(self, scheduler: AsyncIOScheduler, opened: OpenConnection) -> None:
         """Schedule the connection's journal poll, when it has one."""
-        every = opened.settings.journal_poll
-        reader = self._reader(opened)
-        if every is None or reader is None:
+        journal = opened.settings.journal
+        reader = self._reader(opened, journal) if journal is not None else None
+        if journal is None or reader is None:
             return
         scheduler.add_job(
             self._poll,
-            IntervalTrigger(seconds=every.total_seconds()),
+            IntervalTrigger(seconds=journal.poll.total_seconds()),
             args=[opened, reader],
             id=journal_job(opened.settings.name),
             next_run_time=utc_now(),
@@ -58,7 +60,7 @@ class JournalPolls:
             if scheduler is not None:
                 scheduler.remove_job(journal_job(connection))
 
-    def _reader(self, opened: OpenConnection) -> JournalReader | None:
+    def _reader(self, opened: OpenConnection, journal: ConnectionJournal) -> JournalReader | None:
         if not opened.lanes:
             return None
         conn = opened.lanes[0].conn
@@ -70,7 +72,9 @@ class JournalPolls:
             functools.partial(store.get_journal_offset, name),
             functools.partial(store.set_journal_offset, name),
         )
-        return gateway.journal_reader(offsets, functools.partial(queue_hinted, self.hints, name))
+        app = AppCredentials(journal.client_id, journal.client_secret.value, journal.portal_id)
+        hint = functools.partial(queue_hinted, self.hints, name)
+        return gateway.journal_reader(app, offsets, hint)
 
     async def _poll(self, opened: OpenConnection, reader: JournalReader) -> None:
         if not self.may_poll(opened):

@@ -16,13 +16,13 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from syncd.config import ConnectionSettings, Settings
 from syncd.daemon.lanes import Lane, OpenConnection
 from syncd.engine.cycle import Connection
+from syncd.engine.progress import ListingProgress
 from syncd.events import EventName
 from syncd.lease import Leases
 from syncd.mapping import EntityMapping
 from syncd.state.store import StateStore
 from syncd.status.log import StatusLog
 from syncd.status.record_names import HubSpotPages
-from syncd.status.running import RunningListings
 
 
 class DaemonState:
@@ -31,7 +31,7 @@ class DaemonState:
     settings: Settings
     reread: Callable[[], Settings]
     log: StatusLog
-    running: RunningListings
+    running: ListingProgress  # who is told of whole listings: the store, the bars
     stopping: asyncio.Event
     lanes: list[Lane]
     cycles_in_flight: set[asyncio.Task[None]]

@@ -35,7 +35,6 @@ class StatusServing(DaemonState):
             self.shown,
             self.settings.daemon.interval,
             self.failed_in_a_row,
-            self.running,
             pages=self.pages,
             mappings=self.page_mappings,
         )

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from syncd.engine.actions import Action, Detach, GuardFinding, Plan, Update
+from syncd.engine.held_plan import HeldPlan
 from syncd.events import EventName
 from syncd.records import is_blank
 from syncd.state.rows import StatusEvent
@@ -124,6 +125,15 @@ async def read_trips(store: StateStore, connection: str, entity: str) -> list[Tr
         message = str(event.data.get("message", ""))
         found[guard] = Trip(guard, message, _count(event), event.id or 0, _pairs(event))
     return sorted(found.values(), key=lambda t: t.guard)
+
+
+async def read_held_plan(store: StateStore, connection: str, entity: str) -> HeldPlan | None:
+    """What the plan the lane's guards held back last would write; None when no guard
+    has tripped since the last finished cycle."""
+    if not await read_trips(store, connection, entity):
+        return None
+    found = await store.held_plan(connection, entity)
+    return HeldPlan.from_data(*found) if found is not None else None
 
 
 async def read_confirmation(store: StateStore, connection: str, entity: str) -> dict[str, int]:

@@ -2,14 +2,21 @@
 
 A first sync and a full sweep list every record on both sides, which takes minutes at
 tens of thousands of records. The cycle tells a :class:`ListingProgress` as pages arrive;
-what shows it (a bar on a terminal) lives with the commands, and by default nothing does.
+what shows it (a bar on a terminal, the status pages through the state store) lives with
+the commands, and by default nothing does. A sweep expects as many records as are
+linked; a first sync, what the side counts (:func:`first_total`), if it can.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Protocol
 
+from syncd.errors import GatewayError
+from syncd.gateways.base import CountingGateway, Gateway
 from syncd.records import Side
+
+LOG = logging.getLogger(__name__)
 
 
 class SideListing(Protocol):
@@ -44,3 +51,17 @@ class NoProgress:
 
 
 NO_PROGRESS = NoProgress()
+
+
+async def first_total(progress: ListingProgress, gateway: Gateway, entity: str) -> int | None:
+    """About how many records a listing of everything on ``gateway``'s side will list,
+    where nothing in the store tells (a first sync, a match plan): asked of a side that
+    counts in one cheap request (HubSpot), and only when someone watches. None when
+    not known; a failed count only leaves the total unknown."""
+    if isinstance(progress, NoProgress) or not isinstance(gateway, CountingGateway):
+        return None
+    try:
+        return await gateway.count_all(entity)
+    except GatewayError as error:
+        LOG.info("syncd: %s total not counted, shown as unknown: %s", gateway.side, error)
+        return None

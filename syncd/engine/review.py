@@ -10,7 +10,7 @@ from syncd.engine.awaiting import read_awaiting_review
 from syncd.engine.cycle import Connection
 from syncd.engine.matchplan import Proposal, propose, takes_at_first_link
 from syncd.engine.plan import field_rules
-from syncd.engine.progress import NO_PROGRESS, ListingProgress, SideListing
+from syncd.engine.progress import NO_PROGRESS, ListingProgress, SideListing, first_total
 from syncd.engine.references import following_companies
 from syncd.events import EventName
 from syncd.gateways.base import Gateway
@@ -26,10 +26,12 @@ async def match_plan(
     # as a cycle sees them: a contact's company in CRM ids on both sides
     gateways, _ = following_companies(conn.store, conn.name, conn.mappings[entity], conn.gateways)
     lane = f"{conn.name}/{entity}"
-    records = {
-        side: await _list_all_records(gateways[side], entity, progress.listing(lane, side, None))
-        for side in Side
-    }
+    records = {}
+    for side in Side:
+        expected = await first_total(progress, gateways[side], entity)
+        records[side] = await _list_all_records(
+            gateways[side], entity, progress.listing(lane, side, expected)
+        )
     links = await conn.store.get_links(conn.name, entity)
     linked = {side: frozenset(link.id_on(side) for link in links) for side in Side}
     mapping = conn.mappings[entity]

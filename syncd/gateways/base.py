@@ -212,3 +212,14 @@ class MultiRoleGateway(Gateway, Protocol):
     async def adopt(self, entity: str, record_id: str) -> Record:
         """Give an existing record ``entity``'s role; returns it as stored."""
         ...
+
+
+@runtime_checkable
+class CountingGateway(Gateway, Protocol):
+    """A side that can tell, in one cheap request, about how many records a listing of
+    everything will list (HubSpot: a search's ``total``); a progress bar's estimate."""
+
+    async def count_all(self, entity: str) -> int | None:
+        """About how many active records ``list_all`` lists; None if the side cannot
+        tell. Only an estimate: a search may not count the newest records yet."""
+        ...

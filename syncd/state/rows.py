@@ -139,3 +139,24 @@ class StatusEvent:
     data: dict[str, Any] = field(default_factory=dict)
     at: datetime | None = None
     id: int | None = None
+
+
+class WorkKind(StrEnum):
+    LISTING = "listing"  # a cycle's whole listing: a first sync's, a full sweep's
+    MATCH_PLAN = "match plan"  # ``syncd match --plan`` listing a side
+
+
+@dataclass(frozen=True)
+class RunningWork:
+    """One side's long listing under way in some process, as it last told the store."""
+
+    key: str  # unique per listing, made by the process that runs it
+    lane: str  # connection/entity
+    side: Side
+    kind: WorkKind
+    started: datetime
+    heard: datetime  # when its process last told how far it is
+    host: str
+    pid: int
+    listed: int = 0
+    expected: int | None = None  # about how many records it will list; None when unknown

@@ -1,8 +1,8 @@
 """The state store: what syncd remembers between cycles, on SQLite or PostgreSQL.
 
 Each concern keeps its reads and writes in a module of its own (links, cursors, journal,
-conflicts, quarantine, status_events); :class:`StateStore` and :class:`Transaction` gather
-them into the one interface the engine uses.
+conflicts, quarantine, status_events, held_plans); :class:`StateStore` and
+:class:`Transaction` gather them into the one interface the engine uses.
 """
 
 from __future__ import annotations
@@ -21,17 +21,20 @@ from syncd.state.chunks import row_chunks
 from syncd.state.conflicts import ConflictReads, ConflictWrites
 from syncd.state.cursors import CursorReads, CursorWrites
 from syncd.state.database import connect, upgrade
+from syncd.state.held_plans import HeldPlanReads, HeldPlanWrites
 from syncd.state.journal import JournalReads, JournalWrites
 from syncd.state.journal_offsets import JournalOffsets
 from syncd.state.links import LinkReads, LinkWrites
 from syncd.state.organisations import OrganisationReads, OrganisationWrites
 from syncd.state.quarantine import QuarantineReads, QuarantineWrites
 from syncd.state.rows import JournalEntry
+from syncd.state.running_work import RunningWorkStore
 from syncd.state.status_events import EventReads, EventWrites
 from syncd.state.tables import (
     ConflictRow,
     CursorRow,
     EventRow,
+    HeldPlanRow,
     JournalRow,
     LinkMarkRow,
     LinkRow,
@@ -70,9 +73,12 @@ class StateStore(
     OrganisationReads,
     EventReads,
     JournalOffsets,
+    HeldPlanReads,
+    RunningWorkStore,
 ):
     """What syncd remembers between cycles: links and their base, cursors, the write journal,
-    conflicts, quarantined records and status events, each scoped by connection and entity.
+    conflicts, quarantined records and status events, each scoped by connection and entity;
+    and the long work running now in any process.
 
     The contract, for every backend:
 
@@ -144,6 +150,7 @@ class StateStore(
         demo's simulators are at every start)."""
         tables = (
             EventRow,
+            HeldPlanRow,
             QuarantineRow,
             WaitingRow,
             LinkMarkRow,
@@ -178,6 +185,7 @@ class Transaction(
     WaitingWrites,
     OrganisationWrites,
     EventWrites,
+    HeldPlanWrites,
 ):
     """The writes of one :meth:`StateStore.transaction`; see there for the contract."""
 

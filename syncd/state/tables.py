@@ -250,3 +250,32 @@ class JournalOffsetRow(StateModel, table=True):
     connection: str = Field(primary_key=True, sa_type=sa.String())
     offset: str = Field(sa_type=sa.String())
     read_at: datetime = Field(sa_type=UTCDateTime())
+
+
+class HeldPlanRow(StateModel, table=True):
+    """Per lane, what the plan a guard held back last would write (as plain data)."""
+
+    __tablename__ = "held_plans"
+
+    connection: str = Field(primary_key=True, sa_type=sa.String())
+    entity: str = Field(primary_key=True, sa_type=sa.String())
+    plan: dict[str, Any] = Field(sa_type=JSONText())
+    at: datetime = Field(sa_type=UTCDateTime())
+
+
+class RunningWorkRow(StateModel, table=True):
+    """A long piece of work under way in some process (a whole listing, a match plan's
+    listing), kept so that any process's status page can show it."""
+
+    __tablename__ = "running_work"
+
+    key: str = Field(primary_key=True, sa_type=sa.String())
+    lane: str = Field(sa_type=sa.String())
+    side: str = Field(sa_type=sa.String())
+    kind: str = Field(sa_type=sa.String())
+    listed: int = Field(sa_type=sa.Integer())
+    expected: int | None = Field(default=None, sa_type=sa.Integer())
+    started: datetime = Field(sa_type=UTCDateTime())
+    heard: datetime = Field(sa_type=UTCDateTime())
+    host: str = Field(sa_type=sa.String())
+    pid: int = Field(sa_type=sa.Integer())

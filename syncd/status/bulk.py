@@ -96,7 +96,7 @@ class BulkDesk:
     async def quarantine(self, form: Mapping[str, str], forms: Forms, by: str) -> str:
         button = _button(QUARANTINE_BUTTONS, "do", form)
         chosen = bulk_pages.page_filter(form, sides=True)
-        selection = await select_quarantined(self.store, chosen, utc_now())
+        selection = await select_quarantined(self.store, chosen, utc_now(), self.mappings)
         back = _back("/quarantine", form)
         retry = button.value == "retry"
         if form.get(CONFIRMED) != "yes":

@@ -11,8 +11,9 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 from syncd.records import Side
+from syncd.state.rows import RunningWork
+from syncd.status import estimates
 from syncd.status.activity import Hour, LaneDay
-from syncd.status.running import Listing
 from syncd.status.svg import Column, Part, bar_chart, budget_bar
 
 SIDES = tuple(str(side) for side in Side)
@@ -24,24 +25,53 @@ details table{margin:.3rem 0}summary{cursor:pointer;color:#555}
 """
 
 
-def running_section(listings: Sequence[Listing], now: datetime) -> str:
-    """Whole listings under way (a first sync, a full sweep); nothing when none runs."""
-    if not listings:
+def running_section(running: Sequence[RunningWork], now: datetime) -> str:
+    """Long work under way in any process sharing the store (a first sync, a full sweep,
+    a match plan): a row per side listed; nothing when none runs."""
+    if not running:
         return ""
-    items = "".join(f"<li>{_escape(_listing_text(one, now))}</li>" for one in listings)
-    return f"<h2>Running now</h2><ul>{items}</ul>"
+    rows = "".join(_running_row(work, now) for work in running)
+    return (
+        "<h2>Running now</h2><table><tr><th>where</th><th>side</th><th>what</th>"
+        "<th>listed</th><th>how far</th><th>estimate</th><th>runs on</th></tr>"
+        f"{rows}</table>"
+    )
 
 
-def _listing_text(listing: Listing, now: datetime) -> str:
-    text = f"{listing.lane}, {listing.side}: {listing.listed:,} records listed"
-    share = listing.share()
-    if listing.expected is None:
-        return text + " (total not known: a first sync)"
-    if share is None:
-        return text + " (total not known: nothing was linked)"
-    text += f" of about {listing.expected:,} ({share:.0%})"
-    left = listing.time_left(now)
-    return text + (f", about {_duration(left)} left" if left is not None else "")
+def _running_row(work: RunningWork, now: datetime) -> str:
+    return (
+        f"<tr><td>{_escape(work.lane)}</td><td>{_escape(str(work.side))}</td>"
+        f"<td>{_escape(str(work.kind))}</td><td class='num'>{_escape(_counted(work))}</td>"
+        f"<td>{_progress_bar(work)}</td><td>{_escape(_estimate(work, now))}</td>"
+        f"<td>{_escape(work.host)}, pid {work.pid}</td></tr>"
+    )
+
+
+def _counted(work: RunningWork) -> str:
+    if not work.expected:
+        return f"{work.listed:,}"
+    return f"{work.listed:,} of about {work.expected:,}"
+
+
+def _progress_bar(work: RunningWork) -> str:
+    """A bar that fills; without a total, one that only shows work goes on."""
+    done = estimates.share(work)
+    if done is None:
+        return (
+            f"<progress aria-label='{_escape(work.lane)}, {work.side}: total unknown'></progress>"
+        )
+    return f"<progress max='100' value='{round(done * 100)}'></progress> {done:.0%}"
+
+
+def _estimate(work: RunningWork, now: datetime) -> str:
+    rate = estimates.per_minute(work, now)
+    pace = f"{rate:,.0f} a minute" if rate is not None else "just begun"
+    if work.expected is None:
+        return f"total unknown; {pace}"
+    if work.expected == 0:
+        return f"total unknown: nothing was linked; {pace}"
+    left = estimates.time_left(work, now)
+    return pace + (f", about {_duration(left)} left" if left is not None else "")
 
 
 def _duration(span: timedelta) -> str:

@@ -77,16 +77,18 @@ class Desk:
         return done
 
     async def retry(self, connection: str, entity: str, side: Side, record: str, by: str) -> bool:
-        store = self.connection(connection).store
-        entry = await _quarantined(store, connection, entity, side, record)
+        conn = self.connection(connection)
+        entry = await _quarantined(conn.store, connection, entity, side, record)
         return entry is not None and await retry_quarantined_record(
-            store, entry, by=by, now=utc_now()
+            conn.store, entry, conn.mappings, by=by, now=utc_now()
         )
 
     async def drop(self, connection: str, entity: str, side: Side, record: str, by: str) -> bool:
-        store = self.connection(connection).store
-        entry = await _quarantined(store, connection, entity, side, record)
-        return entry is not None and await drop_quarantined_record(store, entry, by=by)
+        conn = self.connection(connection)
+        entry = await _quarantined(conn.store, connection, entity, side, record)
+        return entry is not None and await drop_quarantined_record(
+            conn.store, entry, conn.mappings, by=by
+        )
 
     async def settle_conflicts(
         self, selection: list[SelectedConflict], take: Side, by: str, *, dry_run: bool
@@ -113,14 +115,16 @@ class Desk:
         """Retry (due now) or drop each selected quarantined record; a dry run only says
         which."""
         lanes = _by_lane(selection, lambda q: (q.connection, q.entity))
-        stores = {connection: self.connection(connection).store for connection, _ in lanes}
+        conns = {connection: self.connection(connection) for connection, _ in lanes}
         total = Settlement(selection, dry_run)
         for (connection, _), group in lanes.items():
-            store = stores[connection]
+            store, mappings = conns[connection].store, conns[connection].mappings
             if retry:
-                done = await retry_quarantined(store, group, by=by, now=utc_now(), dry_run=dry_run)
+                done = await retry_quarantined(
+                    store, group, mappings, by=by, now=utc_now(), dry_run=dry_run
+                )
             else:
-                done = await drop_quarantined(store, group, by=by, dry_run=dry_run)
+                done = await drop_quarantined(store, group, mappings, by=by, dry_run=dry_run)
             _add(total, done)
         return total
 

@@ -33,9 +33,10 @@ from syncd.state.store import StateStore
 from syncd.status import bulk_pages, csrf
 from syncd.status.bulk import CONFLICT_BUTTONS, QUARANTINE_BUTTONS, BulkDesk, everything
 from syncd.status.desk import Desk
+from syncd.status.held_plans import plan_html
 from syncd.status.pages import (
     Forms,
-    GuardTrip,
+    GuardLane,
     Notice,
     RecordHistory,
     conflicts_page,
@@ -146,7 +147,7 @@ class _Office:
             chosen = bulk_pages.page_filter(query, sides=True)
         except FilterError as error:
             return _bad_filter("/quarantine", error)
-        entries = await select_quarantined(self.store, everything(chosen), utc_now())
+        entries = await select_quarantined(self.store, everything(chosen), utc_now(), self.mappings)
         refs = await quarantine_refs(self.store, entries, self.mappings)
         found = [
             (q, cell_html(ref, self.pages.get(q.connection, HubSpotPages())))
@@ -164,12 +165,15 @@ class _Office:
         return self._html(request, render)
 
     async def guards(self, request: web.Request) -> web.Response:
-        trips = [
-            GuardTrip(connection, entity, trip)
-            for connection, entity in self.lanes
-            for trip in await guards.read_trips(self.store, connection, entity)
-        ]
-        return self._html(request, lambda forms: guards_page(trips, forms, _notice(request)))
+        """Each lane's tripped guards, and what the plan they held back would write."""
+        lanes = []
+        for connection, entity in self.lanes:
+            trips = await guards.read_trips(self.store, connection, entity)
+            if trips:
+                held = await guards.read_held_plan(self.store, connection, entity)
+                shown = plan_html(held, entity, self.pages.get(connection, HubSpotPages()))
+                lanes.append(GuardLane(connection, entity, trips, shown))
+        return self._html(request, lambda forms: guards_page(lanes, forms, _notice(request)))
 
     async def history(self, request: web.Request) -> web.Response:
         query = request.query.get("q", "").strip()

@@ -44,10 +44,14 @@ class Notice:
 
 
 @dataclass(frozen=True)
-class GuardTrip:
+class GuardLane:
+    """A lane's tripped guards, and the plan they held back as HTML
+    (:func:`~syncd.status.held_plans.plan_html`)."""
+
     connection: str
     entity: str
-    trip: Trip
+    trips: Sequence[Trip]
+    plan: str
 
 
 def _escape(value: object) -> str:
@@ -193,30 +197,30 @@ def _quarantine_row(q: Quarantined, record: str, forms: Forms | None) -> str:
 
 
 def guards_page(
-    trips: Sequence[GuardTrip], forms: Forms | None, notice: Notice | None = None
+    lanes: Sequence[GuardLane], forms: Forms | None, notice: Notice | None = None
 ) -> str:
-    if not trips:
+    """Per lane: each guard with what it counts, then what the held plan would write."""
+    if not lanes:
         return page("guards", "<p>No guard has tripped since the last finished cycle.</p>", notice)
     head = (
-        "<p>A tripped guard held back this plan; check it with <code>syncd plan</code>. "
-        "Confirming lets the next cycle apply a plan of this size, no bigger.</p>"
-        "<table><tr><th>where</th><th>guard</th><th>what the plan would do</th>"
-        "<th>records</th>" + ("<th>act</th>" if forms else "") + "</tr>"
+        "<p>A tripped guard held back its lane's plan. Confirming lets the next cycle apply "
+        "a plan of this size, no bigger.</p>"
     )
-    rows = "".join(_guard_row(t, forms) for t in trips)
-    return page("tripped guards", f"{head}{rows}</table>", notice)
+    return page("tripped guards", head + "".join(_guard_lane(g, forms) for g in lanes), notice)
 
 
-def _guard_row(item: GuardTrip, forms: Forms | None) -> str:
-    cells = (
-        f"<td>{_escape(item.connection)}/{_escape(item.entity)}</td>"
-        f"<td>{_escape(item.trip.guard)}</td><td>{_escape(item.trip.message)}</td>"
-        f"<td>{item.trip.count}</td>"
+def _guard_lane(lane: GuardLane, forms: Forms | None) -> str:
+    rows = "".join(
+        f"<tr><td>{_escape(t.guard)}</td><td>{_escape(t.message)}</td><td>{t.count}</td></tr>"
+        for t in lane.trips
     )
-    if forms is None:
-        return f"<tr>{cells}</tr>"
-    which = {"connection": item.connection, "entity": item.entity}
-    return f"<tr>{cells}<td>{_form(forms, '/guards/confirm', which, 'confirm')}</td></tr>"
+    where = {"connection": lane.connection, "entity": lane.entity}
+    confirm = _form(forms, "/guards/confirm", where, "confirm") if forms else ""
+    return (
+        f"<h2>{_escape(lane.connection)}/{_escape(lane.entity)}</h2>"
+        "<table><tr><th>guard</th><th>what the plan would do</th><th>records</th></tr>"
+        f"{rows}</table>{lane.plan}{confirm}"
+    )
 
 
 # --- history -----------------------------------------------------------------------------

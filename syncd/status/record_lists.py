@@ -10,10 +10,12 @@ from enum import StrEnum
 from typing import Any
 
 from syncd.config import Settings
+from syncd.engine import guards
 from syncd.engine.guards import Trip
 from syncd.records import Side
 from syncd.state.rows import Conflict, Quarantined, StatusEvent
 from syncd.state.store import StateStore
+from syncd.status.held_plans import plan_lines
 from syncd.status.log import event_as_text
 from syncd.status.record_lookup import (
     event_refs,
@@ -167,6 +169,11 @@ class RecordLists:
         if trip.count > len(keys) > 0:
             lines.append(f"  and {trip.count - len(keys)} more: {MORE}")
         return lines
+
+    async def held_plan_lines(self, connection: str, entity: str) -> list[str]:
+        """What the plan the lane's guards held back would write, each record by name."""
+        held = await guards.read_held_plan(self.store, connection, entity)
+        return plan_lines(held, entity, lambda ref: self.named(connection, ref))
 
     # --- syncd status --------------------------------------------------------------------
 

@@ -11,14 +11,14 @@
               (:mod:`syncd.status.office`): read-only unless ``[status] actions`` is on
 
 It binds 127.0.0.1 by default. Bound to any other address it requires a token (from the
-environment), sent as ``Authorization: Bearer <token>`` or ``?token=``.
+environment), sent as ``Authorization: Bearer <token>`` or ``?token=``, or given once in
+the sign-in form a browser gets (:mod:`syncd.status.signin`).
 """
 
 from __future__ import annotations
 
-import hmac
 import html
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -28,9 +28,8 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from syncd.clock import utc_now
 from syncd.events import EventName
 from syncd.mapping import EntityMapping
-from syncd.state.rows import Conflict, StatusEvent
+from syncd.state.rows import Conflict, RunningWork, StatusEvent
 from syncd.state.store import StateStore
-from syncd.status import csrf
 from syncd.status.activity import LaneDay, by_hour, day_start
 from syncd.status.charts import STYLE as CHART_STYLE
 from syncd.status.charts import budget_section, day_section, running_section
@@ -40,19 +39,17 @@ from syncd.status.office import add_office
 from syncd.status.pages import nav
 from syncd.status.record_lookup import link_refs
 from syncd.status.record_names import HubSpotPages, cell_html
-from syncd.status.running import Listing, RunningListings
+from syncd.status.running import STALE
+from syncd.status.signin import token_required
 from syncd.status.views import EntityHealth, entity_health
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-Middleware = Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 
 class StatusSource:
     """What the pages show, read from the state store on each request; and from the
-    daemon, the cycles of its lanes that failed in a row (``failing``) and the whole
-    listings its cycles run now (``running``); ``pages``: per connection, where its
-    HubSpot portal shows records (links from the page to them)."""
+    daemon, the cycles of its lanes that failed in a row (``failing``); ``pages``: per
+    connection, where its HubSpot portal shows records (links from the page to them)."""
 
     def __init__(
         self,
@@ -60,7 +57,6 @@ class StatusSource:
         lanes: Sequence[Lane],
         interval: timedelta | None = None,
         failing: Callable[[], Mapping[Lane, int]] | None = None,
-        running: RunningListings | None = None,
         clock: Callable[[], datetime] = utc_now,
         pages: Mapping[str, HubSpotPages] | None = None,
         mappings: Mapping[str, EntityMapping] | None = None,
@@ -69,7 +65,6 @@ class StatusSource:
         self.lanes = lanes
         self.interval = interval
         self._failing = failing
-        self._running = running
         self.clock = clock
         self.pages = pages or {}
         self.mappings = mappings or {}
@@ -95,8 +90,10 @@ class StatusSource:
         finished = await self.store.events_since(day_start(now), [str(EventName.CYCLE_FINISHED)])
         return by_hour(finished, self.lanes, now)
 
-    def running(self) -> list[Listing]:
-        return self._running.now() if self._running else []
+    async def running(self) -> list[RunningWork]:
+        """The long work under way in every process sharing the store (this one, other
+        replicas, ``syncd once``, ``syncd match --plan``), leaving out what died."""
+        return await self.store.running_work(heard_since=self.clock() - STALE)
 
     async def records_of(self, conflicts: Sequence[Conflict]) -> dict[int, str]:
         """Each conflict's record as HTML: its name and both ids, by conflict id."""
@@ -113,7 +110,7 @@ def make_app(
 ) -> web.Application:
     """The status server; with a ``desk`` (``[status] actions``) the page can act, and
     then a token is required for every request, on loopback too."""
-    middlewares = [_token_required(token)] if token else []
+    middlewares = [token_required(token)] if token else []
     app = web.Application(middlewares=middlewares)  # type: ignore[arg-type]
     add_office(
         app, source.store, source.lanes, desk, token, pages=source.pages, mappings=source.mappings
@@ -146,7 +143,7 @@ def make_app(
             await source.health(),
             await source.recent_cycles(),
             conflicts,
-            Pictures(source.running(), await source.last_day(), source.clock()),
+            Pictures(await source.running(), await source.last_day(), source.clock()),
             await source.records_of(conflicts),
         )
         return web.Response(text=body, content_type="text/html")
@@ -157,30 +154,6 @@ def make_app(
     app.router.add_get("/metrics", prometheus)
     app.router.add_get("/", page)
     return app
-
-
-def _token_required(token: str) -> Middleware:
-    """The token, as a header or ``?token=``; a browser that gave it once keeps a cookie
-    proving it (not the token), so the page's links and forms need not carry it."""
-    session = csrf.session_value(token)
-
-    @web.middleware
-    async def check_token(request: web.Request, handler: Handler) -> web.StreamResponse:
-        given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-        given = given or request.query.get("token", "")
-        if hmac.compare_digest(given.encode(), token.encode()):
-            response = await handler(request)
-            if "token" in request.query and not response.prepared:
-                response.set_cookie(
-                    csrf.SESSION_COOKIE, session, httponly=True, samesite="Strict", path="/"
-                )
-            return response
-        kept = request.cookies.get(csrf.SESSION_COOKIE, "")
-        if kept and hmac.compare_digest(kept.encode(), session.encode()):
-            return await handler(request)
-        return web.Response(status=401, text="a token is required\n")
-
-    return check_token
 
 
 # --- the page ---------------------------------------------------------------------------
@@ -199,7 +172,7 @@ td,th{padding:.3rem .8rem;border-bottom:1px solid #ddd;text-align:left}
 class Pictures:
     """What the page draws besides its tables (:mod:`syncd.status.charts`)."""
 
-    running: Sequence[Listing] = ()
+    running: Sequence[RunningWork] = ()
     last_day: Sequence[LaneDay] = ()
     now: datetime | None = None
 

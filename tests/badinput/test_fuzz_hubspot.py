@@ -51,6 +51,7 @@ class CannedClient(HubSpotClient):
         params: Mapping[str, str] | None = None,
         search: bool = False,
         write: bool = False,
+        token: str | None = None,
     ) -> Reply:
         if "/properties/" in path:
             return Reply(200, {"results": [p.to_json() for p in DEFAULT_PROPERTIES.values()]})

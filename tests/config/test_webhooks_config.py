@@ -93,28 +93,54 @@ def test_webhooks_need_a_hubspot_crm(tmp_path: Path) -> None:
     assert "webhooks come from HubSpot" in message
 
 
+JOURNAL = """
+[connections.main.journal]
+client_id = "5a3b0e7c-app"
+client_secret_env = "HUBSPOT_CLIENT_SECRET"
+"""
+WITH_PORTAL = 'kind = "hubspot", portal_id = 62515'
+
+
 def test_the_journal_is_off_by_default_and_polls_every_five_seconds(tmp_path: Path) -> None:
-    assert load_settings(config(tmp_path, ""), env=ENV).connections[0].journal_poll is None
-    table = "[connections.main.journal]\n"
-    settings = load_settings(config(tmp_path / "on", table), env=ENV)
-    assert settings.connections[0].journal_poll == timedelta(seconds=5)
+    assert load_settings(config(tmp_path, ""), env=ENV).connections[0].journal is None
+    settings = load_settings(config(tmp_path / "on", JOURNAL, crm=WITH_PORTAL), env=ENV)
+    journal = settings.connections[0].journal
+    assert journal is not None
+    assert journal.poll == timedelta(seconds=5)
+    assert (journal.client_id, journal.portal_id) == ("5a3b0e7c-app", 62515)
+    assert journal.client_secret.value == "s3cr3t-value"
 
 
 def test_the_journal_goes_with_webhooks_or_alone(tmp_path: Path) -> None:
-    table = TABLE + "\n[connections.main.journal]\npoll_seconds = 2\n"
-    connection = load_settings(config(tmp_path, table), env=ENV).connections[0]
+    table = TABLE + JOURNAL + "poll_seconds = 2\n"
+    connection = load_settings(config(tmp_path, table, crm=WITH_PORTAL), env=ENV).connections[0]
     assert connection.webhooks is not None
-    assert connection.journal_poll == timedelta(seconds=2)
+    assert connection.journal is not None
+    assert connection.journal.poll == timedelta(seconds=2)
 
 
 def test_a_journal_poll_under_a_second_is_refused(tmp_path: Path) -> None:
-    table = "[connections.main.journal]\npoll_seconds = 0.1\n"
-    ((key, _),) = problems(config(tmp_path, table))
+    table = JOURNAL + "poll_seconds = 0.1\n"
+    ((key, _),) = problems(config(tmp_path, table, crm=WITH_PORTAL))
     assert key == "connections.main.journal.poll_seconds"
 
 
+def test_the_journal_needs_the_apps_credentials(tmp_path: Path) -> None:
+    found = problems(config(tmp_path, "[connections.main.journal]\n", crm=WITH_PORTAL))
+    assert sorted(key for key, _ in found) == [
+        "connections.main.journal.client_id",
+        "connections.main.journal.client_secret_env",
+    ]
+
+
+def test_the_journal_needs_the_portal_id(tmp_path: Path) -> None:
+    ((key, message),) = problems(config(tmp_path, JOURNAL))
+    assert key == "connections.main.journal"
+    assert "set portal_id" in message
+
+
 def test_the_journal_needs_a_hubspot_crm(tmp_path: Path) -> None:
-    text = config(tmp_path, "[connections.main.journal]\n", crm='kind = "memory"').read_text()
+    text = config(tmp_path, JOURNAL, crm='kind = "memory"').read_text()
     (tmp_path / "config.toml").write_text(
         text.replace(', token = "HUBSPOT_TOKEN"', ""), encoding="utf-8"
     )

@@ -69,6 +69,15 @@ class Systems:
             for n in range(count)
         ]
 
+    async def linked_then_deleted(self, count: int, deleted: int) -> list[str]:
+        """``count`` companies linked by a cycle, then the first ``deleted`` of them
+        deleted in the CRM; their CRM ids."""
+        ids = self.companies(count)
+        await self.cycle()
+        for crm_id in ids[:deleted]:
+            self.crm.remove(ENTITY, crm_id)
+        return ids
+
     def remap(self, mapping: EntityMapping) -> None:
         self.mapping = mapping
         for memory in (self.crm, self.memory_afas):
@@ -87,10 +96,7 @@ class Systems:
 
 async def test_a_mass_delete_waits_for_a_confirmation(store: StateStore) -> None:
     systems = Systems(store)
-    ids = systems.companies(6)
-    await systems.cycle()
-    for crm_id in ids[:3]:
-        systems.crm.remove(ENTITY, crm_id)
+    await systems.linked_then_deleted(6, 3)
     before = systems.writes()
 
     for _ in range(2):  # however many cycles run, nothing is written and status says why
@@ -219,6 +225,10 @@ def test_guards_list_and_confirm_through_the_cli(
     assert "demo/customer: tripped empty_side: afas listed no customer records" in listed
     assert "demo/supplier" not in listed
     linked = int(re.search(r"but (\d+) are linked", listed).group(1))  # type: ignore[union-attr]
+    assert f"  would write: unlink (gone from AFAS) {linked} (held back at " in listed
+    assert re.search(
+        r"\n    unlink \(gone from AFAS\) .+ \(HubSpot \d+, AFAS debtor \d+\)\n", listed
+    )
 
     assert main(["guards", "confirm", "--config", str(config)]) == EXIT_CLEAN
     assert "demo/customer: confirmed empty_side" in capsys.readouterr().out

@@ -6,6 +6,7 @@ run writes nothing anywhere; one that fails leaves the others to be settled.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -33,6 +34,7 @@ from tests.engine.test_guards import DATA
 CRM, AFAS = Side.CRM, Side.AFAS
 ENTITY = "customer"
 MAPPING = load_mapping(DATA)
+MAPPINGS = {ENTITY: MAPPING}
 CITIES = {"crm": "Delft", "afas": "Gouda"}
 
 
@@ -146,7 +148,7 @@ async def test_without_a_filter_nothing_is_selected(store: StateStore) -> None:
     with pytest.raises(FilterError, match="--all"):
         await select_conflicts(store, RecordFilter(connection="test"), utc_now())
     with pytest.raises(FilterError, match="--all"):
-        await select_quarantined(store, RecordFilter(), utc_now())
+        await select_quarantined(store, RecordFilter(), utc_now(), MAPPINGS)
 
 
 async def quarantine(store: StateStore, *entries: Quarantined) -> None:
@@ -155,9 +157,12 @@ async def quarantine(store: StateStore, *entries: Quarantined) -> None:
             await tx.quarantine(entry)
 
 
-def refused(record_id: str, reason: str, side: Side = AFAS) -> Quarantined:
+def refused(
+    record_id: str, reason: str, side: Side = AFAS, fields: dict[str, str | None] | None = None
+) -> Quarantined:
     later = utc_now() + timedelta(hours=1)
-    return Quarantined("test", ENTITY, side, record_id, reason, next_attempt=later)
+    read = fields or {}
+    return Quarantined("test", ENTITY, side, record_id, reason, next_attempt=later, fields=read)
 
 
 async def test_bulk_retry_and_drop_are_an_event_each_naming_who(store: StateStore) -> None:
@@ -168,13 +173,13 @@ async def test_bulk_retry_and_drop_are_an_event_each_naming_who(store: StateStor
         refused("9000000101", "kvk: not a KvK number", CRM),
     )
     now = utc_now()
-    bics = await select_quarantined(store, RecordFilter(search="bic", side=AFAS), now)
+    bics = await select_quarantined(store, RecordFilter(search="bic", side=AFAS), now, MAPPINGS)
     assert [q.record_id for q in bics] == ["10001", "10002"]
 
-    dry = await retry_quarantined(store, bics, by="carol", now=now, dry_run=True)
+    dry = await retry_quarantined(store, bics, MAPPINGS, by="carol", now=now, dry_run=True)
     assert dry.settled == []
     assert await store.events("test") == []
-    retried = await retry_quarantined(store, bics, by="carol", now=now)
+    retried = await retry_quarantined(store, bics, MAPPINGS, by="carol", now=now)
 
     assert [o.item.record_id for o in retried.settled] == ["10001", "10002"]
     due = {q.record_id: q.next_attempt for q in await store.quarantined("test")}
@@ -186,11 +191,40 @@ async def test_bulk_retry_and_drop_are_an_event_each_naming_who(store: StateStor
         ("10002", "afas", "carol"),
     ]
 
-    await drop_quarantined(store, bics[:1], by="dave")  # one dropped alone, first
-    dropped = await drop_quarantined(store, bics, by="dave")
+    await drop_quarantined(store, bics[:1], MAPPINGS, by="dave")  # one dropped alone, first
+    dropped = await drop_quarantined(store, bics, MAPPINGS, by="dave")
 
     assert [o.detail for o in dropped.skipped] == ["no longer in quarantine"]
     assert [o.item.record_id for o in dropped.settled] == ["10002"]
     assert [q.record_id for q in await store.quarantined("test")] == ["9000000101"]
     released = await store.events("test", names=[EventName.RECORD_RELEASED])
     assert [(e.record, e.data["by"]) for e in released] == [("10001", "dave"), ("10002", "dave")]
+
+
+async def test_a_quarantined_record_is_named_as_the_other_views_name_it(
+    store: StateStore,
+) -> None:
+    """Linked: by its link's name; linked to none: by its mapping's record_name."""
+    office = Office(store)
+    pairs = await office.conflicts_on_city(["Jansen Bouw"])
+    _, linked = pairs["Jansen Bouw"]
+    read: dict[str, str | None] = {"name": "Bakkerij De Molen", "city": "Gouda", "kvk": "12"}
+    await quarantine(
+        store,
+        refused(linked, "BIC does not match IBAN", fields={"name": "Jansen"}),
+        refused("10077", "kvk: not a KvK number", fields=read),
+    )
+    by_name_and_city = {ENTITY: replace(MAPPING, record_name=("name", "city"))}
+
+    found = await select_quarantined(
+        store, RecordFilter(search="molen gouda"), utc_now(), by_name_and_city
+    )
+    assert [q.record_id for q in found] == ["10077"]
+    held = await store.quarantined("test")
+    await retry_quarantined(store, held, by_name_and_city, by="erin", now=utc_now())
+
+    asked = await store.events("test", names=[EventName.RETRY_REQUESTED])
+    assert [(e.record, e.data["name"]) for e in asked] == [
+        (linked, "Jansen Bouw"),
+        ("10077", "Bakkerij De Molen Gouda"),
+    ]

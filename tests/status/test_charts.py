@@ -7,10 +7,9 @@ import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
 
 from syncd.records import Side
-from syncd.state.rows import StatusEvent
+from syncd.state.rows import RunningWork, StatusEvent, WorkKind
 from syncd.status.activity import by_hour
 from syncd.status.charts import budget_section, day_section, running_section
-from syncd.status.running import Listing
 from syncd.status.svg import HEIGHT, Column, Part, bar_chart, budget_bar
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -112,17 +111,31 @@ def test_a_spent_budget_fills_the_bar_and_turns_red() -> None:
     assert spent.get("width") == track.get("width")
 
 
-def test_running_listings_say_how_far_they_are_and_how_long_is_left() -> None:
+def running(lane: str, side: Side, expected: int | None, listed: int) -> RunningWork:
     started = NOW - timedelta(minutes=10)
-    sweep = Listing("demo/customer", Side.CRM, expected=3000, started=started, listed=1000)
-    first = Listing("demo/supplier", Side.AFAS, expected=None, started=started, listed=250)
+    return RunningWork(
+        "k" + lane, lane, side, WorkKind.LISTING, started, NOW, "box", 7, listed, expected
+    )
 
-    empty = Listing("demo/contact", Side.CRM, expected=0, started=started, listed=40)
 
-    text = "".join(parse(running_section([sweep, first, empty], NOW)).itertext())
+def test_running_work_says_how_far_it_is_and_how_long_is_left() -> None:
+    sweep = running("demo/customer", Side.CRM, expected=3000, listed=1000)
+    first = running("demo/supplier", Side.AFAS, expected=None, listed=250)
+    empty = running("demo/contact", Side.CRM, expected=0, listed=40)
 
-    assert "demo/customer, crm: 1,000 records listed of about 3,000 (33%)" in text
-    assert "about 20 min left" in text  # a third in ten minutes
-    assert "demo/supplier, afas: 250 records listed (total not known: a first sync)" in text
-    assert "demo/contact, crm: 40 records listed (total not known: nothing was linked)" in text
+    section = parse(running_section([sweep, first, empty], NOW))
+
+    rows = [["".join(cell.itertext()).strip() for cell in row] for row in section.iter("tr")][1:]
+    assert rows == [
+        ["demo/customer", "crm", "listing", "1,000 of about 3,000", "33%",
+         "100 a minute, about 20 min left", "box, pid 7"],
+        ["demo/supplier", "afas", "listing", "250", "",
+         "total unknown; 25 a minute", "box, pid 7"],
+        ["demo/contact", "crm", "listing", "40", "",
+         "total unknown: nothing was linked; 4 a minute", "box, pid 7"],
+    ]  # fmt: skip
+    [bar, unknown, _] = section.iter("progress")
+    assert (bar.get("max"), bar.get("value")) == ("100", "33")
+    assert unknown.get("value") is None  # a bar that only shows work goes on
+    assert unknown.get("aria-label") == "demo/supplier, afas: total unknown"
     assert running_section([], NOW) == ""

@@ -19,22 +19,31 @@ from syncd.daemon import Daemon
 from syncd.sim.afas import AfasSimulator
 from syncd.sim.demo import seed_simulators
 from syncd.sim.hubspot import HubSpotSimulator, SimConfig
+from syncd.sim.hubspot.app_tokens import SimApp
 from syncd.state.store import open_store
 from tests.config_file import write_config
 from tests.webhooks.test_daemon_webhooks import CITY, MAPPINGS, until
 
-ENV = {"JR_AFAS_TOKEN": "afas-token", "JR_HUBSPOT_TOKEN": "pat-token"}
+APP = SimApp(client_secret="app-secret-from-env")
+ENV = {
+    "JR_AFAS_TOKEN": "afas-token",
+    "JR_HUBSPOT_TOKEN": "pat-token",
+    "JR_APP_SECRET": APP.client_secret,
+}
 BATCH = "journal GET batch"
 
 
 def config(directory: Path, afas_url: str, hubspot_url: str, interval: int, settle: int) -> Path:
     crm = f'base_url = "{hubspot_url}", search_settle_seconds = {settle}'
+    crm += f", portal_id = {APP.portal_id}"
     connection = f"""
 [connections.jr]
 afas = {{ kind = "afas", base_url = "{afas_url}", token = "JR_AFAS_TOKEN" }}
 crm = {{ kind = "hubspot", {crm}, token = "JR_HUBSPOT_TOKEN" }}
 [connections.jr.journal]
 poll_seconds = 1
+client_id = "{APP.client_id}"
+client_secret_env = "JR_APP_SECRET"
 """
     return write_config(
         directory,
@@ -110,7 +119,7 @@ class World:
 @pytest.fixture
 async def world(tmp_path: Path) -> AsyncIterator[World]:
     # Search shows a write a minute late: only a read by id sees an edit sooner.
-    afas, hubspot = AfasSimulator(), HubSpotSimulator(config=SimConfig(search_lag=60))
+    afas, hubspot = AfasSimulator(), HubSpotSimulator(config=SimConfig(search_lag=60), app=APP)
     seed_simulators(afas, hubspot, MAPPINGS, 6)
     runner = web.AppRunner(afas.app(), access_log=None)
     await runner.setup()

@@ -23,7 +23,13 @@ from syncd.engine.references.directory import (
     unlinked_organisation,
 )
 from syncd.errors import RecordError
-from syncd.gateways.base import BatchGateway, BatchOutcome, Gateway, MovingGateway
+from syncd.gateways.base import (
+    BatchGateway,
+    BatchOutcome,
+    CountingGateway,
+    Gateway,
+    MovingGateway,
+)
 from syncd.records import Page, Record, Side, Value
 
 __all__ = ["ReferencingGateway"]
@@ -64,6 +70,12 @@ class ReferencingGateway:
     async def list_all(self, entity: str) -> AsyncIterator[Page]:
         async for page in self._inner.list_all(entity):
             yield await self._page_in(entity, page)
+
+    async def count_all(self, entity: str) -> int | None:
+        """The side's own count, if it can tell one."""
+        if not isinstance(self._inner, CountingGateway):
+            return None
+        return await self._inner.count_all(entity)
 
     async def read(self, entity: str, ids: Sequence[str]) -> Page:
         return await self._page_in(entity, await self._inner.read(entity, ids))

@@ -11,7 +11,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from syncd.engine.naming import record_name
 from syncd.errors import SyncdError
 from syncd.records import Side, Value
 from syncd.state.rows import Conflict, Quarantined
@@ -95,9 +94,12 @@ def conflict_matches(chosen: RecordFilter, item: SelectedConflict, now: datetime
     )
 
 
-def quarantined_matches(chosen: RecordFilter, entry: Quarantined, now: datetime) -> bool:
+def quarantined_matches(
+    chosen: RecordFilter, entry: Quarantined, now: datetime, name: str | None = None
+) -> bool:
+    """``name``: what the record is called (:mod:`syncd.engine.settle.names`)."""
     reference = f"{entry.side}:{entry.record_id}"
-    texts = [record_name(entry.fields), reference, entry.reason, entry.field, entry.reference]
+    texts = [name, reference, entry.reason, entry.field, entry.reference]
     return (
         _in_scope(chosen, entry.connection, entry.entity)
         and (chosen.field is None or entry.field == chosen.field)

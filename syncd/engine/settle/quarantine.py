@@ -7,58 +7,72 @@ Either is a status event naming who asked, whether for one record or in bulk.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 
-from syncd.engine.naming import record_name
+from syncd.engine.settle.names import quarantined_names
 from syncd.engine.settle.outcome import Outcome, Settlement
 from syncd.errors import SyncdError
 from syncd.events import EventName
+from syncd.mapping import EntityMapping
 from syncd.state.rows import Quarantined, StatusEvent
 from syncd.state.store import StateStore, Transaction
 
 OneAction = Callable[[StateStore, Quarantined], Awaitable[bool]]
+# Per entity, its mapping: the event names a record linked to none by its record_name.
+Mappings = Mapping[str, EntityMapping]
 
 
 async def retry_quarantined_record(
-    store: StateStore, entry: Quarantined, *, by: str | None, now: datetime
+    store: StateStore, entry: Quarantined, mappings: Mappings, *, by: str | None, now: datetime
 ) -> bool:
     """Make ``entry`` due now; False when it is no longer in quarantine."""
+    [name] = await quarantined_names(store, [entry], mappings)
     async with store.transaction() as tx:
         if not await tx.retry_now(entry.connection, entry.entity, entry.side, entry.record_id, now):
             return False
-        await _log(tx, entry, EventName.RETRY_REQUESTED, by)
+        await _log(tx, entry, name, EventName.RETRY_REQUESTED, by)
     return True
 
 
-async def drop_quarantined_record(store: StateStore, entry: Quarantined, *, by: str | None) -> bool:
+async def drop_quarantined_record(
+    store: StateStore, entry: Quarantined, mappings: Mappings, *, by: str | None
+) -> bool:
     """Take ``entry`` out of quarantine; False when it was no longer in."""
+    [name] = await quarantined_names(store, [entry], mappings)
     async with store.transaction() as tx:
         if not await tx.release(entry.connection, entry.entity, entry.side, entry.record_id):
             return False
-        await _log(tx, entry, EventName.RECORD_RELEASED, by, reason="dropped by an operator")
+        reason = "dropped by an operator"
+        await _log(tx, entry, name, EventName.RECORD_RELEASED, by, reason=reason)
     return True
 
 
 async def retry_quarantined(
     store: StateStore,
     selection: list[Quarantined],
+    mappings: Mappings,
     *,
     by: str | None,
     now: datetime,
     dry_run: bool = False,
 ) -> Settlement[Quarantined]:
     async def retry(store: StateStore, entry: Quarantined) -> bool:
-        return await retry_quarantined_record(store, entry, by=by, now=now)
+        return await retry_quarantined_record(store, entry, mappings, by=by, now=now)
 
     return await _each(store, selection, retry, "retried", dry_run)
 
 
 async def drop_quarantined(
-    store: StateStore, selection: list[Quarantined], *, by: str | None, dry_run: bool = False
+    store: StateStore,
+    selection: list[Quarantined],
+    mappings: Mappings,
+    *,
+    by: str | None,
+    dry_run: bool = False,
 ) -> Settlement[Quarantined]:
     async def drop(store: StateStore, entry: Quarantined) -> bool:
-        return await drop_quarantined_record(store, entry, by=by)
+        return await drop_quarantined_record(store, entry, mappings, by=by)
 
     return await _each(store, selection, drop, "dropped", dry_run)
 
@@ -82,9 +96,14 @@ async def _each(
 
 
 async def _log(
-    tx: Transaction, entry: Quarantined, name: EventName, by: str | None, **more: object
+    tx: Transaction,
+    entry: Quarantined,
+    name: str | None,
+    event: EventName,
+    by: str | None,
+    **more: object,
 ) -> None:
-    data = {"side": str(entry.side), "name": record_name(entry.fields), "by": by, **more}
+    data = {"side": str(entry.side), "name": name, "by": by, **more}
     await tx.add_event(
-        StatusEvent(entry.connection, entry.entity, str(name), record=entry.record_id, data=data)
+        StatusEvent(entry.connection, entry.entity, str(event), record=entry.record_id, data=data)
     )

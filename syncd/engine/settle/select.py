@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
-from syncd.engine.naming import record_name
 from syncd.engine.settle.filter import (
     RecordFilter,
     SelectedConflict,
     conflict_matches,
     quarantined_matches,
 )
+from syncd.engine.settle.names import quarantined_names
+from syncd.mapping import EntityMapping
 from syncd.state.rows import Conflict, Link, Quarantined
 from syncd.state.store import StateStore
 
@@ -33,17 +35,22 @@ async def select_conflicts(
 
 
 async def select_quarantined(
-    store: StateStore, chosen: RecordFilter, now: datetime
+    store: StateStore,
+    chosen: RecordFilter,
+    now: datetime,
+    mappings: Mapping[str, EntityMapping],
 ) -> list[Quarantined]:
-    """The quarantined records ``chosen`` matches, in the order they came in (FilterError
-    as for :func:`select_conflicts`)."""
+    """The quarantined records ``chosen`` matches, in the order they came in, a search
+    finding them by name too (FilterError as for :func:`select_conflicts`)."""
     chosen.require_choice("quarantined records")
+    held = await store.quarantined(chosen.connection)
+    names = await quarantined_names(store, held, mappings)
     return [
-        q for q in await store.quarantined(chosen.connection) if quarantined_matches(chosen, q, now)
+        q for q, name in zip(held, names, strict=True) if quarantined_matches(chosen, q, now, name)
     ]
 
 
 def _with_record(conflict: Conflict, link: Link | None) -> SelectedConflict:
     if link is None:  # its pair was unlinked since: settling it will say so
         return SelectedConflict(conflict, None, None, None)
-    return SelectedConflict(conflict, link.crm_id, link.afas_id, record_name(link.base))
+    return SelectedConflict(conflict, link.crm_id, link.afas_id, link.name)

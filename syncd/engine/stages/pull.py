@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from syncd.engine.apply.applier import Applier
 from syncd.engine.cancel import cancel_task
 from syncd.engine.cursors import after_pull, pull_start
-from syncd.engine.progress import NO_PROGRESS, SideListing
+from syncd.engine.progress import NO_PROGRESS, SideListing, first_total
 from syncd.engine.speed.seam import DoneWhileListing, ListingShape, ListingWork, SpeedStrategy
 from syncd.engine.stages.access import StageAccess
 from syncd.engine.stages.context import CycleContext
@@ -147,12 +147,14 @@ async def _pull_side(
 
 async def _watched(ctx: CycleContext, side: Side, listing: Listing) -> SideListing:
     """Who watches a whole listing come in; changes since the cursor come quickly. A
-    sweep lists about as many records as are linked; a first sync's count is not known."""
+    sweep lists about as many records as are linked; a first sync, what its side counts."""
     if not listing.whole:
         return NO_PROGRESS.listing(ctx.lane, side, None)
-    expected = None
+    expected: int | None
     if listing.cursor is not None:
         expected = await ctx.store.link_count(ctx.connection, ctx.entity)
+    else:
+        expected = await first_total(ctx.progress, ctx.gateways[side], ctx.entity)
     return ctx.progress.listing(ctx.lane, side, expected)
 
 

@@ -133,7 +133,7 @@ class HubSpotClient:
             daily_budget=self.settings.daily_budget,
         )
         self._session: aiohttp.ClientSession | None = None
-        self._files: aiohttp.ClientSession | None = None  # no token: files are elsewhere
+        self._tokenless: aiohttp.ClientSession | None = None  # files, the app's token
         self.requests_sent = 0  # every request since start, retries included
 
     def status(self) -> dict[str, object]:
@@ -141,10 +141,10 @@ class HubSpotClient:
         return self._limits.status()
 
     async def aclose(self) -> None:
-        for session in (self._session, self._files):
+        for session in (self._session, self._tokenless):
             if session is not None:
                 await session.close()
-        self._session = self._files = None
+        self._session = self._tokenless = None
 
     async def download(self, url: str) -> Any:
         """The JSON file at a pre-signed ``url`` HubSpot handed out (a journal entry's).
@@ -153,14 +153,10 @@ class HubSpotClient:
         HubSpot's API. Nor does it spend the API's budget. Any failure is a TransientError
         (the entry is read again at the next poll).
         """
-        if self._files is None or self._files.closed:
-            self._files = aiohttp.ClientSession(
-                connector=tls_connector(self.settings.ca_bundle),
-                timeout=aiohttp.ClientTimeout(total=self.settings.timeout_seconds),
-            )
         what = "HubSpot journal file"
         try:
-            async with self._files.get(url, headers={"User-Agent": user_agent()}) as response:
+            session = self._open_tokenless()
+            async with session.get(url, headers={"User-Agent": user_agent()}) as response:
                 data, status = await response.read(), response.status
         except (TimeoutError, aiohttp.ClientError) as exc:
             raise TransientError(f"{what}: no answer ({why_no_answer(exc)})") from exc
@@ -171,6 +167,23 @@ class HubSpotClient:
         except UnreadableBody as exc:
             raise TransientError(f"{what}: a body that {exc}") from None
 
+    async def post_form(self, path: str, form: Mapping[str, str]) -> Reply:
+        """POST a form to HubSpot without the portal's token (OAuth's token endpoint, whose
+        form carries the app's own credentials). Not retried; errors as :meth:`call`'s."""
+        self.requests_sent += 1
+        what = f"HubSpot POST {path}"
+        try:
+            session = self._open_tokenless()
+            async with session.post(
+                self.settings.base_url + path,
+                data=dict(form),
+                headers={"User-Agent": user_agent(), "Accept": "application/json"},
+            ) as response:
+                data, status, headers = await response.read(), response.status, response.headers
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise TransientError(f"{what}: no answer ({why_no_answer(exc)})") from exc
+        return self._read_reply(what, status, data, headers, write=False)
+
     async def call(
         self,
         method: str,
@@ -180,11 +193,13 @@ class HubSpotClient:
         params: Mapping[str, str] | None = None,
         search: bool = False,
         write: bool = False,
+        token: str | None = None,
     ) -> Reply:
         """Send a request (retrying what is safe to retry); a 2xx :class:`Reply` or a raise.
 
         ``write`` marks a request that changes data: a write whose answer is lost raises
-        OutcomeUnknownError and is never retried, and its 400s are RecordErrors.
+        OutcomeUnknownError and is never retried, and its 400s are RecordErrors. ``token``
+        replaces the portal's token for this request (the journal takes the app's).
         """
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.settings.max_attempts),
@@ -194,7 +209,9 @@ class HubSpotClient:
         )
         async for attempt in retrying:
             with attempt:
-                return await self._call_once(method, path, body, params, search=search, write=write)
+                return await self._call_once(
+                    method, path, body, params, search=search, write=write, token=token
+                )
         raise AssertionError("unreachable: tenacity re-raises the last error")
 
     def _wait(self, state: Any) -> float:
@@ -215,6 +232,7 @@ class HubSpotClient:
         *,
         search: bool,
         write: bool,
+        token: str | None,
     ) -> Reply:
         self._limits.spend()
         self.requests_sent += 1
@@ -228,7 +246,7 @@ class HubSpotClient:
                     self.settings.base_url + path,
                     json=body,
                     params=params,
-                    headers={"User-Agent": user_agent()},
+                    headers=_headers(token),
                 ) as response,
             ):
                 data = await response.read()
@@ -254,6 +272,14 @@ class HubSpotClient:
                 timeout=aiohttp.ClientTimeout(total=self.settings.timeout_seconds),
             )
         return self._session
+
+    def _open_tokenless(self) -> aiohttp.ClientSession:
+        if self._tokenless is None or self._tokenless.closed:
+            self._tokenless = aiohttp.ClientSession(
+                connector=tls_connector(self.settings.ca_bundle),
+                timeout=aiohttp.ClientTimeout(total=self.settings.timeout_seconds),
+            )
+        return self._tokenless
 
     def _read_reply(
         self, what: str, status: int, data: bytes, headers: Mapping[str, str], *, write: bool
@@ -314,6 +340,13 @@ def _unreadable_body_error(
         "nothing was read, the cycle is tried again later",
         0.5,
     )
+
+
+def _headers(token: str | None) -> dict[str, str]:
+    """A request's own headers: a token given for it replaces the session's."""
+    if token is None:
+        return {"User-Agent": user_agent()}
+    return {"User-Agent": user_agent(), "Authorization": f"Bearer {token}"}
 
 
 def _worth_retrying(error: BaseException) -> bool:

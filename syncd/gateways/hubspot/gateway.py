@@ -37,6 +37,7 @@ from datetime import datetime, timedelta
 from syncd.errors import ConfigError, PermanentError, Problem
 from syncd.gateways.base import BatchOutcome
 from syncd.gateways.http.tls import checked_ca_bundle
+from syncd.gateways.hubspot.app_token import AppCredentials, AppToken
 from syncd.gateways.hubspot.associations import PrimaryCompanies
 from syncd.gateways.hubspot.batches import BatchWriter
 from syncd.gateways.hubspot.change_events import Hinted
@@ -137,10 +138,12 @@ class HubSpotGateway:
     async def aclose(self) -> None:
         await self._client.aclose()
 
-    def journal_reader(self, store: JournalStore, hint: Callable[[Hinted], None]) -> JournalReader:
-        """A reader of this portal's Webhooks Journal, whose requests go through (and
-        are counted by) the gateway's own client."""
-        return JournalReader(self._client, store, hint)
+    def journal_reader(
+        self, app: AppCredentials, store: JournalStore, hint: Callable[[Hinted], None]
+    ) -> JournalReader:
+        """A reader of this portal's Webhooks Journal with the app's own token, whose
+        requests go through (and are counted by) the gateway's own client."""
+        return JournalReader(self._client, AppToken(self._client, app), store, hint)
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -160,6 +163,10 @@ class HubSpotGateway:
 
     def list_all(self, entity: str) -> AsyncIterator[Page]:
         return self._reader.list_all(entity, self.page_size)
+
+    async def count_all(self, entity: str) -> int | None:
+        """About how many records ``list_all`` lists: one search request."""
+        return await self._search.count(entity)
 
     def list_archived(self, entity: str) -> AsyncIterator[list[str]]:
         """Pages of the ids of archived companies with the role (the sweep for deletes)."""

@@ -13,6 +13,10 @@ polling's. A journal with no entry at all (HubSpot answers 404) is read from its
 earliest entry from then on, since everything that comes is new (an empty offset is
 kept for that, so a restart does not lose it).
 
+Every journal request carries the app's client-credentials token and names the portal
+(:mod:`syncd.gateways.hubspot.app_token`); a token HubSpot refuses is asked for again
+once, at once.
+
 An offset HubSpot no longer knows (older than its retention) answers 404: it is then
 forgotten and the next poll starts at the newest entry again, while polling finds the
 changes in between, as it always would.
@@ -25,9 +29,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from syncd.errors import TransientError
+from syncd.errors import AuthError, TransientError
+from syncd.gateways.hubspot.app_token import AppToken
 from syncd.gateways.hubspot.change_events import Hinted, NotEvents, hinted_by
-from syncd.gateways.hubspot.client import HubSpotClient, NotFound
+from syncd.gateways.hubspot.client import HubSpotClient, NotFound, Reply
 
 LOG = logging.getLogger(__name__)
 
@@ -58,12 +63,14 @@ class JournalReader:
     def __init__(
         self,
         client: HubSpotClient,
+        app: AppToken,
         store: JournalStore,
         hint: Callable[[Hinted], None],
         *,
         page: int = PAGE,
     ) -> None:
         self._client = client
+        self._app = app
         self._store = store
         self._hint = hint
         self._page = page
@@ -78,7 +85,7 @@ class JournalReader:
             return done
         while True:
             try:
-                reply = await self._client.call("GET", _after(offset, self._page))
+                reply = await self._get(_after(offset, self._page))
             except NotFound:
                 LOG.warning("the journal no longer has offset %s: polling covers the gap", offset)
                 await self._store.save(None)
@@ -96,13 +103,29 @@ class JournalReader:
 
     async def _newest_offset(self) -> str | None:
         try:
-            reply = await self._client.call("GET", f"{JOURNAL}/latest")
+            reply = await self._get(f"{JOURNAL}/latest")
         except NotFound:  # nothing in the journal yet
             return None
         newest = reply.body.get("currentOffset") if isinstance(reply.body, dict) else None
         if not newest:
             raise TransientError("HubSpot's journal named its newest entry without an offset")
         return str(newest)
+
+    async def _get(self, path: str) -> Reply:
+        """One journal request with the app's token; a refused token is renewed once."""
+        for last_try in (False, True):
+            try:
+                return await self._client.call(
+                    "GET",
+                    path,
+                    params={"installPortalId": str(self._app.portal_id)},
+                    token=await self._app.bearer(),
+                )
+            except AuthError:
+                self._app.forget()
+                if last_try:
+                    raise
+        raise AssertionError("unreachable: the last try returns or raises")
 
     async def _hinted_in(self, entry: dict[str, Any]) -> Hinted:
         body = await self._client.download(str(entry["url"]))

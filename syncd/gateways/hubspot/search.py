@@ -177,6 +177,21 @@ class CompanySearch:
         pages = self.pages(entity, filters, any_role=any_role)
         return [obj async for page in pages for obj in page]
 
+    async def count(self, entity: str) -> int:
+        """About how many companies have the role, by one search of one result: its
+        ``total`` (the list endpoint tells none). The newest companies may not be in
+        search yet: an estimate only."""
+        role = self._roles.role(entity)
+        with_role = [search_filter(role.property_name, "IN", role.values)] if role else []
+        path = f"{self._companies.path(entity)}/search"
+        body = {
+            "filterGroups": [{"filters": with_role}] if with_role else [],
+            "properties": ["hs_object_id"],
+            "limit": 1,
+        }
+        reply = await self._client.call("POST", path, body=body, search=True)
+        return total_of(reply.body)
+
     async def pages(
         self,
         entity: str,

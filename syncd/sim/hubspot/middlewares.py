@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
+from syncd.sim.hubspot.app_tokens import JOURNAL_PREFIX
 from syncd.sim.hubspot.faults import fault_response, take_fault
 from syncd.sim.hubspot.portal import PortalError
 from syncd.sim.hubspot.request_parsing import json_body, operation_name
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 CONTROL_PREFIX = "/_sim"
+OAUTH_PREFIX = "/oauth/"
 
 
 @dataclass
@@ -121,7 +123,11 @@ class ApiMiddlewares:
 
     def _authentication_refusal(self, request: web.Request) -> web.Response | None:
         """HubSpot's 401 unless the request has a Bearer token (the simulator's own, if
-        it was given one)."""
+        it was given one); the journal wants the app's token, OAuth's endpoint none."""
+        if request.path.startswith(OAUTH_PREFIX):
+            return None
+        if request.path.startswith(JOURNAL_PREFIX):
+            return self.simulator.installed_app.journal_refusal(request)
         scheme, _, given = request.headers.get("Authorization", "").partition(" ")
         token = self.simulator.token
         if scheme == "Bearer" and given and (token is None or given == token):

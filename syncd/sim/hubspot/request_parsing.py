@@ -18,8 +18,11 @@ BATCH_LIMIT = 100
 def operation_name(request: web.Request) -> str:
     """A request's operation name: "POST search", "GET list", "PATCH object", ... for
     companies; the same after "contacts " for contacts ("contacts POST search"), and
-    "associations POST batch/read" and the like for associations."""
+    "associations POST batch/read" and the like for associations; "journal GET batch"
+    and "oauth POST token" for the journal and the app's token."""
     path = request.path.rstrip("/")
+    if path.startswith("/oauth/"):
+        return f"oauth {request.method} {path.rsplit('/', 1)[-1]}"
     if path.startswith("/webhooks-journal/"):
         return f"journal {request.method} {path.split('/2026-03/', 1)[-1].split('/', 1)[0]}"
     if path.startswith(("/crm/v4/", "/crm/associations/")) or "/associations/default/" in path:

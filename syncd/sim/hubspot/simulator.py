@@ -33,8 +33,9 @@ The Webhooks Journal (``/webhooks-journal/journal-local/2026-03/...``) holds eve
 change, as :mod:`syncd.sim.hubspot.journal` says.
 
 Every request needs ``Authorization: Bearer <token>`` (any token, unless the simulator
-was given one; else 401 with HubSpot's body). Rate limits, when set, answer 429 with the
-real bodies (:mod:`syncd.sim.hubspot.rate_limits`).
+was given one; else 401 with HubSpot's body); the journal's need the installed app's
+client-credentials token instead (:mod:`syncd.sim.hubspot.app_tokens`). Rate limits,
+when set, answer 429 with the real bodies (:mod:`syncd.sim.hubspot.rate_limits`).
 
 Control API, under ``/_sim`` (no token)::
 
@@ -84,6 +85,7 @@ from typing import Any
 
 from aiohttp import web
 
+from syncd.sim.hubspot.app_tokens import SimApp
 from syncd.sim.hubspot.associations import Associations
 from syncd.sim.hubspot.faults import Fault
 from syncd.sim.hubspot.journal import SimJournal
@@ -121,6 +123,7 @@ class HubSpotSimulator:
         config: SimConfig | None = None,
         limits: SearchLimits | None = None,
         record: bool = False,
+        app: SimApp | None = None,
     ) -> None:
         self.token = token
         self.config = config or SimConfig()
@@ -147,6 +150,7 @@ class HubSpotSimulator:
         self.url = ""
         self.webhooks: WebhookSender | None = None  # off unless subscribed
         self.journal = SimJournal()  # every change, for an app to pull
+        self.installed_app = app or SimApp()  # its client-credentials tokens read the journal
         self._tell_webhooks()
 
     # -- webhooks -------------------------------------------------------------------------
@@ -348,6 +352,7 @@ class HubSpotSimulator:
                 app.router.add_get(properties.replace("{objects}", kind.plural), records.properties)
         AssociationRoutes(self).add_to(app)
         self.journal.add_to(app)
+        self.installed_app.add_to(app)
         ControlRoutes(self).add_to(app)
         return app
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 import aiohttp
 import pytest
 from openapi_core import OpenAPI
 from openapi_core.testing import MockRequest, MockResponse
 
-from syncd.errors import TransientError
+from syncd.errors import AuthError, TransientError
+from syncd.gateways.hubspot.app_token import AppCredentials, AppToken
 from syncd.gateways.hubspot.change_events import COMPANY, CONTACT, Hinted
 from syncd.gateways.hubspot.journal import FROM_EARLIEST, JOURNAL, JournalReader, JournalStore
 from tests.gateways.hubspot.harness import HubSpotHarness
@@ -37,9 +39,15 @@ class Kept:
         return {i for hinted in self.hinted for i in hinted.ids[kind]}
 
 
-def reader(hs: HubSpotHarness, kept: Kept, *, page: int = 100) -> JournalReader:
+def app_token(hs: HubSpotHarness) -> AppToken:
+    app = hs.sim.installed_app
     client = hs.hub._client  # the gateway's own, as journal_reader gives it
-    return JournalReader(client, JournalStore(kept.load, kept.save), kept.hinted.append, page=page)
+    return AppToken(client, AppCredentials(app.client_id, app.client_secret, app.portal_id))
+
+
+def reader(hs: HubSpotHarness, kept: Kept, *, page: int = 100) -> JournalReader:
+    client, store = hs.hub._client, JournalStore(kept.load, kept.save)
+    return JournalReader(client, app_token(hs), store, kept.hinted.append, page=page)
 
 
 def edited_companies(hs: HubSpotHarness, count: int) -> list[str]:
@@ -88,7 +96,7 @@ async def test_nothing_happened_costs_one_request(hs: HubSpotHarness) -> None:
     assert kept.hinted == []
     assert kept.offset == offset
     assert hs.hub.requests_sent == sent + 1  # counted in the HubSpot budget
-    assert dict(hs.sim.counts) == {BATCH: 1}
+    assert dict(hs.sim.counts) == {BATCH: 1}  # the app's token is kept
 
 
 async def test_the_offset_moves_only_after_the_hints_are_handed_on(hs: HubSpotHarness) -> None:
@@ -102,7 +110,7 @@ async def test_the_offset_moves_only_after_the_hints_are_handed_on(hs: HubSpotHa
         raise RuntimeError("the daemon fell over")
 
     client = hs.hub._client
-    failing = JournalReader(client, JournalStore(kept.load, kept.save), refuse)
+    failing = JournalReader(client, app_token(hs), JournalStore(kept.load, kept.save), refuse)
     with pytest.raises(RuntimeError):
         await failing.poll()
     assert kept.offset == before  # read again next time: hints are idempotent
@@ -178,8 +186,15 @@ async def test_the_journal_exchanges_match_hubspots_openapi_file(hs: HubSpotHarn
 
     statuses = []
     for exchange in hs.sim.exchanges:
+        if not exchange.path.startswith("/webhooks-journal/"):
+            continue  # the app's token, asked for once
+        assert exchange.query == {"installPortalId": str(hs.sim.installed_app.portal_id)}
         request = MockRequest(
-            HOST, "get", exchange.path, headers={"Authorization": "Bearer pat-test"}
+            HOST,
+            "get",
+            exchange.path,
+            args=exchange.query,
+            headers={"Authorization": "Bearer app-token"},
         )
         journal.validate_request(request)
         statuses.append(exchange.status)
@@ -194,7 +209,8 @@ async def test_the_journal_exchanges_match_hubspots_openapi_file(hs: HubSpotHarn
 async def test_an_entry_file_takes_no_token_and_its_link_expires(hs: HubSpotHarness) -> None:
     (company,) = edited_companies(hs, 1)
     client = hs.hub._client
-    url = (await client.call("GET", f"{JOURNAL}/latest")).body["url"]
+    url = await client.call("GET", f"{JOURNAL}/latest", token=await app_token(hs).bearer())
+    url = url.body["url"]
     async with aiohttp.ClientSession() as session:
         with_token = {"Authorization": "Bearer pat-test-token"}
         async with session.get(url, headers=with_token) as reply:
@@ -206,3 +222,81 @@ async def test_an_entry_file_takes_no_token_and_its_link_expires(hs: HubSpotHarn
     hs.sim.journal.clock = lambda: later
     with pytest.raises(TransientError, match="expired"):
         await client.download(url)
+
+
+# -- the app's token ---------------------------------------------------------------------
+
+TOKEN = "oauth POST token"  # the simulator's name for a request to OAuth's token endpoint
+
+
+async def test_the_journal_refuses_the_portals_own_token(hs: HubSpotHarness) -> None:
+    with pytest.raises(AuthError, match="refused the token"):
+        await hs.hub._client.call("GET", f"{JOURNAL}/latest")
+
+
+async def test_the_apps_token_is_asked_for_once_and_again_before_it_expires(
+    hs: HubSpotHarness,
+) -> None:
+    now = [datetime(2026, 12, 8, 9, 0, tzinfo=UTC)]
+    app = hs.sim.installed_app
+    credentials = AppCredentials(app.client_id, app.client_secret, app.portal_id)
+    token = AppToken(hs.hub._client, credentials, clock=lambda: now[0])
+    kept = Kept()
+    journal = JournalReader(hs.hub._client, token, JournalStore(kept.load, kept.save), print)
+    edited_companies(hs, 1)
+
+    for _ in range(3):
+        await journal.poll()
+    assert hs.sim.counts[TOKEN] == 1
+
+    now[0] += timedelta(seconds=app.lifetime - 30)  # within a minute of its end
+    await journal.poll()
+    assert hs.sim.counts[TOKEN] == 2
+
+
+async def test_a_token_the_journal_refuses_is_renewed_at_once(hs: HubSpotHarness) -> None:
+    kept = Kept()
+    journal = reader(hs, kept)
+    edited_companies(hs, 1)
+    await journal.poll()
+    hs.sim.installed_app.expire_tokens()  # HubSpot forgot it before its time
+    companies = edited_companies(hs, 1)
+
+    await journal.poll()
+
+    assert kept.ids(COMPANY) == set(companies)
+    assert hs.sim.counts[TOKEN] == 2
+
+
+async def test_wrong_app_credentials_name_the_settings_and_not_the_secret(
+    hs: HubSpotHarness,
+) -> None:
+    app = hs.sim.installed_app
+    wrong = AppCredentials(app.client_id, "not-the-secret-42", app.portal_id)
+    journal = JournalReader(
+        hs.hub._client,
+        AppToken(hs.hub._client, wrong),
+        JournalStore(Kept().load, Kept().save),
+        print,
+    )
+    with pytest.raises(AuthError) as raised:
+        await journal.poll()
+    message = str(raised.value)
+    assert "client_secret_env" in message
+    assert "developer.webhooks_journal.read" in message
+    assert "not-the-secret-42" not in message
+
+
+async def test_another_portals_journal_is_refused(hs: HubSpotHarness) -> None:
+    app = hs.sim.installed_app
+    elsewhere = AppCredentials(app.client_id, app.client_secret, app.portal_id + 1)
+    kept = Kept()
+    journal = JournalReader(
+        hs.hub._client,
+        AppToken(hs.hub._client, elsewhere),
+        JournalStore(kept.load, kept.save),
+        print,
+    )
+    with pytest.raises(AuthError):
+        await journal.poll()
+    assert kept.offset is None

@@ -194,3 +194,25 @@ def test_any_window_is_listed_whole_and_once(
         (start + timedelta(milliseconds=o), i) for o, i in zip(offsets, ids, strict=True)
     )
     assert sorted(order_key(r) for r in records) == [e for e in expected if e[0] >= cut]
+
+
+# -- counting a whole listing ------------------------------------------------------------
+
+
+async def test_a_whole_listing_is_counted_by_one_search_of_the_role(hs: HubSpotHarness) -> None:
+    """The list endpoint tells no total; a search of one result does (its ``total``)."""
+    for n in range(3):
+        await hs.seed("customer", {**ACME, "name": f"Customer {n}", "kvk": f"1000000{n}"})
+    for n in range(2):
+        await hs.seed("supplier", {**ACME, "name": f"Supplier {n}", "kvk": f"2000000{n}"})
+    await hs.seed("contact", {"first_name": "Ada", "last_name": "Smit", "email": "ada@x.nl"})
+    before = sum(hs.sim.counts.values())
+
+    counts = [await hs.hub.count_all(entity) for entity in ("customer", "supplier", "contact")]
+
+    assert counts == [3, 2, 1]
+    assert hs.sim.counts["POST search"] == 2
+    assert hs.sim.counts["contacts POST search"] == 1
+    assert sum(hs.sim.counts.values()) - before == 3  # nothing else asked
+    _, seen, _ = await collect(hs.hub.list_all("customer"))
+    assert len(seen) == 3  # what the listing brings
