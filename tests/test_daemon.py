@@ -13,7 +13,7 @@ import urllib.error
 import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import pytest
 
@@ -25,6 +25,7 @@ from syncd.errors import TransientError
 from syncd.events import EventName
 from syncd.gateways.memory import MemoryGateway
 from syncd.records import Side
+from syncd.state.rows import StatusEvent
 from syncd.state.store import StateStore
 from syncd.status.activity import STANDING
 from syncd.status.running import StoredProgress
@@ -208,6 +209,34 @@ async def test_lanes_finishing_together_log_each_event_once(
     daemon.log.close()
 
     assert [e["id"] for e in log_events(tmp_path)] == [e.id for e in await store.events("demo")]
+
+
+async def test_copying_a_cycle_s_events_to_the_log_asks_the_store_once(
+    tmp_path: Path, store: StateStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each lane's cycle copies the new events as it ends: with many lanes an empty
+    query after the last page was a large part of an idle cycle's cost."""
+    settings = load_settings(write_config(tmp_path))
+    mapping = settings.mappings
+    gateways = {side: MemoryGateway(side, mapping) for side in Side}
+    conn = Connection("demo", gateways, store, mapping, settings.rules)
+    daemon = Daemon(settings, stream=None)
+    daemon.lanes = [Lane(conn, "customer", None)]
+    await daemon._catch_up_log()
+    await run_cycle(conn, "customer")
+    asked = []
+    events = store.events
+
+    async def counted(*args: Any, **kwargs: Any) -> list[StatusEvent]:
+        asked.append(kwargs)
+        return await events(*args, **kwargs)
+
+    monkeypatch.setattr(store, "events", counted)
+    await daemon._copy_events_to_log()
+    daemon.log.close()
+
+    assert len(asked) == 1
+    assert [e["id"] for e in log_events(tmp_path)] == [e.id for e in await events("demo")]
 
 
 async def test_the_daemon_s_cycles_tell_the_status_page_their_whole_listings(
