@@ -25,27 +25,41 @@ def cpu_seconds(pid: int) -> float:
 
 
 class Finishes:
-    """Each lane's finished cycles (epoch seconds), read from a status log as it grows."""
+    """Each lane's finished cycles (epoch seconds), read from a status log as it grows.
+
+    The log rotates at 10 MB (a first sync's events fill that in a minute): when the file
+    is another one, the rest of the old one is read from ``status.log.1`` first. Read at
+    least once per rotation (every second or so)."""
 
     def __init__(self, log: Path) -> None:
         self.log = log
+        self.inode = 0
         self.offset = 0
         self.partial = ""
         self.by_lane: dict[str, list[float]] = defaultdict(list)
 
     def read(self) -> Mapping[str, list[float]]:
-        if self.log.exists():
-            with self.log.open() as file:
-                file.seek(self.offset)
-                text = self.partial + file.read()
-                self.offset = file.tell()
-            *lines, self.partial = text.split("\n")
-            for line in lines:
-                if f'"{FINISHED}"' in line:
-                    event = json.loads(line)
-                    lane = f"{event['connection']}/{event['entity']}"
-                    self.by_lane[lane].append(datetime.fromisoformat(event["at"]).timestamp())
+        if not self.log.exists():
+            return self.by_lane
+        inode = self.log.stat().st_ino
+        if self.inode and inode != self.inode:
+            self._read_from(self.log.with_name(self.log.name + ".1"))
+            self.offset, self.partial = 0, ""
+        self.inode = inode
+        self._read_from(self.log)
         return self.by_lane
+
+    def _read_from(self, path: Path) -> None:
+        with path.open() as file:
+            file.seek(self.offset)
+            text = self.partial + file.read()
+            self.offset = file.tell()
+        *lines, self.partial = text.split("\n")
+        for line in lines:
+            if f'"{FINISHED}"' in line:
+                event = json.loads(line)
+                lane = f"{event['connection']}/{event['entity']}"
+                self.by_lane[lane].append(datetime.fromisoformat(event["at"]).timestamp())
 
     def count(self, lanes: Iterable[str] | None = None, since: float = 0.0) -> int:
         """Cycles finished after ``since`` by ``lanes`` (all by default)."""

@@ -287,6 +287,7 @@ class Deployment:
         deadline = time.monotonic() + seconds
         while not done():  # type: ignore[operator]
             self.check()
+            self.finishes.read()  # each rotation of the log seen
             if time.monotonic() > deadline:
                 raise SystemExit(f"gave up waiting until {what}")
             time.sleep(1)
