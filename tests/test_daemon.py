@@ -11,6 +11,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
@@ -46,6 +47,21 @@ def log_events(directory: Path) -> list[dict[str, object]]:
     if not path.exists():
         return []
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def one_lane(
+    tmp_path: Path, store: StateStore, pace: Mapping[str, int] | None = None
+) -> tuple[Daemon, Lane, MemoryGateway, MemoryGateway]:
+    """A daemon of the demo connection's customer lane on memory sides: (daemon, lane,
+    crm, afas)."""
+    settings = load_settings(write_config(tmp_path, daemon=pace))
+    mapping = settings.mappings
+    crm, afas = MemoryGateway(Side.CRM, mapping), MemoryGateway(Side.AFAS, mapping)
+    conn = Connection("demo", {Side.CRM: crm, Side.AFAS: afas}, store, mapping, settings.rules)
+    daemon = Daemon(settings, stream=None)
+    lane = Lane(conn, "customer", None)
+    daemon.lanes = [lane]
+    return daemon, lane, crm, afas
 
 
 def test_run_syncs_on_a_schedule_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
@@ -114,13 +130,7 @@ def test_run_syncs_on_a_schedule_and_stops_cleanly_on_sigterm(tmp_path: Path) ->
 async def test_a_failing_side_is_reported_once_and_backed_off(
     tmp_path: Path, store: StateStore
 ) -> None:
-    settings = load_settings(write_config(tmp_path))
-    mapping = settings.mappings
-    crm, afas = MemoryGateway(Side.CRM, mapping), MemoryGateway(Side.AFAS, mapping)
-    conn = Connection("demo", {Side.CRM: crm, Side.AFAS: afas}, store, mapping, settings.rules)
-    daemon = Daemon(settings, stream=None)
-    lane = Lane(conn, "customer", None)
-    daemon.lanes = [lane]
+    daemon, lane, _, afas = one_lane(tmp_path, store)
     for _ in range(2):
         afas.fail_next("list_all", TransientError("503 Service Unavailable", retry_after=1))
 
@@ -216,14 +226,9 @@ async def test_copying_a_cycle_s_events_to_the_log_asks_the_store_once(
 ) -> None:
     """Each lane's cycle copies the new events as it ends: with many lanes an empty
     query after the last page was a large part of an idle cycle's cost."""
-    settings = load_settings(write_config(tmp_path))
-    mapping = settings.mappings
-    gateways = {side: MemoryGateway(side, mapping) for side in Side}
-    conn = Connection("demo", gateways, store, mapping, settings.rules)
-    daemon = Daemon(settings, stream=None)
-    daemon.lanes = [Lane(conn, "customer", None)]
+    daemon, lane, _, _ = one_lane(tmp_path, store)
     await daemon._catch_up_log()
-    await run_cycle(conn, "customer")
+    await run_cycle(lane.conn, "customer")
     asked = []
     events = store.events
 
@@ -270,13 +275,7 @@ async def test_a_lane_polls_sooner_after_a_change_and_settles_back(
     tmp_path: Path, store: StateStore
 ) -> None:
     pace = {"interval_seconds": 60, "busy_interval_seconds": 15, "busy_for_seconds": 300}
-    settings = load_settings(write_config(tmp_path, daemon=pace))
-    mapping = settings.mappings
-    crm, afas = MemoryGateway(Side.CRM, mapping), MemoryGateway(Side.AFAS, mapping)
-    conn = Connection("demo", {Side.CRM: crm, Side.AFAS: afas}, store, mapping, settings.rules)
-    daemon = Daemon(settings, stream=None)
-    lane = Lane(conn, "customer", None)
-    daemon.lanes = [lane]
+    daemon, lane, crm, _ = one_lane(tmp_path, store, pace)
     start = datetime.now(UTC) + timedelta(days=1)  # the paused scheduler never runs it
     now = start
     daemon.clock = lambda: now
@@ -309,13 +308,7 @@ async def test_a_hinted_cycle_never_puts_off_the_poll_but_may_bring_it_sooner(
     tmp_path: Path, store: StateStore
 ) -> None:
     pace = {"interval_seconds": 60, "busy_interval_seconds": 15, "busy_for_seconds": 300}
-    settings = load_settings(write_config(tmp_path, daemon=pace))
-    mapping = settings.mappings
-    crm, afas = MemoryGateway(Side.CRM, mapping), MemoryGateway(Side.AFAS, mapping)
-    conn = Connection("demo", {Side.CRM: crm, Side.AFAS: afas}, store, mapping, settings.rules)
-    daemon = Daemon(settings, stream=None)
-    lane = Lane(conn, "customer", None)
-    daemon.lanes = [lane]
+    daemon, lane, crm, _ = one_lane(tmp_path, store, pace)
     start = datetime.now(UTC) + timedelta(days=1)  # the paused scheduler never runs it
     now = start
     daemon.clock = lambda: now
@@ -354,13 +347,7 @@ async def test_a_hinted_cycle_never_puts_off_the_poll_but_may_bring_it_sooner(
 async def test_a_poll_due_during_a_hinted_cycle_waits_for_it_but_not_for_another_poll(
     tmp_path: Path, store: StateStore
 ) -> None:
-    settings = load_settings(write_config(tmp_path))
-    mapping = settings.mappings
-    crm, afas = MemoryGateway(Side.CRM, mapping), MemoryGateway(Side.AFAS, mapping)
-    conn = Connection("demo", {Side.CRM: crm, Side.AFAS: afas}, store, mapping, settings.rules)
-    daemon = Daemon(settings, stream=None)
-    lane = Lane(conn, "customer", None)
-    daemon.lanes = [lane]
+    daemon, lane, crm, _ = one_lane(tmp_path, store)
     crm.put("customer", {"name": "Atlas B.V."})
 
     async with lane.lock:  # a poll or sweep in flight: this poll is skipped
@@ -383,12 +370,10 @@ async def test_each_poll_comes_a_random_part_of_the_jitter_after_the_interval(
     """Lanes that start together must not poll together for ever: a burst of every lane's
     cycle each interval keeps the lanes at its end waiting."""
     pace = {"interval_seconds": 60, "jitter_seconds": 10}
-    settings = load_settings(write_config(tmp_path, daemon=pace))
-    conn = Connection("demo", {}, store, settings.mappings, settings.rules)
-    daemon = Daemon(settings, stream=None)
+    daemon, lane, _, _ = one_lane(tmp_path, store, pace)
     now = datetime(2026, 12, 8, tzinfo=UTC)
     daemon.clock = lambda: now
-    lanes = [Lane(conn, "customer", None), Lane(conn, "supplier", None)]
+    lanes = [lane, Lane(lane.conn, "supplier", None)]
     polls = [daemon.next_poll(lane) for _ in range(20) for lane in lanes]
     assert all(now + timedelta(seconds=60) <= at <= now + timedelta(seconds=70) for at in polls)
     assert len(set(polls)) > 10
