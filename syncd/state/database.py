@@ -36,6 +36,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError, StatementError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from syncd.errors import StateError
+from syncd.state.write_turns import WriteTurns
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 SQLITE_BUSY_TIMEOUT = 30.0  # seconds a writer waits for another one to commit
@@ -53,6 +54,7 @@ class Database:
     safe_url: str
     password: str | None = field(default=None, repr=False)
     temp_dir: str | None = None
+    turns: WriteTurns | None = None  # SQLite: the process's writes one at a time, in order
 
     @property
     def dialect(self) -> str:
@@ -103,7 +105,7 @@ async def connect(url: str) -> Database:
     engine = create_async_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT})
     _configure_sqlite(engine)
     writer = engine.execution_options(**{_BEGIN_MODE: "IMMEDIATE"})
-    return Database(engine, writer, safe, None, temp_dir)
+    return Database(engine, writer, safe, None, temp_dir, WriteTurns(SQLITE_BUSY_TIMEOUT))
 
 
 def parse_url(url: str) -> URL:

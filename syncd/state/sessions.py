@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from contextvars import ContextVar
 from typing import Any, TypeVar
 
@@ -33,18 +33,20 @@ class StoreSessions:
         if write and self._writing.get(False):
             raise StateError(f"{what}: this task already has a transaction open; finish it first")
         token = self._writing.set(True) if write else None
+        turns = self._db.turns if write else None
         try:
             bind = self._db.writer if write else self._db.engine
-            with self._db.failing_as(what):
-                kind = WriteSession if write else AsyncSession
-                async with kind(bind, expire_on_commit=False) as session:
-                    await session.begin()
-                    try:
-                        yield session
-                    except BaseException:
-                        await run_to_the_end(session.rollback())
-                        raise
-                    await run_to_the_end(session.commit())
+            async with turns.turn(what) if turns else nullcontext():
+                with self._db.failing_as(what):
+                    kind = WriteSession if write else AsyncSession
+                    async with kind(bind, expire_on_commit=False) as session:
+                        await session.begin()
+                        try:
+                            yield session
+                        except BaseException:
+                            await run_to_the_end(session.rollback())
+                            raise
+                        await run_to_the_end(session.commit())
         finally:
             if token is not None:
                 self._writing.reset(token)
