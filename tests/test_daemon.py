@@ -19,6 +19,7 @@ import pytest
 
 from syncd.config import load_settings
 from syncd.daemon import Daemon, Lane, incremental_job
+from syncd.daemon.trimming import MemoryHandBack
 from syncd.engine.cycle import Connection, run_cycle
 from syncd.engine.progress import NO_PROGRESS, SideListing
 from syncd.errors import TransientError
@@ -344,3 +345,25 @@ async def test_a_poll_due_during_a_hinted_cycle_waits_for_it_but_not_for_another
         lane.hinted_in_flight = False
     await poll  # ran right after it, not an interval later
     assert len(await store.get_links("demo", "customer")) == 1
+
+
+async def test_the_daemon_hands_memory_back_after_a_change_not_after_idle_cycles(
+    tmp_path: Path, store: StateStore
+) -> None:
+    settings = load_settings(write_config(tmp_path))
+    mapping = settings.mappings
+    crm, afas = MemoryGateway(Side.CRM, mapping), MemoryGateway(Side.AFAS, mapping)
+    conn = Connection("demo", {Side.CRM: crm, Side.AFAS: afas}, store, mapping, settings.rules)
+    daemon = Daemon(settings, stream=None)
+    lane = Lane(conn, "customer", None)
+    trims: list[datetime] = []
+    daemon.hand_back = MemoryHandBack(daemon.clock, lambda: trims.append(daemon.clock()))
+
+    await daemon._run_lane_cycle(lane, False)
+    await daemon._run_lane_cycle(lane, False)
+    assert trims == []  # nothing to sync: idle cycles
+    crm.put("customer", {"name": "Atlas B.V."})
+    await daemon._run_lane_cycle(lane, False)  # creates it in AFAS
+    assert len(trims) == 1
+    await daemon._run_lane_cycle(lane, False)
+    assert len(trims) == 1
