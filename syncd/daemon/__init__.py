@@ -65,6 +65,7 @@ from syncd.daemon.lanes import (
     lane_key,
 )
 from syncd.daemon.leasing import LeaseKeeping
+from syncd.daemon.open_files import raise_open_files_limit
 from syncd.daemon.reloading import Reloading
 from syncd.daemon.serving import StatusServing
 from syncd.daemon.trimming import MemoryHandBack, glibc_trim
@@ -142,6 +143,7 @@ class Daemon(LeaseKeeping, StatusServing, Reloading):
 
     async def run(self) -> int:
         self._stop_on_signals()  # a SIGTERM while starting stops cleanly once started
+        raise_open_files_limit()  # sockets of many connections: the soft limit is too low
         async with AsyncExitStack() as stack:
             self.leases = await self._open_leases(stack)
             self.store = await open_store(self.settings.state_url)
