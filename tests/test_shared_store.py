@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
+from sqlalchemy import event
+
 from syncd.engine.cycle import Connection, CycleReport, run_cycle
 from syncd.gateways.memory import MemoryGateway
 from syncd.mapping import EntityMapping, load_mappings
@@ -67,6 +69,8 @@ def world(name: str, store: StateStore, mappings: dict[str, EntityMapping]) -> W
 async def test_many_connections_cycle_at_once_through_one_store(store: StateStore) -> None:
     mappings = load_mappings(SHIPPED_MAPPINGS, [ENTITY])
     worlds = [world(f"c{n}", store, mappings) for n in range(CONNECTIONS)]
+    opened: list[object] = []
+    event.listen(store._db.engine.sync_engine, "connect", lambda *_: opened.append(1))
 
     first = await asyncio.wait_for(asyncio.gather(*(w.cycle() for w in worlds)), 120)
     assert all(report.clean for report in first)
@@ -80,3 +84,5 @@ async def test_many_connections_cycle_at_once_through_one_store(store: StateStor
     for n, w in enumerate(worlds):  # each connection wrote its own edits, no other's
         assert f"Stad {n}" in w.crm_cities()
         assert not {f"Stad {m}" for m in range(CONNECTIONS) if m != n} & w.crm_cities()
+    # The pool keeps its database connections: none opened and closed again per cycle.
+    assert 0 < len(opened) <= store._db.engine.pool.size()
