@@ -14,6 +14,7 @@ from syncd.mapping import EntityMapping, load_mappings
 from syncd.policy import SyncRules
 from syncd.records import Side
 from syncd.sim.companies import companies
+from syncd.state.database import POOL
 from syncd.state.store import StateStore
 from tests.gateways.contract.gateway_contract import SHIPPED_MAPPINGS
 
@@ -85,4 +86,4 @@ async def test_many_connections_cycle_at_once_through_one_store(store: StateStor
         assert f"Stad {n}" in w.crm_cities()
         assert not {f"Stad {m}" for m in range(CONNECTIONS) if m != n} & w.crm_cities()
     # The pool keeps its database connections: none opened and closed again per cycle.
-    assert 0 < len(opened) <= store._db.engine.pool.size()
+    assert 0 < len(opened) <= POOL["pool_size"]
