@@ -5,7 +5,9 @@ from __future__ import annotations
 import platform
 from datetime import UTC, datetime, timedelta
 
-from syncd.daemon.trimming import TRIM_PERIOD, MemoryHandBack, glibc_trim
+import pytest
+
+from syncd.daemon.trimming import TRIM_PERIOD, MemoryHandBack, glibc_trim, limit_arenas
 
 START = datetime(2026, 12, 8, tzinfo=UTC)
 
@@ -64,3 +66,15 @@ def test_glibc_s_trim_is_found_where_the_c_library_is_glibc() -> None:
     assert (trim is not None) == (platform.libc_ver()[0] == "glibc")
     if trim is not None:
         trim()
+
+
+def test_an_operator_s_arena_limit_is_left_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "4")
+    assert not limit_arenas()
+
+
+def test_the_arenas_are_limited_where_the_c_library_is_glibc(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
+    assert limit_arenas(8) == (platform.libc_ver()[0] == "glibc")  # 8: harmless here

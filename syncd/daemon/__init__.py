@@ -68,7 +68,7 @@ from syncd.daemon.leasing import LeaseKeeping
 from syncd.daemon.open_files import raise_open_files_limit
 from syncd.daemon.reloading import Reloading
 from syncd.daemon.serving import StatusServing
-from syncd.daemon.trimming import MemoryHandBack, glibc_trim
+from syncd.daemon.trimming import MemoryHandBack, glibc_trim, limit_arenas
 from syncd.engine.cycle import Connection, run_cycle
 from syncd.engine.hints import HintedIds, Hints
 from syncd.errors import GatewayError, for_people
@@ -144,6 +144,7 @@ class Daemon(LeaseKeeping, StatusServing, Reloading):
     async def run(self) -> int:
         self._stop_on_signals()  # a SIGTERM while starting stops cleanly once started
         raise_open_files_limit()  # sockets of many connections: the soft limit is too low
+        limit_arenas()  # before the database's threads start
         async with AsyncExitStack() as stack:
             self.leases = await self._open_leases(stack)
             self.store = await open_store(self.settings.state_url)
