@@ -11,6 +11,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import cast
@@ -19,6 +20,7 @@ import pytest
 
 from syncd.config import load_settings
 from syncd.daemon import Daemon, Lane, incremental_job
+from syncd.daemon.trimming import MemoryHandBack
 from syncd.engine.cycle import Connection, run_cycle
 from syncd.engine.progress import NO_PROGRESS, SideListing
 from syncd.errors import TransientError
@@ -45,6 +47,21 @@ def log_events(directory: Path) -> list[dict[str, object]]:
     if not path.exists():
         return []
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def one_lane(
+    tmp_path: Path, store: StateStore, pace: Mapping[str, int] | None = None
+) -> tuple[Daemon, Lane, MemoryGateway, MemoryGateway]:
+    """A daemon of the demo connection's customer lane on memory sides: (daemon, lane,
+    crm, afas)."""
+    settings = load_settings(write_config(tmp_path, daemon=pace))
+    mapping = settings.mappings
+    crm, afas = MemoryGateway(Side.CRM, mapping), MemoryGateway(Side.AFAS, mapping)
+    conn = Connection("demo", {Side.CRM: crm, Side.AFAS: afas}, store, mapping, settings.rules)
+    daemon = Daemon(settings, stream=None)
+    lane = Lane(conn, "customer", None)
+    daemon.lanes = [lane]
+    return daemon, lane, crm, afas
 
 
 def test_run_syncs_on_a_schedule_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
@@ -113,13 +130,7 @@ def test_run_syncs_on_a_schedule_and_stops_cleanly_on_sigterm(tmp_path: Path) ->
 async def test_a_failing_side_is_reported_once_and_backed_off(
     tmp_path: Path, store: StateStore
 ) -> None:
-    settings = load_settings(write_config(tmp_path))
-    mapping = settings.mappings
-    crm, afas = MemoryGateway(Side.CRM, mapping), MemoryGateway(Side.AFAS, mapping)
-    conn = Connection("demo", {Side.CRM: crm, Side.AFAS: afas}, store, mapping, settings.rules)
-    daemon = Daemon(settings, stream=None)
-    lane = Lane(conn, "customer", None)
-    daemon.lanes = [lane]
+    daemon, lane, _, afas = one_lane(tmp_path, store)
     for _ in range(2):
         afas.fail_next("list_all", TransientError("503 Service Unavailable", retry_after=1))
 
@@ -241,13 +252,7 @@ async def test_a_lane_polls_sooner_after_a_change_and_settles_back(
     tmp_path: Path, store: StateStore
 ) -> None:
     pace = {"interval_seconds": 60, "busy_interval_seconds": 15, "busy_for_seconds": 300}
-    settings = load_settings(write_config(tmp_path, daemon=pace))
-    mapping = settings.mappings
-    crm, afas = MemoryGateway(Side.CRM, mapping), MemoryGateway(Side.AFAS, mapping)
-    conn = Connection("demo", {Side.CRM: crm, Side.AFAS: afas}, store, mapping, settings.rules)
-    daemon = Daemon(settings, stream=None)
-    lane = Lane(conn, "customer", None)
-    daemon.lanes = [lane]
+    daemon, lane, crm, _ = one_lane(tmp_path, store, pace)
     start = datetime.now(UTC) + timedelta(days=1)  # the paused scheduler never runs it
     now = start
     daemon.clock = lambda: now
@@ -280,13 +285,7 @@ async def test_a_hinted_cycle_never_puts_off_the_poll_but_may_bring_it_sooner(
     tmp_path: Path, store: StateStore
 ) -> None:
     pace = {"interval_seconds": 60, "busy_interval_seconds": 15, "busy_for_seconds": 300}
-    settings = load_settings(write_config(tmp_path, daemon=pace))
-    mapping = settings.mappings
-    crm, afas = MemoryGateway(Side.CRM, mapping), MemoryGateway(Side.AFAS, mapping)
-    conn = Connection("demo", {Side.CRM: crm, Side.AFAS: afas}, store, mapping, settings.rules)
-    daemon = Daemon(settings, stream=None)
-    lane = Lane(conn, "customer", None)
-    daemon.lanes = [lane]
+    daemon, lane, crm, _ = one_lane(tmp_path, store, pace)
     start = datetime.now(UTC) + timedelta(days=1)  # the paused scheduler never runs it
     now = start
     daemon.clock = lambda: now
@@ -325,13 +324,7 @@ async def test_a_hinted_cycle_never_puts_off_the_poll_but_may_bring_it_sooner(
 async def test_a_poll_due_during_a_hinted_cycle_waits_for_it_but_not_for_another_poll(
     tmp_path: Path, store: StateStore
 ) -> None:
-    settings = load_settings(write_config(tmp_path))
-    mapping = settings.mappings
-    crm, afas = MemoryGateway(Side.CRM, mapping), MemoryGateway(Side.AFAS, mapping)
-    conn = Connection("demo", {Side.CRM: crm, Side.AFAS: afas}, store, mapping, settings.rules)
-    daemon = Daemon(settings, stream=None)
-    lane = Lane(conn, "customer", None)
-    daemon.lanes = [lane]
+    daemon, lane, crm, _ = one_lane(tmp_path, store)
     crm.put("customer", {"name": "Atlas B.V."})
 
     async with lane.lock:  # a poll or sweep in flight: this poll is skipped
@@ -346,3 +339,20 @@ async def test_a_poll_due_during_a_hinted_cycle_waits_for_it_but_not_for_another
         lane.hinted_in_flight = False
     await poll  # ran right after it, not an interval later
     assert len(await store.get_links("demo", "customer")) == 1
+
+
+async def test_the_daemon_hands_memory_back_after_a_change_not_after_idle_cycles(
+    tmp_path: Path, store: StateStore
+) -> None:
+    daemon, lane, crm, _ = one_lane(tmp_path, store)
+    trims: list[datetime] = []
+    daemon.hand_back = MemoryHandBack(daemon.clock, lambda: trims.append(daemon.clock()))
+
+    await daemon._run_lane_cycle(lane, False)
+    await daemon._run_lane_cycle(lane, False)
+    assert trims == []  # nothing to sync: idle cycles
+    crm.put("customer", {"name": "Atlas B.V."})
+    await daemon._run_lane_cycle(lane, False)  # creates it in AFAS
+    assert len(trims) == 1
+    await daemon._run_lane_cycle(lane, False)
+    assert len(trims) == 1
