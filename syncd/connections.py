@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -143,18 +143,25 @@ async def open_connection(
     chosen: ConnectionSettings,
     fixture: Path | None = None,
     *,
+    store: StateStore | None = None,
     check_sides: bool = True,
 ) -> AsyncIterator[tuple[Connection, Systems | None]]:
     """A connection with its gateways and store open; closed again on exit.
 
+    ``store`` is the state store to use, left open on exit: the daemon's connections
+    share its one store (one pool of database connections, not one per connection).
+    Without it, the connection opens a store of its own and closes it on exit.
     ``fixture`` (the CLI's ``--fixture``) replaces both sides by in-memory systems.
     Without ``check_sides`` the sides are not asked anything yet (see SideChecks).
     """
     uses_memory = fixture is not None or any(chosen.side(side).kind == "memory" for side in Side)
     systems = _load_systems(settings, chosen, fixture) if uses_memory else None
     gateways = {side: _build_gateway(settings, chosen, side, systems) for side in Side}
-    store: StateStore = await open_store(settings.state_url)
-    try:
+    async with AsyncExitStack() as closing:
+        for gateway in gateways.values():
+            closing.push_async_callback(gateway.aclose)
+        if store is None:
+            store = await closing.enter_async_context(await open_store(settings.state_url))
         if check_sides:  # e.g. HubSpot: read and check the property definitions
             await SideChecks(gateways.values()).run()
         conn = Connection(
@@ -166,7 +173,3 @@ async def open_connection(
             overlap=settings.overlap,
         )
         yield conn, systems
-    finally:
-        for gateway in gateways.values():
-            await gateway.aclose()
-        await store.close()

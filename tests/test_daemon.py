@@ -20,6 +20,7 @@ import pytest
 
 from syncd.config import load_settings
 from syncd.daemon import Daemon, Lane, incremental_job
+from syncd.daemon.trimming import MemoryHandBack
 from syncd.engine.cycle import Connection, run_cycle
 from syncd.engine.progress import NO_PROGRESS, SideListing
 from syncd.errors import TransientError
@@ -377,3 +378,20 @@ async def test_each_poll_comes_a_random_part_of_the_jitter_after_the_interval(
     polls = [daemon.next_poll(lane) for _ in range(20) for lane in lanes]
     assert all(now + timedelta(seconds=60) <= at <= now + timedelta(seconds=70) for at in polls)
     assert len(set(polls)) > 10
+
+
+async def test_the_daemon_hands_memory_back_after_a_change_not_after_idle_cycles(
+    tmp_path: Path, store: StateStore
+) -> None:
+    daemon, lane, crm, _ = one_lane(tmp_path, store)
+    trims: list[datetime] = []
+    daemon.hand_back = MemoryHandBack(daemon.clock, lambda: trims.append(daemon.clock()))
+
+    await daemon._run_lane_cycle(lane, False)
+    await daemon._run_lane_cycle(lane, False)
+    assert trims == []  # nothing to sync: idle cycles
+    crm.put("customer", {"name": "Atlas B.V."})
+    await daemon._run_lane_cycle(lane, False)  # creates it in AFAS
+    assert len(trims) == 1
+    await daemon._run_lane_cycle(lane, False)
+    assert len(trims) == 1

@@ -45,10 +45,18 @@ def rewrite(directory: Path, connections: str) -> None:
 
 
 async def test_sighup_adds_and_removes_connections_in_a_running_daemon(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     shutil.copy(ROOT / "tests" / "fixtures" / "systems.json", tmp_path / "north.json")
     daemon = Daemon(load_settings(write_config(tmp_path), env={}), stream=None)
+    closed: list[StateStore] = []
+    really_close = StateStore.close
+
+    async def close(store: StateStore) -> None:
+        closed.append(store)
+        await really_close(store)
+
+    monkeypatch.setattr(StateStore, "close", close)
     running = asyncio.create_task(daemon.run())
 
     async def connections_synced(*names: str) -> bool:
@@ -79,6 +87,9 @@ async def test_sighup_adds_and_removes_connections_in_a_running_daemon(
         assert {lane.conn.name for lane in daemon.lanes} == {"north"}
         assert not any(job.startswith("demo/") for job in jobs())
         assert ("demo", "customer") not in daemon.shown
+        # demo's lanes shared the daemon's one store; closing demo left it open for north
+        assert {lane.conn.store for lane in daemon.lanes} == {daemon.store}
+        assert closed == []
 
         (tmp_path / "config.toml").write_text(
             (tmp_path / "config.toml").read_text(encoding="utf-8")
@@ -94,6 +105,7 @@ async def test_sighup_adds_and_removes_connections_in_a_running_daemon(
     finally:
         daemon.stop()
         assert await asyncio.wait_for(running, 20) == 0
+    assert closed == [daemon.store]  # once, as the daemon stopped
 
 
 async def test_a_removed_connection_s_cycle_in_flight_is_not_cut(

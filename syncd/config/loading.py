@@ -158,6 +158,7 @@ def _settings(
             token=status.token_env,
             actions=status.actions,
             operator=status.operator,
+            operators=MappingProxyType(dict(status.operators)),
         ),
         webhooks=WebhooksSettings(
             host=file.webhooks.host,

@@ -4,7 +4,7 @@ with paths resolved and the environment's overrides and secrets read in."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
@@ -89,6 +89,8 @@ class StatusSettings:
     token: Secret | None
     actions: bool = False  # the page's buttons; they always require the token
     operator: str = "status page"  # who acts from the page, in status events
+    # People who sign in with a token of their own, by the name events give them.
+    operators: Mapping[str, Secret] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

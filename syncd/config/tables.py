@@ -352,6 +352,12 @@ class DaemonTable(Table):
         return self
 
 
+def _operator_name(name: str) -> str:
+    if not name.strip() or len(name) > 60:
+        raise said("name an operator as status events should (1 to 60 characters)")
+    return name.strip()
+
+
 def _status_token(variable: object, info: ValidationInfo) -> Secret:
     """The token the status server requires, from the variable ``token_env`` names."""
     problem = variable_name_problem(variable)
@@ -377,6 +383,11 @@ class StatusTable(Table):
     actions: bool = False
     # Who acts from the page, as status events name them (with the client's address).
     operator: str = "status page"
+    # People with a token of their own: name = variable holding it; events name them.
+    operators: dict[
+        Annotated[str, AfterValidator(_operator_name)],
+        Annotated[Secret, PlainValidator(_status_token)],
+    ] = Field(default_factory=dict)
 
     @field_validator("host")
     @classmethod
@@ -393,6 +404,21 @@ class StatusTable(Table):
                 f"the status server binds {self.host!r}, reachable from other machines: set "
                 "status.token_env to an environment variable holding a token it will require",
             )
+        return self
+
+    @model_validator(mode="after")
+    def _operators_beside_the_token(self) -> StatusTable:
+        # The page's own token stays: scripts use it, and it keys the forms' CSRF tokens.
+        if self.operators and self.token_env is None:
+            raise said_at(
+                ("operators",),
+                "operators sign in beside the page's own token: set status.token_env too",
+            )
+        tokens = [secret.value for secret in self.operators.values()]
+        if self.token_env is not None:
+            tokens.append(self.token_env.value)
+        if len(set(tokens)) < len(tokens):
+            raise said_at(("operators",), "give every operator a token of their own")
         return self
 
     @model_validator(mode="after")

@@ -66,8 +66,10 @@ from syncd.daemon.lanes import (
     lane_key,
 )
 from syncd.daemon.leasing import LeaseKeeping
+from syncd.daemon.open_files import raise_open_files_limit
 from syncd.daemon.reloading import Reloading
 from syncd.daemon.serving import StatusServing
+from syncd.daemon.trimming import MemoryHandBack, glibc_trim, limit_arenas
 from syncd.engine.cycle import Connection, run_cycle
 from syncd.engine.hints import HintedIds, Hints
 from syncd.engine.progress import ListingProgress
@@ -125,8 +127,10 @@ class Daemon(LeaseKeeping, StatusServing, Reloading):
         self.scheduler: AsyncIOScheduler | None = None
         self.clock = utc_now  # when cycles changed something, and so when to poll next
         self.random = random.Random()  # the jitter's
+        # Memory that cycles with changes freed goes back to the system now and then.
+        self.hand_back = MemoryHandBack(lambda: self.clock(), glibc_trim())
         self.opened: dict[str, OpenConnection] = {}
-        self.store: StateStore | None = None  # the status log's and server's own
+        self.store: StateStore | None = None  # one for all: the connections share it
         self.reloading = asyncio.Lock()  # one reload at a time
         self.closing: dict[str, asyncio.Task[None]] = {}  # by a reload, each on its own
         # What the status server shows and acts on: kept in step with the lanes.
@@ -144,6 +148,8 @@ class Daemon(LeaseKeeping, StatusServing, Reloading):
 
     async def run(self) -> int:
         self._stop_on_signals()  # a SIGTERM while starting stops cleanly once started
+        raise_open_files_limit()  # sockets of many connections: the soft limit is too low
+        limit_arenas()  # before the database's threads start
         async with AsyncExitStack() as stack:
             self.leases = await self._open_leases(stack)
             self.store = await open_store(self.settings.state_url)
@@ -185,7 +191,8 @@ class Daemon(LeaseKeeping, StatusServing, Reloading):
     async def _open(self, chosen: ConnectionSettings) -> None:
         """Open a connection and give it its lanes (and their jobs, once scheduling)."""
         stack = AsyncExitStack()
-        opening = open_connection(self.settings, chosen, check_sides=False)
+        # The daemon's one store, shared by its connections and left open when one closes.
+        opening = open_connection(self.settings, chosen, store=self.store, check_sides=False)
         try:
             conn, systems = await stack.enter_async_context(opening)
         except BaseException:
@@ -336,8 +343,10 @@ class Daemon(LeaseKeeping, StatusServing, Reloading):
                 report = await run_cycle(
                     lane.conn, lane.entity, full=full, progress=self.running, hinted=hinted
                 )
-            if saw_changes(report.counts):
+            changed = saw_changes(report.counts)
+            if changed:
                 lane.last_change = self.clock()
+            self.hand_back.cycle_ended(changed=changed)
         except GatewayError as error:
             await self._note_failure(lane, error)
         except Exception as error:  # a bug must not stop the other lanes

@@ -42,7 +42,9 @@ class StatusServing(DaemonState):
         )
         token = config.token.value if config.token else None
         desk = self._desk() if config.actions else None
-        runner = web.AppRunner(make_app(source, token=token, desk=desk), access_log=None)
+        operators = {name: secret.value for name, secret in config.operators.items()}
+        app = make_app(source, token=token, desk=desk, operators=operators)
+        runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         stack.push_async_callback(runner.cleanup)
         await web.TCPSite(runner, config.host, config.port).start()

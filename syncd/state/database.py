@@ -40,6 +40,10 @@ from syncd.state.write_turns import WriteTurns
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 SQLITE_BUSY_TIMEOUT = 30.0  # seconds a writer waits for another one to commit
+POOL = {"pool_size": 15, "max_overflow": 0}
+"""Database connections kept open, and no more opened: the daemon's lanes share one store,
+and a pool of 5 that overflowed opened and closed a connection (on SQLite a thread and
+its caches) every cycle, which left the process's memory growing (docs/performance.md)."""
 MIGRATION_LOCK = 0x73796E6364  # PostgreSQL advisory lock key: replicas migrate one at a time
 _BEGIN_MODE = "syncd_sqlite_begin"
 _MEMORY_NAMES = ("", ":memory:")
@@ -92,7 +96,7 @@ async def connect(url: str) -> Database:
     parsed = parse_url(url)
     safe = parsed.render_as_string(hide_password=True)
     if parsed.get_backend_name() == "postgresql":
-        engine = create_async_engine(parsed, pool_pre_ping=True)
+        engine = create_async_engine(parsed, pool_pre_ping=True, **POOL)
         return Database(engine, engine, safe, parsed.password)
     temp_dir = None
     if (parsed.database or "") in _MEMORY_NAMES:
@@ -102,7 +106,7 @@ async def connect(url: str) -> Database:
         prepare_sqlite_file(Path(parsed.database or ""))
     except OSError as exc:
         raise StateError(f"cannot create the state database {safe}: {exc}") from None
-    engine = create_async_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT})
+    engine = create_async_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT}, **POOL)
     _configure_sqlite(engine)
     writer = engine.execution_options(**{_BEGIN_MODE: "IMMEDIATE"})
     return Database(engine, writer, safe, None, temp_dir, WriteTurns(SQLITE_BUSY_TIMEOUT))

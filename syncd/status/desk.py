@@ -56,9 +56,10 @@ class Desk:
     # After a write to a connection's sides: in-memory systems keep it in their file.
     saved: Callable[[str], None] = _nothing_to_save
 
-    def who(self, client: str | None) -> str:
-        """``by`` in status events: the configured label and the client's address."""
-        return f"{self.operator} ({client or 'unknown address'})"
+    def who(self, client: str | None, signed_in: str | None = None) -> str:
+        """``by`` in status events: the operator who signed in with their own token, else
+        the configured label; and the client's address."""
+        return f"{signed_in or self.operator} ({client or 'unknown address'})"
 
     def connection(self, name: str) -> Connection:
         found = self.connections.get(name)

@@ -47,6 +47,7 @@ from syncd.status.pages import (
 from syncd.status.pages import page as layout
 from syncd.status.record_lookup import link_ref, link_refs, quarantine_refs
 from syncd.status.record_names import HubSpotPages, RecordRef, as_text, cell_html
+from syncd.status.signin import OPERATOR
 from syncd.status.views import find_records, history
 
 Lanes = Sequence[tuple[str, str]]
@@ -274,7 +275,8 @@ class _Office:
         if not csrf.form_token_is_valid(self.token, nonce, form.get(csrf.FORM_FIELD)):
             return web.Response(status=403, text=BAD_CSRF)
         try:
-            target = await act(self.desk, form, self.desk.who(request.remote))
+            by = self.desk.who(request.remote, request.get(OPERATOR))
+            target = await act(self.desk, form, by)
         except (SyncdError, ValueError) as error:
             return _refused_page(page, Notice(f"Not done: {error}", refused=True))
         if isinstance(target, web.Response):

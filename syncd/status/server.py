@@ -106,11 +106,16 @@ class StatusSource:
 
 
 def make_app(
-    source: StatusSource, *, token: str | None = None, desk: Desk | None = None
+    source: StatusSource,
+    *,
+    token: str | None = None,
+    desk: Desk | None = None,
+    operators: Mapping[str, str] | None = None,
 ) -> web.Application:
     """The status server; with a ``desk`` (``[status] actions``) the page can act, and
-    then a token is required for every request, on loopback too."""
-    middlewares = [token_required(token)] if token else []
+    then a token is required for every request, on loopback too. ``operators``: people
+    with a token of their own (name to token), named in the events of what they do."""
+    middlewares = [token_required(token, operators)] if token else []
     app = web.Application(middlewares=middlewares)  # type: ignore[arg-type]
     add_office(
         app, source.store, source.lanes, desk, token, pages=source.pages, mappings=source.mappings

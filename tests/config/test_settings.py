@@ -516,3 +516,20 @@ def test_a_status_token_written_in_the_file_is_never_repeated(project: Path) -> 
     found = {k: m for _, k, m in problems(path)}
     assert "not shown: it may be the secret itself" in found["status.token_env"]
     assert "0123 4567" not in str(found)
+
+
+def test_operators_sign_in_with_tokens_of_their_own(project: Path) -> None:
+    table = '[status]\ntoken_env = "PAGE"\n[status.operators]\n"Anouk de Vries" = "ANOUK"\n'
+    env = {"PAGE": "page-token", "ANOUK": "anouks-token"}
+    settings = load_settings(write(project, table + _CONNECTION), env=env)
+    assert {n: s.value for n, s in settings.status.operators.items()} == {
+        "Anouk de Vries": "anouks-token"
+    }
+    unset = {k: m for _, k, m in problems(project / "config.toml", {"PAGE": "page-token"})}
+    assert "ANOUK" in unset["status.operators.Anouk de Vries"]
+    shared = {k: m for _, k, m in problems(project / "config.toml", {**env, "ANOUK": "page-token"})}
+    assert "a token of their own" in shared["status.operators"]
+    alone = write(project, '[status.operators]\nAnouk = "ANOUK"\n' + _CONNECTION)
+    assert (
+        "set status.token_env too" in {k: m for _, k, m in problems(alone, env)}["status.operators"]
+    )

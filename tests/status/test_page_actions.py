@@ -270,3 +270,25 @@ async def test_confirm_a_tripped_guard(world: World, acting: Client) -> None:
     )
     assert nothing.status == 409  # nothing tripped there, and the page says so
     assert "no guard of test/supplier waits" in await nothing.text()
+
+
+async def test_an_operator_with_a_token_of_their_own_is_named_in_what_they_do(
+    world: World,
+) -> None:
+    _crm_id, afas_id = await a_conflict(world)
+    source = StatusSource(world.store, [("test", "customer")])
+    desk = Desk({"test": world.conn}, operator="office")
+    app = make_app(source, token=TOKEN, desk=desk, operators={"Anouk": "anouks-own-t0ken"})
+    async with TestClient(TestServer(app)) as client:
+        page = await client.get("/conflicts", params={"token": "anouks-own-t0ken"})
+        found = re.search(r"name='csrf' value='([0-9a-f]+)'", await page.text())
+        assert found
+        [conflict] = await world.store.conflicts("test")
+        await client.post(  # with the session cookie her token set, not the token
+            f"/conflicts/{conflict.id}/resolve",
+            data={"connection": "test", "take": "afas", "csrf": found.group(1)},
+            headers=origin(client),
+        )
+    assert world.fields(Side.AFAS, afas_id)["name"] == "Atlas B.V."
+    closed = await closed_events(world.store)
+    assert closed[-1].data["by"] == "Anouk (127.0.0.1)"

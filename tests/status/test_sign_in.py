@@ -112,3 +112,17 @@ async def test_scripts_still_get_a_plain_401_and_may_use_the_query(client: Clien
     linked = await client.get("/guards", params={"token": TOKEN}, headers=BROWSER)
     assert linked.status == 200
     assert (await client.get("/conflicts")).status == 200  # the cookie it set
+
+
+async def test_an_operator_signs_in_with_their_own_token(store: StateStore) -> None:
+    operators = {"Anouk": "anouks-own-t0ken", "Bram": "brams-own-t0ken"}
+    app = make_app(StatusSource(store, [("test", "customer")]), token=TOKEN, operators=operators)
+    async with TestClient(TestServer(app)) as client:
+        hidden = await sign_in_form(client, "/")
+        signed = await post(client, {**hidden, "token": "brams-own-t0ken"})
+        assert signed.status == 303
+        cookie = session_cookie(signed)
+        assert cookie is not None
+        assert "brams-own-t0ken" not in cookie
+        assert (await client.get("/")).status == 200
+        assert (await client.get("/", headers={"Authorization": "Bearer anouks-own-t0ken"})).ok
