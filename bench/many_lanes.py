@@ -37,7 +37,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import resource
 import signal
 import subprocess
 import sys
@@ -208,13 +207,6 @@ class _Hanging:
 # --- the daemons -----------------------------------------------------------------------------
 
 
-def _more_descriptors() -> None:
-    """In the daemon's process: its soft limit of open files raised to the hard one (each
-    connection opens a state store of its own today, about 13 descriptors a lane)."""
-    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-
-
 class Deployment:
     """One ``syncd run`` process, or two replicas sharing PostgreSQL, on one config."""
 
@@ -249,7 +241,6 @@ class Deployment:
                     env=env,
                     stdout=subprocess.DEVNULL,
                     stderr=log,
-                    preexec_fn=_more_descriptors,
                 )
             )
 
