@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import signal
-from collections.abc import Coroutine
-from typing import Any
+from collections.abc import Awaitable, Callable
 
 from syncd.config import ConnectionSettings
 from syncd.config.changes import config_changes, keep_for_restart
@@ -63,10 +63,10 @@ class Reloading(DaemonState):
                 if chosen.name in changes.added:
                     await self._open_reloaded(chosen)
             for name in changes.removed:
-                self._aside(name, self._close(name))
+                self._aside(name, functools.partial(self._close_if_open, name))
             for chosen in new.connections:
                 if chosen.name in changes.changed:
-                    self._aside(chosen.name, self._restart(chosen))
+                    self._aside(chosen.name, functools.partial(self._restart, chosen))
             await self._check_leases()  # claims the new lanes' leases now
             LOG.warning(
                 "syncd: config reloaded; connections added %s, removed %s, restarted %s",
@@ -76,10 +76,17 @@ class Reloading(DaemonState):
             )
             return True
 
-    def _aside(self, name: str, work: Coroutine[Any, Any, None]) -> None:
-        """Close or restart connection ``name`` in a task of its own; shutdown waits for
-        it as for a cycle."""
-        task = asyncio.create_task(work)
+    def _aside(self, name: str, work: Callable[[], Awaitable[None]]) -> None:
+        """Close or restart connection ``name`` in a task of its own, after what an
+        earlier reload does to it; shutdown waits for it as for a cycle."""
+        earlier = self.closing.get(name)
+
+        async def in_turn() -> None:
+            if earlier is not None:
+                await asyncio.wait({earlier})
+            await work()
+
+        task = asyncio.create_task(in_turn())
         self.closing[name] = task
         self.cycles_in_flight.add(task)
 
@@ -90,8 +97,12 @@ class Reloading(DaemonState):
 
         task.add_done_callback(done)
 
+    async def _close_if_open(self, name: str) -> None:
+        if name in self.opened:  # not when opening it again failed
+            await self._close(name)
+
     async def _restart(self, chosen: ConnectionSettings) -> None:
-        await self._close(chosen.name)
+        await self._close_if_open(chosen.name)
         await self._open_reloaded(chosen, claim=True)
 
     async def _open_reloaded(self, chosen: ConnectionSettings, *, claim: bool = False) -> None:
