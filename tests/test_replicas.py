@@ -20,6 +20,7 @@ import time
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -27,7 +28,7 @@ import pytest
 from aiohttp import web
 
 from syncd.config import load_settings
-from syncd.daemon import Daemon, Lane
+from syncd.daemon import Daemon, Lane, incremental_job
 from syncd.engine.cycle import Connection
 from syncd.errors import ConfigError, StateError
 from syncd.gateways.http.user_agent import PRODUCT, calling_as, user_agent
@@ -449,3 +450,38 @@ async def test_a_lost_lease_stops_the_cycle_in_flight(
     assert lost.data["replica"] == "r9"
     await daemon._run_lane_cycle(lane, False)  # no lease, no cycle
     assert len(callers) == 1
+
+
+class _GainingLeases(_LosingLeases):
+    """Leases that another replica held until a check hands them all to this one."""
+
+    def __init__(self) -> None:
+        self.held = False
+
+    async def check(self, locks: Mapping[str, asyncio.Lock]) -> LeaseChanges:
+        self.held = True
+        return LeaseChanges(acquired=sorted(locks))
+
+
+async def test_a_lane_taken_over_polls_at_once_not_when_its_skipped_schedule_comes_round(
+    tmp_path: Path, store: StateStore
+) -> None:
+    settings = load_settings(write_config(tmp_path, daemon={"interval_seconds": 60}), env={})
+    gateways = {side: MemoryGateway(side, settings.mappings) for side in Side}
+    conn = Connection("demo", gateways, store, settings.mappings, settings.rules)
+    daemon = Daemon(settings, stream=None)
+    daemon.leases = _GainingLeases()
+    lane = Lane(conn, "customer", None)
+    daemon.lanes = [lane]
+    daemon.scheduler = daemon._schedule()
+    daemon.scheduler.start(paused=True)
+    try:
+        job = daemon.scheduler.get_job(incremental_job(lane))
+        assert job is not None
+        later = datetime.now(UTC) + timedelta(seconds=50)  # its polls skipped meanwhile
+        job.modify(next_run_time=later)
+        await daemon._check_leases()
+        assert job.next_run_time is not None
+        assert job.next_run_time <= datetime.now(UTC)  # jitter 0 in tests
+    finally:
+        daemon.scheduler.shutdown(wait=False)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections.abc import Callable
+from datetime import timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -61,6 +62,9 @@ class DaemonState:
         raise NotImplementedError
 
     def _holds_lease(self, lane: Lane) -> bool:
+        raise NotImplementedError
+
+    def _jitter(self) -> timedelta:
         raise NotImplementedError
 
     async def _copy_events_to_log(self) -> None:
