@@ -42,7 +42,6 @@ import signal
 import sys
 from collections.abc import Callable
 from contextlib import AsyncExitStack
-from datetime import datetime, timedelta
 from typing import TextIO
 
 from apscheduler.jobstores.base import JobLookupError
@@ -67,6 +66,7 @@ from syncd.daemon.lanes import (
 )
 from syncd.daemon.leasing import LeaseKeeping
 from syncd.daemon.open_files import raise_open_files_limit
+from syncd.daemon.polls import PollScheduling
 from syncd.daemon.reloading import Reloading
 from syncd.daemon.serving import StatusServing
 from syncd.daemon.trimming import MemoryHandBack, glibc_trim, limit_arenas
@@ -78,7 +78,7 @@ from syncd.events import EventName
 from syncd.gateways.http.user_agent import calling_as
 from syncd.lease import Leases
 from syncd.mapping import EntityMapping
-from syncd.polling import next_poll_delay, saw_changes
+from syncd.polling import saw_changes
 from syncd.state.rows import StatusEvent
 from syncd.state.store import StateStore, open_store
 from syncd.status.log import StatusLog
@@ -101,7 +101,7 @@ __all__ = [
 LOG = logging.getLogger(__name__)
 
 
-class Daemon(LeaseKeeping, StatusServing, Reloading):
+class Daemon(LeaseKeeping, StatusServing, Reloading, PollScheduling):
     def __init__(
         self,
         settings: Settings,
@@ -360,31 +360,6 @@ class Daemon(LeaseKeeping, StatusServing, Reloading):
                 lane.systems.save()
             self._poll_next(lane, may_postpone=hinted is None)
             await self._copy_events_to_log()
-
-    def next_poll(self, lane: Lane) -> datetime:
-        """When ``lane``'s next incremental cycle is due: sooner while it is busy, and a
-        random part of the jitter later."""
-        now = self.clock()
-        return (
-            now + next_poll_delay(lane.last_change, now, self.settings.daemon.pace) + self._jitter()
-        )
-
-    def _jitter(self) -> timedelta:
-        """Up to ``jitter_seconds``: lanes started together (all of them, as the daemon
-        starts) would otherwise poll together for ever, a burst of cycles each interval
-        that keeps the lanes at its end waiting."""
-        return self.settings.daemon.jitter * self.random.random()
-
-    def _poll_next(self, lane: Lane, *, may_postpone: bool) -> None:
-        """Schedule ``lane``'s next poll. After a hinted cycle it may only come sooner:
-        polling is the safety net and the only way AFAS's changes are found, so webhook
-        calls that keep coming must not keep putting it off."""
-        job = self.scheduler.get_job(incremental_job(lane)) if self.scheduler else None
-        if job is None:
-            return
-        due = self.next_poll(lane)
-        if may_postpone or job.next_run_time is None or due < job.next_run_time:
-            job.modify(next_run_time=due)
 
     async def _note_failure(self, lane: Lane, error: BaseException) -> None:
         first_failure = lane.backoff.failures == 0

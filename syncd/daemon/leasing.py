@@ -5,8 +5,7 @@ from __future__ import annotations
 import contextlib
 from contextlib import AsyncExitStack
 
-from syncd.clock import utc_now
-from syncd.daemon.lanes import Lane, incremental_job, lane_key
+from syncd.daemon.lanes import Lane, lane_key
 from syncd.daemon.parts import DaemonState
 from syncd.errors import (
     StateError,
@@ -59,17 +58,6 @@ class LeaseKeeping(DaemonState):
         if changes.acquired or changes.released or changes.lost:
             with contextlib.suppress(StateError):
                 await self._copy_events_to_log()
-
-    def _poll_soon(self, lane: Lane) -> None:
-        """A lane taken over from another replica polls within the jitter, not when this
-        replica's schedule of it (polls skipped while another held it) comes round: that
-        was up to an interval more, after the other replica's last cycle."""
-        job = self.scheduler.get_job(incremental_job(lane)) if self.scheduler else None
-        if job is None:
-            return
-        due = utc_now() + self._jitter()
-        if job.next_run_time is None or due < job.next_run_time:
-            job.modify(next_run_time=due)
 
     def _holds_lease(self, lane: Lane) -> bool:
         return self.leases is None or self.leases.holds(lane.key)

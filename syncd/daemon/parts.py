@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import random
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -39,6 +40,8 @@ class DaemonState:
     leases: Leases | None
     cycle_numbers: itertools.count[int]
     scheduler: AsyncIOScheduler | None
+    clock: Callable[[], datetime]
+    random: random.Random
     opened: dict[str, OpenConnection]
     store: StateStore | None
     reloading: asyncio.Lock
@@ -65,6 +68,9 @@ class DaemonState:
         raise NotImplementedError
 
     def _jitter(self) -> timedelta:
+        raise NotImplementedError
+
+    def _poll_soon(self, lane: Lane) -> None:
         raise NotImplementedError
 
     async def _copy_events_to_log(self) -> None:
