@@ -47,10 +47,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.lanes_watch import Finishes  # noqa: E402
 from bench.perf import Sims  # noqa: E402
 
 TOKENS = {"SOAK_AFAS_TOKEN": "soak", "SOAK_HUBSPOT_TOKEN": "soak"}
-FINISHED = '"cycle_finished"'
 
 
 @dataclass(frozen=True)
@@ -111,24 +111,13 @@ def open_fds(pid: int) -> int:
 
 
 class CycleCounter:
-    """Finished lane-cycles, read from the status log as it grows."""
+    """Finished lane-cycles, read from the status log as it grows (and rotates)."""
 
     def __init__(self, log: Path) -> None:
-        self.log = log
-        self.offset = 0
-        self.count = 0
-        self.partial = ""
+        self.finishes = Finishes(log)
 
     def read(self) -> int:
-        if not self.log.exists():
-            return 0
-        with self.log.open() as file:
-            file.seek(self.offset)
-            text = self.partial + file.read()
-            self.offset = file.tell()
-        *lines, self.partial = text.split("\n")
-        self.count += sum(FINISHED in line for line in lines)
-        return self.count
+        return self.finishes.count()
 
 
 def free_port() -> int:
