@@ -70,6 +70,7 @@ from syncd.daemon.polls import PollScheduling
 from syncd.daemon.reloading import Reloading
 from syncd.daemon.serving import StatusServing
 from syncd.daemon.trimming import MemoryHandBack, glibc_trim, limit_arenas
+from syncd.daemon.turns import EntityTurns
 from syncd.engine.cycle import Connection, run_cycle
 from syncd.engine.hints import HintedIds, Hints
 from syncd.engine.progress import ListingProgress
@@ -199,8 +200,9 @@ class Daemon(LeaseKeeping, StatusServing, Reloading, PollScheduling):
             await stack.aclose()
             raise
         checks = SideChecks(conn.gateways.values())
+        turns = EntityTurns()  # companies' cycles together, their contacts' alone
         lanes = [
-            Lane(conn, e, systems, checks=checks, hints=self.hints.lane(conn.name, e))
+            Lane(conn, e, systems, checks=checks, hints=self.hints.lane(conn.name, e), turns=turns)
             for e in self.settings.entities
         ]
         self.opened[chosen.name] = OpenConnection(chosen, lanes, stack)
@@ -340,9 +342,10 @@ class Daemon(LeaseKeeping, StatusServing, Reloading, PollScheduling):
             with calling_as(self._describe_caller(lane)):
                 if lane.checks is not None:
                     await lane.checks.run()
-                report = await run_cycle(
-                    lane.conn, lane.entity, full=full, progress=self.running, hinted=hinted
-                )
+                async with lane.turns.turn(contacts=lane.follows_companies):
+                    report = await run_cycle(
+                        lane.conn, lane.entity, full=full, progress=self.running, hinted=hinted
+                    )
             changed = saw_changes(report.counts)
             if changed:
                 lane.last_change = self.clock()

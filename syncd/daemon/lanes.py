@@ -10,6 +10,7 @@ from typing import Any
 
 from syncd.config import ConnectionSettings
 from syncd.connections import SideChecks, Systems
+from syncd.daemon.turns import EntityTurns
 from syncd.engine.cycle import Connection
 from syncd.engine.hints import LaneHints
 from syncd.errors import AuthError, PermanentError, TransientError
@@ -46,6 +47,12 @@ class Lane:
     last_change: datetime | None = None  # when a cycle last changed something: busy
     retired: bool = False  # its connection was removed or restarted by a reload
     hints: LaneHints = field(default_factory=LaneHints)  # records due for a look
+    turns: EntityTurns = field(default_factory=EntityTurns)  # the connection's, shared
+
+    @property
+    def follows_companies(self) -> bool:
+        """A lane of contact persons: its cycles wait for its companies' (daemon.turns)."""
+        return self.conn.mappings[self.entity].reference is not None
 
     @property
     def key(self) -> str:
