@@ -210,11 +210,14 @@ class _Hanging:
 class Deployment:
     """One ``syncd run`` process, or two replicas sharing PostgreSQL, on one config."""
 
-    def __init__(self, workdir: Path, env: dict[str, str], replicas: int, state_url: str) -> None:
+    def __init__(
+        self, workdir: Path, env: dict[str, str], replicas: int, state_url: str, profile: bool
+    ) -> None:
         self.workdir = workdir
         self.env = env
         self.replicas = replicas
         self.state_url = state_url
+        self.profile = profile
         self.processes: list[subprocess.Popen[bytes]] = []
         self.finishes = Finishes(workdir / "data0" / "status.log")
 
@@ -234,6 +237,9 @@ class Deployment:
             if self.state_url:
                 env["SYNCD_STATE_URL"] = self.state_url
             command = [str(syncd), "run", "--config", str(config), "--log-format", "json"]
+            if self.profile:  # cProfile writes its figures as the daemon stops
+                out = str(self.workdir / f"syncd{n}.prof")
+                command = [sys.executable, "-m", "cProfile", "-o", out, *command]
             log = (self.workdir / f"syncd{n}.log").open("wb")
             self.processes.append(
                 subprocess.Popen(
@@ -313,7 +319,7 @@ def window(
 def baseline(args: argparse.Namespace, farm: Farm, workdir: Path) -> float:
     """The resident memory of a daemon with one connection, idle."""
     one = farm.good[:1]
-    deployment = Deployment(workdir, farm.tokens, 1, "")
+    deployment = Deployment(workdir, farm.tokens, 1, "", profile=False)
     deployment.write(args, one)
     deployment.start()
     try:
@@ -333,7 +339,7 @@ def run_deployment(
         "one process" if replicas == 1 else f"{replicas} replicas", len(good), len(lanes)
     )
     every = [*good, *farm.bad]
-    deployment = Deployment(workdir, farm.tokens, replicas, state_url)
+    deployment = Deployment(workdir, farm.tokens, replicas, state_url, args.profile)
     deployment.write(args, good)
     deployment.start()
     try:
@@ -463,6 +469,11 @@ def main() -> None:
     parser.add_argument("--replicas", action="store_true", help="two replicas on PostgreSQL too")
     parser.add_argument("--no-single", action="store_true", help="replicas only")
     parser.add_argument("--keep", type=Path, help="keep the configs and logs in this folder")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="run the measured daemons under cProfile (syncd<n>.prof, with --keep)",
+    )
     args = parser.parse_args()
     farm = Farm(args)
     results: list[Figures] = []

@@ -20,7 +20,7 @@ response was lost after the intent was recorded. The write may or may not have h
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 from syncd.engine.apply.applier import Applier
@@ -42,14 +42,17 @@ async def settle_pending(
     store: StateStore,
     gateways: Mapping[Side, Gateway],
     applier: Applier,
+    pending: Sequence[JournalEntry] | None = None,
 ) -> set[int]:
-    """Settle every pending journal row; returns the link ids to re-read this cycle.
+    """Settle every pending journal row (``pending``, if the caller has just read them);
+    returns the link ids to re-read this cycle.
 
     Each side is asked once for all its creates (by correlation key) and once for all
     its updated records (by id), not once per row: after a crash there may be many.
     """
     touched: set[int] = set()
-    pending = await store.pending_journal(applier.connection, applier.entity)
+    if pending is None:
+        pending = await store.pending_journal(applier.connection, applier.entity)
     for side in Side:
         ours = [e for e in pending if e.target is side]
         creates = [e for e in ours if e.action is JournalAction.CREATE]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sqlmodel import col, select
+
 from syncd.records import Cursor, Side
 from syncd.state import convert
 from syncd.state.sessions import StoreSessions, TransactionSession
@@ -14,7 +16,20 @@ class CursorReads(StoreSessions):
     async def get_cursor(self, connection: str, entity: str, side: Side) -> Cursor | None:
         async with self._session("cannot read a cursor") as session:
             row = await session.get(CursorRow, (connection, entity, str(side)))
-            return None if row is None else convert.cursor(row)
+            return _cursor_of(row)
+
+    async def cursors(self, connection: str, entity: str) -> dict[Side, Cursor | None]:
+        """Both sides' cursors in one read (None: that side was never pulled)."""
+        query = select(CursorRow).where(
+            col(CursorRow.connection) == connection, col(CursorRow.entity) == entity
+        )
+        async with self._session("cannot read the cursors") as session:
+            rows = {row.side: row for row in await session.exec(query)}
+        return {side: _cursor_of(rows.get(str(side))) for side in Side}
+
+
+def _cursor_of(row: CursorRow | None) -> Cursor | None:
+    return None if row is None else convert.cursor(row)
 
 
 class CursorWrites(TransactionSession):

@@ -175,8 +175,9 @@ class StoredProgress:
 
     async def _write(self, key: str, work: RunningWork | None) -> None:
         if work is None:
-            self._saved.discard(key)
-            await self._store.end_work(key)
+            if key in self._saved:  # else it ended before it was written: nothing to remove
+                self._saved.discard(key)
+                await self._store.end_work(key)
             return
         if key not in self._saved:  # a listing begins: what died meanwhile goes
             await self._store.forget_stale_work(work.heard - STALE)

@@ -107,6 +107,17 @@ async def test_a_listing_is_in_the_store_while_it_runs_and_the_bars_are_told_too
     assert (lane, side, expected, told.counts, told.finished) == (LANE, CRM, 100, [40], True)
 
 
+async def test_a_listing_that_ends_before_it_was_written_writes_nothing() -> None:
+    """An idle cycle's listing: one request, ended before the writer ran."""
+    writes = Writes()
+    async with StoredProgress(writes, clock=Clock(), here=HERE) as progress:
+        progress.listing(LANE, Side.CRM, None).done()
+        written = progress.listing(LANE, Side.AFAS, None)
+        await progress.written()
+        written.done()
+    assert [what for what, _ in writes.asked] == ["forget", "tell", "end"]  # the AFAS one
+
+
 async def test_writes_are_throttled_to_one_every_couple_of_seconds_per_listing() -> None:
     writes, clock = Writes(), Clock()
     async with StoredProgress(writes, clock=clock, every=timedelta(seconds=2)) as progress:

@@ -72,9 +72,12 @@ class StageAccess:
         )
 
     async def _was_ever_linked(self) -> bool:
-        """Links, or their tombstones: a record whose partner is gone is not new."""
-        count, name, entity = self.ctx.store.link_count, self.ctx.connection, self.ctx.entity
-        return bool(await count(name, entity) or await count(name, entity, detached=True))
+        """Links (counted as the cycle began), or their tombstones: a record whose partner
+        is gone is not new."""
+        if self.standing.link_count:
+            return True
+        store, name, entity = self.ctx.store, self.ctx.connection, self.ctx.entity
+        return bool(await store.link_count(name, entity, detached=True))
 
     async def declined(self) -> frozenset[tuple[str, str]]:
         return (await self.lookups.awaiting_review()).declined

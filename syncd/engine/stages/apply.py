@@ -25,6 +25,8 @@ async def apply(ctx: CycleContext, applier: Applier, plan: Plan) -> Counter[str]
 
 async def _record_notes(ctx: CycleContext, plan: Plan) -> Counter[str]:
     """Ambiguous matches and skipped creates: nothing is written, the operator is told."""
+    if not plan.notes:  # an idle cycle's: no write turn to wait for
+        return Counter()
     async with ctx.store.transaction() as tx:
         for note in plan.notes:
             data: dict[str, object] = {

@@ -31,7 +31,7 @@ class Pull:
 
 async def open_listings(ctx: CycleContext, speed: SpeedStrategy) -> dict[Side, Listing]:
     """Read the cursors and open each side's listing."""
-    cursors = {side: await ctx.store.get_cursor(ctx.connection, ctx.entity, side) for side in Side}
+    cursors = await ctx.store.cursors(ctx.connection, ctx.entity)
     if ctx.hinted is not None and not ctx.full and None not in cursors.values():
         return {side: _hinted(ctx, speed, side, cursors[side]) for side in Side}
     # A hint before the first sync: the first sync it is.

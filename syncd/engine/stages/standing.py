@@ -3,7 +3,7 @@ settled), read before the pull and never changed after."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -13,7 +13,7 @@ from syncd.engine.indoubt import creates_in_doubt as summarise_in_doubt
 from syncd.engine.recovery import settle_pending
 from syncd.engine.stages.context import CycleContext
 from syncd.records import Side
-from syncd.state.rows import JournalAction, Link, Quarantined
+from syncd.state.rows import JournalAction, JournalEntry, Link, Quarantined
 
 
 @dataclass(frozen=True)
@@ -60,17 +60,24 @@ async def read_standing(
     ctx: CycleContext, quarantined: Mapping[tuple[Side, str], Quarantined], applier: Applier
 ) -> Standing:
     """Settle earlier writes (not in a dry run), and read what is in doubt around it."""
-    doubted = await _creates_in_doubt(ctx)
-    touched = set() if ctx.dry_run else await settle_pending(ctx.store, ctx.gateways, applier)
-    in_doubt = await _creates_in_doubt(ctx)
-    link_count = await ctx.store.link_count(ctx.connection, ctx.entity)
+    pending = await ctx.store.pending_journal(ctx.connection, ctx.entity)
+    doubted = _creates_in_doubt(pending)
+    touched: set[int] = set()
+    in_doubt = doubted
+    if not ctx.dry_run:
+        touched = await settle_pending(ctx.store, ctx.gateways, applier, pending)
+        if pending:  # else (an idle cycle) nothing was settled: what is in doubt is as read
+            in_doubt = _creates_in_doubt(
+                await ctx.store.pending_journal(ctx.connection, ctx.entity)
+            )
+    link_count = await ctx.store.link_count(ctx.connection, ctx.entity)  # settled creates too
     return Standing(quarantined, doubted, in_doubt, frozenset(touched), link_count, ctx.now)
 
 
-async def _creates_in_doubt(ctx: CycleContext) -> dict[Side, frozenset[str]]:
+def _creates_in_doubt(pending: Sequence[JournalEntry]) -> dict[Side, frozenset[str]]:
     """Per side, the records whose create on the other side is pending (unsettled)."""
     found: dict[Side, set[str]] = {side: set() for side in Side}
-    for entry in await ctx.store.pending_journal(ctx.connection, ctx.entity):
+    for entry in pending:
         if entry.action is JournalAction.CREATE and entry.source_id is not None:
             found[entry.target.other].add(entry.source_id)
     return {side: frozenset(ids) for side, ids in found.items()}
