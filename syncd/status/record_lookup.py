@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from types import MappingProxyType
 
 from syncd.config import ConnectionSettings, Settings
+from syncd.engine.settle.names import quarantined_name
 from syncd.gateways.hubspot.options import HubSpotOptions
 from syncd.mapping import EntityMapping
 from syncd.records import Side
@@ -106,13 +107,17 @@ async def _quarantined_refs(
 async def quarantine_refs(
     store: StateStore, entries: Sequence[Quarantined], mappings: Mapping[str, EntityMapping]
 ) -> list[RecordRef]:
-    """Each quarantined record, named by its link, or else by what could be read of it."""
+    """Each quarantined record, named by its link, or else by what could be read of it
+    (:func:`~syncd.engine.settle.names.quarantined_name`). One read per lane and side."""
+    wanted: dict[tuple[str, str], list[tuple[Side, str]]] = {}
+    for entry in entries:
+        wanted.setdefault((entry.connection, entry.entity), []).append(
+            (entry.side, entry.record_id)
+        )
+    refs = {lane: await record_refs(store, *lane, keys) for lane, keys in wanted.items()}
     found: list[RecordRef] = []
     for entry in entries:
-        key = (entry.side, entry.record_id)
-        ref = (await record_refs(store, entry.connection, entry.entity, [key]))[key]
-        mapping = mappings.get(entry.entity)
-        if ref.name is None and mapping is not None:
-            ref = dataclasses.replace(ref, name=mapping.display_name(entry.fields))
-        found.append(ref)
+        ref = refs[(entry.connection, entry.entity)][(entry.side, entry.record_id)]
+        name = quarantined_name(entry, ref.name, mappings)
+        found.append(dataclasses.replace(ref, name=name) if name != ref.name else ref)
     return found

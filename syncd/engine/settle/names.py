@@ -26,15 +26,22 @@ async def quarantined_names(
         lane: await store.links_by_ids(*lane, ids) for lane, ids in wanted.items()
     }
     return [
-        _name(q, links[(q.connection, q.entity, q.side)].get(q.record_id), mappings)
+        quarantined_name(q, _link_name(links[(q.connection, q.entity, q.side)], q), mappings)
         for q in entries
     ]
 
 
-def _name(
-    entry: Quarantined, link: Link | None, mappings: Mapping[str, EntityMapping]
+def _link_name(links: Mapping[str, Link], entry: Quarantined) -> str | None:
+    link = links.get(entry.record_id)
+    return link.name if link is not None else None
+
+
+def quarantined_name(
+    entry: Quarantined, link_name: str | None, mappings: Mapping[str, EntityMapping]
 ) -> str | None:
-    if link is not None and link.name:
-        return link.name
+    """The name of ``entry``: its link's (``link_name``), else what its mapping's
+    ``record_name`` makes of the fields that could be read of it."""
+    if link_name:
+        return link_name
     mapping = mappings.get(entry.entity)
     return mapping.display_name(entry.fields) if mapping is not None else None
