@@ -37,6 +37,7 @@ import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -63,6 +64,7 @@ from syncd.errors import (
 from syncd.gateways.http.json_body import UnreadableBody, describe_body, json_body, lenient_text
 from syncd.gateways.http.reads_first import READ, WRITE, ReadsFirstConcurrency
 from syncd.gateways.http.tls import tls_connector
+from syncd.gateways.http.token_lifetime import usable_for
 from syncd.gateways.http.transport_errors import why_no_answer
 from syncd.gateways.http.user_agent import user_agent
 
@@ -321,7 +323,8 @@ class AfasClient:
             )
         token = str(doc["access_token"])
         lifetime = float(doc.get("expires_in", 3600))
-        self._bearer = (token, time.monotonic() + max(lifetime - 60, lifetime / 2))
+        usable = usable_for(timedelta(seconds=lifetime)).total_seconds()
+        self._bearer = (token, time.monotonic() + usable)
         return token
 
 

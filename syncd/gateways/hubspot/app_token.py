@@ -17,11 +17,11 @@ from typing import Any
 
 from syncd.clock import utc_now
 from syncd.errors import AuthError, PermanentError, TransientError
+from syncd.gateways.http.token_lifetime import usable_for
 from syncd.gateways.hubspot.client import HubSpotClient
 
 TOKEN_PATH = "/oauth/2026-03/token"  # /oauth/v1/token is retired on 2027-02-16
 JOURNAL_SCOPE = "developer.webhooks_journal.read"
-RENEW_BEFORE = timedelta(minutes=1)  # ask again this long before the token expires
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,7 @@ class AppToken:
                 f"{JOURNAL_SCOPE} scope"
             ) from None
         token, lifetime = _token_in(reply.body)
-        return _Held(token, self._clock() + max(lifetime - RENEW_BEFORE, lifetime / 2))
+        return _Held(token, self._clock() + usable_for(lifetime))
 
 
 def _token_in(body: Any) -> tuple[str, timedelta]:
