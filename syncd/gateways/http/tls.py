@@ -6,6 +6,8 @@ proxy, a test environment) is trusted by adding its bundle, never by trusting an
 
 from __future__ import annotations
 
+import functools
+import os
 import ssl
 
 import aiohttp
@@ -34,7 +36,17 @@ def checked_ca_bundle(path: str | None) -> str | None:
 
 
 def tls_context(ca_bundle: str | None = None) -> ssl.SSLContext:
-    """The system's trusted CAs, plus those in ``ca_bundle`` (a PEM file) if given."""
+    """The system's trusted CAs, plus those in ``ca_bundle`` (a PEM file) if given.
+
+    One context per bundle (and its version on disk) for the whole process: each holds
+    its own copy of every trusted CA, about a megabyte, and every connection's sessions
+    would otherwise load one (docs/performance.md, "Many lanes")."""
+    changed = os.stat(ca_bundle).st_mtime_ns if ca_bundle else None
+    return _shared_context(ca_bundle, changed)
+
+
+@functools.cache
+def _shared_context(ca_bundle: str | None, changed: int | None) -> ssl.SSLContext:
     context = ssl.create_default_context()
     if ca_bundle:
         context.load_verify_locations(cafile=ca_bundle)

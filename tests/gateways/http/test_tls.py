@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import ssl
 import subprocess
 from collections.abc import AsyncIterator
@@ -15,6 +16,7 @@ from syncd.errors import ConfigError, GatewayError
 from syncd.gateways.afas.client import Limits
 from syncd.gateways.afas.gateway import build_afas_gateway
 from syncd.gateways.afas.options import AfasOptions
+from syncd.gateways.http.tls import tls_context
 from syncd.gateways.options import GatewaySettings, Secret
 from syncd.mapping import load_mappings
 from syncd.records import Side
@@ -96,3 +98,19 @@ def test_an_unreadable_ca_bundle_is_a_config_error(tmp_path: Path) -> None:
     afas = GatewaySettings("afas", AfasOptions.model_construct(kind="afas", **options))
     with pytest.raises(ConfigError, match="ca_bundle"):
         build_afas_gateway(afas, Side.AFAS, MAPPINGS)
+
+
+def test_connections_share_one_context_per_bundle_until_the_bundle_changes(
+    certificate: tuple[Path, Path], tmp_path: Path
+) -> None:
+    # Each context holds a copy of every trusted CA (about a megabyte): one per
+    # connection's session made a hundred connections cost a hundred copies.
+    assert tls_context() is tls_context()
+    bundle = tmp_path / "ca.pem"
+    bundle.write_bytes(certificate[0].read_bytes())
+    first = tls_context(str(bundle))
+    assert first is tls_context(str(bundle))
+    assert first is not tls_context()
+    bundle.write_bytes(certificate[0].read_bytes() + b"\n")
+    os.utime(bundle, ns=(1, 1))  # a bundle replaced on disk is read again
+    assert tls_context(str(bundle)) is not first
