@@ -12,6 +12,9 @@ class EventName(StrEnum):
     CYCLE_STARTED = "cycle_started"
     CYCLE_FINISHED = "cycle_finished"
     CYCLE_FAILED = "cycle_failed"
+    # In the log only, never in the store: a poll that listed nothing new and did nothing
+    # (engine/speed/quiet.py); the store keeps each lane's newest and their count.
+    POLL_QUIET = "poll_quiet"
     RECORD_CREATED = "record_created"
     RECORD_CHANGED = "record_changed"
     RECORD_LINKED = "record_linked"

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
 import itertools
 import logging
@@ -67,6 +68,7 @@ from syncd.daemon.lanes import (
 from syncd.daemon.leasing import LeaseKeeping
 from syncd.daemon.open_files import raise_open_files_limit
 from syncd.daemon.polls import PollScheduling
+from syncd.daemon.quiet_watch import FLUSH_EVERY, WATCH_EVERY, QuietPolls, QuietWatching
 from syncd.daemon.reloading import Reloading
 from syncd.daemon.serving import StatusServing
 from syncd.daemon.trimming import MemoryHandBack, glibc_trim, limit_arenas
@@ -74,6 +76,7 @@ from syncd.daemon.turns import EntityTurns
 from syncd.engine.cycle import Connection, run_cycle
 from syncd.engine.hints import HintedIds, Hints
 from syncd.engine.progress import ListingProgress
+from syncd.engine.speed.quiet import QuietLanes
 from syncd.errors import GatewayError, for_people
 from syncd.events import EventName
 from syncd.gateways.http.user_agent import calling_as
@@ -102,7 +105,7 @@ __all__ = [
 LOG = logging.getLogger(__name__)
 
 
-class Daemon(LeaseKeeping, StatusServing, Reloading, PollScheduling):
+class Daemon(LeaseKeeping, StatusServing, Reloading, PollScheduling, QuietWatching):
     def __init__(
         self,
         settings: Settings,
@@ -146,6 +149,7 @@ class Daemon(LeaseKeeping, StatusServing, Reloading, PollScheduling):
             self.hints, lambda opened: any(self._holds_lease(lane) for lane in opened.lanes)
         )
         self.page_mappings: dict[str, EntityMapping] = {}  # to name quarantined records
+        self.quiet_polls = QuietPolls()
 
     async def run(self) -> int:
         self._stop_on_signals()  # a SIGTERM while starting stops cleanly once started
@@ -181,6 +185,7 @@ class Daemon(LeaseKeeping, StatusServing, Reloading, PollScheduling):
             await self._let_cycles_finish()
             await hinted.stop()
             await self._copy_events_to_log()
+            await self._flush_quiet_polls()
         self.log.close()
         return 0
 
@@ -199,6 +204,7 @@ class Daemon(LeaseKeeping, StatusServing, Reloading, PollScheduling):
         except BaseException:
             await stack.aclose()
             raise
+        conn = dataclasses.replace(conn, quiet=QuietLanes())  # its lanes may poll quietly
         checks = SideChecks(conn.gateways.values())
         turns = EntityTurns()  # companies' cycles together, their contacts' alone
         lanes = [
@@ -250,6 +256,10 @@ class Daemon(LeaseKeeping, StatusServing, Reloading, PollScheduling):
             self._add_jobs(scheduler, lane)
         for opened in self.opened.values():
             self.journal_polls.add(scheduler, opened)
+        quiet_jobs = ((self._watch_store, WATCH_EVERY), (self._flush_quiet_polls, FLUSH_EVERY))
+        for job, every in quiet_jobs:
+            trigger = IntervalTrigger(seconds=every.total_seconds())
+            scheduler.add_job(job, trigger, id=job.__name__, max_instances=1, coalesce=True)
         if self.leases is not None and self.leases.shared:
             scheduler.add_job(
                 self._check_leases,
@@ -338,6 +348,7 @@ class Daemon(LeaseKeeping, StatusServing, Reloading, PollScheduling):
             return  # handed back, or its connection closed, while this one waited
         lane.cycle = asyncio.current_task()
         lane.hinted_in_flight = hinted is not None
+        report = None
         try:
             with calling_as(self._describe_caller(lane)):
                 if lane.checks is not None:
@@ -346,6 +357,8 @@ class Daemon(LeaseKeeping, StatusServing, Reloading, PollScheduling):
                     report = await run_cycle(
                         lane.conn, lane.entity, full=full, progress=self.running, hinted=hinted
                     )
+            if report.quiet:
+                self._note_quiet_poll(lane)
             changed = saw_changes(report.counts)
             if changed:
                 lane.last_change = self.clock()
@@ -362,7 +375,8 @@ class Daemon(LeaseKeeping, StatusServing, Reloading, PollScheduling):
             if lane.systems is not None:
                 lane.systems.save()
             self._poll_next(lane, may_postpone=hinted is None)
-            await self._copy_events_to_log()
+            if report is None or not report.quiet:  # a quiet poll wrote no event
+                await self._copy_events_to_log()
 
     async def _note_failure(self, lane: Lane, error: BaseException) -> None:
         first_failure = lane.backoff.failures == 0

@@ -40,6 +40,8 @@ class LeaseKeeping(DaemonState):
                 lane.cycle.cancel()  # another replica may take it over: stop at once
             if lane.key in changes.acquired:
                 self._poll_soon(lane)
+            if lane.key in (*changes.lost, *changes.acquired, *changes.released):
+                self._forget_quiet(lane)  # another replica may have run it meanwhile
         await self._lease_events(changes)
 
     async def _lease_events(self, changes: LeaseChanges) -> None:

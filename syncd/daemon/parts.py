@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -22,6 +22,7 @@ from syncd.engine.progress import ListingProgress
 from syncd.events import EventName
 from syncd.lease import Leases
 from syncd.mapping import EntityMapping
+from syncd.state.rows import StatusEvent
 from syncd.state.store import StateStore
 from syncd.status.log import StatusLog
 from syncd.status.record_names import HubSpotPages
@@ -74,4 +75,11 @@ class DaemonState:
         raise NotImplementedError
 
     async def _copy_events_to_log(self) -> None:
+        raise NotImplementedError
+
+    def _disturb(self, events: Iterable[StatusEvent]) -> None:
+        raise NotImplementedError
+
+    @staticmethod
+    def _forget_quiet(lane: Lane) -> None:
         raise NotImplementedError

@@ -106,5 +106,6 @@ class StatusServing(DaemonState):
         # with many lanes, that query was a large part of an idle cycle's cost.
         while page := await store.events(after_id=self.log.last_id, limit=LOG_PAGE):
             self.log.write(page)
+            self._disturb(page)
             if len(page) < LOG_PAGE:
                 break

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from syncd.clock import utc_now
@@ -24,6 +24,7 @@ from syncd.engine.progress import NO_PROGRESS, ListingProgress
 from syncd.engine.references import following_companies
 from syncd.engine.siblings import siblings_of
 from syncd.engine.speed.fast import FAST
+from syncd.engine.speed.quiet import QuietLanes, nothing_listed
 from syncd.engine.speed.seam import SpeedStrategy
 from syncd.engine.stages.apply import apply
 from syncd.engine.stages.commit import commit
@@ -47,8 +48,12 @@ from syncd.events import EventName
 from syncd.gateways.base import Gateway
 from syncd.mapping import EntityMapping
 from syncd.policy import SyncRules
-from syncd.records import Side
+from syncd.records import Cursor, Side
 from syncd.state.store import StateStore
+
+# What a cycle did that a later one must see to even if nothing changes (a conflict
+# waits for a person, who is seen when they act: speed/quiet.py).
+DUE_LATER = ("quarantined", "outcome_unknown", "creates_in_doubt")
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,8 @@ class Connection:
     overlap: timedelta = timedelta(minutes=5)
     now: Callable[[], datetime] = utc_now
     speed: SpeedStrategy = FAST  # how the stages are sped up (PLAIN: not at all)
+    # What its lanes' last cycles left, for quiet polls (the daemon's; None: no quiet polls).
+    quiet: QuietLanes | None = None
 
 
 @dataclass
@@ -74,6 +81,9 @@ class CycleReport:
     counts: Counter[str] = field(default_factory=Counter)
     applied: bool = False
     in_doubt: list[InDoubt] = field(default_factory=list)  # a dry run's creates not settled yet
+    quiet: bool = False  # a quiet poll: listed nothing, read and wrote nothing in the store
+    # The cursors as the cycle left them, when it left nothing due later (speed/quiet.py).
+    left_quiet: Mapping[Side, Cursor] | None = None
 
     @property
     def clean(self) -> bool:
@@ -98,17 +108,42 @@ async def run_cycle(
     cursors (:mod:`syncd.engine.hints`), and leaves the cursors where they are."""
     speed = conn.speed
     ctx = _context(conn, entity, full=full, dry_run=dry_run, progress=progress, hinted=hinted)
+    quiet = conn.quiet if speed.polls_quietly and not dry_run else None
+    # A sweep lists everything and a hinted cycle reads by id: neither is a poll.
+    start = quiet.start(entity) if quiet is not None and not (full or hinted) else None
+    since = quiet.generation if quiet is not None else 0
     try:
-        async with speed.cycle_running():
-            listings = await open_listings(ctx, speed)
-            try:
-                return await _stages(ctx, speed, listings, accept_guards)
-            finally:  # a cycle that failed before reading them leaves no request behind
-                await close_listings(listings)
+        listings = await open_listings(ctx, speed, start.cursors if start else None)
+        try:
+            if quiet is not None and start is not None and await _nothing_new(listings):
+                quiet.polled(entity, ctx.started)
+                return CycleReport(conn.name, entity, False, Plan(entity), applied=True, quiet=True)
+            async with speed.cycle_running():
+                report = await _stages(ctx, speed, listings, accept_guards)
+        finally:  # a cycle that failed before reading them leaves no request behind
+            await close_listings(listings)
     except Exception as error:
+        if quiet is not None:
+            quiet.forget(entity)
         if not dry_run:
             await ctx.log_event(EventName.CYCLE_FAILED, None, error=for_people(error))
         raise
+    if quiet is not None and report.left_quiet is not None:
+        quiet.remember(entity, report.left_quiet, since)
+    elif quiet is not None:
+        quiet.forget(entity)
+    return report
+
+
+async def _nothing_new(listings: dict[Side, Listing]) -> bool:
+    """Both sides' changes since the cursors are nothing; else the listings go on with
+    what was read put back."""
+    pages = {side: listing.pages for side, listing in listings.items()}
+    seen = {side: listing.seen_before for side, listing in listings.items()}
+    nothing = await nothing_listed(pages, seen)
+    for side, listing in listings.items():
+        listings[side] = replace(listing, pages=pages[side])
+    return nothing
 
 
 async def _stages(
@@ -151,7 +186,29 @@ async def _stages(
         await cancel_task(conflicts_read)
     if report.applied:
         await commit(ctx, cursors, report.plan, report.counts, lookups.links_now())
+        report.left_quiet = _left_quiet(ctx, listings, cursors, standing, report)
     return report
+
+
+def _left_quiet(
+    ctx: CycleContext,
+    listings: Mapping[Side, Listing],
+    cursors: Mapping[Side, Cursor | None],
+    standing: Standing,
+    report: CycleReport,
+) -> dict[Side, Cursor] | None:
+    """The cursors as committed, when the cycle left nothing that a later one must see
+    to even if nothing changes; else None."""
+    plan = report.plan
+    if not standing.nothing_due_later or plan.deferred or any(plan.waiting_for_sibling.values()):
+        return None
+    if any(report.counts[kind] for kind in DUE_LATER):
+        return None
+    if ctx.waits is not None and ctx.waits.found.waiting:
+        return None
+    left = {side: cursors[side] or listings[side].cursor for side in Side}
+    kept = {side: cursor for side, cursor in left.items() if cursor is not None}
+    return kept if len(kept) == len(left) else None  # not before the first sync is done
 
 
 async def _decide(

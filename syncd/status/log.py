@@ -138,6 +138,11 @@ class StatusLog:
                 self._console.print(line)
             self.last_id = event.id or 0
 
+    def note(self, event: StatusEvent) -> None:
+        """Log an event that is not in the store (a quiet poll): as a JSON line (none on
+        a console), without an id, so the log's place in the store's events stays."""
+        self._logger.info(event_as_json(event))
+
     def close(self) -> None:
         for handler in list(self._logger.handlers):
             handler.close()

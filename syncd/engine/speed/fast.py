@@ -17,8 +17,10 @@ from syncd.records import Page
 
 class FastSpeed:
     """Listings asked for as the cycle begins, pages handled as they come, a first sync
-    decided while it lists, the collector's full passes paused, and pure work in a
-    worker thread."""
+    decided while it lists, the collector's full passes paused, pure work in a
+    worker thread, and quiet polls."""
+
+    polls_quietly = True
 
     def pages(self, listing: AsyncIterator[Page]) -> Pages:
         """The first page asked for at once: its request is on its way while the cycle

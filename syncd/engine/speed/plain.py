@@ -65,6 +65,8 @@ class PagesWhenAsked:
 class PlainSpeed:
     """DESIGN.md's pipeline as written: one stage after the other."""
 
+    polls_quietly = False
+
     def pages(self, listing: AsyncIterator[Page]) -> Pages:
         return PagesWhenAsked(listing)
 

@@ -140,6 +140,12 @@ class Pages(Protocol):
 class SpeedStrategy(Protocol):
     """How a cycle's stages are sped up; the plain strategy leaves them as they are."""
 
+    @property
+    def polls_quietly(self) -> bool:
+        """An idle lane's poll that lists nothing new touches nothing else
+        (:mod:`syncd.engine.speed.quiet`), where its connection remembers its lanes."""
+        ...
+
     def pages(self, listing: AsyncIterator[Page]) -> Pages:
         """A listing's pages, asked for as the cycle begins or when first read."""
         ...

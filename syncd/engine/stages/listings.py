@@ -20,6 +20,15 @@ class Listing:
     started: datetime  # before it was asked for: the cursor's pulled_at
     pages: Pages
     hinted: bool = False  # hinted records read by id: the cursor stays where it is
+    since: datetime | None = None  # changes since: where the listing starts
+
+    def seen_before(self, record: Record) -> bool:
+        """``record`` is one the last pull saw as it is: at or before the cursor, with no
+        overlap window open before it (where a change saved late could hide)."""
+        cursor = self.cursor
+        if cursor is None or record.modified is None or self.since != cursor.modified:
+            return False
+        return Cursor(record.modified, record.id) <= cursor
 
 
 @dataclass(frozen=True)

@@ -29,9 +29,13 @@ class Pull:
     done: DoneWhileListing  # what it did beside the listings
 
 
-async def open_listings(ctx: CycleContext, speed: SpeedStrategy) -> dict[Side, Listing]:
-    """Read the cursors and open each side's listing."""
-    cursors = await ctx.store.cursors(ctx.connection, ctx.entity)
+async def open_listings(
+    ctx: CycleContext, speed: SpeedStrategy, known: Mapping[Side, Cursor] | None = None
+) -> dict[Side, Listing]:
+    """Read the cursors (unless ``known``: a quiet poll's) and open each side's listing."""
+    cursors: Mapping[Side, Cursor | None] = (
+        dict(known) if known else await ctx.store.cursors(ctx.connection, ctx.entity)
+    )
     if ctx.hinted is not None and not ctx.full and None not in cursors.values():
         return {side: _hinted(ctx, speed, side, cursors[side]) for side in Side}
     # A hint before the first sync: the first sync it is.
@@ -51,7 +55,7 @@ def _listing(ctx: CycleContext, speed: SpeedStrategy, side: Side, cursor: Cursor
         return Listing(cursor, True, started, speed.pages(gateway.list_all(ctx.entity)))
     since = pull_start(cursor, ctx.overlap, ctx.lag(side))
     pages = speed.pages(gateway.changed_since(ctx.entity, since))
-    return Listing(cursor, False, started, pages)
+    return Listing(cursor, False, started, pages, since=since)
 
 
 def _hinted(ctx: CycleContext, speed: SpeedStrategy, side: Side, cursor: Cursor | None) -> Listing:

@@ -26,6 +26,13 @@ class Standing:
     touched: frozenset[int]  # links the recovery settled writes of
     link_count: int  # active links before the cycle
     now: Callable[[], datetime]  # when a record's retry time has come
+    unsettled: int = 0  # journal entries still pending once the cycle settled what it could
+
+    @property
+    def nothing_due_later(self) -> bool:
+        """Nothing stands that a later cycle must see to even if nothing changes: no
+        record in quarantine, no write in doubt."""
+        return not self.quarantined and not self.unsettled
 
     def is_waiting_in_quarantine(self, side: Side, record_id: str) -> bool:
         """The record waits in quarantine for its retry time."""
@@ -67,11 +74,12 @@ async def read_standing(
     if not ctx.dry_run:
         touched = await settle_pending(ctx.store, ctx.gateways, applier, pending)
         if pending:  # else (an idle cycle) nothing was settled: what is in doubt is as read
-            in_doubt = _creates_in_doubt(
-                await ctx.store.pending_journal(ctx.connection, ctx.entity)
-            )
+            pending = await ctx.store.pending_journal(ctx.connection, ctx.entity)
+            in_doubt = _creates_in_doubt(pending)
     link_count = await ctx.store.link_count(ctx.connection, ctx.entity)  # settled creates too
-    return Standing(quarantined, doubted, in_doubt, frozenset(touched), link_count, ctx.now)
+    return Standing(
+        quarantined, doubted, in_doubt, frozenset(touched), link_count, ctx.now, len(pending)
+    )
 
 
 def _creates_in_doubt(pending: Sequence[JournalEntry]) -> dict[Side, frozenset[str]]:
