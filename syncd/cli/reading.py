@@ -21,16 +21,13 @@ from syncd.state.rows import StatusEvent
 from syncd.state.store import StateStore
 from syncd.status.log import event_as_json
 from syncd.status.record_lists import Found, RecordLists, not_found
-from syncd.status.views import entity_health
+from syncd.status.views import entity_health, lanes_health
 
 
 async def status(args: argparse.Namespace, settings: Settings) -> int:
     async def work(store: StateStore) -> int:
-        rows = [
-            await entity_health(store, name, entity, settings.daemon.interval)
-            for name in names(args, settings)
-            for entity in settings.entities
-        ]
+        lanes = [(name, entity) for name in names(args, settings) for entity in settings.entities]
+        rows = await lanes_health(store, lanes, settings.daemon.interval)
         lists = RecordLists(store, settings)
         if args.json:
             print(json.dumps(await lists.status_dicts(rows), indent=2))

@@ -141,6 +141,16 @@ class StatusEvent:
     id: int | None = None
 
 
+@dataclass(frozen=True)
+class LanePoll:
+    """Quiet polls of one lane: polls that listed nothing new and did nothing."""
+
+    connection: str
+    entity: str
+    at: datetime  # the newest of them (UTC, aware)
+    polls: int = 1  # how many (when written: since the last write; when read: in all)
+
+
 class WorkKind(StrEnum):
     LISTING = "listing"  # a cycle's whole listing: a first sync's, a full sweep's
     MATCH_PLAN = "match plan"  # ``syncd match --plan`` listing a side

@@ -1,7 +1,7 @@
 """The state store: what syncd remembers between cycles, on SQLite or PostgreSQL.
 
 Each concern keeps its reads and writes in a module of its own (links, cursors, journal,
-conflicts, quarantine, status_events, held_plans); :class:`StateStore` and
+conflicts, quarantine, status_events, held_plans, lane_polls); :class:`StateStore` and
 :class:`Transaction` gather them into the one interface the engine uses.
 """
 
@@ -24,6 +24,7 @@ from syncd.state.database import connect, upgrade
 from syncd.state.held_plans import HeldPlanReads, HeldPlanWrites
 from syncd.state.journal import JournalReads, JournalWrites
 from syncd.state.journal_offsets import JournalOffsets
+from syncd.state.lane_polls import LanePollReads, LanePollWrites
 from syncd.state.links import LinkReads, LinkWrites
 from syncd.state.organisations import OrganisationReads, OrganisationWrites
 from syncd.state.quarantine import QuarantineReads, QuarantineWrites
@@ -36,6 +37,7 @@ from syncd.state.tables import (
     EventRow,
     HeldPlanRow,
     JournalRow,
+    LanePollRow,
     LinkMarkRow,
     LinkRow,
     OrganisationRow,
@@ -74,6 +76,7 @@ class StateStore(
     EventReads,
     JournalOffsets,
     HeldPlanReads,
+    LanePollReads,
     RunningWorkStore,
 ):
     """What syncd remembers between cycles: links and their base, cursors, the write journal,
@@ -151,6 +154,7 @@ class StateStore(
         tables = (
             EventRow,
             HeldPlanRow,
+            LanePollRow,
             QuarantineRow,
             WaitingRow,
             LinkMarkRow,
@@ -186,6 +190,7 @@ class Transaction(
     OrganisationWrites,
     EventWrites,
     HeldPlanWrites,
+    LanePollWrites,
 ):
     """The writes of one :meth:`StateStore.transaction`; see there for the contract."""
 

@@ -263,6 +263,18 @@ class HeldPlanRow(StateModel, table=True):
     at: datetime = Field(sa_type=UTCDateTime())
 
 
+class LanePollRow(StateModel, table=True):
+    """Per lane, its quiet polls (those that found nothing new and wrote no event): the
+    newest one's time and how many there were."""
+
+    __tablename__ = "lane_polls"
+
+    connection: str = Field(primary_key=True, sa_type=sa.String())
+    entity: str = Field(primary_key=True, sa_type=sa.String())
+    at: datetime = Field(sa_type=UTCDateTime())
+    polls: int = Field(sa_type=sa.Integer())
+
+
 class RunningWorkRow(StateModel, table=True):
     """A long piece of work under way in some process (a whole listing, a match plan's
     listing), kept so that any process's status page can show it."""

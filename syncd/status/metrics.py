@@ -4,7 +4,8 @@ Gauges are read from the state store at each scrape, so every replica of a deplo
 serves every lane's figures: dashboards and alerts take the ``max`` over replicas, never
 the ``sum``. Counters and the cycle-duration histogram count the ``cycle_finished``
 events committed since the status server started (any replica's cycles), read from the
-store at each scrape after the last one counted. The failed cycles in a row are this
+store at each scrape after the last one counted; the quiet polls' counter, what the
+store's per-lane totals of them grew by since then. The failed cycles in a row are this
 process's own: only the replica that holds a lane runs (and fails) its cycles.
 deploy/prometheus and deploy/grafana hold the alerts and the dashboard built on these.
 """
@@ -20,12 +21,11 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 
 from syncd.events import EventName
 from syncd.records import Side
-from syncd.state.rows import StatusEvent
+from syncd.state.rows import LanePoll, StatusEvent
 from syncd.state.store import StateStore
 from syncd.status.activity import changes_of, requests_of
-from syncd.status.views import EntityHealth
+from syncd.status.views import EntityHealth, Lane
 
-Lane = tuple[str, str]  # (connection, entity)
 LANE = ["connection", "entity"]
 # From a cycle of a few seconds to a first sync of hours.
 DURATION_BUCKETS = (1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 4 * 3600)
@@ -55,6 +55,7 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         self.counted = 0  # the id of the last cycle_finished event counted
+        self.polls_counted: dict[Lane, int] = {}  # per lane, its stored quiet polls counted
         self._scraping = asyncio.Lock()  # two scrapes at once must not count twice
         self._gauges()
         self._counters()
@@ -69,6 +70,10 @@ class Metrics:
         self.quarantined = gauge("syncd_quarantined_records", "Records in quarantine")
         self.healthy = gauge("syncd_healthy", "1 when the last cycle went well")
         self.last = gauge("syncd_last_cycle_timestamp_seconds", "End of the last cycle")
+        self.last_poll = gauge(
+            "syncd_last_poll_timestamp_seconds",
+            "The newest quiet poll (nothing new, no cycle event written); 0 before the first",
+        )
         self.in_doubt = gauge(
             "syncd_creates_in_doubt", "Creates whose outcome is unknown (looked up each cycle)"
         )
@@ -112,6 +117,12 @@ class Metrics:
             [*LANE, "side"],
             registry=self.registry,
         )
+        self.quiet_polls = Counter(
+            "syncd_quiet_polls",
+            "Polls that listed nothing new and did nothing (they write no cycle events)",
+            LANE,
+            registry=self.registry,
+        )
         self.duration = Histogram(
             "syncd_cycle_duration_seconds",
             "How long finished cycles took",
@@ -124,8 +135,10 @@ class Metrics:
         """Count from the newest event on; every lane's series exist from the start."""
         newest = await source.store.events(limit=1, newest=True)
         self.counted = (newest[-1].id or 0) if newest else 0
+        self.polls_counted = _poll_totals(await source.store.lane_polls())
         for lane in source.lanes:
             self.duration.labels(*lane)
+            self.quiet_polls.labels(*lane)
             for side in Side:
                 self.requests.labels(*lane, str(side))
 
@@ -136,6 +149,7 @@ class Metrics:
             self._set_budgets(rows)
             self._set_lanes(source, await _last_successes(source))
             await self._count_new_cycles(source.store)
+            await self._count_new_polls(source.store)
             return generate_latest(self.registry)
 
     def _set_health(self, rows: Sequence[EntityHealth]) -> None:
@@ -147,6 +161,7 @@ class Metrics:
             self.in_doubt.labels(*lane).set(sum(d.count for d in h.in_doubt))
             self.healthy.labels(*lane).set(1 if h.healthy else 0)
             self.last.labels(*lane).set(h.last_cycle.timestamp() if h.last_cycle else 0)
+            self.last_poll.labels(*lane).set(h.last_poll.timestamp() if h.last_poll else 0)
             self.guard.labels(*lane).set(1 if h.last_outcome == EventName.GUARD_TRIPPED else 0)
 
     def _set_budgets(self, rows: Sequence[EntityHealth]) -> None:
@@ -171,6 +186,12 @@ class Metrics:
                 self._count(event)
             self.counted = page[-1].id or self.counted
 
+    async def _count_new_polls(self, store: StateStore) -> None:
+        totals = _poll_totals(await store.lane_polls())
+        for lane, added in polls_added(totals, self.polls_counted).items():
+            self.quiet_polls.labels(*lane).inc(added)
+        self.polls_counted = totals
+
     def _count(self, event: StatusEvent) -> None:
         lane = (event.connection, event.entity or "")
         for kind, number in changes_of(event).items():
@@ -180,6 +201,22 @@ class Metrics:
         seconds = event.data.get("seconds")
         if isinstance(seconds, int | float):
             self.duration.labels(*lane).observe(seconds)
+
+
+def _poll_totals(polls: Mapping[Lane, LanePoll]) -> dict[Lane, int]:
+    return {lane: poll.polls for lane, poll in polls.items()}
+
+
+def polls_added(totals: Mapping[Lane, int], counted: Mapping[Lane, int]) -> dict[Lane, int]:
+    """Per lane, the quiet polls stored since ``counted``; a total below what was counted
+    was forgotten (``syncd`` forgets a reset connection) and counted again from 0."""
+    added = {}
+    for lane, total in totals.items():
+        before = counted.get(lane, 0)
+        grown = total - before if total >= before else total
+        if grown:
+            added[lane] = grown
+    return added
 
 
 BUDGET_KEYS = ("budget_left", "requests_today", "daily_budget")

@@ -34,14 +34,14 @@ from syncd.status.activity import LaneDay, by_hour, day_start
 from syncd.status.charts import STYLE as CHART_STYLE
 from syncd.status.charts import budget_section, day_section, running_section
 from syncd.status.desk import Desk
-from syncd.status.metrics import Lane, Metrics, newest_budgets
+from syncd.status.metrics import Metrics, newest_budgets
 from syncd.status.office import add_office
 from syncd.status.pages import nav
 from syncd.status.record_lookup import link_refs
 from syncd.status.record_names import HubSpotPages, cell_html
 from syncd.status.running import STALE
 from syncd.status.signin import token_required
-from syncd.status.views import EntityHealth, entity_health
+from syncd.status.views import EntityHealth, Lane, lanes_health, polled_text
 
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
@@ -73,7 +73,7 @@ class StatusSource:
         return self._failing() if self._failing else {}
 
     async def health(self) -> list[EntityHealth]:
-        return [await entity_health(self.store, c, e, self.interval) for c, e in self.lanes]
+        return await lanes_health(self.store, self.lanes, self.interval)
 
     async def recent_cycles(self, limit: int = 20) -> list[StatusEvent]:
         names = [str(EventName.CYCLE_FINISHED), str(EventName.CYCLE_FAILED)]
@@ -214,18 +214,23 @@ def _format_time(at: datetime | None) -> str:
 
 
 def _state_cell(health: EntityHealth) -> str:
-    if health.last_cycle is None:
+    if health.last_cycle is None and health.last_poll is None:
         return "<td>no cycle yet</td>"
     if health.healthy:
         return "<td class='ok'>in sync</td>"
     return f"<td class='bad'>{_escape(health.last_outcome)}</td>"
 
 
+def _last_cycle_text(health: EntityHealth) -> str:
+    """When the lane last ran: its last cycle, and its last quiet poll after that."""
+    return _format_time(health.last_cycle) + polled_text(health)
+
+
 def _health_table(rows: Sequence[EntityHealth]) -> str:
     body = "".join(
         f"<tr><td>{_escape(h.connection)}</td><td>{_escape(h.entity)}</td>{_state_cell(h)}"
         f"<td class='num'>{h.linked}</td><td class='num'>{h.conflicts}</td>"
-        f"<td class='num'>{h.quarantined}</td><td>{_escape(_format_time(h.last_cycle))}</td></tr>"
+        f"<td class='num'>{h.quarantined}</td><td>{_escape(_last_cycle_text(h))}</td></tr>"
         for h in rows
     )
     return (

@@ -13,7 +13,7 @@ from syncd.engine.indoubt import InDoubt, creates_in_doubt, cycle_boundaries
 from syncd.events import EventName
 from syncd.mapping import EntityMapping
 from syncd.records import Side
-from syncd.state.rows import Link, StatusEvent
+from syncd.state.rows import LanePoll, Link, StatusEvent
 from syncd.state.store import StateStore
 from syncd.status.record_lookup import link_refs, quarantine_refs
 from syncd.status.record_names import RecordRef
@@ -28,6 +28,7 @@ CYCLE_ENDS = (
     EventName.SOURCE_FAILED,
 )
 LEASES = (EventName.LEASE_ACQUIRED, EventName.LEASE_RELEASED, EventName.LEASE_LOST)
+Lane = tuple[str, str]  # (connection, entity)
 
 
 @dataclass(frozen=True)
@@ -39,11 +40,15 @@ class EntityHealth:
     conflicts: int
     quarantined: int
     last_cycle: datetime | None
-    next_cycle: datetime | None  # when `syncd run` starts the next one, give or take jitter
+    # When `syncd run` polls next, give or take jitter: an interval after the later of
+    # the last cycle and the last quiet poll.
+    next_cycle: datetime | None
     last_outcome: str | None  # cycle_finished, cycle_failed, guard_tripped or source_failed
     last_message: str | None
     cursors: dict[str, str | None]
     requests: dict[str, object]  # per side, its request budget after the last cycle
+    # The newest quiet poll: it listed nothing new and did nothing, so wrote no event.
+    last_poll: datetime | None = None
     replica: str | None = None  # the replica that took the lane's lease last, if any
     in_doubt: tuple[InDoubt, ...] = ()  # creates whose outcome is not known yet, per side
     awaiting_review: int = 0  # unlinked records held back until a person's match review
@@ -53,6 +58,14 @@ class EntityHealth:
     waiting_for_company: dict[str, int] = field(default_factory=dict)
 
     @property
+    def quiet_since_cycle(self) -> datetime | None:
+        """The last quiet poll, if it came after the last cycle: the lane runs, and
+        found nothing new since."""
+        if self.last_poll is None or (self.last_cycle and self.last_poll <= self.last_cycle):
+            return None
+        return self.last_poll
+
+    @property
     def healthy(self) -> bool:
         return self.last_outcome in (None, EventName.CYCLE_FINISHED)
 
@@ -60,15 +73,36 @@ class EntityHealth:
         data = asdict(self)
         data["last_cycle"] = self.last_cycle.isoformat() if self.last_cycle else None
         data["next_cycle"] = self.next_cycle.isoformat() if self.next_cycle else None
+        data["last_poll"] = self.last_poll.isoformat() if self.last_poll else None
         data["healthy"] = self.healthy
         data["in_doubt"] = [d.as_dict() for d in self.in_doubt]
         return data
 
 
+async def lanes_health(
+    store: StateStore, lanes: Sequence[Lane], interval: timedelta | None = None
+) -> list[EntityHealth]:
+    """Each lane's health; the quiet polls of all lanes in one read."""
+    polls = await store.lane_polls()
+    return [await entity_health(store, c, e, interval, polls=polls) for c, e in lanes]
+
+
 async def entity_health(
-    store: StateStore, connection: str, entity: str, interval: timedelta | None = None
+    store: StateStore,
+    connection: str,
+    entity: str,
+    interval: timedelta | None = None,
+    *,
+    polls: Mapping[Lane, LanePoll] | None = None,
 ) -> EntityHealth:
+    """One lane's health; ``polls``: the lanes' quiet polls, if read already."""
+    if polls is None:
+        polls = await store.lane_polls(connection)
     ends = await _newest_event(store, connection, entity, [str(n) for n in CYCLE_ENDS])
+    last_cycle = ends.at if ends else None
+    poll = polls.get((connection, entity))
+    last_poll = poll.at if poll else None
+    ran = max((at for at in (last_cycle, last_poll) if at is not None), default=None)
     lease = await _newest_event(store, connection, entity, [str(n) for n in LEASES])
     cursors = {}
     for side in Side:
@@ -81,12 +115,13 @@ async def entity_health(
         excluded=await store.link_count(connection, entity, detached=True),
         conflicts=len(await store.conflicts(connection, entity)),
         quarantined=len(await store.quarantined(connection, entity)),
-        last_cycle=ends.at if ends else None,
-        next_cycle=ends.at + interval if ends and ends.at and interval else None,
+        last_cycle=last_cycle,
+        next_cycle=ran + interval if ran and interval else None,
         last_outcome=ends.name if ends else None,
         last_message=_event_message(ends) if ends else None,
         cursors=cursors,
         requests=_request_budgets(ends),
+        last_poll=last_poll,
         replica=_lease_holder(lease),
         in_doubt=tuple(await _in_doubt(store, connection, entity)),
         awaiting_review=(await read_awaiting_review(store, connection, entity)).count(),
@@ -152,6 +187,7 @@ def health_as_text(rows: Sequence[EntityHealth]) -> str:
     for h in rows:
         state = "ok" if h.healthy else h.last_outcome or "?"
         when = h.last_cycle.strftime("%Y-%m-%d %H:%M:%S") if h.last_cycle else "never"
+        when += polled_text(h)
         if h.next_cycle:
             when += f", next about {h.next_cycle:%H:%M:%S}"
         lines.append(
@@ -175,6 +211,17 @@ def health_as_text(rows: Sequence[EntityHealth]) -> str:
             + (f"\n  {GUARD_HINT}" if h.last_outcome == EventName.GUARD_TRIPPED else "")
         )
     return "\n".join(lines) or "no connections"
+
+
+def polled_text(h: EntityHealth) -> str:
+    """``, polled 10:14:55, nothing new since`` when a quiet poll came after the last
+    cycle (its date too when that differs from the cycle's); else nothing."""
+    quiet = h.quiet_since_cycle
+    if quiet is None:
+        return ""
+    same_day = h.last_cycle is not None and h.last_cycle.date() == quiet.date()
+    shape = "%H:%M:%S" if same_day else "%Y-%m-%d %H:%M:%S"
+    return f", polled {quiet.strftime(shape)}, nothing new since"
 
 
 def by_connection(lanes: Sequence[tuple[EntityHealth, str]]) -> str:

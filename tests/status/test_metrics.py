@@ -9,8 +9,9 @@ from typing import Any
 from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client.parser import text_string_to_metric_families
 
-from syncd.state.rows import StatusEvent
+from syncd.state.rows import LanePoll, StatusEvent
 from syncd.state.store import StateStore
+from syncd.status.metrics import polls_added
 from syncd.status.server import StatusSource, make_app
 
 LANES = [("demo", "customer"), ("demo", "supplier"), ("demo", "contact")]
@@ -112,3 +113,35 @@ async def test_the_daily_budget_is_the_connection_s_newest_cycle_s(store: StateS
     assert value(samples, "syncd_request_budget_left", side="crm") == 50
     assert value(samples, "syncd_daily_request_budget", side="crm") == 1000
     assert value(samples, "syncd_daily_request_budget", side="afas") is None  # keeps none
+
+
+async def polls(store: StateStore, entity: str, at: datetime, count: int) -> None:
+    async with store.transaction() as tx:
+        await tx.record_polls([LanePoll("demo", entity, at, count)])
+
+
+async def test_quiet_polls_their_newest_time_and_those_since_the_start(store: StateStore) -> None:
+    await polls(store, "customer", T0, 100)  # before the status server started: not counted
+    source = StatusSource(store, LANES)
+    async with TestClient(TestServer(make_app(source))) as client:
+        await polls(store, "customer", T0 + timedelta(minutes=1), 3)
+        await client.get("/metrics")
+        await polls(store, "customer", T0 + timedelta(minutes=2), 2)
+        await polls(store, "supplier", T0 + timedelta(minutes=2), 4)
+        samples = parse(await (await client.get("/metrics")).text())
+
+    last_poll = "syncd_last_poll_timestamp_seconds"
+    newest = (T0 + timedelta(minutes=2)).timestamp()
+    assert value(samples, last_poll, entity="customer") == newest
+    assert value(samples, last_poll, entity="contact") == 0  # none yet
+    assert value(samples, "syncd_quiet_polls_total", entity="customer") == 5
+    assert value(samples, "syncd_quiet_polls_total", entity="supplier") == 4
+    assert value(samples, "syncd_quiet_polls_total", entity="contact") == 0
+
+
+def test_polls_forgotten_with_their_connection_are_counted_again_from_nothing() -> None:
+    lane, other = ("demo", "customer"), ("demo", "supplier")
+
+    assert polls_added({lane: 12, other: 5}, {lane: 10, other: 5}) == {lane: 2}
+    assert polls_added({lane: 3}, {lane: 10}) == {lane: 3}
+    assert polls_added({other: 1}, {}) == {other: 1}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from syncd.config import load_settings
 from syncd.errors import ConfigError
-from syncd.state.rows import Conflict, Link, StatusEvent
+from syncd.state.rows import Conflict, LanePoll, Link, StatusEvent
 from syncd.state.store import StateStore
 from syncd.status.record_names import HubSpotPages
 from syncd.status.server import StatusSource, make_app
@@ -120,3 +121,45 @@ def test_binding_beyond_loopback_needs_a_token(tmp_path: Path) -> None:
     settings = load_settings(path, env={"TOKEN": "t0k"})
     assert settings.status.token is not None
     assert "t0k" not in repr(settings.status)
+
+
+async def test_a_lane_that_polls_quietly_shows_its_last_poll(store: StateStore) -> None:
+    cycle = datetime(2026, 12, 8, 10, 2, 11, tzinfo=UTC)
+    polled = datetime(2026, 12, 8, 10, 14, 55, tzinfo=UTC)
+    async with store.transaction() as tx:
+        for entity in ("customer", "supplier"):
+            await tx.add_event(StatusEvent("demo", entity, "cycle_finished", at=cycle))
+        await tx.record_polls(
+            [
+                LanePoll("demo", "customer", polled, 40),
+                # polled before its last cycle: nothing to tell beyond the cycle
+                LanePoll("demo", "supplier", cycle - timedelta(minutes=1)),
+            ]
+        )
+    source = StatusSource(store, LANES, interval=timedelta(minutes=5))
+    async with TestClient(TestServer(make_app(source))) as client:
+        rows = {row["entity"]: row for row in await (await client.get("/status")).json()}
+        page = await (await client.get("/")).text()
+
+    customer = rows["customer"]
+    assert customer["last_cycle"] == cycle.isoformat()
+    assert customer["last_poll"] == polled.isoformat()
+    assert customer["next_cycle"] == (polled + timedelta(minutes=5)).isoformat()
+    assert rows["supplier"]["next_cycle"] == (cycle + timedelta(minutes=5)).isoformat()
+    assert "2026-12-08 10:02:11 UTC, polled 10:14:55, nothing new since" in page
+    assert page.count("polled") == 1  # not the supplier's
+
+
+async def test_a_lane_known_only_by_its_quiet_polls_is_not_without_cycles(
+    store: StateStore,
+) -> None:
+    polled = datetime(2026, 12, 8, 10, 14, 55, tzinfo=UTC)
+    async with store.transaction() as tx:
+        await tx.record_polls([LanePoll("demo", "customer", polled)])
+    async with TestClient(TestServer(make_app(StatusSource(store, LANES)))) as client:
+        page = await (await client.get("/")).text()
+
+    customer = page[page.index("<td>customer</td>") : page.index("<td>supplier</td>")]
+    assert "in sync" in customer
+    assert "never, polled 2026-12-08 10:14:55, nothing new since" in customer
+    assert "no cycle yet" in page[page.index("<td>supplier</td>") :]
