@@ -1,5 +1,6 @@
-"""What bench/many_lanes.py reads of running daemons: each lane's finished cycles from
-the status log, how late they came, and a process's CPU time from /proc."""
+"""What bench/many_lanes.py reads of running daemons: each lane's finished cycles and
+quiet polls (both lane-cycles) from the status log, how late they came, and a process's
+CPU time from /proc."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 FINISHED = "cycle_finished"
+QUIET = "poll_quiet"  # a poll that found nothing: no cycle events (engine/speed/quiet.py)
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -25,7 +27,8 @@ def cpu_seconds(pid: int) -> float:
 
 
 class Finishes:
-    """Each lane's finished cycles (epoch seconds), read from a status log as it grows.
+    """Each lane's finished cycles and quiet polls (epoch seconds), read from a status log
+    as it grows; the quiet polls also on their own.
 
     The log rotates at 10 MB (a first sync's events fill that in a minute): when the file
     is another one, the rest of the old one is read from ``status.log.1`` first. Read at
@@ -37,6 +40,7 @@ class Finishes:
         self.offset = 0
         self.partial = ""
         self.by_lane: dict[str, list[float]] = defaultdict(list)
+        self.quiet: dict[str, list[float]] = defaultdict(list)
 
     def read(self) -> Mapping[str, list[float]]:
         if not self.log.exists():
@@ -56,14 +60,22 @@ class Finishes:
             self.offset = file.tell()
         *lines, self.partial = text.split("\n")
         for line in lines:
-            if f'"{FINISHED}"' in line:
+            quiet = f'"{QUIET}"' in line
+            if quiet or f'"{FINISHED}"' in line:
                 event = json.loads(line)
                 lane = f"{event['connection']}/{event['entity']}"
-                self.by_lane[lane].append(datetime.fromisoformat(event["at"]).timestamp())
+                at = datetime.fromisoformat(event["at"]).timestamp()
+                self.by_lane[lane].append(at)
+                if quiet:
+                    self.quiet[lane].append(at)
 
-    def count(self, lanes: Iterable[str] | None = None, since: float = 0.0) -> int:
-        """Cycles finished after ``since`` by ``lanes`` (all by default)."""
+    def count(
+        self, lanes: Iterable[str] | None = None, since: float = 0.0, *, quiet: bool = False
+    ) -> int:
+        """Cycles finished (and quiet polls) after ``since`` by ``lanes`` (all by default);
+        with ``quiet``, the quiet polls alone."""
         by_lane = self.read()
+        by_lane = self.quiet if quiet else by_lane
         chosen = by_lane if lanes is None else {lane: by_lane.get(lane, []) for lane in lanes}
         return sum(1 for times in chosen.values() for at in times if at > since)
 

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
@@ -82,6 +83,7 @@ class Figures:
     lanes: int
     cpu_ms: float = 0.0
     idle_cycles: int = 0
+    quiet_share: float = 0.0  # of the idle lane-cycles, the quiet polls
     rss_mb: list[float] | None = None
     rss_one_mb: float = 0.0
     fds: list[int] | None = None
@@ -296,6 +298,13 @@ class Deployment:
 
         self.wait_for(f"every lane finished {cycles} cycles", every_lane, seconds)
 
+        def every_lane_quiet() -> bool:
+            return all(self.finishes.quiet.get(lane) for lane in lanes)
+
+        # Idle lanes poll quietly once the overlap window after their last change is past.
+        with contextlib.suppress(SystemExit):
+            self.wait_for("every lane polled quietly", every_lane_quiet, 60)
+
 
 def lanes_of(conns: Sequence[Conn], args: argparse.Namespace) -> list[str]:
     entities = ["customer", "supplier", *(["contact"] if args.contacts else [])]
@@ -349,11 +358,15 @@ def run_deployment(
         figures.idle = window(deployment, lanes, args.idle, args)
         figures.cpu_ms = (deployment.cpu() - cpu) * 1000
         figures.idle_cycles = deployment.finishes.count(lanes, since)
+        figures.quiet_share = deployment.finishes.count(lanes, since, quiet=True) / max(
+            1, figures.idle_cycles
+        )
         figures.cpu_ms /= max(1, figures.idle_cycles)
         figures.rss_mb, figures.fds = deployment.rss(), deployment.fds()
         print(
             f"idle: {figures.cpu_ms:.1f} ms CPU per lane-cycle over {figures.idle_cycles} "
-            f"lane-cycles; RSS {figures.rss_mb} MB; fds {figures.fds}; {figures.idle.row()}",
+            f"lane-cycles ({figures.quiet_share:.0%} quiet polls); RSS {figures.rss_mb} MB; "
+            f"fds {figures.fds}; {figures.idle.row()}",
             flush=True,
         )
         if args.bad:
@@ -412,10 +425,10 @@ async def _pg(statement: str) -> None:
 
 
 HEADER = (
-    "| deployment | connections | lanes | CPU ms / idle lane-cycle | MB / idle connection "
-    "| RSS MB | fds | idle: late lanes, max, p99 s | bad: late lanes, max, p99 s "
-    "| fair: late lanes, max, p99 s | big first sync |\n"
-    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | --- | --- |"
+    "| deployment | connections | lanes | CPU ms / idle lane-cycle | quiet polls "
+    "| MB / idle connection | RSS MB | fds | idle: late lanes, max, p99 s "
+    "| bad: late lanes, max, p99 s | fair: late lanes, max, p99 s | big first sync |\n"
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | --- | --- |"
 )
 
 
@@ -431,7 +444,8 @@ def report(figures: Sequence[Figures], args: argparse.Namespace) -> None:
         rss = " + ".join(f"{r:.0f}" for r in f.rss_mb or [])
         fds = " + ".join(map(str, f.fds or []))
         print(
-            f"| {f.deployment} | {f.connections} | {f.lanes} | {f.cpu_ms:.1f} | {per} | {rss} "
+            f"| {f.deployment} | {f.connections} | {f.lanes} | {f.cpu_ms:.1f} "
+            f"| {f.quiet_share:.0%} | {per} | {rss} "
             f"| {fds} | {_late(f.idle)} | {_late(f.bad)} | {_late(f.fair)} | {f.big_first_sync} |"
         )
 

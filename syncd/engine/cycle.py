@@ -83,7 +83,7 @@ class CycleReport:
     in_doubt: list[InDoubt] = field(default_factory=list)  # a dry run's creates not settled yet
     quiet: bool = False  # a quiet poll: listed nothing, read and wrote nothing in the store
     # The cursors as the cycle left them, when it left nothing due later (speed/quiet.py).
-    left_quiet: Mapping[Side, Cursor] | None = None
+    left_quiet: Mapping[Side, Cursor | None] | None = None
 
     @property
     def clean(self) -> bool:
@@ -196,9 +196,10 @@ def _left_quiet(
     cursors: Mapping[Side, Cursor | None],
     standing: Standing,
     report: CycleReport,
-) -> dict[Side, Cursor] | None:
+) -> dict[Side, Cursor | None] | None:
     """The cursors as committed, when the cycle left nothing that a later one must see
-    to even if nothing changes; else None."""
+    to even if nothing changes; else None. A side without a cursor (it never listed a
+    record of the entity: no suppliers yet) is listed whole by each poll, quiet or not."""
     plan = report.plan
     if not standing.nothing_due_later or plan.deferred or any(plan.waiting_for_sibling.values()):
         return None
@@ -206,9 +207,7 @@ def _left_quiet(
         return None
     if ctx.waits is not None and ctx.waits.found.waiting:
         return None
-    left = {side: cursors[side] or listings[side].cursor for side in Side}
-    kept = {side: cursor for side, cursor in left.items() if cursor is not None}
-    return kept if len(kept) == len(left) else None  # not before the first sync is done
+    return {side: cursors[side] or listings[side].cursor for side in Side}
 
 
 async def _decide(

@@ -35,7 +35,7 @@ class QuietStart:
     """A poll may be quiet: the cursors its lane's last cycle left (and quiet polls
     since moved on)."""
 
-    cursors: Mapping[Side, Cursor]
+    cursors: Mapping[Side, Cursor | None]  # None: the side never listed a record yet
 
 
 class QuietLanes:
@@ -43,7 +43,7 @@ class QuietLanes:
 
     def __init__(self) -> None:
         self.generation = 0  # disturbances so far
-        self._remembered: dict[str, tuple[int, dict[Side, Cursor]]] = {}
+        self._remembered: dict[str, tuple[int, dict[Side, Cursor | None]]] = {}
 
     def disturb(self) -> None:
         """Something happened in the connection outside its lanes' cycles."""
@@ -57,7 +57,7 @@ class QuietLanes:
             return None
         return QuietStart(dict(remembered[1]))
 
-    def remember(self, entity: str, cursors: Mapping[Side, Cursor], since: int) -> None:
+    def remember(self, entity: str, cursors: Mapping[Side, Cursor | None], since: int) -> None:
         """A cycle that began at generation ``since`` left nothing standing, and the
         cursors as given: remembered only when nothing disturbed the lane meanwhile."""
         if since == self.generation:
@@ -74,7 +74,9 @@ class QuietLanes:
         time moves on, as a cycle's commit would have moved it (cursors.after_pull)."""
         remembered = self._remembered.get(entity)
         if remembered is not None:
-            moved = {s: replace(c, pulled_at=started) for s, c in remembered[1].items()}
+            moved = {
+                s: replace(c, pulled_at=started) if c else None for s, c in remembered[1].items()
+            }
             self._remembered[entity] = (remembered[0], moved)
 
 
@@ -97,7 +99,9 @@ async def _up_to_news(listing: Pages, seen: Callable[[Record], bool]) -> tuple[l
     read: list[Page] = []
     async for page in listing:
         read.append(page)
-        if page.rejected or page.others or page.moved or not all(map(seen, page.records)):
+        # Other entities' records (``others``) only help a create: with no record of
+        # this entity's to create, they are nothing to act on.
+        if page.rejected or page.moved or not all(map(seen, page.records)):
             return read, True
     return read, False
 

@@ -30,11 +30,11 @@ class Pull:
 
 
 async def open_listings(
-    ctx: CycleContext, speed: SpeedStrategy, known: Mapping[Side, Cursor] | None = None
+    ctx: CycleContext, speed: SpeedStrategy, known: Mapping[Side, Cursor | None] | None = None
 ) -> dict[Side, Listing]:
     """Read the cursors (unless ``known``: a quiet poll's) and open each side's listing."""
     cursors: Mapping[Side, Cursor | None] = (
-        dict(known) if known else await ctx.store.cursors(ctx.connection, ctx.entity)
+        dict(known) if known is not None else await ctx.store.cursors(ctx.connection, ctx.entity)
     )
     if ctx.hinted is not None and not ctx.full and None not in cursors.values():
         return {side: _hinted(ctx, speed, side, cursors[side]) for side in Side}

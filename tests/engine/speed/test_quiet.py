@@ -158,3 +158,15 @@ async def test_a_listing_that_brings_something_is_handed_back_whole() -> None:
 
     read = [page async for page in pages[CRM]]
     assert [[r.id for r in page.records] for page in read] == [[], ["7"], ["8"]]
+
+
+async def test_an_entity_with_no_records_yet_polls_quietly(store: StateStore) -> None:
+    """No suppliers on either side: each poll lists both sides whole (there is no cursor
+    to list changes since), and finds nothing."""
+    world = QuietWorld(store)
+    assert not (await world.cycle()).quiet
+    assert (await world.cycle()).quiet
+    world.put(CRM, name="Atlas", kvk="27654321", city="Delft")
+    report = await world.cycle()
+    assert not report.quiet
+    assert report.counts["created_afas"] == 1
