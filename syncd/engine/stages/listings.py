@@ -80,7 +80,10 @@ class PullSoFar:
         for record in page.records:
             if record.id not in decided:
                 self.records[record.id] = record
-        self.cursor = newest_seen(self.cursor, page.records)
+        # Other entities' records are changes on the same side's clock: a side with no
+        # record of this entity yet (no suppliers) gets a cursor from them, and its next
+        # poll lists changes since, not everything again.
+        self.cursor = newest_seen(self.cursor, [*page.records, *page.others])
         self.rejected.extend(page.rejected)
         self.others.extend(page.others)
         self.hints_only |= page.hints_only

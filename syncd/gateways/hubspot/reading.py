@@ -6,6 +6,7 @@ comes from its associations, read once per page
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Sequence
+from dataclasses import replace
 
 from syncd.gateways.http.pages_ahead import read_ahead, side_by_side
 from syncd.gateways.hubspot.answers import (
@@ -146,7 +147,7 @@ class CompanyReader:
             (ours if self._roles.is_held_by(entity, obj) else others).append(obj)
         page = self._companies.to_page(entity, await self._primaries.attach(entity, ours))
         mapping = self._companies.mapping(entity)
-        page.others.extend(
-            mapping.key_record(Side.CRM, str(o["id"]), properties_of(o)) for o in others
-        )
+        for obj in others:  # with its time: a side of no such company yet still has a cursor
+            keys = mapping.key_record(Side.CRM, str(obj["id"]), properties_of(obj))
+            page.others.append(replace(keys, modified=self._companies.modified(entity, obj)))
         return page

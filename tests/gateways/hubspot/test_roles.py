@@ -127,3 +127,16 @@ async def test_the_simulator_knows_types_options_and_refuses_others_as_hubspot_d
     assert error["message"].startswith("Property values were not valid: ")
     assert "CUSTOMER was not one of the allowed options" in error["message"]
     assert error["errors"][0]["code"] == "INVALID_OPTION"
+
+
+async def test_a_whole_listing_shows_other_roles_companies_with_their_times(
+    hs: HubSpotHarness,
+) -> None:
+    """Companies without the role come by their match keys and modification time: a
+    portal with no supplier yet still gives the supplier lane a cursor (stages.listings)."""
+    hs.sim.seed({"name": "Klant", "relation_role": "customer"})
+    pages = [page async for page in hs.hub.list_all("supplier")]
+    assert [r.fields["name"] for p in pages for r in p.records] == []
+    [other] = [r for p in pages for r in p.others]
+    assert other.fields["name"] == "Klant"
+    assert other.modified is not None
