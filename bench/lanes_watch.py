@@ -27,47 +27,41 @@ def cpu_seconds(pid: int) -> float:
 
 
 class Finishes:
-    """Each lane's finished cycles and quiet polls (epoch seconds), read from a status log
-    as it grows; the quiet polls also on their own.
+    """Each lane's finished cycles and quiet polls (epoch seconds), read from status logs
+    as they grow; the quiet polls also on their own.
 
-    The log rotates at 10 MB (a first sync's events fill that in a minute): when the file
+    Replicas each write a log of their own: every event of the shared store is in each
+    (counted once, by its id), a quiet poll only in the log of the replica that polled.
+    A log rotates at 10 MB (a first sync's events fill that in a minute): when the file
     is another one, the rest of the old one is read from ``status.log.1`` first. Read at
     least once per rotation (every second or so)."""
 
-    def __init__(self, log: Path) -> None:
-        self.log = log
-        self.inode = 0
-        self.offset = 0
-        self.partial = ""
+    def __init__(self, *logs: Path) -> None:
+        self.tails = [_LogTail(log) for log in logs]
+        self.seen: set[int] = set()
         self.by_lane: dict[str, list[float]] = defaultdict(list)
         self.quiet: dict[str, list[float]] = defaultdict(list)
 
     def read(self) -> Mapping[str, list[float]]:
-        if not self.log.exists():
-            return self.by_lane
-        inode = self.log.stat().st_ino
-        if self.inode and inode != self.inode:
-            self._read_from(self.log.with_name(self.log.name + ".1"))
-            self.offset, self.partial = 0, ""
-        self.inode = inode
-        self._read_from(self.log)
+        for tail in self.tails:
+            for line in tail.new_lines():
+                self._take(line)
         return self.by_lane
 
-    def _read_from(self, path: Path) -> None:
-        with path.open() as file:
-            file.seek(self.offset)
-            text = self.partial + file.read()
-            self.offset = file.tell()
-        *lines, self.partial = text.split("\n")
-        for line in lines:
-            quiet = f'"{QUIET}"' in line
-            if quiet or f'"{FINISHED}"' in line:
-                event = json.loads(line)
-                lane = f"{event['connection']}/{event['entity']}"
-                at = datetime.fromisoformat(event["at"]).timestamp()
-                self.by_lane[lane].append(at)
-                if quiet:
-                    self.quiet[lane].append(at)
+    def _take(self, line: str) -> None:
+        quiet = f'"{QUIET}"' in line
+        if not quiet and f'"{FINISHED}"' not in line:
+            return
+        event = json.loads(line)
+        if not quiet:
+            if event["id"] in self.seen:
+                return
+            self.seen.add(event["id"])
+        lane = f"{event['connection']}/{event['entity']}"
+        at = datetime.fromisoformat(event["at"]).timestamp()
+        self.by_lane[lane].append(at)
+        if quiet:
+            self.quiet[lane].append(at)
 
     def count(
         self, lanes: Iterable[str] | None = None, since: float = 0.0, *, quiet: bool = False
@@ -125,3 +119,32 @@ def lateness(
     ordered = sorted(overs)
     p99 = ordered[-1] if len(ordered) < 2 else statistics.quantiles(ordered, n=100)[-1]
     return Lateness(len(chosen), len(overs), ordered[-1], p99, len(late))
+
+
+class _LogTail:
+    """The lines added to one status log since the last look, across its rotations."""
+
+    def __init__(self, log: Path) -> None:
+        self.log = log
+        self.inode = 0
+        self.offset = 0
+        self.partial = ""
+
+    def new_lines(self) -> list[str]:
+        if not self.log.exists():
+            return []
+        lines: list[str] = []
+        inode = self.log.stat().st_ino
+        if self.inode and inode != self.inode:
+            lines += self._read_from(self.log.with_name(self.log.name + ".1"))
+            self.offset, self.partial = 0, ""
+        self.inode = inode
+        return lines + self._read_from(self.log)
+
+    def _read_from(self, path: Path) -> list[str]:
+        with path.open() as file:
+            file.seek(self.offset)
+            text = self.partial + file.read()
+            self.offset = file.tell()
+        *lines, self.partial = text.split("\n")
+        return lines

@@ -221,7 +221,7 @@ class Deployment:
         self.state_url = state_url
         self.profile = profile
         self.processes: list[subprocess.Popen[bytes]] = []
-        self.finishes = Finishes(workdir / "data0" / "status.log")
+        self.finishes = Finishes(*(workdir / f"data{n}" / "status.log" for n in range(replicas)))
 
     def write(self, args: argparse.Namespace, conns: Sequence[Conn]) -> None:
         """One config for every replica, each with a data_dir (its status log) of its own."""
