@@ -85,13 +85,14 @@ async def nothing_listed(
 ) -> bool:
     """Whether every side's listing brings nothing but records ``seen`` before (a listing
     of changes since the newest one seen lists that one again); if a side brings more,
-    its pages are handed back whole, those read put back in front, so the cycle reads
-    each page once."""
+    every side's pages are handed back whole, those read put back in front, so the
+    cycle reads each page once and lists what it would have listed."""
     found = {side: await _up_to_news(listing, seen[side]) for side, listing in pages.items()}
-    for side, (read, news) in found.items():
-        if news:
-            pages[side] = PutBack(read, pages[side])
-    return not any(news for _, news in found.values())
+    if not any(news for _, news in found.values()):
+        return True
+    for side, (read, _) in found.items():
+        pages[side] = PutBack(read, pages[side])
+    return False
 
 
 async def _up_to_news(listing: Pages, seen: Callable[[Record], bool]) -> tuple[list[Page], bool]:
