@@ -68,8 +68,8 @@ class Finishes:
     ) -> int:
         """Cycles finished (and quiet polls) after ``since`` by ``lanes`` (all by default);
         with ``quiet``, the quiet polls alone."""
-        by_lane = self.read()
-        by_lane = self.quiet if quiet else by_lane
+        self.read()
+        by_lane = self.quiet if quiet else self.by_lane
         chosen = by_lane if lanes is None else {lane: by_lane.get(lane, []) for lane in lanes}
         return sum(1 for times in chosen.values() for at in times if at > since)
 

@@ -113,7 +113,7 @@ async def run_cycle(
     start = quiet.start(entity) if quiet is not None and not (full or hinted) else None
     since = quiet.generation if quiet is not None else 0
     try:
-        listings = await open_listings(ctx, speed, start.cursors if start else None)
+        listings = await open_listings(ctx, speed, start)
         try:
             if quiet is not None and start is not None and await _nothing_new(listings):
                 quiet.polled(entity, ctx.started)
@@ -128,10 +128,8 @@ async def run_cycle(
         if not dry_run:
             await ctx.log_event(EventName.CYCLE_FAILED, None, error=for_people(error))
         raise
-    if quiet is not None and report.left_quiet is not None:
+    if quiet is not None:
         quiet.remember(entity, report.left_quiet, since)
-    elif quiet is not None:
-        quiet.forget(entity)
     return report
 
 

@@ -23,19 +23,13 @@ such a disturbance is not remembered either, so nothing falls between.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, MutableMapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 
 from syncd.engine.speed.seam import Pages
 from syncd.records import Cursor, Page, Record, Side
 
-
-@dataclass(frozen=True)
-class QuietStart:
-    """A poll may be quiet: the cursors its lane's last cycle left (and quiet polls
-    since moved on)."""
-
-    cursors: Mapping[Side, Cursor | None]  # None: the side never listed a record yet
+Cursors = Mapping[Side, Cursor | None]  # per side; None: the side never listed a record
 
 
 class QuietLanes:
@@ -43,27 +37,25 @@ class QuietLanes:
 
     def __init__(self) -> None:
         self.generation = 0  # disturbances so far
-        self._remembered: dict[str, tuple[int, dict[Side, Cursor | None]]] = {}
+        self._remembered: dict[str, Cursors] = {}  # all forgotten at each disturbance
 
     def disturb(self) -> None:
         """Something happened in the connection outside its lanes' cycles."""
         self.generation += 1
         self._remembered.clear()
 
-    def start(self, entity: str) -> QuietStart | None:
-        """How the next poll of ``entity`` may begin quietly; None: as a whole cycle."""
-        remembered = self._remembered.get(entity)
-        if remembered is None or remembered[0] != self.generation:
-            return None
-        return QuietStart(dict(remembered[1]))
+    def start(self, entity: str) -> Cursors | None:
+        """The cursors the next poll of ``entity`` may begin quietly from (its last cycle's,
+        moved on by quiet polls since); None: it runs as a whole cycle."""
+        return self._remembered.get(entity)
 
-    def remember(self, entity: str, cursors: Mapping[Side, Cursor | None], since: int) -> None:
-        """A cycle that began at generation ``since`` left nothing standing, and the
-        cursors as given: remembered only when nothing disturbed the lane meanwhile."""
-        if since == self.generation:
-            self._remembered[entity] = (since, dict(cursors))
+    def remember(self, entity: str, cursors: Cursors | None, since: int) -> None:
+        """What a cycle that began at generation ``since`` left: the cursors when nothing
+        stands (else None). Kept only when nothing disturbed the lane meanwhile."""
+        if cursors is not None and since == self.generation:
+            self._remembered[entity] = dict(cursors)
         else:
-            self._remembered.pop(entity, None)
+            self.forget(entity)
 
     def forget(self, entity: str) -> None:
         """The lane's next poll runs as a whole cycle."""
@@ -72,12 +64,11 @@ class QuietLanes:
     def polled(self, entity: str, started: datetime) -> None:
         """A quiet poll that began at ``started`` listed nothing: each cursor's pull
         time moves on, as a cycle's commit would have moved it (cursors.after_pull)."""
-        remembered = self._remembered.get(entity)
-        if remembered is not None:
-            moved = {
-                s: replace(c, pulled_at=started) if c else None for s, c in remembered[1].items()
+        cursors = self._remembered.get(entity)
+        if cursors is not None:
+            self._remembered[entity] = {
+                side: replace(c, pulled_at=started) if c else None for side, c in cursors.items()
             }
-            self._remembered[entity] = (remembered[0], moved)
 
 
 async def nothing_listed(

@@ -95,7 +95,7 @@ async def test_something_elsewhere_makes_the_next_poll_a_whole_cycle(idle: Quiet
     assert (await idle.cycle()).quiet  # found nothing: quiet again
 
 
-async def test_a_cycle_disturbed_while_it_ran_is_not_remembered() -> None:
+def test_a_cycle_disturbed_while_it_ran_is_not_remembered() -> None:
     lanes = QuietLanes()
     began = lanes.generation
     lanes.disturb()  # an event written while the cycle ran
